@@ -1,0 +1,52 @@
+"""numpy2gpt: a PyTorch-compatible define-by-run autograd engine in NumPy, and a GPT built on it.
+
+`import numpy2gpt as torch` runs the covered PyTorch subset unchanged.
+"""
+
+from . import autograd, dtypes, ops, random  # noqa: F401  (ops installs the Tensor methods)
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .dtypes import (
+    bool,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from .ops.arithmetic import *  # noqa: F403
+from .ops.creation import *  # noqa: F403
+from .ops.elementwise import *  # noqa: F403
+from .ops.indexing import *  # noqa: F403
+from .ops.join import *  # noqa: F403
+from .ops.linalg import *  # noqa: F403
+from .ops.reduction import *  # noqa: F403
+from .ops.selection import *  # noqa: F403
+from .ops.shape import *  # noqa: F403
+from .ops.special import *  # noqa: F403
+from .ops.stats import *  # noqa: F403
+from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .tensor import Size, Tensor, as_tensor, tensor
+
+from . import nn, optim  # noqa: E402  (after the ops they build on)
+
+dtype = type(float32)
+__version__ = "0.1.0"
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()

@@ -1,0 +1,186 @@
+"""The backward engine: run every Function's backward exactly once, in a valid order.
+
+Why order matters: a node may only run its backward once the gradients from *all* of its
+consumers have been summed. In a residual graph `y = a + f(f(a))`, `a` is reached by a short
+path and a long one; running nodes in creation order (the original numpy2gpt's bug) or by plain
+depth-first search runs `a`'s creator too early, with only part of its gradient.
+
+The engine does what PyTorch's does: first count, for each node, how many edges lead into it from
+nodes that will run (its dependencies); then run a node when its count reaches zero. That is a
+topological order of *any* DAG (Kahn's algorithm). Among ready nodes the most recently created runs
+first, which frees memory early and keeps the order deterministic.
+"""
+
+import heapq
+
+import numpy as np
+
+from ..tensor import Tensor
+from .grad_mode import set_grad_enabled
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
+          "after they have already been freed). Saved intermediate values of the graph are freed "
+          "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+          "backward through the graph a second time or if you need to access saved tensors after "
+          "calling backward.")
+
+
+def _count_dependencies(roots):
+    """Map each reachable Function to the number of graph edges that point into it."""
+    deps = {}
+    stack = list(roots)
+    seen = set(stack)
+    while stack:
+        fn = stack.pop()
+        if fn.released:
+            raise RuntimeError(_FREED)
+        for x in fn.inputs:
+            f = x.grad_fn
+            if f is not None:
+                deps[f] = deps.get(f, 0) + 1
+                if f not in seen:
+                    seen.add(f)
+                    stack.append(f)
+    return deps
+
+
+def _add(a, b):
+    """Sum two gradients (either may be None)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, inputs=None):
+    """Propagate `grad_outputs` from `outputs` back through the graph.
+
+    With `inputs=None` (Tensor.backward) gradients accumulate into the `.grad` of leaves (and of
+    non-leaves that called `retain_grad()`). With `inputs` given (autograd.grad) nothing is
+    accumulated; the gradient w.r.t. each of `inputs` is returned instead (None if unreachable).
+    """
+    capture = None if inputs is None else {id(t): None for t in inputs}
+    captured_nodes = {} if inputs is None else {
+        (t.grad_fn, t._output_nr): id(t) for t in inputs if t.grad_fn is not None}
+    given_to_leaves = set()  # ids of arrays already stored in some .grad (to avoid aliasing)
+
+    def deliver_to_leaf(t, g):
+        if capture is not None:
+            if id(t) in capture:
+                capture[id(t)] = _add(capture[id(t)], g)
+            return
+        if not create_graph:
+            g = g.detach()
+            if g.data.base is not None or id(g.data) in given_to_leaves or not g.data.flags.writeable:
+                g = Tensor._make(g.data.copy())
+            given_to_leaves.add(id(g.data))
+        t.grad = g if t.grad is None else t.grad + g
+
+    # Seed: gradients of the outputs themselves.
+    buffers = {}  # Function -> list of summed gradients, one slot per output
+    for y, g in zip(outputs, grad_outputs):
+        if y.grad_fn is None:
+            deliver_to_leaf(y, g)
+        else:
+            slots = buffers.setdefault(y.grad_fn, [None] * len(y.grad_fn.outputs))
+            slots[y._output_nr] = _add(slots[y._output_nr], g)
+
+    roots = list(buffers)
+    deps = _count_dependencies(roots)
+    ready = [(-fn.sequence_nr, fn) for fn in roots if deps.get(fn, 0) == 0]
+    heapq.heapify(ready)
+
+    with set_grad_enabled(create_graph):
+        while ready:
+            _, fn = heapq.heappop(ready)
+            grads = buffers.pop(fn)
+            _retain_and_capture(fn, grads, captured_nodes, capture)
+            input_grads = _call_backward(fn, grads, create_graph)
+            fn_inputs = fn.inputs
+            if not retain_graph:
+                fn.release()
+            for x, g in zip(fn_inputs, input_grads):
+                f = x.grad_fn
+                if f is None:
+                    if g is not None and x.requires_grad:
+                        deliver_to_leaf(x, g)
+                    continue
+                if g is not None:
+                    slots = buffers.setdefault(f, [None] * len(f.outputs))
+                    slots[x._output_nr] = _add(slots[x._output_nr], g)
+                else:
+                    buffers.setdefault(f, [None] * len(f.outputs))
+                deps[f] -= 1
+                if deps[f] == 0:
+                    heapq.heappush(ready, (-f.sequence_nr, f))
+
+    if capture is not None:
+        return [capture[id(t)] for t in inputs]
+    return None
+
+
+def _retain_and_capture(fn, grads, captured_nodes, capture):
+    """Store gradients of non-leaf outputs that asked for them (retain_grad / autograd.grad)."""
+    for i, g in enumerate(grads):
+        if g is None:
+            continue
+        if capture is not None:
+            key = captured_nodes.get((fn, i))
+            if key is not None:
+                capture[key] = _add(capture[key], g)
+            continue
+        y = fn.outputs[i]()
+        if y is not None and y._retains_grad:
+            g = g.detach() if not g.requires_grad else g
+            y.grad = g if y.grad is None else y.grad + g
+
+
+def _call_backward(fn, grads, create_graph):
+    """Run one node's backward; return one gradient (Tensor or None) per input."""
+    if all(g is None for g in grads):
+        return [None] * len(fn.inputs)
+    # A multi-output node whose other outputs got no gradient sees zeros there, like PyTorch.
+    if len(grads) > 1 and any(g is None for g in grads):
+        grads = [g if g is not None else Tensor._make(np.zeros_like(a))
+                 for g, a in zip(grads, _output_arrays(fn))]
+    if fn.differentiable_backward:
+        result = fn.backward(*grads)  # reads inputs via fn.saved_tensors, which checks versions
+    else:
+        if create_graph:
+            raise RuntimeError(
+                f"double backward is not implemented for {fn.name()} (a fused op with a "
+                "hand-derived backward); use the composed primitive ops for higher derivatives")
+        fn._check_versions()
+        result = fn.backward(*[g.data for g in grads])
+    if not isinstance(result, tuple | list):
+        result = (result,)
+    if len(result) != len(fn.inputs):
+        raise RuntimeError(f"{fn.name()} returned {len(result)} gradients for "
+                           f"{len(fn.inputs)} inputs")
+    out = []
+    for x, g, needed in zip(fn.inputs, result, fn.needs_input_grad):
+        if g is None or not needed:
+            out.append(None)
+            continue
+        if not isinstance(g, Tensor):
+            g = Tensor._make(g)
+        if g.shape != x.shape:
+            raise RuntimeError(f"{fn.name()} returned a gradient of shape {tuple(g.shape)} for an "
+                               f"input of shape {tuple(x.shape)}")
+        out.append(g)
+    return out
+
+
+def _output_arrays(fn):
+    arrays = []
+    for i, ref in enumerate(fn.outputs):
+        y = ref()
+        if y is not None:
+            arrays.append(y.data)
+        elif fn.saves_outputs:
+            arrays.append(fn.output_arrays[i])
+        else:
+            raise RuntimeError(f"{fn.name()}: output {i} was freed and is needed for its zero "
+                               "gradient; set saves_outputs")
+    return arrays

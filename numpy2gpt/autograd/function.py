@@ -1,0 +1,120 @@
+"""Function: one differentiable operation, the node type of the autograd graph.
+
+A Function subclass implements
+  * `forward(*arrays)`  - the math on NumPy arrays, returning an array (or a tuple of arrays);
+  * `backward(*grads)`  - given dL/d(output) for each output, return dL/d(input) for each input.
+
+Calling an instance (`Mul()(a, b)`) runs forward and, when grad mode is on and some input requires
+grad, links the graph: every output remembers its creator (`output.grad_fn`), and the creator keeps
+its inputs (strong references, needed for backward) but its outputs only as *weak references*.
+So the graph has no reference cycles and dies by plain reference counting as soon as the user
+drops the output - no garbage collector pass needed (see README, "Why outputs are weak references").
+
+Two flavours of backward:
+  * `Function` (default): `backward` receives and returns Tensors and is written with numpy2gpt ops.
+    It is therefore itself differentiable, so `create_graph=True` gives 2nd, 3rd... derivatives.
+  * `FusedFunction`: `backward` works on NumPy arrays with a hand-derived formula. Faster (no graph
+    bookkeeping inside backward) but not differentiable twice.
+"""
+
+import weakref
+
+from ..dtypes import dtype_name
+from ..tensor import Tensor, as_tensor
+from .grad_mode import is_grad_enabled
+
+
+class Function:
+    """Base class of all differentiable operations (see module docstring)."""
+
+    differentiable_backward = True  # backward is built from Tensor ops
+    saves_outputs = False  # set True when backward needs the forward's outputs
+    _sequence = 0  # creation counter: a tie-breaker that keeps backward order deterministic
+
+    def __call__(self, *inputs):
+        inputs = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
+        ys = self.forward(*[x.data for x in inputs])
+        single = not isinstance(ys, tuple)
+        outputs = tuple(Tensor._make(y) for y in ((ys,) if single else ys))
+
+        if is_grad_enabled() and any(x.requires_grad for x in inputs):
+            self._link(inputs, outputs, ys)
+        return outputs[0] if single else outputs
+
+    def _link(self, inputs, outputs, ys):
+        """Record this call in the graph (only when a gradient will be needed)."""
+        self.inputs = inputs
+        self.needs_input_grad = tuple(x.requires_grad for x in inputs)
+        self.input_versions = tuple(x._version for x in inputs)  # to detect in-place edits
+        self.outputs = tuple(weakref.ref(y) for y in outputs)
+        if self.saves_outputs:
+            self.output_arrays = ys if isinstance(ys, tuple) else (ys,)
+        for i, y in enumerate(outputs):
+            if y.data.dtype.kind == "f":  # integer outputs (indices) carry no gradient
+                y.requires_grad = True
+                y.grad_fn = self
+                y._output_nr = i
+        Function._sequence += 1
+        self.sequence_nr = Function._sequence
+
+    # ----- what backward may use -------------------------------------------------------------
+    @property
+    def saved_tensors(self):
+        """The inputs, after checking that none was modified in place since forward."""
+        self._check_versions()
+        return self.inputs
+
+    def saved_output(self, i=0):
+        """Output `i` as a Tensor linked to this node (re-wrapped if the user dropped it)."""
+        y = self.outputs[i]()
+        if y is not None:
+            if y._version != 0:
+                raise _modified_error(y, 0)
+            return y
+        y = Tensor._make(self.output_arrays[i])
+        y.requires_grad, y.grad_fn, y._output_nr = True, self, i
+        return y
+
+    def _check_versions(self):
+        for x, v in zip(self.inputs, self.input_versions):
+            if x._version != v:
+                raise _modified_error(x, v)
+
+    # ----- to implement ------------------------------------------------------------------------
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, *grad_outputs):
+        raise NotImplementedError(f"{self.name()} has no backward")
+
+    # ----- bookkeeping -------------------------------------------------------------------------
+    def release(self):
+        """Free everything saved for backward (called after backward unless retain_graph)."""
+        self.__dict__.clear()
+        self.released = True
+
+    released = False
+
+    def name(self):
+        return type(self).__name__ + "Backward0"
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+    @property
+    def next_functions(self):
+        """(creator, output index) of each input, like PyTorch's `grad_fn.next_functions`."""
+        return tuple((x.grad_fn, x._output_nr) for x in self.inputs)
+
+
+class FusedFunction(Function):
+    """A Function whose `backward` takes and returns NumPy arrays (hand-derived gradient)."""
+
+    differentiable_backward = False
+
+
+def _modified_error(t, expected):
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{dtype_name(t.dtype)} {list(t.shape)}] is at version {t._version}; expected "
+        f"version {expected} instead.")

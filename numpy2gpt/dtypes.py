@@ -1,0 +1,61 @@
+"""dtypes: numpy2gpt's dtypes *are* NumPy dtypes, named like PyTorch's.
+
+`numpy2gpt.float32 == np.dtype("float32")`, so tensors interoperate with NumPy freely, while
+`import numpy2gpt as torch; torch.float32` reads like PyTorch.
+"""
+
+import numpy as np
+
+float16 = half = np.dtype("float16")
+float32 = float = np.dtype("float32")
+float64 = double = np.dtype("float64")
+int8 = np.dtype("int8")
+uint8 = np.dtype("uint8")
+int16 = short = np.dtype("int16")
+int32 = int = np.dtype("int32")
+int64 = long = np.dtype("int64")
+bool = np.dtype("bool")
+
+_NAMES = {
+    float16: "float16", float32: "float32", float64: "float64", int8: "int8", uint8: "uint8",
+    int16: "int16", int32: "int32", int64: "int64", bool: "bool",
+}
+_default_dtype = float32
+
+
+def get_default_dtype():
+    """The dtype Python floats and `randn`/`zeros`/... produce (float32 unless changed)."""
+    return _default_dtype
+
+
+def set_default_dtype(d):
+    """Set the default floating dtype (float32 or float64), like `torch.set_default_dtype`."""
+    global _default_dtype
+    d = to_dtype(d)
+    if d not in (float16, float32, float64):
+        raise TypeError(f"only floating-point types are supported as the default type, got {dtype_name(d)}")
+    _default_dtype = d
+
+
+def to_dtype(d):
+    """Normalise a dtype argument (numpy2gpt/NumPy dtype, type, or name) or raise a clear TypeError."""
+    if d is None:
+        return None
+    try:
+        out = np.dtype(d)
+    except TypeError:
+        raise TypeError(f"unknown dtype {d!r}; expected one of "
+                        f"{', '.join('numpy2gpt.' + n for n in _NAMES.values())}") from None
+    if out not in _NAMES:
+        raise TypeError(f"unsupported dtype {d!r}; expected one of "
+                        f"{', '.join('numpy2gpt.' + n for n in _NAMES.values())}")
+    return out
+
+
+def dtype_name(d):
+    """'numpy2gpt.float32' style name used in reprs and error messages."""
+    return "numpy2gpt." + _NAMES.get(np.dtype(d), str(d))
+
+
+def is_floating(d):
+    return np.dtype(d).kind == "f"

@@ -1,0 +1,1 @@
+"""numpy2gpt.gpt: a nanoGPT-class GPT built on numpy2gpt."""

@@ -1,0 +1,14 @@
+"""numpy2gpt.nn.functional: stateless neural-network ops (PyTorch's torch.nn.functional).
+
+The hot ones (softmax, log_softmax, cross_entropy, layer_norm, gelu, scaled_dot_product_attention,
+linear, embedding) are single fused Functions with hand-derived backward: that is where speed
+comes from. Each is tested against the same math composed from primitive ops, and against PyTorch.
+"""
+
+from ...ops.elementwise import relu, sigmoid, tanh  # noqa: F401
+from .activation import *  # noqa: F403
+from .attention import *  # noqa: F403
+from .linear import *  # noqa: F403
+from .loss import *  # noqa: F403
+from .normalization import *  # noqa: F403
+from .softmax import *  # noqa: F403

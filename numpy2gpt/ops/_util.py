@@ -1,0 +1,99 @@
+"""Small helpers shared by the op families: argument normalisation and broadcasting rules."""
+
+import numpy as np
+
+from .. import dtypes
+from ..dtypes import dtype_name
+from ..tensor import Tensor, _check_dim, as_tensor
+
+
+def normalize_dims(dim, ndim):
+    """None -> None (all dims); int or sequence -> tuple of non-negative dims (checked)."""
+    if dim is None:
+        return None
+    if isinstance(dim, int | np.integer):
+        return (_check_dim(int(dim), ndim),)
+    dims = tuple(_check_dim(int(d), ndim) for d in dim)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {list(dim)} appears multiple times in the list of dims")
+    return dims
+
+
+def sum_to_array(g, shape):
+    """Sum a broadcast gradient back to `shape` (the inverse of NumPy broadcasting)."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1)
+    return g.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def broadcast_shape(a_shape, b_shape):
+    """The broadcast result shape, or PyTorch's error naming both shapes."""
+    if a_shape == b_shape:
+        return a_shape
+    try:
+        return np.broadcast_shapes(a_shape, b_shape)
+    except ValueError:
+        for i in range(1, max(len(a_shape), len(b_shape)) + 1):
+            x = a_shape[-i] if i <= len(a_shape) else 1
+            y = b_shape[-i] if i <= len(b_shape) else 1
+            if x != y and x != 1 and y != 1:
+                break
+        raise RuntimeError(
+            f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
+            f"dimension {max(len(a_shape), len(b_shape)) - i}: shapes {list(a_shape)} and "
+            f"{list(b_shape)} are not broadcastable") from None
+
+
+def _scalar_dtype(value, other_dtype):
+    """dtype of a Python scalar operand next to a tensor of `other_dtype` (PyTorch promotion)."""
+    if isinstance(value, bool | np.bool_):
+        return other_dtype
+    if isinstance(value, int | np.integer):
+        return other_dtype if other_dtype != dtypes.bool else dtypes.int64
+    if isinstance(value, float | np.floating):
+        return other_dtype if other_dtype.kind == "f" else dtypes.get_default_dtype()
+    raise TypeError(f"unsupported operand type {type(value).__name__}; expected a Tensor, an "
+                    "array or a Python number")
+
+
+def promote(a, b):
+    """Return (a, b) as Tensors of one common dtype, PyTorch style.
+
+    float beats int beats bool; a Python scalar adopts the tensor's dtype (3.0 * int -> float32);
+    two float tensors promote to the wider one.
+    """
+    if not isinstance(a, Tensor):
+        a, b = b, a
+        swapped = True
+    else:
+        swapped = False
+    if not isinstance(b, Tensor):
+        if isinstance(b, np.ndarray):
+            b = Tensor(b)
+        else:
+            dt = _scalar_dtype(b, a.dtype)
+            b = Tensor._make(np.array(b, dtype=dt))
+    if a.dtype != b.dtype:
+        dt = result_dtype(a.dtype, b.dtype)
+        a, b = a.to(dt), b.to(dt)
+    return (b, a) if swapped else (a, b)
+
+
+def result_dtype(x, y):
+    """Promotion of two tensor dtypes: float beats integer beats bool; wider wins in a kind."""
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
+    if rank[x.kind] != rank[y.kind]:
+        return x if rank[x.kind] > rank[y.kind] else y
+    return np.promote_types(x, y)
+
+
+def require_float(t, op):
+    if t.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point tensor, got {dtype_name(t.dtype)}")
+
+
+__all__ = ["normalize_dims", "sum_to_array", "broadcast_shape", "promote", "result_dtype",
+           "as_tensor", "Tensor", "require_float"]

@@ -1,0 +1,71 @@
+"""Matrix multiplication (`@`), batched and broadcasting like `np.matmul`.
+
+For y = a @ b: dL/da = dL/dy @ b^T and dL/db = a^T @ dL/dy, then summed over any batch dims
+that were broadcast. 1-D operands are treated as a row (a) or a column (b) vector.
+"""
+
+import numpy as np
+
+from ..autograd.function import Function
+from ._util import promote
+
+
+class MatMul(Function):
+    def forward(self, a, b):
+        return np.matmul(a, b)
+
+    def backward(self, gy):
+        from .arithmetic import sum_to
+        from .shape import reshape
+
+        a, b = self.saved_tensors
+        a2 = a if a.ndim > 1 else reshape(a, 1, -1)
+        b2 = b if b.ndim > 1 else reshape(b, -1, 1)
+        gy2 = reshape(gy, np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) +
+                      (a2.shape[-2], b2.shape[-1]))
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = reshape(sum_to(gy2 @ b2.mT, a2.shape), a.shape)
+        if self.needs_input_grad[1]:
+            if b2.ndim == 2 and a2.ndim > 2:  # (B, T, K) @ (K, N): one 2-D GEMM, no batch sum
+                k = a2.shape[-1]
+                gb = reshape(a2, -1, k).mT @ reshape(gy2, -1, gy2.shape[-1])
+            else:
+                gb = sum_to(a2.mT @ gy2, b2.shape)
+            gb = reshape(gb, b.shape)
+        return ga, gb
+
+
+def matmul(input, other):
+    a, b = promote(input, other)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
+                           f"{a.ndim}D and {b.ndim}D")
+    k_a = a.shape[-1]
+    k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if k_a != k_b:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied: {list(a.shape)} @ "
+                           f"{list(b.shape)} ({k_a} != {k_b})")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise RuntimeError(f"matmul: batch dimensions of {list(a.shape)} and {list(b.shape)} are "
+                           "not broadcastable") from None
+    return MatMul()(a, b)
+
+
+def mm(input, mat2):
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got {input.ndim}-D and {mat2.ndim}-D")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"bmm: expected 3-D tensors, got {input.ndim}-D and {mat2.ndim}-D")
+    return matmul(input, mat2)
+
+
+TENSOR_METHODS = {"matmul": matmul, "__matmul__": matmul,
+                  "__rmatmul__": lambda self, other: matmul(other, self), "mm": mm, "bmm": bmm}
+__all__ = ["matmul", "mm", "bmm"]

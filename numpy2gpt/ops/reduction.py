@@ -1,0 +1,72 @@
+"""Reductions: sum and mean over dims. Every input element contributed once to its output
+element, so the gradient is the output gradient broadcast back over the reduced dims."""
+
+import numpy as np
+
+from .. import dtypes
+from ..autograd.function import Function
+from ..tensor import as_tensor
+from ._util import normalize_dims
+
+
+def _keepdim_shape(shape, dims):
+    """`shape` with the reduced dims set to 1 (dims None = all)."""
+    if dims is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def _spread(gy, x_shape, dims, keepdim):
+    """Broadcast an output gradient back over the dims that were reduced."""
+    from .shape import broadcast_to, reshape
+
+    if not keepdim:
+        gy = reshape(gy, _keepdim_shape(x_shape, dims))
+    return broadcast_to(gy, x_shape)
+
+
+class Sum(Function):
+    def __init__(self, dims, keepdim):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        return np.sum(x, axis=self.dims, keepdims=self.keepdim)
+
+    def backward(self, gy):
+        return _spread(gy, self.inputs[0].shape, self.dims, self.keepdim)
+
+
+class Mean(Function):
+    def __init__(self, dims, keepdim):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        return np.mean(x, axis=self.dims, keepdims=self.keepdim)
+
+    def backward(self, gy):
+        shape = self.inputs[0].shape
+        n = np.prod([shape[d] for d in (self.dims if self.dims is not None else range(len(shape)))])
+        return _spread(gy, shape, self.dims, self.keepdim) * (1.0 / n)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    x = as_tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.dtype.kind in "biu":  # integer sums accumulate in int64, like PyTorch
+        x = x.to(dtypes.int64)
+    return Sum(normalize_dims(dim, x.ndim), keepdim)(x)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    x = as_tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.dtype.kind != "f":
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {dtypes.dtype_name(x.dtype)}")
+    return Mean(normalize_dims(dim, x.ndim), keepdim)(x)
+
+
+TENSOR_METHODS = {"sum": sum, "mean": mean}
+__all__ = ["sum", "mean"]

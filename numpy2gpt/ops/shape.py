@@ -1,0 +1,166 @@
+"""Shape ops: reshape, transpose, permute, broadcast. They move numbers, never change them, so
+each backward applies the inverse movement to the gradient."""
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import _check_dim, as_tensor
+from ._util import normalize_dims
+
+
+class Reshape(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(self.shape)
+
+    def backward(self, gy):
+        return reshape(gy, self.inputs[0].shape)
+
+
+class Permute(Function):
+    def __init__(self, dims):
+        self.dims = dims
+
+    def forward(self, x):
+        return x.transpose(self.dims)
+
+    def backward(self, gy):
+        return permute(gy, tuple(np.argsort(self.dims)))  # the inverse permutation
+
+
+class BroadcastTo(Function):
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return np.broadcast_to(x, self.shape)
+
+    def backward(self, gy):
+        from .arithmetic import sum_to
+
+        return sum_to(gy, self.inputs[0].shape)
+
+
+def _shape_args(shape):
+    """Accept `f(2, 3)` and `f((2, 3))` like PyTorch."""
+    if len(shape) == 1 and isinstance(shape[0], tuple | list):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def reshape(input, *shape):
+    x = as_tensor(input)
+    shape = _shape_args(shape)
+    if x.shape == shape:
+        return x
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+    if (-1 in shape and (known == 0 or x.numel() % known)) or (-1 not in shape and
+                                                               known != x.numel()):
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {x.numel()}")
+    return Reshape(shape)(x)
+
+
+view = reshape
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    x = as_tensor(input)
+    if x.ndim == 0:
+        return reshape(x, 1)
+    s, e = _check_dim(start_dim, x.ndim), _check_dim(end_dim, x.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
+
+
+def permute(input, *dims):
+    x = as_tensor(input)
+    dims = _shape_args(dims)
+    if len(dims) != x.ndim:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
+                           f"match the length of the desired ordering of dimensions i.e. input.dim()"
+                           f" = {x.ndim} is not equal to len(dims) = {len(dims)}")
+    dims = normalize_dims(dims, x.ndim)
+    if dims == tuple(range(x.ndim)):
+        return x
+    return Permute(dims)(x)
+
+
+def transpose(input, dim0, dim1):
+    x = as_tensor(input)
+    if x.ndim == 0:
+        return x
+    d0, d1 = _check_dim(dim0, x.ndim), _check_dim(dim1, x.ndim)
+    dims = list(range(x.ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return permute(x, dims)
+
+
+swapaxes = transpose
+
+
+def t(input):
+    x = as_tensor(input)
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def broadcast_to(input, *shape):
+    x = as_tensor(input)
+    shape = _shape_args(shape)
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise RuntimeError(f"the number of sizes provided ({len(shape)}) must be greater or equal "
+                           f"to the number of dimensions in the tensor ({x.ndim})")
+    # -1 keeps the existing size (expand's convention)
+    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
+    for i, s in enumerate(x.shape):
+        if s != 1 and s != shape[lead + i]:
+            raise RuntimeError(f"The expanded size of the tensor ({shape[lead + i]}) must match "
+                               f"the existing size ({s}) at non-singleton dimension {lead + i}.  "
+                               f"Target sizes: {list(shape)}.  Tensor sizes: {list(x.shape)}")
+    if shape == x.shape:
+        return x
+    return BroadcastTo(shape)(x)
+
+
+def expand(input, *sizes):
+    return broadcast_to(input, *sizes)
+
+
+def expand_as(input, other):
+    return broadcast_to(input, other.shape)
+
+
+def reshape_as(input, other):
+    return reshape(input, other.shape)
+
+
+def _T(self):
+    return permute(self, tuple(reversed(range(self.ndim)))) if self.ndim > 1 else self
+
+
+def _mT(self):
+    if self.ndim < 2:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got "
+                           f"{self.ndim}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+def _contiguous(self, memory_format=None):
+    return self
+
+
+TENSOR_METHODS = {
+    "reshape": reshape, "view": view, "flatten": flatten, "permute": permute,
+    "transpose": transpose, "swapaxes": swapaxes, "t": t, "expand": expand,
+    "broadcast_to": broadcast_to, "expand_as": expand_as, "reshape_as": reshape_as,
+    "view_as": reshape_as, "contiguous": _contiguous,
+    "T": property(_T), "mT": property(_mT),
+}
+__all__ = ["reshape", "flatten", "permute", "transpose", "swapaxes", "t", "broadcast_to"]

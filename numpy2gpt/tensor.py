@@ -1,0 +1,332 @@
+"""Tensor: a NumPy array plus what autograd needs to know about it.
+
+`data` is the array. `requires_grad` says whether gradients flow to it; `grad_fn` is the Function
+that created it (None for leaves: tensors made by the user); `grad` receives dL/d(this) after
+`backward()`. The math methods (`+`, `exp`, `sum`, `reshape`, ...) are installed by
+`numpy2gpt/ops/__init__.py`, so this file only holds the data and the autograd state.
+"""
+
+import numpy as np
+
+from . import dtypes
+from .dtypes import dtype_name
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints like PyTorch's `torch.Size([2, 3])`."""
+
+    def __repr__(self):
+        return f"numpy2gpt.Size({list(self)})"
+
+    def numel(self):
+        return int(np.prod(self, dtype=np.int64))
+
+
+def _to_array(data, dtype=None):
+    """Convert user data to an array with PyTorch's dtype rules (Python floats -> default dtype)."""
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, np.ndarray | np.generic):
+        arr = np.asarray(data)
+    else:
+        try:
+            arr = np.array(data)
+        except ValueError as e:
+            raise ValueError(f"could not build a tensor from {type(data).__name__}: {e}") from None
+        if arr.dtype == np.float64:  # Python floats follow the default dtype, like PyTorch
+            arr = arr.astype(dtypes.get_default_dtype())
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"can't convert data of type {type(data).__name__} (NumPy dtype "
+                        f"{arr.dtype}) to a tensor; expected numbers or booleans")
+    if dtype is not None:
+        arr = arr.astype(dtypes.to_dtype(dtype), copy=False)
+    elif arr.dtype not in dtypes._NAMES:
+        arr = arr.astype(np.int64 if arr.dtype.kind in "iu" else dtypes.get_default_dtype())
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it (see module doc)."""
+
+    __slots__ = ("data", "requires_grad", "_grad", "grad_fn", "_output_nr", "_retains_grad",
+                 "name", "_version", "__weakref__")
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data, requires_grad=False, name=None, dtype=None):
+        self.data = _to_array(data, dtype)
+        self.requires_grad = False
+        self._grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._retains_grad = False
+        self.name = name
+        self._version = 0
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, array):
+        """Fast constructor for op results: wrap an array without any conversion."""
+        t = object.__new__(cls)
+        t.data = array if isinstance(array, np.ndarray) else np.asarray(array)
+        t.requires_grad = False
+        t._grad = None
+        t.grad_fn = None
+        t._output_nr = 0
+        t._retains_grad = False
+        t.name = None
+        t._version = 0
+        return t
+
+    # ----- autograd state --------------------------------------------------------------------
+    def requires_grad_(self, requires_grad=True):
+        """Set `requires_grad` in place (only on leaves, and only for floating dtypes)."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients "
+                               f"(got {dtype_name(self.dtype)})")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
+                               "want to use a computed variable in a subgraph that doesn't require "
+                               "differentiation use var_no_grad = var.detach().")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self):
+        """Leaves are tensors not created by a recorded op; only they get `.grad` by default."""
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                                f"{type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: "
+                                   f"{list(value.shape)} vs the tensor's {list(self.shape)}")
+        self._grad = value
+
+    def retain_grad(self):
+        """Ask a non-leaf tensor to keep its `.grad` after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd/engine.py)."""
+        from .autograd.engine import run_backward
+
+        if not self.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                               "grad_fn")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs "
+                                   f"(this tensor has shape {list(self.shape)}); pass `gradient`")
+            gradient = Tensor._make(np.ones_like(self.data))
+        else:
+            gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient)
+            if gradient.shape != self.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of "
+                                   f"{list(gradient.shape)} and output[0] has a shape of "
+                                   f"{list(self.shape)}.")
+        if retain_graph is None:
+            retain_graph = create_graph
+        run_backward([self], [gradient], retain_graph, create_graph)
+
+    def detach(self):
+        """A new leaf sharing the same data, cut off from the graph."""
+        return Tensor._make(self.data)
+
+    def detach_(self):
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    # ----- array facts -----------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self.data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self.data.shape)
+        return self.data.shape[_check_dim(dim, self.data.ndim)]
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self):
+        return "cpu"
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    def dim(self):
+        return self.data.ndim
+
+    def numel(self):
+        return self.data.size
+
+    def nelement(self):
+        return self.data.size
+
+    def element_size(self):
+        return self.data.itemsize
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
+
+    def is_contiguous(self):
+        return self.data.flags.c_contiguous
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __hash__(self):
+        return id(self)
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} values is "
+                               "ambiguous")
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.data)
+
+    # ----- conversion ------------------------------------------------------------------------
+    def item(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to "
+                               "Scalar")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def numpy(self, force=False):
+        """The underlying array (shared memory). Like PyTorch, refused while grad is recorded."""
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def to(self, *args, dtype=None, **kwargs):
+        """`to(dtype)` / `to("cpu")` / `to(device, dtype)`: only the dtype matters on NumPy."""
+        for a in args:
+            if isinstance(a, str) and a.split(":")[0] == "cpu":
+                continue
+            if isinstance(a, str) and a.split(":")[0] not in dtypes.__dict__:
+                raise RuntimeError(f"numpy2gpt runs on the CPU only; got device {a!r}")
+            dtype = a
+        if dtype is None or dtypes.to_dtype(dtype) == self.dtype:
+            return self
+        from .ops.arithmetic import cast
+
+        return cast(self, dtypes.to_dtype(dtype))
+
+    def type(self, dtype):
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def bool(self):
+        return self.to(dtypes.bool)
+
+    def cpu(self):
+        return self
+
+    def __repr__(self):
+        return _format(self)
+
+
+def _check_dim(dim, ndim):
+    """Normalise a (possibly negative) dim, with PyTorch's IndexError when out of range."""
+    lo, hi = -max(ndim, 1), max(ndim, 1) - 1
+    if not lo <= dim <= hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but "
+                         f"got {dim})")
+    return dim % max(ndim, 1)
+
+
+def _format(t):
+    """PyTorch-like repr: tensor([1., 2.], requires_grad=True)."""
+    a = t.data
+    if a.dtype.kind == "f":
+        finite = a[np.isfinite(a)]
+        if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
+            fmt = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
+        elif finite.size and (np.abs(finite).max() >= 1e8 or np.abs(finite[finite != 0]).min(
+                initial=1.0) < 1e-4):
+            fmt = {"float_kind": lambda v: f"{v:.4e}"}
+        else:
+            fmt = {"float_kind": lambda v: f"{v:.4f}"}
+    else:
+        fmt = None
+    body = np.array2string(a, separator=", ", formatter=fmt, prefix="tensor(",
+                           threshold=1000, edgeitems=3)
+    extras = []
+    if a.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool):
+        extras.append(f"dtype={dtype_name(a.dtype)}")
+    if t.grad_fn is not None:
+        extras.append(f"grad_fn={t.grad_fn!r}")
+    elif t.requires_grad:
+        extras.append("requires_grad=True")
+    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def as_tensor(data, dtype=None):
+    """Wrap data as a Tensor without copying when it already is one with the right dtype."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    return Tensor(data, dtype=dtype)
+
+
+def tensor(data, dtype=None, requires_grad=False, name=None):
+    """Create a leaf tensor that owns a copy of `data` (PyTorch's `torch.tensor`)."""
+    arr = _to_array(data, dtype)
+    t = Tensor._make(np.array(arr, copy=True))
+    t.name = name
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
