@@ -1,0 +1,113 @@
+"""Optimizers: 100 steps from the same parameters and gradients land where PyTorch's land."""
+
+import numpy as np
+import pytest
+import torch as pt
+
+import numpy2gpt as torch
+from numpy2gpt import optim
+
+SHAPES = [(4, 3), (3,), (2, 2, 2)]
+
+
+def _grad(p, step, k):
+    """A deterministic gradient that depends on the current parameter (like a real loss)."""
+    noise = np.random.default_rng(1000 * step + k).standard_normal(p.shape)
+    return (np.sin(3 * p) + 0.1 * p + 0.5 * noise).astype(p.dtype)
+
+
+def _run(opt_name, kwargs, steps=100, dtype=np.float64, groups=False, split_at=None):
+    """Run ours and PyTorch's side by side; return both parameter lists as arrays."""
+    init = [np.random.default_rng(i).standard_normal(s).astype(dtype) for i, s in enumerate(SHAPES)]
+    ours = [torch.tensor(a, requires_grad=True) for a in init]
+    theirs = [pt.tensor(a, requires_grad=True) for a in init]
+    if groups:  # two groups with different hyper-parameters
+        ours_p = [{"params": ours[:1]}, {"params": ours[1:], "lr": kwargs["lr"] * 0.5}]
+        theirs_p = [{"params": theirs[:1]}, {"params": theirs[1:], "lr": kwargs["lr"] * 0.5}]
+    else:
+        ours_p, theirs_p = ours, theirs
+    o = getattr(optim, opt_name)(ours_p, **kwargs)
+    t = getattr(pt.optim, opt_name)(theirs_p, **kwargs)
+    for step in range(steps):
+        for k, (a, b) in enumerate(zip(ours, theirs)):
+            a.grad = torch.tensor(_grad(a.detach().numpy(), step, k))
+            b.grad = pt.tensor(_grad(b.detach().numpy(), step, k))
+        o.step()
+        t.step()
+        if split_at is not None and step == split_at:  # resume from a saved state dict
+            sd = o.state_dict()
+            fresh = [torch.tensor(a.detach().numpy().copy(), requires_grad=True) for a in ours]
+            o = getattr(optim, opt_name)(fresh, **kwargs)
+            o.load_state_dict(sd)
+            ours = fresh
+    return [a.detach().numpy() for a in ours], [b.detach().numpy() for b in theirs]
+
+
+CASES = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9)),
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.01)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("SGD", dict(lr=0.05, momentum=0.5, maximize=True)),
+    ("Adam", dict(lr=0.01)),
+    ("Adam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
+    ("Adam", dict(lr=0.01, amsgrad=True)),
+    ("AdamW", dict(lr=0.01)),
+    ("AdamW", dict(lr=0.01, betas=(0.9, 0.95), weight_decay=0.1, amsgrad=True)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1, maximize=True)),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", CASES)
+def test_100_steps_match_pytorch_float64(name, kwargs):
+    ours, theirs = _run(name, kwargs)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,kwargs", [CASES[1], CASES[6], CASES[9]])
+def test_param_groups_match_pytorch(name, kwargs):
+    ours, theirs = _run(name, kwargs, groups=True)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,kwargs", [CASES[2], CASES[7], CASES[9]])
+def test_state_dict_round_trip_resumes_identically(name, kwargs):
+    ours, theirs = _run(name, kwargs, split_at=40)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_float32_stays_float32():
+    ours, theirs = _run("AdamW", dict(lr=0.01), steps=20, dtype=np.float32)
+    for a, b in zip(ours, theirs):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_zero_grad_and_skipping_params_without_grad():
+    p = torch.ones(3, requires_grad=True)
+    q = torch.ones(3, requires_grad=True)
+    opt = optim.SGD([p, q], lr=1.0)
+    p.grad = torch.ones(3)
+    opt.step()
+    assert p.tolist() == [0.0, 0.0, 0.0] and q.tolist() == [1.0, 1.0, 1.0]
+    opt.zero_grad(set_to_none=False)
+    assert p.grad.tolist() == [0.0, 0.0, 0.0]
+    opt.zero_grad()
+    assert p.grad is None
+
+
+def test_bad_arguments_are_clear_errors():
+    p = torch.ones(3, requires_grad=True)
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        optim.Adam([p], lr=-1)
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 1"):
+        optim.AdamW([p], betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+    with pytest.raises(ValueError, match="Nesterov"):
+        optim.SGD([p], lr=0.1, nesterov=True)
