@@ -1,0 +1,525 @@
+"""Module: the base class of every layer and model (PyTorch's `torch.nn.Module`).
+
+A Module owns three ordered dicts, filled by plain attribute assignment in `__init__`:
+  * `_parameters` - the Parameters assigned to it (`self.weight = Parameter(...)`);
+  * `_buffers`    - tensors that are state but not learned (`self.register_buffer("mask", m)`);
+  * `_modules`    - its sub-modules (`self.fc = Linear(4, 8)`).
+`__setattr__` sorts each assignment into the right dict and `__getattr__` finds it again, so a
+model is a tree of modules, and `parameters()`, `state_dict()`, `train()`, `to()`... walk it.
+
+Calling a module (`model(x)`) runs `forward` while a thread-local *name stack* holds the module's
+qualified name ("transformer.h.0.attn"): every autograd Function created meanwhile can read it with
+`current_module_path()`, which is how graph plots draw one cluster per module.
+"""
+
+import threading
+from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
+
+import numpy as np
+
+from ... import dtypes
+from ...autograd.function import Function
+from ...autograd.grad_mode import no_grad
+from ...dtypes import dtype_name
+from ...tensor import Size, Tensor
+from ..parameter import Parameter
+
+# ----- the module name stack ----------------------------------------------------------------------
+_local = threading.local()  # .stack: list of (module, qualified name); .path: name on top
+
+
+def current_module_path():
+    """Qualified name of the innermost module whose forward is running in this thread.
+
+    "" is the outermost (root) module, like `named_modules()` names it; None outside any module.
+    """
+    return getattr(_local, "path", None)
+
+
+# Function reads the name through this hook (see Function._link), so autograd needs no import of nn.
+Function.current_module_path = staticmethod(current_module_path)
+
+
+def _child_path(parent, parent_path, module):
+    """The qualified name of `module` called from inside `parent`'s forward."""
+    for name, m in parent._modules.items():  # usual case: a direct child
+        if m is module:
+            return f"{parent_path}.{name}" if parent_path else name
+    for name, m in parent.named_modules():  # a deeper descendant (e.g. self.h[0] of a ModuleList)
+        if m is module:
+            return f"{parent_path}.{name}" if parent_path else name
+    name = type(module).__name__  # a module that is not part of the caller's tree
+    return f"{parent_path}.{name}" if parent_path else name
+
+
+def _addindent(s, num_spaces):
+    """Indent every line but the first (for nested reprs)."""
+    lines = s.split("\n")
+    if len(lines) == 1:
+        return s
+    first = lines.pop(0)
+    return first + "\n" + "\n".join((num_spaces * " ") + ln if ln.strip() else "" for ln in lines)
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What `load_state_dict` returns: the keys it could not match (both empty on success)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+def _type_name(value):
+    if isinstance(value, Tensor):
+        return dtype_name(value.dtype)  # e.g. 'numpy2gpt.float32'
+    return type(value).__name__
+
+
+def _check_name(kind, name):
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+    if "." in name:
+        raise KeyError(f'{kind} name can\'t contain "."')
+    if name == "":
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+
+
+class Module:
+    """Base class for all neural network modules (see the module docstring)."""
+
+    training: bool
+
+    def __init__(self, *args, **kwargs):
+        if args or kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments; "
+                            "Module.__init__ takes none")
+        # object.__setattr__: our own __setattr__ needs these dicts to exist already.
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
+                                  '"forward" function')
+
+    # ----- calling: run forward under this module's name -------------------------------------
+    def __call__(self, *args, **kwargs):
+        stack = getattr(_local, "stack", None)
+        if stack is None:
+            stack = _local.stack = []
+        path = _child_path(stack[-1][0], stack[-1][1], self) if stack else ""
+        stack.append((self, path))
+        _local.path = path
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            stack.pop()
+            _local.path = stack[-1][1] if stack else None
+
+    # ----- registration ------------------------------------------------------------------------
+    def _require_init(self, what):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {what} before Module.__init__() call")
+
+    def register_parameter(self, name, param):
+        """Add a Parameter (or None, a declared-but-absent one such as `bias=False`)."""
+        self._require_init("parameter")
+        _check_name("parameter", name)
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{_type_name(param)}' object to parameter '{name}' "
+                            "(numpy2gpt.nn.Parameter or None required)")
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Add a non-learned state tensor; `persistent=False` keeps it out of `state_dict`."""
+        self._require_init("buffers")
+        _check_name("buffer", name)
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
+                            "(numpy2gpt Tensor or None required)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name, module):
+        """Add a child module (or None), reachable as attribute `name`."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._require_init("child module")
+        _check_name("module", name)
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        params, buffers, modules = d.get("_parameters"), d.get("_buffers"), d.get("_modules")
+        if isinstance(value, Parameter):
+            self._require_init("parameters")
+            self._forget(name, keep="_parameters")
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_type_name(value)}' as parameter '{name}' "
+                                "(numpy2gpt.nn.Parameter or None expected)")
+            params[name] = None
+        elif isinstance(value, Module):
+            self._require_init("module")
+            self._forget(name, keep="_modules")
+            modules[name] = value
+        elif modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_type_name(value)}' as child module '{name}' "
+                                "(numpy2gpt.nn.Module or None expected)")
+            modules[name] = None
+        elif buffers is not None and name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{_type_name(value)}' as buffer '{name}' "
+                                "(numpy2gpt Tensor or None expected)")
+            buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name, keep):
+        """Unregister `name` everywhere but in dict `keep` (where re-assigning keeps its place)."""
+        self.__dict__.pop(name, None)
+        for key in ("_parameters", "_buffers", "_modules"):
+            if key != keep:
+                self.__dict__[key].pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: parameters, buffers and modules live in the dicts.
+        d = self.__dict__
+        for key in ("_parameters", "_buffers", "_modules"):
+            items = d.get(key)
+            if items is not None and name in items:
+                return items[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for key in ("_parameters", "_buffers", "_modules"):
+            if name in self.__dict__.get(key, ()):
+                del self.__dict__[key][name]
+                self._non_persistent_buffers_set.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        keys = list(object.__dir__(self))
+        keys += list(self._parameters) + list(self._buffers) + list(self._modules)
+        return sorted(k for k in set(keys) if not k[:1].isdigit())
+
+    def get_submodule(self, target):
+        """The module at dotted path `target` ("" is self), e.g. "transformer.h.0.attn"."""
+        if target == "":
+            return self
+        mod = self
+        for item in target.split("."):
+            if not hasattr(mod, item):
+                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return mod
+
+    def get_parameter(self, target):
+        """The Parameter at dotted path `target`, e.g. "transformer.wte.weight"."""
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        param = getattr(mod, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target):
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if name not in mod._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return mod._buffers[name]
+
+    # ----- walking the tree ----------------------------------------------------------------------
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """Yield (qualified name, module) for self and every descendant, depth first."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if self in memo:
+                return
+            memo.add(self)
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is None:
+                continue
+            sub = prefix + ("." if prefix else "") + name
+            yield from module.named_modules(memo, sub, remove_duplicate)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        """Yield (name, module) for the direct children (each module once)."""
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and module not in seen:
+                seen.add(module)
+                yield name, module
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate=True):
+        """Yield (qualified name, tensor) from `get_members(module)` over the tree.
+
+        With remove_duplicate a tensor shared by two modules (tied weights) is yielded once,
+        under the first name met, so an optimizer never updates it twice.
+        """
+        memo = set()
+        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                   if recurse else [(prefix, self)])
+        for module_prefix, module in modules:
+            for name, value in get_members(module):
+                if value is None or (remove_duplicate and id(value) in memo):
+                    continue
+                if remove_duplicate:
+                    memo.add(id(value))
+                yield (module_prefix + ("." if module_prefix else "") + name), value
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        yield from self._named_members(lambda m: m._parameters.items(), prefix, recurse,
+                                       remove_duplicate)
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        yield from self._named_members(lambda m: m._buffers.items(), prefix, recurse,
+                                       remove_duplicate)
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ----- state dict ---------------------------------------------------------------------------
+    def _local_state(self):
+        """This module's own (name, tensor) pairs that belong in a state dict."""
+        for name, p in self._parameters.items():
+            if p is not None:
+                yield name, p
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                yield name, b
+
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """An OrderedDict name -> tensor of every parameter and persistent buffer.
+
+        The tensors are detached but share memory with the module (like PyTorch); tied
+        parameters appear under each of their names, so keys match PyTorch's exactly.
+        """
+        if destination is None:
+            destination = OrderedDict()
+        for name, t in self._local_state():
+            destination[prefix + name] = t if keep_vars else t.detach()
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".",
+                                  keep_vars=keep_vars)
+        return destination
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy tensors (or NumPy arrays) from `state_dict` into this module's parameters/buffers.
+
+        The copy is in place, so tied parameters stay tied and an optimizer holding the
+        parameters keeps working. Every key is checked before anything is written: on an error
+        (size mismatch; missing/unexpected keys when `strict`) the module is left unchanged and a
+        RuntimeError lists all the problems, worded like PyTorch's.
+        Returns a NamedTuple (missing_keys, unexpected_keys).
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing, error_msgs, copies, expected = [], [], [], set()
+        for module_prefix, module in self.named_modules(remove_duplicate=False):
+            prefix = module_prefix + "." if module_prefix else ""
+            for name, target in module._local_state():
+                key = prefix + name
+                expected.add(key)
+                if key not in state_dict:
+                    missing.append(key)
+                    continue
+                value = state_dict[key]
+                if isinstance(value, Tensor):
+                    array = value.data
+                elif isinstance(value, np.ndarray | np.generic):
+                    array = np.asarray(value)
+                else:
+                    error_msgs.append(f'While copying the parameter named "{key}", expected '
+                                      "numpy2gpt.Tensor or a NumPy array from checkpoint but "
+                                      f"received {type(value)}")
+                    continue
+                if array.shape != target.data.shape:
+                    error_msgs.append(
+                        f"size mismatch for {key}: copying a param with shape "
+                        f"{_size(array.shape)} from checkpoint, the shape in current model is "
+                        f"{_size(target.shape)}.")
+                    continue
+                if array.dtype.kind not in "fiub":
+                    error_msgs.append(f'While copying the parameter named "{key}": unsupported '
+                                      f"dtype {array.dtype} in checkpoint")
+                    continue
+                copies.append((target, array))
+        unexpected = [k for k in state_dict if k not in expected]
+        if strict:
+            if unexpected:
+                error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in unexpected)))
+            if missing:
+                error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in missing)))
+        if error_msgs:
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                type(self).__name__, "\n\t".join(error_msgs)))
+        with no_grad():
+            for target, array in copies:
+                target.copy_(Tensor._make(array))  # casts to the target's dtype, bumps version
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ----- modes, gradients, dtypes ---------------------------------------------------------------
+    def train(self, mode=True):
+        """Set training mode (Dropout active) on this module and all descendants."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode: same as `train(False)`."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all parameters (to None by default, else zero them in place)."""
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            elif p.grad.data.flags.writeable:
+                p.grad.data.fill(0)
+            else:
+                p.grad = Tensor._make(np.zeros_like(p.grad.data))
+
+    def apply(self, fn):
+        """Call `fn(module)` on every descendant and then on self (e.g. custom initialisation)."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    def _apply_to_tensors(self, fn):
+        """Replace the array of every parameter, gradient and buffer by `fn(array)` in place.
+
+        The Parameter objects stay the same (so optimizers and tied weights keep working).
+        """
+        for module in self.modules():
+            for t in list(module._parameters.values()) + list(module._buffers.values()):
+                if t is None:
+                    continue
+                t.data = fn(t.data)
+                if t.grad is not None:
+                    t.grad.data = fn(t.grad.data)
+        return self
+
+    def to(self, *args, dtype=None, device=None, **kwargs):
+        """`to(dtype)`, `to("cpu")`, `to("cpu", dtype)`: cast floating parameters and buffers."""
+        for a in list(args) + [device]:
+            if a is None:
+                continue
+            if isinstance(a, str) and a.split(":")[0] == "cpu":
+                continue
+            if isinstance(a, str) and a.split(":")[0] in ("cuda", "mps", "meta", "xla"):
+                raise RuntimeError(f"numpy2gpt runs on the CPU only; got device {a!r}")
+            if isinstance(a, Tensor):
+                a = a.dtype
+            dtype = a
+        if dtype is None:
+            return self
+        dtype = dtypes.to_dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired "
+                            f"dtype={dtype_name(dtype)}")
+        return self._apply_to_tensors(
+            lambda a: a.astype(dtype, copy=False) if a.dtype.kind == "f" else a)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def type(self, dst_type):
+        return self.to(dst_type)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        raise RuntimeError("numpy2gpt runs on the CPU only (no CUDA)")
+
+    def share_memory(self):
+        return self
+
+    # ----- printing ------------------------------------------------------------------------------
+    def _get_name(self):
+        return type(self).__name__
+
+    def extra_repr(self):
+        """Override to show a layer's settings inside its repr, e.g. 'in_features=4, ...'."""
+        return ""
+
+    def __repr__(self):
+        extra_lines = self.extra_repr().split("\n") if self.extra_repr() else []
+        child_lines = [f"({key}): " + _addindent(repr(module), 2)
+                       for key, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        main = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                main += extra_lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
+
+
+def _size(shape):
+    return repr(Size(shape))  # numpy2gpt.Size([3, 4]), as PyTorch prints torch.Size([3, 4])

@@ -1,0 +1,103 @@
+"""nn.utils: gradient clipping and flattening parameters into one vector."""
+
+import math
+
+import numpy as np
+
+from ..autograd.function import FusedFunction
+from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+
+
+def _as_list(parameters):
+    return [parameters] if isinstance(parameters, Tensor) else list(parameters)
+
+
+def _grads(parameters):
+    return [p.grad for p in _as_list(parameters) if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Scale all gradients together so that their joint norm is at most `max_norm`.
+
+    The norm is taken over all gradients as if they were concatenated into one vector. Returns
+    that total norm (before clipping) as a 0-d tensor. The factor is
+    max_norm / (total_norm + 1e-6), applied only when it is below 1, as in PyTorch.
+    """
+    grads = _grads(parameters)
+    if not grads:
+        return Tensor._make(np.array(0.0, dtype=np.float32))
+    dtype = np.result_type(*[g.dtype for g in grads])
+    norm_type = float(norm_type)
+    if norm_type == math.inf:
+        total = max(np.abs(g.data).max(initial=0) for g in grads)
+    elif norm_type == 2.0:
+        # one BLAS dot per gradient: sum of squares without a temporary array
+        total = math.sqrt(sum(float(np.dot(g.data.ravel(), g.data.ravel())) for g in grads))
+    else:
+        total = sum(float(np.sum(np.abs(g.data.astype(np.float64)) ** norm_type))
+                    for g in grads) ** (1.0 / norm_type)
+    total = np.asarray(total, dtype=dtype)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` "
+                           "is non-finite, so it cannot be clipped. To disable this error and "
+                           "scale the gradients by the non-finite norm anyway, set "
+                           "`error_if_nonfinite=False`")
+    # computed in the gradients' dtype, like PyTorch (float32 stays float32)
+    clip_coef = np.asarray(max_norm, dtype) / (total + np.asarray(1e-6, dtype))
+    if clip_coef < 1 or np.isnan(clip_coef):  # a NaN norm makes the gradients NaN, as in PyTorch
+        with no_grad(), np.errstate(invalid="ignore"):  # inf * 0 -> NaN, silently as in PyTorch
+            for g in grads:
+                g.mul_(clip_coef.astype(g.dtype))
+    return Tensor._make(total)
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp every gradient element into [-clip_value, clip_value] in place."""
+    clip_value = float(clip_value)
+    with no_grad():
+        for g in _grads(parameters):
+            g.clamp_(-clip_value, clip_value)
+
+
+class ParametersToVector(FusedFunction):
+    """Concatenate flattened tensors; backward slices the gradient back into their shapes."""
+
+    def forward(self, *arrays):
+        self.shapes = [a.shape for a in arrays]
+        return np.concatenate([a.ravel() for a in arrays])
+
+    def backward(self, gy):
+        grads, start = [], 0
+        for shape in self.shapes:
+            n = int(np.prod(shape, dtype=np.int64))
+            grads.append(gy[start:start + n].reshape(shape))
+            start += n
+        return tuple(grads)
+
+
+def parameters_to_vector(parameters):
+    """All parameters flattened and concatenated into one 1-D tensor (differentiable)."""
+    params = _as_list(parameters)
+    if not params:
+        raise RuntimeError("parameters_to_vector: expected at least one parameter")
+    return ParametersToVector()(*params)
+
+
+def vector_to_parameters(vec, parameters):
+    """Copy consecutive slices of the 1-D tensor `vec` into the parameters (in place)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected numpy2gpt.Tensor, but got: {type(vec).__name__}")
+    params = _as_list(parameters)
+    total = sum(p.numel() for p in params)
+    if vec.dim() != 1 or vec.numel() != total:
+        raise RuntimeError(f"vector_to_parameters: vec has shape {list(vec.shape)} but the "
+                           f"parameters hold {total} elements in all")
+    start = 0
+    with no_grad():
+        for p in params:
+            n = p.numel()
+            p.copy_(vec.data[start:start + n].reshape(p.shape))
+            start += n

@@ -1,0 +1,206 @@
+"""numpy2gpt.save / load: round trips of model and optimizer-style state dicts, tied tensors,
+file objects, plain safetensors files, clear errors for truncated / foreign files, atomic writes."""
+
+import io
+import os
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import safetensors.numpy
+import torch
+
+import numpy2gpt as n2g
+from numpy2gpt import nn, serialization
+from numpy2gpt.serialization import load, save
+
+
+def model():
+    n2g.manual_seed(0)
+    m = nn.Sequential(OrderedDict([("emb", nn.Embedding(7, 4)), ("ln", nn.LayerNorm(4)),
+                                   ("head", nn.Linear(4, 7, bias=False))]))
+    m.head.weight = m.emb.weight  # tied
+    m.register_buffer("steps", n2g.tensor([3], dtype=n2g.int64))
+    return m
+
+
+def optimizer_like_state():
+    """The shape of a PyTorch optimizer state_dict: int keys, tuples, mixed scalars."""
+    return {
+        "state": {0: {"step": n2g.tensor(5.0), "exp_avg": n2g.randn(2, 3),
+                      "exp_avg_sq": n2g.rand(2, 3, dtype=n2g.float64)},
+                  1: {"step": n2g.tensor(5.0), "momentum_buffer": None}},
+        "param_groups": [{"params": [0, 1], "lr": 3e-4, "betas": (0.9, 0.95), "eps": 1e-8,
+                          "weight_decay": 0.1, "amsgrad": False, "foreach": None,
+                          "name": "decay"}],
+    }
+
+
+def assert_same(a, b):
+    assert type(a) is type(b)
+    if isinstance(a, n2g.Tensor):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a.data, b.data)
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    elif isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            assert_same(a[k], b[k])
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same(x, y)
+    elif isinstance(a, float) and a != a:
+        assert b != b
+    else:
+        assert a == b
+
+
+def test_model_state_dict_round_trip_restores_the_model(tmp_path):
+    m = model()
+    path = tmp_path / "model.pt"
+    save(m.state_dict(), path)
+    sd = load(path)
+    assert isinstance(sd, OrderedDict) and list(sd) == list(m.state_dict())
+    assert_same(sd, m.state_dict())
+    assert sd["steps"].dtype == n2g.int64
+    # the tied weight is stored once and comes back as one shared tensor
+    assert sd["emb.weight"] is sd["head.weight"]
+    with safetensors.safe_open(str(path), "np") as f:
+        assert len(list(f.keys())) == 4  # emb/head weight once, ln weight, ln bias, steps
+    fresh = model()
+    with n2g.no_grad():
+        for p in fresh.parameters():
+            p.zero_()
+    fresh.load_state_dict(sd)
+    x = n2g.tensor([[1, 2, 6]])
+    np.testing.assert_array_equal(fresh(x).data, m(x).data)
+    assert fresh.head.weight is fresh.emb.weight
+
+
+def test_optimizer_and_nested_structures_round_trip(tmp_path):
+    obj = {"model": model().state_dict(), "optimizer": optimizer_like_state(),
+           "iter_num": 1200, "best_val_loss": 1.4703, "config": {"n_layer": 6, "bias": False},
+           "rng": n2g.get_rng_state(), "nan": float("nan"), "inf": float("-inf"),
+           "array": np.arange(6, dtype=np.int32).reshape(2, 3), "np_scalar": np.float32(2.5),
+           "empty": n2g.zeros(0, 3), "bools": n2g.tensor([True, False]),
+           "half": n2g.ones(2, dtype=n2g.float16), "weird_keys": {None: 1, 2.5: "x", "__k": 3},
+           "tuple_of_tensors": (n2g.ones(1), [n2g.zeros(2)]),
+           "transposed": n2g.randn(3, 4).permute(1, 0), "scalar": n2g.tensor(2.0)}
+    save(obj, str(tmp_path / "ckpt.pt"))
+    back = load(str(tmp_path / "ckpt.pt"), map_location="cpu", weights_only=True)
+    expected = dict(obj, np_scalar=2.5)  # NumPy scalars come back as Python numbers
+    assert_same(back, expected)
+    assert isinstance(back["optimizer"]["state"][0]["exp_avg"], n2g.Tensor)
+    assert back["optimizer"]["param_groups"][0]["betas"] == (0.9, 0.95)
+
+
+def test_file_objects_and_loaded_tensors_are_writable():
+    buf = io.BytesIO()
+    save({"w": n2g.ones(2, 2)}, buf)
+    buf.seek(0)
+    back = load(buf)
+    back["w"].add_(1)  # loaded arrays are ordinary writable arrays
+    assert np.all(back["w"].data == 2)
+
+
+def test_plain_safetensors_file_loads_as_flat_dict(tmp_path):
+    path = tmp_path / "weights.safetensors"
+    safetensors.numpy.save_file({"wte": np.ones((3, 2), np.float32)}, str(path))
+    back = load(path)
+    assert list(back) == ["wte"] and isinstance(back["wte"], n2g.Tensor)
+    assert back["wte"].dtype == n2g.float32
+
+
+def test_unsupported_objects_are_refused_with_their_location(tmp_path):
+    with pytest.raises(TypeError, match=r"got set at obj\['a'\]\[1\]"):
+        save({"a": [1, {2}]}, tmp_path / "x.pt")
+    with pytest.raises(TypeError, match="dict keys must be"):
+        save({(1, 2): 3}, tmp_path / "x.pt")
+    with pytest.raises(TypeError, match="got function"):
+        save(lambda: 0, tmp_path / "x.pt")
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+@pytest.mark.parametrize("keep", [0, 5, 8, 40, -1])
+def test_truncated_file_gives_a_clear_error_naming_the_file(tmp_path, keep):
+    path = tmp_path / "ckpt.pt"
+    save({"model": model().state_dict(), "step": 3}, path)
+    data = path.read_bytes()
+    path.write_bytes(data[:keep] if keep >= 0 else data[:-10])
+    with pytest.raises(RuntimeError, match=r"ckpt\.pt.*not a valid checkpoint.*truncated"):
+        load(path)
+
+
+def test_foreign_files_give_clear_errors(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello, this is not a checkpoint at all")
+    with pytest.raises(RuntimeError, match=r"notes\.txt.*not a valid checkpoint"):
+        load(text)
+    pt = tmp_path / "torch.pt"
+    torch.save({"w": torch.ones(2)}, pt)
+    with pytest.raises(RuntimeError, match=r"torch\.pt.*PyTorch \(zip/pickle\).*never unpickles"):
+        load(pt)
+    bad_json = tmp_path / "bad.bin"
+    bad_json.write_bytes((8).to_bytes(8, "little") + b"{not js}")
+    with pytest.raises(RuntimeError, match=r"bad\.bin.*not valid JSON"):
+        load(bad_json)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        load(tmp_path / "missing.pt")
+
+
+def test_damaged_structure_record_is_reported(tmp_path):
+    path = tmp_path / "x.pt"
+    safetensors.numpy.save_file({"t0": np.ones(1)}, str(path),
+                                metadata={"format": "numpy2gpt", "format_version": "1",
+                                          "structure": '{"a": {"__tensor__": "t9"}}'})
+    with pytest.raises(RuntimeError, match="damaged structure record"):
+        load(path)
+    safetensors.numpy.save_file({}, str(path), metadata={"format": "numpy2gpt",
+                                                         "format_version": "99"})
+    with pytest.raises(RuntimeError, match="format version '99'"):
+        load(path)
+
+
+def test_crash_mid_write_leaves_previous_checkpoint_intact(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.pt"
+    save({"step": 1, "w": n2g.ones(3)}, path)
+    before = path.read_bytes()
+
+    def crashing_save_file(tensors, filename, metadata=None):
+        with open(filename, "wb") as f:
+            f.write(b"partial garbage")
+        raise KeyboardInterrupt("simulated crash while writing")
+
+    monkeypatch.setattr(serialization.safetensors.numpy, "save_file", crashing_save_file)
+    with pytest.raises(KeyboardInterrupt):
+        save({"step": 2, "w": n2g.zeros(3)}, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["ckpt.pt"]  # the temporary file was removed
+    assert load(path)["step"] == 1
+
+
+def test_crash_at_rename_leaves_previous_checkpoint_intact(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.pt"
+    save({"step": 1}, path)
+
+    def failing_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(serialization.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        save({"step": 2}, path)
+    monkeypatch.undo()
+    assert load(path) == {"step": 1}
+    assert os.listdir(tmp_path) == ["ckpt.pt"]
+
+
+def test_save_overwrites_and_missing_directory_errors(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    save({"step": 1}, path)
+    save({"step": 2}, path)
+    assert load(path) == {"step": 2}
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save({"step": 1}, tmp_path / "no_such_dir" / "ckpt.pt")
