@@ -39,6 +39,7 @@ from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_stat
 from .tensor import Size, Tensor, as_tensor, tensor
 
 from . import nn, optim  # noqa: E402  (after the ops they build on)
+from .serialization import load, save  # noqa: E402
 
 dtype = type(float32)
 __version__ = "0.1.0"
