@@ -1,3 +1,311 @@
-"""(filled in by the nn issue)."""
+"""Activations (gelu, silu, leaky_relu, relu) plus the small elementwise helpers dropout, pad and
+mse_loss.
 
-__all__ = []
+gelu, silu and leaky_relu are FusedFunctions: forward saves what the derivative needs, backward is
+the derivative written out (formulas in the comments), so one node replaces a chain of primitive
+ops. The arithmetic stays in the input's dtype (float32 stays float32).
+"""
+
+import math
+import warnings
+
+import numpy as np
+
+from ...autograd.function import FusedFunction
+from ...dtypes import dtype_name
+from ...ops.elementwise import relu as _relu
+from ...ops.special import erf_array
+from ...random import get_rng
+from ...tensor import as_tensor
+
+
+def _require_float(t, op):
+    if t.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point tensor, got {dtype_name(t.dtype)}")
+
+
+# ----- gelu --------------------------------------------------------------------------------------
+class _Elementwise(FusedFunction):
+    """A fused elementwise op. Subclasses write `fwd(x)` / `bwd(gy)` for 1-D arrays: a flat view
+    costs nothing, and it keeps 0-d inputs arrays (NumPy turns 0-d results into scalars, which
+    the in-place updates on fresh temporaries below could not write into)."""
+
+    def forward(self, x):
+        self.shape = x.shape
+        return self.fwd(x.reshape(-1)).reshape(x.shape)
+
+    def backward(self, gy):
+        return self.bwd(gy.reshape(-1)).reshape(self.shape)
+
+
+_SQRT1_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_PI = math.sqrt(2.0 / math.pi)
+_KAPPA = 0.044715
+
+
+class Gelu(_Elementwise):
+    """gelu(x) = x * Phi(x), Phi the standard normal CDF (exact, or the tanh approximation)."""
+
+    def __init__(self, approximate):
+        self.approximate = approximate
+
+    def fwd(self, x):
+        self.x = x
+        if self.approximate == "tanh":
+            # Phi(x) ~ (1 + tanh(u)) / 2 with u = sqrt(2/pi) (x + 0.044715 x^3)
+            u = x * x
+            u *= _KAPPA
+            u += 1.0
+            u *= x
+            u *= _SQRT_2_PI
+            self.t = np.tanh(u, out=u)
+            y = self.t + 1.0
+            y *= 0.5
+        else:
+            # Phi(x) = (1 + erf(x / sqrt 2)) / 2
+            y = erf_array(x * _SQRT1_2)
+            y += 1.0
+            y *= 0.5
+            self.cdf = y.copy()
+        y *= x
+        return y
+
+    def bwd(self, gy):
+        x = self.x
+        if self.approximate == "tanh":
+            # y = x (1 + t) / 2, t = tanh(u), u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2):
+            # dy/dx = (1 + t) / 2 + x (1 - t^2) u' / 2
+            t = self.t
+            d = x * x
+            d *= 3 * _KAPPA
+            d += 1.0
+            d *= _SQRT_2_PI
+            d *= x
+            d *= 1.0 - t * t
+            d += t
+            d += 1.0
+            d *= 0.5
+        else:
+            # dy/dx = Phi(x) + x * phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi) the normal density
+            d = x * x
+            d *= -0.5
+            np.exp(d, out=d)
+            d *= _INV_SQRT_2PI
+            d *= x
+            d += self.cdf
+        d *= gy
+        return d
+
+
+def gelu(input, approximate="none"):
+    """Gaussian Error Linear Unit: x * Phi(x); `approximate='tanh'` uses the tanh formula."""
+    x = as_tensor(input)
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, got "
+                           f"{approximate!r}")
+    _require_float(x, "gelu")
+    return Gelu(approximate)(x)
+
+
+# ----- silu, leaky_relu, relu --------------------------------------------------------------------
+class Silu(_Elementwise):
+    """silu(x) = x * sigmoid(x)."""
+
+    def fwd(self, x):
+        with np.errstate(over="ignore"):  # exp(-x) = inf for very negative x gives s = 0: right
+            s = np.exp(-x)
+        s += 1.0
+        np.reciprocal(s, out=s)
+        self.x, self.s = x, s
+        return x * s
+
+    def bwd(self, gy):
+        # d/dx x s(x) = s + x s (1 - s) = s (1 + x (1 - s))
+        s = self.s
+        d = 1.0 - s
+        d *= self.x
+        d += 1.0
+        d *= s
+        d *= gy
+        return d
+
+
+def silu(input, inplace=False):
+    """Sigmoid Linear Unit (swish): x * sigmoid(x)."""
+    x = as_tensor(input)
+    _require_float(x, "silu")
+    return _maybe_inplace(x, Silu()(x), inplace)
+
+
+class LeakyRelu(_Elementwise):
+    """leaky_relu(x) = x for x > 0, slope * x otherwise: x times a per-element factor."""
+
+    def __init__(self, negative_slope):
+        self.negative_slope = negative_slope
+
+    def fwd(self, x):
+        f = (x > 0).astype(x.dtype)  # factor: 1 where x > 0, slope elsewhere
+        f *= 1.0 - self.negative_slope
+        f += self.negative_slope
+        self.f = f
+        return x * f
+
+    def bwd(self, gy):
+        return gy * self.f  # the factor is the derivative (slope at 0, like PyTorch)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    x = as_tensor(input)
+    _require_float(x, "leaky_relu")
+    return _maybe_inplace(x, LeakyRelu(negative_slope)(x), inplace)
+
+
+def relu(input, inplace=False):
+    """max(x, 0) (the core op, plus PyTorch's `inplace` flag)."""
+    x = as_tensor(input)
+    return _maybe_inplace(x, _relu(x), inplace)
+
+
+def _maybe_inplace(x, result, inplace):
+    """For `inplace=True`: write result into x (bumping its version) and return x.
+
+    numpy2gpt cannot rewrite a recorded graph in place, so this is refused (with `copy_`'s clear
+    error) for tensors that take part in one; outside autograd it behaves like PyTorch.
+    """
+    if not inplace:
+        return result
+    return x.copy_(result.detach())
+
+
+# ----- dropout -----------------------------------------------------------------------------------
+class Dropout(FusedFunction):
+    """y = x * m with m = mask / (1 - p): zero with probability p, else scaled by 1 / (1 - p)."""
+
+    def __init__(self, p):
+        self.p = p
+
+    def forward(self, x):
+        rng = get_rng()
+        u = rng.random(x.shape, dtype=x.dtype if x.dtype.itemsize >= 4 else np.float32)
+        keep = u >= self.p  # probability 1 - p
+        scale = 1.0 / (1.0 - self.p) if self.p < 1 else 0.0
+        m = np.multiply(keep, scale, dtype=x.dtype)
+        self.m = m
+        return x * m
+
+    def backward(self, gy):
+        return gy * self.m  # the same mask and scale
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1/(1-p) (only when training).
+
+    With `training=False` or `p=0` the input itself is returned. Uses numpy2gpt's global generator
+    (`numpy2gpt.manual_seed`), so a seed reproduces the mask (not PyTorch's mask).
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    x = as_tensor(input)
+    if not training or p == 0:
+        return x
+    _require_float(x, "dropout")
+    return _maybe_inplace(x, Dropout(float(p))(x), inplace)
+
+
+# ----- pad ---------------------------------------------------------------------------------------
+class ConstantPadNd(FusedFunction):
+    """Pad (or, for negative amounts, crop) the trailing dims with a constant value."""
+
+    def __init__(self, pairs, value):
+        self.pairs, self.value = pairs, value  # pairs[i] = (before, after) for dim -len(pairs)+i
+
+    def _slices(self, shape):
+        """Where the kept part of the input sits in the input and in the output."""
+        lead = len(shape) - len(self.pairs)
+        src, dst = [slice(None)] * lead, [slice(None)] * lead
+        for n, (before, after) in zip(shape[lead:], self.pairs):
+            kept = n - max(-before, 0) - max(-after, 0)
+            src.append(slice(max(-before, 0), max(-before, 0) + kept))
+            dst.append(slice(max(before, 0), max(before, 0) + kept))
+        return tuple(src), tuple(dst)
+
+    def forward(self, x):
+        lead = x.ndim - len(self.pairs)
+        out_shape = x.shape[:lead] + tuple(
+            n + before + after for n, (before, after) in zip(x.shape[lead:], self.pairs))
+        y = np.full(out_shape, self.value, dtype=x.dtype)
+        src, dst = self._slices(x.shape)
+        y[dst] = x[src]
+        return y
+
+    def backward(self, gy):
+        # Padding moves the numbers: each input element's gradient is its output element's.
+        shape = self.inputs[0].shape
+        src, dst = self._slices(shape)
+        if all(before >= 0 and after >= 0 for before, after in self.pairs):
+            return gy[dst]  # nothing was cropped: a view is the whole gradient
+        gx = np.zeros(shape, dtype=gy.dtype)  # cropped input elements get zero gradient
+        gx[src] = gy[dst]
+        return gx
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last len(pad)//2 dims: `pad = (last_before, last_after, 2nd_last_before, ...)`.
+
+    Only mode='constant' (with `value`, default 0) is supported; negative amounts crop.
+    """
+    x = as_tensor(input)
+    if mode != "constant":
+        if mode in ("reflect", "replicate", "circular"):
+            raise NotImplementedError(f"pad: mode={mode!r} is not supported by numpy2gpt; only "
+                                      "mode='constant'")
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2:
+        raise RuntimeError(f"Padding length must be divisible by 2, got pad={list(pad)}")
+    if len(pad) // 2 > x.ndim:
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input "
+                           f"dimension but got padding length {len(pad)} and input of dimension "
+                           f"{x.ndim}")
+    # pad lists the LAST dim first; pairs lists the padded dims in order
+    pairs = tuple((pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2))[::-1]
+    lead = x.ndim - len(pairs)
+    for i, (n, (before, after)) in enumerate(zip(x.shape[lead:], pairs)):
+        if n + before + after < 0:
+            raise RuntimeError(f"pad: padding ({before}, {after}) would give dimension "
+                               f"{lead + i} (of size {n}) a negative size {n + before + after}")
+    return ConstantPadNd(pairs, 0 if value is None else value)(x)
+
+
+# ----- mse_loss ----------------------------------------------------------------------------------
+def _reduction(size_average, reduce, reduction):
+    """PyTorch's legacy `size_average` / `reduce` flags, mapped onto `reduction`."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return "none" if not reduce else "mean" if size_average else "sum"
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean squared error: reduce((input - target)^2) with reduction 'mean', 'sum' or 'none'.
+
+    Composed from primitive ops (its backward, 2 (input - target) / N, comes for free).
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    x, t = as_tensor(input), as_tensor(target)
+    if x.shape != t.shape:
+        warnings.warn(f"Using a target size ({t.shape}) that is different to the input size "
+                      f"({x.shape}). This will likely lead to incorrect results due to "
+                      "broadcasting. Please ensure they have the same size.", stacklevel=2)
+    d = x - t
+    sq = d * d
+    if reduction == "none":
+        return sq
+    return sq.mean() if reduction == "mean" else sq.sum()
+
+
+__all__ = ["gelu", "silu", "leaky_relu", "relu", "dropout", "pad", "mse_loss"]

@@ -1,0 +1,271 @@
+"""gelu, silu, leaky_relu, relu, dropout, pad and mse_loss: fused == composed from
+primitive ops == PyTorch, values and gradients; gradcheck; dtypes; errors."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import numpy2gpt as n2g
+import numpy2gpt.nn.functional as F
+from numpy2gpt.autograd import gradcheck
+
+TF = torch.nn.functional
+RTOL = {np.float64: 1e-8, np.float32: 1e-5}
+SHAPES = [(), (7,), (3, 5), (2, 3, 4), (2, 1, 3, 2), (0, 3)]
+
+
+def _run(lib, fn, arrays):
+    """fn on fresh leaves of `lib`, backward with a fixed upstream gradient; returns the output
+    and the leaves' gradients as NumPy arrays."""
+    leaves = [lib.tensor(a, requires_grad=True) for a in arrays]
+    y = fn(*leaves)
+    out = y.detach().numpy()
+    gy = np.random.default_rng(123).standard_normal(out.shape).astype(out.dtype)
+    y.backward(lib.tensor(gy))
+    return out, [t.grad.detach().numpy() for t in leaves]
+
+
+def _close(ours, ref, rtol):
+    """Elementwise rtol, with an absolute floor of rtol * (largest |ref|) for values near zero."""
+    assert ours.dtype == ref.dtype, (ours.dtype, ref.dtype)
+    scale = np.abs(ref).max() if ref.size else 0.0
+    np.testing.assert_allclose(ours, ref, rtol=rtol, atol=rtol * scale)
+
+
+def _compare(fn_ours, fn_ref, lib_ref, arrays, rtol):
+    y1, g1 = _run(n2g, fn_ours, arrays)
+    y2, g2 = _run(lib_ref, fn_ref, arrays)
+    _close(y1, y2, rtol)
+    for a, b in zip(g1, g2):
+        _close(a, b, rtol)
+
+
+def _x(shape, dtype=np.float64, seed=0, scale=2.0):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+
+
+# ----- gelu --------------------------------------------------------------------------------------
+def gelu_composed(x, approximate="none"):
+    if approximate == "tanh":
+        u = math.sqrt(2 / math.pi) * (x + 0.044715 * (x * x * x))
+        return 0.5 * x * (1 + n2g.tanh(u))
+    return 0.5 * x * (1 + n2g.erf(x * (1 / math.sqrt(2))))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_matches_torch(shape, dtype, approximate):
+    _compare(lambda x: F.gelu(x, approximate=approximate),
+             lambda x: TF.gelu(x, approximate=approximate), torch, [_x(shape, dtype)],
+             RTOL[dtype])
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_matches_torch_over_a_wide_range(approximate):
+    x = np.linspace(-12, 12, 2401)  # every erf range, and both tails
+    _compare(lambda x: F.gelu(x, approximate=approximate),
+             lambda x: TF.gelu(x, approximate=approximate), torch, [x], 1e-8)
+    _compare(lambda x: F.gelu(x, approximate=approximate),
+             lambda x: TF.gelu(x, approximate=approximate), torch, [x.astype(np.float32)], 1e-5)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_fused_equals_composed_and_gradcheck(approximate):
+    x = _x((4, 6), seed=1)
+    _compare(lambda x: F.gelu(x, approximate=approximate),
+             lambda x: gelu_composed(x, approximate), n2g, [x], 1e-10)
+    t = n2g.tensor(_x((2, 3), seed=2), requires_grad=True)
+    assert gradcheck(lambda x: F.gelu(x, approximate=approximate), (t,))
+
+
+def test_gelu_float32_and_errors():
+    x = n2g.randn(3, 4, requires_grad=True)
+    y = F.gelu(x)
+    assert all(t.grad_fn is None for t in y.grad_fn.inputs)  # one fused node
+    y.sum().backward()
+    assert y.dtype == x.grad.dtype == n2g.float32
+    with pytest.raises(RuntimeError, match="approximate argument must be either none or tanh"):
+        F.gelu(x, approximate="fast")
+    with pytest.raises(TypeError, match="gelu: expected a floating point tensor"):
+        F.gelu(n2g.tensor([1, 2]))
+
+
+# ----- silu, leaky_relu, relu --------------------------------------------------------------------
+def leaky_relu_composed(x, slope):
+    return n2g.relu(x) - slope * n2g.relu(-x)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_silu_and_leaky_relu_match_torch(shape, dtype):
+    x = _x(shape, dtype, scale=5.0)
+    _compare(F.silu, TF.silu, torch, [x], RTOL[dtype])
+    _compare(lambda x: F.leaky_relu(x, 0.2), lambda x: TF.leaky_relu(x, 0.2), torch, [x],
+             RTOL[dtype])
+
+
+def test_silu_extremes_and_leaky_relu_at_zero():
+    x = np.array([-800.0, -40.0, -1e-3, 0.0, 1e-3, 40.0, 800.0])
+    _compare(F.silu, TF.silu, torch, [x], 1e-8)
+    _compare(F.leaky_relu, TF.leaky_relu, torch, [np.array([-1.0, 0.0, 2.0])], 1e-8)
+
+
+def test_silu_and_leaky_relu_fused_equal_composed_and_gradcheck():
+    x = _x((3, 4), seed=3)
+    _compare(F.silu, lambda x: x * n2g.sigmoid(x), n2g, [x], 1e-10)
+    _compare(lambda x: F.leaky_relu(x, 0.1), lambda x: leaky_relu_composed(x, 0.1), n2g, [x],
+             1e-10)
+    t = n2g.tensor(x, requires_grad=True)
+    assert gradcheck(F.silu, (t,))
+    assert gradcheck(lambda x: F.leaky_relu(x, 0.3), (t,))
+    for fn in (F.silu, F.leaky_relu):
+        t32 = n2g.randn(5, requires_grad=True)
+        y = fn(t32)
+        y.sum().backward()
+        assert y.dtype == t32.grad.dtype == n2g.float32
+
+
+def test_inplace_flags():
+    x = n2g.tensor([-1.0, 2.0, -3.0])
+    assert F.relu(x, inplace=True) is x and x.tolist() == [0.0, 2.0, 0.0]
+    assert x._version == 1
+    y = n2g.tensor([-1.0, 2.0])
+    assert F.leaky_relu(y, 0.5, inplace=True) is y and y.tolist() == [-0.5, 2.0]
+    leaf = n2g.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place"):
+        F.relu(leaf, inplace=True)
+    assert F.relu(leaf).tolist() == [1.0]
+
+
+# ----- dropout -----------------------------------------------------------------------------------
+def test_dropout_mask_scale_and_gradient():
+    x = n2g.tensor(_x((50, 40), np.float32, seed=4), requires_grad=True)
+    n2g.manual_seed(7)
+    y = F.dropout(x, p=0.3)
+    # the mask comes from numpy2gpt's global generator: redraw it and compose the same op
+    n2g.manual_seed(7)
+    u = n2g.random.get_rng().random(x.shape, dtype=np.float32)
+    m = (u >= 0.3).astype(np.float32) / np.float32(0.7)
+    composed = x * n2g.tensor(m)
+    np.testing.assert_array_equal(y.detach().numpy(), composed.detach().numpy())
+    gy = np.random.default_rng(5).standard_normal(x.shape).astype(np.float32)
+    y.backward(n2g.tensor(gy))
+    np.testing.assert_array_equal(x.grad.numpy(), gy * m)
+    assert y.dtype == x.grad.dtype == n2g.float32
+    assert abs((m == 0).mean() - 0.3) < 0.03  # about p of the elements are dropped
+
+
+def test_dropout_identity_cases_and_p_one():
+    x = n2g.randn(4, 5, requires_grad=True)
+    assert F.dropout(x, p=0.5, training=False) is x
+    assert F.dropout(x, p=0.0) is x
+    y = F.dropout(x, p=1.0)
+    y.sum().backward()
+    assert not y.detach().numpy().any() and not x.grad.numpy().any()
+    n2g.manual_seed(3)
+    a = F.dropout(n2g.ones(100), 0.5).numpy()
+    n2g.manual_seed(3)
+    b = F.dropout(n2g.ones(100), 0.5).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert set(np.unique(a)) <= {0.0, 2.0}
+
+
+def test_dropout_float64_gradcheck_and_errors():
+    x = n2g.tensor(_x((3, 4), seed=6), requires_grad=True)
+
+    def seeded_dropout(x):  # the same mask at every call of the check
+        n2g.manual_seed(1)
+        return F.dropout(x, 0.4)
+
+    assert gradcheck(seeded_dropout, (x,))
+    for p in (-0.1, 1.5):
+        with pytest.raises(ValueError, match=f"between 0 and 1, but got {p}"):
+            F.dropout(x, p)
+    with pytest.raises(TypeError, match="dropout: expected a floating point tensor"):
+        F.dropout(n2g.tensor([1, 2]))
+    z = n2g.ones(1000)
+    assert F.dropout(z, 0.5, inplace=True) is z and z._version == 1
+    assert set(np.unique(z.numpy())) == {0.0, 2.0}
+
+
+# ----- pad ---------------------------------------------------------------------------------------
+def pad_composed(x, pad, value=0.0):
+    """Constant pad from primitive ops: for each padded dim, a matmul with a constant 0/1
+    placement matrix E (n, n + before + after) moves the input into place (crops too); the
+    padding value is added where E put nothing."""
+    pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)]
+    filled = n2g.ones(*x.shape, dtype=x.dtype)  # where the input lands
+    for i, (before, after) in enumerate(pairs):
+        dim = x.ndim - 1 - i
+        n = x.shape[dim]
+        e = np.zeros((n, n + before + after), dtype=x.dtype)
+        for j in range(n):
+            if 0 <= j + before < n + before + after:
+                e[j, j + before] = 1.0
+        e = n2g.tensor(e)
+        x = n2g.transpose(n2g.transpose(x, dim, -1) @ e, dim, -1)
+        filled = n2g.transpose(n2g.transpose(filled, dim, -1) @ e, dim, -1)
+    return x + value * (1 - filled)
+
+
+PADS = [((5,), (1, 2)), ((3, 4), (0, 1, 2, 0)), ((2, 3, 4), (1, 1)), ((2, 3, 4), (-1, 2, 1, -2)),
+        ((2, 3, 4), (1, 0, 0, 1, 2, 1)), ((3, 4), (-4, 1))]
+
+
+@pytest.mark.parametrize("shape,pad", PADS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("value", [None, 1.5])
+def test_pad_matches_torch(shape, pad, dtype, value):
+    _compare(lambda x: F.pad(x, pad, value=value), lambda x: TF.pad(x, pad, value=value), torch,
+             [_x(shape, dtype)], RTOL[dtype])
+
+
+@pytest.mark.parametrize("shape,pad", PADS)
+def test_pad_fused_equals_composed_and_gradcheck(shape, pad):
+    x = _x(shape, seed=7)
+    _compare(lambda x: F.pad(x, pad, value=-2.0), lambda x: pad_composed(x, pad, -2.0), n2g,
+             [x], 1e-10)
+    t = n2g.tensor(_x(shape, seed=8), requires_grad=True)
+    assert gradcheck(lambda x: F.pad(x, pad, value=0.5), (t,))
+
+
+def test_pad_dtypes_and_errors():
+    y = F.pad(n2g.randn(2, 3), (1, 1))
+    assert y.dtype == n2g.float32 and y.shape == (2, 5)
+    assert F.pad(n2g.tensor([1, 2]), (1, 0), value=7).tolist() == [7, 1, 2]
+    with pytest.raises(RuntimeError, match="Padding length must be divisible by 2"):
+        F.pad(n2g.randn(3), (1, 2, 3))
+    with pytest.raises(RuntimeError, match="padding length 4 and input of dimension 1"):
+        F.pad(n2g.randn(3), (1, 2, 3, 4))
+    with pytest.raises(RuntimeError, match="negative size -1"):
+        F.pad(n2g.randn(3, 4), (-3, -2))
+    with pytest.raises(NotImplementedError, match="mode='reflect' is not supported"):
+        F.pad(n2g.randn(3, 4), (1, 1), mode="reflect")
+    with pytest.raises(NotImplementedError, match="Unrecognised padding mode foo"):
+        F.pad(n2g.randn(3, 4), (1, 1), mode="foo")
+
+
+# ----- mse_loss ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mse_loss_matches_torch(reduction, dtype):
+    arrays = [_x((3, 4), dtype, seed=9), _x((3, 4), dtype, seed=10)]
+    _compare(lambda a, b: F.mse_loss(a, b, reduction=reduction),
+             lambda a, b: TF.mse_loss(a, b, reduction=reduction), torch, arrays, RTOL[dtype])
+
+
+def test_mse_loss_broadcast_legacy_flags_gradcheck_and_errors():
+    a, b = _x((3, 4), seed=11), _x((4,), seed=12)
+    with pytest.warns(UserWarning, match="different to the input size"):
+        _compare(F.mse_loss, TF.mse_loss, torch, [a, b], 1e-8)
+    x = n2g.tensor(a, requires_grad=True)
+    t = n2g.tensor(_x((3, 4), seed=13))
+    assert F.mse_loss(x, t, reduce=False).shape == (3, 4)
+    assert F.mse_loss(x, t, size_average=False).item() == pytest.approx(
+        F.mse_loss(x, t, reduction="sum").item(), rel=1e-12)
+    assert gradcheck(lambda x: F.mse_loss(x, t), (x,))
+    with pytest.raises(ValueError, match="foo is not a valid value for reduction"):
+        F.mse_loss(x, t, reduction="foo")

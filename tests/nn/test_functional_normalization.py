@@ -1,0 +1,153 @@
+"""F.layer_norm: fused == composed from primitive ops == PyTorch, values and grads."""
+
+import numpy as np
+import pytest
+import torch
+
+import numpy2gpt as n2g
+import numpy2gpt.nn.functional as F
+from numpy2gpt.autograd import gradcheck
+
+RTOL = {np.float64: 1e-8, np.float32: 1e-5}
+
+
+def _run(lib, fn, arrays):
+    """fn on fresh leaves of `lib` (None stays None), backward with a fixed upstream gradient;
+    returns the output and the leaves' gradients as NumPy arrays."""
+    leaves = [None if a is None else lib.tensor(a, requires_grad=True) for a in arrays]
+    y = fn(*leaves)
+    out = y.detach().numpy()
+    gy = np.random.default_rng(123).standard_normal(out.shape).astype(out.dtype)
+    y.backward(lib.tensor(gy))
+    return out, [None if t is None else t.grad.detach().numpy() for t in leaves]
+
+
+def _close(ours, ref, rtol):
+    """Elementwise rtol, with an absolute floor of rtol * (largest |ref|) for values near zero."""
+    assert ours.dtype == ref.dtype, (ours.dtype, ref.dtype)
+    scale = np.abs(ref).max() if ref.size else 0.0
+    np.testing.assert_allclose(ours, ref, rtol=rtol, atol=rtol * scale)
+
+
+def _compare(fn_ours, fn_ref, lib_ref, arrays, rtol):
+    y1, g1 = _run(n2g, fn_ours, arrays)
+    y2, g2 = _run(lib_ref, fn_ref, arrays)
+    _close(y1, y2, rtol)
+    for a, b in zip(g1, g2):
+        if a is not None or b is not None:
+            _close(a, b, rtol)
+
+
+def layer_norm_composed(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """The same math from primitive ops: means over the trailing dims, biased variance."""
+    dims = tuple(range(-len(normalized_shape), 0))
+    xc = x - x.mean(dims, keepdim=True)
+    var = (xc * xc).mean(dims, keepdim=True)
+    y = xc / n2g.sqrt(var + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+CASES = [((7,), (7,)), ((3, 7), (7,)), ((2, 3, 8), (8,)), ((2, 3, 4, 5), (4, 5)),
+         ((2, 3, 4), (2, 3, 4)), ((0, 6), (6,))]
+
+
+def _arrays(x_shape, norm_shape, dtype, weight=True, bias=True, seed=0):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(x_shape) * 3 + 1).astype(dtype)
+    w = rng.standard_normal(norm_shape).astype(dtype) if weight else None
+    b = rng.standard_normal(norm_shape).astype(dtype) if bias else None
+    return [x, w, b]
+
+
+@pytest.mark.parametrize("x_shape,norm_shape", CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weight,bias", [(True, True), (True, False), (False, True),
+                                         (False, False)])
+def test_layer_norm_matches_torch(x_shape, norm_shape, dtype, weight, bias):
+    arrays = _arrays(x_shape, norm_shape, dtype, weight, bias)
+    _compare(lambda x, w, b: F.layer_norm(x, norm_shape, w, b),
+             lambda x, w, b: torch.nn.functional.layer_norm(x, norm_shape, w, b),
+             torch, arrays, RTOL[dtype])
+
+
+@pytest.mark.parametrize("x_shape,norm_shape", CASES)
+@pytest.mark.parametrize("weight,bias", [(True, True), (False, False), (True, False)])
+def test_layer_norm_fused_equals_composed(x_shape, norm_shape, weight, bias):
+    arrays = _arrays(x_shape, norm_shape, np.float64, weight, bias, seed=1)
+    _compare(lambda x, w, b: F.layer_norm(x, norm_shape, w, b, eps=1e-3),
+             lambda x, w, b: layer_norm_composed(x, norm_shape, w, b, eps=1e-3),
+             n2g, arrays, 1e-10)
+
+
+def test_layer_norm_eps_int_shape_and_one_element_rows():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((4, 5))
+    _compare(lambda x: F.layer_norm(x, 5, eps=0.5),
+             lambda x: torch.nn.functional.layer_norm(x, (5,), eps=0.5), torch, [x], 1e-8)
+    # rows of one element normalise to xhat = 0 exactly (var = 0): y = bias, and the gradients
+    # w.r.t. x and weight are exactly 0 (PyTorch leaves ~1e-14 of rounding there)
+    arrays = [rng.standard_normal((3, 1)), rng.standard_normal(1), rng.standard_normal(1)]
+    y1, (gx1, gw1, gb1) = _run(n2g, lambda x, w, b: F.layer_norm(x, (1,), w, b), arrays)
+    y2, (gx2, gw2, gb2) = _run(torch, lambda x, w, b: torch.nn.functional.layer_norm(
+        x, (1,), w, b), arrays)
+    assert np.all(gx1 == 0) and np.all(gw1 == 0)
+    assert np.abs(gx2).max() < 1e-12 and np.abs(gw2).max() < 1e-12
+    for ours, ref in ((y1, y2), (gb1, gb2)):
+        _close(ours, ref, 1e-8)
+
+
+def test_layer_norm_gradcheck():
+    rng = np.random.default_rng(3)
+    x = n2g.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    w = n2g.tensor(rng.standard_normal(4), requires_grad=True)
+    b = n2g.tensor(rng.standard_normal(4), requires_grad=True)
+    assert gradcheck(lambda x, w, b: F.layer_norm(x, (4,), w, b), (x, w, b))
+    assert gradcheck(lambda x: F.layer_norm(x, (3, 4)), (x,))
+    # only some inputs require grad
+    w2 = n2g.tensor(rng.standard_normal(4))
+    assert gradcheck(lambda x, b: F.layer_norm(x, (4,), w2, b), (x, b))
+    x2 = n2g.tensor(rng.standard_normal((3, 4)))
+    assert gradcheck(lambda w, b: F.layer_norm(x2, (4,), w, b), (w, b))
+
+
+def test_layer_norm_float32_stays_float32_and_is_one_node():
+    x = n2g.randn(4, 6, requires_grad=True)
+    w = n2g.randn(6, requires_grad=True)
+    b = n2g.randn(6, requires_grad=True)
+    y = F.layer_norm(x, (6,), w, b)
+    assert all(t.grad_fn is None for t in y.grad_fn.inputs)
+    (y * y).sum().backward()
+    assert y.dtype == x.grad.dtype == w.grad.dtype == b.grad.dtype == n2g.float32
+
+
+def test_layer_norm_large_offset_float32():
+    """Rows with a large common offset: the two-pass variance keeps float32 accurate to the input's
+    own resolution (ulp(1000) = 6e-5; a one-pass E[x^2] - E[x]^2 would be off by ~0.1)."""
+    x = (np.random.default_rng(4).standard_normal((8, 64)) + 1000).astype(np.float32)
+    ours = F.layer_norm(n2g.tensor(x), (64,)).numpy()
+    exact = torch.nn.functional.layer_norm(torch.tensor(x.astype(np.float64)), (64,)).numpy()
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours, exact, rtol=0, atol=1e-4)
+
+
+def test_layer_norm_bad_input():
+    x = n2g.randn(2, 3, 4)
+    with pytest.raises(RuntimeError, match=r"Given normalized_shape=\[5\], expected input with "
+                                           r"shape \[\*, 5\], but got input of size\[2, 3, 4\]"):
+        F.layer_norm(x, (5,))
+    with pytest.raises(RuntimeError, match=r"normalized_shape=\[2, 3, 4, 5\]"):
+        F.layer_norm(x, (2, 3, 4, 5))
+    with pytest.raises(RuntimeError, match=r"weight of shape \[5\] and normalized_shape = \[4\]"):
+        F.layer_norm(x, (4,), n2g.randn(5))
+    with pytest.raises(RuntimeError, match=r"bias of shape \[3\] and normalized_shape = \[4\]"):
+        F.layer_norm(x, (4,), None, n2g.randn(3))
+    with pytest.raises(RuntimeError, match="at least 1-dimensional"):
+        F.layer_norm(x, ())
+    with pytest.raises(RuntimeError, match="same dtype"):
+        F.layer_norm(x, (4,), n2g.randn(4, dtype=n2g.float64))
+    with pytest.raises(TypeError, match="floating point"):
+        F.layer_norm(n2g.tensor([[1, 2]]), (2,))
