@@ -1,4 +1,312 @@
-"""(filled in by the ops issue)."""
+"""Joining and splitting: cat, stack, split, chunk, unbind, (un)squeeze, repeat, flip, roll, narrow.
 
-TENSOR_METHODS = {}
-__all__ = []
+These ops move elements without changing them, so each backward moves the gradient back:
+`cat` and `split` are each other's backward (a pair of Functions, so any order of derivative
+works); flip and roll are undone by flipping / rolling back; repeat sums the gradients of the
+copies; the rest are built from reshape, cat, split and slicing, whose gradients are known.
+"""
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor, _check_dim, as_tensor
+from ._util import normalize_dims, result_dtype
+from .shape import _shape_args, reshape
+
+
+class Cat(Function):
+    def __init__(self, dim, skipped=None):
+        self.dim, self.skipped = dim, skipped  # skipped: legacy 1-D empty inputs, left out
+
+    def forward(self, *xs):
+        if self.skipped:
+            xs = [x for x, s in zip(xs, self.skipped) if not s]
+        return np.concatenate(xs, axis=self.dim)
+
+    def backward(self, gy):
+        # each input gets back the block of the gradient that sits where it was placed
+        kept = [x for i, x in enumerate(self.inputs) if not (self.skipped and self.skipped[i])]
+        pieces = iter(Split([x.shape[self.dim] for x in kept], self.dim)(gy))
+        if not self.skipped:
+            return tuple(pieces)
+        return tuple(Tensor._make(np.zeros(0, dtype=gy.dtype)) if s else next(pieces)
+                     for s in self.skipped)
+
+
+class Split(Function):
+    """Cut x along `dim` into pieces of the given sizes (views of x)."""
+
+    saves_outputs = True  # so an unused piece can get a zero gradient
+    is_view = True  # the pieces are views of x
+    grad_fn_name = "SplitWithSizesBackward0"
+
+    def __init__(self, sizes, dim):
+        self.sizes, self.dim = list(sizes), dim
+
+    def forward(self, x):
+        return tuple(np.split(x, np.cumsum(self.sizes)[:-1], axis=self.dim))
+
+    def backward(self, *gys):
+        return Cat(self.dim)(*gys)
+
+
+def _tensor_list(tensors, op):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, list | tuple):
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    return list(tensors)
+
+
+def _common_dtype(tensors):
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = result_dtype(dt, t.dtype)
+    return [t if t.dtype == dt else t.to(dt) for t in tensors]
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dim; all other dims must match."""
+    tensors = _tensor_list(tensors, "cat")
+    if not tensors:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    # PyTorch's legacy rule: 1-D empty tensors are skipped, whatever the others' shape
+    skipped = [t.shape == (0,) for t in tensors]
+    if all(skipped):
+        skipped = [False] * len(tensors)
+    first = next(t for t, s in zip(tensors, skipped) if not s)
+    d = _check_dim(dim, first.ndim)
+    for i, t in enumerate(tensors):
+        if skipped[i]:
+            continue
+        if t.ndim != first.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {first.ndim} and "
+                               f"{t.ndim}")
+        for k in range(first.ndim):
+            if k != d and t.shape[k] != first.shape[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{first.shape[k]} but got size {t.shape[k]} for tensor number {i} in the "
+                    f"list (shapes {list(first.shape)} and {list(t.shape)}).")
+    return Cat(d, skipped if any(skipped) else None)(*_common_dtype(tensors))
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    """Join same-shaped tensors along a new dim."""
+    tensors = _tensor_list(tensors, "stack")
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at "
+                               f"entry {i}")
+    d = _check_dim(dim, tensors[0].ndim + 1)
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Cut into pieces of `split_size` (the last may be smaller) or of the listed sizes."""
+    x = as_tensor(tensor)
+    if x.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    d = _check_dim(dim, x.ndim)
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, int | np.integer):
+        size = int(split_size_or_sections)
+        if size < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size="
+                               f"{size}")
+        if size == 0 and n != 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {n}")
+        sizes = [size] * (n // size) + [n % size] * (n % size > 0) if size else []
+        sizes = sizes or [0]  # an empty dim gives one empty piece
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
+                               f"entries, but got split_sizes={sizes}")
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
+                               f"tensor's size at dimension {d}), but got split_sizes={sizes}")
+    return Split(sizes, d)(x)
+
+
+def chunk(input, chunks, dim=0):
+    """Split into `chunks` pieces of equal size ceil(n / chunks) (maybe fewer pieces)."""
+    x = as_tensor(input)
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if x.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    n = x.shape[_check_dim(dim, x.ndim)]
+    if n == 0:  # PyTorch returns `chunks` empty pieces
+        return split(x, [0] * chunks, dim)
+    return split(x, -(-n // chunks), dim)
+
+
+def unbind(input, dim=0):
+    """Remove `dim`, returning the tuple of slices along it."""
+    x = as_tensor(input)
+    if x.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    d = _check_dim(dim, x.ndim)
+    if x.shape[d] == 0:
+        return ()
+    return tuple(squeeze(p, d) for p in split(x, 1, d))
+
+
+def unsqueeze(input, dim):
+    """Insert a dim of size 1 at `dim` (in [-ndim-1, ndim])."""
+    x = as_tensor(input)
+    d = _check_dim(dim, x.ndim + 1)
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def squeeze(input, dim=None):
+    """Remove dims of size 1 (all of them, or those among `dim` that have size 1)."""
+    x = as_tensor(input)
+    dims = normalize_dims(dim, x.ndim)
+    if x.ndim == 0:
+        return x
+    keep = [s != 1 or (dims is not None and i not in dims) for i, s in enumerate(x.shape)]
+    shape = tuple(s for s, k in zip(x.shape, keep) if k)
+    return reshape(x, shape)
+
+
+class Repeat(Function):
+    """Tile x `reps[i]` times along dim i (x already has len(reps) dims)."""
+
+    def __init__(self, reps):
+        self.reps = reps
+
+    def forward(self, x):
+        return np.tile(x, self.reps)
+
+    def backward(self, gy):
+        from .reduction import sum
+
+        # view gy as (r0, s0, r1, s1, ...): copy k of x along dim i is gy[..., k, :, ...]; each
+        # element of x received the sum of the gradients of all its copies
+        shape = self.inputs[0].shape
+        pairs = [v for r, s in zip(self.reps, shape) for v in (r, s)]
+        return sum(reshape(gy, pairs), dim=tuple(range(0, 2 * len(shape), 2)))
+
+
+def repeat(input, *sizes):
+    """Tile the tensor `sizes[i]` times along dim i (PyTorch's `Tensor.repeat`; always a copy)."""
+    x = as_tensor(input)
+    if not sizes:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
+    reps = _shape_args(sizes)
+    if len(reps) < x.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
+                           "dimensions of tensor")
+    shape = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
+    if any(r < 0 for r in reps):
+        out = [r * s for r, s in zip(reps, shape)]
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(out)}: {out}")
+    return Repeat(reps)(reshape(x, shape))
+
+
+def tile(input, dims):
+    """Like repeat, but `dims` may be shorter than input.ndim (padded with leading 1s)."""
+    x = as_tensor(input)
+    dims = _shape_args((dims,)) if isinstance(dims, tuple | list) else (int(dims),)
+    return repeat(x, (1,) * (x.ndim - len(dims)) + dims)
+
+
+class Flip(Function):
+    def __init__(self, dims):
+        self.dims = dims
+
+    def forward(self, x):
+        return np.flip(x, self.dims).copy()  # a copy, like PyTorch (np.flip alone gives a view)
+
+    def backward(self, gy):
+        return Flip(self.dims)(gy)  # flipping twice is the identity
+
+
+def flip(input, *args, dims=None):
+    """Reverse the order of elements along `dims` (`flip(x, (0, 1))`, `x.flip(0, 1)`)."""
+    x = as_tensor(input)
+    dims = _shape_args(args) if dims is None else _shape_args((dims,))
+    return Flip(normalize_dims(dims, x.ndim))(x)
+
+
+class Roll(Function):
+    def __init__(self, shifts, dims):
+        self.shifts, self.dims = shifts, dims
+
+    def forward(self, x):
+        return np.roll(x, self.shifts, axis=self.dims)
+
+    def backward(self, gy):
+        neg = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
+        return Roll(neg, self.dims)(gy)  # rolling back undoes the roll
+
+
+def roll(input, shifts, dims=None):
+    """Shift elements along `dims` cyclically (dims=None: along the flattened tensor)."""
+    x = as_tensor(input)
+    if dims is None:
+        if not isinstance(shifts, int | np.integer):
+            shifts = tuple(shifts)
+            if len(shifts) != 1:
+                raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                                   "dims:0")
+            shifts = shifts[0]
+        return Roll(int(shifts), None)(x)
+    shifts = (shifts,) if isinstance(shifts, int | np.integer) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int | np.integer) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                           f"{len(dims)}")
+    dims = tuple(_check_dim(int(d), x.ndim) for d in dims)
+    return Roll(tuple(int(s) for s in shifts), dims)(x)
+
+
+def narrow(input, dim, start, length):
+    """The slice [start, start + length) along `dim` (a view, like x[:, start:start+length])."""
+    from .indexing import GetItem
+
+    x = as_tensor(input)
+    if x.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    d = _check_dim(dim, x.ndim)
+    n, start, length = x.shape[d], int(start), int(length)
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
+                         f"{start})")
+    if start < 0:
+        start += n
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return GetItem((slice(None),) * d + (slice(start, start + length),), False)(x)
+
+
+def _iter(self):
+    if self.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return iter(unbind(self, 0))
+
+
+TENSOR_METHODS = {
+    "split": split, "chunk": chunk, "unbind": unbind, "unsqueeze": unsqueeze, "squeeze": squeeze,
+    "repeat": repeat, "tile": tile, "flip": flip, "roll": roll, "narrow": narrow,
+    "__iter__": _iter,
+}
+__all__ = ["cat", "concat", "concatenate", "stack", "split", "chunk", "unbind", "unsqueeze",
+           "squeeze", "tile", "flip", "roll", "narrow"]
