@@ -1,0 +1,171 @@
+"""Time one GPT training step: numpy2gpt vs PyTorch eager, same architecture, same machine.
+
+A step is forward + loss + backward + grad clipping + AdamW step + zero_grad, float32, timed
+after warm-up. With `--impl both` the two implementations alternate, each round in fresh
+processes, and the JSON output holds both medians and the ratio numpy2gpt / PyTorch.
+
+    python -m benchmarks.train_step --config baby --impl both [--threads 2] [--rounds 3]
+
+OpenBLAS's pinning variables (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) are removed for the timed
+processes, as on a user's machine; the BLAS kernel that ran is printed.
+"""
+
+import argparse
+import json
+import threading
+import time
+
+import numpy as np
+
+from ._common import CONFIGS, blas_info, median, rss_mib, run_child
+
+
+def _batches(cfg, n, seed=0):
+    rng = np.random.default_rng(seed)
+    shape = (cfg["batch_size"], cfg["block_size"])
+    return [(rng.integers(0, cfg["vocab_size"], shape), rng.integers(0, cfg["vocab_size"], shape))
+            for _ in range(n)]
+
+
+def _numpy2gpt_step(cfg, threads):
+    import numpy2gpt as torch
+    from numpy2gpt.gpt import GPT, GPTConfig
+
+    torch.manual_seed(0)
+    keys = {k: v for k, v in cfg.items() if k != "batch_size"}
+    model = GPT(GPTConfig(**keys, dropout=0.0, bias=True))
+    opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.99), verbose=False)
+    if threads > 1:
+        from numpy2gpt.gpt.parallel import DataParallelStep
+
+        runner = DataParallelStep(model, threads)
+
+        def step(x, y):
+            loss = runner.forward_backward(x, y)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            return loss
+    else:
+        def step(x, y):
+            _, loss = model(x, y)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            return loss.item()
+    return step, model
+
+
+def _torch_step(cfg, threads):
+    import torch
+
+    from ._torch_gpt import TorchGPT
+
+    torch.manual_seed(0)
+    keys = {k: v for k, v in cfg.items() if k != "batch_size"}
+    model = TorchGPT(argparse.Namespace(**keys, dropout=0.0, bias=True))
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=1e-3,
+                            betas=(0.9, 0.99))
+
+    def step(x, y):
+        _, loss = model(torch.from_numpy(x), torch.from_numpy(y))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        return loss.item()
+    return step, model
+
+
+def child(args):
+    cfg = CONFIGS[args.config]
+    if args.impl == "torch":
+        import torch
+
+        torch.set_num_threads(args.blas_threads)
+    make = _torch_step if args.impl == "torch" else _numpy2gpt_step
+    step, model = make(cfg, args.threads)
+    data = _batches(cfg, args.warmup + args.steps)
+    for x, y in data[:args.warmup]:
+        step(x, y)
+    result = {"impl": args.impl, "blas": blas_info() if args.impl == "numpy2gpt" else None}
+    if args.measure == "time":
+        times = []
+        for x, y in data[args.warmup:]:
+            t0 = time.perf_counter()
+            step(x, y)
+            times.append(time.perf_counter() - t0)
+        result["ms"] = [1000 * t for t in times]
+    else:  # peak RSS above the pre-step baseline, sampled by a thread
+        import gc
+
+        gc.collect()
+        base, peak, stop = rss_mib(), [0.0], threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                peak[0] = max(peak[0], rss_mib())
+                stop.wait(0.0005)
+
+        t = threading.Thread(target=sample, daemon=True)
+        t.start()
+        for x, y in data[args.warmup:]:
+            step(x, y)
+        stop.set()
+        t.join()
+        result["peak_rss_above_baseline_mib"] = max(peak[0], rss_mib()) - base
+    print(json.dumps(result))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--config", choices=list(CONFIGS), default="baby")
+    p.add_argument("--impl", choices=["numpy2gpt", "torch", "both"], default="both")
+    p.add_argument("--threads", type=int, default=1,
+                   help="numpy2gpt data-parallel threads (1: plain step, BLAS on all cores)")
+    p.add_argument("--blas_threads", type=int, default=2, help="BLAS / PyTorch intra-op threads")
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--memory", action="store_true", help="also measure peak RSS of a step")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--measure", default="time", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        return child(args)
+
+    impls = ["numpy2gpt", "torch"] if args.impl == "both" else [args.impl]
+    times = {impl: [] for impl in impls}
+    memory = {impl: [] for impl in impls}
+    blas = None
+    for _ in range(args.rounds):
+        for impl in impls:  # alternate, so slow drifts of the machine hit both equally
+            common = ["--config", args.config, "--impl", impl, "--threads", str(args.threads),
+                      "--blas_threads", str(args.blas_threads), "--steps", str(args.steps),
+                      "--warmup", str(args.warmup), "--child"]
+            r = run_child("benchmarks.train_step", common, blas_threads=args.blas_threads)
+            times[impl] += r["ms"]
+            blas = r["blas"] or blas
+            if args.memory:
+                m = run_child("benchmarks.train_step", common + ["--measure", "memory"],
+                              blas_threads=args.blas_threads)
+                memory[impl].append(m["peak_rss_above_baseline_mib"])
+    out = {"config": args.config, **CONFIGS[args.config], "threads": args.threads,
+           "blas_threads": args.blas_threads, "steps_per_round": args.steps,
+           "rounds": args.rounds, "numpy_blas": blas}
+    for impl in impls:
+        out[f"{impl}_ms_median"] = round(median(times[impl]), 2)
+        if args.memory:
+            out[f"{impl}_peak_rss_mib"] = round(median(memory[impl]), 1)
+    if args.impl == "both":
+        out["ratio_numpy2gpt_over_torch"] = round(out["numpy2gpt_ms_median"] /
+                                                  out["torch_ms_median"], 3)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
