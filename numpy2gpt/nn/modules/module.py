@@ -46,9 +46,14 @@ def _child_path(parent, parent_path, module):
     for name, m in parent._modules.items():  # usual case: a direct child
         if m is module:
             return f"{parent_path}.{name}" if parent_path else name
-    for name, m in parent.named_modules():  # a deeper descendant (e.g. self.h[0] of a ModuleList)
-        if m is module:
-            return f"{parent_path}.{name}" if parent_path else name
+    # A deeper descendant (e.g. self.h[0] of a ModuleList): look it up in the root's name index,
+    # built once per root call (not once per module call).
+    if getattr(_local, "index", None) is None:
+        root = _local.stack[0][0]
+        _local.index = {id(m): name for name, m in root.named_modules()}
+    name = _local.index.get(id(module))
+    if name is not None:
+        return name
     name = type(module).__name__  # a module that is not part of the caller's tree
     return f"{parent_path}.{name}" if parent_path else name
 
@@ -115,7 +120,10 @@ class Module:
         stack = getattr(_local, "stack", None)
         if stack is None:
             stack = _local.stack = []
-        path = _child_path(stack[-1][0], stack[-1][1], self) if stack else ""
+        if stack:
+            path = _child_path(stack[-1][0], stack[-1][1], self)
+        else:  # a root call: the module tree may have changed since the last one
+            path, _local.index = "", None
         stack.append((self, path))
         _local.path = path
         try:
