@@ -1,4 +1,365 @@
-"""(filled in by the ops issue)."""
+"""Statistics over dims: var, std, prod, cumsum, logsumexp, norm.
 
-TENSOR_METHODS = {}
-__all__ = []
+Forwards are NumPy; backwards are written with numpy2gpt ops (so they can be differentiated
+again), following PyTorch's formulas (tools/autograd/derivatives.yaml) including its choices at
+the non-differentiable points: the gradient of a norm or std at 0 is 0.
+"""
+
+import numpy as np
+
+from .. import dtypes
+from ..autograd.function import Function, FusedFunction
+from ..dtypes import dtype_name
+from ..tensor import Tensor, _check_dim, as_tensor
+from ._util import normalize_dims
+from .reduction import _spread
+
+
+def _count(shape, dims):
+    """How many elements each output element reduces over."""
+    return int(np.prod([shape[d] for d in (range(len(shape)) if dims is None else dims)]))
+
+
+def _all_dims(dim, ndim):
+    """dim None, () or [] all mean "every dim" for these reductions (PyTorch's convention)."""
+    dims = normalize_dims(dim, ndim)
+    return None if not dims or ndim == 0 else dims
+
+
+# ----- var / std --------------------------------------------------------------------------------
+def _var_backward(gy, x, dims, keepdim, dof):
+    """d var / dx_i = 2 (x_i - mean) / (N - correction)."""
+    from .reduction import mean
+
+    if x.numel() == 0:
+        return Tensor._make(np.zeros_like(x.data))
+    scale = 2.0 / dof if dof > 0 else np.inf  # dof 0: inf * 0 = NaN, like PyTorch
+    centered = x - mean(x, dim=dims, keepdim=True)
+    with np.errstate(invalid="ignore"):
+        return _spread(gy, x.shape, dims, keepdim) * centered * scale
+
+
+def _var_forward(x, dims, keepdim, dof):
+    """Two-pass variance: mean first, then the mean squared deviation (accurate, like NumPy)."""
+    n = _count(x.shape, dims)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.sum(x, axis=dims, keepdims=True) / x.dtype.type(n)  # n = 0: NaN, like PyTorch
+        d = x - m
+        ss = np.sum(d * d, axis=dims, keepdims=keepdim)
+        return np.asarray(ss / x.dtype.type(dof))
+
+
+class Var(Function):
+    def __init__(self, dims, keepdim, dof):
+        self.dims, self.keepdim, self.dof = dims, keepdim, dof
+
+    def forward(self, x):
+        return _var_forward(x, self.dims, self.keepdim, self.dof)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return _var_backward(gy, x, self.dims, self.keepdim, self.dof)
+
+
+class Std(Function):
+    saves_outputs = True
+
+    def __init__(self, dims, keepdim, dof):
+        self.dims, self.keepdim, self.dof = dims, keepdim, dof
+
+    def forward(self, x):
+        return np.sqrt(_var_forward(x, self.dims, self.keepdim, self.dof))
+
+    def backward(self, gy):
+        from .selection import _Mask
+
+        (x,) = self.saved_tensors
+        y = self.saved_output()
+        # d std = d var / (2 std); PyTorch sets it to 0 where std == 0 (a constant input).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g_var = _Mask(y.data != 0)(gy / (2.0 * y))
+        return _var_backward(g_var, x, self.dims, self.keepdim, self.dof)
+
+
+def _var_args(name, input, dim, unbiased, keepdim, correction):
+    """Sort out PyTorch's overloads: var(x, unbiased), var(x, dim, unbiased, keepdim),
+    var(x, dim, *, correction, keepdim)."""
+    x = as_tensor(input)
+    if x.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    if isinstance(dim, bool):  # var(x, True): the old positional `unbiased`
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}(): pass either 'unbiased' or 'correction', not both")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    dims = _all_dims(dim, x.ndim)
+    dof = max(0, _count(x.shape, dims) - correction)  # PyTorch clamps N - correction at 0
+    return x, dims, keepdim, dof
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over `dim` with `correction` (default 1: the unbiased estimate N-1)."""
+    x, dims, keepdim, dof = _var_args("var", input, dim, unbiased, keepdim, correction)
+    return Var(dims, keepdim, dof)(x)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation: sqrt(var) with the same arguments."""
+    x, dims, keepdim, dof = _var_args("std", input, dim, unbiased, keepdim, correction)
+    return Std(dims, keepdim, dof)(x)
+
+
+# ----- prod -------------------------------------------------------------------------------------
+def _prod_others_array(x, axis):
+    """For each element, the product of all the *other* elements of its slice along `axis`.
+
+    Exclusive products from the left times those from the right: exact with zeros (no division).
+    """
+    if axis is None:
+        return _prod_others_array(x.reshape(-1), 0).reshape(x.shape)
+    ones = np.ones_like(np.take(x, [0], axis=axis))
+    n = x.shape[axis]
+    left = np.cumprod(np.concatenate([ones, np.take(x, np.arange(n - 1), axis=axis)], axis), axis)
+    xr = np.flip(x, axis)
+    right = np.cumprod(np.concatenate([ones, np.take(xr, np.arange(n - 1), axis=axis)], axis),
+                       axis)
+    return left * np.flip(right, axis)
+
+
+class _ProdOthers(FusedFunction):
+    """The product of the other elements (prod's gradient when the input has zeros)."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return _prod_others_array(x, self.axis)
+
+    def backward(self, gy):
+        raise RuntimeError("prod: double backward through an input that contains zeros is not "
+                           "supported by numpy2gpt")
+
+
+class Prod(Function):
+    saves_outputs = True
+
+    def __init__(self, dim, keepdim):
+        self.dim, self.keepdim = dim, keepdim  # dim None: all elements
+        self.grad_fn_name = "ProdBackward0" if dim is None else "ProdBackward1"
+
+    def forward(self, x):
+        return np.asarray(np.prod(x, axis=self.dim, keepdims=self.keepdim))
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        dims = None if self.dim is None else (self.dim,)
+        g = _spread(gy, x.shape, dims, self.keepdim)
+        if not (x.data == 0).any():
+            y = _spread(self.saved_output(), x.shape, dims, self.keepdim)
+            return g * (y / x)  # d prod / dx_i = prod / x_i
+        # With zeros, prod / x_i is 0/0: multiply the other elements instead.
+        return g * _ProdOthers(self.dim)(x)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements, or along one int `dim`. Integer inputs give int64."""
+    x = as_tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.dtype.kind in "biu":
+        x = x.to(dtypes.int64)
+    if dim is None:
+        return Prod(None, False)(x)
+    if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    d = _check_dim(int(dim), x.ndim)
+    if x.ndim == 0:
+        return Prod(None, False)(x)
+    return Prod(d, keepdim)(x)
+
+
+# ----- cumsum -----------------------------------------------------------------------------------
+def _cumsum_array(x, axis):
+    # float32/16 accumulate in float64 like PyTorch's CPU kernel (long sums stay accurate)
+    if x.dtype.kind == "f" and x.dtype.itemsize < 8:
+        return np.cumsum(x, axis=axis, dtype=np.float64).astype(x.dtype)
+    return np.cumsum(x, axis=axis)
+
+
+class Cumsum(Function):
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        return _cumsum_array(x, self.dim)
+
+    def backward(self, gy):
+        return _ReverseCumsum(self.dim)(gy)  # x_j appears in every y_i with i >= j
+
+
+class _ReverseCumsum(Function):
+    """y_i = sum over j >= i of x_j: the adjoint of cumsum (and cumsum is its adjoint)."""
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        return np.ascontiguousarray(np.flip(_cumsum_array(np.flip(x, self.dim), self.dim),
+                                            self.dim))
+
+    def backward(self, gy):
+        return Cumsum(self.dim)(gy)
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Running sum along `dim`. Integer and bool inputs give int64, like PyTorch."""
+    x = as_tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.dtype.kind in "biu":
+        x = x.to(dtypes.int64)
+    if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
+        raise TypeError(f"cumsum(): argument 'dim' must be int, not {type(dim).__name__}")
+    d = _check_dim(int(dim), x.ndim)
+    if x.ndim == 0:
+        return x * 1
+    return Cumsum(d)(x)
+
+
+# ----- logsumexp --------------------------------------------------------------------------------
+class LogSumExp(Function):
+    saves_outputs = True
+    grad_fn_name = "LogsumexpBackward0"
+
+    def __init__(self, dims, keepdim):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        # log sum e^x = m + log sum e^(x - m) with m the max: no overflow. An infinite m is
+        # replaced by 0 (all -inf gives -inf, a +inf gives +inf), as PyTorch does.
+        m = np.max(x, axis=self.dims, keepdims=True, initial=-np.inf)
+        m = np.where(np.isfinite(m), m, np.zeros((), x.dtype))
+        with np.errstate(divide="ignore"):
+            s = np.log(np.sum(np.exp(x - m), axis=self.dims, keepdims=True)) + m
+        return s if self.keepdim else np.squeeze(s, self.dims)
+
+    def backward(self, gy):
+        from .elementwise import exp
+
+        (x,) = self.saved_tensors
+        y = _spread(self.saved_output(), x.shape, self.dims, self.keepdim)
+        with np.errstate(invalid="ignore"):  # inf - inf = NaN, as in PyTorch
+            return _spread(gy, x.shape, self.dims, self.keepdim) * exp(x - y)  # softmax(x) * gy
+
+
+def logsumexp(input, dim, keepdim=False):
+    """log(sum(exp(x))) over `dim`, computed stably. Integer inputs become the default float."""
+    x = as_tensor(input)
+    if x.dtype.kind != "f":
+        x = x.to(dtypes.get_default_dtype())
+    dims = _all_dims(dim, x.ndim)
+    if dims is None:
+        dims = tuple(range(x.ndim))
+    return LogSumExp(dims, keepdim)(x)
+
+
+# ----- norm -------------------------------------------------------------------------------------
+def _vector_norm_array(x, p, dims, keepdim):
+    a = np.abs(x)
+    if p == 2:
+        return np.sqrt(np.sum(x * x, axis=dims, keepdims=keepdim))
+    if p == 1:
+        return np.sum(a, axis=dims, keepdims=keepdim)
+    if p == np.inf:
+        return np.max(a, axis=dims, keepdims=keepdim)
+    if p == -np.inf:
+        return np.min(a, axis=dims, keepdims=keepdim)
+    if p == 0:
+        return np.sum(x != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
+    with np.errstate(divide="ignore"):
+        return np.power(np.sum(np.power(a, x.dtype.type(p)), axis=dims, keepdims=keepdim),
+                        x.dtype.type(1.0 / p))
+
+
+class Norm(Function):
+    """The vector p-norm over `dims` (None = all): (sum |x|^p)^(1/p)."""
+
+    saves_outputs = True
+    grad_fn_name = "LinalgVectorNormBackward0"
+
+    def __init__(self, p, dims, keepdim):
+        self.p, self.dims, self.keepdim = p, dims, keepdim
+
+    def forward(self, x):
+        return np.asarray(_vector_norm_array(x, self.p, self.dims, self.keepdim))
+
+    def backward(self, gy):
+        # Divisions by a zero norm happen below and are then masked to 0: no warnings for them.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._backward(gy)
+
+    def _backward(self, gy):
+        """PyTorch's norm_backward, case by case (s = sign(x), g = gy spread over the dims)."""
+        from .arithmetic import pow
+        from .elementwise import abs
+        from .selection import _Mask
+
+        (x,) = self.saved_tensors
+        p, dims, keepdim = self.p, self.dims, self.keepdim
+        if p == 0:
+            return None  # counting nonzeros is flat almost everywhere: no gradient
+        g = _spread(gy, x.shape, dims, keepdim)
+        norm = _spread(self.saved_output(), x.shape, dims, keepdim)
+        xd, nd = x.data, norm.data
+        sign = Tensor._make(np.sign(xd))
+        if p == 1:
+            return g * sign
+        if p == 2:
+            return g * _Mask(nd != 0)(x / norm)  # x / ||x||, and 0 at x = 0
+        if np.isinf(p):
+            # The gradient goes to the element(s) whose |x| equals the norm, shared evenly.
+            mask = (np.abs(xd) == nd) | np.isnan(xd)
+            w = sign.data * (mask / mask.sum(axis=dims, keepdims=True))
+            return g * Tensor._make(w.astype(xd.dtype))
+        if p < 1:
+            scaled = _Mask(xd != 0)(sign * pow(abs(x), p - 1))
+            return scaled * g * pow(norm, 1 - p)
+        # d ||x||_p / dx = s |x|^(p-1) / ||x||^(p-1)   (x |x|^(p-2) for p > 2 avoids sign)
+        scaled = sign * pow(abs(x), p - 1) if p < 2 else x * pow(abs(x), p - 2)
+        return scaled * _Mask(nd != 0)(g / pow(norm, p - 1))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """The p-norm over `dim` (None = all elements). p: a number (2, 1, inf, 0.5, ...) or 'fro'
+    (the 2-norm). The gradient at 0 is 0, like PyTorch."""
+    if out is not None:
+        raise TypeError("norm(): the 'out' argument is not supported by numpy2gpt")
+    x = as_tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.dtype.kind != "f":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {dtype_name(x.dtype)}")
+    dims = _all_dims(dim, x.ndim)
+    if isinstance(p, str):
+        if p != "fro":
+            raise RuntimeError(f"norm(): p={p!r} is not supported by numpy2gpt (use a number "
+                               "or 'fro')")
+        if dims is not None and len(dims) > 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim}")
+        p = 2
+    if p is None:
+        p = 2
+    if not isinstance(p, int | float | np.number) or isinstance(p, bool):
+        raise TypeError(f"norm(): p must be a number or 'fro', not {type(p).__name__}")
+    p = float(p)
+    if np.isinf(p) and x.numel() == 0:
+        raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor "
+                           "because the operation does not have an identity")
+    return Norm(p, dims, keepdim)(x)
+
+
+TENSOR_METHODS = {"var": var, "std": std, "prod": prod, "cumsum": cumsum,
+                  "logsumexp": logsumexp, "norm": norm}
+__all__ = ["var", "std", "prod", "cumsum", "logsumexp", "norm"]
