@@ -5,7 +5,8 @@ linear, embedding) are single fused Functions with hand-derived backward: that i
 comes from. Each is tested against the same math composed from primitive ops, and against PyTorch.
 """
 
-from ...ops.elementwise import relu, sigmoid, tanh  # noqa: F401
+from ...ops.elementwise import sigmoid, tanh  # noqa: F401
+from ...ops.special import one_hot  # noqa: F401
 from .activation import *  # noqa: F403
 from .attention import *  # noqa: F403
 from .linear import *  # noqa: F403
