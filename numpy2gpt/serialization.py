@@ -162,17 +162,18 @@ def _read_header(fh, size, name):
         return RuntimeError(f"numpy2gpt.load: {name} is not a valid checkpoint: {why}")
 
     first = fh.read(8)
-    if first[:2] == b"PK" or first[:1] == b"\x80":
-        raise bad("it looks like a PyTorch (zip/pickle) checkpoint. numpy2gpt never unpickles "
-                  "(that could run code from the file); convert it with torch.load and then "
-                  "numpy2gpt.save(state_dict) after turning tensors into NumPy arrays")
     if len(first) < 8:
         raise bad(f"the file is {size} bytes long, too short for a safetensors header "
                   "(truncated or empty file?)")
     (n,) = struct.unpack("<Q", first)
-    if n > _MAX_HEADER:
-        raise bad(f"its header length field says {n} bytes: not a safetensors file")
-    if 8 + n > size:
+    if n > _MAX_HEADER or 8 + n > size:
+        # Only now suspect a PyTorch file: a valid header length can start with b"\x80" too.
+        if first[:2] == b"PK" or first[:1] == b"\x80":
+            raise bad("it looks like a PyTorch (zip/pickle) checkpoint. numpy2gpt never "
+                      "unpickles (that could run code from the file); convert it with torch.load "
+                      "and then numpy2gpt.save(state_dict) after turning tensors into NumPy arrays")
+        if n > _MAX_HEADER:
+            raise bad(f"its header length field says {n} bytes: not a safetensors file")
         raise bad(f"the header needs {n} bytes but the file has only {size - 8} after the "
                   "length field (truncated file?)")
     try:

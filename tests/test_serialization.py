@@ -204,3 +204,17 @@ def test_save_overwrites_and_missing_directory_errors(tmp_path):
     assert load(path) == {"step": 2}
     with pytest.raises(FileNotFoundError, match="does not exist"):
         save({"step": 1}, tmp_path / "no_such_dir" / "ckpt.pt")
+
+
+def test_valid_file_whose_header_length_starts_with_0x80_loads(tmp_path):
+    """A safetensors header of 128 (mod 256) bytes begins with byte 0x80, like a pickle: still valid."""
+    import safetensors.numpy
+
+    path = tmp_path / "w.safetensors"
+    for n in range(40, 120):  # find a key length that makes the header length 128 mod 256
+        safetensors.numpy.save_file({"a" * n: np.zeros(3, np.float32)}, str(path))
+        if path.read_bytes()[0] == 0x80:
+            break
+    assert path.read_bytes()[0] == 0x80
+    loaded = load(path)
+    assert list(loaded) == ["a" * n] and loaded["a" * n].shape == (3,)
