@@ -291,6 +291,19 @@ class GPT(nn.Module):
 
         return logits, loss
 
+    @classmethod
+    def from_pretrained(cls, path, dtype=None, dropout=0.0):
+        """Load a Hugging Face GPT-2 folder or cached model name (see gpt/pretrained.py)."""
+        from .pretrained import from_pretrained
+
+        return from_pretrained(path, dtype, dropout)
+
+    def save_pretrained(self, path, tokenizer=None):
+        """Write config.json + model.safetensors that transformers' GPT2LMHeadModel loads."""
+        from .pretrained import save_pretrained
+
+        return save_pretrained(self, path, tokenizer)
+
     def crop_block_size(self, block_size):
         """Model surgery to decrease the block size if necessary.
 
