@@ -1,0 +1,238 @@
+"""softmax / log_softmax (fused, hand-derived backward) against PyTorch, against the same math
+composed from primitive ops, and against numerical gradients; plus the shortcut in `exp_rows`
+(shift by the block max, exact row max only where needed), dtypes, and bad input."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import numpy2gpt as nt
+import numpy2gpt.nn.functional as F
+from numpy2gpt.autograd import gradcheck
+from numpy2gpt.nn.functional.softmax import exp_rows, log_softmax_composed, softmax_composed
+
+RTOL = {np.float64: 1e-8, np.float32: 1e-5}
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # no NumPy warnings leak
+FUNCS = {"softmax": (F.softmax, torch.softmax, softmax_composed),
+         "log_softmax": (F.log_softmax, torch.log_softmax, log_softmax_composed)}
+CASES = [((5,), 0), ((5,), -1), ((3, 7), 1), ((3, 7), 0), ((3, 7), -2), ((2, 3, 4), 0),
+         ((2, 3, 4), 1), ((2, 3, 4), -1), ((), 0), ((), -1), ((1, 1), 1)]
+
+
+def rand(*shape, seed=0, scale=1.0):
+    return np.random.default_rng(seed).standard_normal(shape) * scale
+
+
+def run(fn, x_arr, dtype, seed_arr, **kw):
+    """fn(x) and dL/dx for L = sum(fn(x) * seed); works for numpy2gpt and torch alike."""
+    lib = torch if fn.__module__.startswith("torch") else nt
+    x = lib.tensor(x_arr.astype(dtype), requires_grad=True)
+    y = fn(x, **kw)
+    y.backward(lib.tensor(seed_arr.astype(dtype)))
+    to_np = (lambda t: t.detach().numpy()) if lib is torch else (lambda t: t.data)
+    return to_np(y), to_np(x.grad), y.dtype, x.grad.dtype
+
+
+def assert_close(a, b, rtol, equal_nan=False):
+    """rtol, plus a few ulps of the largest element for elements that cancel to near 0."""
+    scale = max(1.0, float(np.nanmax(np.abs(b), initial=0.0)))
+    atol = (1e-6 if b.dtype == np.float32 else 1e-13) * scale
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+@pytest.mark.parametrize("name", FUNCS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape,dim", CASES)
+def test_matches_torch(name, dtype, shape, dim):
+    fn, tfn, _ = FUNCS[name]
+    x, g = rand(*shape, scale=3.0), rand(*shape, seed=1)
+    y, gx, ydt, gdt = run(fn, x, dtype, g, dim=dim)
+    ty, tgx, _, _ = run(tfn, x, dtype, g, dim=dim)
+    assert y.shape == ty.shape and ydt == dtype and gdt == dtype  # float32 stays float32
+    assert_close(y, ty, RTOL[dtype])
+    assert_close(gx, tgx, RTOL[dtype])
+
+
+@pytest.mark.parametrize("name", FUNCS)
+@pytest.mark.parametrize("shape,dim", CASES)
+def test_fused_equals_composed(name, shape, dim):
+    fn, _, composed = FUNCS[name]
+    x, g = rand(*shape, scale=3.0), rand(*shape, seed=1)
+    y, gx, _, _ = run(fn, x, np.float64, g, dim=dim)
+    yc, gxc, _, _ = run(composed, x, np.float64, g, dim=dim)
+    np.testing.assert_allclose(y, yc, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(gx, gxc, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", FUNCS)
+@pytest.mark.parametrize("shape,dim", [((4,), 0), ((3, 4), 1), ((3, 4), 0), ((2, 3, 2), -2)])
+def test_gradcheck(name, shape, dim):
+    fn = FUNCS[name][0]
+    x = nt.tensor(rand(*shape, seed=3), requires_grad=True)
+    assert gradcheck(lambda t: fn(t, dim), (x,))
+
+
+@pytest.mark.parametrize("name", FUNCS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rows_far_below_the_block_max(name, dtype):
+    """Rows whose max sits far below the block's max would underflow with the block shift; they
+    must take the exact row-max path (else they would come out as 0/0 = NaN)."""
+    fn, tfn, _ = FUNCS[name]
+    x = rand(4, 3, 6, scale=2.0)
+    x[0, 1] -= 500.0  # exp(-500) underflows in float32 and is tiny in float64
+    x[2, 2] -= 2000.0  # underflows in float64 too
+    x[3] += 300.0
+    g = rand(4, 3, 6, seed=1)
+    y, gx, _, _ = run(fn, x, dtype, g, dim=-1)
+    ty, tgx, _, _ = run(tfn, x, dtype, g, dim=-1)
+    assert np.isfinite(y).all() and np.isfinite(gx).all()
+    assert_close(y, ty, RTOL[dtype])
+    assert_close(gx, tgx, RTOL[dtype])
+
+
+@pytest.mark.parametrize("name", FUNCS)
+def test_infinities_and_nan_like_torch(name):
+    fn, tfn, _ = FUNCS[name]
+    x = rand(5, 4)
+    x[0] = -np.inf  # all -inf: NaN, like PyTorch
+    x[1, 2] = -np.inf  # one -inf: exp gives 0 there (log_softmax: -inf)
+    x[2, 0] = np.inf  # +inf: NaN row
+    x[3, 1] = np.nan
+    g = rand(5, 4, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy RuntimeWarnings leak out
+        y, gx, _, _ = run(fn, x, np.float64, g, dim=1)
+    ty, tgx, _, _ = run(tfn, x, np.float64, g, dim=1)
+    np.testing.assert_allclose(y, ty, rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(gx[[1, 4]], tgx[[1, 4]], rtol=1e-10)  # the finite rows
+    assert np.isnan(y[[0, 2, 3]]).all()
+
+
+def test_exp_rows_contract():
+    """e / s is softmax and x - shift - log(s) is log_softmax, with and without the exact path."""
+    x = rand(3, 5, 7)
+    x[1, 2] -= 800.0
+    for arr, shift_shape in ((rand(3, 5, 7), (3, 1, 1)), (x, (3, 5, 1))):
+        e, s, shift = exp_rows(arr)
+        assert shift.shape == shift_shape  # one shift per block, or per row after the exact path
+        ref = torch.softmax(torch.tensor(arr), -1).numpy()
+        np.testing.assert_allclose(e / s[..., None], ref, rtol=1e-12)
+        np.testing.assert_allclose(arr - shift - np.log(s)[..., None],
+                                   torch.log_softmax(torch.tensor(arr), -1).numpy(), rtol=1e-12)
+    # in place, with a recompute callback for the exact path
+    buf = x.copy()
+    e, s, _ = exp_rows(buf, out=buf, recompute=lambda: x.copy())
+    assert e is buf
+    np.testing.assert_allclose(e / s[..., None], torch.softmax(torch.tensor(x), -1).numpy(),
+                               rtol=1e-12)
+
+
+def test_large_logits_are_stable():
+    x = rand(4, 6, scale=1e4).astype(np.float32)
+    y = F.softmax(nt.tensor(x), -1).data
+    np.testing.assert_allclose(y, torch.softmax(torch.tensor(x), -1).numpy(), rtol=1e-5,
+                               atol=1e-30)
+    ly = F.log_softmax(nt.tensor(x), -1).data
+    np.testing.assert_allclose(ly, torch.log_softmax(torch.tensor(x), -1).numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", FUNCS)
+def test_dtype_argument(name):
+    fn, tfn, _ = FUNCS[name]
+    x = rand(3, 4).astype(np.float32)
+    a = nt.tensor(x, requires_grad=True)
+    y = fn(a, 1, dtype=nt.float64)
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert a.grad.dtype == np.float32  # the gradient comes back in the input's dtype
+    ty = tfn(torch.tensor(x), 1, dtype=torch.float64)
+    np.testing.assert_allclose(y.data, ty.numpy(), rtol=1e-12)
+    yi = fn(nt.tensor([1, 2, 3]), 0, dtype=nt.float32)  # integers need an explicit dtype
+    assert yi.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", FUNCS)
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (2, 3, 4), (2, 3, 4, 5)])
+def test_implicit_dim_warns_like_torch(name, shape):
+    fn = FUNCS[name][0]
+    x = rand(*shape)
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        y = fn(nt.tensor(x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ty = getattr(torch.nn.functional, name)(torch.tensor(x))
+    np.testing.assert_allclose(y.data, ty.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", FUNCS)
+def test_bad_input(name):
+    fn = FUNCS[name][0]
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of "
+                                         r"\[-2, 1\], but got 2\)"):
+        fn(nt.randn(2, 3), 2)
+    with pytest.raises(RuntimeError, match="expected a floating point input, got numpy2gpt.int64"):
+        fn(nt.tensor([1, 2]), 0)
+    with pytest.raises(TypeError, match="'dim' must be int"):
+        fn(nt.randn(2, 3), 1.0)
+
+
+@pytest.mark.parametrize("name", FUNCS)
+@pytest.mark.parametrize("dim", [0, 1])
+def test_empty(name, dim):
+    fn, tfn, _ = FUNCS[name]
+    a = nt.zeros(3, 0, requires_grad=True)
+    y = fn(a, dim)
+    assert y.shape == (3, 0) and tfn(torch.zeros(3, 0), dim).shape == (3, 0)
+    y.sum().backward()
+    assert a.grad.shape == (3, 0)
+
+
+def test_softmax_output_modified_in_place_is_detected():
+    a = nt.tensor(rand(2, 3), requires_grad=True)
+    y = F.softmax(a, -1)
+    with nt.no_grad():
+        y.mul_(2.0)  # backward needs y itself: the edit must be noticed
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+@pytest.mark.parametrize("name", FUNCS)
+def test_retain_graph_twice_gives_the_same_gradient(name):
+    fn = FUNCS[name][0]
+    a = nt.tensor(rand(3, 5), requires_grad=True)
+    y = fn(a, 1)
+    w = nt.tensor(rand(3, 5, seed=2))
+    (y * w).sum().backward(retain_graph=True)
+    first = a.grad.data.copy()
+    (y * w).sum().backward()
+    np.testing.assert_allclose(a.grad.data, 2 * first, rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", FUNCS)
+def test_composed_is_twice_differentiable_fused_says_so(name):
+    fn, tfn, composed = FUNCS[name]
+    x, w = rand(3, 4), rand(3, 4, seed=5)
+    a = nt.tensor(x, requires_grad=True)
+    (g,) = nt.autograd.grad((composed(a, 1) * nt.tensor(w)).sum(), a, create_graph=True)
+    (gg,) = nt.autograd.grad((g * g).sum(), a)
+    t = torch.tensor(x, requires_grad=True)
+    (tg,) = torch.autograd.grad((tfn(t, 1) * torch.tensor(w)).sum(), t, create_graph=True)
+    (tgg,) = torch.autograd.grad((tg * tg).sum(), t)
+    np.testing.assert_allclose(gg.data, tgg.numpy(), rtol=1e-8, atol=1e-12)
+    with pytest.raises(RuntimeError, match="double backward is not implemented"):
+        nt.autograd.grad((fn(a, 1) * nt.tensor(w)).sum(), a, create_graph=True)
+
+
+@pytest.mark.parametrize("name", FUNCS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_non_contiguous_input(name, dtype):
+    fn, tfn, _ = FUNCS[name]
+    x, g = rand(4, 3, 5, scale=2.0).astype(dtype), rand(3, 4, 5, seed=1).astype(dtype)
+    a, t = nt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = fn(a.transpose(0, 1), -1), tfn(t.transpose(0, 1), -1)
+    y.backward(nt.tensor(g))
+    ty.backward(torch.tensor(g))
+    assert_close(y.data, ty.detach().numpy(), RTOL[dtype])
+    assert_close(a.grad.data, t.grad.numpy(), RTOL[dtype])
