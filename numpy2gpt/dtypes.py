@@ -33,12 +33,13 @@ def set_default_dtype(d):
     global _default_dtype
     d = to_dtype(d)
     if d not in (float16, float32, float64):
-        raise TypeError(f"only floating-point types are supported as the default type, got {dtype_name(d)}")
+        raise TypeError("only floating-point types are supported as the default type, got "
+                        f"{dtype_name(d)}")
     _default_dtype = d
 
 
 def to_dtype(d):
-    """Normalise a dtype argument (numpy2gpt/NumPy dtype, type, or name) or raise a clear TypeError."""
+    """Normalise a dtype argument (numpy2gpt/NumPy dtype, type or name); clear TypeError if bad."""
     if d is None:
         return None
     try:

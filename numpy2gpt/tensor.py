@@ -33,7 +33,7 @@ def _to_array(data, dtype=None):
             arr = np.array(data)
         except ValueError as e:
             raise ValueError(f"could not build a tensor from {type(data).__name__}: {e}") from None
-        if arr.dtype == np.float64:  # Python floats follow the default dtype, like PyTorch
+        if arr.dtype == np.float64 and dtype is None:  # Python floats -> the default dtype
             arr = arr.astype(dtypes.get_default_dtype())
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"can't convert data of type {type(data).__name__} (NumPy dtype "
@@ -48,19 +48,19 @@ def _to_array(data, dtype=None):
 class Tensor:
     """An n-dimensional array that can record the operations applied to it (see module doc)."""
 
-    __slots__ = ("data", "requires_grad", "_grad", "grad_fn", "_output_nr", "_retains_grad",
-                 "name", "_version", "__weakref__")
+    __slots__ = ("data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_retains_grad",
+                 "name", "_version_cell", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
         self.data = _to_array(data, dtype)
-        self.requires_grad = False
+        self._requires_grad = False
         self._grad = None
         self.grad_fn = None
         self._output_nr = 0
         self._retains_grad = False
         self.name = name
-        self._version = 0
+        self._version_cell = [0]
         if requires_grad:
             self.requires_grad_(True)
 
@@ -69,18 +69,23 @@ class Tensor:
         """Fast constructor for op results: wrap an array without any conversion."""
         t = object.__new__(cls)
         t.data = array if isinstance(array, np.ndarray) else np.asarray(array)
-        t.requires_grad = False
+        t._requires_grad = False
         t._grad = None
         t.grad_fn = None
         t._output_nr = 0
         t._retains_grad = False
         t.name = None
-        t._version = 0
+        t._version_cell = [0]
         return t
 
     # ----- autograd state --------------------------------------------------------------------
-    def requires_grad_(self, requires_grad=True):
-        """Set `requires_grad` in place (only on leaves, and only for floating dtypes)."""
+    @property
+    def requires_grad(self):
+        """Whether gradients flow to this tensor (settable on leaves: `w.requires_grad = True`)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad):
         if requires_grad and self.data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point dtype can require gradients "
                                f"(got {dtype_name(self.dtype)})")
@@ -88,8 +93,25 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
                                "want to use a computed variable in a subgraph that doesn't require "
                                "differentiation use var_no_grad = var.detach().")
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set `requires_grad` in place (only on leaves, and only for floating dtypes)."""
+        self.requires_grad = requires_grad
         return self
+
+    @property
+    def _version(self):
+        """How many in-place edits this tensor's memory has seen.
+
+        The counter is a one-element list shared with `detach()`ed copies and views of the same
+        memory, so an edit through any of them invalidates a graph that saved the original.
+        """
+        return self._version_cell[0]
+
+    @_version.setter
+    def _version(self, value):
+        self._version_cell[0] = value
 
     @property
     def is_leaf(self):
@@ -106,6 +128,10 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got "
                                 f"{type(value).__name__}")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: "
+                                   f"{dtype_name(value.dtype)} vs the tensor's "
+                                   f"{dtype_name(self.dtype)}")
             if value.shape != self.shape:
                 raise RuntimeError(f"assigned grad has data of a different size: "
                                    f"{list(value.shape)} vs the tensor's {list(self.shape)}")
@@ -123,34 +149,25 @@ class Tensor:
         return self._retains_grad
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
-        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd/engine.py)."""
-        from .autograd.engine import run_backward
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd/engine.py).
 
-        if not self.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
-                               "grad_fn")
-        if gradient is None:
-            if self.data.size != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs "
-                                   f"(this tensor has shape {list(self.shape)}); pass `gradient`")
-            gradient = Tensor._make(np.ones_like(self.data))
-        else:
-            gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient)
-            if gradient.shape != self.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of "
-                                   f"{list(gradient.shape)} and output[0] has a shape of "
-                                   f"{list(self.shape)}.")
-        if retain_graph is None:
-            retain_graph = create_graph
-        run_backward([self], [gradient], retain_graph, create_graph)
+        `gradient` is required unless self has one element; `retain_graph` keeps the graph's saved
+        values for another backward; `create_graph` records the backward pass itself.
+        """
+        from .autograd import backward
+
+        backward(self, None if gradient is None else (gradient,), retain_graph, create_graph)
 
     def detach(self):
-        """A new leaf sharing the same data, cut off from the graph."""
-        return Tensor._make(self.data)
+        """A new leaf sharing the same data (and version counter), cut off from the graph."""
+        t = Tensor._make(self.data)
+        t._version_cell = self._version_cell
+        return t
 
     def detach_(self):
+        """Cut this tensor off from the graph in place (it becomes a leaf)."""
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         return self
 
     # ----- array facts -----------------------------------------------------------------------
@@ -236,11 +253,14 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        a = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return a.copy() if copy and a is self.data else a
 
     def to(self, *args, dtype=None, **kwargs):
         """`to(dtype)` / `to("cpu")` / `to(device, dtype)`: only the dtype matters on NumPy."""
         for a in args:
+            if isinstance(a, Tensor):  # t.to(other): take other's dtype
+                a = a.dtype
             if isinstance(a, str) and a.split(":")[0] == "cpu":
                 continue
             if isinstance(a, str) and a.split(":")[0] not in dtypes.__dict__:
@@ -289,30 +309,95 @@ def _check_dim(dim, ndim):
     return dim % max(ndim, 1)
 
 
-def _format(t):
-    """PyTorch-like repr: tensor([1., 2.], requires_grad=True)."""
-    a = t.data
-    if a.dtype.kind == "f":
-        finite = a[np.isfinite(a)]
-        if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
-            fmt = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
-        elif finite.size and (np.abs(finite).max() >= 1e8 or np.abs(finite[finite != 0]).min(
-                initial=1.0) < 1e-4):
-            fmt = {"float_kind": lambda v: f"{v:.4e}"}
-        else:
-            fmt = {"float_kind": lambda v: f"{v:.4f}"}
+_LINEWIDTH, _EDGEITEMS, _THRESHOLD = 80, 3, 1000  # PyTorch's print options
+
+
+def _float_formatter(a):
+    """Format floats like PyTorch: one style and one width for every element.
+
+    PyTorch looks at the nonzero finite values: a spread of more than 1000x, anything above 1e8
+    or below 1e-4 -> scientific `1.0000e-05`; else all whole numbers -> `2.`; else `0.5000`.
+    Elements are right-aligned to the widest one, so `[-1.,  2.]` lines up.
+    Returns (format function of a Python float, width).
+    """
+    vals = a[np.isfinite(a) & (a != 0)].astype(np.float64)
+    if vals.size == 0:
+        return (lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)), 1
+    mags = np.abs(vals)
+    lo, hi = mags.min(), mags.max()
+    if hi / lo > 1000.0 or hi > 1e8 or lo < 1e-4:
+        one = "{:.4e}".format
+    elif np.all(vals == np.ceil(vals)):
+        def one(v):
+            return f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}"
     else:
-        fmt = None
-    body = np.array2string(a, separator=", ", formatter=fmt, prefix="tensor(",
-                           threshold=1000, edgeitems=3)
+        one = "{:.4f}".format
+    # Formatted length grows with |v|, so the extreme values give the width.
+    width = max(len(one(v)) for v in (vals.min(), vals.max(), lo, hi))
+    return (lambda v: one(v).rjust(width)), width
+
+
+def _plain_formatter(a):
+    """Integers and bools: str(), right-aligned to the widest."""
+    width = max((len(str(v)) for v in a.ravel().tolist()), default=1)
+    return (lambda v: str(v).rjust(width)), width
+
+
+def _shown(a, edge=_EDGEITEMS):
+    """The elements a summarised print shows (3 at each end of every long dim), like PyTorch."""
+    for d in range(a.ndim):
+        if a.shape[d] > 2 * edge:
+            a = np.concatenate([a.take(range(edge), d), a.take(range(-edge, 0), d)], axis=d)
+    return a
+
+
+def _nested_str(a, indent, summarize, fmt, width):
+    """PyTorch's layout: rows of as many elements as fit in 80 columns; '...' where summarised."""
+    long = summarize and a.shape[0] > 2 * _EDGEITEMS
+    rows = [*range(_EDGEITEMS), None, *range(len(a) - _EDGEITEMS, len(a))] if long else \
+        range(len(a))
+    if a.ndim == 1:
+        items = [" ..." if i is None else fmt(a[i].item()) for i in rows]
+        per_line = max(1, (_LINEWIDTH - indent) // (width + 2))
+        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    parts = ["..." if i is None else _nested_str(a[i], indent + 1, summarize, fmt, width)
+             for i in rows]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
+
+
+def _format(t):
+    """PyTorch's repr, e.g. `tensor([1., 2.], requires_grad=True)` (same layout and widths)."""
+    a = t.data
+    summarize = a.size > _THRESHOLD
+    shown = _shown(a) if summarize else a
+    fmt, width = (_float_formatter if a.dtype.kind == "f" else _plain_formatter)(shown)
+    if a.size == 0:
+        body = "[]"
+    elif a.ndim == 0:
+        body = fmt(a.item())
+    else:
+        body = _nested_str(a, len("tensor("), summarize, fmt, width)
     extras = []
+    if a.size == 0 and a.ndim != 1:
+        extras.append(f"size={tuple(a.shape)}")
     if a.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool):
         extras.append(f"dtype={dtype_name(a.dtype)}")
     if t.grad_fn is not None:
         extras.append(f"grad_fn={t.grad_fn!r}")
     elif t.requires_grad:
         extras.append("requires_grad=True")
-    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+    # Suffixes go on the last line, or on a new one when they would pass 80 columns.
+    out = "tensor(" + body
+    last_line = len(out) - out.rfind("\n") + 1  # (PyTorch's arithmetic, off by one included)
+    for e in extras:
+        if last_line + len(e) + 2 > _LINEWIDTH:
+            out += ",\n" + " " * len("tensor(") + e
+            last_line = len("tensor(") + len(e)
+        else:
+            out += ", " + e
+            last_line += len(e) + 2
+    return out + ")"
 
 
 def as_tensor(data, dtype=None):

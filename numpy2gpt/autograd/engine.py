@@ -15,6 +15,7 @@ import heapq
 
 import numpy as np
 
+from ..dtypes import dtype_name
 from ..tensor import Tensor
 from .grad_mode import set_grad_enabled
 
@@ -44,6 +45,64 @@ def _count_dependencies(roots):
     return deps
 
 
+def _prune(roots, inputs):
+    """For autograd.grad: the part of the graph between the outputs and `inputs`.
+
+    Returns (reach, run): `reach[fn]` says fn must receive its gradient (it created one of the
+    inputs or leads to one); `run` holds the nodes whose backward must run (they lead further,
+    to an input). The rest is left alone, like PyTorch does, so e.g. a fused op upstream of the
+    inputs does not stop `create_graph=True`. Children are decided before parents with an
+    explicit-stack post-order walk (no recursion limit on deep graphs).
+    """
+    targets = {t.grad_fn for t in inputs if t.grad_fn is not None}
+    leaf_ids = {id(t) for t in inputs if t.grad_fn is None}
+    reach, run = {}, set()
+    stack = [(fn, False) for fn in roots]
+    while stack:
+        fn, children_done = stack.pop()
+        if fn in reach:
+            continue
+        if not children_done:
+            stack.append((fn, True))
+            stack.extend((x.grad_fn, False) for x in fn.inputs
+                         if x.grad_fn is not None and x.grad_fn not in reach)
+            continue
+        leads_on = any(id(x) in leaf_ids if x.grad_fn is None else reach[x.grad_fn]
+                       for x in fn.inputs)
+        if leads_on:
+            run.add(fn)
+        reach[fn] = leads_on or fn in targets
+    return reach, run
+
+
+def make_seeds(outputs, grad_outputs):
+    """Check the outputs and their incoming gradients (PyTorch's messages); ones for scalars."""
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"got {len(grad_outputs)} gradients for {len(outputs)} outputs; pass "
+                           "one gradient (or None) per output")
+    seeds = []
+    for i, (y, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(y, Tensor):
+            raise TypeError(f"expected a Tensor as output {i}, got {type(y).__name__}")
+        if not y.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
+                               "a grad_fn")
+        if g is None:
+            if y.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs (output "
+                                   f"{i} has shape {list(y.shape)}); pass the gradient explicitly")
+            g = Tensor._make(np.ones_like(y.data))
+        elif not isinstance(g, Tensor) or g.dtype != y.dtype:  # like PyTorch: cast to y's dtype
+            g = Tensor._make(np.asarray(g.data if isinstance(g, Tensor) else g, dtype=y.dtype))
+        if g.shape != y.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape!r} "
+                               f"and output[{i}] has a shape of {y.shape!r}.")
+        seeds.append(g)
+    return seeds
+
+
 def _add(a, b):
     """Sum two gradients (either may be None)."""
     if a is None:
@@ -58,7 +117,8 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
 
     With `inputs=None` (Tensor.backward) gradients accumulate into the `.grad` of leaves (and of
     non-leaves that called `retain_grad()`). With `inputs` given (autograd.grad) nothing is
-    accumulated; the gradient w.r.t. each of `inputs` is returned instead (None if unreachable).
+    accumulated; the gradient w.r.t. each of `inputs` is returned instead (None if unreachable),
+    and only the part of the graph between the outputs and `inputs` runs.
     """
     capture = None if inputs is None else {id(t): None for t in inputs}
     captured_nodes = {} if inputs is None else {
@@ -72,8 +132,9 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
             return
         if not create_graph:
             g = g.detach()
-            if g.data.base is not None or id(g.data) in given_to_leaves or not g.data.flags.writeable:
-                g = Tensor._make(g.data.copy())
+            a = g.data
+            if a.base is not None or id(a) in given_to_leaves or not a.flags.writeable:
+                g = Tensor._make(a.copy())  # .grad must own its memory (optimizers edit it)
             given_to_leaves.add(id(g.data))
         t.grad = g if t.grad is None else t.grad + g
 
@@ -83,11 +144,14 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
         if y.grad_fn is None:
             deliver_to_leaf(y, g)
         else:
+            if y.grad_fn.released:
+                raise RuntimeError(_FREED)
             slots = buffers.setdefault(y.grad_fn, [None] * len(y.grad_fn.outputs))
             slots[y._output_nr] = _add(slots[y._output_nr], g)
 
     roots = list(buffers)
     deps = _count_dependencies(roots)
+    reach, run = (None, None) if inputs is None else _prune(roots, inputs)
     ready = [(-fn.sequence_nr, fn) for fn in roots if deps.get(fn, 0) == 0]
     heapq.heapify(ready)
 
@@ -95,7 +159,11 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
         while ready:
             _, fn = heapq.heappop(ready)
             grads = buffers.pop(fn)
+            if reach is not None and not reach[fn]:
+                continue  # leads to none of `inputs` (nor do the nodes behind it)
             _retain_and_capture(fn, grads, captured_nodes, capture)
+            if run is not None and fn not in run:
+                continue  # created an input, and nothing behind it is wanted
             input_grads = _call_backward(fn, grads, create_graph)
             fn_inputs = fn.inputs
             if not retain_graph:
@@ -168,6 +236,9 @@ def _call_backward(fn, grads, create_graph):
         if g.shape != x.shape:
             raise RuntimeError(f"{fn.name()} returned a gradient of shape {tuple(g.shape)} for an "
                                f"input of shape {tuple(x.shape)}")
+        if g.dtype != x.dtype:  # e.g. a float64 gradient for a float32 input: a silent upcast
+            raise RuntimeError(f"{fn.name()} returned a gradient of dtype {dtype_name(g.dtype)} "
+                               f"for an input of dtype {dtype_name(x.dtype)}")
         out.append(g)
     return out
 

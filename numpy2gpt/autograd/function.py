@@ -19,6 +19,8 @@ Two flavours of backward:
 
 import weakref
 
+import numpy as np
+
 from ..dtypes import dtype_name
 from ..tensor import Tensor, as_tensor
 from .grad_mode import is_grad_enabled
@@ -29,6 +31,8 @@ class Function:
 
     differentiable_backward = True  # backward is built from Tensor ops
     saves_outputs = False  # set True when backward needs the forward's outputs
+    is_view = False  # set True when output 0 may share memory with input 0 (reshape, permute)
+    grad_fn_name = None  # the name in `grad_fn=<...>`; default "<ClassName>Backward0"
     _sequence = 0  # creation counter: a tie-breaker that keeps backward order deterministic
 
     def __call__(self, *inputs):
@@ -36,6 +40,10 @@ class Function:
         ys = self.forward(*[x.data for x in inputs])
         single = not isinstance(ys, tuple)
         outputs = tuple(Tensor._make(y) for y in ((ys,) if single else ys))
+        if self.is_view and np.may_share_memory(outputs[0].data, inputs[0].data):
+            # A view and its base are one piece of memory: an in-place edit through either
+            # must invalidate graphs that saved the other, so they share the version counter.
+            outputs[0]._version_cell = inputs[0]._version_cell
 
         if is_grad_enabled() and any(x.requires_grad for x in inputs):
             self._link(inputs, outputs, ys)
@@ -49,9 +57,10 @@ class Function:
         self.outputs = tuple(weakref.ref(y) for y in outputs)
         if self.saves_outputs:
             self.output_arrays = ys if isinstance(ys, tuple) else (ys,)
+            self.output_versions = tuple(y._version for y in outputs)
         for i, y in enumerate(outputs):
             if y.data.dtype.kind == "f":  # integer outputs (indices) carry no gradient
-                y.requires_grad = True
+                y._requires_grad = True
                 y.grad_fn = self
                 y._output_nr = i
         Function._sequence += 1
@@ -68,11 +77,11 @@ class Function:
         """Output `i` as a Tensor linked to this node (re-wrapped if the user dropped it)."""
         y = self.outputs[i]()
         if y is not None:
-            if y._version != 0:
-                raise _modified_error(y, 0)
+            if y._version != self.output_versions[i]:
+                raise _modified_error(y, self.output_versions[i])
             return y
         y = Tensor._make(self.output_arrays[i])
-        y.requires_grad, y.grad_fn, y._output_nr = True, self, i
+        y._requires_grad, y.grad_fn, y._output_nr = True, self, i
         return y
 
     def _check_versions(self):
@@ -90,13 +99,16 @@ class Function:
     # ----- bookkeeping -------------------------------------------------------------------------
     def release(self):
         """Free everything saved for backward (called after backward unless retain_graph)."""
+        name = self.name()
         self.__dict__.clear()
         self.released = True
+        self.grad_fn_name = name  # the repr stays `<MulBackward0>`
 
     released = False
 
     def name(self):
-        return type(self).__name__ + "Backward0"
+        """PyTorch-style node name: `grad_fn_name` if set, else e.g. Mul -> "MulBackward0"."""
+        return self.grad_fn_name or type(self).__name__ + "Backward0"
 
     def __repr__(self):
         return f"<{self.name()}>"

@@ -20,9 +20,16 @@ def _set_enabled(flag):
 
 
 class _GradMode:
-    """Base: set the mode on enter, restore the previous one on exit; usable as a decorator."""
+    """Base: set the mode on enter, restore the previous one on exit; usable as a decorator,
+    with or without parentheses (`@no_grad()` and `@no_grad`)."""
 
     mode = True
+
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        if callable(func):  # bare decorator: @no_grad
+            return self(func)
+        return self
 
     def __enter__(self):
         self.prev = is_grad_enabled()
@@ -55,17 +62,33 @@ class enable_grad(_GradMode):
 
 
 class inference_mode(_GradMode):
-    """Like `no_grad` (numpy2gpt keeps no extra bookkeeping that inference mode could skip)."""
+    """Like `no_grad` (numpy2gpt keeps no extra bookkeeping that inference mode could skip).
+
+    `inference_mode(False)` changes nothing, like PyTorch's.
+    """
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode):  # bare decorator: @inference_mode
+            self.enabled = True
+            return self(mode)
+        return self
 
     def __init__(self, mode=True):
-        self.mode = not mode
+        self.enabled = True if callable(mode) else bool(mode)
+
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        if self.enabled:
+            _set_enabled(False)
+        return self
 
     def __call__(self, fn):
-        mode = self.mode
+        enabled = self.enabled
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with inference_mode(not mode):
+            with inference_mode(enabled):
                 return fn(*args, **kwargs)
 
         return wrapper

@@ -8,31 +8,38 @@ element's full Jacobian row is checked (not just a random projection).
 import numpy as np
 
 from ..tensor import Tensor
-from .grad_mode import no_grad
 
 
 def _as_tuple(x):
     return tuple(x) if isinstance(x, tuple | list) else (x,)
 
 
+def _numel(x):
+    return x.numel() if isinstance(x, Tensor) else 0  # non-tensor arguments get no column
+
+
 def numerical_jacobian(fn, inputs, eps=1e-6):
     """J[k][i] = d(output k, flattened) / d(input i, flattened), by central differences."""
     outs = _as_tuple(fn(*inputs))
-    jac = [[np.zeros((o.numel(), x.numel())) for x in inputs] for o in outs]
-    with no_grad():
-        for i, x in enumerate(inputs):
-            if not (isinstance(x, Tensor) and x.requires_grad):
-                continue
-            flat = x.data.reshape(-1)  # a view: edits change x in place
-            for j in range(flat.size):
-                old = flat[j]
-                flat[j] = old + eps
-                plus = [o.data.astype(np.float64).ravel() for o in _as_tuple(fn(*inputs))]
-                flat[j] = old - eps
-                minus = [o.data.astype(np.float64).ravel() for o in _as_tuple(fn(*inputs))]
-                flat[j] = old
-                for k in range(len(outs)):
-                    jac[k][i][:, j] = (plus[k] - minus[k]) / (2 * eps)
+    jac = [[np.zeros((o.numel(), _numel(x))) for x in inputs] for o in outs]
+    # fn runs in the caller's grad mode (it may itself differentiate, see gradgradcheck);
+    # the nudges write into the arrays directly, which autograd never sees.
+    for i, x in enumerate(inputs):
+        if not (isinstance(x, Tensor) and x.requires_grad):
+            continue
+        if not x.data.flags.writeable:
+            raise ValueError(f"gradcheck: input {i} is read-only (a broadcast view?); pass a "
+                             "copy")
+        # Index the array itself (not a flattened copy) so each nudge really changes x.
+        for j, idx in enumerate(np.ndindex(x.shape)):
+            old = x.data[idx]
+            x.data[idx] = old + eps
+            plus = [o.data.astype(np.float64).ravel() for o in _as_tuple(fn(*inputs))]
+            x.data[idx] = old - eps
+            minus = [o.data.astype(np.float64).ravel() for o in _as_tuple(fn(*inputs))]
+            x.data[idx] = old
+            for k in range(len(outs)):
+                jac[k][i][:, j] = (plus[k] - minus[k]) / (2 * eps)
     return jac
 
 
@@ -41,7 +48,7 @@ def analytical_jacobian(fn, inputs):
     from .engine import run_backward
 
     outs = _as_tuple(fn(*inputs))
-    jac = [[np.zeros((o.numel(), x.numel())) for x in inputs] for o in outs]
+    jac = [[np.zeros((o.numel(), _numel(x))) for x in inputs] for o in outs]
     wanted = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     wanted_ids = [id(w) for w in wanted]
     for k, o in enumerate(outs):
@@ -84,3 +91,32 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
                     f"element {bad[0]}, input element {bad[1]}) numerical {n[bad]:.10g} vs "
                     f"analytical {a[bad]:.10g}\nnumerical:\n{n}\nanalytical:\n{a}")
     return True
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  raise_exception=True, seed=0):
+    """Check second derivatives: gradcheck of x -> d(sum(fn(x) * w))/dx built with create_graph.
+
+    `w` (the weights of the outputs) is `grad_outputs`, or fixed random values.
+    """
+    from . import grad
+
+    inputs = _as_tuple(inputs)
+    wanted = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    outs = _as_tuple(fn(*inputs))
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed)
+        grad_outputs = [Tensor._make(rng.standard_normal(o.shape).astype(o.dtype)) for o in outs]
+    grad_outputs = _as_tuple(grad_outputs)
+
+    def first_derivatives(*xs):
+        pairs = [(o, w) for o, w in zip(_as_tuple(fn(*xs)), grad_outputs) if o.requires_grad]
+        xs_wanted = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+        gs = grad([o for o, _ in pairs], xs_wanted, [w for _, w in pairs], create_graph=True,
+                  allow_unused=True)
+        return tuple(g if g is not None else Tensor._make(np.zeros_like(x.data))
+                     for g, x in zip(gs, xs_wanted))
+
+    if not wanted:
+        return True
+    return gradcheck(first_derivatives, inputs, eps, atol, rtol, raise_exception)

@@ -64,6 +64,8 @@ class Neg(Function):
 class PowScalar(Function):
     """x ** c for a Python number c (common exponents use cheap multiplies, not np.power)."""
 
+    grad_fn_name = "PowBackward0"
+
     def __init__(self, c):
         self.c = c
 
@@ -92,6 +94,8 @@ class PowScalar(Function):
 class Pow(Function):
     """a ** b with both operands tensors."""
 
+    grad_fn_name = "PowBackward1"
+
     def forward(self, a, b):
         return np.power(a, b)
 
@@ -109,6 +113,8 @@ class Pow(Function):
 class Cast(Function):
     """Change dtype; the gradient is cast back to the input's dtype."""
 
+    grad_fn_name = "ToCopyBackward0"
+
     def __init__(self, dtype):
         self.dtype = dtype
 
@@ -122,6 +128,8 @@ class Cast(Function):
 class SumTo(Function):
     """Sum over broadcast axes so the result has `shape` (the backward of broadcasting)."""
 
+    grad_fn_name = "SumBackward1"
+
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -134,6 +142,16 @@ class SumTo(Function):
         from .shape import broadcast_to
 
         return broadcast_to(gy, self.inputs[0].shape)
+
+
+class Clone(Function):
+    """A copy that stays in the graph (gradient passes through unchanged)."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
 
 
 # ----- functional wrappers ----------------------------------------------------------------------
@@ -184,7 +202,9 @@ def neg(input):
 def pow(input, exponent):
     """input ** exponent; either may be a Python number."""
     if isinstance(exponent, int | float) and isinstance(input, Tensor):
-        if input.dtype.kind != "f" and (isinstance(exponent, float) or exponent < 0):
+        if input.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if input.dtype.kind != "f" and isinstance(exponent, float):
             from ..dtypes import get_default_dtype
 
             input = input.to(get_default_dtype())
@@ -194,6 +214,11 @@ def pow(input, exponent):
 
 def cast(input, dtype):
     return Cast(dtype)(input)
+
+
+def clone(input, *, memory_format=None):
+    """A copy of `input` with its own memory; gradients flow back to `input`."""
+    return Clone()(input)
 
 
 def sum_to(x, shape):
@@ -247,9 +272,9 @@ TENSOR_METHODS = {
     "__gt__": gt, "__ge__": ge,
     "add": add, "sub": sub, "mul": mul, "div": div, "neg": neg, "pow": pow, "eq": eq, "ne": ne,
     "lt": lt, "le": le, "gt": gt, "ge": ge, "equal": equal, "subtract": sub, "multiply": mul,
-    "divide": div, "true_divide": div, "negative": neg,
+    "divide": div, "true_divide": div, "negative": neg, "clone": clone,
 }
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "eq", "ne", "lt", "le", "gt", "ge", "equal",
-           "subtract", "multiply", "divide", "true_divide", "negative", "sum_to"]
+           "subtract", "multiply", "divide", "true_divide", "negative", "sum_to", "clone"]
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg

@@ -1,5 +1,7 @@
 """Creating tensors: zeros, ones, arange, randn, ... (PyTorch's factory functions)."""
 
+import operator
+
 import numpy as np
 
 from .. import dtypes
@@ -7,11 +9,18 @@ from ..random import get_rng
 from ..tensor import Tensor, as_tensor, tensor  # noqa: F401  (re-exported)
 
 
-def _size(size):
-    """`zeros(2, 3)` and `zeros((2, 3))` both mean shape (2, 3)."""
+def _size(size, fn="zeros"):
+    """`zeros(2, 3)` and `zeros((2, 3))` both mean shape (2, 3); sizes must be integers."""
     if len(size) == 1 and isinstance(size[0], tuple | list):
         size = size[0]
-    out = tuple(int(s) for s in size)
+    out = []
+    for s in size:
+        try:
+            out.append(operator.index(s))  # ints, NumPy ints, 1-element int tensors; not 2.5
+        except TypeError:
+            raise TypeError(f"{fn}(): argument 'size' must be a tuple of ints, but found element "
+                            f"of type {type(s).__name__}") from None
+    out = tuple(out)
     if any(s < 0 for s in out):
         raise RuntimeError(f"Trying to create tensor with negative dimension: {list(out)}")
     return out
@@ -28,23 +37,38 @@ def _float_dtype(dtype):
     return dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
 
 
+def _random_float_dtype(dtype, fn):
+    """rand/randn draw floats: an integer dtype is an error (PyTorch's), not a silent cast."""
+    d = _float_dtype(dtype)
+    if d.kind != "f":
+        raise RuntimeError(f"{fn}(): expected a floating point dtype, got {dtypes.dtype_name(d)}")
+    return d
+
+
 def zeros(*size, dtype=None, requires_grad=False, device=None):
-    return _leaf(np.zeros(_size(size), _float_dtype(dtype)), requires_grad)
+    return _leaf(np.zeros(_size(size, "zeros"), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None):
-    return _leaf(np.ones(_size(size), _float_dtype(dtype)), requires_grad)
+    return _leaf(np.ones(_size(size, "ones"), _float_dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, requires_grad=False, device=None):
-    return _leaf(np.empty(_size(size), _float_dtype(dtype)), requires_grad)
+    return _leaf(np.empty(_size(size, "empty"), _float_dtype(dtype)), requires_grad)
+
+
+def _fill_dtype(fill_value):
+    """full(): the dtype follows the fill value (True -> bool, 3 -> int64, 3.0 -> default)."""
+    if isinstance(fill_value, bool | np.bool_):
+        return dtypes.bool
+    if isinstance(fill_value, int | np.integer):
+        return dtypes.int64
+    return dtypes.get_default_dtype()
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
-    if dtype is None:
-        dtype = (dtypes.bool if isinstance(fill_value, bool) else dtypes.int64
-                 if isinstance(fill_value, int) else dtypes.get_default_dtype())
-    return _leaf(np.full(_size((size,)), fill_value, dtypes.to_dtype(dtype)), requires_grad)
+    dtype = _fill_dtype(fill_value) if dtype is None else dtypes.to_dtype(dtype)
+    return _leaf(np.full(_size((size,), "full"), fill_value, dtype), requires_grad)
 
 
 def zeros_like(input, dtype=None, requires_grad=False):
@@ -70,6 +94,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
         start, end = 0, start
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         ints = all(isinstance(v, int | np.integer) for v in (start, end, step))
         dtype = dtypes.int64 if ints else dtypes.get_default_dtype()
@@ -90,14 +116,15 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
 def rand(*size, dtype=None, requires_grad=False, generator=None, device=None):
     """Uniform on [0, 1)."""
     rng = generator if generator is not None else get_rng()
-    return _leaf(rng.random(_size(size), dtype=np.float64).astype(_float_dtype(dtype)),
-                 requires_grad)
+    dtype = _random_float_dtype(dtype, "rand")
+    return _leaf(rng.random(_size(size, "rand"), dtype=np.float64).astype(dtype), requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False, generator=None, device=None):
     """Standard normal."""
     rng = generator if generator is not None else get_rng()
-    return _leaf(rng.standard_normal(_size(size)).astype(_float_dtype(dtype)), requires_grad)
+    dtype = _random_float_dtype(dtype, "randn")
+    return _leaf(rng.standard_normal(_size(size, "randn")).astype(dtype), requires_grad)
 
 
 def randint(low=0, high=None, size=None, dtype=None, generator=None, requires_grad=False,
@@ -109,7 +136,7 @@ def randint(low=0, high=None, size=None, dtype=None, generator=None, requires_gr
         else:
             raise TypeError("randint() missing required argument 'size' (a tuple of ints)")
     rng = generator if generator is not None else get_rng()
-    arr = rng.integers(low, high, size=_size((size,)), dtype=np.int64)
+    arr = rng.integers(low, high, size=_size((size,), "randint"), dtype=np.int64)
     return _leaf(arr.astype(dtypes.to_dtype(dtype) or dtypes.int64), requires_grad)
 
 
@@ -126,7 +153,29 @@ def from_numpy(ndarray):
     return Tensor._make(ndarray) if ndarray.dtype in dtypes._NAMES else Tensor(ndarray)
 
 
+# ----- Tensor.new_*: same dtype as the tensor unless told otherwise ------------------------------
+def new_tensor(self, data, dtype=None, requires_grad=False):
+    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def new_zeros(self, *size, dtype=None, requires_grad=False):
+    return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def new_ones(self, *size, dtype=None, requires_grad=False):
+    return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def new_empty(self, *size, dtype=None, requires_grad=False):
+    return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
 __all__ = ["zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
            "arange", "linspace", "eye", "rand", "randn", "randint", "rand_like", "randn_like",
            "from_numpy", "tensor", "as_tensor"]
-TENSOR_METHODS = {}
+TENSOR_METHODS = {"new_tensor": new_tensor, "new_zeros": new_zeros, "new_ones": new_ones,
+                  "new_empty": new_empty, "new_full": new_full}

@@ -57,6 +57,8 @@ class Rsqrt(Function):
 
 
 class Square(Function):
+    grad_fn_name = "PowBackward0"  # PyTorch computes square as x ** 2
+
     def forward(self, x):
         return x * x
 

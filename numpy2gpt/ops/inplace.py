@@ -8,6 +8,7 @@ part in a recorded graph they are refused (use the out-of-place form, or `with n
 import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
+from ..dtypes import dtype_name
 from ..random import get_rng
 from ..tensor import Tensor
 
@@ -21,8 +22,26 @@ def _check_inplace(t):
                            "not supported by numpy2gpt; use the out-of-place op instead")
 
 
-def _value(other):
-    return other.data if isinstance(other, Tensor) else other
+def _value(other, t=None):
+    """The operand as an array or number; with `t`, check it broadcasts to t's shape."""
+    v = other.data if isinstance(other, Tensor) else other
+    if t is not None and np.shape(v) != t.data.shape:
+        try:
+            ok = np.broadcast_shapes(np.shape(v), t.data.shape) == t.data.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast "
+                               f"shape of the in-place operand {list(np.shape(v))}")
+    return v
+
+
+def _check_result_dtype(t, v, floating_result=False):
+    """Arithmetic in place can't store a float result into an integer tensor (PyTorch's rule;
+    NumPy would silently truncate)."""
+    if t.data.dtype.kind in "biu" and (floating_result or np.asarray(v).dtype.kind == "f"):
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{dtype_name(t.dtype)}")
 
 
 def _write(t, result):
@@ -39,9 +58,10 @@ def _write(t, result):
 
 def add_(self, other, alpha=1):
     _check_inplace(self)
-    v = _value(other)
+    v = _value(other, self)
     if alpha != 1:
         v = v * alpha
+    _check_result_dtype(self, v)
     if not self.data.flags.writeable:
         self.data = self.data.copy()
     np.add(self.data, v, out=self.data, casting="unsafe")
@@ -55,18 +75,22 @@ def sub_(self, other, alpha=1):
 
 def mul_(self, other):
     _check_inplace(self)
+    v = _value(other, self)
+    _check_result_dtype(self, v)
     if not self.data.flags.writeable:
         self.data = self.data.copy()
-    np.multiply(self.data, _value(other), out=self.data, casting="unsafe")
+    np.multiply(self.data, v, out=self.data, casting="unsafe")
     self._version += 1
     return self
 
 
 def div_(self, other):
     _check_inplace(self)
+    v = _value(other, self)
+    _check_result_dtype(self, v, floating_result=True)  # true division
     if not self.data.flags.writeable:
         self.data = self.data.copy()
-    np.divide(self.data, _value(other), out=self.data, casting="unsafe")
+    np.divide(self.data, v, out=self.data, casting="unsafe")
     self._version += 1
     return self
 

@@ -11,7 +11,11 @@ from ._util import promote
 
 
 class MatMul(Function):
+    # PyTorch names the node after the kernel it picks: dot, matrix-vector or matrix-matrix
+    _NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0"}
+
     def forward(self, a, b):
+        self.grad_fn_name = self._NAMES.get((a.ndim, b.ndim), "MatmulBackward0")
         return np.matmul(a, b)
 
     def backward(self, gy):
@@ -36,7 +40,12 @@ class MatMul(Function):
         return ga, gb
 
 
+def _x(shape):
+    return "x".join(str(s) for s in shape)
+
+
 def matmul(input, other):
+    """Matrix product with NumPy's rules: 1-D operands are vectors, leading dims broadcast."""
     a, b = promote(input, other)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
@@ -44,8 +53,8 @@ def matmul(input, other):
     k_a = a.shape[-1]
     k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if k_a != k_b:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied: {list(a.shape)} @ "
-                           f"{list(b.shape)} ({k_a} != {k_b})")
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_x(a.shape)} and "
+                           f"{_x(b.shape)}): inner sizes {k_a} and {k_b} differ")
     try:
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:

@@ -28,6 +28,8 @@ def _spread(gy, x_shape, dims, keepdim):
 class Sum(Function):
     def __init__(self, dims, keepdim):
         self.dims, self.keepdim = dims, keepdim
+        if dims is not None:
+            self.grad_fn_name = "SumBackward1"  # PyTorch's name for the sum over dims
 
     def forward(self, x):
         return np.sum(x, axis=self.dims, keepdims=self.keepdim)
@@ -39,6 +41,8 @@ class Sum(Function):
 class Mean(Function):
     def __init__(self, dims, keepdim):
         self.dims, self.keepdim = dims, keepdim
+        if dims is not None:
+            self.grad_fn_name = "MeanBackward1"
 
     def forward(self, x):
         return np.mean(x, axis=self.dims, keepdims=self.keepdim)
@@ -49,23 +53,32 @@ class Mean(Function):
         return _spread(gy, shape, self.dims, self.keepdim) * (1.0 / n)
 
 
+def _dims(dim, ndim):
+    """Reduced dims as a tuple, or None for all. Like PyTorch, `dim=()` means all dims, and a
+    0-d tensor accepts dim 0 / -1 (there is nothing to reduce)."""
+    dims = normalize_dims(dim, ndim)
+    return None if not dims or ndim == 0 else dims
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum over `dim` (an int, a tuple of ints, or None for all dims)."""
     x = as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
     elif x.dtype.kind in "biu":  # integer sums accumulate in int64, like PyTorch
         x = x.to(dtypes.int64)
-    return Sum(normalize_dims(dim, x.ndim), keepdim)(x)
+    return Sum(_dims(dim, x.ndim), keepdim)(x)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean over `dim` (an int, a tuple of ints, or None for all dims); floating dtypes only."""
     x = as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
     if x.dtype.kind != "f":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {dtypes.dtype_name(x.dtype)}")
-    return Mean(normalize_dims(dim, x.ndim), keepdim)(x)
+    return Mean(_dims(dim, x.ndim), keepdim)(x)
 
 
 TENSOR_METHODS = {"sum": sum, "mean": mean}

@@ -9,6 +9,9 @@ from ._util import normalize_dims
 
 
 class Reshape(Function):
+    grad_fn_name = "ViewBackward0"
+    is_view = True
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -20,6 +23,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    is_view = True
+
     def __init__(self, dims):
         self.dims = dims
 
@@ -31,6 +36,9 @@ class Permute(Function):
 
 
 class BroadcastTo(Function):
+    grad_fn_name = "ExpandBackward0"
+    is_view = True
+
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -81,9 +89,9 @@ def permute(input, *dims):
     x = as_tensor(input)
     dims = _shape_args(dims)
     if len(dims) != x.ndim:
-        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
-                           f"match the length of the desired ordering of dimensions i.e. input.dim()"
-                           f" = {x.ndim} is not equal to len(dims) = {len(dims)}")
+        raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does "
+                           "not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {x.ndim} is not equal to len(dims) = {len(dims)}")
     dims = normalize_dims(dims, x.ndim)
     if dims == tuple(range(x.ndim)):
         return x

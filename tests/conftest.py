@@ -1,0 +1,142 @@
+"""Shared test helpers: run one computation in numpy2gpt and in PyTorch, compare values AND grads.
+
+    from torch_compare import check_against_torch
+    check_against_torch(lambda x, y: x * y, lambda x, y: x * y, [a, b])
+
+builds leaves from the NumPy arrays `a`, `b` on both sides (floating arrays require grad),
+checks that the outputs have the same shape, dtype, `requires_grad` and values, backpropagates
+the same random upstream gradient through both (a plain `.sum()` would hide gradients that land
+on the wrong element) and checks every input's gradient. Default tolerances are the project's:
+float64 rtol 1e-10 for values and 1e-8 for gradients, float32 1e-5.
+
+Import the helpers as `from torch_compare import ...`: this file registers itself under that
+name, because the module name "conftest" is shared by every conftest.py in the tree.
+
+Also here: an autouse fixture that restores the global state tests may change (default dtype,
+grad mode), and `rng`, a fixed-seed NumPy generator.
+"""
+
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import numpy2gpt as ng
+
+torch.set_num_threads(1)  # the machines are shared; small ops gain nothing from threads
+sys.modules.setdefault("torch_compare", sys.modules[__name__])
+
+# dtype -> (rtol for values, rtol for gradients)
+TOLERANCES = {np.dtype(np.float64): (1e-10, 1e-8), np.dtype(np.float32): (1e-5, 1e-5),
+              np.dtype(np.float16): (1e-3, 1e-3)}
+
+
+def tolerances(dtype):
+    """(value rtol, gradient rtol) for a dtype; exact (0, 0) for integer and bool dtypes."""
+    return TOLERANCES.get(np.dtype(dtype), (0.0, 0.0))
+
+
+def _array(t):
+    if isinstance(t, ng.Tensor):
+        return t.detach().numpy()
+    if isinstance(t, torch.Tensor):
+        return t.detach().numpy()
+    return np.asarray(t)
+
+
+def assert_close(ours, theirs, rtol=None, atol=None, what="value"):
+    """Assert a numpy2gpt tensor equals a torch tensor (or array): shape, dtype and values.
+
+    `atol` defaults to rtol times the largest |element| of `theirs`, so values that cancel to
+    almost zero are judged against the tensor's scale rather than against themselves.
+    """
+    a, b = _array(ours), _array(theirs)
+    assert a.shape == b.shape, f"{what}: shape {a.shape} != expected {b.shape}"
+    assert a.dtype == b.dtype, f"{what}: dtype {a.dtype} != expected {b.dtype}"
+    if rtol is None:
+        rtol = tolerances(b.dtype)[0]
+    if atol is None:
+        finite = np.abs(b[np.isfinite(b)]) if b.dtype.kind == "f" else np.abs(b)
+        atol = rtol * float(finite.max(initial=0.0))
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
+
+
+def _leaves(inputs, requires_grad, make):
+    out = []
+    for x, rg in zip(inputs, requires_grad):
+        out.append(make(x, rg) if isinstance(x, np.ndarray) else x)
+    return out
+
+
+def _tuple(x):
+    return tuple(x) if isinstance(x, tuple | list) else (x,)
+
+
+def check_against_torch(fn_ours, fn_torch, inputs, *, requires_grad=None, rtol=None,
+                        grad_rtol=None, atol=None, grad_atol=None, check_grad=True, seed=0):
+    """Run `fn_ours` on numpy2gpt leaves and `fn_torch` on torch leaves made from `inputs`.
+
+    inputs: a list; NumPy arrays become leaves (copied, dtype kept), anything else (Python
+        numbers, shapes) is passed to both functions unchanged.
+    requires_grad: one bool per input; default: floating arrays require grad.
+    rtol / grad_rtol / atol / grad_atol: override the dtype's default tolerances.
+    The functions may return one tensor or a tuple. Returns (ours outputs, torch outputs,
+    ours leaves, torch leaves) for further checks.
+    """
+    if requires_grad is None:
+        requires_grad = [isinstance(x, np.ndarray) and x.dtype.kind == "f" for x in inputs]
+    ours_in = _leaves(inputs, requires_grad,
+                      lambda x, rg: ng.tensor(x.copy(), dtype=x.dtype, requires_grad=rg))
+    torch_in = _leaves(inputs, requires_grad,
+                       lambda x, rg: torch.tensor(x.copy(), requires_grad=rg))
+    ours_out, torch_out = _tuple(fn_ours(*ours_in)), _tuple(fn_torch(*torch_in))
+    assert len(ours_out) == len(torch_out), "different number of outputs"
+    for k, (o, t) in enumerate(zip(ours_out, torch_out)):
+        assert isinstance(o, ng.Tensor), f"output {k} is a {type(o).__name__}, not a Tensor"
+        assert o.requires_grad == t.requires_grad, f"output {k}: requires_grad differs"
+        assert_close(o, t, rtol, atol, what=f"output {k}")
+    if not check_grad:
+        return ours_out, torch_out, ours_in, torch_in
+
+    # The same random upstream gradient for every differentiable output on both sides.
+    rng = np.random.default_rng(seed)
+    pairs = [(o, t) for o, t in zip(ours_out, torch_out) if t.requires_grad]
+    if pairs:
+        weights = [rng.standard_normal(t.shape).astype(_array(t).dtype) for _, t in pairs]
+        ng.autograd.backward([o for o, _ in pairs], [ng.tensor(w) for w in weights])
+        torch.autograd.backward([t for _, t in pairs], [torch.tensor(w) for w in weights])
+    for i, (x, tx) in enumerate(zip(ours_in, torch_in)):
+        if not isinstance(tx, torch.Tensor) or not tx.requires_grad:
+            continue
+        if tx.grad is None:
+            assert x.grad is None, f"input {i} got a gradient; PyTorch gives none"
+            continue
+        assert x.grad is not None, f"input {i} got no gradient"
+        g_rtol = grad_rtol if grad_rtol is not None else tolerances(_array(tx).dtype)[1]
+        assert_close(x.grad, tx.grad, g_rtol, grad_atol, what=f"gradient of input {i}")
+    return ours_out, torch_out, ours_in, torch_in
+
+
+def run_gradcheck(fn, inputs, requires_grad=None, **kwargs):
+    """numpy2gpt's gradcheck on float64 leaves made from NumPy arrays (others passed through)."""
+    if requires_grad is None:
+        requires_grad = [isinstance(x, np.ndarray) and x.dtype.kind == "f" for x in inputs]
+    leaves = _leaves(inputs, requires_grad, lambda x, rg: ng.tensor(
+        x.astype(np.float64) if x.dtype.kind == "f" else x.copy(), requires_grad=rg))
+    return ng.autograd.gradcheck(fn, leaves, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_state():
+    """Undo changes a test makes to the default dtype or grad mode, even when it fails."""
+    dtype, grad_enabled = ng.get_default_dtype(), ng.is_grad_enabled()
+    yield
+    ng.set_default_dtype(dtype)
+    ng.set_grad_enabled(grad_enabled)
+
+
+@pytest.fixture
+def rng():
+    """A NumPy generator with a fixed seed (each test gets a fresh one)."""
+    return np.random.default_rng(1234)

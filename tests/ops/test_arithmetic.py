@@ -1,0 +1,236 @@
+"""+ - * / ** neg (tensor/scalar, reflected forms, functional forms), comparisons, dtype promotion
+and clone, against PyTorch: values and gradients (float64 rtol 1e-10 / 1e-8), numerical gradcheck,
+and hypothesis property tests over random broadcastable shapes."""
+
+import operator
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
+from torch_compare import check_against_torch, run_gradcheck
+
+import numpy2gpt as ng
+
+# (name, op, makes positive inputs?) - pow needs a positive base for real results
+BINARY = [
+    ("add", operator.add, False), ("sub", operator.sub, False), ("mul", operator.mul, False),
+    ("truediv", operator.truediv, False), ("pow", operator.pow, True),
+]
+BINARY_IDS = [b[0] for b in BINARY]
+SHAPE_PAIRS = [((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 4)), ((2, 3, 4), (3, 1)), ((), (2, 3)),
+               ((4, 1, 2), (3, 1))]
+
+
+def _inputs(rng, shapes, positive):
+    arrays = [rng.standard_normal(s) for s in shapes]
+    if positive:
+        arrays = [np.abs(a) + 0.5 for a in arrays]
+    else:  # keep divisors away from zero
+        arrays = [a + np.sign(a) * 0.5 for a in arrays]
+    return [np.asarray(a, dtype=np.float64) for a in arrays]
+
+
+@pytest.mark.parametrize("shapes", SHAPE_PAIRS, ids=str)
+@pytest.mark.parametrize("name,op,positive", BINARY, ids=BINARY_IDS)
+def test_binary_tensor_tensor_matches_torch(rng, name, op, positive, shapes):
+    check_against_torch(op, op, _inputs(rng, shapes, positive))
+
+
+@pytest.mark.parametrize("name,op,positive", BINARY, ids=BINARY_IDS)
+def test_binary_gradcheck_with_broadcasting(rng, name, op, positive):
+    assert run_gradcheck(op, _inputs(rng, [(2, 3), (3,)], positive))
+    assert run_gradcheck(op, _inputs(rng, [(2, 1), (1, 3)], positive))
+
+
+@pytest.mark.parametrize("scalar", [2, 2.5, -1.5, 0.5])
+@pytest.mark.parametrize("name,op,positive", BINARY, ids=BINARY_IDS)
+def test_binary_with_python_scalar_both_sides(rng, name, op, positive, scalar):
+    if name == "pow" and scalar < 0:
+        scalar = abs(scalar)
+    (x,) = _inputs(rng, [(2, 3)], positive=True)
+    check_against_torch(lambda t: op(t, scalar), lambda t: op(t, scalar), [x])  # tensor op scalar
+    check_against_torch(lambda t: op(scalar, t), lambda t: op(scalar, t), [x])  # reflected
+    assert run_gradcheck(lambda t: op(t, scalar), [x[:1]])
+    assert run_gradcheck(lambda t: op(scalar, t), [x[:1]])
+
+
+@pytest.mark.parametrize("exponent", [0, 1, 2, 3, 0.5, -1, -2, 1.5, -0.5])
+def test_pow_scalar_exponents_including_special_cased_ones(rng, exponent):
+    (x,) = _inputs(rng, [(5,)], positive=True)
+    check_against_torch(lambda t: t ** exponent, lambda t: t ** exponent, [x])
+    assert run_gradcheck(lambda t: ng.pow(t, exponent), [x])
+
+
+def test_pow_tensor_exponent_grads_reach_both_sides(rng):
+    a, b = _inputs(rng, [(2, 3), (3,)], positive=True)
+    check_against_torch(ng.pow, torch.pow, [a, b])
+    check_against_torch(lambda t: 2.0 ** t, lambda t: 2.0 ** t, [b])  # scalar ** tensor
+
+
+def test_neg(rng):
+    x = rng.standard_normal((2, 3))
+    check_against_torch(lambda t: -t, lambda t: -t, [x])
+    check_against_torch(ng.neg, torch.neg, [x])
+    assert run_gradcheck(ng.neg, [x])
+
+
+@pytest.mark.parametrize("alpha", [1, 2, -0.5])
+def test_add_sub_alpha(rng, alpha):
+    a, b = _inputs(rng, [(2, 3), (3,)], positive=False)
+    check_against_torch(lambda x, y: ng.add(x, y, alpha=alpha),
+                        lambda x, y: torch.add(x, y, alpha=alpha), [a, b])
+    check_against_torch(lambda x, y: ng.sub(x, y, alpha=alpha),
+                        lambda x, y: torch.sub(x, y, alpha=alpha), [a, b])
+
+
+def test_functional_and_method_forms_match_operators(rng):
+    a, b = _inputs(rng, [(2, 3), (2, 3)], positive=True)
+    x, y = ng.tensor(a), ng.tensor(b)
+    for fn, method, op in [(ng.add, "add", operator.add), (ng.sub, "sub", operator.sub),
+                           (ng.mul, "mul", operator.mul), (ng.div, "div", operator.truediv),
+                           (ng.pow, "pow", operator.pow)]:
+        np.testing.assert_array_equal(fn(x, y).data, op(x, y).data)
+        np.testing.assert_array_equal(getattr(x, method)(y).data, op(x, y).data)
+
+
+def test_ndarray_on_the_left_defers_to_tensor(rng):
+    a = rng.standard_normal((2, 3))
+    x = ng.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    for op in (operator.add, operator.sub, operator.mul, operator.truediv):
+        y = op(a, x)
+        assert isinstance(y, ng.Tensor) and y.requires_grad
+        np.testing.assert_allclose(y.data, op(a, x.data))
+
+
+@pytest.mark.parametrize("mode", ["floor", "trunc"])
+def test_div_rounding_modes(mode):
+    a = np.array([7.0, -7.0, 7.5, -7.5])
+    b = np.array([2.0, 2.0, -2.0, 2.0])
+    ours = ng.div(ng.tensor(a), ng.tensor(b), rounding_mode=mode)
+    np.testing.assert_array_equal(ours.data, torch.div(torch.tensor(a), torch.tensor(b),
+                                                       rounding_mode=mode).numpy())
+    with pytest.raises(ValueError, match="rounding_mode"):
+        ng.div(ng.tensor(a), ng.tensor(b), rounding_mode="round")
+
+
+# ----- property tests: random broadcastable shapes ------------------------------------------
+@settings(max_examples=25, deadline=None)
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+       op_index=st.integers(0, len(BINARY) - 1), seed=st.integers(0, 2**16))
+def test_binary_ops_on_random_broadcastable_shapes(shapes, op_index, seed):
+    _, op, positive = BINARY[op_index]
+    arrays = _inputs(np.random.default_rng(seed), shapes.input_shapes, positive)
+    ours, _, leaves, _ = check_against_torch(op, op, arrays)
+    assert ours[0].shape == shapes.result_shape
+    for leaf, a in zip(leaves, arrays):  # backward summed each gradient back to its input
+        assert leaf.grad.shape == a.shape
+
+
+@settings(max_examples=15, deadline=None)
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+       op_index=st.integers(0, len(BINARY) - 1), seed=st.integers(0, 2**16))
+def test_binary_ops_gradcheck_on_random_broadcastable_shapes(shapes, op_index, seed):
+    _, op, positive = BINARY[op_index]
+    assert run_gradcheck(op, _inputs(np.random.default_rng(seed), shapes.input_shapes, positive))
+
+
+def test_non_broadcastable_shapes_error_names_both_shapes():
+    for op in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
+               operator.lt):
+        with pytest.raises(RuntimeError) as e:
+            op(ng.ones(2, 3), ng.ones(4))
+        msg = str(e.value)
+        assert "[2, 3]" in msg and "[4]" in msg and "size of tensor a (3)" in msg
+
+
+# ----- comparisons -------------------------------------------------------------------------
+COMPARISONS = [operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge]
+
+
+@pytest.mark.parametrize("op", COMPARISONS, ids=lambda f: f.__name__)
+def test_comparisons_give_bool_without_grad(op):
+    a = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]])
+    b = np.array([2.0, 2.0, 2.0])
+    x = ng.tensor(a, requires_grad=True)
+    for other, t_other in [(ng.tensor(b), torch.tensor(b)), (2.0, 2.0), (2, 2)]:
+        ours = op(x, other)
+        theirs = op(torch.tensor(a), t_other)
+        assert ours.dtype == ng.bool and not ours.requires_grad and ours.grad_fn is None
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    method = getattr(x, op.__name__)
+    np.testing.assert_array_equal(method(2.0).numpy(), op(torch.tensor(a), 2.0).numpy())
+
+
+def test_equal_compares_shape_and_values():
+    assert ng.equal(ng.tensor([1.0, 2.0]), ng.tensor([1.0, 2.0]))
+    assert not ng.equal(ng.tensor([1.0, 2.0]), ng.tensor([1.0, 3.0]))
+    assert not ng.equal(ng.tensor([1.0, 2.0]), ng.tensor([[1.0, 2.0]]))
+
+
+# ----- dtype promotion (PyTorch's rules) ----------------------------------------------------
+@pytest.mark.parametrize("a,b", [
+    (np.array([1, 2]), 2.5), (np.array([1, 2]), 2), (np.array([1.0, 2.0], np.float32), 2),
+    (np.array([1.0, 2.0], np.float32), np.array([1.0, 2.0])), (np.array([True, False]), 1),
+    (np.array([1, 2], np.int32), np.array([1, 2])), (np.array([1, 2]), np.array([0.5, 2.0],
+                                                                                np.float32)),
+], ids=str)
+@pytest.mark.parametrize("op", [operator.add, operator.mul, operator.truediv, operator.sub],
+                         ids=lambda f: f.__name__)
+def test_dtype_promotion_matches_torch(a, b, op):
+    if op is operator.sub and a.dtype == bool:
+        pytest.skip("PyTorch refuses subtraction of bool tensors")
+    ours = op(ng.tensor(a), ng.tensor(b) if isinstance(b, np.ndarray) else b)
+    theirs = op(torch.tensor(a), torch.tensor(b) if isinstance(b, np.ndarray) else b)
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_integer_power_rules():
+    x = ng.tensor([1, 2, 3])
+    assert (x ** 2).dtype == ng.int64 and (x ** 2).tolist() == [1, 4, 9]
+    assert (x ** 0.5).dtype == ng.float32
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
+        x ** -1
+
+
+# ----- graph behaviour -----------------------------------------------------------------------
+def test_constants_never_get_grad():
+    x = ng.tensor([1.0, 2.0], requires_grad=True)
+    c = ng.tensor([3.0, 4.0])
+    ((x * c + c / x - c) ** 2).sum().backward()
+    assert c.grad is None and x.grad is not None
+
+
+@pytest.mark.parametrize("expr,name", [
+    (lambda x: x + 1, "AddBackward0"), (lambda x: x - 1, "SubBackward0"),
+    (lambda x: x * 2, "MulBackward0"), (lambda x: x / 2, "DivBackward0"),
+    (lambda x: -x, "NegBackward0"), (lambda x: x ** 2, "PowBackward0"),
+    (lambda x: x ** x, "PowBackward1"), (lambda x: x.clone(), "CloneBackward0"),
+    (lambda x: x.double(), "ToCopyBackward0"),
+])
+def test_grad_fn_names_match_pytorch(expr, name):
+    y = expr(ng.tensor([1.0, 2.0], requires_grad=True))
+    assert repr(y.grad_fn) == f"<{name}>"
+    assert y.grad_fn.name() == name
+
+
+def test_clone_is_a_differentiable_copy(rng):
+    a = rng.standard_normal((2, 3))
+    check_against_torch(lambda t: t.clone() * 2, lambda t: t.clone() * 2, [a])
+    x = ng.tensor(a)
+    y = ng.clone(x)
+    y.data[0, 0] = 100.0  # separate memory
+    assert x.data[0, 0] == a[0, 0]
+    assert not y.requires_grad and y.is_leaf
+    assert run_gradcheck(lambda t: t.clone(), [a])
+
+
+def test_cast_gradient_returns_to_input_dtype():
+    x = ng.tensor([1.0, 2.0], dtype=ng.float32, requires_grad=True)
+    y = x.double() * 3
+    assert y.dtype == ng.float64
+    y.sum().backward()
+    assert x.grad.dtype == ng.float32 and x.grad.tolist() == [3.0, 3.0]

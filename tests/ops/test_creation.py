@@ -1,0 +1,151 @@
+"""Factory functions against PyTorch: shapes (varargs or a tuple), dtype rules (Python floats ->
+default float dtype, ints -> int64, bools -> bool), set_default_dtype, the *_like and new_*
+forms, seeded randomness, and argument errors."""
+
+import numpy as np
+import pytest
+import torch
+
+import numpy2gpt as ng
+
+
+def _same_dtype(ours, theirs):
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), (ours.dtype, theirs.dtype)
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+@pytest.mark.parametrize("size", [(2, 3), ((2, 3),), ([2, 3],), (4,), ((),)], ids=str)
+def test_sizes_as_varargs_or_sequence(name, size):
+    ours, theirs = getattr(ng, name)(*size), getattr(torch, name)(*size)
+    assert ours.shape == tuple(theirs.shape)
+    _same_dtype(ours, theirs)
+    assert ours.is_leaf and not ours.requires_grad
+
+
+def test_values_of_deterministic_factories_match_torch():
+    pairs = [
+        (ng.zeros(2, 3), torch.zeros(2, 3)), (ng.ones(2), torch.ones(2)),
+        (ng.full((2, 2), 1.5), torch.full((2, 2), 1.5)), (ng.full((2,), 7), torch.full((2,), 7)),
+        (ng.full((2,), True), torch.full((2,), True)), (ng.arange(5), torch.arange(5)),
+        (ng.arange(1, 7, 2), torch.arange(1, 7, 2)), (ng.arange(0, 1, 0.25),
+                                                      torch.arange(0, 1, 0.25)),
+        (ng.arange(5.0), torch.arange(5.0)), (ng.arange(10, 0, -3), torch.arange(10, 0, -3)),
+        (ng.linspace(0, 1, 5), torch.linspace(0, 1, 5)), (ng.eye(3), torch.eye(3)),
+        (ng.eye(2, 3), torch.eye(2, 3)), (ng.zeros(2, dtype=ng.int64), torch.zeros(2,
+                                                                                 dtype=torch.int64)),
+        (ng.arange(3, dtype=ng.float64), torch.arange(3, dtype=torch.float64)),
+    ]
+    for ours, theirs in pairs:
+        _same_dtype(ours, theirs)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-7)
+
+
+def test_like_and_new_forms_follow_the_template():
+    x = ng.tensor([[1.0, 2.0]], dtype=ng.float64)
+    for ours in (ng.zeros_like(x), ng.ones_like(x), ng.empty_like(x), ng.full_like(x, 3.0),
+                 ng.randn_like(x), ng.rand_like(x), x.new_zeros(2, 3), x.new_ones((2, 3)),
+                 x.new_empty(4), x.new_full((2,), 1.0), x.new_tensor([1.0, 2.0])):
+        assert ours.dtype == ng.float64 and ours.is_leaf and not ours.requires_grad
+    assert ng.zeros_like(x).shape == (1, 2) and x.new_zeros(2, 3).shape == (2, 3)
+    assert ng.zeros_like(x, dtype=ng.float32).dtype == ng.float32
+    assert x.new_ones(2, dtype=ng.int64).dtype == ng.int64
+    assert ng.full_like(x, 3.0).tolist() == [[3.0, 3.0]]
+    assert ng.tensor([1, 2]).new_tensor([1.5]).tolist() == torch.tensor([1, 2]).new_tensor(
+        [1.5]).tolist()
+    y = x.new_tensor([1.0], requires_grad=True)
+    assert y.requires_grad and y.dtype == ng.float64
+
+
+@pytest.mark.parametrize("data", [1.5, [1.0, 2.0], [1, 2.5], 3, [1, 2], True, [True, False],
+                                  [[1, 2], [3, 4]], [], np.float64(2.0),
+                                  np.array([1, 2], np.int32), np.array([1.0], np.float64)],
+                         ids=repr)
+def test_tensor_dtype_rules_match_torch(data):
+    ours, theirs = ng.tensor(data), torch.tensor(data)
+    _same_dtype(ours, theirs)
+    assert ours.shape == tuple(theirs.shape)
+    assert ours.tolist() == theirs.tolist()
+
+
+def test_set_default_dtype_changes_python_floats_and_factories():
+    ng.set_default_dtype(ng.float64)
+    assert ng.get_default_dtype() == ng.float64
+    assert ng.tensor([1.5]).dtype == ng.float64
+    for fn in (ng.zeros, ng.ones, ng.rand, ng.randn, ng.empty):
+        assert fn(2).dtype == ng.float64
+    assert ng.arange(0.0, 1.0, 0.5).dtype == ng.float64
+    assert ng.tensor([1, 2]).dtype == ng.int64  # ints are unaffected
+    assert (ng.tensor([1, 2]) * 0.5).dtype == ng.float64
+    ng.set_default_dtype(ng.float32)
+    assert ng.tensor([1.5]).dtype == ng.float32
+    with pytest.raises(TypeError, match="only floating-point types"):
+        ng.set_default_dtype(ng.int64)
+
+
+def test_tensor_copies_and_explicit_dtype_is_exact():
+    a = np.array([1.0, 2.0])
+    t = ng.tensor(a)
+    a[0] = 99.0
+    assert t.tolist() == [1.0, 2.0]
+    assert ng.tensor([1e200], dtype=ng.float64).item() == 1e200  # no detour through float32
+    assert ng.tensor([1.7], dtype=ng.int64).tolist() == [1]
+
+
+def test_from_numpy_and_as_tensor_share_memory():
+    a = np.array([1.0, 2.0])
+    t = ng.from_numpy(a)
+    a[0] = 5.0
+    assert t.dtype == ng.float64 and t.tolist() == [5.0, 2.0]
+    x = ng.tensor([1.0])
+    assert ng.as_tensor(x) is x
+    assert ng.as_tensor(x, dtype=ng.float64).dtype == ng.float64
+
+
+def test_requires_grad_on_factories():
+    assert ng.zeros(2, requires_grad=True).requires_grad
+    assert ng.randn(2, 2, requires_grad=True).is_leaf
+    with pytest.raises(RuntimeError, match="floating point"):
+        ng.zeros(2, dtype=ng.int64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="floating point"):
+        ng.arange(3, requires_grad=True)
+
+
+def test_manual_seed_makes_random_factories_reproducible():
+    draws = []
+    for _ in range(2):
+        ng.manual_seed(123)
+        draws.append((ng.rand(3).tolist(), ng.randn(2, 2).tolist(), ng.randint(0, 10, (5,))
+                      .tolist(), ng.randn_like(ng.zeros(2)).tolist()))
+    assert draws[0] == draws[1]
+    ng.manual_seed(124)
+    assert ng.rand(3).tolist() != draws[0][0]
+    assert ng.initial_seed() == 124
+
+
+def test_random_factories_have_the_right_distribution():
+    ng.manual_seed(0)
+    u = ng.rand(20000)
+    assert 0.0 <= u.numpy().min() and u.numpy().max() < 1.0 and abs(u.numpy().mean() - 0.5) < 0.01
+    n = ng.randn(20000)
+    assert abs(n.numpy().mean()) < 0.03 and abs(n.numpy().std() - 1.0) < 0.03
+    r = ng.randint(3, 7, (20000,))
+    assert r.dtype == ng.int64 and set(np.unique(r.numpy())) == {3, 4, 5, 6}
+    assert ng.randint(5, (3,)).numpy().max() < 5  # randint(high, size)
+    assert ng.randint(0, 5, (2,), dtype=ng.int32).dtype == ng.int32
+
+
+@pytest.mark.parametrize("fn,err,msg", [
+    (lambda: ng.zeros(2.5), TypeError, "must be a tuple of ints"),
+    (lambda: ng.ones(-1), RuntimeError, "negative dimension"),
+    (lambda: ng.zeros(2, dtype="complex64"), TypeError, "unsupported dtype"),
+    (lambda: ng.zeros(2, dtype="no_such_dtype"), TypeError, "unknown dtype"),
+    (lambda: ng.arange(0, 10, 0), RuntimeError, "step must be nonzero"),
+    (lambda: ng.arange(0, 10, -1), RuntimeError, "inconsistent with step sign"),
+    (lambda: ng.rand(2, dtype=ng.int64), RuntimeError, "floating point dtype"),
+    (lambda: ng.randint(5), TypeError, "size"),
+    (lambda: ng.tensor("abc"), TypeError, "can't convert"),
+    (lambda: ng.tensor([[1, 2], [3]]), ValueError, "could not build a tensor"),
+])
+def test_bad_arguments_raise_clear_errors(fn, err, msg):
+    with pytest.raises(err, match=msg):
+        fn()

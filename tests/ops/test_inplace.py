@@ -1,0 +1,177 @@
+"""In-place ops (add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ normal_ uniform_, += ...): values
+against PyTorch, the version counter, and the errors that stop silent wrong gradients: in-place on
+a tensor saved for backward (directly, through detach() or through a view), on a leaf that
+requires grad, with a non-broadcastable operand, or a float result into an integer tensor."""
+
+import numpy as np
+import pytest
+import torch
+
+import numpy2gpt as ng
+
+A = np.array([[1.0, -2.0, 3.0], [-4.0, 5.0, -6.0]])
+B = np.array([0.5, -1.5, 2.0])
+
+CASES = [
+    ("add_", lambda t, o: t.add_(o)), ("add_alpha", lambda t, o: t.add_(o, alpha=-0.1)),
+    ("sub_", lambda t, o: t.sub_(o)), ("sub_alpha", lambda t, o: t.sub_(o, alpha=2)),
+    ("mul_", lambda t, o: t.mul_(o)), ("div_", lambda t, o: t.div_(o)),
+    ("add_scalar", lambda t, o: t.add_(2.5)), ("mul_scalar", lambda t, o: t.mul_(-3)),
+    ("zero_", lambda t, o: t.zero_()), ("fill_", lambda t, o: t.fill_(7.0)),
+    ("copy_", lambda t, o: t.copy_(o)), ("clamp_", lambda t, o: t.clamp_(-1.0, 2.0)),
+    ("clamp_min", lambda t, o: t.clamp_(min=0.0)), ("clamp_max", lambda t, o: t.clamp_(max=0.0)),
+]
+
+
+def _iadd(t, o):
+    t += o
+    return t
+
+
+def _isub(t, o):
+    t -= o
+    return t
+
+
+def _imul(t, o):
+    t *= o
+    return t
+
+
+def _idiv(t, o):
+    t /= o
+    return t
+
+
+CASES += [("iadd", _iadd), ("isub", _isub), ("imul", _imul), ("idiv", _idiv)]
+
+
+@pytest.mark.parametrize("op", [c[1] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_inplace_matches_torch_and_bumps_version(op, dtype):
+    x, tx = ng.tensor(A.astype(dtype)), torch.tensor(A.astype(dtype))
+    other, t_other = ng.tensor(B.astype(dtype)), torch.tensor(B.astype(dtype))
+    before = x._version
+    out = op(x, other)
+    t_out = op(tx, t_other)
+    assert out is x and t_out is tx  # same object, updated in place
+    assert x.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(x.numpy(), tx.numpy(), rtol=1e-6)
+    assert x._version == before + 1
+
+
+def test_normal_and_uniform_fill_in_place_reproducibly():
+    x = ng.zeros(5000)
+    ng.manual_seed(3)
+    x.normal_(2.0, 0.5)
+    assert abs(x.numpy().mean() - 2.0) < 0.05 and abs(x.numpy().std() - 0.5) < 0.05
+    first = x.tolist()
+    ng.manual_seed(3)
+    assert ng.zeros(5000).normal_(2.0, 0.5).tolist() == first
+    u = ng.zeros(5000, dtype=ng.float64).uniform_(-1.0, 3.0)
+    assert u.dtype == ng.float64 and -1.0 <= u.numpy().min() and u.numpy().max() < 3.0
+
+
+def test_optimizer_style_update_under_no_grad():
+    p = ng.tensor([1.0, 2.0], requires_grad=True)
+    (p * p).sum().backward()
+    with ng.no_grad():
+        p.add_(p.grad, alpha=-0.1)
+    assert p.tolist() == pytest.approx([0.8, 1.6])
+    assert p.is_leaf and p.requires_grad and p.grad_fn is None
+
+
+def test_leaf_requiring_grad_refuses_in_place_in_grad_mode():
+    p = ng.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an "
+                                           "in-place operation"):
+        p.add_(1.0)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        p += 1.0
+    assert p.tolist() == [1.0, 2.0] and p._version == 0
+
+
+def test_non_leaf_in_graph_refuses_in_place():
+    y = ng.tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="in-place operations on tensors that are part of a "
+                                           "recorded graph"):
+        y.mul_(2)
+
+
+def _modified_error():
+    return pytest.raises(RuntimeError, match="one of the variables needed for gradient computation "
+                                             "has been modified by an inplace operation")
+
+
+def test_in_place_on_a_saved_constant_raises_at_backward():
+    w = ng.tensor([1.0, 2.0], requires_grad=True)
+    c = ng.tensor([3.0, 4.0])
+    loss = (w * c).sum()  # Mul saves c to compute dL/dw = c
+    c.mul_(10)
+    with _modified_error():
+        loss.backward()
+
+
+def test_in_place_on_a_saved_leaf_under_no_grad_raises_at_backward():
+    w = ng.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    with ng.no_grad():
+        w.sub_(0.5)
+    with _modified_error():
+        loss.backward()
+
+
+def test_in_place_through_detach_or_a_view_is_seen():
+    for alias in (lambda t: t.detach(), lambda t: t.view(2, 1), lambda t: t.reshape(-1),
+                  lambda t: t.detach().T):
+        w = ng.tensor([1.0, 2.0], requires_grad=True)
+        loss = w.exp().sum() * w.sum() + (w * w).sum()
+        with ng.no_grad():
+            alias(w).add_(1.0)
+        assert w.tolist() == [2.0, 3.0]  # the alias shares w's memory
+        with _modified_error():
+            loss.backward()
+
+
+def test_in_place_on_a_saved_output_raises_at_backward():
+    x = ng.tensor([0.5, 1.0], requires_grad=True)
+    y = x.exp()  # Exp saves its output y: dy/dx = y
+    z = (y * 2).sum()
+    with ng.no_grad():
+        y.mul_(0.0)
+    with _modified_error():
+        z.backward()
+
+
+def test_in_place_on_an_input_that_backward_does_not_need_is_fine():
+    x = ng.tensor([1.0, 2.0], requires_grad=True)
+    c = ng.tensor([3.0, 4.0])
+    loss = (x + c).sum()  # Add's backward needs only shapes
+    c.add_(1.0)
+    loss.backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_in_place_errors_for_bad_operands():
+    with pytest.raises(RuntimeError, match=r"output with shape \[2, 3\] doesn't match the "
+                                           r"broadcast shape of the in-place operand \[4\]"):
+        ng.ones(2, 3).add_(ng.ones(4))
+    with pytest.raises(RuntimeError, match=r"\[2, 3\]"):
+        ng.ones(2, 3).mul_(ng.ones(2, 2, 3))  # would need to grow the output
+    with pytest.raises(RuntimeError, match="cannot be broadcast"):
+        ng.ones(2, 3).copy_(ng.ones(4))
+    with pytest.raises(RuntimeError, match="result type Float can't be cast"):
+        ng.tensor([1, 2]).mul_(1.5)
+    with pytest.raises(RuntimeError, match="result type Float can't be cast"):
+        ng.tensor([1, 2]).div_(2)
+    x = ng.tensor([1, 2])
+    x.add_(3)
+    assert x.tolist() == [4, 5] and x.dtype == ng.int64
+
+
+def test_in_place_on_a_broadcast_view_writes_a_private_copy():
+    base = ng.tensor([1.0, 2.0])
+    e = base.expand(2, 2)
+    e.add_(1.0)
+    assert e.tolist() == [[2.0, 3.0], [2.0, 3.0]]
+    assert base.tolist() == [1.0, 2.0]
