@@ -39,7 +39,11 @@ from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_stat
 from .tensor import Size, Tensor, as_tensor, tensor
 
 from . import nn, optim  # noqa: E402  (after the ops they build on)
+from .nn.functional import log_softmax, softmax  # noqa: E402
 from .serialization import load, save  # noqa: E402
+
+Tensor.softmax = lambda self, dim, dtype=None: softmax(self, dim, dtype=dtype)
+Tensor.log_softmax = lambda self, dim, dtype=None: log_softmax(self, dim, dtype=dtype)
 
 dtype = type(float32)
 __version__ = "0.1.0"
