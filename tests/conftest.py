@@ -25,6 +25,12 @@ import torch
 import numpy2gpt as ng
 
 torch.set_num_threads(1)  # the machines are shared; small ops gain nothing from threads
+try:  # parallel test workers (pytest -n 2) each keep BLAS to one thread: two multi-threaded
+    from threadpoolctl import threadpool_limits  # BLAS jobs on 2 cores crawl
+
+    threadpool_limits(1)
+except ImportError:  # pragma: no cover - threadpoolctl is in the test extra
+    pass
 sys.modules.setdefault("torch_compare", sys.modules[__name__])
 
 # dtype -> (rtol for values, rtol for gradients)
