@@ -1,0 +1,228 @@
+"""The `numpy2gpt` command (also `python -m numpy2gpt`).
+
+    numpy2gpt train   [CONFIG.toml|.json] [--key value ...]   train a GPT (nanoGPT's config keys)
+    numpy2gpt sample  --out_dir DIR [--start TEXT|FILE:path] ...   stream text from a checkpoint
+    numpy2gpt prepare [FILE] [--out_dir DIR] [--tokenizer char|bpe]   text -> train/val .bin files
+    numpy2gpt graph   [--out graph.svg]                       draw one training step's graph
+
+Every flag is accepted with underscores or dashes (--max_iters, --max-iters). Bad input ends with
+one line `error: ...` on stderr and exit status 2, never a traceback (set NUMPY2GPT_TRACEBACK=1
+to see one); Ctrl-C exits with status 130.
+"""
+
+import argparse
+import difflib
+import os
+import sys
+
+from .gpt.checkpoint import CheckpointError
+from .gpt.config import (
+    ConfigError,
+    TrainConfig,
+    add_config_flags,
+    config_from_args,
+    parse_bool,
+    unknown_flag_error,
+)
+
+
+class UsageError(Exception):
+    """Raised instead of argparse's print-and-exit, so main() decides how to report it."""
+
+    def __init__(self, message, parser):
+        super().__init__(message)
+        self.parser = parser
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message, self)
+
+
+def _flag(parser, name, **kwargs):
+    """Add --name, and --name-with-dashes when the name has underscores."""
+    flags = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
+    return parser.add_argument(*flags, dest=name, **kwargs)
+
+
+def _optional(type_):
+    """An argparse type that also accepts 'none' (for top_k / top_p / vocab_size)."""
+    def convert(text):
+        return None if text.lower() == "none" else type_(text)
+    convert.__name__ = type_.__name__
+    return convert
+
+
+def _bool(text):
+    try:
+        return parse_bool(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+# ---------------------------------------------------------------------- subcommands
+def cmd_train(args, extras):
+    from .gpt.train import train
+
+    if extras:
+        unknown_flag_error(extras)
+    if args.config_file and args.config:
+        raise ConfigError("give the config file once: either as the argument or with --config")
+    if args.config_file and not args.config_file.lower().endswith((".toml", ".json")):
+        raise ConfigError(f"unexpected argument {args.config_file!r}: settings are given as "
+                          "--key VALUE, and a config file ends in .toml or .json")
+    args.config = args.config or args.config_file
+    config = config_from_args(args)
+    result = train(config, log=print)
+    if result.interrupted:
+        print(f"interrupted at iteration {result.iter_num}: checkpoint saved to "
+              f"{result.checkpoint}; continue with `numpy2gpt train --init_from resume "
+              f"--out_dir {result.out_dir}`", file=sys.stderr)
+        return 130
+    if config.eval_only:
+        return 0
+    print(f"done: {result.iter_num} iterations in {result.wall_s:.1f}s, best val loss "
+          f"{result.best_val_loss:.4f}; checkpoint {result.checkpoint}")
+    print(f"sample from it with: numpy2gpt sample --out_dir {result.out_dir}")
+    return 0
+
+
+def cmd_sample(args, extras):
+    from .gpt.sample import sample
+
+    if extras:
+        _unknown_flags(extras, args.parser)
+
+    def log(line):
+        print(line, file=sys.stderr)
+
+    sample(args.out_dir, start=args.start, num_samples=args.num_samples,
+           max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_k=args.top_k,
+           top_p=args.top_p, seed=args.seed, use_cache=args.use_cache, stream=sys.stdout,
+           log=log)
+    return 0
+
+
+def cmd_prepare(args, extras):
+    from .gpt import data
+
+    if extras:
+        _unknown_flags(extras, args.parser)
+    if args.input is not None and args.dataset is not None:
+        raise ConfigError("give either a text FILE or --dataset, not both")
+    dataset = args.dataset or "shakespeare_char"
+    text, source = data.resolve_text(args.input, dataset)
+    name = dataset if args.input is None else os.path.splitext(os.path.basename(args.input))[0]
+    out_dir = args.out_dir or os.path.join("data", name)
+    data.prepare(text, out_dir, tokenizer=args.tokenizer, vocab_size=args.vocab_size,
+                 val_fraction=args.val_fraction, source=source)
+    return 0
+
+
+def cmd_graph(args, extras):
+    from .gpt.train import write_training_graph
+
+    if extras:
+        _unknown_flags(extras, args.parser)
+    try:
+        path = write_training_graph(args.out, n_layer=args.n_layer, n_head=args.n_head,
+                                    n_embd=args.n_embd, block_size=args.block_size,
+                                    vocab_size=args.vocab_size, batch_size=args.batch_size,
+                                    verbose=args.verbose)
+    except RuntimeError as e:  # Graphviz missing or failing: say so plainly
+        raise ConfigError(str(e)) from None
+    print(f"wrote the training graph of a {args.n_layer}-layer GPT to {path}")
+    return 0
+
+
+def _unknown_flags(extras, parser):
+    """A UsageError for unrecognised words, suggesting the flags they resemble."""
+    known = [s for a in parser._actions for s in a.option_strings]
+    parts = []
+    for word in extras:
+        flag = word.split("=", 1)[0]
+        close = difflib.get_close_matches(flag, known, n=3, cutoff=0.6)
+        parts.append(f"{word!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+    raise UsageError("unrecognized arguments: " + "; ".join(parts), parser)
+
+
+# ---------------------------------------------------------------------- the parser
+def build_parser():
+    parser = _Parser(prog="numpy2gpt", allow_abbrev=False,
+                     description="Train and sample GPTs with numpy2gpt (NumPy autograd).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("train", allow_abbrev=False, help="train a GPT",
+                       description="Train a GPT. Settings: defaults < config file < flags. "
+                                   "Defaults are nanoGPT's CPU baby shakespeare_char run.")
+    p.add_argument("config_file", nargs="?", default=None,
+                   help="optional TOML or JSON file of settings")
+    p.add_argument("--config", default=None, help="a TOML or JSON file of settings")
+    add_config_flags(p)
+    p.set_defaults(func=cmd_train, parser=p)
+
+    p = sub.add_parser("sample", allow_abbrev=False, help="generate text from a checkpoint")
+    _flag(p, "out_dir", default="out-shakespeare-char", help="folder holding ckpt.safetensors")
+    _flag(p, "start", default="\n",
+          help="the prompt, or FILE:path to read it from a file (default: a newline)")
+    _flag(p, "num_samples", type=int, default=10, help="(default: 10)")
+    _flag(p, "max_new_tokens", type=int, default=500, help="(default: 500)")
+    _flag(p, "temperature", type=float, default=0.8,
+          help="< 1 more predictable, > 1 more random, 0 greedy (default: 0.8)")
+    _flag(p, "top_k", type=_optional(int), default=200,
+          help="keep the k most likely tokens, or none (default: 200)")
+    _flag(p, "top_p", type=_optional(float), default=None,
+          help="nucleus sampling threshold in (0, 1], or none (default: none)")
+    _flag(p, "seed", type=int, default=1337, help="(default: 1337)")
+    _flag(p, "use_cache", type=_bool, nargs="?", const=True, default=True,
+          help="use the KV cache (default: true)")
+    p.set_defaults(func=cmd_sample, parser=p)
+
+    p = sub.add_parser("prepare", allow_abbrev=False,
+                       help="tokenize a text into train.bin / val.bin / meta.json")
+    p.add_argument("input", nargs="?", default=None,
+                   help="a UTF-8 text file (default: the shakespeare_char dataset)")
+    _flag(p, "dataset", default=None, help="a built-in dataset (shakespeare_char)")
+    _flag(p, "out_dir", default=None, help="where to write (default: data/<name>)")
+    _flag(p, "tokenizer", choices=("char", "bpe"), default="char", help="(default: char)")
+    _flag(p, "vocab_size", type=_optional(int), default=None, help="BPE vocabulary size")
+    _flag(p, "val_fraction", type=float, default=0.1, help="(default: 0.1)")
+    p.set_defaults(func=cmd_prepare, parser=p)
+
+    p = sub.add_parser("graph", allow_abbrev=False,
+                       help="draw the autograd graph of one GPT training step")
+    _flag(p, "out", default="gpt_graph.svg",
+          help="output file: .svg, .png, .pdf (need Graphviz) or .dot (default: gpt_graph.svg)")
+    for name, default in (("n_layer", 1), ("n_head", 2), ("n_embd", 16), ("block_size", 8),
+                          ("vocab_size", 16), ("batch_size", 2)):
+        _flag(p, name, type=int, default=default, help=f"(default: {default})")
+    _flag(p, "verbose", type=_bool, nargs="?", const=True, default=False,
+          help="label tensors with shape and dtype")
+    p.set_defaults(func=cmd_graph, parser=p)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line `argv` (default sys.argv[1:]); return the exit status."""
+    parser = build_parser()
+    try:
+        args, extras = parser.parse_known_args(argv)
+        return args.func(args, extras)
+    except UsageError as e:
+        e.parser.print_usage(sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except SystemExit as e:  # --help
+        return e.code if isinstance(e.code, int) else 0
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except (ConfigError, CheckpointError, ValueError, OSError) as e:
+        if os.environ.get("NUMPY2GPT_TRACEBACK"):
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+__all__ = ["main", "build_parser", "TrainConfig"]

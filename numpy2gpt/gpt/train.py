@@ -1,0 +1,618 @@
+"""Train a GPT: nanoGPT's train.py on numpy2gpt, with exact resume and clean Ctrl-C.
+
+    from numpy2gpt.gpt.train import train
+    result = train(max_iters=200, out_dir="out")        # or train(TrainConfig(...)), train({...})
+    result.best_val_loss, result.train_losses[199]
+
+The loop, one iteration `iter_num` at a time (the state at its start is what a checkpoint holds):
+  1. set the learning rate (linear warmup, then cosine decay to min_lr);
+  2. every eval_interval iterations and at the end: estimate train/val loss on eval_iters batches
+     (model.eval(), no_grad), log it, plot it, and save a checkpoint if val improved (or always);
+  3. gradient_accumulation_steps micro-batches: forward, loss / steps, backward;
+  4. clip the gradient norm, AdamW step, zero the gradients; log loss, lr, ms/iter, tokens/s, MFU.
+It runs exactly max_iters steps (nanoGPT runs one more after its last eval). The batch sampler has
+its own seeded NumPy Generator and evaluation draws from a generator seeded by (seed, iter_num),
+so evaluating never disturbs the training stream: a run stopped and resumed gives the same losses,
+bit for bit, as one that never stopped.
+"""
+
+import hashlib
+import json
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+import numpy2gpt
+from numpy2gpt.nn.utils import clip_grad_norm_
+from numpy2gpt.optim.lr_scheduler import warmup_cosine_lr
+
+from . import data as datamod
+from .checkpoint import (
+    CheckpointError,
+    checkpoint_path,
+    ensure_writable,
+    load_checkpoint,
+    quiet,
+    save_checkpoint,
+)
+from .config import ConfigError, TrainConfig
+from .tokenizers import load_tokenizer
+
+MODEL_KEYS = ("n_layer", "n_head", "n_embd", "bias")  # fixed by the checkpoint on resume
+METRICS_NAME = "metrics.jsonl"
+PLOT_NAME = "loss.png"
+
+
+@dataclass
+class TrainResult:
+    """What `train` returns (the model and tokenizer are the trained ones, in memory)."""
+
+    out_dir: str
+    iter_num: int  # iterations done
+    best_val_loss: float
+    train_losses: dict = field(default_factory=dict)  # iter -> mean loss of that step's batches
+    evals: list = field(default_factory=list)  # {"iter", "train_loss", "val_loss"} per eval
+    interrupted: bool = False  # stopped by Ctrl-C (a checkpoint was saved)
+    checkpoint: str | None = None  # path of the last checkpoint written by this run
+    wall_s: float = 0.0
+    model: object = None
+    tokenizer: object = None
+    config: TrainConfig = None
+
+
+# ---------------------------------------------------------------------- configuration
+def make_config(config=None, **overrides):
+    """A TrainConfig from None / a TrainConfig / a dict / a .toml or .json path, plus overrides."""
+    from .config import load_config_file
+
+    if config is None:
+        config = TrainConfig()
+    elif isinstance(config, (str, os.PathLike)):
+        config = TrainConfig.from_dict(load_config_file(config), where=f"config file {config}")
+    elif isinstance(config, dict):
+        config = TrainConfig.from_dict(config)
+    elif not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, dict or path, got {type(config).__name__}")
+    config = TrainConfig.from_dict(overrides, base=config, where="train() arguments")
+    # keys given on purpose: recorded by the parsers, or simply different from the defaults
+    defaults = TrainConfig()
+    config._explicit |= {k for k in TrainConfig.keys()
+                         if getattr(config, k) != getattr(defaults, k)}
+    return config
+
+
+def _resume_config(config, ckpt):
+    """The checkpoint's config with the keys the user set on purpose applied on top."""
+    saved = {k: v for k, v in (ckpt.get("config") or {}).items() if k in TrainConfig.keys()}
+    merged = TrainConfig.from_dict(saved, where=f"checkpoint {ckpt['path']} config")
+    explicit = config.explicit
+    for key in explicit:
+        setattr(merged, key, getattr(config, key))
+    merged.out_dir, merged.init_from = config.out_dir, "resume"
+    merged._explicit = set(explicit)
+    args = ckpt["model_args"]
+    for key in MODEL_KEYS:
+        if key in explicit and getattr(config, key) != args[key]:
+            raise CheckpointError(
+                f"{key}={getattr(config, key)!r} does not match the checkpoint's {key}="
+                f"{args[key]!r}: the model's shape is fixed when resuming (drop the flag)")
+        setattr(merged, key, args[key])
+    if merged.block_size > args["block_size"]:
+        raise CheckpointError(
+            f"block_size overflow: the checkpoint's model has {args['block_size']} positions, "
+            f"so block_size {merged.block_size} cannot be used with it (use <= "
+            f"{args['block_size']}; a smaller one crops the model)")
+    merged.validate()
+    return merged
+
+
+# ---------------------------------------------------------------------- data
+def prepare_dataset(config, data_dir, tokenizer=None, reuse=False, log=print):
+    """Make sure data_dir holds config's text tokenized (train.bin, val.bin, meta.json).
+
+    tokenizer: a fixed tokenizer (on resume, the checkpoint's) instead of training
+        config.tokenizer on the text.
+    reuse: with a fixed tokenizer, a dataset already made with it is used without reading the
+        text again (the original file may be gone).
+    A prepared dataset of the same text and tokenizer is always reused. Returns
+    (meta, tokenizer, train tokens, val tokens).
+    """
+    data_dir = Path(data_dir)
+    meta = _read_meta(data_dir)
+    fixed = tokenizer.to_dict() if tokenizer is not None else None
+    if not (reuse and fixed is not None and meta is not None and meta.get("tokenizer") == fixed):
+        text, source = datamod.resolve_text(config.data, config.dataset, log=log)
+        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if meta is not None and _same_dataset(meta, sha, config, fixed):
+            log(f"data: using the dataset already prepared in {data_dir}")
+        else:
+            vocab_size = None if tokenizer is not None or config.tokenizer == "char" \
+                else config.vocab_size
+            meta = datamod.prepare(text, data_dir, tokenizer=tokenizer or config.tokenizer,
+                                   vocab_size=vocab_size, source=source, log=log)
+    tok = load_tokenizer(meta["tokenizer"])
+    splits = {s: datamod.load_split(data_dir, s) for s in datamod.SPLITS}
+    for split, tokens in splits.items():
+        if len(tokens) < config.block_size + 1:
+            raise ValueError(
+                f"the {split} split has only {len(tokens)} tokens, but block_size="
+                f"{config.block_size} needs at least {config.block_size + 1}: use more text or "
+                f"a smaller --block_size")
+    return meta, tok, splits["train"], splits["val"]
+
+
+def _read_meta(data_dir):
+    """data_dir/meta.json as a dict, or None when there is none (or it is unreadable)."""
+    if not (data_dir / "meta.json").is_file():
+        return None
+    try:
+        meta = datamod.load_meta(data_dir)
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) and isinstance(meta.get("tokenizer"), dict) else None
+
+
+def _same_dataset(meta, text_sha256, config, fixed_tokenizer):
+    """Was this dataset made from this text with the tokenizer we want?"""
+    if meta.get("text_sha256") != text_sha256:
+        return False
+    if fixed_tokenizer is not None:
+        return meta["tokenizer"] == fixed_tokenizer
+    return meta["tokenizer"].get("type") == config.tokenizer and (
+        config.vocab_size is None or meta.get("vocab_size") == config.vocab_size)
+
+
+def get_batch(split_tokens, config, rng):
+    """One (x, y) batch of int64 tensors (B, T), drawn with `rng`."""
+    x, y = datamod.get_batch(split_tokens, config.batch_size, config.block_size, rng)
+    return numpy2gpt.from_numpy(x), numpy2gpt.from_numpy(y)
+
+
+def estimate_loss(model, splits, config, rng):
+    """Mean loss over eval_iters batches of each split, in eval mode and without a graph."""
+    out = {}
+    model.eval()
+    with numpy2gpt.no_grad():
+        for split, tokens in splits.items():
+            losses = np.zeros(config.eval_iters)
+            for k in range(config.eval_iters):
+                x, y = get_batch(tokens, config, rng)
+                _, loss = model(x, y)
+                losses[k] = loss.item()
+            out[split] = float(losses.mean())
+    model.train()
+    return out
+
+
+def train_step(model, optimizer, train_data, config, rng):
+    """One optimisation step; returns the mean loss of its micro-batches (a float).
+
+    gradient_accumulation_steps micro-batches each run forward and backward (their gradients
+    add up in .grad), then the gradient norm is clipped, AdamW steps and the gradients are reset.
+    """
+    steps = config.gradient_accumulation_steps
+    loss_sum = 0.0
+    for _ in range(steps):
+        x, y = get_batch(train_data, config, rng)
+        _, loss = model(x, y)
+        loss_sum += loss.item()
+        # scaled, so that the summed gradient is the gradient of the mean over micro-batches
+        (loss / steps).backward()
+    if config.grad_clip != 0.0:
+        clip_grad_norm_(model.parameters(), config.grad_clip)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss_sum / steps
+
+
+def get_lr(it, config):
+    """The learning rate of iteration `it`."""
+    if not config.decay_lr:
+        return config.learning_rate
+    return warmup_cosine_lr(it, config.learning_rate, config.warmup_iters, config.lr_decay_iters,
+                            config.min_lr)
+
+
+# ---------------------------------------------------------------------- metrics and plot
+class MetricsLog:
+    """OUT_DIR/metrics.jsonl: one JSON object a line, appended and flushed as training goes."""
+
+    def __init__(self, out_dir, keep_until=None, keep_eval_at=False):
+        """Start fresh, or (resume) keep the records of iterations before `keep_until`.
+
+        out_dir None keeps the records in memory only (eval_only runs leave the file alone).
+        """
+        self.path = Path(out_dir) / METRICS_NAME if out_dir is not None else None
+        self.records = []
+        if self.path is None:
+            return
+        if keep_until is not None and self.path.is_file():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                try:
+                    r = json.loads(line)
+                    it = int(r["iter"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # e.g. a line cut short by a crash
+                if it < keep_until or (keep_eval_at and it == keep_until
+                                       and r.get("kind") == "eval"):
+                    self.records.append(r)
+        text = "".join(json.dumps(r) + "\n" for r in self.records).encode("utf-8")
+        datamod.atomic_write({self.path: lambda f: f.write(text)})
+
+    def write(self, **record):
+        self.records.append(record)
+        if self.path is None:
+            return
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+
+def plot_losses(records, path):
+    """Draw train (per log line and per eval) and val loss against iteration into a PNG.
+
+    Returns False when matplotlib is not installed (it is an optional dependency).
+    """
+    try:
+        from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
+    except ImportError:
+        return False
+    logs = [r for r in records if r.get("kind") == "log"]
+    evals = [r for r in records if r.get("kind") == "eval"]
+    fig = Figure(figsize=(7, 4.5), dpi=100)
+    ax = fig.add_subplot()
+    if logs:
+        ax.plot([r["iter"] for r in logs], [r["train_loss"] for r in logs], color="tab:blue",
+                alpha=0.35, lw=1, label="train (batch)")
+    if evals:
+        its = [r["iter"] for r in evals]
+        ax.plot(its, [r["train_loss"] for r in evals], "o-", color="tab:blue", label="train")
+        ax.plot(its, [r["val_loss"] for r in evals], "o-", color="tab:orange", label="val")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("cross-entropy loss")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fig.savefig(tmp, format="png")
+        os.replace(tmp, path)  # a reader never sees a half-written picture
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
+def _update_plot(records, out_dir, say, noted):
+    """Redraw OUT_DIR/loss.png; say once that matplotlib is missing. Returns `noted`."""
+    if not plot_losses(records, Path(out_dir) / PLOT_NAME) and not noted:
+        say("note: matplotlib is not installed, so no loss plot (pip install matplotlib)")
+        return True
+    return noted
+
+
+# ---------------------------------------------------------------------- Ctrl-C
+class _StopRequest:
+    """The first Ctrl-C asks the loop to stop at the end of the current step (so a consistent
+    state is saved); a second one raises KeyboardInterrupt at once, as usual."""
+
+    def __init__(self, say):
+        self.requested = False
+        self.say = say
+        self.previous = None
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        self.say("\ninterrupt: finishing this step and saving a checkpoint "
+                 "(Ctrl-C again to quit without saving)")
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
+# ---------------------------------------------------------------------- the training loop
+def train(config=None, *, log=print, progress=None, callback=None, **overrides):
+    """Train a GPT as `config` says (TrainConfig, dict, config file path or keywords).
+
+    log: a function taking one line (default print; None is silent).
+    progress: show a tqdm bar (None: when stderr is a terminal).
+    callback: called after every step with a dict (iter_num, loss, lr, model, optimizer).
+    Returns a TrainResult. Ctrl-C stops after the current step and saves a checkpoint.
+    """
+    t_start = time.perf_counter()
+    config = make_config(config, **overrides)
+    log = log or (lambda line: None)
+    if config.threads != 1:
+        raise ConfigError(f"threads={config.threads}: data-parallel training is not available "
+                          "yet; use threads=1")
+    if config.compile:
+        log("note: compile=True has no effect in numpy2gpt (there is nothing to compile)")
+    profiler = _ProfileWindow() if config.profile else None  # fails now if unavailable
+
+    # --- where we write: checked before any data or model work
+    out_dir = ensure_writable(config.out_dir)
+    ckpt_file = checkpoint_path(out_dir)
+    ckpt = None
+    if config.init_from == "resume":
+        ckpt = load_checkpoint(out_dir)
+        config = _resume_config(config, ckpt)
+        log(f"resuming from {ckpt_file} at iteration {ckpt['iter_num']}")
+    elif ckpt_file.exists() and not config.overwrite and not config.eval_only:
+        raise CheckpointError(
+            f"{out_dir} already holds a checkpoint ({ckpt_file.name}); continue it with "
+            "--init_from resume, start over with --overwrite (the old checkpoint is replaced "
+            "at the first save), or choose another --out_dir")
+
+    # --- data and tokenizer
+    fixed_tok = load_tokenizer(ckpt["tokenizer"]) if ckpt is not None else None
+    data_changed = ckpt is not None and any(
+        k in config.explicit and getattr(config, k) != (ckpt.get("config") or {}).get(k)
+        for k in ("data", "dataset"))
+    meta, tok, train_data, val_data = prepare_dataset(
+        config, out_dir / "data", tokenizer=fixed_tok, reuse=not data_changed, log=log)
+    splits = {"train": train_data, "val": val_data}
+
+    # --- model and optimizer
+    from .model import GPT, GPTConfig
+
+    numpy2gpt.manual_seed(config.seed)
+    if ckpt is not None:
+        model_args = dict(ckpt["model_args"])
+        model_args["dropout"] = config.dropout  # dropout may change on resume, like nanoGPT
+    else:
+        model_args = dict(n_layer=config.n_layer, n_head=config.n_head, n_embd=config.n_embd,
+                          block_size=config.block_size, bias=config.bias,
+                          vocab_size=meta["vocab_size"], dropout=config.dropout)
+    with quiet(log):
+        model = GPT(GPTConfig(**model_args))
+        if config.dtype == "float64":
+            model.double()
+        if ckpt is not None:
+            model.load_state_dict(ckpt["model"])
+        if config.block_size < model.config.block_size:
+            model.crop_block_size(config.block_size)  # like nanoGPT: shrink the position table
+            model_args["block_size"] = config.block_size
+        optimizer = model.configure_optimizers(config.weight_decay, config.learning_rate,
+                                               (config.beta1, config.beta2))
+    batch_rng = np.random.default_rng(config.seed)  # the training batches' own stream
+    iter_num, best_val_loss, last_eval_iter = 0, math.inf, None
+    if ckpt is not None:
+        if "optimizer" in ckpt:
+            optimizer.load_state_dict(ckpt["optimizer"])
+            _crop_moments(optimizer, model.transformer.wpe.weight, model.config.block_size)
+        iter_num = int(ckpt["iter_num"])
+        best_val_loss = float(ckpt.get("best_val_loss", math.inf))
+        last_eval_iter = ckpt.get("last_eval_iter")
+        rng = ckpt.get("rng") or {}
+        if "numpy2gpt" in rng:
+            numpy2gpt.set_rng_state(rng["numpy2gpt"])
+        if "batch" in rng:
+            batch_rng.bit_generator.state = rng["batch"]
+    metrics = MetricsLog(None if config.eval_only else out_dir,
+                         keep_until=iter_num if ckpt is not None else None,
+                         keep_eval_at=last_eval_iter == iter_num)
+    model.train()
+
+    result = TrainResult(out_dir=str(out_dir), iter_num=iter_num, best_val_loss=best_val_loss,
+                         model=model, tokenizer=tok, config=config)
+    tokens_per_iter = config.gradient_accumulation_steps * config.batch_size * config.block_size
+    log(f"tokens per iteration: {tokens_per_iter:,}; training to iteration {config.max_iters}")
+
+    def snapshot():
+        """Everything the next iteration depends on (see checkpoint.py)."""
+        return {
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "model_args": model_args, "config": config.to_dict(), "tokenizer": tok.to_dict(),
+            "iter_num": iter_num, "best_val_loss": best_val_loss,
+            "last_eval_iter": last_eval_iter,
+            "rng": {"numpy2gpt": numpy2gpt.get_rng_state(),
+                    "batch": batch_rng.bit_generator.state},
+            "data": {"source": meta.get("source"), "text_sha256": meta.get("text_sha256")},
+        }
+
+    def save(why):
+        path = save_checkpoint(out_dir, snapshot())
+        result.checkpoint = str(path)
+        say(f"saving checkpoint to {path} ({why}, iteration {iter_num})")
+        return iter_num
+
+    show_bar = progress if progress is not None else sys.stderr.isatty()
+    bar = tqdm(total=config.max_iters, initial=min(iter_num, config.max_iters), desc="train",
+               unit="it", disable=not show_bar, dynamic_ncols=True, file=sys.stderr)
+    say = bar.write if (show_bar and log is print) else log
+    saved_at, running_mfu, local_iter, peak = None, None, 0, {}
+    plot_note = False
+    try:
+        with _StopRequest(say) as stop:
+            while True:
+                if stop.requested:
+                    result.interrupted = True
+                    break
+                lr = get_lr(iter_num, config)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+
+                # --- evaluate (and checkpoint) at the start of every eval_interval-th step
+                due = iter_num % config.eval_interval == 0 or iter_num >= config.max_iters
+                if config.eval_only or (due and last_eval_iter != iter_num):
+                    eval_rng = np.random.default_rng([config.seed, iter_num])
+                    losses = estimate_loss(model, splits, config, eval_rng)
+                    last_eval_iter = iter_num
+                    say(f"step {iter_num}: train loss {losses['train']:.4f}, "
+                        f"val loss {losses['val']:.4f}")
+                    metrics.write(kind="eval", iter=iter_num, train_loss=losses["train"],
+                                  val_loss=losses["val"], lr=lr, ms_per_iter=None,
+                                  tokens_per_s=None)
+                    result.evals.append({"iter": iter_num, **{f"{k}_loss": v
+                                                              for k, v in losses.items()}})
+                    if config.plot and not config.eval_only:
+                        plot_note = _update_plot(metrics.records, out_dir, say, plot_note)
+                    improved = losses["val"] < best_val_loss
+                    best_val_loss = min(best_val_loss, losses["val"])
+                    if (improved or config.always_save_checkpoint) and iter_num > 0 \
+                            and not config.eval_only:
+                        saved_at = save("val loss improved" if improved else "eval")
+                if config.eval_only or iter_num >= config.max_iters:
+                    break
+
+                # --- one optimisation step
+                t0 = time.perf_counter()
+                lossf = train_step(model, optimizer, train_data, config, batch_rng)
+                dt = time.perf_counter() - t0
+                result.train_losses[iter_num] = lossf
+
+                # --- logging
+                tokens_per_s = tokens_per_iter / dt
+                if local_iter >= 5:  # let the first steps warm up, like nanoGPT
+                    mfu = _mfu(model, config, dt, peak)
+                    if mfu is not None:
+                        running_mfu = mfu if running_mfu is None else 0.9 * running_mfu + \
+                            0.1 * mfu
+                if iter_num % config.log_interval == 0:
+                    metrics.write(kind="log", iter=iter_num, train_loss=lossf, val_loss=None,
+                                  lr=lr, ms_per_iter=dt * 1000, tokens_per_s=tokens_per_s,
+                                  mfu=running_mfu)
+                    if not show_bar:
+                        mfu_text = f"{running_mfu * 100:.2f}%" if running_mfu is not None \
+                            else "n/a"
+                        log(f"iter {iter_num}: loss {lossf:.4f}, lr {lr:.2e}, time "
+                            f"{dt * 1000:.2f}ms, {tokens_per_s:,.0f} tok/s, mfu {mfu_text}")
+                bar.update(1)
+                bar.set_postfix(loss=f"{lossf:.4f}", lr=f"{lr:.1e}", ms=f"{dt * 1000:.1f}",
+                                tok_s=f"{tokens_per_s:,.0f}",
+                                mfu="n/a" if running_mfu is None else f"{running_mfu:.1%}",
+                                refresh=False)
+                iter_num += 1
+                local_iter += 1
+                if profiler is not None:
+                    profiler.after_step(local_iter, say)
+                if callback is not None:
+                    callback({"iter_num": iter_num, "loss": lossf, "lr": lr, "model": model,
+                              "optimizer": optimizer})
+    except KeyboardInterrupt:
+        bar.close()
+        last = f"the last checkpoint ({ckpt_file}) is kept" if ckpt_file.exists() else \
+            "no checkpoint was written"
+        log(f"interrupted again: quitting at once, without saving; {last}")
+        raise
+    finally:
+        bar.close()
+        if profiler is not None:
+            profiler.close(say)  # a run shorter than the profiling window
+
+    # --- the final checkpoint: where --init_from resume continues
+    if not config.eval_only and saved_at != iter_num:
+        final_val = result.evals[-1]["val_loss"] if result.evals and \
+            result.evals[-1]["iter"] == iter_num else None
+        if result.interrupted:
+            saved_at = save("interrupted")
+            log(f"stopped at iteration {iter_num}; continue with --init_from resume "
+                f"--out_dir {out_dir}")
+        elif config.always_save_checkpoint or final_val is None or final_val <= best_val_loss:
+            saved_at = save("end of training")
+        else:
+            say(f"final val loss {final_val:.4f} is worse than the best {best_val_loss:.4f}: "
+                "the checkpoint keeps the best model (always_save_checkpoint=False)")
+    result.iter_num, result.best_val_loss = iter_num, best_val_loss
+    result.wall_s = time.perf_counter() - t_start
+    return result
+
+
+def _crop_moments(optimizer, wpe, block_size):
+    """After crop_block_size, AdamW's moments of the position table must shrink with it."""
+    state = optimizer.state.get(wpe, {})
+    for key, value in state.items():
+        if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] > block_size:
+            state[key] = value[:block_size].copy()
+
+
+def _mfu(model, config, dt, peak):
+    """Model FLOPs utilization of a step of dt seconds against the machine's matmul peak
+    (measured once per run; None when it cannot be had)."""
+    if peak.get("flops") is None:
+        try:
+            from .mfu import measure_matmul_peak
+
+            peak["flops"] = measure_matmul_peak()
+        except Exception:  # MFU is a diagnostic: never let it stop training
+            peak["flops"] = 0.0
+    if not peak["flops"]:
+        return None
+    try:
+        return model.estimate_mfu(config.batch_size * config.gradient_accumulation_steps, dt,
+                                  peak_flops=peak["flops"])
+    except (AttributeError, NotImplementedError, TypeError):
+        return None
+
+
+# ---------------------------------------------------------------------- profiler hook (issue 5)
+class _ProfileWindow:
+    """profile=True: profile PROFILE_STEPS steps after PROFILE_WARMUP, then print the table."""
+
+    WARMUP, STEPS = 2, 5
+
+    def __init__(self):
+        try:
+            from numpy2gpt import profiler
+        except ImportError:
+            raise ConfigError("profile=True needs numpy2gpt.profiler, which this version does "
+                              "not have yet") from None
+        self.profiler, self.ctx, self.prof = profiler, None, None
+
+    def after_step(self, steps_done, say):
+        if steps_done == self.WARMUP:
+            self.ctx = self.profiler.profile()
+            self.prof = self.ctx.__enter__()
+        elif steps_done == self.WARMUP + self.STEPS:
+            self.close(say)
+
+    def close(self, say):
+        if self.ctx is not None:
+            self.ctx.__exit__(None, None, None)
+            self.ctx = None
+            say(self.prof.table())
+
+
+# ---------------------------------------------------------------------- the graph picture
+def write_training_graph(path, n_layer=1, n_head=2, n_embd=16, block_size=8, vocab_size=16,
+                         batch_size=2, bias=True, verbose=False, seed=0):
+    """Draw the autograd graph of one forward + loss of a tiny GPT, one cluster per module.
+
+    Parameters are labelled with their state-dict names. `path` ends in .dot (DOT text, no
+    Graphviz needed), .svg, .png or .pdf (rendered with Graphviz's `dot`).
+    """
+    from numpy2gpt.utils.graph import plot_dot_graph
+
+    from .model import GPT, GPTConfig
+
+    numpy2gpt.manual_seed(seed)
+    with quiet():
+        model = GPT(GPTConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd,
+                              block_size=block_size, vocab_size=vocab_size, bias=bias))
+    for name, p in model.named_parameters():
+        p.name = name
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, vocab_size, size=(batch_size, block_size))
+    targets = rng.integers(0, vocab_size, size=(batch_size, block_size))
+    _, loss = model(numpy2gpt.from_numpy(idx), numpy2gpt.from_numpy(targets))
+    loss.name = "loss"
+    return plot_dot_graph(loss, os.fspath(path), verbose=verbose, cluster_modules=True)
+
+
+__all__ = ["train", "TrainResult", "TrainConfig", "train_step", "estimate_loss", "get_lr",
+           "make_config", "plot_losses", "prepare_dataset", "write_training_graph"]

@@ -1,0 +1,152 @@
+"""Tests for numpy2gpt.gpt.checkpoint: contents, atomic writes and clear errors for bad files."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import safetensors.numpy
+
+import numpy2gpt
+from numpy2gpt.gpt.checkpoint import (
+    CKPT_NAME,
+    CheckpointError,
+    build_model,
+    build_tokenizer,
+    checkpoint_path,
+    ensure_writable,
+    load_checkpoint,
+    save_checkpoint,
+)
+from numpy2gpt.gpt.train import train
+
+SHARED_TEXT = Path(
+    os.environ.get("NUMPY2GPT_DATA")
+    or Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "tinyshakespeare.txt")
+TINY = dict(n_layer=1, n_head=2, n_embd=16, block_size=16, batch_size=4, eval_iters=2,
+            warmup_iters=2, lr_decay_iters=12, plot=False)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A checkpoint of 3 tiny steps (trained once for the whole module)."""
+    if not SHARED_TEXT.is_file():
+        pytest.skip(f"shared text not found: {SHARED_TEXT}")
+    root = tmp_path_factory.mktemp("ckpt")
+    corpus = root / "text.txt"
+    corpus.write_text(SHARED_TEXT.read_text(encoding="utf-8")[:20_000], encoding="utf-8")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NUMPY2GPT_CACHE", str(root / "cache"))
+    mp.setattr("numpy2gpt.gpt.mfu.measure_matmul_peak", lambda *a, **k: 1e11)
+    try:
+        res = train({**TINY, "data": str(corpus), "out_dir": str(root / "out"), "max_iters": 3},
+                    log=None)
+    finally:
+        mp.undo()
+    return root / "out", res
+
+
+def test_checkpoint_holds_everything_for_an_exact_resume(trained):
+    out, res = trained
+    ckpt = load_checkpoint(out)
+    assert ckpt["path"] == str(out / CKPT_NAME)
+    for key in ("model", "optimizer", "model_args", "config", "tokenizer", "iter_num",
+                "best_val_loss", "last_eval_iter", "rng"):
+        assert key in ckpt, key
+    assert ckpt["iter_num"] == 3 and ckpt["last_eval_iter"] == 3
+    assert ckpt["best_val_loss"] == res.best_val_loss
+    # the weights are the trained model's, exactly
+    for name, t in res.model.state_dict().items():
+        assert np.array_equal(ckpt["model"][name].data, t.data), name
+    # AdamW state: a step count and two moments per parameter
+    state = ckpt["optimizer"]["state"]
+    assert len(state) == len(list(res.model.parameters()))
+    assert all(s["step"] == 3 for s in state.values())
+    # the JSON parts are JSON (nothing pickled)
+    for key in ("model_args", "config", "tokenizer", "rng"):
+        json.dumps(ckpt[key])
+    assert build_tokenizer(ckpt).decode(build_tokenizer(ckpt).encode("To be")) == "To be"
+    model = build_model(ckpt)
+    assert model.config.n_embd == 16 and model.config.bias is False
+    for name, t in res.model.state_dict().items():
+        assert np.array_equal(model.state_dict()[name].data, t.data), name
+
+
+def test_save_is_atomic_a_failed_write_keeps_the_old_checkpoint(trained, tmp_path, monkeypatch):
+    out, _ = trained
+    target = tmp_path / "run"
+    target.mkdir()
+    good = (out / CKPT_NAME).read_bytes()
+    (target / CKPT_NAME).write_bytes(good)
+
+    def crash_midway(arrays, path, metadata=None):  # writes half a file, then "the disk fills"
+        Path(path).write_bytes(b"\x00" * 100)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safetensors.numpy, "save_file", crash_midway)
+    ckpt = load_checkpoint(out)
+    with pytest.raises(OSError, match="No space left"):
+        save_checkpoint(target, {k: v for k, v in ckpt.items() if k != "path"})
+    assert (target / CKPT_NAME).read_bytes() == good  # untouched
+    assert sorted(p.name for p in target.iterdir()) == [CKPT_NAME]  # no temp file left behind
+    monkeypatch.undo()
+    assert load_checkpoint(target)["iter_num"] == 3
+
+
+def test_missing_checkpoint(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint found at .*ckpt.safetensors: train "
+                                              "one with `numpy2gpt train --out_dir"):
+        load_checkpoint(tmp_path)
+    with pytest.raises(CheckpointError, match="directory .*nowhere does not exist"):
+        load_checkpoint(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "pickle"])
+def test_corrupt_checkpoint(trained, tmp_path, damage):
+    out, _ = trained
+    good = (out / CKPT_NAME).read_bytes()
+    bad = {"garbage": b"this is not a checkpoint at all" * 10,
+           "truncated": good[: len(good) // 2], "empty": b"",
+           "pickle": b"\x80\x04\x95" + b"\x00" * 50}[damage]
+    (tmp_path / CKPT_NAME).write_bytes(bad)
+    with pytest.raises(CheckpointError, match="is corrupt or unreadable"):
+        load_checkpoint(tmp_path)
+
+
+def test_not_a_training_checkpoint(tmp_path):
+    # a plain safetensors file (e.g. weights from elsewhere) or another numpy2gpt.save object
+    safetensors.numpy.save_file({"w": np.zeros(3, np.float32)}, str(tmp_path / CKPT_NAME))
+    with pytest.raises(CheckpointError, match="not a numpy2gpt training checkpoint"):
+        load_checkpoint(tmp_path)
+    numpy2gpt.save({"format": "numpy2gpt-gpt-checkpoint", "version": 99}, tmp_path / CKPT_NAME)
+    with pytest.raises(CheckpointError, match="version 99"):
+        load_checkpoint(tmp_path)
+    numpy2gpt.save({"format": "numpy2gpt-gpt-checkpoint", "version": 1, "model": {}},
+                   tmp_path / CKPT_NAME)
+    with pytest.raises(CheckpointError, match="incomplete: missing model_args, tokenizer, "
+                                              "iter_num"):
+        load_checkpoint(tmp_path)
+
+
+def test_checkpoint_that_does_not_fit_the_model(trained, tmp_path):
+    out, _ = trained
+    ckpt = load_checkpoint(out)
+    ckpt["model_args"] = {**ckpt["model_args"], "n_embd": 32}
+    with pytest.raises(CheckpointError,
+                       match="(?s)does not fit a GPT: RuntimeError: .*size mismatch"):
+        build_model(ckpt)
+    ckpt["tokenizer"] = {"type": "nonsense"}
+    with pytest.raises(CheckpointError, match="bad tokenizer record"):
+        build_tokenizer(ckpt)
+
+
+def test_paths_and_writability(tmp_path):
+    assert checkpoint_path(tmp_path) == tmp_path / CKPT_NAME
+    assert checkpoint_path(tmp_path / "x.safetensors") == tmp_path / "x.safetensors"
+    assert ensure_writable(tmp_path / "new" / "dir").is_dir()
+    assert list((tmp_path / "new" / "dir").iterdir()) == []  # the probe file is gone
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(CheckpointError, match="out_dir .*file/sub is not writable"):
+        ensure_writable(blocker / "sub")

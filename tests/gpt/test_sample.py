@@ -1,0 +1,142 @@
+"""Tests for numpy2gpt.gpt.sample: streaming, seeds, KV cache, and clear errors for bad prompts."""
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from numpy2gpt.gpt.checkpoint import CheckpointError
+from numpy2gpt.gpt.sample import SEPARATOR, PromptError, _StreamDecoder, read_prompt, sample
+from numpy2gpt.gpt.tokenizers import BPETokenizer
+from numpy2gpt.gpt.train import train
+
+SHARED_TEXT = Path(
+    os.environ.get("NUMPY2GPT_DATA")
+    or Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "tinyshakespeare.txt")
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory):
+    """A tiny model trained for 30 steps (once for the module)."""
+    if not SHARED_TEXT.is_file():
+        pytest.skip(f"shared text not found: {SHARED_TEXT}")
+    root = tmp_path_factory.mktemp("sample")
+    corpus = root / "text.txt"
+    corpus.write_text(SHARED_TEXT.read_text(encoding="utf-8")[:20_000], encoding="utf-8")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NUMPY2GPT_CACHE", str(root / "cache"))
+    mp.setattr("numpy2gpt.gpt.mfu.measure_matmul_peak", lambda *a, **k: 1e11)
+    try:
+        train(dict(n_layer=1, n_head=2, n_embd=16, block_size=16, batch_size=8, eval_iters=2,
+                   max_iters=30, eval_interval=30, warmup_iters=2, lr_decay_iters=30,
+                   learning_rate=1e-2, plot=False, data=str(corpus), out_dir=str(root / "out")),
+              log=None)
+    finally:
+        mp.undo()
+    return root / "out"
+
+
+def test_samples_start_with_the_prompt_and_have_the_right_length(out_dir):
+    texts = sample(out_dir, start="ROMEO:", num_samples=3, max_new_tokens=40)
+    assert len(texts) == 3
+    for t in texts:
+        assert t.startswith("ROMEO:") and len(t) == len("ROMEO:") + 40  # char tokens
+    assert len(set(texts)) == 3  # random samples differ
+
+
+def test_seed_makes_samples_reproducible(out_dir):
+    a = sample(out_dir, start="\n", num_samples=2, max_new_tokens=30, seed=5)
+    b = sample(out_dir, start="\n", num_samples=2, max_new_tokens=30, seed=5)
+    c = sample(out_dir, start="\n", num_samples=2, max_new_tokens=30, seed=6)
+    assert a == b and a != c
+
+
+def test_kv_cache_gives_the_same_text(out_dir):
+    # 40 new tokens with block_size 16: the cache's window slides too
+    kw = dict(start="MEN", num_samples=2, max_new_tokens=40, top_k=10, top_p=0.9, seed=3)
+    assert sample(out_dir, use_cache=True, **kw) == sample(out_dir, use_cache=False, **kw)
+
+
+def test_temperature_zero_is_greedy(out_dir):
+    a = sample(out_dir, start="The ", num_samples=2, max_new_tokens=20, temperature=0, seed=1)
+    b = sample(out_dir, start="The ", num_samples=1, max_new_tokens=20, temperature=0, seed=2)
+    assert a[0] == a[1] == b[0]
+
+
+def test_stream_writes_each_sample_then_the_separator(out_dir):
+    buf = io.StringIO()
+    texts = sample(out_dir, start="A", num_samples=2, max_new_tokens=15, stream=buf)
+    assert buf.getvalue() == "".join(t + "\n" + SEPARATOR + "\n" for t in texts)
+
+
+def test_stream_is_written_token_by_token(out_dir):
+    class Recorder(io.StringIO):
+        def __init__(self):
+            super().__init__()
+            self.writes = []
+
+        def write(self, s):
+            self.writes.append(s)
+            return super().write(s)
+
+    rec = Recorder()
+    sample(out_dir, start="A", num_samples=1, max_new_tokens=12, stream=rec)
+    assert rec.writes[0] == "A"  # the prompt first, then one write per (char) token
+    assert [len(w) for w in rec.writes[1:13]] == [1] * 12
+
+
+def test_prompt_from_file(out_dir, tmp_path):
+    f = tmp_path / "prompt.txt"
+    f.write_text("JULIET:\n", encoding="utf-8")
+    assert read_prompt(f"FILE:{f}") == "JULIET:\n"
+    texts = sample(out_dir, start=f"FILE:{f}", num_samples=1, max_new_tokens=5)
+    assert texts[0].startswith("JULIET:\n")
+
+
+def test_bad_prompts(out_dir, tmp_path):
+    with pytest.raises(PromptError, match="characters not in the vocabulary: 'Z', '{'"):
+        sample(out_dir, start="Zebra{", num_samples=1, max_new_tokens=2)
+    with pytest.raises(PromptError, match="prompt file not found: .*nope.txt"):
+        sample(out_dir, start=f"FILE:{tmp_path / 'nope.txt'}", num_samples=1)
+    with pytest.raises(PromptError, match="needs a path after 'FILE:'"):
+        sample(out_dir, start="FILE:", num_samples=1)
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("caf\xe9".encode("latin-1"))
+    with pytest.raises(ValueError, match="not UTF-8 text: byte 0xe9 at byte offset 3"):
+        sample(out_dir, start=f"FILE:{latin1}", num_samples=1)
+    with pytest.raises(PromptError, match="block_size overflow: the prompt is 17 tokens but the "
+                                          "model reads at most block_size=16"):
+        sample(out_dir, start="a" * 17, num_samples=1, max_new_tokens=2)
+    with pytest.raises(PromptError, match="the prompt is empty"):
+        sample(out_dir, start="", num_samples=1)
+
+
+def test_bad_arguments_and_checkpoints(out_dir, tmp_path):
+    with pytest.raises(ValueError, match="num_samples must be a positive integer"):
+        sample(out_dir, num_samples=0)
+    with pytest.raises(ValueError, match="max_new_tokens must be a positive integer"):
+        sample(out_dir, max_new_tokens=-1)
+    with pytest.raises(ValueError, match="temperature must be >= 0"):
+        sample(out_dir, temperature=-0.5)
+    with pytest.raises(ValueError, match=r"top_p must be in \(0, 1\]"):
+        sample(out_dir, top_p=1.5)
+    with pytest.raises(ValueError, match="top_k must be >= 1"):
+        sample(out_dir, top_k=0)
+    with pytest.raises(CheckpointError, match="no checkpoint found"):
+        sample(tmp_path, num_samples=1)
+    (tmp_path / "ckpt.safetensors").write_bytes(b"\x00" * 64)
+    with pytest.raises(CheckpointError, match="corrupt or unreadable"):
+        sample(tmp_path, num_samples=1)
+
+
+def test_stream_decoder_waits_for_whole_utf8_characters():
+    tok = BPETokenizer.train("plain ascii text", vocab_size=257)  # bytes + <|endoftext|> only
+    ids = tok.encode("né✓")  # 'é' is 2 bytes, '✓' is 3: tokens that are parts of a character
+    assert len(ids) == 6
+    dec = _StreamDecoder(tok)
+    pieces = [dec.push(i) for i in ids]
+    assert pieces == ["n", "", "é", "", "", "✓"]
+    assert "\ufffd" not in "".join(pieces) and dec.flush() == ""
+    dec = _StreamDecoder(tok)
+    assert dec.push(ids[1]) == "" and dec.flush() == "\ufffd"  # a dangling byte at the end
