@@ -5,6 +5,7 @@ gives the same per-iteration losses, bit for bit, as a run that never stopped. E
 a 1-layer, 16-wide GPT on the first 20,000 characters of the shared tinyshakespeare file.
 """
 
+import importlib
 import json
 import math
 import os
@@ -221,7 +222,9 @@ def test_scratch_does_not_overwrite_a_checkpoint(corpus, tmp_path):
 def test_always_save_checkpoint_false_keeps_the_best(corpus, tmp_path, monkeypatch):
     # fake evaluations: val loss improves at 2, then gets worse at 4 (the end)
     vals = iter([3.0, 2.0, 2.5])
-    monkeypatch.setattr("numpy2gpt.gpt.train.estimate_loss",
+    # the module itself (numpy2gpt.gpt may export a function named `train` over its name)
+    train_module = importlib.import_module("numpy2gpt.gpt.train")
+    monkeypatch.setattr(train_module, "estimate_loss",
                         lambda *a: {"train": 1.0, "val": next(vals)})
     messages = []
     res = train({**TINY, "data": str(corpus), "out_dir": str(tmp_path / "out"), "max_iters": 4,
