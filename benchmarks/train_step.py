@@ -30,7 +30,9 @@ def _batches(cfg, n, seed=0):
 def _numpy2gpt_step(cfg, threads):
     import numpy2gpt as torch
     from numpy2gpt.gpt import GPT, GPTConfig
+    from numpy2gpt.utils import tune_malloc
 
+    tune_malloc()  # as `numpy2gpt train` does
     torch.manual_seed(0)
     keys = {k: v for k, v in cfg.items() if k != "batch_size"}
     model = GPT(GPTConfig(**keys, dropout=0.0, bias=True))

@@ -33,6 +33,7 @@ from tqdm import tqdm
 import numpy2gpt
 from numpy2gpt.nn.utils import clip_grad_norm_
 from numpy2gpt.optim.lr_scheduler import warmup_cosine_lr
+from numpy2gpt.utils import tune_malloc
 
 from . import data as datamod
 from .checkpoint import (
@@ -343,6 +344,7 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
     if config.compile:
         log("note: compile=True has no effect in numpy2gpt (there is nothing to compile)")
     profiler = _ProfileWindow() if config.profile else None  # fails now if unavailable
+    tune_malloc()  # reuse freed activation buffers instead of page-faulting fresh ones
 
     # --- where we write: checked before any data or model work
     out_dir = ensure_writable(config.out_dir)

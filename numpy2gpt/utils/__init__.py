@@ -1,5 +1,6 @@
-"""Utilities: graph plots (`get_dot_graph`, `plot_dot_graph`)."""
+"""Utilities: graph plots (`get_dot_graph`, `plot_dot_graph`), allocator tuning (`tune_malloc`)."""
 
 from .graph import get_dot_graph, plot_dot_graph
+from .memory import tune_malloc
 
-__all__ = ["get_dot_graph", "plot_dot_graph"]
+__all__ = ["get_dot_graph", "plot_dot_graph", "tune_malloc"]
