@@ -39,6 +39,7 @@ from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_stat
 from .tensor import Size, Tensor, as_tensor, tensor
 
 from . import nn, optim  # noqa: E402  (after the ops they build on)
+from . import profiler  # noqa: E402,F401
 from .nn.functional import log_softmax, softmax  # noqa: E402
 from .serialization import load, save  # noqa: E402
 

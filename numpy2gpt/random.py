@@ -4,6 +4,7 @@ numpy2gpt draws from its own PCG64 stream, so the same seed gives the same numbe
 (but not the same numbers as PyTorch's Mersenne Twister).
 """
 
+import contextlib
 import threading
 
 import numpy as np
@@ -30,6 +31,24 @@ def initial_seed():
 def get_rng():
     """The generator in use (a thread may install its own with `use_rng`)."""
     return getattr(_state, "rng", None) or _global["rng"]
+
+
+@contextlib.contextmanager
+def use_rng(generator):
+    """Make `generator` (a numpy.random.Generator) the one `get_rng()` returns in this thread.
+
+    Other threads keep the global generator. The data-parallel trainer gives each worker its own
+    generator this way, so dropout masks do not depend on which thread draws first.
+    """
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError("use_rng expects a numpy.random.Generator (np.random.default_rng(seed)), "
+                        f"got {type(generator).__name__}")
+    previous = getattr(_state, "rng", None)
+    _state.rng = generator
+    try:
+        yield generator
+    finally:
+        _state.rng = previous
 
 
 def get_rng_state():

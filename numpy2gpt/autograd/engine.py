@@ -9,6 +9,10 @@ The engine does what PyTorch's does: first count, for each node, how many edges 
 nodes that will run (its dependencies); then run a node when its count reaches zero. That is a
 topological order of *any* DAG (Kahn's algorithm). Among ready nodes the most recently created runs
 first, which frees memory early and keeps the order deterministic.
+
+Thread safety: everything the engine keeps lives in local variables of `run_backward`, so two
+threads may each run the backward of their own graph at once (data-parallel training). Heap
+entries are `(-sequence_nr, fn)` with unique sequence numbers, so two Functions are never compared.
 """
 
 import heapq
@@ -18,6 +22,10 @@ import numpy as np
 from ..dtypes import dtype_name
 from ..tensor import Tensor
 from .grad_mode import set_grad_enabled
+
+# The running numpy2gpt.profiler.profile, or None (set by the profiler). One check per backward
+# pass and per node, so the engine costs nothing extra when nobody is profiling.
+_profiler = None
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
           "after they have already been freed). Saved intermediate values of the graph are freed "
@@ -120,6 +128,13 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
     accumulated; the gradient w.r.t. each of `inputs` is returned instead (None if unreachable),
     and only the part of the graph between the outputs and `inputs` runs.
     """
+    if _profiler is not None:  # numpy2gpt.profiler is recording: it times the whole pass too
+        return _profiler.time_engine(_run_backward, outputs, grad_outputs, retain_graph,
+                                     create_graph, inputs)
+    return _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs)
+
+
+def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
     capture = None if inputs is None else {id(t): None for t in inputs}
     captured_nodes = {} if inputs is None else {
         (t.grad_fn, t._output_nr): id(t) for t in inputs if t.grad_fn is not None}
@@ -164,7 +179,10 @@ def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, 
             _retain_and_capture(fn, grads, captured_nodes, capture)
             if run is not None and fn not in run:
                 continue  # created an input, and nothing behind it is wanted
-            input_grads = _call_backward(fn, grads, create_graph)
+            if _profiler is None:
+                input_grads = _call_backward(fn, grads, create_graph)
+            else:  # numpy2gpt.profiler is recording: it times the node's backward
+                input_grads = _profiler.time_backward(fn, _call_backward, grads, create_graph)
             fn_inputs = fn.inputs
             if not retain_graph:
                 fn.release()

@@ -17,6 +17,7 @@ Two flavours of backward:
     bookkeeping inside backward) but not differentiable twice.
 """
 
+import itertools
 import weakref
 
 import numpy as np
@@ -24,6 +25,15 @@ import numpy as np
 from ..dtypes import dtype_name
 from ..tensor import Tensor, as_tensor
 from .grad_mode import is_grad_enabled
+
+# Creation counter: a tie-breaker that keeps backward order deterministic. `next()` on an
+# itertools.count is atomic under the GIL, so two threads building graphs at once (data-parallel
+# training) never get the same number - the engine's heap then never has to compare two Functions.
+_sequence = itertools.count(1)
+
+# The running numpy2gpt.profiler.profile, or None (set by the profiler). One check per call, so
+# Functions cost nothing extra when nobody is profiling.
+_profiler = None
 
 
 class Function:
@@ -33,9 +43,14 @@ class Function:
     saves_outputs = False  # set True when backward needs the forward's outputs
     is_view = False  # set True when output 0 may share memory with input 0 (reshape, permute)
     grad_fn_name = None  # the name in `grad_fn=<...>`; default "<ClassName>Backward0"
-    _sequence = 0  # creation counter: a tie-breaker that keeps backward order deterministic
 
     def __call__(self, *inputs):
+        if _profiler is not None:  # numpy2gpt.profiler is recording: it times the call
+            return _profiler.time_forward(self, inputs)
+        return self._apply(inputs)
+
+    def _apply(self, inputs):
+        """Run forward on the inputs' arrays and, if a gradient will be needed, link the graph."""
         inputs = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
         ys = self.forward(*[x.data for x in inputs])
         single = not isinstance(ys, tuple)
@@ -63,8 +78,7 @@ class Function:
                 y._requires_grad = True
                 y.grad_fn = self
                 y._output_nr = i
-        Function._sequence += 1
-        self.sequence_nr = Function._sequence
+        self.sequence_nr = next(_sequence)
 
     # ----- what backward may use -------------------------------------------------------------
     @property
