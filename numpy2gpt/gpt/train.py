@@ -33,6 +33,7 @@ from tqdm import tqdm
 import numpy2gpt
 from numpy2gpt.nn.utils import clip_grad_norm_
 from numpy2gpt.optim.lr_scheduler import warmup_cosine_lr
+from numpy2gpt.profiler import record_function
 from numpy2gpt.utils import tune_malloc
 
 from . import data as datamod
@@ -45,6 +46,7 @@ from .checkpoint import (
     save_checkpoint,
 )
 from .config import ConfigError, TrainConfig
+from .parallel import DataParallelStep
 from .tokenizers import load_tokenizer
 
 MODEL_KEYS = ("n_layer", "n_head", "n_embd", "bias")  # fixed by the checkpoint on resume
@@ -193,24 +195,31 @@ def estimate_loss(model, splits, config, rng):
     return out
 
 
-def train_step(model, optimizer, train_data, config, rng):
+def train_step(model, optimizer, train_data, config, rng, parallel=None):
     """One optimisation step; returns the mean loss of its micro-batches (a float).
 
     gradient_accumulation_steps micro-batches each run forward and backward (their gradients
     add up in .grad), then the gradient norm is clipped, AdamW steps and the gradients are reset.
+    `parallel` (a DataParallelStep) runs each micro-batch's forward/backward on several threads.
     """
     steps = config.gradient_accumulation_steps
     loss_sum = 0.0
     for _ in range(steps):
         x, y = get_batch(train_data, config, rng)
+        if parallel is not None:
+            loss_sum += parallel.forward_backward(x, y, scale=1 / steps)
+            continue
         _, loss = model(x, y)
         loss_sum += loss.item()
         # scaled, so that the summed gradient is the gradient of the mean over micro-batches
         (loss / steps).backward()
     if config.grad_clip != 0.0:
-        clip_grad_norm_(model.parameters(), config.grad_clip)
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
+        with record_function("clip_grad_norm_"):
+            clip_grad_norm_(model.parameters(), config.grad_clip)
+    with record_function("optimizer.step"):
+        optimizer.step()
+    with record_function("optimizer.zero_grad"):
+        optimizer.zero_grad(set_to_none=True)
     return loss_sum / steps
 
 
@@ -338,9 +347,6 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
     t_start = time.perf_counter()
     config = make_config(config, **overrides)
     log = log or (lambda line: None)
-    if config.threads != 1:
-        raise ConfigError(f"threads={config.threads}: data-parallel training is not available "
-                          "yet; use threads=1")
     if config.compile:
         log("note: compile=True has no effect in numpy2gpt (there is nothing to compile)")
     profiler = _ProfileWindow() if config.profile else None  # fails now if unavailable
@@ -439,6 +445,7 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
     say = bar.write if (show_bar and log is print) else log
     saved_at, running_mfu, local_iter, peak = None, None, 0, {}
     plot_note = False
+    parallel = DataParallelStep(model, threads=config.threads) if config.threads > 1 else None
     try:
         with _StopRequest(say) as stop:
             while True:
@@ -474,7 +481,7 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
 
                 # --- one optimisation step
                 t0 = time.perf_counter()
-                lossf = train_step(model, optimizer, train_data, config, batch_rng)
+                lossf = train_step(model, optimizer, train_data, config, batch_rng, parallel)
                 dt = time.perf_counter() - t0
                 result.train_losses[iter_num] = lossf
 
@@ -516,6 +523,8 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
         bar.close()
         if profiler is not None:
             profiler.close(say)  # a run shorter than the profiling window
+        if parallel is not None:
+            parallel.close()
 
     # --- the final checkpoint: where --init_from resume continues
     if not config.eval_only and saved_at != iter_num:
@@ -569,11 +578,8 @@ class _ProfileWindow:
     WARMUP, STEPS = 2, 5
 
     def __init__(self):
-        try:
-            from numpy2gpt import profiler
-        except ImportError:
-            raise ConfigError("profile=True needs numpy2gpt.profiler, which this version does "
-                              "not have yet") from None
+        from numpy2gpt import profiler
+
         self.profiler, self.ctx, self.prof = profiler, None, None
 
     def after_step(self, steps_done, say):
