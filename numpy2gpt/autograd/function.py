@@ -43,6 +43,9 @@ class Function:
     saves_outputs = False  # set True when backward needs the forward's outputs
     is_view = False  # set True when output 0 may share memory with input 0 (reshape, permute)
     grad_fn_name = None  # the name in `grad_fn=<...>`; default "<ClassName>Backward0"
+    # Which nn.Module's forward is running (for graphs clustered by module). numpy2gpt.nn installs
+    # its module-name stack here, so autograd never imports nn.
+    current_module_path = staticmethod(lambda: None)
 
     def __call__(self, *inputs):
         if _profiler is not None:  # numpy2gpt.profiler is recording: it times the call
@@ -79,6 +82,7 @@ class Function:
                 y.grad_fn = self
                 y._output_nr = i
         self.sequence_nr = next(_sequence)
+        self.module_path = self.current_module_path()  # e.g. "transformer.h.0.attn"
 
     # ----- what backward may use -------------------------------------------------------------
     @property

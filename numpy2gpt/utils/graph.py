@@ -4,7 +4,8 @@
 `plot_dot_graph(y, "graph.png")` writes `.dot` text directly or renders any other extension with
 Graphviz's `dot` program (run without a shell, so paths with spaces are safe).
 With `cluster_modules=True`, Functions recorded inside an `nn.Module` call are grouped in one
-box per module (their `module_path`), which makes a transformer's graph readable.
+box per module (their `module_path`), nested like the modules are, which makes a transformer's
+graph readable.
 """
 
 import os
@@ -69,11 +70,26 @@ def get_dot_graph(output, verbose=False, cluster_modules=False):
                 seen_fns.add(x.grad_fn)
                 stack.append((x.grad_fn, [id(x)]))
 
-    body = "".join(nodes)
-    for i, (path, members) in enumerate(sorted(clusters.items())):
-        body += (f'subgraph cluster_{i} {{\nlabel="{_quote(path)}"\nstyle=rounded\n'
-                 + "".join(members) + "}\n")
-    return "digraph g {\n" + body + "".join(edges) + "}"
+    return "digraph g {\n" + "".join(nodes) + _clusters(clusters) + "".join(edges) + "}"
+
+
+def _clusters(members_by_path):
+    """Nested `subgraph cluster_...` blocks: "h.0.attn" sits inside "h.0", which sits inside "h"."""
+    tree = {}  # path -> child paths
+    for path in members_by_path:
+        parts = path.split(".")
+        for i in range(1, len(parts) + 1):
+            parent = ".".join(parts[:i - 1])
+            tree.setdefault(parent, set()).add(".".join(parts[:i]))
+    counter = iter(range(10**9))
+
+    def emit(path):
+        inner = "".join(members_by_path.get(path, [])) + "".join(
+            emit(child) for child in sorted(tree.get(path, ())))
+        return (f'subgraph cluster_{next(counter)} {{\nlabel="{_quote(path)}"\nstyle=rounded\n'
+                + inner + "}\n")
+
+    return "".join(emit(child) for child in sorted(tree.get("", ())))
 
 
 def plot_dot_graph(output, to_file="graph.png", verbose=False, cluster_modules=False):
