@@ -1,4 +1,4 @@
-"""The same GPT in PyTorch (nanoGPT's architecture and parameter names): the benchmarks' yardstick."""
+"""The same GPT in PyTorch (nanoGPT's architecture and parameter names): the yardstick."""
 
 import math
 

@@ -45,15 +45,13 @@ def _time(lib, inputs, fn, tgt, repeat):
         import torch
         import torch.nn.functional as F
 
-        mk = (lambda a: torch.tensor(a, requires_grad=True))
         tgt_t = torch.from_numpy(tgt)
     else:
         import numpy2gpt as torch
         import numpy2gpt.nn.functional as F
 
-        mk = (lambda a: torch.tensor(a, requires_grad=True))
         tgt_t = torch.tensor(tgt)
-    xs = [mk(a) for a in inputs]
+    xs = [torch.tensor(a, requires_grad=True) for a in inputs]
     call = fn if fn is not None else (lambda F, x: F.cross_entropy(x, tgt_t))
     out = call(F, *xs)
     gy = torch.ones_like(out) if out.dim() else None

@@ -3,7 +3,8 @@
 `import numpy2gpt as torch` runs the covered PyTorch subset unchanged.
 """
 
-from . import autograd, dtypes, ops, random  # noqa: F401  (ops installs the Tensor methods)
+# Importing numpy2gpt.ops installs the math methods on Tensor (x.exp(), x @ y, ...).
+from . import autograd, dtypes, nn, ops, optim, profiler, random
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import (
     bool,
@@ -24,6 +25,7 @@ from .dtypes import (
     short,
     uint8,
 )
+from .nn.functional import log_softmax, softmax
 from .ops.arithmetic import *  # noqa: F403
 from .ops.creation import *  # noqa: F403
 from .ops.elementwise import *  # noqa: F403
@@ -36,12 +38,8 @@ from .ops.shape import *  # noqa: F403
 from .ops.special import *  # noqa: F403
 from .ops.stats import *  # noqa: F403
 from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .serialization import load, save
 from .tensor import Size, Tensor, as_tensor, tensor
-
-from . import nn, optim  # noqa: E402  (after the ops they build on)
-from . import profiler  # noqa: E402,F401
-from .nn.functional import log_softmax, softmax  # noqa: E402
-from .serialization import load, save  # noqa: E402
 
 Tensor.softmax = lambda self, dim, dtype=None: softmax(self, dim, dtype=dtype)
 Tensor.log_softmax = lambda self, dim, dtype=None: log_softmax(self, dim, dtype=dtype)

@@ -207,7 +207,7 @@ def test_save_overwrites_and_missing_directory_errors(tmp_path):
 
 
 def test_valid_file_whose_header_length_starts_with_0x80_loads(tmp_path):
-    """A safetensors header of 128 (mod 256) bytes begins with byte 0x80, like a pickle: still valid."""
+    """A header of 128 (mod 256) bytes begins with byte 0x80, like a pickle: still valid."""
     import safetensors.numpy
 
     path = tmp_path / "w.safetensors"

@@ -1,4 +1,4 @@
-"""numpy2gpt.gpt: a nanoGPT-class GPT built on numpy2gpt (model, tokenizers, data, train, sample)."""
+"""numpy2gpt.gpt: a nanoGPT-class GPT on numpy2gpt (model, tokenizers, data, train, sample)."""
 
 from .mfu import measure_matmul_peak
 from .model import GPT, GPTConfig

@@ -3,13 +3,14 @@
 import pytest
 
 import numpy2gpt as torch
-from numpy2gpt.utils import graph as graph_mod
 from numpy2gpt.utils import get_dot_graph, plot_dot_graph
+from numpy2gpt.utils import graph as graph_mod
 
 
 def goldstein(x, y):
-    return (1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x ** 2 - 14 * y + 6 * x * y + 3 * y ** 2)) * \
-        (30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x ** 2 + 48 * y - 36 * x * y + 27 * y ** 2))
+    a = 1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x ** 2 - 14 * y + 6 * x * y + 3 * y ** 2)
+    b = 30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x ** 2 + 48 * y - 36 * x * y + 27 * y ** 2)
+    return a * b
 
 
 def _graph():
