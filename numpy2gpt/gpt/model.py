@@ -124,17 +124,34 @@ class CausalSelfAttention(nn.Module):
     def forward(self, x, kv_cache=None):
         B, T, C = x.size()  # batch size, sequence length, embedding dimensionality (n_embd)
 
-        # query, key, values for all heads in batch; move the head forward to be the batch dim
-        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
+        # query, key, values for all heads in batch, side by side: (B, T, 3 * C)
+        qkv = self.c_attn(x)
+        dropout_p = self.dropout if self.training else 0.0
+        if kv_cache is None:
+            # causal self-attention of the T tokens. One fused op does what nanoGPT writes as
+            # split -> view -> transpose -> scaled_dot_product_attention -> transpose back (the
+            # lines in `_attend_cached` below), without the graph nodes and copies in between.
+            y = F.causal_self_attention(qkv, self.n_head, dropout_p)
+        else:
+            y = self._attend_cached(qkv, kv_cache, dropout_p)
+
+        # output projection
+        y = self.resid_dropout(self.c_proj(y))
+        return y
+
+    def _attend_cached(self, qkv, kv_cache, dropout_p):
+        """Attention of the new tokens in qkv to themselves and to the cached ones (generation)."""
+        B, T, C3 = qkv.size()
+        C = C3 // 3
+        # move the head forward to be the batch dim
+        q, k, v = qkv.split(self.n_embd, dim=2)
         k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
 
-        # causal self-attention; Self-attend: (B, nh, T, hs) x (B, nh, hs, T) -> (B, nh, T, T)
-        dropout_p = self.dropout if self.training else 0.0
-        past = 0 if kv_cache is None else kv_cache.length  # tokens already in the cache
-        if kv_cache is not None:
-            k, v = kv_cache.update(k, v)  # now the keys/values of all past + T positions
+        # Self-attend: (B, nh, T, hs) x (B, nh, hs, T) -> (B, nh, T, T)
+        past = kv_cache.length  # tokens already in the cache
+        k, v = kv_cache.update(k, v)  # now the keys/values of all past + T positions
         if past == 0:
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=dropout_p,
                                                is_causal=True)
@@ -143,11 +160,7 @@ class CausalSelfAttention(nn.Module):
             # (the usual generation step) may see every key, so it needs no mask at all.
             mask = None if T == 1 else torch.ones(T, past + T, dtype=torch.bool).tril(past)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
-        y = y.transpose(1, 2).contiguous().view(B, T, C)  # re-assemble all head outputs
-
-        # output projection
-        y = self.resid_dropout(self.c_proj(y))
-        return y
+        return y.transpose(1, 2).contiguous().view(B, T, C)  # re-assemble all head outputs
 
 
 # ----------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ against the same math composed from primitive ops, and against numerical gradien
 and float masks (the float mask gets a gradient), custom scale, batch broadcasting, GQA, dropout,
 fully masked rows; plus dtypes and bad input."""
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -258,3 +260,106 @@ def test_non_contiguous_heads_like_a_gpt(dtype):
     for a, b in zip(*results):
         assert a.dtype == dtype
         assert_close(a, b, RTOL[dtype])
+
+
+# ----- causal_self_attention: a GPT block's attention from the packed (B, T, 3C) projection ----
+def split_path(lib, qkv, n_head, dropout_p=0.0):
+    """nanoGPT's lines: split q | k | v, heads forward, SDPA (causal), heads merged back."""
+    b, t, c3 = qkv.shape
+    c = c3 // 3
+    q, k, v = (x.reshape(b, t, n_head, c // n_head).transpose(1, 2) for x in qkv.split(c, dim=2))
+    fn = SDPA if lib is nt else TSDPA
+    y = fn(q, k, v, dropout_p=dropout_p, is_causal=True)
+    return y.transpose(1, 2).contiguous().view(b, t, c)
+
+
+def run_packed(lib, fn, a, dtype, n_head, **kw):
+    x = lib.tensor(a.astype(dtype), requires_grad=True)
+    y = fn(lib, x, n_head, **kw)
+    y.backward(lib.tensor(rand(*y.shape, seed=4).astype(dtype)))
+    to_np = (lambda t: t.detach().numpy()) if lib is torch else (lambda t: t.data)
+    return to_np(y), to_np(x.grad), y.dtype, x.grad.dtype
+
+
+def packed(lib, x, n_head, **kw):
+    return F.causal_self_attention(x, n_head, **kw)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape,n_head", [((2, 5, 24), 2), ((3, 7, 36), 3), ((1, 1, 6), 1)])
+def test_causal_self_attention_matches_torch_and_the_split_path(dtype, shape, n_head):
+    a = rand(*shape, seed=2)
+    y, g, ydt, gdt = run_packed(nt, packed, a, dtype, n_head)
+    assert ydt == gdt == dtype and y.shape == shape[:2] + (shape[2] // 3,) and g.shape == shape
+    ty, tg, _, _ = run_packed(torch, split_path, a, dtype, n_head)
+    assert_close(y, ty, RTOL[dtype])
+    assert_close(g, tg, RTOL[dtype])
+    sy, sg, _, _ = run_packed(nt, split_path, a, dtype, n_head)  # the same math, op by op
+    if dtype == np.float64:
+        np.testing.assert_allclose(y, sy, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(g, sg, rtol=1e-10, atol=1e-14)
+    else:
+        assert_close(y, sy, RTOL[dtype])
+        assert_close(g, sg, RTOL[dtype])
+
+
+def test_causal_self_attention_dropout_draws_like_the_split_path():
+    a = rand(2, 6, 12, seed=3)
+    nt.manual_seed(5)
+    y, g, _, _ = run_packed(nt, packed, a, np.float64, 2, dropout_p=0.3)
+    nt.manual_seed(5)
+    sy, sg, _, _ = run_packed(nt, split_path, a, np.float64, 2, dropout_p=0.3)
+    np.testing.assert_allclose(y, sy, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(g, sg, rtol=1e-10, atol=1e-14)
+    nt.manual_seed(5)
+    plain, _, _, _ = run_packed(nt, packed, a, np.float64, 2)
+    assert not np.allclose(y, plain)  # dropout really happened
+
+
+@pytest.mark.parametrize("dropout_p", [0.0, 0.4])
+def test_causal_self_attention_gradcheck(dropout_p):
+    x = nt.tensor(rand(2, 4, 12, seed=6), requires_grad=True)
+
+    def fn(x):
+        nt.manual_seed(0)  # the same dropout mask on every call
+        return F.causal_self_attention(x, 2, dropout_p)
+
+    assert gradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("dtype,big", [(np.float64, 40.0), (np.float32, 10.0)])
+def test_causal_self_attention_rows_far_below_the_block_max(dtype, big, monkeypatch):
+    """Rows whose scores all sit far below their block's max: the block shift underflows them
+    (sum of exps < sqrt(tiny)), so they are recomputed with their own max."""
+    a = rand(2, 5, 12, seed=7)  # C = 4, 2 heads of 2 channels: q = [0:4], k = [4:8], v = [8:12]
+    a[:, :, 4:6] = [big, 0.0]  # head 0: every key is (big, 0), so query i's scores are all
+    a[0, 3, :2] = [big, 0.0]  # ~ big q_i0 / sqrt(2): query 3 scores big^2 / sqrt(2), query 2
+    a[0, 2, :2] = [-big, 0.0]  # minus that, the rest ~ +-big: far below query 3's
+    softmax_module = sys.modules["numpy2gpt.nn.functional.softmax"]
+    exact_rows, redone = softmax_module.exact_rows, []
+    monkeypatch.setattr(softmax_module, "exact_rows",
+                        lambda x, **kw: redone.append(x.shape) or exact_rows(x, **kw))
+    y, g, _, _ = run_packed(nt, packed, a, dtype, 2)
+    assert redone  # the exact path really ran
+    ty, tg, _, _ = run_packed(torch, split_path, a, dtype, 2)
+    assert np.isfinite(y).all() and np.isfinite(g).all()
+    assert_close(y, ty, RTOL[dtype])
+    assert_close(g, tg, RTOL[dtype])
+
+
+def test_causal_self_attention_is_one_node_and_checks_its_input():
+    x = nt.randn(2, 3, 12, requires_grad=True)
+    y = F.causal_self_attention(x, 2)
+    assert y.grad_fn.inputs[0] is x  # one node between qkv and y
+    with pytest.raises(RuntimeError, match=r"qkv of shape \(B, T, 3 \* C\), got \[2, 3, 13\]"):
+        F.causal_self_attention(nt.randn(2, 3, 13), 1)
+    with pytest.raises(RuntimeError, match=r"expected qkv of shape .* got \[3, 12\]"):
+        F.causal_self_attention(nt.randn(3, 12), 2)
+    with pytest.raises(RuntimeError, match="n_head must be a positive integer that divides C = 4"):
+        F.causal_self_attention(x, 3)
+    with pytest.raises(RuntimeError, match="n_head must be a positive integer"):
+        F.causal_self_attention(x, 0)
+    with pytest.raises(RuntimeError, match="expected a floating point qkv, got numpy2gpt.int64"):
+        F.causal_self_attention(nt.ones(2, 3, 12, dtype=nt.int64), 2)
+    with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1"):
+        F.causal_self_attention(x, 2, dropout_p=1.5)

@@ -18,6 +18,9 @@ All products are batched matmuls on the (..., T, hs) arrays as given (NumPy loop
 in C). Rows whose keys are all masked give zero output and zero gradient, like PyTorch (which
 also returns 0 there rather than NaN).
 
+`causal_self_attention(qkv, n_head)` is the same causal attention for a GPT block, straight from
+its packed (B, T, 3C) q | k | v projection: the head split and merge happen inside one node.
+
 `scaled_dot_product_attention_composed` is the same math from primitive ops (the reference).
 """
 
@@ -128,6 +131,86 @@ class ScaledDotProductAttention(FusedFunction):
         return (gq, gk, gv) if len(self.inputs) == 3 else (gq, gk, gv, gmask)
 
 
+class CausalSelfAttention(FusedFunction):
+    """A GPT block's attention from the packed projection qkv (B, T, 3C) to y (B, T, C).
+
+    The same math as splitting qkv into q | k | v, the channels into n_head heads of hs = C / n_head
+    ((B, T, C) -> (B, nh, T, hs)), `scaled_dot_product_attention(q, k, v, is_causal=True)` and
+    merging the heads back - but one graph node instead of nine, and without their copies: q and v
+    stay strided views into qkv (BLAS reads a matrix with any row stride), the output is written
+    straight into (B, T, C), and backward writes dq, dk, dv into one (B, T, 3C) gradient.
+    Only K^T (and V^T in backward) are copied: BLAS multiplies by a contiguous matrix about twice
+    as fast as by a transposed view for these small per-head products. The scale 1/sqrt(hs) rides
+    along in those copies, so it costs no pass of its own.
+    """
+
+    saves_outputs = True  # D = rowsum(g * O) needs O
+
+    def __init__(self, n_head, dropout_p):
+        self.n_head, self.dropout_p = n_head, dropout_p
+
+    def forward(self, qkv):
+        b, t, c3 = qkv.shape
+        nh, hs = self.n_head, c3 // 3 // self.n_head
+        scale = 1.0 / math.sqrt(hs)
+        q, k, v = _split_heads(qkv, nh, 3)  # views (B, nh, T, hs)
+        kt = np.multiply(k.swapaxes(-1, -2), scale, out=np.empty((b, nh, hs, t), qkv.dtype))
+        bias = _causal_bias(t, t, qkv.dtype)
+
+        def scores():  # scale * Q K^T, masked: key j > query i gets -inf
+            s = np.matmul(q, kt)
+            s += bias
+            return s
+
+        s = scores()
+        p, total, _ = exp_rows(s, out=s, recompute=scores)  # no row is fully masked: total > 0
+        p *= (1 / total)[..., None]  # normalise in place: the scores buffer is now P
+        m = None
+        if self.dropout_p > 0:  # the same draw as scaled_dot_product_attention's
+            m = _dropout_multiplier(p.shape, self.dropout_p, p.dtype)
+        y = np.empty((b, t, c3 // 3), qkv.dtype)
+        np.matmul(p if m is None else p * m, v, out=_split_heads(y, nh))  # heads merged in place
+        self.p, self.m, self.scale = p, m, scale
+        return y
+
+    def backward(self, g):
+        # The formulas of ScaledDotProductAttention.backward, with dS scaled by `scale` up
+        # front: V^T is copied pre-scaled and D scaled, so dQ = dS K, dK = dS^T Q need no
+        # further scaling.
+        p, m, scale = self.p, self.m, self.scale
+        qkv = self.inputs[0].data
+        b, t, c3 = qkv.shape
+        nh, hs = self.n_head, c3 // 3 // self.n_head
+        q, k, v = _split_heads(qkv, nh, 3)
+        gqkv = np.empty(qkv.shape, g.dtype)
+        gq, gk, gv = _split_heads(gqkv, nh, 3)  # backward writes into its three thirds
+        g_heads = _split_heads(g, nh)
+        pd = p if m is None else p * m
+        np.matmul(pd.swapaxes(-1, -2), g_heads, out=gv)  # dV = P~^T g
+        vt = np.multiply(v.swapaxes(-1, -2), scale, out=np.empty((b, nh, hs, t), g.dtype))
+        ds = np.matmul(g_heads, vt)  # scale * dP~
+        if m is not None:
+            ds *= m  # scale * dP
+        o = self.saved_output().data
+        d = row_sum((g * o).reshape(b, t, nh, hs))  # D_i = g_i . O_i per head: (B, T, nh)
+        d *= scale
+        ds -= d.transpose(0, 2, 1)[..., None]
+        ds *= p  # scale * dS
+        np.matmul(ds, k, out=gq)  # dQ = dS K * scale
+        np.matmul(ds.swapaxes(-1, -2), q, out=gk)  # dK = dS^T Q * scale
+        return gqkv
+
+
+def _split_heads(a, n_head, parts=1):
+    """(B, T, parts * C) -> `parts` arrays (B, nh, T, hs) (hs = C / nh): views, no copies.
+
+    With parts=3, qkv (B, T, 3C) gives q, k, v; with parts=1, the one array itself.
+    """
+    b, t, c = a.shape
+    heads = a.reshape(b, t, parts, n_head, c // parts // n_head).transpose(2, 0, 3, 1, 4)
+    return heads if parts > 1 else heads[0]
+
+
 # ----- argument checks ----------------------------------------------------------------------------
 def _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa):
     """Check the arguments; return q, k, v, the mask (a float Tensor, a constant 0 / -inf bias
@@ -221,6 +304,35 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return ScaledDotProductAttention(scale, float(dropout_p), mask, groups)(q, k, v)
 
 
+def causal_self_attention(qkv, n_head, dropout_p=0.0):
+    """A GPT block's causal self-attention from its packed q | k | v projection (numpy2gpt only).
+
+    qkv (B, T, 3C) -> (B, T, C): the same values and gradients as
+
+        q, k, v = qkv.split(C, dim=2)                         # each (B, T, C)
+        q, k, v = (t.view(B, T, n_head, C // n_head).transpose(1, 2) for t in (q, k, v))
+        y = scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
+
+    as one fused op (see `CausalSelfAttention`); dropout draws the same mask from the generator.
+    """
+    x = as_tensor(qkv)
+    if x.ndim != 3 or x.shape[2] % 3:
+        raise RuntimeError(f"causal_self_attention: expected qkv of shape (B, T, 3 * C), got "
+                           f"{list(x.shape)}")
+    c = x.shape[2] // 3
+    if isinstance(n_head, bool) or not isinstance(n_head, int | np.integer) or n_head < 1 \
+            or c % n_head:
+        raise RuntimeError(f"causal_self_attention: n_head must be a positive integer that "
+                           f"divides C = {c}, got {n_head!r}")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"causal_self_attention: expected a floating point qkv, got "
+                           f"{dtype_name(x.dtype)}")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    return CausalSelfAttention(int(n_head), float(dropout_p))(x)
+
+
 # ----- reference implementation from primitive ops ------------------------------------------------
 def scaled_dot_product_attention_composed(query, key, value, attn_mask=None, dropout_p=0.0,
                                           is_causal=False, scale=None, enable_gqa=False):
@@ -248,4 +360,4 @@ def scaled_dot_product_attention_composed(query, key, value, attn_mask=None, dro
     return p @ v
 
 
-__all__ = ["scaled_dot_product_attention"]
+__all__ = ["scaled_dot_product_attention", "causal_self_attention"]

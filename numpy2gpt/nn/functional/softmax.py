@@ -37,9 +37,16 @@ def ones_vector(n, dtype):
 
 
 def row_sum(a):
-    """Sum over the last axis (as a matrix-vector product when the rows are contiguous)."""
-    if a.ndim >= 1 and a.shape[-1] and a.strides[-1] == a.itemsize:
-        return np.matmul(a, ones_vector(a.shape[-1], a.dtype))
+    """Sum over the last axis (as a matrix-vector product when the rows are contiguous).
+
+    A C-contiguous stack of rows is one tall matrix: one BLAS call for all of them, where
+    `np.matmul` on the N-D array would make one call per leading index.
+    """
+    n = a.shape[-1] if a.ndim else 0
+    if n and a.flags.c_contiguous:
+        return (a.reshape(-1, n) @ ones_vector(n, a.dtype)).reshape(a.shape[:-1])
+    if n and a.strides[-1] == a.itemsize:
+        return np.matmul(a, ones_vector(n, a.dtype))
     return a.sum(axis=-1)
 
 
