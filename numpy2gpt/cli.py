@@ -1,9 +1,16 @@
 """The `numpy2gpt` command (also `python -m numpy2gpt`).
 
     numpy2gpt train   [CONFIG.toml|.json] [--key value ...]   train a GPT (nanoGPT's config keys)
+    numpy2gpt train   --init_from gpt2|PATH [--key value ...]  fine-tune a pretrained GPT-2
     numpy2gpt sample  --out_dir DIR [--start TEXT|FILE:path] ...   stream text from a checkpoint
-    numpy2gpt prepare [FILE] [--out_dir DIR] [--tokenizer char|bpe]   text -> train/val .bin files
+    numpy2gpt sample  --init_from gpt2|PATH [--start ...] ...   ... or from a pretrained GPT-2
+    numpy2gpt export  --out_dir DIR --to PATH                 checkpoint -> Hugging Face folder
+    numpy2gpt prepare [FILE] [--out_dir DIR] [--tokenizer char|bpe|PATH]  text -> .bin files
     numpy2gpt graph   [--out graph.svg]                       draw one training step's graph
+
+A pretrained GPT-2 (PATH) is a Hugging Face folder with config.json + model.safetensors (and the
+tokenizer's vocab.json + merges.txt), or a model name such as gpt2 in the local Hugging Face
+cache; nothing is downloaded.
 
 Every flag is accepted with underscores or dashes (--max_iters, --max-iters). Bad input ends with
 one line `error: ...` on stderr and exit status 2, never a traceback (set NUMPY2GPT_TRACEBACK=1
@@ -84,6 +91,24 @@ def cmd_train(args, extras):
     print(f"done: {result.iter_num} iterations in {result.wall_s:.1f}s, best val loss "
           f"{result.best_val_loss:.4f}; checkpoint {result.checkpoint}")
     print(f"sample from it with: numpy2gpt sample --out_dir {result.out_dir}")
+    print(f"or export it for transformers: numpy2gpt export --out_dir {result.out_dir} --to "
+          f"{result.out_dir}-hf")
+    return 0
+
+
+def cmd_export(args, extras):
+    from .gpt.checkpoint import export_pretrained
+
+    if extras:
+        _unknown_flags(extras, args.parser)
+    if args.to is None:
+        raise UsageError("the following arguments are required: --to (the Hugging Face folder "
+                         "to write)", args.parser)
+    path = export_pretrained(args.out_dir, args.to, overwrite=args.overwrite,
+                             log=lambda line: print(line, file=sys.stderr))
+    print(f"wrote a Hugging Face GPT-2 folder to {path}; load it with "
+          f"`numpy2gpt sample --init_from {path}` or transformers' "
+          f"GPT2LMHeadModel.from_pretrained")
     return 0
 
 
@@ -99,7 +124,7 @@ def cmd_sample(args, extras):
     sample(args.out_dir, start=args.start, num_samples=args.num_samples,
            max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_k=args.top_k,
            top_p=args.top_p, seed=args.seed, use_cache=args.use_cache, stream=sys.stdout,
-           log=log)
+           log=log, init_from=args.init_from)
     return 0
 
 
@@ -114,9 +139,35 @@ def cmd_prepare(args, extras):
     text, source = data.resolve_text(args.input, dataset)
     name = dataset if args.input is None else os.path.splitext(os.path.basename(args.input))[0]
     out_dir = args.out_dir or os.path.join("data", name)
-    data.prepare(text, out_dir, tokenizer=args.tokenizer, vocab_size=args.vocab_size,
+    tokenizer = args.tokenizer
+    if tokenizer not in ("char", "bpe"):
+        if args.vocab_size is not None:
+            raise ConfigError("--vocab_size is only for --tokenizer bpe (a given tokenizer "
+                              "has its own vocabulary)")
+        tokenizer = _load_given_tokenizer(tokenizer)
+    data.prepare(text, out_dir, tokenizer=tokenizer, vocab_size=args.vocab_size,
                  val_fraction=args.val_fraction, source=source)
     return 0
+
+
+def _load_given_tokenizer(where):
+    """`prepare --tokenizer PATH`: a tokenizer JSON file (tok.save), or the tokenizer of a
+    pretrained GPT-2 (a Hugging Face folder or cached name), e.g. to fine-tune that model."""
+    from .gpt.pretrained import load_tokenizer_from, resolve
+    from .gpt.tokenizers import load_tokenizer
+
+    if os.path.isfile(where):
+        return load_tokenizer(where)
+    close = difflib.get_close_matches(where, ["char", "bpe"], n=1, cutoff=0.6)
+    if close and not os.path.exists(where):
+        raise ConfigError(f"--tokenizer {where!r}: did you mean {close[0]!r}? (or give a "
+                          "tokenizer JSON file or a pretrained GPT-2 folder)")
+    folder = resolve(where)
+    tokenizer = load_tokenizer_from(folder)
+    if tokenizer is None:
+        raise ConfigError(f"--tokenizer {where}: {folder} holds no tokenizer (GPT-2's "
+                          "vocab.json + merges.txt, or numpy2gpt_tokenizer.json)")
+    return tokenizer
 
 
 def cmd_graph(args, extras):
@@ -164,6 +215,9 @@ def build_parser():
 
     p = sub.add_parser("sample", allow_abbrev=False, help="generate text from a checkpoint")
     _flag(p, "out_dir", default="out-shakespeare-char", help="folder holding ckpt.safetensors")
+    _flag(p, "init_from", default="resume",
+          help="resume (the checkpoint in --out_dir) or a pretrained GPT-2: a Hugging Face "
+               "folder or a cached name such as gpt2 (default: resume)")
     _flag(p, "start", default="\n",
           help="the prompt, or FILE:path to read it from a file (default: a newline)")
     _flag(p, "num_samples", type=int, default=10, help="(default: 10)")
@@ -179,13 +233,26 @@ def build_parser():
           help="use the KV cache (default: true)")
     p.set_defaults(func=cmd_sample, parser=p)
 
+    p = sub.add_parser("export", allow_abbrev=False,
+                       help="write a checkpoint as a Hugging Face GPT-2 folder",
+                       description="Write the checkpoint in --out_dir as a Hugging Face GPT-2 "
+                                   "folder (config.json, model.safetensors, tokenizer files) "
+                                   "that transformers and `--init_from PATH` load.")
+    _flag(p, "out_dir", default="out-shakespeare-char", help="folder holding ckpt.safetensors")
+    _flag(p, "to", default=None, help="the folder to write (required)")
+    _flag(p, "overwrite", type=_bool, nargs="?", const=True, default=False,
+          help="write into a folder that is not empty")
+    p.set_defaults(func=cmd_export, parser=p)
+
     p = sub.add_parser("prepare", allow_abbrev=False,
                        help="tokenize a text into train.bin / val.bin / meta.json")
     p.add_argument("input", nargs="?", default=None,
                    help="a UTF-8 text file (default: the shakespeare_char dataset)")
     _flag(p, "dataset", default=None, help="a built-in dataset (shakespeare_char)")
     _flag(p, "out_dir", default=None, help="where to write (default: data/<name>)")
-    _flag(p, "tokenizer", choices=("char", "bpe"), default="char", help="(default: char)")
+    _flag(p, "tokenizer", default="char",
+          help="char, bpe (trained on the text), a tokenizer JSON file, or a pretrained GPT-2 "
+               "folder or cached name whose tokenizer to use (default: char)")
     _flag(p, "vocab_size", type=_optional(int), default=None, help="BPE vocabulary size")
     _flag(p, "val_fraction", type=float, default=0.1, help="(default: 0.1)")
     p.set_defaults(func=cmd_prepare, parser=p)

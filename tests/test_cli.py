@@ -1,6 +1,8 @@
-"""Tests for the `numpy2gpt` command line: train / sample / prepare / graph via main(argv), and
-one real `python -m numpy2gpt train` process stopped with Ctrl-C (SIGINT).
+"""Tests for the `numpy2gpt` command line: train / sample / prepare / graph / export via
+main(argv), and one real `python -m numpy2gpt train` process stopped with Ctrl-C (SIGINT).
 
+GPT-2 interop (`--init_from PATH`, `export`) is checked against transformers on a tiny random
+GPT2LMHeadModel with a GPT-2 tokenizer trained here with Hugging Face `tokenizers`.
 Bad input must end in one `error: ...` line and exit status 2, never a traceback.
 """
 
@@ -13,10 +15,13 @@ import sys
 import time
 from pathlib import Path
 
+os.environ["HF_HUB_OFFLINE"] = "1"  # before transformers is imported: a hub call hangs here
+
+import numpy as np
 import pytest
 
 from numpy2gpt.cli import main
-from numpy2gpt.gpt.checkpoint import load_checkpoint
+from numpy2gpt.gpt.checkpoint import build_model, load_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_TEXT = Path(os.environ.get("NUMPY2GPT_DATA")
@@ -229,6 +234,221 @@ def test_usage_errors_and_help(capsys):
     assert code == 2 and "invalid choice: 'trian'" in err
     code, out, _ = run(["train", "--help"], capsys)
     assert code == 0 and "--max_iters" in out and "--max-iters" in out
+
+
+# ---------------------------------------------------------------------- GPT-2 checkpoints
+EOT = "<|endoftext|>"
+
+
+@pytest.fixture(scope="module")
+def hf(tmp_path_factory):
+    """(folder, transformers model, `tokenizers` tokenizer): a tiny random GPT2LMHeadModel and a
+    byte-level BPE tokenizer trained on Shakespeare, saved together as a Hugging Face folder."""
+    if not SHARED_TEXT.is_file():
+        pytest.skip(f"shared text not found: {SHARED_TEXT}")
+    torch = pytest.importorskip("torch")
+    tokenizers = pytest.importorskip("tokenizers")
+    transformers = pytest.importorskip("transformers")
+    transformers.logging.set_verbosity_error()
+    folder = tmp_path_factory.mktemp("hf_tiny")
+    tok = tokenizers.ByteLevelBPETokenizer(add_prefix_space=False)
+    tok.train_from_iterator([SHARED_TEXT.read_text(encoding="utf-8")[:50_000]], vocab_size=400,
+                            min_frequency=2, special_tokens=[EOT], show_progress=False)
+    tok.save_model(str(folder))  # vocab.json + merges.txt
+    torch.manual_seed(0)
+    config = transformers.GPT2Config(vocab_size=tok.get_vocab_size(), n_positions=64, n_embd=32,
+                                     n_layer=2, n_head=2, bos_token_id=None, eos_token_id=None)
+    model = transformers.GPT2LMHeadModel(config).eval()
+    with torch.no_grad():  # move every weight off its init, so no mapping error can hide
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.2)
+    model.save_pretrained(str(folder))
+    return folder, model, tok
+
+
+def _hf_greedy(model, ids, n):
+    import torch
+
+    with torch.no_grad():
+        out = model.generate(torch.tensor([ids]), max_new_tokens=n, do_sample=False,
+                             pad_token_id=0)
+    return out[0].tolist()
+
+
+def _hf_logits(folder, idx):
+    """All-position logits of the Hugging Face folder, computed by transformers."""
+    import torch
+    import transformers
+
+    model = transformers.GPT2LMHeadModel.from_pretrained(str(folder)).eval()
+    with torch.no_grad():
+        return model(torch.from_numpy(idx)).logits.numpy()
+
+
+def _our_logits(model, idx):
+    model.eval()
+    logits, _ = model(idx, targets=idx)  # with targets: every position's logits
+    return logits.detach().numpy()
+
+
+def _greedy_argv(*where):
+    return ["sample", *where, "--start", "ROMEO:", "--max_new_tokens", "10", "--temperature",
+            "0", "--num_samples", "1"]
+
+
+def test_sample_init_from_folder_equals_transformers_greedy(hf, capsys):
+    folder, model, tok = hf
+    code, out, err = run(_greedy_argv("--init_from", folder), capsys)
+    assert code == 0, err
+    ids = _hf_greedy(model, tok.encode("ROMEO:").ids, 10)
+    assert len(ids) == len(tok.encode("ROMEO:").ids) + 10
+    assert out == tok.decode(ids, skip_special_tokens=False) + "\n---------------\n"
+    assert f"loaded pretrained GPT-2 {folder}" in err and "n_layer 2" in err
+
+
+def test_train_init_from_folder_fine_tunes_with_its_tokenizer(hf, corpus, tmp_path, capsys):
+    folder, model, tok = hf
+    out = tmp_path / "ft"
+    flags = ["--data", corpus, "--batch_size", "2", "--eval_iters", "2", "--plot", "false",
+             "--warmup_iters", "1", "--lr_decay_iters", "3", "--learning_rate", "1e-2"]
+    code, stdout, err = run(["train", "--init_from", folder, "--out_dir", out, "--block_size",
+                             "32", "--dropout", "0.1", "--max_iters", "3", *flags], capsys)
+    assert code == 0, err
+    assert f"initializing from pretrained GPT-2 {folder}" in stdout
+    assert "block_size 32 (of 64), dropout 0.1" in stdout
+    ckpt = load_checkpoint(out)
+    assert ckpt["iter_num"] == 3 and ckpt["tokenizer"]["type"] == "gpt2"
+    assert ckpt["model_args"] == dict(block_size=32, vocab_size=400, n_layer=2, n_head=2,
+                                      n_embd=32, dropout=0.1, bias=True, gelu="tanh")
+    assert ckpt["config"]["init_from"] == str(folder) and ckpt["config"]["n_layer"] == 2
+    assert ckpt["model"]["transformer.wpe.weight"].shape == (32, 32)  # cropped to block_size
+    # the dataset was tokenized with the checkpoint's tokenizer (Hugging Face's encoding)
+    text = Path(corpus).read_text(encoding="utf-8")
+    train_ids = np.fromfile(out / "data" / "train.bin", dtype=np.uint16)
+    assert train_ids.tolist() == tok.encode(text[:int(len(text) * 0.9)]).ids
+    # fine-tuning moved the weights
+    hf_wte = model.transformer.wte.weight.detach().numpy()
+    assert not np.allclose(ckpt["model"]["transformer.wte.weight"], hf_wte)
+
+    # sample from the fine-tuned checkpoint: GPT-2 tokenizer, same text as transformers on the
+    # exported model
+    code, sampled, err = run(_greedy_argv("--out_dir", out), capsys)
+    assert code == 0, err
+    code, _, err = run(["export", "--out_dir", out, "--to", tmp_path / "ft-hf"], capsys)
+    assert code == 0, err
+    import transformers
+
+    exported = transformers.GPT2LMHeadModel.from_pretrained(str(tmp_path / "ft-hf")).eval()
+    ids = _hf_greedy(exported, tok.encode("ROMEO:").ids, 10)
+    assert sampled == tok.decode(ids, skip_special_tokens=False) + "\n---------------\n"
+    idx = np.random.default_rng(0).integers(0, 400, (2, 32))
+    ours = build_model(load_checkpoint(out))
+    assert np.abs(_our_logits(ours, idx) - _hf_logits(tmp_path / "ft-hf", idx)).max() < 1e-5
+    hf_tok = transformers.GPT2Tokenizer.from_pretrained(str(tmp_path / "ft-hf"))
+    assert hf_tok.encode(text[:500]) == tok.encode(text[:500]).ids
+
+    # resume continues the fine-tuning run (the model keeps GPT-2's tanh GELU and shape)
+    code, _, err = run(["train", "--out_dir", out, "--init_from", "resume", "--max_iters", "4",
+                        "--always_save_checkpoint"], capsys)
+    assert code == 0, err
+    ckpt = load_checkpoint(out)
+    assert ckpt["iter_num"] == 4 and ckpt["model_args"]["gelu"] == "tanh"
+
+    # without --block_size the checkpoint's 64 positions are kept (nanoGPT's default)
+    code, stdout, err = run(["train", "--init_from", folder, "--out_dir", tmp_path / "full",
+                             "--max_iters", "0", *flags], capsys)
+    assert code == 0, err
+    assert load_checkpoint(tmp_path / "full")["model_args"]["block_size"] == 64
+
+
+def test_init_from_bad_checkpoints_are_clear_errors(hf, corpus, tmp_path, capsys):
+    folder = hf[0]
+    missing = tmp_path / "missing"
+    for argv in (["train", "--data", corpus, "--out_dir", tmp_path / "o"], _greedy_argv()):
+        code, _, err = run([*argv, "--init_from", missing], capsys)
+        assert_clean_error(code, err, f"init_from: no such folder: {missing}")
+
+    llama = tmp_path / "llama"
+    shutil.copytree(folder, llama)
+    cfg = json.loads((llama / "config.json").read_text())
+    (llama / "config.json").write_text(json.dumps({**cfg, "model_type": "llama"}))
+    for argv in (["train", "--data", corpus, "--out_dir", tmp_path / "o"], _greedy_argv()):
+        code, _, err = run([*argv, "--init_from", llama], capsys)
+        assert_clean_error(code, err, "model_type is 'llama', not 'gpt2'")
+
+    no_tok = tmp_path / "no_tok"
+    shutil.copytree(folder, no_tok)
+    (no_tok / "vocab.json").unlink()
+    for argv in (["train", "--data", corpus, "--out_dir", tmp_path / "o"], _greedy_argv()):
+        code, _, err = run([*argv, "--init_from", no_tok], capsys)
+        assert_clean_error(code, err, f"{no_tok} holds no tokenizer")
+
+    train = ["train", "--data", corpus, "--out_dir", tmp_path / "o", "--init_from"]
+    cases = [
+        (["scrach"], "did you mean 'scratch'?"),
+        ([folder, "--n_layer", "3"], "n_layer=3 does not match the pretrained model's n_layer=2"),
+        ([folder, "--bias", "false"], "bias=False does not match the pretrained model's bias="),
+        ([folder, "--block_size", "65"], "block_size overflow: the pretrained model has 64 "
+                                         "positions"),
+        ([folder, "--tokenizer", "bpe", "--vocab_size", "300"],
+         "tokenizer, vocab_size cannot be set with init_from="),
+    ]
+    for flags, fragment in cases:
+        code, _, err = run([*train, *flags], capsys)
+        assert_clean_error(code, err, fragment)
+    assert not (tmp_path / "o" / "ckpt.safetensors").exists()
+    code, _, err = run(_greedy_argv("--init_from", "scratch"), capsys)
+    assert_clean_error(code, err, "init_from must be 'resume'")
+
+
+def test_prepare_with_a_pretrained_tokenizer(hf, corpus, tmp_path, capsys):
+    folder, _, tok = hf
+    code, _, err = run(["prepare", corpus, "--out_dir", tmp_path / "d", "--tokenizer", folder],
+                       capsys)
+    assert code == 0, err
+    text = Path(corpus).read_text(encoding="utf-8")
+    val = np.fromfile(tmp_path / "d" / "val.bin", dtype=np.uint16)
+    assert val.tolist() == tok.encode(text[int(len(text) * 0.9):]).ids
+    meta = json.loads((tmp_path / "d" / "meta.json").read_text())
+    assert meta["vocab_size"] == 400 and meta["tokenizer"]["type"] == "gpt2"
+    code, _, err = run(["prepare", corpus, "--out_dir", tmp_path / "e", "--tokenizer", "chr"],
+                       capsys)
+    assert_clean_error(code, err, "did you mean 'char'?")
+    code, _, err = run(["prepare", corpus, "--out_dir", tmp_path / "e", "--tokenizer", folder,
+                        "--vocab_size", "300"], capsys)
+    assert_clean_error(code, err, "--vocab_size is only for --tokenizer bpe")
+
+
+def test_export_round_trips_through_transformers(trained, tmp_path, capsys):
+    pytest.importorskip("transformers")
+    # the char model trained from scratch: exact GELU, no biases, a char tokenizer
+    dest = tmp_path / "char-hf"
+    code, out, err = run(["export", "--out_dir", trained, "--to", dest], capsys)
+    assert code == 0, err
+    assert f"wrote a Hugging Face GPT-2 folder to {dest}" in out
+    assert sorted(p.name for p in dest.iterdir()) == ["config.json", "model.safetensors",
+                                                      "numpy2gpt_tokenizer.json"]
+    ours = build_model(load_checkpoint(trained))
+    idx = np.random.default_rng(0).integers(0, ours.config.vocab_size, (2, 16))
+    assert np.abs(_our_logits(ours, idx) - _hf_logits(dest, idx)).max() < 1e-5
+    # and back: sampling the exported folder gives the checkpoint's text
+    args = ["--start", "ROMEO:", "--num_samples", "2", "--max_new_tokens", "12", "--seed", "7"]
+    code, from_ckpt, err = run(["sample", "--out_dir", trained, *args], capsys)
+    assert code == 0, err
+    code, from_hf, err = run(["sample", "--init_from", dest, *args], capsys)
+    assert code == 0, err
+    assert from_hf == from_ckpt
+
+    # errors: a folder already in use, no --to, no checkpoint
+    code, _, err = run(["export", "--out_dir", trained, "--to", dest], capsys)
+    assert_clean_error(code, err, f"cannot export to {dest}: the folder is not empty")
+    code, _, err = run(["export", "--out_dir", trained, "--to", dest, "--overwrite"], capsys)
+    assert code == 0, err
+    code, _, err = run(["export", "--out_dir", trained], capsys)
+    assert_clean_error(code, err, "the following arguments are required: --to")
+    code, _, err = run(["export", "--out_dir", tmp_path, "--to", tmp_path / "x"], capsys)
+    assert_clean_error(code, err, "no checkpoint found")
+    assert not (tmp_path / "x").exists()
 
 
 # ---------------------------------------------------------------------- a real process

@@ -16,6 +16,9 @@ resume needs:
 
 `numpy2gpt.save` writes atomically (temp file + rename), so a crash while saving leaves the
 previous checkpoint intact.
+
+export_pretrained writes a checkpoint's model and tokenizer as a Hugging Face GPT-2 folder
+(`numpy2gpt export`), which transformers and `--init_from PATH` load.
 """
 
 import contextlib
@@ -103,6 +106,35 @@ def build_tokenizer(ckpt):
     except (TypeError, ValueError, KeyError) as e:
         raise CheckpointError(f"checkpoint {ckpt.get('path', '')} has a bad tokenizer record: "
                               f"{e}") from None
+
+
+def export_pretrained(out_dir, path, overwrite=False, log=None):
+    """Write the checkpoint in out_dir as a Hugging Face GPT-2 folder at `path`; return the path.
+
+    The folder holds config.json + model.safetensors (transformers' GPT2LMHeadModel loads it) and
+    the tokenizer: GPT-2's vocab.json + merges.txt for BPE tokenizers, numpy2gpt_tokenizer.json
+    for a char tokenizer (which GPT-2's files cannot hold). An existing non-empty folder is only
+    written into with overwrite=True.
+    """
+    from .pretrained import save_pretrained
+
+    ckpt = load_checkpoint(out_dir)
+    dest = Path(path).expanduser()
+    if dest.exists() and not dest.is_dir():
+        raise CheckpointError(f"cannot export to {dest}: it is a file (a Hugging Face "
+                              "checkpoint is a folder)")
+    if dest.is_dir() and any(dest.iterdir()) and not overwrite:
+        raise CheckpointError(f"cannot export to {dest}: the folder is not empty (pass "
+                              "--overwrite to write into it anyway)")
+    model = build_model(ckpt, log=log)
+    tokenizer = build_tokenizer(ckpt)
+    try:
+        save_pretrained(model, dest, tokenizer=tokenizer)
+    except ValueError as e:
+        raise CheckpointError(f"cannot export {ckpt['path']} as GPT-2: {e}") from None
+    if log is not None:
+        log(f"exported {ckpt['path']} (iteration {ckpt['iter_num']}) to {dest}")
+    return dest
 
 
 @contextlib.contextmanager

@@ -33,7 +33,9 @@ class TrainConfig:
     eval_iters: int = 20  # batches per split in each loss estimate
     eval_only: bool = False  # evaluate once and exit
     always_save_checkpoint: bool = False  # False: save at an eval only if val loss improved
-    init_from: str = "scratch"  # 'scratch' or 'resume' (from out_dir's checkpoint)
+    # 'scratch' (a new model), 'resume' (out_dir's checkpoint) or a pretrained GPT-2 to fine-tune:
+    # a Hugging Face folder (config.json + model.safetensors) or a cached name such as 'gpt2'
+    init_from: str = "scratch"
     overwrite: bool = False  # allow 'scratch' to replace a checkpoint already in out_dir
     # ---- data
     dataset: str = "shakespeare_char"  # a built-in dataset ...
@@ -122,8 +124,9 @@ class TrainConfig:
         if self.n_embd % self.n_head:
             raise ConfigError(f"n_embd ({self.n_embd}) must be divisible by n_head "
                               f"({self.n_head})")
-        if self.init_from not in ("scratch", "resume"):
-            raise ConfigError(f"init_from must be 'scratch' or 'resume', got {self.init_from!r}")
+        if not self.init_from.strip():
+            raise ConfigError("init_from must be 'scratch', 'resume' or a pretrained GPT-2 "
+                              "(a Hugging Face folder or a cached name such as gpt2), got ''")
         if self.tokenizer not in ("char", "bpe"):
             raise ConfigError(f"tokenizer must be 'char' or 'bpe', got {self.tokenizer!r}")
         if self.tokenizer == "bpe" and self.vocab_size is None:

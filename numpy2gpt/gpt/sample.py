@@ -3,6 +3,7 @@
     from numpy2gpt.gpt.sample import sample
     texts = sample("out-shakespeare-char", start="ROMEO:", num_samples=2, max_new_tokens=200)
     sample("out", start="FILE:prompt.txt", stream=sys.stdout)   # print while generating
+    sample(init_from="path/to/gpt2", start="Hello")               # a Hugging Face GPT-2 folder
 
 Each sample is the prompt followed by max_new_tokens generated tokens. The KV cache is on by
 default; it gives the same tokens as recomputing the whole context, only faster.
@@ -15,7 +16,7 @@ import numpy as np
 import numpy2gpt
 
 from . import data as datamod
-from .checkpoint import build_model, build_tokenizer, load_checkpoint
+from .checkpoint import CheckpointError, build_model, build_tokenizer, load_checkpoint, quiet
 
 SEPARATOR = "---------------"
 
@@ -99,11 +100,52 @@ def _token_id(step):
     return int(np.asarray(getattr(step, "data", step)).reshape(-1)[0])
 
 
+def load_for_sampling(out_dir="out-shakespeare-char", init_from="resume", log=None):
+    """(model, tokenizer) to sample from, as nanoGPT's sample.py picks them with init_from:
+
+    'resume': the training checkpoint in out_dir;
+    anything else: a pretrained GPT-2, a Hugging Face folder (config.json + model.safetensors,
+        with the tokenizer's vocab.json + merges.txt) or a model name in the local Hugging Face
+        cache, such as 'gpt2' (see gpt/pretrained.py).
+    """
+    if not isinstance(init_from, str) or not init_from.strip() or init_from == "scratch":
+        raise ValueError(f"init_from must be 'resume' (the checkpoint in out_dir) or a "
+                         f"pretrained GPT-2 folder or name, got {init_from!r}")
+    if init_from == "resume":
+        ckpt = load_checkpoint(out_dir)
+        tokenizer = build_tokenizer(ckpt)
+        model = build_model(ckpt, log=log)
+        if log is not None:
+            log(f"loaded {ckpt['path']} (iteration {ckpt['iter_num']}, best val loss "
+                f"{ckpt.get('best_val_loss', float('nan')):.4f})")
+        return model, tokenizer
+
+    from .pretrained import load_pretrained, resolve
+
+    try:
+        folder = resolve(init_from)
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"init_from: {e}") from None
+    with quiet(log):
+        model, tokenizer = load_pretrained(folder)
+    if tokenizer is None:
+        raise CheckpointError(
+            f"{folder} holds no tokenizer (GPT-2's vocab.json + merges.txt, or "
+            "numpy2gpt_tokenizer.json), so a prompt cannot be turned into tokens")
+    if log is not None:
+        c = model.config
+        log(f"loaded pretrained GPT-2 {folder} (n_layer {c.n_layer}, n_head {c.n_head}, n_embd "
+            f"{c.n_embd}, vocab {c.vocab_size}, block_size {c.block_size})")
+    return model, tokenizer
+
+
 def sample(out_dir="out-shakespeare-char", start="\n", num_samples=10, max_new_tokens=500,
            temperature=0.8, top_k=200, top_p=None, seed=1337, use_cache=True, stream=None,
-           log=None):
-    """Generate `num_samples` texts from the checkpoint in out_dir; return them as a list.
+           log=None, init_from="resume"):
+    """Generate `num_samples` texts from a model; return them as a list.
 
+    The model is the checkpoint in out_dir (init_from='resume'), or a pretrained GPT-2 folder
+    or cached name given as init_from (see load_for_sampling).
     start: the prompt, or 'FILE:path' to read it from a file.
     stream: a text file (e.g. sys.stdout) to write tokens to as they are generated, with
         nanoGPT's '---------------' line after each sample.
@@ -111,14 +153,9 @@ def sample(out_dir="out-shakespeare-char", start="\n", num_samples=10, max_new_t
     """
     _check_args(num_samples, max_new_tokens, temperature, top_k, top_p)
     prompt = read_prompt(start)  # a bad --start fails before the checkpoint is loaded
-    ckpt = load_checkpoint(out_dir)
-    tokenizer = build_tokenizer(ckpt)
-    model = build_model(ckpt, log=log)
+    model, tokenizer = load_for_sampling(out_dir, init_from, log)
     model.eval()
     ids = encode_prompt(tokenizer, prompt, model.config.block_size)
-    if log is not None:
-        log(f"loaded {ckpt['path']} (iteration {ckpt['iter_num']}, best val loss "
-            f"{ckpt.get('best_val_loss', float('nan')):.4f})")
 
     numpy2gpt.manual_seed(seed)
     x = numpy2gpt.tensor(np.array([ids], dtype=np.int64))
@@ -143,4 +180,5 @@ def sample(out_dir="out-shakespeare-char", start="\n", num_samples=10, max_new_t
     return texts
 
 
-__all__ = ["sample", "read_prompt", "encode_prompt", "PromptError", "SEPARATOR"]
+__all__ = ["sample", "load_for_sampling", "read_prompt", "encode_prompt", "PromptError",
+           "SEPARATOR"]

@@ -14,8 +14,18 @@ It runs exactly max_iters steps (nanoGPT runs one more after its last eval). The
 its own seeded NumPy Generator and evaluation draws from a generator seeded by (seed, iter_num),
 so evaluating never disturbs the training stream: a run stopped and resumed gives the same losses,
 bit for bit, as one that never stopped.
+
+init_from picks the starting weights: 'scratch' (random), 'resume' (out_dir's checkpoint) or a
+pretrained GPT-2 to fine-tune (a Hugging Face folder, or a cached name such as 'gpt2'). As in
+nanoGPT, a pretrained model brings its own n_layer, n_head, n_embd, vocabulary and bias; dropout
+may be set, and block_size crops the position table when it is smaller than the checkpoint's (by
+default the checkpoint's is kept). The dataset is tokenized with the checkpoint's tokenizer.
+nanoGPT's finetune_shakespeare config uses learning_rate 3e-5 and decay_lr false; the defaults
+here are for training from scratch.
 """
 
+import dataclasses
+import difflib
 import hashlib
 import json
 import math
@@ -90,6 +100,61 @@ def make_config(config=None, **overrides):
     config._explicit |= {k for k in TrainConfig.keys()
                          if getattr(config, k) != getattr(defaults, k)}
     return config
+
+
+def _from_pretrained(config, log):
+    """(model, tokenizer, folder) of the pretrained GPT-2 named by config.init_from.
+
+    nanoGPT's init_from='gpt2*': the model's shape (n_layer, n_head, n_embd, bias) and its
+    vocabulary come from the checkpoint and are written into `config`; a flag that asks for a
+    different shape is an error. block_size is the checkpoint's unless a smaller one was asked
+    for (train() then crops the model). The tokenizer must be in the folder: the dataset is
+    tokenized with it.
+    """
+    from .pretrained import load_pretrained, resolve
+
+    given = [k for k in ("tokenizer", "vocab_size") if k in config.explicit]
+    if given:
+        raise ConfigError(
+            f"{', '.join(given)} cannot be set with init_from={config.init_from!r}: the dataset "
+            "is tokenized with the pretrained model's own tokenizer (drop the setting)")
+    close = difflib.get_close_matches(config.init_from, ["scratch", "resume"], n=1, cutoff=0.7)
+    if close and not os.path.exists(config.init_from):
+        raise ConfigError(f"init_from {config.init_from!r} is neither 'scratch', 'resume' nor a "
+                          f"pretrained GPT-2 folder: did you mean {close[0]!r}?")
+    try:
+        folder = resolve(config.init_from)
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"init_from: {e}") from None
+    dtype = numpy2gpt.float64 if config.dtype == "float64" else numpy2gpt.float32
+    with quiet(log):
+        model, tok = load_pretrained(folder, dtype=dtype, dropout=config.dropout)
+    if tok is None:
+        raise ConfigError(
+            f"{folder} holds no tokenizer (GPT-2's vocab.json + merges.txt, or "
+            "numpy2gpt_tokenizer.json): fine-tuning tokenizes the dataset with the pretrained "
+            "model's tokenizer, so it must come with the checkpoint")
+    mc = model.config
+    if tok.vocab_size > mc.vocab_size:
+        raise ConfigError(f"{folder}: the tokenizer has {tok.vocab_size} tokens but the model "
+                          f"only {mc.vocab_size} (vocab_size in config.json)")
+    for key in ("n_layer", "n_head", "n_embd", "bias"):
+        if key in config.explicit and getattr(config, key) != getattr(mc, key):
+            raise ConfigError(
+                f"{key}={getattr(config, key)!r} does not match the pretrained model's {key}="
+                f"{getattr(mc, key)!r}: the model's shape comes from {folder} (drop the flag)")
+        setattr(config, key, getattr(mc, key))
+    if "block_size" not in config.explicit:
+        config.block_size = mc.block_size
+    elif config.block_size > mc.block_size:
+        raise ConfigError(
+            f"block_size overflow: the pretrained model has {mc.block_size} positions, so "
+            f"block_size {config.block_size} cannot be used with it (use <= {mc.block_size}; "
+            "a smaller one crops the model)")
+    log(f"initializing from pretrained GPT-2 {folder}: n_layer {mc.n_layer}, n_head "
+        f"{mc.n_head}, n_embd {mc.n_embd}, vocab {mc.vocab_size}, block_size {config.block_size}"
+        f" (of {mc.block_size}), dropout {mc.dropout}")
+    return model, tok, folder
 
 
 def _resume_config(config, ckpt):
@@ -365,9 +430,14 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
             f"{out_dir} already holds a checkpoint ({ckpt_file.name}); continue it with "
             "--init_from resume, start over with --overwrite (the old checkpoint is replaced "
             "at the first save), or choose another --out_dir")
+    pretrained = None  # (model, tokenizer, folder) when fine-tuning a pretrained GPT-2
+    if config.init_from not in ("scratch", "resume"):
+        pretrained = _from_pretrained(config, log)
 
     # --- data and tokenizer
     fixed_tok = load_tokenizer(ckpt["tokenizer"]) if ckpt is not None else None
+    if pretrained is not None:
+        fixed_tok = pretrained[1]
     data_changed = ckpt is not None and any(
         k in config.explicit and getattr(config, k) != (ckpt.get("config") or {}).get(k)
         for k in ("data", "dataset"))
@@ -382,12 +452,15 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
     if ckpt is not None:
         model_args = dict(ckpt["model_args"])
         model_args["dropout"] = config.dropout  # dropout may change on resume, like nanoGPT
+    elif pretrained is not None:
+        model_args = dataclasses.asdict(pretrained[0].config)  # gelu='tanh' included
     else:
         model_args = dict(n_layer=config.n_layer, n_head=config.n_head, n_embd=config.n_embd,
                           block_size=config.block_size, bias=config.bias,
                           vocab_size=meta["vocab_size"], dropout=config.dropout)
     with quiet(log):
-        model = GPT(GPTConfig(**model_args))
+        # from_pretrained leaves the global RNG alone: dropout draws as in a scratch run
+        model = pretrained[0] if pretrained is not None else GPT(GPTConfig(**model_args))
         if config.dtype == "float64":
             model.double()
         if ckpt is not None:

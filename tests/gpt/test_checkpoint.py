@@ -16,6 +16,7 @@ from numpy2gpt.gpt.checkpoint import (
     build_tokenizer,
     checkpoint_path,
     ensure_writable,
+    export_pretrained,
     load_checkpoint,
     save_checkpoint,
 )
@@ -150,3 +151,43 @@ def test_paths_and_writability(tmp_path):
     blocker.write_text("x")
     with pytest.raises(CheckpointError, match="out_dir .*file/sub is not writable"):
         ensure_writable(blocker / "sub")
+
+
+def test_export_pretrained_round_trip(trained, tmp_path):
+    from numpy2gpt.gpt.pretrained import load_pretrained
+
+    out_dir, res = trained
+    dest = export_pretrained(out_dir, tmp_path / "hf")
+    assert (dest / "config.json").is_file() and (dest / "model.safetensors").is_file()
+    config = json.loads((dest / "config.json").read_text())
+    assert config["model_type"] == "gpt2" and config["activation_function"] == "gelu"
+    model, tok = load_pretrained(dest)
+    ckpt = load_checkpoint(out_dir)
+    for name, value in model.state_dict().items():
+        if name in ckpt["model"]:
+            np.testing.assert_array_equal(value.numpy(), ckpt["model"][name], err_msg=name)
+        else:  # bias=False: GPT-2's format has biases, written as zeros
+            assert name.endswith(".bias") and not value.numpy().any(), name
+    assert tok.to_dict() == ckpt["tokenizer"]  # the char tokenizer, in numpy2gpt's JSON
+    idx = numpy2gpt.tensor(np.arange(32).reshape(2, 16) % tok.vocab_size)
+    theirs, ours = model.eval(), build_model(ckpt).eval()
+    np.testing.assert_array_equal(theirs(idx, idx)[0].detach().numpy(),
+                                  ours(idx, idx)[0].detach().numpy())
+
+
+def test_export_pretrained_errors(trained, tmp_path):
+    out_dir, _ = trained
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(CheckpointError, match="cannot export to .*file: it is a file"):
+        export_pretrained(out_dir, tmp_path / "file")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("keep me")
+    with pytest.raises(CheckpointError, match="the folder is not empty"):
+        export_pretrained(out_dir, tmp_path / "full")
+    assert sorted(p.name for p in (tmp_path / "full").iterdir()) == ["notes.txt"]
+    export_pretrained(out_dir, tmp_path / "full", overwrite=True)
+    assert (tmp_path / "full" / "model.safetensors").is_file()
+    assert (tmp_path / "full" / "notes.txt").read_text() == "keep me"
+    with pytest.raises(CheckpointError, match="no checkpoint found"):
+        export_pretrained(tmp_path / "none", tmp_path / "x")
+    assert not (tmp_path / "x").exists()

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+import numpy2gpt
 from numpy2gpt.gpt.checkpoint import CheckpointError
+from numpy2gpt.gpt.model import GPT, GPTConfig
+from numpy2gpt.gpt.pretrained import load_pretrained, save_pretrained
 from numpy2gpt.gpt.sample import SEPARATOR, PromptError, _StreamDecoder, read_prompt, sample
 from numpy2gpt.gpt.tokenizers import BPETokenizer
 from numpy2gpt.gpt.train import train
@@ -140,3 +143,52 @@ def test_stream_decoder_waits_for_whole_utf8_characters():
     assert "\ufffd" not in "".join(pieces) and dec.flush() == ""
     dec = _StreamDecoder(tok)
     assert dec.push(ids[1]) == "" and dec.flush() == "\ufffd"  # a dangling byte at the end
+
+
+# ---------------------------------------------------------------------- init_from a GPT-2 folder
+@pytest.fixture(scope="module")
+def gpt2_folder(tmp_path_factory):
+    """A Hugging Face GPT-2 folder (written by save_pretrained) with a GPT-2 tokenizer."""
+    if not SHARED_TEXT.is_file():
+        pytest.skip(f"shared text not found: {SHARED_TEXT}")
+    tok = BPETokenizer.train(SHARED_TEXT.read_text(encoding="utf-8")[:5000], 300)
+    numpy2gpt.manual_seed(4)
+    model = GPT(GPTConfig(block_size=32, vocab_size=300, n_layer=1, n_head=2, n_embd=16,
+                          bias=True, gelu="tanh"))
+    with numpy2gpt.no_grad():  # larger weights: samples that depend on every one of them
+        for p in model.parameters():
+            p.mul_(5.0)
+    folder = tmp_path_factory.mktemp("gpt2") / "tiny-gpt2"
+    save_pretrained(model, folder, tokenizer=tok)
+    return folder
+
+
+def test_sample_init_from_a_pretrained_folder(gpt2_folder):
+    texts = sample(init_from=str(gpt2_folder), start="ROMEO:", num_samples=2, max_new_tokens=12,
+                   seed=9, top_k=None, temperature=1.0)
+    # the same as generating with the loaded model and tokenizer directly
+    model, tok = load_pretrained(gpt2_folder)
+    model.eval()
+    ids = tok.encode("ROMEO:")
+    numpy2gpt.manual_seed(9)
+    expected = [tok.decode(model.generate(numpy2gpt.tensor([ids]), 12).numpy()[0].tolist())
+                for _ in range(2)]
+    assert texts == expected and texts[0] != texts[1]
+    # the default out_dir plays no part
+    assert sample("does-not-exist", init_from=str(gpt2_folder), start="A", num_samples=1,
+                  max_new_tokens=3)
+
+
+def test_sample_init_from_errors(gpt2_folder, out_dir, tmp_path):
+    with pytest.raises(FileNotFoundError, match="init_from: no such folder"):
+        sample(init_from=str(tmp_path / "nope"), num_samples=1)
+    with pytest.raises(ValueError, match="init_from must be 'resume'"):
+        sample(out_dir, init_from="scratch", num_samples=1)
+    no_tok = tmp_path / "no_tok"
+    no_tok.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        (no_tok / name).write_bytes((gpt2_folder / name).read_bytes())
+    with pytest.raises(CheckpointError, match="holds no tokenizer"):
+        sample(init_from=str(no_tok), num_samples=1)
+    with pytest.raises(PromptError, match="block_size overflow: the prompt is 33 tokens"):
+        sample(init_from=str(gpt2_folder), start="\n" * 33, num_samples=1)

@@ -359,6 +359,10 @@ def test_config_value_checks():
         TrainConfig.from_dict({"device": "cuda"})
     with pytest.raises(ConfigError, match=r"unknown key lr \(did you mean learning_rate"):
         TrainConfig.from_dict({"lr": 1})
+    assert TrainConfig.from_dict({"init_from": "gpt2"}).init_from == "gpt2"  # a pretrained one
+    with pytest.raises(ConfigError, match="init_from must be 'scratch', 'resume' or a "
+                                          "pretrained GPT-2"):
+        TrainConfig.from_dict({"init_from": " "})
 
 
 def test_bpe_tokenizer_training(corpus, tmp_path):
@@ -385,7 +389,9 @@ def test_profile_prints_the_op_table(corpus, tmp_path):
            "profile": True}, log=messages.append)
     tables = [m for m in messages if len(m.splitlines()) > 3]
     assert tables, messages  # the profiler's table was printed
-    assert "optimizer.step" in tables[0] and "ScaledDotProductAttention" in tables[0]
+    assert "optimizer.step" in tables[0]
+    # the attention op's row (a fused causal attention, or scaled_dot_product_attention)
+    assert "CausalSelfAttention" in tables[0] or "ScaledDotProductAttention" in tables[0]
 
 
 def test_two_threads_train_like_one(corpus, tmp_path):
@@ -394,3 +400,90 @@ def test_two_threads_train_like_one(corpus, tmp_path):
     two = tiny(corpus, tmp_path / "two", max_iters=6, eval_interval=3, threads=2)
     for it in range(6):
         assert two.train_losses[it] == pytest.approx(one.train_losses[it], rel=1e-4)
+
+
+# ---------------------------------------------------------------------- init_from a GPT-2 folder
+@pytest.fixture(scope="module")
+def gpt2_folder(corpus, tmp_path_factory):
+    """A Hugging Face GPT-2 folder written by numpy2gpt itself (tanh GELU, biases, 48 positions)
+    with a GPT-2 tokenizer (a BPE trained on the corpus, saved as vocab.json + merges.txt)."""
+    from numpy2gpt.gpt.model import GPT, GPTConfig
+    from numpy2gpt.gpt.pretrained import save_pretrained
+    from numpy2gpt.gpt.tokenizers import BPETokenizer
+
+    tok = BPETokenizer.train(corpus.read_text(encoding="utf-8")[:5000], 300)
+    numpy2gpt.manual_seed(3)
+    model = GPT(GPTConfig(block_size=48, vocab_size=304, n_layer=1, n_head=2, n_embd=16,
+                          bias=True, gelu="tanh"))
+    folder = tmp_path_factory.mktemp("gpt2") / "tiny-gpt2"
+    save_pretrained(model, folder, tokenizer=tok)
+    return folder
+
+
+def _fine_tune(corpus, gpt2_folder, out_dir, **overrides):
+    settings = dict(batch_size=2, eval_iters=2, log_interval=1, warmup_iters=1,
+                    lr_decay_iters=6, plot=False, learning_rate=1e-2, data=str(corpus),
+                    out_dir=str(out_dir), init_from=str(gpt2_folder))
+    return train({**settings, **overrides}, log=None)
+
+
+def test_init_from_pretrained_starts_from_its_weights(corpus, gpt2_folder, tmp_path):
+    from numpy2gpt.gpt import data as datamod
+    from numpy2gpt.gpt.pretrained import from_pretrained
+    from numpy2gpt.gpt.tokenizers import GPT2Tokenizer
+    from numpy2gpt.gpt.train import estimate_loss
+
+    pre = from_pretrained(gpt2_folder)
+    res = _fine_tune(corpus, gpt2_folder, tmp_path / "out", max_iters=0)  # evaluate and save
+    c = res.config
+    assert (c.n_layer, c.n_head, c.n_embd, c.bias, c.block_size) == (1, 2, 16, True, 48)
+    assert res.tokenizer.type_name == "gpt2" and res.tokenizer.vocab_size == 300
+    state = load_checkpoint(tmp_path / "out")["model"]
+    for name, value in pre.state_dict().items():
+        np.testing.assert_array_equal(state[name], value.numpy(), err_msg=name)
+    # the dataset is tokenized with the folder's tokenizer, and the step-0 losses are the
+    # pretrained model's own on those tokens
+    text = corpus.read_text(encoding="utf-8")
+    data_dir = tmp_path / "out" / "data"
+    splits = {s: datamod.load_split(data_dir, s) for s in ("train", "val")}
+    folder_tok = GPT2Tokenizer.from_pretrained(gpt2_folder)
+    assert splits["val"].tolist() == folder_tok.encode(text[int(len(text) * 0.9):])
+    expected = estimate_loss(pre, splits, res.config, np.random.default_rng([res.config.seed, 0]))
+    assert res.evals[0] == {"iter": 0, "train_loss": expected["train"],
+                            "val_loss": expected["val"]}
+
+    # a smaller block_size crops the position table; dropout may be set; float64 works
+    res = _fine_tune(corpus, gpt2_folder, tmp_path / "crop", max_iters=2, block_size=20,
+                     dropout=0.1, dtype="float64")
+    assert res.model.config.block_size == 20 and res.model.config.dropout == 0.1
+    assert res.model.transformer.wpe.weight.shape == (20, 16)
+    assert res.model.transformer.wte.weight.dtype == np.float64
+    ckpt = load_checkpoint(tmp_path / "crop")
+    assert ckpt["model_args"]["block_size"] == 20 and ckpt["model_args"]["gelu"] == "tanh"
+    assert not np.array_equal(ckpt["model"]["transformer.wte.weight"],
+                              pre.transformer.wte.weight.detach().numpy())  # it trained
+
+
+def test_init_from_pretrained_resume_is_exact(corpus, gpt2_folder, tmp_path):
+    whole = _fine_tune(corpus, gpt2_folder, tmp_path / "whole", max_iters=4, block_size=16,
+                       eval_interval=2)
+    _fine_tune(corpus, gpt2_folder, tmp_path / "split", max_iters=2, block_size=16,
+               eval_interval=2, always_save_checkpoint=True)
+    rest = train(init_from="resume", out_dir=str(tmp_path / "split"), max_iters=4, log=None)
+    assert rest.config.block_size == 16 and rest.model.config.gelu == "tanh"
+    assert [rest.train_losses[i] for i in (2, 3)] == [whole.train_losses[i] for i in (2, 3)]
+
+
+def test_init_from_pretrained_errors(corpus, gpt2_folder, tmp_path):
+    with pytest.raises(FileNotFoundError, match="init_from: no such folder"):
+        _fine_tune(corpus, tmp_path / "nope", tmp_path / "o", max_iters=1)
+    with pytest.raises(ConfigError, match="did you mean 'resume'"):
+        _fine_tune(corpus, "resum", tmp_path / "o", max_iters=1)
+    with pytest.raises(ConfigError, match="n_embd=32 does not match the pretrained model's "
+                                          "n_embd=16"):
+        _fine_tune(corpus, gpt2_folder, tmp_path / "o", n_embd=32)
+    with pytest.raises(ConfigError, match="block_size overflow: the pretrained model has 48"):
+        _fine_tune(corpus, gpt2_folder, tmp_path / "o", block_size=64)
+    with pytest.raises(ConfigError, match="tokenizer cannot be set with init_from"):
+        _fine_tune(corpus, gpt2_folder, tmp_path / "o", tokenizer="char")
+    assert not (tmp_path / "o" / "ckpt.safetensors").exists()
