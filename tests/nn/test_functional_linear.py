@@ -1,5 +1,7 @@
 """F.linear and F.embedding: fused == composed from primitive ops == PyTorch, values and grads."""
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -190,3 +192,33 @@ def test_embedding_bad_input():
         F.embedding(n2g.tensor([0]), w, padding_idx=5)
     with pytest.raises(NotImplementedError, match="max_norm"):
         F.embedding(n2g.tensor([0]), w, max_norm=1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_embedding_gradient_paths_agree(dtype, monkeypatch):
+    """Small tables sum gradients with a one-hot GEMM, large ones by sorting: same answer, and
+    against PyTorch; a non-finite gradient takes the sorting path (inf stays in its own row)."""
+    linear_module = sys.modules["numpy2gpt.nn.functional.linear"]  # (F.linear is the function)
+    rng = np.random.default_rng(8)
+    idx = rng.integers(0, 7, (6, 9))
+    w = rng.standard_normal((7, 5)).astype(dtype)
+    gy = rng.standard_normal((6, 9, 5)).astype(dtype)
+    grads = []
+    for max_rows in (256, 0):  # one-hot, then sorting
+        monkeypatch.setattr(linear_module, "ONE_HOT_MAX_ROWS", max_rows)
+        wt = n2g.tensor(w, requires_grad=True)
+        F.embedding(n2g.tensor(idx), wt).backward(n2g.tensor(gy))
+        grads.append(wt.grad.numpy())
+    tw = torch.tensor(w, requires_grad=True)
+    torch.nn.functional.embedding(torch.tensor(idx), tw).backward(torch.tensor(gy))
+    for g in grads:
+        assert g.dtype == dtype
+        np.testing.assert_allclose(g, tw.grad.numpy(), rtol=RTOL[dtype], atol=1e-6)
+    monkeypatch.setattr(linear_module, "ONE_HOT_MAX_ROWS", 256)
+    gy[0, 0, 1] = np.inf  # token idx[0, 0]'s row gets inf in column 1, the others stay finite
+    wt = n2g.tensor(w, requires_grad=True)
+    F.embedding(n2g.tensor(idx), wt).backward(n2g.tensor(gy))
+    tw.grad = None
+    torch.nn.functional.embedding(torch.tensor(idx), tw).backward(torch.tensor(gy))
+    np.testing.assert_allclose(wt.grad.numpy(), tw.grad.numpy(), rtol=RTOL[dtype], atol=1e-6)
+    assert np.isinf(wt.grad.numpy()).sum() == 1

@@ -11,7 +11,13 @@ import torch
 import numpy2gpt as nt
 import numpy2gpt.nn.functional as F
 from numpy2gpt.autograd import gradcheck
-from numpy2gpt.nn.functional.softmax import exp_rows, log_softmax_composed, softmax_composed
+from numpy2gpt.nn.functional.softmax import (
+    exp_rows,
+    log_softmax_composed,
+    row_max,
+    row_sum,
+    softmax_composed,
+)
 
 RTOL = {np.float64: 1e-8, np.float32: 1e-5}
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # no NumPy warnings leak
@@ -236,3 +242,19 @@ def test_non_contiguous_input(name, dtype):
     ty.backward(torch.tensor(g))
     assert_close(y.data, ty.detach().numpy(), RTOL[dtype])
     assert_close(a.grad.data, t.grad.numpy(), RTOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(7,), (5, 65), (2, 3, 9), (3, 2000)])  # 2000: x.max's path
+def test_row_max_and_row_sum_equal_numpy(dtype, shape):
+    x = rand(*shape, seed=3).astype(dtype)
+    if x.ndim > 1:
+        x[0, 1] = np.nan  # a NaN row: NaN, like x.max
+        x[1, :] = -np.inf
+        x[-1, 0] = np.inf
+    for a in (x, x[..., ::2], np.swapaxes(x, 0, -1)):  # contiguous and strided views
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # inf - inf in the sums
+            np.testing.assert_array_equal(row_max(a), a.max(axis=-1, keepdims=True))
+            np.testing.assert_allclose(row_sum(a), a.sum(axis=-1), rtol=1e-5, equal_nan=True)
+            assert row_max(a).dtype == row_sum(a).dtype == dtype

@@ -50,12 +50,23 @@ def row_sum(a):
     return a.sum(axis=-1)
 
 
+def row_max(x):
+    """The max over the last axis (keepdims), NaN for rows holding NaN, like `x.max(-1)`.
+
+    For short rows, `argmax` (vectorised across rows) plus a gather is 2-4x faster than
+    `x.max(axis=-1)`, which reduces one short row at a time.
+    """
+    if 0 < x.shape[-1] <= 1024 and x.size:
+        return np.take_along_axis(x, x.argmax(axis=-1)[..., None], axis=-1)
+    return x.max(axis=-1, keepdims=True)
+
+
 def exact_rows(x, out=None, safe=False):
     """(e, s, m): e = exp(x - m), s = row_sum(e) with m the exact max of each row (last axis).
 
     Rows with inf or NaN give NaN, like PyTorch. `safe`: all -inf rows give e = 0, s = 0 instead.
     """
-    m = x.max(axis=-1, keepdims=True)
+    m = row_max(x)
     if np.isfinite(m).all():
         e = np.subtract(x, m, out=out)
     else:
@@ -155,7 +166,7 @@ class LogSoftmax(FusedFunction):
         if xr.size == 0:
             self.e, self.s = xr, np.zeros(xr.shape[:-1], xr.dtype)
             return np.empty_like(x)
-        m = xr.max(axis=-1, keepdims=True)  # exact row max: log-probs near 0 keep full precision
+        m = row_max(xr)  # exact row max: log-probs near 0 keep full precision
         with np.errstate(invalid="ignore") if not np.isfinite(m).all() else _nothing:
             z = xr - m  # inf - inf: NaN rows, like PyTorch
         e = np.exp(z)
