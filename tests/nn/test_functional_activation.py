@@ -81,6 +81,54 @@ def test_gelu_fused_equals_composed_and_gradcheck(approximate):
     assert gradcheck(lambda x: F.gelu(x, approximate=approximate), (t,))
 
 
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gelu_on_arrays_larger_than_a_block(approximate, dtype):
+    """The fused GELU works block by block (and gathers erf's large-|x| elements a block's worth
+    at a time): sizes around and across the block size agree with PyTorch."""
+    from numpy2gpt.ops.special import BLOCK
+
+    for n in (BLOCK - 1, BLOCK, 2 * BLOCK + 123):
+        x = _x((n,), dtype, seed=n, scale=3.0)
+        _compare(lambda x: F.gelu(x, approximate=approximate),
+                 lambda x: TF.gelu(x, approximate=approximate), torch, [x], RTOL[dtype])
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_without_grad_saves_nothing_and_gives_the_same_values(approximate):
+    """With no gradient needed (no_grad, or an input that does not require grad), forward skips
+    the derivative; the values are bit-for-bit those of the differentiable path. Backward is one
+    multiply by the saved derivative, so it can run twice (retain_graph)."""
+    x = _x((5, 300), np.float32, seed=7)
+    t = n2g.tensor(x, requires_grad=True)
+    y = F.gelu(t, approximate=approximate)
+    with n2g.no_grad():
+        y_nograd = F.gelu(t, approximate=approximate)
+    y_const = F.gelu(n2g.tensor(x), approximate=approximate)
+    np.testing.assert_array_equal(y_nograd.numpy(), y.detach().numpy())
+    np.testing.assert_array_equal(y_const.numpy(), y.detach().numpy())
+    assert y_nograd.grad_fn is None and y_const.grad_fn is None
+    assert y.grad_fn.d.dtype == np.float32  # the derivative, saved in forward
+    gy = n2g.tensor(_x((5, 300), np.float32, seed=8))
+    y.backward(gy, retain_graph=True)
+    first = t.grad.numpy().copy()
+    t.grad = None
+    y.backward(gy)
+    np.testing.assert_array_equal(t.grad.numpy(), first)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_float16_and_small_inputs(approximate):
+    """float16 is computed in float32 and returned as float16 (like PyTorch on the CPU); a
+    512-element input (one token's MLP in KV-cache sampling) matches PyTorch too."""
+    x16 = _x((4, 64), np.float16, seed=9)
+    _compare(lambda x: F.gelu(x, approximate=approximate),
+             lambda x: TF.gelu(x, approximate=approximate), torch, [x16], 2e-3)
+    _compare(lambda x: F.gelu(x, approximate=approximate),
+             lambda x: TF.gelu(x, approximate=approximate), torch,
+             [_x((1, 1, 512), np.float32, seed=10)], 1e-5)
+
+
 def test_gelu_float32_and_errors():
     x = n2g.randn(3, 4, requires_grad=True)
     y = F.gelu(x)

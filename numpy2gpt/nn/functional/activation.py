@@ -6,15 +6,18 @@ the derivative written out (formulas in the comments), so one node replaces a ch
 ops. The arithmetic stays in the input's dtype (float32 stays float32).
 """
 
+import functools
 import math
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 
 from ...autograd.function import FusedFunction
+from ...autograd.grad_mode import is_grad_enabled
 from ...dtypes import dtype_name
 from ...ops.elementwise import relu as _relu
-from ...ops.special import erf_array
+from ...ops.special import BLOCK, erf_into
 from ...random import get_rng
 from ...tensor import as_tensor
 
@@ -44,58 +47,90 @@ _SQRT_2_PI = math.sqrt(2.0 / math.pi)
 _KAPPA = 0.044715
 
 
-class Gelu(_Elementwise):
-    """gelu(x) = x * Phi(x), Phi the standard normal CDF (exact, or the tanh approximation)."""
+@functools.cache
+def _gelu_consts(dtype):
+    """GELU's constants as 0-d arrays of `dtype` (cheaper ufunc operands than Python floats)."""
+    return SimpleNamespace(**{name: np.array(v, dtype) for name, v in dict(
+        half=0.5, minus_half=-0.5, one=1.0, inv_sqrt_2pi=_INV_SQRT_2PI, sqrt_2_pi=_SQRT_2_PI,
+        kappa=_KAPPA, three_kappa_sqrt_2_pi=3 * _KAPPA * _SQRT_2_PI).items()})
 
-    def __init__(self, approximate):
-        self.approximate = approximate
+
+class Gelu(_Elementwise):
+    """gelu(x) = x * Phi(x), Phi the standard normal CDF (exact, or PyTorch's tanh approximation).
+
+    When a gradient will be needed, forward also computes the derivative dy/dx, block by block
+    while x is still in cache, and saves only that array: backward is then a single multiply.
+    All arithmetic happens in place on the output arrays and on block-sized temporaries (fresh
+    large arrays cost page faults), in x's dtype (float16 is computed in float32)."""
+
+    def __init__(self, approximate, needs_grad):
+        self.approximate, self.needs_grad = approximate, needs_grad
 
     def fwd(self, x):
-        self.x = x
+        work = np.float64 if x.dtype == np.float64 else np.float32
+        xw = x.astype(work, copy=False)
+        y = np.empty_like(xw)
+        d = np.empty_like(xw) if self.needs_grad else None
         if self.approximate == "tanh":
-            # Phi(x) ~ (1 + tanh(u)) / 2 with u = sqrt(2/pi) (x + 0.044715 x^3)
-            u = x * x
-            u *= _KAPPA
-            u += 1.0
-            u *= x
-            u *= _SQRT_2_PI
-            self.t = np.tanh(u, out=u)
-            y = self.t + 1.0
-            y *= 0.5
+            self._tanh(xw, y, d)
         else:
-            # Phi(x) = (1 + erf(x / sqrt 2)) / 2
-            y = erf_array(x * _SQRT1_2)
-            y += 1.0
-            y *= 0.5
-            self.cdf = y.copy()
-        y *= x
-        return y
+            erf_into(xw, y, scale=_SQRT1_2)  # y = erf(x / sqrt 2) for now
+            self._exact(xw, y, d)
+        if d is not None:
+            self.d = d.astype(x.dtype, copy=False)
+        return y.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def _exact(x, y, d):
+        """y holds erf(x / sqrt 2) on entry and gelu(x) on return; d gets dy/dx (if not None)."""
+        k = _gelu_consts(x.dtype)
+        tmp = np.empty(min(x.size, BLOCK), dtype=x.dtype)
+        with np.errstate(under="ignore", over="ignore"):
+            for lo in range(0, x.size, BLOCK):
+                xb, yb = x[lo:lo + BLOCK], y[lo:lo + BLOCK]
+                np.multiply(yb, k.half, yb)
+                np.add(yb, k.half, yb)  # Phi(x) = (1 + erf(x / sqrt 2)) / 2
+                if d is not None:
+                    # dy/dx = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi) the density
+                    t = np.multiply(xb, xb, tmp[:xb.size])
+                    np.multiply(t, k.minus_half, t)
+                    np.exp(t, t)
+                    np.multiply(t, k.inv_sqrt_2pi, t)
+                    np.multiply(t, xb, t)
+                    np.add(yb, t, d[lo:lo + BLOCK])
+                np.multiply(yb, xb, yb)
+
+    @staticmethod
+    def _tanh(x, y, d):
+        """y = x (1 + tanh(u)) / 2 with u = sqrt(2/pi) (x + 0.044715 x^3); d gets dy/dx."""
+        k = _gelu_consts(x.dtype)
+        m = min(x.size, BLOCK)
+        t, w = np.empty(m, dtype=x.dtype), np.empty(m, dtype=x.dtype)
+        for lo in range(0, x.size, BLOCK):
+            xb, yb = x[lo:lo + BLOCK], y[lo:lo + BLOCK]
+            tb = np.multiply(xb, xb, t[:xb.size])
+            np.multiply(tb, k.kappa, tb)
+            np.add(tb, k.one, tb)
+            np.multiply(tb, xb, tb)
+            np.multiply(tb, k.sqrt_2_pi, tb)
+            np.tanh(tb, tb)  # t = tanh(u)
+            np.multiply(tb, k.half, yb)
+            np.add(yb, k.half, yb)  # (1 + t) / 2
+            if d is not None:
+                # dy/dx = (1 + t) / 2 + x (1 - t^2) / 2 u',  u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+                wb = np.multiply(xb, xb, w[:xb.size])
+                np.multiply(wb, k.three_kappa_sqrt_2_pi, wb)
+                np.add(wb, k.sqrt_2_pi, wb)  # u'
+                np.multiply(wb, xb, wb)
+                np.multiply(tb, tb, tb)
+                np.subtract(k.one, tb, tb)  # 1 - t^2
+                np.multiply(tb, k.half, tb)
+                np.multiply(wb, tb, wb)
+                np.add(yb, wb, d[lo:lo + BLOCK])
+            np.multiply(yb, xb, yb)
 
     def bwd(self, gy):
-        x = self.x
-        if self.approximate == "tanh":
-            # y = x (1 + t) / 2, t = tanh(u), u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2):
-            # dy/dx = (1 + t) / 2 + x (1 - t^2) u' / 2
-            t = self.t
-            d = x * x
-            d *= 3 * _KAPPA
-            d += 1.0
-            d *= _SQRT_2_PI
-            d *= x
-            d *= 1.0 - t * t
-            d += t
-            d += 1.0
-            d *= 0.5
-        else:
-            # dy/dx = Phi(x) + x * phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi) the normal density
-            d = x * x
-            d *= -0.5
-            np.exp(d, out=d)
-            d *= _INV_SQRT_2PI
-            d *= x
-            d += self.cdf
-        d *= gy
-        return d
+        return gy * self.d
 
 
 def gelu(input, approximate="none"):
@@ -105,7 +140,7 @@ def gelu(input, approximate="none"):
         raise RuntimeError(f"approximate argument must be either none or tanh, got "
                            f"{approximate!r}")
     _require_float(x, "gelu")
-    return Gelu(approximate)(x)
+    return Gelu(approximate, is_grad_enabled() and x.requires_grad)(x)
 
 
 # ----- silu, leaky_relu, relu --------------------------------------------------------------------
