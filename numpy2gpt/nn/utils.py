@@ -34,8 +34,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if norm_type == math.inf:
         total = max(np.abs(g.data).max(initial=0) for g in grads)
     elif norm_type == 2.0:
-        # one BLAS dot per gradient: sum of squares without a temporary array
-        total = math.sqrt(sum(float(np.dot(g.data.ravel(), g.data.ravel())) for g in grads))
+        # one BLAS dot per gradient (vdot flattens by itself; no temporary array), the per-gradient
+        # sums of squares added in float64
+        total = math.sqrt(sum(float(np.vdot(g.data, g.data)) for g in grads))
     else:
         total = sum(float(np.sum(np.abs(g.data.astype(np.float64)) ** norm_type))
                     for g in grads) ** (1.0 / norm_type)
@@ -48,10 +49,20 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     # computed in the gradients' dtype, like PyTorch (float32 stays float32)
     clip_coef = np.asarray(max_norm, dtype) / (total + np.asarray(1e-6, dtype))
     if clip_coef < 1 or np.isnan(clip_coef):  # a NaN norm makes the gradients NaN, as in PyTorch
-        with no_grad(), np.errstate(invalid="ignore"):  # inf * 0 -> NaN, silently as in PyTorch
+        with np.errstate(invalid="ignore"):  # inf * 0 -> NaN, silently as in PyTorch
             for g in grads:
-                g.mul_(clip_coef.astype(g.dtype))
+                _scale_in_place(g, clip_coef.astype(g.dtype))
     return Tensor._make(total)
+
+
+def _scale_in_place(g, factor):
+    """g *= factor on the gradient's own array (what `g.mul_` does, without its checks, which a
+    gradient needs none of); a read-only array (a broadcast view) is replaced by a scaled copy."""
+    if g.data.flags.writeable:
+        np.multiply(g.data, factor, out=g.data)
+    else:
+        g.data = g.data * factor
+    g._version += 1
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):

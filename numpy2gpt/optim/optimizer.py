@@ -1,11 +1,18 @@
 """Optimizer: holds parameter groups and per-parameter state, like `torch.optim.Optimizer`.
 
-A subclass implements `step()`, updating each parameter's `.data` in place from its `.grad`.
-The state dict has PyTorch's layout: {"state": {index: {...}}, "param_groups": [{..., "params":
-[indices]}]}, so saving and loading resume a run exactly.
+A subclass implements `_update(p, grad, group, state)`, updating one parameter's `.data` in place
+from its gradient. The state dict has PyTorch's layout: {"state": {index: {...}}, "param_groups":
+[{..., "params": [indices]}]}, so saving and loading resume a run exactly.
+
+Updates are written as NumPy ufunc calls with `out=`: in place on the parameter and its state,
+with two block-sized scratch arrays for the intermediate results of a large parameter, so a step
+allocates no large array per operation (fresh large arrays cost page faults), and the
+hyper-parameters enter as 0-d arrays of the parameter's dtype (cheaper ufunc operands than Python
+floats, which NumPy converts on every call).
 """
 
 import copy
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -72,6 +79,7 @@ class Optimizer:
 
             with enable_grad():
                 loss = closure()
+        self._step_constants = {}  # 0-d hyper-parameter arrays for this step (`_constants`)
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
@@ -82,6 +90,69 @@ class Optimizer:
     def _update(self, p, grad, group, state):
         """Update one parameter in place (subclasses)."""
         raise NotImplementedError
+
+    # ----- helpers for subclasses' in-place updates ----------------------------------------------
+    BLOCK = 65536  # elements updated per pass of a large parameter (with two scratch arrays)
+    SMALL = 4096  # up to this size a parameter is updated whole, with fresh temporaries
+
+    def _hyper(self, group, step):
+        """The update's scalars for `group` at `step`, as a dict of Python numbers (subclasses)."""
+        raise NotImplementedError
+
+    def _constants(self, group, step, dtype):
+        """`_hyper(group, step)` as 0-d arrays of `dtype` (attributes of the result), made once
+        per step: a ufunc call with a Python float operand costs more (NumPy converts it on every
+        call) and gives the same numbers (it is rounded to the array's dtype either way)."""
+        key = (id(group), step, dtype)
+        c = self._step_constants.get(key)
+        if c is None:
+            c = self._step_constants[key] = SimpleNamespace(
+                **{k: np.array(v, dtype=dtype) for k, v in self._hyper(group, step).items()})
+        return c
+
+    @staticmethod
+    def _state_array(state, key, p):
+        """state[key], a buffer shaped like p, created as zeros; made C-contiguous if it is not
+        (the update writes through a flat view of it)."""
+        a = state.get(key)
+        if a is None:
+            a = state[key] = np.zeros(p.shape, dtype=p.dtype)
+        elif not a.flags.c_contiguous:
+            a = state[key] = np.ascontiguousarray(a)
+        return a
+
+    def _in_blocks(self, update, p, arrays, *args):
+        """Run `update(p's array, *arrays, scratch1, scratch2, *args)` to update p in place.
+
+        A small parameter goes whole, with no scratch (None: ufuncs then return fresh arrays,
+        which are cheap when small). A large one goes as flat views, BLOCK elements at a time,
+        with two scratch arrays kept between steps: no fresh large temporaries (page faults), and
+        a block's working set stays in cache. `arrays` (gradient, state) have p's shape; if p's
+        array is not C-contiguous (its flat view would be a copy), the update works on a
+        contiguous copy that is written back at the end."""
+        data, n = p.data, p.data.size
+        if n <= self.SMALL:
+            update(data, *arrays, None, None, *args)
+        else:
+            if not data.flags.c_contiguous:
+                data = np.ascontiguousarray(data)
+            scratch = self.__dict__.setdefault("_scratch", {})
+            if data.dtype not in scratch:
+                scratch[data.dtype] = (np.empty(self.BLOCK, dtype=data.dtype),
+                                       np.empty(self.BLOCK, dtype=data.dtype))
+            t1, t2 = scratch[data.dtype]
+            if n <= self.BLOCK:  # one block: the scratch takes p's shape
+                update(data, *arrays, t1[:n].reshape(data.shape), t2[:n].reshape(data.shape),
+                       *args)
+            else:
+                flat = [data.reshape(-1)] + [np.reshape(a, -1) for a in arrays]
+                for lo in range(0, n, self.BLOCK):
+                    blocks = [f[lo:lo + self.BLOCK] for f in flat]
+                    m = blocks[0].size
+                    update(*blocks, t1[:m], t2[:m], *args)
+            if data is not p.data:
+                np.copyto(p.data, data)
+        p._version += 1
 
     # ----- state dict ------------------------------------------------------------------------
     def state_dict(self):

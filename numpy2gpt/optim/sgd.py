@@ -1,4 +1,7 @@
-"""Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay."""
+"""Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay, in
+torch.optim's order of operations, each parameter updated in place (see optimizer.py)."""
+
+import numpy as np
 
 from .optimizer import Optimizer, required
 
@@ -19,17 +22,34 @@ class SGD(Optimizer):
                                       maximize=maximize))
 
     def _update(self, p, grad, group, state):
-        g = -grad if group["maximize"] else grad
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * p.data
-        momentum = group["momentum"]
-        if momentum != 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
+        arrays = [grad]
+        first = False
+        if group["momentum"] != 0:
+            first = state.get("momentum_buffer") is None
+            arrays.append(self._state_array(state, "momentum_buffer", p))
+        self._in_blocks(self._sgd, p, arrays, self._constants(group, 0, p.dtype), group, first)
+
+    @staticmethod
+    def _sgd(p, g, *rest):
+        """One in-place update of (a block of) a parameter; t1, t2: scratch (or None)."""
+        *buf, t1, t2, c, group, first = rest
+        if group["maximize"]:
+            g = np.negative(g, out=t2)
+        if group["weight_decay"] != 0:  # g = g + weight_decay p
+            g = np.add(g, np.multiply(p, c.weight_decay, out=t1), out=t2)
+        if buf:
+            (b,) = buf
+            if first:  # the first buffer is the gradient itself (torch: clone)
+                np.copyto(b, g)
+            else:  # buf = momentum buf + (1 - dampening) g
+                np.multiply(b, c.momentum, out=b)
+                np.add(b, np.multiply(g, c.one_minus_dampening, out=t1), out=b)
+            if group["nesterov"]:  # g = g + momentum buf
+                g = np.add(g, np.multiply(b, c.momentum, out=t1), out=t2)
             else:
-                buf *= momentum
-                buf += (1 - group["dampening"]) * g
-            g = g + momentum * buf if group["nesterov"] else buf
-        p.data -= group["lr"] * g
-        p._version += 1
+                g = b
+        np.add(p, np.multiply(g, c.minus_lr, out=t1), out=p)  # p = p + (-lr) g
+
+    def _hyper(self, group, step):
+        return dict(weight_decay=group["weight_decay"], momentum=group["momentum"],
+                    one_minus_dampening=1 - group["dampening"], minus_lr=-group["lr"])

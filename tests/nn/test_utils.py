@@ -59,6 +59,29 @@ def test_clip_grad_norm_matches_torch(dtype, rtol, norm_type, max_norm):
         assert joint == pytest.approx(0.5, rel=1e-5)
 
 
+@pytest.mark.parametrize("dtype,rtol", [("float32", 1e-6), ("float64", 1e-13)])
+def test_clip_grad_norm_of_strided_and_read_only_gradients(dtype, rtol):
+    """Gradients that are transposed views or read-only broadcasts (which the in-place scaling
+    must not write through) are measured and clipped like PyTorch's."""
+    rng = np.random.default_rng(1)
+    row = rng.standard_normal(3).astype(dtype)
+    grads = [rng.standard_normal((5, 4)).astype(dtype).T, np.broadcast_to(row, (2, 3)),
+             rng.standard_normal((5, 4)).astype(dtype)[::2, 1:]]
+    ours = [nn.Parameter(n2g.zeros(*g.shape, dtype=n2g.float64 if dtype == "float64"
+                                   else n2g.float32)) for g in grads]
+    theirs = [torch.nn.Parameter(torch.zeros(g.shape, dtype=getattr(torch, dtype)))
+              for g in grads]
+    for p, t, g in zip(ours, theirs, grads):
+        p.grad = n2g.Tensor._make(g)  # the arrays themselves, strided or read-only
+        t.grad = torch.tensor(np.ascontiguousarray(g))
+    total = clip_grad_norm_(ours, 0.5)
+    ref = torch.nn.utils.clip_grad_norm_(theirs, 0.5)
+    np.testing.assert_allclose(total.item(), ref.item(), rtol=rtol)
+    assert_grads_equal(ours, theirs, rtol)
+    assert not np.may_share_memory(ours[1].grad.data, row)  # the broadcast was not written
+    np.testing.assert_array_equal(row, grads[1][0])
+
+
 def test_clip_grad_norm_module_parameters_single_tensor_and_no_grads():
     lin = nn.Linear(3, 2)
     assert clip_grad_norm_(lin.parameters(), 1.0).item() == 0.0  # no gradients yet

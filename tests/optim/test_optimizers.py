@@ -16,10 +16,18 @@ def _grad(p, step, k):
     return (np.sin(3 * p) + 0.1 * p + 0.5 * noise).astype(p.dtype)
 
 
-def _run(opt_name, kwargs, steps=100, dtype=np.float64, groups=False, split_at=None):
-    """Run ours and PyTorch's side by side; return both parameter lists as arrays."""
+def _run(opt_name, kwargs, steps=100, dtype=np.float64, groups=False, split_at=None,
+         blocks=False, fortran=False):
+    """Run ours and PyTorch's side by side; return both parameter lists as arrays.
+
+    blocks: make our optimizer update in tiny blocks (SMALL=4, BLOCK=5 elements), so that the
+    small-whole, one-block and many-block paths all run on these small shapes. fortran: our
+    parameters hold column-major (not C-contiguous) arrays."""
     init = [np.random.default_rng(i).standard_normal(s).astype(dtype) for i, s in enumerate(SHAPES)]
     ours = [torch.tensor(a, requires_grad=True) for a in init]
+    if fortran:
+        for t in ours:
+            t.data = np.asfortranarray(t.data)
     theirs = [pt.tensor(a, requires_grad=True) for a in init]
     if groups:  # two groups with different hyper-parameters
         ours_p = [{"params": ours[:1]}, {"params": ours[1:], "lr": kwargs["lr"] * 0.5}]
@@ -28,6 +36,8 @@ def _run(opt_name, kwargs, steps=100, dtype=np.float64, groups=False, split_at=N
         ours_p, theirs_p = ours, theirs
     o = getattr(optim, opt_name)(ours_p, **kwargs)
     t = getattr(pt.optim, opt_name)(theirs_p, **kwargs)
+    if blocks:
+        o.SMALL, o.BLOCK = 4, 5
     for step in range(steps):
         for k, (a, b) in enumerate(zip(ours, theirs)):
             a.grad = torch.tensor(_grad(a.detach().numpy(), step, k))
@@ -38,6 +48,8 @@ def _run(opt_name, kwargs, steps=100, dtype=np.float64, groups=False, split_at=N
             sd = o.state_dict()
             fresh = [torch.tensor(a.detach().numpy().copy(), requires_grad=True) for a in ours]
             o = getattr(optim, opt_name)(fresh, **kwargs)
+            if blocks:
+                o.SMALL, o.BLOCK = 4, 5
             o.load_state_dict(sd)
             ours = fresh
     return [a.detach().numpy() for a in ours], [b.detach().numpy() for b in theirs]
@@ -65,6 +77,37 @@ def test_100_steps_match_pytorch_float64(name, kwargs):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("name,kwargs", CASES)
+def test_blockwise_and_non_contiguous_updates_match_pytorch(name, kwargs):
+    """Large parameters are updated block by block in place (here forced with tiny blocks), and a
+    parameter whose array is not C-contiguous is updated through a contiguous copy."""
+    for fortran in (False, True):
+        ours, theirs = _run(name, kwargs, steps=30, blocks=True, fortran=fortran)
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_updates_are_in_place_and_bump_versions():
+    """The optimizer writes into each parameter's own array (views of it see the update, like
+    PyTorch), bumps its version, and keeps the state C-contiguous and shaped like the parameter
+    even when the state was replaced by a strided array (as train.py's moment cropping does)."""
+    for name in ("AdamW", "SGD"):
+        p = torch.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+        view = p.data[1]
+        kwargs = dict(lr=0.1, momentum=0.9) if name == "SGD" else dict(lr=0.1)
+        o = getattr(optim, name)([p], **kwargs)
+        o.SMALL, o.BLOCK = 2, 5
+        p.grad = torch.ones(3, 4, dtype=torch.float64)
+        before, array = p._version, p.data
+        o.step()
+        assert p.data is array and p._version == before + 1
+        np.testing.assert_array_equal(view, p.data[1])
+        key = "exp_avg" if name == "AdamW" else "momentum_buffer"
+        o.state[p][key] = np.asfortranarray(o.state[p][key])
+        o.step()
+        assert o.state[p][key].flags.c_contiguous and o.state[p][key].shape == (3, 4)
+
+
 @pytest.mark.parametrize("name,kwargs", [CASES[1], CASES[6], CASES[9]])
 def test_param_groups_match_pytorch(name, kwargs):
     ours, theirs = _run(name, kwargs, groups=True)
@@ -79,8 +122,10 @@ def test_state_dict_round_trip_resumes_identically(name, kwargs):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
-def test_float32_stays_float32():
-    ours, theirs = _run("AdamW", dict(lr=0.01), steps=20, dtype=np.float32)
+@pytest.mark.parametrize("blocks", [False, True])
+@pytest.mark.parametrize("name,kwargs", [("AdamW", dict(lr=0.01)), CASES[3], CASES[7]])
+def test_float32_stays_float32(name, kwargs, blocks):
+    ours, theirs = _run(name, kwargs, steps=20, dtype=np.float32, blocks=blocks)
     for a, b in zip(ours, theirs):
         assert a.dtype == np.float32
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
