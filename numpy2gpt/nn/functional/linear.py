@@ -8,19 +8,22 @@ embedding: y = W[idx], a row lookup. Its backward adds each output row's gradien
 Both are FusedFunctions: backward works on NumPy arrays with the formulas written out below.
 """
 
+import math
+
 import numpy as np
 
 from ...autograd.function import FusedFunction
 from ...dtypes import dtype_name
 from ...ops._util import sum_to_array
 from ...tensor import as_tensor
+from .softmax import ones_vector
 
 
 class Linear(FusedFunction):
     """y = x @ W^T (+ b): x (..., in), W (out, in), optional b (out,) (or broadcastable)."""
 
     def forward(self, x, weight, bias=None):
-        n, k = int(np.prod(x.shape[:-1], dtype=np.int64)), x.shape[-1]
+        n, k = math.prod(x.shape[:-1]), x.shape[-1]
         x2 = x.reshape(n, k)  # a view for contiguous x: no copy
         y = x2 @ weight.T
         if bias is not None:
@@ -40,7 +43,7 @@ class Linear(FusedFunction):
         if need[2]:
             # A vector-matrix product with ones sums the columns several times faster than
             # gy2.sum(axis=0) (it runs in BLAS).
-            gb = sum_to_array(np.ones(gy2.shape[0], gy2.dtype) @ gy2, self.inputs[2].shape)
+            gb = sum_to_array(ones_vector(gy2.shape[0], gy2.dtype) @ gy2, self.inputs[2].shape)
         return gx, gw, gb
 
 

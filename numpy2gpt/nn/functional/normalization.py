@@ -8,11 +8,14 @@ fused, the row statistics are matrix-vector products (BLAS sums rows far faster 
 `x.sum(axis=-1)`) and backward reuses xhat and rstd saved by forward.
 """
 
+import math
+
 import numpy as np
 
 from ...autograd.function import FusedFunction
 from ...dtypes import dtype_name
 from ...tensor import as_tensor
+from .softmax import ones_vector
 
 
 class LayerNorm(FusedFunction):
@@ -21,12 +24,12 @@ class LayerNorm(FusedFunction):
     def __init__(self, normalized_shape, eps, has_weight, has_bias):
         self.shape, self.eps = normalized_shape, eps
         self.has_weight, self.has_bias = has_weight, has_bias
-        self.d = int(np.prod(normalized_shape, dtype=np.int64))
+        self.d = math.prod(normalized_shape)
 
     def forward(self, x, *params):
         d = self.d
         x2 = x.reshape(x.size // d if d else 0, d)  # a view for contiguous x
-        ones = np.ones(d, dtype=x.dtype)
+        ones = ones_vector(d, x.dtype)
         inv_d = 1.0 / max(d, 1)
         mu = (x2 @ ones) * inv_d  # row means as a matrix-vector product
         xhat = x2 - mu[:, None]  # fresh array: the centring and scaling below happen in place
@@ -52,7 +55,7 @@ class LayerNorm(FusedFunction):
         xhat, rstd, d = self.xhat, self.rstd, self.d
         inv_d = 1.0 / max(d, 1)
         gy2 = gy.reshape(xhat.shape)
-        w = self.w if self.w is not None else np.ones(d, dtype=gy.dtype)
+        w = self.w if self.w is not None else ones_vector(d, gy.dtype)
         gy_xhat = gy2 * xhat
         grads = [None]
         if self.needs_input_grad[0]:
@@ -63,7 +66,7 @@ class LayerNorm(FusedFunction):
             gx *= rstd[:, None]
             gx -= xhat * (mean_gxhat * rstd)[:, None]
             grads[0] = gx.reshape(gy.shape)
-        ones = np.ones(gy2.shape[0], dtype=gy.dtype)  # column sums over rows, as BLAS products
+        ones = ones_vector(gy2.shape[0], gy.dtype)  # column sums over rows, as BLAS products
         if self.has_weight:  # dL/dweight = sum over rows of gy * xhat
             grads.append((ones @ gy_xhat).reshape(self.shape)
                          if self.needs_input_grad[1] else None)
