@@ -10,7 +10,9 @@ Read it top to bottom, the way data flows:
 
 The code is written against PyTorch's API (`import numpy2gpt as torch`): swap the import and it is,
 line for line, a PyTorch model with nanoGPT's parameter names, so a nanoGPT state dict (converted
-to NumPy arrays) loads into it unchanged.
+to NumPy arrays) loads into it unchanged. One call is numpy2gpt's own: training attention uses
+`F.causal_self_attention`, a fused shortcut for nanoGPT's split / view / transpose / SDPA lines
+(which `CausalSelfAttention._attend_cached` still spells out).
 
 References: nanoGPT (https://github.com/karpathy/nanoGPT/blob/master/model.py);
 GPT-2 (Radford et al. 2019); "Attention is all you need" (Vaswani et al. 2017).

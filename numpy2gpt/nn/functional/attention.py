@@ -136,7 +136,7 @@ class CausalSelfAttention(FusedFunction):
 
     The same math as splitting qkv into q | k | v, the channels into n_head heads of hs = C / n_head
     ((B, T, C) -> (B, nh, T, hs)), `scaled_dot_product_attention(q, k, v, is_causal=True)` and
-    merging the heads back - but one graph node instead of nine, and without their copies: q and v
+    merging the heads back - but one graph node instead of ten, and without their copies: q and v
     stay strided views into qkv (BLAS reads a matrix with any row stride), the output is written
     straight into (B, T, C), and backward writes dq, dk, dv into one (B, T, 3C) gradient.
     Only K^T (and V^T in backward) are copied: BLAS multiplies by a contiguous matrix about twice
