@@ -70,7 +70,7 @@ class TrainConfig:
     seed: int = 1337
     plot: bool = True  # write out_dir/loss.png at each eval (needs matplotlib)
     # ---- hooks for later work (issue 5)
-    threads: int = 1  # data-parallel threads (only 1 is implemented)
+    threads: int = 1  # data-parallel threads: each batch is split over this many threads
     profile: bool = False  # print an op profile of a few steps (needs numpy2gpt.profiler)
 
     def __post_init__(self):
