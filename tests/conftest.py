@@ -14,6 +14,12 @@ name, because the module name "conftest" is shared by every conftest.py in the t
 
 Also here: an autouse fixture that restores the global state tests may change (default dtype,
 grad mode), and `rng`, a fixed-seed NumPy generator.
+
+Helpers that several op test files share (each keeps its own tolerances):
+  * `rand`, `RTOL`: fixed-seed standard-normal arrays; rtol 1e-8 (float64) / 1e-5 (float32).
+  * `compare(fn, tfn, arrays, dtype)`: check_against_torch with the arrays cast to `dtype`,
+    RTOL for values (atol 0) and gradients (atol 1e-12).
+  * `check_double_backward`: derivatives of derivatives against PyTorch.
 """
 
 import sys
@@ -131,6 +137,46 @@ def run_gradcheck(fn, inputs, requires_grad=None, **kwargs):
     leaves = _leaves(inputs, requires_grad, lambda x, rg: ng.tensor(
         x.astype(np.float64) if x.dtype.kind == "f" else x.copy(), requires_grad=rg))
     return ng.autograd.gradcheck(fn, leaves, **kwargs)
+
+
+# ----- helpers shared by the op and nn.functional test files ----------------------------------
+RTOL = {np.float64: 1e-8, np.float32: 1e-5}  # their rtol by dtype (the arrays are float64 at first)
+
+
+def rand(*shape, seed=0, scale=1.0):
+    """A float64 standard-normal array of `shape` (times `scale`), fixed by `seed`; an ndarray
+    even for shape () (NumPy would give a scalar)."""
+    return np.asarray(np.random.default_rng(seed).standard_normal(shape) * scale)
+
+
+def compare(fn, tfn, arrays, dtype=np.float64, grad=True):
+    """`fn` on numpy2gpt leaves vs `tfn` on torch leaves made from `arrays` cast to `dtype`:
+    check_against_torch with rtol RTOL[dtype] for values (atol 0) and for the gradients of every
+    input under a random upstream gradient (atol 1e-12). grad=False: no leaf requires grad and
+    only the outputs are compared. Returns numpy2gpt's outputs as a tuple."""
+    rtol = RTOL[dtype]
+    ours, *_ = check_against_torch(fn, tfn, [a.astype(dtype) for a in arrays],
+                                   requires_grad=[grad] * len(arrays), rtol=rtol, atol=0.0,
+                                   grad_rtol=rtol, grad_atol=1e-12, check_grad=grad)
+    return ours
+
+
+def check_double_backward(fn, tfn, x_arr):
+    """d/dx of <w, d<v, f(x)>/dx> and d/dv of the same, against torch (create_graph=True)."""
+    results = []
+    for lib, f in ((ng, fn), (torch, tfn)):
+        x = lib.tensor(x_arr, dtype=lib.float64, requires_grad=True)
+        y = f(x)
+        v = lib.tensor(rand(*y.shape, seed=3), dtype=lib.float64, requires_grad=True)
+        (gx,) = lib.autograd.grad(y, x, v, create_graph=True)
+        w = lib.tensor(rand(*x.shape, seed=4), dtype=lib.float64)
+        gxx, gv = lib.autograd.grad((gx * w).sum(), (x, v), allow_unused=True)
+        results.append([None if g is None else g.detach().numpy() for g in (gx, gxx, gv)])
+    for a, b in zip(*results):
+        if a is None or b is None:  # torch says None where a gradient is structurally zero
+            assert a is None or not np.any(a)
+            continue
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
 
 
 @pytest.fixture(autouse=True)

@@ -6,70 +6,12 @@ are also checked numerically (gradcheck), and a few ops are differentiated twice
 import numpy as np
 import pytest
 import torch
+from torch_compare import check_double_backward, compare, rand, run_gradcheck
 
 import numpy2gpt as nt
 from numpy2gpt.autograd import gradcheck
 
-RTOL = {np.float64: 1e-8, np.float32: 1e-5}
 DTYPES = [np.float64, np.float32]
-
-
-def rand(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
-def _tuple(x):
-    return tuple(x) if isinstance(x, tuple | list) else (x,)
-
-
-def compare(fn, tfn, arrays, dtype=np.float64, grad=True):
-    """fn on numpy2gpt leaves vs tfn on torch leaves made from the same arrays: outputs, their
-    dtypes and the gradients of every input (under one random upstream gradient) must agree."""
-    rtol = RTOL[dtype]
-    xs = [nt.tensor(a.astype(dtype), requires_grad=grad) for a in arrays]
-    ts = [torch.tensor(a.astype(dtype), requires_grad=grad) for a in arrays]
-    outs, touts = _tuple(fn(*xs)), _tuple(tfn(*ts))
-    assert len(outs) == len(touts)
-    for o, t in zip(outs, touts):
-        assert tuple(o.shape) == tuple(t.shape)
-        assert o.dtype == np.dtype(str(t.dtype).replace("torch.", ""))
-        np.testing.assert_allclose(o.data, t.detach().numpy(), rtol=rtol, atol=0)
-    if grad:
-        pairs = [(o, t) for o, t in zip(outs, touts) if t.requires_grad]
-        assert all(o.requires_grad for o, _ in pairs)
-        seeds = [rand(*o.shape, seed=7 + i).astype(o.dtype) for i, (o, _) in enumerate(pairs)]
-        nt.autograd.backward([o for o, _ in pairs], [nt.tensor(s) for s in seeds])
-        torch.autograd.backward([t for _, t in pairs], [torch.tensor(s) for s in seeds])
-        for x, t in zip(xs, ts):
-            if t.grad is None:
-                assert x.grad is None
-                continue
-            assert x.grad.dtype == dtype
-            np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=rtol, atol=1e-12)
-    return outs
-
-
-def check_grad(fn, *arrays):
-    xs = [nt.tensor(a, dtype=nt.float64, requires_grad=True) for a in arrays]
-    assert gradcheck(fn, xs)
-
-
-def check_double_backward(fn, tfn, x_arr):
-    """d/dx of <w, d<v, f(x)>/dx> and d/dv of the same, against torch (create_graph=True)."""
-    results = []
-    for lib, f in ((nt, fn), (torch, tfn)):
-        x = lib.tensor(x_arr, dtype=lib.float64, requires_grad=True)
-        y = f(x)
-        v = lib.tensor(rand(*y.shape, seed=3), dtype=lib.float64, requires_grad=True)
-        (gx,) = lib.autograd.grad(y, x, v, create_graph=True)
-        w = lib.tensor(rand(*x.shape, seed=4), dtype=lib.float64)
-        gxx, gv = lib.autograd.grad((gx * w).sum(), (x, v), allow_unused=True)
-        results.append([None if g is None else g.detach().numpy() for g in (gx, gxx, gv)])
-    for a, b in zip(*results):
-        if b is None or a is None:  # torch says None where a gradient is structurally zero
-            assert a is None or not np.any(a)
-            continue
-        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
 
 
 # ----- x[index] ---------------------------------------------------------------------------------
@@ -107,7 +49,7 @@ def test_getitem_matches_torch(index, dtype):
 @pytest.mark.parametrize("index", [(slice(None), [0, 2, 2]), ([0, 0, 2], [1, 3, 1]),
                                    (slice(None, None, 2), -1), rand(3, 4) > 0, (None, Ellipsis, 1)])
 def test_getitem_gradcheck(index):
-    check_grad(lambda a: a[index], rand(3, 4))
+    assert run_gradcheck(lambda a: a[index], [rand(3, 4)])
 
 
 def test_getitem_repeated_indices_accumulate():
@@ -241,7 +183,7 @@ def test_gather_matches_torch(shape, dim, index, dtype):
 
 @pytest.mark.parametrize("shape, dim, index", GATHER_CASES[:4])
 def test_gather_gradcheck(shape, dim, index):
-    check_grad(lambda a: nt.gather(a, dim, nt.tensor(index)), rand(*shape))
+    assert run_gradcheck(lambda a: nt.gather(a, dim, nt.tensor(index)), [rand(*shape)])
 
 
 def test_gather_double_backward():
@@ -277,8 +219,8 @@ def test_scatter_add_matches_torch(dim, index, src_shape, dtype):
             lambda a, s: torch.scatter_add(a, dim, torch.tensor(index), s),
             [rand(3, 4), rand(*src_shape, seed=1)], dtype,
             grad=src_shape == index.shape)  # torch 2.13's backward fails for src larger than index
-    check_grad(lambda a, s: a.scatter_add(dim, nt.tensor(index), s), rand(3, 4),
-               rand(*src_shape, seed=1))
+    assert run_gradcheck(lambda a, s: a.scatter_add(dim, nt.tensor(index), s),
+                         [rand(3, 4), rand(*src_shape, seed=1)])
 
 
 def test_scatter_add_errors():
@@ -298,7 +240,7 @@ def test_scatter_add_errors():
 def test_take_along_dim_matches_torch(shape, index, dim, dtype):
     compare(lambda a: nt.take_along_dim(a, nt.tensor(index), dim),
             lambda a: torch.take_along_dim(a, torch.tensor(index), dim), [rand(*shape)], dtype)
-    check_grad(lambda a: a.take_along_dim(nt.tensor(index), dim), rand(*shape))
+    assert run_gradcheck(lambda a: a.take_along_dim(nt.tensor(index), dim), [rand(*shape)])
 
 
 def test_take_along_dim_errors():
@@ -315,7 +257,7 @@ def test_take_along_dim_errors():
 def test_index_select_matches_torch(dim, index, dtype):
     compare(lambda a: nt.index_select(a, dim, nt.tensor(index)),
             lambda a: torch.index_select(a, dim, torch.tensor(index)), [rand(3, 5)], dtype)
-    check_grad(lambda a: a.index_select(dim, nt.tensor(index)), rand(3, 5))
+    assert run_gradcheck(lambda a: a.index_select(dim, nt.tensor(index)), [rand(3, 5)])
 
 
 def test_index_select_errors():
@@ -341,7 +283,7 @@ def test_masked_fill_matches_torch(x_shape, mask_shape, value, dtype):
     compare(lambda a: nt.masked_fill(a, nt.tensor(mask), value),
             lambda a: torch.masked_fill(a, torch.tensor(mask), value), [rand(*x_shape)], dtype)
     if np.isfinite(value) and 0 not in x_shape:
-        check_grad(lambda a: a.masked_fill(nt.tensor(mask), value), rand(*x_shape))
+        assert run_gradcheck(lambda a: a.masked_fill(nt.tensor(mask), value), [rand(*x_shape)])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -349,7 +291,7 @@ def test_masked_fill_value_tensor_gets_gradient(dtype):
     mask = rand(3, 4) > 0
     compare(lambda a, v: nt.masked_fill(a, nt.tensor(mask), v),
             lambda a, v: torch.masked_fill(a, torch.tensor(mask), v), [rand(3, 4), I(1.5)], dtype)
-    check_grad(lambda a, v: nt.masked_fill(a, nt.tensor(mask), v), rand(3, 4), I(1.5))
+    assert run_gradcheck(lambda a, v: nt.masked_fill(a, nt.tensor(mask), v), [rand(3, 4), I(1.5)])
 
 
 def test_masked_fill_int_and_inplace():
@@ -390,7 +332,8 @@ def test_where_matches_torch(c_shape, a_shape, b_shape, dtype):
             lambda a, b: torch.where(torch.tensor(cond), a, b),
             [rand(*a_shape), rand(*b_shape, seed=1)], dtype)
     if 0 not in c_shape:
-        check_grad(lambda a, b: a.where(nt.tensor(cond), b), rand(*a_shape), rand(*b_shape, seed=1))
+        assert run_gradcheck(lambda a, b: a.where(nt.tensor(cond), b),
+                             [rand(*a_shape), rand(*b_shape, seed=1)])
 
 
 @pytest.mark.parametrize("a, b", [
@@ -441,7 +384,8 @@ def test_tril_triu_match_torch(shape, diagonal, dtype):
         compare(lambda a, n=name: getattr(a, n)(diagonal=diagonal),
                 lambda a, n=name: getattr(a, n)(diagonal=diagonal), [rand(*shape)], dtype)
     if 0 not in shape:
-        check_grad(lambda a: nt.tril(a, diagonal) + nt.triu(a * a, diagonal), rand(*shape))
+        assert run_gradcheck(lambda a: nt.tril(a, diagonal) + nt.triu(a * a, diagonal),
+                             [rand(*shape)])
 
 
 def test_tril_needs_a_matrix_and_keeps_int_dtype():
