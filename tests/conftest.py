@@ -19,10 +19,13 @@ Helpers that several op test files share (each keeps its own tolerances):
   * `rand`, `RTOL`: fixed-seed standard-normal arrays; rtol 1e-8 (float64) / 1e-5 (float32).
   * `compare(fn, tfn, arrays, dtype)`: check_against_torch with the arrays cast to `dtype`,
     RTOL for values (atol 0) and gradients (atol 1e-12).
-  * `check_double_backward`: derivatives of derivatives against PyTorch.
+  * `check_double_backward`, `second_order`: derivatives of derivatives against PyTorch.
+  * `both(lambda lib: ...)`: the same expression built on numpy2gpt and on torch.
+  * `best_time`: the best wall time of a few calls, for "not much slower than NumPy" checks.
 """
 
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -177,6 +180,34 @@ def check_double_backward(fn, tfn, x_arr):
             assert a is None or not np.any(a)
             continue
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
+
+
+def second_order(f_ours, f_torch, x, rtol=None):
+    """The first derivative of a scalar f (create_graph=True) and d/dx of sum(f'(x) * w), against
+    torch.autograd.grad; `rtol` for the second derivative (default: the dtype's)."""
+    w = np.random.default_rng(1).standard_normal(x.shape)
+    a, ta = ng.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (g,) = ng.autograd.grad(f_ours(a), a, create_graph=True)
+    (tg,) = torch.autograd.grad(f_torch(ta), ta, create_graph=True)
+    assert_close(g, tg)
+    (gg,) = ng.autograd.grad((g * ng.tensor(w)).sum(), a)
+    (tgg,) = torch.autograd.grad((tg * torch.tensor(w)).sum(), ta)
+    assert_close(gg, tgg, rtol=rtol)
+
+
+def both(fn):
+    """The same expression on both libraries: both(lambda lib: ...) -> (fn(ng), fn(torch))."""
+    return fn(ng), fn(torch)
+
+
+def best_time(fn, repeat=5):
+    """The shortest wall time of `repeat` calls of fn(), in seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 @pytest.fixture(autouse=True)

@@ -2,12 +2,18 @@
 PyTorch: values, indices and gradients (ties, NaN, negative dims, keepdim, empty and 0-d tensors,
 float32), gradcheck, double backward, errors and a speed sanity check."""
 
-import time
 
 import numpy as np
 import pytest
 import torch
-from torch_compare import assert_close, check_against_torch, run_gradcheck
+from torch_compare import (
+    assert_close,
+    best_time,
+    both,
+    check_against_torch,
+    run_gradcheck,
+    second_order,
+)
 
 import numpy2gpt as ng
 
@@ -16,11 +22,6 @@ X = RNG.standard_normal((3, 4, 5))
 # Many ties (values from a small set), so tie-breaking rules are exercised.
 TIES = RNG.integers(0, 3, size=(4, 6)).astype(np.float64)
 DTYPES = [np.float64, np.float32]
-
-
-def both(fn):
-    """The same lambda on both libraries: fn(lib)(*tensors)."""
-    return fn(ng), fn(torch)
 
 
 # ----- clamp ------------------------------------------------------------------------------------
@@ -172,27 +173,15 @@ def test_selection_gradcheck():
     assert run_gradcheck(lambda t: ng.clamp(t, -0.3, 0.4), [x])
 
 
-def _second_order(f_ours, f_torch, x):
-    """d/dx of sum(d/dx f(x) * w): a double backward, against torch.autograd.grad."""
-    w = np.random.default_rng(1).standard_normal(x.shape)
-    a, ta = ng.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    (g,) = ng.autograd.grad(f_ours(a), a, create_graph=True)
-    (tg,) = torch.autograd.grad(f_torch(ta), ta, create_graph=True)
-    assert_close(g, tg)
-    (gg,) = ng.autograd.grad((g * ng.tensor(w)).sum(), a)
-    (tgg,) = torch.autograd.grad((tg * torch.tensor(w)).sum(), ta)
-    assert_close(gg, tgg)
-
-
 def test_double_backward_against_torch():
     x = X[:2]
-    _second_order(*both(lambda lib: lambda t: (lib.max(t, 1).values ** 3).sum()), x)
-    _second_order(*both(lambda lib: lambda t: (lib.amax(t, (0, 2)) ** 2).exp().sum()), x)
-    _second_order(*both(lambda lib: lambda t: (lib.sort(t, -1).values ** 3
-                                               * lib.tensor(np.arange(5.0))).sum()), x)
-    _second_order(*both(lambda lib: lambda t: (lib.maximum(t, -t) ** 3).sum()), x)
-    _second_order(*both(lambda lib: lambda t: (lib.clamp(t, -0.5, 0.5) ** 3).sum()), x)
-    _second_order(*both(lambda lib: lambda t: (lib.topk(t, 2, dim=1).values ** 3).sum()), x)
+    second_order(*both(lambda lib: lambda t: (lib.max(t, 1).values ** 3).sum()), x)
+    second_order(*both(lambda lib: lambda t: (lib.amax(t, (0, 2)) ** 2).exp().sum()), x)
+    second_order(*both(lambda lib: lambda t: (lib.sort(t, -1).values ** 3
+                                              * lib.tensor(np.arange(5.0))).sum()), x)
+    second_order(*both(lambda lib: lambda t: (lib.maximum(t, -t) ** 3).sum()), x)
+    second_order(*both(lambda lib: lambda t: (lib.clamp(t, -0.5, 0.5) ** 3).sum()), x)
+    second_order(*both(lambda lib: lambda t: (lib.topk(t, 2, dim=1).values ** 3).sum()), x)
 
 
 # ----- argmax / argmin --------------------------------------------------------------------------
@@ -291,15 +280,6 @@ def test_float32_stays_float32_everywhere():
     assert x.grad.dtype == ng.float32
 
 
-def _best_time(fn, repeat=5):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def test_not_much_slower_than_numpy():
     """Each op within 10x of the NumPy primitive it wraps (best of a few runs, 1e6 elements)."""
     a = np.random.default_rng(0).standard_normal((1000, 1000)).astype(np.float32)
@@ -314,5 +294,5 @@ def test_not_much_slower_than_numpy():
         (lambda: ng.topk(x, 5, 1), lambda: np.sort(a, 1, kind="stable")),
     ]
     for ours, ref in cases:
-        t_ours, t_ref = _best_time(ours), _best_time(ref)
+        t_ours, t_ref = best_time(ours), best_time(ref)
         assert t_ours < 10 * t_ref + 2e-3, (t_ours, t_ref)

@@ -4,12 +4,18 @@ and multinomial, against PyTorch: values, gradients, dtypes, gradcheck, double b
 errors."""
 
 import math
-import time
 
 import numpy as np
 import pytest
 import torch
-from torch_compare import assert_close, check_against_torch, run_gradcheck
+from torch_compare import (
+    assert_close,
+    best_time,
+    both,
+    check_against_torch,
+    run_gradcheck,
+    second_order,
+)
 
 import numpy2gpt as ng
 from numpy2gpt.ops.special import erf_array, erfc_array
@@ -18,21 +24,6 @@ RNG = np.random.default_rng(0)
 X = RNG.standard_normal((3, 4, 5)) * 2
 SPECIAL = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 0.46875, -0.46875, 4.0, -4.0, 1e-300,
                     -1e-20, 5.9, 26.0, 27.5, 1e300])
-
-
-def both(fn):
-    return fn(ng), fn(torch)
-
-
-def _second_order(f_ours, f_torch, x):
-    w = np.random.default_rng(1).standard_normal(x.shape)
-    a, ta = ng.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    (g,) = ng.autograd.grad(f_ours(a), a, create_graph=True)
-    (tg,) = torch.autograd.grad(f_torch(ta), ta, create_graph=True)
-    assert_close(g, tg)
-    (gg,) = ng.autograd.grad((g * ng.tensor(w)).sum(), a)
-    (tgg,) = torch.autograd.grad((tg * torch.tensor(w)).sum(), ta)
-    assert_close(gg, tgg, rtol=1e-8)
 
 
 # ----- erf / erfc -------------------------------------------------------------------------------
@@ -121,17 +112,13 @@ def test_erf_erfc_match_torch(name):
     check_against_torch(*both(lambda lib: lambda t: getattr(lib, name)(t)), [np.arange(-3, 4)])
     check_against_torch(*both(lambda lib: lambda t: getattr(lib, name)(t)), [np.zeros((2, 0))])
     assert run_gradcheck(getattr(ng, name), [X[0]])
-    _second_order(*both(lambda lib: lambda t: getattr(lib, name)(t).sum()), X[0])
+    second_order(*both(lambda lib: lambda t: getattr(lib, name)(t).sum()), X[0], rtol=1e-8)
 
 
 def test_erf_speed():
     """1e6 float32 elements well under 100 ms (no Python loop, no np.vectorize)."""
     x = ng.tensor(np.random.default_rng(0).standard_normal(1_000_000).astype(np.float32) * 2)
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        ng.erf(x)
-        best = min(best, time.perf_counter() - t0)
+    best = best_time(lambda: ng.erf(x), repeat=3)
     assert best < 0.1, best
 
 
@@ -144,7 +131,7 @@ def test_exp2_log1p_expm1(name):
         check_against_torch(*both(lambda lib: lambda t: getattr(lib, name)(t)), [x])
     check_against_torch(*both(lambda lib: lambda t: getattr(t, name)()), [np.arange(4)])
     assert run_gradcheck(getattr(ng, name), [pos[0]])
-    _second_order(*both(lambda lib: lambda t: getattr(lib, name)(t).sum()), pos[0])
+    second_order(*both(lambda lib: lambda t: getattr(lib, name)(t).sum()), pos[0], rtol=1e-8)
 
 
 # ----- sign and rounding: zero gradients --------------------------------------------------------
@@ -215,7 +202,7 @@ def test_one_hot_matches_torch():
     assert_close(ng.one_hot(ng.tensor(idx)), f(torch.tensor(idx)))
     assert_close(ng.one_hot(ng.tensor(3), 4), f(torch.tensor(3), 4))
     assert_close(ng.one_hot(ng.tensor(np.zeros(0, np.int64)), 3),
-                 f(torch.tensor(np.zeros(0, np.int64)), 3))
+                       f(torch.tensor(np.zeros(0, np.int64)), 3))
     assert ng.one_hot(ng.tensor(idx)).dtype == ng.int64
 
 

@@ -2,34 +2,17 @@
 negative dims, keepdim, PyTorch's argument overloads, zeros (prod, norm), infinities
 (logsumexp), empty and 0-d tensors, float32; gradcheck, double backward, errors and speed."""
 
-import time
 
 import numpy as np
 import pytest
 import torch
-from torch_compare import assert_close, check_against_torch, run_gradcheck
+from torch_compare import best_time, both, check_against_torch, run_gradcheck, second_order
 
 import numpy2gpt as ng
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((3, 4, 5))
 DIMS = [None, 0, -1, (0, 2), (-1, -3), [1], ()]
-
-
-def both(fn):
-    return fn(ng), fn(torch)
-
-
-def _second_order(f_ours, f_torch, x):
-    """First and second derivatives (create_graph=True) against torch.autograd.grad."""
-    w = np.random.default_rng(1).standard_normal(x.shape)
-    a, ta = ng.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    (g,) = ng.autograd.grad(f_ours(a), a, create_graph=True)
-    (tg,) = torch.autograd.grad(f_torch(ta), ta, create_graph=True)
-    assert_close(g, tg)
-    (gg,) = ng.autograd.grad((g * ng.tensor(w)).sum(), a)
-    (tgg,) = torch.autograd.grad((tg * torch.tensor(w)).sum(), ta)
-    assert_close(gg, tgg, rtol=1e-8)
 
 
 # ----- var / std --------------------------------------------------------------------------------
@@ -84,8 +67,8 @@ def test_var_std_gradcheck_and_double_backward():
     x = X[:2, :3]
     assert run_gradcheck(lambda t: ng.var(t, 1), [x])
     assert run_gradcheck(lambda t: ng.std(t, (0, 2), keepdim=True, correction=0), [x])
-    _second_order(*both(lambda lib: lambda t: (lib.var(t, -1) ** 2).sum()), x)
-    _second_order(*both(lambda lib: lambda t: lib.std(t, 0).exp().sum()), x)
+    second_order(*both(lambda lib: lambda t: (lib.var(t, -1) ** 2).sum()), x, rtol=1e-8)
+    second_order(*both(lambda lib: lambda t: lib.std(t, 0).exp().sum()), x, rtol=1e-8)
 
 
 # ----- prod -------------------------------------------------------------------------------------
@@ -120,7 +103,7 @@ def test_prod_dtypes_double_backward_and_errors():
     check_against_torch(*both(lambda lib: lambda t: t.prod(0)), [np.array(2.5)])
     check_against_torch(*both(lambda lib: lambda t: t.prod(dtype=lib.float64)),
                         [X[0].astype(np.float32)])
-    _second_order(*both(lambda lib: lambda t: lib.prod(t, 1).sum()), X[:2, :3])
+    second_order(*both(lambda lib: lambda t: lib.prod(t, 1).sum()), X[:2, :3], rtol=1e-8)
     with pytest.raises(TypeError, match="'dim' must be int"):
         ng.prod(ng.tensor(X), (0, 1))
     # with a zero in the input, the first derivative is exact but a second one is refused
@@ -154,7 +137,7 @@ def test_cumsum_long_float32_dtypes_and_double_backward():
                         [X[0].astype(np.float32)])
     check_against_torch(*both(lambda lib: lambda t: lib.cumsum(t, 0)), [np.array(1.5)])
     check_against_torch(*both(lambda lib: lambda t: lib.cumsum(t, 1)), [np.zeros((2, 0))])
-    _second_order(*both(lambda lib: lambda t: (lib.cumsum(t, 1) ** 3).sum()), X[0])
+    second_order(*both(lambda lib: lambda t: (lib.cumsum(t, 1) ** 3).sum()), X[0], rtol=1e-8)
     with pytest.raises(IndexError, match="Dimension out of range"):
         ng.cumsum(ng.tensor(X), 3)
     with pytest.raises(TypeError, match="'dim' must be int"):
@@ -177,7 +160,7 @@ def test_logsumexp_infinities_empty_ints_and_derivatives():
     check_against_torch(*both(lambda lib: lambda t: lib.logsumexp(t, 0)), [np.arange(4)])
     check_against_torch(*both(lambda lib: lambda t: lib.logsumexp(t, 0)), [np.array(0.5)])
     assert run_gradcheck(lambda t: ng.logsumexp(t, (0, 2)), [X[:2, :2]])
-    _second_order(*both(lambda lib: lambda t: (lib.logsumexp(t, 1) ** 2).sum()), X[0])
+    second_order(*both(lambda lib: lambda t: (lib.logsumexp(t, 1) ** 2).sum()), X[0], rtol=1e-8)
 
 
 # ----- norm -------------------------------------------------------------------------------------
@@ -207,8 +190,8 @@ def test_norm_gradcheck_double_backward_and_errors():
     x = X[:2, :3]
     for p in (2, 1.5, 3, float("inf")):
         assert run_gradcheck(lambda t, p=p: ng.norm(t, p, dim=1), [x])
-    _second_order(*both(lambda lib: lambda t: lib.norm(t) ** 3), x)
-    _second_order(*both(lambda lib: lambda t: lib.norm(t, 3, dim=1).sum()), x)
+    second_order(*both(lambda lib: lambda t: lib.norm(t) ** 3), x, rtol=1e-8)
+    second_order(*both(lambda lib: lambda t: lib.norm(t, 3, dim=1).sum()), x, rtol=1e-8)
     check_against_torch(*both(lambda lib: lambda t: t.norm(dim=1)), [x])  # the method form
     check_against_torch(*both(lambda lib: lambda t: t.norm(dtype=lib.float64)),
                         [x.astype(np.float32)])
@@ -235,15 +218,6 @@ def test_float32_stays_float32():
     assert x.grad.dtype == ng.float32
 
 
-def _best_time(fn, repeat=5):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def test_not_much_slower_than_numpy():
     a = np.random.default_rng(0).standard_normal((1000, 1000)).astype(np.float32)
     x = ng.tensor(a)
@@ -257,5 +231,5 @@ def test_not_much_slower_than_numpy():
         (lambda: ng.norm(x, 3, 1), lambda: (np.abs(a) ** 3).sum(1) ** (1 / 3)),
     ]
     for ours, ref in cases:
-        t_ours, t_ref = _best_time(ours), _best_time(ref)
+        t_ours, t_ref = best_time(ours), best_time(ref)
         assert t_ours < 10 * t_ref + 2e-3, (t_ours, t_ref)
