@@ -15,12 +15,15 @@ name, because the module name "conftest" is shared by every conftest.py in the t
 Also here: an autouse fixture that restores the global state tests may change (default dtype,
 grad mode), and `rng`, a fixed-seed NumPy generator.
 
-Helpers that several op test files share (each keeps its own tolerances):
+Helpers that several op and nn.functional test files share (each keeps its own tolerances):
   * `rand`, `RTOL`: fixed-seed standard-normal arrays; rtol 1e-8 (float64) / 1e-5 (float32).
   * `compare(fn, tfn, arrays, dtype)`: check_against_torch with the arrays cast to `dtype`,
     RTOL for values (atol 0) and gradients (atol 1e-12).
   * `check_double_backward`, `second_order`: derivatives of derivatives against PyTorch.
   * `both(lambda lib: ...)`: the same expression built on numpy2gpt and on torch.
+  * `check_fused` / `run_backward`: a fused numpy2gpt function against a reference (PyTorch's,
+    or the same math composed from numpy2gpt primitives), values and gradients.
+  * `assert_close_ulps`: rtol plus a few ulps of the largest element.
   * `best_time`: the best wall time of a few calls, for "not much slower than NumPy" checks.
 """
 
@@ -198,6 +201,49 @@ def second_order(f_ours, f_torch, x, rtol=None):
 def both(fn):
     """The same expression on both libraries: both(lambda lib: ...) -> (fn(ng), fn(torch))."""
     return fn(ng), fn(torch)
+
+
+def run_backward(lib, fn, arrays, grad_mask=None):
+    """`fn` on fresh leaves of `lib` made from `arrays`, backward with a fixed upstream gradient.
+
+    None stays None; floating arrays require grad unless `grad_mask` (one bool per array) says
+    not. Returns the output and the leaves' gradients as NumPy arrays (None for a leaf that does
+    not require grad); a leaf that requires grad must get one.
+    """
+    leaves = [None if a is None else lib.tensor(a, requires_grad=a.dtype.kind == "f" and bool(m))
+              for a, m in zip(arrays, grad_mask or [True] * len(arrays))]
+    y = fn(*leaves)
+    out = y.detach().numpy()
+    gy = np.random.default_rng(123).standard_normal(out.shape).astype(out.dtype)
+    y.backward(lib.tensor(gy))
+    grads = []
+    for k, t in enumerate(leaves):
+        if t is None or not t.requires_grad:
+            grads.append(None)
+            continue
+        assert t.grad is not None, f"input {k} requires grad but got none"
+        grads.append(t.grad.detach().numpy())
+    return out, grads
+
+
+def check_fused(fn_ours, fn_ref, lib_ref, arrays, rtol, grad_mask=None):
+    """A numpy2gpt function against `fn_ref` run on `lib_ref` (torch, or numpy2gpt for the same
+    math composed from primitive ops): the output and every input's gradient, by assert_close."""
+    y1, g1 = run_backward(ng, fn_ours, arrays, grad_mask)
+    y2, g2 = run_backward(lib_ref, fn_ref, arrays, grad_mask)
+    assert_close(y1, y2, rtol)
+    for k, (a, b) in enumerate(zip(g1, g2)):
+        assert (a is None) == (b is None), f"input {k}: only one side has a gradient"
+        if a is not None:
+            assert_close(a, b, rtol, what=f"gradient of input {k}")
+
+
+def assert_close_ulps(a, b, rtol, equal_nan=False):
+    """rtol, plus a few ulps of the largest element for elements that cancel to near 0."""
+    b = np.asarray(b)
+    scale = max(1.0, float(np.nanmax(np.abs(b), initial=0.0)))
+    atol = (1e-6 if b.dtype == np.float32 else 1e-13) * scale
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
 def best_time(fn, repeat=5):

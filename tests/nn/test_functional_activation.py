@@ -6,40 +6,14 @@ import math
 import numpy as np
 import pytest
 import torch
+from torch_compare import RTOL, check_fused
 
 import numpy2gpt as n2g
 import numpy2gpt.nn.functional as F
 from numpy2gpt.autograd import gradcheck
 
 TF = torch.nn.functional
-RTOL = {np.float64: 1e-8, np.float32: 1e-5}
 SHAPES = [(), (7,), (3, 5), (2, 3, 4), (2, 1, 3, 2), (0, 3)]
-
-
-def _run(lib, fn, arrays):
-    """fn on fresh leaves of `lib`, backward with a fixed upstream gradient; returns the output
-    and the leaves' gradients as NumPy arrays."""
-    leaves = [lib.tensor(a, requires_grad=True) for a in arrays]
-    y = fn(*leaves)
-    out = y.detach().numpy()
-    gy = np.random.default_rng(123).standard_normal(out.shape).astype(out.dtype)
-    y.backward(lib.tensor(gy))
-    return out, [t.grad.detach().numpy() for t in leaves]
-
-
-def _close(ours, ref, rtol):
-    """Elementwise rtol, with an absolute floor of rtol * (largest |ref|) for values near zero."""
-    assert ours.dtype == ref.dtype, (ours.dtype, ref.dtype)
-    scale = np.abs(ref).max() if ref.size else 0.0
-    np.testing.assert_allclose(ours, ref, rtol=rtol, atol=rtol * scale)
-
-
-def _compare(fn_ours, fn_ref, lib_ref, arrays, rtol):
-    y1, g1 = _run(n2g, fn_ours, arrays)
-    y2, g2 = _run(lib_ref, fn_ref, arrays)
-    _close(y1, y2, rtol)
-    for a, b in zip(g1, g2):
-        _close(a, b, rtol)
 
 
 def _x(shape, dtype=np.float64, seed=0, scale=2.0):
@@ -58,25 +32,25 @@ def gelu_composed(x, approximate="none"):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 def test_gelu_matches_torch(shape, dtype, approximate):
-    _compare(lambda x: F.gelu(x, approximate=approximate),
-             lambda x: TF.gelu(x, approximate=approximate), torch, [_x(shape, dtype)],
-             RTOL[dtype])
+    check_fused(lambda x: F.gelu(x, approximate=approximate),
+                lambda x: TF.gelu(x, approximate=approximate), torch, [_x(shape, dtype)],
+                RTOL[dtype])
 
 
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 def test_gelu_matches_torch_over_a_wide_range(approximate):
     x = np.linspace(-12, 12, 2401)  # every erf range, and both tails
-    _compare(lambda x: F.gelu(x, approximate=approximate),
-             lambda x: TF.gelu(x, approximate=approximate), torch, [x], 1e-8)
-    _compare(lambda x: F.gelu(x, approximate=approximate),
-             lambda x: TF.gelu(x, approximate=approximate), torch, [x.astype(np.float32)], 1e-5)
+    check_fused(lambda x: F.gelu(x, approximate=approximate),
+                lambda x: TF.gelu(x, approximate=approximate), torch, [x], 1e-8)
+    check_fused(lambda x: F.gelu(x, approximate=approximate),
+                lambda x: TF.gelu(x, approximate=approximate), torch, [x.astype(np.float32)], 1e-5)
 
 
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 def test_gelu_fused_equals_composed_and_gradcheck(approximate):
     x = _x((4, 6), seed=1)
-    _compare(lambda x: F.gelu(x, approximate=approximate),
-             lambda x: gelu_composed(x, approximate), n2g, [x], 1e-10)
+    check_fused(lambda x: F.gelu(x, approximate=approximate),
+                lambda x: gelu_composed(x, approximate), n2g, [x], 1e-10)
     t = n2g.tensor(_x((2, 3), seed=2), requires_grad=True)
     assert gradcheck(lambda x: F.gelu(x, approximate=approximate), (t,))
 
@@ -90,8 +64,8 @@ def test_gelu_on_arrays_larger_than_a_block(approximate, dtype):
 
     for n in (BLOCK - 1, BLOCK, 2 * BLOCK + 123):
         x = _x((n,), dtype, seed=n, scale=3.0)
-        _compare(lambda x: F.gelu(x, approximate=approximate),
-                 lambda x: TF.gelu(x, approximate=approximate), torch, [x], RTOL[dtype])
+        check_fused(lambda x: F.gelu(x, approximate=approximate),
+                    lambda x: TF.gelu(x, approximate=approximate), torch, [x], RTOL[dtype])
 
 
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
@@ -122,11 +96,11 @@ def test_gelu_float16_and_small_inputs(approximate):
     """float16 is computed in float32 and returned as float16 (like PyTorch on the CPU); a
     512-element input (one token's MLP in KV-cache sampling) matches PyTorch too."""
     x16 = _x((4, 64), np.float16, seed=9)
-    _compare(lambda x: F.gelu(x, approximate=approximate),
-             lambda x: TF.gelu(x, approximate=approximate), torch, [x16], 2e-3)
-    _compare(lambda x: F.gelu(x, approximate=approximate),
-             lambda x: TF.gelu(x, approximate=approximate), torch,
-             [_x((1, 1, 512), np.float32, seed=10)], 1e-5)
+    check_fused(lambda x: F.gelu(x, approximate=approximate),
+                lambda x: TF.gelu(x, approximate=approximate), torch, [x16], 2e-3)
+    check_fused(lambda x: F.gelu(x, approximate=approximate),
+                lambda x: TF.gelu(x, approximate=approximate), torch,
+                [_x((1, 1, 512), np.float32, seed=10)], 1e-5)
 
 
 def test_gelu_float32_and_errors():
@@ -150,22 +124,22 @@ def leaky_relu_composed(x, slope):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_silu_and_leaky_relu_match_torch(shape, dtype):
     x = _x(shape, dtype, scale=5.0)
-    _compare(F.silu, TF.silu, torch, [x], RTOL[dtype])
-    _compare(lambda x: F.leaky_relu(x, 0.2), lambda x: TF.leaky_relu(x, 0.2), torch, [x],
-             RTOL[dtype])
+    check_fused(F.silu, TF.silu, torch, [x], RTOL[dtype])
+    check_fused(lambda x: F.leaky_relu(x, 0.2), lambda x: TF.leaky_relu(x, 0.2), torch, [x],
+                RTOL[dtype])
 
 
 def test_silu_extremes_and_leaky_relu_at_zero():
     x = np.array([-800.0, -40.0, -1e-3, 0.0, 1e-3, 40.0, 800.0])
-    _compare(F.silu, TF.silu, torch, [x], 1e-8)
-    _compare(F.leaky_relu, TF.leaky_relu, torch, [np.array([-1.0, 0.0, 2.0])], 1e-8)
+    check_fused(F.silu, TF.silu, torch, [x], 1e-8)
+    check_fused(F.leaky_relu, TF.leaky_relu, torch, [np.array([-1.0, 0.0, 2.0])], 1e-8)
 
 
 def test_silu_and_leaky_relu_fused_equal_composed_and_gradcheck():
     x = _x((3, 4), seed=3)
-    _compare(F.silu, lambda x: x * n2g.sigmoid(x), n2g, [x], 1e-10)
-    _compare(lambda x: F.leaky_relu(x, 0.1), lambda x: leaky_relu_composed(x, 0.1), n2g, [x],
-             1e-10)
+    check_fused(F.silu, lambda x: x * n2g.sigmoid(x), n2g, [x], 1e-10)
+    check_fused(lambda x: F.leaky_relu(x, 0.1), lambda x: leaky_relu_composed(x, 0.1), n2g, [x],
+                1e-10)
     t = n2g.tensor(x, requires_grad=True)
     assert gradcheck(F.silu, (t,))
     assert gradcheck(lambda x: F.leaky_relu(x, 0.3), (t,))
@@ -267,15 +241,15 @@ PADS = [((5,), (1, 2)), ((3, 4), (0, 1, 2, 0)), ((2, 3, 4), (1, 1)), ((2, 3, 4),
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("value", [None, 1.5])
 def test_pad_matches_torch(shape, pad, dtype, value):
-    _compare(lambda x: F.pad(x, pad, value=value), lambda x: TF.pad(x, pad, value=value), torch,
-             [_x(shape, dtype)], RTOL[dtype])
+    check_fused(lambda x: F.pad(x, pad, value=value), lambda x: TF.pad(x, pad, value=value), torch,
+                [_x(shape, dtype)], RTOL[dtype])
 
 
 @pytest.mark.parametrize("shape,pad", PADS)
 def test_pad_fused_equals_composed_and_gradcheck(shape, pad):
     x = _x(shape, seed=7)
-    _compare(lambda x: F.pad(x, pad, value=-2.0), lambda x: pad_composed(x, pad, -2.0), n2g,
-             [x], 1e-10)
+    check_fused(lambda x: F.pad(x, pad, value=-2.0), lambda x: pad_composed(x, pad, -2.0), n2g,
+                [x], 1e-10)
     t = n2g.tensor(_x(shape, seed=8), requires_grad=True)
     assert gradcheck(lambda x: F.pad(x, pad, value=0.5), (t,))
 
@@ -301,14 +275,14 @@ def test_pad_dtypes_and_errors():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_mse_loss_matches_torch(reduction, dtype):
     arrays = [_x((3, 4), dtype, seed=9), _x((3, 4), dtype, seed=10)]
-    _compare(lambda a, b: F.mse_loss(a, b, reduction=reduction),
-             lambda a, b: TF.mse_loss(a, b, reduction=reduction), torch, arrays, RTOL[dtype])
+    check_fused(lambda a, b: F.mse_loss(a, b, reduction=reduction),
+                lambda a, b: TF.mse_loss(a, b, reduction=reduction), torch, arrays, RTOL[dtype])
 
 
 def test_mse_loss_broadcast_legacy_flags_gradcheck_and_errors():
     a, b = _x((3, 4), seed=11), _x((4,), seed=12)
     with pytest.warns(UserWarning, match="different to the input size"):
-        _compare(F.mse_loss, TF.mse_loss, torch, [a, b], 1e-8)
+        check_fused(F.mse_loss, TF.mse_loss, torch, [a, b], 1e-8)
     x = n2g.tensor(a, requires_grad=True)
     t = n2g.tensor(_x((3, 4), seed=13))
     assert F.mse_loss(x, t, reduce=False).shape == (3, 4)

@@ -8,27 +8,16 @@ import sys
 import numpy as np
 import pytest
 import torch
+from torch_compare import RTOL, assert_close_ulps, rand
 
 import numpy2gpt as nt
 import numpy2gpt.nn.functional as F
 from numpy2gpt.autograd import gradcheck
 from numpy2gpt.nn.functional.attention import scaled_dot_product_attention_composed
 
-RTOL = {np.float64: 1e-8, np.float32: 1e-5}
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # no NumPy warnings leak
 SDPA = F.scaled_dot_product_attention
 TSDPA = torch.nn.functional.scaled_dot_product_attention
-
-
-def rand(*shape, seed=0, scale=1.0):
-    return np.random.default_rng(seed).standard_normal(shape) * scale
-
-
-def assert_close(a, b, rtol):
-    """rtol, plus a few ulps of the largest element for elements that cancel to near 0."""
-    scale = max(1.0, float(np.nanmax(np.abs(b), initial=0.0)))
-    atol = (1e-6 if b.dtype == np.float32 else 1e-13) * scale
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
 
 
 def run(lib, fn, arrays, dtype, mask=None, mask_grad=False, **kw):
@@ -78,10 +67,10 @@ def test_matches_torch(dtype, case):
     out, grads, odt, gdts = run(nt, SDPA, arrays, dtype, mask, mask_grad, **kw)
     tout, tgrads, _, _ = run(torch, TSDPA, arrays, dtype, mask, mask_grad, **kw)
     assert out.shape == tout.shape and odt == dtype and all(g == dtype for g in gdts)
-    assert_close(out, tout, RTOL[dtype])
+    assert_close_ulps(out, tout, RTOL[dtype])
     for g, tg in zip(grads, tgrads):
         assert g.shape == tg.shape
-        assert_close(g, tg, RTOL[dtype])
+        assert_close_ulps(g, tg, RTOL[dtype])
 
 
 @pytest.mark.parametrize("case", range(len(CASES)))
@@ -122,13 +111,13 @@ def test_fully_masked_rows_give_zeros_like_torch(dtype):
     for mask in (bool_mask, float_mask):
         out, grads, _, _ = run(nt, SDPA, arrays, dtype, mask)
         tout, tgrads, _, _ = run(torch, TSDPA, arrays, dtype, mask)
-        assert_close(out, tout, RTOL[dtype])
+        assert_close_ulps(out, tout, RTOL[dtype])
         for g, tg in zip(grads, tgrads):
-            assert_close(g, tg, RTOL[dtype])
+            assert_close_ulps(g, tg, RTOL[dtype])
         row = (slice(None), 1) if mask.dtype == bool else (0, 2)
         assert not out[row].any() and not grads[0][row].any()  # exactly 0, not NaN
         cout, _, _, _ = run(nt, scaled_dot_product_attention_composed, arrays, dtype, mask)
-        assert_close(cout, tout, RTOL[dtype])
+        assert_close_ulps(cout, tout, RTOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -142,9 +131,9 @@ def test_rows_far_below_the_block_max(dtype):
     out, grads, _, _ = run(nt, SDPA, arrays, dtype, mask, True)
     tout, tgrads, _, _ = run(torch, TSDPA, arrays, dtype, mask, True)
     assert np.isfinite(out).all()
-    assert_close(out, tout, RTOL[dtype])
+    assert_close_ulps(out, tout, RTOL[dtype])
     for g, tg in zip(grads, tgrads):
-        assert_close(g, tg, RTOL[dtype])
+        assert_close_ulps(g, tg, RTOL[dtype])
 
 
 def test_dropout_uses_the_generator_and_matches_composed():
@@ -259,7 +248,7 @@ def test_non_contiguous_heads_like_a_gpt(dtype):
                         for t in leaves])
     for a, b in zip(*results):
         assert a.dtype == dtype
-        assert_close(a, b, RTOL[dtype])
+        assert_close_ulps(a, b, RTOL[dtype])
 
 
 # ----- causal_self_attention: a GPT block's attention from the packed (B, T, 3C) projection ----
@@ -292,15 +281,15 @@ def test_causal_self_attention_matches_torch_and_the_split_path(dtype, shape, n_
     y, g, ydt, gdt = run_packed(nt, packed, a, dtype, n_head)
     assert ydt == gdt == dtype and y.shape == shape[:2] + (shape[2] // 3,) and g.shape == shape
     ty, tg, _, _ = run_packed(torch, split_path, a, dtype, n_head)
-    assert_close(y, ty, RTOL[dtype])
-    assert_close(g, tg, RTOL[dtype])
+    assert_close_ulps(y, ty, RTOL[dtype])
+    assert_close_ulps(g, tg, RTOL[dtype])
     sy, sg, _, _ = run_packed(nt, split_path, a, dtype, n_head)  # the same math, op by op
     if dtype == np.float64:
         np.testing.assert_allclose(y, sy, rtol=1e-10, atol=1e-14)
         np.testing.assert_allclose(g, sg, rtol=1e-10, atol=1e-14)
     else:
-        assert_close(y, sy, RTOL[dtype])
-        assert_close(g, sg, RTOL[dtype])
+        assert_close_ulps(y, sy, RTOL[dtype])
+        assert_close_ulps(g, sg, RTOL[dtype])
 
 
 def test_causal_self_attention_dropout_draws_like_the_split_path():
@@ -343,8 +332,8 @@ def test_causal_self_attention_rows_far_below_the_block_max(dtype, big, monkeypa
     assert redone  # the exact path really ran
     ty, tg, _, _ = run_packed(torch, split_path, a, dtype, 2)
     assert np.isfinite(y).all() and np.isfinite(g).all()
-    assert_close(y, ty, RTOL[dtype])
-    assert_close(g, tg, RTOL[dtype])
+    assert_close_ulps(y, ty, RTOL[dtype])
+    assert_close_ulps(g, tg, RTOL[dtype])
 
 
 def test_causal_self_attention_is_one_node_and_checks_its_input():

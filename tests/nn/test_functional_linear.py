@@ -5,43 +5,11 @@ import sys
 import numpy as np
 import pytest
 import torch
+from torch_compare import RTOL, check_fused
 
 import numpy2gpt as n2g
 import numpy2gpt.nn.functional as F
 from numpy2gpt.autograd import gradcheck
-
-RTOL = {np.float64: 1e-8, np.float32: 1e-5}
-
-
-def _run(lib, fn, arrays, grad_mask=None):
-    """fn on fresh leaves of `lib` (float arrays require grad), backward with a fixed upstream
-    gradient; returns the output and the leaves' gradients as NumPy arrays."""
-    leaves = [lib.tensor(a, requires_grad=a.dtype.kind == "f" and (grad_mask is None or m))
-              for a, m in zip(arrays, grad_mask or [True] * len(arrays))]
-    y = fn(*leaves)
-    out = y.detach().numpy()
-    gy = np.random.default_rng(123).standard_normal(out.shape).astype(out.dtype)
-    y.backward(lib.tensor(gy))
-    grads = [t.grad.detach().numpy() if t.grad is not None else None for t in leaves]
-    return out, grads
-
-
-def _close(ours, ref, rtol):
-    """Elementwise rtol, with an absolute floor of rtol * (largest |ref|) for values near zero
-    (whose rounding error is set by the big values summed into them)."""
-    assert ours.dtype == ref.dtype, (ours.dtype, ref.dtype)
-    scale = np.abs(ref).max() if ref.size else 0.0
-    np.testing.assert_allclose(ours, ref, rtol=rtol, atol=rtol * scale)
-
-
-def _compare(fn_ours, fn_ref, lib_ref, arrays, rtol, grad_mask=None):
-    y1, g1 = _run(n2g, fn_ours, arrays, grad_mask)
-    y2, g2 = _run(lib_ref, fn_ref, arrays, grad_mask)
-    _close(y1, y2, rtol)
-    for a, b in zip(g1, g2):
-        assert (a is None) == (b is None)
-        if a is not None:
-            _close(a, b, rtol)
 
 
 def linear_composed(x, w, b=None):
@@ -63,7 +31,7 @@ def test_linear_matches_torch(lead, dtype, with_bias):
               rng.standard_normal((5, 4)).astype(dtype)]
     if with_bias:
         arrays.append(rng.standard_normal(5).astype(dtype))
-    _compare(F.linear, torch.nn.functional.linear, torch, arrays, RTOL[dtype])
+    check_fused(F.linear, torch.nn.functional.linear, torch, arrays, RTOL[dtype])
 
 
 @pytest.mark.parametrize("lead", [(), (3,), (2, 3)])
@@ -71,19 +39,19 @@ def test_linear_fused_equals_composed(lead):
     rng = np.random.default_rng(1)
     arrays = [rng.standard_normal(lead + (7,)), rng.standard_normal((3, 7)),
               rng.standard_normal(3)]
-    _compare(F.linear, linear_composed, n2g, arrays, 1e-10)
-    _compare(F.linear, linear_composed, n2g, arrays[:2], 1e-10)
+    check_fused(F.linear, linear_composed, n2g, arrays, 1e-10)
+    check_fused(F.linear, linear_composed, n2g, arrays[:2], 1e-10)
 
 
 def test_linear_broadcast_bias_and_partial_grads():
     rng = np.random.default_rng(2)
     x, w = rng.standard_normal((2, 3, 4)), rng.standard_normal((5, 4))
     for b in (rng.standard_normal(1), np.array(0.5)):  # a bias broadcast over out_features
-        _compare(F.linear, torch.nn.functional.linear, torch, [x, w, b], 1e-8)
+        check_fused(F.linear, torch.nn.functional.linear, torch, [x, w, b], 1e-8)
     # only some inputs require grad: the others get None
-    _compare(F.linear, torch.nn.functional.linear, torch, [x, w, rng.standard_normal(5)], 1e-8,
-             grad_mask=[False, True, False])
-    _compare(F.linear, torch.nn.functional.linear, torch, [x, w], 1e-8, grad_mask=[True, False])
+    check_fused(F.linear, torch.nn.functional.linear, torch, [x, w, rng.standard_normal(5)], 1e-8,
+                grad_mask=[False, True, False])
+    check_fused(F.linear, torch.nn.functional.linear, torch, [x, w], 1e-8, grad_mask=[True, False])
 
 
 def test_linear_gradcheck():
@@ -149,17 +117,17 @@ IDX = [np.array(3), np.array([1, 4, 1, 1]), np.array([[0, 2, 2], [4, 0, 2]]),
 @pytest.mark.parametrize("padding_idx", [None, 2, -1])
 def test_embedding_matches_torch(idx, dtype, padding_idx):
     w = np.random.default_rng(4).standard_normal((5, 3)).astype(dtype)
-    _compare(lambda i, w: F.embedding(i, w, padding_idx=padding_idx),
-             lambda i, w: torch.nn.functional.embedding(i, w, padding_idx=padding_idx),
-             torch, [idx, w], RTOL[dtype])
+    check_fused(lambda i, w: F.embedding(i, w, padding_idx=padding_idx),
+                lambda i, w: torch.nn.functional.embedding(i, w, padding_idx=padding_idx),
+                torch, [idx, w], RTOL[dtype])
 
 
 @pytest.mark.parametrize("idx", IDX, ids=lambda a: str(a.shape))
 @pytest.mark.parametrize("padding_idx", [None, 1])
 def test_embedding_fused_equals_composed(idx, padding_idx):
     w = np.random.default_rng(5).standard_normal((5, 3))
-    _compare(lambda i, w: F.embedding(i, w, padding_idx=padding_idx),
-             lambda i, w: embedding_composed(i, w, padding_idx), n2g, [idx, w], 1e-10)
+    check_fused(lambda i, w: F.embedding(i, w, padding_idx=padding_idx),
+                lambda i, w: embedding_composed(i, w, padding_idx), n2g, [idx, w], 1e-10)
 
 
 def test_embedding_repeated_indices_sum_and_gradcheck():

@@ -8,27 +8,15 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from torch_compare import RTOL, assert_close_ulps, rand
 
 import numpy2gpt as nt
 import numpy2gpt.nn.functional as F
 from numpy2gpt.autograd import gradcheck
 from numpy2gpt.nn.functional.loss import cross_entropy_composed, nll_loss_composed
 
-RTOL = {np.float64: 1e-8, np.float32: 1e-5}
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # no NumPy warnings leak
 TF = torch.nn.functional
-
-
-def rand(*shape, seed=0, scale=1.0):
-    return np.random.default_rng(seed).standard_normal(shape) * scale
-
-
-def assert_close(a, b, rtol):
-    """rtol, plus a few ulps of the largest element for elements that cancel to near 0."""
-    b = np.asarray(b)
-    scale = max(1.0, float(np.nanmax(np.abs(b), initial=0.0)))
-    atol = (1e-6 if b.dtype == np.float32 else 1e-13) * scale
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
 
 
 def targets(shape, n_classes, seed=1, ignore=-100, n_ignored=2):
@@ -93,8 +81,8 @@ def test_cross_entropy_class_indices_match_torch(dtype, shape, kw):
     loss, gx, _, ldt, gdt = run(nt, F.cross_entropy, x, t, dtype, weight, **kw)
     tloss, tgx, _, _, _ = run(torch, TF.cross_entropy, x, t, dtype, weight, **kw)
     assert loss.shape == tloss.shape and ldt == dtype and gdt == dtype
-    assert_close(loss, tloss, RTOL[dtype])
-    assert_close(gx, tgx, RTOL[dtype])
+    assert_close_ulps(loss, tloss, RTOL[dtype])
+    assert_close_ulps(gx, tgx, RTOL[dtype])
 
 
 @pytest.mark.parametrize("shape,kw", CLASS_CASES)
@@ -125,9 +113,9 @@ def test_cross_entropy_probabilities_match_torch(dtype, shape, kw):
     loss, gx, gt, ldt, _ = run(nt, F.cross_entropy, x, t, dtype, weight, t_grad=True, **kw)
     tloss, tgx, tgt, _, _ = run(torch, TF.cross_entropy, x, t, dtype, weight, t_grad=True, **kw)
     assert loss.shape == tloss.shape and ldt == dtype
-    assert_close(loss, tloss, RTOL[dtype])
-    assert_close(gx, tgx, RTOL[dtype])
-    assert_close(gt, tgt, RTOL[dtype])  # the target gets a gradient too
+    assert_close_ulps(loss, tloss, RTOL[dtype])
+    assert_close_ulps(gx, tgx, RTOL[dtype])
+    assert_close_ulps(gt, tgt, RTOL[dtype])  # the target gets a gradient too
     closs, cgx, cgt, _, _ = run(nt, cross_entropy_composed, x, t, dtype, weight, t_grad=True,
                                 **kw)
     if dtype == np.float64:
@@ -148,8 +136,8 @@ def test_nll_loss_matches_torch_and_composed(dtype, shape, kw):
     loss, gx, _, ldt, gdt = run(nt, F.nll_loss, x, t, dtype, weight, **kw)
     tloss, tgx, _, _, _ = run(torch, TF.nll_loss, x, t, dtype, weight, **kw)
     assert loss.shape == tloss.shape and ldt == dtype and gdt == dtype
-    assert_close(loss, tloss, RTOL[dtype])
-    assert_close(gx, tgx, RTOL[dtype])
+    assert_close_ulps(loss, tloss, RTOL[dtype])
+    assert_close_ulps(gx, tgx, RTOL[dtype])
     closs, cgx, _, _, _ = run(nt, nll_loss_composed, x, t, dtype, weight, **kw)
     np.testing.assert_allclose(loss, closs, rtol=1e-10 if dtype == np.float64 else 1e-6)
     np.testing.assert_allclose(gx, cgx, rtol=1e-10 if dtype == np.float64 else 1e-6)
@@ -228,7 +216,7 @@ def test_large_logits_and_confident_rows(dtype):
         # float32 resolves a loss of 1e-6 only to ~1 ulp of 1 (the sum of exps is 1 + 1e-6)
         atol = 2.5e-7 if dtype == np.float32 else 0
         np.testing.assert_allclose(loss, tloss, rtol=RTOL[dtype], atol=atol)
-        assert_close(gx, tgx, RTOL[dtype])
+        assert_close_ulps(gx, tgx, RTOL[dtype])
 
 
 def test_integer_target_dtypes_and_float32_probabilities():

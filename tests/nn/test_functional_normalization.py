@@ -3,39 +3,11 @@
 import numpy as np
 import pytest
 import torch
+from torch_compare import RTOL, assert_close, check_fused, run_backward
 
 import numpy2gpt as n2g
 import numpy2gpt.nn.functional as F
 from numpy2gpt.autograd import gradcheck
-
-RTOL = {np.float64: 1e-8, np.float32: 1e-5}
-
-
-def _run(lib, fn, arrays):
-    """fn on fresh leaves of `lib` (None stays None), backward with a fixed upstream gradient;
-    returns the output and the leaves' gradients as NumPy arrays."""
-    leaves = [None if a is None else lib.tensor(a, requires_grad=True) for a in arrays]
-    y = fn(*leaves)
-    out = y.detach().numpy()
-    gy = np.random.default_rng(123).standard_normal(out.shape).astype(out.dtype)
-    y.backward(lib.tensor(gy))
-    return out, [None if t is None else t.grad.detach().numpy() for t in leaves]
-
-
-def _close(ours, ref, rtol):
-    """Elementwise rtol, with an absolute floor of rtol * (largest |ref|) for values near zero."""
-    assert ours.dtype == ref.dtype, (ours.dtype, ref.dtype)
-    scale = np.abs(ref).max() if ref.size else 0.0
-    np.testing.assert_allclose(ours, ref, rtol=rtol, atol=rtol * scale)
-
-
-def _compare(fn_ours, fn_ref, lib_ref, arrays, rtol):
-    y1, g1 = _run(n2g, fn_ours, arrays)
-    y2, g2 = _run(lib_ref, fn_ref, arrays)
-    _close(y1, y2, rtol)
-    for a, b in zip(g1, g2):
-        if a is not None or b is not None:
-            _close(a, b, rtol)
 
 
 def layer_norm_composed(x, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -69,35 +41,35 @@ def _arrays(x_shape, norm_shape, dtype, weight=True, bias=True, seed=0):
                                          (False, False)])
 def test_layer_norm_matches_torch(x_shape, norm_shape, dtype, weight, bias):
     arrays = _arrays(x_shape, norm_shape, dtype, weight, bias)
-    _compare(lambda x, w, b: F.layer_norm(x, norm_shape, w, b),
-             lambda x, w, b: torch.nn.functional.layer_norm(x, norm_shape, w, b),
-             torch, arrays, RTOL[dtype])
+    check_fused(lambda x, w, b: F.layer_norm(x, norm_shape, w, b),
+                lambda x, w, b: torch.nn.functional.layer_norm(x, norm_shape, w, b),
+                torch, arrays, RTOL[dtype])
 
 
 @pytest.mark.parametrize("x_shape,norm_shape", CASES)
 @pytest.mark.parametrize("weight,bias", [(True, True), (False, False), (True, False)])
 def test_layer_norm_fused_equals_composed(x_shape, norm_shape, weight, bias):
     arrays = _arrays(x_shape, norm_shape, np.float64, weight, bias, seed=1)
-    _compare(lambda x, w, b: F.layer_norm(x, norm_shape, w, b, eps=1e-3),
-             lambda x, w, b: layer_norm_composed(x, norm_shape, w, b, eps=1e-3),
-             n2g, arrays, 1e-10)
+    check_fused(lambda x, w, b: F.layer_norm(x, norm_shape, w, b, eps=1e-3),
+                lambda x, w, b: layer_norm_composed(x, norm_shape, w, b, eps=1e-3),
+                n2g, arrays, 1e-10)
 
 
 def test_layer_norm_eps_int_shape_and_one_element_rows():
     rng = np.random.default_rng(2)
     x = rng.standard_normal((4, 5))
-    _compare(lambda x: F.layer_norm(x, 5, eps=0.5),
-             lambda x: torch.nn.functional.layer_norm(x, (5,), eps=0.5), torch, [x], 1e-8)
+    check_fused(lambda x: F.layer_norm(x, 5, eps=0.5),
+                lambda x: torch.nn.functional.layer_norm(x, (5,), eps=0.5), torch, [x], 1e-8)
     # rows of one element normalise to xhat = 0 exactly (var = 0): y = bias, and the gradients
     # w.r.t. x and weight are exactly 0 (PyTorch leaves ~1e-14 of rounding there)
     arrays = [rng.standard_normal((3, 1)), rng.standard_normal(1), rng.standard_normal(1)]
-    y1, (gx1, gw1, gb1) = _run(n2g, lambda x, w, b: F.layer_norm(x, (1,), w, b), arrays)
-    y2, (gx2, gw2, gb2) = _run(torch, lambda x, w, b: torch.nn.functional.layer_norm(
+    y1, (gx1, gw1, gb1) = run_backward(n2g, lambda x, w, b: F.layer_norm(x, (1,), w, b), arrays)
+    y2, (gx2, gw2, gb2) = run_backward(torch, lambda x, w, b: torch.nn.functional.layer_norm(
         x, (1,), w, b), arrays)
     assert np.all(gx1 == 0) and np.all(gw1 == 0)
     assert np.abs(gx2).max() < 1e-12 and np.abs(gw2).max() < 1e-12
     for ours, ref in ((y1, y2), (gb1, gb2)):
-        _close(ours, ref, 1e-8)
+        assert_close(ours, ref, 1e-8)
 
 
 def test_layer_norm_gradcheck():

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from torch_compare import RTOL, assert_close_ulps, rand
 
 import numpy2gpt as nt
 import numpy2gpt.nn.functional as F
@@ -19,16 +20,11 @@ from numpy2gpt.nn.functional.softmax import (
     softmax_composed,
 )
 
-RTOL = {np.float64: 1e-8, np.float32: 1e-5}
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # no NumPy warnings leak
 FUNCS = {"softmax": (F.softmax, torch.softmax, softmax_composed),
          "log_softmax": (F.log_softmax, torch.log_softmax, log_softmax_composed)}
 CASES = [((5,), 0), ((5,), -1), ((3, 7), 1), ((3, 7), 0), ((3, 7), -2), ((2, 3, 4), 0),
          ((2, 3, 4), 1), ((2, 3, 4), -1), ((), 0), ((), -1), ((1, 1), 1)]
-
-
-def rand(*shape, seed=0, scale=1.0):
-    return np.random.default_rng(seed).standard_normal(shape) * scale
 
 
 def run(fn, x_arr, dtype, seed_arr, **kw):
@@ -41,13 +37,6 @@ def run(fn, x_arr, dtype, seed_arr, **kw):
     return to_np(y), to_np(x.grad), y.dtype, x.grad.dtype
 
 
-def assert_close(a, b, rtol, equal_nan=False):
-    """rtol, plus a few ulps of the largest element for elements that cancel to near 0."""
-    scale = max(1.0, float(np.nanmax(np.abs(b), initial=0.0)))
-    atol = (1e-6 if b.dtype == np.float32 else 1e-13) * scale
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
-
-
 @pytest.mark.parametrize("name", FUNCS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape,dim", CASES)
@@ -57,8 +46,8 @@ def test_matches_torch(name, dtype, shape, dim):
     y, gx, ydt, gdt = run(fn, x, dtype, g, dim=dim)
     ty, tgx, _, _ = run(tfn, x, dtype, g, dim=dim)
     assert y.shape == ty.shape and ydt == dtype and gdt == dtype  # float32 stays float32
-    assert_close(y, ty, RTOL[dtype])
-    assert_close(gx, tgx, RTOL[dtype])
+    assert_close_ulps(y, ty, RTOL[dtype])
+    assert_close_ulps(gx, tgx, RTOL[dtype])
 
 
 @pytest.mark.parametrize("name", FUNCS)
@@ -94,8 +83,8 @@ def test_rows_far_below_the_block_max(name, dtype):
     y, gx, _, _ = run(fn, x, dtype, g, dim=-1)
     ty, tgx, _, _ = run(tfn, x, dtype, g, dim=-1)
     assert np.isfinite(y).all() and np.isfinite(gx).all()
-    assert_close(y, ty, RTOL[dtype])
-    assert_close(gx, tgx, RTOL[dtype])
+    assert_close_ulps(y, ty, RTOL[dtype])
+    assert_close_ulps(gx, tgx, RTOL[dtype])
 
 
 @pytest.mark.parametrize("name", FUNCS)
@@ -240,8 +229,8 @@ def test_non_contiguous_input(name, dtype):
     y, ty = fn(a.transpose(0, 1), -1), tfn(t.transpose(0, 1), -1)
     y.backward(nt.tensor(g))
     ty.backward(torch.tensor(g))
-    assert_close(y.data, ty.detach().numpy(), RTOL[dtype])
-    assert_close(a.grad.data, t.grad.numpy(), RTOL[dtype])
+    assert_close_ulps(y.data, ty.detach().numpy(), RTOL[dtype])
+    assert_close_ulps(a.grad.data, t.grad.numpy(), RTOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
