@@ -102,6 +102,12 @@ def child(args):
             step(x, y)
             times.append(time.perf_counter() - t0)
         result["ms"] = [1000 * t for t in times]
+        if args.impl == "numpy2gpt":  # MFU against this process's measured matmul peak
+            from numpy2gpt.gpt.mfu import measure_matmul_peak
+
+            peak = measure_matmul_peak()
+            result["matmul_peak_gflops"] = peak / 1e9
+            result["mfu"] = model.estimate_mfu(cfg["batch_size"], median(times), peak)
     else:  # peak RSS above the pre-step baseline, sampled by a thread
         import gc
 
@@ -143,7 +149,7 @@ def main(argv=None):
     impls = ["numpy2gpt", "torch"] if args.impl == "both" else [args.impl]
     times = {impl: [] for impl in impls}
     memory = {impl: [] for impl in impls}
-    blas = None
+    mfus, peaks, blas = [], [], None
     for _ in range(args.rounds):
         for impl in impls:  # alternate, so slow drifts of the machine hit both equally
             common = ["--config", args.config, "--impl", impl, "--threads", str(args.threads),
@@ -151,6 +157,9 @@ def main(argv=None):
                       "--warmup", str(args.warmup), "--child"]
             r = run_child("benchmarks.train_step", common, blas_threads=args.blas_threads)
             times[impl] += r["ms"]
+            if "mfu" in r:
+                mfus.append(r["mfu"])
+                peaks.append(r["matmul_peak_gflops"])
             blas = r["blas"] or blas
             if args.memory:
                 m = run_child("benchmarks.train_step", common + ["--measure", "memory"],
@@ -163,6 +172,9 @@ def main(argv=None):
         out[f"{impl}_ms_median"] = round(median(times[impl]), 2)
         if args.memory:
             out[f"{impl}_peak_rss_mib"] = round(median(memory[impl]), 1)
+    if mfus:
+        out["numpy2gpt_mfu"] = round(median(mfus), 3)
+        out["matmul_peak_gflops"] = round(median(peaks), 1)
     if args.impl == "both":
         out["ratio_numpy2gpt_over_torch"] = round(out["numpy2gpt_ms_median"] /
                                                   out["torch_ms_median"], 3)
