@@ -25,10 +25,17 @@ Helpers that several op and nn.functional test files share (each keeps its own t
     or the same math composed from numpy2gpt primitives), values and gradients.
   * `assert_close_ulps`: rtol plus a few ulps of the largest element.
   * `best_time`: the best wall time of a few calls, for "not much slower than NumPy" checks.
+
+For the GPT and command-line tests that train tiny models: `SHARED_TEXT` (the shared
+tinyshakespeare file, never committed), the `corpus` fixture (its first 20,000 characters),
+`isolate_training` / the `isolated_training` fixture (dataset cache in a temporary folder, no
+matmul-peak measurement).
 """
 
+import os
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -269,3 +276,36 @@ def _restore_global_state():
 def rng():
     """A NumPy generator with a fixed seed (each test gets a fresh one)."""
     return np.random.default_rng(1234)
+
+
+# ----- tiny training runs (tests/gpt, tests/test_cli.py) ---------------------------------------
+SHARED_TEXT = Path(os.environ.get("NUMPY2GPT_DATA")
+                   or Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+                   / "tinyshakespeare.txt")
+
+
+def isolate_training(mp, cache_dir):
+    """With MonkeyPatch `mp`: the dataset cache in `cache_dir` (no writes to ~/.cache), and the
+    MFU's one-second matmul-peak measurement replaced by a constant."""
+    mp.setenv("NUMPY2GPT_CACHE", str(cache_dir))
+    mp.setattr("numpy2gpt.gpt.mfu.measure_matmul_peak", lambda *a, **k: 1e11)
+
+
+@pytest.fixture
+def isolated_training(tmp_path, monkeypatch):
+    """isolate_training for one test (cache under tmp_path), with NUMPY2GPT_DATA unset.
+    Module-scoped fixtures, which cannot use `monkeypatch`, call isolate_training inside
+    `with pytest.MonkeyPatch.context() as mp:` instead."""
+    monkeypatch.delenv("NUMPY2GPT_DATA", raising=False)
+    isolate_training(monkeypatch, tmp_path / "cache")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """A file with the first 20,000 characters of the shared tinyshakespeare text (one per
+    module); skips the test when the shared file is missing."""
+    if not SHARED_TEXT.is_file():
+        pytest.skip(f"shared text not found: {SHARED_TEXT}")
+    path = tmp_path_factory.mktemp("corpus") / "shakespeare_20k.txt"
+    path.write_text(SHARED_TEXT.read_text(encoding="utf-8")[:20_000], encoding="utf-8")
+    return path

@@ -19,33 +19,20 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # before transformers is imported: a hub cal
 
 import numpy as np
 import pytest
+from torch_compare import SHARED_TEXT, isolate_training
 
 from numpy2gpt.cli import main
 from numpy2gpt.gpt.checkpoint import build_model, load_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_TEXT = Path(os.environ.get("NUMPY2GPT_DATA")
-                   or REPO / ".." / "shared" / "data" / "tinyshakespeare.txt")
 TINY = ["--n_layer", "1", "--n_head", "2", "--n_embd", "16", "--block_size", "16",
         "--batch_size", "4", "--eval_iters", "2", "--warmup_iters", "2", "--lr_decay_iters", "12",
         "--plot", "false"]
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("NUMPY2GPT_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("NUMPY2GPT_DATA", raising=False)
+def _isolated(isolated_training, monkeypatch):
     monkeypatch.delenv("NUMPY2GPT_TRACEBACK", raising=False)
-    monkeypatch.setattr("numpy2gpt.gpt.mfu.measure_matmul_peak", lambda *a, **k: 1e11)
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    if not SHARED_TEXT.is_file():
-        pytest.skip(f"shared text not found: {SHARED_TEXT}")
-    path = tmp_path_factory.mktemp("corpus") / "shakespeare_20k.txt"
-    path.write_text(SHARED_TEXT.read_text(encoding="utf-8")[:20_000], encoding="utf-8")
-    return path
 
 
 def run(argv, capsys):
@@ -146,14 +133,10 @@ def test_train_bad_input_is_a_clear_error(corpus, tmp_path, capsys):
 @pytest.fixture(scope="module")
 def trained(corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "out"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("NUMPY2GPT_CACHE", str(out.parent / "cache"))
-    mp.setattr("numpy2gpt.gpt.mfu.measure_matmul_peak", lambda *a, **k: 1e11)
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        isolate_training(mp, out.parent / "cache")
         assert main(["train", "--data", str(corpus), "--out_dir", str(out), *TINY,
                      "--max_iters", "3"]) == 0
-    finally:
-        mp.undo()
     return out
 
 

@@ -1,12 +1,12 @@
 """Tests for numpy2gpt.gpt.checkpoint: contents, atomic writes and clear errors for bad files."""
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import safetensors.numpy
+from torch_compare import isolate_training
 
 import numpy2gpt
 from numpy2gpt.gpt.checkpoint import (
@@ -22,29 +22,18 @@ from numpy2gpt.gpt.checkpoint import (
 )
 from numpy2gpt.gpt.train import train
 
-SHARED_TEXT = Path(
-    os.environ.get("NUMPY2GPT_DATA")
-    or Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "tinyshakespeare.txt")
 TINY = dict(n_layer=1, n_head=2, n_embd=16, block_size=16, batch_size=4, eval_iters=2,
             warmup_iters=2, lr_decay_iters=12, plot=False)
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, corpus):
     """A checkpoint of 3 tiny steps (trained once for the whole module)."""
-    if not SHARED_TEXT.is_file():
-        pytest.skip(f"shared text not found: {SHARED_TEXT}")
     root = tmp_path_factory.mktemp("ckpt")
-    corpus = root / "text.txt"
-    corpus.write_text(SHARED_TEXT.read_text(encoding="utf-8")[:20_000], encoding="utf-8")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("NUMPY2GPT_CACHE", str(root / "cache"))
-    mp.setattr("numpy2gpt.gpt.mfu.measure_matmul_peak", lambda *a, **k: 1e11)
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        isolate_training(mp, root / "cache")
         res = train({**TINY, "data": str(corpus), "out_dir": str(root / "out"), "max_iters": 3},
                     log=None)
-    finally:
-        mp.undo()
     return root / "out", res
 
 

@@ -1,10 +1,9 @@
 """Tests for numpy2gpt.gpt.sample: streaming, seeds, KV cache, and clear errors for bad prompts."""
 
 import io
-import os
-from pathlib import Path
 
 import pytest
+from torch_compare import SHARED_TEXT, isolate_training
 
 import numpy2gpt
 from numpy2gpt.gpt.checkpoint import CheckpointError
@@ -14,29 +13,17 @@ from numpy2gpt.gpt.sample import SEPARATOR, PromptError, _StreamDecoder, read_pr
 from numpy2gpt.gpt.tokenizers import BPETokenizer
 from numpy2gpt.gpt.train import train
 
-SHARED_TEXT = Path(
-    os.environ.get("NUMPY2GPT_DATA")
-    or Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "tinyshakespeare.txt")
-
 
 @pytest.fixture(scope="module")
-def out_dir(tmp_path_factory):
+def out_dir(tmp_path_factory, corpus):
     """A tiny model trained for 30 steps (once for the module)."""
-    if not SHARED_TEXT.is_file():
-        pytest.skip(f"shared text not found: {SHARED_TEXT}")
     root = tmp_path_factory.mktemp("sample")
-    corpus = root / "text.txt"
-    corpus.write_text(SHARED_TEXT.read_text(encoding="utf-8")[:20_000], encoding="utf-8")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("NUMPY2GPT_CACHE", str(root / "cache"))
-    mp.setattr("numpy2gpt.gpt.mfu.measure_matmul_peak", lambda *a, **k: 1e11)
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        isolate_training(mp, root / "cache")
         train(dict(n_layer=1, n_head=2, n_embd=16, block_size=16, batch_size=8, eval_iters=2,
                    max_iters=30, eval_interval=30, warmup_iters=2, lr_decay_iters=30,
                    learning_rate=1e-2, plot=False, data=str(corpus), out_dir=str(root / "out")),
               log=None)
-    finally:
-        mp.undo()
     return root / "out"
 
 

@@ -8,10 +8,8 @@ a 1-layer, 16-wide GPT on the first 20,000 characters of the shared tinyshakespe
 import importlib
 import json
 import math
-import os
 import signal
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,29 +20,12 @@ from numpy2gpt.gpt.checkpoint import CheckpointError, load_checkpoint
 from numpy2gpt.gpt.config import ConfigError, TrainConfig, load_config_file
 from numpy2gpt.gpt.train import get_lr, train
 
-SHARED_TEXT = Path(
-    os.environ.get("NUMPY2GPT_DATA")
-    or Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "tinyshakespeare.txt")
-
 TINY = dict(n_layer=1, n_head=2, n_embd=16, block_size=16, batch_size=4, eval_iters=2,
             log_interval=1, warmup_iters=2, lr_decay_iters=12, plot=False)
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    """No network, no writes to ~/.cache, and no 1-second matmul-peak measurement for MFU."""
-    monkeypatch.setenv("NUMPY2GPT_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("NUMPY2GPT_DATA", raising=False)
-    monkeypatch.setattr("numpy2gpt.gpt.mfu.measure_matmul_peak", lambda *a, **k: 1e11)
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    if not SHARED_TEXT.is_file():
-        pytest.skip(f"shared text not found: {SHARED_TEXT}")
-    path = tmp_path_factory.mktemp("corpus") / "shakespeare_20k.txt"
-    path.write_text(SHARED_TEXT.read_text(encoding="utf-8")[:20_000], encoding="utf-8")
-    return path
+# No network, no writes to ~/.cache, and no 1-second matmul-peak measurement for MFU.
+pytestmark = pytest.mark.usefixtures("isolated_training")
 
 
 def tiny(corpus, out_dir, **overrides):
