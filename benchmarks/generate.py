@@ -2,12 +2,12 @@
 equivalent KV cache, same architecture, same weights, same machine.
 
 Both models hold the same weights (numpy2gpt's initialisation, matrices scaled up, see
-`write_weights`, loaded into numpy2gpt's GPT and into the PyTorch model of
-benchmarks/_torch_gpt.py). From a 1-token prompt, batch 1, each generates `--new_tokens` tokens
-(default 200), float32, temperature 1 with top-k, once with a KV cache and once re-running the
-whole context each step. The PyTorch sampling loop is written here: with the cache it feeds only
-the newest token and concatenates keys and values per layer (the usual eager KV cache), and when
-the window is full it refills the cache from the last block_size tokens, as numpy2gpt does.
+`write_weights`, loaded into numpy2gpt's GPT and into the tests' PyTorch nanoGPT,
+tests/gpt/reference_nanogpt.py). From a 1-token prompt, batch 1, each generates `--new_tokens`
+tokens (default 200), float32, temperature 1 with top-k, once with a KV cache and once re-running
+the whole context each step. The PyTorch sampling loop is written here: with the cache it feeds
+only the newest token and concatenates keys and values per layer (the usual eager KV cache), and
+when the window is full it refills the cache from the last block_size tokens, as numpy2gpt does.
 The two implementations alternate, each round in fresh processes; the JSON output holds median
 tokens/s and the ratios. A greedy run checks that all four variants (two libraries, cache on and
 off) produce the same tokens, and within each library sampling with the cache must give the
@@ -80,10 +80,11 @@ def _torch_generator(args, weights):
     import torch
     import torch.nn.functional as F
 
-    from ._torch_gpt import TorchGPT
+    from numpy2gpt.gpt import GPTConfig
+    from tests.gpt.reference_nanogpt import RefGPT
 
     cfg = _model_config(args)
-    model = TorchGPT(argparse.Namespace(**cfg, dropout=0.0, bias=True))
+    model = RefGPT(GPTConfig(**cfg, dropout=0.0, bias=True))
     model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
     model.eval()
     block_size = cfg["block_size"]

@@ -8,8 +8,9 @@ grad clip 1.0, eval every 250 iterations on 20 batches per split), each in a fre
 OpenBLAS's pinning variables unset and 2 BLAS / intra-op threads:
   * numpy2gpt: `numpy2gpt.gpt.train.train` itself, writing into a temporary out_dir (data
     preparation, checkpoints, metrics.jsonl and the loss plot included, as the command does);
-  * torch: nanoGPT's train.py loop written compactly with real PyTorch (benchmarks/_torch_gpt.py's
-    model, bias=False, decay groups, fused=False AdamW, torch.save on a better val loss). Its data
+  * torch: nanoGPT's train.py loop written compactly with real PyTorch (the tests' nanoGPT,
+    tests/gpt/reference_nanogpt.py, bias=False, decay groups, fused=False AdamW, torch.save on a
+    better val loss). Its data
     comes from numpy2gpt.gpt.data (same char tokenizer, 90/10 split, same batch sampler and
     seeds), so both runs see exactly the same batches.
 Like `numpy2gpt train`, the torch loop runs exactly max_iters steps and evaluates at iterations
@@ -74,10 +75,10 @@ def run_numpy2gpt(args, out_dir):
 def run_torch(args, out_dir):
     import torch
 
+    from numpy2gpt.gpt import GPTConfig
     from numpy2gpt.gpt import data as datamod
     from numpy2gpt.optim.lr_scheduler import warmup_cosine_lr
-
-    from ._torch_gpt import TorchGPT
+    from tests.gpt.reference_nanogpt import RefGPT
 
     torch.set_num_threads(args.blas_threads)
     c = _config(args)
@@ -90,7 +91,7 @@ def run_torch(args, out_dir):
     model_args = dict(n_layer=c.n_layer, n_head=c.n_head, n_embd=c.n_embd,
                       block_size=c.block_size, vocab_size=meta["vocab_size"], bias=c.bias,
                       dropout=c.dropout)
-    model = TorchGPT(argparse.Namespace(**model_args))
+    model = RefGPT(GPTConfig(**model_args))
     params = list(model.parameters())
     optimizer = torch.optim.AdamW(
         [{"params": [p for p in params if p.dim() >= 2], "weight_decay": c.weight_decay},

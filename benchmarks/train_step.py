@@ -62,16 +62,13 @@ def _numpy2gpt_step(cfg, threads):
 def _torch_step(cfg, threads):
     import torch
 
-    from ._torch_gpt import TorchGPT
+    from numpy2gpt.gpt import GPTConfig
+    from tests.gpt.reference_nanogpt import RefGPT
 
     torch.manual_seed(0)
     keys = {k: v for k, v in cfg.items() if k != "batch_size"}
-    model = TorchGPT(argparse.Namespace(**keys, dropout=0.0, bias=True))
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=1e-3,
-                            betas=(0.9, 0.99))
+    model = RefGPT(GPTConfig(**keys, dropout=0.0, bias=True))
+    opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.99))
 
     def step(x, y):
         _, loss = model(torch.from_numpy(x), torch.from_numpy(y))

@@ -1,5 +1,10 @@
 """The oracle: nanoGPT's GPT in real PyTorch (same architecture and parameter names), trimmed to
 what the tests compare - forward, loss and the optimizer groups. Configs are numpy2gpt GPTConfigs.
+
+It is also the benchmarks' PyTorch yardstick (benchmarks/train_step.py, train_full.py and
+generate.py import it), so the benchmarks time the model the tests check. For generate.py the
+forward takes an optional KV cache: `caches` (one dict per block, filled in place) and `pos0`,
+the position of idx's first token.
 """
 
 import math
@@ -16,11 +21,18 @@ class CausalSelfAttention(nn.Module):
         self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
         self.n_head, self.n_embd = config.n_head, config.n_embd
 
-    def forward(self, x):
+    def forward(self, x, cache=None):
         B, T, C = x.size()
         q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        if cache is not None:  # KV cache: keys and values of the earlier positions come first
+            if "k" in cache:
+                k = torch.cat([cache["k"], k], dim=2)
+                v = torch.cat([cache["v"], v], dim=2)
+            cache["k"], cache["v"] = k, v
+        # causal when queries and keys are the same positions (no cache, or a prompt into an empty
+        # one); a new token after the cached ones attends to all of them
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=k.size(2) == T)
         return self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
 
 
@@ -43,8 +55,8 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.mlp = MLP(config)
 
-    def forward(self, x):
-        x = x + self.attn(self.ln_1(x))
+    def forward(self, x, cache=None):
+        x = x + self.attn(self.ln_1(x), cache)
         return x + self.mlp(self.ln_2(x))
 
 
@@ -68,12 +80,12 @@ class RefGPT(nn.Module):
             elif pn.endswith(".bias"):
                 nn.init.zeros_(p)
 
-    def forward(self, idx, targets=None):
+    def forward(self, idx, targets=None, caches=None, pos0=0):
         t = idx.size(1)
-        pos = torch.arange(0, t, dtype=torch.long)
+        pos = torch.arange(pos0, pos0 + t, dtype=torch.long)
         x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
-        for block in self.transformer.h:
-            x = block(x)
+        for i, block in enumerate(self.transformer.h):
+            x = block(x, None if caches is None else caches[i])
         x = self.transformer.ln_f(x)
         if targets is None:
             return self.lm_head(x[:, [-1], :]), None
