@@ -20,6 +20,7 @@ from ...ops.elementwise import relu as _relu
 from ...ops.special import BLOCK, erf_into
 from ...random import get_rng
 from ...tensor import as_tensor
+from .loss import _reduction
 
 
 def _require_float(t, op):
@@ -314,23 +315,12 @@ def pad(input, pad, mode="constant", value=None):
 
 
 # ----- mse_loss ----------------------------------------------------------------------------------
-def _reduction(size_average, reduce, reduction):
-    """PyTorch's legacy `size_average` / `reduce` flags, mapped onto `reduction`."""
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    return "none" if not reduce else "mean" if size_average else "sum"
-
-
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error: reduce((input - target)^2) with reduction 'mean', 'sum' or 'none'.
 
     Composed from primitive ops (its backward, 2 (input - target) / N, comes for free).
     """
-    reduction = _reduction(size_average, reduce, reduction)
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{reduction} is not a valid value for reduction")
+    reduction = _reduction(size_average, reduce, reduction)  # checked: mean, sum or none
     x, t = as_tensor(input), as_tensor(target)
     if x.shape != t.shape:
         warnings.warn(f"Using a target size ({t.shape}) that is different to the input size "

@@ -26,7 +26,8 @@ from .softmax import exact_rows, log_softmax_composed, row_sum
 
 
 def _reduction(size_average, reduce, reduction):
-    """PyTorch's legacy `size_average` / `reduce` flags, mapped onto `reduction`."""
+    """PyTorch's legacy `size_average` / `reduce` flags, mapped onto `reduction` (checked).
+    Shared by every loss, mse_loss included."""
     if size_average is not None or reduce is not None:
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
