@@ -19,6 +19,13 @@ def normalize_dims(dim, ndim):
     return dims
 
 
+def reduction_dims(dim, ndim):
+    """The dims a reduction runs over, as a tuple, or None for all. Like PyTorch, dim None, ()
+    and [] all mean every dim, and a 0-d tensor accepts dim 0 / -1 (there is nothing to reduce)."""
+    dims = normalize_dims(dim, ndim)
+    return None if not dims or ndim == 0 else dims
+
+
 def sum_to_array(g, shape):
     """Sum a broadcast gradient back to `shape` (the inverse of NumPy broadcasting)."""
     if g.shape == shape:
@@ -95,5 +102,5 @@ def require_float(t, op):
         raise TypeError(f"{op}: expected a floating point tensor, got {dtype_name(t.dtype)}")
 
 
-__all__ = ["normalize_dims", "sum_to_array", "broadcast_shape", "promote", "result_dtype",
-           "as_tensor", "Tensor", "require_float"]
+__all__ = ["normalize_dims", "reduction_dims", "sum_to_array", "broadcast_shape", "promote",
+           "result_dtype", "as_tensor", "Tensor", "require_float"]

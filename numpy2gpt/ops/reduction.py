@@ -6,7 +6,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import as_tensor
-from ._util import normalize_dims
+from ._util import reduction_dims
 
 
 def _keepdim_shape(shape, dims):
@@ -53,13 +53,6 @@ class Mean(Function):
         return _spread(gy, shape, self.dims, self.keepdim) * (1.0 / n)
 
 
-def _dims(dim, ndim):
-    """Reduced dims as a tuple, or None for all. Like PyTorch, `dim=()` means all dims, and a
-    0-d tensor accepts dim 0 / -1 (there is nothing to reduce)."""
-    dims = normalize_dims(dim, ndim)
-    return None if not dims or ndim == 0 else dims
-
-
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over `dim` (an int, a tuple of ints, or None for all dims)."""
     x = as_tensor(input)
@@ -67,7 +60,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         x = x.to(dtype)
     elif x.dtype.kind in "biu":  # integer sums accumulate in int64, like PyTorch
         x = x.to(dtypes.int64)
-    return Sum(_dims(dim, x.ndim), keepdim)(x)
+    return Sum(reduction_dims(dim, x.ndim), keepdim)(x)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
@@ -78,7 +71,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if x.dtype.kind != "f":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {dtypes.dtype_name(x.dtype)}")
-    return Mean(_dims(dim, x.ndim), keepdim)(x)
+    return Mean(reduction_dims(dim, x.ndim), keepdim)(x)
 
 
 TENSOR_METHODS = {"sum": sum, "mean": mean}

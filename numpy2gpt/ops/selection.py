@@ -23,7 +23,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..dtypes import dtype_name
 from ..tensor import Tensor, _check_dim, as_tensor
-from ._util import broadcast_shape, normalize_dims, promote
+from ._util import broadcast_shape, promote, reduction_dims
 
 
 # ----- building blocks for the backwards --------------------------------------------------------
@@ -312,9 +312,7 @@ def _reduce_dims_check(name, x, dims, error=RuntimeError):
 
 def _amax(name, sign, input, dim, keepdim):
     x = as_tensor(input)
-    dims = normalize_dims(dim, x.ndim)
-    if dims == () or x.ndim == 0:
-        dims = None
+    dims = reduction_dims(dim, x.ndim)
     _reduce_dims_check(name, x, dims)
     return _Amax(sign, dims, keepdim)(x)
 

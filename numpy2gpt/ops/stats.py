@@ -11,19 +11,13 @@ from .. import dtypes
 from ..autograd.function import Function, FusedFunction
 from ..dtypes import dtype_name
 from ..tensor import Tensor, _check_dim, as_tensor
-from ._util import normalize_dims
+from ._util import reduction_dims
 from .reduction import _spread
 
 
 def _count(shape, dims):
     """How many elements each output element reduces over."""
     return int(np.prod([shape[d] for d in (range(len(shape)) if dims is None else dims)]))
-
-
-def _all_dims(dim, ndim):
-    """dim None, () or [] all mean "every dim" for these reductions (PyTorch's convention)."""
-    dims = normalize_dims(dim, ndim)
-    return None if not dims or ndim == 0 else dims
 
 
 # ----- var / std --------------------------------------------------------------------------------
@@ -93,7 +87,7 @@ def _var_args(name, input, dim, unbiased, keepdim, correction):
         raise TypeError(f"{name}(): pass either 'unbiased' or 'correction', not both")
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    dims = _all_dims(dim, x.ndim)
+    dims = reduction_dims(dim, x.ndim)
     dof = max(0, _count(x.shape, dims) - correction)  # PyTorch clamps N - correction at 0
     return x, dims, keepdim, dof
 
@@ -258,7 +252,7 @@ def logsumexp(input, dim, keepdim=False):
     x = as_tensor(input)
     if x.dtype.kind != "f":
         x = x.to(dtypes.get_default_dtype())
-    dims = _all_dims(dim, x.ndim)
+    dims = reduction_dims(dim, x.ndim)
     if dims is None:
         dims = tuple(range(x.ndim))
     return LogSumExp(dims, keepdim)(x)
@@ -341,7 +335,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     if x.dtype.kind != "f":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {dtype_name(x.dtype)}")
-    dims = _all_dims(dim, x.ndim)
+    dims = reduction_dims(dim, x.ndim)
     if isinstance(p, str):
         if p != "fro":
             raise RuntimeError(f"norm(): p={p!r} is not supported by numpy2gpt (use a number "
