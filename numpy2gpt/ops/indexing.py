@@ -225,18 +225,27 @@ def _scatter_index(index, dim):
 
 
 class Gather(Function):
-    """out[i][j][k] = x[i][index[i][j][k]][k]  (for dim=1)."""
+    """out[i][j][k] = x[i][index[i][j][k]][k]  (for dim=1).
 
-    def __init__(self, dim, index):
-        self.dim, self.index = dim, index
+    keepdim=False drops `dim` from the result (index has size 1 there): max(x, dim) picks its
+    values that way. selection.py's max/sort/topk pick with Gather too.
+    """
+
+    def __init__(self, dim, index, keepdim=True):
+        self.dim, self.index, self.keepdim = dim, index, keepdim
 
     def forward(self, x):
         # gather reads only the first index.shape[d] entries of x along every other dim d
         x = x[tuple(slice(None) if d == self.dim else slice(0, n)
                     for d, n in enumerate(self.index.shape))]
-        return np.take_along_axis(x, self.index, axis=self.dim)
+        y = np.take_along_axis(x, self.index, axis=self.dim)
+        return y if self.keepdim else np.squeeze(y, self.dim)
 
     def backward(self, gy):
+        from .join import unsqueeze
+
+        if not self.keepdim:
+            gy = unsqueeze(gy, self.dim)
         zeros = Tensor._make(np.zeros(self.inputs[0].shape, dtype=gy.dtype))
         return ScatterAdd(self.dim, self.index)(zeros, gy)
 

@@ -2,11 +2,11 @@
 
 Every output element *is* one of the inputs (an element of `x` or a bound), so the gradient flows
 only to the element that was selected and everything else gets zero. The backwards are built from
-two small linear Functions that hold a constant choice (a mask, or indices along a dim):
+small linear Functions that hold a constant choice (a mask, or indices along a dim):
 
   * `_Mask(mask, scale)`: y = where(mask, x * scale, 0). Diagonal, so it is its own adjoint.
-  * `_Take(idx, dim)` / `_Put(idx, dim, shape)`: pick elements by index along `dim`, and scatter
-    them back into zeros. Each is the other's adjoint.
+  * indexing's `Gather(dim, idx)` picks elements by index along `dim`; its backward scatters them
+    back into zeros (`ScatterAdd`), and each is the other's adjoint.
 
 Since the choice is constant (it does not move for an infinitesimal change of x), these backwards
 are exact and differentiable again (double backward works).
@@ -24,6 +24,7 @@ from ..autograd.function import Function
 from ..dtypes import dtype_name
 from ..tensor import Tensor, _check_dim, as_tensor
 from ._util import broadcast_shape, promote, reduction_dims
+from .indexing import Gather
 
 
 # ----- building blocks for the backwards --------------------------------------------------------
@@ -39,44 +40,6 @@ class _Mask(Function):
 
     def backward(self, gy):
         return _Mask(self.mask, self.scale)(gy)  # a diagonal linear map is its own adjoint
-
-
-class _Take(Function):
-    """y = take_along_axis(x, idx, dim): the elements chosen by `idx` along `dim`.
-
-    `idx` keeps `dim` (size 1 for max(dim)); keepdim=False drops it from the result.
-    """
-
-    grad_fn_name = "TakeAlongDimBackward0"
-
-    def __init__(self, idx, dim, keepdim=True, grad_fn_name=None):
-        self.idx, self.dim, self.keepdim = idx, dim, keepdim
-        if grad_fn_name:
-            self.grad_fn_name = grad_fn_name  # PyTorch's name for the op using it (MaxBackward0)
-
-    def forward(self, x):
-        y = np.take_along_axis(x, self.idx, self.dim)
-        return y if self.keepdim else np.squeeze(y, self.dim)
-
-    def backward(self, gy):
-        return _Put(self.idx, self.dim, self.inputs[0].shape, self.keepdim)(gy)
-
-
-class _Put(Function):
-    """y = zeros(shape) with the elements of x written at `idx` along `dim` (indices distinct):
-    the adjoint of `_Take`."""
-
-    def __init__(self, idx, dim, shape, keepdim=True):
-        self.idx, self.dim, self.shape, self.keepdim = idx, dim, tuple(shape), keepdim
-
-    def forward(self, x):
-        out = np.zeros(self.shape, x.dtype)
-        np.put_along_axis(out, self.idx, x if self.keepdim else np.expand_dims(x, self.dim),
-                          self.dim)
-        return out
-
-    def backward(self, gy):
-        return _Take(self.idx, self.dim, self.keepdim)(gy)
 
 
 def _masked(g, mask, scale=None):
@@ -334,7 +297,9 @@ def _arg_index(x, d, sign):
 
 def _select_along(x, idx, d, keepdim, grad_fn_name):
     """Differentiable values x[idx] along dim d, and the indices as an int64 tensor."""
-    values = _Take(idx, d, keepdim, grad_fn_name)(x)
+    pick = Gather(d, idx, keepdim)
+    pick.grad_fn_name = grad_fn_name  # PyTorch names the node after the op (MaxBackward0, ...)
+    values = pick(x)
     if not keepdim:
         idx = np.squeeze(idx, d)
     return values, Tensor._make(idx.astype(np.int64, copy=False))
