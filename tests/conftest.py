@@ -24,7 +24,8 @@ Helpers that several op and nn.functional test files share (each keeps its own t
   * `check_fused` / `run_backward`: a fused numpy2gpt function against a reference (PyTorch's,
     or the same math composed from numpy2gpt primitives), values and gradients.
   * `assert_close_ulps`: rtol plus a few ulps of the largest element.
-  * `best_time`: the best wall time of a few calls, for "not much slower than NumPy" checks.
+  * `assert_float32_throughout`: outputs and the gradient of a float32 leaf stay float32.
+  * `best_time`, `assert_within_10x_of_numpy`: "not much slower than NumPy" checks.
 
 For the GPT and command-line tests that train tiny models: `SHARED_TEXT` (the shared
 tinyshakespeare file, never committed), the `corpus` fixture (its first 20,000 characters),
@@ -261,6 +262,23 @@ def best_time(fn, repeat=5):
         fn()
         best = min(best, time.perf_counter() - t0)
     return best
+
+
+def assert_within_10x_of_numpy(cases):
+    """For each (ours, numpy_ref) pair of callables: ours' best time < 10 x ref's + 2 ms."""
+    for ours, ref in cases:
+        t_ours, t_ref = best_time(ours), best_time(ref)
+        assert t_ours < 10 * t_ref + 2e-3, (t_ours, t_ref)
+
+
+def assert_float32_throughout(x, outputs):
+    """Every output is float32, and backpropagating their sum gives leaf `x` a float32 grad."""
+    total = ng.zeros((), dtype=ng.float32)
+    for o in outputs:
+        assert o.dtype == ng.float32
+        total = total + o.sum()
+    total.backward()
+    assert x.grad.dtype == ng.float32
 
 
 @pytest.fixture(autouse=True)
