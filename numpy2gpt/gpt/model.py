@@ -6,7 +6,8 @@ Read it top to bottom, the way data flows:
 3. MLP                   - each token is transformed on its own (4x wider hidden layer, GELU).
 4. Block                 - pre-LayerNorm residual block: x + attn(ln(x)), then x + mlp(ln(x)).
 5. GPT                   - token + position embeddings -> n_layer Blocks -> LayerNorm -> logits.
-   GPT.generate          - sampling (temperature, top-k, top-p), with a KV cache.
+   GPT.generate          - sampling (temperature, top-k, top-p), with a KV cache: the cached
+                           forward pass runs on plain arrays without autograd (decode.py).
 
 The code is written against PyTorch's API (`import numpy2gpt as torch`): swap the import and it is,
 line for line, a PyTorch model with nanoGPT's parameter names, so a nanoGPT state dict (converted
@@ -29,6 +30,7 @@ import numpy2gpt as torch
 from numpy2gpt import nn
 from numpy2gpt.nn import functional as F
 
+from .decode import Decoder, sample
 from .mfu import measure_matmul_peak
 
 
@@ -76,12 +78,13 @@ class GPTConfig:
 # 2. Attention, with an optional KV cache for generation
 # ----------------------------------------------------------------------------------------------
 class KVCache:
-    """The keys and values one attention layer has computed so far (generation only).
+    """The keys and values one attention layer has computed so far (inference only).
 
     When generating, each new token needs the keys and values of all earlier tokens; they do not
     change (a token only looks backwards), so we keep them instead of recomputing them every step.
     The arrays are allocated once for `max_len` positions, so adding a token is a slice write,
-    not a concatenation.
+    not a concatenation. This cache serves the modules (`model(idx, kv_cache=...)`);
+    `GPT.generate` runs the same idea without autograd, on arrays (decode.Decoder).
     """
 
     def __init__(self, max_len):
@@ -407,7 +410,9 @@ class GPT(nn.Module):
         top_p:       nucleus sampling: keep the fewest most likely tokens whose probabilities sum
                      to at least top_p.
         use_cache:   reuse past keys/values (KV cache) instead of re-running the whole context;
-                     the tokens are the same either way.
+                     the tokens are the same either way. The cached forward pass is decode.py's
+                     (the same math on the parameter arrays, no autograd); it has no dropout, so
+                     in training mode with dropout > 0 the modules run, uncached.
         generator:   a numpy.random.Generator to sample from (default: numpy2gpt's global one).
         The arguments are checked here, at the call, not at the first token.
         """
@@ -422,54 +427,48 @@ class GPT(nn.Module):
             raise ValueError(f"top_k must be a positive integer or None, got {top_k}")
         if top_p is not None and not 0.0 < top_p <= 1.0:
             raise ValueError(f"top_p must be in (0, 1] or None, got {top_p}")
+        vocab, ids = self.config.vocab_size, idx.numpy()
+        lo, hi = (int(ids.min()), int(ids.max())) if ids.size else (0, 0)
+        if lo < 0 or hi >= vocab:
+            raise IndexError(f"generate: token id {lo if lo < 0 else hi} in idx is out of range "
+                             f"for vocab_size = {vocab} (valid ids are 0 to {vocab - 1})")
         return self._stream(idx, max_new_tokens, temperature, top_k, top_p, use_cache, generator)
 
     def _stream(self, idx, max_new_tokens, temperature, top_k, top_p, use_cache, generator):
         block_size = self.config.block_size
-        kv_cache = None
-        for _ in range(max_new_tokens):
-            # no_grad around each step, never around the `yield`: grad mode is per thread, so a
-            # `with` spanning the yield would switch gradients off in the caller's code too.
-            with torch.no_grad():
-                if not use_cache:
-                    # if the sequence context is growing too long we must crop it at block_size
-                    logits, _ = self(idx[:, -block_size:])
-                elif kv_cache is not None and kv_cache[0].length < block_size:
-                    # the cache holds every token but the newest: feed just that one
-                    logits, _ = self(idx[:, -1:], kv_cache=kv_cache)
-                else:
-                    # first step, or the window is full: (re-)fill a fresh cache from the last
-                    # block_size tokens. Positions shift when the window slides, so old keys
-                    # cannot be reused; this keeps cached output identical to uncached output.
-                    kv_cache = self.new_kv_cache()
-                    logits, _ = self(idx[:, -block_size:], kv_cache=kv_cache)
-                idx_next = self._sample(logits[:, -1, :], temperature, top_k, top_p, generator)
-                # append sampled index to the running sequence and continue
-                idx = torch.cat((idx, idx_next), dim=1)
-            yield idx_next
+        b, t = idx.shape
+        tokens = np.empty((b, t + max_new_tokens), np.int64)  # the prompt, then each new token
+        tokens[:, :t] = idx.numpy()
+        # With the cache, the forward pass runs on plain arrays (decode.py: the same math without
+        # autograd). It has no dropout, so a model in training mode with dropout runs its modules.
+        decoder = None
+        if use_cache and not (self.training and self.config.dropout > 0):
+            decoder = Decoder(self, b, capacity=t + max_new_tokens)
+        for n in range(t, t + max_new_tokens):  # n tokens so far
+            if decoder is None:
+                # no_grad around each step, never around the `yield`: grad mode is per thread,
+                # so a `with` spanning the yield would switch gradients off in the caller's code.
+                # If the sequence context is growing too long we must crop it at block_size.
+                with torch.no_grad():
+                    logits, _ = self(tokens[:, max(0, n - block_size):n])
+                logits = logits.numpy()[:, -1, :]
+            elif 0 < decoder.length < block_size:
+                # the cache holds every token but the newest: feed just that one
+                logits = decoder.step(tokens[:, n - 1])
+            else:
+                # first step, or the window is full: (re-)fill the cache from the last block_size
+                # tokens. Positions shift when the window slides, so old keys cannot be reused;
+                # this keeps cached output identical to uncached output.
+                logits = decoder.prefill(tokens[:, max(0, n - block_size):n])
+            tokens[:, n] = sample(logits, temperature, top_k, top_p, generator)
+            yield torch.from_numpy(tokens[:, n:n + 1].copy())
 
     @staticmethod
     def _sample(logits, temperature, top_k, top_p, generator):
-        """Draw one token id per row of logits (b, vocab_size); returns (b, 1)."""
-        if temperature == 0:
-            return torch.argmax(logits, dim=-1, keepdim=True)
-        # pluck the logits at the final step and scale by desired temperature
-        logits = logits / temperature
-        # optionally crop the logits to only the top k options
-        if top_k is not None:
-            v, _ = torch.topk(logits, min(top_k, logits.size(-1)))
-            logits = logits.masked_fill(logits < v[:, -1:], -float("inf"))
-        # apply softmax to convert logits to (normalized) probabilities
-        probs = F.softmax(logits, dim=-1)
-        if top_p is None or top_p >= 1.0:
-            return torch.multinomial(probs, num_samples=1, generator=generator)
-        # nucleus: sort by probability and drop each token whose more likely predecessors already
-        # reach top_p (the most likely token is always kept); sample in sorted order, map back
-        sorted_probs, sorted_idx = torch.sort(probs, dim=-1, descending=True)
-        before = torch.cumsum(sorted_probs, dim=-1) - sorted_probs
-        sorted_probs = sorted_probs.masked_fill(before >= top_p, 0.0)
-        choice = torch.multinomial(sorted_probs, num_samples=1, generator=generator)
-        return torch.gather(sorted_idx, -1, choice)
+        """Draw one token id per row of logits (b, vocab_size); returns (b, 1) (see
+        decode.sample)."""
+        logits = torch.as_tensor(logits).detach().numpy()
+        return torch.from_numpy(sample(logits, temperature, top_k, top_p, generator)[:, None])
 
 
 __all__ = ["GPTConfig", "GPT", "Block", "MLP", "CausalSelfAttention", "KVCache"]
