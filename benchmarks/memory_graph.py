@@ -1,9 +1,10 @@
 """Why Functions hold their outputs by weak reference: the seed's memory experiment, measured.
 
 Each iteration builds the graph of `y = square(square(square(x)))` on 10,000 float elements and
-drops it (10,000 times, like the seed's loop); a backward pass on the last graph follows. With
-weak output references every graph is freed by reference counting the moment `y` is rebound. With strong references (output -> creator -> output) each graph is a reference
-cycle that only the cyclic garbage collector can free, so memory piles up between collections.
+drops it (10,000 times, like the seed's loop); a backward pass on the last graph follows. With weak
+output references every graph is freed by reference counting the moment `y` is rebound. With strong
+references (output -> creator -> output) each graph is a reference cycle that only the cyclic
+garbage collector can free, so memory piles up between collections.
 
 Each mode runs in a fresh process, several times; the script prints JSON with the peak memory
 *above the baseline* measured before the loop (tracemalloc: NumPy buffers and Python objects;
