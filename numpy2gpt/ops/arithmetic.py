@@ -8,8 +8,11 @@ broadcast axes (`sum_to`).
 import numpy as np
 
 from ..autograd.function import Function
+from ..dtypes import get_default_dtype
 from ..tensor import Tensor
-from ._util import broadcast_shape, promote
+from ._util import broadcast_shape, promote, sum_to_array
+from .elementwise import log
+from .shape import broadcast_to
 
 
 class Add(Function):
@@ -134,13 +137,9 @@ class SumTo(Function):
         self.shape = tuple(shape)
 
     def forward(self, x):
-        from ._util import sum_to_array
-
         return sum_to_array(x, self.shape)
 
     def backward(self, gy):
-        from .shape import broadcast_to
-
         return broadcast_to(gy, self.inputs[0].shape)
 
 
@@ -188,8 +187,6 @@ def div(input, other, rounding_mode=None):
                          f"found {rounding_mode!r}")
     a, b = promote(input, other)
     if a.dtype.kind != "f":  # true division of integers gives floats, like PyTorch
-        from ..dtypes import get_default_dtype
-
         a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
     broadcast_shape(a.shape, b.shape)
     return Div()(a, b)
@@ -205,8 +202,6 @@ def pow(input, exponent):
         if input.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if input.dtype.kind != "f" and isinstance(exponent, float):
-            from ..dtypes import get_default_dtype
-
             input = input.to(get_default_dtype())
         return PowScalar(exponent)(input)
     return _binary(Pow, input, exponent)
@@ -226,12 +221,6 @@ def sum_to(x, shape):
     if x.shape == tuple(shape):
         return x
     return SumTo(shape)(x)
-
-
-def log(x):
-    from .elementwise import log as _log
-
-    return _log(x)
 
 
 # ----- comparisons: results are bool tensors that never require grad ---------------------------
