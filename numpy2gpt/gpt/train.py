@@ -415,7 +415,8 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
     if config.compile:
         log("note: compile=True has no effect in numpy2gpt (there is nothing to compile)")
     profiler = _ProfileWindow() if config.profile else None  # fails now if unavailable
-    tune_malloc()  # reuse freed activation buffers instead of page-faulting fresh ones
+    tune_malloc()  # reuse freed activation buffers instead of page-faulting fresh ones (the
+    # process keeps its peak heap: see numpy2gpt/utils/memory.py)
 
     # --- where we write: checked before any data or model work
     out_dir = ensure_writable(config.out_dir)
