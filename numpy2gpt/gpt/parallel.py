@@ -36,7 +36,7 @@ from ..autograd.grad_mode import enable_grad
 from ..random import get_rng, use_rng
 from ..tensor import Tensor
 
-try:  # a test dependency only: without it we rely on the environment variables
+try:  # a dependency; should an install lack it, we rely on the environment variables
     from threadpoolctl import ThreadpoolController
 except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
     ThreadpoolController = None
