@@ -20,6 +20,7 @@ import io
 import json
 import os
 import secrets
+import stat
 import struct
 from collections import OrderedDict
 
@@ -135,7 +136,11 @@ def _atomic_write(path, write):
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}."
                                   f"{secrets.token_hex(4)}.tmp")
     try:
+        with open(tmp, "xb"):  # created the usual way, to learn the mode a new file gets here
+            pass                # (0o666 less the umask), which safetensors' own 0o600 file lacks
+        mode = stat.S_IMODE(os.stat(tmp).st_mode)
         write(tmp)
+        os.chmod(tmp, mode)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())  # the bytes are on disk before the rename makes them visible
         os.replace(tmp, path)

@@ -206,6 +206,19 @@ def test_save_overwrites_and_missing_directory_errors(tmp_path):
         save({"step": 1}, tmp_path / "no_such_dir" / "ckpt.pt")
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_saved_files_get_the_usual_mode_for_new_files(tmp_path, umask):
+    """Like torch.save and open(): 0o666 less the umask (safetensors alone writes 0o600)."""
+    old = os.umask(umask)
+    try:
+        path = tmp_path / "ckpt.pt"
+        save({"w": n2g.ones(2)}, path)
+        assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
+    finally:
+        os.umask(old)
+
+
 def test_valid_file_whose_header_length_starts_with_0x80_loads(tmp_path):
     """A header of 128 (mod 256) bytes begins with byte 0x80, like a pickle: still valid."""
     import safetensors.numpy
