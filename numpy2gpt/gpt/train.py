@@ -44,7 +44,7 @@ import numpy2gpt
 from numpy2gpt.nn.utils import clip_grad_norm_
 from numpy2gpt.optim.lr_scheduler import warmup_cosine_lr
 from numpy2gpt.profiler import record_function
-from numpy2gpt.utils import tune_malloc
+from numpy2gpt.utils import release_malloc, tune_malloc
 
 from . import data as datamod
 from .checkpoint import (
@@ -416,7 +416,7 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
         log("note: compile=True has no effect in numpy2gpt (there is nothing to compile)")
     profiler = _ProfileWindow() if config.profile else None  # fails now if unavailable
     tune_malloc()  # reuse freed activation buffers instead of page-faulting fresh ones (the
-    # process keeps its peak heap: see numpy2gpt/utils/memory.py)
+    # process keeps its peak heap until the loop ends: see numpy2gpt/utils/memory.py)
 
     # --- where we write: checked before any data or model work
     out_dir = ensure_writable(config.out_dir)
@@ -595,6 +595,7 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
         raise
     finally:
         bar.close()
+        release_malloc()  # a Python session that trained gets its memory back
         if profiler is not None:
             profiler.close(say)  # a run shorter than the profiling window
         if parallel is not None:

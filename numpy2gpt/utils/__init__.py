@@ -1,6 +1,7 @@
-"""Utilities: graph plots (`get_dot_graph`, `plot_dot_graph`), allocator tuning (`tune_malloc`)."""
+"""Utilities: graph plots (`get_dot_graph`, `plot_dot_graph`), allocator tuning (`tune_malloc`,
+`release_malloc`)."""
 
 from .graph import get_dot_graph, plot_dot_graph
-from .memory import tune_malloc
+from .memory import release_malloc, tune_malloc
 
-__all__ = ["get_dot_graph", "plot_dot_graph", "tune_malloc"]
+__all__ = ["get_dot_graph", "plot_dot_graph", "release_malloc", "tune_malloc"]

@@ -10,7 +10,8 @@ largest mmap threshold glibc accepts, 32 MiB) went from 6.4 s to 4.4 s once mmap
 off too, with the same peak RSS (4.6 GB): the process keeps its peak heap for reuse.
 
 This changes a process-wide allocator setting, so the library never does it on import; the
-trainer and the benchmarks call `tune_malloc()` explicitly.
+trainer calls `tune_malloc()` when it starts and `release_malloc()` when it ends (so a Python
+session that trains gets the memory back), and the benchmarks call `tune_malloc()`.
 """
 
 import ctypes
@@ -19,6 +20,27 @@ import ctypes.util
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 M_MMAP_MAX = -4
+TUNED = ((M_MMAP_THRESHOLD, 32 << 20),  # glibc's largest; matters if mmap is used after all
+         (M_MMAP_MAX, 0),  # no mmap-served blocks
+         (M_TRIM_THRESHOLD, -1))  # never give the heap's free top back to the OS
+DEFAULTS = ((M_MMAP_THRESHOLD, 128 << 10), (M_MMAP_MAX, 65536), (M_TRIM_THRESHOLD, 128 << 10))
+
+
+def _glibc():
+    """The C library if it is glibc (it has mallopt and malloc_trim), else None."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt, libc.malloc_trim  # noqa: B018 - AttributeError where they are missing
+    except (OSError, AttributeError):  # not glibc (macOS, musl...): nothing to tune
+        return None
+    return libc
+
+
+def _set(libc, settings):
+    return all(libc.mallopt(param, value) == 1 for param, value in settings)
 
 
 def tune_malloc():
@@ -26,16 +48,16 @@ def tune_malloc():
     reused by the next step (no-op where glibc is absent). True if applied.
 
     Blocks too large for a thread's own heap (64 MiB) still get mmap, as glibc falls back to it."""
-    name = ctypes.util.find_library("c")
-    if name is None:
+    libc = _glibc()
+    return libc is not None and _set(libc, TUNED)
+
+
+def release_malloc():
+    """Undo `tune_malloc` (glibc's default thresholds again) and hand the heap's free memory back
+    to the OS with malloc_trim. True if applied."""
+    libc = _glibc()
+    if libc is None:
         return False
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (macOS, musl...): nothing to tune
-        return False
-    return all(mallopt(param, value) == 1 for param, value in (
-        (M_MMAP_THRESHOLD, 32 << 20),  # glibc's largest; matters if mmap is used after all
-        (M_MMAP_MAX, 0),  # no mmap-served blocks
-        (M_TRIM_THRESHOLD, -1),  # never give the heap's free top back to the OS
-    ))
+    ok = _set(libc, DEFAULTS)
+    libc.malloc_trim(0)
+    return ok

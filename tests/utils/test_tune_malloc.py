@@ -1,5 +1,5 @@
 """tune_malloc: applied on glibc, harmless to call twice, and freed large buffers are then reused
-without page faults."""
+without page faults; release_malloc brings glibc's defaults back."""
 
 import resource
 import sys
@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from numpy2gpt.utils import tune_malloc
+from numpy2gpt.utils import release_malloc, tune_malloc
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 
@@ -36,3 +36,18 @@ def test_a_freed_100_mib_buffer_is_reused_without_page_faults():
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
     assert float(b[-1]) == 1.0
     assert faults < 50
+
+
+@linux_only
+def test_release_malloc_restores_glibc_defaults():
+    """After release_malloc a 100 MiB array is a fresh mapping again (page faults on writing)."""
+    assert tune_malloc() is True
+    assert release_malloc() is True
+    n = 25 << 20
+    a = np.ones(n, np.float32)
+    del a
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    b = np.ones(n, np.float32)
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    assert float(b[0]) == 1.0
+    assert faults >= 50
