@@ -26,6 +26,7 @@ from .dtypes import (
     uint8,
 )
 from .nn.functional import log_softmax, softmax
+from .nn.functional.softmax import TENSOR_METHODS as _SOFTMAX_METHODS
 from .ops.arithmetic import *  # noqa: F403
 from .ops.creation import *  # noqa: F403
 from .ops.elementwise import *  # noqa: F403
@@ -41,8 +42,9 @@ from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_stat
 from .serialization import load, save
 from .tensor import Size, Tensor, as_tensor, tensor
 
-Tensor.softmax = lambda self, dim, dtype=None: softmax(self, dim, dtype=dtype)
-Tensor.log_softmax = lambda self, dim, dtype=None: log_softmax(self, dim, dtype=dtype)
+for _name, _method in _SOFTMAX_METHODS.items():  # x.softmax(dim), x.log_softmax(dim)
+    setattr(Tensor, _name, _method)
+del _name, _method
 
 dtype = type(float32)
 __version__ = "0.1.0"

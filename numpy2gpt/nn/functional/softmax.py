@@ -250,4 +250,10 @@ def log_softmax_composed(input, dim, dtype=None):
     return z - log(exp(z).sum(d, keepdim=True))
 
 
+# installed on Tensor by numpy2gpt/__init__.py, like the op families' tables: x.softmax(dim)
+TENSOR_METHODS = {
+    "softmax": lambda self, dim, dtype=None: softmax(self, dim, dtype=dtype),
+    "log_softmax": lambda self, dim, dtype=None: log_softmax(self, dim, dtype=dtype),
+}
+
 __all__ = ["softmax", "log_softmax"]
