@@ -415,8 +415,6 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
     if config.compile:
         log("note: compile=True has no effect in numpy2gpt (there is nothing to compile)")
     profiler = _ProfileWindow() if config.profile else None  # fails now if unavailable
-    tune_malloc()  # reuse freed activation buffers instead of page-faulting fresh ones (the
-    # process keeps its peak heap until the loop ends: see numpy2gpt/utils/memory.py)
 
     # --- where we write: checked before any data or model work
     out_dir = ensure_writable(config.out_dir)
@@ -520,6 +518,8 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
     saved_at, running_mfu, local_iter, peak = None, None, 0, {}
     plot_note = False
     parallel = DataParallelStep(model, threads=config.threads) if config.threads > 1 else None
+    tune_malloc()  # reuse freed activation buffers instead of page-faulting fresh ones (the
+    # process keeps its peak heap until the loop ends: see numpy2gpt/utils/memory.py)
     try:
         with _StopRequest(say) as stop:
             while True:
