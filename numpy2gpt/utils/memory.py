@@ -10,8 +10,8 @@ largest mmap threshold glibc accepts, 32 MiB) went from 6.4 s to 4.4 s once mmap
 off too, with the same peak RSS (4.6 GB): the process keeps its peak heap for reuse.
 
 This changes a process-wide allocator setting, so the library never does it on import; the
-trainer calls `tune_malloc()` when it starts and `release_malloc()` when it ends (so a Python
-session that trains gets the memory back), and the benchmarks call `tune_malloc()`.
+trainer calls `tune_malloc()` when its loop starts and `release_malloc()` when it ends (so a
+Python session that trains gets the memory back), and the benchmarks call `tune_malloc()`.
 """
 
 import ctypes
@@ -23,7 +23,10 @@ M_MMAP_MAX = -4
 TUNED = ((M_MMAP_THRESHOLD, 32 << 20),  # glibc's largest; matters if mmap is used after all
          (M_MMAP_MAX, 0),  # no mmap-served blocks
          (M_TRIM_THRESHOLD, -1))  # never give the heap's free top back to the OS
-DEFAULTS = ((M_MMAP_THRESHOLD, 128 << 10), (M_MMAP_MAX, 65536), (M_TRIM_THRESHOLD, 128 << 10))
+# After training: mmap again for blocks above 32 MiB, and trim when 256 MiB lie free at the heap's
+# top. (glibc's own defaults adapt the thresholds to the program, but any mallopt call switches
+# that off for good; its fixed 128 KiB would make every mid-sized array a fresh mapping.)
+RELEASED = ((M_MMAP_THRESHOLD, 32 << 20), (M_MMAP_MAX, 65536), (M_TRIM_THRESHOLD, 256 << 20))
 
 
 def _glibc():
@@ -53,11 +56,11 @@ def tune_malloc():
 
 
 def release_malloc():
-    """Undo `tune_malloc` (glibc's default thresholds again) and hand the heap's free memory back
-    to the OS with malloc_trim. True if applied."""
+    """After `tune_malloc`: let glibc mmap the largest blocks and trim its heap again (RELEASED),
+    and hand the heap's free memory back to the OS now (malloc_trim). True if applied."""
     libc = _glibc()
     if libc is None:
         return False
-    ok = _set(libc, DEFAULTS)
+    ok = _set(libc, RELEASED)
     libc.malloc_trim(0)
     return ok
