@@ -7,7 +7,8 @@ share of the step. Serving every block from the heap and never trimming it lets 
 freed memory instead. Measured here (2 BLAS threads): the baby config's step went from 43 ms to
 31 ms with higher thresholds alone; the shakespeare config (activations of 100 MB, above the
 largest mmap threshold glibc accepts, 32 MiB) went from 6.4 s to 4.4 s once mmap was switched
-off too, with the same peak RSS (4.6 GB): the process keeps its peak heap for reuse.
+off too, with about the same peak RSS (4.56 -> 4.66 GB): the process keeps its peak heap for
+reuse.
 
 This changes a process-wide allocator setting, so the library never does it on import; the
 trainer calls `tune_malloc()` when its loop starts and `release_malloc()` when it ends (so a
