@@ -354,13 +354,8 @@ def plot_losses(records, path):
     ax.set_ylabel("cross-entropy loss")
     ax.grid(alpha=0.3)
     ax.legend()
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)  # a reader never sees a half-written picture
-    finally:
-        tmp.unlink(missing_ok=True)
+    # temp file + rename, like the data files: a reader never sees a half-written picture
+    datamod.atomic_write({path: lambda f: fig.savefig(f, format="png")})
     return True
 
 
