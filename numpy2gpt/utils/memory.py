@@ -17,6 +17,7 @@ Python session that trains gets the memory back), and the benchmarks call `tune_
 
 import ctypes
 import ctypes.util
+import functools
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
@@ -30,8 +31,10 @@ TUNED = ((M_MMAP_THRESHOLD, 32 << 20),  # glibc's largest; matters if mmap is us
 RELEASED = ((M_MMAP_THRESHOLD, 32 << 20), (M_MMAP_MAX, 65536), (M_TRIM_THRESHOLD, 256 << 20))
 
 
+@functools.cache
 def _glibc():
-    """The C library if it is glibc (it has mallopt and malloc_trim), else None."""
+    """The C library if it is glibc (it has mallopt and malloc_trim), else None. Cached:
+    find_library runs external tools."""
     name = ctypes.util.find_library("c")
     if name is None:
         return None
@@ -44,7 +47,8 @@ def _glibc():
 
 
 def _set(libc, settings):
-    return all(libc.mallopt(param, value) == 1 for param, value in settings)
+    """Apply every setting (none skipped if one fails); True if all took."""
+    return all([libc.mallopt(param, value) == 1 for param, value in settings])
 
 
 def tune_malloc():
