@@ -22,20 +22,25 @@ def test_tune_malloc_applies_and_memory_still_works():
     assert float(b.sum()) == 0.0
 
 
-@linux_only
-def test_a_freed_100_mib_buffer_is_reused_without_page_faults():
-    """100 MiB is above the largest mmap threshold glibc accepts (32 MiB): without tune_malloc
-    every such array is a fresh mapping (here about 560 page faults, with transparent huge
-    pages; 25,600 with 4 KiB pages). With it, the freed heap block is written again fault-free."""
-    assert tune_malloc() is True
-    n = 25 << 20  # float32 elements: 100 MiB
+def _faults_on_reallocating(n):
+    """Page faults while writing a fresh float32 array of n elements, right after freeing one of
+    the same size (0 when the freed block is reused)."""
     a = np.ones(n, np.float32)
     del a
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     b = np.ones(n, np.float32)
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
     assert float(b[-1]) == 1.0
-    assert faults < 50
+    return faults
+
+
+@linux_only
+def test_a_freed_100_mib_buffer_is_reused_without_page_faults():
+    """100 MiB is above the largest mmap threshold glibc accepts (32 MiB): without tune_malloc
+    every such array is a fresh mapping (here about 560 page faults, with transparent huge
+    pages; 25,600 with 4 KiB pages). With it, the freed heap block is written again fault-free."""
+    assert tune_malloc() is True
+    assert _faults_on_reallocating(25 << 20) < 50  # 100 MiB
 
 
 @linux_only
@@ -44,17 +49,5 @@ def test_release_malloc_lets_the_largest_blocks_be_mapped_again():
     while a freed 8 MiB one is still reused from the heap."""
     assert tune_malloc() is True
     assert release_malloc() is True
-    n = 25 << 20
-    a = np.ones(n, np.float32)
-    del a
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    b = np.ones(n, np.float32)
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-    assert float(b[0]) == 1.0
-    assert faults >= 50
-    small = np.ones(2 << 20, np.float32)  # 8 MiB
-    del small
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    small = np.ones(2 << 20, np.float32)
-    assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 50
-    assert float(small[-1]) == 1.0
+    assert _faults_on_reallocating(25 << 20) >= 50  # 100 MiB
+    assert _faults_on_reallocating(2 << 20) < 50  # 8 MiB
