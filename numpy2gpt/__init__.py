@@ -38,7 +38,15 @@ from .ops.selection import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
 from .ops.special import *  # noqa: F403
 from .ops.stats import *  # noqa: F403
-from .random import get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from .serialization import load, save
 from .tensor import Size, Tensor, as_tensor, tensor
 

@@ -1,34 +1,147 @@
-"""The global generator: manual_seed / seed / initial_seed, and exact state save and restore."""
+"""The generator: PyTorch's numbers for the same seed, bit for bit (real PyTorch is the oracle),
+plus seeding, exact state save and restore, and per-thread generators."""
 
 import json
 import threading
 
+import numpy as np
+import pytest
+import torch
+
 import numpy2gpt as ng
 from numpy2gpt import random as ng_random
+
+SEEDS = [0, 1337, 2**40 + 5, -3]
+
+
+def same_bits(ours, theirs):
+    """Equal dtype, shape and every bit (so -0.0 != 0.0 and NaNs compare by payload)."""
+    a = np.asarray(ours.numpy() if isinstance(ours, ng.Tensor) else ours)
+    b = theirs.numpy()
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def both(seed):
+    torch.manual_seed(seed)
+    return ng.manual_seed(seed)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shape", [(1,), (5,), (15,), (16,), (17,), (40, 25), (4099,)])
+def test_randn_equals_pytorchs(seed, shape):
+    # < 16 values: one by one in float64 (with Box-Muller's cached second value); >= 16: float32
+    # Cephes Box-Muller in blocks of 16, the last 16 redrawn when the size is not a multiple
+    both(seed)
+    for _ in range(2):  # the second call continues the stream (and the normal cache)
+        assert same_bits(ng.randn(*shape), torch.randn(*shape))
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [7, 3330])
+def test_normal_with_mean_and_std_equals_pytorchs(seed, dtype, n):
+    both(seed)
+    ours = ng.empty(n, dtype=getattr(ng, dtype)).normal_(1.5, 0.3)
+    theirs = torch.empty(n, dtype=getattr(torch, dtype)).normal_(1.5, 0.3)
+    assert same_bits(ours, theirs)
+    assert same_bits(ng.randn(33, dtype=getattr(ng, dtype)), torch.randn(33, dtype=getattr(torch,
+                                                                                       dtype)))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_uniforms_equal_pytorchs(seed):
+    both(seed)
+    assert same_bits(ng.rand(100, 3), torch.rand(100, 3))  # 24 bits of one draw
+    assert same_bits(ng.rand(50, dtype=ng.float64), torch.rand(50, dtype=torch.float64))  # 53
+    assert same_bits(ng.rand(50, dtype=ng.float16), torch.rand(50, dtype=torch.float16))
+    # U(a, b) is x * (b - a) + a with one rounding (PyTorch's build fuses the multiply-add)
+    for dtype in ("float32", "float64"):
+        ours = ng.empty(5000, dtype=getattr(ng, dtype)).uniform_(-0.0883883, 0.0883883)
+        theirs = torch.empty(5000, dtype=getattr(torch, dtype)).uniform_(-0.0883883, 0.0883883)
+        assert same_bits(ours, theirs)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_integers_and_permutations_equal_pytorchs(seed):
+    both(seed)
+    assert same_bits(ng.randint(-5, 100, (7, 3)), torch.randint(-5, 100, (7, 3)))
+    assert same_bits(ng.randint(1003790, (12,)), torch.randint(1003790, (12,)))  # get_batch's
+    assert same_bits(ng.randint(0, 2**40, (9,)), torch.randint(0, 2**40, (9,)))  # two draws each
+    assert same_bits(ng.randperm(1000), torch.randperm(1000))
+    assert same_bits(ng.randperm(1), torch.randperm(1))
+    assert same_bits(ng.randn(20), torch.randn(20))  # and the streams are still in step
+
+
+def test_a_fresh_generator_has_pytorchs_default_seed():
+    ours, theirs = ng.Generator(), torch.Generator()
+    assert ours.initial_seed() == theirs.initial_seed() == ng_random.DEFAULT_SEED
+    assert same_bits(ng.randn(20, generator=ours), torch.randn(20, generator=theirs))
 
 
 def test_manual_seed_returns_the_generator_and_records_the_seed():
     g = ng.manual_seed(7)
-    assert g is ng_random.get_rng() and ng.initial_seed() == 7
+    assert g is ng_random.get_rng() is ng.default_generator and ng.initial_seed() == 7
     a = ng.randn(4).tolist()
-    ng.seed(7)  # alias
+    ng.manual_seed(7)
     assert ng.randn(4).tolist() == a
+    assert ng.manual_seed(-1).initial_seed() == 2**64 - 1  # wraps like PyTorch's uint64
+    assert torch.manual_seed(-1).initial_seed() == 2**64 - 1
 
 
-def test_rng_state_round_trips_through_json():
+def test_seed_draws_a_fresh_seed_from_the_system():
+    s1, s2 = ng.seed(), ng.seed()
+    assert s1 != s2 and ng.initial_seed() == s2
+    ng.manual_seed(s2)  # and it reproduces like any seed
+    a = ng.rand(3).tolist()
+    ng.manual_seed(s2)
+    assert ng.rand(3).tolist() == a
+
+
+def test_bad_seeds_and_generators_are_clear_errors():
+    with pytest.raises(TypeError, match="manual_seed expected an int seed, got float"):
+        ng.manual_seed(1.5)
+    with pytest.raises(RuntimeError, match="Overflow"):
+        ng.manual_seed(2**64)
+    with pytest.raises(TypeError, match="generator must be a numpy2gpt.Generator, got Generator"):
+        ng.randn(3, generator=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="set_state expects a state from Generator.get_state"):
+        ng.set_rng_state({"bit_generator": "PCG64"})
+    with pytest.raises(RuntimeError, match="only has the cpu device"):
+        ng.Generator("cuda")
+
+
+def test_rng_state_round_trips_through_json_with_the_normal_cache():
     ng.manual_seed(1)
-    ng.rand(3)
+    ng.randn(3)  # leaves Box-Muller's second value in the cache
     state = json.loads(json.dumps(ng.get_rng_state()))  # checkpoint-friendly
-    expected = ng.rand(5).tolist()
+    assert state["next_normal"] is not None
+    expected = ng.randn(5).tolist()
     ng.rand(10)
     ng.set_rng_state(state)
-    assert ng.rand(5).tolist() == expected
+    assert ng.randn(5).tolist() == expected
 
 
-def test_threads_share_the_global_generator_by_default():
+def test_a_generator_argument_leaves_the_global_stream_alone():
+    ng.manual_seed(3)
+    expected = ng.rand(4).tolist()
+    ng.manual_seed(3)
+    g = ng.Generator().manual_seed(3)
+    assert ng.rand(4, generator=g).tolist() == expected
+    assert ng.rand(4).tolist() == expected
+
+
+def test_threads_share_the_global_generator_by_default_and_use_rng_is_per_thread():
     ng.manual_seed(5)
     seen = []
     t = threading.Thread(target=lambda: seen.append(ng_random.get_rng()))
     t.start()
     t.join()
     assert seen[0] is ng_random.get_rng()
+    own = ng.Generator().manual_seed(9)
+    with ng_random.use_rng(own):
+        assert ng_random.get_rng() is own
+        t = threading.Thread(target=lambda: seen.append(ng_random.get_rng()))
+        t.start()
+        t.join()
+        assert seen[1] is ng.default_generator  # other threads keep the global one
+    assert ng_random.get_rng() is ng.default_generator

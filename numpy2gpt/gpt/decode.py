@@ -162,7 +162,7 @@ def sample(logits, temperature=1.0, top_k=None, top_p=None, generator=None):
 
     temperature 0 is greedy (argmax); top_k keeps the k largest logits (and any tied with the
     k-th); top_p keeps the fewest most likely tokens whose probabilities reach top_p. Draws come
-    from `generator` (a np.random.Generator) or numpy2gpt's global one, through
+    from `generator` (a numpy2gpt.Generator) or numpy2gpt's global one, through
     numpy2gpt.multinomial.
     """
     if temperature == 0:

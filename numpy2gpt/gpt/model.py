@@ -413,7 +413,7 @@ class GPT(nn.Module):
                      the tokens are the same either way. The cached forward pass is decode.py's
                      (the same math on the parameter arrays, no autograd); it has no dropout, so
                      in training mode with dropout > 0 the modules run, uncached.
-        generator:   a numpy.random.Generator to sample from (default: numpy2gpt's global one).
+        generator:   a numpy2gpt.Generator to sample from (default: numpy2gpt's global one).
         The arguments are checked here, at the call, not at the first token.
         """
         idx = _as_tokens(idx, "idx").long()

@@ -33,7 +33,8 @@ import numpy as np
 
 from .. import autograd
 from ..autograd.grad_mode import enable_grad
-from ..random import get_rng, use_rng
+from ..nn.modules.activation import Dropout
+from ..random import Generator, get_rng, use_rng
 from ..tensor import Tensor
 
 try:  # a dependency; should an install lack it, we rely on the environment variables
@@ -59,7 +60,7 @@ class DataParallelStep:
         self.model = model
         self.threads = int(threads)
         self.ignore_index = ignore_index
-        self._pool = None
+        self._pool, self._calls = None, 0
         if self.threads > 1:
             self._pool = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="numpy2gpt-dp")
         self._blas = _blas_controller() if self.threads > 1 else None
@@ -99,8 +100,7 @@ class DataParallelStep:
         """Run the jobs: the first in this thread, the others on the workers; wait for all."""
         if len(jobs) == 1:  # nothing to share: exactly a plain step (global generator too)
             return [self._shard(params, *jobs[0], rng=None)]
-        # One generator per shard, drawn from the global one now (in this thread, in order).
-        rngs = [np.random.default_rng(s) for s in get_rng().integers(0, 2**63, size=len(jobs))]
+        rngs = [Generator().manual_seed(s) for s in self._shard_seeds(len(jobs))]
         blas = contextlib.nullcontext() if self._blas is None else self._blas.limit(
             limits=1, user_api="blas")
         with blas:
@@ -111,6 +111,18 @@ class DataParallelStep:
             finally:  # never return (nor lift the BLAS limit) while a worker still runs
                 wait(futures)
         return [first, *[f.result() for f in futures]]
+
+    def _shard_seeds(self, n):
+        """Seeds of the shards' own generators (for dropout: threads must not share one).
+
+        With dropout on they are drawn from the global generator (in this thread, in order), so a
+        checkpoint's generator state covers them. Without, the global stream is left alone - the
+        batches then match a single-thread run's - and the seeds just count the calls.
+        """
+        self._calls += 1
+        if any(isinstance(m, Dropout) and m.p > 0 and m.training for m in self.model.modules()):
+            return get_rng().randint(0, 2**63, (n,)).tolist()
+        return [(self._calls << 8) + k for k in range(n)]
 
     def _shard(self, params, x, y, grad_weight, loss_weight, rng):
         """One shard's forward and backward (in whichever thread runs it)."""

@@ -2,7 +2,10 @@
 
 Every function writes into the tensor's array under `no_grad` (initialising is not part of the
 model's computation), draws from numpy2gpt's global generator (`manual_seed`) unless a
-`generator` (a `np.random.Generator`) is given, and returns the tensor.
+`generator` (a `numpy2gpt.Generator`) is given, and returns the tensor. The random fills give
+PyTorch's values for the same seed (its generator and algorithms, see numpy2gpt/random.py), so a
+model built after `manual_seed(s)` starts from the weights PyTorch's would; trunc_normal_ is the
+exception (rejection sampling here, PyTorch inverts the CDF).
 
 Why the scales: a layer y = W x with fan_in inputs has Var(y) = fan_in * Var(W) * Var(x), so
 Var(W) = 1 / fan_in keeps activations from growing or shrinking layer after layer (LeCun/Kaiming);
@@ -16,15 +19,11 @@ import warnings
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..random import get_rng
+from ..random import resolve
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
            "zeros_", "eye_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
            "kaiming_normal_"]
-
-
-def _rng(generator):
-    return generator if generator is not None else get_rng()
 
 
 def _fill(tensor, values):
@@ -76,12 +75,17 @@ def _calculate_correct_fan(tensor, mode):
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with U(a, b)."""
-    return _fill(tensor, _rng(generator).uniform(a, b, tensor.shape))
+    if not a <= b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} "
+                           f"> to={b}")
+    return _fill(tensor, resolve(generator).uniform(tensor.shape, a, b, tensor.dtype))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with N(mean, std^2)."""
-    return _fill(tensor, _rng(generator).normal(mean, std, tensor.shape))
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    return _fill(tensor, resolve(generator).normal(tensor.shape, mean, std, tensor.dtype))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -105,11 +109,11 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
-    rng = _rng(generator)
-    out = rng.normal(mean, std, tensor.shape)
+    rng = resolve(generator)
+    out = rng.normal(tensor.shape, mean, std, tensor.dtype)
     bad = (out < a) | (out > b)
     while bad.any():
-        out[bad] = rng.normal(mean, std, int(bad.sum()))
+        out[bad] = rng.normal((int(bad.sum()),), mean, std, tensor.dtype)
         bad = (out < a) | (out > b)
     return _fill(tensor, out)
 

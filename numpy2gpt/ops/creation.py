@@ -5,7 +5,7 @@ import operator
 import numpy as np
 
 from .. import dtypes
-from ..random import get_rng
+from ..random import resolve
 from ..tensor import Tensor, as_tensor, tensor  # noqa: F401  (re-exported)
 
 
@@ -114,17 +114,15 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
 
 
 def rand(*size, dtype=None, requires_grad=False, generator=None, device=None):
-    """Uniform on [0, 1)."""
-    rng = generator if generator is not None else get_rng()
+    """Uniform on [0, 1) (PyTorch's values for the same seed)."""
     dtype = _random_float_dtype(dtype, "rand")
-    return _leaf(rng.random(_size(size, "rand"), dtype=np.float64).astype(dtype), requires_grad)
+    return _leaf(resolve(generator).uniform(_size(size, "rand"), dtype=dtype), requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False, generator=None, device=None):
-    """Standard normal."""
-    rng = generator if generator is not None else get_rng()
+    """Standard normal (PyTorch's values for the same seed)."""
     dtype = _random_float_dtype(dtype, "randn")
-    return _leaf(rng.standard_normal(_size(size, "randn")).astype(dtype), requires_grad)
+    return _leaf(resolve(generator).normal(_size(size, "randn"), dtype=dtype), requires_grad)
 
 
 def randint(low=0, high=None, size=None, dtype=None, generator=None, requires_grad=False,
@@ -135,8 +133,20 @@ def randint(low=0, high=None, size=None, dtype=None, generator=None, requires_gr
             low, high, size = 0, low, high
         else:
             raise TypeError("randint() missing required argument 'size' (a tuple of ints)")
-    rng = generator if generator is not None else get_rng()
-    arr = rng.integers(low, high, size=_size((size,), "randint"), dtype=np.int64)
+    low, high = operator.index(low), operator.index(high)
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    arr = resolve(generator).randint(low, high, _size((size,), "randint"))
+    return _leaf(arr.astype(dtypes.to_dtype(dtype) or dtypes.int64), requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None):
+    """A random permutation of 0 .. n-1 (PyTorch's for the same seed)."""
+    n = operator.index(n)
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got {n}")
+    arr = resolve(generator).randperm(n)
     return _leaf(arr.astype(dtypes.to_dtype(dtype) or dtypes.int64), requires_grad)
 
 
@@ -175,7 +185,8 @@ def new_full(self, size, fill_value, dtype=None, requires_grad=False):
 
 
 __all__ = ["zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
-           "arange", "linspace", "eye", "rand", "randn", "randint", "rand_like", "randn_like",
+           "arange", "linspace", "eye", "rand", "randn", "randint", "randperm", "rand_like",
+           "randn_like",
            "from_numpy", "tensor", "as_tensor"]
 TENSOR_METHODS = {"new_tensor": new_tensor, "new_zeros": new_zeros, "new_ones": new_ones,
                   "new_empty": new_empty, "new_full": new_full}

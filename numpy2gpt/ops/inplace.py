@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
 from ..dtypes import dtype_name
-from ..random import get_rng
+from ..random import resolve
 from ..tensor import Tensor
 
 
@@ -119,13 +119,25 @@ def clamp_(self, min=None, max=None):
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
-    rng = generator or get_rng()
-    return _write(self, rng.normal(mean, std, self.data.shape))
+    """Fill with N(mean, std^2): PyTorch's values for a contiguous tensor of this shape."""
+    _check_float(self, "normal_")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    return _write(self, resolve(generator).normal(self.data.shape, mean, std, self.dtype))
 
 
 def uniform_(self, a=0.0, b=1.0, generator=None):
-    rng = generator or get_rng()
-    return _write(self, rng.uniform(a, b, self.data.shape))
+    """Fill with U(a, b): PyTorch's values for a contiguous tensor of this shape."""
+    _check_float(self, "uniform_")
+    if not a <= b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} "
+                           f"> to={b}")
+    return _write(self, resolve(generator).uniform(self.data.shape, a, b, self.dtype))
+
+
+def _check_float(t, fn):
+    if t.dtype.kind != "f":
+        raise RuntimeError(f"{fn} only supports floating-point dtypes, got {dtype_name(t.dtype)}")
 
 
 def _iop(fn):

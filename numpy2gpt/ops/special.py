@@ -17,7 +17,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import Function
 from ..dtypes import dtype_name
-from ..random import get_rng
+from ..random import resolve
 from ..tensor import Tensor, as_tensor
 from ._util import broadcast_shape, normalize_dims
 from .elementwise import _float
@@ -422,13 +422,14 @@ def one_hot(tensor, num_classes=-1):
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Sample category indices from rows of (unnormalised) probabilities; 1-D or 2-D input.
 
-    One sample per row (the usual case: sampling the next token): invert each row's cumulative
-    distribution at one uniform draw u - the category is the first i with cdf[i] > u * total,
-    which has probability p[i] / total. More samples with replacement: the same at several draws.
-    Without replacement: an "exponential race" - category i arrives at time E_i / p_i with
-    E_i ~ Exp(1); the arrival order is a draw without replacement with probabilities
-    proportional to p. Draws come from numpy2gpt's global generator (`manual_seed`) unless
-    `generator` (a np.random.Generator) is given.
+    PyTorch's CPU algorithms, so a seed gives PyTorch's samples:
+    * one sample, or samples without replacement: the "exponential race" - category i arrives
+      at time q_i / p_i with q_i ~ Exp(1); the first arrival is a draw with probabilities
+      proportional to p, and the arrival order a draw without replacement. So: the largest
+      p_i / q_i (argmax, or the top num_samples).
+    * several samples with replacement: invert each row's cumulative distribution (normalised,
+      last entry 1) at float64 uniforms u: the first category whose cdf >= u.
+    Draws come from numpy2gpt's global generator (`manual_seed`) unless `generator` is given.
     """
     p = as_tensor(input)
     if p.dtype.kind != "f":
@@ -443,30 +444,26 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                            f"replacement ({num_samples} > {n_cat})")
     probs = p.data.reshape(-1, n_cat)
-    cdf = probs.astype(np.float64)  # float64: no drift over a long row; converting first is
-    np.cumsum(cdf, axis=-1, out=cdf)  # about 3x faster than cumsum(..., dtype=float64)
-    totals = cdf[:, -1]  # inf or NaN anywhere in a row makes its total non-finite
+    totals = probs.sum(axis=-1, dtype=np.float64)  # inf or NaN anywhere makes it non-finite
     if not np.isfinite(totals).all() or (probs < 0).any():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if (totals <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    rng = generator if generator is not None else get_rng()
-    rows = probs.shape[0]
-    if num_samples == 1 or replacement:
-        u = rng.random((rows, num_samples))
-        u *= totals[:, None]
-        # The category is the number of cdf entries <= u * total. u < 1 is a multiple of 2^-53,
-        # so u * total rounds to strictly less than total = cdf[-1]: the count is a category i
-        # with cdf[i - 1] <= u * total < cdf[i], hence p[i] > 0 (zero-probability categories,
-        # trailing ones included, are never drawn).
-        if num_samples == 1:  # one vectorised comparison over the rows, no sort
-            out = np.count_nonzero(cdf <= u, axis=-1)[:, None]
+    rng = resolve(generator)
+    if num_samples == 1 or not replacement:
+        q = rng.exponential(probs.shape, dtype=probs.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            race = probs / q  # q = 0 has probability 2^-53 (PyTorch does the same)
+        if num_samples == 1:
+            out = np.argmax(race, axis=-1)[:, None]
         else:
-            out = np.stack([np.searchsorted(cdf[r], u[r], side="right") for r in range(rows)])
+            out = np.argsort(-race, axis=-1, kind="stable")[:, :num_samples]
     else:
-        with np.errstate(divide="ignore"):
-            arrival = rng.standard_exponential((rows, n_cat)) / probs
-        out = np.argsort(arrival, axis=-1, kind="stable")[:, :num_samples]
+        cdf = np.cumsum(probs, axis=-1)  # in the input's dtype, left to right, as PyTorch
+        cdf /= cdf[:, -1:]
+        cdf[:, -1] = 1  # u < 1 always finds a category
+        u = rng.uniform((probs.shape[0], num_samples), dtype=np.float64)  # row by row
+        out = np.stack([np.searchsorted(c, row, side="left") for c, row in zip(cdf, u)])
     return Tensor._make(out.astype(np.int64).reshape(p.shape[:-1] + (num_samples,)))
 
 

@@ -138,7 +138,7 @@ def test_sample_filters_on_small_and_large_vocabularies(vocab):
     rng = np.random.default_rng(0)
     logits = (rng.standard_normal((3, vocab)) * 2).astype(np.float32)
     order = np.argsort(-logits, axis=-1)
-    g = np.random.default_rng(1)
+    g = ng.Generator().manual_seed(1)
     tokens = sample(logits, 1.0, generator=g)
     assert tokens.dtype == np.int64 and tokens.shape == (3,)
     np.testing.assert_array_equal(sample(logits, 0.0), order[:, 0])  # greedy
@@ -163,7 +163,7 @@ def test_sample_filters_on_small_and_large_vocabularies(vocab):
 
 def test_sample_keeps_ties_at_the_kth_logit_and_rejects_nan():
     logits = np.array([[3.0, 1.0, 1.0, 1.0, -2.0]], np.float32)
-    g = np.random.default_rng(0)
+    g = ng.Generator().manual_seed(0)
     draws = {int(sample(logits, 1.0, top_k=2, generator=g)[0]) for _ in range(300)}
     assert draws == {0, 1, 2, 3}  # tokens 1..3 tie with the 2nd largest: all kept (like torch)
     with pytest.raises(RuntimeError, match="probability tensor contains"):

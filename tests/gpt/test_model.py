@@ -350,7 +350,8 @@ def test_cached_generation_equals_uncached_past_block_size(kwargs, rng):
     out = {}
     for use_cache in (True, False):
         out[use_cache] = model.generate(prompt, n, use_cache=use_cache,
-                                        generator=np.random.default_rng(7), **kwargs).numpy()
+                                        generator=ng.Generator().manual_seed(7),
+                                        **kwargs).numpy()
     assert out[True].shape == (2, 35)
     np.testing.assert_array_equal(out[True][:, :5], prompt)
     np.testing.assert_array_equal(out[True], out[False])
@@ -382,21 +383,24 @@ def test_generation_is_seeded():
     c = model.generate(prompt, 25).numpy()
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
-    d = model.generate(prompt, 25, generator=np.random.default_rng(3)).numpy()
-    e = model.generate(prompt.astype(np.int32), 25, generator=np.random.default_rng(3))
+    d = model.generate(prompt, 25, generator=ng.Generator().manual_seed(3)).numpy()
+    e = model.generate(prompt.astype(np.int32), 25, generator=ng.Generator().manual_seed(3))
     assert e.dtype == np.int64  # token ids come back as int64 whatever the prompt's int dtype
     np.testing.assert_array_equal(d, e.numpy())
+    np.testing.assert_array_equal(d, a)  # a generator seeded 3 draws what the global one did
+    with pytest.raises(TypeError, match="numpy2gpt.Generator"):  # not a NumPy generator
+        model.generate(prompt, 1, generator=np.random.default_rng(3))
 
 
 def test_generate_stream_yields_tokens_and_keeps_grad_mode():
     model = lively_model()
     prompt = np.array([[1, 2], [3, 4]])
     steps = []
-    for tok in model.generate_stream(prompt, 6, generator=np.random.default_rng(0)):
+    for tok in model.generate_stream(prompt, 6, generator=ng.Generator().manual_seed(0)):
         assert ng.is_grad_enabled()  # the generator's no_grad does not leak into our loop
         assert tok.shape == (2, 1) and tok.dtype.kind == "i"
         steps.append(tok.numpy())
-    full = model.generate(prompt, 6, generator=np.random.default_rng(0)).numpy()
+    full = model.generate(prompt, 6, generator=ng.Generator().manual_seed(0)).numpy()
     np.testing.assert_array_equal(full[:, 2:], np.concatenate(steps, axis=1))
 
 
@@ -404,7 +408,7 @@ def test_sampling_filters_and_frequencies():
     """top_k / top_p keep the right tokens and multinomial draws with the right probabilities."""
     p = np.array([0.5, 0.3, 0.15, 0.05])
     logits = ng.tensor(np.tile(np.log(p).astype(np.float32), (20000, 1)))
-    g = np.random.default_rng(0)
+    g = ng.Generator().manual_seed(0)
 
     def freq(**kw):
         kw = {"temperature": 1.0, "top_k": None, "top_p": None, **kw}

@@ -144,14 +144,19 @@ def test_dropout_is_reproducible_whatever_thread_runs_first(step2):
         ng.manual_seed(11)
         zero(model)
         results.append((step2.forward_backward(x, y), grads(model),
-                        ng.random.get_rng().random()))  # the global stream moved on the same way
+                        ng.rand(1).item()))  # the global stream moved on the same way
     (loss_a, grads_a, next_a), (loss_b, grads_b, next_b) = results
     assert loss_a == loss_b and next_a == next_b
     for name in grads_a:
         np.testing.assert_array_equal(grads_a[name], grads_b[name], err_msg=name)
+    ng.manual_seed(11)
+    fresh = ng.rand(1).item()
+    assert next_a != fresh  # the shards' seeds came from the global generator
     model.eval()  # no dropout: a different loss, so dropout was really on above
     zero(model)
+    ng.manual_seed(11)
     assert step2.forward_backward(x, y) != loss_a
+    assert ng.rand(1).item() == fresh  # without dropout the global stream is left alone
 
 
 class Probe(nn.Module):

@@ -226,7 +226,7 @@ def test_dropout_mask_scale_and_gradient():
     y = F.dropout(x, p=0.3)
     # the mask comes from numpy2gpt's global generator: redraw it and compose the same op
     n2g.manual_seed(7)
-    u = n2g.random.get_rng().random(x.shape, dtype=np.float32)
+    u = n2g.random.get_rng().uniform(x.shape, dtype=np.float32)
     m = (u >= 0.3).astype(np.float32) / np.float32(0.7)
     composed = x * n2g.tensor(m)
     np.testing.assert_array_equal(y.detach().numpy(), composed.detach().numpy())

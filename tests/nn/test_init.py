@@ -157,9 +157,37 @@ def test_reproducible_with_manual_seed_and_generator():
     a = init.normal_(param((3, 3))).data.copy()
     n2g.manual_seed(123)
     np.testing.assert_array_equal(init.normal_(param((3, 3))).data, a)
-    g1, g2 = np.random.default_rng(7), np.random.default_rng(7)
+    g1, g2 = n2g.Generator().manual_seed(7), n2g.Generator().manual_seed(7)
     np.testing.assert_array_equal(init.kaiming_uniform_(param((3, 3)), generator=g1).data,
                                   init.kaiming_uniform_(param((3, 3)), generator=g2).data)
+    with pytest.raises(TypeError, match="numpy2gpt.Generator"):  # not a NumPy generator
+        init.normal_(param((3, 3)), generator=np.random.default_rng(7))
+
+
+INITS = [("normal_", dict(mean=0.5, std=2.0)), ("uniform_", dict(a=-1.0, b=3.0)),
+         ("kaiming_uniform_", dict(a=math.sqrt(5))), ("xavier_normal_", dict(gain=1.5))]
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (7, 9), (64, 48)])  # numel < 16, 63, a multiple of 16
+@pytest.mark.parametrize("explicit", [False, True], ids=["global", "generator"])
+def test_fills_are_torchs_values_for_the_same_seed(shape, explicit):
+    """The same seed gives torch.nn.init's float32 values bit for bit, call after call on one
+    generator (small tensors are drawn one by one in float64, with a cached Box-Muller value;
+    others 16 at a time, the last 16 redrawn when the size is not a multiple of 16)."""
+    torch.manual_seed(11)
+    n2g.manual_seed(11)
+    tg = torch.Generator().manual_seed(21) if explicit else None
+    g = n2g.Generator().manual_seed(21) if explicit else None
+    for name, kwargs in INITS:
+        want = getattr(torch.nn.init, name)(torch.empty(shape), generator=tg, **kwargs)
+        got = getattr(init, name)(param(shape), generator=g, **kwargs)
+        assert got.dtype == n2g.float32
+        np.testing.assert_array_equal(got.data, want.numpy(), err_msg=name)
+    # the generators end in the same state (and the global one was left alone with `generator`)
+    np.testing.assert_array_equal(n2g.randn(5).numpy(), torch.randn(5).numpy())
+    if explicit:
+        np.testing.assert_array_equal(n2g.rand(5, generator=g).numpy(),
+                                      torch.rand(5, generator=tg).numpy())
 
 
 def test_zero_element_kaiming_warns_and_is_a_no_op():

@@ -134,6 +134,35 @@ def test_random_factories_have_the_right_distribution():
     assert ng.randint(0, 5, (2,), dtype=ng.int32).dtype == ng.int32
 
 
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 100, 1000])
+def test_randperm_is_torchs_permutation_for_the_same_seed(n):
+    torch.manual_seed(5)
+    ng.manual_seed(5)
+    got, want = ng.randperm(n), torch.randperm(n)
+    assert got.dtype == ng.int64 and got.shape == (n,)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert sorted(got.tolist()) == list(range(n))
+    np.testing.assert_array_equal(ng.rand(3).numpy(), torch.rand(3).numpy())  # as many draws
+    got = ng.randperm(n, generator=ng.Generator().manual_seed(9), dtype=ng.int32)
+    want = torch.randperm(n, generator=torch.Generator().manual_seed(9))
+    assert got.dtype == ng.int32
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_randint_is_torchs_for_the_same_seed():
+    # a range below 2**32 takes one 32-bit draw per value, a wider one a 64-bit draw
+    for low, high in ((0, 10), (-7, 1000), (0, 2**40), (-(2**62), 2**62)):
+        torch.manual_seed(3)
+        ng.manual_seed(3)
+        np.testing.assert_array_equal(ng.randint(low, high, (4, 5)).numpy(),
+                                      torch.randint(low, high, (4, 5)).numpy())
+    for low, high in ((5, 5), (3, 2)):  # an empty range: the same complaint as torch's
+        with pytest.raises(RuntimeError, match="expects 'from' to be less than 'to'"):
+            ng.randint(low, high, (2,))
+        with pytest.raises(RuntimeError, match="expects 'from' to be less than 'to'"):
+            torch.randint(low, high, (2,))
+
+
 @pytest.mark.parametrize("fn,err,msg", [
     (lambda: ng.zeros(2.5), TypeError, "must be a tuple of ints"),
     (lambda: ng.ones(-1), RuntimeError, "negative dimension"),

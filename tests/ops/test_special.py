@@ -269,36 +269,72 @@ def test_multinomial_one_sample_per_row_follows_the_probabilities(replacement, d
     assert one.shape == (1,) and p[one.item()] > 0
 
 
-def test_multinomial_one_sample_is_the_inverse_cdf_at_one_uniform_per_row():
-    """Exactly one uniform per row, inverted through the row's cumulative distribution (no sort
-    of the vocabulary): the same draws reproduce the samples by searchsorted."""
-    probs = np.random.default_rng(0).random((6, 50)) ** 4
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("num_samples, replacement", [(1, False), (1, True), (4, False), (7, True)])
+def test_multinomial_draws_torchs_samples_under_the_same_seed(num_samples, replacement, dtype):
+    """PyTorch's CPU algorithms on PyTorch's generator: one sample or no replacement is the argmax
+    (top-k) of p / q with q ~ Exp(1); several with replacement invert the cdf at float64
+    uniforms. Same seed, same float probabilities: the same indices, and the generator advanced
+    by as many draws (the next numbers agree too)."""
+    probs = (np.random.default_rng(0).random((6, 50)) ** 4).astype(dtype)  # unnormalised
+    probs[:, 20:23] = 0.0  # zero categories in the middle and at the end
     probs[:, -3:] = 0.0
-    probs[2, :] = 0.0
-    probs[2, 10] = 1.0  # a one-hot row
-    got = ng.multinomial(ng.tensor(probs), 1, generator=np.random.default_rng(9)).numpy()[:, 0]
-    g = np.random.default_rng(9)
-    u = g.random((6, 1))[:, 0]
-    cdf = np.cumsum(probs, axis=1)
-    expected = [np.searchsorted(cdf[r], u[r] * cdf[r, -1], side="right") for r in range(6)]
-    np.testing.assert_array_equal(got, expected)
-    assert got[2] == 10
-    after = np.random.default_rng(9)
-    after.random(6)
-    assert g.random() == after.random()  # the generator advanced by exactly one draw per row
+    one_hot = replacement or num_samples == 1  # (top-k past the positive ones: ties of zeros)
+    if one_hot:
+        probs[2] = 0.0
+        probs[2, 10] = 1.0
+    for seed in (0, 9, 1337):
+        torch.manual_seed(seed)
+        want = torch.multinomial(torch.from_numpy(probs), num_samples, replacement).numpy()
+        want_next = torch.rand(5).numpy()
+        ng.manual_seed(seed)
+        got = ng.multinomial(ng.tensor(probs), num_samples, replacement).numpy()
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(ng.rand(5).numpy(), want_next)
+        assert np.all(np.take_along_axis(probs, got, axis=1) > 0)  # zero categories never drawn
+        if one_hot:
+            assert np.all(got[2] == 10)
+    # a 1-D row and explicit generators: the same again, and the global streams stay apart
+    torch.manual_seed(3)
+    ng.manual_seed(3)
+    row = probs[0]
+    want = torch.multinomial(torch.from_numpy(row), num_samples, replacement,
+                             generator=torch.Generator().manual_seed(5))
+    got = ng.multinomial(ng.tensor(row), num_samples, replacement,
+                         generator=ng.Generator().manual_seed(5))
+    assert got.shape == (num_samples,)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    np.testing.assert_array_equal(ng.rand(5).numpy(), torch.rand(5).numpy())  # untouched
 
 
-def test_multinomial_one_sample_at_the_largest_uniform_stays_in_range():
-    """u = 1 - 2^-53 (the largest value `random()` returns) picks the last positive category."""
-    class Largest:
-        def random(self, shape):
-            return np.full(shape, 1.0 - 2.0 ** -53)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_multinomial_one_sample_draws_a_lone_tiny_probability(dtype):
+    """The one-sample path with one tiny positive category among zeros: p / q stays positive (q
+    is at most -log(2^-53) ~ 36.7), so that category always wins the argmax."""
+    tiny = 1e-30 if dtype == np.float32 else 1e-300
+    probs = np.zeros((2000, 9), dtype)
+    where = np.arange(2000) % 9  # first, middle and last positions
+    probs[np.arange(2000), where] = tiny
+    for replacement in (False, True):
+        got = ng.multinomial(ng.tensor(probs), 1, replacement,
+                             generator=ng.Generator().manual_seed(4)).numpy()[:, 0]
+        np.testing.assert_array_equal(got, where)
 
-    for p in ([0.3, 0.7, 0.0, 0.0], [1e-300, 3.0, 1e-3, 0.0], [0.1] * 10):
+
+def test_multinomial_with_replacement_at_the_largest_uniform_stays_in_range():
+    """u = 1 - 2^-53 (the largest float64 uniform) picks the last positive category: the
+    normalised cdf's last entry is exactly 1 (rounding in the cumulative sum cannot leave u past
+    the end), and trailing zero-probability categories share it, so searchsorted(side='left')
+    stops before them."""
+    class Largest(ng.Generator):
+        def uniform(self, shape, low=0.0, high=1.0, dtype=np.float32):
+            return np.full(shape, 1.0 - 2.0 ** -53, dtype)
+
+    for p in ([0.3, 0.7, 0.0, 0.0], [1e-300, 3.0, 1e-3, 0.0], [0.1] * 10, [1e-30, 0.0, 0.0]):
         last = max(i for i, v in enumerate(p) if v > 0)
-        for replacement, n in ((False, 1), (True, 1), (True, 3)):
-            s = ng.multinomial(ng.tensor(p), n, replacement, generator=Largest())
-            assert s.tolist() == [last] * n, (p, s)
+        for dtype in (ng.float32, ng.float64):
+            s = ng.multinomial(ng.tensor(p, dtype=dtype), 3, True, generator=Largest())
+            assert s.tolist() == [last] * 3, (p, dtype, s)
 
 
 def test_multinomial_is_reproducible_and_takes_a_generator():
@@ -308,10 +344,12 @@ def test_multinomial_is_reproducible_and_takes_a_generator():
     ng.manual_seed(7)
     b = ng.multinomial(p, 10, True).numpy()
     np.testing.assert_array_equal(a, b)
-    g1, g2 = np.random.default_rng(3), np.random.default_rng(3)
+    g1, g2 = ng.Generator().manual_seed(3), ng.Generator().manual_seed(3)
     np.testing.assert_array_equal(ng.multinomial(p, 3, generator=g1).numpy(),
                                   ng.multinomial(p, 3, generator=g2).numpy())
     assert p.multinomial(2).shape == (2,)
+    with pytest.raises(TypeError, match="generator must be a numpy2gpt.Generator"):
+        ng.multinomial(p, 1, generator=np.random.default_rng(3))  # not a NumPy generator
 
 
 def test_multinomial_errors():

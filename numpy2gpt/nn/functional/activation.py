@@ -311,8 +311,7 @@ class Dropout(FusedFunction):
         self.p = p
 
     def forward(self, x):
-        rng = get_rng()
-        u = rng.random(x.shape, dtype=x.dtype if x.dtype.itemsize >= 4 else np.float32)
+        u = get_rng().uniform(x.shape, dtype=x.dtype if x.dtype.itemsize >= 4 else np.float32)
         keep = u >= self.p  # probability 1 - p
         scale = 1.0 / (1.0 - self.p) if self.p < 1 else 0.0
         m = np.multiply(keep, scale, dtype=x.dtype)
@@ -327,7 +326,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p) (only when training).
 
     With `training=False` or `p=0` the input itself is returned. Uses numpy2gpt's global generator
-    (`numpy2gpt.manual_seed`), so a seed reproduces the mask (not PyTorch's mask).
+    (`numpy2gpt.manual_seed`), so a seed reproduces the mask (PyTorch draws its masks
+    differently, so the masks are not PyTorch's).
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")

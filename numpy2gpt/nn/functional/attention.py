@@ -48,7 +48,7 @@ def _causal_bias(n_q, n_k, dtype):
 
 def _dropout_multiplier(shape, p, dtype):
     """keep / (1 - p) with keep ~ Bernoulli(1 - p), drawn from numpy2gpt's generator."""
-    keep = get_rng().random(shape, dtype=dtype if dtype.itemsize >= 4 else np.float32) >= p
+    keep = get_rng().uniform(shape, dtype=dtype if dtype.itemsize >= 4 else np.float32) >= p
     return np.multiply(keep, 1.0 / (1.0 - p) if p < 1 else 0.0, dtype=dtype)
 
 
