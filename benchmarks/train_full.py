@@ -10,9 +10,10 @@ OpenBLAS's pinning variables unset and 2 BLAS / intra-op threads:
     preparation, checkpoints, metrics.jsonl and the loss plot included, as the command does);
   * torch: nanoGPT's train.py loop written compactly with real PyTorch (the tests' nanoGPT,
     tests/gpt/reference_nanogpt.py, bias=False, decay groups, fused=False AdamW, torch.save on a
-    better val loss). Its data
-    comes from numpy2gpt.gpt.data (same char tokenizer, 90/10 split, same batch sampler and
-    seeds), so both runs see exactly the same batches.
+    better val loss), seeded with torch.manual_seed and drawing its batches with torch.randint
+    as nanoGPT does. numpy2gpt's generator is PyTorch's and draws in the same order, so both
+    runs start from the same weights and see the same batches (tokens from numpy2gpt.gpt.data:
+    the same char tokenizer and 90/10 split as nanoGPT's prepare.py).
 Like `numpy2gpt train`, the torch loop runs exactly max_iters steps and evaluates at iterations
 0, 250, ..., max_iters (nanoGPT's own loop takes one more step after its last eval).
 
@@ -98,30 +99,34 @@ def run_torch(args, out_dir):
          {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}],
         lr=c.learning_rate, betas=(c.beta1, c.beta2), fused=False)
 
-    def get_batch(split, rng):
-        x, y = datamod.get_batch(splits[split], c.batch_size, c.block_size, rng)
-        return torch.from_numpy(x), torch.from_numpy(y)
+    def get_batch(split):  # nanoGPT's: torch.randint starts, then the rows
+        data = splits[split]
+        ix = torch.randint(len(data) - c.block_size, (c.batch_size,))
+        x = torch.stack([torch.from_numpy(data[i:i + c.block_size].astype(np.int64)) for i in ix])
+        y = torch.stack([torch.from_numpy(data[i + 1:i + 1 + c.block_size].astype(np.int64))
+                         for i in ix])
+        return x, y
 
     @torch.no_grad()
-    def estimate_loss(rng):
+    def estimate_loss():
         out = {}
         model.eval()
         for split in splits:
             losses = torch.zeros(c.eval_iters)
             for k in range(c.eval_iters):
-                losses[k] = model(*get_batch(split, rng))[1].item()
+                losses[k] = model(*get_batch(split))[1].item()
             out[f"{split}_loss"] = losses.mean().item()
         model.train()
         return out
 
-    batch_rng = np.random.default_rng(c.seed)  # the same streams as numpy2gpt's trainer
     evals, ms, best_val_loss = [], [], math.inf
+    X, Y = get_batch("train")  # nanoGPT fetches the first batch before the loop
     for it in range(c.max_iters + 1):
         lr = warmup_cosine_lr(it, c.learning_rate, c.warmup_iters, c.lr_decay_iters, c.min_lr)
         for group in optimizer.param_groups:
             group["lr"] = lr
         if it % c.eval_interval == 0 or it == c.max_iters:
-            losses = estimate_loss(np.random.default_rng([c.seed, it]))
+            losses = estimate_loss()
             evals.append({"iter": it, **losses})
             _log(f"step {it}: train loss {losses['train_loss']:.4f}, "
                  f"val loss {losses['val_loss']:.4f}")
@@ -134,7 +139,8 @@ def run_torch(args, out_dir):
         if it == c.max_iters:
             break
         t1 = time.perf_counter()
-        _, loss = model(*get_batch("train", batch_rng))
+        _, loss = model(X, Y)
+        X, Y = get_batch("train")  # prefetched while nanoGPT's backward runs
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), c.grad_clip)
         optimizer.step()

@@ -5,7 +5,7 @@ The pipeline follows nanoGPT's `data/shakespeare_char/prepare.py` and `train.py`
     text, source = resolve_text()                      # a str, from the first source that works
     meta = prepare(text, "out/data", tokenizer="char") # train.bin, val.bin (uint16), meta.json
     train = load_split("out/data", "train")            # np.memmap, nothing read yet
-    x, y = get_batch(train, 12, 64, np.random.default_rng(0))   # int64 (B, T); y is x shifted by 1
+    x, y = get_batch(train, 12, 64, numpy2gpt.manual_seed(0))  # int64 (B, T); y is x shifted by 1
 
 `resolve_text` tries, in order: a file the user names, the file in $NUMPY2GPT_DATA, the cache
 (~/.cache/numpy2gpt, or $NUMPY2GPT_CACHE), a checksummed download of tinyshakespeare, and last the
@@ -26,6 +26,8 @@ import uuid
 from pathlib import Path, PurePosixPath
 
 import numpy as np
+
+from ..random import resolve
 
 # The canonical tinyshakespeare text (Karpathy's char-rnn), as used by nanoGPT's shakespeare_char.
 TINYSHAKESPEARE_URL = (
@@ -385,28 +387,35 @@ def load_split(data_dir, split):
     return np.memmap(path, dtype=TOKEN_DTYPE, mode="r")
 
 
-def get_batch(data, batch_size, block_size, rng):
+def get_batch(data, batch_size, block_size, rng=None):
     """Sample (x, y), both int64 of shape (batch_size, block_size), y[:, t] == x[:, t + 1] - like
     nanoGPT: random starts ix in [0, len(data) - block_size), x = data[i:i+T], y = data[i+1:i+1+T].
 
-    `rng` is a numpy.random.Generator, so batches are reproducible from a seed.
+    `rng` is a numpy2gpt.Generator (None: the global one), drawn like nanoGPT's
+    `torch.randint(len(data) - block_size, (batch_size,))`: the same seed gives its batches.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-                        f"got {type(rng).__name__}")
+    data = np.asarray(data)  # a memmap stays a view: nothing is read here
+    return batch_at(data, sample_starts(len(data), batch_size, block_size, rng), block_size)
+
+
+def sample_starts(n_tokens, batch_size, block_size, rng=None):
+    """The random start positions of one batch (int64 (batch_size,)): get_batch's draw."""
+    rng = resolve(rng)
     for name, value in (("batch_size", batch_size), ("block_size", block_size)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
-    data = np.asarray(data)  # a memmap stays a view: nothing is read here
-    n = len(data)
-    if n < block_size + 1:
+    if n_tokens < block_size + 1:
         raise ValueError(
-            f"dataset has {n} tokens, but block_size={block_size} needs at least "
+            f"dataset has {n_tokens} tokens, but block_size={block_size} needs at least "
             f"{block_size + 1} (one block plus the next-token target); use a smaller block_size "
             "or more text"
         )
-    ix = rng.integers(0, n - block_size, size=batch_size)  # upper bound exclusive, as torch.randint
-    rows = ix[:, None] + np.arange(block_size)  # (B, T) indices into data
+    return rng.randint(0, n_tokens - block_size, (batch_size,))
+
+
+def batch_at(data, starts, block_size):
+    """The batch (x, y) whose rows start at `starts` (what sample_starts drew)."""
+    rows = np.asarray(starts, dtype=np.int64)[:, None] + np.arange(block_size)  # (B, T)
     x = np.asarray(data[rows], dtype=np.int64)
     y = np.asarray(data[rows + 1], dtype=np.int64)
     return x, y

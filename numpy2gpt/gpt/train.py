@@ -10,10 +10,14 @@ The loop, one iteration `iter_num` at a time (the state at its start is what a c
      (model.eval(), no_grad), log it, plot it, and save a checkpoint if val improved (or always);
   3. gradient_accumulation_steps micro-batches: forward, loss / steps, backward;
   4. clip the gradient norm, AdamW step, zero the gradients; log loss, lr, ms/iter, tokens/s, MFU.
-It runs exactly max_iters steps (nanoGPT runs one more after its last eval). The batch sampler has
-its own seeded NumPy Generator and evaluation draws from a generator seeded by (seed, iter_num),
-so evaluating never disturbs the training stream: a run stopped and resumed gives the same losses,
-bit for bit, as one that never stopped.
+It runs exactly max_iters steps (nanoGPT runs one more after its last eval). Everything random
+comes from numpy2gpt's generator seeded with `seed`, in nanoGPT's order: the initial weights, then
+each iteration's first batch (nanoGPT prefetches it during the previous step, so it is drawn
+before that iteration's eval), the eval batches, and the further micro-batches, each right after
+the forward of the one before. numpy2gpt's generator is PyTorch's (numpy2gpt/random.py), so the
+default run starts from nanoGPT's weights and sees nanoGPT's batches. A checkpoint holds the
+generator's state and the start positions of a batch already drawn, so a run stopped and resumed
+gives the same losses, bit for bit, as one that never stopped.
 
 init_from picks the starting weights: 'scratch' (random), 'resume' (out_dir's checkpoint) or a
 pretrained GPT-2 to fine-tune (a Hugging Face folder, or a cached name such as 'gpt2'). As in
@@ -238,13 +242,20 @@ def _same_dataset(meta, text_sha256, config, fixed_tokenizer):
         config.vocab_size is None or meta.get("vocab_size") == config.vocab_size)
 
 
-def get_batch(split_tokens, config, rng):
-    """One (x, y) batch of int64 tensors (B, T), drawn with `rng`."""
-    x, y = datamod.get_batch(split_tokens, config.batch_size, config.block_size, rng)
+def draw_batch(split_tokens, config, rng=None):
+    """The start positions of one random batch (what a checkpoint keeps of a drawn batch)."""
+    return datamod.sample_starts(len(split_tokens), config.batch_size, config.block_size, rng)
+
+
+def get_batch(split_tokens, config, rng=None, starts=None):
+    """One (x, y) batch of int64 tensors (B, T): the one at `starts`, or a new draw with `rng`."""
+    if starts is None:
+        starts = draw_batch(split_tokens, config, rng)
+    x, y = datamod.batch_at(split_tokens, starts, config.block_size)
     return numpy2gpt.from_numpy(x), numpy2gpt.from_numpy(y)
 
 
-def estimate_loss(model, splits, config, rng):
+def estimate_loss(model, splits, config, rng=None):
     """Mean loss over eval_iters batches of each split, in eval mode and without a graph."""
     out = {}
     model.eval()
@@ -260,21 +271,28 @@ def estimate_loss(model, splits, config, rng):
     return out
 
 
-def train_step(model, optimizer, train_data, config, rng, parallel=None):
+def train_step(model, optimizer, train_data, config, rng=None, parallel=None, first=None):
     """One optimisation step; returns the mean loss of its micro-batches (a float).
 
     gradient_accumulation_steps micro-batches each run forward and backward (their gradients
     add up in .grad), then the gradient norm is clipped, AdamW steps and the gradients are reset.
+    `first` holds the start positions of the first micro-batch if the caller drew it already;
+    each further one is drawn right after the previous forward, where nanoGPT draws it.
     `parallel` (a DataParallelStep) runs each micro-batch's forward/backward on several threads.
     """
     steps = config.gradient_accumulation_steps
     loss_sum = 0.0
-    for _ in range(steps):
-        x, y = get_batch(train_data, config, rng)
+    x, y = get_batch(train_data, config, rng, starts=first)
+    for micro in range(steps):
+        more = micro + 1 < steps
         if parallel is not None:
             loss_sum += parallel.forward_backward(x, y, scale=1 / steps)
+            if more:
+                x, y = get_batch(train_data, config, rng)
             continue
         _, loss = model(x, y)
+        if more:
+            x, y = get_batch(train_data, config, rng)
         loss_sum += loss.item()
         # scaled, so that the summed gradient is the gradient of the mean over micro-batches
         (loss / steps).backward()
@@ -464,8 +482,8 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
             model_args["block_size"] = config.block_size
         optimizer = model.configure_optimizers(config.weight_decay, config.learning_rate,
                                                (config.beta1, config.beta2))
-    batch_rng = np.random.default_rng(config.seed)  # the training batches' own stream
     iter_num, best_val_loss, last_eval_iter = 0, math.inf, None
+    next_batch = None  # start positions of iteration iter_num's first batch, once drawn
     if ckpt is not None:
         if "optimizer" in ckpt:
             optimizer.load_state_dict(ckpt["optimizer"])
@@ -474,10 +492,12 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
         best_val_loss = float(ckpt.get("best_val_loss", math.inf))
         last_eval_iter = ckpt.get("last_eval_iter")
         rng = ckpt.get("rng") or {}
-        if "numpy2gpt" in rng:
+        try:
             numpy2gpt.set_rng_state(rng["numpy2gpt"])
-        if "batch" in rng:
-            batch_rng.bit_generator.state = rng["batch"]
+            next_batch = rng.get("next_batch")
+        except (KeyError, ValueError):  # a checkpoint of an older numpy2gpt (another generator)
+            log("the checkpoint holds no random state of this numpy2gpt: batches continue from "
+                f"a stream seeded with {config.seed}")
     metrics = MetricsLog(None if config.eval_only else out_dir,
                          keep_until=iter_num if ckpt is not None else None,
                          keep_eval_at=last_eval_iter == iter_num)
@@ -496,7 +516,7 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
             "iter_num": iter_num, "best_val_loss": best_val_loss,
             "last_eval_iter": last_eval_iter,
             "rng": {"numpy2gpt": numpy2gpt.get_rng_state(),
-                    "batch": batch_rng.bit_generator.state},
+                    "next_batch": None if next_batch is None else [int(i) for i in next_batch]},
             "data": {"source": meta.get("source"), "text_sha256": meta.get("text_sha256")},
         }
 
@@ -524,12 +544,13 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
                 lr = get_lr(iter_num, config)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
+                if next_batch is None:  # nanoGPT draws it before the eval (it prefetches)
+                    next_batch = draw_batch(train_data, config)
 
                 # --- evaluate (and checkpoint) at the start of every eval_interval-th step
                 due = iter_num % config.eval_interval == 0 or iter_num >= config.max_iters
                 if config.eval_only or (due and last_eval_iter != iter_num):
-                    eval_rng = np.random.default_rng([config.seed, iter_num])
-                    losses = estimate_loss(model, splits, config, eval_rng)
+                    losses = estimate_loss(model, splits, config)
                     last_eval_iter = iter_num
                     say(f"step {iter_num}: train loss {losses['train']:.4f}, "
                         f"val loss {losses['val']:.4f}")
@@ -550,7 +571,9 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
 
                 # --- one optimisation step
                 t0 = time.perf_counter()
-                lossf = train_step(model, optimizer, train_data, config, batch_rng, parallel)
+                lossf = train_step(model, optimizer, train_data, config, parallel=parallel,
+                                   first=next_batch)
+                next_batch = None
                 dt = time.perf_counter() - t0
                 result.train_losses[iter_num] = lossf
 

@@ -73,12 +73,20 @@ class RefGPT(nn.Module):
         ))
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.transformer.wte.weight = self.lm_head.weight
-        for pn, p in self.named_parameters():  # nanoGPT's init (the tests mostly copy weights)
-            std = 0.02 / math.sqrt(2 * config.n_layer) if pn.endswith("c_proj.weight") else 0.02
-            if p.dim() == 2:
-                nn.init.normal_(p, 0.0, std)
-            elif pn.endswith(".bias"):
-                nn.init.zeros_(p)
+        # nanoGPT's init, in its order (the modules' own inits above drew from the generator
+        # too), so torch.manual_seed(s) gives nanoGPT's initial weights
+        self.apply(self._init_weights)
+        for pn, p in self.named_parameters():
+            if pn.endswith("c_proj.weight"):
+                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
+
+    def _init_weights(self, module):
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
 
     def forward(self, idx, targets=None, caches=None, pos0=0):
         t = idx.size(1)

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
+import numpy2gpt as ng
 from numpy2gpt.gpt import data
 
 SHARED_TEXT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "tinyshakespeare.txt"
@@ -511,9 +513,13 @@ def test_load_split_memmaps_uint16(tmp_path):
         data.load_split(tmp_path, "val")
 
 
+def seeded(seed):
+    return ng.Generator().manual_seed(seed)
+
+
 def test_get_batch_shapes_targets_and_offsets():
     tokens = np.arange(1000, dtype=np.uint16)  # token value == its position
-    x, y = data.get_batch(tokens, 64, 16, np.random.default_rng(0))
+    x, y = data.get_batch(tokens, 64, 16, seeded(0))
     assert x.shape == y.shape == (64, 16) and x.dtype == y.dtype == np.int64
     assert np.array_equal(y, x + 1)  # y is x shifted one token ahead
     assert np.array_equal(x, x[:, :1] + np.arange(16))  # contiguous blocks
@@ -522,9 +528,9 @@ def test_get_batch_shapes_targets_and_offsets():
 
 def test_get_batch_uses_every_offset_up_to_the_last():
     tokens = np.arange(10, dtype=np.uint16)
-    x, y = data.get_batch(tokens, 2000, 4, np.random.default_rng(1))
+    x, y = data.get_batch(tokens, 2000, 4, seeded(1))
     assert set(x[:, 0].tolist()) == set(range(6))  # 0..len-block_size-1, each reached
-    x, y = data.get_batch(tokens[:5], 3, 4, np.random.default_rng(1))  # exactly block_size + 1
+    x, y = data.get_batch(tokens[:5], 3, 4, seeded(1))  # exactly block_size + 1
     assert np.array_equal(x, [[0, 1, 2, 3]] * 3) and np.array_equal(y, [[1, 2, 3, 4]] * 3)
 
 
@@ -533,22 +539,37 @@ def test_get_batch_reproducible_from_seed(tmp_path):
     path = tmp_path / "train.bin"
     tokens.tofile(path)
     mm = data.load_split(tmp_path, "train")
-    a = data.get_batch(mm, 8, 32, np.random.default_rng(42))
-    b = data.get_batch(mm, 8, 32, np.random.default_rng(42))
-    c = data.get_batch(mm, 8, 32, np.random.default_rng(43))
+    a = data.get_batch(mm, 8, 32, seeded(42))
+    b = data.get_batch(mm, 8, 32, seeded(42))
+    c = data.get_batch(mm, 8, 32, seeded(43))
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     assert not np.array_equal(a[0], c[0])
     assert np.array_equal(a[0][:, 1:], a[1][:, :-1])
     assert type(a[0]) is np.ndarray  # a plain array, not a memmap view of the file
+    ng.manual_seed(42)  # rng=None draws from the global generator
+    d = data.get_batch(mm, 8, 32)
+    assert np.array_equal(d[0], a[0]) and np.array_equal(d[1], a[1])
+
+
+def test_get_batch_draws_nanogpts_batches():
+    # nanoGPT: ix = torch.randint(len(data) - block_size, (batch_size,)); x = data[i:i+block_size]
+    tokens = np.random.default_rng(5).integers(0, 65, size=3000).astype(np.uint16)
+    for seed, batch_size, block_size in ((1337, 12, 64), (0, 5, 7)):
+        torch.manual_seed(seed)
+        ix = torch.randint(len(tokens) - block_size, (batch_size,))
+        x, y = data.get_batch(tokens, batch_size, block_size, seeded(seed))
+        assert np.array_equal(x, np.stack([tokens[i:i + block_size] for i in ix.tolist()]))
+        assert np.array_equal(y, np.stack([tokens[i + 1:i + 1 + block_size] for i in ix.tolist()]))
 
 
 def test_get_batch_errors():
     tokens = np.arange(8, dtype=np.uint16)
     with pytest.raises(ValueError, match=r"has 8 tokens, but block_size=8 needs at least 9"):
-        data.get_batch(tokens, 4, 8, np.random.default_rng(0))
-    with pytest.raises(TypeError, match="numpy.random.Generator"):
-        data.get_batch(tokens, 4, 2, 0)
+        data.get_batch(tokens, 4, 8, seeded(0))
+    for bad in (0, np.random.default_rng(0)):  # a NumPy Generator is not numpy2gpt's
+        with pytest.raises(TypeError, match="numpy2gpt.Generator"):
+            data.get_batch(tokens, 4, 2, bad)
     with pytest.raises(ValueError, match="batch_size must be a positive int"):
-        data.get_batch(tokens, 0, 2, np.random.default_rng(0))
+        data.get_batch(tokens, 0, 2, seeded(0))
     with pytest.raises(ValueError, match="block_size must be a positive int"):
-        data.get_batch(tokens, 2, 2.5, np.random.default_rng(0))
+        data.get_batch(tokens, 2, 2.5, seeded(0))

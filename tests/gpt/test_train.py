@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 
 import numpy2gpt
+from numpy2gpt.gpt import GPT, GPTConfig
 from numpy2gpt.gpt import checkpoint as ckptmod
 from numpy2gpt.gpt.checkpoint import CheckpointError, load_checkpoint
 from numpy2gpt.gpt.config import ConfigError, TrainConfig, load_config_file
-from numpy2gpt.gpt.train import get_lr, train
+from numpy2gpt.gpt.train import get_lr, make_config, prepare_dataset, train, train_step
 
 TINY = dict(n_layer=1, n_head=2, n_embd=16, block_size=16, batch_size=4, eval_iters=2,
             log_interval=1, warmup_iters=2, lr_decay_iters=12, plot=False)
@@ -86,11 +87,22 @@ def test_learning_rate_schedule_is_nanogpts():
 
 
 def test_gradient_accumulation_equals_one_big_batch(corpus, tmp_path):
-    # 2 micro-batches of 2 draw the same rows as one batch of 4; the step must agree
-    big = tiny(corpus, tmp_path / "a", max_iters=1, batch_size=4)
-    acc = tiny(corpus, tmp_path / "b", max_iters=1, batch_size=2, gradient_accumulation_steps=2)
-    assert acc.train_losses[0] == pytest.approx(big.train_losses[0], rel=1e-6)
-    for (name, p), (_, q) in zip(big.model.named_parameters(), acc.model.named_parameters()):
+    # 2 micro-batches of 2 are the generator's next 4 draws, as one batch of 4 is: same step
+    # (train() would draw its eval batches in between, as nanoGPT does, so call train_step)
+    def one_step(**overrides):
+        config = make_config({**TINY, "data": str(corpus), **overrides})
+        _, tok, train_data, _ = prepare_dataset(config, tmp_path / "data", log=lambda m: None)
+        numpy2gpt.manual_seed(0)
+        with ckptmod.quiet(None):
+            model = GPT(GPTConfig(n_layer=1, n_head=2, n_embd=16, block_size=16, bias=False,
+                                  vocab_size=tok.vocab_size))
+            optimizer = model.configure_optimizers(0.1, 1e-3, (0.9, 0.99))
+        return train_step(model, optimizer, train_data, config), model
+
+    big_loss, big = one_step(batch_size=4)
+    acc_loss, acc = one_step(batch_size=2, gradient_accumulation_steps=2)
+    assert acc_loss == pytest.approx(big_loss, rel=1e-6)
+    for (name, p), (_, q) in zip(big.named_parameters(), acc.named_parameters()):
         np.testing.assert_allclose(q.data, p.data, rtol=1e-5, atol=1e-7, err_msg=name)
 
 
@@ -357,11 +369,13 @@ def test_rng_state_of_a_checkpoint_is_json(corpus, tmp_path):
     tiny(corpus, tmp_path / "out", max_iters=1)
     rng = load_checkpoint(tmp_path / "out")["rng"]
     json.dumps(rng)  # plain JSON: no pickled generator objects
-    assert rng["batch"]["bit_generator"] == rng["numpy2gpt"]["bit_generator"] == "PCG64"
-    g = np.random.default_rng()
-    g.bit_generator.state = rng["numpy2gpt"]  # a valid generator state
-    numpy2gpt.set_rng_state(rng["numpy2gpt"])
-    assert numpy2gpt.get_rng_state() == rng["numpy2gpt"]
+    assert rng["numpy2gpt"]["generator"] == "numpy2gpt.mt19937"
+    g = numpy2gpt.Generator().set_state(rng["numpy2gpt"])  # a valid generator state
+    assert g.get_state() == rng["numpy2gpt"]
+    # the run ended after its final eval, with iteration 1's first batch already drawn (nanoGPT
+    # draws it before the eval): the checkpoint keeps its start positions for a resume
+    assert len(rng["next_batch"]) == TINY["batch_size"]
+    assert all(isinstance(i, int) for i in rng["next_batch"])
 
 
 def test_profile_prints_the_op_table(corpus, tmp_path):
@@ -412,7 +426,7 @@ def test_init_from_pretrained_starts_from_its_weights(corpus, gpt2_folder, tmp_p
     from numpy2gpt.gpt import data as datamod
     from numpy2gpt.gpt.pretrained import from_pretrained
     from numpy2gpt.gpt.tokenizers import GPT2Tokenizer
-    from numpy2gpt.gpt.train import estimate_loss
+    from numpy2gpt.gpt.train import draw_batch, estimate_loss
 
     pre = from_pretrained(gpt2_folder)
     res = _fine_tune(corpus, gpt2_folder, tmp_path / "out", max_iters=0)  # evaluate and save
@@ -429,7 +443,9 @@ def test_init_from_pretrained_starts_from_its_weights(corpus, gpt2_folder, tmp_p
     splits = {s: datamod.load_split(data_dir, s) for s in ("train", "val")}
     folder_tok = GPT2Tokenizer.from_pretrained(gpt2_folder)
     assert splits["val"].tolist() == folder_tok.encode(text[int(len(text) * 0.9):])
-    expected = estimate_loss(pre, splits, res.config, np.random.default_rng([res.config.seed, 0]))
+    g = numpy2gpt.Generator().manual_seed(res.config.seed)  # the pretrained load draws nothing;
+    draw_batch(splits["train"], res.config, g)  # iteration 0's batch comes before its eval
+    expected = estimate_loss(pre, splits, res.config, g)
     assert res.evals[0] == {"iter": 0, "train_loss": expected["train"],
                             "val_loss": expected["val"]}
 
