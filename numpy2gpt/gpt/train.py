@@ -627,7 +627,8 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
             saved_at = save("interrupted")
             log(f"stopped at iteration {iter_num}; continue with --init_from resume "
                 f"--out_dir {out_dir}")
-        elif config.always_save_checkpoint or final_val is None or final_val <= best_val_loss:
+        elif (config.always_save_checkpoint or final_val is None or final_val <= best_val_loss
+              or (saved_at is None and ckpt is None)):  # the best was iteration 0 (never saved)
             saved_at = save("end of training")
         else:
             say(f"final val loss {final_val:.4f} is worse than the best {best_val_loss:.4f}: "

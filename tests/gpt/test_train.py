@@ -106,6 +106,19 @@ def test_gradient_accumulation_equals_one_big_batch(corpus, tmp_path):
         np.testing.assert_allclose(q.data, p.data, rtol=1e-5, atol=1e-7, err_msg=name)
 
 
+def test_a_run_whose_best_eval_is_the_first_still_leaves_a_checkpoint(corpus, tmp_path):
+    # iteration 0 is never saved (like nanoGPT); if no later eval beats it, the end of training
+    # must still write one (the run would otherwise leave nothing to sample or resume)
+    messages = []
+    res = train({**TINY, "data": str(corpus), "out_dir": str(tmp_path / "out"), "max_iters": 2,
+                 "learning_rate": 5.0, "warmup_iters": 0, "grad_clip": 0.0},
+                log=messages.append)
+    assert res.evals[-1]["val_loss"] > res.evals[0]["val_loss"]  # lr 5 made it worse
+    ckpt = load_checkpoint(tmp_path / "out")
+    assert ckpt["iter_num"] == 2
+    assert not any("keeps the best model" in m for m in messages)
+
+
 def test_float64_training(corpus, tmp_path):
     res = tiny(corpus, tmp_path / "out", max_iters=2, dtype="float64")
     assert all(p.dtype == np.float64 for p in res.model.parameters())
