@@ -167,7 +167,7 @@ class Generator:
             theta = 2.0 * math.pi * u1
             self._next_normal = r * math.sin(theta)
             z = r * math.cos(theta)
-        return z * std + mean
+        return z if (mean, std) == (0, 1) else _fma64(z, float(std), float(mean))
 
     def exponential(self, shape, lambd=1.0, dtype=_f32):
         """Exp(lambd): -log(1 - u) / lambd from a float64 uniform u, then rounded to dtype."""

@@ -40,10 +40,13 @@ def test_randn_equals_pytorchs(seed, shape):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("n", [7, 3330])
 def test_normal_with_mean_and_std_equals_pytorchs(seed, dtype, n):
+    # value * std + mean is one fused multiply-add in PyTorch (~8% of float64 values differ
+    # without), so draw enough values to see it
     both(seed)
-    ours = ng.empty(n, dtype=getattr(ng, dtype)).normal_(1.5, 0.3)
-    theirs = torch.empty(n, dtype=getattr(torch, dtype)).normal_(1.5, 0.3)
-    assert same_bits(ours, theirs)
+    for _ in range(100 if n < 16 else 1):
+        ours = ng.empty(n, dtype=getattr(ng, dtype)).normal_(1.5, 0.3)
+        theirs = torch.empty(n, dtype=getattr(torch, dtype)).normal_(1.5, 0.3)
+        assert same_bits(ours, theirs)
     assert same_bits(ng.randn(33, dtype=getattr(ng, dtype)), torch.randn(33, dtype=getattr(torch,
                                                                                        dtype)))
 
