@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 import numpy2gpt
+from numpy2gpt.nn.utils import skip_init
 
 from .tokenizers import load_tokenizer
 
@@ -88,7 +89,7 @@ def build_model(ckpt, log=None):
     try:
         model_args = dict(ckpt["model_args"])
         with quiet(log):
-            model = GPT(GPTConfig(**model_args))
+            model = skip_init(GPT, GPTConfig(**model_args))  # the weights are loaded below
         state = ckpt["model"]
         if any(t.dtype == np.float64 for t in state.values()):
             model.double()  # a float64 run stays float64

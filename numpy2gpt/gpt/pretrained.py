@@ -31,6 +31,7 @@ from safetensors import safe_open
 
 import numpy2gpt as torch
 from numpy2gpt import nn
+from numpy2gpt.nn.utils import skip_init
 from numpy2gpt.serialization import _atomic_write
 
 from .model import GPT, GPTConfig
@@ -344,11 +345,7 @@ def from_pretrained(path_or_name, dtype=None, dropout=0.0):
                              "weight (with and without the 'transformer.' prefix)")
         mapping[ours] = name
 
-    rng_state = torch.get_rng_state()
-    try:
-        model = GPT(config)  # its random init is overwritten below: keep the caller's RNG stream
-    finally:
-        torch.set_rng_state(rng_state)
+    model = skip_init(GPT, config)  # every weight is loaded below: no random init, no draws
     if dtype is not None:
         model.to(dtype)
     params = dict(model.named_parameters(remove_duplicate=False))

@@ -13,7 +13,10 @@ Xavier averages fan_in and fan_out to balance the forward and backward passes. A
 U(-b, b) has variance b^2 / 3, hence the sqrt(3) factors below.
 """
 
+import contextlib
+import functools
 import math
+import threading
 import warnings
 
 import numpy as np
@@ -24,6 +27,27 @@ from ..random import resolve
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
            "zeros_", "eye_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
            "kaiming_normal_"]
+
+
+_skip = threading.local()  # nn.utils.skip_init: random fills leave the tensor as it is
+
+
+@contextlib.contextmanager
+def _skipping_random_fills():
+    previous = getattr(_skip, "on", False)
+    _skip.on = True
+    try:
+        yield
+    finally:
+        _skip.on = previous
+
+
+def _skippable(fill):
+    """Under nn.utils.skip_init a random fill returns the tensor untouched and draws nothing."""
+    @functools.wraps(fill)
+    def wrapper(tensor, *args, **kwargs):
+        return tensor if getattr(_skip, "on", False) else fill(tensor, *args, **kwargs)
+    return wrapper
 
 
 def _fill(tensor, values):
@@ -73,6 +97,7 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
+@_skippable
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with U(a, b)."""
     if not a <= b:
@@ -81,6 +106,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     return _fill(tensor, resolve(generator).uniform(tensor.shape, a, b, tensor.dtype))
 
 
+@_skippable
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with N(mean, std^2)."""
     if std < 0:
@@ -88,6 +114,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     return _fill(tensor, resolve(generator).normal(tensor.shape, mean, std, tensor.dtype))
 
 
+@_skippable
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Fill with N(mean, std^2) restricted to [a, b] (absolute bounds): values outside are redrawn.
 

@@ -1,4 +1,4 @@
-"""nn.utils: gradient clipping and flattening parameters into one vector."""
+"""nn.utils: gradient clipping, flattening parameters into one vector, and skip_init."""
 
 import math
 
@@ -8,7 +8,8 @@ from ..autograd.function import FusedFunction
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",
+           "skip_init"]
 
 
 def _as_list(parameters):
@@ -112,3 +113,19 @@ def vector_to_parameters(vec, parameters):
             n = p.numel()
             p.copy_(vec.data[start:start + n].reshape(p.shape))
             start += n
+
+
+def skip_init(module_cls, *args, **kwargs):
+    """`module_cls(*args, **kwargs)` without its random initialisation (PyTorch's skip_init).
+
+    For a module whose weights are loaded right after: its parameters hold arbitrary values until
+    then, and nothing is drawn from the random generator (building GPT-2's 124M parameters
+    otherwise spends seconds on normals that are thrown away).
+    """
+    from ..nn.modules.module import Module  # nn.modules imports this module
+    from . import init
+
+    if not (isinstance(module_cls, type) and issubclass(module_cls, Module)):
+        raise TypeError(f"skip_init expects a Module class, got {module_cls!r}")
+    with init._skipping_random_fills():
+        return module_cls(*args, **kwargs)

@@ -1,5 +1,5 @@
 """nn.utils against PyTorch: clip_grad_norm_ (returned norm and clipped gradients),
-clip_grad_value_, parameters_to_vector / vector_to_parameters."""
+clip_grad_value_, parameters_to_vector / vector_to_parameters; skip_init."""
 
 import math
 
@@ -13,6 +13,7 @@ from numpy2gpt.nn.utils import (
     clip_grad_norm_,
     clip_grad_value_,
     parameters_to_vector,
+    skip_init,
     vector_to_parameters,
 )
 
@@ -147,3 +148,31 @@ def test_vector_to_parameters_errors():
         vector_to_parameters(np.zeros(4), ps)
     with pytest.raises(RuntimeError, match="hold 4 elements"):
         vector_to_parameters(n2g.zeros(5), ps)
+
+
+# ----- skip_init ------------------------------------------------------------------------------
+class _Failing(nn.Linear):
+    def __init__(self):
+        super().__init__(3, 2)
+        raise RuntimeError("boom")
+
+
+def test_skip_init_builds_the_module_without_drawing():
+    n2g.manual_seed(4)
+    state = n2g.get_rng_state()
+    lin = skip_init(nn.Linear, 5, 3, bias=True, dtype=n2g.float64)
+    assert n2g.get_rng_state() == state  # nothing drawn: no kaiming_uniform_, no bias uniform_
+    assert lin.weight.shape == (3, 5) and lin.bias.shape == (3,)
+    assert lin.weight.dtype == np.float64 and lin.weight.requires_grad
+    # afterwards (even after a constructor that raised inside) modules initialise as usual
+    with pytest.raises(RuntimeError, match="boom"):
+        skip_init(_Failing)
+    n2g.manual_seed(4)
+    torch.manual_seed(4)
+    np.testing.assert_array_equal(nn.Linear(5, 3).weight.detach().numpy(),
+                                  torch.nn.Linear(5, 3).weight.detach().numpy())
+
+
+def test_skip_init_needs_a_module_class():
+    with pytest.raises(TypeError, match="skip_init expects a Module class"):
+        skip_init(nn.Linear(2, 2))
