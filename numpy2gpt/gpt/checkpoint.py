@@ -92,7 +92,8 @@ def build_model(ckpt, log=None):
             model = skip_init(GPT, GPTConfig(**model_args))  # the weights are loaded below
         state = ckpt["model"]
         if any(t.dtype == np.float64 for t in state.values()):
-            model.double()  # a float64 run stays float64
+            with np.errstate(invalid="ignore"):  # casting the not-yet-loaded arbitrary values
+                model.double()  # a float64 run stays float64
         model.load_state_dict(state)
     except (TypeError, ValueError, KeyError, RuntimeError) as e:
         raise CheckpointError(f"checkpoint {ckpt.get('path', '')} does not fit a GPT: "

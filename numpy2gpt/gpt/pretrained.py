@@ -347,7 +347,8 @@ def from_pretrained(path_or_name, dtype=None, dropout=0.0):
 
     model = skip_init(GPT, config)  # every weight is loaded below: no random init, no draws
     if dtype is not None:
-        model.to(dtype)
+        with np.errstate(invalid="ignore"):  # casting the not-yet-loaded arbitrary values
+            model.to(dtype)
     params = dict(model.named_parameters(remove_duplicate=False))
     tied = params["lm_head.weight"] is params["transformer.wte.weight"]
     expected = [n for n in params if not (tied and n == "lm_head.weight")]
