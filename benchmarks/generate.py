@@ -71,7 +71,7 @@ def _numpy2gpt_generator(args, weights):
     def generate(prompt, n, temperature, top_k, use_cache, seed):
         idx = torch.tensor(np.array([prompt], dtype=np.int64))
         out = model.generate(idx, n, temperature=temperature, top_k=top_k, use_cache=use_cache,
-                             generator=np.random.default_rng(seed))
+                             generator=torch.Generator().manual_seed(seed))
         return out[0, len(prompt):].tolist()
     return generate
 
