@@ -60,7 +60,8 @@ class DataParallelStep:
         self.model = model
         self.threads = int(threads)
         self.ignore_index = ignore_index
-        self._pool, self._calls = None, 0
+        self._pool = None
+        self._rngs = [Generator().manual_seed(k) for k in range(self.threads)]
         if self.threads > 1:
             self._pool = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="numpy2gpt-dp")
         self._blas = _blas_controller() if self.threads > 1 else None
@@ -100,7 +101,7 @@ class DataParallelStep:
         """Run the jobs: the first in this thread, the others on the workers; wait for all."""
         if len(jobs) == 1:  # nothing to share: exactly a plain step (global generator too)
             return [self._shard(params, *jobs[0], rng=None)]
-        rngs = [Generator().manual_seed(s) for s in self._shard_seeds(len(jobs))]
+        rngs = self._shard_generators(len(jobs))
         blas = contextlib.nullcontext() if self._blas is None else self._blas.limit(
             limits=1, user_api="blas")
         with blas:
@@ -112,17 +113,18 @@ class DataParallelStep:
                 wait(futures)
         return [first, *[f.result() for f in futures]]
 
-    def _shard_seeds(self, n):
-        """Seeds of the shards' own generators (for dropout: threads must not share one).
+    def _shard_generators(self, n):
+        """The shards' own generators (for dropout: threads must not share one).
 
-        With dropout on they are drawn from the global generator (in this thread, in order), so a
-        checkpoint's generator state covers them. Without, the global stream is left alone - the
-        batches then match a single-thread run's - and the seeds just count the calls.
+        With dropout on they are re-seeded from the global generator at every call (in this
+        thread, in order), so a checkpoint's generator state covers them. Without, the global
+        stream is left alone - the batches then match a single-thread run's - and they keep
+        their streams.
         """
-        self._calls += 1
         if any(isinstance(m, Dropout) and m.p > 0 and m.training for m in self.model.modules()):
-            return get_rng().randint(0, 2**63, (n,)).tolist()
-        return [(self._calls << 8) + k for k in range(n)]
+            for g, seed in zip(self._rngs, get_rng().randint(0, 2**63, (n,)).tolist()):
+                g.manual_seed(seed)
+        return self._rngs[:n]
 
     def _shard(self, params, x, y, grad_weight, loss_weight, rng):
         """One shard's forward and backward (in whichever thread runs it)."""
