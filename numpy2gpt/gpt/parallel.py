@@ -62,6 +62,7 @@ class DataParallelStep:
         self.ignore_index = ignore_index
         self._pool = None
         self._rngs = [Generator().manual_seed(k) for k in range(self.threads)]
+        self._dropouts = (None, [])  # (model, its Dropout modules)
         if self.threads > 1:
             self._pool = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="numpy2gpt-dp")
         self._blas = _blas_controller() if self.threads > 1 else None
@@ -121,7 +122,10 @@ class DataParallelStep:
         stream is left alone - the batches then match a single-thread run's - and they keep
         their streams.
         """
-        if any(isinstance(m, Dropout) and m.p > 0 and m.training for m in self.model.modules()):
+        if self._dropouts[0] is not self.model:  # found once per model (walking it costs)
+            self._dropouts = (self.model,
+                              [m for m in self.model.modules() if isinstance(m, Dropout)])
+        if any(m.p > 0 and m.training for m in self._dropouts[1]):
             for g, seed in zip(self._rngs, get_rng().randint(0, 2**63, (n,)).tolist()):
                 g.manual_seed(seed)
         return self._rngs[:n]
