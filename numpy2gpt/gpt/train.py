@@ -495,6 +495,8 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
         try:
             numpy2gpt.set_rng_state(rng["numpy2gpt"])
             next_batch = rng.get("next_batch")
+            if next_batch is not None and len(next_batch) != config.batch_size:
+                next_batch = None  # the batch size changed on resume: draw that batch anew
         except (KeyError, ValueError):  # a checkpoint of an older numpy2gpt (another generator)
             log("the checkpoint holds no random state of this numpy2gpt: batches continue from "
                 f"a stream seeded with {config.seed}")

@@ -17,6 +17,7 @@ import pytest
 import numpy2gpt
 from numpy2gpt.gpt import GPT, GPTConfig
 from numpy2gpt.gpt import checkpoint as ckptmod
+from numpy2gpt.gpt import data as datamod
 from numpy2gpt.gpt.checkpoint import CheckpointError, load_checkpoint
 from numpy2gpt.gpt.config import ConfigError, TrainConfig, load_config_file
 from numpy2gpt.gpt.train import get_lr, make_config, prepare_dataset, train, train_step
@@ -200,6 +201,20 @@ def test_resume_keeps_the_checkpoint_settings_unless_given(corpus, tmp_path):
     res = train(out_dir=str(tmp_path / "out"), init_from="resume", max_iters=3, log=None)
     assert res.config.batch_size == 3 and res.config.learning_rate == 2e-3
     assert res.config.n_embd == 16 and res.config.max_iters == 3 and res.iter_num == 3
+
+
+def test_resume_with_another_batch_size_draws_the_kept_batch_anew(corpus, tmp_path, monkeypatch):
+    # the checkpoint keeps the start positions of iteration 2's batch (drawn before the final
+    # eval); resumed with batch_size 2 that batch is drawn again at the new size
+    tiny(corpus, tmp_path / "out", max_iters=2)
+    assert len(load_checkpoint(tmp_path / "out")["rng"]["next_batch"]) == TINY["batch_size"]
+    sizes = []
+    batch_at = datamod.batch_at
+    monkeypatch.setattr(datamod, "batch_at",
+                        lambda data, starts, t: sizes.append(len(starts)) or batch_at(data,
+                                                                                       starts, t))
+    tiny(corpus, tmp_path / "out", init_from="resume", max_iters=3, batch_size=2)
+    assert sizes and set(sizes) == {2}
 
 
 def test_resume_errors(corpus, tmp_path):
@@ -436,7 +451,6 @@ def _fine_tune(corpus, gpt2_folder, out_dir, **overrides):
 
 
 def test_init_from_pretrained_starts_from_its_weights(corpus, gpt2_folder, tmp_path):
-    from numpy2gpt.gpt import data as datamod
     from numpy2gpt.gpt.pretrained import from_pretrained
     from numpy2gpt.gpt.tokenizers import GPT2Tokenizer
     from numpy2gpt.gpt.train import draw_batch, estimate_loss
