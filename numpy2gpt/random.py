@@ -113,6 +113,9 @@ class Generator:
     def uniform(self, shape, low=0.0, high=1.0, dtype=_f32):
         """U(low, high) of a dtype: PyTorch's x * (high - low) + low, one rounding (a fused
         multiply-add), with a value rounded up to `high` moved to `low`."""
+        if not low <= high:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                               f"from={low} > to={high}")
         dtype = np.dtype(dtype)
         work = _f64 if dtype == _f64 else _f32  # float16 is drawn in float32, then rounded
         x = self._unit(_numel(shape), work)
@@ -143,6 +146,8 @@ class Generator:
     # ----- normals and exponentials
     def normal(self, shape, mean=0.0, std=1.0, dtype=_f32):
         """N(mean, std^2) of a dtype, as PyTorch fills a contiguous tensor of that shape."""
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         dtype = np.dtype(dtype)
         n = _numel(shape)
         if n < 16:
@@ -184,7 +189,7 @@ def _fma(a, b, c):
     """a * b + c with one rounding (PyTorch's build fuses these multiply-adds), elementwise over
     array a: float32 through float64, where a * b is exact; float64 one by one, exactly."""
     if a.dtype == _f32:
-        return (a.astype(_f64) * _f64(b) + _f64(c)).astype(_f32)
+        return _fma32(a, b, c)
     b, c = float(b), float(c)
     return np.fromiter((_fma64(x, b, c) for x in a.tolist()), _f64, a.size)
 

@@ -111,6 +111,16 @@ def test_bad_seeds_and_generators_are_clear_errors():
         ng.set_rng_state({"bit_generator": "PCG64"})
     with pytest.raises(RuntimeError, match="only has the cpu device"):
         ng.Generator("cuda")
+    # the distributions' own checks, with PyTorch's messages, wherever the draw comes from
+    with pytest.raises(RuntimeError, match="normal expects std >= 0.0, but found std -1"):
+        ng.empty(3).normal_(0.0, -1.0)
+    with pytest.raises(RuntimeError, match="normal expects std >= 0.0"):
+        ng.nn.init.normal_(ng.empty(3), std=-0.5)
+    with pytest.raises(RuntimeError, match=r"uniform_ expects to return a \[from, to\) range, "
+                                           "but found from=2 > to=1"):
+        ng.empty(3).uniform_(2, 1)
+    with pytest.raises(RuntimeError, match=r"uniform_ expects to return a \[from, to\) range"):
+        ng.nn.init.uniform_(ng.empty(3), 2.0, 1.0)
 
 
 def test_rng_state_round_trips_through_json_with_the_normal_cache():
