@@ -73,16 +73,22 @@ def _class_target(shape, kw):
     return targets(t_shape, 5, ignore=ignore, n_ignored=0 if len(shape) == 1 else 2)
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("shape,kw", CLASS_CASES)
-def test_cross_entropy_class_indices_match_torch(dtype, shape, kw):
-    x, t = rand(*shape, scale=2.0), _class_target(shape, kw)
+def _matches_torch(name, x, t, dtype, kw):
+    """Loss `name` (with kw's weight) against PyTorch's: shape, dtypes, value and input gradient;
+    returns (loss, grad, weight, the other keywords)."""
     weight, kw = _split(kw)
-    loss, gx, _, ldt, gdt = run(nt, F.cross_entropy, x, t, dtype, weight, **kw)
-    tloss, tgx, _, _, _ = run(torch, TF.cross_entropy, x, t, dtype, weight, **kw)
+    loss, gx, _, ldt, gdt = run(nt, getattr(F, name), x, t, dtype, weight, **kw)
+    tloss, tgx, _, _, _ = run(torch, getattr(TF, name), x, t, dtype, weight, **kw)
     assert loss.shape == tloss.shape and ldt == dtype and gdt == dtype
     assert_close_ulps(loss, tloss, RTOL[dtype])
     assert_close_ulps(gx, tgx, RTOL[dtype])
+    return loss, gx, weight, kw
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape,kw", CLASS_CASES)
+def test_cross_entropy_class_indices_match_torch(dtype, shape, kw):
+    _matches_torch("cross_entropy", rand(*shape, scale=2.0), _class_target(shape, kw), dtype, kw)
 
 
 @pytest.mark.parametrize("shape,kw", CLASS_CASES)
@@ -132,12 +138,7 @@ NLL_CASES = [((6, 5), {}), ((6, 5), dict(weight=W5, reduction="sum")),
 @pytest.mark.parametrize("shape,kw", NLL_CASES)
 def test_nll_loss_matches_torch_and_composed(dtype, shape, kw):
     x, t = rand(*shape), _class_target(shape, kw)
-    weight, kw = _split(kw)
-    loss, gx, _, ldt, gdt = run(nt, F.nll_loss, x, t, dtype, weight, **kw)
-    tloss, tgx, _, _, _ = run(torch, TF.nll_loss, x, t, dtype, weight, **kw)
-    assert loss.shape == tloss.shape and ldt == dtype and gdt == dtype
-    assert_close_ulps(loss, tloss, RTOL[dtype])
-    assert_close_ulps(gx, tgx, RTOL[dtype])
+    loss, gx, weight, kw = _matches_torch("nll_loss", x, t, dtype, kw)
     closs, cgx, _, _, _ = run(nt, nll_loss_composed, x, t, dtype, weight, **kw)
     np.testing.assert_allclose(loss, closs, rtol=1e-10 if dtype == np.float64 else 1e-6)
     np.testing.assert_allclose(gx, cgx, rtol=1e-10 if dtype == np.float64 else 1e-6)
