@@ -157,7 +157,8 @@ class Generator:
         out = self._unit(n, work)
         body = n - n % 16
         for i in range(0, body, _CHUNK):
-            out[i:min(i + _CHUNK, body)] = _box_muller16(out[i:min(i + _CHUNK, body)], mean, std)
+            block = slice(i, min(i + _CHUNK, body))
+            out[block] = _box_muller16(out[block], mean, std)
         if body != n:  # PyTorch redraws the last 16 values (overlapping the body)
             out[n - 16:] = _box_muller16(self._unit(16, work), mean, std)
         return out.astype(dtype, copy=False).reshape(shape)
