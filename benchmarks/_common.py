@@ -7,6 +7,8 @@ import statistics
 import subprocess
 import sys
 
+from numpy2gpt.gpt.mfu import blas_info  # noqa: F401 - the benchmarks' BLAS report
+
 CONFIGS = {
     "baby": dict(n_layer=4, n_head=4, n_embd=128, block_size=64, batch_size=12, vocab_size=65),
     "small": dict(n_layer=6, n_head=6, n_embd=192, block_size=128, batch_size=16, vocab_size=65),
@@ -34,16 +36,6 @@ def run_child(module, args, blas_threads=None):
     if out.returncode != 0:
         raise RuntimeError(f"benchmark child failed:\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def blas_info():
-    """Which BLAS library, kernel (architecture) and thread count NumPy uses."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "threadpoolctl not installed"
-    return [{k: d.get(k) for k in ("internal_api", "architecture", "num_threads", "version")}
-            for d in threadpool_info() if d.get("user_api") == "blas"]
 
 
 def median(xs):

@@ -60,6 +60,7 @@ from .checkpoint import (
     save_checkpoint,
 )
 from .config import ConfigError, TrainConfig
+from .mfu import MFUMeter
 from .parallel import DataParallelStep
 from .tokenizers import load_tokenizer
 
@@ -532,7 +533,8 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
     bar = tqdm(total=config.max_iters, initial=min(iter_num, config.max_iters), desc="train",
                unit="it", disable=not show_bar, dynamic_ncols=True, file=sys.stderr)
     say = bar.write if (show_bar and log is print) else log
-    saved_at, running_mfu, local_iter, peak = None, None, 0, {}
+    saved_at, running_mfu, local_iter = None, None, 0
+    mfu_meter = MFUMeter(log=say)  # measures the matmul peak at the first MFU
     plot_note = False
     parallel = DataParallelStep(model, threads=config.threads) if config.threads > 1 else None
     tune_malloc()  # reuse freed activation buffers instead of page-faulting fresh ones (the
@@ -582,10 +584,10 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
                 # --- logging
                 tokens_per_s = tokens_per_iter / dt
                 if local_iter >= 5:  # let the first steps warm up, like nanoGPT
-                    mfu = _mfu(model, config, dt, peak)
+                    mfu = _mfu(model, config, dt, mfu_meter)
                     if mfu is not None:
-                        running_mfu = mfu if running_mfu is None else 0.9 * running_mfu + \
-                            0.1 * mfu
+                        running_mfu = mfu if running_mfu is None or mfu_meter.changed else \
+                            0.9 * running_mfu + 0.1 * mfu
                 if iter_num % config.log_interval == 0:
                     metrics.write(kind="log", iter=iter_num, train_loss=lossf, val_loss=None,
                                   lr=lr, ms_per_iter=dt * 1000, tokens_per_s=tokens_per_s,
@@ -648,22 +650,12 @@ def _crop_moments(optimizer, wpe, block_size):
             state[key] = value[:block_size].copy()
 
 
-def _mfu(model, config, dt, peak):
+def _mfu(model, config, dt, meter):
     """Model FLOPs utilization of a step of dt seconds against the machine's matmul peak
-    (measured once per run; None when it cannot be had)."""
-    if peak.get("flops") is None:
-        try:
-            from .mfu import measure_matmul_peak
-
-            peak["flops"] = measure_matmul_peak()
-        except Exception:  # MFU is a diagnostic: never let it stop training
-            peak["flops"] = 0.0
-    if not peak["flops"]:
-        return None
+    (mfu.MFUMeter: at most 1, the peak logged); None when it cannot be had."""
     try:
-        return model.estimate_mfu(config.batch_size * config.gradient_accumulation_steps, dt,
-                                  peak_flops=peak["flops"])
-    except (AttributeError, NotImplementedError, TypeError):
+        return meter(model, config.batch_size * config.gradient_accumulation_steps, dt)
+    except Exception:  # MFU is a diagnostic: never let it stop training
         return None
 
 

@@ -6,7 +6,6 @@ PyTorch's nanoGPT lacks: the KV cache (token-for-token equal to uncached generat
 block_size), nucleus sampling, streaming, the measured matmul peak behind MFU.
 """
 
-import json
 import math
 
 import numpy as np
@@ -16,7 +15,6 @@ from reference_nanogpt import RefGPT
 from torch_compare import assert_close
 
 import numpy2gpt as ng
-from numpy2gpt.gpt import mfu
 from numpy2gpt.gpt.model import GPT, GPTConfig
 
 SMALL = dict(block_size=16, vocab_size=37, n_layer=2, n_head=4, n_embd=32)
@@ -280,25 +278,6 @@ def test_estimate_mfu_formula(monkeypatch):
     # by default the denominator is the measured matmul peak
     monkeypatch.setattr("numpy2gpt.gpt.model.measure_matmul_peak", lambda: 2e9)
     assert ours.estimate_mfu(5, 0.5) == pytest.approx(flops_per_iter / 0.5 / 2e9)
-
-
-def test_measure_matmul_peak_is_cached(tmp_path, monkeypatch):
-    monkeypatch.setenv("NUMPY2GPT_CACHE", str(tmp_path))
-    peak = mfu.measure_matmul_peak(n=128, repeats=1)
-    assert 1e6 < peak < 1e15
-    saved = json.loads((tmp_path / "matmul_peak.json").read_text())
-    assert list(saved.values()) == [peak]
-
-    def no_timing(*args, **kwargs):
-        raise AssertionError("measured again although cached")
-
-    monkeypatch.setattr(mfu, "time_matmul_peak", no_timing)
-    assert mfu.measure_matmul_peak(n=128, repeats=1) == peak
-    monkeypatch.setattr(mfu, "time_matmul_peak", lambda n, repeats: 42.0)
-    assert mfu.measure_matmul_peak(n=128, refresh=True) == 42.0
-    (tmp_path / "matmul_peak.json").write_text("{not json")  # a corrupt cache is re-measured
-    assert mfu.measure_matmul_peak(n=128) == 42.0
-    assert json.loads((tmp_path / "matmul_peak.json").read_text()) != {}
 
 
 # ---------------------------------------------------------------------------- generation
