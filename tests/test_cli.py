@@ -160,8 +160,6 @@ def test_sample_bad_input_is_a_clear_error(trained, tmp_path, capsys):
     assert_clean_error(code, err, "characters not in the vocabulary: 'Z', '{'")
     code, _, err = run(["sample", "--out_dir", trained, "--start", "FILE:nope.txt"], capsys)
     assert_clean_error(code, err, "prompt file not found: nope.txt")
-    code, _, err = run(["sample", "--out_dir", trained, "--start", "x" * 17], capsys)
-    assert_clean_error(code, err, "block_size overflow")
     code, _, err = run(["sample", "--out_dir", tmp_path], capsys)
     assert_clean_error(code, err, "no checkpoint found")
     (tmp_path / "ckpt.safetensors").write_bytes(b"garbage" * 20)
@@ -171,6 +169,39 @@ def test_sample_bad_input_is_a_clear_error(trained, tmp_path, capsys):
     assert_clean_error(code, err, "'--temprature' (did you mean --temperature")
     code, _, err = run(["sample", "--out_dir", trained, "--num_samples", "x"], capsys)
     assert_clean_error(code, err, "invalid int value: 'x'")
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--temperature", "nan", "temperature must be finite and >= 0"),
+    ("--temperature", "inf", "temperature must be finite and >= 0"),
+    ("--top_p", "nan", "top_p must be in (0, 1]"),
+    ("--top_k", "-3", "top_k must be an integer >= 1"),
+])
+def test_sample_settings_are_refused_before_any_work(trained, flag, value, message, capsys):
+    code, out, err = run(["sample", "--out_dir", trained, flag, value], capsys)
+    assert_clean_error(code, err, f"{message}", f"got {value}")
+    assert out == "" and len(err.splitlines()) == 1  # refused before loading the checkpoint
+
+
+def test_sample_says_what_is_wrong_with_a_path(trained, tmp_path, capsys):
+    code, out, err = run(["sample", "--out_dir", trained, "--start", f"FILE:{tmp_path}"], capsys)
+    assert_clean_error(code, err, f"{tmp_path} is a directory; FILE: needs a text file")
+    assert "not found" not in err and out == ""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    code, out, err = run(["sample", "--out_dir", a_file], capsys)
+    assert_clean_error(code, err, f"{a_file} is a file; out_dir is the directory that holds "
+                                  "ckpt.safetensors")
+    assert "does not exist" not in err and out == ""
+
+
+def test_sample_crops_a_prompt_longer_than_block_size(trained, capsys):
+    code, out, err = run(["sample", "--out_dir", trained, "--start", "x" * 20, "--num_samples",
+                          "1", "--max_new_tokens", "5"], capsys)
+    assert code == 0, err
+    assert "the prompt is 20 tokens, longer than block_size=16: the model sees its last 16 " \
+        "tokens" in err.splitlines()
+    assert out.startswith("x" * 20) and len(out) == 20 + 5 + len("\n---------------\n")
 
 
 # ---------------------------------------------------------------------- prepare and graph

@@ -63,7 +63,8 @@ def load_checkpoint(out_dir):
     if not path.is_file():
         where = path.parent
         hint = (f"train one with `numpy2gpt train --out_dir {where}`" if where.is_dir() else
-                f"the directory {where} does not exist")
+                f"{where} is a file; out_dir is the directory that holds {CKPT_NAME}"
+                if where.exists() else f"the directory {where} does not exist")
         raise CheckpointError(f"no checkpoint found at {path}: {hint}")
     try:
         ckpt = numpy2gpt.load(path)

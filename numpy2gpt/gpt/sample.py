@@ -9,6 +9,7 @@ Each sample is the prompt followed by max_new_tokens generated tokens. The KV ca
 default; it gives the same tokens as recomputing the whole context, only faster.
 """
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ SEPARATOR = "---------------"
 
 
 class PromptError(ValueError):
-    """The prompt cannot be used with this model (unknown characters, too long, empty, ...)."""
+    """The prompt cannot be used with this model (unknown characters, empty, ...)."""
 
 
 def read_prompt(start):
@@ -34,13 +35,20 @@ def read_prompt(start):
     path = Path(start[5:]).expanduser()
     if not str(start[5:]).strip():
         raise PromptError("--start FILE: needs a path after 'FILE:', e.g. FILE:prompt.txt")
-    if not path.is_file():
+    if not path.exists():
         raise PromptError(f"--start {start}: prompt file not found: {path}")
+    if not path.is_file():
+        what = "a directory" if path.is_dir() else "not a regular file"
+        raise PromptError(f"--start {start}: {path} is {what}; FILE: needs a text file")
     return datamod.read_text(path)  # a clear error for non-UTF-8 files
 
 
-def encode_prompt(tokenizer, text, block_size):
-    """Token ids of the prompt, with errors that say what is wrong with it."""
+def encode_prompt(tokenizer, text, block_size, log=None):
+    """Token ids of the prompt, with errors that say what is wrong with it.
+
+    A prompt longer than block_size is kept whole (the sample starts with it), but the model
+    only sees its last block_size tokens, as in nanoGPT; `log` is told so.
+    """
     try:
         ids = tokenizer.encode(text)
     except ValueError as e:
@@ -49,24 +57,31 @@ def encode_prompt(tokenizer, text, block_size):
     if len(ids) == 0:
         raise PromptError("the prompt is empty: give at least one character (e.g. --start "
                           "'\\n', nanoGPT's default)")
-    if len(ids) > block_size:
-        raise PromptError(
-            f"block_size overflow: the prompt is {len(ids)} tokens but the model reads at most "
-            f"block_size={block_size}; shorten the prompt to its last {block_size} tokens")
+    if len(ids) > block_size and log is not None:
+        log(f"the prompt is {len(ids)} tokens, longer than block_size={block_size}: the model "
+            f"sees its last {block_size} tokens")
     return ids
 
 
 def _check_args(num_samples, max_new_tokens, temperature, top_k, top_p):
+    """Refuse bad settings before any work, naming the setting (as its command-line flag)."""
+    def integer(value):
+        return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+    def finite(value):
+        return (integer(value) or isinstance(value, (float, np.floating))) and \
+            math.isfinite(value)
+
     for name, value in (("num_samples", num_samples), ("max_new_tokens", max_new_tokens)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        if not integer(value) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0 (0 = always the most likely token), "
-                         f"got {temperature}")
-    if top_k is not None and top_k < 1:
-        raise ValueError(f"top_k must be >= 1 (or None for no limit), got {top_k}")
-    if top_p is not None and not 0.0 < top_p <= 1.0:
-        raise ValueError(f"top_p must be in (0, 1] (or None), got {top_p}")
+    if not finite(temperature) or temperature < 0:
+        raise ValueError(f"temperature must be finite and >= 0 (0 = always the most likely "
+                         f"token), got {temperature!r}")
+    if top_k is not None and (not integer(top_k) or top_k < 1):
+        raise ValueError(f"top_k must be an integer >= 1 (or None for no limit), got {top_k!r}")
+    if top_p is not None and not (finite(top_p) and 0.0 < top_p <= 1.0):
+        raise ValueError(f"top_p must be in (0, 1] (or None), got {top_p!r}")
 
 
 class _StreamDecoder:
@@ -155,7 +170,7 @@ def sample(out_dir="out-shakespeare-char", start="\n", num_samples=10, max_new_t
     prompt = read_prompt(start)  # a bad --start fails before the checkpoint is loaded
     model, tokenizer = load_for_sampling(out_dir, init_from, log)
     model.eval()
-    ids = encode_prompt(tokenizer, prompt, model.config.block_size)
+    ids = encode_prompt(tokenizer, prompt, model.config.block_size, log)
 
     numpy2gpt.manual_seed(seed)
     x = numpy2gpt.tensor(np.array([ids], dtype=np.int64))

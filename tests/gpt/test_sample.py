@@ -1,6 +1,7 @@
 """Tests for numpy2gpt.gpt.sample: streaming, seeds, KV cache, and clear errors for bad prompts."""
 
 import io
+import re
 
 import pytest
 from torch_compare import SHARED_TEXT, isolate_training
@@ -89,17 +90,30 @@ def test_bad_prompts(out_dir, tmp_path):
         sample(out_dir, start="Zebra{", num_samples=1, max_new_tokens=2)
     with pytest.raises(PromptError, match="prompt file not found: .*nope.txt"):
         sample(out_dir, start=f"FILE:{tmp_path / 'nope.txt'}", num_samples=1)
+    with pytest.raises(PromptError, match=re.escape(f"{tmp_path} is a directory; FILE: needs a "
+                                                    "text file")):
+        sample(out_dir, start=f"FILE:{tmp_path}", num_samples=1)
     with pytest.raises(PromptError, match="needs a path after 'FILE:'"):
         sample(out_dir, start="FILE:", num_samples=1)
     latin1 = tmp_path / "latin1.txt"
     latin1.write_bytes("caf\xe9".encode("latin-1"))
     with pytest.raises(ValueError, match="not UTF-8 text: byte 0xe9 at byte offset 3"):
         sample(out_dir, start=f"FILE:{latin1}", num_samples=1)
-    with pytest.raises(PromptError, match="block_size overflow: the prompt is 17 tokens but the "
-                                          "model reads at most block_size=16"):
-        sample(out_dir, start="a" * 17, num_samples=1, max_new_tokens=2)
     with pytest.raises(PromptError, match="the prompt is empty"):
         sample(out_dir, start="", num_samples=1)
+
+
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_a_prompt_longer_than_block_size_is_cropped_to_its_last_tokens(out_dir, use_cache):
+    long = "ROMEO:\nWhat light through yonder window breaks?"  # 47 tokens, block_size 16
+    lines = []
+    kw = dict(num_samples=2, max_new_tokens=20, seed=4, use_cache=use_cache)
+    texts = sample(out_dir, start=long, log=lines.append, **kw)
+    assert lines[-1] == ("the prompt is 47 tokens, longer than block_size=16: the model sees its "
+                         "last 16 tokens")
+    # the sample keeps the whole prompt, and continues it as it continues the last 16 tokens
+    cropped = sample(out_dir, start=long[-16:], **kw)
+    assert texts == [long[:-16] + text for text in cropped]
 
 
 def test_bad_arguments_and_checkpoints(out_dir, tmp_path):
@@ -107,14 +121,24 @@ def test_bad_arguments_and_checkpoints(out_dir, tmp_path):
         sample(out_dir, num_samples=0)
     with pytest.raises(ValueError, match="max_new_tokens must be a positive integer"):
         sample(out_dir, max_new_tokens=-1)
-    with pytest.raises(ValueError, match="temperature must be >= 0"):
-        sample(out_dir, temperature=-0.5)
-    with pytest.raises(ValueError, match=r"top_p must be in \(0, 1\]"):
-        sample(out_dir, top_p=1.5)
-    with pytest.raises(ValueError, match="top_k must be >= 1"):
-        sample(out_dir, top_k=0)
+    for temperature in (-0.5, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match=f"temperature must be finite and >= 0 .*, got "
+                                             f"{temperature}"):
+            sample(out_dir, temperature=temperature)
+    for top_p in (1.5, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match=re.escape(f"top_p must be in (0, 1] (or None), "
+                                                       f"got {top_p}")):
+            sample(out_dir, top_p=top_p)
+    for top_k in (0, -3, 2.5):
+        with pytest.raises(ValueError, match=f"top_k must be an integer >= 1 .*, got {top_k}"):
+            sample(out_dir, top_k=top_k)
     with pytest.raises(CheckpointError, match="no checkpoint found"):
         sample(tmp_path, num_samples=1)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    with pytest.raises(CheckpointError, match=re.escape(f"{a_file} is a file; out_dir is the "
+                                                        "directory that holds ckpt.safetensors")):
+        sample(a_file, num_samples=1)
     (tmp_path / "ckpt.safetensors").write_bytes(b"\x00" * 64)
     with pytest.raises(CheckpointError, match="corrupt or unreadable"):
         sample(tmp_path, num_samples=1)
@@ -177,5 +201,3 @@ def test_sample_init_from_errors(gpt2_folder, out_dir, tmp_path):
         (no_tok / name).write_bytes((gpt2_folder / name).read_bytes())
     with pytest.raises(CheckpointError, match="holds no tokenizer"):
         sample(init_from=str(no_tok), num_samples=1)
-    with pytest.raises(PromptError, match="block_size overflow: the prompt is 33 tokens"):
-        sample(init_from=str(gpt2_folder), start="\n" * 33, num_samples=1)
