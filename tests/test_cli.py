@@ -460,7 +460,9 @@ def test_python_m_numpy2gpt_train_ctrl_c_saves_and_resumes(corpus, tmp_path):
             proc.kill()
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
-    assert "checkpoint saved to" in stderr and "--init_from resume" in stderr
+    assert "(interrupted, iteration" in stdout  # the checkpoint was saved
+    hint = f"continue with `numpy2gpt train --init_from resume --out_dir {out}`"
+    assert (stdout + stderr).count("--init_from resume") == 1 and hint in stdout
     assert "iter 2: loss" in stdout
     stopped_at = load_checkpoint(out)["iter_num"]
     assert stopped_at >= 3

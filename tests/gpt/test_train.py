@@ -172,7 +172,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_is_exact(corpus, tmp_path):
                     log=messages.append, callback=press_ctrl_c)
     assert stopped.interrupted and stopped.iter_num == 7
     assert any("interrupt" in m for m in messages)
-    assert any("continue with --init_from resume" in m for m in messages)
+    assert sum("continue with `numpy2gpt train --init_from resume" in m for m in messages) == 1
     assert load_checkpoint(tmp_path / "split")["iter_num"] == 7
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
 
