@@ -278,8 +278,9 @@ def test_a_second_run_into_a_held_out_dir_is_refused(made_up_text, tmp_path, cap
     assert not (out / "train.lock").exists()
 
 
-def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(made_up_text, tmp_path,
-                                                                  capsys):
+@pytest.mark.parametrize("threads", [1, 2])  # no warning from the data-parallel workers either
+def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(threads, made_up_text,
+                                                                  tmp_path, capsys):
     out = tmp_path / "out"
     assert run(["train", "--data", made_up_text, "--out_dir", out, *TINY, "--max_iters", 2],
                capsys)[0] == 0
@@ -288,7 +289,7 @@ def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(made_up_text, 
         warnings.simplefilter("error", RuntimeWarning)  # none may leak from NumPy
         code, _, err = run(["train", "--init_from", "resume", "--out_dir", out,
                             "--learning_rate", "1e30", "--max_iters", 40,
-                            "--always_save_checkpoint"], capsys)
+                            "--always_save_checkpoint", "--threads", threads], capsys)
     assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert "error: the training loss is nan at iteration " in err
     ckpt = out / "ckpt.safetensors"
