@@ -472,7 +472,7 @@ class _StopRequest:
         return False
 
 
-# ---------------------------------------------------------------------- before any write
+# ---------------------------------------------------------------------- out_dir and memory
 @contextlib.contextmanager
 def hold_out_dir(out_dir):
     """Hold out_dir for one run: OUT_DIR/train.lock holds the pid and is locked (flock) while
@@ -481,9 +481,17 @@ def hold_out_dir(out_dir):
     it ends, so a lock file left behind by a dead process is simply taken over."""
     out_dir = ensure_writable(out_dir)
     path = out_dir / LOCK_NAME
-    if fcntl is None:  # no flock (Windows): run unguarded
+    fd = _lock(path, out_dir) if fcntl is not None else None  # Windows: no flock, no guard
+    try:
         yield
-        return
+    finally:
+        if fd is not None:
+            path.unlink(missing_ok=True)  # while still locked: no one else holds this file
+            os.close(fd)
+
+
+def _lock(path, out_dir):
+    """The descriptor of `path`, locked and holding our pid (None where flock is unsupported)."""
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -492,20 +500,21 @@ def hold_out_dir(out_dir):
             pid = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
             os.close(fd)
             raise ConfigError(f"out_dir {out_dir} is in use by another run (pid {pid}, lock "
-                              f"file {path}): wait for it to end or choose another --out_dir")
+                              f"file {path}): wait for it to end or choose another "
+                              "--out_dir") from None
+        except OSError:  # a file system without flock (some network mounts): no guard
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            return None
         try:  # the holder may have removed the file between our open and flock: retry
             if os.stat(path).st_ino == os.fstat(fd).st_ino:
                 break
         except FileNotFoundError:
             pass
         os.close(fd)
-    try:
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-        yield
-    finally:
-        path.unlink(missing_ok=True)  # while still locked: no one else holds this file
-        os.close(fd)
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+    return fd
 
 
 def check_model_fits(config, vocab_size):
