@@ -153,7 +153,7 @@ def cmd_prepare(args, extras):
     dataset = args.dataset or "shakespeare_char"
     text, source = data.resolve_text(args.input, dataset)
     name = dataset if args.input is None else os.path.splitext(os.path.basename(args.input))[0]
-    out_dir = check_out_dir(args.out_dir or os.path.join("data", name))
+    out_dir = check_out_dir(os.path.join("data", name) if args.out_dir is None else args.out_dir)
     tokenizer = args.tokenizer
     if tokenizer not in ("char", "bpe"):
         if args.vocab_size is not None:

@@ -169,13 +169,15 @@ def test_train_refuses_bad_values_before_writing_anything(flags, fragment, made_
                    fragment, tmp_path, capsys)
 
 
-def test_out_dir_that_is_a_file_is_named_as_such(made_up_text, tmp_path, monkeypatch, capsys):
+def test_out_dir_that_is_a_file_or_empty_is_refused(made_up_text, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "out.txt").write_text("not a folder")
     assert_refused(["train", "--data", made_up_text, *TINY, "--out_dir", "out.txt"],
                    "--out_dir out.txt is a file, not a folder", tmp_path, capsys)
     assert_refused(["prepare", made_up_text, "--out_dir", "out.txt"],
                    "--out_dir out.txt is a file, not a folder", tmp_path, capsys)
+    assert_refused(["prepare", made_up_text, "--out_dir", ""], "--out_dir must not be empty",
+                   tmp_path, capsys)
 
 
 def test_train_help_describes_every_flag(capsys):

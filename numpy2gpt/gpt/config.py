@@ -437,7 +437,9 @@ def config_from_args(args, base=None):
 
 
 def check_out_dir(path, flag="--out_dir"):
-    """ConfigError when the folder to write into is an existing file."""
+    """ConfigError when the folder to write into is empty text or an existing file."""
+    if not str(path).strip():
+        raise ConfigError(f"{flag} must not be empty: give the folder to write into")
     path = Path(path).expanduser()
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{flag} {path} is a file, not a folder: give a folder to write into")
