@@ -19,6 +19,7 @@ import dataclasses
 import difflib
 import json
 import math
+import operator
 import os
 import typing
 from dataclasses import dataclass, fields
@@ -365,10 +366,30 @@ def load_config_file(path):
     return d
 
 
+_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+               ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv}
+
+
+def _plain_value(node):
+    """A literal, or + - * / // on numbers (train_gpt2's `gradient_accumulation_steps = 5 * 8`)."""
+    def number(node):
+        value = _plain_value(node)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ValueError("arithmetic on numbers only")
+        return value
+
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+        return _ARITHMETIC[type(node.op)](number(node.left), number(node.right))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return -number(node.operand) if isinstance(node.op, ast.USub) else number(node.operand)
+    return ast.literal_eval(node)
+
+
 def _python_config(path, text):
     """The settings of a nanoGPT config .py file, read without running it: every statement is a
-    `key = literal` line (imports and docstrings are skipped). A no-effect key whose value is an
-    expression (finetune_shakespeare's `wandb_run_name = 'ft-' + str(time.time())`) is dropped."""
+    `key = value` line, the value a literal or arithmetic on numbers (imports and docstrings are
+    skipped). A no-effect key whose value is any other expression (finetune_shakespeare's
+    `wandb_run_name = 'ft-' + str(time.time())`) is dropped."""
     try:
         tree = ast.parse(text, filename=str(path))
     except SyntaxError as e:
@@ -386,8 +407,8 @@ def _python_config(path, text):
             raise ConfigError(f"{where}: only `key = value` lines can be read (numpy2gpt reads "
                               "a .py config without running it)")
         try:
-            d[target.id] = ast.literal_eval(node.value)
-        except (ValueError, TypeError, SyntaxError, RecursionError):
+            d[target.id] = _plain_value(node.value)
+        except (ValueError, TypeError, SyntaxError, RecursionError, ZeroDivisionError):
             if target.id not in NO_EFFECT:
                 raise ConfigError(f"{where}: the value of {target.id} is an expression, not a "
                                   "plain value (numpy2gpt reads a .py config without running "

@@ -77,10 +77,18 @@ def test_a_nanogpt_python_config_is_read_without_running_it(tmp_path):
     assert load_config_file(cfg) == {"out_dir": "out-tiny", "eval_iters": 20, "wandb_log": False,
                                      "wandb_project": "tiny", "learning_rate": 1e-3,
                                      "always_save_checkpoint": False}
+    arithmetic = tmp_path / "train_gpt2.py"
+    arithmetic.write_text("gradient_accumulation_steps = 5 * 8\nmin_lr = 6e-4 / 10\n"
+                          "max_iters = -(-600000 // 2)\n")
+    assert load_config_file(arithmetic) == {"gradient_accumulation_steps": 40,
+                                            "min_lr": 6e-4 / 10, "max_iters": 300000}
     bad = tmp_path / "bad.py"
-    bad.write_text("n_layer = 2\nn_embd = 64 * 2\n")
+    bad.write_text("n_layer = 2\nn_embd = len('abc') * 2\n")
     with pytest.raises(ConfigError, match=r"bad.py, line 2: the value of n_embd is an "
                                           r"expression, not a plain value"):
+        load_config_file(bad)
+    bad.write_text("out_dir = 'out' * 3\n")  # arithmetic on numbers only
+    with pytest.raises(ConfigError, match="line 1: the value of out_dir is an expression"):
         load_config_file(bad)
     bad.write_text("import os\nos.system('echo hi')\n")
     with pytest.raises(ConfigError, match="line 2: only `key = value` lines can be read"):
