@@ -1,6 +1,6 @@
 """The `numpy2gpt` command (also `python -m numpy2gpt`).
 
-    numpy2gpt train   [CONFIG.toml|.json] [--key value ...]   train a GPT (nanoGPT's config keys)
+    numpy2gpt train   [CONFIG.toml|.json|.py] [--key value ...]  train a GPT (nanoGPT's keys)
     numpy2gpt train   --init_from gpt2|PATH [--key value ...]  fine-tune a pretrained GPT-2
     numpy2gpt sample  --out_dir DIR [--start TEXT|FILE:path] ...   stream text from a checkpoint
     numpy2gpt sample  --init_from gpt2|PATH [--start ...] ...   ... or from a pretrained GPT-2
@@ -14,7 +14,8 @@ cache; nothing is downloaded.
 
 Every flag is accepted with underscores or dashes (--max_iters, --max-iters). Bad input ends with
 one line `error: ...` on stderr and exit status 2, never a traceback (set NUMPY2GPT_TRACEBACK=1
-to see one); Ctrl-C exits with status 130.
+to see one). A training run whose loss turns NaN or infinite stops with status 1, saving nothing;
+Ctrl-C exits with status 130.
 """
 
 import argparse
@@ -223,8 +224,9 @@ def build_parser():
                        description="Train a GPT. Settings: defaults < config file < flags. "
                                    "Defaults are nanoGPT's CPU baby shakespeare_char run.")
     p.add_argument("config_file", nargs="?", default=None,
-                   help="optional TOML or JSON file of settings")
-    p.add_argument("--config", default=None, help="a TOML or JSON file of settings")
+                   help="optional TOML or JSON file of settings, or a nanoGPT config .py (read "
+                        "without running it)")
+    p.add_argument("--config", default=None, help="the same config file, as a flag")
     add_config_flags(p)
     p.set_defaults(func=cmd_train, parser=p)
 
