@@ -626,6 +626,12 @@ def test_python_m_numpy2gpt_train_ctrl_c_saves_and_resumes(corpus, tmp_path):
                 break
             time.sleep(0.05)
         assert proc.poll() is None, proc.communicate()
+        # a second run into the folder this process holds is refused, and writes nothing
+        second = subprocess.run([*cmd, "--overwrite"], cwd=REPO, env=env, capture_output=True,
+                                text=True, timeout=120)
+        assert second.returncode == 2 and second.stderr == (
+            f"error: out_dir {out} is in use by another run (pid {proc.pid}, lock file "
+            f"{out / 'train.lock'}): wait for it to end or choose another --out_dir\n")
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
     finally:
