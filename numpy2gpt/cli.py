@@ -96,6 +96,8 @@ def cmd_train(args, extras):
     try:
         result = train(config, log=print)
     except TrainingDiverged as e:  # not bad input: the run itself failed
+        if os.environ.get("NUMPY2GPT_TRACEBACK"):
+            raise
         print(f"error: {e}", file=sys.stderr)
         return 1
     if result.interrupted:  # train() said where the checkpoint is and how to continue
