@@ -186,7 +186,11 @@ def _resume_config(config, ckpt):
     A key of FIXED_ON_RESUME given with another value than the checkpoint's is an error.
     """
     saved = {k: v for k, v in (ckpt.get("config") or {}).items() if k in TrainConfig.keys()}
-    merged = TrainConfig.from_dict(saved, where=f"checkpoint {ckpt['path']} config")
+    try:
+        merged = TrainConfig.from_dict(saved, where=f"checkpoint {ckpt['path']} config")
+    except ConfigError as e:
+        raise CheckpointError(f"checkpoint {ckpt['path']} holds an impossible config: {e} "
+                              "(was it edited by hand?)") from None
     args = ckpt["model_args"]
     explicit = config.explicit
     kept = {key: args[key] if key in MODEL_KEYS else getattr(merged, key)

@@ -254,6 +254,7 @@ def _edit_checkpoint(out_dir, **changes):
     ({"last_eval_iter": 9}, "last_eval_iter 9 (expected none or an iteration in [0, 2])"),
     ({"rng": {"next_batch": [-3, 1]}}, "rng.next_batch [-3, 1] (expected a list of start "
                                        "positions)"),
+    ({"config": {"learning_rate": math.nan}}, "learning_rate must be a finite number, got nan"),
 ])
 def test_impossible_training_state_is_refused_on_resume(changes, problem, made_up_text,
                                                         tmp_path):
@@ -261,8 +262,8 @@ def test_impossible_training_state_is_refused_on_resume(changes, problem, made_u
     tiny(made_up_text, out, max_iters=2)
     _edit_checkpoint(out, **changes)
     files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    with pytest.raises(CheckpointError, match=r"holds impossible training state: "
-                                              + re.escape(problem)):
+    with pytest.raises(CheckpointError, match=r"holds (impossible training state|an impossible "
+                                              r"config): " + re.escape(problem)):
         tiny(made_up_text, out, init_from="resume", max_iters=4)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
 
