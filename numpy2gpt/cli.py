@@ -1,6 +1,6 @@
 """The `numpy2gpt` command (also `python -m numpy2gpt`).
 
-    numpy2gpt train   [CONFIG.toml|.json] [--key value ...]   train a GPT (nanoGPT's config keys)
+    numpy2gpt train   [CONFIG.toml|.json|.py] [--key value ...]  train a GPT (nanoGPT's keys)
     numpy2gpt train   --init_from gpt2|PATH [--key value ...]  fine-tune a pretrained GPT-2
     numpy2gpt sample  --out_dir DIR [--start TEXT|FILE:path] ...   stream text from a checkpoint
     numpy2gpt sample  --init_from gpt2|PATH [--start ...] ...   ... or from a pretrained GPT-2
@@ -14,12 +14,14 @@ cache; nothing is downloaded.
 
 Every flag is accepted with underscores or dashes (--max_iters, --max-iters). Bad input ends with
 one line `error: ...` on stderr and exit status 2, never a traceback (set NUMPY2GPT_TRACEBACK=1
-to see one); Ctrl-C exits with status 130.
+to see one). A training run whose loss turns NaN or infinite stops with status 1, saving nothing;
+Ctrl-C exits with status 130.
 """
 
 import argparse
 import difflib
 import os
+import re
 import sys
 
 from .gpt.checkpoint import CheckpointError
@@ -27,6 +29,7 @@ from .gpt.config import (
     ConfigError,
     TrainConfig,
     add_config_flags,
+    check_out_dir,
     config_from_args,
     parse_bool,
     unknown_flag_error,
@@ -42,8 +45,18 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # a word such as -1e-3, -.5 or -inf is a (negative) value, not a flag: argparse only
+        # recognises -1 and -0.5, and "expected one argument" for the rest
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
     def error(self, message):
         raise UsageError(message, self)
+
+
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$",
+                              re.IGNORECASE)
 
 
 def _flag(parser, name, **kwargs):
@@ -69,27 +82,32 @@ def _bool(text):
 
 # ---------------------------------------------------------------------- subcommands
 def cmd_train(args, extras):
-    from .gpt.train import train
+    from .gpt.train import TrainingDiverged, train
 
     if extras:
         unknown_flag_error(extras)
     if args.config_file and args.config:
         raise ConfigError("give the config file once: either as the argument or with --config")
-    if args.config_file and not args.config_file.lower().endswith((".toml", ".json")):
+    if args.config_file and not args.config_file.lower().endswith((".toml", ".json", ".py")):
         raise ConfigError(f"unexpected argument {args.config_file!r}: settings are given as "
-                          "--key VALUE, and a config file ends in .toml or .json")
+                          "--key VALUE, and a config file ends in .toml, .json or .py")
     args.config = args.config or args.config_file
     config = config_from_args(args)
-    result = train(config, log=print)
-    if result.interrupted:
-        print(f"interrupted at iteration {result.iter_num}: checkpoint saved to "
-              f"{result.checkpoint}; continue with `numpy2gpt train --init_from resume "
-              f"--out_dir {result.out_dir}`", file=sys.stderr)
+    try:
+        result = train(config, log=print)
+    except TrainingDiverged as e:  # not bad input: the run itself failed
+        if os.environ.get("NUMPY2GPT_TRACEBACK"):
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if result.interrupted:  # train() said where the checkpoint is and how to continue
         return 130
     if config.eval_only:
         return 0
+    saved = (f"checkpoint {result.checkpoint}" if result.checkpoint else
+             "this run saved no checkpoint (the one in the out_dir keeps the best model)")
     print(f"done: {result.iter_num} iterations in {result.wall_s:.1f}s, best val loss "
-          f"{result.best_val_loss:.4f}; checkpoint {result.checkpoint}")
+          f"{result.best_val_loss:.4f}; {saved}")
     print(f"sample from it with: numpy2gpt sample --out_dir {result.out_dir}")
     print(f"or export it for transformers: numpy2gpt export --out_dir {result.out_dir} --to "
           f"{result.out_dir}-hf")
@@ -138,7 +156,7 @@ def cmd_prepare(args, extras):
     dataset = args.dataset or "shakespeare_char"
     text, source = data.resolve_text(args.input, dataset)
     name = dataset if args.input is None else os.path.splitext(os.path.basename(args.input))[0]
-    out_dir = args.out_dir or os.path.join("data", name)
+    out_dir = check_out_dir(os.path.join("data", name) if args.out_dir is None else args.out_dir)
     tokenizer = args.tokenizer
     if tokenizer not in ("char", "bpe"):
         if args.vocab_size is not None:
@@ -208,8 +226,9 @@ def build_parser():
                        description="Train a GPT. Settings: defaults < config file < flags. "
                                    "Defaults are nanoGPT's CPU baby shakespeare_char run.")
     p.add_argument("config_file", nargs="?", default=None,
-                   help="optional TOML or JSON file of settings")
-    p.add_argument("--config", default=None, help="a TOML or JSON file of settings")
+                   help="optional TOML or JSON file of settings, or a nanoGPT config .py (read "
+                        "without running it)")
+    p.add_argument("--config", default=None, help="the same config file, as a flag")
     add_config_flags(p)
     p.set_defaults(func=cmd_train, parser=p)
 

@@ -6,6 +6,7 @@ GPT2LMHeadModel with a GPT-2 tokenizer trained here with Hugging Face `tokenizer
 Bad input must end in one `error: ...` line and exit status 2, never a traceback.
 """
 
+import importlib
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # before transformers is imported: a hub call hangs here
@@ -127,6 +129,177 @@ def test_train_bad_input_is_a_clear_error(corpus, tmp_path, capsys):
     blocker.write_text("x")
     code, _, err = run(["train", "--data", corpus, "--out_dir", blocker / "out", *TINY], capsys)
     assert_clean_error(code, err, "is not writable")
+
+
+def files_under(folder):
+    """{relative path: bytes (None for a folder)} of everything under `folder`."""
+    return {p.relative_to(folder): p.read_bytes() if p.is_file() else None
+            for p in Path(folder).rglob("*")}
+
+
+def assert_refused(argv, fragment, where, capsys):
+    """`numpy2gpt train ...` run inside `where` exits 2 with one line naming `fragment`, and
+    writes nothing there."""
+    before = files_under(where)
+    code, out, err = run(argv, capsys)
+    assert_clean_error(code, err, fragment)
+    assert len(err.strip().splitlines()) == 1, err
+    assert files_under(where) == before
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["--grad_clip", "nan"], "grad_clip must be a finite number, got nan"),
+    (["--min_lr", "nan"], "min_lr must be a finite number, got nan"),
+    (["--weight_decay", "nan"], "weight_decay must be a finite number, got nan"),
+    (["--learning_rate", "inf"], "learning_rate must be a finite number, got inf"),
+    (["--learning_rate", "-1e-3"], "learning_rate must be >= 0, got -0.001"),  # a value, not a flag
+    (["--beta2", "-5e-1"], "beta2 must be in [0, 1), got -0.5"),
+    (["--min_lr", "-inf"], "min_lr must be a finite number, got -inf"),
+    (["--seed", str(2**70)], "seed must be in [-9223372036854775808, 18446744073709551615]"),
+    (["--n_embd", str(10**12)], "the model is too big for this machine: n_layer=1, "
+                                "n_embd=1000000000000 is about 1.2e+25 parameters"),
+    (["--out_dir", ""], "out_dir must not be empty"),
+    (["--init_from", "resume", "--out_dir", "out-typo"],
+     "no checkpoint found at out-typo/ckpt.safetensors: the directory out-typo does not exist"),
+])
+def test_train_refuses_bad_values_before_writing_anything(flags, fragment, made_up_text,
+                                                          tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert_refused(["train", "--data", made_up_text, *TINY, "--max_iters", "2", *flags],
+                   fragment, tmp_path, capsys)
+
+
+def test_out_dir_that_is_a_file_or_empty_is_refused(made_up_text, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out.txt").write_text("not a folder")
+    assert_refused(["train", "--data", made_up_text, *TINY, "--out_dir", "out.txt"],
+                   "--out_dir out.txt is a file, not a folder", tmp_path, capsys)
+    assert_refused(["prepare", made_up_text, "--out_dir", "out.txt"],
+                   "--out_dir out.txt is a file, not a folder", tmp_path, capsys)
+    assert_refused(["prepare", made_up_text, "--out_dir", ""], "--out_dir must not be empty",
+                   tmp_path, capsys)
+
+
+def test_train_help_describes_every_flag(capsys):
+    parser = main.__globals__["build_parser"]()
+    train_parser = parser._subparsers._group_actions[0].choices["train"]
+    for action in train_parser._actions:
+        if action.option_strings and action.dest != "help":
+            assert action.help and not action.help.startswith("("), action.option_strings
+    code, out, _ = run(["train", "--help"], capsys)
+    assert "--grad-clip FLOAT clip the gradient norm at this value; 0 disables (default: 1.0)" \
+        in " ".join(out.split())
+
+
+def test_warmup_equal_to_lr_decay_iters_trains(made_up_text, tmp_path, capsys):
+    for n in (2, 0):
+        out = tmp_path / f"out{n}"
+        code, _, err = run(["train", "--data", made_up_text, "--out_dir", out, *TINY,
+                            "--warmup_iters", n, "--lr_decay_iters", n, "--max_iters", 4,
+                            "--log_interval", 1], capsys)
+        assert code == 0, err
+        lrs = [json.loads(line)["lr"] for line in (out / "metrics.jsonl").read_text().splitlines()
+               if json.loads(line)["kind"] == "log"]
+        assert lrs[n:] == [1e-4] * (4 - n)  # min_lr from lr_decay_iters on
+
+
+def test_a_nanogpt_config_file_runs_unchanged(made_up_text, tmp_path, capsys):
+    cfg = tmp_path / "train_tiny_char.py"
+    cfg.write_text("import time\nout_dir = 'out-tiny'\nwandb_log = False\n"
+                   "wandb_project = 'tiny-char'\nwandb_run_name = 'mini-' + str(time.time())\n"
+                   "backend = 'nccl'\ndevice = 'cpu'\ncompile = False\nmax_iters = 2\n")
+    code, out, err = run(["train", cfg, "--data", made_up_text, "--out_dir", tmp_path / "o",
+                          *TINY], capsys)
+    assert code == 0, err
+    assert out.count("has no effect in numpy2gpt") == 1  # wandb_project; the rest are defaults
+    assert load_checkpoint(tmp_path / "o")["iter_num"] == 2
+
+
+def test_resume_past_max_iters_and_fixed_settings_change_nothing(made_up_text, tmp_path,
+                                                                capsys):
+    out = tmp_path / "out"
+    assert run(["train", "--data", made_up_text, "--out_dir", out, *TINY, "--max_iters", 4],
+               capsys)[0] == 0
+    resume = ["train", "--init_from", "resume", "--out_dir", out]
+    assert_refused([*resume, "--max_iters", 2], "the checkpoint in " + str(out) + " is at "
+                   "iteration 4, already past max_iters=2: nothing to do", tmp_path, capsys)
+    assert_refused([*resume, "--tokenizer", "bpe", "--vocab_size", 500],
+                   "tokenizer='bpe' does not match the checkpoint's tokenizer='char': the "
+                   "tokenizer (the data is tokenized with the checkpoint's) is fixed when "
+                   "resuming; vocab_size=500 does not match", tmp_path, capsys)
+    assert_refused([*resume, "--n_layer", 2, "--seed", 7],
+                   "n_layer=2 does not match the checkpoint's n_layer=1: the model's shape is "
+                   "fixed when resuming; seed=7 does not match", tmp_path, capsys)
+
+
+def test_done_line_names_no_missing_checkpoint(made_up_text, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    assert run(["train", "--data", made_up_text, "--out_dir", out, *TINY, "--max_iters", 2,
+                "--eval_interval", 2], capsys)[0] == 0
+    train_module = importlib.import_module("numpy2gpt.gpt.train")
+    monkeypatch.setattr(train_module, "estimate_loss", lambda *a: {"train": 9.0, "val": 9.0})
+    code, stdout, err = run(["train", "--init_from", "resume", "--out_dir", out,
+                             "--max_iters", 4], capsys)  # worse at 4: the best is kept
+    assert code == 0, err
+    assert "None" not in stdout
+    assert "this run saved no checkpoint (the one in the out_dir keeps the best model)" in stdout
+
+
+def test_a_second_run_into_a_held_out_dir_is_refused(made_up_text, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["train", "--data", made_up_text, "--out_dir", out, *TINY, "--max_iters", 4,
+            "--log_interval", 1]
+    second = {}
+
+    def start_a_second_run(info):  # while the first run holds out_dir
+        if info["iter_num"] == 2:
+            second["code"] = main([str(a) for a in argv + ["--overwrite"]])
+            second["err"] = capsys.readouterr().err
+
+    train_module = importlib.import_module("numpy2gpt.gpt.train")
+    train = train_module.train
+    first = train_module.train = lambda config, **kw: train(config, callback=start_a_second_run,
+                                                            **kw)
+    try:
+        code = main([str(a) for a in argv])
+    finally:
+        train_module.train = train
+    assert first and code == 0
+    assert second["code"] == 2 and second["err"].count("\n") == 1
+    assert f"error: out_dir {out} is in use by another run (pid {os.getpid()}, lock file " \
+        f"{out / 'train.lock'}): wait for it to end or choose another --out_dir" in second["err"]
+    assert load_checkpoint(out)["iter_num"] == 4  # the first run's, complete
+    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["iter"] for r in metrics if r["kind"] == "log"] == [0, 1, 2, 3]
+    assert not (out / "train.lock").exists()  # released at the end
+
+    # a lock file left by a process that died is taken over
+    (out / "train.lock").write_text("999999999\n")
+    code, _, err = run([*argv[:-4], "--init_from", "resume", "--max_iters", 5], capsys)
+    assert code == 0, err
+    assert not (out / "train.lock").exists()
+
+
+@pytest.mark.parametrize("threads", [1, 2])  # no warning from the data-parallel workers either
+def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(threads, made_up_text,
+                                                                  tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(["train", "--data", made_up_text, "--out_dir", out, *TINY, "--max_iters", 2],
+               capsys)[0] == 0
+    before = files_under(out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # none may leak from NumPy
+        code, _, err = run(["train", "--init_from", "resume", "--out_dir", out,
+                            "--learning_rate", "1e30", "--max_iters", 40,
+                            "--always_save_checkpoint", "--threads", threads], capsys)
+    assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "error: the training loss is nan at iteration " in err
+    ckpt = out / "ckpt.safetensors"
+    assert f"training diverged, so it stopped without saving (the last checkpoint, {ckpt}, is " \
+        "kept); try a lower --learning_rate (it is 1e+30)" in err
+    assert files_under(out)[Path("ckpt.safetensors")] == before[Path("ckpt.safetensors")]
+    metrics = (out / "metrics.jsonl").read_text()
+    assert "NaN" not in metrics and "Infinity" not in metrics
 
 
 # ---------------------------------------------------------------------- sample
@@ -484,6 +657,12 @@ def test_python_m_numpy2gpt_train_ctrl_c_saves_and_resumes(corpus, tmp_path):
                 break
             time.sleep(0.05)
         assert proc.poll() is None, proc.communicate()
+        # a second run into the folder this process holds is refused, and writes nothing
+        second = subprocess.run([*cmd, "--overwrite"], cwd=REPO, env=env, capture_output=True,
+                                text=True, timeout=120)
+        assert second.returncode == 2 and second.stderr == (
+            f"error: out_dir {out} is in use by another run (pid {proc.pid}, lock file "
+            f"{out / 'train.lock'}): wait for it to end or choose another --out_dir\n")
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
     finally:
@@ -491,7 +670,9 @@ def test_python_m_numpy2gpt_train_ctrl_c_saves_and_resumes(corpus, tmp_path):
             proc.kill()
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
-    assert "checkpoint saved to" in stderr and "--init_from resume" in stderr
+    assert "(interrupted, iteration" in stdout  # the checkpoint was saved
+    hint = f"continue with `numpy2gpt train --init_from resume --out_dir {out}`"
+    assert (stdout + stderr).count("--init_from resume") == 1 and hint in stdout
     assert "iter 2: loss" in stdout
     stopped_at = load_checkpoint(out)["iter_num"]
     assert stopped_at >= 3

@@ -6,14 +6,20 @@ The defaults are nanoGPT's CPU "baby" run of shakespeare_char (its README's
 --lr_decay_iters=2000 --dropout=0.0`), so `numpy2gpt train` with no arguments is that run.
 
 Settings come from three places, later ones winning: the defaults, an optional config file
-(TOML or JSON, flat `key = value`), and command-line flags (`--max_iters 100`, `--max-iters 100`
-or `--max_iters=100`). An unknown key is an error that lists the close matches, never ignored.
+(TOML or JSON, flat `key = value`, or a nanoGPT config .py file of `key = value` lines, read
+without running it), and command-line flags (`--max_iters 100`, `--max-iters 100` or
+`--max_iters=100`). An unknown key is an error that lists the close matches, never ignored.
+nanoGPT's keys that mean nothing here (wandb_*, backend) are accepted with a note, so a nanoGPT
+config file runs unchanged.
 """
 
 import argparse
+import ast
 import dataclasses
 import difflib
 import json
+import math
+import operator
 import os
 import typing
 from dataclasses import dataclass, fields
@@ -22,6 +28,9 @@ from pathlib import Path
 
 class ConfigError(ValueError):
     """A bad setting: unknown key, wrong type or a value out of range."""
+
+
+SEED_MIN, SEED_MAX = -0x8000_0000_0000_0000, 0xFFFF_FFFF_FFFF_FFFF  # torch.manual_seed's range
 
 
 @dataclass
@@ -68,6 +77,11 @@ class TrainConfig:
     dtype: str = "float32"  # 'float32' or 'float64'
     compile: bool = False  # accepted for nanoGPT compatibility; there is nothing to compile
     seed: int = 1337
+    # ---- nanoGPT keys with no effect here (accepted so its config files run unchanged)
+    wandb_log: bool = False
+    wandb_project: str = "owt"
+    wandb_run_name: str = "gpt2"
+    backend: str = "nccl"
     plot: bool = True  # write out_dir/loss.png at each eval (needs matplotlib)
     # ---- hooks for later work (issue 5)
     threads: int = 1  # data-parallel threads: each batch is split over this many threads
@@ -105,6 +119,16 @@ class TrainConfig:
     # ------------------------------------------------------------------ checks
     def validate(self):
         """Raise ConfigError for values that cannot work (before any data or model is touched)."""
+        for key, (base, _) in _field_types().items():
+            value = getattr(self, key)
+            if base is float and value is not None and not math.isfinite(value):
+                raise ConfigError(f"{key} must be a finite number, got {value}")
+        if not SEED_MIN <= self.seed <= SEED_MAX:
+            raise ConfigError(f"seed must be in [{SEED_MIN}, {SEED_MAX}] (the range of "
+                              f"PyTorch's manual_seed), got {self.seed}")
+        if not self.out_dir.strip():
+            raise ConfigError("out_dir must not be empty (it is the folder the checkpoint, data/ "
+                              "and metrics.jsonl are written to)")
         positive = ("eval_interval", "log_interval", "eval_iters", "gradient_accumulation_steps",
                     "batch_size", "block_size", "n_layer", "n_head", "n_embd", "threads")
         for key in positive:
@@ -143,6 +167,72 @@ class TrainConfig:
         if self.warmup_iters > self.lr_decay_iters and self.decay_lr:
             raise ConfigError(f"warmup_iters ({self.warmup_iters}) must not exceed "
                               f"lr_decay_iters ({self.lr_decay_iters})")
+
+
+# nanoGPT's keys that mean nothing in numpy2gpt, and why: accepted, with one note line each
+_NO_METRICS_SERVICE = "no Weights & Biases logging: metrics go to OUT_DIR/metrics.jsonl"
+NO_EFFECT = {
+    "wandb_log": _NO_METRICS_SERVICE, "wandb_project": _NO_METRICS_SERVICE,
+    "wandb_run_name": _NO_METRICS_SERVICE,
+    "backend": "no distributed (DDP) training: --threads splits each batch over threads",
+    "compile": "there is nothing to compile",
+}
+
+
+def no_effect_notes(config):
+    """One note line per key of NO_EFFECT that `config` sets to something else than the default."""
+    defaults = TrainConfig()
+    return [f"note: {key}={getattr(config, key)!r} has no effect in numpy2gpt ({why})"
+            for key, why in NO_EFFECT.items()
+            if key in config.explicit and getattr(config, key) != getattr(defaults, key)]
+
+
+# one line of `numpy2gpt train --help` per key (nanoGPT's meaning; the default is added)
+HELP = {
+    "out_dir": "folder for ckpt.safetensors, metrics.jsonl, loss.png and the prepared data/",
+    "eval_interval": "estimate train/val loss (and maybe checkpoint) every N iterations",
+    "log_interval": "log the loss (and a metrics.jsonl line) every N iterations",
+    "eval_iters": "batches per split in each loss estimate",
+    "eval_only": "evaluate once and exit, writing nothing",
+    "always_save_checkpoint": "save at every eval (false: only when val loss improved)",
+    "init_from": "scratch, resume (out_dir's checkpoint), or a pretrained GPT-2 to fine-tune "
+                 "(a Hugging Face folder or a cached name such as gpt2)",
+    "overwrite": "let a scratch run replace the checkpoint already in out_dir",
+    "dataset": "built-in dataset to train on",
+    "data": "your own UTF-8 text file to train on (wins over --dataset)",
+    "tokenizer": "char (one token per character) or bpe (trained on the text)",
+    "vocab_size": "BPE vocabulary size (tokenizer bpe only)",
+    "gradient_accumulation_steps": "micro-batches per optimisation step (simulates a bigger "
+                                   "batch)",
+    "batch_size": "sequences per micro-batch",
+    "block_size": "context length in tokens",
+    "n_layer": "transformer blocks",
+    "n_head": "attention heads per block",
+    "n_embd": "embedding width (divisible by n_head)",
+    "dropout": "dropout probability in [0, 1); 0 for pretraining, 0.1+ for fine-tuning",
+    "bias": "use biases in Linear and LayerNorm layers",
+    "learning_rate": "AdamW's peak learning rate",
+    "max_iters": "total training iterations",
+    "weight_decay": "AdamW weight decay (on matrices only)",
+    "beta1": "AdamW beta1",
+    "beta2": "AdamW beta2",
+    "grad_clip": "clip the gradient norm at this value; 0 disables",
+    "decay_lr": "linear warmup then cosine decay to min_lr (false: constant learning_rate)",
+    "warmup_iters": "iterations of linear learning-rate warmup",
+    "lr_decay_iters": "iteration where the cosine decay reaches min_lr (~= max_iters)",
+    "min_lr": "learning rate after the decay (~= learning_rate / 10)",
+    "device": "cpu (the only device numpy2gpt has; accepted for nanoGPT's configs)",
+    "dtype": "float32 or float64 (nanoGPT's bfloat16/float16 are GPU-only)",
+    "compile": "accepted for nanoGPT's configs; has no effect",
+    "seed": "seed of the random weights, batches and dropout",
+    "wandb_log": "accepted for nanoGPT's configs; has no effect (see metrics.jsonl)",
+    "wandb_project": "accepted for nanoGPT's configs; has no effect",
+    "wandb_run_name": "accepted for nanoGPT's configs; has no effect",
+    "backend": "accepted for nanoGPT's configs (DDP backend); has no effect",
+    "plot": "redraw out_dir/loss.png at each eval (needs matplotlib)",
+    "threads": "data-parallel threads: each batch is split over this many",
+    "profile": "print an op profile of a few steps",
+}
 
 
 # ---------------------------------------------------------------------- keys and values
@@ -220,7 +310,12 @@ def coerce(key, value, name=None):
         if isinstance(value, bool):
             raise ValueError
         if base is int:
-            number = float(value) if isinstance(value, str) else value  # "2e3" is fine
+            number = value
+            if isinstance(value, str):  # "12" exactly (even beyond float precision), "2e3" too
+                try:
+                    return int(value)
+                except ValueError:
+                    number = float(value)
             if isinstance(number, float) and not number.is_integer():
                 raise ValueError
             return int(number)
@@ -256,8 +351,11 @@ def load_config_file(path):
             d = toml.loads(text)
         except toml.TOMLDecodeError as e:
             raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+    elif suffix == ".py":
+        d = _python_config(path, text)
     else:
-        raise ConfigError(f"config file {path}: use a .toml or .json file")
+        raise ConfigError(f"config file {path}: use a .toml or .json file (or a nanoGPT .py "
+                          "config)")
     if not isinstance(d, dict):
         raise ConfigError(f"config file {path} must hold a table/object of key = value settings")
     for key, value in d.items():
@@ -265,6 +363,56 @@ def load_config_file(path):
             raise ConfigError(f"config file {path}: {key!r} is a nested table or list; settings "
                               "are flat `key = value` pairs")
     check_keys(d.keys(), where=f"config file {path}")
+    return d
+
+
+_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+               ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv}
+
+
+def _plain_value(node):
+    """A literal, or + - * / // on numbers (train_gpt2's `gradient_accumulation_steps = 5 * 8`)."""
+    def number(node):
+        value = _plain_value(node)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ValueError("arithmetic on numbers only")
+        return value
+
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+        return _ARITHMETIC[type(node.op)](number(node.left), number(node.right))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return -number(node.operand) if isinstance(node.op, ast.USub) else number(node.operand)
+    return ast.literal_eval(node)
+
+
+def _python_config(path, text):
+    """The settings of a nanoGPT config .py file, read without running it: every statement is a
+    `key = value` line, the value a literal or arithmetic on numbers (imports and docstrings are
+    skipped). A no-effect key whose value is any other expression (finetune_shakespeare's
+    `wandb_run_name = 'ft-' + str(time.time())`) is dropped."""
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as e:
+        raise ConfigError(f"config file {path} is not valid Python (line {e.lineno}): "
+                          f"{e.msg}") from None
+    d = {}
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)) or (
+                isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+            continue
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+            else None
+        where = f"config file {path}, line {node.lineno}"
+        if not isinstance(target, ast.Name):
+            raise ConfigError(f"{where}: only `key = value` lines can be read (numpy2gpt reads "
+                              "a .py config without running it)")
+        try:
+            d[target.id] = _plain_value(node.value)
+        except (ValueError, TypeError, SyntaxError, RecursionError, ZeroDivisionError):
+            if target.id not in NO_EFFECT:
+                raise ConfigError(f"{where}: the value of {target.id} is an expression, not a "
+                                  "plain value (numpy2gpt reads a .py config without running "
+                                  "it)") from None
     return d
 
 
@@ -292,7 +440,7 @@ def add_config_flags(parser):
         base, _ = _field_types()[f.name]
         default = getattr(defaults, f.name)
         kwargs = dict(dest=f.name, default=argparse.SUPPRESS, metavar=base.__name__.upper(),
-                      help=f"(default: {default})")
+                      help=f"{HELP[f.name]} (default: {default})")
         if base is bool:  # `--decay_lr` alone means true; `--decay_lr false` turns it off
             kwargs.update(nargs="?", const="true")
         group.add_argument(*flags, **kwargs)
@@ -307,6 +455,16 @@ def config_from_args(args, base=None):
                                        where=f"config file {config_path}")
     flags = {k: v for k, v in vars(args).items() if k in set(TrainConfig.keys())}
     return TrainConfig.from_dict(flags, base=config, where="command line", prefix="--")
+
+
+def check_out_dir(path, flag="--out_dir"):
+    """ConfigError when the folder to write into is empty text or an existing file."""
+    if not str(path).strip():
+        raise ConfigError(f"{flag} must not be empty: give the folder to write into")
+    path = Path(path).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{flag} {path} is a file, not a folder: give a folder to write into")
+    return path
 
 
 def unknown_flag_error(extras):

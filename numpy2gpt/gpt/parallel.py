@@ -105,8 +105,9 @@ class DataParallelStep:
         rngs = self._shard_generators(len(jobs))
         blas = contextlib.nullcontext() if self._blas is None else self._blas.limit(
             limits=1, user_api="blas")
+        errors = np.geterr()  # the caller's np.errstate, which threads do not inherit
         with blas:
-            futures = [self._pool.submit(self._shard, params, *job, rng=rng)
+            futures = [self._pool.submit(self._shard, params, *job, rng=rng, errors=errors)
                        for job, rng in zip(jobs[1:], rngs[1:])]
             try:
                 first = self._shard(params, *jobs[0], rng=rngs[0])
@@ -130,9 +131,10 @@ class DataParallelStep:
                 g.manual_seed(seed)
         return self._rngs[:n]
 
-    def _shard(self, params, x, y, grad_weight, loss_weight, rng):
+    def _shard(self, params, x, y, grad_weight, loss_weight, rng, errors=None):
         """One shard's forward and backward (in whichever thread runs it)."""
-        with use_rng(rng) if rng is not None else contextlib.nullcontext(), enable_grad():
+        with use_rng(rng) if rng is not None else contextlib.nullcontext(), enable_grad(), \
+                np.errstate(**(errors or {})):
             out = self.model(Tensor._make(x), Tensor._make(y))
             loss = out[1] if isinstance(out, tuple) else out
             del out  # free the logits early

@@ -28,6 +28,7 @@ nanoGPT's finetune_shakespeare config uses learning_rate 3e-5 and decay_lr false
 here are for training from scratch.
 """
 
+import contextlib
 import dataclasses
 import difflib
 import hashlib
@@ -44,6 +45,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
 import numpy2gpt
 from numpy2gpt.nn.utils import clip_grad_norm_
 from numpy2gpt.optim.lr_scheduler import warmup_cosine_lr
@@ -59,14 +65,27 @@ from .checkpoint import (
     quiet,
     save_checkpoint,
 )
-from .config import ConfigError, TrainConfig
+from .config import ConfigError, TrainConfig, check_out_dir, no_effect_notes
 from .mfu import MFUMeter
 from .parallel import DataParallelStep
 from .tokenizers import load_tokenizer
 
-MODEL_KEYS = ("n_layer", "n_head", "n_embd", "bias")  # fixed by the checkpoint on resume
+MODEL_KEYS = ("n_layer", "n_head", "n_embd", "bias")  # the model's shape, from model_args
+# every setting a resumed run cannot change, and what fixes it
+FIXED_ON_RESUME = {
+    **{key: "the model's shape" for key in MODEL_KEYS},
+    "tokenizer": "the tokenizer (the data is tokenized with the checkpoint's)",
+    "vocab_size": "the tokenizer (the data is tokenized with the checkpoint's)",
+    "dtype": "the dtype of the weights and AdamW's moments",
+    "seed": "the random state (it continues from the checkpoint's)",
+}
 METRICS_NAME = "metrics.jsonl"
 PLOT_NAME = "loss.png"
+LOCK_NAME = "train.lock"
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss (or a weight) became NaN or infinite: the run stops and saves nothing."""
 
 
 @dataclass
@@ -163,21 +182,31 @@ def _from_pretrained(config, log):
 
 
 def _resume_config(config, ckpt):
-    """The checkpoint's config with the keys the user set on purpose applied on top."""
+    """The checkpoint's config with the keys the user set on purpose applied on top.
+
+    A key of FIXED_ON_RESUME given with another value than the checkpoint's is an error.
+    """
     saved = {k: v for k, v in (ckpt.get("config") or {}).items() if k in TrainConfig.keys()}
-    merged = TrainConfig.from_dict(saved, where=f"checkpoint {ckpt['path']} config")
+    try:
+        merged = TrainConfig.from_dict(saved, where=f"checkpoint {ckpt['path']} config")
+    except ConfigError as e:
+        raise CheckpointError(f"checkpoint {ckpt['path']} holds an impossible config: {e} "
+                              "(was it edited by hand?)") from None
+    args = ckpt["model_args"]
     explicit = config.explicit
+    kept = {key: args[key] if key in MODEL_KEYS else getattr(merged, key)
+            for key in FIXED_ON_RESUME}
+    wrong = [f"{key}={getattr(config, key)!r} does not match the checkpoint's {key}="
+             f"{kept[key]!r}: {FIXED_ON_RESUME[key]} is fixed when resuming"
+             for key in FIXED_ON_RESUME if key in explicit and getattr(config, key) != kept[key]]
+    if wrong:
+        raise CheckpointError("; ".join(wrong) + " (drop the flag)")
     for key in explicit:
         setattr(merged, key, getattr(config, key))
+    for key, value in kept.items():
+        setattr(merged, key, value)
     merged.out_dir, merged.init_from = config.out_dir, "resume"
     merged._explicit = set(explicit)
-    args = ckpt["model_args"]
-    for key in MODEL_KEYS:
-        if key in explicit and getattr(config, key) != args[key]:
-            raise CheckpointError(
-                f"{key}={getattr(config, key)!r} does not match the checkpoint's {key}="
-                f"{args[key]!r}: the model's shape is fixed when resuming (drop the flag)")
-        setattr(merged, key, args[key])
     if merged.block_size > args["block_size"]:
         raise CheckpointError(
             f"block_size overflow: the checkpoint's model has {args['block_size']} positions, "
@@ -185,6 +214,31 @@ def _resume_config(config, ckpt):
             f"{args['block_size']}; a smaller one crops the model)")
     merged.validate()
     return merged
+
+
+def check_training_state(ckpt):
+    """CheckpointError for training state that no run writes (e.g. a hand-edited checkpoint):
+    resuming from it would train with a wrong learning rate or fail deep inside the loop."""
+    def is_int(v):
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    iter_num, best = ckpt["iter_num"], ckpt.get("best_val_loss", math.inf)
+    last_eval = ckpt.get("last_eval_iter")
+    next_batch = (ckpt.get("rng") or {}).get("next_batch")
+    problems = []
+    if not is_int(iter_num) or iter_num < 0:
+        problems.append(f"iter_num {iter_num!r} (expected an integer >= 0)")
+    elif last_eval is not None and (not is_int(last_eval) or not 0 <= last_eval <= iter_num):
+        problems.append(f"last_eval_iter {last_eval!r} (expected none or an iteration in "
+                        f"[0, {iter_num}])")
+    if not isinstance(best, (int, float)) or isinstance(best, bool) or not best >= 0:
+        problems.append(f"best_val_loss {best!r} (expected a loss >= 0, or inf)")
+    if next_batch is not None and not (isinstance(next_batch, list) and all(
+            is_int(i) and i >= 0 for i in next_batch)):
+        problems.append(f"rng.next_batch {next_batch!r} (expected a list of start positions)")
+    if problems:
+        raise CheckpointError(f"checkpoint {ckpt['path']} holds impossible training state: "
+                              + "; ".join(problems) + " (was it edited by hand?)")
 
 
 # ---------------------------------------------------------------------- data
@@ -319,22 +373,31 @@ def get_lr(it, config):
 class MetricsLog:
     """OUT_DIR/metrics.jsonl: one JSON object a line, appended and flushed as training goes."""
 
-    def __init__(self, out_dir, keep_until=None, keep_eval_at=False):
+    def __init__(self, out_dir, keep_until=None, keep_eval_at=False, warn=None):
         """Start fresh, or (resume) keep the records of iterations before `keep_until`.
 
         out_dir None keeps the records in memory only (eval_only runs leave the file alone).
+        A damaged line (e.g. cut short by a crash, or edited) is dropped, with a warning to `warn`.
         """
         self.path = Path(out_dir) / METRICS_NAME if out_dir is not None else None
         self.records = []
         if self.path is None:
             return
         if keep_until is not None and self.path.is_file():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
+            lines = self.path.read_bytes().splitlines()
+            for number, line in enumerate(lines, 1):
                 try:
                     r = json.loads(line)
                     it = int(r["iter"])
-                except (ValueError, KeyError, TypeError):
-                    continue  # e.g. a line cut short by a crash
+                    needed = ("train_loss", "val_loss") if r["kind"] == "eval" else ("train_loss",)
+                    if r["kind"] not in ("log", "eval") or any(k not in r for k in needed):
+                        raise ValueError
+                except (ValueError, KeyError, TypeError, IndexError, OverflowError,
+                        RecursionError):
+                    if warn is not None and line.strip():
+                        warn(f"warning: {self.path} line {number} is not a metrics record; "
+                             "skipping it")
+                    continue
                 if it < keep_until or (keep_eval_at and it == keep_until
                                        and r.get("kind") == "eval"):
                     self.records.append(r)
@@ -414,6 +477,70 @@ class _StopRequest:
         return False
 
 
+# ---------------------------------------------------------------------- out_dir and memory
+@contextlib.contextmanager
+def hold_out_dir(out_dir):
+    """Hold out_dir for one run: OUT_DIR/train.lock holds the pid and is locked (flock) while
+    the run lasts, so a second run into the same folder is refused instead of mixing its
+    checkpoint and metrics with ours. The kernel drops the lock when the process ends, however
+    it ends, so a lock file left behind by a dead process is simply taken over."""
+    out_dir = ensure_writable(out_dir)
+    path = out_dir / LOCK_NAME
+    fd = _lock(path, out_dir) if fcntl is not None else None  # Windows: no flock, no guard
+    try:
+        yield
+    finally:
+        if fd is not None:
+            path.unlink(missing_ok=True)  # while still locked: no one else holds this file
+            os.close(fd)
+
+
+def _lock(path, out_dir):
+    """The descriptor of `path`, locked and holding our pid (None where flock is unsupported)."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise ConfigError(f"out_dir {out_dir} is in use by another run (pid {pid}, lock "
+                              f"file {path}): wait for it to end or choose another "
+                              "--out_dir") from None
+        except OSError:  # a file system without flock (some network mounts): no guard
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            return None
+        try:  # the holder may have removed the file between our open and flock: retry
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+    return fd
+
+
+def check_model_fits(config, vocab_size):
+    """ConfigError, before anything is allocated, when training the model would need more than
+    the machine's memory: its weights, their gradients and AdamW's two moments."""
+    d, n_layer = config.n_embd, config.n_layer
+    params = 12 * n_layer * d * d + (vocab_size + config.block_size) * d  # nanoGPT's count
+    itemsize = 8 if config.dtype == "float64" else 4
+    need = 4 * params * itemsize
+    try:
+        have = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system: cannot tell
+        return
+    if need > have:
+        raise ConfigError(
+            f"the model is too big for this machine: n_layer={n_layer}, n_embd={d} is about "
+            f"{params:.3g} parameters, and training it needs about {need / 2**30:,.3g} GiB "
+            f"({config.dtype} weights, gradients and AdamW's two moments) of the "
+            f"{have / 2**30:,.1f} GiB of memory here: use a smaller --n_embd or --n_layer")
+
+
 # ---------------------------------------------------------------------- the training loop
 def train(config=None, *, log=print, progress=None, callback=None, **overrides):
     """Train a GPT as `config` says (TrainConfig, dict, config file path or keywords).
@@ -426,17 +553,40 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
     t_start = time.perf_counter()
     config = make_config(config, **overrides)
     log = log or (lambda line: None)
-    if config.compile:
-        log("note: compile=True has no effect in numpy2gpt (there is nothing to compile)")
+    for note in no_effect_notes(config):
+        log(note)
     profiler = _ProfileWindow() if config.profile else None  # fails now if unavailable
+    config, ckpt = _check_before_writing(config)
+    with hold_out_dir(config.out_dir):
+        return _run(config, ckpt, log, progress, callback, profiler, t_start)
 
-    # --- where we write: checked before any data or model work
-    out_dir = ensure_writable(config.out_dir)
-    ckpt_file = checkpoint_path(out_dir)
+
+def _check_before_writing(config):
+    """(config, checkpoint or None) once every check that needs no write has passed, so that a
+    refused run leaves the disk as it was (a mistyped --out_dir creates no folder)."""
+    out_dir = check_out_dir(config.out_dir)
     ckpt = None
+    vocab_size = config.vocab_size or 0  # a char vocabulary is only known from the text
     if config.init_from == "resume":
         ckpt = load_checkpoint(out_dir)
+        check_training_state(ckpt)
         config = _resume_config(config, ckpt)
+        vocab_size = ckpt["model_args"]["vocab_size"]
+        if ckpt["iter_num"] > config.max_iters and not config.eval_only:
+            raise ConfigError(
+                f"the checkpoint in {out_dir} is at iteration {ckpt['iter_num']}, already past "
+                f"max_iters={config.max_iters}: nothing to do, nothing changed (give a larger "
+                "--max_iters to train on)")
+    if config.init_from in ("scratch", "resume"):  # a pretrained model's size is its own
+        check_model_fits(config, vocab_size)
+    return config, ckpt
+
+
+def _run(config, ckpt, log, progress, callback, profiler, t_start):
+    """train() once out_dir is held: setup, the loop, the final checkpoint."""
+    out_dir = Path(config.out_dir).expanduser()
+    ckpt_file = checkpoint_path(out_dir)
+    if ckpt is not None:
         log(f"resuming from {ckpt_file} at iteration {ckpt['iter_num']}")
     elif ckpt_file.exists() and not config.overwrite and not config.eval_only:
         raise CheckpointError(
@@ -496,14 +646,15 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
         try:
             numpy2gpt.set_rng_state(rng["numpy2gpt"])
             next_batch = rng.get("next_batch")
-            if next_batch is not None and len(next_batch) != config.batch_size:
-                next_batch = None  # the batch size changed on resume: draw that batch anew
+            if next_batch is not None and (len(next_batch) != config.batch_size or max(
+                    next_batch, default=0) > len(train_data) - config.block_size - 1):
+                next_batch = None  # batch_size or the data changed on resume: draw it anew
         except (KeyError, ValueError):  # a checkpoint of an older numpy2gpt (another generator)
             log("the checkpoint holds no random state of this numpy2gpt: batches continue from "
                 f"a stream seeded with {config.seed}")
     metrics = MetricsLog(None if config.eval_only else out_dir,
                          keep_until=iter_num if ckpt is not None else None,
-                         keep_eval_at=last_eval_iter == iter_num)
+                         keep_eval_at=last_eval_iter == iter_num, warn=log)
     model.train()
 
     result = TrainResult(out_dir=str(out_dir), iter_num=iter_num, best_val_loss=best_val_loss,
@@ -524,7 +675,9 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
         }
 
     def save(why):
-        path = save_checkpoint(out_dir, snapshot())
+        state = snapshot()
+        _check_finite_state(state, iter_num, config, ckpt_file)
+        path = save_checkpoint(out_dir, state)
         result.checkpoint = str(path)
         say(f"saving checkpoint to {path} ({why}, iteration {iter_num})")
         return iter_num
@@ -540,7 +693,8 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
     tune_malloc()  # reuse freed activation buffers instead of page-faulting fresh ones (the
     # process keeps its peak heap until the loop ends: see numpy2gpt/utils/memory.py)
     try:
-        with _StopRequest(say) as stop:
+        # a diverging run overflows inside NumPy: _check_finite_loss says so, in one line
+        with _StopRequest(say) as stop, np.errstate(over="ignore", invalid="ignore"):
             while True:
                 if stop.requested:
                     result.interrupted = True
@@ -555,6 +709,8 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
                 due = iter_num % config.eval_interval == 0 or iter_num >= config.max_iters
                 if config.eval_only or (due and last_eval_iter != iter_num):
                     losses = estimate_loss(model, splits, config)
+                    for split, loss in losses.items():
+                        _check_finite_loss(loss, f"{split} loss", iter_num, config, ckpt_file)
                     last_eval_iter = iter_num
                     say(f"step {iter_num}: train loss {losses['train']:.4f}, "
                         f"val loss {losses['val']:.4f}")
@@ -579,6 +735,7 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
                                    first=next_batch)
                 next_batch = None
                 dt = time.perf_counter() - t0
+                _check_finite_loss(lossf, "training loss", iter_num, config, ckpt_file)
                 result.train_losses[iter_num] = lossf
 
                 # --- logging
@@ -611,9 +768,7 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
                               "optimizer": optimizer})
     except KeyboardInterrupt:
         bar.close()
-        last = f"the last checkpoint ({ckpt_file}) is kept" if ckpt_file.exists() else \
-            "no checkpoint was written"
-        log(f"interrupted again: quitting at once, without saving; {last}")
+        log(f"interrupted again: quitting at once, without saving; {_kept(ckpt_file)}")
         raise
     finally:
         bar.close()
@@ -629,8 +784,8 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
             result.evals[-1]["iter"] == iter_num else None
         if result.interrupted:
             saved_at = save("interrupted")
-            log(f"stopped at iteration {iter_num}; continue with --init_from resume "
-                f"--out_dir {out_dir}")
+            log(f"stopped at iteration {iter_num}; continue with `numpy2gpt train --init_from "
+                f"resume --out_dir {out_dir}`")
         elif (config.always_save_checkpoint or final_val is None or final_val <= best_val_loss
               or (saved_at is None and ckpt is None)):  # the best was iteration 0 (never saved)
             saved_at = save("end of training")
@@ -640,6 +795,52 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
     result.iter_num, result.best_val_loss = iter_num, best_val_loss
     result.wall_s = time.perf_counter() - t_start
     return result
+
+
+def _check_finite_loss(loss, what, iter_num, config, ckpt_file):
+    """TrainingDiverged when a loss is NaN or infinite: training on it only spreads the NaN."""
+    if not math.isfinite(loss):
+        raise TrainingDiverged(
+            f"the {what} is {loss} at iteration {iter_num}: training diverged, so it stopped "
+            f"without saving ({_kept(ckpt_file)}); {_what_to_try(config)}")
+
+
+def _check_finite_state(state, iter_num, config, ckpt_file):
+    """TrainingDiverged instead of saving weights or optimizer moments that are not finite."""
+    for part in ("model", "optimizer"):
+        name = _first_non_finite(state[part])
+        if name is not None:
+            raise TrainingDiverged(
+                f"{part} tensor {name} holds NaN or infinite values at iteration {iter_num}: "
+                f"refusing to save it ({_kept(ckpt_file)}); {_what_to_try(config)}")
+
+
+def _first_non_finite(tree, name=""):
+    """The name of the first floating-point array in a state dict that is not all finite."""
+    if isinstance(tree, dict):
+        items = tree.items()
+    elif isinstance(tree, (list, tuple)):
+        items = enumerate(tree)
+    else:
+        array = tree.numpy() if isinstance(tree, numpy2gpt.Tensor) else tree
+        bad = isinstance(array, np.ndarray) and array.dtype.kind == "f" and \
+            not np.isfinite(array).all()
+        return name if bad else None
+    for key, value in items:
+        found = _first_non_finite(value, f"{name}.{key}" if name else str(key))
+        if found is not None:
+            return found
+    return None
+
+
+def _what_to_try(config):
+    clip = " or clip the gradient norm (--grad_clip 1.0)" if config.grad_clip == 0 else ""
+    return f"try a lower --learning_rate (it is {config.learning_rate:g}){clip}"
+
+
+def _kept(ckpt_file):
+    return (f"the last checkpoint, {ckpt_file}, is kept" if ckpt_file.exists() else
+            "no checkpoint was written")
 
 
 def _crop_moments(optimizer, wpe, block_size):

@@ -165,10 +165,14 @@ class SequentialLR(LRScheduler):
 
 
 def warmup_cosine_lr(it, learning_rate, warmup_iters, lr_decay_iters, min_lr):
-    """nanoGPT's schedule: linear warmup, then cosine decay to min_lr, then constant."""
+    """nanoGPT's schedule: linear warmup, then cosine decay to min_lr, then constant.
+
+    From lr_decay_iters on it is min_lr (nanoGPT's cosine gives exactly min_lr there too), which
+    also defines warmup_iters == lr_decay_iters, where nanoGPT divides by zero: a step to min_lr.
+    """
     if it < warmup_iters:
         return learning_rate * (it + 1) / (warmup_iters + 1)
-    if it > lr_decay_iters:
+    if it >= lr_decay_iters:
         return min_lr
     ratio = (it - warmup_iters) / (lr_decay_iters - warmup_iters)
     coeff = 0.5 * (1.0 + math.cos(math.pi * ratio))  # goes 1 -> 0

@@ -8,6 +8,7 @@ a 1-layer, 16-wide GPT on the first 20,000 characters of the shared tinyshakespe
 import importlib
 import json
 import math
+import re
 import signal
 import sys
 
@@ -20,7 +21,14 @@ from numpy2gpt.gpt import checkpoint as ckptmod
 from numpy2gpt.gpt import data as datamod
 from numpy2gpt.gpt.checkpoint import CheckpointError, load_checkpoint
 from numpy2gpt.gpt.config import ConfigError, TrainConfig, load_config_file
-from numpy2gpt.gpt.train import get_lr, make_config, prepare_dataset, train, train_step
+from numpy2gpt.gpt.train import (
+    TrainingDiverged,
+    get_lr,
+    make_config,
+    prepare_dataset,
+    train,
+    train_step,
+)
 
 TINY = dict(n_layer=1, n_head=2, n_embd=16, block_size=16, batch_size=4, eval_iters=2,
             log_interval=1, warmup_iters=2, lr_decay_iters=12, plot=False)
@@ -172,7 +180,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_is_exact(corpus, tmp_path):
                     log=messages.append, callback=press_ctrl_c)
     assert stopped.interrupted and stopped.iter_num == 7
     assert any("interrupt" in m for m in messages)
-    assert any("continue with --init_from resume" in m for m in messages)
+    assert sum("continue with `numpy2gpt train --init_from resume" in m for m in messages) == 1
     assert load_checkpoint(tmp_path / "split")["iter_num"] == 7
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
 
@@ -228,6 +236,77 @@ def test_resume_errors(corpus, tmp_path):
         tiny(corpus, tmp_path / "out", init_from="resume", block_size=32)
     cropped = tiny(corpus, tmp_path / "out", init_from="resume", block_size=8, max_iters=2)
     assert cropped.model.config.block_size == 8  # smaller: cropped, like nanoGPT
+
+
+def _edit_checkpoint(out_dir, **changes):
+    """Rewrite out_dir's checkpoint with some of its training state changed (by hand)."""
+    path = ckptmod.checkpoint_path(out_dir)
+    raw = numpy2gpt.load(path)
+    raw.update(changes)
+    numpy2gpt.save(raw, path)
+
+
+@pytest.mark.parametrize("changes, problem", [
+    ({"iter_num": -5}, "iter_num -5 (expected an integer >= 0)"),
+    ({"iter_num": 2.5}, "iter_num 2.5 (expected an integer >= 0)"),
+    ({"best_val_loss": math.nan}, "best_val_loss nan (expected a loss >= 0, or inf)"),
+    ({"best_val_loss": -1.0}, "best_val_loss -1.0 (expected a loss >= 0, or inf)"),
+    ({"last_eval_iter": 9}, "last_eval_iter 9 (expected none or an iteration in [0, 2])"),
+    ({"rng": {"next_batch": [-3, 1]}}, "rng.next_batch [-3, 1] (expected a list of start "
+                                       "positions)"),
+    ({"config": {"learning_rate": math.nan}}, "learning_rate must be a finite number, got nan"),
+])
+def test_impossible_training_state_is_refused_on_resume(changes, problem, made_up_text,
+                                                        tmp_path):
+    out = tmp_path / "out"
+    tiny(made_up_text, out, max_iters=2)
+    _edit_checkpoint(out, **changes)
+    files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(CheckpointError, match=r"holds (impossible training state|an impossible "
+                                              r"config): " + re.escape(problem)):
+        tiny(made_up_text, out, init_from="resume", max_iters=4)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
+
+
+def test_damaged_metrics_lines_are_skipped_with_a_warning(made_up_text, tmp_path):
+    out = tmp_path / "out"
+    tiny(made_up_text, out, max_iters=2)
+    metrics = out / "metrics.jsonl"
+    good = metrics.read_bytes()
+    garbage = [b"\xff\xfe not text", b'{"iter": 1e400, "kind": "log", "train_loss": 1}', b"[1, 2]",
+               b'{"kind": "log", "iter": 0}', b"{cut sho"]
+    metrics.write_bytes(garbage[0] + b"\n" + good + b"\n".join(garbage[1:]) + b"\n")
+    messages = []
+    res = train({**TINY, "data": str(made_up_text), "out_dir": str(out), "init_from": "resume",
+                 "max_iters": 3}, log=messages.append)
+    assert res.iter_num == 3
+    n_good = good.count(b"\n")
+    bad_lines = [1] + list(range(n_good + 2, n_good + 2 + len(garbage) - 1))
+    assert [m for m in messages if m.startswith("warning:")] == [
+        f"warning: {metrics} line {n} is not a metrics record; skipping it" for n in bad_lines]
+    records = [json.loads(line) for line in metrics.read_text().splitlines()]
+    assert [(r["kind"], r["iter"]) for r in records] == [
+        ("eval", 0), ("log", 0), ("log", 1), ("eval", 2), ("log", 2), ("eval", 3)]
+
+
+def test_non_finite_weights_are_never_saved(made_up_text, tmp_path):
+    out = tmp_path / "out"
+    tiny(made_up_text, out, max_iters=2)
+    before = (out / "ckpt.safetensors").read_bytes()
+
+    def spoil_a_moment(info):  # a moment of AdamW turns NaN (the loss stays finite)
+        if info["iter_num"] == 4:
+            state = next(iter(info["optimizer"].state.values()))
+            state["exp_avg"][...] = np.nan
+
+    with pytest.raises(TrainingDiverged, match=r"optimizer tensor state.0.exp_avg holds NaN or "
+                                               r"infinite values at iteration 4: refusing to "
+                                               r"save it \(the last checkpoint, .* is kept\)"):
+        train({**TINY, "data": str(made_up_text), "out_dir": str(out), "init_from": "resume",
+               "max_iters": 4, "always_save_checkpoint": True}, log=None,
+              callback=spoil_a_moment)
+    assert (out / "ckpt.safetensors").read_bytes() == before
+    assert not (out / "train.lock").exists()  # released after the error too
 
 
 def test_scratch_does_not_overwrite_a_checkpoint(corpus, tmp_path):
