@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from numpy2gpt.utils import release_malloc, tune_malloc
+from numpy2gpt.utils import tune_malloc
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 
