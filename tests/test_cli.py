@@ -6,6 +6,7 @@ GPT2LMHeadModel with a GPT-2 tokenizer trained here with Hugging Face `tokenizer
 Bad input must end in one `error: ...` line and exit status 2, never a traceback.
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -137,7 +138,9 @@ def test_train_offline_says_which_text_it_trains_on(corpus, tmp_path, capsys, mo
     assert code == 0, err
     warning = stdout.index("WARNING: the training text is NOT tinyshakespeare")
     assert warning < stdout.index("step 0: train loss")
-    assert f"({len(plays):,} characters" in stdout and "differ from the README's" in stdout
+    sha256 = hashlib.sha256(plays.encode("utf-8")).hexdigest()
+    assert f"{len(plays):,} characters, sha256 {sha256}" in stdout
+    assert "differ from the README's" in stdout
 
 
 # ---------------------------------------------------------------------- sample

