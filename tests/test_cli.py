@@ -7,6 +7,7 @@ Bad input must end in one `error: ...` line and exit status 2, never a traceback
 """
 
 import importlib
+import hashlib
 import json
 import os
 import shutil
@@ -21,7 +22,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # before transformers is imported: a hub cal
 
 import numpy as np
 import pytest
-from torch_compare import SHARED_TEXT, isolate_training
+from torch_compare import generated_play, isolate_training, offline_with_fallback, requires_dot
 
 from numpy2gpt.cli import main
 from numpy2gpt.gpt.checkpoint import build_model, load_checkpoint
@@ -56,8 +57,8 @@ def assert_clean_error(code, err, *fragments):
 def test_train_with_underscore_dash_and_equals_flags(corpus, tmp_path, capsys):
     out = tmp_path / "out"
     code, stdout, err = run(["train", "--data", corpus, "--out-dir", out, *TINY,
-                             "--max-iters", "3", "--eval_interval=2", "--log-interval", "1"],
-                            capsys)
+                             "--max-iters", "3", "--eval_interval=2", "--log-interval", "1",
+                             "--always-save-checkpoint", "true"], capsys)
     assert code == 0, err
     assert "step 0: train loss" in stdout and "iter 2: loss" in stdout
     assert "done: 3 iterations" in stdout and f"numpy2gpt sample --out_dir {out}" in stdout
@@ -300,6 +301,17 @@ def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(threads, made_
     assert files_under(out)[Path("ckpt.safetensors")] == before[Path("ckpt.safetensors")]
     metrics = (out / "metrics.jsonl").read_text()
     assert "NaN" not in metrics and "Infinity" not in metrics
+def test_train_offline_says_which_text_it_trains_on(corpus, tmp_path, capsys, monkeypatch):
+    plays = Path(corpus).read_text(encoding="utf-8")
+    offline_with_fallback(monkeypatch, plays)
+    code, stdout, err = run(["train", "--out_dir", tmp_path / "out", *TINY, "--max_iters", "1"],
+                            capsys)  # the README's command: the built-in shakespeare_char
+    assert code == 0, err
+    warning = stdout.index("WARNING: the training text is NOT tinyshakespeare")
+    assert warning < stdout.index("step 0: train loss")
+    sha256 = hashlib.sha256(plays.encode("utf-8")).hexdigest()
+    assert f"{len(plays):,} characters, sha256 {sha256}" in stdout
+    assert "differ from the README's" in stdout
 
 
 # ---------------------------------------------------------------------- sample
@@ -382,7 +394,8 @@ def test_prepare(corpus, tmp_path, capsys):
     code, out, err = run(["prepare", corpus, "--out_dir", tmp_path / "d"], capsys)
     assert code == 0, err
     meta = json.loads((tmp_path / "d" / "meta.json").read_text())
-    assert meta["vocab_size"] == 58 and meta["train_tokens"] == 18_000
+    vocab_size = len(set(Path(corpus).read_text(encoding="utf-8")))
+    assert meta["vocab_size"] == vocab_size and meta["train_tokens"] == 18_000
     assert (tmp_path / "d" / "train.bin").stat().st_size == 2 * 18_000
     code, _, err = run(["prepare", corpus, "--out_dir", tmp_path / "b", "--tokenizer", "bpe",
                         "--vocab-size", "280"], capsys)
@@ -393,18 +406,29 @@ def test_prepare(corpus, tmp_path, capsys):
     assert not (tmp_path / "c").exists()
 
 
-def test_graph_dot_and_svg(tmp_path, capsys):
+def test_graph_dot(tmp_path, capsys):
     code, out, err = run(["graph", "--out", tmp_path / "g.dot"], capsys)
     assert code == 0, err
     dot = (tmp_path / "g.dot").read_text()
     assert dot.startswith("digraph") and "CrossEntropy" in dot
     assert "transformer.wte.weight" in dot and 'label="loss"' in dot  # named parameters
-    if shutil.which("dot"):
-        code, _, err = run(["graph", "--out", tmp_path / "g.svg", "--verbose"], capsys)
-        assert code == 0, err
-        assert "<svg" in (tmp_path / "g.svg").read_text()
     code, _, err = run(["graph", "--out", tmp_path / "noext"], capsys)
     assert_clean_error(code, err, "cannot tell the output format")
+
+
+@requires_dot
+def test_graph_svg(tmp_path, capsys):
+    code, _, err = run(["graph", "--out", tmp_path / "g.svg", "--verbose"], capsys)
+    assert code == 0, err
+    assert "<svg" in (tmp_path / "g.svg").read_text()
+
+
+def test_graph_without_graphviz_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    code, _, err = run(["graph", "--out", tmp_path / "g.svg"], capsys)
+    assert_clean_error(code, err, "`dot` program was not found", "apt-get install graphviz",
+                       "brew install graphviz", "conda install graphviz")
+    assert not (tmp_path / "g.svg").exists()
 
 
 def test_graph_is_clustered_by_module(tmp_path, capsys):
@@ -430,16 +454,15 @@ EOT = "<|endoftext|>"
 @pytest.fixture(scope="module")
 def hf(tmp_path_factory):
     """(folder, transformers model, `tokenizers` tokenizer): a tiny random GPT2LMHeadModel and a
-    byte-level BPE tokenizer trained on Shakespeare, saved together as a Hugging Face folder."""
-    if not SHARED_TEXT.is_file():
-        pytest.skip(f"shared text not found: {SHARED_TEXT}")
+    byte-level BPE tokenizer trained on a generated play, saved together as a Hugging Face
+    folder."""
     torch = pytest.importorskip("torch")
     tokenizers = pytest.importorskip("tokenizers")
     transformers = pytest.importorskip("transformers")
     transformers.logging.set_verbosity_error()
     folder = tmp_path_factory.mktemp("hf_tiny")
     tok = tokenizers.ByteLevelBPETokenizer(add_prefix_space=False)
-    tok.train_from_iterator([SHARED_TEXT.read_text(encoding="utf-8")[:50_000]], vocab_size=400,
+    tok.train_from_iterator([generated_play(50_000)], vocab_size=400,
                             min_frequency=2, special_tokens=[EOT], show_progress=False)
     tok.save_model(str(folder))  # vocab.json + merges.txt
     torch.manual_seed(0)

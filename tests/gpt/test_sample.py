@@ -4,7 +4,7 @@ import io
 import re
 
 import pytest
-from torch_compare import SHARED_TEXT, isolate_training
+from torch_compare import generated_play, isolate_training
 
 import numpy2gpt
 from numpy2gpt.gpt.checkpoint import CheckpointError
@@ -160,9 +160,7 @@ def test_stream_decoder_waits_for_whole_utf8_characters():
 @pytest.fixture(scope="module")
 def gpt2_folder(tmp_path_factory):
     """A Hugging Face GPT-2 folder (written by save_pretrained) with a GPT-2 tokenizer."""
-    if not SHARED_TEXT.is_file():
-        pytest.skip(f"shared text not found: {SHARED_TEXT}")
-    tok = BPETokenizer.train(SHARED_TEXT.read_text(encoding="utf-8")[:5000], 300)
+    tok = BPETokenizer.train(generated_play(5000), 300)
     numpy2gpt.manual_seed(4)
     model = GPT(GPTConfig(block_size=32, vocab_size=300, n_layer=1, n_head=2, n_embd=16,
                           bias=True, gelu="tanh"))

@@ -10,12 +10,12 @@ import os
 import random
 import sys
 import unicodedata
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from torch_compare import generated_play
 
 from numpy2gpt.gpt.tokenizers import (
     BPETokenizer,
@@ -28,7 +28,6 @@ from numpy2gpt.gpt.tokenizers.pretokenize import bytes_to_unicode, pretokenize
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before transformers is imported: never download
 
 EOT = "<|endoftext|>"
-REPO = Path(__file__).resolve().parents[2]
 
 
 def slow_ok(max_examples=100):
@@ -37,21 +36,11 @@ def slow_ok(max_examples=100):
                     suppress_health_check=[HealthCheck.too_slow])
 
 
-def _shakespeare_path():
-    env = os.environ.get("NUMPY2GPT_DATA")
-    if env:
-        p = Path(env)
-        return p / "tinyshakespeare.txt" if p.is_dir() else p
-    return REPO / ".." / "shared" / "data" / "tinyshakespeare.txt"
-
-
 @pytest.fixture(scope="module")
 def shakespeare():
-    """The first 100 KB of tinyshakespeare (the file is never committed to the repo)."""
-    path = _shakespeare_path()
-    if not path.is_file():
-        pytest.skip(f"tinyshakespeare.txt not found at {path} (set NUMPY2GPT_DATA to its path)")
-    return path.read_text(encoding="utf-8")[:100_000]
+    """100,000 characters of a generated play (conftest.py): English-like text to train BPE on,
+    the same on every machine."""
+    return generated_play(100_000)
 
 
 # Characters that this Python's Unicode database knows. Hugging Face's regex engine (Oniguruma) may

@@ -2,9 +2,10 @@
 
 The centrepiece is exact resume: a run stopped (at max_iters, or by a real SIGINT) and resumed
 gives the same per-iteration losses, bit for bit, as a run that never stopped. Everything trains
-a 1-layer, 16-wide GPT on the first 20,000 characters of the shared tinyshakespeare file.
+a 1-layer, 16-wide GPT on `corpus`: 20,000 characters of a generated play (conftest.py).
 """
 
+import hashlib
 import importlib
 import json
 import math
@@ -14,6 +15,7 @@ import sys
 
 import numpy as np
 import pytest
+from torch_compare import offline_with_fallback
 
 import numpy2gpt
 from numpy2gpt.gpt import GPT, GPTConfig
@@ -69,7 +71,8 @@ def test_train_writes_checkpoint_metrics_and_learns(corpus, tmp_path):
 
     ckpt = load_checkpoint(out)
     assert ckpt["iter_num"] == 6
-    assert ckpt["model_args"]["n_layer"] == 1 and ckpt["model_args"]["vocab_size"] == 58
+    vocab_size = len(set(corpus.read_text(encoding="utf-8")))  # char tokenizer: 1 id a char
+    assert ckpt["model_args"]["n_layer"] == 1 and ckpt["model_args"]["vocab_size"] == vocab_size
     assert ckpt["config"]["max_iters"] == 6
     assert set(ckpt["model"]) == set(res.model.state_dict())
 
@@ -78,10 +81,12 @@ def test_training_lowers_the_loss(corpus, tmp_path):
     res = tiny(corpus, tmp_path / "out", max_iters=300, eval_interval=300, batch_size=8,
                learning_rate=3e-3, lr_decay_iters=300, eval_iters=8)
     first, last = res.evals[0]["val_loss"], res.evals[-1]["val_loss"]
-    assert first == pytest.approx(math.log(58), abs=0.15)  # uniform guess over the 58 chars
-    # Guessing by character frequency alone scores 3.28 on this text; 2.87-2.93 over 4 seeds
-    # here: the model learned which characters follow which.
-    assert last < 3.1, (first, last)
+    text = corpus.read_text(encoding="utf-8")
+    counts = np.unique(list(text), return_counts=True)[1] / len(text)
+    assert first == pytest.approx(math.log(counts.size), abs=0.15)  # uniform over the chars
+    # Guessing by character frequency alone scores the text's entropy (3.41 here); 2.70-2.76
+    # over 3 seeds: the model learned which characters follow which.
+    assert last < float(-(counts * np.log(counts)).sum()) - 0.3, (first, last)
 
 
 def test_learning_rate_schedule_is_nanogpts():
@@ -111,8 +116,10 @@ def test_gradient_accumulation_equals_one_big_batch(corpus, tmp_path):
     big_loss, big = one_step(batch_size=4)
     acc_loss, acc = one_step(batch_size=2, gradient_accumulation_steps=2)
     assert acc_loss == pytest.approx(big_loss, rel=1e-6)
+    # Adam's step lr * m / sqrt(v) magnifies float32 rounding where a gradient element almost
+    # cancels: atol 1e-6 is 0.1% of the learning rate
     for (name, p), (_, q) in zip(big.named_parameters(), acc.named_parameters()):
-        np.testing.assert_allclose(q.data, p.data, rtol=1e-5, atol=1e-7, err_msg=name)
+        np.testing.assert_allclose(q.data, p.data, rtol=1e-5, atol=1e-6, err_msg=name)
 
 
 def test_a_run_whose_best_eval_is_the_first_still_leaves_a_checkpoint(corpus, tmp_path):
@@ -502,6 +509,70 @@ def test_two_threads_train_like_one(corpus, tmp_path):
     two = tiny(corpus, tmp_path / "two", max_iters=6, eval_interval=3, threads=2)
     for it in range(6):
         assert two.train_losses[it] == pytest.approx(one.train_losses[it], rel=1e-4)
+
+
+# ---------------------------------------------------------------------- where the text comes from
+def test_a_fallback_text_is_announced_before_training_and_never_kept(corpus, tmp_path,
+                                                                     monkeypatch):
+    plays = corpus.read_text(encoding="utf-8")
+    offline_with_fallback(monkeypatch, plays)
+    run = {**TINY, "out_dir": str(tmp_path / "out"), "max_iters": 2}  # no data: shakespeare_char
+    messages = []
+    train(run, log=messages.append)
+    notice = datamod.fallback_notice(len(plays), hashlib.sha256(plays.encode()).hexdigest())
+    assert messages.count(notice) == 1
+    assert messages.index(notice) < next(i for i, m in enumerate(messages)
+                                         if m.startswith("tokens per iteration"))
+    assert [p for p in (tmp_path / "cache").rglob("*") if p.is_file()] == []  # nothing cached
+
+    messages = []  # resuming on the dataset made from it says it again
+    train({**run, "max_iters": 3, "init_from": "resume"}, log=messages.append)
+    assert notice in messages
+
+    # once NUMPY2GPT_DATA names tinyshakespeare, that file wins over the prepared dataset
+    real = tmp_path / "tinyshakespeare.txt"
+    real.write_text(plays[10_000:] + plays[:10_000], encoding="utf-8")  # same chars, other text
+    monkeypatch.setenv("NUMPY2GPT_DATA", str(real))
+    messages = []
+    train({**run, "max_iters": 4, "init_from": "resume"}, log=messages.append)
+    assert not any(m.startswith("WARNING") for m in messages)
+    meta = datamod.load_meta(tmp_path / "out" / "data")
+    assert meta["text_sha256"] == hashlib.sha256(real.read_bytes()).hexdigest()
+    assert str(real) in meta["source"]
+
+
+def test_train_on_a_folder_made_by_prepare(corpus, tmp_path):
+    folder = tmp_path / "data" / "mine"
+    meta = datamod.prepare(corpus, folder, log=None)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    messages = []
+    res = train({**TINY, "dataset": str(folder), "out_dir": str(tmp_path / "out"),
+                 "max_iters": 3}, log=messages.append)
+    assert res.tokenizer.to_dict() == meta["tokenizer"]
+    assert f"data: using the dataset prepared in {folder} ({corpus})" in messages
+    assert not (tmp_path / "out" / "data").exists()  # the folder is used as it is
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    # the same tokens as training on the text itself: the same run
+    assert res.train_losses == tiny(corpus, tmp_path / "from_text", max_iters=3).train_losses
+    resumed = train({**TINY, "out_dir": str(tmp_path / "out"), "max_iters": 4,
+                     "init_from": "resume"}, log=None)
+    assert resumed.iter_num == 4 and load_checkpoint(tmp_path / "out")["config"]["dataset"] \
+        == str(folder)
+
+
+def test_dataset_folder_errors(corpus, tmp_path):
+    with pytest.raises(ConfigError, match="'nowhere' is neither a built-in dataset "
+                                          r"\(shakespeare_char\) nor a folder made by"):
+        train({**TINY, "dataset": "nowhere", "out_dir": str(tmp_path / "a")}, log=None)
+    folder = tmp_path / "mine"
+    datamod.prepare(corpus, folder, log=None)
+    with pytest.raises(ConfigError, match="tokenizer, vocab_size cannot be set with dataset"):
+        train({**TINY, "dataset": str(folder), "tokenizer": "bpe", "vocab_size": 300,
+               "out_dir": str(tmp_path / "b")}, log=None)
+    (folder / "meta.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ConfigError, match="meta.json is not a dataset's meta.json"):
+        train({**TINY, "dataset": str(folder), "out_dir": str(tmp_path / "c")}, log=None)
+    assert not any((tmp_path / d / "ckpt.safetensors").exists() for d in "abc")
 
 
 # ---------------------------------------------------------------------- init_from a GPT-2 folder
