@@ -400,16 +400,3 @@ def corpus(tmp_path_factory):
     path = tmp_path_factory.mktemp("corpus") / "play_20k.txt"
     path.write_text(generated_play(CORPUS_CHARS), encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def made_up_text(tmp_path_factory):
-    """A small generated text (about 20,000 characters, 27 distinct ones) for training runs that
-    need no real text: it is the same on every machine, so these tests never skip."""
-    words = ("the king and queen of a far land rode out at dawn to see what lay beyond the hills "
-             "where old stories said the river met the sea").split()
-    picks = np.random.default_rng(0).integers(0, len(words), size=(420, 9))
-    path = tmp_path_factory.mktemp("made_up") / "made_up.txt"
-    path.write_text("".join(" ".join(words[i] for i in row) + "\n" for row in picks),
-                    encoding="utf-8")
-    return path

@@ -163,21 +163,21 @@ def assert_refused(argv, fragment, where, capsys):
     (["--init_from", "resume", "--out_dir", "out-typo"],
      "no checkpoint found at out-typo/ckpt.safetensors: the directory out-typo does not exist"),
 ])
-def test_train_refuses_bad_values_before_writing_anything(flags, fragment, made_up_text,
+def test_train_refuses_bad_values_before_writing_anything(flags, fragment, corpus,
                                                           tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert_refused(["train", "--data", made_up_text, *TINY, "--max_iters", "2", *flags],
+    assert_refused(["train", "--data", corpus, *TINY, "--max_iters", "2", *flags],
                    fragment, tmp_path, capsys)
 
 
-def test_out_dir_that_is_a_file_or_empty_is_refused(made_up_text, tmp_path, monkeypatch, capsys):
+def test_out_dir_that_is_a_file_or_empty_is_refused(corpus, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "out.txt").write_text("not a folder")
-    assert_refused(["train", "--data", made_up_text, *TINY, "--out_dir", "out.txt"],
+    assert_refused(["train", "--data", corpus, *TINY, "--out_dir", "out.txt"],
                    "--out_dir out.txt is a file, not a folder", tmp_path, capsys)
-    assert_refused(["prepare", made_up_text, "--out_dir", "out.txt"],
+    assert_refused(["prepare", corpus, "--out_dir", "out.txt"],
                    "--out_dir out.txt is a file, not a folder", tmp_path, capsys)
-    assert_refused(["prepare", made_up_text, "--out_dir", ""], "--out_dir must not be empty",
+    assert_refused(["prepare", corpus, "--out_dir", ""], "--out_dir must not be empty",
                    tmp_path, capsys)
 
 
@@ -192,10 +192,10 @@ def test_train_help_describes_every_flag(capsys):
         in " ".join(out.split())
 
 
-def test_warmup_equal_to_lr_decay_iters_trains(made_up_text, tmp_path, capsys):
+def test_warmup_equal_to_lr_decay_iters_trains(corpus, tmp_path, capsys):
     for n in (2, 0):
         out = tmp_path / f"out{n}"
-        code, _, err = run(["train", "--data", made_up_text, "--out_dir", out, *TINY,
+        code, _, err = run(["train", "--data", corpus, "--out_dir", out, *TINY,
                             "--warmup_iters", n, "--lr_decay_iters", n, "--max_iters", 4,
                             "--log_interval", 1], capsys)
         assert code == 0, err
@@ -204,22 +204,22 @@ def test_warmup_equal_to_lr_decay_iters_trains(made_up_text, tmp_path, capsys):
         assert lrs[n:] == [1e-4] * (4 - n)  # min_lr from lr_decay_iters on
 
 
-def test_a_nanogpt_config_file_runs_unchanged(made_up_text, tmp_path, capsys):
+def test_a_nanogpt_config_file_runs_unchanged(corpus, tmp_path, capsys):
     cfg = tmp_path / "train_tiny_char.py"
     cfg.write_text("import time\nout_dir = 'out-tiny'\nwandb_log = False\n"
                    "wandb_project = 'tiny-char'\nwandb_run_name = 'mini-' + str(time.time())\n"
                    "backend = 'nccl'\ndevice = 'cpu'\ncompile = False\nmax_iters = 2\n")
-    code, out, err = run(["train", cfg, "--data", made_up_text, "--out_dir", tmp_path / "o",
+    code, out, err = run(["train", cfg, "--data", corpus, "--out_dir", tmp_path / "o",
                           *TINY], capsys)
     assert code == 0, err
     assert out.count("has no effect in numpy2gpt") == 1  # wandb_project; the rest are defaults
     assert load_checkpoint(tmp_path / "o")["iter_num"] == 2
 
 
-def test_resume_past_max_iters_and_fixed_settings_change_nothing(made_up_text, tmp_path,
+def test_resume_past_max_iters_and_fixed_settings_change_nothing(corpus, tmp_path,
                                                                 capsys):
     out = tmp_path / "out"
-    assert run(["train", "--data", made_up_text, "--out_dir", out, *TINY, "--max_iters", 4],
+    assert run(["train", "--data", corpus, "--out_dir", out, *TINY, "--max_iters", 4],
                capsys)[0] == 0
     resume = ["train", "--init_from", "resume", "--out_dir", out]
     assert_refused([*resume, "--max_iters", 2], "the checkpoint in " + str(out) + " is at "
@@ -233,9 +233,9 @@ def test_resume_past_max_iters_and_fixed_settings_change_nothing(made_up_text, t
                    "fixed when resuming; seed=7 does not match", tmp_path, capsys)
 
 
-def test_done_line_names_no_missing_checkpoint(made_up_text, tmp_path, monkeypatch, capsys):
+def test_done_line_names_no_missing_checkpoint(corpus, tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
-    assert run(["train", "--data", made_up_text, "--out_dir", out, *TINY, "--max_iters", 2,
+    assert run(["train", "--data", corpus, "--out_dir", out, *TINY, "--max_iters", 2,
                 "--eval_interval", 2], capsys)[0] == 0
     train_module = importlib.import_module("numpy2gpt.gpt.train")
     monkeypatch.setattr(train_module, "estimate_loss", lambda *a: {"train": 9.0, "val": 9.0})
@@ -246,9 +246,9 @@ def test_done_line_names_no_missing_checkpoint(made_up_text, tmp_path, monkeypat
     assert "this run saved no checkpoint (the one in the out_dir keeps the best model)" in stdout
 
 
-def test_a_second_run_into_a_held_out_dir_is_refused(made_up_text, tmp_path, capsys):
+def test_a_second_run_into_a_held_out_dir_is_refused(corpus, tmp_path, capsys):
     out = tmp_path / "out"
-    argv = ["train", "--data", made_up_text, "--out_dir", out, *TINY, "--max_iters", 4,
+    argv = ["train", "--data", corpus, "--out_dir", out, *TINY, "--max_iters", 4,
             "--log_interval", 1]
     second = {}
 
@@ -282,10 +282,10 @@ def test_a_second_run_into_a_held_out_dir_is_refused(made_up_text, tmp_path, cap
 
 
 @pytest.mark.parametrize("threads", [1, 2])  # no warning from the data-parallel workers either
-def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(threads, made_up_text,
+def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(threads, corpus,
                                                                   tmp_path, capsys):
     out = tmp_path / "out"
-    assert run(["train", "--data", made_up_text, "--out_dir", out, *TINY, "--max_iters", 2],
+    assert run(["train", "--data", corpus, "--out_dir", out, *TINY, "--max_iters", 2],
                capsys)[0] == 0
     before = files_under(out)
     with warnings.catch_warnings():

@@ -263,28 +263,28 @@ def _edit_checkpoint(out_dir, **changes):
                                        "positions)"),
     ({"config": {"learning_rate": math.nan}}, "learning_rate must be a finite number, got nan"),
 ])
-def test_impossible_training_state_is_refused_on_resume(changes, problem, made_up_text,
+def test_impossible_training_state_is_refused_on_resume(changes, problem, corpus,
                                                         tmp_path):
     out = tmp_path / "out"
-    tiny(made_up_text, out, max_iters=2)
+    tiny(corpus, out, max_iters=2)
     _edit_checkpoint(out, **changes)
     files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     with pytest.raises(CheckpointError, match=r"holds (impossible training state|an impossible "
                                               r"config): " + re.escape(problem)):
-        tiny(made_up_text, out, init_from="resume", max_iters=4)
+        tiny(corpus, out, init_from="resume", max_iters=4)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
 
 
-def test_damaged_metrics_lines_are_skipped_with_a_warning(made_up_text, tmp_path):
+def test_damaged_metrics_lines_are_skipped_with_a_warning(corpus, tmp_path):
     out = tmp_path / "out"
-    tiny(made_up_text, out, max_iters=2)
+    tiny(corpus, out, max_iters=2)
     metrics = out / "metrics.jsonl"
     good = metrics.read_bytes()
     garbage = [b"\xff\xfe not text", b'{"iter": 1e400, "kind": "log", "train_loss": 1}', b"[1, 2]",
                b'{"kind": "log", "iter": 0}', b"{cut sho"]
     metrics.write_bytes(garbage[0] + b"\n" + good + b"\n".join(garbage[1:]) + b"\n")
     messages = []
-    res = train({**TINY, "data": str(made_up_text), "out_dir": str(out), "init_from": "resume",
+    res = train({**TINY, "data": str(corpus), "out_dir": str(out), "init_from": "resume",
                  "max_iters": 3}, log=messages.append)
     assert res.iter_num == 3
     n_good = good.count(b"\n")
@@ -296,9 +296,9 @@ def test_damaged_metrics_lines_are_skipped_with_a_warning(made_up_text, tmp_path
         ("eval", 0), ("log", 0), ("log", 1), ("eval", 2), ("log", 2), ("eval", 3)]
 
 
-def test_non_finite_weights_are_never_saved(made_up_text, tmp_path):
+def test_non_finite_weights_are_never_saved(corpus, tmp_path):
     out = tmp_path / "out"
-    tiny(made_up_text, out, max_iters=2)
+    tiny(corpus, out, max_iters=2)
     before = (out / "ckpt.safetensors").read_bytes()
 
     def spoil_a_moment(info):  # a moment of AdamW turns NaN (the loss stays finite)
@@ -309,7 +309,7 @@ def test_non_finite_weights_are_never_saved(made_up_text, tmp_path):
     with pytest.raises(TrainingDiverged, match=r"optimizer tensor state.0.exp_avg holds NaN or "
                                                r"infinite values at iteration 4: refusing to "
                                                r"save it \(the last checkpoint, .* is kept\)"):
-        train({**TINY, "data": str(made_up_text), "out_dir": str(out), "init_from": "resume",
+        train({**TINY, "data": str(corpus), "out_dir": str(out), "init_from": "resume",
                "max_iters": 4, "always_save_checkpoint": True}, log=None,
               callback=spoil_a_moment)
     assert (out / "ckpt.safetensors").read_bytes() == before
