@@ -169,12 +169,11 @@ def test_crash_mid_write_leaves_previous_checkpoint_intact(tmp_path, monkeypatch
     save({"step": 1, "w": n2g.ones(3)}, path)
     before = path.read_bytes()
 
-    def crashing_save_file(tensors, filename, metadata=None):
-        with open(filename, "wb") as f:
-            f.write(b"partial garbage")
+    def crashing_write(fh, arrays, metadata=None):
+        fh.write(b"partial garbage")
         raise KeyboardInterrupt("simulated crash while writing")
 
-    monkeypatch.setattr(serialization.safetensors.numpy, "save_file", crashing_save_file)
+    monkeypatch.setattr(serialization, "write_safetensors", crashing_write)
     with pytest.raises(KeyboardInterrupt):
         save({"step": 2, "w": n2g.zeros(3)}, path)
     assert path.read_bytes() == before

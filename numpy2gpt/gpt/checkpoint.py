@@ -78,8 +78,27 @@ def load_checkpoint(out_dir):
     missing = [k for k in REQUIRED_KEYS if k not in ckpt]
     if missing:
         raise CheckpointError(f"checkpoint {path} is incomplete: missing {', '.join(missing)}")
+    for name, array in _float_arrays({"model": ckpt["model"], "optimizer": ckpt.get("optimizer")}):
+        if not np.isfinite(array).all():
+            raise CheckpointError(
+                f"checkpoint {path} holds non-finite values (NaN or inf) in {name}: a model "
+                "cannot be sampled from or trained on from there (the run diverged or the file "
+                "was damaged); use an earlier copy or train again")
     ckpt["path"] = str(path)
     return ckpt
+
+
+def _float_arrays(obj, name=""):
+    """(dotted name, array) of every floating-point tensor in nested dicts and lists."""
+    if isinstance(obj, numpy2gpt.Tensor):
+        obj = obj.data
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind == "f":
+            yield name, obj
+    elif isinstance(obj, dict | list | tuple):
+        items = obj.items() if isinstance(obj, dict) else enumerate(obj)
+        for k, v in items:
+            yield from _float_arrays(v, f"{name}.{k}" if name else str(k))
 
 
 def build_model(ckpt, log=None):
@@ -103,11 +122,14 @@ def build_model(ckpt, log=None):
 
 def build_tokenizer(ckpt):
     """The tokenizer stored in a checkpoint."""
+    where = f"the tokenizer record of checkpoint {ckpt.get('path', '')}"
+    record = ckpt.get("tokenizer")
+    if not isinstance(record, dict):
+        raise CheckpointError(f"{where} is a {type(record).__name__}, not a tokenizer dict")
     try:
-        return load_tokenizer(ckpt["tokenizer"])
-    except (TypeError, ValueError, KeyError) as e:
-        raise CheckpointError(f"checkpoint {ckpt.get('path', '')} has a bad tokenizer record: "
-                              f"{e}") from None
+        return load_tokenizer(record, where=where)
+    except ValueError as e:
+        raise CheckpointError(str(e)) from None
 
 
 def export_pretrained(out_dir, path, overwrite=False, log=None):

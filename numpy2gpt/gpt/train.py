@@ -53,6 +53,7 @@ from numpy2gpt.utils import release_malloc, tune_malloc
 from . import data as datamod
 from .checkpoint import (
     CheckpointError,
+    build_tokenizer,
     checkpoint_path,
     ensure_writable,
     load_checkpoint,
@@ -210,7 +211,7 @@ def prepare_dataset(config, data_dir, tokenizer=None, reuse=False, log=print):
                 else config.vocab_size
             meta = datamod.prepare(text, data_dir, tokenizer=tokenizer or config.tokenizer,
                                    vocab_size=vocab_size, source=source, log=log)
-    tok = load_tokenizer(meta["tokenizer"])
+    tok = load_tokenizer(meta["tokenizer"], where=f"the tokenizer in {data_dir / 'meta.json'}")
     splits = {s: datamod.load_split(data_dir, s) for s in datamod.SPLITS}
     for split, tokens in splits.items():
         if len(tokens) < config.block_size + 1:
@@ -447,7 +448,7 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
         pretrained = _from_pretrained(config, log)
 
     # --- data and tokenizer
-    fixed_tok = load_tokenizer(ckpt["tokenizer"]) if ckpt is not None else None
+    fixed_tok = build_tokenizer(ckpt) if ckpt is not None else None
     if pretrained is not None:
         fixed_tok = pretrained[1]
     data_changed = ckpt is not None and any(
