@@ -627,7 +627,11 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
         final_val = result.evals[-1]["val_loss"] if result.evals and \
             result.evals[-1]["iter"] == iter_num else None
         if result.interrupted:
-            saved_at = save("interrupted")
+            try:
+                saved_at = save("interrupted")
+            except OSError as e:
+                raise CheckpointError(f"interrupted at iteration {iter_num}: the training state "
+                                      f"was NOT saved: {e}") from None
             log(f"stopped at iteration {iter_num}; continue with --init_from resume "
                 f"--out_dir {out_dir}")
         elif (config.always_save_checkpoint or final_val is None or final_val <= best_val_loss
