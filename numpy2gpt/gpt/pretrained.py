@@ -445,7 +445,7 @@ def _replacing_folder(folder):
         yield tmp
         if not folder.exists():
             os.replace(tmp, folder)
-        elif all(p.name in EXPORT_FILES for p in folder.iterdir()):
+        elif not folder.is_symlink() and all(p.name in EXPORT_FILES for p in folder.iterdir()):
             old = folder.with_name(tmp.name[:-len(".tmp")] + ".old")
             os.replace(folder, old)
             try:
