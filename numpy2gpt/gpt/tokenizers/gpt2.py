@@ -125,5 +125,9 @@ class GPT2Tokenizer(ByteLevelBPE):
     @classmethod
     def from_dict(cls, d):
         check_dict(d, cls)
-        merges = [tuple(m.split(" ")) for m in d["merges"]]
+        merges = []
+        for rank, m in enumerate(d["merges"]):
+            if not isinstance(m, str) or m.count(" ") != 1:
+                raise ValueError(f"merge {rank} must be a string 'left right', got {m!r}")
+            merges.append(tuple(m.split(" ")))
         return cls(d["vocab"], merges, d.get("special_tokens", ()))
