@@ -32,6 +32,7 @@ import struct
 from collections import OrderedDict
 
 import numpy as np
+from numpy.lib.array_utils import byte_bounds
 
 from .tensor import Tensor
 
@@ -73,6 +74,8 @@ class _Encoder:
         self.arrays = {}  # name -> contiguous little-endian array
         self.keys_by_id = {}  # id(array) -> name: a shared array (tied weights) is stored once
         self.keep_alive = []  # the arrays whose id we remember must not be freed meanwhile
+        self.tensor_nodes = []  # (node, array) of every tensor, for link_views
+        self.ndarray_keys = set()  # the names of arrays saved as NumPy arrays (never views)
 
     def array_key(self, arr, path, where):
         key = self.keys_by_id.get(id(arr))
@@ -97,13 +100,16 @@ class _Encoder:
             return obj
         if isinstance(obj, Tensor):
             node = {"__tensor__": self.array_key(obj.data, path, where)}
+            self.tensor_nodes.append((node, obj.data))
             if obj.requires_grad:  # kept, as torch.save keeps it
                 node["requires_grad"] = True
             if type(obj).__name__ == "Parameter":
                 node["parameter"] = True
             return node
         if isinstance(obj, np.ndarray):
-            return {"__ndarray__": self.array_key(obj, path, where)}
+            key = self.array_key(obj, path, where)
+            self.ndarray_keys.add(key)
+            return {"__ndarray__": key}
         if isinstance(obj, np.generic):  # NumPy scalar: store as the Python number
             return self.encode(obj.item(), where, path)
         if isinstance(obj, list):
@@ -122,6 +128,35 @@ class _Encoder:
         raise TypeError(f"numpy2gpt.save can store tensors, arrays, numbers, strings, None and "
                         f"dicts/lists/tuples of them; got {type(obj).__name__} at {where}")
 
+    def link_views(self):
+        """Store each tensor that views another saved tensor's memory as a view of it, as
+        torch.save does (both share one storage): {"__tensor__": name of the other, "view":
+        [offset, shape, strides]} in elements. It then loads as a view too: writes through it
+        reach the other tensor. Memory that no single saved tensor covers whole (two slices of
+        an unsaved tensor, say) is stored once per tensor, and loads unshared."""
+        groups = {}  # the arrays that are views of one base array
+        for _, arr in self.tensor_nodes:
+            if arr.size:
+                groups.setdefault(id(_root(arr)), {})[id(arr)] = arr
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            bounds = {i: byte_bounds(a) for i, a in members.items()}
+            whole = (min(b[0] for b in bounds.values()), max(b[1] for b in bounds.values()))
+            owner = next((a for i, a in members.items()
+                          if bounds[i] == whole and a.flags.c_contiguous), None)
+            if owner is None:
+                continue
+            item = owner.itemsize
+            for node, arr in self.tensor_nodes:
+                if (id(arr) in members and arr is not owner and arr.dtype == owner.dtype
+                        and all(st >= 0 and st % item == 0 for st in arr.strides)):
+                    node["__tensor__"] = self.keys_by_id[id(owner)]
+                    node["view"] = [(bounds[id(arr)][0] - whole[0]) // item, list(arr.shape),
+                                    [st // item for st in arr.strides]]
+        used = {node["__tensor__"] for node, _ in self.tensor_nodes} | self.ndarray_keys
+        self.arrays = {k: a for k, a in self.arrays.items() if k in used}
+
     def encode_key(self, k, where):
         if k is None or isinstance(k, bool | int | float | str):
             return self.encode(k, where)
@@ -129,6 +164,13 @@ class _Encoder:
             return k.item()
         raise TypeError(f"numpy2gpt.save: dict keys must be str, int, float, bool or None; got "
                         f"{type(k).__name__} at {where}")
+
+
+def _root(array):
+    """The array that owns the memory `array` views (NumPy's chain of .base)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
 
 
 def _unique(name, taken):
@@ -148,9 +190,14 @@ def _decode(node, arrays, cache):
     if not isinstance(node, dict):
         return node
     if "__tensor__" in node:
-        key = (node["__tensor__"], bool(node.get("requires_grad")), bool(node.get("parameter")))
+        view = json.dumps(node.get("view"))
+        key = (node["__tensor__"], view, bool(node.get("requires_grad")),
+               bool(node.get("parameter")))
         if key not in cache:
-            cache[key] = _tensor(arrays[key[0]], *key[1:])
+            array = arrays[key[0]]
+            if node.get("view") is not None:
+                array = _view(array, *node["view"])
+            cache[key] = _tensor(array, *key[2:])
         return cache[key]
     if len(node) == 1:
         (tag, value), = node.items()
@@ -164,6 +211,20 @@ def _decode(node, arrays, cache):
             pairs = ((_decode(k, arrays, cache), _decode(v, arrays, cache)) for k, v in value)
             return OrderedDict(pairs) if tag == "__odict__" else dict(pairs)
     return {k: _decode(v, arrays, cache) for k, v in node.items()}
+
+
+def _view(array, offset, shape, strides):
+    """The view of `array`'s memory starting at element `offset` with `shape` and `strides` (in
+    elements); a view reaching outside the array is a damaged record (ValueError)."""
+    flat = array.reshape(-1)
+    shape, strides = tuple(int(n) for n in shape), tuple(int(st) for st in strides)
+    reach = sum((n - 1) * st for n, st in zip(shape, strides)) if all(shape) else -1
+    if (len(shape) != len(strides) or min(strides, default=0) < 0 or min(shape, default=0) < 0
+            or offset < 0 or offset + reach >= max(flat.size, 1)):
+        raise ValueError(f"a view (offset {offset}, shape {list(shape)}, strides "
+                         f"{list(strides)}) reaches outside its {flat.size} elements")
+    return np.lib.stride_tricks.as_strided(flat[offset:], shape,
+                                           [st * array.itemsize for st in strides])
 
 
 def _tensor(array, requires_grad, parameter):
@@ -181,6 +242,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     """Save `obj` (e.g. a state dict) to the path `f`, or into a binary file object `f`."""
     enc = _Encoder()
     structure = enc.encode(obj, "obj")
+    enc.link_views()
     metadata = {"format": FORMAT, "format_version": FORMAT_VERSION,
                 "structure": json.dumps(structure, separators=(",", ":")),
                 "sha256": json.dumps({k: checksum(a) for k, a in enc.arrays.items()},

@@ -159,6 +159,13 @@ def test_damaged_structure_record_is_reported(tmp_path):
                                           "structure": '{"a": {"__tensor__": "t9"}}'})
     with pytest.raises(RuntimeError, match="damaged structure record"):
         load(path)
+    safetensors.numpy.save_file({"x": np.ones(4)}, str(path), metadata={
+        "format": "numpy2gpt", "format_version": "2",
+        "structure": '{"v": {"__tensor__": "x", "view": [2, [3], [1]]}}'})
+    with pytest.raises(RuntimeError, match=r"damaged structure record: ValueError: a view "
+                                           r"\(offset 2, shape \[3\], strides \[1\]\) reaches "
+                                           "outside its 4 elements"):
+        load(path)
     safetensors.numpy.save_file({}, str(path), metadata={"format": "numpy2gpt",
                                                          "format_version": "99"})
     with pytest.raises(RuntimeError, match="format version '99'"):
@@ -369,3 +376,24 @@ def test_bfloat16_safetensors_load_as_float32(tmp_path):
     back = load(tmp_path / "bf16.safetensors")
     assert back["w"].dtype == n2g.float32 and back["i"].dtype == n2g.int64
     np.testing.assert_array_equal(back["w"].data, t.float().numpy())  # exact: a 16-bit shift
+
+
+def test_views_keep_sharing_memory_like_torch_save(tmp_path):
+    """torch.save stores a storage once and its views as views: writes through a loaded view
+    reach the tensor it views. Memory no saved tensor covers whole is stored per tensor."""
+    def views(lib):
+        x, e = lib.arange(12.0).reshape(3, 4), lib.zeros(3, 1)
+        return {"x": x, "row": x[1], "col": x[:, 2], "t": x.t(), "flat": x.view(-1),
+                "tail": x[2][1:], "e": e, "expanded": e.expand(3, 4), "alone": x[0][1:3] * 1}
+
+    save(views(n2g), tmp_path / "v.pt")
+    torch.save(views(torch), tmp_path / "v.pth")
+    ours, theirs = load(tmp_path / "v.pt"), torch.load(tmp_path / "v.pth")
+    assert sorted(safetensors.numpy.load_file(str(tmp_path / "v.pt"))) == ["alone", "e", "x"]
+    for back in (ours, theirs):
+        back["row"][0] = 100.0
+        back["t"][3, 2] = -1.0
+        back["e"][2, 0] = 7.0
+    for k in theirs:
+        np.testing.assert_array_equal(ours[k].data, theirs[k].numpy(), err_msg=k)
+    assert ours["flat"].data[4] == 100.0 and ours["expanded"].data[2].tolist() == [7.0] * 4
