@@ -301,7 +301,7 @@ def _atomic_write(path, write):
         except OSError:
             pass  # never created
         if isinstance(e, OSError):
-            raise _not_written(path, e) from None
+            raise not_written(path, e) from None
         raise
     try:  # make the rename itself durable (POSIX; not possible on every platform)
         fd = os.open(directory, os.O_RDONLY)
@@ -313,7 +313,7 @@ def _atomic_write(path, write):
         pass
 
 
-def _not_written(path, e):
+def not_written(path, e):
     """The one-line OSError for a failed write of `path` (keeps the errno of the cause `e`)."""
     kept = ("the previous file there is unchanged" if os.path.exists(path) else
             "no file was created")

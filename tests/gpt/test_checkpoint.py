@@ -325,3 +325,32 @@ def test_export_overwrite_replaces_an_earlier_export(trained, tmp_path, capsys):
     code, exported, err = cli(["sample", "--init_from", dest, *flags], capsys)
     assert code == 0, err
     assert exported == cli(["sample", "--out_dir", out, *flags], capsys)[1]
+
+
+def test_prepare_over_the_file_size_limit_keeps_the_previous_dataset(corpus, tmp_path,
+                                                                      isolated_training):
+    """`ulimit -f` (RLIMIT_FSIZE) makes the write fail with EFBIG: one line, files kept."""
+    import subprocess
+    import sys
+
+    resource = pytest.importorskip("resource", reason="RLIMIT_FSIZE is POSIX only")
+    from numpy2gpt.gpt import data as datamod
+
+    data = tmp_path / "data"
+    datamod.prepare(corpus, data, log=None)
+    before = {p.name: p.read_bytes() for p in data.iterdir()}
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (10_000, 10_000))
+
+    env = {**os.environ, "PYTHONPATH": str(Path(numpy2gpt.__file__).resolve().parents[1])}
+    proc = subprocess.run([sys.executable, "-m", "numpy2gpt", "prepare", str(corpus), "--out_dir",
+                           str(data), "--val_fraction", "0.2"], capture_output=True, text=True,
+                          env=env, preexec_fn=limit, timeout=120)
+    # (NumPy's tofile reports the short write in its own words: "16000 requested and 5000
+    # written", without an errno)
+    assert proc.returncode == 2 and proc.stderr.startswith(
+        f"error: could not write {data / 'train.bin'}: ") and proc.stderr.endswith(
+        "; nothing was saved (the previous file there is unchanged)\n") and \
+        proc.stderr.count("\n") == 1
+    assert {p.name: p.read_bytes() for p in data.iterdir()} == before
