@@ -438,6 +438,7 @@ def _replacing_folder(folder):
     so a reader sees the old export or the new one, never a mix. On failure the temporary
     folder is removed and `folder` is left as it was.
     """
+    folder = Path(os.path.abspath(folder))
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(f".{folder.name}.{secrets.token_hex(4)}.tmp")
     tmp.mkdir()  # (not tempfile.mkdtemp: its folder would keep mode 0o700 once renamed)
@@ -445,7 +446,15 @@ def _replacing_folder(folder):
         yield tmp
         if not folder.exists():
             os.replace(tmp, folder)
-        elif not folder.is_symlink() and all(p.name in EXPORT_FILES for p in folder.iterdir()):
+        elif (folder.is_symlink() or folder == Path.cwd()
+              or any(p.name not in EXPORT_FILES for p in folder.iterdir())):
+            # the user's own files stay (and the folder itself): replace ours one by one
+            for name in EXPORT_FILES:
+                if (tmp / name).exists():
+                    os.replace(tmp / name, folder / name)  # each rename is atomic
+                elif (folder / name).is_file():
+                    (folder / name).unlink()
+        else:
             old = folder.with_name(tmp.name[:-len(".tmp")] + ".old")
             os.replace(folder, old)
             try:
@@ -454,12 +463,6 @@ def _replacing_folder(folder):
                 os.replace(old, folder)
                 raise
             shutil.rmtree(old, ignore_errors=True)
-        else:  # the user's own files stay: replace ours one by one (each rename is atomic)
-            for name in EXPORT_FILES:
-                if (tmp / name).exists():
-                    os.replace(tmp / name, folder / name)
-                elif (folder / name).is_file():
-                    (folder / name).unlink()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
