@@ -30,14 +30,22 @@ TINY = dict(n_layer=1, n_head=2, n_embd=16, block_size=16, batch_size=4, eval_it
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, corpus):
-    """A checkpoint of 3 tiny steps (trained once for the whole module)."""
+def trained(tmp_path_factory):
+    """A checkpoint of 3 tiny steps (trained once for the whole module, on a made-up text)."""
     root = tmp_path_factory.mktemp("ckpt")
     with pytest.MonkeyPatch.context() as mp:
         isolate_training(mp, root / "cache")
-        res = train({**TINY, "data": str(corpus), "out_dir": str(root / "out"), "max_iters": 3},
-                    log=None)
+        res = train({**TINY, "data": str(made_up_text(root)), "out_dir": str(root / "out"),
+                     "max_iters": 3}, log=None)
     return root / "out", res
+
+
+def made_up_text(folder, n_words=5000):
+    """A text file for the tests that need some text, not tinyshakespeare (they run without it)."""
+    words = ["To", "be,", "or", "not", "to", "be:", "that", "is", "the", "question.\n", "ROMEO:"]
+    path = folder / "text.txt"
+    path.write_text(" ".join(np.random.default_rng(0).choice(words, n_words)), encoding="utf-8")
+    return path
 
 
 def test_checkpoint_holds_everything_for_an_exact_resume(trained):
@@ -246,7 +254,7 @@ def test_non_finite_weights_are_refused_even_with_a_valid_checksum(trained, tmp_
         "(the run diverged or the file was damaged); use an earlier copy or train again")
 
 
-def test_ctrl_c_that_cannot_save_says_the_state_was_not_saved(corpus, tmp_path, monkeypatch,
+def test_ctrl_c_that_cannot_save_says_the_state_was_not_saved(tmp_path, monkeypatch,
                                                              isolated_training):
     import signal
 
@@ -260,8 +268,8 @@ def test_ctrl_c_that_cannot_save_says_the_state_was_not_saved(corpus, tmp_path, 
 
     messages = []
     with pytest.raises(CheckpointError) as info:
-        train({**TINY, "data": str(corpus), "out_dir": str(tmp_path / "out"), "max_iters": 5},
-              log=messages.append, callback=press_ctrl_c)
+        train({**TINY, "data": str(made_up_text(tmp_path)), "out_dir": str(tmp_path / "out"),
+               "max_iters": 5}, log=messages.append, callback=press_ctrl_c)
     assert str(info.value) == (
         f"interrupted at iteration 2: the training state was NOT saved: could not write "
         f"{tmp_path / 'out' / CKPT_NAME}: Permission denied; nothing was saved (no file was "
@@ -297,11 +305,11 @@ def test_a_bad_tokenizer_record_names_the_checkpoint_on_resume(trained, tmp_path
      "one of ['bpe', 'char', 'gpt2']) (it looks like a Hugging Face tokenizer.json: give the "
      "folder holding GPT-2's vocab.json + merges.txt instead)"),
 ])
-def test_prepare_names_a_tokenizer_file_and_what_is_wrong(corpus, tmp_path, capsys, content,
-                                                          problem, isolated_training):
+def test_prepare_names_a_tokenizer_file_and_what_is_wrong(tmp_path, capsys, content, problem,
+                                                          isolated_training):
     path = tmp_path / "tok.json"
     path.write_text(json.dumps(content))
-    code, _, err = cli(["prepare", corpus, "--out_dir", tmp_path / "data", "--tokenizer", path],
+    code, _, err = cli(["prepare", made_up_text(tmp_path), "--out_dir", tmp_path / "data", "--tokenizer", path],
                        capsys)
     assert code == 2 and err == f"error: {path} {problem}\n"
     assert not (tmp_path / "data").exists()
@@ -327,7 +335,7 @@ def test_export_overwrite_replaces_an_earlier_export(trained, tmp_path, capsys):
     assert exported == cli(["sample", "--out_dir", out, *flags], capsys)[1]
 
 
-def test_prepare_over_the_file_size_limit_keeps_the_previous_dataset(corpus, tmp_path,
+def test_prepare_over_the_file_size_limit_keeps_the_previous_dataset(tmp_path,
                                                                       isolated_training):
     """`ulimit -f` (RLIMIT_FSIZE) makes the write fail with EFBIG: one line, files kept."""
     import subprocess
@@ -336,15 +344,15 @@ def test_prepare_over_the_file_size_limit_keeps_the_previous_dataset(corpus, tmp
     resource = pytest.importorskip("resource", reason="RLIMIT_FSIZE is POSIX only")
     from numpy2gpt.gpt import data as datamod
 
-    data = tmp_path / "data"
-    datamod.prepare(corpus, data, log=None)
+    data, text = tmp_path / "data", made_up_text(tmp_path)
+    datamod.prepare(text, data, log=None)
     before = {p.name: p.read_bytes() for p in data.iterdir()}
 
     def limit():
         resource.setrlimit(resource.RLIMIT_FSIZE, (10_000, 10_000))
 
     env = {**os.environ, "PYTHONPATH": str(Path(numpy2gpt.__file__).resolve().parents[1])}
-    proc = subprocess.run([sys.executable, "-m", "numpy2gpt", "prepare", str(corpus), "--out_dir",
+    proc = subprocess.run([sys.executable, "-m", "numpy2gpt", "prepare", str(text), "--out_dir",
                            str(data), "--val_fraction", "0.2"], capture_output=True, text=True,
                           env=env, preexec_fn=limit, timeout=120)
     # (NumPy's tofile reports the short write in its own words: "16000 requested and 5000
