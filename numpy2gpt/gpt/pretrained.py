@@ -23,8 +23,8 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import secrets
+import shutil
 import struct
 from pathlib import Path
 
@@ -473,7 +473,8 @@ def save_pretrained(model, path, tokenizer=None):
     loads it; so does from_pretrained here.
 
     Like transformers, the tied lm_head.weight is not stored. A model with bias=False gets zero
-    biases (HF's GPT-2 always has them), which computes the same function.
+    biases (HF's GPT-2 always has them), which computes the same function. Saving into a folder
+    that holds an earlier export replaces that export whole (see _replacing_folder).
     """
     config = model.config
     folder = Path(path)
