@@ -78,27 +78,33 @@ def load_checkpoint(out_dir):
     missing = [k for k in REQUIRED_KEYS if k not in ckpt]
     if missing:
         raise CheckpointError(f"checkpoint {path} is incomplete: missing {', '.join(missing)}")
-    for name, array in _float_arrays({"model": ckpt["model"], "optimizer": ckpt.get("optimizer")}):
-        if not np.isfinite(array).all():
-            raise CheckpointError(
-                f"checkpoint {path} holds non-finite values (NaN or inf) in {name}: a model "
-                "cannot be sampled from or trained on from there (the run diverged or the file "
-                "was damaged); use an earlier copy or train again")
+    name = first_non_finite({"model": ckpt["model"], "optimizer": ckpt.get("optimizer")})
+    if name is not None:
+        raise CheckpointError(
+            f"checkpoint {path} holds non-finite values (NaN or inf) in {name}: a model "
+            "cannot be sampled from or trained on from there (the run diverged or the file "
+            "was damaged); use an earlier copy or train again")
     ckpt["path"] = str(path)
     return ckpt
 
 
-def _float_arrays(obj, name=""):
-    """(dotted name, array) of every floating-point tensor in nested dicts and lists."""
-    if isinstance(obj, numpy2gpt.Tensor):
-        obj = obj.data
-    if isinstance(obj, np.ndarray):
-        if obj.dtype.kind == "f":
-            yield name, obj
-    elif isinstance(obj, dict | list | tuple):
-        items = obj.items() if isinstance(obj, dict) else enumerate(obj)
-        for k, v in items:
-            yield from _float_arrays(v, f"{name}.{k}" if name else str(k))
+def first_non_finite(tree, name=""):
+    """The dotted name of the first floating-point tensor in nested dicts and lists (a state
+    dict, say) that holds a NaN or an infinity; None when all are finite."""
+    if isinstance(tree, dict):
+        items = tree.items()
+    elif isinstance(tree, list | tuple):
+        items = enumerate(tree)
+    else:
+        array = tree.data if isinstance(tree, numpy2gpt.Tensor) else tree
+        bad = isinstance(array, np.ndarray) and array.dtype.kind == "f" and \
+            not np.isfinite(array).all()
+        return name if bad else None
+    for key, value in items:
+        found = first_non_finite(value, f"{name}.{key}" if name else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def build_model(ckpt, log=None):
