@@ -2,59 +2,96 @@
 
 PyTorch pickles checkpoints, and unpickling can run any code the file contains. numpy2gpt
 never does: a checkpoint is a safetensors file, which holds
-  * the arrays (each tensor of the saved object, stored under a key "t0", "t1", ...), and
+  * the arrays, each under its own name: the path of keys that leads to it in the saved object
+    ("transformer.wte.weight" in a state dict, "model.transformer.wte.weight" in a training
+    checkpoint), so any safetensors reader sees the state dict's names, and
   * in the header's text metadata, a JSON description of the object's structure, where each
-    tensor is replaced by a reference to its key: {"__tensor__": "t0"}.
+    tensor is replaced by a reference to its array ({"__tensor__": "transformer.wte.weight"}),
+    with its requires_grad flag and whether it is an nn.Parameter, and
+  * a SHA-256 checksum of each array's bytes, checked on load: damaged weights are refused
+    instead of training on NaN.
 Loading parses JSON and copies bytes into arrays; nothing from the file is ever executed.
 
 What can be saved: nested dicts (any str/int/float/bool/None keys), lists, tuples, Tensors, NumPy
 arrays, numbers, strings, bools and None - which covers model and optimizer state dicts,
-training-loop counters and RNG states. A plain safetensors file (no numpy2gpt metadata, e.g.
-downloaded model weights) loads as a flat dict name -> Tensor.
+training-loop counters and RNG states. A tensor reached twice (tied weights) is stored once and
+loads as one shared tensor. A plain safetensors file (no numpy2gpt metadata, e.g. downloaded model
+weights) loads as a flat dict name -> Tensor; bfloat16 arrays, which NumPy lacks, load as float32.
 
 Writes are atomic: the file is written under a temporary name in the same directory, flushed to
-disk (fsync) and renamed over the target, so a crash mid-save leaves the previous checkpoint intact.
+disk (fsync) and renamed over the target, so a failed or interrupted save leaves the previous
+checkpoint intact (and no temporary file behind).
 """
 
+import hashlib
 import io
 import json
 import os
 import secrets
-import stat
 import struct
 from collections import OrderedDict
 
 import numpy as np
-import safetensors.numpy
+from numpy.lib.array_utils import byte_bounds
 
 from .tensor import Tensor
 
 __all__ = ["save", "load"]
 
 FORMAT = "numpy2gpt"
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # version 1 stored the arrays under the keys t0, t1, ...
+READABLE_VERSIONS = ("1", "2")
 _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
+
+# NumPy dtype <-> safetensors dtype code (safetensors stores little-endian data)
+DTYPE_CODES = {np.dtype(t): code for t, code in [
+    (np.bool_, "BOOL"), (np.uint8, "U8"), (np.int8, "I8"), (np.uint16, "U16"), (np.int16, "I16"),
+    (np.float16, "F16"), (np.uint32, "U32"), (np.int32, "I32"), (np.float32, "F32"),
+    (np.uint64, "U64"), (np.int64, "I64"), (np.float64, "F64")]}
+CODE_DTYPES = {code: dt.newbyteorder("<") for dt, code in DTYPE_CODES.items()}
+
+
+def bfloat16_to_float32(raw):
+    """bfloat16 values (as uint16 bit patterns) -> float32: a bfloat16 is the top 16 bits of a
+    float32, so shifting them back into place gives the same number exactly."""
+    return (raw.astype(np.uint32) << 16).view(np.float32)
+
+
+def _raw(array):
+    """The bytes of a C-contiguous array, as a flat uint8 view (no copy)."""
+    return array.reshape(-1).view(np.uint8)
+
+
+def checksum(array):
+    """SHA-256 of an array's bytes (hardware-accelerated on current CPUs: ~1 GB/s)."""
+    return hashlib.sha256(_raw(array)).hexdigest()
 
 
 class _Encoder:
-    """Turn a Python object into a JSON-able structure plus a dict key -> array."""
+    """Turn a Python object into a JSON-able structure plus a dict name -> array."""
 
     def __init__(self):
-        self.arrays = {}  # "t0" -> contiguous array
-        self.keys_by_id = {}  # id(array) -> key: a shared array (tied weights) is stored once
+        self.arrays = {}  # name -> contiguous little-endian array
+        self.keys_by_id = {}  # id(array) -> name: a shared array (tied weights) is stored once
         self.keep_alive = []  # the arrays whose id we remember must not be freed meanwhile
+        self.tensor_nodes = []  # (node, array) of every tensor, for link_views
+        self.ndarray_keys = set()  # the names of arrays saved as NumPy arrays (never views)
 
-    def array_key(self, arr):
+    def array_key(self, arr, path, where):
         key = self.keys_by_id.get(id(arr))
         if key is None:
-            key = f"t{len(self.arrays)}"
+            if arr.dtype.newbyteorder("=") not in DTYPE_CODES:
+                raise TypeError(f"numpy2gpt.save cannot store dtype {arr.dtype} (at {where}); "
+                                f"safetensors holds bool, integers and float16/32/64")
+            key = _unique(".".join(path) or "tensor", self.arrays)
+            stored = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
             # (not np.ascontiguousarray: it would turn a 0-d array into a 1-d one)
-            self.arrays[key] = arr if arr.flags.c_contiguous else arr.copy(order="C")
+            self.arrays[key] = stored if stored.flags.c_contiguous else stored.copy(order="C")
             self.keys_by_id[id(arr)] = key
             self.keep_alive.append(arr)
         return key
 
-    def encode(self, obj, where):
+    def encode(self, obj, where, path=()):
         if obj is None or isinstance(obj, bool | int | str):
             return obj
         if isinstance(obj, float):
@@ -62,17 +99,26 @@ class _Encoder:
                 return {"__float__": repr(obj)}  # JSON has no NaN/inf
             return obj
         if isinstance(obj, Tensor):
-            return {"__tensor__": self.array_key(obj.data)}
+            node = {"__tensor__": self.array_key(obj.data, path, where)}
+            self.tensor_nodes.append((node, obj.data))
+            if obj.requires_grad:  # kept, as torch.save keeps it
+                node["requires_grad"] = True
+            if type(obj).__name__ == "Parameter":
+                node["parameter"] = True
+            return node
         if isinstance(obj, np.ndarray):
-            return {"__ndarray__": self.array_key(obj)}
+            key = self.array_key(obj, path, where)
+            self.ndarray_keys.add(key)
+            return {"__ndarray__": key}
         if isinstance(obj, np.generic):  # NumPy scalar: store as the Python number
-            return self.encode(obj.item(), where)
+            return self.encode(obj.item(), where, path)
         if isinstance(obj, list):
-            return [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+            return [self.encode(v, f"{where}[{i}]", (*path, str(i))) for i, v in enumerate(obj)]
         if isinstance(obj, tuple):
-            return {"__tuple__": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
+            return {"__tuple__": [self.encode(v, f"{where}[{i}]", (*path, str(i)))
+                                  for i, v in enumerate(obj)]}
         if isinstance(obj, dict):
-            items = [[self.encode_key(k, where), self.encode(v, f"{where}[{k!r}]")]
+            items = [[self.encode_key(k, where), self.encode(v, f"{where}[{k!r}]", (*path, str(k)))]
                      for k, v in obj.items()]
             plain = type(obj) is dict and all(
                 isinstance(k, str) and not k.startswith("__") for k in obj)
@@ -81,6 +127,35 @@ class _Encoder:
             return {"__odict__" if isinstance(obj, OrderedDict) else "__dict__": items}
         raise TypeError(f"numpy2gpt.save can store tensors, arrays, numbers, strings, None and "
                         f"dicts/lists/tuples of them; got {type(obj).__name__} at {where}")
+
+    def link_views(self):
+        """Store each tensor that views another saved tensor's memory as a view of it, as
+        torch.save does (both share one storage): {"__tensor__": name of the other, "view":
+        [offset, shape, strides]} in elements. It then loads as a view too: writes through it
+        reach the other tensor. Memory that no single saved tensor covers whole (two slices of
+        an unsaved tensor, say) is stored once per tensor, and loads unshared."""
+        groups = {}  # the arrays that are views of one base array
+        for _, arr in self.tensor_nodes:
+            if arr.size:
+                groups.setdefault(id(_root(arr)), {})[id(arr)] = arr
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            bounds = {i: byte_bounds(a) for i, a in members.items()}
+            whole = (min(b[0] for b in bounds.values()), max(b[1] for b in bounds.values()))
+            owner = next((a for i, a in members.items()
+                          if bounds[i] == whole and a.flags.c_contiguous), None)
+            if owner is None:
+                continue
+            item = owner.itemsize
+            for node, arr in self.tensor_nodes:
+                if (id(arr) in members and arr is not owner and arr.dtype == owner.dtype
+                        and all(st >= 0 and st % item == 0 for st in arr.strides)):
+                    node["__tensor__"] = self.keys_by_id[id(owner)]
+                    node["view"] = [(bounds[id(arr)][0] - whole[0]) // item, list(arr.shape),
+                                    [st // item for st in arr.strides]]
+        used = {node["__tensor__"] for node, _ in self.tensor_nodes} | self.ndarray_keys
+        self.arrays = {k: a for k, a in self.arrays.items() if k in used}
 
     def encode_key(self, k, where):
         if k is None or isinstance(k, bool | int | float | str):
@@ -91,18 +166,41 @@ class _Encoder:
                         f"{type(k).__name__} at {where}")
 
 
+def _root(array):
+    """The array that owns the memory `array` views (NumPy's chain of .base)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _unique(name, taken):
+    """`name`, or `name#2`, `name#3`... when it is taken ({"a.b": x, "a": {"b": y}} gives two
+    "a.b") or is safetensors' reserved "__metadata__"."""
+    candidate, n = name, 1
+    while candidate in taken or candidate == "__metadata__":
+        n += 1
+        candidate = f"{name}#{n}"
+    return candidate
+
+
 def _decode(node, arrays, cache):
     """The inverse of _Encoder.encode (`cache` makes a shared array one shared Tensor again)."""
     if isinstance(node, list):
         return [_decode(v, arrays, cache) for v in node]
     if not isinstance(node, dict):
         return node
+    if "__tensor__" in node:
+        view = json.dumps(node.get("view"))
+        key = (node["__tensor__"], view, bool(node.get("requires_grad")),
+               bool(node.get("parameter")))
+        if key not in cache:
+            array = arrays[key[0]]
+            if node.get("view") is not None:
+                array = _view(array, *node["view"])
+            cache[key] = _tensor(array, *key[2:])
+        return cache[key]
     if len(node) == 1:
         (tag, value), = node.items()
-        if tag == "__tensor__":
-            if value not in cache:
-                cache[value] = Tensor._make(arrays[value])
-            return cache[value]
         if tag == "__ndarray__":
             return arrays[value]
         if tag == "__float__":
@@ -115,38 +213,95 @@ def _decode(node, arrays, cache):
     return {k: _decode(v, arrays, cache) for k, v in node.items()}
 
 
+def _view(array, offset, shape, strides):
+    """The view of `array`'s memory starting at element `offset` with `shape` and `strides` (in
+    elements); a view reaching outside the array is a damaged record (ValueError)."""
+    flat = array.reshape(-1)
+    shape, strides = tuple(int(n) for n in shape), tuple(int(st) for st in strides)
+    reach = sum((n - 1) * st for n, st in zip(shape, strides)) if all(shape) else -1
+    if (len(shape) != len(strides) or min(strides, default=0) < 0 or min(shape, default=0) < 0
+            or offset < 0 or offset + reach >= max(flat.size, 1)):
+        raise ValueError(f"a view (offset {offset}, shape {list(shape)}, strides "
+                         f"{list(strides)}) reaches outside its {flat.size} elements")
+    return np.lib.stride_tricks.as_strided(flat[offset:], shape,
+                                           [st * array.itemsize for st in strides])
+
+
+def _tensor(array, requires_grad, parameter):
+    if parameter:
+        from .nn.parameter import Parameter
+
+        return Parameter(array, requires_grad=requires_grad)
+    t = Tensor._make(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
     """Save `obj` (e.g. a state dict) to the path `f`, or into a binary file object `f`."""
     enc = _Encoder()
     structure = enc.encode(obj, "obj")
+    enc.link_views()
     metadata = {"format": FORMAT, "format_version": FORMAT_VERSION,
-                "structure": json.dumps(structure, separators=(",", ":"))}
+                "structure": json.dumps(structure, separators=(",", ":")),
+                "sha256": json.dumps({k: checksum(a) for k, a in enc.arrays.items()},
+                                     separators=(",", ":"))}
     if hasattr(f, "write"):
-        f.write(safetensors.numpy.save(enc.arrays, metadata=metadata))
+        write_safetensors(f, enc.arrays, metadata)
         return
-    path = os.fspath(f)
-    _atomic_write(path, lambda tmp: safetensors.numpy.save_file(enc.arrays, tmp, metadata))
+    _atomic_write(os.fspath(f), lambda fh: write_safetensors(fh, enc.arrays, metadata))
+
+
+def write_safetensors(fh, arrays, metadata=None):
+    """Write `arrays` (name -> C-contiguous little-endian array) to the binary file `fh` in the
+    safetensors layout: the header's length (8 bytes, little-endian), the JSON header (name ->
+    dtype, shape and byte offsets, plus the text `metadata`), then each array's bytes.
+
+    Written here rather than by safetensors.numpy.save_file so that a failed write is a plain
+    OSError (ENOSPC, EFBIG...) and no second copy of the data is built in memory.
+    """
+    # the widest dtypes first: every array then starts at a multiple of its item size
+    names = sorted(arrays, key=lambda k: -arrays[k].dtype.itemsize)
+    header = {"__metadata__": metadata} if metadata else {}
+    offset = 0
+    for k in names:
+        a = arrays[k]
+        header[k] = {"dtype": DTYPE_CODES[a.dtype.newbyteorder("=")], "shape": list(a.shape),
+                     "data_offsets": [offset, offset + a.nbytes]}
+        offset += a.nbytes
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)  # safetensors pads its header to 8 bytes with spaces
+    fh.write(struct.pack("<Q", len(text)) + text)
+    for k in names:
+        fh.write(_raw(arrays[k]))
 
 
 def _atomic_write(path, write):
-    """Run `write(tmp_path)`, fsync, then rename tmp over `path` (all or nothing)."""
+    """Run `write(fh)` on a new temporary file beside `path`, fsync, then rename it over `path`.
+
+    All or nothing: when writing fails (disk full, file size limit, read-only folder) or is
+    interrupted, the temporary file is removed, the previous file at `path` is untouched, and an
+    OSError says in one line which file was not written and why.
+    """
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"numpy2gpt.save: directory {directory!r} does not exist")
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}."
                                   f"{secrets.token_hex(4)}.tmp")
     try:
-        with open(tmp, "xb"):  # created the usual way, to learn the mode a new file gets here
-            pass                # (0o666 less the umask), which safetensors' own 0o600 file lacks
-        mode = stat.S_IMODE(os.stat(tmp).st_mode)
-        write(tmp)
-        os.chmod(tmp, mode)
-        with open(tmp, "rb+") as fh:
+        with open(tmp, "xb") as fh:
+            write(fh)
+            fh.flush()
             os.fsync(fh.fileno())  # the bytes are on disk before the rename makes them visible
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as e:
+        try:
             os.remove(tmp)
+        except OSError:
+            pass  # never created
+        if isinstance(e, OSError):
+            raise not_written(path, e) from None
         raise
     try:  # make the rename itself durable (POSIX; not possible on every platform)
         fd = os.open(directory, os.O_RDONLY)
@@ -158,13 +313,27 @@ def _atomic_write(path, write):
         pass
 
 
+def not_written(path, e):
+    """The one-line OSError for a failed write of `path` (keeps the errno of the cause `e`)."""
+    kept = ("the previous file there is unchanged" if os.path.exists(path) else
+            "no file was created")
+    err = OSError(f"could not write {path}: {e.strerror or e}; nothing was saved ({kept})")
+    err.errno = e.errno
+    return err
+
+
+def _bad_file(name, why):
+    return RuntimeError(f"numpy2gpt.load: {name} is not a valid checkpoint: {why}")
+
+
 def _read_header(fh, size, name):
-    """Check the safetensors layout of the open file `fh` of `size` bytes; return its header.
+    """Check the safetensors layout of the open file `fh` of `size` bytes; return its header
+    and where its data begins.
 
     Every check names the file and says what is wrong, instead of failing deep inside a parser.
     """
     def bad(why):
-        return RuntimeError(f"numpy2gpt.load: {name} is not a valid checkpoint: {why}")
+        return _bad_file(name, why)
 
     first = fh.read(8)
     if len(first) < 8:
@@ -198,18 +367,43 @@ def _read_header(fh, size, name):
     if 8 + n + end > size:
         raise bad(f"the header describes {end} bytes of tensor data but only "
                   f"{size - 8 - n} are present (truncated file?)")
-    return header
+    return header, 8 + n
 
 
-def _safetensors_call(fn, arg, name):
-    """Run a safetensors loader; its own errors (unknown dtype, bad offsets...) name the file."""
-    try:
-        return fn(arg)
-    except OSError:
-        raise
-    except Exception as e:
-        raise RuntimeError(f"numpy2gpt.load: {name} is not a valid checkpoint: "
-                           f"{type(e).__name__}: {e}") from None
+def _read_arrays(fh, header, start, name, checksums):
+    """The arrays described by `header`, read from `fh` whose data section begins at `start`;
+    each is checked against its SHA-256 in `checksums` (name -> hex) when there is one."""
+    def bad(why):
+        return _bad_file(name, why)
+
+    arrays = {}
+    for key, info in header.items():
+        if key == "__metadata__":
+            continue
+        try:
+            code, shape = info["dtype"], tuple(int(n) for n in info["shape"])
+            lo, hi = (int(n) for n in info["data_offsets"])
+        except (TypeError, KeyError, ValueError):
+            raise bad(f"entry {key!r} of its header has no valid dtype, shape and "
+                      "data_offsets") from None
+        dtype = np.dtype("<u2") if code == "BF16" else CODE_DTYPES.get(code)
+        if dtype is None:
+            raise bad(f"tensor {key!r} has dtype {code}, which NumPy cannot hold (numpy2gpt "
+                      "reads BOOL, U8-U64, I8-I64, F16, BF16, F32 and F64)")
+        if min(shape, default=0) < 0 or hi - lo != int(np.prod(shape)) * dtype.itemsize or lo < 0:
+            raise bad(f"tensor {key!r} has shape {list(shape)} of {code} but "
+                      f"data_offsets [{lo}, {hi}]")
+        buf = bytearray(hi - lo)  # a writable buffer: the tensor owns its memory
+        fh.seek(start + lo)
+        if fh.readinto(buf) != len(buf):
+            raise bad(f"tensor {key!r} is cut short (truncated file?)")
+        if key in checksums and hashlib.sha256(buf).hexdigest() != checksums[key]:
+            raise RuntimeError(f"numpy2gpt.load: {name} is damaged: the data of tensor {key!r} "
+                               "does not match the checksum saved with it (restore the file "
+                               "from a copy, or train again)")
+        array = np.frombuffer(buf, dtype).reshape(shape)
+        arrays[key] = bfloat16_to_float32(array) if code == "BF16" else array
+    return arrays
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
@@ -221,24 +415,32 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     """
     if hasattr(f, "read"):  # a file object: read it whole
         data = f.read()
-        name = repr(getattr(f, "name", "<file object>"))
-        header = _read_header(io.BytesIO(data), len(data), name)
-        arrays = _safetensors_call(safetensors.numpy.load, data, name)
-    else:
-        path = os.fspath(f)
-        name = repr(path)
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"numpy2gpt.load: no such file: {path!r}")
-        with open(path, "rb") as fh:
-            header = _read_header(fh, os.fstat(fh.fileno()).st_size, name)
-        arrays = _safetensors_call(safetensors.numpy.load_file, path, name)
+        return _load_from(io.BytesIO(data), len(data),
+                          repr(getattr(f, "name", "<file object>")))
+    path = os.fspath(f)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"numpy2gpt.load: no such file: {path!r}")
+    with open(path, "rb") as fh:
+        return _load_from(fh, os.fstat(fh.fileno()).st_size, repr(path))
+
+
+def _load_from(fh, size, name):
+    header, start = _read_header(fh, size, name)
     meta = header.get("__metadata__") or {}
-    if meta.get("format") != FORMAT:  # a plain safetensors file: a flat dict of tensors
-        return {k: Tensor._make(a) for k, a in arrays.items()}
-    if meta.get("format_version") != FORMAT_VERSION:
+    ours = isinstance(meta, dict) and meta.get("format") == FORMAT
+    if ours and meta.get("format_version") not in READABLE_VERSIONS:
         raise RuntimeError(f"numpy2gpt.load: {name} has checkpoint format version "
-                           f"{meta.get('format_version')!r}; this numpy2gpt reads version "
-                           f"{FORMAT_VERSION}")
+                           f"{meta.get('format_version')!r}; this numpy2gpt reads versions "
+                           f"{', '.join(READABLE_VERSIONS)}")
+    try:
+        checksums = json.loads(meta["sha256"]) if ours and "sha256" in meta else {}
+        if not isinstance(checksums, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as e:
+        raise RuntimeError(f"numpy2gpt.load: {name} has a damaged checksum record: {e}") from None
+    arrays = _read_arrays(fh, header, start, name, checksums)
+    if not ours:  # a plain safetensors file: a flat dict of tensors
+        return {k: Tensor._make(a) for k, a in arrays.items()}
     try:
         structure = json.loads(meta["structure"])
         return _decode(structure, arrays, {})

@@ -6,8 +6,8 @@ GPT2LMHeadModel with a GPT-2 tokenizer trained here with Hugging Face `tokenizer
 Bad input must end in one `error: ...` line and exit status 2, never a traceback.
 """
 
-import importlib
 import hashlib
+import importlib
 import json
 import os
 import shutil
@@ -636,8 +636,9 @@ def test_export_round_trips_through_transformers(trained, tmp_path, capsys):
     code, out, err = run(["export", "--out_dir", trained, "--to", dest], capsys)
     assert code == 0, err
     assert f"wrote a Hugging Face GPT-2 folder to {dest}" in out
-    assert sorted(p.name for p in dest.iterdir()) == ["config.json", "model.safetensors",
-                                                      "numpy2gpt_tokenizer.json"]
+    assert sorted(p.name for p in dest.iterdir()) == [
+        "config.json", "model.safetensors", "numpy2gpt_tokenizer.json", "tokenizer.json",
+        "tokenizer_config.json"]
     ours = build_model(load_checkpoint(trained))
     idx = np.random.default_rng(0).integers(0, ours.config.vocab_size, (2, 16))
     assert np.abs(_our_logits(ours, idx) - _hf_logits(dest, idx)).max() < 1e-5

@@ -2,6 +2,7 @@
 file objects, plain safetensors files, clear errors for truncated / foreign files, atomic writes."""
 
 import io
+import json
 import os
 from collections import OrderedDict
 
@@ -158,6 +159,13 @@ def test_damaged_structure_record_is_reported(tmp_path):
                                           "structure": '{"a": {"__tensor__": "t9"}}'})
     with pytest.raises(RuntimeError, match="damaged structure record"):
         load(path)
+    safetensors.numpy.save_file({"x": np.ones(4)}, str(path), metadata={
+        "format": "numpy2gpt", "format_version": "2",
+        "structure": '{"v": {"__tensor__": "x", "view": [2, [3], [1]]}}'})
+    with pytest.raises(RuntimeError, match=r"damaged structure record: ValueError: a view "
+                                           r"\(offset 2, shape \[3\], strides \[1\]\) reaches "
+                                           "outside its 4 elements"):
+        load(path)
     safetensors.numpy.save_file({}, str(path), metadata={"format": "numpy2gpt",
                                                          "format_version": "99"})
     with pytest.raises(RuntimeError, match="format version '99'"):
@@ -169,12 +177,11 @@ def test_crash_mid_write_leaves_previous_checkpoint_intact(tmp_path, monkeypatch
     save({"step": 1, "w": n2g.ones(3)}, path)
     before = path.read_bytes()
 
-    def crashing_save_file(tensors, filename, metadata=None):
-        with open(filename, "wb") as f:
-            f.write(b"partial garbage")
+    def crashing_write(fh, arrays, metadata=None):
+        fh.write(b"partial garbage")
         raise KeyboardInterrupt("simulated crash while writing")
 
-    monkeypatch.setattr(serialization.safetensors.numpy, "save_file", crashing_save_file)
+    monkeypatch.setattr(serialization, "write_safetensors", crashing_write)
     with pytest.raises(KeyboardInterrupt):
         save({"step": 2, "w": n2g.zeros(3)}, path)
     assert path.read_bytes() == before
@@ -231,3 +238,162 @@ def test_valid_file_whose_header_length_starts_with_0x80_loads(tmp_path):
     assert path.read_bytes()[0] == 0x80
     loaded = load(path)
     assert list(loaded) == ["a" * n] and loaded["a" * n].shape == (3,)
+
+
+# ---------------------------------------------------------------- names other readers see
+def test_other_safetensors_readers_see_the_state_dict_names(tmp_path):
+    import safetensors.torch
+
+    m = model()
+    path = tmp_path / "m.safetensors"
+    save(m.state_dict(), path)
+    plain = safetensors.numpy.load_file(str(path))
+    # the tied head.weight is the same tensor as emb.weight: stored once, under its first name
+    assert sorted(plain) == ["emb.weight", "ln.bias", "ln.weight", "steps"]
+    for name, array in plain.items():
+        np.testing.assert_array_equal(array, m.state_dict()[name].data)
+    assert torch.equal(safetensors.torch.load_file(str(path))["ln.weight"],
+                       torch.from_numpy(m.ln.weight.data))
+
+    # nested objects: the path of keys; clashing paths get a suffix, and all round-trip
+    obj = {"model": m.state_dict(), "optimizer": optimizer_like_state(),
+           "a.b": n2g.ones(1), "a": {"b": n2g.zeros(1)}, "__metadata__": n2g.ones(2)}
+    save(obj, path)
+    keys = set(safetensors.numpy.load_file(str(path)))
+    assert {"model.emb.weight", "optimizer.state.0.exp_avg", "a.b", "a.b#2"} <= keys
+    assert "__metadata__" not in keys
+    assert_same(load(path), obj)
+
+
+def write_version_1_file(path):
+    """A file as numpy2gpt's first format wrote it: arrays under t0, t1, ..., no checksums."""
+    structure = {"__odict__": [["w", {"__tensor__": "t0"}], ["tied", {"__tensor__": "t0"}],
+                               ["step", {"__tensor__": "t1"}]]}
+    arrays = {"t0": np.arange(6, dtype=np.float32).reshape(2, 3), "t1": np.array(5)}
+    safetensors.numpy.save_file(arrays, str(path), metadata={
+        "format": "numpy2gpt", "format_version": "1", "structure": json.dumps(structure)})
+    return arrays
+
+
+def test_files_of_the_first_format_still_load(tmp_path):
+    arrays = write_version_1_file(tmp_path / "old.pt")
+    back = load(tmp_path / "old.pt")
+    assert isinstance(back, OrderedDict) and list(back) == ["w", "tied", "step"]
+    np.testing.assert_array_equal(back["w"].data, arrays["t0"])
+    assert back["w"] is back["tied"] and back["step"].item() == 5
+
+
+# ---------------------------------------------------------------- checksums
+def flip(path, key, value):
+    """Overwrite the first element of the float32 tensor `key` in a safetensors file."""
+    data = bytearray(path.read_bytes())
+    n = int.from_bytes(data[:8], "little")
+    start = 8 + n + json.loads(data[8:8 + n])[key]["data_offsets"][0]
+    data[start:start + 4] = np.float32(value).tobytes()
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("value", [np.nan, 1e30])
+def test_damaged_weights_are_refused_naming_the_file_and_the_tensor(tmp_path, value):
+    m = model()
+    path = tmp_path / "m.safetensors"
+    save(m.state_dict(), path)
+    flip(path, "ln.weight", value)
+    with pytest.raises(RuntimeError) as info:
+        m.load_state_dict(load(path))
+    assert str(info.value) == (
+        f"numpy2gpt.load: {str(path)!r} is damaged: the data of tensor 'ln.weight' does not "
+        "match the checksum saved with it (restore the file from a copy, or train again)")
+    np.testing.assert_array_equal(m.ln.weight.data, model().ln.weight.data)  # untouched
+
+    # a file without checksums (the first format, or any plain safetensors file) still loads
+    write_version_1_file(path)
+    flip(path, "t0", value)
+    np.testing.assert_array_equal(load(path)["w"].data[0, 0], np.float32(value))
+
+
+# ---------------------------------------------------------------- failed writes
+def test_a_write_over_the_file_size_limit_says_what_was_not_saved(tmp_path):
+    """`ulimit -f`: the write fails with EFBIG; one line, the old file kept, no temp file."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("resource", reason="RLIMIT_FSIZE is POSIX only")
+    path = tmp_path / "ckpt.pt"
+    save({"w": n2g.zeros(10)}, path)
+    before = path.read_bytes()
+    code = ("import resource, numpy2gpt as n2g\n"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))\n"
+            "try:\n"
+            f"    n2g.save({{'w': n2g.ones(1_000_000)}}, {str(path)!r})\n"
+            "except OSError as e:\n"
+            "    print(e)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(n2g.__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.stdout == (f"could not write {path}: File too large; nothing was saved (the "
+                          "previous file there is unchanged)\n"), out.stderr
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["ckpt.pt"]
+
+
+def test_a_read_only_folder_says_what_was_not_saved(tmp_path, monkeypatch):
+    """(Simulated: as root, a folder's mode does not stop writes.)"""
+    def read_only(file, mode="r", *args, **kwargs):
+        raise PermissionError(13, "Permission denied", file)
+
+    monkeypatch.setattr(serialization, "open", read_only, raising=False)
+    with pytest.raises(OSError) as info:
+        save({"w": n2g.ones(2)}, tmp_path / "ckpt.pt")
+    assert str(info.value) == (f"could not write {tmp_path / 'ckpt.pt'}: Permission denied; "
+                               "nothing was saved (no file was created)")
+    assert not list(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------- like torch.save
+def test_requires_grad_and_parameters_are_kept_like_torch_save(tmp_path):
+    obj = {"p": nn.Parameter(n2g.ones(2)), "leaf": n2g.ones(2, requires_grad=True),
+           "plain": n2g.ones(2), "frozen": nn.Parameter(n2g.ones(2), requires_grad=False)}
+    save(obj, tmp_path / "x.pt")
+    back = load(tmp_path / "x.pt")
+    ref = {"p": torch.nn.Parameter(torch.ones(2)), "leaf": torch.ones(2, requires_grad=True),
+           "plain": torch.ones(2), "frozen": torch.nn.Parameter(torch.ones(2),
+                                                                requires_grad=False)}
+    torch.save(ref, tmp_path / "x.pth")
+    ref = torch.load(tmp_path / "x.pth")
+    for k in obj:
+        assert back[k].requires_grad == ref[k].requires_grad, k
+        assert isinstance(back[k], nn.Parameter) == isinstance(ref[k], torch.nn.Parameter), k
+        assert back[k].is_leaf
+
+
+def test_bfloat16_safetensors_load_as_float32(tmp_path):
+    import safetensors.torch
+
+    t = torch.randn(3, 5).to(torch.bfloat16)
+    safetensors.torch.save_file({"w": t, "i": torch.arange(3)}, str(tmp_path / "bf16.safetensors"))
+    back = load(tmp_path / "bf16.safetensors")
+    assert back["w"].dtype == n2g.float32 and back["i"].dtype == n2g.int64
+    np.testing.assert_array_equal(back["w"].data, t.float().numpy())  # exact: a 16-bit shift
+
+
+def test_views_keep_sharing_memory_like_torch_save(tmp_path):
+    """torch.save stores a storage once and its views as views: writes through a loaded view
+    reach the tensor it views. Memory no saved tensor covers whole is stored per tensor."""
+    def views(lib):
+        x, e = lib.arange(12.0).reshape(3, 4), lib.zeros(3, 1)
+        return {"x": x, "row": x[1], "col": x[:, 2], "t": x.t(), "flat": x.view(-1),
+                "tail": x[2][1:], "e": e, "expanded": e.expand(3, 4), "alone": x[0][1:3] * 1}
+
+    save(views(n2g), tmp_path / "v.pt")
+    torch.save(views(torch), tmp_path / "v.pth")
+    ours, theirs = load(tmp_path / "v.pt"), torch.load(tmp_path / "v.pth")
+    assert sorted(safetensors.numpy.load_file(str(tmp_path / "v.pt"))) == ["alone", "e", "x"]
+    for back in (ours, theirs):
+        back["row"][0] = 100.0
+        back["t"][3, 2] = -1.0
+        back["e"][2, 0] = 7.0
+    for k in theirs:
+        np.testing.assert_array_equal(ours[k].data, theirs[k].numpy(), err_msg=k)
+    assert ours["flat"].data[4] == 100.0 and ours["expanded"].data[2].tolist() == [7.0] * 4

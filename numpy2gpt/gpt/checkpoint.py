@@ -79,8 +79,33 @@ def load_checkpoint(out_dir):
     missing = [k for k in REQUIRED_KEYS if k not in ckpt]
     if missing:
         raise CheckpointError(f"checkpoint {path} is incomplete: missing {', '.join(missing)}")
+    name = first_non_finite({"model": ckpt["model"], "optimizer": ckpt.get("optimizer")})
+    if name is not None:
+        raise CheckpointError(
+            f"checkpoint {path} holds non-finite values (NaN or inf) in {name}: a model "
+            "cannot be sampled from or trained on from there (the run diverged or the file "
+            "was damaged); use an earlier copy or train again")
     ckpt["path"] = str(path)
     return ckpt
+
+
+def first_non_finite(tree, name=""):
+    """The dotted name of the first floating-point tensor in nested dicts and lists (a state
+    dict, say) that holds a NaN or an infinity; None when all are finite."""
+    if isinstance(tree, dict):
+        items = tree.items()
+    elif isinstance(tree, list | tuple):
+        items = enumerate(tree)
+    else:
+        array = tree.data if isinstance(tree, numpy2gpt.Tensor) else tree
+        bad = isinstance(array, np.ndarray) and array.dtype.kind == "f" and \
+            not np.isfinite(array).all()
+        return name if bad else None
+    for key, value in items:
+        found = first_non_finite(value, f"{name}.{key}" if name else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def build_model(ckpt, log=None):
@@ -104,11 +129,14 @@ def build_model(ckpt, log=None):
 
 def build_tokenizer(ckpt):
     """The tokenizer stored in a checkpoint."""
+    where = f"the tokenizer record of checkpoint {ckpt.get('path', '')}"
+    record = ckpt.get("tokenizer")
+    if not isinstance(record, dict):
+        raise CheckpointError(f"{where} is a {type(record).__name__}, not a tokenizer dict")
     try:
-        return load_tokenizer(ckpt["tokenizer"])
-    except (TypeError, ValueError, KeyError) as e:
-        raise CheckpointError(f"checkpoint {ckpt.get('path', '')} has a bad tokenizer record: "
-                              f"{e}") from None
+        return load_tokenizer(record, where=where)
+    except ValueError as e:
+        raise CheckpointError(str(e)) from None
 
 
 def export_pretrained(out_dir, path, overwrite=False, log=None):

@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from ..random import resolve
+from ..serialization import not_written
 
 # The canonical tinyshakespeare text (Karpathy's char-rnn), as used by nanoGPT's shakespeare_char.
 TINYSHAKESPEARE_URL = (
@@ -117,8 +118,10 @@ def _stage(path, write):
             write(f)
             f.flush()
             os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
-    except BaseException:
+    except BaseException as e:
         tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):  # disk full, read-only folder...: one line naming the file
+            raise not_written(path, e) from None
         raise
     return tmp
 

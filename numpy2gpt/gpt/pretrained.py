@@ -19,20 +19,22 @@ numpy2gpt's GPT (nanoGPT's layout) need translating:
 Nothing here downloads: a model name is looked up in the local Hugging Face cache only.
 """
 
+import contextlib
 import json
 import os
 import re
+import secrets
+import shutil
 import struct
 from pathlib import Path
 
 import numpy as np
-import safetensors.numpy
 from safetensors import safe_open
 
 import numpy2gpt as torch
 from numpy2gpt import nn
 from numpy2gpt.nn.utils import skip_init
-from numpy2gpt.serialization import _atomic_write
+from numpy2gpt.serialization import _atomic_write, bfloat16_to_float32, write_safetensors
 
 from .model import GPT, GPTConfig
 
@@ -58,6 +60,11 @@ LAYER_NORM_EPS = 1e-5  # nn.LayerNorm's default, and GPT-2's layer_norm_epsilon
 WEIGHTS_NAME = "model.safetensors"
 INDEX_NAME = "model.safetensors.index.json"  # a checkpoint split in shards
 OUR_TOKENIZER_NAME = "numpy2gpt_tokenizer.json"  # for tokenizers GPT-2's files cannot hold
+# What an export writes, or an earlier export or save_pretrained may have left: an export
+# replaces all of them, so no stale tokenizer file outlives the model it belonged to.
+EXPORT_FILES = ("config.json", WEIGHTS_NAME, INDEX_NAME, "generation_config.json", "vocab.json",
+                "merges.txt", "tokenizer.json", "tokenizer_config.json",
+                "special_tokens_map.json", "added_tokens.json", OUR_TOKENIZER_NAME)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -198,9 +205,14 @@ def config_from_hf(hf, where="config.json", dropout=0.0):
         raise bad(str(e)) from None
 
 
-def config_to_hf(config, eps=LAYER_NORM_EPS, dtype="float32", eot=None):
-    """A GPT-2 config.json dict (transformers' GPT2Config fields) for a GPTConfig."""
+def config_to_hf(config, eps=LAYER_NORM_EPS, dtype="float32", eot=None, bos=None):
+    """A GPT-2 config.json dict (transformers' GPT2Config fields) for a GPTConfig.
+
+    eot: the id of '<|endoftext|>' (GPT-2's is 50256), which begins and ends a text; bos: the id
+    generation starts from when there is no prompt, if not eot.
+    """
     eot = eot if eot is not None else (50256 if config.vocab_size > 50256 else None)
+    bos = bos if bos is not None else eot
     return {
         "model_type": "gpt2",
         "architectures": ["GPT2LMHeadModel"],
@@ -222,7 +234,7 @@ def config_to_hf(config, eps=LAYER_NORM_EPS, dtype="float32", eot=None):
         "reorder_and_upcast_attn": False,
         "tie_word_embeddings": True,
         "use_cache": True,
-        "bos_token_id": eot,
+        "bos_token_id": bos,
         "eos_token_id": eot,
         "dtype": dtype,
     }
@@ -298,7 +310,7 @@ class _Weights:
         f, dtype, shape, lo, hi = self.entries[name]
         if dtype == "BF16":  # the top 16 bits of a float32: shift them back into place
             raw = np.fromfile(f, dtype="<u2", count=(hi - lo) // 2, offset=lo)
-            return (raw.astype(np.uint32) << 16).view(np.float32).reshape(shape)
+            return bfloat16_to_float32(raw).reshape(shape)
         if dtype not in ("F16", "F32", "F64"):
             raise ValueError(f"{f}: tensor {name!r} has dtype {dtype}; GPT-2 weights are floats")
         try:
@@ -389,10 +401,8 @@ def from_pretrained(path_or_name, dtype=None, dropout=0.0):
 # Writing the weights (and the tokenizer)
 # ----------------------------------------------------------------------------------------------
 def _write_json(path, obj):
-    def write(tmp):
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
-    _atomic_write(os.fspath(path), write)
+    text = json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+    _atomic_write(os.fspath(path), lambda f: f.write(text.encode("utf-8")))
 
 
 def _save_tokenizer(tokenizer, folder, config):
@@ -409,7 +419,52 @@ def _save_tokenizer(tokenizer, folder, config):
             "tokenizer_class": "GPT2Tokenizer", "model_max_length": config.block_size,
             "bos_token": eot, "eos_token": eot, "unk_token": eot, "add_prefix_space": False})
     else:
-        tokenizer.save(folder / OUR_TOKENIZER_NAME)
+        tokenizer.save(folder / OUR_TOKENIZER_NAME)  # what numpy2gpt reads back
+        if hasattr(tokenizer, "to_hf_tokenizer_json"):  # the same vocabulary for transformers
+            _write_json(folder / "tokenizer.json", tokenizer.to_hf_tokenizer_json())
+            _write_json(folder / "tokenizer_config.json", {
+                "tokenizer_class": "PreTrainedTokenizerFast",
+                "model_max_length": config.block_size, "clean_up_tokenization_spaces": False})
+
+
+@contextlib.contextmanager
+def _replacing_folder(folder):
+    """Yield an empty temporary folder beside `folder`, in which the caller writes a whole
+    export; when the block succeeds, that export replaces the one in `folder`.
+
+    Every file an export may write (EXPORT_FILES) that is in `folder` is replaced or removed,
+    so nothing of an earlier export (a stale vocab.json, say) survives next to the new one;
+    other files are kept. A folder holding nothing else is swapped for the new one by renames,
+    so a reader sees the old export or the new one, never a mix. On failure the temporary
+    folder is removed and `folder` is left as it was.
+    """
+    folder = Path(os.path.abspath(folder))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.{secrets.token_hex(4)}.tmp")
+    tmp.mkdir()  # (not tempfile.mkdtemp: its folder would keep mode 0o700 once renamed)
+    try:
+        yield tmp
+        if not folder.exists():
+            os.replace(tmp, folder)
+        elif (folder.is_symlink() or folder == Path.cwd()
+              or any(p.name not in EXPORT_FILES for p in folder.iterdir())):
+            # the user's own files stay (and the folder itself): replace ours one by one
+            for name in EXPORT_FILES:
+                if (tmp / name).exists():
+                    os.replace(tmp / name, folder / name)  # each rename is atomic
+                elif (folder / name).is_file():
+                    (folder / name).unlink()
+        else:
+            old = folder.with_name(tmp.name[:-len(".tmp")] + ".old")
+            os.replace(folder, old)
+            try:
+                os.replace(tmp, folder)
+            except OSError:
+                os.replace(old, folder)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def save_pretrained(model, path, tokenizer=None):
@@ -418,11 +473,11 @@ def save_pretrained(model, path, tokenizer=None):
     loads it; so does from_pretrained here.
 
     Like transformers, the tied lm_head.weight is not stored. A model with bias=False gets zero
-    biases (HF's GPT-2 always has them), which computes the same function.
+    biases (HF's GPT-2 always has them), which computes the same function. Saving into a folder
+    that holds an earlier export replaces that export whole (see _replacing_folder).
     """
     config = model.config
     folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
     params = dict(model.named_parameters(remove_duplicate=False))
     if params["lm_head.weight"] is not params["transformer.wte.weight"] and not np.array_equal(
             params["lm_head.weight"].data, params["transformer.wte.weight"].data):
@@ -445,11 +500,15 @@ def save_pretrained(model, path, tokenizer=None):
     tensors = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
     eps = getattr(model.transformer.ln_f, "eps", LAYER_NORM_EPS)
     eot = tokenizer.eot_token if tokenizer is not None else None
-    if tokenizer is not None:
-        _save_tokenizer(tokenizer, folder, config)
-    _atomic_write(os.fspath(folder / WEIGHTS_NAME),
-                  lambda tmp: safetensors.numpy.save_file(tensors, tmp, {"format": "pt"}))
-    _write_json(folder / "config.json", config_to_hf(config, eps, str(np.dtype(dtype)), eot))
+    # A char model has no '<|endoftext|>': without a prompt, generation starts from a newline,
+    # as `numpy2gpt sample` does (transformers needs a bos_token_id for that).
+    bos = getattr(tokenizer, "stoi", {}).get("\n") if eot is None else None
+    with _replacing_folder(folder) as new:
+        if tokenizer is not None:
+            _save_tokenizer(tokenizer, new, config)
+        _atomic_write(os.fspath(new / WEIGHTS_NAME),
+                      lambda f: write_safetensors(f, tensors, {"format": "pt"}))
+        _write_json(new / "config.json", config_to_hf(config, eps, str(np.dtype(dtype)), eot, bos))
     return folder
 
 

@@ -59,8 +59,10 @@ from numpy2gpt.utils import release_malloc, tune_malloc
 from . import data as datamod
 from .checkpoint import (
     CheckpointError,
+    build_tokenizer,
     checkpoint_path,
     ensure_writable,
+    first_non_finite,
     load_checkpoint,
     quiet,
     save_checkpoint,
@@ -279,7 +281,7 @@ def prepare_dataset(config, data_dir, tokenizer=None, reuse=False, log=print):
                                        vocab_size=vocab_size, source=source, log=log)
     if not resolved and meta.get("text_sha256") == datamod.GUT_TEXT_SHA256:
         log(datamod.fallback_notice(meta["text_chars"], meta["text_sha256"]))
-    tok = load_tokenizer(meta["tokenizer"])
+    tok = load_tokenizer(meta["tokenizer"], where=f"the tokenizer in {data_dir / 'meta.json'}")
     splits = {s: datamod.load_split(data_dir, s) for s in datamod.SPLITS}
     for split, tokens in splits.items():
         if len(tokens) < config.block_size + 1:
@@ -638,7 +640,7 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start):
         pretrained = _from_pretrained(config, log)
 
     # --- data and tokenizer
-    fixed_tok = load_tokenizer(ckpt["tokenizer"]) if ckpt is not None else None
+    fixed_tok = build_tokenizer(ckpt) if ckpt is not None else None
     if pretrained is not None:
         fixed_tok = pretrained[1]
     data_changed = ckpt is not None and any(
@@ -823,7 +825,11 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start):
         final_val = result.evals[-1]["val_loss"] if result.evals and \
             result.evals[-1]["iter"] == iter_num else None
         if result.interrupted:
-            saved_at = save("interrupted")
+            try:
+                saved_at = save("interrupted")
+            except OSError as e:
+                raise CheckpointError(f"interrupted at iteration {iter_num}: the training state "
+                                      f"was NOT saved: {e}") from None
             log(f"stopped at iteration {iter_num}; continue with `numpy2gpt train --init_from "
                 f"resume --out_dir {out_dir}`")
         elif (config.always_save_checkpoint or final_val is None or final_val <= best_val_loss
@@ -848,29 +854,11 @@ def _check_finite_loss(loss, what, iter_num, config, ckpt_file):
 def _check_finite_state(state, iter_num, config, ckpt_file):
     """TrainingDiverged instead of saving weights or optimizer moments that are not finite."""
     for part in ("model", "optimizer"):
-        name = _first_non_finite(state[part])
+        name = first_non_finite(state[part])
         if name is not None:
             raise TrainingDiverged(
                 f"{part} tensor {name} holds NaN or infinite values at iteration {iter_num}: "
                 f"refusing to save it ({_kept(ckpt_file)}); {_what_to_try(config)}")
-
-
-def _first_non_finite(tree, name=""):
-    """The name of the first floating-point array in a state dict that is not all finite."""
-    if isinstance(tree, dict):
-        items = tree.items()
-    elif isinstance(tree, (list, tuple)):
-        items = enumerate(tree)
-    else:
-        array = tree.numpy() if isinstance(tree, numpy2gpt.Tensor) else tree
-        bad = isinstance(array, np.ndarray) and array.dtype.kind == "f" and \
-            not np.isfinite(array).all()
-        return name if bad else None
-    for key, value in items:
-        found = _first_non_finite(value, f"{name}.{key}" if name else str(key))
-        if found is not None:
-            return found
-    return None
 
 
 def _what_to_try(config):

@@ -1,14 +1,17 @@
 """Tests for numpy2gpt.gpt.checkpoint: contents, atomic writes and clear errors for bad files."""
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import safetensors.numpy
-from torch_compare import isolate_training
+from torch_compare import CORPUS_CHARS, generated_play, isolate_training
 
 import numpy2gpt
+from numpy2gpt import serialization
 from numpy2gpt.gpt.checkpoint import (
     CKPT_NAME,
     CheckpointError,
@@ -27,14 +30,21 @@ TINY = dict(n_layer=1, n_head=2, n_embd=16, block_size=16, batch_size=4, eval_it
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, corpus):
-    """A checkpoint of 3 tiny steps (trained once for the whole module)."""
+def trained(tmp_path_factory):
+    """A checkpoint of 3 tiny steps (trained once for the whole module, on a made-up text)."""
     root = tmp_path_factory.mktemp("ckpt")
     with pytest.MonkeyPatch.context() as mp:
         isolate_training(mp, root / "cache")
-        res = train({**TINY, "data": str(corpus), "out_dir": str(root / "out"), "max_iters": 3},
-                    log=None)
+        res = train({**TINY, "data": str(made_up_text(root)), "out_dir": str(root / "out"),
+                     "max_iters": 3}, log=None)
     return root / "out", res
+
+
+def made_up_text(folder):
+    """A text file for the tests that need some text, not tinyshakespeare (they run without it)."""
+    path = folder / "text.txt"
+    path.write_text(generated_play(CORPUS_CHARS), encoding="utf-8")
+    return path
 
 
 def test_checkpoint_holds_everything_for_an_exact_resume(trained):
@@ -70,14 +80,17 @@ def test_save_is_atomic_a_failed_write_keeps_the_old_checkpoint(trained, tmp_pat
     good = (out / CKPT_NAME).read_bytes()
     (target / CKPT_NAME).write_bytes(good)
 
-    def crash_midway(arrays, path, metadata=None):  # writes half a file, then "the disk fills"
-        Path(path).write_bytes(b"\x00" * 100)
-        raise OSError(28, "No space left on device")
+    def crash_midway(fh, arrays, metadata=None):  # writes half a file, then "the disk fills"
+        fh.write(b"\x00" * 100)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(safetensors.numpy, "save_file", crash_midway)
+    monkeypatch.setattr(serialization, "write_safetensors", crash_midway)
     ckpt = load_checkpoint(out)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OSError) as info:
         save_checkpoint(target, {k: v for k, v in ckpt.items() if k != "path"})
+    assert str(info.value) == (f"could not write {target / CKPT_NAME}: No space left on device; "
+                               "nothing was saved (the previous file there is unchanged)")
+    assert info.value.errno == errno.ENOSPC
     assert (target / CKPT_NAME).read_bytes() == good  # untouched
     assert sorted(p.name for p in target.iterdir()) == [CKPT_NAME]  # no temp file left behind
     monkeypatch.undo()
@@ -127,7 +140,8 @@ def test_checkpoint_that_does_not_fit_the_model(trained, tmp_path):
                        match="(?s)does not fit a GPT: RuntimeError: .*size mismatch"):
         build_model(ckpt)
     ckpt["tokenizer"] = {"type": "nonsense"}
-    with pytest.raises(CheckpointError, match="bad tokenizer record"):
+    with pytest.raises(CheckpointError, match="^the tokenizer record of checkpoint .*ckpt"
+                                              ".safetensors: unknown tokenizer type 'nonsense'"):
         build_tokenizer(ckpt)
 
 
@@ -180,3 +194,170 @@ def test_export_pretrained_errors(trained, tmp_path):
     with pytest.raises(CheckpointError, match="no checkpoint found"):
         export_pretrained(tmp_path / "none", tmp_path / "x")
     assert not (tmp_path / "x").exists()
+
+
+# ---------------------------------------------------------------- damaged files, failed saves
+def cli(argv, capsys):
+    from numpy2gpt.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def set_first_value(path, tensor, value):
+    """Damage a checkpoint's weight bytes, leaving its header valid."""
+    with open(path, "rb") as f:
+        header, start = serialization._read_header(f, os.path.getsize(path), str(path))
+    data = bytearray(path.read_bytes())
+    at = start + header[tensor]["data_offsets"][0]
+    data[at:at + 4] = np.float32(value).tobytes()
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("value", [np.nan, 1e30])
+def test_damaged_weights_stop_sample_resume_and_export(trained, tmp_path, capsys, value,
+                                                       isolated_training):
+    out, _ = trained
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / CKPT_NAME).write_bytes((out / CKPT_NAME).read_bytes())
+    name = "model.transformer.h.0.attn.c_attn.weight"
+    set_first_value(run / CKPT_NAME, name, value)
+    damaged = (run / CKPT_NAME).read_bytes()
+    for argv in (["sample", "--out_dir", run, "--num_samples", 1, "--max_new_tokens", 5],
+                 ["train", "--out_dir", run, "--init_from", "resume", "--max_iters", 5],
+                 ["export", "--out_dir", run, "--to", tmp_path / "hf"]):
+        code, _, err = cli(argv, capsys)
+        assert code == 2 and err == (
+            f"error: checkpoint {run / CKPT_NAME} is corrupt or unreadable: numpy2gpt.load: "
+            f"'{run / CKPT_NAME}' is damaged: the data of tensor '{name}' does not match the "
+            "checksum saved with it (restore the file from a copy, or train again)\n"), argv
+    assert (run / CKPT_NAME).read_bytes() == damaged
+    assert not (tmp_path / "hf").exists()
+
+
+def test_non_finite_weights_are_refused_even_with_a_valid_checksum(trained, tmp_path):
+    """A checkpoint saved from weights that were already NaN (or an older file, without
+    checksums): the checkpoint is refused on load, not resumed into a NaN run."""
+    out, _ = trained
+    ckpt = load_checkpoint(out)
+    del ckpt["path"]
+    ckpt["model"]["transformer.wpe.weight"].data[3, 1] = np.inf
+    save_checkpoint(tmp_path, ckpt)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(tmp_path)
+    assert str(info.value) == (
+        f"checkpoint {tmp_path / CKPT_NAME} holds non-finite values (NaN or inf) in "
+        "model.transformer.wpe.weight: a model cannot be sampled from or trained on from there "
+        "(the run diverged or the file was damaged); use an earlier copy or train again")
+
+
+def test_ctrl_c_that_cannot_save_says_the_state_was_not_saved(tmp_path, monkeypatch,
+                                                             isolated_training):
+    import signal
+
+    def read_only(file, mode="r", *args, **kwargs):  # as root, chmod would not stop writes
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), file)
+
+    def press_ctrl_c(info):
+        if info["iter_num"] == 2:
+            monkeypatch.setattr(serialization, "open", read_only, raising=False)
+            signal.raise_signal(signal.SIGINT)
+
+    messages = []
+    with pytest.raises(CheckpointError) as info:
+        train({**TINY, "data": str(made_up_text(tmp_path)), "out_dir": str(tmp_path / "out"),
+               "max_iters": 5}, log=messages.append, callback=press_ctrl_c)
+    assert str(info.value) == (
+        f"interrupted at iteration 2: the training state was NOT saved: could not write "
+        f"{tmp_path / 'out' / CKPT_NAME}: Permission denied; nothing was saved (no file was "
+        "created)")
+    assert not any("continue with --init_from resume" in m for m in messages)
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_bad_tokenizer_record_names_the_checkpoint_on_resume(trained, tmp_path,
+                                                               isolated_training):
+    out, _ = trained
+    ckpt = load_checkpoint(out)
+    del ckpt["path"]
+    ckpt["tokenizer"] = {"type": "bpe", "version": 1}
+    save_checkpoint(tmp_path, ckpt)
+    with pytest.raises(CheckpointError) as info:
+        train({**TINY, "out_dir": str(tmp_path), "init_from": "resume", "max_iters": 5},
+              log=None)
+    assert str(info.value) == (f"the tokenizer record of checkpoint {tmp_path / CKPT_NAME} is "
+                               "not a valid 'bpe' tokenizer: it has no 'merges' field")
+
+
+@pytest.mark.parametrize("content, problem", [
+    ({"type": "bpe", "version": 1}, "is not a valid 'bpe' tokenizer: it has no 'merges' field"),
+    ({"type": "char", "chars": ["ab"]}, "is not a valid 'char' tokenizer: vocabulary entries "
+                                        "must be single characters, got 'ab'"),
+    ({"type": "gpt2", "vocab": {}, "merges": [1]},
+     "is not a valid 'gpt2' tokenizer: merge 0 must be a string 'left right', got 1"),
+    ([1, 2], 'is not a numpy2gpt tokenizer: it has no "type" field (a file written by '
+             "tok.save() has one of ['bpe', 'char', 'gpt2'])"),
+    ({"version": "1.0", "model": {"type": "BPE"}},
+     'is not a numpy2gpt tokenizer: it has no "type" field (a file written by tok.save() has '
+     "one of ['bpe', 'char', 'gpt2']) (it looks like a Hugging Face tokenizer.json: give the "
+     "folder holding GPT-2's vocab.json + merges.txt instead)"),
+])
+def test_prepare_names_a_tokenizer_file_and_what_is_wrong(tmp_path, capsys, content, problem,
+                                                          isolated_training):
+    path = tmp_path / "tok.json"
+    path.write_text(json.dumps(content))
+    code, _, err = cli(["prepare", made_up_text(tmp_path), "--out_dir", tmp_path / "data",
+                        "--tokenizer", path], capsys)
+    assert code == 2 and err == f"error: {path} {problem}\n"
+    assert not (tmp_path / "data").exists()
+
+
+def test_export_overwrite_replaces_an_earlier_export(trained, tmp_path, capsys):
+    from numpy2gpt.gpt.model import GPT, GPTConfig
+    from numpy2gpt.gpt.pretrained import save_pretrained
+    from numpy2gpt.gpt.tokenizers import BPETokenizer
+
+    out, _ = trained
+    dest = tmp_path / "hf"
+    numpy2gpt.manual_seed(0)  # an earlier export, of a BPE model: vocab.json + merges.txt
+    config = GPTConfig(block_size=16, vocab_size=268, n_layer=1, n_head=2, n_embd=16)
+    save_pretrained(GPT(config), dest, tokenizer=BPETokenizer.train("To be, or not to be " * 20,
+                                                                    268))
+    code, _, err = cli(["export", "--out_dir", out, "--to", dest, "--overwrite"], capsys)
+    assert code == 0, err
+    assert not (dest / "vocab.json").exists() and not (dest / "merges.txt").exists()
+    flags = ["--num_samples", 1, "--max_new_tokens", 30, "--seed", 3]
+    code, exported, err = cli(["sample", "--init_from", dest, *flags], capsys)
+    assert code == 0, err
+    assert exported == cli(["sample", "--out_dir", out, *flags], capsys)[1]
+
+
+def test_prepare_over_the_file_size_limit_keeps_the_previous_dataset(tmp_path,
+                                                                      isolated_training):
+    """`ulimit -f` (RLIMIT_FSIZE) makes the write fail with EFBIG: one line, files kept."""
+    import subprocess
+    import sys
+
+    resource = pytest.importorskip("resource", reason="RLIMIT_FSIZE is POSIX only")
+    from numpy2gpt.gpt import data as datamod
+
+    data, text = tmp_path / "data", made_up_text(tmp_path)
+    datamod.prepare(text, data, log=None)
+    before = {p.name: p.read_bytes() for p in data.iterdir()}
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (10_000, 10_000))
+
+    env = {**os.environ, "PYTHONPATH": str(Path(numpy2gpt.__file__).resolve().parents[1])}
+    proc = subprocess.run([sys.executable, "-m", "numpy2gpt", "prepare", str(text), "--out_dir",
+                           str(data), "--val_fraction", "0.2"], capture_output=True, text=True,
+                          env=env, preexec_fn=limit, timeout=120)
+    # (NumPy's tofile reports the short write in its own words: "16000 requested and 5000
+    # written", without an errno)
+    assert proc.returncode == 2 and proc.stderr.startswith(
+        f"error: could not write {data / 'train.bin'}: ") and proc.stderr.endswith(
+        "; nothing was saved (the previous file there is unchanged)\n") and \
+        proc.stderr.count("\n") == 1
+    assert {p.name: p.read_bytes() for p in data.iterdir()} == before

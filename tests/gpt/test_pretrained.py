@@ -245,6 +245,72 @@ def test_char_tokenizer_round_trip_and_no_tokenizer(tmp_path):
         save_pretrained(small, tmp_path / "bad", tokenizer=char)
 
 
+def _char_model(text="ROMEO: hello world!\nFirst Citizen: speak."):
+    char = CharTokenizer.from_text(text)
+    ng.manual_seed(0)
+    return char, GPT(GPTConfig(block_size=16, vocab_size=char.vocab_size, n_layer=1, n_head=2,
+                               n_embd=16, dropout=0.0))
+
+
+def test_char_model_export_gives_transformers_a_tokenizer_that_encodes_like_ours(tmp_path):
+    char, model = _char_model()
+    save_pretrained(model, tmp_path / "hf", tokenizer=char)
+    hf_tok = transformers.AutoTokenizer.from_pretrained(tmp_path / "hf")
+    for text in ["ROMEO:", "hello world!\nFirst Citizen:  speak.", " \n\n"]:
+        assert hf_tok(text)["input_ids"] == char.encode(text), text
+        assert hf_tok.decode(char.encode(text)) == text
+    # the text-generation pipeline runs, with a prompt and without one (from a newline, as
+    # `numpy2gpt sample` starts), greedily giving our own model's continuation
+    generate = transformers.pipeline("text-generation", model=str(tmp_path / "hf"))
+    model.eval()
+    for prompt in ["ROMEO:", ""]:
+        ids = char.encode(prompt or "\n")
+        ours = model.generate(ng.tensor([ids]), max_new_tokens=6, top_k=1)[0].tolist()
+        theirs = generate(prompt, max_new_tokens=6, do_sample=False)[0]["generated_text"]
+        assert theirs == char.decode(ours)
+
+
+def test_saving_over_an_earlier_export_replaces_all_its_files(tmp_path):
+    folder = tmp_path / "hf"
+    text = "To be, or not to be, that is the question " * 10
+    ng.manual_seed(0)
+    bpe_model = GPT(GPTConfig(block_size=16, vocab_size=270, n_layer=1, n_head=2, n_embd=16))
+    save_pretrained(bpe_model, folder, tokenizer=BPETokenizer.train(text, vocab_size=270))
+    assert (folder / "vocab.json").is_file() and (folder / "merges.txt").is_file()
+    char, model = _char_model()
+    for extra in [None, "README.md"]:  # a folder of ours only, and one with the user's file
+        if extra:
+            (folder / extra).write_text("my notes")
+        save_pretrained(model, folder, tokenizer=char)
+        expected = {"config.json", "model.safetensors", "numpy2gpt_tokenizer.json",
+                    "tokenizer.json", "tokenizer_config.json"} | ({extra} if extra else set())
+        assert {p.name for p in folder.iterdir()} == expected
+        assert {p.name for p in tmp_path.iterdir()} == {"hf"}  # no temporary folder left
+        _, tok = load_pretrained(folder)
+        assert isinstance(tok, CharTokenizer) and tok.encode("ROMEO") == char.encode("ROMEO")
+    assert (folder / "README.md").read_text() == "my notes"
+
+
+def test_a_failed_export_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    char, model = _char_model()
+    save_pretrained(model, tmp_path / "hf", tokenizer=char)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "hf").iterdir()}
+
+    def disk_full(fh, arrays, metadata=None):
+        fh.write(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pretrained, "write_safetensors", disk_full)
+    ng.manual_seed(1)
+    other = GPT(GPTConfig(block_size=16, vocab_size=char.vocab_size, n_layer=1, n_head=2,
+                          n_embd=16))
+    with pytest.raises(OSError, match=r"could not write .*model.safetensors: No space left on "
+                                      r"device; nothing was saved \(no file was created\)"):
+        save_pretrained(other, tmp_path / "hf", tokenizer=char)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "hf").iterdir()} == before
+    assert {p.name for p in tmp_path.iterdir()} == {"hf"}
+
+
 # ----- model names in the local Hugging Face cache ------------------------------------------
 @pytest.fixture
 def empty_cache(tmp_path, monkeypatch):

@@ -64,6 +64,9 @@ def read_json(path):
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise ValueError(f"{path} is not valid JSON: {e}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a UTF-8 text file (a tokenizer is saved as JSON)") \
+            from None
 
 
 def check_dict(d, cls):

@@ -56,6 +56,21 @@ class CharTokenizer(Tokenizer):
     def to_dict(self):
         return {"type": self.type_name, "version": 1, "chars": list(self.itos.values())}
 
+    def to_hf_tokenizer_json(self):
+        """This vocabulary as a Hugging Face tokenizer.json (what `tokenizers` and
+        transformers' AutoTokenizer load), encoding text exactly as encode() does: a BPE model
+        with no merges splits text into characters and looks each one up. (A character outside
+        the vocabulary is dropped there, where encode() raises.)"""
+        return {
+            "version": "1.0", "truncation": None, "padding": None, "added_tokens": [],
+            "normalizer": None, "pre_tokenizer": None, "post_processor": None,
+            "decoder": {"type": "Fuse"},  # decode joins the characters, with no spaces between
+            "model": {"type": "BPE", "dropout": None, "unk_token": None,
+                      "continuing_subword_prefix": None, "end_of_word_suffix": None,
+                      "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
+                      "vocab": dict(self.stoi), "merges": []},
+        }
+
     @classmethod
     def from_dict(cls, d):
         check_dict(d, cls)

@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from .base import check_dict
+from .base import check_dict, read_json
 from .bytelevel import ByteLevelBPE
 from .pretokenize import bytes_to_unicode, unicode_to_bytes
 
@@ -84,8 +84,10 @@ class GPT2Tokenizer(ByteLevelBPE):
         for path in (vocab_json, merges_txt):
             if not os.path.isfile(path):
                 raise FileNotFoundError(f"GPT-2 tokenizer file not found: {path}")
-        with open(vocab_json, encoding="utf-8") as f:
-            vocab = json.load(f)
+        vocab = read_json(vocab_json)
+        if not isinstance(vocab, dict):
+            raise ValueError(f"{vocab_json} is not a GPT-2 vocab.json: expected a JSON object "
+                             "token -> id")
         return cls(vocab, read_merges(merges_txt), special_tokens)
 
     @classmethod
@@ -123,5 +125,9 @@ class GPT2Tokenizer(ByteLevelBPE):
     @classmethod
     def from_dict(cls, d):
         check_dict(d, cls)
-        merges = [tuple(m.split(" ")) for m in d["merges"]]
+        merges = []
+        for rank, m in enumerate(d["merges"]):
+            if not isinstance(m, str) or m.count(" ") != 1:
+                raise ValueError(f"merge {rank} must be a string 'left right', got {m!r}")
+            merges.append(tuple(m.split(" ")))
         return cls(d["vocab"], merges, d.get("special_tokens", ()))
