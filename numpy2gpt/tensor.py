@@ -45,6 +45,26 @@ def _to_array(data, dtype=None):
     return arr
 
 
+def _legacy_array(args, dtype):
+    """The array of `Tensor(*args)`: sizes (ints or a Size) give zeros; one argument is data."""
+    if len(args) == 1 and not isinstance(args[0], Size | int | np.integer):
+        data = args[0]
+        if isinstance(data, Tensor):
+            return _to_array(data, dtype)
+        if isinstance(data, float | complex | np.generic):  # (bool is an int, checked below)
+            kind = type(data)
+            name = kind.__name__ if kind.__module__ == "builtins" else \
+                f"{kind.__module__}.{kind.__name__}"
+            raise TypeError(f"new(): data must be a sequence (got {name})")
+        return _to_array(data, dtype or dtypes.get_default_dtype())
+    if len(args) == 1 and isinstance(args[0], bool):
+        raise TypeError("new(): data must be a sequence (got bool)")
+    from .ops.creation import _size
+
+    shape = _size(args, "new") if args else (0,)  # Tensor() is empty, like PyTorch's
+    return np.zeros(shape, dtypes.to_dtype(dtype) or dtypes.get_default_dtype())
+
+
 class Tensor:
     """An n-dimensional array that can record the operations applied to it (see module doc)."""
 
@@ -52,8 +72,12 @@ class Tensor:
                  "name", "_version_cell", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
-    def __init__(self, data, requires_grad=False, name=None, dtype=None):
-        self.data = _to_array(data, dtype)
+    def __init__(self, *args, requires_grad=False, name=None, dtype=None):
+        """PyTorch's legacy constructor: `Tensor(2, 3)` (or `Tensor(size)`) is a 2x3 tensor of
+        zeros, `Tensor(data)` copies a sequence or array into the default float dtype, and
+        `Tensor(t)` shares t's memory and dtype. `requires_grad`, `name` and `dtype` are
+        numpy2gpt's additions; `numpy2gpt.tensor(data)` is the usual way to make a tensor."""
+        self.data = _legacy_array(args, dtype)
         self._requires_grad = False
         self._grad = None
         self.grad_fn = None
@@ -404,7 +428,7 @@ def as_tensor(data, dtype=None):
     """Wrap data as a Tensor without copying when it already is one with the right dtype."""
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
-    return Tensor(data, dtype=dtype)
+    return Tensor._make(_to_array(data, dtype))
 
 
 def tensor(data, dtype=None, requires_grad=False, name=None):

@@ -79,7 +79,7 @@ def promote(a, b):
         swapped = False
     if not isinstance(b, Tensor):
         if isinstance(b, np.ndarray):
-            b = Tensor(b)
+            b = as_tensor(b)
         else:
             dt = _scalar_dtype(b, a.dtype)
             b = Tensor._make(np.array(b, dtype=dt))

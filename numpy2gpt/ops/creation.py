@@ -160,7 +160,7 @@ def randn_like(input, dtype=None, requires_grad=False):
 
 def from_numpy(ndarray):
     """A tensor sharing memory with `ndarray`."""
-    return Tensor._make(ndarray) if ndarray.dtype in dtypes._NAMES else Tensor(ndarray)
+    return Tensor._make(ndarray) if ndarray.dtype in dtypes._NAMES else as_tensor(ndarray)
 
 
 # ----- Tensor.new_*: same dtype as the tensor unless told otherwise ------------------------------
