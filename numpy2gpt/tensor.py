@@ -280,6 +280,11 @@ class Tensor:
         a = self.data if dtype is None else self.data.astype(dtype, copy=False)
         return a.copy() if copy and a is self.data else a
 
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """NumPy ufuncs on tensors (`np.exp(t)`, `np.ones(2) + t`) give tensors, as PyTorch's do;
+        a 0-d result stays a 0-d tensor (NumPy's current protocol, with `return_scalar`)."""
+        return Tensor._make(array) if array.dtype in dtypes._NAMES else array
+
     def to(self, *args, dtype=None, **kwargs):
         """`to(dtype)` / `to("cpu")` / `to(device, dtype)`: only the dtype matters on NumPy."""
         for a in args:
@@ -288,15 +293,20 @@ class Tensor:
             if isinstance(a, str) and a.split(":")[0] == "cpu":
                 continue
             if isinstance(a, str) and a.split(":")[0] not in dtypes.__dict__:
-                raise RuntimeError(f"numpy2gpt runs on the CPU only; got device {a!r}")
+                check_device(a)
+                continue
             dtype = a
+        check_device(kwargs.get("device"))
         if dtype is None or dtypes.to_dtype(dtype) == self.dtype:
             return self
         from .ops.arithmetic import cast
 
         return cast(self, dtypes.to_dtype(dtype))
 
-    def type(self, dtype):
+    def type(self, dtype=None):
+        """`type()` names the tensor type ('numpy2gpt.FloatTensor'); `type(dtype)` casts."""
+        if dtype is None:
+            return "numpy2gpt." + _TYPE_NAMES[self.dtype]
         return self.to(dtype)
 
     def float(self):
@@ -320,8 +330,28 @@ class Tensor:
     def cpu(self):
         return self
 
+    def cuda(self, device=None, non_blocking=False):
+        check_device("cuda")
+
     def __repr__(self):
         return _format(self)
+
+
+_TYPE_NAMES = {dtypes.float32: "FloatTensor", dtypes.float64: "DoubleTensor",
+               dtypes.float16: "HalfTensor", dtypes.int64: "LongTensor", dtypes.int32: "IntTensor",
+               dtypes.int16: "ShortTensor", dtypes.int8: "CharTensor", dtypes.uint8: "ByteTensor",
+               dtypes.bool: "BoolTensor"}  # PyTorch's names of its tensor types
+
+
+def check_device(device):
+    """Devices as PyTorch's CPU-only build sees them: "cpu" (or None) is fine, CUDA is an
+    AssertionError, anything else a RuntimeError."""
+    kind = None if device is None else str(device).split(":")[0]
+    if kind in (None, "cpu"):
+        return
+    if kind == "cuda":
+        raise AssertionError("numpy2gpt not compiled with CUDA enabled: it runs on the CPU only")
+    raise RuntimeError(f"numpy2gpt runs on the CPU only; got device {str(device)!r}")
 
 
 def _check_dim(dim, ndim):
