@@ -45,6 +45,12 @@ def _to_array(data, dtype=None):
     return arr
 
 
+def type_name(obj):
+    """The name PyTorch's errors give a Python object's type: 'float', 'numpy.float64'."""
+    kind = type(obj)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
 def _legacy_array(args, dtype):
     """The array of `Tensor(*args)`: sizes (ints or a Size) give zeros; one argument is data."""
     if len(args) == 1 and not isinstance(args[0], Size | int | np.integer):
@@ -52,10 +58,7 @@ def _legacy_array(args, dtype):
         if isinstance(data, Tensor):
             return _to_array(data, dtype)
         if isinstance(data, float | complex | np.generic):  # (bool is an int, checked below)
-            kind = type(data)
-            name = kind.__name__ if kind.__module__ == "builtins" else \
-                f"{kind.__module__}.{kind.__name__}"
-            raise TypeError(f"new(): data must be a sequence (got {name})")
+            raise TypeError(f"new(): data must be a sequence (got {type_name(data)})")
         return _to_array(data, dtype or dtypes.get_default_dtype())
     if len(args) == 1 and isinstance(args[0], bool):
         raise TypeError("new(): data must be a sequence (got bool)")
