@@ -1,5 +1,7 @@
 """Small helpers shared by the op families: argument normalisation and broadcasting rules."""
 
+import functools
+
 import numpy as np
 
 from .. import dtypes
@@ -24,6 +26,22 @@ def reduction_dims(dim, ndim):
     and [] all mean every dim, and a 0-d tensor accepts dim 0 / -1 (there is nothing to reduce)."""
     dims = normalize_dims(dim, ndim)
     return None if not dims or ndim == 0 else dims
+
+
+def numpy_names(fn):
+    """Let a reduction take NumPy's `axis=` and `keepdims=` for `dim=` and `keepdim=`, as
+    PyTorch's do (`x.sum(axis=0)`)."""
+    @functools.wraps(fn)
+    def reduction(*args, **kwargs):
+        for numpy_name, name in (("axis", "dim"), ("keepdims", "keepdim")):
+            if numpy_name in kwargs:
+                if name in kwargs:  # (PyTorch's error for both spellings at once)
+                    raise TypeError(f"{fn.__name__}() got an unexpected keyword argument "
+                                    f"'{numpy_name}'")
+                kwargs[name] = kwargs.pop(numpy_name)
+        return fn(*args, **kwargs)
+
+    return reduction
 
 
 def sum_to_array(g, shape):
@@ -102,5 +120,5 @@ def require_float(t, op):
         raise TypeError(f"{op}: expected a floating point tensor, got {dtype_name(t.dtype)}")
 
 
-__all__ = ["normalize_dims", "reduction_dims", "sum_to_array", "broadcast_shape", "promote",
+__all__ = ["normalize_dims", "reduction_dims", "numpy_names", "sum_to_array", "broadcast_shape", "promote",
            "result_dtype", "as_tensor", "Tensor", "require_float"]
