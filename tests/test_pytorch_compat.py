@@ -94,6 +94,16 @@ def test_cuda_says_numpy2gpt_runs_on_the_cpu(move):
         move(ng.nn.Linear(2, 2))
 
 
+@pytest.mark.parametrize("name,args", [("zeros", (2,)), ("ones", (2,)), ("empty", (2,)),
+                                       ("full", ((2,), 1.0)), ("arange", (3,)), ("eye", (2,)),
+                                       ("linspace", (0, 1, 3)), ("rand", (2,)), ("randn", (2,)),
+                                       ("randint", (0, 5, (2,))), ("randperm", (3,))])
+def test_factories_refuse_a_cuda_device_and_accept_cpu(name, args):
+    getattr(ng, name)(*args, device="cpu")
+    with pytest.raises(AssertionError, match="runs on the CPU only$"):
+        getattr(ng, name)(*args, device="cuda")
+
+
 def test_other_devices_are_refused_and_cpu_is_fine():
     x = ng.ones(2)
     assert x.cpu() is x and x.to("cpu") is x and x.to("cpu:0") is x

@@ -120,5 +120,5 @@ def require_float(t, op):
         raise TypeError(f"{op}: expected a floating point tensor, got {dtype_name(t.dtype)}")
 
 
-__all__ = ["normalize_dims", "reduction_dims", "numpy_names", "sum_to_array", "broadcast_shape", "promote",
-           "result_dtype", "as_tensor", "Tensor", "require_float"]
+__all__ = ["normalize_dims", "reduction_dims", "numpy_names", "sum_to_array", "broadcast_shape",
+           "promote", "result_dtype", "as_tensor", "Tensor", "require_float"]
