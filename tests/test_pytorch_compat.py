@@ -207,3 +207,17 @@ def test_matmul_of_mixed_float_dtypes_raises_for_every_shape(shapes):
                                            "float != double$"):
         a @ b
     assert (ng.ones(2, 3, dtype=ng.int64) @ ng.ones(3, 2, dtype=ng.int64)).dtype == ng.int64
+
+
+# ----- type promotion with 0-d tensors ----------------------------------------------------------
+DTYPES = ["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64"]
+
+
+@pytest.mark.parametrize("b", DTYPES)
+@pytest.mark.parametrize("a", DTYPES)
+def test_a_zero_dim_tensor_promotes_only_across_kinds_like_pytorch(a, b):
+    """float32 * tensor(0.5, float64) stays float32; int32 + tensor(3.) becomes float64."""
+    for sa, sb in [((2,), ()), ((), (2,)), ((2,), (2,)), ((), ())]:
+        ours = ng.ones(sa, dtype=getattr(ng, a)) + ng.ones(sb, dtype=getattr(ng, b))
+        theirs = torch.ones(sa, dtype=getattr(torch, a)) + torch.ones(sb, dtype=getattr(torch, b))
+        assert "torch." + str(ours.dtype) == str(theirs.dtype), (sa, sb)

@@ -88,7 +88,8 @@ def promote(a, b):
     """Return (a, b) as Tensors of one common dtype, PyTorch style.
 
     float beats int beats bool; a Python scalar adopts the tensor's dtype (3.0 * int -> float32);
-    two float tensors promote to the wider one.
+    two float tensors promote to the wider one. A 0-d tensor next to one with dims counts only
+    when its kind is higher (float32 * tensor(0.5, float64) stays float32), as in PyTorch.
     """
     if not isinstance(a, Tensor):
         a, b = b, a
@@ -102,16 +103,21 @@ def promote(a, b):
             dt = _scalar_dtype(b, a.dtype)
             b = Tensor._make(np.array(b, dtype=dt))
     if a.dtype != b.dtype:
-        dt = result_dtype(a.dtype, b.dtype)
+        if (a.ndim == 0) != (b.ndim == 0) and _RANK[a.dtype.kind] == _RANK[b.dtype.kind]:
+            dt = b.dtype if a.ndim == 0 else a.dtype  # the tensor with dims decides
+        else:
+            dt = result_dtype(a.dtype, b.dtype)
         a, b = a.to(dt), b.to(dt)
     return (b, a) if swapped else (a, b)
 
 
+_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # dtype kinds: float beats integer beats bool
+
+
 def result_dtype(x, y):
     """Promotion of two tensor dtypes: float beats integer beats bool; wider wins in a kind."""
-    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
-    if rank[x.kind] != rank[y.kind]:
-        return x if rank[x.kind] > rank[y.kind] else y
+    if _RANK[x.kind] != _RANK[y.kind]:
+        return x if _RANK[x.kind] > _RANK[y.kind] else y
     return np.promote_types(x, y)
 
 
