@@ -79,7 +79,8 @@ def test_integer_operands_and_promotion_like_pytorch(op):
         ours = op(ng.tensor(x), y if not isinstance(y, list) else ng.tensor(y))
         theirs = top(torch.tensor(x), y if not isinstance(y, list) else torch.tensor(y))
         assert ours.tolist() == theirs.tolist() and str(ours.dtype) == str(theirs.dtype)[6:]
-    assert op(ng.tensor(a, dtype=ng.int32), 3).dtype == ng.int32  # a number does not widen
+    assert op(ng.tensor(a, dtype=ng.int32), 3).dtype == ng.int32  # a number does not widen,
+    assert op(ng.tensor(a, dtype=ng.int32), ng.tensor(3)).dtype == ng.int32  # nor a 0-d tensor
     assert (7 % ng.tensor(b)).tolist() == (7 % torch.tensor(b)).tolist()
 
 
