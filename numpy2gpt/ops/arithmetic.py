@@ -189,6 +189,25 @@ class NotDifferentiable(Function):
         raise RuntimeError(f"derivative for aten::{self.op} is not implemented")
 
 
+class RoundedDiv(Function):
+    """div(a, b, rounding_mode=...): a piecewise constant of a and b, so its gradient is zero
+    (PyTorch's grad * 0: a NaN gradient stays NaN)."""
+
+    grad_fn_name = "DivBackward2"
+
+    def __init__(self, quotient):
+        self.quotient = quotient
+
+    def forward(self, a, b):
+        return self.quotient(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        zero = gy * 0
+        return tuple(sum_to(zero, x.shape) if need else None
+                     for x, need in zip((a, b), self.needs_input_grad))
+
+
 def _division_operands(input, other, kernel):
     a, b = promote(input, other)
     broadcast_shape(a.shape, b.shape)
@@ -294,11 +313,11 @@ def mul(input, other):
 
 
 def div(input, other, rounding_mode=None):
-    if rounding_mode is not None:  # integer-style division: no gradient, like PyTorch
+    if rounding_mode is not None:  # rounded division: a zero gradient, like PyTorch
         quotient = {"floor": _floor_divide_array, "trunc": _trunc_divide_array}.get(rounding_mode)
         if quotient is not None:
             a, b = _division_operands(input, other, f"div_{rounding_mode}_cpu")
-            return Tensor._make(quotient(a.data, b.data))
+            return RoundedDiv(quotient)(a, b)
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found {rounding_mode!r}")
     a, b = promote(input, other)

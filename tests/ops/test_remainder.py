@@ -122,3 +122,15 @@ def test_in_place_forms_write_into_the_tensor_like_pytorch(method, iop):
         with pytest.raises(RuntimeError, match="^a leaf Variable that requires grad is being "
                                                "used in an in-place operation.$"):
             getattr(lib.tensor([5.0], requires_grad=True), method)(2)
+
+
+@pytest.mark.parametrize("mode", ["floor", "trunc"])
+def test_rounded_division_has_a_zero_gradient_like_pytorch(mode):
+    a, b = np.array([5.5, -3.0, 7.0]), np.array([2.0, 2.0, -0.5])
+    check_against_torch(lambda x, y: ng.div(x, y, rounding_mode=mode),
+                        lambda x, y: torch.div(x, y, rounding_mode=mode), [a, b])
+    x = ng.tensor(a, requires_grad=True)
+    y = ng.div(x, 2, rounding_mode=mode)
+    assert y.requires_grad and y.grad_fn.name() == "DivBackward2"
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.0]
