@@ -139,6 +139,7 @@ def _floor_divide_array(a, b):
 
 
 def _trunc_divide_array(a, b):
+    """a / b rounded toward zero (C's integer division)."""
     if a.dtype.kind != "f":
         q = np.abs(a) // np.abs(b)  # integer division rounding toward zero
         return np.where((a < 0) != (b < 0), -q, q)
