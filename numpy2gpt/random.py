@@ -57,11 +57,13 @@ class Generator:
     def manual_seed(self, seed):
         """Seed the generator (any int in [-2**63, 2**64)); returns the generator."""
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-            raise TypeError(f"manual_seed expected an int seed, got {type(seed).__name__}")
+            from .tensor import type_name
+
+            name = "Tensor" if type(seed).__name__ in ("Tensor", "Parameter") else type_name(seed)
+            raise RuntimeError(f"manual_seed expected a long, but got {name}")
         seed = int(seed)
         if not -(1 << 63) <= seed < (1 << 64):
-            raise RuntimeError(f"Overflow when unpacking long long: seed {seed} is outside "
-                               "[-2**63, 2**64)")
+            raise ValueError("Overflow when unpacking long long")
         seed &= (1 << 64) - 1  # negative seeds wrap, as PyTorch's uint64_t does
         self._mt.state = {"bit_generator": "MT19937",
                           "state": {"key": _init_genrand(seed), "pos": 624}}
@@ -282,8 +284,8 @@ _state = threading.local()
 
 
 def manual_seed(seed):
-    """Seed the global generator (returns it, like PyTorch)."""
-    return default_generator.manual_seed(seed)
+    """Seed the global generator with `int(seed)` (so 1.5 means 1, like PyTorch); returns it."""
+    return default_generator.manual_seed(int(seed))
 
 
 def seed():

@@ -45,6 +45,29 @@ def _to_array(data, dtype=None):
     return arr
 
 
+def type_name(obj):
+    """The name PyTorch's errors give a Python object's type: 'float', 'numpy.float64'."""
+    kind = type(obj)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
+def _legacy_array(args, dtype):
+    """The array of `Tensor(*args)`: sizes (ints or a Size) give zeros; one argument is data."""
+    if len(args) == 1 and not isinstance(args[0], Size | int | np.integer):
+        data = args[0]
+        if isinstance(data, Tensor):
+            return _to_array(data, dtype)
+        if isinstance(data, float | complex | np.generic):  # (bool is an int, checked below)
+            raise TypeError(f"new(): data must be a sequence (got {type_name(data)})")
+        return _to_array(data, dtype or dtypes.get_default_dtype())
+    if len(args) == 1 and isinstance(args[0], bool):
+        raise TypeError("new(): data must be a sequence (got bool)")
+    from .ops.creation import _size
+
+    shape = _size(args, "new") if args else (0,)  # Tensor() is empty, like PyTorch's
+    return np.zeros(shape, dtypes.to_dtype(dtype) or dtypes.get_default_dtype())
+
+
 class Tensor:
     """An n-dimensional array that can record the operations applied to it (see module doc)."""
 
@@ -52,8 +75,12 @@ class Tensor:
                  "name", "_version_cell", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
-    def __init__(self, data, requires_grad=False, name=None, dtype=None):
-        self.data = _to_array(data, dtype)
+    def __init__(self, *args, requires_grad=False, name=None, dtype=None):
+        """PyTorch's legacy constructor: `Tensor(2, 3)` (or `Tensor(size)`) is a 2x3 tensor of
+        zeros, `Tensor(data)` copies a sequence or array into the default float dtype, and
+        `Tensor(t)` shares t's memory and dtype. `requires_grad`, `name` and `dtype` are
+        numpy2gpt's additions; `numpy2gpt.tensor(data)` is the usual way to make a tensor."""
+        self.data = _legacy_array(args, dtype)
         self._requires_grad = False
         self._grad = None
         self.grad_fn = None
@@ -256,6 +283,11 @@ class Tensor:
         a = self.data if dtype is None else self.data.astype(dtype, copy=False)
         return a.copy() if copy and a is self.data else a
 
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """NumPy ufuncs on tensors (`np.exp(t)`, `np.ones(2) + t`) give tensors, as PyTorch's do;
+        a 0-d result stays a 0-d tensor (NumPy's current protocol, with `return_scalar`)."""
+        return Tensor._make(array) if array.dtype in dtypes._NAMES else array
+
     def to(self, *args, dtype=None, **kwargs):
         """`to(dtype)` / `to("cpu")` / `to(device, dtype)`: only the dtype matters on NumPy."""
         for a in args:
@@ -264,15 +296,20 @@ class Tensor:
             if isinstance(a, str) and a.split(":")[0] == "cpu":
                 continue
             if isinstance(a, str) and a.split(":")[0] not in dtypes.__dict__:
-                raise RuntimeError(f"numpy2gpt runs on the CPU only; got device {a!r}")
+                check_device(a)
+                continue
             dtype = a
+        check_device(kwargs.get("device"))
         if dtype is None or dtypes.to_dtype(dtype) == self.dtype:
             return self
         from .ops.arithmetic import cast
 
         return cast(self, dtypes.to_dtype(dtype))
 
-    def type(self, dtype):
+    def type(self, dtype=None):
+        """`type()` names the tensor type ('numpy2gpt.FloatTensor'); `type(dtype)` casts."""
+        if dtype is None:
+            return "numpy2gpt." + _TYPE_NAMES[self.dtype]
         return self.to(dtype)
 
     def float(self):
@@ -296,8 +333,28 @@ class Tensor:
     def cpu(self):
         return self
 
+    def cuda(self, device=None, non_blocking=False):
+        check_device("cuda")
+
     def __repr__(self):
         return _format(self)
+
+
+_TYPE_NAMES = {dtypes.float32: "FloatTensor", dtypes.float64: "DoubleTensor",
+               dtypes.float16: "HalfTensor", dtypes.int64: "LongTensor", dtypes.int32: "IntTensor",
+               dtypes.int16: "ShortTensor", dtypes.int8: "CharTensor", dtypes.uint8: "ByteTensor",
+               dtypes.bool: "BoolTensor"}  # PyTorch's names of its tensor types
+
+
+def check_device(device):
+    """Devices as PyTorch's CPU-only build sees them: "cpu" (or None) is fine, CUDA is an
+    AssertionError, anything else a RuntimeError."""
+    kind = None if device is None else str(device).split(":")[0]
+    if kind in (None, "cpu"):
+        return
+    if kind == "cuda":
+        raise AssertionError("numpy2gpt not compiled with CUDA enabled: it runs on the CPU only")
+    raise RuntimeError(f"numpy2gpt runs on the CPU only; got device {str(device)!r}")
 
 
 def _check_dim(dim, ndim):
@@ -404,7 +461,7 @@ def as_tensor(data, dtype=None):
     """Wrap data as a Tensor without copying when it already is one with the right dtype."""
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
-    return Tensor(data, dtype=dtype)
+    return Tensor._make(_to_array(data, dtype))
 
 
 def tensor(data, dtype=None, requires_grad=False, name=None):

@@ -679,8 +679,9 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start):
     next_batch = None  # start positions of iteration iter_num's first batch, once drawn
     if ckpt is not None:
         if "optimizer" in ckpt:
-            optimizer.load_state_dict(ckpt["optimizer"])
-            _crop_moments(optimizer, model.transformer.wpe.weight, model.config.block_size)
+            optimizer.load_state_dict(_crop_moments(ckpt["optimizer"], optimizer,
+                                                    model.transformer.wpe.weight,
+                                                    model.config.block_size))
         iter_num = int(ckpt["iter_num"])
         best_val_loss = float(ckpt.get("best_val_loss", math.inf))
         last_eval_iter = ckpt.get("last_eval_iter")
@@ -871,12 +872,18 @@ def _kept(ckpt_file):
             "no checkpoint was written")
 
 
-def _crop_moments(optimizer, wpe, block_size):
-    """After crop_block_size, AdamW's moments of the position table must shrink with it."""
-    state = optimizer.state.get(wpe, {})
-    for key, value in state.items():
-        if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] > block_size:
-            state[key] = value[:block_size].copy()
+def _crop_moments(state_dict, optimizer, wpe, block_size):
+    """After crop_block_size, AdamW's saved moments of the position table must shrink with it
+    (before loading them: the optimizer refuses state of another shape than its parameter's)."""
+    for mine, saved in zip(optimizer.param_groups, state_dict["param_groups"]):
+        for p, idx in zip(mine["params"], saved["params"]):
+            if p is not wpe:
+                continue
+            entry = state_dict["state"].get(idx, state_dict["state"].get(str(idx), {}))
+            for key, value in entry.items():
+                if getattr(value, "ndim", 0) == 2 and value.shape[0] > block_size:
+                    entry[key] = value[:block_size]
+    return state_dict
 
 
 def _mfu(model, config, dt, meter):

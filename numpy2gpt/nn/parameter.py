@@ -21,7 +21,7 @@ class Parameter(Tensor):
             data = np.empty(0, get_default_dtype())
         if isinstance(data, Tensor) and data.grad_fn is not None:
             data = data.data  # a Parameter is always a leaf: keep the values, drop the history
-        super().__init__(data, requires_grad=requires_grad)
+        super().__init__(data, requires_grad=requires_grad, dtype=getattr(data, "dtype", None))
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

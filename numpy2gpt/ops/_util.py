@@ -1,5 +1,7 @@
 """Small helpers shared by the op families: argument normalisation and broadcasting rules."""
 
+import functools
+
 import numpy as np
 
 from .. import dtypes
@@ -24,6 +26,22 @@ def reduction_dims(dim, ndim):
     and [] all mean every dim, and a 0-d tensor accepts dim 0 / -1 (there is nothing to reduce)."""
     dims = normalize_dims(dim, ndim)
     return None if not dims or ndim == 0 else dims
+
+
+def numpy_names(fn):
+    """Let a reduction take NumPy's `axis=` and `keepdims=` for `dim=` and `keepdim=`, as
+    PyTorch's do (`x.sum(axis=0)`)."""
+    @functools.wraps(fn)
+    def reduction(*args, **kwargs):
+        for numpy_name, name in (("axis", "dim"), ("keepdims", "keepdim")):
+            if numpy_name in kwargs:
+                if name in kwargs:  # (PyTorch's error for both spellings at once)
+                    raise TypeError(f"{fn.__name__}() got an unexpected keyword argument "
+                                    f"'{numpy_name}'")
+                kwargs[name] = kwargs.pop(numpy_name)
+        return fn(*args, **kwargs)
+
+    return reduction
 
 
 def sum_to_array(g, shape):
@@ -70,7 +88,8 @@ def promote(a, b):
     """Return (a, b) as Tensors of one common dtype, PyTorch style.
 
     float beats int beats bool; a Python scalar adopts the tensor's dtype (3.0 * int -> float32);
-    two float tensors promote to the wider one.
+    two float tensors promote to the wider one. A 0-d tensor next to one with dims counts only
+    when its kind is higher (float32 * tensor(0.5, float64) stays float32), as in PyTorch.
     """
     if not isinstance(a, Tensor):
         a, b = b, a
@@ -79,21 +98,26 @@ def promote(a, b):
         swapped = False
     if not isinstance(b, Tensor):
         if isinstance(b, np.ndarray):
-            b = Tensor(b)
+            b = as_tensor(b)
         else:
             dt = _scalar_dtype(b, a.dtype)
             b = Tensor._make(np.array(b, dtype=dt))
     if a.dtype != b.dtype:
-        dt = result_dtype(a.dtype, b.dtype)
+        if (a.ndim == 0) != (b.ndim == 0) and _RANK[a.dtype.kind] == _RANK[b.dtype.kind]:
+            dt = b.dtype if a.ndim == 0 else a.dtype  # the tensor with dims decides
+        else:
+            dt = result_dtype(a.dtype, b.dtype)
         a, b = a.to(dt), b.to(dt)
     return (b, a) if swapped else (a, b)
 
 
+_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # dtype kinds: float beats integer beats bool
+
+
 def result_dtype(x, y):
     """Promotion of two tensor dtypes: float beats integer beats bool; wider wins in a kind."""
-    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
-    if rank[x.kind] != rank[y.kind]:
-        return x if rank[x.kind] > rank[y.kind] else y
+    if _RANK[x.kind] != _RANK[y.kind]:
+        return x if _RANK[x.kind] > _RANK[y.kind] else y
     return np.promote_types(x, y)
 
 
@@ -102,5 +126,5 @@ def require_float(t, op):
         raise TypeError(f"{op}: expected a floating point tensor, got {dtype_name(t.dtype)}")
 
 
-__all__ = ["normalize_dims", "reduction_dims", "sum_to_array", "broadcast_shape", "promote",
-           "result_dtype", "as_tensor", "Tensor", "require_float"]
+__all__ = ["normalize_dims", "reduction_dims", "numpy_names", "sum_to_array", "broadcast_shape",
+           "promote", "result_dtype", "as_tensor", "Tensor", "require_float"]

@@ -1,4 +1,4 @@
-"""Arithmetic: + - * / ** and negation, with NumPy broadcasting; dtype casts; comparisons.
+"""Arithmetic: + - * / ** % // and negation, with NumPy broadcasting; dtype casts; comparisons.
 
 Broadcasting in backward: if `a` of shape (3, 1) was broadcast to (2, 3, 4) in forward, each of
 its elements was used 2*4 times, so its gradient is the output gradient summed over the
@@ -113,6 +113,143 @@ class Pow(Function):
     saves_outputs = True
 
 
+# ----- remainder, fmod, floor division -----------------------------------------------------------
+def _check_divisor(a, b, kernel):
+    """PyTorch's refusals: bool operands, and integer division by zero (NumPy gives 0)."""
+    if a.dtype.kind == "b":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    if a.dtype.kind in "iu" and not np.all(b.data):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _remainder_array(a, b):
+    """a mod b with the sign of b (Python's %), computed as PyTorch does: fmod, then + b where the
+    signs differ. (np.remainder gives a zero result b's sign; PyTorch keeps fmod's, a's.)"""
+    if a.dtype.kind != "f":
+        return np.remainder(a, b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.fmod(a, b)
+        return np.where((r != 0) & ((r < 0) != (b < 0)), r + b, r)
+
+
+def _floor_divide_array(a, b):
+    """floor(a / b); NumPy's floating algorithm is PyTorch's (fmod-based, exact near integers)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.floor_divide(a, b)
+
+
+def _trunc_divide_array(a, b):
+    """a / b rounded toward zero (C's integer division)."""
+    if a.dtype.kind != "f":
+        q = np.abs(a) // np.abs(b)  # integer division rounding toward zero
+        return np.where((a < 0) != (b < 0), -q, q)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.trunc(a / b)
+
+
+class Mod(Function):
+    """a mod b: "remainder" (the sign of b, Python's %) or "fmod" (the sign of a, C's fmod).
+
+    a mod b = a - b * q, with q = floor(a / b) (remainder) or trunc(a / b) (fmod) piecewise
+    constant: d/da = 1 and d/db = -q.
+    """
+
+    _KINDS = {"remainder": (_remainder_array, _floor_divide_array, "Remainder"),
+              "fmod": (np.fmod, _trunc_divide_array, "Fmod")}
+
+    def __init__(self, kind, scalar_other):
+        self.mod, self.quotient, name = self._KINDS[kind]
+        self.grad_fn_name = name + ("Backward0" if scalar_other else "Backward1")
+
+    def forward(self, a, b):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.mod(a, b)
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        ga = sum_to(gy, a.shape) if self.needs_input_grad[0] else None
+        gb = None
+        if self.needs_input_grad[1]:
+            gb = sum_to(-gy * Tensor._make(self.quotient(a.data, b.data)), b.shape)
+        return ga, gb
+
+
+class NotDifferentiable(Function):
+    """An op PyTorch has no derivative for (floor_divide, remainder(number, tensor)): the result
+    requires grad when an input does, and backward through it raises PyTorch's error."""
+
+    grad_fn_name = "NotImplemented"
+
+    def __init__(self, op, fn):
+        self.op, self.fn = op, fn
+
+    def forward(self, a, b):
+        return self.fn(a, b)
+
+    def backward(self, gy):
+        raise RuntimeError(f"derivative for aten::{self.op} is not implemented")
+
+
+class RoundedDiv(Function):
+    """div(a, b, rounding_mode=...): a piecewise constant of a and b, so its gradient is zero
+    (PyTorch's grad * 0: a NaN gradient stays NaN)."""
+
+    grad_fn_name = "DivBackward2"
+
+    def __init__(self, quotient):
+        self.quotient = quotient
+
+    def forward(self, a, b):
+        return self.quotient(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        zero = gy * 0
+        return tuple(sum_to(zero, x.shape) if need else None
+                     for x, need in zip((a, b), self.needs_input_grad))
+
+
+def _division_operands(input, other, kernel):
+    a, b = promote(input, other)
+    broadcast_shape(a.shape, b.shape)
+    _check_divisor(a, b, kernel)
+    return a, b
+
+
+def remainder(input, other):
+    """input mod other with the sign of `other` (Python's `%`); other may be a number."""
+    a, b = _division_operands(input, other, "remainder_cpu")
+    if not isinstance(input, Tensor):  # remainder(5, t): PyTorch has no derivative for it
+        return NotDifferentiable("remainder", _remainder_array)(a, b)
+    return Mod("remainder", not isinstance(other, Tensor))(a, b)
+
+
+def fmod(input, other):
+    """input mod other with the sign of `input` (C's fmod); other may be a number."""
+    a, b = _division_operands(input, other, "fmod_cpu")
+    return Mod("fmod", not isinstance(other, Tensor))(a, b)
+
+
+def floor_divide(input, other):
+    """floor(input / other) (Python's `//`), in the operands' common dtype; no derivative."""
+    a, b = _division_operands(input, other, "div_floor_cpu")
+    return NotDifferentiable("floor_divide", _floor_divide_array)(a, b)
+
+
+def _in_place(fn):
+    """`x.op_(other)`: op's result written into x, which keeps its dtype (a float result can't
+    go into an integer tensor)."""
+    def op_(self, other):
+        from .inplace import _check_result_dtype
+
+        result = fn(self, other)
+        _check_result_dtype(self, result.data)
+        return self.copy_(result)
+
+    op_.__name__ = fn.__name__ + "_"
+    return op_
+
+
 class Cast(Function):
     """Change dtype; the gradient is cast back to the input's dtype."""
 
@@ -177,12 +314,11 @@ def mul(input, other):
 
 
 def div(input, other, rounding_mode=None):
-    if rounding_mode is not None:  # integer-style division: no gradient, like PyTorch
-        a, b = promote(input, other)
-        if rounding_mode == "floor":
-            return Tensor._make(np.floor_divide(a.data, b.data))
-        if rounding_mode == "trunc":
-            return Tensor._make(np.trunc(a.data / b.data).astype(a.dtype))
+    if rounding_mode is not None:  # rounded division: a zero gradient, like PyTorch
+        quotient = {"floor": _floor_divide_array, "trunc": _trunc_divide_array}.get(rounding_mode)
+        if quotient is not None:
+            a, b = _division_operands(input, other, f"div_{rounding_mode}_cpu")
+            return RoundedDiv(quotient)(a, b)
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found {rounding_mode!r}")
     a, b = promote(input, other)
@@ -258,12 +394,18 @@ TENSOR_METHODS = {
     "__mul__": mul, "__rmul__": _reflected(mul), "__truediv__": div,
     "__rtruediv__": _reflected(div), "__neg__": neg, "__pow__": pow,
     "__rpow__": _reflected(pow), "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le,
-    "__gt__": gt, "__ge__": ge,
+    "__gt__": gt, "__ge__": ge, "__mod__": remainder, "__rmod__": _reflected(remainder),
+    "__floordiv__": floor_divide, "__rfloordiv__": _reflected(floor_divide),
+    "__imod__": _in_place(remainder), "__ifloordiv__": _in_place(floor_divide),
+    "remainder": remainder, "fmod": fmod, "floor_divide": floor_divide,
+    "remainder_": _in_place(remainder), "fmod_": _in_place(fmod),
+    "floor_divide_": _in_place(floor_divide),
     "add": add, "sub": sub, "mul": mul, "div": div, "neg": neg, "pow": pow, "eq": eq, "ne": ne,
     "lt": lt, "le": le, "gt": gt, "ge": ge, "equal": equal, "subtract": sub, "multiply": mul,
     "divide": div, "true_divide": div, "negative": neg, "clone": clone,
 }
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "eq", "ne", "lt", "le", "gt", "ge", "equal",
-           "subtract", "multiply", "divide", "true_divide", "negative", "sum_to", "clone"]
+           "subtract", "multiply", "divide", "true_divide", "negative", "sum_to", "clone",
+           "remainder", "fmod", "floor_divide"]
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import dtypes
 from ..random import resolve
-from ..tensor import Tensor, as_tensor, tensor  # noqa: F401  (re-exported)
+from ..tensor import Tensor, as_tensor, check_device, tensor  # noqa: F401  (re-exported)
 
 
 def _size(size, fn="zeros"):
@@ -46,14 +46,17 @@ def _random_float_dtype(dtype, fn):
 
 
 def zeros(*size, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return _leaf(np.zeros(_size(size, "zeros"), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return _leaf(np.ones(_size(size, "ones"), _float_dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return _leaf(np.empty(_size(size, "empty"), _float_dtype(dtype)), requires_grad)
 
 
@@ -67,6 +70,7 @@ def _fill_dtype(fill_value):
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     dtype = _fill_dtype(fill_value) if dtype is None else dtypes.to_dtype(dtype)
     return _leaf(np.full(_size((size,), "full"), fill_value, dtype), requires_grad)
 
@@ -90,6 +94,7 @@ def full_like(input, fill_value, dtype=None, requires_grad=False):
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
     """Like PyTorch: integer arguments give int64, any float argument gives the default dtype."""
+    check_device(device)
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -105,22 +110,26 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     arr = np.linspace(start, end, int(steps)).astype(_float_dtype(dtype))
     return _leaf(arr, requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return _leaf(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
 def rand(*size, dtype=None, requires_grad=False, generator=None, device=None):
     """Uniform on [0, 1) (PyTorch's values for the same seed)."""
+    check_device(device)
     dtype = _random_float_dtype(dtype, "rand")
     return _leaf(resolve(generator).uniform(_size(size, "rand"), dtype=dtype), requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False, generator=None, device=None):
     """Standard normal (PyTorch's values for the same seed)."""
+    check_device(device)
     dtype = _random_float_dtype(dtype, "randn")
     return _leaf(resolve(generator).normal(_size(size, "randn"), dtype=dtype), requires_grad)
 
@@ -128,6 +137,7 @@ def randn(*size, dtype=None, requires_grad=False, generator=None, device=None):
 def randint(low=0, high=None, size=None, dtype=None, generator=None, requires_grad=False,
             device=None):
     """Integers uniform in [low, high); `randint(high, size)` and `randint(low, high, size)`."""
+    check_device(device)
     if size is None:
         if isinstance(high, tuple | list):
             low, high, size = 0, low, high
@@ -143,6 +153,7 @@ def randint(low=0, high=None, size=None, dtype=None, generator=None, requires_gr
 
 def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None):
     """A random permutation of 0 .. n-1 (PyTorch's for the same seed)."""
+    check_device(device)
     n = operator.index(n)
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got {n}")
@@ -160,7 +171,7 @@ def randn_like(input, dtype=None, requires_grad=False):
 
 def from_numpy(ndarray):
     """A tensor sharing memory with `ndarray`."""
-    return Tensor._make(ndarray) if ndarray.dtype in dtypes._NAMES else Tensor(ndarray)
+    return Tensor._make(ndarray) if ndarray.dtype in dtypes._NAMES else as_tensor(ndarray)
 
 
 # ----- Tensor.new_*: same dtype as the tensor unless told otherwise ------------------------------

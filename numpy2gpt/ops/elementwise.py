@@ -110,12 +110,16 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    """max(x, 0) as PyTorch computes it: negatives become +0; -0 and NaN pass through (x * (x > 0)
+    would give -0 for negatives)."""
+
     def forward(self, x):
-        return x * (x > 0)
+        return np.where(x < 0, np.zeros((), x.dtype), x)
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return gy * Tensor._make((x.data > 0).astype(x.dtype))  # the mask is a constant
+        # the mask is a constant; NaN inputs pass the gradient, as PyTorch's threshold_backward
+        return gy * Tensor._make((~(x.data <= 0)).astype(x.dtype))
 
 
 class Abs(Function):

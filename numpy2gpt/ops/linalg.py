@@ -7,7 +7,7 @@ that were broadcast. 1-D operands are treated as a row (a) or a column (b) vecto
 import numpy as np
 
 from ..autograd.function import Function
-from ._util import promote
+from ._util import as_tensor
 
 
 class MatMul(Function):
@@ -44,9 +44,23 @@ def _x(shape):
     return "x".join(str(s) for s in shape)
 
 
+# The C++ names PyTorch's matmul errors give the dtypes
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+              "uint8": "unsigned char", "bool": "bool"}
+
+
+def check_same_dtype(a, b):
+    """Matrix products don't promote: float32 @ float64 is PyTorch's RuntimeError."""
+    if a.dtype != b.dtype:
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{_CPP_NAMES[a.dtype.name]} != {_CPP_NAMES[b.dtype.name]}")
+
+
 def matmul(input, other):
     """Matrix product with NumPy's rules: 1-D operands are vectors, leading dims broadcast."""
-    a, b = promote(input, other)
+    a, b = as_tensor(input), as_tensor(other)
+    check_same_dtype(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")

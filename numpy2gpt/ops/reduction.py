@@ -6,7 +6,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import as_tensor
-from ._util import reduction_dims
+from ._util import numpy_names, reduction_dims
 
 
 def _keepdim_shape(shape, dims):
@@ -53,6 +53,7 @@ class Mean(Function):
         return _spread(gy, shape, self.dims, self.keepdim) * (1.0 / n)
 
 
+@numpy_names
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over `dim` (an int, a tuple of ints, or None for all dims)."""
     x = as_tensor(input)
@@ -63,6 +64,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     return Sum(reduction_dims(dim, x.ndim), keepdim)(x)
 
 
+@numpy_names
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean over `dim` (an int, a tuple of ints, or None for all dims); floating dtypes only."""
     x = as_tensor(input)

@@ -23,7 +23,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..dtypes import dtype_name
 from ..tensor import Tensor, _check_dim, as_tensor
-from ._util import broadcast_shape, promote, reduction_dims
+from ._util import broadcast_shape, numpy_names, promote, reduction_dims
 from .indexing import Gather
 
 
@@ -280,11 +280,13 @@ def _amax(name, sign, input, dim, keepdim):
     return _Amax(sign, dims, keepdim)(x)
 
 
+@numpy_names
 def amax(input, dim=(), keepdim=False):
     """Max over `dim` (int or tuple; () = all dims). Tied maxima share the gradient evenly."""
     return _amax("amax", 1, input, dim, keepdim)
 
 
+@numpy_names
 def amin(input, dim=(), keepdim=False):
     """Min over `dim` (int or tuple; () = all dims). Tied minima share the gradient evenly."""
     return _amax("amin", -1, input, dim, keepdim)
@@ -325,11 +327,13 @@ def _max_min(name, sign, input, dim, keepdim, other):
     return getattr(return_types, name)(values, indices)
 
 
+@numpy_names
 def max(input, dim=None, keepdim=False, *, other=None):
     """max(x) -> 0-d value; max(x, dim, keepdim) -> (values, indices); max(x, other) = maximum."""
     return _max_min("max", 1, input, dim, keepdim, other)
 
 
+@numpy_names
 def min(input, dim=None, keepdim=False, *, other=None):
     """min(x) -> 0-d value; min(x, dim, keepdim) -> (values, indices); min(x, other) = minimum."""
     return _max_min("min", -1, input, dim, keepdim, other)
@@ -351,11 +355,13 @@ def _argextreme(name, sign, input, dim, keepdim):
     return Tensor._make(idx if keepdim else np.squeeze(idx, d))
 
 
+@numpy_names
 def argmax(input, dim=None, keepdim=False):
     """Index of the max (first one if tied); dim=None indexes the flattened tensor."""
     return _argextreme("argmax", 1, input, dim, keepdim)
 
 
+@numpy_names
 def argmin(input, dim=None, keepdim=False):
     """Index of the min (first one if tied); dim=None indexes the flattened tensor."""
     return _argextreme("argmin", -1, input, dim, keepdim)

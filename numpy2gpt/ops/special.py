@@ -19,7 +19,7 @@ from ..autograd.function import Function
 from ..dtypes import dtype_name
 from ..random import resolve
 from ..tensor import Tensor, as_tensor
-from ._util import broadcast_shape, normalize_dims
+from ._util import broadcast_shape, normalize_dims, numpy_names
 from .elementwise import _float
 
 # ----- erf / erfc (fdlibm) ----------------------------------------------------------------------
@@ -391,11 +391,13 @@ def _all_any(np_fn, input, dim, keepdim):
     return Tensor._make(r.astype(np.uint8) if x.dtype == dtypes.uint8 else r)  # PyTorch's rule
 
 
+@numpy_names
 def all(input, dim=None, keepdim=False):
     """True where every element (over `dim`; None = all) is nonzero."""
     return _all_any(np.all, input, dim, keepdim)
 
 
+@numpy_names
 def any(input, dim=None, keepdim=False):
     """True where some element (over `dim`; None = all) is nonzero."""
     return _all_any(np.any, input, dim, keepdim)

@@ -11,7 +11,7 @@ from .. import dtypes
 from ..autograd.function import Function, FusedFunction
 from ..dtypes import dtype_name
 from ..tensor import Tensor, _check_dim, as_tensor
-from ._util import reduction_dims
+from ._util import numpy_names, reduction_dims
 from .reduction import _spread
 
 
@@ -92,12 +92,14 @@ def _var_args(name, input, dim, unbiased, keepdim, correction):
     return x, dims, keepdim, dof
 
 
+@numpy_names
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over `dim` with `correction` (default 1: the unbiased estimate N-1)."""
     x, dims, keepdim, dof = _var_args("var", input, dim, unbiased, keepdim, correction)
     return Var(dims, keepdim, dof)(x)
 
 
+@numpy_names
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: sqrt(var) with the same arguments."""
     x, dims, keepdim, dof = _var_args("std", input, dim, unbiased, keepdim, correction)
@@ -156,6 +158,7 @@ class Prod(Function):
         return g * _ProdOthers(self.dim)(x)
 
 
+@numpy_names
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of all elements, or along one int `dim`. Integer inputs give int64."""
     x = as_tensor(input)
@@ -206,6 +209,7 @@ class _ReverseCumsum(Function):
         return Cumsum(self.dim)(gy)
 
 
+@numpy_names
 def cumsum(input, dim, *, dtype=None):
     """Running sum along `dim`. Integer and bool inputs give int64, like PyTorch."""
     x = as_tensor(input)
@@ -247,6 +251,7 @@ class LogSumExp(Function):
             return _spread(gy, x.shape, self.dims, self.keepdim) * exp(x - y)  # softmax(x) * gy
 
 
+@numpy_names
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(x))) over `dim`, computed stably. Integer inputs become the default float."""
     x = as_tensor(input)

@@ -33,6 +33,9 @@ class Optimizer:
         self.defaults = defaults
         self.state = {}  # Tensor -> dict of state (keyed by the parameter object itself)
         self.param_groups = []
+        if isinstance(params, Tensor):  # (iterating it would give its rows)
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {params.type()}")
         params = list(params)
         if len(params) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -178,13 +181,15 @@ class Optimizer:
             if len(mine["params"]) != len(saved["params"]):
                 raise ValueError("loaded state dict contains a parameter group that doesn't match "
                                  "the size of optimizer's group")
-        self.state = {}
-        for mine, saved in zip(self.param_groups, groups):
-            for p, idx in zip(mine["params"], saved["params"]):
+        state = {}  # checked in full before anything changes
+        for g, (mine, saved) in enumerate(zip(self.param_groups, groups)):
+            for i, (p, idx) in enumerate(zip(mine["params"], saved["params"])):
                 entry = state_dict["state"].get(idx, state_dict["state"].get(str(idx)))
-                if entry is None:
-                    continue
-                self.state[p] = {k: _state_value(v, p) for k, v in entry.items()}
+                if entry is not None:
+                    state[p] = {k: _state_value(v, p, k, f"parameter {i} of group {g}")
+                                for k, v in entry.items()}
+        self.state = state
+        for mine, saved in zip(self.param_groups, groups):
             for k, v in saved.items():
                 if k != "params":
                     mine[k] = copy.deepcopy(v)
@@ -197,10 +202,15 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
-def _state_value(v, p):
-    """A saved state entry as this optimizer keeps it: arrays for buffers, Python numbers else."""
+def _state_value(v, p, key, where):
+    """A saved state entry as this optimizer keeps it: arrays for buffers, Python numbers else.
+    A buffer must have its parameter's shape (else the state is another model's)."""
     arr = v.data if isinstance(v, Tensor) else v
     if isinstance(arr, np.ndarray) and arr.ndim > 0:
+        if arr.shape != p.shape:
+            raise ValueError(f"loaded state dict has '{key}' of shape {list(arr.shape)} for "
+                             f"{where}, which has shape {list(p.shape)}: the state dict is from "
+                             "another model's optimizer")
         return arr.astype(p.dtype, copy=True)
     if isinstance(arr, np.ndarray):
         return arr.item()

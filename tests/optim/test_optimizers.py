@@ -156,3 +156,45 @@ def test_bad_arguments_are_clear_errors():
         optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
     with pytest.raises(ValueError, match="Nesterov"):
         optim.SGD([p], lr=0.1, nesterov=True)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_a_single_tensor_as_params_is_pytorchs_type_error(name, dtype):
+    with pytest.raises(TypeError) as theirs:
+        getattr(pt.optim, name)(pt.ones(3, dtype=getattr(pt, dtype)), lr=0.1)
+    with pytest.raises(TypeError) as ours:
+        getattr(optim, name)(torch.ones(3, dtype=getattr(torch, dtype)), lr=0.1)
+    # "... should be an iterable of Tensors or dicts, but got torch.FloatTensor"
+    assert str(ours.value) == str(theirs.value).replace("torch.", "numpy2gpt.")
+    assert torch.ones(2).type() == "numpy2gpt.FloatTensor"  # (Tensor.type() names it)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_load_state_dict_from_another_models_optimizer_fails_at_load_naming_the_parameter(name):
+    def optimizer(lib, in_features, opt):
+        model = lib.nn.Linear(in_features, 2)
+        o = getattr(opt, name)(model.parameters(), lr=0.1, **({"momentum": 0.9} if name == "SGD"
+                                                                 else {}))
+        model(lib.ones(1, in_features)).sum().backward()
+        o.step()
+        return model, o
+
+    model, mine = optimizer(torch, 2, optim)
+    _, other = optimizer(torch, 3, optim)
+    before = {k: v.copy() for k, v in mine.state[model.weight].items() if hasattr(v, "copy")}
+    key = "momentum_buffer" if name == "SGD" else "exp_avg"
+    with pytest.raises(ValueError, match=rf"^loaded state dict has '{key}' of shape \[2, 3\] for "
+                                         r"parameter 0 of group 0, which has shape \[2, 2\]: the "
+                                         "state dict is from another model's optimizer$"):
+        mine.load_state_dict(other.state_dict())
+    for k, v in before.items():  # nothing was replaced
+        np.testing.assert_array_equal(mine.state[model.weight][k], v)
+    # a different number of parameters is PyTorch's own error, at load time too
+    _, theirs = optimizer(pt, 2, pt.optim)
+    smaller = pt.optim.SGD([pt.nn.Parameter(pt.ones(2))], lr=0.1)
+    with pytest.raises(ValueError) as e_theirs:
+        theirs.load_state_dict(smaller.state_dict())
+    with pytest.raises(ValueError) as e_ours:
+        mine.load_state_dict(optim.SGD([torch.nn.Parameter(torch.ones(2))], lr=0.1).state_dict())
+    assert str(e_ours.value) == str(e_theirs.value)

@@ -15,6 +15,7 @@ import numpy as np
 from ...autograd.function import FusedFunction
 from ...dtypes import dtype_name
 from ...ops._util import sum_to_array
+from ...ops.linalg import check_same_dtype
 from ...tensor import as_tensor
 from .softmax import ones_vector
 
@@ -51,6 +52,7 @@ def linear(input, weight, bias=None):
     """Apply y = x W^T + b (PyTorch's `torch.nn.functional.linear`)."""
     x, w = as_tensor(input), as_tensor(weight)
     params = (x, w) if bias is None else (x, w, as_tensor(bias))
+    check_same_dtype(x, w)
     for name, t in zip(("input", "weight", "bias"), params):
         if t.dtype.kind != "f":
             raise RuntimeError(f"linear: expected floating point tensors, but {name} has dtype "

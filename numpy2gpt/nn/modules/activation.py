@@ -5,14 +5,14 @@ from .module import Module
 
 
 class ReLU(Module):
-    """max(x, 0). (`inplace` is accepted for compatibility; the result is always a new tensor.)"""
+    """max(x, 0); with `inplace=True` the result is written into the input (see F.relu)."""
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input):
-        return F.relu(input)
+        return F.relu(input, self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""

@@ -22,7 +22,7 @@ from ... import dtypes
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ...dtypes import dtype_name
-from ...tensor import Size, Tensor
+from ...tensor import Size, Tensor, check_device
 from ..parameter import Parameter
 
 # ----- the module name stack ----------------------------------------------------------------------
@@ -472,8 +472,9 @@ class Module:
                 continue
             if isinstance(a, str) and a.split(":")[0] == "cpu":
                 continue
-            if isinstance(a, str) and a.split(":")[0] in ("cuda", "mps", "meta", "xla"):
-                raise RuntimeError(f"numpy2gpt runs on the CPU only; got device {a!r}")
+            if isinstance(a, str) and a.split(":")[0] not in dtypes.__dict__:
+                check_device(a)
+                continue
             if isinstance(a, Tensor):
                 a = a.dtype
             dtype = a
@@ -502,7 +503,7 @@ class Module:
         return self
 
     def cuda(self, device=None):
-        raise RuntimeError("numpy2gpt runs on the CPU only (no CUDA)")
+        check_device("cuda")
 
     def share_memory(self):
         return self

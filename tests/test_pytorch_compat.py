@@ -1,0 +1,221 @@
+"""Smaller corners of the PyTorch interface, each against real PyTorch: the legacy `Tensor(...)`
+constructor, NumPy ufuncs on tensors (`__array_wrap__`), CPU-only devices, `manual_seed` with odd
+seeds, `axis=`/`keepdims=` in reductions, and the dtype check of matrix products."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import numpy2gpt as ng
+
+
+# ----- Tensor(...) ------------------------------------------------------------------------------
+@pytest.mark.parametrize("args", [
+    ([1, 2],), ([[1, 2], [3, 4]],), ([True, False],), ([1, 2.5],), (np.array([1, 2]),),
+    (np.array([1.0, 2.0]),), (np.array(3.0),), (np.zeros((2, 0)),), ((2, 3),), ([],), (),
+], ids=repr)
+def test_legacy_constructor_copies_data_into_the_default_float_dtype(args):
+    ours, theirs = ng.Tensor(*args), torch.Tensor(*args)
+    assert ours.dtype == ng.float32 and theirs.dtype == torch.float32
+    assert ours.shape == tuple(theirs.shape) and ours.tolist() == theirs.tolist()
+    ours[...] = 0.5  # float storage: a fraction is kept, not truncated to 0
+    assert ours.numel() == 0 or ours.mean().item() == 0.5
+
+
+@pytest.mark.parametrize("args", [(2, 3), (4,), (ng.Size([2, 3]),), (np.int64(3),), (2, 0)],
+                         ids=repr)
+def test_legacy_constructor_with_sizes_makes_a_float_tensor_of_that_shape(args):
+    targs = tuple(torch.Size(a) if isinstance(a, ng.Size) else a for a in args)
+    ours, theirs = ng.Tensor(*args), torch.Tensor(*targs)
+    assert ours.dtype == ng.float32 and ours.shape == tuple(theirs.shape)
+    assert not ours.data.any()  # PyTorch leaves the memory uninitialised; here it is zeros
+    ng.set_default_dtype(ng.float64)
+    assert ng.Tensor(*args).dtype == ng.float64 and ng.Tensor([1, 2]).dtype == ng.float64
+
+
+def test_legacy_constructor_of_a_tensor_shares_it_and_bad_arguments_are_pytorchs_errors():
+    t = ng.tensor([1, 2])
+    u = ng.Tensor(t)
+    assert u.dtype == ng.int64 == ng.Tensor(ng.tensor([1, 2])).dtype  # as torch.Tensor(t)
+    assert torch.Tensor(torch.tensor([1, 2])).dtype == torch.int64
+    u[0] = 7
+    assert t.tolist() == [7, 2]
+    for bad in (2.0, True, np.float64(2.0)):
+        with pytest.raises(TypeError) as theirs:
+            torch.Tensor(bad)
+        with pytest.raises(TypeError) as ours:
+            ng.Tensor(bad)
+        assert str(ours.value) == str(theirs.value)  # new(): data must be a sequence (got float)
+    with pytest.raises(RuntimeError, match="Trying to create tensor with negative dimension"):
+        ng.Tensor(2, -1)
+    with pytest.raises(TypeError, match=r"new\(\): argument 'size' must be a tuple of ints"):
+        ng.Tensor(2, 3.0)
+    # numpy2gpt's own keywords keep working
+    w = ng.Tensor([1, 2], requires_grad=True, name="w")
+    assert w.requires_grad and w.name == "w" and w.dtype == ng.float32
+    assert ng.Tensor([1, 2], dtype=ng.float64).dtype == ng.float64
+    assert ng.nn.Parameter(np.ones(2)).dtype == ng.float64  # a Parameter keeps its data's dtype
+
+
+# ----- NumPy ufuncs on tensors ------------------------------------------------------------------
+def test_numpy_ufuncs_on_tensors_give_tensors_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (PyTorch's __array_wrap__ has the deprecated form)
+        assert (torch.ones(2) + np.ones(2)).dtype == torch.float64  # (PyTorch's promotion)
+        te = np.exp(torch.ones(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy's __array_wrap__ deprecation would fail here
+        r = np.ones(2) + ng.ones(2)
+        assert isinstance(r, ng.Tensor) and r.dtype == ng.float64 and r.tolist() == [2.0, 2.0]
+        e = np.exp(ng.ones(2))
+        assert isinstance(e, ng.Tensor) and isinstance(te, torch.Tensor)
+        assert e.dtype == ng.float32 and e.tolist() == te.tolist()
+        s = np.exp(ng.ones(()))  # a 0-d result stays a tensor (as PyTorch's does)
+        assert isinstance(s, ng.Tensor) and s.shape == () and s.item() == np.exp(np.float32(1))
+        m = np.add(np.ones(2), ng.ones(2))
+        assert isinstance(m, ng.Tensor) and m.dtype == ng.float64
+        assert np.less(ng.ones(2), 2).dtype == ng.bool
+
+
+# ----- devices ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("move", [lambda x: x.cuda(), lambda x: x.to("cuda"),
+                                  lambda x: x.to("cuda:0"), lambda x: x.cuda(0)],
+                         ids=["cuda()", "to(cuda)", "to(cuda:0)", "cuda(0)"])
+def test_cuda_says_numpy2gpt_runs_on_the_cpu(move):
+    if not torch.cuda.is_available():  # PyTorch's CPU-only build raises AssertionError
+        with pytest.raises((AssertionError, RuntimeError)):
+            move(torch.ones(2))
+    with pytest.raises(AssertionError, match="^numpy2gpt not compiled with CUDA enabled: it "
+                                             "runs on the CPU only$"):
+        move(ng.ones(2))
+    with pytest.raises(AssertionError, match="runs on the CPU only$"):
+        move(ng.nn.Linear(2, 2))
+
+
+@pytest.mark.parametrize("name,args", [("zeros", (2,)), ("ones", (2,)), ("empty", (2,)),
+                                       ("full", ((2,), 1.0)), ("arange", (3,)), ("eye", (2,)),
+                                       ("linspace", (0, 1, 3)), ("rand", (2,)), ("randn", (2,)),
+                                       ("randint", (0, 5, (2,))), ("randperm", (3,))])
+def test_factories_refuse_a_cuda_device_and_accept_cpu(name, args):
+    getattr(ng, name)(*args, device="cpu")
+    with pytest.raises(AssertionError, match="runs on the CPU only$"):
+        getattr(ng, name)(*args, device="cuda")
+
+
+def test_other_devices_are_refused_and_cpu_is_fine():
+    x = ng.ones(2)
+    assert x.cpu() is x and x.to("cpu") is x and x.to("cpu:0") is x
+    with pytest.raises(RuntimeError, match="numpy2gpt runs on the CPU only; got device 'mps'"):
+        x.to("mps")
+    with pytest.raises(RuntimeError, match="numpy2gpt runs on the CPU only; got device 'mps'"):
+        ng.nn.Linear(2, 2).to("mps")
+
+
+# ----- manual_seed ------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [1.5, -1.5, -0.5, 2.7, np.float64(2.7), "3", True,
+                                  np.int64(5), -1, 2**64 - 1, -(2**63)], ids=repr)
+def test_manual_seed_takes_int_of_the_seed_like_pytorch(seed):
+    torch.manual_seed(seed)
+    assert ng.manual_seed(seed).initial_seed() == torch.initial_seed()
+    assert ng.randn(5).tolist() == torch.randn(5).tolist()
+
+
+@pytest.mark.parametrize("seed", [2**64, -(2**63) - 1, 1e30, float("nan"), float("inf"), None,
+                                  "x"], ids=repr)
+def test_manual_seed_refuses_what_pytorch_refuses(seed):
+    with pytest.raises(Exception) as theirs:
+        torch.manual_seed(seed)
+    with pytest.raises(Exception) as ours:
+        ng.manual_seed(seed)
+    assert type(ours.value) is type(theirs.value)
+    assert str(ours.value) == str(theirs.value).split("\n")[0]
+
+
+def test_generator_manual_seed_wants_an_int_like_pytorchs():
+    for bad in (1.5, "3", None, True):
+        with pytest.raises(RuntimeError) as theirs:
+            torch.Generator().manual_seed(bad)
+        with pytest.raises(RuntimeError) as ours:
+            ng.Generator().manual_seed(bad)
+        assert str(ours.value) == str(theirs.value)  # manual_seed expected a long, but got float
+
+
+# ----- axis= / keepdims= ------------------------------------------------------------------------
+REDUCTIONS = ["sum", "mean", "prod", "std", "var", "amax", "amin", "logsumexp", "max", "min",
+              "argmax", "argmin", "all", "any", "cumsum"]
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+def test_reductions_take_numpys_axis_and_keepdims_like_pytorch(name):
+    a = np.array([[1.0, -2.0, 3.5], [0.5, 4.0, -1.0]])
+    x, tx = ng.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    if name in ("all", "any"):
+        x, tx = x.detach() > 0, tx.detach() > 0
+    kwargs = {"axis": 1} if name == "cumsum" else {"axis": 1, "keepdims": True}
+    for ours, theirs in [(getattr(x, name)(**kwargs), getattr(tx, name)(**kwargs)),
+                         (getattr(ng, name)(x, **kwargs), getattr(torch, name)(tx, **kwargs))]:
+        if name in ("max", "min"):
+            assert ours.indices.tolist() == theirs.indices.tolist()
+            ours, theirs = ours.values, theirs.values
+        assert ours.shape == tuple(theirs.shape)
+        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12)
+        if theirs.requires_grad:
+            g = np.arange(1.0, 1.0 + ours.numel()).reshape(ours.shape)
+            ours.backward(ng.tensor(g))
+            theirs.backward(torch.tensor(g))
+            np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+            x.grad, tx.grad = None, None
+    with pytest.raises(TypeError, match=rf"^{name}\(\) "):  # both spellings at once
+        getattr(tx, name)(dim=0, axis=0)
+    with pytest.raises(TypeError, match=rf"^{name}\(\) got an unexpected keyword argument "
+                                        "'axis'$"):  # (PyTorch's words for most of them)
+        getattr(x, name)(dim=0, axis=0)
+
+
+# ----- matmul dtypes ----------------------------------------------------------------------------
+@pytest.mark.parametrize("fn", ["matmul", "mm", "linear"])
+@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("float64", "float32"),
+                                    ("int64", "float32"), ("float16", "float32"),
+                                    ("int32", "int64")], ids="{0[0]}@{0[1]}".format)
+def test_matrix_products_of_mixed_dtypes_raise_pytorchs_error(fn, dtypes):
+    def call(lib, f):
+        a = lib.ones(2, 3, dtype=getattr(lib, dtypes[0]))
+        b = lib.ones(3, 4, dtype=getattr(lib, dtypes[1]))
+        if fn == "linear":
+            return f.linear(a, b.mT if lib is torch else b.mT)
+        return getattr(lib, fn)(a, b)
+
+    tf = torch.nn.functional
+    with pytest.raises(RuntimeError) as theirs:
+        call(torch, tf if fn == "linear" else torch)
+    with pytest.raises(RuntimeError) as ours:
+        call(ng, ng.nn.functional if fn == "linear" else ng)
+    assert str(ours.value) == str(theirs.value)  # expected m1 and m2 to have the same dtype, ...
+
+
+@pytest.mark.parametrize("shapes", [((3,), (3, 2)), ((5, 2, 3), (3, 2)), ((2, 3), (3,)),
+                                    ((3,), (3,)), ((5, 2, 3), (5, 3, 2))], ids=str)
+def test_matmul_of_mixed_float_dtypes_raises_for_every_shape(shapes):
+    a, b = ng.ones(*shapes[0]), ng.ones(*shapes[1], dtype=ng.float64)
+    with pytest.raises(RuntimeError):
+        torch.ones(*shapes[0]) @ torch.ones(*shapes[1], dtype=torch.float64)
+    with pytest.raises(RuntimeError, match="^expected m1 and m2 to have the same dtype, but got: "
+                                           "float != double$"):
+        a @ b
+    assert (ng.ones(2, 3, dtype=ng.int64) @ ng.ones(3, 2, dtype=ng.int64)).dtype == ng.int64
+
+
+# ----- type promotion with 0-d tensors ----------------------------------------------------------
+DTYPES = ["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64"]
+
+
+@pytest.mark.parametrize("b", DTYPES)
+@pytest.mark.parametrize("a", DTYPES)
+def test_a_zero_dim_tensor_promotes_only_across_kinds_like_pytorch(a, b):
+    """float32 * tensor(0.5, float64) stays float32; int32 + tensor(3.) becomes float64."""
+    for sa, sb in [((2,), ()), ((), (2,)), ((2,), (2,)), ((), ())]:
+        ours = ng.ones(sa, dtype=getattr(ng, a)) + ng.ones(sb, dtype=getattr(ng, b))
+        theirs = torch.ones(sa, dtype=getattr(torch, a)) + torch.ones(sb, dtype=getattr(torch, b))
+        assert "torch." + str(ours.dtype) == str(theirs.dtype), (sa, sb)
