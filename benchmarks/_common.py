@@ -1,5 +1,5 @@
 """Shared benchmark plumbing: configs, child processes with OpenBLAS's pinning variables unset,
-BLAS kernel reporting, medians."""
+the machine record (CPU model, BLAS kernel, thread counts), medians and step-time summaries."""
 
 import json
 import os
@@ -7,7 +7,9 @@ import statistics
 import subprocess
 import sys
 
-from numpy2gpt.gpt.mfu import blas_info  # noqa: F401 - the benchmarks' BLAS report
+import numpy as np
+
+from numpy2gpt.gpt.mfu import blas_info, cpu_model  # noqa: F401 - the BLAS report
 
 CONFIGS = {
     "baby": dict(n_layer=4, n_head=4, n_embd=128, block_size=64, batch_size=12, vocab_size=65),
@@ -38,8 +40,41 @@ def run_child(module, args, blas_threads=None):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def torch_info():
+    """PyTorch's side of a timed child, read inside it: its intra-op threads and the SIMD level
+    its CPU kernels dispatch to."""
+    import torch
+
+    return {"threads": torch.get_num_threads(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability()}
+
+
+def machine(numpy_blas=None, torch=None, numpy2gpt_threads=None):
+    """The "machine" record of a benchmark's JSON: the CPU model and the cores this process may
+    use, and what the timed children ran on as they read it themselves - NumPy's BLAS
+    (`numpy_blas`, from blas_info(): library, kernel, threads) and PyTorch's threads and CPU
+    capability (`torch`, from torch_info()) - with numpy2gpt's data-parallel --threads."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    blas_threads = None
+    if isinstance(numpy_blas, list):  # a string when threadpoolctl is missing
+        blas_threads = [d["num_threads"] for d in numpy_blas]
+        blas_threads = blas_threads[0] if len(set(blas_threads)) == 1 else blas_threads or None
+    return {"cpu_model": cpu_model(), "cpus": cpus, "numpy_blas": numpy_blas,
+            "blas_threads": blas_threads,
+            "torch_threads": torch["threads"] if torch else None,
+            "torch_cpu_capability": torch["cpu_capability"] if torch else None,
+            "numpy2gpt_threads": numpy2gpt_threads}
+
+
 def median(xs):
     return statistics.median(xs)
+
+
+def step_summary(ms):
+    """Mean, median, 99th percentile and max of step times in ms: a mean above the median
+    shows a slow tail that a median alone hides."""
+    return {"mean": round(statistics.fmean(ms), 2), "median": round(median(ms), 2),
+            "p99": round(float(np.percentile(ms, 99)), 2), "max": round(max(ms), 2)}
 
 
 def rss_mib():

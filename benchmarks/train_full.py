@@ -18,6 +18,7 @@ Like `numpy2gpt train`, the torch loop runs exactly max_iters steps and evaluate
 0, 250, ..., max_iters (nanoGPT's own loop takes one more step after its last eval).
 
 wall_s is the run inside the child (after its imports); process_wall_s is the whole child process.
+machine: the CPU model, and the BLAS kernel and thread counts each child read in its own process.
 ms_per_iter_median: one optimisation step (batch + forward + backward + clip + AdamW + zero_grad),
 sampled every log_interval (10) iterations, as both loops log it. --max_iters scales
 lr_decay_iters (and warmup_iters, 1/20 of it, at most 100) so short smoke runs stay valid.
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import blas_info, median, run_child
+from ._common import blas_info, machine, median, run_child, torch_info
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "tinyshakespeare.txt"
@@ -151,7 +152,7 @@ def run_torch(args, out_dir):
             _log(f"iter {it}: loss {loss.item():.4f}, lr {lr:.2e}, time {dt * 1000:.2f}ms")
     wall_s = time.perf_counter() - t0
     return {**_summary(wall_s, ms, evals), "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads()}
+            "torch_info": torch_info()}
 
 
 def child(args):
@@ -195,6 +196,8 @@ def main(argv=None):
         r = run_child("benchmarks.train_full", flags, blas_threads=args.blas_threads)
         r["process_wall_s"] = round(time.perf_counter() - t0, 2)
         out[impl] = r
+    out["machine"] = machine(out.get("numpy2gpt", {}).pop("blas", None),
+                             out.get("torch", {}).pop("torch_info", None), args.threads)
     if args.impl == "both":
         n, t = out["numpy2gpt"], out["torch"]
         out["wall_ratio_numpy2gpt_over_torch"] = round(n["wall_s"] / t["wall_s"], 3)

@@ -1,13 +1,21 @@
 """Time one GPT training step: numpy2gpt vs PyTorch eager, same architecture, same machine.
 
 A step is forward + loss + backward + grad clipping + AdamW step + zero_grad, float32, timed
-after warm-up. With `--impl both` the two implementations alternate, each round in fresh
-processes, and the JSON output holds both medians and the ratio numpy2gpt / PyTorch.
+after warm-up. numpy2gpt's side runs one of two loops (PyTorch's is always the plain one):
+  * `--loop plain` (default): a user's own loop and nothing else, `_, loss = model(x, y);
+    loss.backward(); clip_grad_norm_(model.parameters(), 1.0); opt.step();
+    opt.zero_grad(set_to_none=True)`;
+  * `--loop trainer`: the step as `numpy2gpt train` runs it: `tune_malloc()` first (glibc keeps
+    freed buffers for reuse), and with `--threads N` > 1 the data-parallel forward/backward.
+With `--impl both` the two implementations alternate, each round in fresh processes, and the
+JSON output holds each one's mean, median, p99 and max step time, the ratios numpy2gpt / PyTorch
+of the means and of the medians, and the machine record (CPU model, BLAS kernel, threads).
 
-    python -m benchmarks.train_step --config baby --impl both [--threads 2] [--rounds 3]
+    python -m benchmarks.train_step --config baby --impl both [--loop trainer] [--threads 2]
+                                    [--rounds 3]
 
 OpenBLAS's pinning variables (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) are removed for the timed
-processes, as on a user's machine; the BLAS kernel that ran is printed.
+processes, as on a user's machine.
 """
 
 import argparse
@@ -18,7 +26,16 @@ import time
 
 import numpy as np
 
-from ._common import CONFIGS, blas_info, median, rss_mib, run_child
+from ._common import (
+    CONFIGS,
+    blas_info,
+    machine,
+    median,
+    rss_mib,
+    run_child,
+    step_summary,
+    torch_info,
+)
 
 
 def _batches(cfg, n, seed=0):
@@ -28,17 +45,18 @@ def _batches(cfg, n, seed=0):
             for _ in range(n)]
 
 
-def _numpy2gpt_step(cfg, threads):
+def _numpy2gpt_step(cfg, threads, loop):
     import numpy2gpt as torch
     from numpy2gpt.gpt import GPT, GPTConfig
     from numpy2gpt.utils import tune_malloc
 
-    tune_malloc()  # as `numpy2gpt train` does
+    if loop == "trainer":
+        tune_malloc()  # as `numpy2gpt train` does; a user's own loop does not
     torch.manual_seed(0)
     keys = {k: v for k, v in cfg.items() if k != "batch_size"}
     model = GPT(GPTConfig(**keys, dropout=0.0, bias=True))
     opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.99), verbose=False)
-    if threads > 1:
+    if threads > 1:  # only with --loop trainer
         from numpy2gpt.gpt.parallel import DataParallelStep
 
         runner = DataParallelStep(model, threads)
@@ -60,7 +78,7 @@ def _numpy2gpt_step(cfg, threads):
     return step, model
 
 
-def _torch_step(cfg, threads):
+def _torch_step(cfg, threads, loop):
     import torch
 
     from numpy2gpt.gpt import GPTConfig
@@ -88,11 +106,15 @@ def child(args):
 
         torch.set_num_threads(args.blas_threads)
     make = _torch_step if args.impl == "torch" else _numpy2gpt_step
-    step, model = make(cfg, args.threads)
+    step, model = make(cfg, args.threads, args.loop)
     data = _batches(cfg, args.warmup + args.steps)
     for x, y in data[:args.warmup]:
         step(x, y)
-    result = {"impl": args.impl, "blas": blas_info() if args.impl == "numpy2gpt" else None}
+    result = {"impl": args.impl}
+    if args.impl == "numpy2gpt":  # what this process's steps run on, read here
+        result["blas"] = blas_info()
+    else:
+        result["torch"] = torch_info()
     if args.measure == "time":
         times = []
         for x, y in data[args.warmup:]:
@@ -132,8 +154,12 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", choices=list(CONFIGS), default="baby")
     p.add_argument("--impl", choices=["numpy2gpt", "torch", "both"], default="both")
+    p.add_argument("--loop", choices=["plain", "trainer"], default="plain",
+                   help="numpy2gpt's step: a user's plain loop, or as `numpy2gpt train` runs it "
+                        "(tune_malloc, --threads)")
     p.add_argument("--threads", type=int, default=1,
-                   help="numpy2gpt data-parallel threads (1: plain step, BLAS on all cores)")
+                   help="numpy2gpt train --threads: data-parallel threads, --loop trainer only "
+                        "(1: one step, BLAS on all cores)")
     p.add_argument("--blas_threads", type=int, default=2, help="BLAS / PyTorch intra-op threads")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--warmup", type=int, default=5)
@@ -142,33 +168,38 @@ def main(argv=None):
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--measure", default="time", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.threads < 1:
+        p.error(f"--threads must be at least 1, got {args.threads}")
+    if args.threads > 1 and args.loop != "trainer":
+        p.error(f"--threads {args.threads} is the trainer's data-parallel step: add --loop trainer")
     if args.child:
         return child(args)
 
     impls = ["numpy2gpt", "torch"] if args.impl == "both" else [args.impl]
     times = {impl: [] for impl in impls}
     memory = {impl: [] for impl in impls}
-    model_gflops, peaks, blas = [], [], None
+    model_gflops, peaks, read = [], [], {}
     for _ in range(args.rounds):
         for impl in impls:  # alternate, so slow drifts of the machine hit both equally
-            common = ["--config", args.config, "--impl", impl, "--threads", str(args.threads),
-                      "--blas_threads", str(args.blas_threads), "--steps", str(args.steps),
-                      "--warmup", str(args.warmup), "--child"]
+            common = ["--config", args.config, "--impl", impl, "--loop", args.loop,
+                      "--threads", str(args.threads), "--blas_threads", str(args.blas_threads),
+                      "--steps", str(args.steps), "--warmup", str(args.warmup), "--child"]
             r = run_child("benchmarks.train_step", common, blas_threads=args.blas_threads)
             times[impl] += r["ms"]
             if "mfu" in r:
                 model_gflops.append(r["model_gflops"])
                 peaks.append(r["matmul_peak"])
-            blas = r["blas"] or blas
+            read.update({k: r[k] for k in ("blas", "torch") if k in r})
             if args.memory:
                 m = run_child("benchmarks.train_step", common + ["--measure", "memory"],
                               blas_threads=args.blas_threads)
                 memory[impl].append(m["peak_rss_above_baseline_mib"])
-    out = {"config": args.config, **CONFIGS[args.config], "threads": args.threads,
-           "blas_threads": args.blas_threads, "steps_per_round": args.steps,
-           "rounds": args.rounds, "numpy_blas": blas}
+    out = {"config": args.config, **CONFIGS[args.config], "loop": args.loop,
+           "threads": args.threads, "blas_threads": args.blas_threads,
+           "steps_per_round": args.steps, "rounds": args.rounds,
+           "machine": machine(read.get("blas"), read.get("torch"), args.threads)}
     for impl in impls:
-        out[f"{impl}_ms_median"] = round(median(times[impl]), 2)
+        out[f"{impl}_ms"] = step_summary(times[impl])
         if args.memory:
             out[f"{impl}_peak_rss_mib"] = round(median(memory[impl]), 1)
     if peaks:  # every round's steps against the best peak any round measured
@@ -177,8 +208,9 @@ def main(argv=None):
         out["matmul_peak_gflops"] = peak["gflops"]
         out["matmul_peak"] = peak
     if args.impl == "both":
-        out["ratio_numpy2gpt_over_torch"] = round(out["numpy2gpt_ms_median"] /
-                                                  out["torch_ms_median"], 3)
+        for stat in ("mean", "median"):
+            out[f"ratio_{stat}_numpy2gpt_over_torch"] = round(
+                out["numpy2gpt_ms"][stat] / out["torch_ms"][stat], 3)
     print(json.dumps(out, indent=2))
 
 

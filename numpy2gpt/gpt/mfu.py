@@ -75,7 +75,8 @@ def blas_info():
             for d in numpys or blas]
 
 
-def _cpu_model():
+def cpu_model():
+    """The CPU's model name ("model name" in /proc/cpuinfo; the platform's guess elsewhere)."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -94,7 +95,7 @@ def _setup_key(n, info):
     else:
         blas = ";".join(f"{d['internal_api']} {d['version']} {d['architecture']} "
                         f"threads={d['num_threads']}" for d in info)
-    return (f"{platform.machine()}|{_cpu_model()}|cpus={os.cpu_count()}|"
+    return (f"{platform.machine()}|{cpu_model()}|cpus={os.cpu_count()}|"
             f"numpy={np.__version__}|{blas}|n={n}")
 
 
@@ -220,5 +221,5 @@ class MFUMeter:
         return mfu
 
 
-__all__ = ["MFUMeter", "MatmulPeak", "blas_info", "matmul_peak", "measure_matmul_peak",
-           "time_matmul_peak"]
+__all__ = ["MFUMeter", "MatmulPeak", "blas_info", "cpu_model", "matmul_peak",
+           "measure_matmul_peak", "time_matmul_peak"]

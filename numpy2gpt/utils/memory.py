@@ -12,7 +12,8 @@ reuse.
 
 This changes a process-wide allocator setting, so the library never does it on import; the
 trainer calls `tune_malloc()` when its loop starts and `release_malloc()` when it ends (so a
-Python session that trains gets the memory back), and the benchmarks call `tune_malloc()`.
+Python session that trains gets the memory back); `benchmarks.train_step --loop trainer` calls
+`tune_malloc()` too, its default plain loop (a user's own) does not.
 """
 
 import ctypes
