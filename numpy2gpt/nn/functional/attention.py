@@ -31,10 +31,11 @@ import numpy as np
 
 from ...autograd.function import FusedFunction
 from ...dtypes import dtype_name
+from ...kernels.rows import row_sum
 from ...ops._util import sum_to_array
 from ...random import get_rng
 from ...tensor import Tensor, as_tensor
-from .softmax import exp_rows, row_sum
+from .softmax import exp_rows
 
 
 @functools.lru_cache(maxsize=32)

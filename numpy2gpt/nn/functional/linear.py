@@ -14,10 +14,10 @@ import numpy as np
 
 from ...autograd.function import FusedFunction
 from ...dtypes import dtype_name
+from ...kernels.rows import ones_vector
 from ...ops._util import sum_to_array
 from ...ops.linalg import check_same_dtype
 from ...tensor import as_tensor
-from .softmax import ones_vector
 
 
 class Linear(FusedFunction):

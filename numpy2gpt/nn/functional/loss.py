@@ -21,8 +21,9 @@ import numpy as np
 
 from ...autograd.function import FusedFunction
 from ...dtypes import dtype_name
+from ...kernels.rows import row_sum
 from ...tensor import Tensor, as_tensor
-from .softmax import exact_rows, log_softmax_composed, row_sum
+from .softmax import exact_rows, log_softmax_composed
 
 
 def _reduction(size_average, reduce, reduction):

@@ -14,8 +14,8 @@ import numpy as np
 
 from ...autograd.function import FusedFunction
 from ...dtypes import dtype_name
+from ...kernels.rows import ones_vector
 from ...tensor import as_tensor
-from .softmax import ones_vector
 
 
 class LayerNorm(FusedFunction):
