@@ -45,7 +45,7 @@ def assert_same(fast, ref, dtype=None, label=""):
         if not isinstance(b, np.ndarray):
             assert a == b or (a != a and b != b), label
             continue
-        assert a.shape == b.shape and a.dtype == b.dtype, (label, a.shape, b.shape, a.dtype, b.dtype)
+        assert a.shape == b.shape and a.dtype == b.dtype, (label, a.shape, b.shape, b.dtype)
         rtol, atol = tolerance(dtype or b.dtype)
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=True, err_msg=label)
 

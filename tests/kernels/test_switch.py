@@ -36,17 +36,21 @@ def test_a_bad_name_is_a_one_line_error_listing_the_choices():
     assert K.get_backend() == "fast"
 
 
+def python_with_kernels(value, code):
+    """stdout of `code` run in a fresh Python with NUMPY2GPT_KERNELS=value."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "NUMPY2GPT_KERNELS": value}, check=True).stdout
+
+
 def test_a_bad_environment_value_fails_at_the_first_kernel_call_not_at_import():
     code = ("import numpy2gpt, numpy2gpt.kernels as K\n"
             "k = K.switch(lambda: 0, lambda: 0)\n"
             "try:\n    k()\nexcept ValueError as e:\n    print(e)\n")
-    out = subprocess.run([sys.executable, "-c", code], env={**os.environ,
-                         "NUMPY2GPT_KERNELS": "gpu"}, capture_output=True, text=True, check=True).stdout
+    out = python_with_kernels("gpu", code)
     assert out == "NUMPY2GPT_KERNELS must be one of reference, fast, got 'gpu'\n"
 
 
 def test_the_environment_selects_the_reference_kernels():
     code = "import numpy2gpt.kernels as K; print(K.get_backend())"
-    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "NUMPY2GPT_KERNELS": "reference"},
-                         capture_output=True, text=True, check=True).stdout
+    out = python_with_kernels("reference", code)
     assert out == "reference\n"
