@@ -186,11 +186,15 @@ def check_double_backward(fn, tfn, x_arr):
         w = lib.tensor(rand(*x.shape, seed=4), dtype=lib.float64)
         gxx, gv = lib.autograd.grad((gx * w).sum(), (x, v), allow_unused=True)
         results.append([None if g is None else g.detach().numpy() for g in (gx, gxx, gv)])
-    for a, b in zip(*results):
-        if a is None or b is None:  # torch says None where a gradient is structurally zero
-            assert a is None or not np.any(a)
+    for name, a, b in zip(("d/dx", "d2/dx2", "d2/dxdv"), *results):
+        # A derivative that is structurally zero may be None on either side (PyTorch returns
+        # None there); None is then zero, and the other side must be None or all zeros too.
+        if a is None or b is None:
+            other, side = (b, "PyTorch") if a is None else (a, "numpy2gpt")
+            assert other is None or not np.any(other), (
+                f"{name}: one side has no derivative, {side} has a non-zero one")
             continue
-        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12, err_msg=name)
 
 
 def second_order(f_ours, f_torch, x, rtol=None):
