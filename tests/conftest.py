@@ -21,6 +21,7 @@ Helpers that several op and nn.functional test files share (each keeps its own t
     RTOL for values (atol 0) and gradients (atol 1e-12).
   * `check_double_backward`, `second_order`: derivatives of derivatives against PyTorch.
   * `both(lambda lib: ...)`: the same expression built on numpy2gpt and on torch.
+  * `nanogpt_get_lr`: nanoGPT's learning-rate schedule, the oracle for numpy2gpt's.
   * `check_fused` / `run_backward`: a fused numpy2gpt function against a reference (PyTorch's,
     or the same math composed from numpy2gpt primitives), values and gradients.
   * `assert_close_ulps`: rtol plus a few ulps of the largest element.
@@ -33,6 +34,7 @@ tinyshakespeare file, never committed), the `corpus` fixture (its first 20,000 c
 matmul-peak measurement).
 """
 
+import math
 import os
 import sys
 import time
@@ -208,6 +210,25 @@ def second_order(f_ours, f_torch, x, rtol=None):
     (gg,) = ng.autograd.grad((g * ng.tensor(w)).sum(), a)
     (tgg,) = torch.autograd.grad((tg * torch.tensor(w)).sum(), ta)
     assert_close(gg, tgg, rtol=rtol)
+
+
+def nanogpt_get_lr(it, learning_rate, warmup_iters, lr_decay_iters, min_lr, decay_lr=True):
+    """nanoGPT train.py's learning rate at iteration `it` (its `get_lr`, and `learning_rate`
+    when decay_lr is off), written out here as the oracle for numpy2gpt's schedule: the tests
+    compare numpy2gpt's rates with this at every iteration, never with numpy2gpt's own code."""
+    if not decay_lr:
+        return learning_rate
+    # 1) linear warmup for warmup_iters steps
+    if it < warmup_iters:
+        return learning_rate * (it + 1) / (warmup_iters + 1)
+    # 2) if it > lr_decay_iters, return min learning rate
+    if it > lr_decay_iters:
+        return min_lr
+    # 3) in between, use cosine decay down to min learning rate
+    decay_ratio = (it - warmup_iters) / (lr_decay_iters - warmup_iters)
+    assert 0 <= decay_ratio <= 1
+    coeff = 0.5 * (1.0 + math.cos(math.pi * decay_ratio))  # coeff ranges 0..1
+    return min_lr + coeff * (learning_rate - min_lr)
 
 
 def both(fn):
