@@ -26,7 +26,6 @@ Helpers that several op and nn.functional test files share (each keeps its own t
     or the same math composed from numpy2gpt primitives), values and gradients.
   * `assert_close_ulps`: rtol plus a few ulps of the largest element.
   * `assert_float32_throughout`: outputs and the gradient of a float32 leaf stay float32.
-  * `best_time`, `assert_within_10x_of_numpy`: "not much slower than NumPy" checks.
 
 For the GPT and command-line tests that train tiny models: `SHARED_TEXT` (the shared
 tinyshakespeare file, never committed), the `corpus` fixture (its first 20,000 characters),
@@ -37,7 +36,6 @@ matmul-peak measurement).
 import math
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -277,23 +275,6 @@ def assert_close_ulps(a, b, rtol, equal_nan=False):
     scale = max(1.0, float(np.nanmax(np.abs(b), initial=0.0)))
     atol = (1e-6 if b.dtype == np.float32 else 1e-13) * scale
     np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
-
-
-def best_time(fn, repeat=5):
-    """The shortest wall time of `repeat` calls of fn(), in seconds."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def assert_within_10x_of_numpy(cases):
-    """For each (ours, numpy_ref) pair of callables: ours' best time < 10 x ref's + 2 ms."""
-    for ours, ref in cases:
-        t_ours, t_ref = best_time(ours), best_time(ref)
-        assert t_ours < 10 * t_ref + 2e-3, (t_ours, t_ref)
 
 
 def assert_float32_throughout(x, outputs):
