@@ -191,6 +191,18 @@ def test_non_leaf_grad_only_with_retain_grad():
     assert not k.grad.requires_grad
 
 
+def test_retained_grad_accumulates_across_calls():
+    grads = []
+    for lib in (ng, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        h = (x * 3).exp()
+        h.retain_grad()
+        (h * h).sum().backward(retain_graph=True)
+        (h * 2).sum().backward()  # a second pass adds to h.grad, as it does to a leaf's
+        grads.append(h.grad)
+    assert_close(*grads)
+
+
 def test_backward_on_a_leaf_sets_its_grad():
     x = ng.tensor(3.0, requires_grad=True)
     x.backward()

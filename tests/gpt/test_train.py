@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 import pytest
-from torch_compare import offline_with_fallback
+from torch_compare import nanogpt_get_lr, offline_with_fallback
 
 import numpy2gpt
 from numpy2gpt.gpt import GPT, GPTConfig
@@ -65,7 +65,7 @@ def test_train_writes_checkpoint_metrics_and_learns(corpus, tmp_path):
         assert {"iter", "train_loss", "val_loss", "lr", "ms_per_iter", "tokens_per_s"} <= r.keys()
     assert logs[2]["train_loss"] == res.train_losses[2]
     assert logs[2]["tokens_per_s"] > 0 and logs[2]["ms_per_iter"] > 0
-    assert logs[2]["lr"] == pytest.approx(get_lr(2, TrainConfig(**TINY)))
+    assert logs[2]["lr"] == _nanogpt_lr(2, TrainConfig(**TINY))
     assert evals[-1]["val_loss"] == res.evals[-1]["val_loss"]
     assert logs[5]["mfu"] is not None and logs[0]["mfu"] is None  # MFU after 5 warm-up steps
 
@@ -89,15 +89,45 @@ def test_training_lowers_the_loss(corpus, tmp_path):
     assert last < float(-(counts * np.log(counts)).sum()) - 0.3, (first, last)
 
 
+def _nanogpt_lr(it, c):
+    """nanoGPT's learning rate (conftest's independent copy of its get_lr) for TrainConfig c."""
+    return nanogpt_get_lr(it, c.learning_rate, c.warmup_iters, c.lr_decay_iters, c.min_lr,
+                          c.decay_lr)
+
+
 def test_learning_rate_schedule_is_nanogpts():
     c = TrainConfig()
     assert get_lr(0, c) == pytest.approx(1e-3 * 1 / 101)  # linear warmup (it + 1) / (warmup + 1)
-    assert get_lr(99, c) == pytest.approx(1e-3 * 100 / 101)
     assert get_lr(100, c) == pytest.approx(1e-3)  # cosine starts at the top
-    assert get_lr(1050, c) == pytest.approx(1e-4 + 0.5 * (1e-3 - 1e-4))  # half way
-    assert get_lr(2000, c) == pytest.approx(1e-4) and get_lr(5000, c) == 1e-4
+    assert get_lr(5000, c) == 1e-4
+    for it in range(2100):  # warmup, the whole cosine, the floor
+        assert get_lr(it, c) == _nanogpt_lr(it, c), it
     c.decay_lr = False
-    assert get_lr(0, c) == get_lr(1500, c) == 1e-3
+    for it in range(0, 2100, 7):
+        assert get_lr(it, c) == 1e-3, it
+
+
+@pytest.mark.parametrize("decay_lr", [True, False])
+def test_every_step_uses_nanogpts_lr_through_a_resume(corpus, tmp_path, decay_lr):
+    # warmup at 0-1, cosine at 2-12, the floor at 13-14; stopped at 6, in the middle of the
+    # cosine, and resumed. At every step the optimizer's lr and the logged lr are nanoGPT's.
+    used = {}
+
+    def record(info):  # called after each step; iter_num has moved on to the next one
+        used[info["iter_num"] - 1] = [g["lr"] for g in info["optimizer"].param_groups]
+
+    run = {**TINY, "data": str(corpus), "out_dir": str(tmp_path / "out"), "eval_interval": 100,
+           "decay_lr": decay_lr}
+    train({**run, "max_iters": 6}, log=None, callback=record)
+    res = train({**run, "max_iters": 15, "init_from": "resume"}, log=None, callback=record)
+    assert sorted(used) == list(range(15))
+    lines = [json.loads(s) for s in (tmp_path / "out" / "metrics.jsonl").read_text().splitlines()]
+    logged = {r["iter"]: r["lr"] for r in lines if r["kind"] == "log"}
+    assert sorted(logged) == list(range(15))
+    for it in range(15):
+        lr = _nanogpt_lr(it, res.config)
+        assert used[it] == [lr, lr] and logged[it] == lr, it
+    assert logged[14] == (1e-4 if decay_lr else 1e-3)
 
 
 def test_gradient_accumulation_equals_one_big_batch(corpus, tmp_path):

@@ -2,6 +2,7 @@
 
 import pytest
 import torch as pt
+from torch_compare import nanogpt_get_lr
 
 import numpy2gpt as torch
 from numpy2gpt import optim
@@ -47,18 +48,47 @@ def test_schedule_matches_pytorch(kind):
         assert a == pytest.approx(b, rel=1e-12, abs=1e-15)
 
 
-def test_warmup_cosine_is_nanogpt_schedule():
+# nanoGPT's schedules: its defaults for shakespeare_char, no warmup with a floor of 0, and a
+# short one whose floor starts early (lr_decay_iters < the run)
+NANOGPT_SCHEDULES = [dict(learning_rate=1e-3, warmup_iters=100, lr_decay_iters=2000, min_lr=1e-4),
+                     dict(learning_rate=6e-4, warmup_iters=0, lr_decay_iters=600, min_lr=0.0),
+                     dict(learning_rate=3e-3, warmup_iters=3, lr_decay_iters=8, min_lr=1e-4)]
+
+
+@pytest.mark.parametrize("s", NANOGPT_SCHEDULES)
+def test_warmup_cosine_lr_is_nanogpts_at_every_iteration(s):
+    # every iteration, not only the points where linear and cosine decay agree (the ends and
+    # the midpoint): warmup, the whole cosine, and the floor after lr_decay_iters
     f = ours_sched.warmup_cosine_lr
-    assert f(0, 1e-3, 100, 2000, 1e-4) == pytest.approx(1e-3 / 101)
-    assert f(99, 1e-3, 100, 2000, 1e-4) == pytest.approx(1e-3 * 100 / 101)
-    assert f(100, 1e-3, 100, 2000, 1e-4) == pytest.approx(1e-3)
-    mid = 100 + (2000 - 100) // 2
-    assert f(mid, 1e-3, 100, 2000, 1e-4) == pytest.approx(1e-4 + 0.5 * 9e-4)  # half way down
-    assert f(2000, 1e-3, 100, 2000, 1e-4) == pytest.approx(1e-4)
-    assert f(5000, 1e-3, 100, 2000, 1e-4) == 1e-4
-    p = torch.ones(1, requires_grad=True)
-    opt = optim.AdamW([p], lr=1e-3)
-    sched = ours_sched.WarmupCosineLR(opt, warmup_iters=100, lr_decay_iters=2000, min_lr=1e-4)
-    for it in range(1, 300):
+    for it in range(s["lr_decay_iters"] + 50):
+        assert f(it, **s) == nanogpt_get_lr(it, **s), it
+    assert f(s["lr_decay_iters"] + 49, **s) == s["min_lr"]
+
+
+@pytest.mark.parametrize("s", NANOGPT_SCHEDULES)
+def test_warmup_cosine_scheduler_is_nanogpts_and_resumes_mid_schedule(s):
+    def scheduler():
+        opt = optim.AdamW([torch.ones(1, requires_grad=True)], lr=s["learning_rate"])
+        return opt, ours_sched.WarmupCosineLR(opt, s["warmup_iters"], s["lr_decay_iters"],
+                                              s["min_lr"])
+
+    n, stop = s["lr_decay_iters"] + 20, (s["warmup_iters"] + s["lr_decay_iters"]) // 2 + 1
+    opt, sched = scheduler()
+    for it in range(n):  # the lr in force during iteration `it`
+        assert opt.param_groups[0]["lr"] == sched.get_last_lr()[0] == nanogpt_get_lr(it, **s), it
+        opt.step()
         sched.step()
-        assert opt.param_groups[0]["lr"] == f(it, 1e-3, 100, 2000, 1e-4)
+
+    # stopped part way down the cosine; a new optimizer and scheduler load the saved states
+    opt, sched = scheduler()
+    for _ in range(stop):
+        opt.step()
+        sched.step()
+    states = opt.state_dict(), sched.state_dict()
+    opt, sched = scheduler()
+    opt.load_state_dict(states[0])
+    sched.load_state_dict(states[1])
+    for it in range(stop, n):
+        assert opt.param_groups[0]["lr"] == nanogpt_get_lr(it, **s), it
+        opt.step()
+        sched.step()
