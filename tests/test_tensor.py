@@ -1,4 +1,4 @@
-"""The Tensor API (issue 2's list) against PyTorch: shape/Size, size(dim), numel, item, tolist,
+"""The Tensor API against PyTorch: shape/Size, size(dim), numel, item, tolist,
 numpy(), detach, clone, to/float/double/long, __array__, __len__, T/mT, grad assignment,
 requires_grad rules, and the repr."""
 

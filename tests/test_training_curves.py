@@ -1,4 +1,4 @@
-"""Training runs match PyTorch step for step (issue 3 acceptance).
+"""Training runs match PyTorch step for step.
 
 "A 2-layer MLP and a 1-block transformer trained for 50 steps match PyTorch's loss curve given the
 same initial weights." Each model is written ONCE, against the PyTorch API, as a function of the

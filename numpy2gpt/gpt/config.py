@@ -84,7 +84,7 @@ class TrainConfig:
     wandb_run_name: str = "gpt2"
     backend: str = "nccl"
     plot: bool = True  # write out_dir/loss.png at each eval (needs matplotlib)
-    # ---- hooks for later work (issue 5)
+    # ---- numpy2gpt's own: speed and diagnostics
     threads: int = 1  # data-parallel threads: each batch is split over this many threads
     profile: bool = False  # print an op profile of a few steps (needs numpy2gpt.profiler)
 

@@ -895,7 +895,7 @@ def _mfu(model, config, dt, meter):
         return None
 
 
-# ---------------------------------------------------------------------- profiler hook (issue 5)
+# ---------------------------------------------------------------------- profiler hook
 class _ProfileWindow:
     """profile=True: profile PROFILE_STEPS steps after PROFILE_WARMUP, then print the table."""
 

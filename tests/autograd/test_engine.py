@@ -57,7 +57,7 @@ def test_residual_first_derivative_is_the_known_value():
     # dy/dx = 2x (1 + e^a e^(e^a)) with a = x^2 = 0.25
     expected = 2 * 0.5 * (1 + np.exp(0.25) * np.exp(np.exp(0.25)))
     assert x.grad.item() == pytest.approx(expected, rel=1e-14)
-    # (issue 2 quotes "5.636815..."; the exact value, and PyTorch's, is 5.6368043750...)
+    # (the exact value, and PyTorch's, is 5.6368043750...)
     assert x.grad.item() == pytest.approx(5.636804375024635, rel=1e-14)
 
 
