@@ -18,6 +18,7 @@ Two flavours of backward:
 """
 
 import itertools
+import re
 import weakref
 
 import numpy as np
@@ -42,6 +43,9 @@ class Function:
     differentiable_backward = True  # backward is built from Tensor ops
     saves_outputs = False  # set True when backward needs the forward's outputs
     is_view = False  # set True when output 0 may share memory with input 0 (reshape, permute)
+    # Set False when backward needs only the inputs' shapes and dtypes (Add, Sum, Reshape...):
+    # such a node saves no values, so, like PyTorch, backward may run through it again.
+    saves_values = True
     grad_fn_name = None  # the name in `grad_fn=<...>`; default "<ClassName>Backward0"
     # Which nn.Module's forward is running (for graphs clustered by module). numpy2gpt.nn installs
     # its module-name stack here, so autograd never imports nn.
@@ -62,6 +66,12 @@ class Function:
             # A view and its base are one piece of memory: an in-place edit through either
             # must invalidate graphs that saved the other, so they share the version counter.
             outputs[0]._version_cell = inputs[0]._version_cell
+            # It also remembers how it was taken from its base (these view Functions, replayable
+            # from their constructor state), so an in-place edit of the view can be recorded as
+            # an edit of the base too (ops/inplace.py).
+            if single:
+                base, steps = inputs[0]._view or (inputs[0], ())
+                outputs[0]._view = (base, steps + ((type(self), dict(self.__dict__)),))
 
         if is_grad_enabled() and any(x.requires_grad for x in inputs):
             self._link(inputs, outputs, ys)
@@ -70,6 +80,9 @@ class Function:
     def _link(self, inputs, outputs, ys):
         """Record this call in the graph (only when a gradient will be needed)."""
         self.inputs = inputs
+        # The edges to the inputs' creators, fixed now: an in-place op may later give an input
+        # tensor a new creator, but this node still consumed the value it had at this moment.
+        self.edges = tuple((x.grad_fn, x._output_nr) for x in inputs)
         self.needs_input_grad = tuple(x.requires_grad for x in inputs)
         self.input_versions = tuple(x._version for x in inputs)  # to detect in-place edits
         self.outputs = tuple(weakref.ref(y) for y in outputs)
@@ -96,7 +109,7 @@ class Function:
         y = self.outputs[i]()
         if y is not None:
             if y._version != self.output_versions[i]:
-                raise _modified_error(y, self.output_versions[i])
+                raise _modified_error(y, self.output_versions[i], (self, i))
             return y
         y = Tensor._make(self.output_arrays[i])
         y._requires_grad, y.grad_fn, y._output_nr = True, self, i
@@ -116,7 +129,16 @@ class Function:
 
     # ----- bookkeeping -------------------------------------------------------------------------
     def release(self):
-        """Free everything saved for backward (called after backward unless retain_graph)."""
+        """Free everything saved for backward (called after backward unless retain_graph).
+
+        A node that saves no values stays usable: its inputs become empty stand-ins of the same
+        shape and dtype (leaves that receive a gradient are kept), so their memory is freed.
+        """
+        if not self.saves_values:
+            self.inputs = tuple(
+                x if needed and creator is None else _shape_only(x)
+                for x, needed, (creator, _) in zip(self.inputs, self.needs_input_grad, self.edges))
+            return
         name = self.name()
         self.__dict__.clear()
         self.released = True
@@ -134,7 +156,7 @@ class Function:
     @property
     def next_functions(self):
         """(creator, output index) of each input, like PyTorch's `grad_fn.next_functions`."""
-        return tuple((x.grad_fn, x._output_nr) for x in self.inputs)
+        return self.edges
 
 
 class FusedFunction(Function):
@@ -143,8 +165,26 @@ class FusedFunction(Function):
     differentiable_backward = False
 
 
-def _modified_error(t, expected):
+def _shape_only(x):
+    """A tensor with x's shape and dtype but no memory of its own (a broadcast 0-d array)."""
+    return Tensor._make(np.broadcast_to(np.zeros((), x.dtype), x.shape))
+
+
+_TENSOR_TYPES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
+
+
+def _modified_error(t, expected, output_of=None):
+    """PyTorch's error for a saved tensor edited in place after it was saved. It names the
+    tensor's creator: the saving node itself for a saved output, else t's current creator."""
+    kind = _TENSOR_TYPES.get(t.dtype.name, t.dtype.name)
+    fn, nr = output_of or (t.grad_fn, t._output_nr)
+    made_by = ""
+    if fn is not None:  # PyTorch names the creator without "Backward0": "of Exp"
+        made_by = f", which is output {nr} of {_BACKWARD_SUFFIX.sub('', fn.name())},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{dtype_name(t.dtype)} {list(t.shape)}] is at version {t._version}; expected "
-        f"version {expected} instead.")
+        f"operation: [torch.{kind}Tensor {list(t.shape)}]{made_by} is at version {t._version}; "
+        f"expected version {expected} instead. Hint: the in-place edit must come after backward(), "
+        "or use the out-of-place op (e.g. `y = y + 1` instead of `y.add_(1)`).")

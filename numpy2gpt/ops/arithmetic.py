@@ -16,6 +16,8 @@ from .shape import broadcast_to
 
 
 class Add(Function):
+    saves_values = False
+
     def forward(self, a, b):
         return a + b
 
@@ -25,6 +27,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    saves_values = False
+
     def forward(self, a, b):
         return a - b
 
@@ -57,6 +61,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    saves_values = False
+
     def forward(self, a):
         return -a
 
@@ -116,6 +122,7 @@ class Pow(Function):
 class Cast(Function):
     """Change dtype; the gradient is cast back to the input's dtype."""
 
+    saves_values = False
     grad_fn_name = "ToCopyBackward0"
 
     def __init__(self, dtype):
@@ -131,6 +138,7 @@ class Cast(Function):
 class SumTo(Function):
     """Sum over broadcast axes so the result has `shape` (the backward of broadcasting)."""
 
+    saves_values = False
     grad_fn_name = "SumBackward1"
 
     def __init__(self, shape):
@@ -145,6 +153,8 @@ class SumTo(Function):
 
 class Clone(Function):
     """A copy that stays in the graph (gradient passes through unchanged)."""
+
+    saves_values = False
 
     def forward(self, x):
         return x.copy()

@@ -1,25 +1,54 @@
-"""In-place updates (`p.add_(g, alpha=-lr)`), for optimizers and initialisers.
+"""In-place updates: `p.add_(g, alpha=-lr)`, `h.mul_(w)`, `x.copy_(y)`, `x += 1`, `x[i] = v`.
 
-They write into the tensor's array and bump its version counter, so a backward that needs the old
-values notices the edit and raises instead of computing a wrong gradient. On a tensor that takes
-part in a recorded graph they are refused (use the out-of-place form, or `with no_grad():`).
+They write into the tensor's own memory (so views and the base see the change) and bump its
+version counter. There are two paths:
+
+* Nothing to record (no_grad, or neither the tensor nor an operand requires grad - optimizers and
+  initialisers): the op runs straight on the NumPy array.
+* A gradient will be needed: the op is recorded, as PyTorch does. The out-of-place op runs on the
+  tensor's current value (`_snapshot`), the result is written into the tensor's memory, and the
+  tensor takes the result's place in the graph (`_rebase`): after `y = x * 2; y.add_(1)`, y's
+  creator is AddBackward0, whose input is y's old value (MulBackward0). Nodes recorded before
+  keep the edge to the old value (Function.edges). When the tensor is a view, its base is
+  rebased too, through a CopySlices node (the base's old value with the view's region replaced),
+  so the base's gradient also flows through the edit.
+
+Two things stop a silent wrong gradient: a leaf that requires grad (or a view of one) refuses
+in-place ops in grad mode, and a node that saved a tensor for backward (Mul saves its inputs)
+finds the tensor at a newer version and raises (Function.saved_tensors).
 """
 
 import numpy as np
 
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..dtypes import dtype_name
 from ..random import resolve
 from ..tensor import Tensor
 
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
 
-def _check_inplace(t):
-    if is_grad_enabled() and t.requires_grad:
-        if t.grad_fn is None:
+
+# ----- checks -----------------------------------------------------------------------------------
+def _check_inplace(t, recording=False):
+    """Refuse in-place edits of a leaf that requires grad (or a view of one) in grad mode."""
+    if is_grad_enabled():
+        if t._requires_grad and t.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
-        raise RuntimeError("in-place operations on tensors that are part of a recorded graph are "
-                           "not supported by numpy2gpt; use the out-of-place op instead")
+        if t._view is not None and (t._requires_grad or recording):
+            base = t._view[0]
+            if base._requires_grad and base.grad_fn is None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
+                                   "in an in-place operation.")
+
+
+def _check_overlap(a):
+    """An expanded tensor holds one element in several places: writing each of them is refused
+    (the result would depend on the order of the writes), like PyTorch."""
+    if 0 in a.strides and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+        raise RuntimeError(_OVERLAP)
 
 
 def _value(other, t=None):
@@ -44,29 +73,184 @@ def _check_result_dtype(t, v, floating_result=False):
                            f"{dtype_name(t.dtype)}")
 
 
+def _writable(t):
+    """t's array, ready to be written (a read-only array is first replaced by a private copy)."""
+    if not t.data.flags.writeable:
+        t.data = t.data.copy()
+    return t.data
+
+
+# ----- recording an in-place op in the graph ------------------------------------------------------
+def _records(t, *operands):
+    """Whether the edit must be recorded: grad mode is on and t or an operand requires grad."""
+    return is_grad_enabled() and (t._requires_grad or any(
+        isinstance(o, Tensor) and o._requires_grad for o in operands))
+
+
+def _snapshot(t, copy=False):
+    """A tensor standing for t's current value and place in the graph.
+
+    `copy=True` when the recorded op saves its input for backward (mul_ needs the old values
+    for the operand's gradient): the copy keeps them after t is overwritten. Otherwise it shares
+    t's memory and version counter, so a backward that did read it would notice the edit.
+    """
+    s = Tensor._make(t.data.copy() if copy else t.data)
+    s.grad_fn, s._output_nr, s._requires_grad = t.grad_fn, t._output_nr, t._requires_grad
+    if not copy:
+        s._version_cell = t._version_cell
+    return s
+
+
+def _take_history(t, r):
+    t.grad_fn, t._output_nr, t._requires_grad = r.grad_fn, r._output_nr, r._requires_grad
+
+
+def _replay(steps, x):
+    """Apply recorded view steps ((Function class, constructor state), ...) to the Tensor x."""
+    for cls, state in steps:
+        fn = object.__new__(cls)
+        fn.__dict__.update(state)
+        x = fn(x)
+    return x
+
+
+def _region(a, steps):
+    """(array, index) such that `array[index]` is the region of the array a that `steps` select
+    (the last step is often an index, which may pick elements rather than a view)."""
+    for cls, state in steps[:-1]:
+        fn = object.__new__(cls)
+        fn.__dict__.update(state)
+        a = fn.forward(a)
+    cls, state = steps[-1]
+    if "index" in state:  # x[index] (GetItem)
+        return a, state["index"]
+    fn = object.__new__(cls)
+    fn.__dict__.update(state)
+    return fn.forward(a), ...
+
+
+def _rebase(t, r):
+    """t's memory now holds r's values: bump the version and give t (and its base) r's history."""
+    t._version += 1
+    if t._view is not None:
+        base, steps = t._view
+        _take_history(base, CopySlices(steps)(_snapshot(base), r))
+        r = _replay(steps, base)  # t's new value, as the view of the new base
+    _take_history(t, r)
+
+
+def _record(t, out_of_place, reads_self=False):
+    """Run `out_of_place(old t)` in the graph, write the result into t, and rebase t on it."""
+    _check_inplace(t, recording=True)
+    _check_overlap(t.data)
+    r = out_of_place(_snapshot(t, copy=reads_self))
+    if r.dtype != t.dtype:
+        r = r.to(t.dtype)
+    np.copyto(_writable(t), r.data)
+    _rebase(t, r)
+    return t
+
+
+def inplace_apply(t, op):
+    """t <- op(t), in t's memory (`F.relu(x, inplace=True)`); recorded when a gradient is needed."""
+    if _records(t):
+        return _record(t, op, reads_self=True)
+    _check_inplace(t)
+    _check_overlap(t.data)
+    with no_grad():
+        return _write(t, op(t).data)
+
+
+class CopySlices(Function):
+    """Records `base[region] = src` for the graph; the write itself is already in base's memory.
+
+    The region is the view of base that `steps` take (a slice, a transpose, ..., or an index).
+    The old values in the region were overwritten, so base's old value gets the gradient
+    everywhere else, and src gets the region's gradient (summed where src was broadcast).
+    """
+
+    saves_values = False
+    grad_fn_name = "CopySlices"
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    def forward(self, base, src):
+        return base
+
+    def backward(self, gy):
+        from .arithmetic import sum_to
+
+        base, src = self.inputs
+        g_base = g_src = None
+        if self.needs_input_grad[0]:
+            keep = np.ones(gy.shape, dtype=gy.dtype)
+            a, index = _region(keep, self.steps)
+            a[index] = 0
+            g_base = gy * Tensor._make(keep)
+        if self.needs_input_grad[1]:
+            g_src = sum_to(_replay(self.steps, gy), src.shape).to(src.dtype)
+        return g_base, g_src
+
+
+class Copy(Function):
+    """`t.copy_(src)` (also fill_, zero_, normal_...) recorded: the result is src, broadcast and
+    cast to t's dtype; t's old value is overwritten, so it gets no gradient."""
+
+    saves_values = False
+
+    def __init__(self, grad_fn_name="CopyBackwards"):
+        self.grad_fn_name = grad_fn_name
+
+    def forward(self, old, src):
+        return np.broadcast_to(src, old.shape).astype(old.dtype)
+
+    def backward(self, gy):
+        from .arithmetic import sum_to
+
+        src = self.inputs[1]
+        return None, sum_to(gy, src.shape).to(src.dtype) if self.needs_input_grad[1] else None
+
+
+# ----- the ops ----------------------------------------------------------------------------------
 def _write(t, result):
     """Store `result` into t's array (same dtype, same shape) and bump the version."""
     _check_inplace(t)
     if np.shape(result) != t.data.shape:
         result = np.broadcast_to(result, t.data.shape)  # raises for non-broadcastable shapes
-    if not t.data.flags.writeable:
-        t.data = t.data.copy()
-    np.copyto(t.data, result, casting="unsafe")
+    np.copyto(_writable(t), result, casting="unsafe")
+    t._version += 1
+    return t
+
+
+def _copy_from(t, src, grad_fn_name):
+    """copy_/fill_/zero_/normal_/uniform_: t <- src (a Tensor or an array, broadcast)."""
+    if _records(t, src):
+        src = src if isinstance(src, Tensor) else Tensor._make(np.asarray(src))
+        return _record(t, lambda old: Copy(grad_fn_name)(old, src))
+    return _write(t, _value(src))
+
+
+def _arith(t, other, v, np_op, out_of_place, reads_self):
+    """add_/sub_/mul_/div_: `np_op(t, v)` on the array, or `out_of_place(old t)` when recorded."""
+    if _records(t, other):
+        return _record(t, out_of_place, reads_self)
+    _check_inplace(t)
+    _check_overlap(t.data)
+    np_op(_writable(t), v, out=t.data, casting="unsafe")
     t._version += 1
     return t
 
 
 def add_(self, other, alpha=1):
-    _check_inplace(self)
+    from .arithmetic import add
+
     v = _value(other, self)
     if alpha != 1:
         v = v * alpha
     _check_result_dtype(self, v)
-    if not self.data.flags.writeable:
-        self.data = self.data.copy()
-    np.add(self.data, v, out=self.data, casting="unsafe")
-    self._version += 1
-    return self
+    return _arith(self, other, v, np.add, lambda old: add(old, other, alpha=alpha)
+                  if isinstance(other, Tensor) else add(old, v), False)
 
 
 def sub_(self, other, alpha=1):
@@ -74,60 +258,65 @@ def sub_(self, other, alpha=1):
 
 
 def mul_(self, other):
-    _check_inplace(self)
+    from .arithmetic import mul
+
     v = _value(other, self)
     _check_result_dtype(self, v)
-    if not self.data.flags.writeable:
-        self.data = self.data.copy()
-    np.multiply(self.data, v, out=self.data, casting="unsafe")
-    self._version += 1
-    return self
+    return _arith(self, other, v, np.multiply, lambda old: mul(old, other), True)
 
 
 def div_(self, other):
-    _check_inplace(self)
+    from .arithmetic import div
+
     v = _value(other, self)
     _check_result_dtype(self, v, floating_result=True)  # true division
-    if not self.data.flags.writeable:
-        self.data = self.data.copy()
-    np.divide(self.data, v, out=self.data, casting="unsafe")
-    self._version += 1
-    return self
+    return _arith(self, other, v, np.divide, lambda old: div(old, other), True)
 
 
 def zero_(self):
-    return _write(self, 0)
+    return _copy_from(self, np.zeros((), self.dtype), "ZeroBackward0")
 
 
 def fill_(self, value):
-    return _write(self, _value(value))
+    return _copy_from(self, value if isinstance(value, Tensor) else np.asarray(value),
+                      "FillBackward0")
 
 
 def copy_(self, src):
-    src = _value(src)
-    if np.shape(src) != self.data.shape:
+    a = _value(src)
+    if np.shape(a) != self.data.shape:
         try:
-            np.broadcast_shapes(np.shape(src), self.data.shape)
+            np.broadcast_shapes(np.shape(a), self.data.shape)
         except ValueError:
-            raise RuntimeError(f"copy_: the source shape {list(np.shape(src))} cannot be "
+            raise RuntimeError(f"copy_: the source shape {list(np.shape(a))} cannot be "
                                f"broadcast to the destination shape {list(self.shape)}") from None
-    return _write(self, src)
+    _check_overlap(self.data)
+    return _copy_from(self, src if isinstance(src, Tensor) else np.asarray(a), "CopyBackwards")
 
 
 def clamp_(self, min=None, max=None):
+    from .selection import clamp
+
+    if _records(self, min, max):
+        return _record(self, lambda old: clamp(old, min, max), reads_self=True)
+    _check_overlap(self.data)
     return _write(self, np.clip(self.data, _value(min), _value(max)))
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
     """Fill with N(mean, std^2): PyTorch's values for a contiguous tensor of this shape."""
     _check_float(self, "normal_")
-    return _write(self, resolve(generator).normal(self.data.shape, mean, std, self.dtype))
+    _check_overlap(self.data)
+    return _copy_from(self, resolve(generator).normal(self.data.shape, mean, std, self.dtype),
+                      "NormalBackward0")
 
 
 def uniform_(self, a=0.0, b=1.0, generator=None):
     """Fill with U(a, b): PyTorch's values for a contiguous tensor of this shape."""
     _check_float(self, "uniform_")
-    return _write(self, resolve(generator).uniform(self.data.shape, a, b, self.dtype))
+    _check_overlap(self.data)
+    return _copy_from(self, resolve(generator).uniform(self.data.shape, a, b, self.dtype),
+                      "UniformBackward0")
 
 
 def _check_float(t, fn):
