@@ -77,7 +77,7 @@ class Tensor:
         t._retains_grad = False
         t.name = None
         t._version_cell = [0]
-        t._view = None  # (base, steps) when this tensor is a view of base's memory
+        t._view = None  # (base, steps, [version]) for a view of base (see autograd/function.py)
         return t
 
     # ----- autograd state --------------------------------------------------------------------

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..dtypes import dtype_name
 from ..tensor import Tensor
+from .function import refresh_view
 from .grad_mode import set_grad_enabled
 
 # The running numpy2gpt.profiler.profile, or None (set by the profiler). One check per backward
@@ -92,6 +93,8 @@ def make_seeds(outputs, grad_outputs):
     for i, (y, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(y, Tensor):
             raise TypeError(f"expected a Tensor as output {i}, got {type(y).__name__}")
+        if y._view is not None and y._view[2][0] != y._version:
+            refresh_view(y)  # a view whose base was edited in place since it was taken
         if not y.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
                                "a grad_fn")

@@ -23,9 +23,8 @@ import weakref
 
 import numpy as np
 
-from ..dtypes import dtype_name
 from ..tensor import Tensor, as_tensor
-from .grad_mode import is_grad_enabled
+from .grad_mode import enable_grad, is_grad_enabled
 
 # Creation counter: a tie-breaker that keeps backward order deterministic. `next()` on an
 # itertools.count is atomic under the GIL, so two threads building graphs at once (data-parallel
@@ -70,11 +69,16 @@ class Function:
             # from their constructor state), so an in-place edit of the view can be recorded as
             # an edit of the base too (ops/inplace.py).
             if single:
-                base, steps = inputs[0]._view or (inputs[0], ())
-                outputs[0]._view = (base, steps + ((type(self), dict(self.__dict__)),))
+                base, steps, _ = inputs[0]._view or (inputs[0], (), None)
+                outputs[0]._view = (base, steps + ((type(self), dict(self.__dict__)),),
+                                    [inputs[0]._version])
 
-        if is_grad_enabled() and any(x.requires_grad for x in inputs):
-            self._link(inputs, outputs, ys)
+        if is_grad_enabled():
+            for x in inputs:
+                if x._view is not None and x._view[2][0] != x._version:
+                    refresh_view(x)
+            if any(x.requires_grad for x in inputs):
+                self._link(inputs, outputs, ys)
         return outputs[0] if single else outputs
 
     def _link(self, inputs, outputs, ys):
@@ -157,6 +161,31 @@ class Function:
     def next_functions(self):
         """(creator, output index) of each input, like PyTorch's `grad_fn.next_functions`."""
         return self.edges
+
+
+def replay_view(steps, x):
+    """Take a view from the Tensor x again: `steps` are ((Function class, its state), ...)."""
+    for cls, state in steps:
+        fn = object.__new__(cls)
+        fn.__dict__.update(state)
+        x = fn(x)
+    return x
+
+
+def refresh_view(t):
+    """Give the view t a history that starts at its base's current one.
+
+    An in-place edit through one alias (the base, or another view) rebases the base; views
+    taken before still carry the history from then. Like PyTorch, a view whose base has been
+    edited since (seen by the shared version counter) takes its history anew from the base
+    when it is next used in grad mode.
+    """
+    base, steps, synced = t._view
+    synced[0] = t._version
+    if base._requires_grad:
+        with enable_grad():
+            r = replay_view(steps, base)
+        t.grad_fn, t._output_nr, t._requires_grad = r.grad_fn, r._output_nr, r._requires_grad
 
 
 class FusedFunction(Function):

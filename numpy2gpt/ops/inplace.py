@@ -20,7 +20,7 @@ finds the tensor at a newer version and raises (Function.saved_tensors).
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import Function, refresh_view, replay_view
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..dtypes import dtype_name
 from ..random import resolve
@@ -94,6 +94,8 @@ def _snapshot(t, copy=False):
     for the operand's gradient): the copy keeps them after t is overwritten. Otherwise it shares
     t's memory and version counter, so a backward that did read it would notice the edit.
     """
+    if t._view is not None and t._view[2][0] != t._version:
+        refresh_view(t)
     s = Tensor._make(t.data.copy() if copy else t.data)
     s.grad_fn, s._output_nr, s._requires_grad = t.grad_fn, t._output_nr, t._requires_grad
     if not copy:
@@ -103,15 +105,6 @@ def _snapshot(t, copy=False):
 
 def _take_history(t, r):
     t.grad_fn, t._output_nr, t._requires_grad = r.grad_fn, r._output_nr, r._requires_grad
-
-
-def _replay(steps, x):
-    """Apply recorded view steps ((Function class, constructor state), ...) to the Tensor x."""
-    for cls, state in steps:
-        fn = object.__new__(cls)
-        fn.__dict__.update(state)
-        x = fn(x)
-    return x
 
 
 def _region(a, steps):
@@ -133,9 +126,10 @@ def _rebase(t, r):
     """t's memory now holds r's values: bump the version and give t (and its base) r's history."""
     t._version += 1
     if t._view is not None:
-        base, steps = t._view
+        base, steps, synced = t._view
         _take_history(base, CopySlices(steps)(_snapshot(base), r))
-        r = _replay(steps, base)  # t's new value, as the view of the new base
+        r = replay_view(steps, base)  # t's new value, as the view of the new base
+        synced[0] = t._version
     _take_history(t, r)
 
 
@@ -189,7 +183,7 @@ class CopySlices(Function):
             a[index] = 0
             g_base = gy * Tensor._make(keep)
         if self.needs_input_grad[1]:
-            g_src = sum_to(_replay(self.steps, gy), src.shape).to(src.dtype)
+            g_src = sum_to(replay_view(self.steps, gy), src.shape).to(src.dtype)
         return g_base, g_src
 
 
@@ -208,8 +202,9 @@ class Copy(Function):
     def backward(self, gy):
         from .arithmetic import sum_to
 
-        src = self.inputs[1]
-        return None, sum_to(gy, src.shape).to(src.dtype) if self.needs_input_grad[1] else None
+        old, src = self.inputs
+        g_old = Tensor._make(np.zeros(old.shape, gy.dtype)) if self.needs_input_grad[0] else None
+        return g_old, sum_to(gy, src.shape).to(src.dtype) if self.needs_input_grad[1] else None
 
 
 # ----- the ops ----------------------------------------------------------------------------------

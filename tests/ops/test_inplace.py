@@ -160,3 +160,84 @@ def test_in_place_errors_for_bad_operands():
     x = ng.tensor([1, 2])
     x.add_(3)
     assert x.tolist() == [4, 5] and x.dtype == ng.int64
+
+
+# ----- in-place ops recorded in the graph (gradients against PyTorch) ---------------------------
+# Each edit writes something computed from `w` (which requires grad) into a target. The target is
+# a constant, a tensor in the graph (made from `x`), or a view of a larger tensor (made from `x`
+# or constant); the loss reads the target and its base, so every path's gradient is compared.
+def _set_slice(t, o, lib):
+    t[1:] = o[:2]
+
+
+def _set_index(t, o, lib):
+    t[[2, 0]] = o[1:]
+
+
+def _set_mask(t, o, lib):
+    t[lib.tensor([True, False, True])] = o.sum()
+
+
+def _set_element(t, o, lib):
+    t[1] = o[0] * o[2]
+
+
+EDITS = {
+    "add_": lambda t, o, lib: t.add_(o), "add_alpha": lambda t, o, lib: t.add_(o, alpha=-2.0),
+    "sub_": lambda t, o, lib: t.sub_(o), "sub_alpha": lambda t, o, lib: t.sub_(o, alpha=0.5),
+    "mul_": lambda t, o, lib: t.mul_(o), "div_": lambda t, o, lib: t.div_(o),
+    "copy_": lambda t, o, lib: t.copy_(o), "copy_broadcast": lambda t, o, lib: t.copy_(o[1]),
+    "clamp_": lambda t, o, lib: t.add_(o).clamp_(1.0, 5.0),
+    "clamp_tensor": lambda t, o, lib: t.clamp_(min=o),
+    "masked_fill_": lambda t, o, lib: t.mul_(o).masked_fill_(lib.tensor([True, False, False]), 2.0),
+    "masked_fill_tensor": lambda t, o, lib: t.masked_fill_(lib.tensor([False, True, True]), o[0]),
+    "fill_": lambda t, o, lib: t.fill_(o[2]), "zero_": lambda t, o, lib: t.add_(o).zero_(),
+    "setitem_slice": _set_slice, "setitem_index": _set_index, "setitem_mask": _set_mask,
+    "setitem_element": _set_element,
+    "iadd": lambda t, o, lib: _iadd(t, o), "isub": lambda t, o, lib: _isub(t, o),
+    "imul": lambda t, o, lib: _imul(t, o), "idiv": lambda t, o, lib: _idiv(t, o),
+}
+K = np.array([[1.0, -2.0, 0.5], [3.0, 0.25, -1.0]])
+
+
+def _edited(lib, edit, target):
+    """Run one edit with numpy2gpt or torch; return (loss, w, x, target's grad_fn name)."""
+    w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = lib.tensor([[0.5, -1.5, 2.5], [1.0, 2.0, -3.0]], requires_grad=True)
+    k = lib.tensor(K)
+    base = None
+    if target == "constant":
+        t = lib.tensor([0.5, 1.5, -2.0])
+    elif target == "graph":
+        t = x[1] * 2.0
+    elif target == "view of graph":
+        base = x * 1.5
+        t = base[1]
+    else:  # a view of a tensor that takes part in a graph, through a reshape
+        base = (x * 1.0).reshape(3, 2)
+        t = base.t()[0]
+    edit(t, w * 3.0 - 1.0, lib)
+    loss = (t * t * k[0]).sum()
+    if base is not None:
+        loss = loss + (base * base).sum()
+    return loss, w, x, t.grad_fn
+
+
+TARGETS = ["constant", "graph", "view of graph", "view through reshape"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_in_place_edit_gradients_match_torch(edit, target):
+    loss, w, x, grad_fn = _edited(ng, EDITS[edit], target)
+    t_loss, tw, tx, t_grad_fn = _edited(torch, EDITS[edit], target)
+    np.testing.assert_allclose(loss.item(), t_loss.item(), rtol=1e-6)
+    loss.backward()
+    t_loss.backward()
+    for ours, theirs in ((w, tw), (x, tx)):
+        if theirs.grad is None:
+            assert ours.grad is None
+        else:
+            np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5,
+                                       atol=1e-6)
+    assert grad_fn is not None  # the target joined the graph
