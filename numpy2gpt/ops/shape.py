@@ -83,7 +83,9 @@ def view(input, *shape):
     """reshape that never copies: PyTorch's error when the memory layout does not allow it."""
     x = as_tensor(input)
     y = reshape(x, *shape)
-    if y is not x and x.numel() and not np.may_share_memory(y.data, x.data):
+    if y is x:  # a view is a new tensor even when the shape is unchanged
+        return Reshape(x.shape)(x)
+    if x.numel() and not np.may_share_memory(y.data, x.data):
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
                            ".reshape(...) instead.")

@@ -241,3 +241,73 @@ def test_in_place_edit_gradients_match_torch(edit, target):
             np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5,
                                        atol=1e-6)
     assert grad_fn is not None  # the target joined the graph
+
+
+# ----- views alias their base; expanded tensors -----------------------------------------------
+VIEW_ERROR = ("view size is not compatible with input tensor's size and stride (at least one "
+              "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+OVERLAP_ERROR = ("unsupported operation: more than one element of the written-to tensor refers to "
+                 "a single memory location. Please clone() the tensor before performing the "
+                 "operation.")
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.arange(6.0).reshape(2, 3).t(),
+                                  lambda lib: lib.zeros(3, 1).expand(3, 4),
+                                  lambda lib: lib.arange(12.0).reshape(3, 4)[:, 1:3]])
+def test_view_of_a_layout_it_cannot_view_raises_pytorchs_error(make):
+    for lib in (ng, torch):
+        with pytest.raises(RuntimeError) as e:
+            make(lib).view(-1)
+        assert str(e.value) == VIEW_ERROR
+    # reshape copies instead, and contiguous() gives a layout that view accepts
+    for lib in (ng, torch):
+        assert make(lib).contiguous().view(-1).tolist() == make(torch).reshape(-1).tolist()
+
+
+def test_views_alias_their_base_and_share_its_version():
+    def run(lib):
+        x = lib.arange(6.0).reshape(2, 3)
+        v = x.t().view(3, 1, 2)  # a view of a transpose: no copy needed
+        v[1, 0, 1] = 10.0
+        row = x[1]
+        row.mul_(2)
+        e = x[0, 2]  # a single element is a view too
+        e.add_(100)
+        flat = x.view(6)
+        flat.sub_(1)
+        assert x._version == v._version == row._version == flat._version == 4
+        return x.tolist(), v.tolist()
+
+    assert run(ng) == run(torch)
+
+
+def test_writes_into_an_expanded_tensor_reach_its_base():
+    def run(lib):
+        a = lib.zeros(3, 1)
+        b = a.expand(3, 4)
+        b[0, 0] = 5.0
+        b[2, 3] += 1.0
+        c = lib.zeros(2).expand(3, 2)
+        c.fill_(7.0)  # fill_ and zero_ write the same value everywhere: PyTorch allows them
+        return a.tolist(), b.tolist(), c.tolist()
+
+    assert run(ng) == run(torch)
+
+
+OVERLAPPING_WRITES = {
+    "add_": lambda b, lib: b.add_(1), "sub_": lambda b, lib: b.sub_(1),
+    "mul_": lambda b, lib: b.mul_(2), "div_": lambda b, lib: b.div_(2),
+    "copy_": lambda b, lib: b.copy_(lib.ones(3, 4)), "clamp_": lambda b, lib: b.clamp_(0, 1),
+    "normal_": lambda b, lib: b.normal_(), "uniform_": lambda b, lib: b.uniform_(),
+    "iadd": lambda b, lib: _iadd(b, 1), "setitem row": lambda b, lib: b.__setitem__(1, 7.0),
+}
+
+
+@pytest.mark.parametrize("write", list(OVERLAPPING_WRITES))
+def test_in_place_writes_into_overlapping_memory_raise_pytorchs_error(write):
+    for lib in (ng, torch):
+        a = lib.tensor([[1.0], [2.0], [3.0]])
+        with pytest.raises(RuntimeError) as e:
+            OVERLAPPING_WRITES[write](a.expand(3, 4), lib)
+        assert str(e.value) == OVERLAP_ERROR
+        assert a.tolist() == [[1.0], [2.0], [3.0]]
