@@ -163,12 +163,17 @@ class Function:
         return self.edges
 
 
+def view_step(cls, state):
+    """A view Function rebuilt from its class and constructor state (as recorded in t._view)."""
+    fn = object.__new__(cls)
+    fn.__dict__.update(state)
+    return fn
+
+
 def replay_view(steps, x):
     """Take a view from the Tensor x again: `steps` are ((Function class, its state), ...)."""
     for cls, state in steps:
-        fn = object.__new__(cls)
-        fn.__dict__.update(state)
-        x = fn(x)
+        x = view_step(cls, state)(x)
     return x
 
 

@@ -20,7 +20,7 @@ finds the tensor at a newer version and raises (Function.saved_tensors).
 
 import numpy as np
 
-from ..autograd.function import Function, refresh_view, replay_view
+from ..autograd.function import Function, refresh_view, replay_view, view_step
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..dtypes import dtype_name
 from ..random import resolve
@@ -110,16 +110,12 @@ def _take_history(t, r):
 def _region(a, steps):
     """(array, index) such that `array[index]` is the region of the array a that `steps` select
     (the last step is often an index, which may pick elements rather than a view)."""
-    for cls, state in steps[:-1]:
-        fn = object.__new__(cls)
-        fn.__dict__.update(state)
-        a = fn.forward(a)
+    for step in steps[:-1]:
+        a = view_step(*step).forward(a)
     cls, state = steps[-1]
     if "index" in state:  # x[index] (GetItem)
         return a, state["index"]
-    fn = object.__new__(cls)
-    fn.__dict__.update(state)
-    return fn.forward(a), ...
+    return view_step(cls, state).forward(a), ...
 
 
 def _rebase(t, r):
