@@ -18,6 +18,8 @@ in-place ops in grad mode, and a node that saved a tensor for backward (Mul save
 finds the tensor at a newer version and raises (Function.saved_tensors).
 """
 
+import weakref
+
 import numpy as np
 
 from ..autograd.function import Function, refresh_view, replay_view, view_step
@@ -104,7 +106,14 @@ def _snapshot(t, copy=False):
 
 
 def _take_history(t, r):
+    """t takes r's place in the graph (r holds t's new value)."""
     t.grad_fn, t._output_nr, t._requires_grad = r.grad_fn, r._output_nr, r._requires_grad
+    fn, nr = r.grad_fn, r._output_nr
+    if t._retains_grad and fn is not None:  # retain_grad() follows t to its new creator
+        fn.outputs = fn.outputs[:nr] + (weakref.ref(t),) + fn.outputs[nr + 1:]
+        if fn.saves_outputs:  # the saved output is t from now on: watch t's version
+            fn.output_versions = fn.output_versions[:nr] + (t._version,) + \
+                fn.output_versions[nr + 1:]
 
 
 def _region(a, steps):

@@ -163,3 +163,19 @@ def test_a_node_that_saved_nothing_frees_its_inputs_after_backward():
     loss.backward()
     assert add.inputs[0] is not y and add.inputs[0].shape == y.shape
     assert add.inputs[0].data.strides == (0,)  # an empty stand-in, y's memory is not held
+
+
+def test_retain_grad_follows_the_tensor_through_in_place_edits():
+    def run(lib):
+        x = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        y.add_(1)
+        v = y[1:]
+        v.retain_grad()
+        v.mul_(x[:2])
+        (y * y).sum().backward()
+        assert v.grad is None  # the loss reads y, not v (PyTorch's answer too)
+        return y.grad.tolist(), x.grad.tolist()
+
+    assert run(ng) == run(torch)
