@@ -162,6 +162,10 @@ def expand_as(input, other):
     return broadcast_to(input, other.shape)
 
 
+def view_as(input, other):
+    return view(input, other.shape)
+
+
 def reshape_as(input, other):
     return reshape(input, other.shape)
 
@@ -190,7 +194,7 @@ TENSOR_METHODS = {
     "reshape": reshape, "view": view, "flatten": flatten, "permute": permute,
     "transpose": transpose, "swapaxes": swapaxes, "t": t, "expand": expand,
     "broadcast_to": broadcast_to, "expand_as": expand_as, "reshape_as": reshape_as,
-    "view_as": lambda input, other: view(input, other.shape), "contiguous": _contiguous,
+    "view_as": view_as, "contiguous": _contiguous,
     "T": property(_T), "mT": property(_mT),
 }
 __all__ = ["reshape", "flatten", "permute", "transpose", "swapaxes", "t", "broadcast_to"]

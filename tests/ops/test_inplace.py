@@ -311,3 +311,19 @@ def test_in_place_writes_into_overlapping_memory_raise_pytorchs_error(write):
             OVERLAPPING_WRITES[write](a.expand(3, 4), lib)
         assert str(e.value) == OVERLAP_ERROR
         assert a.tolist() == [[1.0], [2.0], [3.0]]
+
+
+@pytest.mark.parametrize("fill", ["normal_", "uniform_"])
+def test_random_fills_of_a_graph_tensor_cut_the_gradient_like_pytorch(fill):
+    def run(lib):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        t = w * 2
+        lib.manual_seed(0)
+        getattr(t, fill)()  # PyTorch's values for the seed
+        (t * w).sum().backward()
+        return type(t.grad_fn).__name__ if lib is torch else t.grad_fn.name(), w.grad.tolist()
+
+    name, grad = run(ng)
+    t_name, t_grad = run(torch)
+    assert name == t_name
+    np.testing.assert_allclose(grad, t_grad, rtol=1e-6)  # d/dw of (t * w) is t: no path to w
