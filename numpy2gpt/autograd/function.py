@@ -119,6 +119,14 @@ class Function:
         y._requires_grad, y.grad_fn, y._output_nr = True, self, i
         return y
 
+    def saved_input(self, i):
+        """Input `i`, after checking that it was not modified in place since forward (for a
+        backward that reads only some inputs: an edit of the others is no error)."""
+        x, v = self.inputs[i], self.input_versions[i]
+        if x._version != v:
+            raise _modified_error(x, v)
+        return x
+
     def _check_versions(self):
         for x, v in zip(self.inputs, self.input_versions):
             if x._version != v:
@@ -216,7 +224,8 @@ def _modified_error(t, expected, output_of=None):
     fn, nr = output_of or (t.grad_fn, t._output_nr)
     made_by = ""
     if fn is not None:  # PyTorch names the creator without "Backward0": "of Exp"
-        made_by = f", which is output {nr} of {_BACKWARD_SUFFIX.sub('', fn.name())},"
+        name = getattr(fn, "error_name", None) or _BACKWARD_SUFFIX.sub("", fn.name())
+        made_by = f", which is output {nr} of {name},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [torch.{kind}Tensor {list(t.shape)}]{made_by} is at version {t._version}; "

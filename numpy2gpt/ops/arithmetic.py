@@ -42,9 +42,9 @@ class Mul(Function):
         return a * b
 
     def backward(self, gy):
-        a, b = self.saved_tensors
-        ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
+        a, b = self.inputs  # each is read only for the other's gradient
+        ga = sum_to(gy * self.saved_input(1), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * self.saved_input(0), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -53,10 +53,11 @@ class Div(Function):
         return a / b
 
     def backward(self, gy):
-        a, b = self.saved_tensors
+        a, b = self.inputs[0], self.saved_input(1)  # a is read only for b's gradient
         ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
         # d(a/b)/db = -a / b^2
-        gb = sum_to(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        gb = sum_to(-gy * self.saved_input(0) / (b * b), b.shape) if self.needs_input_grad[1] \
+            else None
         return ga, gb
 
 

@@ -191,11 +191,11 @@ def getitem(input, index):
 def setitem(input, index, value):
     """`input[index] = value`: an in-place write of the indexed region (ops/inplace.py).
 
-    When a gradient is needed it is recorded as CopySlices: the region's old values get no
-    gradient, `value` gets the region's.
+    When a gradient is needed it is recorded as CopySlices (ops/inplace.py): the region's old
+    values get no gradient, `value` gets the region's.
     """
-    from .inplace import CopySlices, _check_inplace, _check_overlap, _rebase, _records, \
-        _region, _snapshot, _writable
+    from .inplace import _check_inplace, _check_overlap, _records, _region, _writable, \
+        record_write
 
     if is_grad_enabled() and input.requires_grad and input.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
@@ -217,14 +217,13 @@ def setitem(input, index, value):
     steps = ((GetItem, vars(GetItem(idx, advanced))),)
     recording = _records(input, value)
     _check_inplace(input, recording)
-    old = _snapshot(input) if recording else None
     a, i = _region(_writable(input), steps)
     a[i] = v.reshape(v_shape)
     if not recording:
         input._version += 1
         return
     src = value if isinstance(value, Tensor) else Tensor._make(v)
-    _rebase(input, CopySlices(steps)(old, src.reshape(v_shape)))
+    record_write(input, steps, src.reshape(v_shape))
 
 
 # ----- gather / scatter_add ---------------------------------------------------------------------

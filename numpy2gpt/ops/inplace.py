@@ -31,19 +31,32 @@ from ..tensor import Tensor
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation.")
 
+_NO_GRAD_VIEW = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. "
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your "
+    "code by moving both the view and the inplace either both inside the no_grad block (if you "
+    "don't want the inplace to be tracked) or both outside (if you want the inplace to be "
+    "tracked).")
+
 
 # ----- checks -----------------------------------------------------------------------------------
 def _check_inplace(t, recording=False):
-    """Refuse in-place edits of a leaf that requires grad (or a view of one) in grad mode."""
+    """Refuse in grad mode, like PyTorch, in-place edits of a leaf that requires grad (or of a
+    view of one), and of a view taken under no_grad from a tensor that requires grad."""
     if is_grad_enabled():
         if t._requires_grad and t.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
-        if t._view is not None and (t._requires_grad or recording):
-            base = t._view[0]
-            if base._requires_grad and base.grad_fn is None:
-                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
-                                   "in an in-place operation.")
+        if t._view is None:
+            return
+        if t._view[2][0] != t._version:
+            refresh_view(t)
+        base = t._view[0]
+        if base._requires_grad and not t._requires_grad:
+            raise RuntimeError(_NO_GRAD_VIEW)
+        if base._requires_grad and base.grad_fn is None and (t._requires_grad or recording):
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used "
+                               "in an in-place operation.")
 
 
 def _check_overlap(a):
@@ -128,14 +141,28 @@ def _region(a, steps):
 
 
 def _rebase(t, r):
-    """t's memory now holds r's values: bump the version and give t (and its base) r's history."""
+    """t's memory now holds r's values: bump the version and give t r's history (for a view,
+    record the write on its base)."""
+    if t._view is None:
+        t._version += 1
+        _take_history(t, r)
+    else:
+        record_write(t, (), r)
+
+
+def record_write(t, steps, src):
+    """Record (for the graph) that the region `steps` of t now holds src; the write is done.
+
+    One CopySlices node on t's base (t itself if t is no view) with the view's steps followed by
+    `steps`, like PyTorch: the base's gradient reaches exactly the memory that was not written.
+    Then t, if a view, takes its history anew from the new base.
+    """
+    base, prefix, synced = t._view or (t, (), None)
     t._version += 1
-    if t._view is not None:
-        base, steps, synced = t._view
-        _take_history(base, CopySlices(steps)(_snapshot(base), r))
-        r = replay_view(steps, base)  # t's new value, as the view of the new base
+    _take_history(base, CopySlices(prefix + steps)(_snapshot(base), src))
+    if synced is not None:
         synced[0] = t._version
-    _take_history(t, r)
+        _take_history(t, replay_view(prefix, base))
 
 
 def _record(t, out_of_place, reads_self=False):
@@ -170,6 +197,7 @@ class CopySlices(Function):
 
     saves_values = False
     grad_fn_name = "CopySlices"
+    error_name = "torch::autograd::CopySlices"  # how PyTorch's messages name this node
 
     def __init__(self, steps):
         self.steps = steps
