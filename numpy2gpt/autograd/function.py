@@ -61,17 +61,8 @@ class Function:
         ys = self.forward(*[x.data for x in inputs])
         single = not isinstance(ys, tuple)
         outputs = tuple(Tensor._make(y) for y in ((ys,) if single else ys))
-        if self.is_view and np.may_share_memory(outputs[0].data, inputs[0].data):
-            # A view and its base are one piece of memory: an in-place edit through either
-            # must invalidate graphs that saved the other, so they share the version counter.
-            outputs[0]._version_cell = inputs[0]._version_cell
-            # It also remembers how it was taken from its base (these view Functions, replayable
-            # from their constructor state), so an in-place edit of the view can be recorded as
-            # an edit of the base too (ops/inplace.py).
-            if single:
-                base, steps, _ = inputs[0]._view or (inputs[0], (), None)
-                outputs[0]._view = (base, steps + ((type(self), dict(self.__dict__)),),
-                                    [inputs[0]._version])
+        if self.is_view:
+            self._mark_views(inputs[0], outputs, single)
 
         if is_grad_enabled():
             for x in inputs:
@@ -80,6 +71,26 @@ class Function:
             if any(x.requires_grad for x in inputs):
                 self._link(inputs, outputs, ys)
         return outputs[0] if single else outputs
+
+    def _mark_views(self, x, outputs, single):
+        """Outputs that share x's memory are views of it (of x's base, if x is a view itself).
+
+        A view and its base are one piece of memory: an in-place edit through either must
+        invalidate graphs that saved the other, so they share the version counter. A view also
+        remembers its base and how it was taken (these view Functions, replayable from their
+        constructor state), so an in-place edit of the view is recorded as an edit of the base
+        too (ops/inplace.py). The pieces of a multi-output view (split) cannot be replayed:
+        steps None, and PyTorch's rule, refuse their in-place edits in grad mode.
+        """
+        base, steps, _ = x._view or (x, (), None)
+        if single and steps is not None:
+            steps = steps + ((type(self), dict(self.__dict__)),)
+        else:
+            steps = None
+        for y in outputs:
+            if np.may_share_memory(y.data, x.data):
+                y._version_cell = x._version_cell
+                y._view = (base, steps, [x._version])
 
     def _link(self, inputs, outputs, ys):
         """Record this call in the graph (only when a gradient will be needed)."""
@@ -195,10 +206,26 @@ def refresh_view(t):
     """
     base, steps, synced = t._view
     synced[0] = t._version
+    if steps is None and base._requires_grad:
+        raise RuntimeError(multi_output_view_error(t, "its base or another view of its base has "
+                                                      "been modified inplace"))
     if base._requires_grad:
         with enable_grad():
             r = replay_view(steps, base)
         t.grad_fn, t._output_nr, t._requires_grad = r.grad_fn, r._output_nr, r._requires_grad
+
+
+def multi_output_view_error(t, what):
+    """PyTorch's message for a piece of a split (a multi-output view) edited in place."""
+    if t.grad_fn is None:
+        head = ("A view was created in no_grad mode and is being modified inplace with grad mode "
+                "enabled.")
+    else:
+        head = f"Output {t._output_nr} of {_BACKWARD_SUFFIX.sub('', t.grad_fn.name())} is a " \
+               f"view and {what}."
+    return (f"{head} This view is the output of a function that returns multiple views. Such "
+            "functions do not allow the output views to be modified inplace. You should replace "
+            "the inplace operation by an out-of-place one.")
 
 
 class FusedFunction(Function):

@@ -22,7 +22,8 @@ import weakref
 
 import numpy as np
 
-from ..autograd.function import Function, refresh_view, replay_view, view_step
+from ..autograd.function import Function, multi_output_view_error, refresh_view, replay_view, \
+    view_step
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..dtypes import dtype_name
 from ..random import resolve
@@ -49,9 +50,11 @@ def _check_inplace(t, recording=False):
                                "operation.")
         if t._view is None:
             return
-        if t._view[2][0] != t._version:
+        base, steps, synced = t._view
+        if steps is None and (t._requires_grad or recording):
+            raise RuntimeError(multi_output_view_error(t, "is being modified inplace"))
+        if synced[0] != t._version:
             refresh_view(t)
-        base = t._view[0]
         if base._requires_grad and not t._requires_grad:
             raise RuntimeError(_NO_GRAD_VIEW)
         if base._requires_grad and base.grad_fn is None and (t._requires_grad or recording):

@@ -248,7 +248,26 @@ def _sibling_views_and_element_views(lib):
     return y.tolist(), x.grad.tolist()
 
 
-PROBES = [_write_into_expanded_view_of_graph, _edit_after_scalar_mul,
+def _edit_a_piece_of_a_split(lib):
+    y = _x(lib) * 1
+    a, b = y.split([1, 2], dim=1)  # pieces of a multi-output view can't be rebased
+    b.mul_(3)
+
+
+def _use_a_piece_of_a_split_after_its_base_was_edited(lib):
+    y = _x(lib) * 1
+    a, b = y.split([1, 2], dim=1)
+    y.add_(1)
+    (b * 1).sum().backward()
+
+
+def _edit_a_piece_of_a_split_constant(lib):
+    a, b = lib.zeros(4).split(2)
+    b.add_(_w(lib)[:2])
+
+
+PROBES = [_edit_a_piece_of_a_split, _use_a_piece_of_a_split_after_its_base_was_edited,
+          _edit_a_piece_of_a_split_constant, _write_into_expanded_view_of_graph, _edit_after_scalar_mul,
           _edit_a_saved_output_read_through_another_node, _setitem_on_a_saved_tensor,
           _edit_of_a_view_taken_under_no_grad, _sibling_views_and_element_views]
 
