@@ -234,9 +234,13 @@ class FusedFunction(Function):
     differentiable_backward = False
 
 
+_NO_MEMORY = bytes(16)  # one zero element of any dtype, read-only
+
+
 def _shape_only(x):
-    """A tensor with x's shape and dtype but no memory of its own (a broadcast 0-d array)."""
-    return Tensor._make(np.broadcast_to(np.zeros((), x.dtype), x.shape))
+    """A tensor with x's shape and dtype but no memory of its own (all strides 0)."""
+    a = x.data
+    return Tensor._make(np.ndarray(a.shape, a.dtype, buffer=_NO_MEMORY, strides=(0,) * a.ndim))
 
 
 _TENSOR_TYPES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
