@@ -413,14 +413,16 @@ def masked_fill(input, mask, value):
     """Copy of `input` with `value` wherever the bool `mask` (broadcast to input) is True."""
     x = as_tensor(input)
     m = _bool_mask(mask, "masked_fill_")
+    fill = MaskedFill(m)
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value.ndim} dimension(s).")
+        fill.grad_fn_name = "MaskedFillBackward1"  # PyTorch's name when the value is a tensor
     else:
         value = Tensor._make(np.asarray(value, dtype=x.dtype))
     broadcast_shape(x.shape, m.shape)
-    return MaskedFill(m)(x, value)
+    return fill(x, value)
 
 
 def masked_fill_(self, mask, value):

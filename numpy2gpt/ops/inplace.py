@@ -204,6 +204,8 @@ class CopySlices(Function):
 
     def __init__(self, steps):
         self.steps = steps
+        if len(steps) == 1 and steps[0][1].get("advanced"):  # x[index_tensor] = v
+            self.grad_fn_name, self.error_name = "IndexPutBackward0", None
 
     def forward(self, base, src):
         return base
@@ -273,19 +275,26 @@ def _arith(t, other, v, np_op, out_of_place, reads_self):
     return t
 
 
+def _plus(t, other, alpha, np_op, out_of_place):
+    """add_/sub_: t <- t + alpha * other (or minus)."""
+    v = _value(other, t)
+    if alpha != 1:
+        v = v * alpha
+    _check_result_dtype(t, v)
+    return _arith(t, other, v, np_op, lambda old: out_of_place(old, other, alpha=alpha)
+                  if isinstance(other, Tensor) else out_of_place(old, v), False)
+
+
 def add_(self, other, alpha=1):
     from .arithmetic import add
 
-    v = _value(other, self)
-    if alpha != 1:
-        v = v * alpha
-    _check_result_dtype(self, v)
-    return _arith(self, other, v, np.add, lambda old: add(old, other, alpha=alpha)
-                  if isinstance(other, Tensor) else add(old, v), False)
+    return _plus(self, other, alpha, np.add, add)
 
 
 def sub_(self, other, alpha=1):
-    return add_(self, other, alpha=-alpha)
+    from .arithmetic import sub
+
+    return _plus(self, other, alpha, np.subtract, sub)
 
 
 def mul_(self, other):
@@ -309,8 +318,9 @@ def zero_(self):
 
 
 def fill_(self, value):
-    return _copy_from(self, value if isinstance(value, Tensor) else np.asarray(value),
-                      "FillBackward0")
+    if isinstance(value, Tensor):
+        return _copy_from(self, value, "FillBackward3")  # PyTorch's name for a tensor value
+    return _copy_from(self, np.asarray(value), "FillBackward2")
 
 
 def copy_(self, src):
