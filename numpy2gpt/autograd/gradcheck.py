@@ -27,9 +27,11 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
     for i, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue
-        if not x.data.flags.writeable:
-            raise ValueError(f"gradcheck: input {i} is read-only (a broadcast view?); pass a "
-                             "copy")
+        a = x.data
+        if not a.flags.writeable or any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+            # a nudge of one element would move others too (an expanded tensor) or be refused
+            raise ValueError(f"gradcheck: input {i} is read-only or expanded (a broadcast "
+                             "view?); pass a copy")
         # Index the array itself (not a flattened copy) so each nudge really changes x.
         for j, idx in enumerate(np.ndindex(x.shape)):
             old = x.data[idx]

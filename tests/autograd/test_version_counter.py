@@ -281,3 +281,10 @@ def test_in_place_cases_match_pytorch(probe):
     assert len(ours) == len(theirs)
     for a, b in zip(ours, theirs):  # values, then gradients
         np.testing.assert_allclose(np.array(a, dtype=float), np.array(b, dtype=float), rtol=1e-6)
+
+
+def test_gradcheck_refuses_an_expanded_input():
+    x = ng.tensor([[1.0], [2.0]], dtype=ng.float64, requires_grad=True)
+    e = x.expand(2, 3)  # writable now (writes reach x), but one element sits in three places
+    with pytest.raises(ValueError, match="gradcheck: input 0 is read-only or expanded"):
+        ng.autograd.gradcheck(lambda t: (t * t).sum(), (e,))
