@@ -62,10 +62,16 @@ def _check_inplace(t, recording=False):
                                "in an in-place operation.")
 
 
+def overlaps(a):
+    """Whether the array holds one element in several places (an expanded tensor: stride 0)."""
+    return 0 in a.strides and a.size > 1 and any(
+        s == 0 and n > 1 for s, n in zip(a.strides, a.shape))
+
+
 def _check_overlap(a):
-    """An expanded tensor holds one element in several places: writing each of them is refused
-    (the result would depend on the order of the writes), like PyTorch."""
-    if 0 in a.strides and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+    """Writing each element of an expanded tensor is refused (the result would depend on the
+    order of the writes), like PyTorch."""
+    if overlaps(a):
         raise RuntimeError(_OVERLAP)
 
 

@@ -333,3 +333,11 @@ def test_random_fills_of_a_graph_tensor_cut_the_gradient_like_pytorch(fill):
     t_name, t_grad = run(torch)
     assert name == t_name
     np.testing.assert_allclose(grad, t_grad, rtol=1e-6)  # d/dw of (t * w) is t: no path to w
+
+
+def test_an_empty_tensor_is_not_overlapping_memory():
+    for lib in (ng, torch):  # NumPy gives empty arrays zero strides
+        x = lib.zeros(0, 3)
+        x.add_(1)
+        x.mul_(lib.ones(3))
+        assert x.shape == (0, 3) and x._version == 2
