@@ -72,7 +72,7 @@ class Tensor:
     """An n-dimensional array that can record the operations applied to it (see module doc)."""
 
     __slots__ = ("data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_retains_grad",
-                 "name", "_version_cell", "__weakref__")
+                 "name", "_version_cell", "_view", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, *args, requires_grad=False, name=None, dtype=None):
@@ -88,6 +88,7 @@ class Tensor:
         self._retains_grad = False
         self.name = name
         self._version_cell = [0]
+        self._view = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -103,6 +104,7 @@ class Tensor:
         t._retains_grad = False
         t.name = None
         t._version_cell = [0]
+        t._view = None  # (base, steps, [version]) for a view of base (see autograd/function.py)
         return t
 
     # ----- autograd state --------------------------------------------------------------------

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..dtypes import dtype_name
 from ..tensor import Tensor
+from .function import refresh_view
 from .grad_mode import set_grad_enabled
 
 # The running numpy2gpt.profiler.profile, or None (set by the profiler). One check per backward
@@ -43,8 +44,7 @@ def _count_dependencies(roots):
         fn = stack.pop()
         if fn.released:
             raise RuntimeError(_FREED)
-        for x in fn.inputs:
-            f = x.grad_fn
+        for f, _ in fn.edges:
             if f is not None:
                 deps[f] = deps.get(f, 0) + 1
                 if f not in seen:
@@ -72,11 +72,10 @@ def _prune(roots, inputs):
             continue
         if not children_done:
             stack.append((fn, True))
-            stack.extend((x.grad_fn, False) for x in fn.inputs
-                         if x.grad_fn is not None and x.grad_fn not in reach)
+            stack.extend((f, False) for f, _ in fn.edges if f is not None and f not in reach)
             continue
-        leads_on = any(id(x) in leaf_ids if x.grad_fn is None else reach[x.grad_fn]
-                       for x in fn.inputs)
+        leads_on = any(id(x) in leaf_ids if f is None else reach[f]
+                       for x, (f, _) in zip(fn.inputs, fn.edges))
         if leads_on:
             run.add(fn)
         reach[fn] = leads_on or fn in targets
@@ -94,6 +93,8 @@ def make_seeds(outputs, grad_outputs):
     for i, (y, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(y, Tensor):
             raise TypeError(f"expected a Tensor as output {i}, got {type(y).__name__}")
+        if y._view is not None and y._view[2][0] != y._version:
+            refresh_view(y)  # a view whose base was edited in place since it was taken
         if not y.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
                                "a grad_fn")
@@ -183,18 +184,17 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
                 input_grads = _call_backward(fn, grads, create_graph)
             else:  # numpy2gpt.profiler is recording: it times the node's backward
                 input_grads = _profiler.time_backward(fn, _call_backward, grads, create_graph)
-            fn_inputs = fn.inputs
+            fn_inputs, fn_edges = fn.inputs, fn.edges
             if not retain_graph:
                 fn.release()
-            for x, g in zip(fn_inputs, input_grads):
-                f = x.grad_fn
+            for x, (f, nr), g in zip(fn_inputs, fn_edges, input_grads):
                 if f is None:
                     if g is not None and x.requires_grad:
                         deliver_to_leaf(x, g)
                     continue
                 if g is not None:
                     slots = buffers.setdefault(f, [None] * len(f.outputs))
-                    slots[x._output_nr] = _add(slots[x._output_nr], g)
+                    slots[nr] = _add(slots[nr], g)
                 else:
                     buffers.setdefault(f, [None] * len(f.outputs))
                 deps[f] -= 1
@@ -217,7 +217,7 @@ def _retain_and_capture(fn, grads, captured_nodes, capture):
                 capture[key] = _add(capture[key], g)
             continue
         y = fn.outputs[i]()
-        if y is not None and y._retains_grad:
+        if y is not None and y._retains_grad and y.grad_fn is fn:  # (not since rebased in place)
             g = g.detach() if not g.requires_grad else g
             y.grad = g if y.grad is None else y.grad + g
 

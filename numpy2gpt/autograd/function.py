@@ -18,13 +18,13 @@ Two flavours of backward:
 """
 
 import itertools
+import re
 import weakref
 
 import numpy as np
 
-from ..dtypes import dtype_name
 from ..tensor import Tensor, as_tensor
-from .grad_mode import is_grad_enabled
+from .grad_mode import enable_grad, is_grad_enabled
 
 # Creation counter: a tie-breaker that keeps backward order deterministic. `next()` on an
 # itertools.count is atomic under the GIL, so two threads building graphs at once (data-parallel
@@ -42,6 +42,9 @@ class Function:
     differentiable_backward = True  # backward is built from Tensor ops
     saves_outputs = False  # set True when backward needs the forward's outputs
     is_view = False  # set True when output 0 may share memory with input 0 (reshape, permute)
+    # Set False when backward needs only the inputs' shapes and dtypes (Add, Sum, Reshape...):
+    # such a node saves no values, so, like PyTorch, backward may run through it again.
+    saves_values = True
     grad_fn_name = None  # the name in `grad_fn=<...>`; default "<ClassName>Backward0"
     # Which nn.Module's forward is running (for graphs clustered by module). numpy2gpt.nn installs
     # its module-name stack here, so autograd never imports nn.
@@ -58,18 +61,43 @@ class Function:
         ys = self.forward(*[x.data for x in inputs])
         single = not isinstance(ys, tuple)
         outputs = tuple(Tensor._make(y) for y in ((ys,) if single else ys))
-        if self.is_view and np.may_share_memory(outputs[0].data, inputs[0].data):
-            # A view and its base are one piece of memory: an in-place edit through either
-            # must invalidate graphs that saved the other, so they share the version counter.
-            outputs[0]._version_cell = inputs[0]._version_cell
+        if self.is_view:
+            self._mark_views(inputs[0], outputs, single)
 
-        if is_grad_enabled() and any(x.requires_grad for x in inputs):
-            self._link(inputs, outputs, ys)
+        if is_grad_enabled():
+            for x in inputs:
+                if x._view is not None and x._view[2][0] != x._version:
+                    refresh_view(x)
+            if any(x.requires_grad for x in inputs):
+                self._link(inputs, outputs, ys)
         return outputs[0] if single else outputs
+
+    def _mark_views(self, x, outputs, single):
+        """Outputs that share x's memory are views of it (of x's base, if x is a view itself).
+
+        A view and its base are one piece of memory: an in-place edit through either must
+        invalidate graphs that saved the other, so they share the version counter. A view also
+        remembers its base and how it was taken (these view Functions, replayable from their
+        constructor state), so an in-place edit of the view is recorded as an edit of the base
+        too (ops/inplace.py). The pieces of a multi-output view (split) cannot be replayed:
+        steps None, and PyTorch's rule, refuse their in-place edits in grad mode.
+        """
+        base, steps, _ = x._view or (x, (), None)
+        if single and steps is not None:
+            steps = steps + ((type(self), dict(self.__dict__)),)
+        else:
+            steps = None
+        for y in outputs:
+            if np.may_share_memory(y.data, x.data):
+                y._version_cell = x._version_cell
+                y._view = (base, steps, [x._version])
 
     def _link(self, inputs, outputs, ys):
         """Record this call in the graph (only when a gradient will be needed)."""
         self.inputs = inputs
+        # The edges to the inputs' creators, fixed now: an in-place op may later give an input
+        # tensor a new creator, but this node still consumed the value it had at this moment.
+        self.edges = tuple((x.grad_fn, x._output_nr) for x in inputs)
         self.needs_input_grad = tuple(x.requires_grad for x in inputs)
         self.input_versions = tuple(x._version for x in inputs)  # to detect in-place edits
         self.outputs = tuple(weakref.ref(y) for y in outputs)
@@ -96,11 +124,19 @@ class Function:
         y = self.outputs[i]()
         if y is not None:
             if y._version != self.output_versions[i]:
-                raise _modified_error(y, self.output_versions[i])
+                raise _modified_error(y, self.output_versions[i], (self, i))
             return y
         y = Tensor._make(self.output_arrays[i])
         y._requires_grad, y.grad_fn, y._output_nr = True, self, i
         return y
+
+    def saved_input(self, i):
+        """Input `i`, after checking that it was not modified in place since forward (for a
+        backward that reads only some inputs: an edit of the others is no error)."""
+        x, v = self.inputs[i], self.input_versions[i]
+        if x._version != v:
+            raise _modified_error(x, v)
+        return x
 
     def _check_versions(self):
         for x, v in zip(self.inputs, self.input_versions):
@@ -116,7 +152,16 @@ class Function:
 
     # ----- bookkeeping -------------------------------------------------------------------------
     def release(self):
-        """Free everything saved for backward (called after backward unless retain_graph)."""
+        """Free everything saved for backward (called after backward unless retain_graph).
+
+        A node that saves no values stays usable: its inputs become empty stand-ins of the same
+        shape and dtype (leaves that receive a gradient are kept), so their memory is freed.
+        """
+        if not self.saves_values:
+            self.inputs = tuple(
+                x if needed and creator is None else _shape_only(x)
+                for x, needed, (creator, _) in zip(self.inputs, self.needs_input_grad, self.edges))
+            return
         name = self.name()
         self.__dict__.clear()
         self.released = True
@@ -134,7 +179,53 @@ class Function:
     @property
     def next_functions(self):
         """(creator, output index) of each input, like PyTorch's `grad_fn.next_functions`."""
-        return tuple((x.grad_fn, x._output_nr) for x in self.inputs)
+        return self.edges
+
+
+def view_step(cls, state):
+    """A view Function rebuilt from its class and constructor state (as recorded in t._view)."""
+    fn = object.__new__(cls)
+    fn.__dict__.update(state)
+    return fn
+
+
+def replay_view(steps, x):
+    """Take a view from the Tensor x again: `steps` are ((Function class, its state), ...)."""
+    for cls, state in steps:
+        x = view_step(cls, state)(x)
+    return x
+
+
+def refresh_view(t):
+    """Give the view t a history that starts at its base's current one.
+
+    An in-place edit through one alias (the base, or another view) rebases the base; views
+    taken before still carry the history from then. Like PyTorch, a view whose base has been
+    edited since (seen by the shared version counter) takes its history anew from the base
+    when it is next used in grad mode.
+    """
+    base, steps, synced = t._view
+    synced[0] = t._version
+    if steps is None and base._requires_grad:
+        raise RuntimeError(multi_output_view_error(t, "its base or another view of its base has "
+                                                      "been modified inplace"))
+    if base._requires_grad:
+        with enable_grad():
+            r = replay_view(steps, base)
+        t.grad_fn, t._output_nr, t._requires_grad = r.grad_fn, r._output_nr, r._requires_grad
+
+
+def multi_output_view_error(t, what):
+    """PyTorch's message for a piece of a split (a multi-output view) edited in place."""
+    if t.grad_fn is None:
+        head = ("A view was created in no_grad mode and is being modified inplace with grad mode "
+                "enabled.")
+    else:
+        head = f"Output {t._output_nr} of {_BACKWARD_SUFFIX.sub('', t.grad_fn.name())} is a " \
+               f"view and {what}."
+    return (f"{head} This view is the output of a function that returns multiple views. Such "
+            "functions do not allow the output views to be modified inplace. You should replace "
+            "the inplace operation by an out-of-place one.")
 
 
 class FusedFunction(Function):
@@ -143,8 +234,31 @@ class FusedFunction(Function):
     differentiable_backward = False
 
 
-def _modified_error(t, expected):
+_NO_MEMORY = bytes(16)  # one zero element of any dtype, read-only
+
+
+def _shape_only(x):
+    """A tensor with x's shape and dtype but no memory of its own (all strides 0)."""
+    a = x.data
+    return Tensor._make(np.ndarray(a.shape, a.dtype, buffer=_NO_MEMORY, strides=(0,) * a.ndim))
+
+
+_TENSOR_TYPES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
+
+
+def _modified_error(t, expected, output_of=None):
+    """PyTorch's error for a saved tensor edited in place after it was saved. It names the
+    tensor's creator: the saving node itself for a saved output, else t's current creator."""
+    kind = _TENSOR_TYPES.get(t.dtype.name, t.dtype.name)
+    fn, nr = output_of or (t.grad_fn, t._output_nr)
+    made_by = ""
+    if fn is not None:  # PyTorch names the creator without "Backward0": "of Exp"
+        name = getattr(fn, "error_name", None) or _BACKWARD_SUFFIX.sub("", fn.name())
+        made_by = f", which is output {nr} of {name},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{dtype_name(t.dtype)} {list(t.shape)}] is at version {t._version}; expected "
-        f"version {expected} instead.")
+        f"operation: [torch.{kind}Tensor {list(t.shape)}]{made_by} is at version {t._version}; "
+        f"expected version {expected} instead. Hint: the in-place edit must come after backward(), "
+        "or use the out-of-place op (e.g. `y = y + 1` instead of `y.add_(1)`).")

@@ -20,6 +20,8 @@ def _numel(x):
 
 def numerical_jacobian(fn, inputs, eps=1e-6):
     """J[k][i] = d(output k, flattened) / d(input i, flattened), by central differences."""
+    from ..ops.inplace import overlaps
+
     outs = _as_tuple(fn(*inputs))
     jac = [[np.zeros((o.numel(), _numel(x))) for x in inputs] for o in outs]
     # fn runs in the caller's grad mode (it may itself differentiate, see gradgradcheck);
@@ -27,9 +29,10 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
     for i, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue
-        if not x.data.flags.writeable:
-            raise ValueError(f"gradcheck: input {i} is read-only (a broadcast view?); pass a "
-                             "copy")
+        if not x.data.flags.writeable or overlaps(x.data):
+            # a nudge of one element would move others too (an expanded tensor) or be refused
+            raise ValueError(f"gradcheck: input {i} is read-only or expanded (a broadcast "
+                             "view?); pass a copy")
         # Index the array itself (not a flattened copy) so each nudge really changes x.
         for j, idx in enumerate(np.ndindex(x.shape)):
             old = x.data[idx]

@@ -16,6 +16,8 @@ from .shape import broadcast_to
 
 
 class Add(Function):
+    saves_values = False
+
     def forward(self, a, b):
         return a + b
 
@@ -25,6 +27,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    saves_values = False
+
     def forward(self, a, b):
         return a - b
 
@@ -38,9 +42,9 @@ class Mul(Function):
         return a * b
 
     def backward(self, gy):
-        a, b = self.saved_tensors
-        ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
+        a, b = self.inputs  # each is read only for the other's gradient
+        ga = sum_to(gy * self.saved_input(1), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * self.saved_input(0), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -49,14 +53,17 @@ class Div(Function):
         return a / b
 
     def backward(self, gy):
-        a, b = self.saved_tensors
+        a, b = self.inputs[0], self.saved_input(1)  # a is read only for b's gradient
         ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
         # d(a/b)/db = -a / b^2
-        gb = sum_to(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        gb = sum_to(-gy * self.saved_input(0) / (b * b), b.shape) if self.needs_input_grad[1] \
+            else None
         return ga, gb
 
 
 class Neg(Function):
+    saves_values = False
+
     def forward(self, a):
         return -a
 
@@ -253,6 +260,7 @@ def _in_place(fn):
 class Cast(Function):
     """Change dtype; the gradient is cast back to the input's dtype."""
 
+    saves_values = False
     grad_fn_name = "ToCopyBackward0"
 
     def __init__(self, dtype):
@@ -268,6 +276,7 @@ class Cast(Function):
 class SumTo(Function):
     """Sum over broadcast axes so the result has `shape` (the backward of broadcasting)."""
 
+    saves_values = False
     grad_fn_name = "SumBackward1"
 
     def __init__(self, shape):
@@ -282,6 +291,8 @@ class SumTo(Function):
 
 class Clone(Function):
     """A copy that stays in the graph (gradient passes through unchanged)."""
+
+    saves_values = False
 
     def forward(self, x):
         return x.copy()

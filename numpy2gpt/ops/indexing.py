@@ -126,9 +126,13 @@ class GetItem(Function):
     def __init__(self, index, advanced):
         self.index, self.advanced = index, advanced
         self.grad_fn_name = "IndexBackward0" if advanced else "SliceBackward0"
+        self.saves_values = advanced  # (PyTorch's IndexBackward0 saves the indices)
 
     def forward(self, x):
-        return x[self.index]
+        y = x[self.index]
+        if not isinstance(y, np.ndarray):  # x[0, 0]: a 0-d view of that element, not a copy
+            y = x[self.index + (Ellipsis,)]
+        return y
 
     def backward(self, gy):
         return GetItemGrad(self.index, self.advanced, self.inputs[0].shape)(gy)
@@ -185,19 +189,18 @@ def getitem(input, index):
 
 
 def setitem(input, index, value):
-    """`input[index] = value`: an in-place write, outside autograd (like the other in-place ops)."""
-    from .inplace import _check_inplace
+    """`input[index] = value`: an in-place write of the indexed region (ops/inplace.py).
 
-    if is_grad_enabled():
-        if input.requires_grad and input.grad_fn is None:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                               "in-place operation.")
-        _check_inplace(input)
-        if isinstance(value, Tensor) and value.requires_grad:
-            raise RuntimeError("numpy2gpt does not record `x[index] = value` in the graph, so the "
-                               "gradient of `value` would be lost; build the result out of place "
-                               "(cat, where, masked_fill) or assign value.detach()")
-    idx, _ = _normalize_index(index, input.shape)
+    When a gradient is needed it is recorded as CopySlices (ops/inplace.py): the region's old
+    values get no gradient, `value` gets the region's.
+    """
+    from .inplace import _check_inplace, _check_overlap, _records, _region, _writable, \
+        record_write
+
+    if is_grad_enabled() and input.requires_grad and input.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    idx, advanced = _normalize_index(index, input.shape)
     v = value.data if isinstance(value, Tensor) else np.asarray(value)
     target = input.data[idx].shape
     v_shape = v.shape
@@ -210,10 +213,17 @@ def setitem(input, index, value):
     except ValueError:
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(v.shape)} cannot be "
                            f"broadcast to indexing result of shape {list(target)}") from None
-    if not input.data.flags.writeable:  # e.g. a broadcast view: take a private copy first
-        input.data = input.data.copy()
-    input.data[idx] = v.reshape(v_shape)
-    input._version += 1
+    _check_overlap(input.data if advanced else input.data[idx])
+    steps = ((GetItem, vars(GetItem(idx, advanced))),)
+    recording = _records(input, value)
+    _check_inplace(input, recording)
+    a, i = _region(_writable(input), steps)
+    a[i] = v.reshape(v_shape)
+    if not recording:
+        input._version += 1
+        return
+    src = value if isinstance(value, Tensor) else Tensor._make(v)
+    record_write(input, steps, src.reshape(v_shape))
 
 
 # ----- gather / scatter_add ---------------------------------------------------------------------
@@ -403,25 +413,29 @@ def masked_fill(input, mask, value):
     """Copy of `input` with `value` wherever the bool `mask` (broadcast to input) is True."""
     x = as_tensor(input)
     m = _bool_mask(mask, "masked_fill_")
+    fill = MaskedFill(m)
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value.ndim} dimension(s).")
+        fill.grad_fn_name = "MaskedFillBackward1"  # PyTorch's name when the value is a tensor
     else:
         value = Tensor._make(np.asarray(value, dtype=x.dtype))
     broadcast_shape(x.shape, m.shape)
-    return MaskedFill(m)(x, value)
+    return fill(x, value)
 
 
 def masked_fill_(self, mask, value):
-    """In-place masked_fill (outside autograd, like the other in-place ops)."""
-    from .inplace import _write
+    """In-place masked_fill (recorded as masked_fill when a gradient is needed)."""
+    from .inplace import _record, _records, _write
 
     m = _bool_mask(mask, "masked_fill_")
     broadcast_shape(self.shape, m.shape)
     if np.broadcast_shapes(self.shape, m.shape) != self.shape:
         raise RuntimeError(f"masked_fill_: mask of shape {list(m.shape)} cannot be broadcast to "
                            f"the tensor's shape {list(self.shape)}")
+    if _records(self, value):
+        return _record(self, lambda old: masked_fill(old, m, value))
     v = value.data if isinstance(value, Tensor) else value
     return _write(self, np.where(m, np.asarray(v, dtype=self.dtype), self.data))
 

@@ -1,25 +1,78 @@
-"""In-place updates (`p.add_(g, alpha=-lr)`), for optimizers and initialisers.
+"""In-place updates: `p.add_(g, alpha=-lr)`, `h.mul_(w)`, `x.copy_(y)`, `x += 1`, `x[i] = v`.
 
-They write into the tensor's array and bump its version counter, so a backward that needs the old
-values notices the edit and raises instead of computing a wrong gradient. On a tensor that takes
-part in a recorded graph they are refused (use the out-of-place form, or `with no_grad():`).
+They write into the tensor's own memory (so views and the base see the change) and bump its
+version counter. There are two paths:
+
+* Nothing to record (no_grad, or neither the tensor nor an operand requires grad - optimizers and
+  initialisers): the op runs straight on the NumPy array.
+* A gradient will be needed: the op is recorded, as PyTorch does. The out-of-place op runs on the
+  tensor's current value (`_snapshot`), the result is written into the tensor's memory, and the
+  tensor takes the result's place in the graph (`_rebase`): after `y = x * 2; y.add_(1)`, y's
+  creator is AddBackward0, whose input is y's old value (MulBackward0). Nodes recorded before
+  keep the edge to the old value (Function.edges). When the tensor is a view, its base is
+  rebased too, through a CopySlices node (the base's old value with the view's region replaced),
+  so the base's gradient also flows through the edit.
+
+Two things stop a silent wrong gradient: a leaf that requires grad (or a view of one) refuses
+in-place ops in grad mode, and a node that saved a tensor for backward (Mul saves its inputs)
+finds the tensor at a newer version and raises (Function.saved_tensors).
 """
+
+import weakref
 
 import numpy as np
 
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.function import Function, multi_output_view_error, refresh_view, replay_view, \
+    view_step
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..dtypes import dtype_name
 from ..random import resolve
 from ..tensor import Tensor
 
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
 
-def _check_inplace(t):
-    if is_grad_enabled() and t.requires_grad:
-        if t.grad_fn is None:
+_NO_GRAD_VIEW = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. "
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your "
+    "code by moving both the view and the inplace either both inside the no_grad block (if you "
+    "don't want the inplace to be tracked) or both outside (if you want the inplace to be "
+    "tracked).")
+
+
+# ----- checks -----------------------------------------------------------------------------------
+def _check_inplace(t, recording=False):
+    """Refuse in grad mode, like PyTorch, in-place edits of a leaf that requires grad (or of a
+    view of one), and of a view taken under no_grad from a tensor that requires grad."""
+    if is_grad_enabled():
+        if t._requires_grad and t.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
-        raise RuntimeError("in-place operations on tensors that are part of a recorded graph are "
-                           "not supported by numpy2gpt; use the out-of-place op instead")
+        if t._view is None:
+            return
+        base, steps, synced = t._view
+        if steps is None and (t._requires_grad or recording):
+            raise RuntimeError(multi_output_view_error(t, "is being modified inplace"))
+        if synced[0] != t._version:
+            refresh_view(t)
+        if base._requires_grad and not t._requires_grad:
+            raise RuntimeError(_NO_GRAD_VIEW)
+        if base._requires_grad and base.grad_fn is None and (t._requires_grad or recording):
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used "
+                               "in an in-place operation.")
+
+
+def overlaps(a):
+    """Whether the array holds one element in several places (an expanded tensor: stride 0)."""
+    return 0 in a.strides and a.size > 1 and any(
+        s == 0 and n > 1 for s, n in zip(a.strides, a.shape))
+
+
+def _check_overlap(a):
+    """Writing each element of an expanded tensor is refused (the result would depend on the
+    order of the writes), like PyTorch."""
+    if overlaps(a):
+        raise RuntimeError(_OVERLAP)
 
 
 def _value(other, t=None):
@@ -44,90 +97,273 @@ def _check_result_dtype(t, v, floating_result=False):
                            f"{dtype_name(t.dtype)}")
 
 
+def _writable(t):
+    """t's array, ready to be written (a read-only array is first replaced by a private copy)."""
+    if not t.data.flags.writeable:
+        t.data = t.data.copy()
+    return t.data
+
+
+# ----- recording an in-place op in the graph ------------------------------------------------------
+def _records(t, *operands):
+    """Whether the edit must be recorded: grad mode is on and t or an operand requires grad."""
+    return is_grad_enabled() and (t._requires_grad or any(
+        isinstance(o, Tensor) and o._requires_grad for o in operands))
+
+
+def _snapshot(t, copy=False):
+    """A tensor standing for t's current value and place in the graph.
+
+    `copy=True` when the recorded op saves its input for backward (mul_ needs the old values
+    for the operand's gradient): the copy keeps them after t is overwritten. Otherwise it shares
+    t's memory and version counter, so a backward that did read it would notice the edit.
+    """
+    if t._view is not None and t._view[2][0] != t._version:
+        refresh_view(t)
+    s = Tensor._make(t.data.copy() if copy else t.data)
+    s.grad_fn, s._output_nr, s._requires_grad = t.grad_fn, t._output_nr, t._requires_grad
+    if not copy:
+        s._version_cell = t._version_cell
+    return s
+
+
+def _take_history(t, r):
+    """t takes r's place in the graph (r holds t's new value)."""
+    t.grad_fn, t._output_nr, t._requires_grad = r.grad_fn, r._output_nr, r._requires_grad
+    fn, nr = r.grad_fn, r._output_nr
+    if t._retains_grad and fn is not None:  # retain_grad() follows t to its new creator
+        fn.outputs = fn.outputs[:nr] + (weakref.ref(t),) + fn.outputs[nr + 1:]
+        if fn.saves_outputs:  # the saved output is t from now on: watch t's version
+            fn.output_versions = fn.output_versions[:nr] + (t._version,) + \
+                fn.output_versions[nr + 1:]
+
+
+def _region(a, steps):
+    """(array, index) such that `array[index]` is the region of the array a that `steps` select
+    (the last step is often an index, which may pick elements rather than a view)."""
+    for step in steps[:-1]:
+        a = view_step(*step).forward(a)
+    cls, state = steps[-1]
+    if "index" in state:  # x[index] (GetItem)
+        return a, state["index"]
+    return view_step(cls, state).forward(a), ...
+
+
+def _rebase(t, r):
+    """t's memory now holds r's values: bump the version and give t r's history (for a view,
+    record the write on its base)."""
+    if t._view is None:
+        t._version += 1
+        _take_history(t, r)
+    else:
+        record_write(t, (), r)
+
+
+def record_write(t, steps, src):
+    """Record (for the graph) that the region `steps` of t now holds src; the write is done.
+
+    One CopySlices node on t's base (t itself if t is no view) with the view's steps followed by
+    `steps`, like PyTorch: the base's gradient reaches exactly the memory that was not written.
+    Then t, if a view, takes its history anew from the new base.
+    """
+    base, prefix, synced = t._view or (t, (), None)
+    t._version += 1
+    _take_history(base, CopySlices(prefix + steps)(_snapshot(base), src))
+    if synced is not None:
+        synced[0] = t._version
+        _take_history(t, replay_view(prefix, base))
+
+
+def _record(t, out_of_place, reads_self=False):
+    """Run `out_of_place(old t)` in the graph, write the result into t, and rebase t on it."""
+    _check_inplace(t, recording=True)
+    _check_overlap(t.data)
+    r = out_of_place(_snapshot(t, copy=reads_self))
+    if r.dtype != t.dtype:
+        r = r.to(t.dtype)
+    np.copyto(_writable(t), r.data)
+    _rebase(t, r)
+    return t
+
+
+def inplace_apply(t, op):
+    """t <- op(t), in t's memory (`F.relu(x, inplace=True)`); recorded when a gradient is needed."""
+    if _records(t):
+        return _record(t, op, reads_self=True)
+    _check_inplace(t)
+    _check_overlap(t.data)
+    with no_grad():
+        return _write(t, op(t).data)
+
+
+class CopySlices(Function):
+    """Records `base[region] = src` for the graph; the write itself is already in base's memory.
+
+    The region is the view of base that `steps` take (a slice, a transpose, ..., or an index).
+    The old values in the region were overwritten, so base's old value gets the gradient
+    everywhere else, and src gets the region's gradient (summed where src was broadcast).
+    """
+
+    saves_values = False
+    grad_fn_name = "CopySlices"
+    error_name = "torch::autograd::CopySlices"  # how PyTorch's messages name this node
+
+    def __init__(self, steps):
+        self.steps = steps
+        if len(steps) == 1 and steps[0][1].get("advanced"):  # x[index_tensor] = v
+            self.grad_fn_name, self.error_name = "IndexPutBackward0", None
+
+    def forward(self, base, src):
+        return base
+
+    def backward(self, gy):
+        from .arithmetic import sum_to
+
+        base, src = self.inputs
+        g_base = g_src = None
+        if self.needs_input_grad[0]:
+            keep = np.ones(gy.shape, dtype=gy.dtype)
+            a, index = _region(keep, self.steps)
+            a[index] = 0
+            g_base = gy * Tensor._make(keep)
+        if self.needs_input_grad[1]:
+            g_src = sum_to(replay_view(self.steps, gy), src.shape).to(src.dtype)
+        return g_base, g_src
+
+
+class Copy(Function):
+    """`t.copy_(src)` (also fill_, zero_, normal_...) recorded: the result is src, broadcast and
+    cast to t's dtype; t's old value is overwritten, so it gets no gradient."""
+
+    saves_values = False
+
+    def __init__(self, grad_fn_name="CopyBackwards"):
+        self.grad_fn_name = grad_fn_name
+
+    def forward(self, old, src):
+        return np.broadcast_to(src, old.shape).astype(old.dtype)
+
+    def backward(self, gy):
+        from .arithmetic import sum_to
+
+        old, src = self.inputs
+        g_old = Tensor._make(np.zeros(old.shape, gy.dtype)) if self.needs_input_grad[0] else None
+        return g_old, sum_to(gy, src.shape).to(src.dtype) if self.needs_input_grad[1] else None
+
+
+# ----- the ops ----------------------------------------------------------------------------------
 def _write(t, result):
     """Store `result` into t's array (same dtype, same shape) and bump the version."""
     _check_inplace(t)
     if np.shape(result) != t.data.shape:
         result = np.broadcast_to(result, t.data.shape)  # raises for non-broadcastable shapes
-    if not t.data.flags.writeable:
-        t.data = t.data.copy()
-    np.copyto(t.data, result, casting="unsafe")
+    np.copyto(_writable(t), result, casting="unsafe")
     t._version += 1
     return t
 
 
-def add_(self, other, alpha=1):
-    _check_inplace(self)
-    v = _value(other, self)
+def _copy_from(t, src, grad_fn_name):
+    """copy_/fill_/zero_/normal_/uniform_: t <- src (a Tensor or an array, broadcast)."""
+    if _records(t, src):
+        src = src if isinstance(src, Tensor) else Tensor._make(np.asarray(src))
+        return _record(t, lambda old: Copy(grad_fn_name)(old, src))
+    return _write(t, _value(src))
+
+
+def _arith(t, other, v, np_op, out_of_place, reads_self):
+    """add_/sub_/mul_/div_: `np_op(t, v)` on the array, or `out_of_place(old t)` when recorded."""
+    if _records(t, other):
+        return _record(t, out_of_place, reads_self)
+    _check_inplace(t)
+    _check_overlap(t.data)
+    np_op(_writable(t), v, out=t.data, casting="unsafe")
+    t._version += 1
+    return t
+
+
+def _plus(t, other, alpha, np_op, out_of_place):
+    """add_/sub_: t <- t + alpha * other (or minus)."""
+    v = _value(other, t)
     if alpha != 1:
         v = v * alpha
-    _check_result_dtype(self, v)
-    if not self.data.flags.writeable:
-        self.data = self.data.copy()
-    np.add(self.data, v, out=self.data, casting="unsafe")
-    self._version += 1
-    return self
+    _check_result_dtype(t, v)
+    return _arith(t, other, v, np_op, lambda old: out_of_place(old, other, alpha=alpha)
+                  if isinstance(other, Tensor) else out_of_place(old, v), False)
+
+
+def add_(self, other, alpha=1):
+    from .arithmetic import add
+
+    return _plus(self, other, alpha, np.add, add)
 
 
 def sub_(self, other, alpha=1):
-    return add_(self, other, alpha=-alpha)
+    from .arithmetic import sub
+
+    return _plus(self, other, alpha, np.subtract, sub)
 
 
 def mul_(self, other):
-    _check_inplace(self)
+    from .arithmetic import mul
+
     v = _value(other, self)
     _check_result_dtype(self, v)
-    if not self.data.flags.writeable:
-        self.data = self.data.copy()
-    np.multiply(self.data, v, out=self.data, casting="unsafe")
-    self._version += 1
-    return self
+    return _arith(self, other, v, np.multiply, lambda old: mul(old, other), True)
 
 
 def div_(self, other):
-    _check_inplace(self)
+    from .arithmetic import div
+
     v = _value(other, self)
     _check_result_dtype(self, v, floating_result=True)  # true division
-    if not self.data.flags.writeable:
-        self.data = self.data.copy()
-    np.divide(self.data, v, out=self.data, casting="unsafe")
-    self._version += 1
-    return self
+    return _arith(self, other, v, np.divide, lambda old: div(old, other), True)
 
 
 def zero_(self):
-    return _write(self, 0)
+    return _copy_from(self, np.zeros((), self.dtype), "ZeroBackward0")
 
 
 def fill_(self, value):
-    return _write(self, _value(value))
+    if isinstance(value, Tensor):
+        return _copy_from(self, value, "FillBackward3")  # PyTorch's name for a tensor value
+    return _copy_from(self, np.asarray(value), "FillBackward2")
 
 
 def copy_(self, src):
-    src = _value(src)
-    if np.shape(src) != self.data.shape:
+    a = _value(src)
+    if np.shape(a) != self.data.shape:
         try:
-            np.broadcast_shapes(np.shape(src), self.data.shape)
+            np.broadcast_shapes(np.shape(a), self.data.shape)
         except ValueError:
-            raise RuntimeError(f"copy_: the source shape {list(np.shape(src))} cannot be "
+            raise RuntimeError(f"copy_: the source shape {list(np.shape(a))} cannot be "
                                f"broadcast to the destination shape {list(self.shape)}") from None
-    return _write(self, src)
+    _check_overlap(self.data)
+    return _copy_from(self, src if isinstance(src, Tensor) else np.asarray(a), "CopyBackwards")
 
 
 def clamp_(self, min=None, max=None):
+    from .selection import clamp
+
+    if _records(self, min, max):
+        return _record(self, lambda old: clamp(old, min, max), reads_self=True)
+    _check_overlap(self.data)
     return _write(self, np.clip(self.data, _value(min), _value(max)))
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
     """Fill with N(mean, std^2): PyTorch's values for a contiguous tensor of this shape."""
     _check_float(self, "normal_")
-    return _write(self, resolve(generator).normal(self.data.shape, mean, std, self.dtype))
+    _check_overlap(self.data)
+    return _copy_from(self, resolve(generator).normal(self.data.shape, mean, std, self.dtype),
+                      "NormalBackward0")
 
 
 def uniform_(self, a=0.0, b=1.0, generator=None):
     """Fill with U(a, b): PyTorch's values for a contiguous tensor of this shape."""
     _check_float(self, "uniform_")
-    return _write(self, resolve(generator).uniform(self.data.shape, a, b, self.dtype))
+    _check_overlap(self.data)
+    return _copy_from(self, resolve(generator).uniform(self.data.shape, a, b, self.dtype),
+                      "UniformBackward0")
 
 
 def _check_float(t, fn):

@@ -26,6 +26,8 @@ def _spread(gy, x_shape, dims, keepdim):
 
 
 class Sum(Function):
+    saves_values = False
+
     def __init__(self, dims, keepdim):
         self.dims, self.keepdim = dims, keepdim
         if dims is not None:
@@ -39,6 +41,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    saves_values = False
+
     def __init__(self, dims, keepdim):
         self.dims, self.keepdim = dims, keepdim
         if dims is not None:

@@ -9,6 +9,7 @@ from ._util import normalize_dims
 
 
 class Reshape(Function):
+    saves_values = False
     grad_fn_name = "ViewBackward0"
     is_view = True
 
@@ -23,6 +24,7 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    saves_values = False
     is_view = True
 
     def __init__(self, dims):
@@ -36,6 +38,7 @@ class Permute(Function):
 
 
 class BroadcastTo(Function):
+    saves_values = False
     grad_fn_name = "ExpandBackward0"
     is_view = True
 
@@ -43,7 +46,11 @@ class BroadcastTo(Function):
         self.shape = tuple(shape)
 
     def forward(self, x):
-        return np.broadcast_to(x, self.shape)
+        # A writable view (NumPy's broadcast_to is read-only), so that a write into one element
+        # of an expanded tensor reaches x, like PyTorch; in-place ops that would write one
+        # element several times are refused (ops/inplace.py).
+        v = np.broadcast_to(x, self.shape)
+        return np.lib.stride_tricks.as_strided(x, v.shape, v.strides, writeable=True)
 
     def backward(self, gy):
         from .arithmetic import sum_to
@@ -72,7 +79,17 @@ def reshape(input, *shape):
     return Reshape(shape)(x)
 
 
-view = reshape
+def view(input, *shape):
+    """reshape that never copies: PyTorch's error when the memory layout does not allow it."""
+    x = as_tensor(input)
+    y = reshape(x, *shape)
+    if y is x:  # a view is a new tensor even when the shape is unchanged
+        return Reshape(x.shape)(x)
+    if x.numel() and not np.may_share_memory(y.data, x.data):
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
+                           "least one dimension spans across two contiguous subspaces). Use "
+                           ".reshape(...) instead.")
+    return y
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -145,6 +162,10 @@ def expand_as(input, other):
     return broadcast_to(input, other.shape)
 
 
+def view_as(input, other):
+    return view(input, other.shape)
+
+
 def reshape_as(input, other):
     return reshape(input, other.shape)
 
@@ -161,14 +182,19 @@ def _mT(self):
 
 
 def _contiguous(self, memory_format=None):
-    return self
+    """self if its memory is in row-major order, else a row-major copy (that `view` accepts)."""
+    if self.data.flags.c_contiguous:
+        return self
+    from .arithmetic import clone
+
+    return clone(self)
 
 
 TENSOR_METHODS = {
     "reshape": reshape, "view": view, "flatten": flatten, "permute": permute,
     "transpose": transpose, "swapaxes": swapaxes, "t": t, "expand": expand,
     "broadcast_to": broadcast_to, "expand_as": expand_as, "reshape_as": reshape_as,
-    "view_as": reshape_as, "contiguous": _contiguous,
+    "view_as": view_as, "contiguous": _contiguous,
     "T": property(_T), "mT": property(_mT),
 }
 __all__ = ["reshape", "flatten", "permute", "transpose", "swapaxes", "t", "broadcast_to"]

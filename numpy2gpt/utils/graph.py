@@ -63,12 +63,12 @@ def get_dot_graph(output, verbose=False, cluster_modules=False):
             raise RuntimeError("the graph was freed by backward(); call backward(retain_graph="
                                "True) to plot it afterwards, or plot before backward")
         add_function(f, out_ids)
-        for x in f.inputs:
+        for x, (creator, _) in zip(f.inputs, f.edges):
             add_tensor(x)
             edges.append(_EDGE.format(id(x), id(f)))
-            if x.grad_fn is not None and x.grad_fn not in seen_fns:
-                seen_fns.add(x.grad_fn)
-                stack.append((x.grad_fn, [id(x)]))
+            if creator is not None and creator not in seen_fns:
+                seen_fns.add(creator)
+                stack.append((creator, [id(x)]))
 
     return "digraph g {\n" + "".join(nodes) + _clusters(clusters) + "".join(edges) + "}"
 

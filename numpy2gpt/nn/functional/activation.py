@@ -17,6 +17,7 @@ from ...autograd.function import FusedFunction
 from ...autograd.grad_mode import is_grad_enabled
 from ...dtypes import dtype_name
 from ...ops.elementwise import relu as _relu
+from ...ops.inplace import inplace_apply
 from ...ops.special import BLOCK, erf_into, erfc_array
 from ...random import get_rng
 from ...tensor import as_tensor
@@ -260,7 +261,7 @@ def silu(input, inplace=False):
     """Sigmoid Linear Unit (swish): x * sigmoid(x)."""
     x = as_tensor(input)
     _require_float(x, "silu")
-    return _maybe_inplace(x, Silu()(x), inplace)
+    return _maybe_inplace(x, Silu(), inplace)
 
 
 class LeakyRelu(_Elementwise):
@@ -283,24 +284,20 @@ class LeakyRelu(_Elementwise):
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     x = as_tensor(input)
     _require_float(x, "leaky_relu")
-    return _maybe_inplace(x, LeakyRelu(negative_slope)(x), inplace)
+    return _maybe_inplace(x, LeakyRelu(negative_slope), inplace)
 
 
 def relu(input, inplace=False):
     """max(x, 0) (the core op, plus PyTorch's `inplace` flag)."""
     x = as_tensor(input)
-    return _maybe_inplace(x, _relu(x), inplace)
+    return _maybe_inplace(x, _relu, inplace)
 
 
-def _maybe_inplace(x, result, inplace):
-    """For `inplace=True`: write result into x (bumping its version) and return x.
-
-    numpy2gpt cannot rewrite a recorded graph in place, so this is refused (with `copy_`'s clear
-    error) for tensors that take part in one; outside autograd it behaves like PyTorch.
-    """
+def _maybe_inplace(x, op, inplace):
+    """op(x), or for `inplace=True` op(x) written into x (recorded in the graph like `x.copy_`)."""
     if not inplace:
-        return result
-    return x.copy_(result.detach())
+        return op(x)
+    return inplace_apply(x, op)
 
 
 # ----- dropout -----------------------------------------------------------------------------------
@@ -335,7 +332,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0:
         return x
     _require_float(x, "dropout")
-    return _maybe_inplace(x, Dropout(float(p))(x), inplace)
+    return _maybe_inplace(x, Dropout(float(p)), inplace)
 
 
 # ----- pad ---------------------------------------------------------------------------------------
