@@ -167,10 +167,15 @@ class _Encoder:
 
 
 def _root(array):
-    """The array that owns the memory `array` views (NumPy's chain of .base)."""
-    while isinstance(array.base, np.ndarray):
-        array = array.base
-    return array
+    """The array that owns the memory `array` views (NumPy's chain of .base; as_strided, which
+    makes expand()'s views, puts a wrapper holding the array in that chain)."""
+    while True:
+        base = array.base
+        if not isinstance(base, np.ndarray):
+            base = getattr(base, "base", None)  # as_strided's DummyArray
+        if not isinstance(base, np.ndarray):
+            return array
+        array = base
 
 
 def _unique(name, taken):
