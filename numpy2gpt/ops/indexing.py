@@ -194,8 +194,7 @@ def setitem(input, index, value):
     When a gradient is needed it is recorded as CopySlices (ops/inplace.py): the region's old
     values get no gradient, `value` gets the region's.
     """
-    from .inplace import _check_inplace, _check_overlap, _records, _region, _writable, \
-        record_write
+    from .inplace import _check_inplace, _check_overlap, _records, _region, _writable, record_write
 
     if is_grad_enabled() and input.requires_grad and input.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "

@@ -22,8 +22,13 @@ import weakref
 
 import numpy as np
 
-from ..autograd.function import Function, multi_output_view_error, refresh_view, replay_view, \
-    view_step
+from ..autograd.function import (
+    Function,
+    multi_output_view_error,
+    refresh_view,
+    replay_view,
+    view_step,
+)
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..dtypes import dtype_name
 from ..random import resolve

@@ -6,11 +6,10 @@ that saved nothing can be run backward twice."""
 import numpy as np
 import pytest
 import torch
+from test_engine import FREED
 
 import numpy2gpt as ng
 import numpy2gpt.nn.functional as F
-
-from test_engine import FREED
 
 
 def _essential(message):
@@ -267,7 +266,8 @@ def _edit_a_piece_of_a_split_constant(lib):
 
 
 PROBES = [_edit_a_piece_of_a_split, _use_a_piece_of_a_split_after_its_base_was_edited,
-          _edit_a_piece_of_a_split_constant, _write_into_expanded_view_of_graph, _edit_after_scalar_mul,
+          _edit_a_piece_of_a_split_constant, _write_into_expanded_view_of_graph,
+          _edit_after_scalar_mul,
           _edit_a_saved_output_read_through_another_node, _setitem_on_a_saved_tensor,
           _edit_of_a_view_taken_under_no_grad, _sibling_views_and_element_views]
 
