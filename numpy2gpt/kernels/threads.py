@@ -28,6 +28,7 @@ import math
 import os
 import queue
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -35,16 +36,15 @@ BLOCK = 32768  # elements per block of a fused elementwise pass: its temporaries
 
 
 # ----- how many threads --------------------------------------------------------------------------
-def _cgroup_cpu_limit():
+def _cgroup_cpu_limit(root="/sys/fs/cgroup"):
     """The CPU quota of this process's cgroup in cores (rounded up), or None without one.
 
     cgroup v2 keeps "quota period" in cpu.max ("max" for none); v1 keeps the two numbers in
-    cpu.cfs_quota_us (-1 for none) and cpu.cfs_period_us. (A container sees its own cgroup
-    at /sys/fs/cgroup.)"""
-    for files in (["/sys/fs/cgroup/cpu.max"],
-                  ["/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us"]):
+    cpu/cpu.cfs_quota_us (-1 for none) and cpu/cpu.cfs_period_us. (A container sees its own
+    cgroup at /sys/fs/cgroup.)"""
+    for files in (["cpu.max"], ["cpu/cpu.cfs_quota_us", "cpu/cpu.cfs_period_us"]):
         try:
-            quota, period = " ".join(open(f).read() for f in files).split()
+            quota, period = " ".join(Path(root, f).read_text() for f in files).split()
             if quota not in ("max", "-1") and int(period) > 0:
                 return max(1, math.ceil(int(quota) / int(period)))
         except (OSError, ValueError):
@@ -59,8 +59,8 @@ def default_num_threads():
     if omp.isdigit() and int(omp) > 0:
         return int(omp)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    quota = _cgroup_cpu_limit()
-    return max(1, min(cores or 1, quota or cores or 1))
+    cores = cores or 1
+    return min(cores, _cgroup_cpu_limit() or cores)
 
 
 _num_threads = default_num_threads()

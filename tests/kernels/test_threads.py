@@ -1,0 +1,161 @@
+"""The kernels' threads (numpy2gpt/kernels/threads.py): set_num_threads / get_num_threads as in
+PyTorch, BLAS following them, the default count, and the pool's parallel_blocks."""
+
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import numpy2gpt
+import numpy2gpt.kernels.threads as T
+
+threadpoolctl = pytest.importorskip("threadpoolctl", reason="pip install threadpoolctl")
+
+
+@pytest.fixture
+def restore_threads():
+    """Put numpy2gpt's, BLAS's and PyTorch's thread counts back after the test."""
+    ours, theirs = numpy2gpt.get_num_threads(), torch.get_num_threads()
+    with threadpoolctl.threadpool_limits(limits=None, user_api="blas"):  # restores on exit
+        yield
+        T._num_threads = ours
+    torch.set_num_threads(theirs)
+
+
+def blas_threads():
+    return [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+            if lib["user_api"] == "blas"]
+
+
+def test_get_after_set_returns_n_like_pytorch(restore_threads):
+    for n in (1, 3, np.int64(2)):  # a NumPy integer is an int to both
+        numpy2gpt.set_num_threads(n)
+        torch.set_num_threads(n)
+        assert numpy2gpt.get_num_threads() == torch.get_num_threads() == n
+        assert type(numpy2gpt.get_num_threads()) is int
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True, None])
+def test_bad_counts_raise_pytorchs_errors(restore_threads, bad):
+    numpy2gpt.set_num_threads(3)
+    with pytest.raises(Exception) as theirs:
+        torch.set_num_threads(bad)
+    with pytest.raises(type(theirs.value)) as ours:
+        numpy2gpt.set_num_threads(bad)
+    assert str(ours.value) == str(theirs.value)
+    assert numpy2gpt.get_num_threads() == 3  # unchanged
+
+
+def test_blas_threads_follow(restore_threads):
+    if not blas_threads():
+        pytest.skip("threadpoolctl finds no BLAS library in this NumPy")
+    for n in (1, 3):
+        numpy2gpt.set_num_threads(n)
+        assert set(blas_threads()) == {n}
+
+
+def _count_in_fresh_python(env=None, preexec_fn=None):
+    code = "import numpy2gpt; print(numpy2gpt.get_num_threads())"
+    environ = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**environ, **(env or {})}, preexec_fn=preexec_fn, check=True)
+    return int(out.stdout)
+
+
+def test_the_default_is_the_cores_this_process_may_use():
+    """The affinity mask (capped by a cgroup quota); OMP_NUM_THREADS wins when set, as in
+    PyTorch; an unusable OMP_NUM_THREADS is ignored."""
+    cores = len(os.sched_getaffinity(0))
+    expected = min(cores, T._cgroup_cpu_limit() or cores)
+    assert _count_in_fresh_python() == expected
+    assert _count_in_fresh_python({"OMP_NUM_THREADS": "3"}) == 3
+    assert _count_in_fresh_python({"OMP_NUM_THREADS": "zero"}) == expected
+    one_core = min(os.sched_getaffinity(0))
+    assert _count_in_fresh_python(preexec_fn=lambda: os.sched_setaffinity(0, {one_core})) == 1
+
+
+def test_cgroup_quota(tmp_path):
+    """cgroup v2's cpu.max and v1's cfs quota/period, rounded up to whole cores; no quota: None."""
+    assert T._cgroup_cpu_limit(tmp_path) is None
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert T._cgroup_cpu_limit(tmp_path) is None
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert T._cgroup_cpu_limit(tmp_path) == 2
+    (tmp_path / "cpu.max").unlink()
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("50000\n")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert T._cgroup_cpu_limit(tmp_path) == 1
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert T._cgroup_cpu_limit(tmp_path) is None
+
+
+# ----- parallel_blocks ---------------------------------------------------------------------------
+def run_blocks(n, block, threads, work=None):
+    """parallel_blocks on `threads` threads; returns [(lo, hi, thread id)] of every block run."""
+    done, lock = [], threading.Lock()
+
+    def record(blocks):
+        for lo, hi in blocks:
+            if work:
+                work(lo, hi)
+            with lock:
+                done.append((lo, hi, threading.get_ident()))
+
+    before = T._num_threads
+    T._num_threads = threads
+    try:
+        T.parallel_blocks(n, block, record)
+    finally:
+        T._num_threads = before
+    return done
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 10, 11, 95])
+def test_every_block_runs_once(n):
+    done = run_blocks(n, 10, threads=3)
+    assert sorted((lo, hi) for lo, hi, _ in done) == [(lo, min(lo + 10, n))
+                                                     for lo in range(0, n, 10)]
+
+
+def test_blocks_run_on_two_threads_at_once():
+    """With two threads, the first two blocks meet at a barrier: only one thread running both
+    would time out."""
+    barrier = threading.Barrier(2, timeout=30)
+
+    def work(lo, hi):
+        if lo < 20:
+            barrier.wait()
+
+    done = run_blocks(40, 10, threads=2, work=work)
+    assert len({tid for *_, tid in done}) == 2
+
+
+def test_one_thread_one_block_and_nested_calls_run_inline():
+    caller = threading.get_ident()
+    assert {tid for *_, tid in run_blocks(100, 10, threads=1)} == {caller}
+    assert {tid for *_, tid in run_blocks(10, 10, threads=4)} == {caller}
+    nested = []
+
+    def work(lo, hi):  # parallel_blocks inside a block: on that block's thread
+        nested.append((threading.get_ident(), {t for *_, t in run_blocks(30, 10, threads=4)}))
+
+    run_blocks(40, 10, threads=2, work=work)
+    assert all(inner == {outer} for outer, inner in nested)
+
+
+def test_an_error_in_a_worker_is_raised_in_the_caller():
+    caller = threading.get_ident()
+
+    def work(lo, hi):
+        if threading.get_ident() != caller:
+            raise ValueError("from a worker")
+        threading.Event().wait(0.01)  # leave blocks for the worker
+
+    with pytest.raises(ValueError, match="from a worker"):
+        for _ in range(20):  # until a worker has taken a block
+            run_blocks(200, 10, threads=2, work=work)
