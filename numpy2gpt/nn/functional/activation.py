@@ -2,8 +2,9 @@
 mse_loss.
 
 gelu, silu and leaky_relu are FusedFunctions: forward saves what the derivative needs, backward is
-the derivative written out (formulas in the comments), so one node replaces a chain of primitive
-ops. The arithmetic stays in the input's dtype (float32 stays float32).
+the derivative written out (formulas in the comments; gelu's, reference and fast, are in
+numpy2gpt/kernels/gelu.py), so one node replaces a chain of primitive ops. The arithmetic stays
+in the input's dtype (float32 stays float32).
 """
 
 import warnings
