@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -95,8 +96,8 @@ def test_cgroup_quota(tmp_path):
 
 
 # ----- parallel_blocks ---------------------------------------------------------------------------
-def run_blocks(n, block, threads, work=None):
-    """parallel_blocks on `threads` threads; returns [(lo, hi, thread id)] of every block run."""
+def run_blocks(n, block, work=None):
+    """parallel_blocks; returns [(lo, hi, thread id)] of every block run."""
     done, lock = [], threading.Lock()
 
     def record(blocks):
@@ -106,56 +107,73 @@ def run_blocks(n, block, threads, work=None):
             with lock:
                 done.append((lo, hi, threading.get_ident()))
 
-    before = T._num_threads
-    T._num_threads = threads
-    try:
-        T.parallel_blocks(n, block, record)
-    finally:
-        T._num_threads = before
+    T.parallel_blocks(n, block, record)
     return done
 
 
+@pytest.fixture
+def threads(monkeypatch):
+    """Set the kernel pool's size for one test (BLAS is left alone)."""
+    return lambda n: monkeypatch.setattr(T, "_num_threads", n)
+
+
 @pytest.mark.parametrize("n", [0, 1, 9, 10, 11, 95])
-def test_every_block_runs_once(n):
-    done = run_blocks(n, 10, threads=3)
+def test_every_block_runs_once(threads, n):
+    threads(3)
+    done = run_blocks(n, 10)
     assert sorted((lo, hi) for lo, hi, _ in done) == [(lo, min(lo + 10, n))
                                                      for lo in range(0, n, 10)]
 
 
-def test_blocks_run_on_two_threads_at_once():
+def test_blocks_run_on_two_threads_at_once(threads):
     """With two threads, the first two blocks meet at a barrier: only one thread running both
     would time out."""
+    threads(2)
     barrier = threading.Barrier(2, timeout=30)
 
     def work(lo, hi):
         if lo < 20:
             barrier.wait()
 
-    done = run_blocks(40, 10, threads=2, work=work)
+    done = run_blocks(40, 10, work=work)
     assert len({tid for *_, tid in done}) == 2
 
 
-def test_one_thread_one_block_and_nested_calls_run_inline():
+def test_one_thread_or_one_block_runs_inline(threads):
     caller = threading.get_ident()
-    assert {tid for *_, tid in run_blocks(100, 10, threads=1)} == {caller}
-    assert {tid for *_, tid in run_blocks(10, 10, threads=4)} == {caller}
+    threads(1)
+    assert {tid for *_, tid in run_blocks(100, 10)} == {caller}
+    threads(4)
+    assert {tid for *_, tid in run_blocks(10, 10)} == {caller}
+
+
+def test_a_call_from_a_pool_worker_runs_inline(threads):
+    """No pool inside the pool: parallel_blocks called from a block running on a worker runs all
+    its blocks on that worker (while other workers sit idle)."""
+    threads(3)
+    caller = threading.get_ident()
+    barrier = threading.Barrier(2, timeout=30)
     nested = []
 
-    def work(lo, hi):  # parallel_blocks inside a block: on that block's thread
-        nested.append((threading.get_ident(), {t for *_, t in run_blocks(30, 10, threads=4)}))
+    def outer(lo, hi):
+        barrier.wait()  # two blocks on two threads: one of them is a worker
+        if threading.get_ident() != caller:
+            inner = run_blocks(40, 10, work=lambda lo, hi: time.sleep(0.01))
+            nested.append((threading.get_ident(), {tid for *_, tid in inner}))
 
-    run_blocks(40, 10, threads=2, work=work)
-    assert all(inner == {outer} for outer, inner in nested)
+    run_blocks(20, 10, work=outer)
+    assert len(nested) == 1 and nested[0][1] == {nested[0][0]}
 
 
-def test_an_error_in_a_worker_is_raised_in_the_caller():
+def test_an_error_in_a_worker_is_raised_in_the_caller(threads):
+    threads(2)
     caller = threading.get_ident()
 
     def work(lo, hi):
         if threading.get_ident() != caller:
             raise ValueError("from a worker")
-        threading.Event().wait(0.01)  # leave blocks for the worker
+        time.sleep(0.01)  # leave blocks for the worker
 
     with pytest.raises(ValueError, match="from a worker"):
         for _ in range(20):  # until a worker has taken a block
-            run_blocks(200, 10, threads=2, work=work)
+            run_blocks(200, 10, work=work)
