@@ -79,20 +79,21 @@ def gelu_forward_fast(x, approximate="none", need_grad=False):
     y = np.empty_like(xw)
     d = np.empty_like(xw) if need_grad else None
     if approximate == "tanh":
-        blocks = _gelu_tanh
+        on_blocks = _gelu_tanh
     elif work == np.float32:
-        blocks = _gelu_float32
+        on_blocks = _gelu_float32
     else:
-        blocks = _gelu_float64
-    parallel_blocks(xw.size, BLOCK, functools.partial(blocks, xw, y, d))
+        on_blocks = _gelu_float64
+    parallel_blocks(xw.size, BLOCK, functools.partial(on_blocks, xw, y, d))
     y = y.astype(x.dtype, copy=False).reshape(x.shape)
     return y, None if d is None else d.astype(x.dtype, copy=False).reshape(x.shape)
 
 
 def gelu_backward_fast(gy, d):
-    """gy * d, block by block on threads when both are alike (same shape, dtype, contiguous)."""
-    if gy.shape != d.shape or gy.dtype != d.dtype or not (gy.flags.c_contiguous and
-                                                          d.flags.c_contiguous):
+    """gy * d, block by block on threads when both are large and alike (same shape and dtype,
+    contiguous): a large multiply is bound by memory traffic, which two cores stream faster."""
+    if gy.size <= BLOCK or gy.shape != d.shape or gy.dtype != d.dtype or \
+            not (gy.flags.c_contiguous and d.flags.c_contiguous):
         return gy * d
     out = np.empty_like(gy)
     g, dd, o = gy.reshape(-1), d.reshape(-1), out.reshape(-1)

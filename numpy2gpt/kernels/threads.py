@@ -19,9 +19,9 @@ until the workers that joined in are done. A worker that wakes up after the call
 every block does nothing, so the caller never waits for a thread that had no core. Inputs of a
 single block run inline: handing work to a thread costs tens of microseconds.
 
-One number, `get_num_threads()`, sets both this pool's size and BLAS's threads (OpenBLAS, through
-threadpoolctl), as `torch.set_num_threads` sets PyTorch's intra-op threads. Its default is the
-number of cores this process may use.
+`set_num_threads(n)` sets both this pool's size and BLAS's threads (OpenBLAS, through
+threadpoolctl), as `torch.set_num_threads` sets PyTorch's intra-op threads; `get_num_threads()`
+returns n, by default the number of cores this process may use.
 """
 
 import math
@@ -188,11 +188,12 @@ def parallel_blocks(n, block, work):
     With one block, one thread, or when called from a pool worker, all runs on this thread.
     NumPy's error state (np.errstate) is per thread: set it inside `work`.
     """
-    blocks = _Blocks(n, max(1, block))
-    helpers = min(_num_threads, -(-n // max(1, block))) - 1
+    block = max(1, block)
+    helpers = min(_num_threads, -(-n // block)) - 1
     if helpers <= 0 or getattr(_local, "worker", False):
-        work(blocks)
+        work((lo, min(lo + block, n)) for lo in range(0, n, block))  # all here, in order
         return
+    blocks = _Blocks(n, block)
     job = _Job(work, blocks)
     _pool.submit(job, helpers)
     try:
