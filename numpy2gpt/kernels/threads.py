@@ -24,6 +24,7 @@ threadpoolctl), as `torch.set_num_threads` sets PyTorch's intra-op threads; `get
 returns n, by default the number of cores this process may use.
 """
 
+import contextlib
 import math
 import os
 import queue
@@ -168,7 +169,7 @@ class _Pool:
             self.jobs.put(job)
 
     def _serve(self):
-        _local.worker = True  # kernels called from here run inline: no pool inside the pool
+        _local.inline = True  # kernels called from here run inline: no pool inside the pool
         while True:
             self.jobs.get().join_in()
 
@@ -179,18 +180,31 @@ if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's t
     os.register_at_fork(after_in_child=lambda: globals().update(_pool=_Pool()))
 
 
+@contextlib.contextmanager
+def run_inline():
+    """Within the block, kernels called on this thread use no pool workers: for threads that
+    already share the cores among themselves (data-parallel training's shards)."""
+    before = getattr(_local, "inline", False)
+    _local.inline = True
+    try:
+        yield
+    finally:
+        _local.inline = before
+
+
 def parallel_blocks(n, block, work):
     """Run `work(blocks)` on this thread and on up to get_num_threads() - 1 pool workers.
 
     `blocks` yields the (lo, hi) blocks of range(n), `block` elements long, each to exactly one
     thread; `work` loops over it (`for lo, hi in blocks:`) and may allocate per-thread scratch
     before the loop. Returns when every block is done; an exception in any thread is raised here.
-    With one block, one thread, or when called from a pool worker, all runs on this thread.
+    With one block, one thread, inside `run_inline()`, or when called from a pool worker, all runs
+    on this thread.
     NumPy's error state (np.errstate) is per thread: set it inside `work`.
     """
     block = max(1, block)
     helpers = min(_num_threads, -(-n // block)) - 1
-    if helpers <= 0 or getattr(_local, "worker", False):
+    if helpers <= 0 or getattr(_local, "inline", False):
         work((lo, min(lo + block, n)) for lo in range(0, n, block))  # all here, in order
         return
     blocks = _Blocks(n, block)
@@ -202,4 +216,5 @@ def parallel_blocks(n, block, work):
         job.finish()
 
 
-__all__ = ["BLOCK", "default_num_threads", "get_num_threads", "parallel_blocks", "set_num_threads"]
+__all__ = ["BLOCK", "default_num_threads", "get_num_threads", "parallel_blocks", "run_inline",
+           "set_num_threads"]
