@@ -18,11 +18,9 @@ SHAPES = [(1,), (7,), (3, 5), (2, 3, 9), (4, 1031), (3, BLOCK // 2 + 17)]  # the
 
 
 @pytest.fixture
-def threads():
-    """Set the kernel pool's size for one test (BLAS is left alone), then restore it."""
-    before = T._num_threads
-    yield lambda n: setattr(T, "_num_threads", n)
-    T._num_threads = before
+def threads(monkeypatch):
+    """Set the kernel pool's size for one test (BLAS is left alone)."""
+    return lambda n: monkeypatch.setattr(T, "_num_threads", n)
 
 
 @pytest.mark.parametrize("approximate", APPROXIMATE)

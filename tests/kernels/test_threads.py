@@ -67,6 +67,7 @@ def _count_in_fresh_python(env=None, preexec_fn=None):
     return int(out.stdout)
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs Linux's CPU affinity")
 def test_the_default_is_the_cores_this_process_may_use():
     """The affinity mask (capped by a cgroup quota); OMP_NUM_THREADS wins when set, as in
     PyTorch; an unusable OMP_NUM_THREADS is ignored."""
