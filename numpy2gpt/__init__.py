@@ -25,6 +25,7 @@ from .dtypes import (
     short,
     uint8,
 )
+from .kernels.threads import get_num_threads, set_num_threads
 from .nn.functional import log_softmax, softmax
 from .nn.functional.softmax import TENSOR_METHODS as _SOFTMAX_METHODS
 from .ops.arithmetic import *  # noqa: F403

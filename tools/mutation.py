@@ -117,7 +117,7 @@ MUTANTS = [
            "return np.asarray(_safe_divide(total, self.wt.size)",
            [T + "nn/test_functional_loss.py::test_cross_entropy_class_indices_match_torch"]),
     Mutant("gelu(tanh): derivative of x^3 without its 3",
-           "nn/functional/activation.py", "three_kappa_sqrt_2_pi=3 * _KAPPA * _SQRT_2_PI",
+           "kernels/gelu.py", "three_kappa_sqrt_2_pi=3 * _KAPPA * _SQRT_2_PI",
            "three_kappa_sqrt_2_pi=_KAPPA * _SQRT_2_PI",
            [T + "nn/test_functional_activation.py::test_gelu_matches_torch"]),
     Mutant("dropout: kept elements not scaled by 1 / (1 - p)",

@@ -33,6 +33,7 @@ import numpy as np
 
 from .. import autograd
 from ..autograd.grad_mode import enable_grad
+from ..kernels.threads import run_inline
 from ..nn.modules.activation import Dropout
 from ..random import Generator, get_rng, use_rng
 from ..tensor import Tensor
@@ -133,8 +134,11 @@ class DataParallelStep:
 
     def _shard(self, params, x, y, grad_weight, loss_weight, rng, errors=None):
         """One shard's forward and backward (in whichever thread runs it)."""
+        # one of several shards (rng given): their threads fill the cores, so the kernels run
+        # on this thread alone, as BLAS runs on one thread
+        inline = run_inline() if rng is not None else contextlib.nullcontext()
         with use_rng(rng) if rng is not None else contextlib.nullcontext(), enable_grad(), \
-                np.errstate(**(errors or {})):
+                np.errstate(**(errors or {})), inline:
             out = self.model(Tensor._make(x), Tensor._make(y))
             loss = out[1] if isinstance(out, tuple) else out
             del out  # free the logits early

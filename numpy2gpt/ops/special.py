@@ -17,6 +17,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import Function
 from ..dtypes import dtype_name
+from ..kernels.threads import BLOCK
 from ..random import resolve
 from ..tensor import Tensor, as_tensor
 from ._util import broadcast_shape, normalize_dims, numpy_names
@@ -54,8 +55,6 @@ _RB = (-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.775795491775
 _SB = (1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.53672958608443695994e+03,
        3.19985821950859553908e+03, 2.55305040643316442583e+03, 4.74528541206955367215e+02,
        -2.24409524465858183362e+01)
-
-BLOCK = 32768  # elements per block of a dense elementwise pass: its temporaries stay in L2 cache
 
 
 @functools.cache
