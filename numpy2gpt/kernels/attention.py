@@ -32,7 +32,12 @@ from .rows import row_sum
 from .softmax import exp_rows
 
 
+# NaN and inf inputs (a NaN score, inf - inf) give NaN outputs like PyTorch's, without warnings
+_quiet = np.errstate(invalid="ignore")
+
+
 # ----- scaled dot-product attention ---------------------------------------------------------------
+@_quiet
 def attention_forward_reference(q, k, v, bias, scale, dropout_p):
     """(O, (P, M)): P = softmax(Q K^T * scale + bias), O = (P * M) V; `bias` None or an array
     broadcasting to the scores, M None when dropout_p == 0."""
@@ -40,14 +45,14 @@ def attention_forward_reference(q, k, v, bias, scale, dropout_p):
     if bias is not None:
         s = s + bias
     m = s.max(axis=-1, keepdims=True, initial=-np.inf)
-    with np.errstate(invalid="ignore"):  # rows holding +inf or NaN give NaN, like PyTorch
-        e = np.exp(s - np.where(m == -np.inf, 0, m))  # an all -inf row: e = 0 ...
-        total = e.sum(axis=-1, keepdims=True)
-        p = e / np.where(total == 0, 1, total)  # ... and P = 0 / 1 = 0, like PyTorch
+    e = np.exp(s - np.where(m == -np.inf, 0, m))  # an all -inf row: e = 0 ...
+    total = e.sum(axis=-1, keepdims=True)
+    p = e / np.where(total == 0, 1, total)  # ... and P = 0 / 1 = 0, like PyTorch
     mask = dropout_mask(p.shape, dropout_p, p.dtype) if dropout_p > 0 else None
     return np.matmul(p if mask is None else p * mask, v), (p, mask)
 
 
+@_quiet
 def attention_backward_reference(saved, q, k, v, out, g, scale):
     """(dQ, dK, dV, dS) from the forward's saved (P, M), its inputs and output O, and g = dL/dO
     (see the module docstring; `out` is unused here, the fast kernel uses it)."""
@@ -63,6 +68,7 @@ def attention_backward_reference(saved, q, k, v, out, g, scale):
     return gq, gk, gv, ds
 
 
+@_quiet
 def attention_forward_fast(q, k, v, bias, scale, dropout_p):
     """The reference's forward with the scale applied to Q (L x E numbers, not L x S), the bias
     added in place, and the softmax worked in place on the scores buffer, shifted by the block max
@@ -88,6 +94,7 @@ def attention_forward_fast(q, k, v, bias, scale, dropout_p):
     return np.matmul(p if mask is None else p * mask, v), (p, mask)
 
 
+@_quiet
 def attention_backward_fast(saved, q, k, v, out, g, scale):
     """The reference's backward with rowsum(dP * P) as g_i . O_i (one (L, Ev) product instead of
     an (L, S) one: sum_j dP_ij P_ij = sum_j (g V^T)_ij M_ij P_ij = g_i . O_i) and dS built in
@@ -119,6 +126,7 @@ def _heads(a, n_head):
     return a.reshape(b, t, n_head, c // n_head).transpose(0, 2, 1, 3)
 
 
+@_quiet
 def causal_attention_forward_reference(qkv, n_head, dropout_p):
     """(y, saved): split qkv (B, T, 3C) into q, k, v and the channels into n_head heads, attend
     causally (query i sees keys 0..i) with scale 1/sqrt(head size), merge the heads: y (B, T, C)."""
@@ -131,6 +139,7 @@ def causal_attention_forward_reference(qkv, n_head, dropout_p):
     return y.transpose(0, 2, 1, 3).reshape(b, t, c), saved
 
 
+@_quiet
 def causal_attention_backward_reference(saved, qkv, n_head, y, g):
     """dL/dqkv (B, T, 3C) from the forward's saved, its input qkv and output y, g = dL/dy."""
     b, t, c3 = qkv.shape
@@ -161,6 +170,7 @@ def _split_heads(a, n_head, parts=1):
     return heads if parts > 1 else heads[0]
 
 
+@_quiet
 def causal_attention_forward_fast(qkv, n_head, dropout_p):
     """The reference's forward in one pass over the packed layout: q and v stay strided views
     into qkv (BLAS reads a matrix with any row stride) and the output is written straight into
@@ -180,7 +190,9 @@ def causal_attention_forward_fast(qkv, n_head, dropout_p):
         return s
 
     s = scores()
-    p, total, _ = exp_rows(s, out=s, recompute=scores)  # no row is fully masked: total > 0
+    p, total, _ = exp_rows(s, out=s, recompute=scores, safe=True)
+    if not total.all():  # only with -inf inputs (the mask leaves every query a key): P = 0
+        total[total == 0] = 1
     p *= (1 / total)[..., None]  # normalise in place: the scores buffer is now P
     mask = dropout_mask(p.shape, dropout_p, p.dtype) if dropout_p > 0 else None
     y = np.empty((b, t, c3 // 3), qkv.dtype)
@@ -188,6 +200,7 @@ def causal_attention_forward_fast(qkv, n_head, dropout_p):
     return y, (p, mask)
 
 
+@_quiet
 def causal_attention_backward_fast(saved, qkv, n_head, y, g):
     """The formulas of attention_backward_fast, with dS scaled by `scale` up front (V^T is copied
     pre-scaled and D scaled, so dQ = dS K, dK = dS^T Q need no further scaling), and dq, dk, dv

@@ -54,7 +54,8 @@ def cross_entropy_forward_fast(x, target, hard, soft=None, weight=None):
     if soft is not None:
         xw = row_sum(x) if weight is None else x @ weight
         big_w = x.shape[1] if weight is None else weight.sum()
-        loss += (log_s * big_w - (xw - m * big_w)) * soft
+        with np.errstate(invalid="ignore"):  # rows holding +inf: inf - inf = NaN, like PyTorch
+            loss += (log_s * big_w - (xw - m * big_w)) * soft
     return loss, (e, s)
 
 
