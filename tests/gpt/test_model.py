@@ -15,6 +15,7 @@ from reference_nanogpt import RefGPT
 from torch_compare import assert_close
 
 import numpy2gpt as ng
+import numpy2gpt.kernels as K
 from numpy2gpt.gpt.decode import Decoder, sample
 from numpy2gpt.gpt.model import GPT, GPTConfig
 
@@ -315,9 +316,15 @@ SAMPLING = [dict(temperature=1.0), dict(temperature=0.8, top_k=5), dict(top_p=0.
             dict(temperature=1.3, top_k=10, top_p=0.8), dict(temperature=0.0)]
 
 
+@pytest.mark.parametrize("backend", K.BACKENDS)
 @pytest.mark.parametrize("kwargs", SAMPLING, ids=["t1", "topk", "topp", "all", "greedy"])
-def test_cached_generation_equals_uncached_past_block_size(kwargs, rng):
+def test_cached_generation_equals_uncached_past_block_size(kwargs, backend, rng):
     model = lively_model()
+    with K.backend(backend):
+        check_cached_equals_uncached(model, kwargs, rng)
+
+
+def check_cached_equals_uncached(model, kwargs, rng):
     prompt = rng.integers(0, 37, (2, 5))
     n = 30  # 5 + 30 > block_size 16: the window slides
     out = {}

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from kernel_cases import assert_same, cases, run_both
+from torch_compare import rand
 
 from numpy2gpt.kernels import softmax as S
 
@@ -54,11 +55,20 @@ def test_all_minus_inf_rows_are_nan_in_both():
         assert np.isnan(y[0]).all() and np.isfinite(y[1]).all() and y[1, 2] == 0
 
 
-def test_exp_rows_takes_the_exact_path_only_for_rows_far_below_the_block_max():
-    x = np.random.default_rng(0).standard_normal((3, 5, 7))
+def test_exp_rows_contract():
+    """e / s is softmax and x - shift - log(s) is log_softmax, with and without the exact path."""
+    x = rand(3, 5, 7)
     x[1, 2] -= 800.0
-    e, s, shift = S.exp_rows(x)
-    assert shift.shape == (3, 5, 1)  # per row: one row needed its own max
-    np.testing.assert_allclose(e / s[..., None], S.softmax_forward.reference(x), rtol=1e-12)
-    e, s, shift = S.exp_rows(x[[0, 2]])
-    assert shift.shape == (2, 1, 1)  # one shift per block
+    for arr, shift_shape in ((rand(3, 5, 7), (3, 1, 1)), (x, (3, 5, 1))):
+        e, s, shift = S.exp_rows(arr)
+        assert shift.shape == shift_shape  # one shift per block, or per row after the exact path
+        ref = torch.softmax(torch.tensor(arr), -1).numpy()
+        np.testing.assert_allclose(e / s[..., None], ref, rtol=1e-12)
+        np.testing.assert_allclose(arr - shift - np.log(s)[..., None],
+                                   torch.log_softmax(torch.tensor(arr), -1).numpy(), rtol=1e-12)
+    # in place, with a recompute callback for the exact path
+    buf = x.copy()
+    e, s, _ = S.exp_rows(buf, out=buf, recompute=lambda: x.copy())
+    assert e is buf
+    np.testing.assert_allclose(e / s[..., None], torch.softmax(torch.tensor(x), -1).numpy(),
+                               rtol=1e-12)

@@ -1,7 +1,7 @@
 """softmax / log_softmax (fused, hand-derived backward) against PyTorch under both kernel backends,
-fast against reference at the library level, and against numerical gradients; plus the shortcut in
-`exp_rows` (shift by the block max, exact row max only where needed), dtypes, and bad input.
-(The kernels themselves, fast against reference on odd shapes and layouts: tests/kernels.)"""
+fast against reference at the library level, and against numerical gradients; rows far below
+their block's max, dtypes, and bad input. (The kernels themselves, fast against reference on odd
+shapes and layouts, and `exp_rows`'s contract: tests/kernels/test_softmax.py.)"""
 
 import warnings
 
@@ -14,7 +14,6 @@ import numpy2gpt as nt
 import numpy2gpt.nn.functional as F
 import numpy2gpt.kernels as K
 from numpy2gpt.autograd import gradcheck
-from numpy2gpt.kernels.softmax import exp_rows
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # no NumPy warnings leak
 FUNCS = {"softmax": (F.softmax, torch.softmax), "log_softmax": (F.log_softmax, torch.log_softmax)}
@@ -107,25 +106,6 @@ def test_infinities_and_nan_like_torch(name, backend):
     np.testing.assert_allclose(y, ty, rtol=1e-12, equal_nan=True)
     np.testing.assert_allclose(gx[[1, 4]], tgx[[1, 4]], rtol=1e-10)  # the finite rows
     assert np.isnan(y[[0, 2, 3]]).all()
-
-
-def test_exp_rows_contract():
-    """e / s is softmax and x - shift - log(s) is log_softmax, with and without the exact path."""
-    x = rand(3, 5, 7)
-    x[1, 2] -= 800.0
-    for arr, shift_shape in ((rand(3, 5, 7), (3, 1, 1)), (x, (3, 5, 1))):
-        e, s, shift = exp_rows(arr)
-        assert shift.shape == shift_shape  # one shift per block, or per row after the exact path
-        ref = torch.softmax(torch.tensor(arr), -1).numpy()
-        np.testing.assert_allclose(e / s[..., None], ref, rtol=1e-12)
-        np.testing.assert_allclose(arr - shift - np.log(s)[..., None],
-                                   torch.log_softmax(torch.tensor(arr), -1).numpy(), rtol=1e-12)
-    # in place, with a recompute callback for the exact path
-    buf = x.copy()
-    e, s, _ = exp_rows(buf, out=buf, recompute=lambda: x.copy())
-    assert e is buf
-    np.testing.assert_allclose(e / s[..., None], torch.softmax(torch.tensor(x), -1).numpy(),
-                               rtol=1e-12)
 
 
 def test_large_logits_are_stable():
