@@ -29,7 +29,7 @@ import numpy as np
 from . import switch
 from .dropout import dropout_mask
 from .rows import row_sum
-from .softmax import exp_rows
+from .softmax import exp_rows, softmax_backward_reference, softmax_forward_reference
 
 
 # NaN and inf inputs (a NaN score, inf - inf) give NaN outputs like PyTorch's, without warnings
@@ -44,10 +44,8 @@ def attention_forward_reference(q, k, v, bias, scale, dropout_p):
     s = np.matmul(q, np.swapaxes(k, -1, -2)) * scale
     if bias is not None:
         s = s + bias
-    m = s.max(axis=-1, keepdims=True, initial=-np.inf)
-    e = np.exp(s - np.where(m == -np.inf, 0, m))  # an all -inf row: e = 0 ...
-    total = e.sum(axis=-1, keepdims=True)
-    p = e / np.where(total == 0, 1, total)  # ... and P = 0 / 1 = 0, like PyTorch
+    p = softmax_forward_reference(s) if s.size else s
+    p[(s == -np.inf).all(axis=-1)] = 0  # a query that may see no key attends to nothing
     mask = dropout_mask(p.shape, dropout_p, p.dtype) if dropout_p > 0 else None
     return np.matmul(p if mask is None else p * mask, v), (p, mask)
 
@@ -62,7 +60,7 @@ def attention_backward_reference(saved, q, k, v, out, g, scale):
     dp = np.matmul(g, np.swapaxes(v, -1, -2))  # d(P * M) = g V^T ...
     if mask is not None:
         dp = dp * mask  # ... and dP = d(P * M) * M
-    ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))  # softmax backward
+    ds = softmax_backward_reference(p, dp)
     gq = np.matmul(ds, k) * scale  # S = Q K^T * scale + bias
     gk = np.matmul(np.swapaxes(ds, -1, -2), q) * scale
     return gq, gk, gv, ds
