@@ -31,7 +31,6 @@ from .dropout import dropout_mask
 from .rows import row_sum
 from .softmax import exp_rows, softmax_backward_reference, softmax_forward_reference
 
-
 # NaN and inf inputs (a NaN score, inf - inf) give NaN outputs like PyTorch's, without warnings
 _quiet = np.errstate(invalid="ignore")
 

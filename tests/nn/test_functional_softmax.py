@@ -11,8 +11,8 @@ import torch
 from torch_compare import RTOL, assert_close_ulps, rand
 
 import numpy2gpt as nt
-import numpy2gpt.nn.functional as F
 import numpy2gpt.kernels as K
+import numpy2gpt.nn.functional as F
 from numpy2gpt.autograd import gradcheck
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # no NumPy warnings leak
