@@ -5,10 +5,11 @@ calls of `GPT.forward` are pure overhead there - and at one token per step they 
 the arithmetic (a baby model's token is ~90 ops on vectors of a few hundred numbers, a few
 microseconds of work each). `Decoder` runs the same math on the model's own parameter arrays
 (the Parameters' `.data`: views, no copies, read when the Decoder is made, i.e. at the start of
-every generate call, so it always sees the current weights). It calls the forward methods of the
-fused Functions the modules use - layer_norm, gelu, and the causal attention for the prompt - so
-each formula has one implementation; a Linear is x @ W^T + b, as in F.linear. New here is only
-the cache and attention for one new token:
+every generate call, so it always sees the current weights). It calls the kernels the modules'
+Functions call (numpy2gpt/kernels: the causal attention for the prompt, softmax for one new
+token's attention and for sampling, gelu; layer_norm through the shim below), so each formula
+has one implementation and `--kernels reference` switches generation too; a Linear is
+x @ W^T + b, as in F.linear. New here is only the cache and attention for one new token:
 
     keys    kt[layer] (B, n_head, head_size, capacity): stored transposed and pre-scaled by
                       1/sqrt(head_size), so a new query's scores are one product q @ kt
@@ -29,10 +30,17 @@ import math
 
 import numpy as np
 
-from ..nn.functional.activation import Gelu
-from ..nn.functional.attention import CausalSelfAttention as CausalAttentionFn
+from ..kernels.attention import causal_attention_forward
+from ..kernels.gelu import gelu_forward
+from ..kernels.softmax import softmax_forward
 from ..nn.functional.normalization import LayerNorm as LayerNormFn
 from ..ops.special import multinomial
+
+
+# layer_norm on arrays: the forward code of its Function (one place to point at its kernel).
+def _layer_norm(x, args, params):
+    """F.layer_norm's forward on arrays; args = (normalized_shape, eps, has weight, has bias)."""
+    return LayerNormFn(*args).forward(x, *params)
 
 
 def _linear(x, weight_t, bias):
@@ -52,7 +60,7 @@ class _LayerNorm:
         self.params = [p.data for p in (module.weight, module.bias) if p is not None]
 
     def __call__(self, x):
-        return LayerNormFn(*self.args).forward(x, *self.params)
+        return _layer_norm(x, self.args, self.params)
 
 
 def _linear_params(module):
@@ -116,7 +124,7 @@ class Decoder:
         for i, blk in enumerate(self.blocks):  # model.Block.forward
             qkv = _linear(blk.ln_1(x), *blk.c_attn)
             x += _linear(self._attend(i, qkv, b), *blk.attn_proj)  # x + attn(ln_1(x))
-            h = Gelu(blk.gelu, needs_grad=False).forward(_linear(blk.ln_2(x), *blk.c_fc))
+            h = gelu_forward(_linear(blk.ln_2(x), *blk.c_fc), blk.gelu)[0]
             x += _linear(h, *blk.mlp_proj)  # x + mlp(ln_2(x))
         self.length = start + t
         last = x.reshape(b, t, -1)[:, -1]  # only the last position's logits
@@ -129,11 +137,11 @@ class Decoder:
         nh, hs = self.n_head, self.head_size
         start, end = self.length, self.length + t
         kt, vs = self.kt[layer], self.v[layer]
-        if start == 0:  # the prompt: the training forward's fused causal attention
+        if start == 0:  # the prompt: the training forward's causal attention kernel
             _, k, v = qkv.reshape(b, t, 3, nh, hs).transpose(2, 0, 3, 1, 4)  # (B, nh, T, hs)
             np.multiply(k.swapaxes(-1, -2), self.scale, out=kt[..., :t])
             vs[:, :, :t] = v
-            y = CausalAttentionFn(nh, dropout_p=0.0).forward(qkv.reshape(b, t, 3 * c))
+            y, _ = causal_attention_forward(qkv.reshape(b, t, 3 * c), nh, 0.0)
             return y.reshape(b * t, c)
         if t != 1:
             raise ValueError(f"Decoder: after the prompt, feed one token at a time (got {t})")
@@ -142,19 +150,9 @@ class Decoder:
         np.multiply(qkv[:, c:2 * c].reshape(b, nh, hs), self.scale, out=kt[..., start])
         vs[:, :, start] = qkv[:, 2 * c:].reshape(b, nh, hs)
         # it may see every cached key: no mask. Scores (B, nh, 1, end), already scaled by
-        # 1/sqrt(hs), and their softmax in place
-        p = _softmax_(np.matmul(q, kt[..., :end]))
+        # 1/sqrt(hs), and their softmax
+        p = softmax_forward(np.matmul(q, kt[..., :end]))
         return np.matmul(p, vs[:, :, :end]).reshape(b, c)  # heads merged: (B, nh, 1, hs)
-
-
-def _softmax_(x):
-    """Softmax over the last axis, in place: exp(x - row max) / row sum. (The fused softmax's
-    helpers shift whole blocks at once and sum rows with BLAS, which pays on many rows; for the
-    handful of rows of one token, the plain formula is the fastest.)"""
-    x -= x.max(axis=-1, keepdims=True)
-    np.exp(x, out=x)
-    x /= x.sum(axis=-1, keepdims=True)
-    return x
 
 
 def sample(logits, temperature=1.0, top_k=None, top_p=None, generator=None):
@@ -172,7 +170,7 @@ def sample(logits, temperature=1.0, top_k=None, top_p=None, generator=None):
     if top_k is not None and top_k < n:
         kth = np.partition(logits, n - top_k, axis=-1)[:, n - top_k, None]  # k-th largest
         logits[logits < kth] = -np.inf
-    probs = _softmax_(logits)
+    probs = softmax_forward(logits)
     if top_p is None or top_p >= 1.0:
         return multinomial(probs, 1, generator=generator).data[:, 0]
     # nucleus: sort by probability and drop each token whose more likely predecessors already

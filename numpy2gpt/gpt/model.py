@@ -13,7 +13,7 @@ The code is written against PyTorch's API (`import numpy2gpt as torch`): swap th
 line for line, a PyTorch model with nanoGPT's parameter names, so a nanoGPT state dict (converted
 to NumPy arrays) loads into it unchanged. One call is numpy2gpt's own: training attention uses
 `F.causal_self_attention`, a fused shortcut for nanoGPT's split / view / transpose / SDPA lines
-(which `CausalSelfAttention._attend_cached` still spells out).
+(spelled out in its docstring).
 
 References: nanoGPT (https://github.com/karpathy/nanoGPT/blob/master/model.py);
 GPT-2 (Radford et al. 2019); "Attention is all you need" (Vaswani et al. 2017).
@@ -75,41 +75,8 @@ class GPTConfig:
 
 
 # ----------------------------------------------------------------------------------------------
-# 2. Attention, with an optional KV cache for generation
+# 2. Attention
 # ----------------------------------------------------------------------------------------------
-class KVCache:
-    """The keys and values one attention layer has computed so far (inference only).
-
-    When generating, each new token needs the keys and values of all earlier tokens; they do not
-    change (a token only looks backwards), so we keep them instead of recomputing them every step.
-    The arrays are allocated once for `max_len` positions, so adding a token is a slice write,
-    not a concatenation. This cache serves the modules (`model(idx, kv_cache=...)`);
-    `GPT.generate` runs the same idea without autograd, on arrays (decode.Decoder).
-    """
-
-    def __init__(self, max_len):
-        self.max_len = max_len
-        self.length = 0  # positions filled so far
-        self.k = self.v = None  # NumPy arrays (B, n_head, max_len, head_size)
-
-    def update(self, k, v):
-        """Append k, v (B, nh, T, hs) at positions length..length+T; return all keys and values."""
-        if k.requires_grad or v.requires_grad:
-            raise RuntimeError("the KV cache is for inference only: run the model under "
-                               "numpy2gpt.no_grad()")
-        start, end = self.length, self.length + k.shape[2]
-        if end > self.max_len:
-            raise ValueError(f"KV cache overflow: {start} cached + {k.shape[2]} new positions "
-                             f"> block_size {self.max_len}")
-        if self.k is None:
-            shape = k.shape[:2] + (self.max_len,) + k.shape[3:]
-            self.k, self.v = np.empty(shape, k.dtype), np.empty(shape, v.dtype)
-        self.k[:, :, start:end] = k.numpy()
-        self.v[:, :, start:end] = v.numpy()
-        self.length = end
-        return torch.from_numpy(self.k[:, :, :end]), torch.from_numpy(self.v[:, :, :end])
-
-
 class CausalSelfAttention(nn.Module):
     def __init__(self, config):
         super().__init__()
@@ -126,46 +93,20 @@ class CausalSelfAttention(nn.Module):
         self.n_embd = config.n_embd
         self.dropout = config.dropout
 
-    def forward(self, x, kv_cache=None):
+    def forward(self, x):
         B, T, C = x.size()  # batch size, sequence length, embedding dimensionality (n_embd)
 
         # query, key, values for all heads in batch, side by side: (B, T, 3 * C)
         qkv = self.c_attn(x)
         dropout_p = self.dropout if self.training else 0.0
-        if kv_cache is None:
-            # causal self-attention of the T tokens. One fused op does what nanoGPT writes as
-            # split -> view -> transpose -> scaled_dot_product_attention -> transpose back (the
-            # lines in `_attend_cached` below), without the graph nodes and copies in between.
-            y = F.causal_self_attention(qkv, self.n_head, dropout_p)
-        else:
-            y = self._attend_cached(qkv, kv_cache, dropout_p)
+        # causal self-attention of the T tokens. One fused op does what nanoGPT writes as
+        # split -> view -> transpose -> scaled_dot_product_attention -> transpose back, without
+        # the graph nodes and copies in between.
+        y = F.causal_self_attention(qkv, self.n_head, dropout_p)
 
         # output projection
         y = self.resid_dropout(self.c_proj(y))
         return y
-
-    def _attend_cached(self, qkv, kv_cache, dropout_p):
-        """Attention of the new tokens in qkv to themselves and to the cached ones (generation)."""
-        B, T, C3 = qkv.size()
-        C = C3 // 3
-        # move the head forward to be the batch dim
-        q, k, v = qkv.split(self.n_embd, dim=2)
-        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
-        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
-        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
-
-        # Self-attend: (B, nh, T, hs) x (B, nh, hs, T) -> (B, nh, T, T)
-        past = kv_cache.length  # tokens already in the cache
-        k, v = kv_cache.update(k, v)  # now the keys/values of all past + T positions
-        if past == 0:
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=dropout_p,
-                                               is_causal=True)
-        else:
-            # Query i sits at position past + i and may see keys 0 .. past + i. One new token
-            # (the usual generation step) may see every key, so it needs no mask at all.
-            mask = None if T == 1 else torch.ones(T, past + T, dtype=torch.bool).tril(past)
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
-        return y.transpose(1, 2).contiguous().view(B, T, C)  # re-assemble all head outputs
 
 
 # ----------------------------------------------------------------------------------------------
@@ -195,8 +136,8 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.mlp = MLP(config)
 
-    def forward(self, x, kv_cache=None):
-        x = x + self.attn(self.ln_1(x), kv_cache)
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
         x = x + self.mlp(self.ln_2(x))
         return x
 
@@ -264,32 +205,28 @@ class GPT(nn.Module):
         elif isinstance(module, nn.Embedding):
             torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
 
-    def forward(self, idx, targets=None, kv_cache=None):
+    def forward(self, idx, targets=None):
         """Logits for token ids `idx` (B, T), and the loss if `targets` (B, T) are given.
 
         With targets: logits (B, T, vocab_size) and the mean cross-entropy (targets -1 are
         ignored). Without: only the last position's logits (B, 1, vocab_size) and None - all that
         generation needs, and a T-times smaller final matmul.
-        `kv_cache` (from `new_kv_cache()`) makes idx continue the cached tokens: its positions
-        start after them.
         """
         idx = _as_tokens(idx, "idx")
         b, t = idx.size()
-        past = 0 if kv_cache is None else kv_cache[0].length
-        if past + t > self.config.block_size:
-            cached = f" after {past} cached tokens" if past else ""
-            raise ValueError(f"Cannot forward sequence of length {t}{cached}, block size is only "
+        if t > self.config.block_size:
+            raise ValueError(f"Cannot forward sequence of length {t}, block size is only "
                              f"{self.config.block_size}")
         if t == 0:
             raise ValueError("Cannot forward an empty sequence (idx has shape (B, 0))")
-        pos = torch.arange(past, past + t, dtype=torch.long)  # shape (t)
+        pos = torch.arange(0, t, dtype=torch.long)  # shape (t)
 
         # forward the GPT model itself
         tok_emb = self.transformer.wte(idx)  # token embeddings of shape (b, t, n_embd)
         pos_emb = self.transformer.wpe(pos)  # position embeddings of shape (t, n_embd)
         x = self.transformer.drop(tok_emb + pos_emb)
-        for i, block in enumerate(self.transformer.h):
-            x = block(x, None if kv_cache is None else kv_cache[i])
+        for block in self.transformer.h:
+            x = block(x)
         x = self.transformer.ln_f(x)
 
         if targets is not None:
@@ -383,10 +320,6 @@ class GPT(nn.Module):
         return flops_achieved / peak_flops
 
     # ----- generation ----------------------------------------------------------------------------
-    def new_kv_cache(self):
-        """An empty KV cache: one KVCache per Block, each with room for block_size positions."""
-        return [KVCache(self.config.block_size) for _ in self.transformer.h]
-
     def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None, top_p=None,
                  use_cache=True, generator=None):
         """Take a conditioning sequence of indices idx (LongTensor of shape (b,t)) and complete
@@ -463,12 +396,5 @@ class GPT(nn.Module):
             tokens[:, n] = sample(logits, temperature, top_k, top_p, generator)
             yield torch.from_numpy(tokens[:, n:n + 1].copy())
 
-    @staticmethod
-    def _sample(logits, temperature, top_k, top_p, generator):
-        """Draw one token id per row of logits (b, vocab_size); returns (b, 1) (see
-        decode.sample)."""
-        logits = torch.as_tensor(logits).detach().numpy()
-        return torch.from_numpy(sample(logits, temperature, top_k, top_p, generator)[:, None])
 
-
-__all__ = ["GPTConfig", "GPT", "Block", "MLP", "CausalSelfAttention", "KVCache"]
+__all__ = ["GPTConfig", "GPT", "Block", "MLP", "CausalSelfAttention"]

@@ -12,6 +12,7 @@ import pytest
 from torch_compare import assert_close
 
 import numpy2gpt as ng
+import numpy2gpt.kernels as K
 from numpy2gpt.gpt.decode import Decoder, sample
 from numpy2gpt.gpt.model import GPT, GPTConfig
 
@@ -49,13 +50,21 @@ CONFIGS = [dict(), dict(bias=False, gelu="tanh", dropout=0.1),
            dict(gelu="tanh", dropout=0.2), dict(bias=False)]
 
 
+@pytest.mark.parametrize("backend", K.BACKENDS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("overrides", CONFIGS, ids=["bias-erf", "nobias-tanh-dropout",
                                                     "bias-tanh-dropout", "nobias-erf"])
-def test_logits_equal_model_forward(overrides, dtype, capsys):
+def test_logits_equal_model_forward(overrides, dtype, backend, capsys):
+    """On either kernel backend (both the decoder and the modules use it)."""
     model = lively_model(dtype, **overrides)
     capsys.readouterr()  # the parameter count printed by GPT()
     seq = np.random.default_rng(1).integers(0, 37, (2, 16))
+    with K.backend(backend):
+        check_every_position(model, seq, dtype)
+
+
+def check_every_position(model, seq, dtype):
+    """Decoder logits == the modules' after prompts of 1, 5 and 16 tokens and each cached step."""
     for prompt_len in (1, 5, 16):
         dec = Decoder(model, batch_size=2)
         logits = dec.prefill(seq[:, :prompt_len])

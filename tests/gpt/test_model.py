@@ -15,6 +15,8 @@ from reference_nanogpt import RefGPT
 from torch_compare import assert_close
 
 import numpy2gpt as ng
+import numpy2gpt.kernels as K
+from numpy2gpt.gpt.decode import Decoder, sample
 from numpy2gpt.gpt.model import GPT, GPTConfig
 
 SMALL = dict(block_size=16, vocab_size=37, n_layer=2, n_head=4, n_embd=32)
@@ -211,8 +213,6 @@ def test_bad_input_errors(rng):
         ours.generate_stream(np.zeros((1, 2), np.int64), 3, top_k=0)  # checked at the call
     with pytest.raises(ValueError, match="at least one token"):
         ours.generate(np.zeros((1, 0), np.int64), 3)
-    with pytest.raises(RuntimeError, match="KV cache is for inference only"):
-        ours(np.zeros((1, 2), np.int64), kv_cache=ours.new_kv_cache())  # grad mode is on
 
 
 def test_crop_block_size(rng):
@@ -297,33 +297,34 @@ def lively_model(**overrides):
 
 
 def test_kv_cache_logits_equal_full_forward(rng):
+    """Generation's one KV cache (decode.Decoder) gives the modules' logits at every position."""
     model = lively_model()
     seq = rng.integers(0, 37, (2, 16))
-    cache = model.new_kv_cache()
+    cache = Decoder(model, batch_size=2)
     with ng.no_grad():
-        logits, _ = model(seq[:, :5], kv_cache=cache)  # prefill
-        assert_close(logits, model(seq[:, :5])[0], 1e-5)
+        logits = cache.prefill(seq[:, :5])
+        assert_close(logits, model(seq[:, :5])[0][:, -1], 1e-5)
         for t in range(5, 16):
-            logits, _ = model(seq[:, t:t + 1], kv_cache=cache)  # one token at position t
-            assert_close(logits, model(seq[:, :t + 1])[0], 1e-5, what=f"position {t}")
-        with pytest.raises(ValueError, match="length 1 after 16 cached tokens, block size is "
-                                             "only 16"):
-            model(seq[:, :1], kv_cache=cache)
-    # several tokens after a non-empty cache: a causal mask with an offset
-    cache = model.new_kv_cache()
-    with ng.no_grad():
-        model(seq[:, :6], kv_cache=cache)
-        logits, _ = model(seq[:, 6:11], kv_cache=cache)
-        assert_close(logits, model(seq[:, :11])[0], 1e-5)
+            logits = cache.step(seq[:, t])  # one token at position t
+            assert_close(logits, model(seq[:, :t + 1])[0][:, -1], 1e-5, what=f"position {t}")
+        with pytest.raises(ValueError, match="KV cache overflow: 16 cached \\+ 1 new positions > "
+                                             "capacity 16"):
+            cache.step(seq[:, 0])
 
 
 SAMPLING = [dict(temperature=1.0), dict(temperature=0.8, top_k=5), dict(top_p=0.9),
             dict(temperature=1.3, top_k=10, top_p=0.8), dict(temperature=0.0)]
 
 
+@pytest.mark.parametrize("backend", K.BACKENDS)
 @pytest.mark.parametrize("kwargs", SAMPLING, ids=["t1", "topk", "topp", "all", "greedy"])
-def test_cached_generation_equals_uncached_past_block_size(kwargs, rng):
+def test_cached_generation_equals_uncached_past_block_size(kwargs, backend, rng):
     model = lively_model()
+    with K.backend(backend):
+        check_cached_equals_uncached(model, kwargs, rng)
+
+
+def check_cached_equals_uncached(model, kwargs, rng):
     prompt = rng.integers(0, 37, (2, 5))
     n = 30  # 5 + 30 > block_size 16: the window slides
     out = {}
@@ -386,12 +387,12 @@ def test_generate_stream_yields_tokens_and_keeps_grad_mode():
 def test_sampling_filters_and_frequencies():
     """top_k / top_p keep the right tokens and multinomial draws with the right probabilities."""
     p = np.array([0.5, 0.3, 0.15, 0.05])
-    logits = ng.tensor(np.tile(np.log(p).astype(np.float32), (20000, 1)))
+    logits = np.tile(np.log(p).astype(np.float32), (20000, 1))
     g = ng.Generator().manual_seed(0)
 
     def freq(**kw):
         kw = {"temperature": 1.0, "top_k": None, "top_p": None, **kw}
-        draws = GPT._sample(logits, generator=g, **kw).numpy().ravel()
+        draws = sample(logits, generator=g, **kw)
         return np.bincount(draws, minlength=4) / draws.size
 
     np.testing.assert_allclose(freq(), p, atol=0.015)

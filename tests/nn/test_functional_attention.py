@@ -1,7 +1,8 @@
-"""scaled_dot_product_attention (one fused Function, hand-derived backward) against PyTorch,
-against the same math composed from primitive ops, and against numerical gradients: causal, bool
-and float masks (the float mask gets a gradient), custom scale, batch broadcasting, GQA, dropout,
-fully masked rows; plus dtypes and bad input."""
+"""scaled_dot_product_attention (one fused Function, hand-derived backward) against PyTorch under
+both kernel backends, fast against reference at the library level, and against numerical
+gradients: causal, bool and float masks (the float mask gets a gradient), custom scale, batch
+broadcasting, GQA, dropout, fully masked rows; plus dtypes and bad input. (The kernels themselves,
+fast against reference on odd shapes and layouts: tests/kernels/test_attention.py.)"""
 
 import sys
 
@@ -11,13 +12,20 @@ import torch
 from torch_compare import RTOL, assert_close_ulps, rand
 
 import numpy2gpt as nt
+import numpy2gpt.kernels as kernels
 import numpy2gpt.nn.functional as F
 from numpy2gpt.autograd import gradcheck
-from numpy2gpt.nn.functional.attention import scaled_dot_product_attention_composed
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # no NumPy warnings leak
 SDPA = F.scaled_dot_product_attention
 TSDPA = torch.nn.functional.scaled_dot_product_attention
+
+
+@pytest.fixture(params=kernels.BACKENDS)
+def backend(request):
+    """Run the test under each kernel backend."""
+    with kernels.backend(request.param):
+        yield request.param
 
 
 def run(lib, fn, arrays, dtype, mask=None, mask_grad=False, **kw):
@@ -62,7 +70,7 @@ CASES = [
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("case", range(len(CASES)))
-def test_matches_torch(dtype, case):
+def test_matches_torch(dtype, case, backend):
     arrays, mask, mask_grad, kw = CASES[case]
     out, grads, odt, gdts = run(nt, SDPA, arrays, dtype, mask, mask_grad, **kw)
     tout, tgrads, _, _ = run(torch, TSDPA, arrays, dtype, mask, mask_grad, **kw)
@@ -74,11 +82,11 @@ def test_matches_torch(dtype, case):
 
 
 @pytest.mark.parametrize("case", range(len(CASES)))
-def test_fused_equals_composed(case):
+def test_fast_equals_reference(case):
     arrays, mask, mask_grad, kw = CASES[case]
     out, grads, _, _ = run(nt, SDPA, arrays, np.float64, mask, mask_grad, **kw)
-    cout, cgrads, _, _ = run(nt, scaled_dot_product_attention_composed, arrays, np.float64, mask,
-                             mask_grad, **kw)
+    with kernels.backend("reference"):
+        cout, cgrads, _, _ = run(nt, SDPA, arrays, np.float64, mask, mask_grad, **kw)
     np.testing.assert_allclose(out, cout, rtol=1e-10, atol=1e-14)
     for g, cg in zip(grads, cgrads):
         np.testing.assert_allclose(g, cg, rtol=1e-10, atol=1e-14)
@@ -102,7 +110,7 @@ def test_gradcheck(mask, kw):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_fully_masked_rows_give_zeros_like_torch(dtype):
+def test_fully_masked_rows_give_zeros_like_torch(dtype, backend):
     arrays = qkv((2,), 4, 5, 3, 2)
     bool_mask = _bool_mask((4, 5))
     bool_mask[1] = False
@@ -116,8 +124,6 @@ def test_fully_masked_rows_give_zeros_like_torch(dtype):
             assert_close_ulps(g, tg, RTOL[dtype])
         row = (slice(None), 1) if mask.dtype == bool else (0, 2)
         assert not out[row].any() and not grads[0][row].any()  # exactly 0, not NaN
-        cout, _, _, _ = run(nt, scaled_dot_product_attention_composed, arrays, dtype, mask)
-        assert_close_ulps(cout, tout, RTOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -136,7 +142,7 @@ def test_rows_far_below_the_block_max(dtype):
         assert_close_ulps(g, tg, RTOL[dtype])
 
 
-def test_dropout_uses_the_generator_and_matches_composed():
+def test_dropout_uses_the_generator_and_matches_the_reference():
     arrays = qkv((2, 2), 4, 6, 3, 6)
     eye = np.broadcast_to(np.eye(6), (2, 2, 6, 6)).copy()
     nt.manual_seed(3)
@@ -149,12 +155,12 @@ def test_dropout_uses_the_generator_and_matches_composed():
     nt.manual_seed(3)
     again = SDPA(*(nt.tensor(a) for a in arrays[:2]), nt.tensor(eye), dropout_p=0.5).data
     np.testing.assert_array_equal(again, dropped)  # reproducible from the seed
-    # fused and composed draw the same mask from the same generator state
+    # the fast and the reference kernels draw the same mask from the same generator state
     nt.manual_seed(7)
     out, grads, _, _ = run(nt, SDPA, arrays, np.float64, dropout_p=0.3, is_causal=True)
     nt.manual_seed(7)
-    cout, cgrads, _, _ = run(nt, scaled_dot_product_attention_composed, arrays, np.float64,
-                             dropout_p=0.3, is_causal=True)
+    with kernels.backend("reference"):
+        cout, cgrads, _, _ = run(nt, SDPA, arrays, np.float64, dropout_p=0.3, is_causal=True)
     np.testing.assert_allclose(out, cout, rtol=1e-10, atol=1e-14)
     for g, cg in zip(grads, cgrads):
         np.testing.assert_allclose(g, cg, rtol=1e-10, atol=1e-14)
@@ -173,7 +179,7 @@ def test_float32_stays_float32_with_a_float64_mask():
 
 
 @pytest.mark.parametrize("n_q,n_k", [(0, 4), (3, 0)])
-def test_empty_sequences_like_torch(n_q, n_k):
+def test_empty_sequences_like_torch(n_q, n_k, backend):
     arrays = qkv((2,), n_q, n_k, 3, 2)
     out, grads, _, _ = run(nt, SDPA, arrays, np.float32)
     tout, tgrads, _, _ = run(torch, TSDPA, arrays, np.float32)
@@ -234,7 +240,7 @@ def test_bad_input(args, kw, err, match):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_non_contiguous_heads_like_a_gpt(dtype):
+def test_non_contiguous_heads_like_a_gpt(dtype, backend):
     """q, k, v as (B, T, H, hs) -> (B, H, T, hs) transposed views, as a GPT block makes them."""
     x = rand(2, 5, 3, 4, seed=8).astype(dtype)
     seed = rand(2, 3, 5, 4, seed=9).astype(dtype)
@@ -276,7 +282,7 @@ def packed(lib, x, n_head, **kw):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape,n_head", [((2, 5, 24), 2), ((3, 7, 36), 3), ((1, 1, 6), 1)])
-def test_causal_self_attention_matches_torch_and_the_split_path(dtype, shape, n_head):
+def test_causal_self_attention_matches_torch_and_the_split_path(dtype, shape, n_head, backend):
     a = rand(*shape, seed=2)
     y, g, ydt, gdt = run_packed(nt, packed, a, dtype, n_head)
     assert ydt == gdt == dtype and y.shape == shape[:2] + (shape[2] // 3,) and g.shape == shape
@@ -324,7 +330,7 @@ def test_causal_self_attention_rows_far_below_the_block_max(dtype, big, monkeypa
     a[:, :, 4:6] = [big, 0.0]  # head 0: every key is (big, 0), so query i's scores are all
     a[0, 3, :2] = [big, 0.0]  # ~ big q_i0 / sqrt(2): query 3 scores big^2 / sqrt(2), query 2
     a[0, 2, :2] = [-big, 0.0]  # minus that, the rest ~ +-big: far below query 3's
-    softmax_module = sys.modules["numpy2gpt.nn.functional.softmax"]
+    softmax_module = sys.modules["numpy2gpt.kernels.softmax"]
     exact_rows, redone = softmax_module.exact_rows, []
     monkeypatch.setattr(softmax_module, "exact_rows",
                         lambda x, **kw: redone.append(x.shape) or exact_rows(x, **kw))

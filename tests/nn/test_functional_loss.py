@@ -1,7 +1,8 @@
-"""cross_entropy (one fused Function from logits) and nll_loss against PyTorch, against the same
-math composed from primitive ops (log_softmax + one-hot products), and against numerical
-gradients: class indices in (C,), (N, C) and (N, C, d1, ...) layouts, ignore_index, weight,
-label_smoothing, class-probability targets, all reductions; plus dtypes and bad input."""
+"""cross_entropy (one fused Function from logits) and nll_loss against PyTorch under both kernel
+backends, fast against reference at the library level, and against numerical gradients: class
+indices in (C,), (N, C) and (N, C, d1, ...) layouts, ignore_index, weight, label_smoothing,
+class-probability targets, all reductions; plus dtypes and bad input. (The kernels themselves:
+tests/kernels/test_cross_entropy.py.)"""
 
 import warnings
 
@@ -11,12 +12,19 @@ import torch
 from torch_compare import RTOL, assert_close_ulps, rand
 
 import numpy2gpt as nt
+import numpy2gpt.kernels as K
 import numpy2gpt.nn.functional as F
 from numpy2gpt.autograd import gradcheck
-from numpy2gpt.nn.functional.loss import cross_entropy_composed, nll_loss_composed
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # no NumPy warnings leak
 TF = torch.nn.functional
+
+
+@pytest.fixture(params=K.BACKENDS)
+def backend(request):
+    """Run the test under each kernel backend."""
+    with K.backend(request.param):
+        yield request.param
 
 
 def targets(shape, n_classes, seed=1, ignore=-100, n_ignored=2):
@@ -87,16 +95,17 @@ def _matches_torch(name, x, t, dtype, kw):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape,kw", CLASS_CASES)
-def test_cross_entropy_class_indices_match_torch(dtype, shape, kw):
+def test_cross_entropy_class_indices_match_torch(dtype, shape, kw, backend):
     _matches_torch("cross_entropy", rand(*shape, scale=2.0), _class_target(shape, kw), dtype, kw)
 
 
 @pytest.mark.parametrize("shape,kw", CLASS_CASES)
-def test_cross_entropy_fused_equals_composed(shape, kw):
+def test_cross_entropy_fast_equals_reference(shape, kw):
     x, t = rand(*shape, scale=2.0), _class_target(shape, kw)
     weight, kw = _split(kw)
     loss, gx, _, _, _ = run(nt, F.cross_entropy, x, t, np.float64, weight, **kw)
-    closs, cgx, _, _, _ = run(nt, cross_entropy_composed, x, t, np.float64, weight, **kw)
+    with K.backend("reference"):
+        closs, cgx, _, _, _ = run(nt, F.cross_entropy, x, t, np.float64, weight, **kw)
     np.testing.assert_allclose(loss, closs, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(gx, cgx, rtol=1e-10, atol=1e-14)
 
@@ -113,7 +122,7 @@ def _prob_target(shape, class_dim):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape,kw", PROB_CASES)
-def test_cross_entropy_probabilities_match_torch(dtype, shape, kw):
+def test_cross_entropy_probabilities_match_torch(dtype, shape, kw, backend):
     x, t = rand(*shape, scale=2.0), _prob_target(shape, 1 if len(shape) > 1 else 0)
     weight, kw = _split(kw)
     loss, gx, gt, ldt, _ = run(nt, F.cross_entropy, x, t, dtype, weight, t_grad=True, **kw)
@@ -122,8 +131,8 @@ def test_cross_entropy_probabilities_match_torch(dtype, shape, kw):
     assert_close_ulps(loss, tloss, RTOL[dtype])
     assert_close_ulps(gx, tgx, RTOL[dtype])
     assert_close_ulps(gt, tgt, RTOL[dtype])  # the target gets a gradient too
-    closs, cgx, cgt, _, _ = run(nt, cross_entropy_composed, x, t, dtype, weight, t_grad=True,
-                                **kw)
+    with K.backend("fast" if backend == "reference" else "reference"):  # and the other kernels
+        closs, cgx, cgt, _, _ = run(nt, F.cross_entropy, x, t, dtype, weight, t_grad=True, **kw)
     if dtype == np.float64:
         for a, b in ((loss, closs), (gx, cgx), (gt, cgt)):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
@@ -136,12 +145,9 @@ NLL_CASES = [((6, 5), {}), ((6, 5), dict(weight=W5, reduction="sum")),
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape,kw", NLL_CASES)
-def test_nll_loss_matches_torch_and_composed(dtype, shape, kw):
+def test_nll_loss_matches_torch(dtype, shape, kw):
     x, t = rand(*shape), _class_target(shape, kw)
-    loss, gx, weight, kw = _matches_torch("nll_loss", x, t, dtype, kw)
-    closs, cgx, _, _, _ = run(nt, nll_loss_composed, x, t, dtype, weight, **kw)
-    np.testing.assert_allclose(loss, closs, rtol=1e-10 if dtype == np.float64 else 1e-6)
-    np.testing.assert_allclose(gx, cgx, rtol=1e-10 if dtype == np.float64 else 1e-6)
+    _matches_torch("nll_loss", x, t, dtype, kw)
 
 
 @pytest.mark.parametrize("kw", [{}, dict(reduction="none", label_smoothing=0.2),
@@ -167,7 +173,7 @@ def test_nll_loss_gradcheck():
     assert gradcheck(lambda a: F.nll_loss(a, t, weight=nt.tensor(W5[:3])), (x,))
 
 
-def test_all_ignored_like_torch():
+def test_all_ignored_like_torch(backend):
     x = rand(3, 5)
     t = np.full(3, -100)
     for kw in ({}, dict(label_smoothing=0.1), dict(reduction="sum")):
@@ -193,7 +199,7 @@ def test_all_ignored_like_torch():
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_empty_batch(reduction):
+def test_empty_batch(reduction, backend):
     x = nt.zeros(0, 5, requires_grad=True)
     loss = F.cross_entropy(x, nt.zeros(0, dtype=nt.int64), reduction=reduction)
     tloss = TF.cross_entropy(torch.zeros(0, 5), torch.zeros(0, dtype=torch.long),
@@ -204,7 +210,7 @@ def test_empty_batch(reduction):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_large_logits_and_confident_rows(dtype):
+def test_large_logits_and_confident_rows(dtype, backend):
     """Logits in the thousands, and rows so confident that the loss is ~1e-6: full precision."""
     x = rand(8, 7, scale=1000.0)
     x[:4] = rand(4, 7)

@@ -2,7 +2,8 @@
 
 The hot ones (softmax, log_softmax, cross_entropy, layer_norm, gelu, scaled_dot_product_attention,
 linear, embedding) are single fused Functions with hand-derived backward: that is where speed
-comes from. Each is tested against the same math composed from primitive ops, and against PyTorch.
+comes from. Their math lives in numpy2gpt/kernels (a textbook reference and a fast kernel each);
+they are tested fast against reference, and against PyTorch on either.
 """
 
 from ...ops.elementwise import sigmoid, tanh  # noqa: F401

@@ -14,10 +14,10 @@ import numpy as np
 from ...autograd.function import FusedFunction
 from ...autograd.grad_mode import is_grad_enabled
 from ...dtypes import dtype_name
+from ...kernels.dropout import dropout_mask
 from ...kernels.gelu import gelu_backward, gelu_forward
 from ...ops.elementwise import relu as _relu
 from ...ops.inplace import inplace_apply
-from ...random import get_rng
 from ...tensor import as_tensor
 from .loss import _reduction
 
@@ -142,12 +142,8 @@ class Dropout(FusedFunction):
         self.p = p
 
     def forward(self, x):
-        u = get_rng().uniform(x.shape, dtype=x.dtype if x.dtype.itemsize >= 4 else np.float32)
-        keep = u >= self.p  # probability 1 - p
-        scale = 1.0 / (1.0 - self.p) if self.p < 1 else 0.0
-        m = np.multiply(keep, scale, dtype=x.dtype)
-        self.m = m
-        return x * m
+        self.m = dropout_mask(x.shape, self.p, x.dtype)
+        return x * self.m
 
     def backward(self, gy):
         return gy * self.m  # the same mask and scale

@@ -1,56 +1,27 @@
-"""scaled_dot_product_attention as ONE fused Function with a hand-derived backward.
+"""scaled_dot_product_attention as ONE fused Function with a hand-derived backward, and a GPT
+block's causal self-attention straight from its packed (B, T, 3C) q | k | v projection.
 
-Forward, for query (..., L, E), key (..., S, E), value (..., S, Ev):
-
-    scores = Q K^T * scale + bias        bias: 0 / -inf for a bool or causal mask, or a float mask
-    P      = softmax(scores)             over the last axis (S), in place on the scores buffer
-    O      = dropout(P) V
-
-Backward (g = dL/dO; P~ = dropout(P) = P * M with the scaled keep-mask M):
-
-    dV = P~^T g
-    dP = (g V^T) * M
-    dS = P * (dP - D),   D_i = sum_j dP_ij P_ij = g_i . O_i   (softmax backward; the second form
-                                                              is an (L, Ev) product, not (L, S))
-    dQ = dS K * scale,   dK = dS^T Q * scale,   d(float mask) = dS
-
-All products are batched matmuls on the (..., T, hs) arrays as given (NumPy loops over the batch
-in C). Rows whose keys are all masked give zero output and zero gradient, like PyTorch (which
-also returns 0 there rather than NaN).
-
-`causal_self_attention(qkv, n_head)` is the same causal attention for a GPT block, straight from
-its packed (B, T, 3C) q | k | v projection: the head split and merge happen inside one node.
-
-`scaled_dot_product_attention_composed` is the same math from primitive ops (the reference).
+The math (the textbook reference, its backward, and the fast kernels) is in
+numpy2gpt/kernels/attention.py; the Functions here check the arguments, expand grouped key/value
+heads, and fold the gradients back onto the inputs' shapes (broadcast batch dims, shared heads,
+the float mask).
 """
 
-import functools
 import math
 
 import numpy as np
 
 from ...autograd.function import FusedFunction
 from ...dtypes import dtype_name
-from ...kernels.rows import row_sum
+from ...kernels.attention import (
+    attention_backward,
+    attention_forward,
+    causal_attention_backward,
+    causal_attention_forward,
+    causal_bias,
+)
 from ...ops._util import sum_to_array
-from ...random import get_rng
 from ...tensor import Tensor, as_tensor
-from .softmax import exp_rows
-
-
-@functools.lru_cache(maxsize=32)
-def _causal_bias(n_q, n_k, dtype):
-    """(L, S) additive mask: 0 where key j <= query i (top-left aligned, like PyTorch), else
-    -inf."""
-    bias = np.where(np.tri(n_q, n_k, dtype=bool), dtype.type(0), dtype.type(-np.inf))
-    bias.flags.writeable = False
-    return bias
-
-
-def _dropout_multiplier(shape, p, dtype):
-    """keep / (1 - p) with keep ~ Bernoulli(1 - p), drawn from numpy2gpt's generator."""
-    keep = get_rng().uniform(shape, dtype=dtype if dtype.itemsize >= 4 else np.float32) >= p
-    return np.multiply(keep, 1.0 / (1.0 - p) if p < 1 else 0.0, dtype=dtype)
 
 
 def _repeat_heads(a, groups):
@@ -67,69 +38,31 @@ def _fold_heads(g, shape, groups):
 
 
 class ScaledDotProductAttention(FusedFunction):
-    """O = dropout(softmax(Q K^T * scale + bias)) V (see the module docstring for the backward)."""
+    """O = dropout(softmax(Q K^T * scale + bias)) V (kernels/attention.py has the formulas)."""
 
-    saves_outputs = True  # D = rowsum(g * O) needs O
+    saves_outputs = True  # the fast backward's rowsum(dP * P) = g_i . O_i needs O
 
     def __init__(self, scale, dropout_p, bias, groups):
         self.scale, self.dropout_p, self.bias, self.groups = scale, dropout_p, bias, groups
 
     def forward(self, q, k, v, mask=None):
-        k, v = _repeat_heads(k, self.groups), _repeat_heads(v, self.groups)
-        qs = q * self.scale
-        bias = self.bias if mask is None else mask
-        kt = np.swapaxes(k, -1, -2)
-
-        def scores():
-            s = np.matmul(qs, kt)
-            if bias is not None:
-                if np.broadcast_shapes(s.shape, bias.shape) == s.shape:
-                    s += bias
-                else:  # the mask (or value) has batch dims that q and k lack
-                    s = s + bias
-            return s
-
-        s = scores()
-        p, total, _ = exp_rows(s, out=s, recompute=scores, safe=True)
-        if not total.all():
-            total[total == 0] = 1  # fully masked rows: P = 0 / 1 = 0
-        p *= (1 / total)[..., None]  # normalise in place: the scores buffer is now P
-        m = None
-        if self.dropout_p > 0:
-            m = _dropout_multiplier(p.shape, self.dropout_p, p.dtype)
-        out = np.matmul(p if m is None else p * m, v)
-        self.p, self.m, self.k, self.v = p, m, k, v
+        self.k, self.v = _repeat_heads(k, self.groups), _repeat_heads(v, self.groups)
+        out, self.saved = attention_forward(q, self.k, self.v, self.bias if mask is None else mask,
+                                            self.scale, self.dropout_p)
         return out
 
     def backward(self, g):
         q = self.inputs[0].data
-        p, m, k, v, scale = self.p, self.m, self.k, self.v, self.scale
-        o = self.saved_output().data
+        gq, gk, gv, ds = attention_backward(self.saved, q, self.k, self.v,
+                                            self.saved_output().data, g, self.scale)
         need_q, need_k, need_v = self.needs_input_grad[:3]
-        need_mask = len(self.inputs) > 3 and self.needs_input_grad[3]
-        gq = gk = gv = gmask = None
-        if need_v:
-            pd = p if m is None else p * m
-            gv = _fold_heads(np.matmul(np.swapaxes(pd, -1, -2), g), self.inputs[2].shape,
-                             self.groups)
-        if need_q or need_k or need_mask:
-            d = row_sum(g * o)  # D_i = g_i . O_i = sum_j dP_ij P_ij
-            ds = np.matmul(g, np.swapaxes(v, -1, -2))  # dP~ = g V^T
-            if m is not None:
-                ds *= m  # dP = dP~ * M
-            ds -= d[..., None]
-            ds *= p  # dS = P * (dP - D)
-            if need_q:
-                gq = np.matmul(ds, k)
-                gq *= scale
-                gq = sum_to_array(gq, q.shape)
-            if need_k:
-                gk = np.matmul(np.swapaxes(ds, -1, -2), q)
-                gk *= scale
-                gk = _fold_heads(gk, self.inputs[1].shape, self.groups)
-            if need_mask:
-                gmask = sum_to_array(ds, self.inputs[3].shape)
-        return (gq, gk, gv) if len(self.inputs) == 3 else (gq, gk, gv, gmask)
+        grads = (sum_to_array(gq, q.shape) if need_q else None,
+                 _fold_heads(gk, self.inputs[1].shape, self.groups) if need_k else None,
+                 _fold_heads(gv, self.inputs[2].shape, self.groups) if need_v else None)
+        if len(self.inputs) == 3:
+            return grads
+        return grads + (sum_to_array(ds, self.inputs[3].shape) if self.needs_input_grad[3]
+                        else None,)
 
 
 class CausalSelfAttention(FusedFunction):
@@ -137,79 +70,22 @@ class CausalSelfAttention(FusedFunction):
 
     The same math as splitting qkv into q | k | v, the channels into n_head heads of hs = C / n_head
     ((B, T, C) -> (B, nh, T, hs)), `scaled_dot_product_attention(q, k, v, is_causal=True)` and
-    merging the heads back - but one graph node instead of ten, and without their copies: q and v
-    stay strided views into qkv (BLAS reads a matrix with any row stride), the output is written
-    straight into (B, T, C), and backward writes dq, dk, dv into one (B, T, 3C) gradient.
-    Only K^T (and V^T in backward) are copied: BLAS multiplies by a contiguous matrix about twice
-    as fast as by a transposed view for these small per-head products. The scale 1/sqrt(hs) rides
-    along in those copies, so it costs no pass of its own.
+    merging the heads back - but one graph node instead of ten, and (in the fast kernel) without
+    their copies.
     """
 
-    saves_outputs = True  # D = rowsum(g * O) needs O
+    saves_outputs = True  # the fast backward's D = rowsum(g * O) needs O
 
     def __init__(self, n_head, dropout_p):
         self.n_head, self.dropout_p = n_head, dropout_p
 
     def forward(self, qkv):
-        b, t, c3 = qkv.shape
-        nh, hs = self.n_head, c3 // 3 // self.n_head
-        scale = 1.0 / math.sqrt(hs)
-        q, k, v = _split_heads(qkv, nh, 3)  # views (B, nh, T, hs)
-        kt = np.multiply(k.swapaxes(-1, -2), scale, out=np.empty((b, nh, hs, t), qkv.dtype))
-        bias = _causal_bias(t, t, qkv.dtype)
-
-        def scores():  # scale * Q K^T, masked: key j > query i gets -inf
-            s = np.matmul(q, kt)
-            s += bias
-            return s
-
-        s = scores()
-        p, total, _ = exp_rows(s, out=s, recompute=scores)  # no row is fully masked: total > 0
-        p *= (1 / total)[..., None]  # normalise in place: the scores buffer is now P
-        m = None
-        if self.dropout_p > 0:  # the same draw as scaled_dot_product_attention's
-            m = _dropout_multiplier(p.shape, self.dropout_p, p.dtype)
-        y = np.empty((b, t, c3 // 3), qkv.dtype)
-        np.matmul(p if m is None else p * m, v, out=_split_heads(y, nh))  # heads merged in place
-        self.p, self.m, self.scale = p, m, scale
+        y, self.saved = causal_attention_forward(qkv, self.n_head, self.dropout_p)
         return y
 
     def backward(self, g):
-        # The formulas of ScaledDotProductAttention.backward, with dS scaled by `scale` up
-        # front: V^T is copied pre-scaled and D scaled, so dQ = dS K, dK = dS^T Q need no
-        # further scaling.
-        p, m, scale = self.p, self.m, self.scale
-        qkv = self.inputs[0].data
-        b, t, c3 = qkv.shape
-        nh, hs = self.n_head, c3 // 3 // self.n_head
-        q, k, v = _split_heads(qkv, nh, 3)
-        gqkv = np.empty(qkv.shape, g.dtype)
-        gq, gk, gv = _split_heads(gqkv, nh, 3)  # backward writes into its three thirds
-        g_heads = _split_heads(g, nh)
-        pd = p if m is None else p * m
-        np.matmul(pd.swapaxes(-1, -2), g_heads, out=gv)  # dV = P~^T g
-        vt = np.multiply(v.swapaxes(-1, -2), scale, out=np.empty((b, nh, hs, t), g.dtype))
-        ds = np.matmul(g_heads, vt)  # scale * dP~
-        if m is not None:
-            ds *= m  # scale * dP
-        o = self.saved_output().data
-        d = row_sum((g * o).reshape(b, t, nh, hs))  # D_i = g_i . O_i per head: (B, T, nh)
-        d *= scale
-        ds -= d.transpose(0, 2, 1)[..., None]
-        ds *= p  # scale * dS
-        np.matmul(ds, k, out=gq)  # dQ = dS K * scale
-        np.matmul(ds.swapaxes(-1, -2), q, out=gk)  # dK = dS^T Q * scale
-        return gqkv
-
-
-def _split_heads(a, n_head, parts=1):
-    """(B, T, parts * C) -> `parts` arrays (B, nh, T, hs) (hs = C / nh): views, no copies.
-
-    With parts=3, qkv (B, T, 3C) gives q, k, v; with parts=1, the one array itself.
-    """
-    b, t, c = a.shape
-    heads = a.reshape(b, t, parts, n_head, c // parts // n_head).transpose(2, 0, 3, 1, 4)
-    return heads if parts > 1 else heads[0]
+        return causal_attention_backward(self.saved, self.inputs[0].data, self.n_head,
+                                         self.saved_output().data, g)
 
 
 # ----- argument checks ----------------------------------------------------------------------------
@@ -281,7 +157,7 @@ def _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_g
         else:
             mask = mask.to(q.dtype)  # float masks are added (and get a gradient)
     elif is_causal:
-        mask = _causal_bias(q.shape[-2], k.shape[-2], q.dtype)
+        mask = causal_bias(q.shape[-2], k.shape[-2], q.dtype)
 
     e = q.shape[-1]
     scale = (1.0 / math.sqrt(e) if e else math.inf) if scale is None else float(scale)
@@ -332,33 +208,6 @@ def causal_self_attention(qkv, n_head, dropout_p=0.0):
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     return CausalSelfAttention(int(n_head), float(dropout_p))(x)
-
-
-# ----- reference implementation from primitive ops ------------------------------------------------
-def scaled_dot_product_attention_composed(query, key, value, attn_mask=None, dropout_p=0.0,
-                                          is_causal=False, scale=None, enable_gqa=False):
-    """The same attention from matmul, exp, sum and div (the reference; twice differentiable).
-
-    With dropout it draws the same mask as the fused op from the same generator state.
-    """
-    q, k, v, mask, scale, groups = _prepare(query, key, value, attn_mask, dropout_p, is_causal,
-                                            scale, enable_gqa)
-    if groups > 1:  # repeat each key/value head for its group of query heads
-        k, v = (t.reshape(t.shape[:-2] + (1,) + t.shape[-2:])
-                .broadcast_to(t.shape[:-3] + (t.shape[-3], groups) + t.shape[-2:])
-                .reshape(t.shape[:-3] + (t.shape[-3] * groups,) + t.shape[-2:]) for t in (k, v))
-    s = (q @ k.transpose(-2, -1)) * scale
-    if mask is not None:
-        s = s + (mask if isinstance(mask, Tensor) else Tensor._make(mask))
-    shift = np.max(s.data, axis=-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
-    shift = np.where(np.isfinite(shift), shift, 0).astype(s.dtype)  # all -inf rows: exp -> 0
-    e = (s - Tensor._make(shift)).exp()  # a constant shift changes nothing (softmax invariance)
-    total = e.sum(-1, keepdim=True)
-    total = total + Tensor._make((total.data == 0).astype(s.dtype))  # fully masked: 0 / 1 = 0
-    p = e / total
-    if dropout_p > 0:
-        p = p * Tensor._make(_dropout_multiplier(p.shape, float(dropout_p), p.dtype))
-    return p @ v
 
 
 __all__ = ["scaled_dot_product_attention", "causal_self_attention"]

@@ -14,16 +14,18 @@ For class probabilities, q_ic = w_c t'_ic with t' = (1 - eps) t + eps / C.
 'mean' divides by sum_i w_{t_i} over non-ignored rows (class indices, like PyTorch's nll_loss) or
 by the number of rows (probabilities). Ignored rows (target == ignore_index) add nothing.
 
-`cross_entropy_composed` / `nll_loss_composed` compute the same from primitive ops (reference).
+The row math (reference and fast kernels) is in numpy2gpt/kernels/cross_entropy.py (class
+indices) and kernels/softmax.py (log_softmax, for class probabilities).
 """
 
 import numpy as np
 
 from ...autograd.function import FusedFunction
 from ...dtypes import dtype_name
+from ...kernels.cross_entropy import cross_entropy_backward, cross_entropy_forward
 from ...kernels.rows import row_sum
-from ...tensor import Tensor, as_tensor
-from .softmax import exact_rows, log_softmax_composed
+from ...kernels.softmax import log_softmax_backward, log_softmax_forward
+from ...tensor import as_tensor
 
 
 def _reduction(size_average, reduce, reduction):
@@ -106,35 +108,19 @@ class CrossEntropy(_ClassIndexLoss):
     def forward(self, x):
         x2 = _rows(x)
         self._setup(x2.dtype)
-        n_classes = x2.shape[1]
-        e, s, m = exact_rows(x2)  # e = exp(x - m), s = sum(e), m = row max: lse = m + log(s)
-        m, log_s = m[:, 0], np.log(s)
-        # (1 - eps) w_t (-log p_t), with -log p_t = log(s) - (x_t - m) (exact near 0)
-        loss = (log_s - (x2[self.rows, self.t] - m)) * ((1.0 - self.eps) * self.wt)
-        if self.eps:
-            # eps/C sum_c w_c (-log p_c) = eps/C (W log(s) - sum_c w_c (x_c - m)), W = sum_c w_c
-            w = self.weight
-            xw = row_sum(x2) if w is None else x2 @ w
-            big_w = n_classes if w is None else w.sum()
-            smooth = (log_s * big_w - (xw - m * big_w)) * (self.eps / n_classes)
-            loss += np.where(self.valid, smooth, 0)
-        self.e, self.s = e, s  # softmax = e / s, for backward
+        # (1 - eps) w_t (-log p_t) + eps/C sum_c w_c (-log p_c), 0 for ignored rows
+        soft = self.valid * (self.eps / x2.shape[1]) if self.eps else None
+        loss, self.saved = cross_entropy_forward(x2, self.t, (1.0 - self.eps) * self.wt,
+                                                 None if soft is None else soft.astype(x2.dtype),
+                                                 self.weight)
         return self._reduce(loss)
 
     def backward(self, gy):
-        # gx_ic = g_i (Q_i p_ic - q_ic), q_ic = (1-eps) w_t [c == t] + eps/C w_c, Q_i = sum_c q_ic
+        # the kernel's weights times g_i = dL/dloss_i (0 for ignored rows)
         g = self._row_grad_scale(gy)
-        n_classes = self.e.shape[1]
-        hard = g * ((1.0 - self.eps) * self.wt)  # g_i (1-eps) w_t
-        big_q = hard.copy()
-        if self.eps:
-            big_w = n_classes if self.weight is None else self.weight.sum()
-            big_q += g * (self.eps / n_classes * big_w)
-        gx = self.e * (big_q / self.s)[:, None]  # g_i Q_i p_ic
-        gx[self.rows, self.t] -= hard
-        if self.eps:  # the smoothing part of q: eps/C w_c on every class
-            smooth = g * (self.eps / n_classes)
-            gx -= smooth[:, None] if self.weight is None else np.outer(smooth, self.weight)
+        g_soft = g * (self.eps / self.saved[0].shape[1]) if self.eps else None
+        gx = cross_entropy_backward(self.saved, self.t, g * ((1.0 - self.eps) * self.wt), g_soft,
+                                    self.weight)
         return _unrows(gx, self.inputs[0].shape)
 
 
@@ -152,13 +138,9 @@ class CrossEntropyProbs(FusedFunction):
 
     def forward(self, x, target):
         x2, t2 = _rows(x), _rows(target)
-        e, s, m = exact_rows(x2)
-        z = x2 - m  # log p = z - log(s)
-        log_s = np.log(s)
-        q = self._q(t2)
-        big_q = row_sum(q)
-        loss = log_s * big_q - row_sum(z * q)  # -sum_c q_c log p_c
-        self.e, self.s, self.log_s, self.m, self.q, self.big_q = e, s, log_s, m, q, big_q
+        self.logp, self.saved = log_softmax_forward(x2)
+        self.q = self._q(t2)
+        loss = -row_sum(self.logp * self.q)  # -sum_c q_c log p_c
         if self.reduction == "none":
             return loss.reshape(x.shape[:1] + x.shape[2:] if x.ndim > 1 else ())
         total = loss.sum()
@@ -167,7 +149,7 @@ class CrossEntropyProbs(FusedFunction):
         return np.asarray(_safe_divide(total, loss.size), dtype=loss.dtype)
 
     def _row_grad_scale(self, gy):
-        m = self.s.shape[0]
+        m = self.logp.shape[0]
         if self.reduction == "none":
             return gy.reshape(-1)
         return np.broadcast_to(_safe_divide(gy, m) if self.reduction == "mean" else gy, (m,))
@@ -177,13 +159,11 @@ class CrossEntropyProbs(FusedFunction):
         x, target = self.inputs
         gx = gt = None
         if self.needs_input_grad[0]:
-            # gx_ic = g_i (Q_i p_ic - q_ic)
-            gx = self.e * (g * self.big_q / self.s)[:, None]
-            gx -= self.q * g[:, None]
-            gx = _unrows(gx, x.shape)
+            # loss_i = -sum_c q_ic log p_ic: log_softmax's backward with dL/dlog p = -g_i q_i
+            gx = _unrows(log_softmax_backward(self.saved, self.q * -g[:, None]), x.shape)
         if self.needs_input_grad[1]:
-            # dloss_i/dt_ic = -(1 - eps) w_c log p_ic,  log p = x - lse
-            logp = (_rows(x.data) - self.m) - self.log_s[:, None]
+            # dloss_i/dt_ic = -(1 - eps) w_c log p_ic
+            logp = self.logp
             scale = -(1.0 - self.eps) * g
             gt = logp * scale[:, None]
             if self.weight is not None:
@@ -306,74 +286,6 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     w = _check_weight("nll_loss", weight, x)
     ta, out_shape = _check_class_target("nll_loss", x, t, ignore_index)
     return NLLLoss(ta, w, ignore_index, reduction, out_shape)(x)
-
-
-# ----- reference implementations from primitive ops -----------------------------------------------
-def _onehot_constant(ta, x, ignore_index, weight):
-    """A constant (N, C, ...) array: w_t at [i, t_i] for non-ignored rows, else 0 (gather as a
-    product), plus the per-row weights w_t (0 for ignored rows)."""
-    class_dim = 1 if x.ndim > 1 else 0
-    n_classes = x.shape[class_dim]
-    valid = ta != ignore_index
-    safe = np.where(valid, ta, 0)
-    wt = np.where(valid, 1.0 if weight is None else weight[safe], 0.0).astype(x.dtype)
-    onehot = (np.arange(n_classes).reshape((-1,) + (1,) * (x.ndim - 1 - class_dim))
-              == np.expand_dims(safe, class_dim))
-    return Tensor._make(onehot * np.expand_dims(wt, class_dim)), wt, valid
-
-
-def _class_view(w, x):
-    """weight (C,) shaped to broadcast along the class dim of x."""
-    return Tensor._make(w.reshape((-1,) + (1,) * (x.ndim - 2)) if x.ndim > 1 else w)
-
-
-def nll_loss_composed(input, target, weight=None, ignore_index=-100, reduction="mean"):
-    """nll_loss from primitive ops (mul, sum, div): the reference for `nll_loss`."""
-    reduction = _reduction(None, None, reduction)
-    x, t = as_tensor(input), as_tensor(target)
-    w = _check_weight("nll_loss", weight, x)
-    ta, _ = _check_class_target("nll_loss", x, t, ignore_index)
-    if x.ndim == 1:
-        ta = ta.reshape(())
-    onehot, wt, _ = _onehot_constant(ta, x, ignore_index, w)
-    loss = -(x * onehot).sum(1 if x.ndim > 1 else 0)
-    if reduction == "none":
-        return loss
-    return loss.sum() if reduction == "sum" else loss.sum() / float(wt.sum())
-
-
-def cross_entropy_composed(input, target, weight=None, ignore_index=-100, reduction="mean",
-                           label_smoothing=0.0):
-    """cross_entropy as PyTorch composes it: log_softmax, nll_loss, then the smoothing term."""
-    reduction = _reduction(None, None, reduction)
-    x, t = as_tensor(input), as_tensor(target)
-    class_dim = 1 if x.ndim > 1 else 0
-    n_classes = x.shape[class_dim]
-    w = _check_weight("cross_entropy", weight, x)
-    logp = log_softmax_composed(x, class_dim)
-    eps = label_smoothing
-    if t.dtype.kind == "f" and t.shape == x.shape:  # probabilities
-        tt = t.to(x.dtype)
-        if eps:
-            tt = tt * (1 - eps) + eps / n_classes
-        if w is not None:
-            tt = tt * _class_view(w, x)
-        per_row = -(logp * tt).sum(class_dim)
-        if reduction == "none":
-            return per_row
-        return per_row.sum() if reduction == "sum" else per_row.sum() / (x.numel() / n_classes)
-    nll = nll_loss_composed(logp, t, weight, ignore_index, reduction)
-    if not eps:
-        return nll
-    ta, _ = _check_class_target("cross_entropy", x, t, ignore_index)
-    _, wt, valid = _onehot_constant(ta.reshape(()) if x.ndim == 1 else ta, x, ignore_index, w)
-    wl = logp * _class_view(w, x) if w is not None else logp
-    smooth = -wl.sum(class_dim) * Tensor._make(valid.astype(x.dtype))
-    if reduction == "sum":
-        smooth = smooth.sum()
-    elif reduction == "mean":
-        smooth = smooth.sum() / float(wt.sum())
-    return nll * (1 - eps) + smooth * (eps / n_classes)
 
 
 __all__ = ["cross_entropy", "nll_loss"]
