@@ -30,8 +30,8 @@ import math
 import numpy as np
 
 from ..nn.functional.activation import Gelu
-from ..nn.functional.attention import CausalSelfAttention as CausalAttentionFn
-from ..nn.functional.normalization import LayerNorm as LayerNormFn
+from ..nn.functional.attention import CausalSelfAttentionFunction as CausalAttentionFn
+from ..nn.functional.normalization import LayerNormFunction as LayerNormFn
 from ..ops.special import multinomial
 
 
