@@ -78,3 +78,22 @@ def test_layer_norm_large_offset_float32(name):
     exact = torch.nn.functional.layer_norm(torch.tensor(x.astype(np.float64)), (64,)).numpy()
     assert ours.dtype == np.float32
     np.testing.assert_allclose(ours, exact, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("forward,backward", [("reference", "fast"), ("fast", "reference")])
+def test_a_forward_on_one_backend_and_its_backward_on_the_other(forward, backward):
+    """Both forwards save the same kind of objects, so a backend switched between forward and
+    backward still gives PyTorch's gradients (here for layer_norm feeding a linear)."""
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal((3, 4, 8)), rng.standard_normal(8), rng.standard_normal(8)
+    lw, gy = rng.standard_normal((5, 8)), rng.standard_normal((3, 4, 5))
+    ours = [n2g.tensor(a, requires_grad=True) for a in (x, w, b, lw)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b, lw)]
+    with K.backend(forward):
+        y = F.linear(F.layer_norm(ours[0], (8,), ours[1], ours[2]), ours[3])
+    with K.backend(backward):
+        y.backward(n2g.tensor(gy))
+    torch.nn.functional.linear(torch.nn.functional.layer_norm(
+        theirs[0], (8,), theirs[1], theirs[2]), theirs[3]).backward(torch.tensor(gy))
+    for a, t in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
