@@ -19,11 +19,13 @@ Ctrl-C exits with status 130.
 """
 
 import argparse
+import contextlib
 import difflib
 import os
 import re
 import sys
 
+from . import kernels
 from .gpt.checkpoint import CheckpointError
 from .gpt.config import (
     ConfigError,
@@ -73,6 +75,23 @@ def _optional(type_):
     return convert
 
 
+def _kernels_from(args):
+    """`--kernels reference|fast`: a context in which every fused op runs on those kernels (with
+    no flag, NUMPY2GPT_KERNELS decides, fast by default)."""
+    if args.kernels is None:
+        return contextlib.nullcontext()
+    if args.kernels not in kernels.BACKENDS:
+        raise ConfigError(f"--kernels must be one of {', '.join(kernels.BACKENDS)}, got "
+                          f"{args.kernels!r}")
+    return kernels.backend(args.kernels)
+
+
+def _kernels_flag(parser):
+    _flag(parser, "kernels", default=None, metavar="|".join(kernels.BACKENDS),
+          help="the kernels every fused op runs on: the textbook reference formulas or the fast "
+               "ones (default: $NUMPY2GPT_KERNELS, else fast)")
+
+
 def _bool(text):
     try:
         return parse_bool(text)
@@ -94,7 +113,8 @@ def cmd_train(args, extras):
     args.config = args.config or args.config_file
     config = config_from_args(args)
     try:
-        result = train(config, log=print)
+        with _kernels_from(args):
+            result = train(config, log=print)
     except TrainingDiverged as e:  # not bad input: the run itself failed
         if os.environ.get("NUMPY2GPT_TRACEBACK"):
             raise
@@ -135,14 +155,16 @@ def cmd_sample(args, extras):
 
     if extras:
         _unknown_flags(extras, args.parser)
+    kernels_in_use = _kernels_from(args)
 
     def log(line):
         print(line, file=sys.stderr)
 
-    sample(args.out_dir, start=args.start, num_samples=args.num_samples,
-           max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_k=args.top_k,
-           top_p=args.top_p, seed=args.seed, use_cache=args.use_cache, stream=sys.stdout,
-           log=log, init_from=args.init_from)
+    with kernels_in_use:
+        sample(args.out_dir, start=args.start, num_samples=args.num_samples,
+               max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_k=args.top_k,
+               top_p=args.top_p, seed=args.seed, use_cache=args.use_cache, stream=sys.stdout,
+               log=log, init_from=args.init_from)
     return 0
 
 
@@ -230,6 +252,7 @@ def build_parser():
                         "without running it)")
     p.add_argument("--config", default=None, help="the same config file, as a flag")
     add_config_flags(p)
+    _kernels_flag(p)
     p.set_defaults(func=cmd_train, parser=p)
 
     p = sub.add_parser("sample", allow_abbrev=False, help="generate text from a checkpoint")
@@ -250,6 +273,7 @@ def build_parser():
     _flag(p, "seed", type=int, default=1337, help="(default: 1337)")
     _flag(p, "use_cache", type=_bool, nargs="?", const=True, default=True,
           help="use the KV cache (default: true)")
+    _kernels_flag(p)
     p.set_defaults(func=cmd_sample, parser=p)
 
     p = sub.add_parser("export", allow_abbrev=False,
@@ -294,6 +318,8 @@ def main(argv=None):
     parser = build_parser()
     try:
         args, extras = parser.parse_known_args(argv)
+        if getattr(args, "kernels", None) is None:
+            kernels.get_backend()  # a bad NUMPY2GPT_KERNELS: one line now, not mid-run
         return args.func(args, extras)
     except UsageError as e:
         e.parser.print_usage(sys.stderr)

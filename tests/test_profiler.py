@@ -207,7 +207,7 @@ def test_gpt_training_step_rows(capsys):
             opt.step()
     rows = rows_by_name(prof)
     # 2 blocks x 4 linears (qkv, proj, fc, proj) + lm_head
-    assert rows["Linear"].forward_calls == rows["Linear"].backward_calls == 9
+    assert rows["LinearFunction"].forward_calls == rows["LinearFunction"].backward_calls == 9
     assert rows["optimizer.step"].forward_calls == 1
     assert rows[profiler.ENGINE].backward_calls == 1
     assert 0 < sum(r.share for r in prof.key_averages()) <= 1.0  # one thread: no double count

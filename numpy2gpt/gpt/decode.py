@@ -7,7 +7,7 @@ microseconds of work each). `Decoder` runs the same math on the model's own para
 (the Parameters' `.data`: views, no copies, read when the Decoder is made, i.e. at the start of
 every generate call, so it always sees the current weights). It calls the kernels the modules'
 Functions call (numpy2gpt/kernels: the causal attention for the prompt, softmax for one new
-token's attention and for sampling, gelu; layer_norm through the shim below), so each formula
+token's attention and for sampling, gelu, layer_norm), so each formula
 has one implementation and `--kernels reference` switches generation too; a Linear is
 x @ W^T + b, as in F.linear. New here is only the cache and attention for one new token:
 
@@ -32,15 +32,9 @@ import numpy as np
 
 from ..kernels.attention import causal_attention_forward
 from ..kernels.gelu import gelu_forward
+from ..kernels.layer_norm import layer_norm_forward
 from ..kernels.softmax import softmax_forward
-from ..nn.functional.normalization import LayerNorm as LayerNormFn
 from ..ops.special import multinomial
-
-
-# layer_norm on arrays: the forward code of its Function (one place to point at its kernel).
-def _layer_norm(x, args, params):
-    """F.layer_norm's forward on arrays; args = (normalized_shape, eps, has weight, has bias)."""
-    return LayerNormFn(*args).forward(x, *params)
 
 
 def _linear(x, weight_t, bias):
@@ -52,15 +46,16 @@ def _linear(x, weight_t, bias):
 
 
 class _LayerNorm:
-    """A LayerNorm module's arrays; calling it runs F.layer_norm's forward."""
+    """A LayerNorm module's arrays; calling it runs the layer_norm kernel over the last axes."""
 
     def __init__(self, module):
-        self.args = (module.normalized_shape, module.eps, module.weight is not None,
-                     module.bias is not None)
-        self.params = [p.data for p in (module.weight, module.bias) if p is not None]
+        self.d, self.eps = math.prod(module.normalized_shape), module.eps
+        self.w, self.b = (None if p is None else p.data.reshape(self.d)
+                          for p in (module.weight, module.bias))
 
     def __call__(self, x):
-        return _layer_norm(x, self.args, self.params)
+        return layer_norm_forward(x.reshape(-1, self.d), self.w, self.b, self.eps)[0].reshape(
+            x.shape)
 
 
 def _linear_params(module):

@@ -1,11 +1,10 @@
 """nn.utils: gradient clipping, flattening parameters into one vector, and skip_init."""
 
-import math
-
 import numpy as np
 
 from ..autograd.function import FusedFunction
 from ..autograd.grad_mode import no_grad
+from ..kernels.clip import total_norm
 from ..tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",
@@ -32,15 +31,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         return Tensor._make(np.array(0.0, dtype=np.float32))
     dtype = np.result_type(*[g.dtype for g in grads])
     norm_type = float(norm_type)
-    if norm_type == math.inf:
-        total = max(np.abs(g.data).max(initial=0) for g in grads)
-    elif norm_type == 2.0:
-        # one BLAS dot per gradient (vdot flattens by itself; no temporary array), the per-gradient
-        # sums of squares added in float64
-        total = math.sqrt(sum(float(np.vdot(g.data, g.data)) for g in grads))
-    else:
-        total = sum(float(np.sum(np.abs(g.data.astype(np.float64)) ** norm_type))
-                    for g in grads) ** (1.0 / norm_type)
+    total = total_norm([g.data for g in grads], norm_type)
     total = np.asarray(total, dtype=dtype)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` "

@@ -1,58 +1,14 @@
-"""F.layer_norm: fused == composed from primitive ops == PyTorch, values and grads."""
+"""F.layer_norm: eps, one-element rows, gradcheck, dtypes, one graph node, errors. (Against
+PyTorch on either kernel backend, and fast == reference: tests/kernels/test_layer_norm.py.)"""
 
 import numpy as np
 import pytest
 import torch
-from torch_compare import RTOL, assert_close, check_fused, run_backward
+from torch_compare import assert_close, check_fused, run_backward
 
 import numpy2gpt as n2g
 import numpy2gpt.nn.functional as F
 from numpy2gpt.autograd import gradcheck
-
-
-def layer_norm_composed(x, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """The same math from primitive ops: means over the trailing dims, biased variance."""
-    dims = tuple(range(-len(normalized_shape), 0))
-    xc = x - x.mean(dims, keepdim=True)
-    var = (xc * xc).mean(dims, keepdim=True)
-    y = xc / n2g.sqrt(var + eps)
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
-
-
-CASES = [((7,), (7,)), ((3, 7), (7,)), ((2, 3, 8), (8,)), ((2, 3, 4, 5), (4, 5)),
-         ((2, 3, 4), (2, 3, 4)), ((0, 6), (6,))]
-
-
-def _arrays(x_shape, norm_shape, dtype, weight=True, bias=True, seed=0):
-    rng = np.random.default_rng(seed)
-    x = (rng.standard_normal(x_shape) * 3 + 1).astype(dtype)
-    w = rng.standard_normal(norm_shape).astype(dtype) if weight else None
-    b = rng.standard_normal(norm_shape).astype(dtype) if bias else None
-    return [x, w, b]
-
-
-@pytest.mark.parametrize("x_shape,norm_shape", CASES)
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("weight,bias", [(True, True), (True, False), (False, True),
-                                         (False, False)])
-def test_layer_norm_matches_torch(x_shape, norm_shape, dtype, weight, bias):
-    arrays = _arrays(x_shape, norm_shape, dtype, weight, bias)
-    check_fused(lambda x, w, b: F.layer_norm(x, norm_shape, w, b),
-                lambda x, w, b: torch.nn.functional.layer_norm(x, norm_shape, w, b),
-                torch, arrays, RTOL[dtype])
-
-
-@pytest.mark.parametrize("x_shape,norm_shape", CASES)
-@pytest.mark.parametrize("weight,bias", [(True, True), (False, False), (True, False)])
-def test_layer_norm_fused_equals_composed(x_shape, norm_shape, weight, bias):
-    arrays = _arrays(x_shape, norm_shape, np.float64, weight, bias, seed=1)
-    check_fused(lambda x, w, b: F.layer_norm(x, norm_shape, w, b, eps=1e-3),
-                lambda x, w, b: layer_norm_composed(x, norm_shape, w, b, eps=1e-3),
-                n2g, arrays, 1e-10)
 
 
 def test_layer_norm_eps_int_shape_and_one_element_rows():
@@ -94,16 +50,6 @@ def test_layer_norm_float32_stays_float32_and_is_one_node():
     assert all(t.grad_fn is None for t in y.grad_fn.inputs)
     (y * y).sum().backward()
     assert y.dtype == x.grad.dtype == w.grad.dtype == b.grad.dtype == n2g.float32
-
-
-def test_layer_norm_large_offset_float32():
-    """Rows with a large common offset: the two-pass variance keeps float32 accurate to the input's
-    own resolution (ulp(1000) = 6e-5; a one-pass E[x^2] - E[x]^2 would be off by ~0.1)."""
-    x = (np.random.default_rng(4).standard_normal((8, 64)) + 1000).astype(np.float32)
-    ours = F.layer_norm(n2g.tensor(x), (64,)).numpy()
-    exact = torch.nn.functional.layer_norm(torch.tensor(x.astype(np.float64)), (64,)).numpy()
-    assert ours.dtype == np.float32
-    np.testing.assert_allclose(ours, exact, rtol=0, atol=1e-4)
 
 
 def test_layer_norm_bad_input():

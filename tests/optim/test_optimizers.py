@@ -1,10 +1,13 @@
 """Optimizers: 100 steps from the same parameters and gradients land where PyTorch's land."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch as pt
 
 import numpy2gpt as torch
+import numpy2gpt.kernels as K
 from numpy2gpt import optim
 
 SHAPES = [(4, 3), (3,), (2, 2, 2)]
@@ -70,19 +73,28 @@ CASES = [
 ]
 
 
+def kernel_backends(name):
+    """The kernel backends an optimizer's test runs under: both for Adam / AdamW (their update
+    is a kernel), the default for the others."""
+    return K.BACKENDS if name.startswith("Adam") else (K.get_backend(),)
+
+
 @pytest.mark.parametrize("name,kwargs", CASES)
 def test_100_steps_match_pytorch_float64(name, kwargs):
-    ours, theirs = _run(name, kwargs)
-    for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    for backend in kernel_backends(name):
+        with K.backend(backend):
+            ours, theirs = _run(name, kwargs)
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("name,kwargs", CASES)
 def test_blockwise_and_non_contiguous_updates_match_pytorch(name, kwargs):
     """Large parameters are updated block by block in place (here forced with tiny blocks), and a
     parameter whose array is not C-contiguous is updated through a contiguous copy."""
-    for fortran in (False, True):
-        ours, theirs = _run(name, kwargs, steps=30, blocks=True, fortran=fortran)
+    for backend, fortran in itertools.product(kernel_backends(name), (False, True)):
+        with K.backend(backend):
+            ours, theirs = _run(name, kwargs, steps=30, blocks=True, fortran=fortran)
         for a, b in zip(ours, theirs):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
@@ -125,10 +137,12 @@ def test_state_dict_round_trip_resumes_identically(name, kwargs):
 @pytest.mark.parametrize("blocks", [False, True])
 @pytest.mark.parametrize("name,kwargs", [("AdamW", dict(lr=0.01)), CASES[3], CASES[7]])
 def test_float32_stays_float32(name, kwargs, blocks):
-    ours, theirs = _run(name, kwargs, steps=20, dtype=np.float32, blocks=blocks)
-    for a, b in zip(ours, theirs):
-        assert a.dtype == np.float32
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for backend in kernel_backends(name):
+        with K.backend(backend):
+            ours, theirs = _run(name, kwargs, steps=20, dtype=np.float32, blocks=blocks)
+        for a, b in zip(ours, theirs):
+            assert a.dtype == np.float32
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_zero_grad_and_skipping_params_without_grad():

@@ -135,8 +135,10 @@ def _maybe_inplace(x, op, inplace):
 
 
 # ----- dropout -----------------------------------------------------------------------------------
-class Dropout(FusedFunction):
+class DropoutFunction(FusedFunction):
     """y = x * m with m = mask / (1 - p): zero with probability p, else scaled by 1 / (1 - p)."""
+
+    grad_fn_name = "DropoutBackward0"
 
     def __init__(self, p):
         self.p = p
@@ -162,7 +164,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0:
         return x
     _require_float(x, "dropout")
-    return _maybe_inplace(x, Dropout(float(p)), inplace)
+    return _maybe_inplace(x, DropoutFunction(float(p)), inplace)
 
 
 # ----- pad ---------------------------------------------------------------------------------------

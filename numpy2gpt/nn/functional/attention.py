@@ -65,7 +65,7 @@ class ScaledDotProductAttention(FusedFunction):
                         else None,)
 
 
-class CausalSelfAttention(FusedFunction):
+class CausalSelfAttentionFunction(FusedFunction):
     """A GPT block's attention from the packed projection qkv (B, T, 3C) to y (B, T, C).
 
     The same math as splitting qkv into q | k | v, the channels into n_head heads of hs = C / n_head
@@ -75,6 +75,7 @@ class CausalSelfAttention(FusedFunction):
     """
 
     saves_outputs = True  # the fast backward's D = rowsum(g * O) needs O
+    grad_fn_name = "CausalSelfAttentionBackward0"
 
     def __init__(self, n_head, dropout_p):
         self.n_head, self.dropout_p = n_head, dropout_p
@@ -191,7 +192,8 @@ def causal_self_attention(qkv, n_head, dropout_p=0.0):
         y = scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
         y = y.transpose(1, 2).contiguous().view(B, T, C)
 
-    as one fused op (see `CausalSelfAttention`); dropout draws the same mask from the generator.
+    as one fused op (see `CausalSelfAttentionFunction`); dropout draws the same mask from the
+    generator.
     """
     x = as_tensor(qkv)
     if x.ndim != 3 or x.shape[2] % 3:
@@ -207,7 +209,7 @@ def causal_self_attention(qkv, n_head, dropout_p=0.0):
                            f"{dtype_name(x.dtype)}")
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
-    return CausalSelfAttention(int(n_head), float(dropout_p))(x)
+    return CausalSelfAttentionFunction(int(n_head), float(dropout_p))(x)
 
 
 __all__ = ["scaled_dot_product_attention", "causal_self_attention"]

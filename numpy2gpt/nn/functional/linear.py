@@ -1,51 +1,38 @@
 """linear and embedding: the two ops that hold most of a transformer's parameters.
 
-linear:    y = x @ W^T + b over any leading dims. x is viewed as one (N, in) matrix (N = the
-           product of the leading dims), so forward and backward are each a single 2-D GEMM - much
-           faster than a batched matmul over (B, T, in).
+linear:    y = x @ W^T + b over any leading dims.
 embedding: y = W[idx], a row lookup. Its backward adds each output row's gradient into the row of
            W it came from (rows looked up twice get both gradients).
-Both are FusedFunctions: backward works on NumPy arrays with the formulas written out below.
+Both are FusedFunctions: argument checks here, the math in numpy2gpt/kernels/linear.py and
+numpy2gpt/kernels/embedding.py (the textbook formulas and the fast kernels beside them).
 """
-
-import math
 
 import numpy as np
 
 from ...autograd.function import FusedFunction
 from ...dtypes import dtype_name
-from ...kernels.rows import ones_vector
-from ...ops._util import sum_to_array
+from ...kernels.embedding import embedding_backward, embedding_forward
+from ...kernels.linear import linear_backward, linear_forward
 from ...ops.linalg import check_same_dtype
 from ...tensor import as_tensor
 
 
-class Linear(FusedFunction):
+class LinearFunction(FusedFunction):
     """y = x @ W^T (+ b): x (..., in), W (out, in), optional b (out,) (or broadcastable)."""
 
+    grad_fn_name = "LinearBackward0"
+
     def forward(self, x, weight, bias=None):
-        n, k = math.prod(x.shape[:-1]), x.shape[-1]
-        x2 = x.reshape(n, k)  # a view for contiguous x: no copy
-        y = x2 @ weight.T
-        if bias is not None:
-            y += bias  # y is our fresh array, so adding in place is safe
-        self.x2, self.weight = x2, weight
-        return y.reshape(x.shape[:-1] + (weight.shape[0],))
+        y, self.x2 = linear_forward(x, weight, bias)
+        self.weight = weight
+        return y
 
     def backward(self, gy):
-        gy2 = gy.reshape(-1, gy.shape[-1])  # (N, out)
         need = self.needs_input_grad
-        # y = x W^T  =>  dL/dx = gy W,  dL/dW = gy^T x,  dL/db = column sums of gy
-        gx = (gy2 @ self.weight).reshape(self.inputs[0].shape) if need[0] else None
-        gw = gy2.T @ self.x2 if need[1] else None
-        if len(need) == 2:
-            return gx, gw
-        gb = None
-        if need[2]:
-            # A vector-matrix product with ones sums the columns several times faster than
-            # gy2.sum(axis=0) (it runs in BLAS).
-            gb = sum_to_array(ones_vector(gy2.shape[0], gy2.dtype) @ gy2, self.inputs[2].shape)
-        return gx, gw, gb
+        bias_shape = self.inputs[2].shape if len(need) == 3 else None
+        gx, gw, gb = linear_backward(gy, self.x2, self.weight, self.inputs[0].shape, bias_shape,
+                                     need + (False,) * (3 - len(need)))
+        return (gx, gw) if len(need) == 2 else (gx, gw, gb)
 
 
 def linear(input, weight, bias=None):
@@ -72,51 +59,23 @@ def linear(input, weight, bias=None):
     if bias is not None and (params[2].ndim > 1 or params[2].numel() not in (1, w.shape[0])):
         raise RuntimeError(f"linear: bias of shape {list(params[2].shape)} does not match "
                            f"out_features = {w.shape[0]} (expected shape [{w.shape[0]}])")
-    return Linear()(*params)
+    return LinearFunction()(*params)
 
 
-# Embedding tables with at most this many rows get their gradient from one one-hot GEMM.
-ONE_HOT_MAX_ROWS = 256
-
-
-class Embedding(FusedFunction):
+class EmbeddingFunction(FusedFunction):
     """y = weight[indices]: one row of `weight` per index; indices may have any shape."""
+
+    grad_fn_name = "EmbeddingBackward0"
 
     def __init__(self, padding_idx=None):
         self.padding_idx = padding_idx
 
     def forward(self, indices, weight):
-        self.indices, self.weight_shape = indices, weight.shape
-        return weight[indices]  # fancy indexing returns a fresh array
+        self.indices, self.num_embeddings = indices, weight.shape[0]
+        return embedding_forward(indices, weight)
 
     def backward(self, gy):
-        # dL/dW[r] = the sum of the gy rows whose index is r.
-        idx = self.indices.reshape(-1)
-        num, dim = self.weight_shape
-        g2 = gy.reshape(idx.size, dim)
-        gw = None
-        if idx.size and num <= ONE_HOT_MAX_ROWS:
-            # A small table (a character vocabulary, positions): one GEMM, onehot^T @ gy, with
-            # onehot[i, idx[i]] = 1 - about 2x faster than sorting. A non-finite gy would leak
-            # 0 * inf = NaN into every row, so such a gradient takes the sorting path.
-            onehot = np.zeros((idx.size, num), dtype=gy.dtype)
-            onehot[np.arange(idx.size), idx] = 1
-            with np.errstate(invalid="ignore"):  # 0 * inf: checked just below
-                gw = onehot.T @ g2
-            if not np.isfinite(gw).all():
-                gw = None
-        if gw is None:
-            # Sorting the indices puts equal ones next to each other, so one np.add.reduceat
-            # sums each run - several times faster than the unbuffered np.add.at(gw, idx, gy).
-            gw = np.zeros(self.weight_shape, dtype=gy.dtype)
-            if idx.size:
-                order = np.argsort(idx, kind="stable")
-                sorted_idx = idx[order]
-                starts = np.flatnonzero(np.r_[True, sorted_idx[1:] != sorted_idx[:-1]])
-                gw[sorted_idx[starts]] = np.add.reduceat(g2[order], starts, axis=0)
-        if self.padding_idx is not None:
-            gw[self.padding_idx] = 0  # the padding row is never trained
-        return None, gw
+        return None, embedding_backward(gy, self.indices, self.num_embeddings, self.padding_idx)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -148,7 +107,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             raise AssertionError(f"Padding_idx must be within num_embeddings: got padding_idx = "
                                  f"{padding_idx} for num_embeddings = {num}")
         padding_idx %= num
-    return Embedding(padding_idx)(idx, w)
+    return EmbeddingFunction(padding_idx)(idx, w)
 
 
 __all__ = ["linear", "embedding"]

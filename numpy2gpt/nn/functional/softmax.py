@@ -33,8 +33,10 @@ def _from_rows(a, x_shape, dim):
 
 
 # ----- fused Functions ----------------------------------------------------------------------------
-class Softmax(FusedFunction):
+class SoftmaxFunction(FusedFunction):
     """y = exp(x - c) / sum(exp(x - c)) along `dim`."""
+
+    grad_fn_name = "SoftmaxBackward0"
 
     saves_outputs = True  # backward is cheapest from y itself
 
@@ -100,7 +102,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     Like PyTorch, dim=None picks an implicit dim (0 for 0/1/3-D inputs, else 1) with a warning.
     """
     x, d = _prepare("softmax", input, dim, dtype, _stacklevel)
-    return Softmax(d)(x)
+    return SoftmaxFunction(d)(x)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
