@@ -212,7 +212,7 @@ MUTANTS = [
     # ----- tokenizers
     Mutant("BPE training: pairs counted once per distinct chunk, not per occurrence",
            "gpt/tokenizers/bpe.py", "pair_counts[pair] += freqs[w]", "pair_counts[pair] += 1",
-           [T + "gpt/test_tokenizers.py::test_bpe_train_deterministic_and_compresses"]),
+           [T + "gpt/test_tokenizers.py::test_bpe_counts_every_occurrence_of_a_pair"]),
     Mutant("BPE: overlapping occurrences of a pair merged (aaa -> two merges)",
            "gpt/tokenizers/bytelevel.py", "            i += 2", "            i += 1",
            [T + "gpt/test_tokenizers.py::test_gpt2_matches_hf_hand_picked"]),

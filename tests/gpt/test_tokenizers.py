@@ -173,6 +173,13 @@ def test_bpe_train_deterministic_and_compresses(shakespeare, bpe_shakespeare):
     assert tok.decode(tok.encode(shakespeare)) == shakespeare
 
 
+def test_bpe_counts_every_occurrence_of_a_pair():
+    """The first merge is the pair seen most often in the text, a chunk counted each time it
+    occurs: " pq" (5 times) beats " a"/"ab", which stand in more distinct chunks (3)."""
+    tok = BPETokenizer.train(" pq" * 5 + " abc abd abe", 258)
+    assert [tok.token_bytes(256 + i) for i in range(len(tok.merges))] == [b" p"]
+
+
 def test_bpe_special_tokens(bpe_shakespeare):
     tok = bpe_shakespeare
     ids = tok.encode(f"First{EOT}Second {EOT}")
