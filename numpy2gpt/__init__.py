@@ -50,6 +50,9 @@ from .random import (
 )
 from .serialization import load, save
 from .tensor import Size, Tensor, as_tensor, tensor
+from .utils.memory import reuse_freed_buffers as _reuse_freed_buffers
+
+_reuse_freed_buffers()  # a training loop's freed activations are reused: see utils/memory.py
 
 for _name, _method in _SOFTMAX_METHODS.items():  # x.softmax(dim), x.log_softmax(dim)
     setattr(Tensor, _name, _method)

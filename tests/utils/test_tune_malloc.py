@@ -2,6 +2,7 @@
 without page faults; after release_malloc only the largest blocks are mapped afresh."""
 
 import ctypes
+import os
 import resource
 import subprocess
 import sys
@@ -51,10 +52,9 @@ def test_a_freed_100_mib_buffer_is_reused_without_page_faults():
 # was tuned may still lie in the heap and serve a 100 MiB request without any new mapping.
 # Whether a block is mmap-served is read from glibc's own count (mallinfo2's hblkhd, the bytes in
 # mmap-served blocks), not from page faults, which transparent huge pages make vary.
-RELEASE_SCRIPT = textwrap.dedent("""
+MALLINFO = textwrap.dedent("""
     import ctypes
     import numpy as np
-    from numpy2gpt.utils import release_malloc, tune_malloc
 
     class MallInfo2(ctypes.Structure):
         _fields_ = [(name, ctypes.c_size_t) for name in (
@@ -67,6 +67,9 @@ RELEASE_SCRIPT = textwrap.dedent("""
         before = libc.mallinfo2().hblkhd
         a = np.ones(nbytes // 4, np.float32)
         return libc.mallinfo2().hblkhd - before
+""")
+RELEASE_SCRIPT = MALLINFO + textwrap.dedent("""
+    from numpy2gpt.utils import release_malloc, tune_malloc
 
     assert tune_malloc() is True
     tuned = mmapped_bytes_of_new_array(100 << 20)  # served from the heap, then freed into it
@@ -82,16 +85,47 @@ def _has_mallinfo2():
         return False
 
 
+def _fresh_python(script, **env):
+    """stdout of `script` in a fresh interpreter (env: variables to add), as ints."""
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **env})
+    assert proc.returncode == 0, proc.stderr
+    return [int(word) for word in proc.stdout.split()]
+
+
+needs_mallinfo2 = pytest.mark.skipif(not _has_mallinfo2(), reason="needs glibc >= 2.33 (mallinfo2)")
+
+
 @linux_only
-@pytest.mark.skipif(not _has_mallinfo2(), reason="needs glibc >= 2.33 (mallinfo2)")
+@needs_mallinfo2
 def test_release_malloc_lets_the_largest_blocks_be_mapped_again():
     """Tuned, a 100 MiB array comes from the heap; after release_malloc a 100 MiB array is a fresh
     mapping again, while an 8 MiB one is still served from the heap."""
-    root = Path(__file__).resolve().parents[2]
-    proc = subprocess.run([sys.executable, "-c", RELEASE_SCRIPT], cwd=root, capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    tuned, released_100, released_8 = map(int, proc.stdout.split())
+    tuned, released_100, released_8 = _fresh_python(RELEASE_SCRIPT)
     assert tuned == 0
     assert released_100 >= 100 << 20
     assert released_8 == 0
+
+
+# The first large arrays of the process: glibc's own threshold rises to the largest block it
+# has freed, so a measurement made before the import would change what the next one sees.
+IMPORT_SCRIPT = MALLINFO + textwrap.dedent("""
+    import numpy2gpt
+    print(mmapped_bytes_of_new_array(24 << 20), mmapped_bytes_of_new_array(100 << 20))
+""")
+
+
+@linux_only
+@needs_mallinfo2
+@pytest.mark.parametrize("setting", ["", "system"])
+def test_importing_numpy2gpt_keeps_freed_buffers_for_reuse(setting):
+    """A user's own loop reuses its activations: after `import numpy2gpt` a 24 MiB array comes
+    from the heap (glibc's defaults would map it afresh, and unmap it when freed), while a
+    100 MiB one is still mapped; NUMPY2GPT_MALLOC=system keeps glibc's defaults."""
+    mapped_24, mapped_100 = _fresh_python(IMPORT_SCRIPT, NUMPY2GPT_MALLOC=setting)
+    assert mapped_100 >= 100 << 20
+    if setting == "system":
+        assert mapped_24 >= 24 << 20
+    else:
+        assert mapped_24 == 0
