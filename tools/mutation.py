@@ -16,7 +16,7 @@ first failing test of each caught mutant; the exit status is 1 if any mutant sur
 line is not found exactly once, or its run errs. A surviving mutant means a missing test: add
 one (or tighten one) until it fails, and name it here.
 
-The whole run takes about 8 minutes on 2 cores (most of it pytest starting up, once per mutant).
+The whole run takes about 5 minutes on 2 cores (most of it pytest starting up, once per mutant).
 The training text (NUMPY2GPT_DATA, else ../shared/data/tinyshakespeare.txt beside the repository)
 is needed by the GPT tests; without it they skip and their mutants survive.
 """
