@@ -17,8 +17,7 @@ line is not found exactly once, or its run errs. A surviving mutant means a miss
 one (or tighten one) until it fails, and name it here.
 
 The whole run takes about 5 minutes on 2 cores (most of it pytest starting up, once per mutant).
-The training text (NUMPY2GPT_DATA, else ../shared/data/tinyshakespeare.txt beside the repository)
-is needed by the GPT tests; without it they skip and their mutants survive.
+The mutants' tests need no real training text (the GPT tests train on a generated one).
 """
 
 import argparse
@@ -273,15 +272,7 @@ def make_copy():
 
 
 def environment(root):
-    env = dict(os.environ, PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1")
-    if not env.get("NUMPY2GPT_DATA"):
-        shared = REPO.parent / "shared" / "data" / "tinyshakespeare.txt"
-        if shared.is_file():
-            env["NUMPY2GPT_DATA"] = str(shared)
-        else:
-            print("warning: NUMPY2GPT_DATA is not set and ../shared/data/tinyshakespeare.txt is "
-                  "missing: the GPT tests will skip and their mutants survive", file=sys.stderr)
-    return env
+    return dict(os.environ, PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1")
 
 
 def pytest_command(tests, stop_at_first=True):
