@@ -282,24 +282,20 @@ def write_safetensors(fh, arrays, metadata=None):
         fh.write(_raw(arrays[k]))
 
 
-def _atomic_write(path, write):
-    """Run `write(fh)` on a new temporary file beside `path`, fsync, then rename it over `path`.
+def stage(path, write):
+    """Run `write(fh)` on a new temporary file beside `path` and fsync it; return the temporary
+    file's path (not yet in place: the caller renames it over `path`).
 
-    All or nothing: when writing fails (disk full, file size limit, read-only folder) or is
-    interrupted, the temporary file is removed, the previous file at `path` is untouched, and an
-    OSError says in one line which file was not written and why.
+    When writing fails (disk full, file size limit, read-only folder) or is interrupted, the
+    temporary file is removed and an OSError says in one line which file was not written and why.
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"numpy2gpt.save: directory {directory!r} does not exist")
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}."
-                                  f"{secrets.token_hex(4)}.tmp")
+    tmp = os.path.join(os.path.dirname(os.path.abspath(path)),
+                       f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "xb") as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())  # the bytes are on disk before the rename makes them visible
-        os.replace(tmp, path)
     except BaseException as e:
         try:
             os.remove(tmp)
@@ -308,6 +304,23 @@ def _atomic_write(path, write):
         if isinstance(e, OSError):
             raise not_written(path, e) from None
         raise
+    return tmp
+
+
+def _atomic_write(path, write):
+    """Write `path` all or nothing: `stage` a temporary file, then rename it over `path`.
+
+    A failed or interrupted write leaves the previous file at `path` untouched.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"numpy2gpt.save: directory {directory!r} does not exist")
+    tmp = stage(path, write)
+    try:
+        os.replace(tmp, path)
+    except OSError as e:
+        os.remove(tmp)
+        raise not_written(path, e) from None
     try:  # make the rename itself durable (POSIX; not possible on every platform)
         fd = os.open(directory, os.O_RDONLY)
         try:

@@ -24,13 +24,12 @@ import sys
 import tarfile
 import tempfile
 import urllib.request
-import uuid
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from ..random import resolve
-from ..serialization import not_written
+from ..serialization import stage
 
 # The canonical tinyshakespeare text (Karpathy's char-rnn), as used by nanoGPT's shakespeare_char.
 TINYSHAKESPEARE_URL = (
@@ -109,23 +108,6 @@ def verify_sha256(raw, expected, what):
         )
 
 
-def _stage(path, write):
-    """Write a temp file next to `path` with write(f); return its Path (not yet in place)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
-    except BaseException as e:
-        tmp.unlink(missing_ok=True)
-        if isinstance(e, OSError):  # disk full, read-only folder...: one line naming the file
-            raise not_written(path, e) from None
-        raise
-    return tmp
-
-
 def atomic_write(files):
     """Write {path: write_fn} so that each path holds either its old or its complete new content.
 
@@ -135,7 +117,9 @@ def atomic_write(files):
     staged = {}
     try:
         for path, write in files.items():
-            staged[Path(path)] = _stage(Path(path), write)
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            staged[path] = Path(stage(path, write))
     except BaseException:
         for tmp in staged.values():
             tmp.unlink(missing_ok=True)
