@@ -80,10 +80,7 @@ def _kernels_from(args):
     no flag, NUMPY2GPT_KERNELS decides, fast by default)."""
     if args.kernels is None:
         return contextlib.nullcontext()
-    if args.kernels not in kernels.BACKENDS:
-        raise ConfigError(f"--kernels must be one of {', '.join(kernels.BACKENDS)}, got "
-                          f"{args.kernels!r}")
-    return kernels.backend(args.kernels)
+    return kernels.backend(kernels.checked(args.kernels, "--kernels"))
 
 
 def _kernels_flag(parser):

@@ -26,7 +26,8 @@ BACKENDS = ("reference", "fast")
 ENV_VAR = "NUMPY2GPT_KERNELS"
 
 
-def _checked(name, where):
+def checked(name, where):
+    """`name` if it is one of BACKENDS, else a one-line ValueError naming `where` it came from."""
     if name not in BACKENDS:
         raise ValueError(f"{where} must be one of {', '.join(BACKENDS)}, got {name!r}")
     return name
@@ -36,7 +37,7 @@ def _from_environment():
     """The backend NUMPY2GPT_KERNELS names (fast when unset); a bad value is kept as its error,
     raised at the first kernel call, so that `import numpy2gpt` itself never fails."""
     try:
-        return _checked(os.environ.get(ENV_VAR, "fast"), ENV_VAR), None
+        return checked(os.environ.get(ENV_VAR, "fast"), ENV_VAR), None
     except ValueError as e:
         return None, e
 
@@ -54,7 +55,7 @@ def get_backend():
 def set_backend(name):
     """Run every fused op on the `name` kernels ("reference" or "fast") from now on."""
     global _backend, _env_error
-    _backend, _env_error = _checked(name, "the kernel backend"), None
+    _backend, _env_error = checked(name, "the kernel backend"), None
 
 
 @contextlib.contextmanager
@@ -84,4 +85,4 @@ def switch(reference, fast):
     return kernel
 
 
-__all__ = ["BACKENDS", "backend", "get_backend", "set_backend", "switch"]
+__all__ = ["BACKENDS", "backend", "checked", "get_backend", "set_backend", "switch"]
