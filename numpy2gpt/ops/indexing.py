@@ -19,7 +19,7 @@ pattern scatters whole rows with a sort + `np.add.reduceat` instead (`_add_rows`
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import _TENSOR_TYPES, Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..dtypes import dtype_name, get_default_dtype
 from ..tensor import Tensor, _check_dim, as_tensor
@@ -188,6 +188,16 @@ def getitem(input, index):
     return GetItem(*_normalize_index(index, x.shape))(x)
 
 
+def _is_masked_fill(index, value):
+    """`x[mask] = v` with one bool mask, no integer-array index and a one-element v: PyTorch runs
+    it as masked_fill, which casts v to x's dtype; every other advanced write (index_put) needs
+    v's dtype to be x's."""
+    items = index if isinstance(index, tuple) else (index,)
+    arrays = [_index_array(i) for i in items if isinstance(i, Tensor | np.ndarray | list | tuple)]
+    masks = [a for a in arrays if a.dtype == bool and a.ndim > 0]
+    return value.numel() == 1 and len(masks) == 1 and len(arrays) == 1
+
+
 def setitem(input, index, value):
     """`input[index] = value`: an in-place write of the indexed region (ops/inplace.py).
 
@@ -200,6 +210,11 @@ def setitem(input, index, value):
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
     idx, advanced = _normalize_index(index, input.shape)
+    if advanced and isinstance(value, Tensor) and value.dtype != input.dtype \
+            and not _is_masked_fill(index, value):
+        names = [_TENSOR_TYPES.get(t.dtype.name, t.dtype.name) for t in (input, value)]
+        raise RuntimeError("Index put requires the source and destination dtypes match, got "
+                           f"{names[0]} for the destination and {names[1]} for the source.")
     v = value.data if isinstance(value, Tensor) else np.asarray(value)
     target = input.data[idx].shape
     v_shape = v.shape

@@ -3,6 +3,8 @@ index_select, masked_fill, where, tril/triu. Values and gradients (under a rando
 gradient, so every output element's gradient is checked) must equal PyTorch's; float64 gradients
 are also checked numerically (gradcheck), and a few ops are differentiated twice."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -130,6 +132,33 @@ def test_setitem_int_tensor_casts_value():
     x, t = nt.zeros(3, dtype=nt.int64), torch.zeros(3, dtype=torch.int64)
     x[1], t[1] = 2.7, 2.7
     assert x.dtype == nt.int64 and x.tolist() == t.tolist()
+
+
+SETITEM_DTYPE_CASES = [  # (index, value shape): a value of another dtype than x's
+    ([0, 1], (2, 3)), ([0, 1], ()), (I([0, 2]), (3,)), ((slice(None), [0, 1]), (2,)),
+    ((0, [0, 1]), (2,)), (I([True, False, True, False]), (2, 3)),
+    ((I([True, False, True, False]), [0, 1]), ()),  # advanced writes: index_put, no cast
+    (I([True, False, True, False]), ()), (I([True, False, True, False]), (1, 1)),
+    ((slice(None), I([True, False, True])), ()), ((I([True, False, True, False]), 0), ()),
+    (slice(0, 2), (3,)), (1, ()),  # a mask with one value (masked_fill) or basic: cast
+]
+
+
+@pytest.mark.parametrize("index,shape", SETITEM_DTYPE_CASES)
+@pytest.mark.parametrize("value_dtype", ["float64", "int64"])
+def test_setitem_value_of_another_dtype_as_torch(index, shape, value_dtype):
+    x, t = nt.zeros(4, 3), torch.zeros(4, 3)
+    v = np.full(shape, 2, dtype=value_dtype)
+    try:
+        t[_index_for(torch, index)] = torch.tensor(v)
+    except RuntimeError as e:
+        with pytest.raises(RuntimeError, match="^" + re.escape(str(e)) + "$"):
+            x[_index_for(nt, index)] = nt.tensor(v)
+        assert not x.data.any()  # nothing written
+        return
+    x[_index_for(nt, index)] = nt.tensor(v)
+    assert x.dtype == nt.float32
+    np.testing.assert_array_equal(x.data, t.numpy())
 
 
 def test_setitem_outside_autograd():
