@@ -3,16 +3,19 @@
 A chapter is Markdown. Its fenced blocks mean:
 
   ```python               code the learner types: run, top to bottom, in ONE fresh interpreter
-  ```python skip          shown, never run (a sketch, a line that would take too long)
+  ```py                   code shown, never run (a sketch, a line of the library, something too
+                          slow); a highlighted Markdown block in the notebook, not a cell
   ```python requires=mpi  run only where the requirement is met (comma-separated list, see
                           REQUIREMENTS); elsewhere left out, and the chapter's test skips with a
                           reason once everything else has run and passed
   ```text                 right after a python block: exactly what that block prints (trailing
                           spaces and trailing blank lines aside). Directly after a block that
-                          did not run (skip, unmet requirement) it is shown, not checked.
+                          did not run (```py, unmet requirement) it is shown, not checked.
+  ```console              commands for a terminal (pytest, numpy2gpt train ...): shown, not run
 
 A ```text block anywhere else is an error (the reader would take it for checked output), and so is
-a chapter that runs nothing. A chapter may also say, anywhere in its text,
+a chapter that runs nothing. So are ```bash and ```sh blocks, and `python skip`: jupytext turns
+them into notebook cells that run (use ```console, ```py). A chapter may also say, anywhere in its text,
 
   <!-- course: requires=tinyshakespeare -->
 
@@ -90,15 +93,16 @@ class Block:
         self.lang, self.options, self.code, self.line = lang, options, code, line
         self.expected = None  # the ```text block that follows, if any
         self.requires = ()
-        self.skip = False
         for word in options.split():
-            if word == "skip":
-                self.skip = True
-            elif word.startswith("requires="):
-                self.requires += tuple(r for r in word[len("requires="):].split(",") if r)
+            if word.startswith("requires="):
+                names = word[len("requires="):].strip("\"'")
+                self.requires += tuple(r for r in names.split(",") if r)
+            elif word == "skip":
+                raise ValueError(f"line {line - 1}: fence code that is shown but not run as ```py "
+                                 "(a notebook would run a ```python skip block)")
             else:
                 raise ValueError(f"line {line - 1}: unknown option {word!r} on a ```{lang} "
-                                 "block (known: skip, requires=NAME[,NAME])")
+                                 "block (known: requires=NAME[,NAME])")
         for r in self.requires:
             if r not in REQUIREMENTS:
                 raise ValueError(f"line {line - 1}: unknown requirement {r!r} "
@@ -130,7 +134,12 @@ def parse(text):
             raise ValueError(f"line {start}: the ```{lang} block is never closed")
         body = "\n".join(lines[start:i]) + "\n"
         i += 1
-        if lang == "python":
+        if lang in ("bash", "sh", "shell"):
+            raise ValueError(f"line {start}: fence terminal commands as ```console (a notebook "
+                             f"would run a ```{lang} block as a cell, in the wrong folder)")
+        if lang == "py":  # shown only; a ```text after it is shown too
+            previous = Block(lang, "", body, start + 1)
+        elif lang == "python":
             block = Block(lang, options, body, start + 1)
             block.requires = tuple(dict.fromkeys(block.requires + chapter_requires))
             blocks.append(block)
@@ -170,7 +179,7 @@ def run_chapter(path):
         result = {"line": b.line, "ran": False, "output": None, "expected": b.expected,
                   "error": None}
         results.append(result)
-        if b.skip or any(r in unmet for r in b.requires):
+        if any(r in unmet for r in b.requires):
             continue
         # blank lines in front, so a traceback names the chapter's own line numbers
         code = compile("\n" * (b.line - 1) + b.code, str(path), "exec")
@@ -198,7 +207,7 @@ def problems(report, path):
             found.append(f"{where}: the block printed\n{b['output']}\nbut the chapter shows\n"
                          f"{b['expected']}")
     if not found and not ran and not report["unmet"]:
-        found.append(f"{path}: runs nothing (no ```python block without skip)")
+        found.append(f"{path}: runs nothing (no ```python block)")
     return found
 
 

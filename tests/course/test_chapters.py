@@ -53,6 +53,17 @@ def test_chapter_runs_and_prints_what_it_shows(chapter, tmp_path):
                     + "; ".join(report["unmet"].values()))
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_chapter_opens_as_a_notebook_with_the_same_code(chapter):
+    """jupytext reads the chapter as a notebook: its code cells are exactly the blocks the test
+    runs (shown-only code and terminal commands stay Markdown)."""
+    jupytext = pytest.importorskip(
+        "jupytext", reason="checking the notebook form needs jupytext: pip install jupytext")
+    notebook = jupytext.read(chapter)
+    cells = [c.source.strip("\n") for c in notebook.cells if c.cell_type == "code"]
+    assert cells == [b.code.strip("\n") for b in parse(chapter.read_text(encoding="utf-8"))]
+
+
 def test_index_lists_every_chapter():
     index = (COURSE / "README.md").read_text(encoding="utf-8")
     missing = [c.name for c in CHAPTERS if f"({c.name})" not in index]
@@ -85,7 +96,7 @@ def test_an_error_names_the_chapter_line(tmp_path):
 
 
 def test_a_chapter_that_runs_nothing_fails(tmp_path):
-    path = _chapter(tmp_path, "```python skip\nprint(1)\n```\n```text\n1\n```\n```bash\nls\n```\n")
+    path = _chapter(tmp_path, "```py\nprint(1)\n```\n```text\n1\n```\n```console\nls\n```\n")
     (msg,) = problems(run_chapter(path), path)
     assert "runs nothing" in msg
 
@@ -94,9 +105,9 @@ def test_skip_and_unmet_requirements_are_left_out(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMPY2GPT_DATA", str(tmp_path / "missing.txt"))
     path = _chapter(tmp_path, "```python\nprint('a')\n```\n```text\na\n```\n"
                               "```python requires=tinyshakespeare\nprint('b')\n```\n```text\nc\n```\n"
-                              "```python skip\nraise SystemExit\n```\n")
+                              "```py\nraise SystemExit\n```\n")
     report = run_chapter(path)
-    assert [b["ran"] for b in report["blocks"]] == [True, False, False]
+    assert [b["ran"] for b in report["blocks"]] == [True, False]
     assert "tinyshakespeare" in report["unmet"] and problems(report, path) == []
 
 
@@ -105,6 +116,10 @@ def test_text_must_follow_a_python_block(tmp_path):
         parse("```python\nx = 1\n```\nprose\n```text\n1\n```\n")
     with pytest.raises(ValueError, match="unknown option 'sikp'"):
         parse("```python sikp\nx = 1\n```\n")
+    with pytest.raises(ValueError, match="line 1: fence code that is shown but not run as ```py"):
+        parse("```python skip\nx = 1\n```\n")
+    with pytest.raises(ValueError, match="line 1: fence terminal commands as ```console"):
+        parse("```bash\nls\n```\n")
 
 
 def test_normalize_keeps_everything_but_trailing_space():
