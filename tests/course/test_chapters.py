@@ -104,8 +104,8 @@ def test_a_chapter_that_runs_nothing_fails(tmp_path):
 def test_skip_and_unmet_requirements_are_left_out(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMPY2GPT_DATA", str(tmp_path / "missing.txt"))
     path = _chapter(tmp_path, "```python\nprint('a')\n```\n```text\na\n```\n"
-                              "```python requires=tinyshakespeare\nprint('b')\n```\n```text\nc\n```\n"
-                              "```py\nraise SystemExit\n```\n")
+                              "```python requires=tinyshakespeare\nprint('b')\n```\n"
+                              "```text\nc\n```\n```py\nraise SystemExit\n```\n")
     report = run_chapter(path)
     assert [b["ran"] for b in report["blocks"]] == [True, False]
     assert "tinyshakespeare" in report["unmet"] and problems(report, path) == []
