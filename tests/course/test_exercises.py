@@ -62,23 +62,15 @@ def test_exercise_has_tests_and_a_solution(stub):
     assert stub.read_text(encoding="utf-8") != solution.read_text(encoding="utf-8")
 
 
-def test_every_exercise_passes_on_its_solution(tmp_path):
-    results, log = outcomes("solution", tmp_path)
+@pytest.mark.parametrize("side, every_test", [("solution", "passed"), ("stub", "failed")])
+def test_every_exercise_test_passes_on_the_solution_and_fails_on_the_stub(side, every_test,
+                                                                          tmp_path):
+    results, log = outcomes(side, tmp_path)
     for stub in STUBS:
-        mine = results.get(f"test_{stub.stem}")
-        assert mine, f"no tests collected from test_{stub.name}:\n{log}"
-        failing = [name for name, kind in mine.items() if kind != "passed"]
-        assert not failing, f"test_{stub.name} on the solution: {failing} do not pass\n{log}"
-
-
-def test_every_exercise_test_fails_on_the_untouched_stub(tmp_path):
-    results, log = outcomes("stub", tmp_path)
-    for stub in STUBS:
-        theirs = results.get(f"test_{stub.stem}")
-        assert theirs, f"no tests collected from test_{stub.name}:\n{log}"
-        passing = [name for name, kind in theirs.items() if kind != "failed"]
-        assert not passing, \
-            f"test_{stub.name}: these tests do not fail on the untouched stub: {passing}"
+        tests = results.get(f"test_{stub.stem}")
+        assert tests, f"no tests collected from test_{stub.name}:\n{log}"
+        wrong = [name for name, kind in tests.items() if kind != every_test]
+        assert not wrong, f"test_{stub.name} on the {side}: {wrong} not {every_test}\n{log}"
 
 
 def test_solutions_solve_exercises_that_exist():
