@@ -38,7 +38,7 @@ def layer_norm_forward_fast(x2, weight, bias, eps):
     xhat, y, rstd = np.empty_like(x2), np.empty_like(x2), np.empty(n, x2.dtype)
 
     def work(blocks):
-        square = np.empty((rows_per_block(d), d), x2.dtype)  # this thread's scratch
+        square = np.empty((rows_per_block(n, d), d), x2.dtype)  # this thread's scratch
         with np.errstate(invalid="ignore"):  # inf - inf = NaN, as in PyTorch
             for lo, hi in blocks:
                 xb, xh, yb, r = x2[lo:hi], xhat[lo:hi], y[lo:hi], rstd[lo:hi]
@@ -85,7 +85,7 @@ def layer_norm_backward_fast(gy2, xhat, rstd, weight, needs):
     shares are added in block order, so any number of threads gives the same bits."""
     gy2, xhat = as_rows(gy2), as_rows(xhat)
     n, d = xhat.shape
-    per_block = rows_per_block(d)
+    per_block = rows_per_block(n, d)
     inv_d = 1.0 / max(d, 1)
     w = weight if weight is not None else ones_vector(d, gy2.dtype)
     need_gw, need_gb = weight is not None and needs[1], needs[2]

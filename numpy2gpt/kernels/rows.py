@@ -59,14 +59,19 @@ def as_rows(a):
 
 def on_row_blocks(n_rows, row_len, work):
     """Run `work(blocks)` on `parallel_blocks`' threads, each block (lo, hi) a run of whole rows
-    of about BLOCK elements: a block's temporaries stay in cache while its rows are finished.
+    (`rows_per_block` of them): a block's temporaries stay in cache while its rows are finished.
 
     The block boundaries depend only on the shape, never on the number of threads, so a kernel
     whose blocks do the same calls gives the same bits on any number of threads. `work` may keep
-    per-block results in a list indexed by lo // rows_per_block(row_len)."""
-    parallel_blocks(n_rows, rows_per_block(row_len), work)
+    per-block results in a list indexed by lo // rows_per_block(n_rows, row_len)."""
+    parallel_blocks(n_rows, rows_per_block(n_rows, row_len), work)
 
 
-def rows_per_block(row_len):
-    """Rows per block of `on_row_blocks`: BLOCK elements' worth, at least one row."""
-    return max(1, BLOCK // max(1, row_len))
+def rows_per_block(n_rows, row_len):
+    """Rows per block of `on_row_blocks`: a quarter of the rows (two threads get two blocks
+    each, and a thread slowed by a busy core takes fewer), but BLOCK to 4 * BLOCK elements' worth
+    (at least one row). Each block costs a dozen NumPy calls of a few microseconds whatever its
+    size, so blocks are no smaller than that; and no larger, so that they stay in cache."""
+    row_len = max(1, row_len)
+    quarter = -(-n_rows // 4)
+    return max(1, min(max(quarter, BLOCK // row_len), 4 * BLOCK // row_len))
