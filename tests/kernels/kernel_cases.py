@@ -64,9 +64,9 @@ def every_backend():
     return list(K.BACKENDS)
 
 
-def assert_same_bits_on_any_threads(monkeypatch, run, counts=(1, 2, 3)):
-    """run() (arrays, or None for absent results) gives exactly the same bytes with the kernel
-    pool at each of `counts` threads (blocks handed out to whichever thread is free)."""
+def same_bits_on_threads(monkeypatch, run, counts=(1, 2, 3)):
+    """Asserts that run() (arrays, or None for absent results) gives exactly the same bytes
+    with the kernel pool at each of `counts` threads (blocks go to whichever thread is free)."""
     results = []
     for n in counts:
         monkeypatch.setattr(T, "_num_threads", n)

@@ -7,16 +7,10 @@ on any number of threads; the reference against PyTorch's cross_entropy; and F.c
 import numpy as np
 import pytest
 import torch
-from kernel_cases import (
-    assert_same,
-    assert_same_bits_on_any_threads,
-    cases,
-    every_backend,
-    rows_with_specials,
-    run_both,
-)
+from kernel_cases import assert_same, cases, rows_with_specials, run_both, same_bits_on_threads
 from torch_compare import RTOL, check_fused
 
+import numpy2gpt
 import numpy2gpt.kernels as K
 import numpy2gpt.nn.functional as F
 from numpy2gpt.kernels import cross_entropy as CE
@@ -95,7 +89,7 @@ def test_threaded_gives_the_same_bits_as_one_thread(monkeypatch, dtype, smoothin
                                             None if soft is None else g * soft)
         return loss, *saved, gx
 
-    assert_same_bits_on_any_threads(monkeypatch, run)
+    same_bits_on_threads(monkeypatch, run)
 
 
 N_C_D = [(3, 5, 7), (2, 65, 3, 4), (4, 6, 1)]  # (N, C, d1, ...): targets (N, d1, ...)
@@ -104,7 +98,7 @@ OPTIONS = [dict(), dict(reduction="none"), dict(reduction="sum", label_smoothing
                                                    weight=True, reduction="none")]
 
 
-@pytest.mark.parametrize("name", every_backend())
+@pytest.mark.parametrize("name", K.BACKENDS)
 @pytest.mark.parametrize("options", OPTIONS)
 @pytest.mark.parametrize("shape", N_C_D)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -126,11 +120,5 @@ def test_n_c_d_logits_match_torch(name, shape, options, dtype):
         return lambda x, t: lib_f.cross_entropy(x, t, **extra)
 
     with K.backend(name):
-        check_fused(call(F, n2g_tensor), call(torch.nn.functional, torch.tensor), torch,
+        check_fused(call(F, numpy2gpt.tensor), call(torch.nn.functional, torch.tensor), torch,
                     [x, target], RTOL[dtype])
-
-
-def n2g_tensor(a):
-    import numpy2gpt
-
-    return numpy2gpt.tensor(a)

@@ -6,13 +6,7 @@ same bits on any number of threads."""
 import numpy as np
 import pytest
 import torch
-from kernel_cases import (
-    assert_same,
-    assert_same_bits_on_any_threads,
-    cases,
-    rows_with_specials,
-    run_both,
-)
+from kernel_cases import assert_same, cases, rows_with_specials, run_both, same_bits_on_threads
 from torch_compare import rand
 
 from numpy2gpt.kernels import softmax as S
@@ -95,4 +89,4 @@ def test_threaded_gives_the_same_bits_as_one_thread(monkeypatch, row_len, dtype)
         return (y, S.softmax_backward.fast(y, gy), z, *saved,
                 S.log_softmax_backward.fast(saved, gy))
 
-    assert_same_bits_on_any_threads(monkeypatch, run)
+    same_bits_on_threads(monkeypatch, run)
