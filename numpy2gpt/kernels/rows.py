@@ -57,6 +57,9 @@ def as_rows(a):
     return np.ascontiguousarray(a).reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
+THREADED_SIZE = 8 * BLOCK  # elements from which a row-wise kernel runs on blocks, on threads
+
+
 def on_row_blocks(n_rows, row_len, work):
     """Run `work(blocks)` on `parallel_blocks`' threads, each block (lo, hi) a run of whole rows
     (`rows_per_block` of them): a block's temporaries stay in cache while its rows are finished.
@@ -68,10 +71,13 @@ def on_row_blocks(n_rows, row_len, work):
 
 
 def rows_per_block(n_rows, row_len):
-    """Rows per block of `on_row_blocks`: a quarter of the rows (two threads get two blocks
-    each, and a thread slowed by a busy core takes fewer), but BLOCK to 4 * BLOCK elements' worth
-    (at least one row). Each block costs a dozen NumPy calls of a few microseconds whatever its
-    size, so blocks are no smaller than that; and no larger, so that they stay in cache."""
-    row_len = max(1, row_len)
-    quarter = -(-n_rows // 4)
-    return max(1, min(max(quarter, BLOCK // row_len), 4 * BLOCK // row_len))
+    """Rows per block of `on_row_blocks`. An input under THREADED_SIZE elements is one block,
+    run on the calling thread: a block costs a dozen NumPy calls of a few microseconds whatever
+    its size, and handing blocks to another thread tens of microseconds (and, on a busy core,
+    a wait for that thread while it holds the GIL), more than half of such a kernel gains.
+    Larger inputs are cut into blocks of about 2 * BLOCK elements (at least one row): four or
+    more per thread of two, small enough to stay in cache and for BLAS to run each block's
+    matrix-vector products on the thread that calls it (OpenBLAS threads only larger ones)."""
+    if n_rows * row_len < THREADED_SIZE:
+        return max(1, n_rows)
+    return max(1, 2 * BLOCK // max(1, row_len))

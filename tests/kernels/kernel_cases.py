@@ -10,6 +10,7 @@ import numpy as np
 
 import numpy2gpt.kernels as K
 import numpy2gpt.kernels.threads as T
+from numpy2gpt.kernels.rows import THREADED_SIZE, rows_per_block
 
 
 def cases(shape, seed=0, scale=1.0, special=True):
@@ -79,9 +80,11 @@ def same_bits_on_threads(monkeypatch, run, counts=(1, 2, 3)):
                 assert a.tobytes() == b.tobytes(), f"result {k} differs on {n} threads"
 
 
-def rows_with_specials(n_rows, row_len, dtype, seed=0, scale=3.0):
-    """(n_rows, row_len) normal values with NaN, +inf, -inf and a row far below the others
-    (softmax's exact path) planted in different rows: several row blocks' worth of input."""
+def rows_with_specials(row_len, dtype, seed=0, scale=3.0):
+    """Enough rows of `row_len` for a row-wise fast kernel to run on several blocks (the last one
+    short), on threads: normal values with NaN, +inf, -inf and a row far below the others
+    (softmax's exact path) planted in different rows."""
+    n_rows = 5 * rows_per_block(THREADED_SIZE, row_len) + 3
     x = (np.random.default_rng(seed).standard_normal((n_rows, row_len)) * scale).astype(dtype)
     x[1, 2], x[n_rows // 2, 0], x[-2, -1] = np.nan, np.inf, -np.inf
     x[n_rows // 3] -= 500
