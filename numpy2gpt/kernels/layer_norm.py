@@ -29,8 +29,8 @@ def layer_norm_forward_fast(x2, weight, bias, eps):
     """The reference's two passes (mean, then the variance of x - mean) on blocks of whole rows
     (`rows.on_row_blocks`), on threads, each block finished while it is in cache. Row means are
     matrix-vector products with a vector of ones (one BLAS call per block; NumPy's x.mean(-1)
-    reduces one short row at a time), and xhat is centred and scaled in place in its output:
-    the only full-size arrays written are xhat and y."""
+    reduces one short row at a time), xhat is centred and scaled in place in its output, and
+    the squares for the variance go where y will be: xhat and y are the only full-size arrays."""
     x2 = as_rows(x2)
     n, d = x2.shape
     ones = ones_vector(d, x2.dtype)
@@ -38,12 +38,11 @@ def layer_norm_forward_fast(x2, weight, bias, eps):
     xhat, y, rstd = np.empty_like(x2), np.empty_like(x2), np.empty(n, x2.dtype)
 
     def work(blocks):
-        square = np.empty((rows_per_block(n, d), d), x2.dtype)  # this thread's scratch
         with np.errstate(invalid="ignore"):  # inf - inf = NaN, as in PyTorch
             for lo, hi in blocks:
                 xb, xh, yb, r = x2[lo:hi], xhat[lo:hi], y[lo:hi], rstd[lo:hi]
                 np.subtract(xb, ((xb @ ones) * inv_d)[:, None], out=xh)  # x - mu
-                var = (np.square(xh, out=square[:hi - lo]) @ ones) * inv_d
+                var = (np.square(xh, out=yb) @ ones) * inv_d  # y's slice as scratch, for now
                 np.sqrt(var + eps, out=r)
                 np.divide(1.0, r, out=r)  # rstd = 1 / sqrt(var + eps)
                 xh *= r[:, None]
@@ -90,7 +89,7 @@ def layer_norm_backward_fast(gy2, xhat, rstd, weight, needs):
     w = weight if weight is not None else ones_vector(d, gy2.dtype)
     need_gw, need_gb = weight is not None and needs[1], needs[2]
     gx = np.empty_like(gy2) if needs[0] else None
-    n_blocks = -(-n // per_block)
+    n_blocks = max(1, -(-n // per_block))
     gw_parts = np.zeros((n_blocks, d), gy2.dtype) if need_gw else None
     gb_parts = np.zeros((n_blocks, d), gy2.dtype) if need_gb else None
 
@@ -121,10 +120,14 @@ def layer_norm_backward_fast(gy2, xhat, rstd, weight, needs):
                 gxb -= gy_xhat  # rstd (g - mean(g)) - xhat mean(g xhat) rstd
 
     on_row_blocks(n, d, work)
-    total = ones_vector(n_blocks, gy2.dtype)
-    gw = total @ gw_parts if need_gw else None
-    gb = total @ gb_parts if need_gb else None
-    return gx, gw, gb
+    return gx, _add_rows(gw_parts), _add_rows(gb_parts)
+
+
+def _add_rows(parts):
+    """The sum of the blocks' shares (n_blocks, d), in block order (None stays None)."""
+    if parts is None or len(parts) == 1:
+        return None if parts is None else parts[0]
+    return ones_vector(len(parts), parts.dtype) @ parts
 
 
 layer_norm_forward = switch(layer_norm_forward_reference, layer_norm_forward_fast)

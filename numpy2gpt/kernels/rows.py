@@ -67,7 +67,11 @@ def on_row_blocks(n_rows, row_len, work):
     The block boundaries depend only on the shape, never on the number of threads, so a kernel
     whose blocks do the same calls gives the same bits on any number of threads. `work` may keep
     per-block results in a list indexed by lo // rows_per_block(n_rows, row_len)."""
-    parallel_blocks(n_rows, rows_per_block(n_rows, row_len), work)
+    per_block = rows_per_block(n_rows, row_len)
+    if per_block >= n_rows:
+        work([(0, n_rows)])  # one block: no pool
+    else:
+        parallel_blocks(n_rows, per_block, work)
 
 
 def rows_per_block(n_rows, row_len):
