@@ -75,13 +75,15 @@ def on_row_blocks(n_rows, row_len, work):
 
 
 def rows_per_block(n_rows, row_len):
-    """Rows per block of `on_row_blocks`. An input under THREADED_SIZE elements is one block,
-    run on the calling thread: a block costs a dozen NumPy calls of a few microseconds whatever
-    its size, and handing blocks to another thread tens of microseconds (and, on a busy core,
-    a wait for that thread while it holds the GIL), more than half of such a kernel gains.
-    Larger inputs are cut into blocks of about 2 * BLOCK elements (at least one row): four or
-    more per thread of two, small enough to stay in cache and for BLAS to run each block's
-    matrix-vector products on the thread that calls it (OpenBLAS threads only larger ones)."""
+    """Rows per block of `on_row_blocks`, from the shape alone.
+
+    An input under THREADED_SIZE elements is one block, run on the calling thread: each block
+    costs a dozen NumPy calls of a few microseconds whatever its size, and handing blocks to
+    another thread costs tens of microseconds (more on a busy core, where that thread may be
+    descheduled holding the GIL): more than a second thread saves on such a kernel. Larger
+    inputs are cut into blocks of about 2 * BLOCK elements (at least one row): four or more per
+    thread of two, small enough to stay in cache and for BLAS to run each block's matrix-vector
+    products on the thread that calls it (OpenBLAS threads only larger ones)."""
     if n_rows * row_len < THREADED_SIZE:
         return max(1, n_rows)
     return max(1, 2 * BLOCK // max(1, row_len))
