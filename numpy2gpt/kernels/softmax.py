@@ -168,7 +168,7 @@ def exact_row_blocks(x2, finish=None):
     """`exact_rows` of a C-contiguous matrix x2 (N, C), on blocks of whole rows, on threads.
 
     Returns (e, s, m) as exact_rows does. `finish(lo, hi, e, s, m)`, if given, runs on each
-    block's slices right after them, while they are in cache (it may overwrite the block's m)."""
+    block's slices right after they are computed, while they are in cache."""
     n, c = x2.shape
     e, s, m = np.empty_like(x2), np.empty(n, x2.dtype), np.empty((n, 1), x2.dtype)
 
