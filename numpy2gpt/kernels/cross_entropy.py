@@ -18,8 +18,8 @@ for both backends.
 import numpy as np
 
 from . import switch
-from .rows import row_sum
-from .softmax import exact_rows, log_softmax_forward_reference
+from .rows import as_rows, on_row_blocks, row_sum
+from .softmax import exact_row_blocks, log_softmax_forward_reference
 
 
 def cross_entropy_forward_reference(x, target, hard, soft=None, weight=None):
@@ -46,9 +46,11 @@ def cross_entropy_backward_reference(saved, target, g_hard, g_soft=None, weight=
 def cross_entropy_forward_fast(x, target, hard, soft=None, weight=None):
     """The reference's loss without materialising log_softmax: with m the row max and
     s = sum(exp(x - m)), -log p_t = log(s) - (x_t - m) (exact near 0), and
-    sum_c w_c (-log p_c) = W log(s) - sum_c w_c (x_c - m) (W = sum_c w_c): one pass over x for
-    exp, one BLAS product for each row sum."""
-    e, s, m = exact_rows(x)  # e = exp(x - m), s = sum(e), m = row max: lse = m + log(s)
+    sum_c w_c (-log p_c) = W log(s) - sum_c w_c (x_c - m) (W = sum_c w_c). The one pass over x
+    for exp (the largest cost) runs on blocks of rows on threads (`exact_row_blocks`); the rest
+    is a few operations on vectors of N."""
+    x = as_rows(x)
+    e, s, m = exact_row_blocks(x)  # e = exp(x - m), s = sum(e), m = row max: lse = m + log(s)
     m, log_s = m[:, 0], np.log(s)
     loss = (log_s - (x[np.arange(len(x)), target] - m)) * hard
     if soft is not None:
@@ -60,13 +62,20 @@ def cross_entropy_forward_fast(x, target, hard, soft=None, weight=None):
 
 
 def cross_entropy_backward_fast(saved, target, g_hard, g_soft=None, weight=None):
-    """Q p - q without a dense q: Q p in one pass, then the target entries and the smoothing
-    part subtracted in place."""
+    """Q p - q without a dense q: Q p in one pass (on blocks of rows, on threads), then the
+    target entries and the smoothing part subtracted in place."""
     e, s = saved
     big_q = g_hard.copy()
     if g_soft is not None:
         big_q += g_soft * (e.shape[1] if weight is None else weight.sum())
-    gx = e * (big_q / s)[:, None]  # Q_i p_ic
+    scale = big_q / s
+    gx = np.empty_like(e)
+
+    def work(blocks):
+        for lo, hi in blocks:
+            np.multiply(e[lo:hi], scale[lo:hi, None], out=gx[lo:hi])  # Q_i p_ic
+
+    on_row_blocks(*e.shape, work)
     gx[np.arange(len(gx)), target] -= g_hard
     if g_soft is not None:  # the smoothing part of q: s_i w_c on every class
         gx -= g_soft[:, None] if weight is None else np.outer(g_soft, weight)

@@ -7,11 +7,13 @@ PyTorch.
 
 Fast: NumPy is slow at the exact row max of short rows (it reduces them one at a time: ~3x the
 cost of the exp itself), while the max of a whole contiguous block is ~25x cheaper. So the fast
-softmax (and the fast attention) shift every row by its block's max (the max over the last two
-axes) and then check each row: a row whose own max sits far below the block's (its sum of exps
-would be tiny) is redone with its exact max; see `exp_rows`. Row sums are BLAS products
-(`rows.row_sum`). log_softmax (and cross_entropy) always use the exact row max: there precision
-near log p = 0 matters.
+softmax (and the fast attention) shift every row by its block's max (the fast softmax: a block
+of whole rows; attention: the last two axes) and then check each row: a row whose own max sits
+far below the block's (its sum of exps would be tiny) is redone with its exact max; see
+`exp_rows`. Row sums are BLAS products (`rows.row_sum`). log_softmax (and cross_entropy) always
+use the exact row max: there precision near log p = 0 matters. The fast kernels run on blocks of
+whole rows (`rows.on_row_blocks`): each block is finished while it is in cache, and the blocks
+run on every core (exp, their largest cost, is compute-bound).
 
 Attention (kernels/attention.py), the losses (kernels/cross_entropy.py) and generation
 (gpt/decode.py) use these; nothing else computes a softmax.
@@ -23,7 +25,7 @@ import math
 import numpy as np
 
 from . import switch
-from .rows import row_max, row_sum
+from .rows import as_rows, on_row_blocks, row_max, row_sum
 
 _nothing = contextlib.nullcontext()
 
@@ -38,11 +40,19 @@ def softmax_forward_reference(x):
 
 
 def softmax_forward_fast(x):
-    """softmax of x (ndim >= 2) shifted by the block max (`exp_rows`), normalised in place by
-    multiplying with 1 / row sum (one division per row, not per element)."""
-    e, s, _ = exp_rows(x)
-    e *= (1 / s)[..., None]  # in place on our own temporary: it becomes y (s > 0 or NaN)
-    return e
+    """softmax of x (ndim >= 2) on blocks of whole rows (`rows.on_row_blocks`), on threads: each
+    block is shifted by its own max (`exp_rows`), exponentiated, summed and normalised while it
+    is in cache, multiplying by 1 / row sum (one division per row, not per element)."""
+    x2 = as_rows(x)
+    y = np.empty(x2.shape, x.dtype)
+
+    def work(blocks):
+        for lo, hi in blocks:
+            e, s, _ = exp_rows(x2[lo:hi], out=y[lo:hi])
+            e *= (1 / s)[:, None]  # s > 0 or NaN
+
+    on_row_blocks(*x2.shape, work)
+    return y.reshape(x.shape)
 
 
 def softmax_backward_reference(y, gy):
@@ -55,12 +65,20 @@ def softmax_backward_reference(y, gy):
 
 
 def softmax_backward_fast(y, gy):
-    """The reference's formula with the row sum as one BLAS product and the rest in place."""
-    gx = gy * y
-    r = row_sum(gx)
-    np.subtract(gy, r[..., None], out=gx)
-    gx *= y
-    return gx
+    """The reference's formula on blocks of whole rows, on threads, each block finished in place
+    in its slice of gx while it is in cache (the row sum as one BLAS product per block)."""
+    y2, gy2 = as_rows(y), as_rows(gy)
+    gx = np.empty(y2.shape, np.result_type(y, gy))
+
+    def work(blocks):
+        for lo, hi in blocks:
+            yb, gyb, gxb = y2[lo:hi], gy2[lo:hi], gx[lo:hi]
+            np.multiply(gyb, yb, out=gxb)
+            np.subtract(gyb, row_sum(gxb)[:, None], out=gxb)  # gy - sum_i gy_i y_i
+            gxb *= yb
+
+    on_row_blocks(*y2.shape, work)
+    return gx.reshape(y.shape)
 
 
 softmax_forward = switch(softmax_forward_reference, softmax_forward_fast)
@@ -81,15 +99,21 @@ def log_softmax_forward_reference(x):
 
 
 def log_softmax_forward_fast(x):
-    """The reference's formula with the row max from `row_max` (argmax + gather), the row sum as
-    one BLAS product, and the log subtracted in place."""
-    m = row_max(x)  # exact row max: log-probs near 0 keep full precision
-    with np.errstate(invalid="ignore") if not np.isfinite(m).all() else _nothing:
-        z = x - m  # inf - inf: NaN rows, like PyTorch
-    e = np.exp(z)
-    s = row_sum(e)  # >= 1 (or NaN)
-    z -= np.log(s)[..., None]  # (x - m) - log(sum(exp(x - m)))
-    return z, (e, s)
+    """The reference's formula on blocks of whole rows, on threads (`exact_row_blocks`), with
+    the row max from `row_max` (argmax + gather), the row sum as one BLAS product per block, and
+    log_softmax = (x - m) - log(s) written while the block is in cache (in this order: log-probs
+    near 0 keep full precision)."""
+    x2 = as_rows(x)
+    z = np.empty(x2.shape, x.dtype)
+
+    def finish(lo, hi, e, s, m):
+        zb = z[lo:hi]
+        with np.errstate(invalid="ignore") if not np.isfinite(m).all() else _nothing:
+            np.subtract(x2[lo:hi], m, out=zb)  # inf - inf: NaN rows, like PyTorch
+        zb -= np.log(s)[:, None]
+
+    e, s, _ = exact_row_blocks(x2, finish)
+    return z.reshape(x.shape), (e.reshape(x.shape), s.reshape(x.shape[:-1]))
 
 
 def log_softmax_backward_reference(saved, gy):
@@ -102,12 +126,20 @@ def log_softmax_backward_reference(saved, gy):
 
 
 def log_softmax_backward_fast(saved, gy):
-    """The reference's formula with one division per row (s >= 1 or NaN) and the row sum as one
-    BLAS product."""
+    """The reference's formula on blocks of whole rows, on threads, with one division per row
+    (s >= 1 or NaN) and the row sum as one BLAS product per block."""
     e, s = saved
-    gx = e * (row_sum(gy) / s)[..., None]
-    np.subtract(gy, gx, out=gx)
-    return gx
+    e2, gy2, s1 = as_rows(e), as_rows(gy), s.reshape(-1)
+    gx = np.empty(e2.shape, np.result_type(e, gy))
+
+    def work(blocks):
+        for lo, hi in blocks:
+            gyb, gxb = gy2[lo:hi], gx[lo:hi]
+            np.multiply(e2[lo:hi], (row_sum(gyb) / s1[lo:hi])[:, None], out=gxb)
+            np.subtract(gyb, gxb, out=gxb)
+
+    on_row_blocks(*e2.shape, work)
+    return gx.reshape(e.shape)
 
 
 log_softmax_forward = switch(log_softmax_forward_reference, log_softmax_forward_fast)
@@ -130,6 +162,24 @@ def exact_rows(x, out=None, safe=False):
             e = np.subtract(x, m, out=out)
     np.exp(e, out=e)  # every e <= 1 (or NaN)
     return e, row_sum(e), m
+
+
+def exact_row_blocks(x2, finish=None):
+    """`exact_rows` of a C-contiguous matrix x2 (N, C), on blocks of whole rows, on threads.
+
+    Returns (e, s, m) as exact_rows does. `finish(lo, hi, e, s, m)`, if given, runs on each
+    block's slices right after they are computed, while they are in cache."""
+    n, c = x2.shape
+    e, s, m = np.empty_like(x2), np.empty(n, x2.dtype), np.empty((n, 1), x2.dtype)
+
+    def work(blocks):
+        for lo, hi in blocks:
+            eb, s[lo:hi], m[lo:hi] = exact_rows(x2[lo:hi], out=e[lo:hi])
+            if finish is not None:
+                finish(lo, hi, eb, s[lo:hi], m[lo:hi])
+
+    on_row_blocks(n, c, work)
+    return e, s, m
 
 
 def exp_rows(x, out=None, recompute=None, safe=False):
@@ -169,4 +219,4 @@ def exp_rows(x, out=None, recompute=None, safe=False):
 
 
 __all__ = ["softmax_forward", "softmax_backward", "log_softmax_forward", "log_softmax_backward",
-           "exp_rows", "exact_rows"]
+           "exp_rows", "exact_rows", "exact_row_blocks"]

@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 
 import numpy2gpt.kernels as K
+import numpy2gpt.kernels.threads as T
+from numpy2gpt.kernels.rows import THREADED_SIZE, rows_per_block
 
 
 def cases(shape, seed=0, scale=1.0, special=True):
@@ -61,3 +63,29 @@ def run_both(kernel, *args, **kwargs):
 def every_backend():
     """For pytest.mark.parametrize: run a library-level test under each kernel backend."""
     return list(K.BACKENDS)
+
+
+def same_bits_on_threads(monkeypatch, run, counts=(1, 2, 3)):
+    """Asserts that run() (arrays, or None for absent results) gives exactly the same bytes
+    with the kernel pool at each of `counts` threads (blocks go to whichever thread is free)."""
+    results = []
+    for n in counts:
+        monkeypatch.setattr(T, "_num_threads", n)
+        results.append(run())
+    for n, other in zip(counts[1:], results[1:]):
+        for k, (a, b) in enumerate(zip(results[0], other)):
+            assert (a is None) == (b is None), (n, k)
+            if a is not None:
+                assert a.dtype == b.dtype and a.shape == b.shape, (n, k)
+                assert a.tobytes() == b.tobytes(), f"result {k} differs on {n} threads"
+
+
+def rows_with_specials(row_len, dtype, seed=0, scale=3.0):
+    """Enough rows of `row_len` for a row-wise fast kernel to run on several blocks (the last one
+    short), on threads: normal values with NaN, +inf, -inf and a row far below the others
+    (softmax's exact path) planted in different rows."""
+    n_rows = 5 * rows_per_block(THREADED_SIZE, row_len) + 3
+    x = (np.random.default_rng(seed).standard_normal((n_rows, row_len)) * scale).astype(dtype)
+    x[1, 2], x[n_rows // 2, 0], x[-2, -1] = np.nan, np.inf, -np.inf
+    x[n_rows // 3] -= 500
+    return x

@@ -1,10 +1,17 @@
-"""layer_norm kernels: fast == reference (forward and backward) on the suite's cases, and
-F.layer_norm against PyTorch on either backend."""
+"""layer_norm kernels: fast == reference (forward and backward) on the suite's cases, the same
+bits on any number of threads, and F.layer_norm against PyTorch on either backend."""
 
 import numpy as np
 import pytest
 import torch
-from kernel_cases import assert_same, cases, every_backend, run_both
+from kernel_cases import (
+    assert_same,
+    cases,
+    every_backend,
+    rows_with_specials,
+    run_both,
+    same_bits_on_threads,
+)
 from torch_compare import RTOL, check_fused
 
 import numpy2gpt as n2g
@@ -41,6 +48,25 @@ def test_a_row_holding_nan_or_inf_is_nan_and_the_others_are_untouched():
         expected = torch.nn.functional.layer_norm(torch.tensor(x), (6,)).numpy()
         np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6, equal_nan=True)
         assert np.isnan(y[[0, 2]]).all() and np.isfinite(y[[1, 3]]).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [128, 192])
+def test_threaded_gives_the_same_bits_as_one_thread(monkeypatch, d, dtype):
+    """Forward and backward (dL/dw and dL/db are sums over every row block) on several blocks,
+    the last one short, with NaN and +-inf rows: the bytes of one thread on 2 and 3."""
+    x = rows_with_specials(d, dtype)
+    rng = np.random.default_rng(1)
+    w, b = (rng.standard_normal(d).astype(dtype) for _ in range(2))
+    gy = rng.standard_normal(x.shape).astype(dtype)
+
+    def run():
+        y, xhat, rstd = layer_norm_forward.fast(x, w, b, 1e-5)
+        return (y, xhat, rstd,
+                *layer_norm_backward.fast(gy, xhat, rstd, w, (True, True, True)),
+                *layer_norm_backward.fast(gy, xhat, rstd, None, (True, False, True)))
+
+    same_bits_on_threads(monkeypatch, run)
 
 
 CASES = [((7,), (7,)), ((3, 7), (7,)), ((2, 3, 8), (8,)), ((2, 3, 4, 5), (4, 5)),

@@ -1,11 +1,12 @@
 """softmax and log_softmax kernels: fast == reference, forward and backward, on odd shapes,
 strided and Fortran layouts, float32 and float64, rows holding NaN and +-inf, and rows far below
-their block's max (the fast kernel's exact-path fallback); the references against PyTorch."""
+their block's max (the fast kernel's exact-path fallback); the references against PyTorch; the
+same bits on any number of threads."""
 
 import numpy as np
 import pytest
 import torch
-from kernel_cases import assert_same, cases, run_both
+from kernel_cases import assert_same, cases, rows_with_specials, run_both, same_bits_on_threads
 from torch_compare import rand
 
 from numpy2gpt.kernels import softmax as S
@@ -72,3 +73,20 @@ def test_exp_rows_contract():
     assert e is buf
     np.testing.assert_allclose(e / s[..., None], torch.softmax(torch.tensor(x), -1).numpy(),
                                rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("row_len", [65, 128])
+def test_threaded_gives_the_same_bits_as_one_thread(monkeypatch, row_len, dtype):
+    """softmax and log_softmax, forward and backward, on several row blocks (the last one short)
+    holding NaN, +-inf and a row on the exact path: the bytes of one thread on 2 and 3."""
+    x = rows_with_specials(row_len, dtype)[None]  # (1, rows, row_len)
+    gy = gradient(x)
+
+    def run():
+        y = S.softmax_forward.fast(x)
+        z, saved = S.log_softmax_forward.fast(x)
+        return (y, S.softmax_backward.fast(y, gy), z, *saved,
+                S.log_softmax_backward.fast(saved, gy))
+
+    same_bits_on_threads(monkeypatch, run)
