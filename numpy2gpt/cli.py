@@ -16,6 +16,11 @@ Every flag is accepted with underscores or dashes (--max_iters, --max-iters). Ba
 one line `error: ...` on stderr and exit status 2, never a traceback (set NUMPY2GPT_TRACEBACK=1
 to see one). A training run whose loss turns NaN or infinite stops with status 1, saving nothing;
 Ctrl-C exits with status 130.
+
+`mpiexec -n N numpy2gpt train ...` trains on N processes (numpy2gpt/gpt/ranks.py); rank 0 prints.
+An error every rank meets before they start communicating ends them all with the usual line and
+status; a rank that fails later ends the whole MPI job (MPI_Abort) with its status, since the
+others would wait for it forever.
 """
 
 import argparse
@@ -24,6 +29,7 @@ import difflib
 import os
 import re
 import sys
+import time
 
 from . import kernels
 from .gpt.checkpoint import CheckpointError
@@ -36,6 +42,7 @@ from .gpt.config import (
     parse_bool,
     unknown_flag_error,
 )
+from .gpt.ranks import launched
 
 
 class UsageError(Exception):
@@ -115,8 +122,7 @@ def cmd_train(args, extras):
     except TrainingDiverged as e:  # not bad input: the run itself failed
         if os.environ.get("NUMPY2GPT_TRACEBACK"):
             raise
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+        return _fail(e, 1, every_rank=True)
     if result.interrupted:  # train() said where the checkpoint is and how to continue
         return 130
     if config.eval_only:
@@ -325,13 +331,34 @@ def main(argv=None):
     except SystemExit as e:  # --help
         return e.code if isinstance(e.code, int) else 0
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
+        if launched()[0] == 0:
+            print("\ninterrupted", file=sys.stderr)
         return 130
     except (ConfigError, CheckpointError, ValueError, OSError) as e:
         if os.environ.get("NUMPY2GPT_TRACEBACK"):
             raise
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return _fail(e, 2)
+
+
+def _fail(error, status, every_rank=False):
+    """Print `error: ...` and return `status`; under mpiexec, as the module docstring says.
+
+    every_rank: the error is one all ranks meet at the same point (a diverged loss is the same
+    on every rank): rank 0 says it and ends the job, the others wait a moment for that."""
+    from .gpt.ranks import abort, launched
+
+    rank, size = launched()
+    joined = size > 1 and "numpy2gpt.distributed" in sys.modules and \
+        sys.modules["numpy2gpt.distributed"].is_initialized()
+    if rank == 0:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+    elif joined and not every_rank:
+        print(f"error: rank {rank}: {error}", file=sys.stderr, flush=True)
+    if joined:
+        if every_rank and rank != 0:
+            time.sleep(10)  # rank 0's abort normally ends this process first
+        abort(status)
+    return status
 
 
 __all__ = ["main", "build_parser", "TrainConfig"]

@@ -175,7 +175,7 @@ _NO_METRICS_SERVICE = "no Weights & Biases logging: metrics go to OUT_DIR/metric
 NO_EFFECT = {
     "wandb_log": _NO_METRICS_SERVICE, "wandb_project": _NO_METRICS_SERVICE,
     "wandb_run_name": _NO_METRICS_SERVICE,
-    "backend": "no distributed (DDP) training: --threads splits each batch over threads",
+    "backend": "processes train together over MPI: mpiexec -n N numpy2gpt train",
     "compile": "there is nothing to compile",
 }
 
