@@ -125,7 +125,7 @@ def cmd_train(args, extras):
         return _fail(e, 1, every_rank=True)
     if result.interrupted:  # train() said where the checkpoint is and how to continue
         return 130
-    if config.eval_only:
+    if config.eval_only or launched()[0] != 0:  # under mpiexec, rank 0 reports
         return 0
     saved = (f"checkpoint {result.checkpoint}" if result.checkpoint else
              "this run saved no checkpoint (the one in the out_dir keeps the best model)")
