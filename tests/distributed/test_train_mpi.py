@@ -83,6 +83,7 @@ def assert_same_run(a, b, rel):
 @pytest.mark.parametrize("n, batch, steps", [
     (2, 4, 1),  # each rank takes half of every batch
     (3, 3, 2),  # 6 sequences over 3 ranks: a share straddles the two micro-batches
+    (2, 3, 2),  # a micro-batch each; evaluation batches of 3 rows split 1 + 2
 ])
 def test_ranks_run_the_one_process_run(text, tmp_path, n, batch, steps):
     flags = [*TINY, "--data", text, "--dtype", "float64", "--max_iters", "4",
