@@ -252,7 +252,8 @@ def main(argv=None):
             if "mfu" in r:
                 model_gflops.append(r["model_gflops"])
                 peaks.append(r["matmul_peak"])
-            read.update({k: r[k] for k in ("blas", "torch") if k in r})
+            read.update({(impl if impl == "torch_ddp" else k): r[k]  # eager's threads apart
+                         for k in ("blas", "torch") if k in r})
             if args.memory:
                 m = run_child("benchmarks.train_step", common + ["--measure", "memory"],
                               blas_threads=blas, launcher=launcher)
@@ -261,6 +262,8 @@ def main(argv=None):
            "threads": args.threads, "blas_threads": args.blas_threads, "procs": args.procs,
            "steps_per_round": args.steps, "rounds": args.rounds,
            "machine": machine(read.get("blas"), read.get("torch"), args.threads)}
+    if "torch_ddp" in read:  # each DDP rank's PyTorch, as it read itself
+        out["machine"]["torch_ddp_threads_per_rank"] = read["torch_ddp"]["threads"]
     for impl in impls:
         out[f"{impl}_ms"] = step_summary(times[impl])
         if args.memory:
