@@ -29,7 +29,6 @@ import difflib
 import os
 import re
 import sys
-import time
 
 from . import kernels
 from .gpt.checkpoint import CheckpointError
@@ -343,20 +342,19 @@ def main(argv=None):
 def _fail(error, status, every_rank=False):
     """Print `error: ...` and return `status`; under mpiexec, as the module docstring says.
 
-    every_rank: the error is one all ranks meet at the same point (a diverged loss is the same
-    on every rank): rank 0 says it and ends the job, the others wait a moment for that."""
-    from .gpt.ranks import abort, launched
+    every_rank: the error is one all ranks meet at the same step (a diverged loss: the losses
+    and weights are the same on every rank), so they can all simply exit; rank 0 says it."""
+    from .gpt.ranks import abort
 
     rank, size = launched()
     joined = size > 1 and "numpy2gpt.distributed" in sys.modules and \
         sys.modules["numpy2gpt.distributed"].is_initialized()
+    alone = joined and not every_rank
     if rank == 0:
         print(f"error: {error}", file=sys.stderr, flush=True)
-    elif joined and not every_rank:
+    elif alone:
         print(f"error: rank {rank}: {error}", file=sys.stderr, flush=True)
-    if joined:
-        if every_rank and rank != 0:
-            time.sleep(10)  # rank 0's abort normally ends this process first
+    if alone:
         abort(status)
     return status
 

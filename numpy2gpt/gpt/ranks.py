@@ -74,13 +74,27 @@ class Ranks:
         process group is started here if the caller has not started it. Each rank then uses
         one thread (kernels and BLAS) unless OMP_NUM_THREADS asks for more, as torchrun does:
         N ranks of one thread keep N cores busy without fighting over them."""
-        rank, size = launched()
+        from .config import ConfigError
+
+        size = launched()[1]
         if size == 1:
             return cls()
         from numpy2gpt import distributed as dist
 
         if not dist.is_initialized():
-            dist.init_process_group(backend="mpi")
+            try:
+                dist.init_process_group(backend="mpi")
+            except RuntimeError as e:  # no mpi4py
+                raise ConfigError(f"started by mpiexec as one of {size} processes, but {e}"
+                                  ) from None
+            world = dist.get_world_size()
+            if world != size:  # e.g. each process alone in a world of its own
+                dist.destroy_process_group()
+                raise ConfigError(
+                    f"mpiexec started {size} processes, but mpi4py's MPI sees a world of "
+                    f"{world}: mpiexec and mpi4py come from different MPIs (use the mpiexec of "
+                    "the MPI mpi4py was built with, e.g. the one pip install \"numpy2gpt[mpi]\" "
+                    "brings)")
         ranks = cls(dist.get_rank(), dist.get_world_size())
         asked = os.environ.get("OMP_NUM_THREADS", "").strip()
         if not asked:

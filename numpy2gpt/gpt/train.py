@@ -782,9 +782,9 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start, ranks):
         }
 
     def save(why):
+        state = snapshot()
+        _check_finite_state(state, iter_num, config, ckpt_file)  # every rank: all stop together
         if ranks.main:  # every rank holds the same state: one writes it
-            state = snapshot()
-            _check_finite_state(state, iter_num, config, ckpt_file)
             path = save_checkpoint(out_dir, state)
             result.checkpoint = str(path)
             say(f"saving checkpoint to {path} ({why}, iteration {iter_num})")

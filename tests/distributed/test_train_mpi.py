@@ -169,6 +169,19 @@ def test_a_rank_failing_alone_ends_the_job(text, tmp_path):
     assert r.stderr.count("error: ") == 1
 
 
+def test_a_diverging_run_stops_every_rank_with_one_line(text, tmp_path):
+    out = tmp_path / "out"
+    flags = [*TINY, "--data", text, "--batch_size", "4", "--out_dir", out]
+    assert train(None, tmp_path, [*flags, "--max_iters", "2"]).returncode == 0
+    saved = (out / "ckpt.safetensors").read_bytes()
+    r = train(2, tmp_path, [*flags, "--init_from", "resume", "--learning_rate", "1e30",
+                            "--max_iters", "40", "--always_save_checkpoint"])
+    assert r.returncode == 1
+    line = one_error_line(r)
+    assert " loss is nan at iteration " in line and "training diverged" in line
+    assert (out / "ckpt.safetensors").read_bytes() == saved
+
+
 # ---------------------------------------------------------------------- Ctrl-C and dead ranks
 def start(n, tmp_path, flags):
     return subprocess.Popen(command(n, flags), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
