@@ -19,6 +19,10 @@ default run starts from nanoGPT's weights and sees nanoGPT's batches. A checkpoi
 generator's state and the start positions of a batch already drawn, so a run stopped and resumed
 gives the same losses, bit for bit, as one that never stopped.
 
+Started by `mpiexec -n N`, N processes run this loop together (data parallel, see ranks.py):
+each takes its share of every batch the one-process run draws, DistributedDataParallel averages
+their gradients, evaluations are split and summed, and rank 0 alone prints and writes.
+
 init_from picks the starting weights: 'scratch' (random), 'resume' (out_dir's checkpoint) or a
 pretrained GPT-2 to fine-tune (a Hugging Face folder, or a cached name such as 'gpt2'). As in
 nanoGPT, a pretrained model brings its own n_layer, n_head, n_embd, vocabulary and bias; dropout
