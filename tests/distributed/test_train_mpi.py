@@ -128,6 +128,21 @@ def test_resume_across_world_sizes(text, tmp_path, first, then):
     assert_same_run(tmp_path / "whole", out, rel=1e-10)
 
 
+def test_dropout_masks_are_the_same_after_a_resume(text, tmp_path):
+    """Under mpiexec each rank draws its dropout masks from its own generator, seeded from the
+    seed, the iteration and the rank: a resumed run draws the masks the whole run drew."""
+    flags = [*TINY, "--data", text, "--dtype", "float64", "--batch_size", "4",
+             "--gradient_accumulation_steps", "3", "--dropout", "0.2"]
+    assert train(2, tmp_path, [*flags, "--max_iters", "4", "--out_dir", tmp_path / "whole"]
+                 ).returncode == 0
+    out = tmp_path / "split"
+    assert train(2, tmp_path, [*flags, "--max_iters", "2", "--out_dir", out]).returncode == 0
+    resumed = train(2, tmp_path, [*flags, "--max_iters", "4", "--out_dir", out,
+                                  "--init_from", "resume"])
+    assert resumed.returncode == 0, resumed.stderr
+    assert_same_run(tmp_path / "whole", out, rel=1e-12)
+
+
 # ---------------------------------------------------------------------- refused runs
 def one_error_line(result):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
