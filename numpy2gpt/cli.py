@@ -18,9 +18,10 @@ to see one). A training run whose loss turns NaN or infinite stops with status 1
 Ctrl-C exits with status 130.
 
 `mpiexec -n N numpy2gpt train ...` trains on N processes (numpy2gpt/gpt/ranks.py); rank 0 prints.
-An error every rank meets before they start communicating ends them all with the usual line and
-status; a rank that fails later ends the whole MPI job (MPI_Abort) with its status, since the
-others would wait for it forever.
+An error in a step the ranks check together (the flags, out_dir, the data: Ranks.together) ends
+them all with the usual line, printed by the rank that failed, and status; a rank that fails
+alone later ends the whole MPI job (MPI_Abort) with its status, since the others would wait for
+it forever.
 """
 
 import argparse
@@ -41,7 +42,7 @@ from .gpt.config import (
     parse_bool,
     unknown_flag_error,
 )
-from .gpt.ranks import launched
+from .gpt.ranks import FailedOnAnotherRank, launched
 
 
 class UsageError(Exception):
@@ -329,6 +330,8 @@ def main(argv=None):
         return 2
     except SystemExit as e:  # --help
         return e.code if isinstance(e.code, int) else 0
+    except FailedOnAnotherRank:  # under mpiexec: that rank said why
+        return 2
     except KeyboardInterrupt:
         if launched()[0] == 0:
             print("\ninterrupted", file=sys.stderr)
@@ -349,12 +352,12 @@ def _fail(error, status, every_rank=False):
     rank, size = launched()
     joined = size > 1 and "numpy2gpt.distributed" in sys.modules and \
         sys.modules["numpy2gpt.distributed"].is_initialized()
-    alone = joined and not every_rank
+    told = getattr(error, "told_all_ranks", False)  # the others know and stop (Ranks.together)
     if rank == 0:
         print(f"error: {error}", file=sys.stderr, flush=True)
-    elif alone:
+    elif joined and not every_rank:
         print(f"error: rank {rank}: {error}", file=sys.stderr, flush=True)
-    if alone:
+    if joined and not every_rank and not told:
         abort(status)
     return status
 

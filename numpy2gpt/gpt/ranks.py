@@ -18,6 +18,7 @@ adds is the rule that keeps a run comparable with the one-process run of the sam
 Only rank 0 prints, shows progress, writes metrics, plots and checkpoints (`main`).
 """
 
+import contextlib
 import os
 
 import numpy as np
@@ -137,11 +138,32 @@ class Ranks:
         rank before the others: they must all stop at the same iteration)."""
         return bool(self.sum([float(flag)])[0] > 0)
 
-    def barrier(self):
-        if self.size > 1:
-            from numpy2gpt import distributed as dist
+    @contextlib.contextmanager
+    def together(self):
+        """A step that every rank enters at the same point and that may fail on some of them
+        (rank 0 cannot take out_dir's lock, one host lacks the data): on leaving it the ranks
+        agree whether it failed anywhere, so they all stop there. The rank that failed raises
+        its own error, marked `told_all_ranks`, and prints it; the others raise
+        FailedOnAnotherRank and stop quietly. (A failure outside such a step ends the job with
+        MPI_Abort instead: the others may already be waiting in a collective.)"""
+        if self.size == 1:
+            yield
+            return
+        try:
+            yield
+        except Exception as e:
+            self.any(True)
+            e.told_all_ranks = True
+            raise
+        if self.any(False):
+            raise FailedOnAnotherRank()
 
-            dist.barrier()
+
+class FailedOnAnotherRank(Exception):
+    """Raised by Ranks.together on the ranks where the step went well when it failed on
+    another one (which says why)."""
+
+    told_all_ranks = True
 
 
 def abort(code):

@@ -657,7 +657,10 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
     config, ckpt = _check_before_writing(config)
     check_split(config, launched()[1])
     ranks = Ranks.join(log)  # from here on, a rank that fails alone must end the MPI job
-    with hold_out_dir(config.out_dir) if ranks.main else contextlib.nullcontext():
+    with contextlib.ExitStack() as held:
+        with ranks.together():
+            if ranks.main:  # rank 0 writes, so it holds out_dir
+                held.enter_context(hold_out_dir(config.out_dir))
         return _run(config, ckpt, log, progress, callback, profiler, t_start, ranks)
 
 
@@ -686,30 +689,33 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start, ranks):
     """train() once out_dir is held: setup, the loop, the final checkpoint."""
     out_dir = Path(config.out_dir).expanduser()
     ckpt_file = checkpoint_path(out_dir)
-    if ckpt is not None:
-        log(f"resuming from {ckpt_file} at iteration {ckpt['iter_num']}")
-    elif ckpt_file.exists() and not config.overwrite and not config.eval_only and ranks.main:
-        raise CheckpointError(
-            f"{out_dir} already holds a checkpoint ({ckpt_file.name}); continue it with "
-            "--init_from resume, start over with --overwrite (the old checkpoint is replaced "
-            "at the first save), or choose another --out_dir")
-    pretrained = None  # (model, tokenizer, folder) when fine-tuning a pretrained GPT-2
-    if config.init_from not in ("scratch", "resume"):
-        pretrained = _from_pretrained(config, log)
+    with ranks.together():  # a setup step failing on any rank stops every rank, with its line
+        if ckpt is not None:
+            log(f"resuming from {ckpt_file} at iteration {ckpt['iter_num']}")
+        elif ckpt_file.exists() and not config.overwrite and not config.eval_only:
+            raise CheckpointError(
+                f"{out_dir} already holds a checkpoint ({ckpt_file.name}); continue it with "
+                "--init_from resume, start over with --overwrite (the old checkpoint is "
+                "replaced at the first save), or choose another --out_dir")
+        pretrained = None  # (model, tokenizer, folder) when fine-tuning a pretrained GPT-2
+        if config.init_from not in ("scratch", "resume"):
+            pretrained = _from_pretrained(config, log)
 
-    # --- data and tokenizer
-    fixed_tok = build_tokenizer(ckpt) if ckpt is not None else None
-    if pretrained is not None:
-        fixed_tok = pretrained[1]
-    data_changed = ckpt is not None and any(
-        k in config.explicit and getattr(config, k) != (ckpt.get("config") or {}).get(k)
-        for k in ("data", "dataset"))
-    if not ranks.main:  # rank 0 tokenizes the text (if needed) before the others read it
-        ranks.barrier()
-    meta, tok, train_data, val_data = prepare_dataset(
-        config, out_dir / "data", tokenizer=fixed_tok, reuse=not data_changed, log=log)
-    if ranks.main:
-        ranks.barrier()
+        # --- data and tokenizer
+        fixed_tok = build_tokenizer(ckpt) if ckpt is not None else None
+        if pretrained is not None:
+            fixed_tok = pretrained[1]
+        data_changed = ckpt is not None and any(
+            k in config.explicit and getattr(config, k) != (ckpt.get("config") or {}).get(k)
+            for k in ("data", "dataset"))
+        if ranks.main:  # rank 0 first: it tokenizes the text if needed
+            dataset = prepare_dataset(config, out_dir / "data", tokenizer=fixed_tok,
+                                      reuse=not data_changed, log=log)
+    with ranks.together():  # then the other ranks read what rank 0 prepared
+        if not ranks.main:
+            dataset = prepare_dataset(config, out_dir / "data", tokenizer=fixed_tok,
+                                      reuse=not data_changed, log=log)
+    meta, tok, train_data, val_data = dataset
     splits = {"train": train_data, "val": val_data}
 
     # --- model and optimizer

@@ -169,19 +169,31 @@ def test_threads_and_processes_do_not_combine(text, tmp_path):
     assert "--threads 2 cannot be combined with mpiexec -n 2" in one_error_line(r)
 
 
-def test_a_rank_failing_alone_ends_the_job(text, tmp_path):
-    """Rank 0 alone holds out_dir's lock: when another run holds it, rank 0 fails after the
-    ranks joined, and the job must end (MPI_Abort) instead of rank 1 waiting forever."""
+def test_a_setup_step_failing_on_rank_0_stops_every_rank_with_its_line(text, tmp_path):
+    """Rank 0 alone takes out_dir's lock: when another run holds it, the ranks agree that the
+    step failed (Ranks.together) and all stop, with rank 0's one line."""
     from numpy2gpt.gpt.train import hold_out_dir
 
     out = tmp_path / "out"
     with hold_out_dir(out):
-        t0 = time.monotonic()
         r = train(2, tmp_path, [*TINY, "--data", text, "--out_dir", out, "--max_iters", "2"])
-        assert time.monotonic() - t0 < 60
     assert r.returncode == 2
-    assert "error: out_dir" in r.stderr and "is in use by another run" in r.stderr
-    assert r.stderr.count("error: ") == 1
+    line = one_error_line(r)
+    assert line.startswith(f"error: out_dir {out} is in use by another run"), line
+
+
+def test_a_rank_failing_alone_mid_run_ends_the_job(text, tmp_path):
+    """Rank 0 alone writes checkpoints: when it cannot (here a folder is in the way), it must
+    end the job (MPI_Abort) instead of leaving rank 1 waiting forever in the next all-reduce."""
+    out = tmp_path / "out"
+    (out / "ckpt.safetensors" / "in-the-way").mkdir(parents=True)
+    t0 = time.monotonic()
+    r = train(2, tmp_path, [*TINY, "--data", text, "--out_dir", out, "--max_iters", "4",
+                            "--batch_size", "4", "--overwrite"])
+    assert time.monotonic() - t0 < 60
+    assert r.returncode == 2
+    assert r.stderr.count("error: ") == 1  # and MPI's own line about the abort
+    assert f"error: could not write {out / 'ckpt.safetensors'}" in r.stderr
 
 
 def test_a_diverging_run_stops_every_rank_with_one_line(text, tmp_path):
