@@ -21,6 +21,7 @@ import zlib
 import numpy as np
 
 from ..dtypes import dtype_name
+from ..ops.inplace import _check_overlap
 from ..tensor import Tensor
 
 _NOT_INITIALIZED = ("Default process group has not been initialized, please make sure to call "
@@ -222,8 +223,9 @@ def _contiguous(tensor):
     if a.flags.c_contiguous and a.flags.writeable:
         return a, lambda: None
     if not a.flags.writeable:
-        raise RuntimeError(f"the tensor ({_describe(a)}) is read-only (e.g. made by expand); "
-                           "pass a tensor that owns its memory, e.g. t.clone()")
+        raise RuntimeError(f"the tensor ({_describe(a)}) is read-only; pass a tensor that owns "
+                           "its memory, e.g. t.clone()")
+    _check_overlap(a)  # an expanded tensor: several elements share one memory location
     buffer = np.ascontiguousarray(a)
 
     def store():

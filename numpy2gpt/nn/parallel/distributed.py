@@ -171,18 +171,20 @@ class DistributedDataParallel(Module):
         seen = collectives._differences(self._comm, f"{len(shapes)} params: " + "; ".join(shapes))
         if seen is None:
             return
+        me = self._comm.Get_rank()
         counts = [int(s.split(" ", 1)[0]) for s in seen]
-        for r, (n, s) in enumerate(zip(counts, seen)):
-            if n != counts[0]:
-                raise RuntimeError(f"DDP expects same model across all ranks, but Rank 0 has "
-                                   f"{counts[0]} params, while rank {r} has inconsistent {n} "
+        for r, n in enumerate(counts):
+            if n != counts[me]:
+                raise RuntimeError(f"DDP expects same model across all ranks, but Rank {me} has "
+                                   f"{counts[me]} params, while rank {r} has inconsistent {n} "
                                    "params.")
-            if s != seen[0]:
-                mine, theirs = (x.split(": ", 1)[1].split("; ") for x in (seen[0], s))
+        for r, s in enumerate(seen):
+            if s != seen[me]:
+                mine, theirs = (x.split(": ", 1)[1].split("; ") for x in (seen[me], s))
                 i = next(k for k, (a, b) in enumerate(zip(mine, theirs)) if a != b)
                 raise RuntimeError(f"DDP expects same model across all ranks, but rank {r}'s "
                                    f"parameter {i} ({self._param_names[i]}) is {theirs[i]} where "
-                                   f"rank 0's is {mine[i]}.")
+                                   f"rank {me}'s is {mine[i]}.")
 
     # ----- forward ------------------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
