@@ -9,6 +9,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +39,18 @@ def run_mpi(n, worker, folder, *args, timeout=180, check=True):
            "OPENBLAS_NUM_THREADS": "1"}
     cmd = [find_mpiexec(), "-n", str(n), sys.executable, str(WORKERS / f"{worker}.py"),
            str(folder), *map(str, args)]
-    job = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    # Its own session, so that on a timeout the whole job (mpiexec, its proxies, the ranks) is
+    # killed, not only mpiexec.
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                          cwd=ROOT, start_new_session=True) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, stderr = proc.communicate()
+            pytest.fail(f"{' '.join(cmd[1:])} still running after {timeout} s (killed)\n"
+                        f"--- stdout\n{stdout}\n--- stderr\n{stderr}")
+    job = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
     if check and job.returncode != 0:
         pytest.fail(f"{' '.join(cmd[1:])} exited {job.returncode}\n--- stdout\n{job.stdout}\n"
                     f"--- stderr\n{job.stderr}")

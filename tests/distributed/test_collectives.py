@@ -41,6 +41,9 @@ def test_collectives_match_numpy(tmp_path, n):
         assert got["async_completed"] and got["async_barrier"]
         for src in range(n):
             np.testing.assert_array_equal(got[f"broadcast_{src}"], xs[src])
+        strided = inputs(rank)[0].copy()
+        strided[:, 1::2] = xs[n - 1][:, 1::2]
+        np.testing.assert_array_equal(got["broadcast_strided"], strided)
         np.testing.assert_array_equal(got["all_gather"], xs)
         # reduce: only the destination rank's tensor changes
         want = xs.sum(0) if rank == n - 1 else xs[rank]

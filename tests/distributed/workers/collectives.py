@@ -52,6 +52,10 @@ for src in range(n):
     dist.broadcast(t, src)
     out[f"broadcast_{src}"] = t.numpy()
 
+base = torch.tensor(x)  # into a non-contiguous view
+dist.broadcast(base[:, 1::2], n - 1)
+out["broadcast_strided"] = base.numpy()
+
 gathered = [torch.zeros(3, 4, dtype=torch.float64) for _ in range(n)]
 dist.all_gather(gathered, torch.tensor(x))
 out["all_gather"] = np.stack([g.numpy() for g in gathered])

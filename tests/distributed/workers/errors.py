@@ -44,7 +44,7 @@ record("avg_int", lambda: dist.all_reduce(torch.zeros(2, dtype=torch.int64),
 record("band_float", lambda: dist.all_reduce(torch.zeros(2), op=dist.ReduceOp.BAND))
 record("not_tensor", lambda: dist.all_reduce([1.0]))
 record("group", lambda: dist.all_reduce(torch.zeros(2), group="world"))
-record("read_only", lambda: dist.all_reduce(torch.zeros(1).expand(3)))
+record("expanded", lambda: dist.all_reduce(torch.zeros(1).expand(3)))
 record("ok_after_errors", lambda: dist.all_reduce(torch.zeros(2)))  # the group still works
 
 layers = [nn.Linear(2, 2)] + ([nn.Linear(2, 2)] if rank == 1 else [])
