@@ -250,6 +250,10 @@ def _mpi_op(op, array):
         raise TypeError(f"ReduceOp.{op.name} needs an integer or bool tensor, got "
                         f"{dtype_name(array.dtype)}")
     MPI = _mpi()
+    if kind == "b":  # MPI's arithmetic ops refuse bools: a sum of bools is their "or", ...
+        return {ReduceOp.SUM: MPI.LOR, ReduceOp.PRODUCT: MPI.LAND, ReduceOp.MIN: MPI.LAND,
+                ReduceOp.MAX: MPI.LOR, ReduceOp.BAND: MPI.LAND, ReduceOp.BOR: MPI.LOR,
+                ReduceOp.BXOR: MPI.LXOR}[op]
     return {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD,
             ReduceOp.MIN: MPI.MIN, ReduceOp.MAX: MPI.MAX, ReduceOp.BAND: MPI.BAND,
             ReduceOp.BOR: MPI.BOR, ReduceOp.BXOR: MPI.BXOR}[op]

@@ -33,6 +33,16 @@ def test_collectives_match_numpy(tmp_path, n):
         for op, want in int_truth.items():
             assert got[f"all_reduce_{op}_int64"].dtype == np.int64
             np.testing.assert_array_equal(got[f"all_reduce_{op}_int64"], want, err_msg=op)
+        bools = ints % 2 == 1
+        bool_truth = {"SUM": bools.any(0), "PRODUCT": bools.all(0), "MIN": bools.all(0),
+                      "MAX": bools.any(0), "BAND": bools.all(0), "BOR": bools.any(0),
+                      "BXOR": np.logical_xor.reduce(bools)}
+        for op, want in bool_truth.items():
+            np.testing.assert_array_equal(got[f"all_reduce_{op}_bool"], want, err_msg=op)
+        for dtype in ("float16", "int8", "uint8", "int32"):
+            summed = got[f"all_reduce_SUM_{dtype}"]
+            assert summed.dtype == dtype
+            np.testing.assert_array_equal(summed, ints.sum(0).astype(dtype))
         assert got["version_bumped"]
         strided = inputs(rank)[0].copy()
         strided[:, ::2] = xs[:, :, ::2].sum(0)

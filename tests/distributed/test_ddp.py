@@ -28,6 +28,7 @@ def test_ddp_gradients_equal_one_process_full_batch(tmp_path, n, overlap):
     ranks = load_npz(tmp_path, n)
     assert ranks[0]["buckets"] > 3
     assert list(ranks[0]["state_dict_keys"]) == list(net.state_dict())  # no "module." prefix
+    assert set(ranks[0]["hooks_per_param"]) == {1}
     for rank, got in enumerate(ranks):
         for name, p in net.named_parameters():
             assert got[name].dtype == np.float64

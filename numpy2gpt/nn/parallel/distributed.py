@@ -30,6 +30,7 @@ every bucket is all-reduced, in one blocking call each, once the last gradient i
 buckets are reduced in the same order on every rank, since MPI matches collectives by order.
 """
 
+import weakref
 from contextlib import contextmanager
 
 import numpy as np
@@ -72,6 +73,11 @@ def _assign_buckets(params, cap_bytes):
             del open_buckets[p.dtype]
     buckets.extend(indices for indices, _ in open_buckets.values())
     return buckets
+
+
+def _remove_hooks(handles):
+    for handle in handles:
+        handle.remove()
 
 
 def _tensors_in(obj):
@@ -161,8 +167,15 @@ class DistributedDataParallel(Module):
         buckets = [_Bucket(ix, params) for ix in _assign_buckets(params, cap * 1024 * 1024)]
         object.__setattr__(self, "_buckets", buckets)
         self._bucket_of = {i: b for b in buckets for i in b.indices}
-        self._hook_handles = [p.register_post_accumulate_grad_hook(self._grad_ready)
-                              for p in params]
+        ready = weakref.WeakMethod(self._grad_ready)  # (a dropped DDP must not stay alive)
+
+        def hook(param):
+            method = ready()
+            if method is not None:
+                method(param)
+
+        handles = [p.register_post_accumulate_grad_hook(hook) for p in params]
+        weakref.finalize(self, _remove_hooks, handles)  # rewrapping the module leaves no trace
         self._reset()
 
     def _check_same_model_on_all_ranks(self):

@@ -32,6 +32,15 @@ for op in ("SUM", "MAX", "BAND", "BOR", "BXOR"):
     dist.all_reduce(t, op=getattr(dist.ReduceOp, op))
     out[f"all_reduce_{op}_int64"] = t.numpy()
 
+for op in ("SUM", "PRODUCT", "MIN", "MAX", "BAND", "BOR", "BXOR"):
+    t = torch.tensor(ints % 2 == 1)
+    dist.all_reduce(t, op=getattr(dist.ReduceOp, op))
+    out[f"all_reduce_{op}_bool"] = t.numpy()
+for dtype in ("float16", "int8", "uint8", "int32"):
+    t = torch.tensor(ints, dtype=getattr(torch, dtype))
+    dist.all_reduce(t)
+    out[f"all_reduce_SUM_{dtype}"] = t.numpy()
+
 t = torch.tensor(x)
 version = t._version
 dist.all_reduce(t)

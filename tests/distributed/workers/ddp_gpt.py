@@ -16,6 +16,7 @@ import numpy2gpt as torch
 import numpy2gpt.distributed as dist
 from numpy2gpt.gpt.model import GPT, GPTConfig
 from numpy2gpt.nn.parallel import DistributedDataParallel as DDP
+from numpy2gpt.tensor import POST_ACCUMULATE_GRAD_HOOKS
 
 CONFIG = dict(vocab_size=32, block_size=8, n_layer=2, n_head=2, n_embd=16, dropout=0.0)
 BATCH = 6  # sequences per micro-batch: divides among 2 and 3 ranks
@@ -55,6 +56,7 @@ if __name__ == "__main__":
     dist.init_process_group()
     rank, n = dist.get_rank(), dist.get_world_size()
     net = model(seed=1234 + rank)  # rank 0's seed is the one-process run's
+    DDP(net, overlap=overlap)  # a wrapper dropped at once: it must leave no hooks behind
     ddp = DDP(net, bucket_cap_mb=0.004, overlap=overlap)  # 4 kB buckets: several of them
     out = {"buckets": np.array(len(ddp._buckets))}
     if mode == "grads":
@@ -64,6 +66,8 @@ if __name__ == "__main__":
         loss.backward()
         out.update({name: p.grad.numpy() for name, p in net.named_parameters()})
         out["state_dict_keys"] = np.array(list(ddp.state_dict()))
+        out["hooks_per_param"] = np.array([len(POST_ACCUMULATE_GRAD_HOOKS[id(p)])
+                                           for p in net.parameters()])
     else:
         train(net, ddp, rank, n)
         out.update({name: p.detach().numpy() for name, p in net.named_parameters()})
