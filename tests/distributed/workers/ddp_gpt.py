@@ -66,6 +66,8 @@ if __name__ == "__main__":
         loss.backward()
         out.update({name: p.grad.numpy() for name, p in net.named_parameters()})
         out["state_dict_keys"] = np.array(list(ddp.state_dict()))
+        prefixed = {f"module.{k}": v for k, v in net.state_dict().items()}  # PyTorch DDP's keys
+        assert ddp.load_state_dict(prefixed) == ddp.load_state_dict(net.state_dict())
         out["hooks_per_param"] = np.array([len(POST_ACCUMULATE_GRAD_HOOKS[id(p)])
                                            for p in net.parameters()])
     else:
