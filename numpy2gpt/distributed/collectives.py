@@ -21,6 +21,7 @@ import zlib
 import numpy as np
 
 from ..dtypes import dtype_name
+from ..ops.inplace import _check_overlap
 from ..tensor import Tensor
 
 _NOT_INITIALIZED = ("Default process group has not been initialized, please make sure to call "
@@ -161,7 +162,7 @@ class Work:
 
     def wait(self, timeout=None):
         if self._request is not None:
-            self._request.Wait()
+            wait(self._request)
             self._done()
         return True
 
@@ -175,6 +176,18 @@ class Work:
 
 
 # ----- helpers ---------------------------------------------------------------------------------
+def wait(request):
+    """Wait for a non-blocking MPI operation to finish.
+
+    Every collective here is started non-blocking and waited for in this Python loop, never with
+    a blocking MPI call: Ctrl-C under mpiexec interrupts every rank, and a rank blocked inside MPI
+    for a peer that has stopped would never see its KeyboardInterrupt (the job would hang). MPI
+    polls the same way inside its own blocking calls.
+    """
+    while not request.Test():
+        pass
+
+
 def _check_tensor(tensor, name="tensor"):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type Tensor "
@@ -199,7 +212,7 @@ def _differences(comm, description):
     MPI = _mpi()
     code = zlib.crc32(description.encode())
     both = np.array([code, -code], dtype=np.int64)
-    comm.Allreduce(MPI.IN_PLACE, both, op=MPI.MAX)
+    wait(comm.Iallreduce(MPI.IN_PLACE, both, op=MPI.MAX))
     return None if both[0] == -both[1] else comm.allgather(description)  # max != min: differ
 
 
@@ -222,8 +235,9 @@ def _contiguous(tensor):
     if a.flags.c_contiguous and a.flags.writeable:
         return a, lambda: None
     if not a.flags.writeable:
-        raise RuntimeError(f"the tensor ({_describe(a)}) is read-only (e.g. made by expand); "
-                           "pass a tensor that owns its memory, e.g. t.clone()")
+        raise RuntimeError(f"the tensor ({_describe(a)}) is read-only; pass a tensor that owns "
+                           "its memory, e.g. t.clone()")
+    _check_overlap(a)  # an expanded tensor: several elements share one memory location
     buffer = np.ascontiguousarray(a)
 
     def store():
@@ -248,6 +262,10 @@ def _mpi_op(op, array):
         raise TypeError(f"ReduceOp.{op.name} needs an integer or bool tensor, got "
                         f"{dtype_name(array.dtype)}")
     MPI = _mpi()
+    if kind == "b":  # MPI's arithmetic ops refuse bools: a sum of bools is their "or", ...
+        return {ReduceOp.SUM: MPI.LOR, ReduceOp.PRODUCT: MPI.LAND, ReduceOp.MIN: MPI.LAND,
+                ReduceOp.MAX: MPI.LOR, ReduceOp.BAND: MPI.LAND, ReduceOp.BOR: MPI.LOR,
+                ReduceOp.BXOR: MPI.LXOR}[op]
     return {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD,
             ReduceOp.MIN: MPI.MIN, ReduceOp.MAX: MPI.MAX, ReduceOp.BAND: MPI.BAND,
             ReduceOp.BOR: MPI.BOR, ReduceOp.BXOR: MPI.BXOR}[op]
@@ -280,7 +298,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     MPI = _mpi()
     if async_op:
         return Work(comm.Iallreduce(MPI.IN_PLACE, buffer, op=mpi_op), finish)
-    comm.Allreduce(MPI.IN_PLACE, buffer, op=mpi_op)
+    wait(comm.Iallreduce(MPI.IN_PLACE, buffer, op=mpi_op))
     finish()
     return None
 
@@ -296,13 +314,13 @@ def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
     buffer, store = _contiguous(tensor)
     MPI = _mpi()
     if comm.Get_rank() == dst:
-        comm.Reduce(MPI.IN_PLACE, buffer, op=mpi_op, root=dst)
+        wait(comm.Ireduce(MPI.IN_PLACE, buffer, op=mpi_op, root=dst))
         if op is ReduceOp.AVG:
             np.divide(buffer, comm.Get_size(), out=buffer)
         store()
         _edited(tensor)
     else:
-        comm.Reduce(buffer, None, op=mpi_op, root=dst)
+        wait(comm.Ireduce(buffer, None, op=mpi_op, root=dst))
     return _completed(async_op)
 
 
@@ -313,7 +331,7 @@ def broadcast(tensor, src, group=None, async_op=False):
     _check_rank("broadcast", src, comm)
     _same_on_all_ranks(comm, "broadcast", tensor.data)
     buffer, store = _contiguous(tensor)
-    comm.Bcast(buffer, root=src)
+    wait(comm.Ibcast(buffer, root=src))
     if comm.Get_rank() != src:
         store()
         _edited(tensor)
@@ -340,7 +358,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
                                f"is {_describe(tensor.data)}; they must match")
     _same_on_all_ranks(comm, "all_gather", tensor.data)
     gathered = np.empty((size,) + tensor.data.shape, dtype=tensor.dtype)
-    comm.Allgather(np.ascontiguousarray(tensor.data), gathered)
+    wait(comm.Iallgather(np.ascontiguousarray(tensor.data), gathered))
     for t, part in zip(tensor_list, gathered):
         t.data[...] = part
         _edited(t)
@@ -349,5 +367,5 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
 
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     """Wait until every rank has reached its barrier."""
-    _default_comm(group).Barrier()
+    wait(_default_comm(group).Ibarrier())
     return _completed(async_op)

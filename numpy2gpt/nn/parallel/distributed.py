@@ -25,11 +25,12 @@ Overlap. A post-accumulate-grad hook on each parameter tells DDP when backward h
 gradient. With `overlap=True`, a bucket whose gradients are all in starts a non-blocking
 all-reduce (MPI_Iallreduce) at once, while backward goes on computing earlier layers; the last
 gradient waits for them all. Whether this pays depends on the MPI making progress in the
-background (many progress only inside MPI calls; the hooks poke it), so it is off by default: then
-every bucket is all-reduced, in one blocking call each, once the last gradient is in. Either way
-buckets are reduced in the same order on every rank, since MPI matches collectives by order.
+background (many progress only inside MPI calls; the hooks poke it) and on spare cores, so it is
+off by default: then every bucket's all-reduce starts once the last gradient is in. Either way the
+buckets start in the same order on every rank, since MPI matches collectives by their order.
 """
 
+import weakref
 from contextlib import contextmanager
 
 import numpy as np
@@ -72,6 +73,11 @@ def _assign_buckets(params, cap_bytes):
             del open_buckets[p.dtype]
     buckets.extend(indices for indices, _ in open_buckets.values())
     return buckets
+
+
+def _remove_hooks(handles):
+    for handle in handles:
+        handle.remove()
 
 
 def _tensors_in(obj):
@@ -155,14 +161,21 @@ class DistributedDataParallel(Module):
         self._check_same_model_on_all_ranks()
         if init_sync:
             for t in list(module.parameters()) + list(module.buffers()):
-                comm.Bcast(t.data, root=0)  # parameters own contiguous memory
+                collectives.wait(comm.Ibcast(t.data, root=0))  # (each owns contiguous memory)
         cap = 25 if bucket_cap_mb is None else bucket_cap_mb
         self._index = {id(p): i for i, p in enumerate(params)}
         buckets = [_Bucket(ix, params) for ix in _assign_buckets(params, cap * 1024 * 1024)]
         object.__setattr__(self, "_buckets", buckets)
         self._bucket_of = {i: b for b in buckets for i in b.indices}
-        self._hook_handles = [p.register_post_accumulate_grad_hook(self._grad_ready)
-                              for p in params]
+        ready = weakref.WeakMethod(self._grad_ready)  # (a dropped DDP must not stay alive)
+
+        def hook(param):
+            method = ready()
+            if method is not None:
+                method(param)
+
+        handles = [p.register_post_accumulate_grad_hook(hook) for p in params]
+        weakref.finalize(self, _remove_hooks, handles)  # rewrapping the module leaves no trace
         self._reset()
 
     def _check_same_model_on_all_ranks(self):
@@ -171,18 +184,20 @@ class DistributedDataParallel(Module):
         seen = collectives._differences(self._comm, f"{len(shapes)} params: " + "; ".join(shapes))
         if seen is None:
             return
+        me = self._comm.Get_rank()
         counts = [int(s.split(" ", 1)[0]) for s in seen]
-        for r, (n, s) in enumerate(zip(counts, seen)):
-            if n != counts[0]:
-                raise RuntimeError(f"DDP expects same model across all ranks, but Rank 0 has "
-                                   f"{counts[0]} params, while rank {r} has inconsistent {n} "
+        for r, n in enumerate(counts):
+            if n != counts[me]:
+                raise RuntimeError(f"DDP expects same model across all ranks, but Rank {me} has "
+                                   f"{counts[me]} params, while rank {r} has inconsistent {n} "
                                    "params.")
-            if s != seen[0]:
-                mine, theirs = (x.split(": ", 1)[1].split("; ") for x in (seen[0], s))
+        for r, s in enumerate(seen):
+            if s != seen[me]:
+                mine, theirs = (x.split(": ", 1)[1].split("; ") for x in (seen[me], s))
                 i = next(k for k, (a, b) in enumerate(zip(mine, theirs)) if a != b)
                 raise RuntimeError(f"DDP expects same model across all ranks, but rank {r}'s "
                                    f"parameter {i} ({self._param_names[i]}) is {theirs[i]} where "
-                                   f"rank 0's is {mine[i]}.")
+                                   f"rank {me}'s is {mine[i]}.")
 
     # ----- forward ------------------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
@@ -198,7 +213,7 @@ class DistributedDataParallel(Module):
         sync = is_grad_enabled() and self.require_backward_grad_sync
         if sync and self.broadcast_buffers:
             for b in self.module.buffers():
-                self._comm.Bcast(b.data, root=0)
+                collectives.wait(self._comm.Ibcast(b.data, root=0))
         out = self.module(*inputs, **kwargs)
         self._expect_hooks = sync
         if sync and self.find_unused_parameters:
@@ -252,14 +267,14 @@ class DistributedDataParallel(Module):
         bucket.missing -= 1
         if self.overlap:
             if bucket.missing == 0:
-                self._start_ready_buckets(blocking=False)
+                self._start_ready_buckets()
             else:  # let MPI move the running all-reduces along
                 collectives._mpi().Request.Testall(
                     [b.request for b in self._buckets if b.request is not None])
         if self._n_ready == len(self._params):
             self._finish()
 
-    def _start_ready_buckets(self, blocking):
+    def _start_ready_buckets(self):
         """All-reduce complete buckets, strictly in bucket order (the same on every rank)."""
         MPI = collectives._mpi()
         size = self._comm.Get_size()
@@ -272,22 +287,20 @@ class DistributedDataParallel(Module):
                     view[...] = 0
                 else:
                     np.divide(p.grad.data, size, out=view)
-            if blocking:
-                self._comm.Allreduce(MPI.IN_PLACE, bucket.buffer, op=MPI.SUM)
-            else:
-                bucket.request = self._comm.Iallreduce(MPI.IN_PLACE, bucket.buffer, op=MPI.SUM)
+            bucket.request = self._comm.Iallreduce(MPI.IN_PLACE, bucket.buffer, op=MPI.SUM)
             self._next_bucket += 1
 
     def _finish(self):
         """The last gradient is in: reduce what is left, wait, and store the means in `.grad`."""
         MPI = collectives._mpi()
-        self._start_ready_buckets(blocking=not self.overlap)
-        MPI.Request.Waitall([b.request for b in self._buckets if b.request is not None])
+        self._start_ready_buckets()
+        for bucket in self._buckets:
+            collectives.wait(bucket.request)
         used_somewhere = None
         if self.find_unused_parameters:  # which parameters some rank used
             used_somewhere = np.ones(len(self._params), dtype=np.int32)
             used_somewhere[self._unused] = 0
-            self._comm.Allreduce(MPI.IN_PLACE, used_somewhere, op=MPI.MAX)
+            collectives.wait(self._comm.Iallreduce(MPI.IN_PLACE, used_somewhere, op=MPI.MAX))
         for bucket in self._buckets:
             for i, p, view in zip(bucket.indices, bucket.params, bucket.views):
                 if used_somewhere is not None and not used_somewhere[i]:
