@@ -15,17 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mpi_jobs import find_mpiexec
 from torch_compare import generated_play
 
 from numpy2gpt.gpt.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
-_BIN = Path(sys.executable).parent / "mpiexec"
-MPIEXEC = str(_BIN) if _BIN.exists() else None
-if MPIEXEC is None:
-    import shutil
-
-    MPIEXEC = shutil.which("mpiexec")
+MPIEXEC = find_mpiexec()
 pytestmark = pytest.mark.skipif(
     MPIEXEC is None or importlib.util.find_spec("mpi4py") is None,
     reason="needs MPI: pip install '.[mpi]' (mpi4py and MPICH, which brings mpiexec)")
@@ -58,9 +54,16 @@ def command(n, flags):
 
 
 def train(n, tmp_path, flags):
-    """Run the command to the end; returns the CompletedProcess."""
-    return subprocess.run(command(n, flags), capture_output=True, text=True, env=env(tmp_path),
-                          timeout=TIMEOUT, cwd=tmp_path)
+    """Run the command to the end; returns the CompletedProcess. A job still running after
+    TIMEOUT is killed whole (mpiexec, its proxies and the ranks: its own session) and fails."""
+    with start(n, tmp_path, flags) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, stderr = proc.communicate()
+            pytest.fail(f"still running after {TIMEOUT} s (killed): {stdout}\n{stderr}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
 def records(out_dir, kind):
