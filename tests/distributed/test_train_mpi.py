@@ -54,9 +54,14 @@ def command(n, flags):
 
 
 def train(n, tmp_path, flags):
-    """Run the command to the end; returns the CompletedProcess. A job still running after
-    TIMEOUT is killed whole (mpiexec, its proxies and the ranks: its own session) and fails."""
-    with start(n, tmp_path, flags) as proc:
+    """Run the command to the end; returns the CompletedProcess."""
+    return run_job(command(n, flags), tmp_path)
+
+
+def run_job(cmd, tmp_path):
+    """Run `cmd` to the end. A job still running after TIMEOUT is killed whole (mpiexec, its
+    proxies and the ranks: its own session) and fails the test."""
+    with popen(cmd, tmp_path) as proc:
         try:
             stdout, stderr = proc.communicate(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -185,6 +190,18 @@ def test_a_setup_step_failing_on_rank_0_stops_every_rank_with_its_line(text, tmp
     assert line.startswith(f"error: out_dir {out} is in use by another run"), line
 
 
+def test_a_setup_step_failing_on_rank_1_stops_every_rank_with_its_line(text, tmp_path):
+    """Rank 1 cannot read the data (as on a host where it is missing): it says so, rank by
+    name, and every rank stops there."""
+    flags = [*TINY, "--out_dir", tmp_path / "out", "--max_iters", "2"]
+    one = command(None, ["--data", text, *flags])
+    missing = command(None, ["--data", tmp_path / "missing.txt", *flags])
+    # mpiexec's MPMD form: rank 0 runs the first command, rank 1 the second
+    job = run_job([MPIEXEC, "-n", "1", *one, ":", "-n", "1", *missing], tmp_path)
+    assert job.returncode == 2
+    assert one_error_line(job) == f"error: rank 1: data file not found: {tmp_path}/missing.txt"
+
+
 def test_a_rank_failing_alone_mid_run_ends_the_job(text, tmp_path):
     """Rank 0 alone writes checkpoints: when it cannot (here a folder is in the way), it must
     end the job (MPI_Abort) instead of leaving rank 1 waiting forever in the next all-reduce."""
@@ -214,8 +231,12 @@ def test_a_diverging_run_stops_every_rank_with_one_line(text, tmp_path):
 
 # ---------------------------------------------------------------------- Ctrl-C and dead ranks
 def start(n, tmp_path, flags):
-    return subprocess.Popen(command(n, flags), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env(tmp_path), cwd=tmp_path, start_new_session=True)
+    return popen(command(n, flags), tmp_path)
+
+
+def popen(cmd, tmp_path):
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env(tmp_path), cwd=tmp_path, start_new_session=True)
 
 
 def wait_for_training(out_dir, proc, deadline=60):
