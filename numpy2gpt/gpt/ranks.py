@@ -11,8 +11,9 @@ adds is the rule that keeps a run comparable with the one-process run of the sam
   * rank r takes the contiguous sequences [r * S, (r + 1) * S), S = batch_size * steps / N
     (`pieces`): whole micro-batches when N divides the steps, halves of each one when N = 2
     and steps = 1, and so on;
-  * each piece's mean loss is weighted by its share of the global batch, so the sum over ranks
-    of their gradients, which DDP averages, is the one-process gradient of the global batch;
+  * each piece's mean loss is weighted by its rows over S, so a rank's gradient is the mean over
+    its share, and DDP's average of the N equal shares' means is the one-process gradient of
+    the global batch (docs/distributed.md says why);
   * evaluation batches are split the same way (`rows`) and their losses summed over the ranks.
 
 Only rank 0 prints, shows progress, writes metrics, plots and checkpoints (`main`).
