@@ -215,7 +215,8 @@ class DistributedDataParallel(Module):
             for b in self.module.buffers():
                 collectives.wait(self._comm.Ibcast(b.data, root=0))
         out = self.module(*inputs, **kwargs)
-        self._expect_hooks = sync
+        if is_grad_enabled():  # (a forward under no_grad leaves a pending backward's plan alone)
+            self._expect_hooks = sync
         if sync and self.find_unused_parameters:
             reached = _reached_leaves(out)
             self._unused = [i for i, p in enumerate(self._params) if id(p) not in reached]
