@@ -330,12 +330,17 @@ def broadcast(tensor, src, group=None, async_op=False):
     comm = _default_comm(group)
     _check_rank("broadcast", src, comm)
     _same_on_all_ranks(comm, "broadcast", tensor.data)
+    broadcast_unchecked(comm, tensor, src)
+    return _completed(async_op)
+
+
+def broadcast_unchecked(comm, tensor, src):
+    """broadcast without the checks (for callers that know every rank's tensor matches)."""
     buffer, store = _contiguous(tensor)
     wait(comm.Ibcast(buffer, root=src))
     if comm.Get_rank() != src:
         store()
         _edited(tensor)
-    return _completed(async_op)
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
