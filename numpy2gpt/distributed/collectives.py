@@ -3,9 +3,10 @@
 `mpiexec -n N` starts N processes and tells each its rank (0..N-1); MPI connects them. The default
 process group here is a private copy of MPI's COMM_WORLD (so a user's own mpi4py messages never
 mix with ours), and every collective is one MPI call on the tensor's NumPy array, through
-mpi4py's uppercase buffer methods (`Allreduce`, `Bcast`, ...): the bytes go straight from the
+mpi4py's uppercase buffer methods (`Iallreduce`, `Ibcast`, ...): the bytes go straight from the
 array, never through pickle. Only a non-contiguous tensor is copied (to a contiguous buffer and
-back), since MPI needs one block of memory.
+back), since MPI needs one block of memory. The calls are the non-blocking ones, waited for by
+`wait` below, so that Ctrl-C reaches a rank that waits for the others.
 
 MPI matches collectives by the order they are called in, so every rank must call the same
 collectives in the same order, on tensors of the same shape and dtype. The public collectives
@@ -146,8 +147,9 @@ def get_backend(group=None):
 class Work:
     """The handle an `async_op=True` collective returns: `wait()` blocks until it is done.
 
-    A non-blocking MPI operation only progresses inside MPI calls, so `is_completed()` (which
-    calls MPI_Test) also moves it along.
+    Only all_reduce runs in the background; the other collectives are finished when they return
+    a Work. A non-blocking MPI operation only progresses inside MPI calls, so `is_completed()`
+    (which calls MPI_Test) also moves it along. `wait`'s timeout is not supported (ignored).
     """
 
     def __init__(self, request=None, finish=None):
@@ -330,12 +332,17 @@ def broadcast(tensor, src, group=None, async_op=False):
     comm = _default_comm(group)
     _check_rank("broadcast", src, comm)
     _same_on_all_ranks(comm, "broadcast", tensor.data)
+    broadcast_unchecked(comm, tensor, src)
+    return _completed(async_op)
+
+
+def broadcast_unchecked(comm, tensor, src):
+    """broadcast without the checks (for callers that know every rank's tensor matches)."""
     buffer, store = _contiguous(tensor)
     wait(comm.Ibcast(buffer, root=src))
     if comm.Get_rank() != src:
         store()
         _edited(tensor)
-    return _completed(async_op)
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):

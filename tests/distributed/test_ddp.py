@@ -61,7 +61,8 @@ def test_ddp_behaves_as_pytorchs(tmp_path, monkeypatch):
     run_mpi(2, "as_torch", tmp_path / "torch", "torch")
     run_mpi(2, "as_torch", tmp_path / "numpy2gpt", "numpy2gpt")
     for want, got in zip(load_json(tmp_path / "torch", 2), load_json(tmp_path / "numpy2gpt", 2)):
-        for case in ("unused", "unused_again", "no_sync_local", "no_sync_then_sync"):
+        for case in ("unused", "unused_again", "no_sync_local", "no_sync_then_sync",
+                     "no_grad_forward_between"):
             assert want[case].keys() == got[case].keys()
             for name, g in want[case].items():
                 if g is None:  # a parameter no rank used keeps .grad None

@@ -91,6 +91,9 @@ def test_misuse_inside_an_mpi_job(tmp_path):
             "ddp_shape": ["RuntimeError", f"DDP expects same model across all ranks, but rank "
                           f"{other}'s parameter 0 (weight) is {f32} [{2 + other}, 2] where rank "
                           f"{rank}'s is {f32} [{2 + rank}, 2]."],
+            "ddp_buffers": ["RuntimeError", "DDP expects same model across all ranks, but the "
+                            "frozen parameters or the buffers differ across ranks in number, "
+                            "shape or dtype"],
             "ddp_device_ids": ["ValueError", "DistributedDataParallel device_ids and "
                                "output_device arguments only work with GPU modules; numpy2gpt "
                                "runs on the CPU: leave them None (got device_ids=[0], "

@@ -160,8 +160,8 @@ class DistributedDataParallel(Module):
         object.__setattr__(self, "_params", params)
         self._check_same_model_on_all_ranks()
         if init_sync:
-            for t in list(module.parameters()) + list(module.buffers()):
-                collectives.wait(comm.Ibcast(t.data, root=0))  # (each owns contiguous memory)
+            for t in self._module_tensors():
+                collectives.broadcast_unchecked(comm, t, 0)
         cap = 25 if bucket_cap_mb is None else bucket_cap_mb
         self._index = {id(p): i for i, p in enumerate(params)}
         buckets = [_Bucket(ix, params) for ix in _assign_buckets(params, cap * 1024 * 1024)]
@@ -178,11 +178,21 @@ class DistributedDataParallel(Module):
         weakref.finalize(self, _remove_hooks, handles)  # rewrapping the module leaves no trace
         self._reset()
 
+    def _module_tensors(self):
+        """Every parameter (frozen ones too) and buffer: what rank 0 sends the others."""
+        return list(self.module.parameters()) + list(self.module.buffers())
+
     def _check_same_model_on_all_ranks(self):
         """PyTorch's check: every rank must wrap the same parameters (count, shapes, dtypes)."""
         shapes = [f"{dtype_name(p.dtype)} {list(p.shape)}" for p in self._params]
         seen = collectives._differences(self._comm, f"{len(shapes)} params: " + "; ".join(shapes))
         if seen is None:
+            everything = "; ".join(f"{dtype_name(t.dtype)} {list(t.shape)}"
+                                   for t in self._module_tensors())
+            if collectives._differences(self._comm, everything) is not None:
+                raise RuntimeError("DDP expects same model across all ranks, but the frozen "
+                                   "parameters or the buffers differ across ranks in number, "
+                                   "shape or dtype")
             return
         me = self._comm.Get_rank()
         counts = [int(s.split(" ", 1)[0]) for s in seen]
@@ -213,9 +223,10 @@ class DistributedDataParallel(Module):
         sync = is_grad_enabled() and self.require_backward_grad_sync
         if sync and self.broadcast_buffers:
             for b in self.module.buffers():
-                collectives.wait(self._comm.Ibcast(b.data, root=0))
+                collectives.broadcast_unchecked(self._comm, b, 0)
         out = self.module(*inputs, **kwargs)
-        self._expect_hooks = sync
+        if is_grad_enabled():  # (a forward under no_grad leaves a pending backward's plan alone)
+            self._expect_hooks = sync
         if sync and self.find_unused_parameters:
             reached = _reached_leaves(out)
             self._unused = [i for i, p in enumerate(self._params) if id(p) not in reached]

@@ -75,6 +75,13 @@ out["no_sync_local"] = grads(model)
 ddp(2 * x).sum().backward()  # averages the accumulated sums
 out["no_sync_then_sync"] = grads(model)
 
+model.zero_grad()
+loss = ddp(x).sum()
+with torch.no_grad():
+    ddp(x)  # an evaluation between forward and backward changes nothing
+loss.backward()
+out["no_grad_forward_between"] = grads(model)
+
 layers = [nn.Linear(2, 2)] + ([nn.Linear(2, 2)] if rank == 1 else [])
 out["count_error"] = error_of(lambda: DDP(nn.Sequential(*layers)))
 

@@ -50,6 +50,9 @@ record("ok_after_errors", lambda: dist.all_reduce(torch.zeros(2)))  # the group 
 layers = [nn.Linear(2, 2)] + ([nn.Linear(2, 2)] if rank == 1 else [])
 record("ddp_count", lambda: DDP(nn.Sequential(*layers)))
 record("ddp_shape", lambda: DDP(nn.Linear(2, 2 + rank)))
+frozen = nn.Linear(2, 2)
+frozen.register_buffer("running", torch.zeros(1 + rank))
+record("ddp_buffers", lambda: DDP(frozen))
 record("ddp_device_ids", lambda: DDP(nn.Linear(2, 2), device_ids=[0]))
 record("ddp_no_params", lambda: DDP(nn.Linear(2, 2).requires_grad_(False)))
 
