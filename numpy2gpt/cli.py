@@ -355,7 +355,7 @@ def _fail(error, status, every_rank=False):
     told = getattr(error, "told_all_ranks", False)  # the others know and stop (Ranks.together)
     if rank == 0:
         print(f"error: {error}", file=sys.stderr, flush=True)
-    elif joined and not every_rank:
+    elif joined and not every_rank and not getattr(error, "rank_0_says_it", False):
         print(f"error: rank {rank}: {error}", file=sys.stderr, flush=True)
     if joined and not every_rank and not told:
         abort(status)

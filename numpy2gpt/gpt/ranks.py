@@ -71,7 +71,7 @@ class Ranks:
         self.main = rank == 0
 
     @classmethod
-    def join(cls, log):
+    def join(cls):
         """The Ranks of this process: one process, or (under mpiexec) the MPI job, whose
         process group is started here if the caller has not started it. Each rank then uses
         one thread (kernels and BLAS) unless OMP_NUM_THREADS asks for more, as torchrun does:
@@ -97,15 +97,19 @@ class Ranks:
                     f"{world}: mpiexec and mpi4py come from different MPIs (use the mpiexec of "
                     "the MPI mpi4py was built with, e.g. the one pip install \"numpy2gpt[mpi]\" "
                     "brings)")
-        ranks = cls(dist.get_rank(), dist.get_world_size())
-        asked = os.environ.get("OMP_NUM_THREADS", "").strip()
-        if not asked:
+        if not os.environ.get("OMP_NUM_THREADS", "").strip():
             numpy2gpt.set_num_threads(1)
+        return cls(dist.get_rank(), dist.get_world_size())
+
+    def describe(self):
+        """The log line that says how the run is spread (None for one process)."""
+        if self.size == 1:
+            return None
         threads = numpy2gpt.get_num_threads()
-        log(f"data parallel over {ranks.size} MPI processes (rank 0 logs and saves); each uses "
-            f"{threads} thread{'s' if threads > 1 else ''}"
-            + (" (OMP_NUM_THREADS)" if asked else " (set OMP_NUM_THREADS to give it more)"))
-        return ranks
+        asked = os.environ.get("OMP_NUM_THREADS", "").strip()
+        return (f"data parallel over {self.size} MPI processes (rank 0 logs and saves); each "
+                f"uses {threads} thread{'s' if threads > 1 else ''}"
+                + (" (OMP_NUM_THREADS)" if asked else " (set OMP_NUM_THREADS to give it more)"))
 
     # ----- who takes what
     def rows(self, n):
@@ -143,20 +147,25 @@ class Ranks:
     def together(self):
         """A step that every rank enters at the same point and that may fail on some of them
         (rank 0 cannot take out_dir's lock, one host lacks the data): on leaving it the ranks
-        agree whether it failed anywhere, so they all stop there. The rank that failed raises
-        its own error, marked `told_all_ranks`, and prints it; the others raise
-        FailedOnAnotherRank and stop quietly. (A failure outside such a step ends the job with
-        MPI_Abort instead: the others may already be waiting in a collective.)"""
+        agree whether it failed anywhere, so they all stop there. A rank that failed raises its
+        own error, marked `told_all_ranks` (and `rank_0_says_it` when rank 0 failed too, so
+        the same error is printed once); the others raise FailedOnAnotherRank and stop quietly.
+        (A failure outside such a step ends the job with MPI_Abort instead: the others may
+        already be waiting in a collective.)"""
         if self.size == 1:
             yield
             return
+        failed = None
         try:
             yield
         except Exception as e:
-            self.any(True)
-            e.told_all_ranks = True
-            raise
-        if self.any(False):
+            failed = e
+        on_rank_0, anywhere = self.sum([failed is not None and self.main, failed is not None])
+        if failed is not None:
+            failed.told_all_ranks = True
+            failed.rank_0_says_it = on_rank_0 > 0 and not self.main
+            raise failed
+        if anywhere:
             raise FailedOnAnotherRank()
 
 

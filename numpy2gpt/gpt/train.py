@@ -651,16 +651,18 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
     log = log or (lambda line: None)
     if launched()[0] != 0:
         log, progress = (lambda line: None), False
-    for note in no_effect_notes(config):
-        log(note)
-    profiler = _ProfileWindow() if config.profile else None  # fails now if unavailable
-    config, ckpt = _check_before_writing(config)
-    check_split(config, launched()[1])
-    ranks = Ranks.join(log)  # from here on, a rank that fails alone must end the MPI job
+    ranks = Ranks.join()  # one process, or this one's place in the MPI job
     with contextlib.ExitStack() as held:
-        with ranks.together():
+        with ranks.together():  # a check failing on any rank stops every rank, with its line
+            for note in no_effect_notes(config):
+                log(note)
+            profiler = _ProfileWindow() if config.profile else None  # fails now if unavailable
+            config, ckpt = _check_before_writing(config)
+            check_split(config, ranks.size)
             if ranks.main:  # rank 0 writes, so it holds out_dir
                 held.enter_context(hold_out_dir(config.out_dir))
+        if ranks.size > 1:
+            log(ranks.describe())
         return _run(config, ckpt, log, progress, callback, profiler, t_start, ranks)
 
 

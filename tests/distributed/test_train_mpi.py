@@ -167,7 +167,7 @@ def test_a_batch_the_ranks_cannot_share_is_refused(text, tmp_path):
     for fragment in ("batch_size x gradient_accumulation_steps = 4 x 2 = 8", "mpiexec -n 3",
                      "--batch_size", "--gradient_accumulation_steps"):
         assert fragment in line
-    assert not out.exists()  # nothing written
+    assert r.stdout == "" and not out.exists()  # nothing said or written but the error
 
 
 def test_threads_and_processes_do_not_combine(text, tmp_path):
@@ -190,16 +190,26 @@ def test_a_setup_step_failing_on_rank_0_stops_every_rank_with_its_line(text, tmp
     assert line.startswith(f"error: out_dir {out} is in use by another run"), line
 
 
-def test_a_setup_step_failing_on_rank_1_stops_every_rank_with_its_line(text, tmp_path):
-    """Rank 1 cannot read the data (as on a host where it is missing): it says so, rank by
-    name, and every rank stops there."""
-    flags = [*TINY, "--out_dir", tmp_path / "out", "--max_iters", "2"]
-    one = command(None, ["--data", text, *flags])
-    missing = command(None, ["--data", tmp_path / "missing.txt", *flags])
+@pytest.mark.parametrize("what", ["data", "checkpoint"])
+def test_a_setup_step_failing_on_rank_1_stops_every_rank_with_its_line(text, tmp_path, what):
+    """Rank 1 alone cannot read the data, or the checkpoint to resume (as on a host where they
+    are missing): it says so, rank by name, and every rank stops there."""
+    flags = [*TINY, "--max_iters", "4"]
+    if what == "data":
+        ok = command(None, ["--data", text, "--out_dir", tmp_path / "out", *flags])
+        bad = command(None, ["--data", tmp_path / "missing.txt", "--out_dir", tmp_path / "out",
+                             *flags])
+        expected = f"error: rank 1: data file not found: {tmp_path}/missing.txt"
+    else:
+        assert train(None, tmp_path, ["--data", text, "--out_dir", tmp_path / "out", *TINY,
+                                      "--max_iters", "2"]).returncode == 0
+        ok = command(None, ["--init_from", "resume", "--out_dir", tmp_path / "out", *flags])
+        bad = command(None, ["--init_from", "resume", "--out_dir", tmp_path / "none", *flags])
+        expected = f"error: rank 1: no checkpoint found at {tmp_path}/none/ckpt.safetensors"
     # mpiexec's MPMD form: rank 0 runs the first command, rank 1 the second
-    job = run_job([MPIEXEC, "-n", "1", *one, ":", "-n", "1", *missing], tmp_path)
+    job = run_job([MPIEXEC, "-n", "1", *ok, ":", "-n", "1", *bad], tmp_path)
     assert job.returncode == 2
-    assert one_error_line(job) == f"error: rank 1: data file not found: {tmp_path}/missing.txt"
+    assert one_error_line(job).startswith(expected)
 
 
 def test_a_rank_failing_alone_mid_run_ends_the_job(text, tmp_path):
