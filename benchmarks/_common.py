@@ -31,10 +31,12 @@ def child_env(blas_threads=None):
     return env
 
 
-def run_child(module, args, blas_threads=None):
-    """Run `python -m module args` in a fresh process; return its last stdout line as JSON."""
-    out = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
-                         env=child_env(blas_threads))
+def run_child(module, args, blas_threads=None, launcher=None):
+    """Run `python -m module args` in a fresh process; return its last stdout line as JSON.
+    launcher: the command that starts it instead of this Python, e.g. ["mpiexec", "-n", "2",
+    sys.executable] (then only rank 0 prints the JSON)."""
+    command = [*(launcher or [sys.executable]), "-m", module, *args]
+    out = subprocess.run(command, capture_output=True, text=True, env=child_env(blas_threads))
     if out.returncode != 0:
         raise RuntimeError(f"benchmark child failed:\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -1,6 +1,7 @@
 """The whole default training run, `numpy2gpt train` vs the same run in PyTorch (nanoGPT's loop).
 
     python -m benchmarks.train_full --impl both [--data PATH] [--threads 2] [--max_iters 2000]
+    python -m benchmarks.train_full --impl both --procs 2     # numpy2gpt under mpiexec -n 2
 
 Both sides run TrainConfig's defaults (nanoGPT's CPU "baby" shakespeare_char run: 4 layers,
 4 heads, 128 wide, block 64, batch 12, AdamW lr 1e-3 with 100 warmup and cosine decay to 1e-4,
@@ -14,6 +15,9 @@ OpenBLAS's pinning variables unset and 2 BLAS / intra-op threads:
     as nanoGPT does. numpy2gpt's generator is PyTorch's and draws in the same order, so both
     runs start from the same weights and see the same batches (tokens from numpy2gpt.gpt.data:
     the same char tokenizer and 90/10 split as nanoGPT's prepare.py).
+With --procs N, numpy2gpt's side is `mpiexec -n N` processes of one thread each running the same
+train() (the global batch split over them, rank 0 writing), against the same PyTorch run on N
+threads.
 Like `numpy2gpt train`, the torch loop runs exactly max_iters steps and evaluates at iterations
 0, 250, ..., max_iters (nanoGPT's own loop takes one more step after its last eval).
 
@@ -34,6 +38,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from numpy2gpt.gpt.ranks import launched
 
 from ._common import blas_info, machine, median, run_child, torch_info
 
@@ -69,6 +75,8 @@ def run_numpy2gpt(args, out_dir):
     t0 = time.perf_counter()
     result = train(config, out_dir=out_dir, log=_log, progress=False)
     wall_s = time.perf_counter() - t0
+    if launched()[0] != 0:  # under mpiexec, rank 0 wrote the metrics and reports
+        return {}
     lines = (Path(out_dir) / METRICS_NAME).read_text(encoding="utf-8").splitlines()
     ms = [r["ms_per_iter"] for r in map(json.loads, lines) if r["kind"] == "log"]
     return {**_summary(wall_s, ms, result.evals), "blas": blas_info()}
@@ -156,9 +164,10 @@ def run_torch(args, out_dir):
 
 
 def child(args):
-    with tempfile.TemporaryDirectory(prefix="train_full_") as out_dir:
-        run = run_numpy2gpt if args.impl == "numpy2gpt" else run_torch
-        print(json.dumps({"impl": args.impl, **run(args, out_dir)}))
+    run = run_numpy2gpt if args.impl == "numpy2gpt" else run_torch
+    result = {"impl": args.impl, **run(args, args.out_dir)}
+    if args.procs == 1 or launched()[0] == 0:  # under mpiexec, rank 0 reports
+        print(json.dumps(result))
 
 
 def _data_path(given):
@@ -179,21 +188,35 @@ def main(argv=None):
     p.add_argument("--blas_threads", type=int, default=2, help="BLAS / PyTorch intra-op threads")
     p.add_argument("--max_iters", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--procs", type=int, default=1,
+                   help="run numpy2gpt under mpiexec -n PROCS, one thread per process, against "
+                        "PyTorch on PROCS threads (1: one process)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--out_dir", help=argparse.SUPPRESS)  # the child's (all ranks share it)
     args = p.parse_args(argv)
+    if args.procs < 1 or (args.procs > 1 and args.threads > 1):
+        p.error("--procs N must be >= 1, and processes do not combine with --threads")
+    if args.procs > 1:
+        args.blas_threads = args.procs  # PyTorch gets the cores the ranks use
     args.data = _data_path(args.data)
     if args.child:
         return child(args)
 
     impls = ["numpy2gpt", "torch"] if args.impl == "both" else [args.impl]
-    out = {"max_iters": args.max_iters, "threads": args.threads,
+    out = {"max_iters": args.max_iters, "threads": args.threads, "procs": args.procs,
            "blas_threads": args.blas_threads, "seed": args.seed, "data": args.data}
     for impl in impls:
+        ranked = impl == "numpy2gpt" and args.procs > 1
         t0 = time.perf_counter()
-        flags = ["--impl", impl, "--data", args.data, "--threads", str(args.threads),
-                 "--blas_threads", str(args.blas_threads), "--max_iters", str(args.max_iters),
-                 "--seed", str(args.seed), "--child"]
-        r = run_child("benchmarks.train_full", flags, blas_threads=args.blas_threads)
+        with tempfile.TemporaryDirectory(prefix="train_full_") as out_dir:
+            flags = ["--impl", impl, "--data", args.data, "--threads", str(args.threads),
+                     "--blas_threads", str(args.blas_threads), "--max_iters",
+                     str(args.max_iters), "--seed", str(args.seed), "--procs", str(args.procs),
+                     "--out_dir", out_dir, "--child"]
+            r = run_child("benchmarks.train_full", flags,
+                          blas_threads=1 if ranked else args.blas_threads,
+                          launcher=["mpiexec", "-n", str(args.procs), sys.executable]
+                          if ranked else None)
         r["process_wall_s"] = round(time.perf_counter() - t0, 2)
         out[impl] = r
     out["machine"] = machine(out.get("numpy2gpt", {}).pop("blas", None),

@@ -13,6 +13,15 @@ of the means and of the medians, and the machine record (CPU model, BLAS kernel,
 
     python -m benchmarks.train_step --config baby --impl both [--loop trainer] [--threads 2]
                                     [--rounds 3]
+    python -m benchmarks.train_step --config baby --procs 2
+
+`--procs N` is data parallel over processes, each process one thread, each rank stepping on its
+N-th of the same batch with the same plain loop on the DDP-wrapped model:
+  * numpy2gpt: `mpiexec -n N`, numpy2gpt.nn.parallel.DistributedDataParallel over MPI;
+  * torch_ddp: `torchrun --nproc_per_node N`, torch's DistributedDataParallel over gloo;
+against PyTorch eager on N threads (torch). All three alternate (`--impl both`). Each rank times
+its own steps; rank 0's times are reported (the all-reduce keeps the ranks in step), and with
+--memory its peak RSS, the memory per rank.
 
 OpenBLAS's pinning variables (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) are removed for the timed
 processes, as on a user's machine.
@@ -20,6 +29,7 @@ processes, as on a user's machine.
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -45,8 +55,19 @@ def _batches(cfg, n, seed=0):
             for _ in range(n)]
 
 
-def _numpy2gpt_step(cfg, threads, loop):
+def _ranked(torch, model, backend):
+    """Under a launcher (mpiexec or torchrun): join the process group, one thread per rank,
+    and wrap the model in DDP. Returns (ddp model, rank, world size)."""
+    torch.distributed.init_process_group(backend)
+    torch.set_num_threads(1)
+    ddp = torch.nn.parallel.DistributedDataParallel(model)
+    return ddp, torch.distributed.get_rank(), torch.distributed.get_world_size()
+
+
+def _numpy2gpt_step(cfg, threads, loop, procs=1):
     import numpy2gpt as torch
+    import numpy2gpt.distributed  # noqa: F401 - torch.distributed
+    import numpy2gpt.nn.parallel  # noqa: F401 - torch.nn.parallel
     from numpy2gpt.gpt import GPT, GPTConfig
     from numpy2gpt.utils import tune_malloc
 
@@ -56,6 +77,8 @@ def _numpy2gpt_step(cfg, threads, loop):
     keys = {k: v for k, v in cfg.items() if k != "batch_size"}
     model = GPT(GPTConfig(**keys, dropout=0.0, bias=True))
     opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.99), verbose=False)
+    if procs > 1:
+        return _plain_step(torch, *_ranked(torch, model, "mpi"), opt), model
     if threads > 1:  # only with --loop trainer
         from numpy2gpt.gpt.parallel import DataParallelStep
 
@@ -68,17 +91,25 @@ def _numpy2gpt_step(cfg, threads, loop):
             opt.zero_grad(set_to_none=True)
             return loss
     else:
-        def step(x, y):
-            _, loss = model(x, y)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            return loss.item()
+        step = _plain_step(torch, model, 0, 1, opt)
     return step, model
 
 
-def _torch_step(cfg, threads, loop):
+def _plain_step(torch, model, rank, world, opt):
+    """A user's plain loop on rank `rank` of `world`: forward on its rows of the batch, backward
+    (DDP averages the gradients), clip, AdamW, zero_grad."""
+    def step(x, y):
+        rows = slice(rank * len(x) // world, (rank + 1) * len(x) // world)
+        _, loss = model(torch.from_numpy(x[rows]), torch.from_numpy(y[rows]))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        return loss.item()
+    return step
+
+
+def _torch_step(cfg, threads, loop, procs=1):
     import torch
 
     from numpy2gpt.gpt import GPTConfig
@@ -88,29 +119,32 @@ def _torch_step(cfg, threads, loop):
     keys = {k: v for k, v in cfg.items() if k != "batch_size"}
     model = RefGPT(GPTConfig(**keys, dropout=0.0, bias=True))
     opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.99))
+    if procs > 1:
+        return _plain_step(torch, *_ranked(torch, model, "gloo"), opt), model
+    return _plain_step(torch, model, 0, 1, opt), model
 
-    def step(x, y):
-        _, loss = model(torch.from_numpy(x), torch.from_numpy(y))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        return loss.item()
-    return step, model
+
+# how --procs N starts the ranks of each implementation (benchmarks.train_step --child follows)
+LAUNCHERS = {
+    "numpy2gpt": lambda n: ["mpiexec", "-n", str(n), sys.executable],
+    "torch_ddp": lambda n: [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                            "--nproc_per_node", str(n)],
+}
 
 
 def child(args):
     cfg = CONFIGS[args.config]
+    procs = args.procs if args.impl in LAUNCHERS else 1
     if args.impl == "torch":
         import torch
 
         torch.set_num_threads(args.blas_threads)
-    make = _torch_step if args.impl == "torch" else _numpy2gpt_step
-    step, model = make(cfg, args.threads, args.loop)
+    make = _numpy2gpt_step if args.impl == "numpy2gpt" else _torch_step
+    step, model = make(cfg, args.threads, args.loop, procs)
     data = _batches(cfg, args.warmup + args.steps)
     for x, y in data[:args.warmup]:
         step(x, y)
-    result = {"impl": args.impl}
+    result = {"impl": args.impl, "procs": procs}
     if args.impl == "numpy2gpt":  # what this process's steps run on, read here
         result["blas"] = blas_info()
     else:
@@ -122,7 +156,7 @@ def child(args):
             step(x, y)
             times.append(time.perf_counter() - t0)
         result["ms"] = [1000 * t for t in times]
-        if args.impl == "numpy2gpt":  # MFU against the machine's matmul peak (never above 1)
+        if args.impl == "numpy2gpt" and procs == 1:  # MFU against the matmul peak (<= 1)
             from numpy2gpt.gpt.mfu import MFUMeter
 
             meter = MFUMeter(log=lambda line: print(line, file=sys.stderr))
@@ -147,13 +181,22 @@ def child(args):
         stop.set()
         t.join()
         result["peak_rss_above_baseline_mib"] = max(peak[0], rss_mib()) - base
-    print(json.dumps(result))
+    if procs == 1 or _rank() == 0:
+        print(json.dumps(result))
+
+
+def _rank():
+    """This process's rank under mpiexec (PMI_RANK, OMPI_...) or torchrun (RANK)."""
+    from numpy2gpt.gpt.ranks import launched
+
+    return int(os.environ.get("RANK", launched()[0]))
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", choices=list(CONFIGS), default="baby")
-    p.add_argument("--impl", choices=["numpy2gpt", "torch", "both"], default="both")
+    p.add_argument("--impl", choices=["numpy2gpt", "torch", "torch_ddp", "both"],
+                   default="both")
     p.add_argument("--loop", choices=["plain", "trainer"], default="plain",
                    help="numpy2gpt's step: a user's plain loop, or as `numpy2gpt train` runs it "
                         "(tune_malloc, --threads)")
@@ -161,6 +204,10 @@ def main(argv=None):
                    help="numpy2gpt train --threads: data-parallel threads, --loop trainer only "
                         "(1: one step, BLAS on all cores)")
     p.add_argument("--blas_threads", type=int, default=2, help="BLAS / PyTorch intra-op threads")
+    p.add_argument("--procs", type=int, default=1,
+                   help="data parallel over this many processes of one thread each: numpy2gpt "
+                        "under mpiexec and PyTorch DDP (gloo) under torchrun, against PyTorch "
+                        "eager on as many threads (1: no processes)")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--rounds", type=int, default=3)
@@ -172,10 +219,22 @@ def main(argv=None):
         p.error(f"--threads must be at least 1, got {args.threads}")
     if args.threads > 1 and args.loop != "trainer":
         p.error(f"--threads {args.threads} is the trainer's data-parallel step: add --loop trainer")
+    if args.procs < 1 or (args.procs > 1 and (args.threads > 1 or args.loop != "plain")):
+        p.error("--procs N (>= 1) times a user's plain loop on N processes: no --threads, "
+                "no --loop trainer")
+    if args.procs > 1 and CONFIGS[args.config]["batch_size"] % args.procs:
+        p.error(f"--procs {args.procs} does not divide the {args.config} batch "
+                f"({CONFIGS[args.config]['batch_size']} sequences)")
+    if args.impl == "torch_ddp" and args.procs == 1:
+        p.error("--impl torch_ddp needs --procs N > 1")
+    if args.procs > 1:
+        args.blas_threads = args.procs  # PyTorch eager gets the cores the ranks use
     if args.child:
         return child(args)
 
     impls = ["numpy2gpt", "torch"] if args.impl == "both" else [args.impl]
+    if args.impl == "both" and args.procs > 1:
+        impls.append("torch_ddp")
     times = {impl: [] for impl in impls}
     memory = {impl: [] for impl in impls}
     model_gflops, peaks, read = [], [], {}
@@ -183,21 +242,28 @@ def main(argv=None):
         for impl in impls:  # alternate, so slow drifts of the machine hit both equally
             common = ["--config", args.config, "--impl", impl, "--loop", args.loop,
                       "--threads", str(args.threads), "--blas_threads", str(args.blas_threads),
+                      "--procs", str(args.procs),
                       "--steps", str(args.steps), "--warmup", str(args.warmup), "--child"]
-            r = run_child("benchmarks.train_step", common, blas_threads=args.blas_threads)
+            launcher = LAUNCHERS[impl](args.procs) if args.procs > 1 and impl in LAUNCHERS \
+                else None
+            blas = 1 if launcher else args.blas_threads
+            r = run_child("benchmarks.train_step", common, blas_threads=blas, launcher=launcher)
             times[impl] += r["ms"]
             if "mfu" in r:
                 model_gflops.append(r["model_gflops"])
                 peaks.append(r["matmul_peak"])
-            read.update({k: r[k] for k in ("blas", "torch") if k in r})
+            read.update({(impl if impl == "torch_ddp" else k): r[k]  # eager's threads apart
+                         for k in ("blas", "torch") if k in r})
             if args.memory:
                 m = run_child("benchmarks.train_step", common + ["--measure", "memory"],
-                              blas_threads=args.blas_threads)
+                              blas_threads=blas, launcher=launcher)
                 memory[impl].append(m["peak_rss_above_baseline_mib"])
     out = {"config": args.config, **CONFIGS[args.config], "loop": args.loop,
-           "threads": args.threads, "blas_threads": args.blas_threads,
+           "threads": args.threads, "blas_threads": args.blas_threads, "procs": args.procs,
            "steps_per_round": args.steps, "rounds": args.rounds,
            "machine": machine(read.get("blas"), read.get("torch"), args.threads)}
+    if "torch_ddp" in read:  # each DDP rank's PyTorch, as it read itself
+        out["machine"]["torch_ddp_threads_per_rank"] = read["torch_ddp"]["threads"]
     for impl in impls:
         out[f"{impl}_ms"] = step_summary(times[impl])
         if args.memory:
@@ -208,9 +274,10 @@ def main(argv=None):
         out["matmul_peak_gflops"] = peak["gflops"]
         out["matmul_peak"] = peak
     if args.impl == "both":
-        for stat in ("mean", "median"):
-            out[f"ratio_{stat}_numpy2gpt_over_torch"] = round(
-                out["numpy2gpt_ms"][stat] / out["torch_ms"][stat], 3)
+        for other in impls[1:]:
+            for stat in ("mean", "median"):
+                out[f"ratio_{stat}_numpy2gpt_over_{other}"] = round(
+                    out["numpy2gpt_ms"][stat] / out[f"{other}_ms"][stat], 3)
     print(json.dumps(out, indent=2))
 
 

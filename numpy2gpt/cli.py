@@ -16,6 +16,12 @@ Every flag is accepted with underscores or dashes (--max_iters, --max-iters). Ba
 one line `error: ...` on stderr and exit status 2, never a traceback (set NUMPY2GPT_TRACEBACK=1
 to see one). A training run whose loss turns NaN or infinite stops with status 1, saving nothing;
 Ctrl-C exits with status 130.
+
+`mpiexec -n N numpy2gpt train ...` trains on N processes (numpy2gpt/gpt/ranks.py); rank 0 prints.
+An error in a step the ranks check together (the flags, out_dir, the data: Ranks.together) ends
+them all with the usual line, printed by the rank that failed, and status; a rank that fails
+alone later ends the whole MPI job (MPI_Abort) with its status, since the others would wait for
+it forever.
 """
 
 import argparse
@@ -36,6 +42,7 @@ from .gpt.config import (
     parse_bool,
     unknown_flag_error,
 )
+from .gpt.ranks import FailedOnAnotherRank, launched
 
 
 class UsageError(Exception):
@@ -115,11 +122,10 @@ def cmd_train(args, extras):
     except TrainingDiverged as e:  # not bad input: the run itself failed
         if os.environ.get("NUMPY2GPT_TRACEBACK"):
             raise
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+        return _fail(e, 1, every_rank=True)
     if result.interrupted:  # train() said where the checkpoint is and how to continue
         return 130
-    if config.eval_only:
+    if config.eval_only or launched()[0] != 0:  # under mpiexec, rank 0 reports
         return 0
     saved = (f"checkpoint {result.checkpoint}" if result.checkpoint else
              "this run saved no checkpoint (the one in the out_dir keeps the best model)")
@@ -324,14 +330,36 @@ def main(argv=None):
         return 2
     except SystemExit as e:  # --help
         return e.code if isinstance(e.code, int) else 0
+    except FailedOnAnotherRank:  # under mpiexec: that rank said why
+        return 2
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
+        if launched()[0] == 0:
+            print("\ninterrupted", file=sys.stderr)
         return 130
     except (ConfigError, CheckpointError, ValueError, OSError) as e:
         if os.environ.get("NUMPY2GPT_TRACEBACK"):
             raise
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return _fail(e, 2)
+
+
+def _fail(error, status, every_rank=False):
+    """Print `error: ...` and return `status`; under mpiexec, as the module docstring says.
+
+    every_rank: the error is one all ranks meet at the same step (a diverged loss: the losses
+    and weights are the same on every rank), so they can all simply exit; rank 0 says it."""
+    from .gpt.ranks import abort
+
+    rank, size = launched()
+    joined = size > 1 and "numpy2gpt.distributed" in sys.modules and \
+        sys.modules["numpy2gpt.distributed"].is_initialized()
+    told = getattr(error, "told_all_ranks", False)  # the others know and stop (Ranks.together)
+    if rank == 0:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+    elif joined and not every_rank and not getattr(error, "rank_0_says_it", False):
+        print(f"error: rank {rank}: {error}", file=sys.stderr, flush=True)
+    if joined and not every_rank and not told:
+        abort(status)
+    return status
 
 
 __all__ = ["main", "build_parser", "TrainConfig"]

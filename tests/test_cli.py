@@ -238,7 +238,7 @@ def test_done_line_names_no_missing_checkpoint(corpus, tmp_path, monkeypatch, ca
     assert run(["train", "--data", corpus, "--out_dir", out, *TINY, "--max_iters", 2,
                 "--eval_interval", 2], capsys)[0] == 0
     train_module = importlib.import_module("numpy2gpt.gpt.train")
-    monkeypatch.setattr(train_module, "estimate_loss", lambda *a: {"train": 9.0, "val": 9.0})
+    monkeypatch.setattr(train_module, "estimate_loss", lambda *a, **k: {"train": 9.0, "val": 9.0})
     code, stdout, err = run(["train", "--init_from", "resume", "--out_dir", out,
                              "--max_iters", 4], capsys)  # worse at 4: the best is kept
     assert code == 0, err

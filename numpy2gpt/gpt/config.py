@@ -175,7 +175,7 @@ _NO_METRICS_SERVICE = "no Weights & Biases logging: metrics go to OUT_DIR/metric
 NO_EFFECT = {
     "wandb_log": _NO_METRICS_SERVICE, "wandb_project": _NO_METRICS_SERVICE,
     "wandb_run_name": _NO_METRICS_SERVICE,
-    "backend": "no distributed (DDP) training: --threads splits each batch over threads",
+    "backend": "processes train together over MPI: mpiexec -n N numpy2gpt train",
     "compile": "there is nothing to compile",
 }
 
@@ -231,7 +231,8 @@ HELP = {
     "wandb_run_name": "accepted for nanoGPT's configs; has no effect",
     "backend": "accepted for nanoGPT's configs (DDP backend); has no effect",
     "plot": "redraw out_dir/loss.png at each eval (needs matplotlib)",
-    "threads": "data-parallel threads: each batch is split over this many",
+    "threads": "data-parallel threads: each batch is split over this many (in one process; "
+               "mpiexec -n N numpy2gpt train splits it over N processes instead)",
     "profile": "print an op profile of a few steps",
 }
 

@@ -19,6 +19,10 @@ default run starts from nanoGPT's weights and sees nanoGPT's batches. A checkpoi
 generator's state and the start positions of a batch already drawn, so a run stopped and resumed
 gives the same losses, bit for bit, as one that never stopped.
 
+Started by `mpiexec -n N`, N processes run this loop together (data parallel, see ranks.py):
+each takes its share of every batch the one-process run draws, DistributedDataParallel averages
+their gradients, evaluations are split and summed, and rank 0 alone prints and writes.
+
 init_from picks the starting weights: 'scratch' (random), 'resume' (out_dir's checkpoint) or a
 pretrained GPT-2 to fine-tune (a Hugging Face folder, or a cached name such as 'gpt2'). As in
 nanoGPT, a pretrained model brings its own n_layer, n_head, n_embd, vocabulary and bias; dropout
@@ -54,6 +58,7 @@ import numpy2gpt
 from numpy2gpt.nn.utils import clip_grad_norm_
 from numpy2gpt.optim.lr_scheduler import warmup_cosine_lr
 from numpy2gpt.profiler import record_function
+from numpy2gpt.random import Generator, use_rng
 from numpy2gpt.utils import release_malloc, tune_malloc
 
 from . import data as datamod
@@ -70,6 +75,7 @@ from .checkpoint import (
 from .config import ConfigError, TrainConfig, check_out_dir, no_effect_notes
 from .mfu import MFUMeter
 from .parallel import DataParallelStep
+from .ranks import Ranks, check_split, launched
 from .tokenizers import load_tokenizer
 
 MODEL_KEYS = ("n_layer", "n_head", "n_embd", "bias")  # the model's shape, from model_args
@@ -352,23 +358,32 @@ def get_batch(split_tokens, config, rng=None, starts=None):
     return numpy2gpt.from_numpy(x), numpy2gpt.from_numpy(y)
 
 
-def estimate_loss(model, splits, config, rng=None):
-    """Mean loss over eval_iters batches of each split, in eval mode and without a graph."""
+def estimate_loss(model, splits, config, rng=None, ranks=None):
+    """Mean loss over eval_iters batches of each split, in eval mode and without a graph.
+
+    With several `ranks`, every rank draws each whole batch, evaluates its rows and weights
+    their mean loss by its share of the batch: the sum over the ranks is the batch's loss.
+    """
+    ranks = ranks or Ranks()
     out = {}
     model.eval()
     with numpy2gpt.no_grad():
         for split, tokens in splits.items():
             losses = np.zeros(config.eval_iters)
             for k in range(config.eval_iters):
-                x, y = get_batch(tokens, config, rng)
-                _, loss = model(x, y)
-                losses[k] = loss.item()
-            out[split] = float(losses.mean())
+                starts = draw_batch(tokens, config, rng)
+                lo, hi = ranks.rows(len(starts))
+                if hi > lo:
+                    x, y = get_batch(tokens, config, starts=starts[lo:hi])
+                    _, loss = model(x, y)
+                    losses[k] = loss.item() * ((hi - lo) / len(starts))
+            out[split] = float(ranks.sum(losses).mean())
     model.train()
     return out
 
 
-def train_step(model, optimizer, train_data, config, rng=None, parallel=None, first=None):
+def train_step(model, optimizer, train_data, config, rng=None, parallel=None, first=None,
+               ranks=None, dropout_rng=None):
     """One optimisation step; returns the mean loss of its micro-batches (a float).
 
     gradient_accumulation_steps micro-batches each run forward and backward (their gradients
@@ -376,7 +391,12 @@ def train_step(model, optimizer, train_data, config, rng=None, parallel=None, fi
     `first` holds the start positions of the first micro-batch if the caller drew it already;
     each further one is drawn right after the previous forward, where nanoGPT draws it.
     `parallel` (a DataParallelStep) runs each micro-batch's forward/backward on several threads.
+    With several `ranks` (model is then the DistributedDataParallel one), see _ranks_backward.
     """
+    if ranks is not None and ranks.size > 1:
+        loss = _ranks_backward(model, train_data, config, rng, first, ranks, dropout_rng)
+        _update(model, optimizer, config)
+        return loss
     steps = config.gradient_accumulation_steps
     loss_sum = 0.0
     x, y = get_batch(train_data, config, rng, starts=first)
@@ -393,6 +413,39 @@ def train_step(model, optimizer, train_data, config, rng=None, parallel=None, fi
         loss_sum += loss.item()
         # scaled, so that the summed gradient is the gradient of the mean over micro-batches
         (loss / steps).backward()
+    _update(model, optimizer, config)
+    return loss_sum / steps
+
+
+def _ranks_backward(model, train_data, config, rng, first, ranks, dropout_rng):
+    """This rank's forward + backward of its pieces of the global batch (see ranks.py); returns
+    the global batch's mean loss, the same on every rank.
+
+    Every rank draws all the micro-batches, as one process does, and keeps its rows. A piece of
+    r rows of the share of S sequences is weighted r / S: the rank's gradient is then the mean
+    over its share, and DDP's average over the equal shares is the global batch's mean. Only
+    the last backward all-reduces (the others run under no_sync and just accumulate).
+    Dropout masks come from `dropout_rng`, the rank's own generator: the shared one must draw
+    exactly the batches one process draws.
+    """
+    b, steps = config.batch_size, config.gradient_accumulation_steps
+    batches = [first if first is not None else draw_batch(train_data, config, rng)]
+    batches += [draw_batch(train_data, config, rng) for _ in range(steps - 1)]
+    pieces = ranks.pieces(b, steps)
+    share = b * steps // ranks.size
+    loss_sum = 0.0
+    for i, (m, lo, hi) in enumerate(pieces):
+        x, y = get_batch(train_data, config, starts=batches[m][lo:hi])
+        last = i == len(pieces) - 1
+        with (contextlib.nullcontext() if last else model.no_sync()), use_rng(dropout_rng):
+            _, loss = model(x, y)
+            (loss / (share / (hi - lo))).backward()
+        loss_sum += loss.item() * ((hi - lo) / b)  # the piece's part of a micro-batch's loss
+    return float(ranks.sum([loss_sum])[0]) / steps
+
+
+def _update(model, optimizer, config):
+    """Clip the gradient norm, take the AdamW step, reset the gradients."""
     if config.grad_clip != 0.0:
         with record_function("clip_grad_norm_"):
             clip_grad_norm_(model.parameters(), config.grad_clip)
@@ -400,7 +453,6 @@ def train_step(model, optimizer, train_data, config, rng=None, parallel=None, fi
         optimizer.step()
     with record_function("optimizer.zero_grad"):
         optimizer.zero_grad(set_to_none=True)
-    return loss_sum / steps
 
 
 def get_lr(it, config):
@@ -591,16 +643,27 @@ def train(config=None, *, log=print, progress=None, callback=None, **overrides):
     progress: show a tqdm bar (None: when stderr is a terminal).
     callback: called after every step with a dict (iter_num, loss, lr, model, optimizer).
     Returns a TrainResult. Ctrl-C stops after the current step and saves a checkpoint.
+    Started by `mpiexec -n N`, the N processes train together (ranks.py): only rank 0 logs,
+    shows progress and writes to out_dir.
     """
     t_start = time.perf_counter()
     config = make_config(config, **overrides)
     log = log or (lambda line: None)
-    for note in no_effect_notes(config):
-        log(note)
-    profiler = _ProfileWindow() if config.profile else None  # fails now if unavailable
-    config, ckpt = _check_before_writing(config)
-    with hold_out_dir(config.out_dir):
-        return _run(config, ckpt, log, progress, callback, profiler, t_start)
+    if launched()[0] != 0:
+        log, progress = (lambda line: None), False
+    ranks = Ranks.join()  # one process, or this one's place in the MPI job
+    with contextlib.ExitStack() as held:
+        with ranks.together():  # a check failing on any rank stops every rank, with its line
+            for note in no_effect_notes(config):
+                log(note)
+            profiler = _ProfileWindow() if config.profile else None  # fails now if unavailable
+            config, ckpt = _check_before_writing(config)
+            check_split(config, ranks.size)
+            if ranks.main:  # rank 0 writes, so it holds out_dir
+                held.enter_context(hold_out_dir(config.out_dir))
+        if ranks.size > 1:
+            log(ranks.describe())
+        return _run(config, ckpt, log, progress, callback, profiler, t_start, ranks)
 
 
 def _check_before_writing(config):
@@ -624,30 +687,37 @@ def _check_before_writing(config):
     return config, ckpt
 
 
-def _run(config, ckpt, log, progress, callback, profiler, t_start):
+def _run(config, ckpt, log, progress, callback, profiler, t_start, ranks):
     """train() once out_dir is held: setup, the loop, the final checkpoint."""
     out_dir = Path(config.out_dir).expanduser()
     ckpt_file = checkpoint_path(out_dir)
-    if ckpt is not None:
-        log(f"resuming from {ckpt_file} at iteration {ckpt['iter_num']}")
-    elif ckpt_file.exists() and not config.overwrite and not config.eval_only:
-        raise CheckpointError(
-            f"{out_dir} already holds a checkpoint ({ckpt_file.name}); continue it with "
-            "--init_from resume, start over with --overwrite (the old checkpoint is replaced "
-            "at the first save), or choose another --out_dir")
-    pretrained = None  # (model, tokenizer, folder) when fine-tuning a pretrained GPT-2
-    if config.init_from not in ("scratch", "resume"):
-        pretrained = _from_pretrained(config, log)
+    with ranks.together():  # a setup step failing on any rank stops every rank, with its line
+        if ckpt is not None:
+            log(f"resuming from {ckpt_file} at iteration {ckpt['iter_num']}")
+        elif ckpt_file.exists() and not config.overwrite and not config.eval_only:
+            raise CheckpointError(
+                f"{out_dir} already holds a checkpoint ({ckpt_file.name}); continue it with "
+                "--init_from resume, start over with --overwrite (the old checkpoint is "
+                "replaced at the first save), or choose another --out_dir")
+        pretrained = None  # (model, tokenizer, folder) when fine-tuning a pretrained GPT-2
+        if config.init_from not in ("scratch", "resume"):
+            pretrained = _from_pretrained(config, log)
 
-    # --- data and tokenizer
-    fixed_tok = build_tokenizer(ckpt) if ckpt is not None else None
-    if pretrained is not None:
-        fixed_tok = pretrained[1]
-    data_changed = ckpt is not None and any(
-        k in config.explicit and getattr(config, k) != (ckpt.get("config") or {}).get(k)
-        for k in ("data", "dataset"))
-    meta, tok, train_data, val_data = prepare_dataset(
-        config, out_dir / "data", tokenizer=fixed_tok, reuse=not data_changed, log=log)
+        # --- data and tokenizer
+        fixed_tok = build_tokenizer(ckpt) if ckpt is not None else None
+        if pretrained is not None:
+            fixed_tok = pretrained[1]
+        data_changed = ckpt is not None and any(
+            k in config.explicit and getattr(config, k) != (ckpt.get("config") or {}).get(k)
+            for k in ("data", "dataset"))
+        if ranks.main:  # rank 0 first: it tokenizes the text if needed
+            dataset = prepare_dataset(config, out_dir / "data", tokenizer=fixed_tok,
+                                      reuse=not data_changed, log=log)
+    with ranks.together():  # then the other ranks read what rank 0 prepared
+        if not ranks.main:
+            dataset = prepare_dataset(config, out_dir / "data", tokenizer=fixed_tok,
+                                      reuse=not data_changed, log=log)
+    meta, tok, train_data, val_data = dataset
     splits = {"train": train_data, "val": val_data}
 
     # --- model and optimizer
@@ -695,10 +765,16 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start):
         except (KeyError, ValueError):  # a checkpoint of an older numpy2gpt (another generator)
             log("the checkpoint holds no random state of this numpy2gpt: batches continue from "
                 f"a stream seeded with {config.seed}")
-    metrics = MetricsLog(None if config.eval_only else out_dir,
+    metrics = MetricsLog(None if config.eval_only or not ranks.main else out_dir,
                          keep_until=iter_num if ckpt is not None else None,
                          keep_eval_at=last_eval_iter == iter_num, warn=log)
     model.train()
+    step_model = model  # what the training step runs: under mpiexec, the DDP wrapper
+    if ranks.size > 1:
+        from numpy2gpt.nn.parallel import DistributedDataParallel
+
+        # rank 0's weights are broadcast to every rank; backward averages the gradients
+        step_model = DistributedDataParallel(model)
 
     result = TrainResult(out_dir=str(out_dir), iter_num=iter_num, best_val_loss=best_val_loss,
                          model=model, tokenizer=tok, config=config)
@@ -719,10 +795,11 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start):
 
     def save(why):
         state = snapshot()
-        _check_finite_state(state, iter_num, config, ckpt_file)
-        path = save_checkpoint(out_dir, state)
-        result.checkpoint = str(path)
-        say(f"saving checkpoint to {path} ({why}, iteration {iter_num})")
+        _check_finite_state(state, iter_num, config, ckpt_file)  # every rank: all stop together
+        if ranks.main:  # every rank holds the same state: one writes it
+            path = save_checkpoint(out_dir, state)
+            result.checkpoint = str(path)
+            say(f"saving checkpoint to {path} ({why}, iteration {iter_num})")
         return iter_num
 
     show_bar = progress if progress is not None else sys.stderr.isatty()
@@ -739,7 +816,7 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start):
         # a diverging run overflows inside NumPy: _check_finite_loss says so, in one line
         with _StopRequest(say) as stop, np.errstate(over="ignore", invalid="ignore"):
             while True:
-                if stop.requested:
+                if ranks.any(stop.requested):  # all ranks stop at the same iteration
                     result.interrupted = True
                     break
                 lr = get_lr(iter_num, config)
@@ -751,7 +828,7 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start):
                 # --- evaluate (and checkpoint) at the start of every eval_interval-th step
                 due = iter_num % config.eval_interval == 0 or iter_num >= config.max_iters
                 if config.eval_only or (due and last_eval_iter != iter_num):
-                    losses = estimate_loss(model, splits, config)
+                    losses = estimate_loss(model, splits, config, ranks=ranks)
                     for split, loss in losses.items():
                         _check_finite_loss(loss, f"{split} loss", iter_num, config, ckpt_file)
                     last_eval_iter = iter_num
@@ -762,7 +839,7 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start):
                                   tokens_per_s=None)
                     result.evals.append({"iter": iter_num, **{f"{k}_loss": v
                                                               for k, v in losses.items()}})
-                    if config.plot and not config.eval_only:
+                    if config.plot and not config.eval_only and ranks.main:
                         plot_note = _update_plot(metrics.records, out_dir, say, plot_note)
                     improved = losses["val"] < best_val_loss
                     best_val_loss = min(best_val_loss, losses["val"])
@@ -774,8 +851,9 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start):
 
                 # --- one optimisation step
                 t0 = time.perf_counter()
-                lossf = train_step(model, optimizer, train_data, config, parallel=parallel,
-                                   first=next_batch)
+                lossf = train_step(step_model, optimizer, train_data, config, parallel=parallel,
+                                   first=next_batch, ranks=ranks,
+                                   dropout_rng=_dropout_rng(config, iter_num, ranks))
                 next_batch = None
                 dt = time.perf_counter() - t0
                 _check_finite_loss(lossf, "training loss", iter_num, config, ckpt_file)
@@ -783,8 +861,8 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start):
 
                 # --- logging
                 tokens_per_s = tokens_per_iter / dt
-                if local_iter >= 5:  # let the first steps warm up, like nanoGPT
-                    mfu = _mfu(model, config, dt, mfu_meter)
+                if local_iter >= 5 and ranks.main:  # let the first steps warm up, like nanoGPT
+                    mfu = _mfu(model, config, dt, mfu_meter, ranks.size)
                     if mfu is not None:
                         running_mfu = mfu if running_mfu is None or mfu_meter.changed else \
                             0.9 * running_mfu + 0.1 * mfu
@@ -872,6 +950,18 @@ def _kept(ckpt_file):
             "no checkpoint was written")
 
 
+def _dropout_rng(config, iter_num, ranks):
+    """Under mpiexec with dropout, this rank's generator of the dropout masks of iteration
+    iter_num (seeded from seed, iter_num and rank, so a resumed run draws the same); None (the
+    shared generator) otherwise. The shared generator must draw the batches in lockstep on every
+    rank, which masks drawn from it for a share of the batch would break. So with dropout the
+    masks, and the batches one process would draw after them, differ from a one-process run's."""
+    if ranks.size == 1 or config.dropout == 0:
+        return None
+    seed = np.random.SeedSequence([config.seed % 2**64, iter_num, ranks.rank])
+    return Generator().manual_seed(int(seed.generate_state(1, np.uint64)[0]))
+
+
 def _crop_moments(state_dict, optimizer, wpe, block_size):
     """After crop_block_size, AdamW's saved moments of the position table must shrink with it
     (before loading them: the optimizer refuses state of another shape than its parameter's)."""
@@ -886,11 +976,13 @@ def _crop_moments(state_dict, optimizer, wpe, block_size):
     return state_dict
 
 
-def _mfu(model, config, dt, meter):
+def _mfu(model, config, dt, meter, processes=1):
     """Model FLOPs utilization of a step of dt seconds against the machine's matmul peak
-    (mfu.MFUMeter: at most 1, the peak logged); None when it cannot be had."""
+    (mfu.MFUMeter: at most 1, the peak logged); None when it cannot be had. With several
+    processes, it is one rank's: its share of the batch against the peak of its threads."""
     try:
-        return meter(model, config.batch_size * config.gradient_accumulation_steps, dt)
+        sequences = config.batch_size * config.gradient_accumulation_steps // processes
+        return meter(model, sequences, dt)
     except Exception:  # MFU is a diagnostic: never let it stop training
         return None
 

@@ -61,8 +61,8 @@ def test_nanogpts_whole_key_set_is_accepted_with_a_note_for_keys_without_effect(
     assert notes == [  # one line per key set to something that would matter in nanoGPT
         "note: wandb_log=True has no effect in numpy2gpt (no Weights & Biases logging: "
         "metrics go to OUT_DIR/metrics.jsonl)",
-        "note: backend='gloo' has no effect in numpy2gpt (no distributed (DDP) training: "
-        "--threads splits each batch over threads)",
+        "note: backend='gloo' has no effect in numpy2gpt (processes train together over MPI: "
+        "mpiexec -n N numpy2gpt train)",
         "note: compile=True has no effect in numpy2gpt (there is nothing to compile)"]
     assert set(NO_EFFECT) <= set(TrainConfig.keys())
     assert set(HELP) == set(TrainConfig.keys())  # every flag has a line of --help

@@ -362,7 +362,7 @@ def test_always_save_checkpoint_false_keeps_the_best(corpus, tmp_path, monkeypat
     # the module itself (numpy2gpt.gpt may export a function named `train` over its name)
     train_module = importlib.import_module("numpy2gpt.gpt.train")
     monkeypatch.setattr(train_module, "estimate_loss",
-                        lambda *a: {"train": 1.0, "val": next(vals)})
+                        lambda *a, **k: {"train": 1.0, "val": next(vals)})
     messages = []
     res = train({**TINY, "data": str(corpus), "out_dir": str(tmp_path / "out"), "max_iters": 4,
                  "eval_interval": 2}, log=messages.append)
