@@ -1,19 +1,19 @@
-"""Chapter 10 exercises: GPT-2's tanh GELU, and the GPT's parameter count by hand.
+"""Chapter 10 exercises: LayerNorm from tensor ops, and the GPT's parameter count by hand.
 
 Fill in the two functions, then run `pytest docs/course/exercises -k ch10`.
 """
 
-import math  # noqa: F401 - for sqrt(2 / pi)
-
-import numpy2gpt as torch  # noqa: F401 - torch.tanh and friends
+import numpy2gpt as torch  # noqa: F401 - tensor ops: mean, sqrt, ...
 
 
-def gelu_tanh(x):
-    """0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3))), elementwise, for a tensor x.
+def layer_norm(x, weight, bias, eps=1e-5):
+    """LayerNorm over the last dimension of the tensor x: each row (x[..., :]) minus its mean,
+    divided by sqrt(its variance + eps), then times `weight` and plus `bias` (tensors of the last
+    dimension's size). The variance is the biased one (divide by n, not n - 1).
 
-    Use tensor ops, so that x.grad comes out of backward.
+    Use tensor ops, so that backward gives gradients for x, weight and bias.
     """
-    raise NotImplementedError("ch10: GPT-2's tanh approximation of GELU")
+    raise NotImplementedError("ch10: normalise each row, then scale and shift")
 
 
 def num_params(n_layer, n_embd, vocab_size, block_size, bias=True):

@@ -1,5 +1,5 @@
-"""Tests of chapter 10's exercises (your ch10_gpt.py): GELU against PyTorch, the count against a
-real model."""
+"""Tests of chapter 10's exercises (your ch10_gpt.py): layer_norm against PyTorch, the count
+against a real model."""
 
 import contextlib
 import io
@@ -9,30 +9,39 @@ import pytest
 import torch
 
 import numpy2gpt
-from ch10_gpt import gelu_tanh, num_params
+from ch10_gpt import layer_norm, num_params
 from numpy2gpt.gpt import GPT, GPTConfig
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_gelu_tanh_values_and_gradient_match_pytorch(dtype):
-    x = np.linspace(-6, 6, 41).astype(dtype)
-    mine = numpy2gpt.tensor(x, requires_grad=True)
-    theirs = torch.tensor(x, requires_grad=True)
-    out = gelu_tanh(mine)
-    expected = torch.nn.functional.gelu(theirs, approximate="tanh")
-    tol = 1e-5 if dtype == "float32" else 1e-12
+@pytest.mark.parametrize("shape", [(5, 8), (2, 3, 16)])
+def test_layer_norm_values_and_gradients_match_pytorch(dtype, shape):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    w, b = (rng.standard_normal(shape[-1]).astype(dtype) for _ in range(2))
+    g = rng.standard_normal(shape).astype(dtype)
+    mine = [numpy2gpt.tensor(a, requires_grad=True) for a in (x, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out = layer_norm(*mine, eps=1e-5)
+    expected = torch.nn.functional.layer_norm(theirs[0], shape[-1:], theirs[1], theirs[2], 1e-5)
+    tol = 1e-5 if dtype == "float32" else 1e-11
     assert out.dtype == getattr(numpy2gpt, dtype)
     np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=tol, atol=tol)
-    out.sum().backward()
-    expected.sum().backward()
-    assert mine.grad is not None, "no gradient reached x: use tensor ops"
-    np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=tol * 10, atol=tol)
+    out.backward(numpy2gpt.tensor(g))
+    expected.backward(torch.tensor(g))
+    for a, t, name in zip(mine, theirs, ("x", "weight", "bias")):
+        assert a.grad is not None, f"no gradient reached {name}: use tensor ops"
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=tol * 10, atol=tol * 10,
+                                   err_msg=f"gradient of {name}")
 
 
-def test_gelu_tanh_is_not_the_exact_gelu():
-    x = numpy2gpt.tensor([1.5], dtype=numpy2gpt.float64)
-    exact = torch.nn.functional.gelu(torch.tensor([1.5], dtype=torch.float64)).item()
-    assert gelu_tanh(x).item() != pytest.approx(exact, rel=1e-9, abs=0)
+def test_layer_norm_uses_eps():
+    x = numpy2gpt.tensor([[1.0, 1.0, 1.0, 1.0]], dtype=numpy2gpt.float64)
+    one, zero = numpy2gpt.ones(4, dtype=numpy2gpt.float64), numpy2gpt.zeros(4, dtype=numpy2gpt.float64)
+    x2 = numpy2gpt.tensor([[0.0, 2.0, 0.0, 2.0]], dtype=numpy2gpt.float64)  # var 1
+    out = layer_norm(x2, one, zero, eps=3.0)
+    np.testing.assert_allclose(out.numpy(), [[-0.5, 0.5, -0.5, 0.5]])
+    assert np.isfinite(layer_norm(x, one, zero).numpy()).all()  # a constant row: 0, not NaN
 
 
 @pytest.mark.parametrize("n_layer, n_embd, vocab_size, block_size, bias", [
