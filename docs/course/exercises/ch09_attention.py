@@ -3,8 +3,8 @@
 Fill in the two functions, then run `pytest docs/course/exercises -k ch09`.
 """
 
-import numpy2gpt as torch
-import numpy2gpt.nn.functional as F  # noqa: F401 - F.softmax is all you need from it
+import numpy2gpt as torch  # noqa: F401 - torch.tril, torch.ones, ...
+import numpy2gpt.nn.functional as F  # noqa: F401 - F.softmax
 
 
 def causal_mask(T):

@@ -15,4 +15,5 @@ def clip_grad_norm(parameters, max_norm):
     alone otherwise.
     """
     parameters = list(parameters)
-    raise NotImplementedError("ch11: measure the global norm, then scale every gradient by one factor")
+    raise NotImplementedError("ch11: measure the global norm, then scale every gradient by one "
+                              "factor")

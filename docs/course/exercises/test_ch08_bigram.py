@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-
 from ch08_bigram import bigram_nll, bigram_probs
 
 IDS = np.array([0, 1, 2, 1, 2, 2, 0, 1, 3, 1, 2])

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from ch09_attention import causal_attention, causal_mask
 
 import numpy2gpt
-from ch09_attention import causal_attention, causal_mask
 
 
 @pytest.mark.parametrize("T", [1, 2, 5])

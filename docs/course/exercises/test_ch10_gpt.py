@@ -7,9 +7,9 @@ import io
 import numpy as np
 import pytest
 import torch
+from ch10_gpt import layer_norm, num_params
 
 import numpy2gpt
-from ch10_gpt import layer_norm, num_params
 from numpy2gpt.gpt import GPT, GPTConfig
 
 
@@ -37,7 +37,8 @@ def test_layer_norm_values_and_gradients_match_pytorch(dtype, shape):
 
 def test_layer_norm_uses_eps():
     x = numpy2gpt.tensor([[1.0, 1.0, 1.0, 1.0]], dtype=numpy2gpt.float64)
-    one, zero = numpy2gpt.ones(4, dtype=numpy2gpt.float64), numpy2gpt.zeros(4, dtype=numpy2gpt.float64)
+    one = numpy2gpt.ones(4, dtype=numpy2gpt.float64)
+    zero = numpy2gpt.zeros(4, dtype=numpy2gpt.float64)
     x2 = numpy2gpt.tensor([[0.0, 2.0, 0.0, 2.0]], dtype=numpy2gpt.float64)  # var 1
     out = layer_norm(x2, one, zero, eps=3.0)
     np.testing.assert_allclose(out.numpy(), [[-0.5, 0.5, -0.5, 0.5]])

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from ch11_training import clip_grad_norm
 
 import numpy2gpt
-from ch11_training import clip_grad_norm
 
 
 def pairs(grads):
@@ -13,7 +13,8 @@ def pairs(grads):
     mine, theirs = [], []
     for g in grads:
         shape = (1,) if g is None else g.shape
-        a, b = numpy2gpt.nn.Parameter(numpy2gpt.zeros(*shape)), torch.nn.Parameter(torch.zeros(shape))
+        a = numpy2gpt.nn.Parameter(numpy2gpt.zeros(*shape))
+        b = torch.nn.Parameter(torch.zeros(shape))
         if g is not None:
             a.grad, b.grad = numpy2gpt.tensor(g), torch.tensor(g)
         mine.append(a)
