@@ -15,7 +15,8 @@ A chapter is Markdown. Its fenced blocks mean:
 
 A ```text block anywhere else is an error (the reader would take it for checked output), and so is
 a chapter that runs nothing. So are ```bash and ```sh blocks, and `python skip`: jupytext turns
-them into notebook cells that run (use ```console, ```py). A chapter may also say, anywhere in its text,
+them into notebook cells that run (use ```console, ```py). A chapter may also say, anywhere in its
+text,
 
   <!-- course: requires=tinyshakespeare -->
 

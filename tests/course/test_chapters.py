@@ -8,6 +8,7 @@ Graphviz) runs all its other blocks first and then skips, saying what is missing
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +38,7 @@ def run_in_subprocess(chapter, tmp_path):
 
 
 def test_the_course_has_chapters():
-    assert len(CHAPTERS) >= 1, [c.name for c in CHAPTERS]
+    assert len(CHAPTERS) >= 7, [c.name for c in CHAPTERS]
     numbers = [int(c.name[:2]) for c in CHAPTERS]
     assert numbers == list(range(1, len(numbers) + 1)), "chapters are numbered 01, 02, ... in order"
 
@@ -68,6 +69,50 @@ def test_index_lists_every_chapter():
     index = (COURSE / "README.md").read_text(encoding="utf-8")
     missing = [c.name for c in CHAPTERS if f"({c.name})" not in index]
     assert not missing, f"docs/course/README.md does not link {missing}"
+
+
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+_PREFIXES = {"torch", "numpy2gpt", "nn", "F", "optim", "autograd"}  # import names, not in the file
+
+
+def broken_links(markdown, folder, chapter_numbers):
+    """Relative links that lead nowhere, and `Name.attr` link texts naming something the linked
+    Python file does not contain (so a renamed function breaks the test, not the reader's trust).
+    A link to a chapter numbered above every chapter present is one not written yet: allowed."""
+    found = []
+    for text, target in _LINK.findall(markdown):
+        if re.match(r"[a-z]+:", target) or target.startswith("#"):
+            continue
+        path = (folder / target.split("#")[0]).resolve()
+        number = re.match(r"(\d\d)-.*\.md$", path.name)
+        if not path.exists():
+            if not (number and path.parent == COURSE and int(number[1]) > max(chapter_numbers)):
+                found.append(f"{target}: no such file")
+            continue
+        code = re.fullmatch(r"`([\w.]+)`", text.strip())
+        if path.suffix == ".py" and code and not code[1].endswith(".py"):
+            source = path.read_text(encoding="utf-8")
+            names = [n for n in code[1].split(".") if n not in _PREFIXES]
+            found += [f"[{text}]({target}): {path.name} has no {n!r}" for n in names
+                      if not re.search(rf"\b{re.escape(n)}\b", source)]
+    return found
+
+
+@pytest.mark.parametrize("page", CHAPTERS + [COURSE / "README.md"],
+                         ids=[c.stem for c in CHAPTERS] + ["index"])
+def test_links_lead_to_the_code_they_name(page):
+    numbers = [int(c.name[:2]) for c in CHAPTERS]
+    found = broken_links(page.read_text(encoding="utf-8"), page.parent, numbers)
+    assert not found, "\n".join(found)
+
+
+def test_a_renamed_function_breaks_its_link():
+    assert broken_links("[`Exp.backward`](../../numpy2gpt/ops/elementwise.py)", COURSE, [1]) == []
+    (msg,) = broken_links("[`Exp.bakward`](../../numpy2gpt/ops/elementwise.py)", COURSE, [1])
+    assert "elementwise.py has no 'bakward'" in msg
+    (msg,) = broken_links("see [the engine](../../numpy2gpt/autograd/engin.py)", COURSE, [1])
+    assert "no such file" in msg
+    assert broken_links("[next](02-graph.md) [later](99-x.md)", COURSE, [1, 2]) == []
 
 
 # ----- the harness itself: it must be able to fail ------------------------------------------------
@@ -104,8 +149,8 @@ def test_a_chapter_that_runs_nothing_fails(tmp_path):
 def test_skip_and_unmet_requirements_are_left_out(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMPY2GPT_DATA", str(tmp_path / "missing.txt"))
     path = _chapter(tmp_path, "```python\nprint('a')\n```\n```text\na\n```\n"
-                              "```python requires=tinyshakespeare\nprint('b')\n```\n```text\nc\n```\n"
-                              "```py\nraise SystemExit\n```\n")
+                              "```python requires=tinyshakespeare\nprint('b')\n```\n"
+                              "```text\nc\n```\n```py\nraise SystemExit\n```\n")
     report = run_chapter(path)
     assert [b["ran"] for b in report["blocks"]] == [True, False]
     assert "tinyshakespeare" in report["unmet"] and problems(report, path) == []

@@ -5,15 +5,17 @@ import numpy2gpt as torch
 
 def backward_order(y):
     consumers = {}  # fn -> how many edges point into it
-    stack, seen = [y.grad_fn], {y.grad_fn}
-    while stack:
-        fn = stack.pop()
+
+    def count(fn):  # depth-first: each Function's edges are counted once
         for creator, _ in fn.next_functions:
-            if creator is not None:
-                consumers[creator] = consumers.get(creator, 0) + 1
-                if creator not in seen:
-                    seen.add(creator)
-                    stack.append(creator)
+            if creator is None:
+                continue
+            first_visit = creator not in consumers
+            consumers[creator] = consumers.get(creator, 0) + 1
+            if first_visit:
+                count(creator)
+
+    count(y.grad_fn)
     order, ready = [], [y.grad_fn]
     while ready:
         fn = ready.pop()
