@@ -123,6 +123,8 @@ class DistributedDataParallel(Module):
     - `find_unused_parameters=True`: parameters the forward did not use count as ready with a
       zero gradient; one used on no rank keeps its `.grad` unchanged. Without it, such a
       parameter makes the next forward raise (as in PyTorch), since its gradient never arrived.
+    - `gradient_as_bucket_view=True`: after the all-reduce each `.grad` is a view of its bucket
+      (one copy of every gradient less per step; the next synchronized backward overwrites it).
     - `overlap` (numpy2gpt's, off by default): start each bucket's all-reduce during backward.
     - `.module` is the wrapped model; `state_dict()` has the module's own keys (no "module."
       prefix), so a checkpoint loads into the plain model as well as into a DDP.
@@ -296,8 +298,10 @@ class DistributedDataParallel(Module):
             for p, view in zip(bucket.params, bucket.views):  # gradient / N into the buffer
                 if p.grad is None:
                     view[...] = 0
-                else:
-                    np.divide(p.grad.data, size, out=view)
+                    continue
+                if p.grad.data is view:  # gradient_as_bucket_view: last step's .grad, kept
+                    p.grad = Tensor._make(view.copy())  # apart before the buffer is reused
+                np.divide(p.grad.data, size, out=view)
             bucket.request = self._comm.Iallreduce(MPI.IN_PLACE, bucket.buffer, op=MPI.SUM)
             self._next_bucket += 1
 
@@ -316,7 +320,9 @@ class DistributedDataParallel(Module):
             for i, p, view in zip(bucket.indices, bucket.params, bucket.views):
                 if used_somewhere is not None and not used_somewhere[i]:
                     continue  # no rank used it: its .grad stays as it was, as in PyTorch
-                if p.grad is None:
+                if self.gradient_as_bucket_view:  # .grad becomes the buffer's slice: no copy
+                    p.grad = Tensor._make(view)
+                elif p.grad is None:
                     p.grad = Tensor._make(view.copy())
                 else:
                     p.grad.data[...] = view
