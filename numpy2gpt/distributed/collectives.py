@@ -81,6 +81,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     `world_size` and `rank`, if given, must agree with mpiexec's. Run without mpiexec, the
     process is a world of one. Once initialized, an uncaught exception on any rank aborts the
     whole job (MPI_Abort), so the other ranks never wait forever in a collective for a dead one.
+    (`sys.exit` on one rank alone is not an exception: MPI then waits for the others at exit,
+    which may wait for it. Let every rank exit, or raise, or call MPI.COMM_WORLD.Abort(code).)
     """
     global _comm, _previous_excepthook
     if _comm is not None:
