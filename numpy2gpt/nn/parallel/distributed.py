@@ -165,6 +165,9 @@ class DistributedDataParallel(Module):
             for t in self._module_tensors():
                 collectives.broadcast_unchecked(comm, t, 0)
         cap = 25 if bucket_cap_mb is None else bucket_cap_mb
+        if isinstance(cap, bool) or not isinstance(cap, int | float) or not cap > 0:
+            raise ValueError(f"bucket_cap_mb must be a positive number of megabytes, got "
+                             f"{bucket_cap_mb!r}")
         self._index = {id(p): i for i, p in enumerate(params)}
         buckets = [_Bucket(ix, params) for ix in _assign_buckets(params, cap * 1024 * 1024)]
         object.__setattr__(self, "_buckets", buckets)
