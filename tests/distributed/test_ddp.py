@@ -65,7 +65,7 @@ def test_ddp_behaves_as_pytorchs(tmp_path, monkeypatch):
     for want, got in zip(load_json(tmp_path / "torch", 2), load_json(tmp_path / "numpy2gpt", 2)):
         for case in ("unused", "unused_again", "no_sync_local", "no_sync_then_sync",
                      "no_grad_forward_between", "unused_no_zero_grad_view_False",
-                     "unused_no_zero_grad_view_True"):
+                     "unused_no_zero_grad_view_True", "unused_after_no_sync"):
             assert want[case].keys() == got[case].keys()
             for name, g in want[case].items():
                 if g is None:  # a parameter no rank used keeps .grad None

@@ -232,9 +232,12 @@ class DistributedDataParallel(Module):
         out = self.module(*inputs, **kwargs)
         if is_grad_enabled():  # (a forward under no_grad leaves a pending backward's plan alone)
             self._expect_hooks = sync
-        if sync and self.find_unused_parameters:
+        if self.find_unused_parameters and is_grad_enabled():
             reached = _reached_leaves(out)
-            self._unused = [i for i, p in enumerate(self._params) if id(p) not in reached]
+            if sync:
+                self._unused = [i for i, p in enumerate(self._params) if id(p) not in reached]
+            else:  # gradients accumulated under no_sync count as used, as in PyTorch
+                self._used_without_sync |= reached
         return out
 
     @contextmanager
@@ -255,7 +258,8 @@ class DistributedDataParallel(Module):
         self._next_bucket = 0
         self._started = False
         self._expect_hooks = False
-        self._unused = []
+        self._unused = []  # (find_unused_parameters) parameters the last forward did not use
+        self._used_without_sync = set()  # ids of those used by forwards inside no_sync
         for b in self._buckets:
             b.missing = len(b.indices)
             b.request = None
@@ -317,7 +321,8 @@ class DistributedDataParallel(Module):
         used_somewhere = None
         if self.find_unused_parameters:  # which parameters some rank used
             used_somewhere = np.ones(len(self._params), dtype=np.int32)
-            used_somewhere[self._unused] = 0
+            used_somewhere[[i for i in self._unused
+                            if id(self._params[i]) not in self._used_without_sync]] = 0
             collectives.wait(self._comm.Iallreduce(MPI.IN_PLACE, used_somewhere, op=MPI.MAX))
         for bucket in self._buckets:
             for i, p, view in zip(bucket.indices, bucket.params, bucket.views):
