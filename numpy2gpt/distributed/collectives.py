@@ -16,6 +16,7 @@ tensor when they differ, where MPI itself would fail with a truncation error or 
 
 import enum
 import importlib.util
+import os
 import sys
 import zlib
 
@@ -30,6 +31,7 @@ _NOT_INITIALIZED = ("Default process group has not been initialized, please make
 _NO_MPI = ('numpy2gpt.distributed needs mpi4py and an MPI library: pip install "numpy2gpt[mpi]" '
            "(brings MPICH and mpiexec), or pip install mpi4py against your system's MPI")
 
+_yield_core = getattr(os, "sched_yield", lambda: None)  # (not on every platform)
 _comm = None  # the default process group: a duplicate of MPI.COMM_WORLD, or None
 _previous_excepthook = None
 
@@ -81,6 +83,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     `world_size` and `rank`, if given, must agree with mpiexec's. Run without mpiexec, the
     process is a world of one. Once initialized, an uncaught exception on any rank aborts the
     whole job (MPI_Abort), so the other ranks never wait forever in a collective for a dead one.
+    (`sys.exit` on one rank alone is not an exception: MPI then waits for the others at exit,
+    which may wait for it. Let every rank exit, or raise, or call MPI.COMM_WORLD.Abort(code).)
     """
     global _comm, _previous_excepthook
     if _comm is not None:
@@ -184,10 +188,11 @@ def wait(request):
     Every collective here is started non-blocking and waited for in this Python loop, never with
     a blocking MPI call: Ctrl-C under mpiexec interrupts every rank, and a rank blocked inside MPI
     for a peer that has stopped would never see its KeyboardInterrupt (the job would hang). MPI
-    polls the same way inside its own blocking calls.
+    polls the same way inside its own blocking calls; between polls the core is offered to any
+    other process that wants it (a rank still computing, when there are more ranks than cores).
     """
     while not request.Test():
-        pass
+        _yield_core()
 
 
 def _check_tensor(tensor, name="tensor"):

@@ -1,9 +1,13 @@
 """numpy2gpt.distributed's collectives on real `mpiexec -n 2` / `-n 3` jobs, against NumPy."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
-from mpi_jobs import load_npz, run_mpi
+from mpi_jobs import ROOT, WORKERS, load_json, load_npz, require_mpi, run_mpi
 
 import numpy2gpt.distributed as dist
 
@@ -63,3 +67,15 @@ def test_collectives_match_numpy(tmp_path, n):
 def test_reduce_op_names_are_pytorchs():
     for name in ("SUM", "AVG", "PRODUCT", "MIN", "MAX", "BAND", "BOR", "BXOR"):
         assert hasattr(torch.distributed.ReduceOp, name) and hasattr(dist.ReduceOp, name)
+
+
+def test_without_mpiexec_a_world_of_one(tmp_path):
+    require_mpi()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, WORKERS / "alone.py", tmp_path], env=env, check=True,
+                   timeout=120)
+    (got,) = load_json(tmp_path, 1)
+    assert (got["rank"], got["world_size"]) == (0, 1)
+    assert got["all_reduce"] == [1.0, 2.0]
+    assert got["ddp_grad"] == got["plain_grad"]
+    assert not got["after_destroy"] and got["again"]

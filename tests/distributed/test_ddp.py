@@ -18,9 +18,10 @@ def assert_rel_close(got, want, rel, what):
     assert err <= rel, f"{what}: relative difference {err:.3g} > {rel:g}"
 
 
-@pytest.mark.parametrize("n,overlap", [(2, "blocking"), (3, "overlap"), (2, "overlap")])
-def test_ddp_gradients_equal_one_process_full_batch(tmp_path, n, overlap):
-    run_mpi(n, "ddp_gpt", tmp_path, "grads", overlap)
+@pytest.mark.parametrize("n,overlap,view", [(2, "blocking", ""), (3, "overlap", ""),
+                                            (2, "overlap", "view")])
+def test_ddp_gradients_equal_one_process_full_batch(tmp_path, n, overlap, view):
+    run_mpi(n, "ddp_gpt", tmp_path, "grads", overlap, view)
     net = ddp_gpt.model(seed=1234)
     x, y = ddp_gpt.batch(0, 0)
     _, loss = net(x, y)
@@ -35,9 +36,10 @@ def test_ddp_gradients_equal_one_process_full_batch(tmp_path, n, overlap):
             assert_rel_close(got[name], p.grad.numpy(), 1e-12, f"rank {rank} {name}")
 
 
-@pytest.mark.parametrize("n,overlap", [(2, "blocking"), (2, "overlap")])
-def test_five_adamw_steps_equal_one_process(tmp_path, n, overlap):
-    run_mpi(n, "ddp_gpt", tmp_path, "adamw", overlap)
+@pytest.mark.parametrize("n,overlap,view", [(2, "blocking", ""), (2, "overlap", ""),
+                                            (3, "blocking", "view")])
+def test_five_adamw_steps_equal_one_process(tmp_path, n, overlap, view):
+    run_mpi(n, "ddp_gpt", tmp_path, "adamw", overlap, view)
     net = ddp_gpt.model(seed=1234)
     ddp_gpt.train(net, net)
     for rank, got in enumerate(load_npz(tmp_path, n)):
@@ -62,7 +64,8 @@ def test_ddp_behaves_as_pytorchs(tmp_path, monkeypatch):
     run_mpi(2, "as_torch", tmp_path / "numpy2gpt", "numpy2gpt")
     for want, got in zip(load_json(tmp_path / "torch", 2), load_json(tmp_path / "numpy2gpt", 2)):
         for case in ("unused", "unused_again", "no_sync_local", "no_sync_then_sync",
-                     "no_grad_forward_between"):
+                     "no_grad_forward_between", "unused_no_zero_grad_view_False",
+                     "unused_no_zero_grad_view_True", "unused_after_no_sync"):
             assert want[case].keys() == got[case].keys()
             for name, g in want[case].items():
                 if g is None:  # a parameter no rank used keeps .grad None

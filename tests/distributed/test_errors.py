@@ -94,6 +94,8 @@ def test_misuse_inside_an_mpi_job(tmp_path):
             "ddp_buffers": ["RuntimeError", "DDP expects same model across all ranks, but the "
                             "frozen parameters or the buffers differ across ranks in number, "
                             "shape or dtype"],
+            "ddp_bucket_cap": ["ValueError", "bucket_cap_mb must be a positive number of "
+                               "megabytes, got 0"],
             "ddp_device_ids": ["ValueError", "DistributedDataParallel device_ids and "
                                "output_device arguments only work with GPU modules; numpy2gpt "
                                "runs on the CPU: leave them None (got device_ids=[0], "

@@ -123,6 +123,8 @@ class DistributedDataParallel(Module):
     - `find_unused_parameters=True`: parameters the forward did not use count as ready with a
       zero gradient; one used on no rank keeps its `.grad` unchanged. Without it, such a
       parameter makes the next forward raise (as in PyTorch), since its gradient never arrived.
+    - `gradient_as_bucket_view=True`: after the all-reduce each `.grad` is a view of its bucket
+      (one copy of every gradient less per step; the next synchronized backward overwrites it).
     - `overlap` (numpy2gpt's, off by default): start each bucket's all-reduce during backward.
     - `.module` is the wrapped model; `state_dict()` has the module's own keys (no "module."
       prefix), so a checkpoint loads into the plain model as well as into a DDP.
@@ -163,6 +165,9 @@ class DistributedDataParallel(Module):
             for t in self._module_tensors():
                 collectives.broadcast_unchecked(comm, t, 0)
         cap = 25 if bucket_cap_mb is None else bucket_cap_mb
+        if isinstance(cap, bool) or not isinstance(cap, int | float) or not cap > 0:
+            raise ValueError(f"bucket_cap_mb must be a positive number of megabytes, got "
+                             f"{bucket_cap_mb!r}")
         self._index = {id(p): i for i, p in enumerate(params)}
         buckets = [_Bucket(ix, params) for ix in _assign_buckets(params, cap * 1024 * 1024)]
         object.__setattr__(self, "_buckets", buckets)
@@ -227,9 +232,12 @@ class DistributedDataParallel(Module):
         out = self.module(*inputs, **kwargs)
         if is_grad_enabled():  # (a forward under no_grad leaves a pending backward's plan alone)
             self._expect_hooks = sync
-        if sync and self.find_unused_parameters:
+        if self.find_unused_parameters and is_grad_enabled():
             reached = _reached_leaves(out)
-            self._unused = [i for i, p in enumerate(self._params) if id(p) not in reached]
+            if sync:
+                self._unused = [i for i, p in enumerate(self._params) if id(p) not in reached]
+            else:  # gradients accumulated under no_sync count as used, as in PyTorch
+                self._used_without_sync |= reached
         return out
 
     @contextmanager
@@ -250,7 +258,8 @@ class DistributedDataParallel(Module):
         self._next_bucket = 0
         self._started = False
         self._expect_hooks = False
-        self._unused = []
+        self._unused = []  # (find_unused_parameters) parameters the last forward did not use
+        self._used_without_sync = set()  # ids of those used by forwards inside no_sync
         for b in self._buckets:
             b.missing = len(b.indices)
             b.request = None
@@ -296,8 +305,10 @@ class DistributedDataParallel(Module):
             for p, view in zip(bucket.params, bucket.views):  # gradient / N into the buffer
                 if p.grad is None:
                     view[...] = 0
-                else:
-                    np.divide(p.grad.data, size, out=view)
+                    continue
+                if p.grad.data is view:  # gradient_as_bucket_view: last step's .grad, kept
+                    p.grad = Tensor._make(view.copy())  # apart before the buffer is reused
+                np.divide(p.grad.data, size, out=view)
             bucket.request = self._comm.Iallreduce(MPI.IN_PLACE, bucket.buffer, op=MPI.SUM)
             self._next_bucket += 1
 
@@ -310,13 +321,16 @@ class DistributedDataParallel(Module):
         used_somewhere = None
         if self.find_unused_parameters:  # which parameters some rank used
             used_somewhere = np.ones(len(self._params), dtype=np.int32)
-            used_somewhere[self._unused] = 0
+            used_somewhere[[i for i in self._unused
+                            if id(self._params[i]) not in self._used_without_sync]] = 0
             collectives.wait(self._comm.Iallreduce(MPI.IN_PLACE, used_somewhere, op=MPI.MAX))
         for bucket in self._buckets:
             for i, p, view in zip(bucket.indices, bucket.params, bucket.views):
                 if used_somewhere is not None and not used_somewhere[i]:
                     continue  # no rank used it: its .grad stays as it was, as in PyTorch
-                if p.grad is None:
+                if self.gradient_as_bucket_view:  # .grad becomes the buffer's slice: no copy
+                    p.grad = Tensor._make(view)
+                elif p.grad is None:
                     p.grad = Tensor._make(view.copy())
                 else:
                     p.grad.data[...] = view

@@ -62,6 +62,20 @@ model.zero_grad()
 ddp(x, head).sum().backward()  # a second iteration works
 out["unused_again"] = grads(model)
 
+for as_view in (False, True):  # two steps without zero_grad: stale gradients of unused heads
+    model = Heads()
+    ddp = DDP(model, find_unused_parameters=True, gradient_as_bucket_view=as_view)
+    for _ in range(2):
+        ddp(x, head).sum().backward()
+    out[f"unused_no_zero_grad_view_{as_view}"] = grads(model)
+
+model = Heads()  # find_unused_parameters with no_sync: a head used in the first micro-step only
+ddp = DDP(model, find_unused_parameters=True)
+with ddp.no_sync():
+    ddp(x, head).sum().backward()
+ddp(x, "a").sum().backward()
+out["unused_after_no_sync"] = grads(model)
+
 model = Heads()
 ddp = DDP(model)  # without find_unused_parameters, c (and a or b) never get a gradient
 ddp(x, head).sum().backward()

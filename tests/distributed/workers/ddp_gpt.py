@@ -1,4 +1,5 @@
-"""A tiny float64 GPT under DistributedDataParallel: `ddp_gpt.py <folder> grads|adamw <overlap>`.
+"""A tiny float64 GPT under DistributedDataParallel:
+`ddp_gpt.py <folder> grads|adamw overlap|blocking [view]` (view: gradient_as_bucket_view).
 
 Every rank initializes its model from a different seed (so only the broadcast at construction
 makes them equal) and takes its equal share of each batch that `batches()` draws. `grads`
@@ -53,11 +54,13 @@ def train(net, ddp, rank=0, n=1, steps=5, micro_steps=2):
 
 if __name__ == "__main__":
     folder, mode, overlap = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == "overlap"
+    as_view = sys.argv[4:] == ["view"]
     dist.init_process_group()
     rank, n = dist.get_rank(), dist.get_world_size()
     net = model(seed=1234 + rank)  # rank 0's seed is the one-process run's
     DDP(net, overlap=overlap)  # a wrapper dropped at once: it must leave no hooks behind
-    ddp = DDP(net, bucket_cap_mb=0.004, overlap=overlap)  # 4 kB buckets: several of them
+    ddp = DDP(net, bucket_cap_mb=0.004, overlap=overlap,  # 4 kB buckets: several of them
+              gradient_as_bucket_view=as_view)
     out = {"buckets": np.array(len(ddp._buckets))}
     if mode == "grads":
         x, y = batch(0, 0)

@@ -53,6 +53,7 @@ record("ddp_shape", lambda: DDP(nn.Linear(2, 2 + rank)))
 frozen = nn.Linear(2, 2)
 frozen.register_buffer("running", torch.zeros(1 + rank))
 record("ddp_buffers", lambda: DDP(frozen))
+record("ddp_bucket_cap", lambda: DDP(nn.Linear(2, 2), bucket_cap_mb=0))
 record("ddp_device_ids", lambda: DDP(nn.Linear(2, 2), device_ids=[0]))
 record("ddp_no_params", lambda: DDP(nn.Linear(2, 2).requires_grad_(False)))
 
