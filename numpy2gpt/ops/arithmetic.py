@@ -7,7 +7,7 @@ broadcast axes (`sum_to`).
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import _TENSOR_TYPES, Function
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from ._util import broadcast_shape, promote, sum_to_array
@@ -396,6 +396,32 @@ def equal(input, other):
     return input.shape == other.shape and bool(np.array_equal(input.data, other.data))
 
 
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise |input - other| <= atol + rtol * |other|, a bool tensor (not symmetric: the
+    tolerance scales with `other`). Equal infinities are close; NaN is close to NaN only with
+    equal_nan=True. Both tensors must have the same dtype, as in PyTorch."""
+    if not isinstance(other, Tensor):
+        raise TypeError("isclose(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if tol < 0:
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {tol:g}")
+    if input.dtype != other.dtype:
+        kinds = [_TENSOR_TYPES.get(t.dtype.name, t.dtype.name) for t in (input, other)]
+        raise RuntimeError(f"{kinds[0]} did not match {kinds[1]}")
+    broadcast_shape(input.shape, other.shape)
+    a, b = input.data, other.data
+    if a.dtype == bool:  # booleans are close when equal (NumPy cannot subtract them)
+        return Tensor._make(np.equal(a, b))
+    with np.errstate(invalid="ignore", over="ignore"):
+        return Tensor._make(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True when every element of `input` is close to `other`'s (see isclose)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).data.all())
+
+
 def _reflected(fn):
     return lambda self, other: fn(other, self)
 
@@ -414,9 +440,10 @@ TENSOR_METHODS = {
     "add": add, "sub": sub, "mul": mul, "div": div, "neg": neg, "pow": pow, "eq": eq, "ne": ne,
     "lt": lt, "le": le, "gt": gt, "ge": ge, "equal": equal, "subtract": sub, "multiply": mul,
     "divide": div, "true_divide": div, "negative": neg, "clone": clone,
+    "isclose": isclose, "allclose": allclose,
 }
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "eq", "ne", "lt", "le", "gt", "ge", "equal",
-           "subtract", "multiply", "divide", "true_divide", "negative", "sum_to", "clone",
-           "remainder", "fmod", "floor_divide"]
+           "isclose", "allclose", "subtract", "multiply", "divide", "true_divide", "negative",
+           "sum_to", "clone", "remainder", "fmod", "floor_divide"]
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg

@@ -3,6 +3,7 @@ and clone, against PyTorch: values and gradients (float64 rtol 1e-10 / 1e-8), nu
 and hypothesis property tests over random broadcastable shapes."""
 
 import operator
+import re
 
 import numpy as np
 import pytest
@@ -234,3 +235,38 @@ def test_cast_gradient_returns_to_input_dtype():
     assert y.dtype == ng.float64
     y.sum().backward()
     assert x.grad.dtype == ng.float32 and x.grad.tolist() == [3.0, 3.0]
+
+
+NAN, INF = float("nan"), float("inf")
+ISCLOSE_CASES = [  # (a, b, keyword arguments)
+    ([1.0, NAN, INF, 2.0, -INF, 0.0], [1.000001, NAN, INF, 2.1, INF, 1e-9], {}),
+    ([1.0, NAN, INF, 2.0], [1.000001, NAN, INF, 2.1], {"equal_nan": True}),
+    ([1.0, 100.0], [1.5, 101.0], {"rtol": 0.01, "atol": 0.0}),  # scales with |other|
+    ([[1.0], [2.0]], [1.0, 2.0, 3.0], {"atol": 1.0}),  # broadcast
+    ([1, 2, 3], [1, 3, 3], {}), ([True, False], [True, True], {}),
+]
+
+
+@pytest.mark.parametrize("a,b,kw", ISCLOSE_CASES)
+def test_isclose_and_allclose_match_torch(a, b, kw):
+    ours = ng.isclose(ng.tensor(a), ng.tensor(b), **kw)
+    theirs = torch.isclose(torch.tensor(a), torch.tensor(b), **kw)
+    assert ours.dtype == ng.bool and ours.tolist() == theirs.tolist()
+    assert ng.tensor(a).isclose(ng.tensor(b), **kw).tolist() == theirs.tolist()
+    all_ours = ng.allclose(ng.tensor(a), ng.tensor(b), **kw)
+    all_theirs = torch.allclose(torch.tensor(a), torch.tensor(b), **kw)
+    assert type(all_ours) is bool and all_ours == all_theirs
+    assert ng.tensor(a).allclose(ng.tensor(b), **kw) == all_ours
+
+
+@pytest.mark.parametrize("b,kw", [(np.ones(2, dtype=np.float64), {}), (1.0, {}),
+                                  (np.ones(2, dtype=np.float32), {"rtol": -1}),
+                                  (np.ones(2, dtype=np.float32), {"atol": -0.5})])
+def test_isclose_errors_as_torch(b, kw):
+    args = {lib: (lib.ones(2), lib.tensor(b) if isinstance(b, np.ndarray) else b)
+            for lib in (ng, torch)}
+    with pytest.raises(Exception) as theirs:
+        torch.isclose(*args[torch], **kw)
+    for fn in (ng.isclose, ng.allclose):
+        with pytest.raises(theirs.type, match="^" + re.escape(str(theirs.value)) + "$"):
+            fn(*args[ng], **kw)
