@@ -179,7 +179,7 @@ def _phi_pieces():
     w = x - x_k, Phi(x) ~ c0 + c1 w + c2 w^2 + c3 w^3: the cubic Hermite interpolant, which
     matches Phi and its slope phi at both ends. Its error is at most (h/2)^4 / 24 max|Phi''''|,
     under 1e-11 (3e-7 relatively far in the left tail, at x = -13), and its derivative is phi
-    to about 1e-9. Returns the table twice, as float32 rows (8192, 4) [c0 c1 c2 c3] and as
+    to a few 1e-9. Returns the table twice, as float32 rows (8192, 4) [c0 c1 c2 c3] and as
     columns (4, 8192): the two layouts `_gelu_float32` can gather from."""
     h = 1.0 / _PIECES_PER_UNIT
     e = h / 2  # the half width of a piece
