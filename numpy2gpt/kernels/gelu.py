@@ -9,6 +9,7 @@ only d is kept for it. Both backends hand the same thing (d) from forward to bac
 
 import functools
 import math
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -81,7 +82,7 @@ def gelu_forward_fast(x, approximate="none", need_grad=False):
     if approximate == "tanh":
         on_blocks = _gelu_tanh
     elif work == np.float32:
-        on_blocks = _gelu_float32
+        on_blocks = functools.partial(_gelu_float32, gather_rows=_gather_rows())
     else:
         on_blocks = _gelu_float64
     parallel_blocks(xw.size, BLOCK, functools.partial(on_blocks, xw, y, d))
@@ -162,83 +163,129 @@ def _gelu_tanh(x, y, d, blocks):
 # per element, plus a gather for |x| >= 1.19): Phi is smooth, so a table of cubic pieces on a
 # fine grid gives it to float32's last bits in fewer passes, and per call on a small array
 # (sampling runs one token at a time) in a third of the time.
-_PIECES_PER_UNIT = 128  # grid step h = 1/128
-_HALF_PIECES = 16 * _PIECES_PER_UNIT  # the table covers [-16, 16]; Phi(-16) ~ 6e-58 is 0 in float32
+_PIECES_PER_UNIT = 128  # pieces centred on the grid x_k = k h, h = 1/128 (a power of two)
+_RANGE = 16  # the table covers [-16, 16]; Phi(-16) ~ 6e-58 is 0 in float32, Phi(16) is 1
 _TABLE_SIZE = 8192  # 4097 pieces, padded to a power of two: any index & 8191 is in the table
+# x + _ROUND rounds x to the grid: float32's spacing in [2^16, 2^17) is 2^-7 = h, and for
+# |x| <= 16 the sum lies there, so its low mantissa bits count grid steps from -16 (the index).
+_ROUND = 2.0 ** 16 + _RANGE
 
 
 @functools.cache
 def _phi_pieces():
-    """Phi on [-16, 16] as 4096 cubic pieces, plus flat pieces Phi = 1 for x >= 16.
+    """Phi on [-16, 16] as 4097 cubic pieces, plus flat padding pieces Phi = 1.
 
-    Piece k covers [x_k, x_k + h], x_k = -16 + k h, and is the cubic Hermite interpolant of Phi:
-    it matches Phi and its slope phi at both ends. With u = (x - x_k) / h in [0, 1],
-        Phi(x) ~ c0 + c1 u + c2 u^2 + c3 u^3.
-    The interpolation error is at most h^4 / 384 max|Phi''''| < 6e-12, and about 2e-9 for its
-    derivative (phi): far below float32's resolution. Returns (c0, c1, c2, c3), float32 arrays."""
-    x = (np.arange(2 * _HALF_PIECES + 1) - _HALF_PIECES) / _PIECES_PER_UNIT
-    p = 0.5 * erfc_array(-x * _SQRT1_2)  # Phi at the nodes (fdlibm's erfc, in float64)
-    m = np.exp(-0.5 * x * x) * (_INV_SQRT_2PI / _PIECES_PER_UNIT)  # h phi: slopes per unit of u
-    p0, p1, m0, m1 = p[:-1], p[1:], m[:-1], m[1:]
-    c2 = 3 * (p1 - p0) - 2 * m0 - m1  # the Hermite cubic's coefficients
-    c3 = 2 * (p0 - p1) + m0 + m1
-    pad = _TABLE_SIZE - p0.size  # the flat last piece, and padding
-    return tuple(np.append(c, np.full(pad, end)).astype(np.float32)
-                 for c, end in zip((p0, m0, c2, c3), (1.0, 0.0, 0.0, 0.0)))
+    Piece k is centred on x_k = -16 + k h and covers [x_k - h/2, x_k + h/2], in which, with
+    w = x - x_k, Phi(x) ~ c0 + c1 w + c2 w^2 + c3 w^3: the cubic Hermite interpolant, which
+    matches Phi and its slope phi at both ends. Its error is at most (h/2)^4 / 24 max|Phi''''|,
+    under 1e-11 (3e-7 relatively far in the left tail, at x = -13), and its derivative is phi
+    to a few 1e-9. Returns the table twice, as float32 rows (8192, 4) [c0 c1 c2 c3] and as
+    columns (4, 8192): the two layouts `_gelu_float32` can gather from."""
+    h = 1.0 / _PIECES_PER_UNIT
+    e = h / 2  # the half width of a piece
+    centre = (np.arange(2 * _RANGE * _PIECES_PER_UNIT + 1) - _RANGE * _PIECES_PER_UNIT) * h
+    ends = centre - e, centre + e
+    p0, p1 = (0.5 * erfc_array(-v * _SQRT1_2) for v in ends)  # Phi (fdlibm's erfc, float64)
+    m0, m1 = (np.exp(-0.5 * v * v) * _INV_SQRT_2PI for v in ends)  # phi, the slopes
+    # the cubic with values p0, p1 and slopes m0, m1 at w = -e, +e (sums and differences of
+    # those four conditions give one coefficient each)
+    c2 = (m1 - m0) / (4 * e)
+    c0 = (p0 + p1) / 2 - c2 * e * e
+    c3 = (e * (m0 + m1) - (p1 - p0)) / (4 * e ** 3)
+    c1 = (m0 + m1) / 2 - 3 * c3 * e * e
+    rows = np.zeros((_TABLE_SIZE, 4))
+    rows[:centre.size] = np.stack([c0, c1, c2, c3], axis=1)
+    rows[centre.size:, 0] = 1.0  # padding: only NaN's garbage index lands there
+    rows = rows.astype(np.float32)
+    return rows, np.ascontiguousarray(rows.T)
 
 
 @functools.cache
 def _piece_consts():
-    return (np.array(_PIECES_PER_UNIT, np.float32), np.array(_HALF_PIECES, np.float32),
-            np.array(_TABLE_SIZE - 1, np.intp))
+    return (np.array(_RANGE, np.float32), np.array(_ROUND, np.float32),
+            np.array(_TABLE_SIZE - 1, np.int32))
 
 
-def _gelu_float32(x, y, d, blocks):
+def _gelu_float32(x, y, d, blocks, gather_rows):
     """y = gelu(x) = x Phi(x) and, if d is not None, d = dy/dx = Phi(x) + x phi(x), for 1-D
     float32 arrays, from the table of cubic pieces (within a few ulp of the exact values).
 
-    Looking coefficients up (`take`) costs as much as several multiplies, so phi comes from the
-    same four as Phi: Horner's rule runs for the cubic and its derivative together (q = dPhi/du,
-    and phi = q / h). NaN gives NaN; beyond +-16 the end pieces give Phi = 0 or 1 (so
-    gelu(-inf) is NaN, -inf * 0, as in PyTorch)."""
-    c0, c1, c2, c3 = _phi_pieces()
-    per_unit, half, mask = _piece_consts()
+    Fewer passes than a textbook lookup: x is rounded to the grid by one addition (`_ROUND`),
+    whose bits are the piece's index, so no floor and no float-to-integer conversion; w, the
+    offset from the piece's centre, is in units of x, so no scaling. Looking coefficients up
+    (`take`) costs as much as several multiplies, so phi comes from the same four as Phi:
+    Horner's rule runs for the cubic and its derivative together (q = dPhi/dx = phi).
+
+    The four coefficients come either from one take of the table's rows (an element's four
+    coefficients side by side, then read with a stride) or from four takes of its columns
+    (contiguous). Which is faster depends on the CPU (one gather vs four, strided vs
+    contiguous reads), so `_gather_rows()` measures it once, and `gather_rows` says which. Both
+    do the same arithmetic on the same values: the same bits.
+
+    NaN gives NaN; beyond +-16 the end pieces give Phi = 0 or 1 (so gelu(-inf) is NaN,
+    -inf * 0, as in PyTorch)."""
+    rows, columns = _phi_pieces()
+    limit, to_grid, mask = _piece_consts()
     step = max(1, min(x.size, BLOCK))
-    a, u, c, q = (np.empty(step, np.float32) for _ in range(4))
+    xc, t, w = (np.empty(step, np.float32) for _ in range(3))
     k = np.empty(step, np.intp)
+    coef = np.empty((step, 4) if gather_rows else (4, step), np.float32)
     with np.errstate(invalid="ignore", over="ignore"):
         for lo, hi in blocks:
             xb, yb = x[lo:hi], y[lo:hi]
             m = xb.size
-            ab, ub, cb, qb, kb = a[:m], u[:m], c[:m], q[:m], k[:m]
-            np.multiply(xb, per_unit, ab)  # x / h (exact: h is a power of two)
-            np.clip(ab, -half, half, cb)
-            np.add(cb, half, ub)
-            np.floor(ub, ub)  # the piece's index, as a float
-            np.copyto(kb, ub, casting="unsafe")
-            np.bitwise_and(kb, mask, kb)  # a no-op, except on NaN's garbage index (its u is NaN)
-            np.subtract(ub, half, ub)
-            np.subtract(cb, ub, ub)  # u, exact: the two are within a step of each other
-            # Horner, y <- y u + c_j, and for the derivative q <- q u + y before each step
+            xcb, tb, wb, kb = xc[:m], t[:m], w[:m], k[:m]
+            np.clip(xb, -limit, limit, xcb)  # (NaN stays NaN)
+            np.add(xcb, to_grid, tb)  # x rounded to the grid, plus _ROUND
+            np.subtract(tb, to_grid, wb)  # the piece's centre x_k (exact)
+            np.subtract(xcb, wb, wb)  # w = x - x_k, exact: the two are within h/2
+            bits = tb.view(np.int32)
+            np.bitwise_and(bits, mask, bits)  # the index k (NaN's is garbage, and in the table)
+            np.copyto(kb, bits)  # take's index type
             # (take's "wrap" mode is its fastest; every index is valid, so nothing wraps)
-            c3.take(kb, out=cb, mode="wrap")
-            np.multiply(cb, ub, yb)
-            np.add(yb, c2.take(kb, out=qb, mode="wrap"), yb)  # y = c3 u + c2
+            if gather_rows:
+                cb = rows.take(kb, axis=0, out=coef[:m], mode="wrap")
+                c0, c1, c2, c3 = cb[:, 0], cb[:, 1], cb[:, 2], cb[:, 3]
+            else:
+                c0, c1, c2, c3 = (col.take(kb, out=out[:m], mode="wrap")
+                                  for col, out in zip(columns, coef))
+            # Horner, y <- y w + c_j, and for the derivative q <- q w + y before each step
+            qb = xcb  # x's clipped copy is done with: its buffer takes q
+            np.multiply(c3, wb, tb)
+            np.add(tb, c2, yb)  # y = c3 w + c2
             if d is not None:
-                np.multiply(cb, ub, qb)
-                np.add(qb, yb, qb)  # q = 2 c3 u + c2
-            np.multiply(yb, ub, yb)
-            np.add(yb, c1.take(kb, out=cb, mode="wrap"), yb)  # y = c3 u^2 + c2 u + c1
+                np.add(tb, yb, qb)  # q = 2 c3 w + c2
+            np.multiply(yb, wb, yb)
+            np.add(yb, c1, yb)  # y = c3 w^2 + c2 w + c1
             if d is not None:
-                np.multiply(qb, ub, qb)
-                np.add(qb, yb, qb)  # q = 3 c3 u^2 + 2 c2 u + c1 = dPhi/du
-            np.multiply(yb, ub, yb)
-            np.add(yb, c0.take(kb, out=cb, mode="wrap"), yb)  # y = Phi
-            if d is not None:  # d = Phi + x phi = Phi + (x / h) q (NaN at +-inf, as in PyTorch)
+                np.multiply(qb, wb, qb)
+                np.add(qb, yb, qb)  # q = 3 c3 w^2 + 2 c2 w + c1 = dPhi/dx = phi
+            np.multiply(yb, wb, yb)
+            np.add(yb, c0, yb)  # y = Phi
+            if d is not None:  # d = Phi + x phi (NaN at +-inf, as in PyTorch)
                 db = d[lo:hi]
-                np.multiply(qb, ab, db)
+                np.multiply(qb, xb, db)
                 np.add(db, yb, db)
             np.multiply(yb, xb, yb)
+
+
+@functools.cache
+def _gather_rows():
+    """True if one take of the table's rows beats four takes of its columns on this CPU.
+
+    Measured once per process, on this thread's CPU time (so another process using the core
+    does not count), as the better of three alternating runs of each on 4 blocks of normal
+    samples. Either answer gives the same bits; a wrong one only costs some speed."""
+    x = np.random.default_rng(0).standard_normal(4 * BLOCK).astype(np.float32)
+    y, d = np.empty_like(x), np.empty_like(x)
+    blocks = [(lo, lo + BLOCK) for lo in range(0, x.size, BLOCK)]
+    best = {True: math.inf, False: math.inf}
+    for _ in range(3):
+        for rows in best:
+            start = time.thread_time()
+            _gelu_float32(x, y, d, blocks, gather_rows=rows)
+            best[rows] = min(best[rows], time.thread_time() - start)
+    return best[True] <= best[False]
 
 
 gelu_forward = switch(gelu_forward_reference, gelu_forward_fast)
