@@ -4,9 +4,11 @@
 """
 
 # Importing numpy2gpt.ops installs the math methods on Tensor (x.exp(), x @ y, ...).
-from . import autograd, dtypes, nn, ops, optim, profiler, random
+from . import amp, autograd, backends, cuda, dtypes, nn, ops, optim, profiler, random
+from .amp import autocast
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import (
+    bfloat16,
     bool,
     double,
     float,
@@ -50,6 +52,7 @@ from .random import (
 )
 from .serialization import load, save
 from .tensor import Size, Tensor, as_tensor, tensor
+from .torch_hook import as_torch
 from .utils.memory import reuse_freed_buffers as _reuse_freed_buffers
 
 _reuse_freed_buffers()  # a training loop's freed activations are reused: see utils/memory.py
