@@ -35,6 +35,13 @@ class GradScaler:
         self._growth_factor, self._backoff_factor = float(growth_factor), float(backoff_factor)
         self._growth_interval = int(growth_interval)
         self._per_optimizer = {}  # id(optimizer) -> {"stage": ..., "found_inf": bool | None}
+        self._scaled_once = False  # unscale_/update before any scale() is a script's mistake
+
+    def _check_scaled(self, funcname):
+        if not self._scaled_once:
+            raise AssertionError(f"Attempted {funcname} but _scale is None.  This may indicate "
+                                 "your script did not use scaler.scale(loss or outputs) earlier "
+                                 "in the iteration.")
 
     def is_enabled(self):
         return self._enabled
@@ -43,6 +50,7 @@ class GradScaler:
         """`outputs * scale`, for a tensor or (nested) lists and tuples of tensors."""
         if not self._enabled:
             return outputs
+        self._scaled_once = True
         if isinstance(outputs, Tensor):
             return outputs * self._scale
         if isinstance(outputs, list | tuple):
@@ -53,6 +61,7 @@ class GradScaler:
         """Divide the optimizer's gradients by the scale (in place), noting any inf or NaN."""
         if not self._enabled:
             return
+        self._check_scaled("unscale_")
         state = self._per_optimizer.setdefault(id(optimizer), {"stage": "ready", "found_inf": None})
         if state["stage"] == "unscaled":
             raise RuntimeError("unscale_() has already been called on this optimizer since the "
@@ -88,6 +97,7 @@ class GradScaler:
         """Halve the scale after an overflow, double it after `growth_interval` clean steps."""
         if not self._enabled:
             return
+        self._check_scaled("update")
         if new_scale is not None:
             self._scale = float(new_scale)
         else:
