@@ -4,7 +4,7 @@
 """
 
 # Importing numpy2gpt.ops installs the math methods on Tensor (x.exp(), x @ y, ...).
-from . import amp, autograd, backends, cuda, dtypes, nn, ops, optim, profiler, random
+from . import amp, autograd, backends, cuda, distributed, dtypes, nn, ops, optim, profiler, random
 from .amp import autocast
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import (

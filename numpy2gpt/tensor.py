@@ -6,6 +6,8 @@ that created it (None for leaves: tensors made by the user); `grad` receives dL/
 `numpy2gpt/ops/__init__.py`, so this file only holds the data and the autograd state.
 """
 
+import weakref
+
 import numpy as np
 
 from . import dtypes
@@ -66,6 +68,25 @@ def _legacy_array(args, dtype):
 
     shape = _size(args, "new") if args else (0,)  # Tensor() is empty, like PyTorch's
     return np.zeros(shape, dtypes.to_dtype(dtype) or dtypes.get_default_dtype())
+
+
+# Hooks run by the backward engine after a leaf's gradient is accumulated: id(leaf) -> [hook].
+# A registry beside the tensors (emptied when a tensor dies) keeps Tensor itself small.
+POST_ACCUMULATE_GRAD_HOOKS = {}
+
+
+class RemovableHandle:
+    """What registering a hook returns: `remove()` unregisters it."""
+
+    def __init__(self, registry, key, hook):
+        self._registry, self._key, self._hook = registry, key, hook
+
+    def remove(self):
+        hooks = self._registry.get(self._key, ())
+        if self._hook in hooks:
+            hooks.remove(self._hook)
+            if not hooks:  # no hooks left: the engine skips its leaf bookkeeping again
+                del self._registry[self._key]
 
 
 class Tensor:
@@ -176,6 +197,22 @@ class Tensor:
     @property
     def retains_grad(self):
         return self._retains_grad
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call `hook(self)` once per backward pass, after this leaf's `.grad` has received all
+        of that pass's gradient (e.g. DistributedDataParallel sends it to the other ranks then).
+        Returns a handle; `handle.remove()` unregisters the hook."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        key = id(self)
+        if key not in POST_ACCUMULATE_GRAD_HOOKS:
+            POST_ACCUMULATE_GRAD_HOOKS[key] = []
+            weakref.finalize(self, POST_ACCUMULATE_GRAD_HOOKS.pop, key, None)
+        POST_ACCUMULATE_GRAD_HOOKS[key].append(hook)
+        return RemovableHandle(POST_ACCUMULATE_GRAD_HOOKS, key, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd/engine.py).

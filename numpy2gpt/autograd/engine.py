@@ -20,7 +20,7 @@ import heapq
 import numpy as np
 
 from ..dtypes import dtype_name
-from ..tensor import Tensor
+from ..tensor import POST_ACCUMULATE_GRAD_HOOKS, Tensor
 from .function import refresh_view
 from .grad_mode import set_grad_enabled
 
@@ -167,6 +167,14 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
 
     roots = list(buffers)
     deps = _count_dependencies(roots)
+    # Leaves with post-accumulate-grad hooks: how many graph edges still have to bring them a
+    # gradient (the hooks run when that reaches zero). Nothing to do when no hook is registered.
+    leaf_uses = _count_hooked_leaf_uses(roots, deps, outputs) if (
+        capture is None and POST_ACCUMULATE_GRAD_HOOKS) else None
+    if leaf_uses is not None:
+        for y in outputs:
+            if y.grad_fn is None:
+                _leaf_edge_done(y, leaf_uses)
     reach, run = (None, None) if inputs is None else _prune(roots, inputs)
     ready = [(-fn.sequence_nr, fn) for fn in roots if deps.get(fn, 0) == 0]
     heapq.heapify(ready)
@@ -191,6 +199,8 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
                 if f is None:
                     if g is not None and x.requires_grad:
                         deliver_to_leaf(x, g)
+                    if leaf_uses is not None:
+                        _leaf_edge_done(x, leaf_uses)
                     continue
                 if g is not None:
                     slots = buffers.setdefault(f, [None] * len(f.outputs))
@@ -204,6 +214,32 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
     if capture is not None:
         return [capture[id(t)] for t in inputs]
     return None
+
+
+def _count_hooked_leaf_uses(roots, deps, outputs):
+    """id(leaf) -> number of edges into that leaf, for the leaves that have hooks."""
+    uses = {}
+    for y in outputs:
+        if y.grad_fn is None and id(y) in POST_ACCUMULATE_GRAD_HOOKS:
+            uses[id(y)] = uses.get(id(y), 0) + 1
+    for fn in set(roots).union(deps):
+        for x, (f, _) in zip(fn.inputs, fn.edges):
+            if f is None and id(x) in POST_ACCUMULATE_GRAD_HOOKS and x.requires_grad:
+                uses[id(x)] = uses.get(id(x), 0) + 1
+    return uses
+
+
+def _leaf_edge_done(x, leaf_uses):
+    """One edge into leaf `x` has delivered its gradient; after the last, run x's hooks."""
+    left = leaf_uses.get(id(x))
+    if left is None:
+        return
+    if left > 1:
+        leaf_uses[id(x)] = left - 1
+        return
+    del leaf_uses[id(x)]
+    for hook in list(POST_ACCUMULATE_GRAD_HOOKS.get(id(x), ())):
+        hook(x)
 
 
 def _retain_and_capture(fn, grads, captured_nodes, capture):

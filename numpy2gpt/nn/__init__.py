@@ -1,7 +1,7 @@
 """numpy2gpt.nn: layers with parameters (Module, Linear, LayerNorm, ...), initialisers and the
 stateless functional ops (PyTorch's torch.nn)."""
 
-from . import functional, init, utils  # noqa: F401
+from . import functional, init, parallel, utils  # noqa: F401
 from .modules import (  # noqa: F401
     GELU,
     Dropout,
