@@ -280,3 +280,12 @@ def test_a_spec_on_a_tensor_that_is_not_a_0d_plain_tensor_is_pytorchs_error(make
         with pytest.raises(TypeError, match=f"^unsupported format string passed to "
                                             f"{name}.__format__$"):
             format(eval("lib." + make), ".4f")
+
+
+@pytest.mark.parametrize("make", [lambda: ng.cuda.amp.GradScaler(), lambda: ng.amp.GradScaler(),
+                                  lambda: ng.cuda.amp.autocast(), lambda: ng.amp.autocast("cuda")])
+def test_the_warnings_point_at_the_line_that_made_the_object(make):
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        make()
+    assert w and all(x.filename == __file__ for x in w)

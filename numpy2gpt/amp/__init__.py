@@ -19,6 +19,12 @@ from .. import dtypes
 from ..tensor import Tensor, check_device
 
 
+def _caller(obj, cls):
+    """The stacklevel of a warning from cls.__init__ that names the line creating `obj`: one
+    frame further when a subclass (torch.cuda.amp's spellings) called it."""
+    return 2 if type(obj) is cls else 3
+
+
 class GradScaler:
     """Loss scaling for float16 training (see the module docstring for what runs on CPU)."""
 
@@ -26,7 +32,7 @@ class GradScaler:
                  growth_interval=2000, enabled=True):
         if device == "cuda" and enabled:
             warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  "
-                          "Disabling.", UserWarning, stacklevel=2)
+                          "Disabling.", UserWarning, stacklevel=_caller(self, GradScaler))
             enabled = False
         elif device not in ("cpu", "cuda"):
             check_device(device)
@@ -162,14 +168,15 @@ class autocast:
         if device_type == "cuda":
             if enabled:
                 warnings.warn("CUDA is not available or torch_xla is imported. Disabling "
-                              "autocast.", UserWarning, stacklevel=2)
+                              "autocast.", UserWarning, stacklevel=_caller(self, autocast))
             enabled = False
         elif device_type != "cpu":
             check_device(device_type)
         elif enabled and self.fast_dtype not in (dtypes.bfloat16, dtypes.float16):
             warnings.warn("In CPU autocast, but the target dtype is not supported. Disabling "
                           "autocast.\nCPU Autocast only supports dtypes of torch.bfloat16, "
-                          "torch.float16 currently.", UserWarning, stacklevel=2)
+                          "torch.float16 currently.", UserWarning,
+                          stacklevel=_caller(self, autocast))
             enabled = False
         self._enabled = enabled
 
