@@ -71,3 +71,23 @@ def is_tensor(obj):
 
 def numel(input):
     return input.numel()
+
+
+_said_no_compile = False
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
+            options=None, disable=False):
+    """`torch.compile`: numpy2gpt has no compiler, so the model (or function) is returned as it
+    is, running eagerly; it says so once. Without `model`, a decorator, as in PyTorch."""
+    global _said_no_compile
+    if model is None:
+        return lambda fn: compile(fn, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
+                                  mode=mode, options=options, disable=disable)
+    if not disable and not _said_no_compile:
+        import warnings
+
+        _said_no_compile = True
+        warnings.warn("numpy2gpt.compile does not compile: the model runs eagerly, as it is",
+                      UserWarning, stacklevel=2)
+    return model

@@ -289,3 +289,22 @@ def test_the_warnings_point_at_the_line_that_made_the_object(make):
         warnings.simplefilter("always")
         make()
     assert w and all(x.filename == __file__ for x in w)
+
+
+# ---------------------------------------------------------------------- torch.compile
+def test_compile_returns_the_model_running_eagerly_and_says_so_once(monkeypatch):
+    monkeypatch.setattr(ng, "_said_no_compile", False)
+    x = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    torch.manual_seed(0)
+    theirs = torch.nn.Linear(3, 2)
+    ours = ng.nn.Linear(3, 2)
+    ours.load_state_dict({k: ng.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        compiled = ng.compile(ours)
+        assert ng.compile(mode="reduce-overhead")(ours) is ours  # the decorator form
+    assert compiled is ours
+    assert [str(m.message) for m in w] == [
+        "numpy2gpt.compile does not compile: the model runs eagerly, as it is"]
+    np.testing.assert_allclose(compiled(ng.tensor(x)).detach().numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6)
