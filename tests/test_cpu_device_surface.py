@@ -40,7 +40,8 @@ def test_cuda_calls_that_need_a_gpu_fail_as_in_the_cpu_build(call):
 # ---------------------------------------------------------------------- GradScaler
 @pytest.mark.parametrize("make", [
     "cuda.amp.GradScaler()", "cuda.amp.GradScaler(enabled=False)", "amp.GradScaler()",
-    "amp.GradScaler('cuda', enabled=False)", "amp.GradScaler('cpu')", "amp.GradScaler(enabled=False)",
+    "amp.GradScaler('cuda', enabled=False)", "amp.GradScaler('cpu')",
+    "amp.GradScaler(enabled=False)",
 ])
 def test_grad_scaler_warns_and_disables_itself_as_pytorch_does(make):
     theirs, their_warnings = caught(lambda: eval("torch." + make))
@@ -108,7 +109,7 @@ def test_update_or_unscale_before_any_scale_is_pytorchs_assertion(call):
     for lib in (torch, ng):
         with pytest.raises(AssertionError, match=r"^Attempted .* but _scale is None.  This may "
                                                  r"indicate your script did not use scaler.scale"):
-            eval("lib.amp.GradScaler('cpu')." + call)
+            eval("lib.amp.GradScaler('cpu')." + call, {"lib": lib})
 
 
 def test_loading_a_disabled_scalers_empty_state_is_pytorchs_error():
@@ -279,7 +280,7 @@ def test_a_spec_on_a_tensor_that_is_not_a_0d_plain_tensor_is_pytorchs_error(make
     for lib in (torch, ng):
         with pytest.raises(TypeError, match=f"^unsupported format string passed to "
                                             f"{name}.__format__$"):
-            format(eval("lib." + make), ".4f")
+            format(eval("lib." + make, {"lib": lib}), ".4f")
 
 
 @pytest.mark.parametrize("make", [lambda: ng.cuda.amp.GradScaler(), lambda: ng.amp.GradScaler(),

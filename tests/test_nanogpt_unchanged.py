@@ -35,9 +35,9 @@ EVALUATION = re.compile(r"^step (\d+): train loss (\d+\.\d{4}), val loss (\d+\.\
 
 STUBS = {  # the third-party imports at the top of the scripts, never used on this path
     "requests.py": "def get(url, *args, **kwargs):\n"
-                   "    raise RuntimeError(f'the test gives prepare.py input.txt: not fetching {url}')\n",
+                   "    raise RuntimeError(f'prepare.py has input.txt: not fetching {url}')\n",
     "tiktoken.py": "def get_encoding(name):\n"
-                   "    raise RuntimeError('sample.py should decode with meta.pkl, not tiktoken')\n",
+                   "    raise RuntimeError('sample.py should decode with meta.pkl')\n",
 }
 
 

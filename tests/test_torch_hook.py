@@ -120,7 +120,8 @@ def test_real_pytorch_already_imported_is_refused():
 
 def test_the_command_refuses_in_one_line_when_real_pytorch_is_loaded(tmp_path):
     path = script(tmp_path, "print('ran')\n")
-    code = f"import sys, torch\nfrom numpy2gpt.cli import main\nsys.exit(main(['run', {str(path)!r}]))"
+    code = ("import sys, torch\nfrom numpy2gpt.cli import main\n"
+            f"sys.exit(main(['run', {str(path)!r}]))")
     assert python("-c", code) == (2, "", "error: PyTorch is already imported in this process, so "
                                   "numpy2gpt cannot stand in for it: call numpy2gpt.as_torch() (or "
                                   "use `numpy2gpt run`) before anything imports torch\n")
