@@ -4,9 +4,11 @@
 """
 
 # Importing numpy2gpt.ops installs the math methods on Tensor (x.exp(), x @ y, ...).
-from . import autograd, distributed, dtypes, nn, ops, optim, profiler, random
+from . import amp, autograd, backends, cuda, distributed, dtypes, nn, ops, optim, profiler, random
+from .amp import autocast
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import (
+    bfloat16,
     bool,
     double,
     float,
@@ -50,6 +52,7 @@ from .random import (
 )
 from .serialization import load, save
 from .tensor import Size, Tensor, as_tensor, tensor
+from .torch_hook import as_torch
 from .utils.memory import reuse_freed_buffers as _reuse_freed_buffers
 
 _reuse_freed_buffers()  # a training loop's freed activations are reused: see utils/memory.py
@@ -68,3 +71,23 @@ def is_tensor(obj):
 
 def numel(input):
     return input.numel()
+
+
+_said_no_compile = False
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
+            options=None, disable=False):
+    """`torch.compile`: numpy2gpt has no compiler, so the model (or function) is returned as it
+    is, running eagerly; it says so once. Without `model`, a decorator, as in PyTorch."""
+    global _said_no_compile
+    if model is None:
+        return lambda fn: compile(fn, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
+                                  mode=mode, options=options, disable=disable)
+    if not disable and not _said_no_compile:
+        import warnings
+
+        _said_no_compile = True
+        warnings.warn("numpy2gpt.compile does not compile: the model runs eagerly, as it is",
+                      UserWarning, stacklevel=2)
+    return model

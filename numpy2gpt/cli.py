@@ -7,6 +7,7 @@
     numpy2gpt export  --out_dir DIR --to PATH                 checkpoint -> Hugging Face folder
     numpy2gpt prepare [FILE] [--out_dir DIR] [--tokenizer char|bpe|PATH]  text -> .bin files
     numpy2gpt graph   [--out graph.svg]                       draw one training step's graph
+    numpy2gpt run     SCRIPT.py [ARGS ...]     run a PyTorch script with numpy2gpt as `torch`
 
 A pretrained GPT-2 (PATH) is a Hugging Face folder with config.json + model.safetensors (and the
 tokenizer's vocab.json + merges.txt), or a model name such as gpt2 in the local Hugging Face
@@ -240,6 +241,41 @@ def _unknown_flags(extras, parser):
     raise UsageError("unrecognized arguments: " + "; ".join(parts), parser)
 
 
+def cmd_run(argv):
+    """`numpy2gpt run SCRIPT [ARGS...]`: the script runs as under `python`, its own errors with
+    their traceback; a missing file, real PyTorch already loaded or an import of a torch module
+    numpy2gpt does not cover ends with one line and status 2."""
+    from .torch_hook import NotCoveredError, as_torch, run_script
+
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_RUN_USAGE, file=sys.stdout if argv else sys.stderr)
+        return 0 if argv else 2
+    try:
+        if not os.path.isfile(argv[0]):
+            raise ConfigError(f"can't open file {argv[0]!r}: no such file")
+        as_torch()
+    except (ConfigError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        run_script(argv[0], argv[1:])
+    except SystemExit as e:  # the script's sys.exit(): its status, as `python` would give
+        if e.code is None or isinstance(e.code, int):
+            return e.code or 0
+        print(e.code, file=sys.stderr)
+        return 1
+    except NotCoveredError as e:
+        if os.environ.get("NUMPY2GPT_TRACEBACK"):
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+_RUN_USAGE = ("usage: numpy2gpt run SCRIPT.py [ARGS ...]\n\nRun a PyTorch script unchanged, "
+              "with numpy2gpt standing in for torch and every torch.* module it covers.")
+
+
 # ---------------------------------------------------------------------- the parser
 def build_parser():
     parser = _Parser(prog="numpy2gpt", allow_abbrev=False,
@@ -313,11 +349,18 @@ def build_parser():
     _flag(p, "verbose", type=_bool, nargs="?", const=True, default=False,
           help="label tensors with shape and dtype")
     p.set_defaults(func=cmd_graph, parser=p)
+
+    # listed for --help only: main() hands `run ...` to cmd_run before argparse sees it
+    sub.add_parser("run", help="run a PyTorch script with numpy2gpt standing in for torch",
+                   add_help=False)
     return parser
 
 
 def main(argv=None):
     """Run the command line `argv` (default sys.argv[1:]); return the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["run"]:  # the script's own flags go to the script, untouched by argparse
+        return cmd_run(argv[1:])
     parser = build_parser()
     try:
         args, extras = parser.parse_known_args(argv)

@@ -16,6 +16,25 @@ int32 = int = np.dtype("int32")
 int64 = long = np.dtype("int64")
 bool = np.dtype("bool")
 
+
+class _NoStorageDtype:
+    """A PyTorch dtype NumPy cannot store (it has no bfloat16): it exists so that code naming it
+    (`torch.bfloat16`, `autocast(dtype=torch.bfloat16)`) runs, and creating a tensor of it fails
+    with a clear error from `to_dtype`."""
+
+    def __init__(self, name, itemsize):
+        self.name, self.itemsize = name, itemsize
+        self.is_floating_point, self.is_complex, self.is_signed = True, False, True
+
+    def __repr__(self):
+        return f"numpy2gpt.{self.name}"
+
+    def __reduce__(self):  # pickles as the module attribute, so it stays the one object
+        return self.name
+
+
+bfloat16 = _NoStorageDtype("bfloat16", 2)
+
 _NAMES = {
     float16: "float16", float32: "float32", float64: "float64", int8: "int8", uint8: "uint8",
     int16: "int16", int32: "int32", int64: "int64", bool: "bool",
@@ -42,6 +61,9 @@ def to_dtype(d):
     """Normalise a dtype argument (numpy2gpt/NumPy dtype, type or name); clear TypeError if bad."""
     if d is None:
         return None
+    if isinstance(d, _NoStorageDtype):
+        raise TypeError(f"{d!r} is not supported for tensors: NumPy has no {d.name} type, so "
+                        f"numpy2gpt stores and computes floats as numpy2gpt.float32 (or float64)")
     try:
         out = np.dtype(d)
     except TypeError:

@@ -293,6 +293,13 @@ class Tensor:
     def __float__(self):
         return float(self.item())
 
+    def __format__(self, format_spec):
+        """`f"{loss:.4f}"`: a 0-d tensor formats as its Python number, as in PyTorch; any other
+        tensor (and a Parameter) only with an empty spec, as its str."""
+        if self.data.ndim == 0 and type(self) is Tensor:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
     def __int__(self):
         return int(self.item())
 
@@ -496,15 +503,17 @@ def _format(t):
     return out + ")"
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data, dtype=None, device=None):
     """Wrap data as a Tensor without copying when it already is one with the right dtype."""
+    check_device(device)
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     return Tensor._make(_to_array(data, dtype))
 
 
-def tensor(data, dtype=None, requires_grad=False, name=None):
+def tensor(data, dtype=None, requires_grad=False, name=None, device=None):
     """Create a leaf tensor that owns a copy of `data` (PyTorch's `torch.tensor`)."""
+    check_device(device)
     arr = _to_array(data, dtype)
     t = Tensor._make(np.array(arr, copy=True))
     t.name = name

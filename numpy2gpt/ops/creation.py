@@ -75,19 +75,23 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     return _leaf(np.full(_size((size,), "full"), fill_value, dtype), requires_grad)
 
 
-def zeros_like(input, dtype=None, requires_grad=False):
+def zeros_like(input, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return _leaf(np.zeros(input.shape, dtypes.to_dtype(dtype) or input.dtype), requires_grad)
 
 
-def ones_like(input, dtype=None, requires_grad=False):
+def ones_like(input, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return _leaf(np.ones(input.shape, dtypes.to_dtype(dtype) or input.dtype), requires_grad)
 
 
-def empty_like(input, dtype=None, requires_grad=False):
+def empty_like(input, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return _leaf(np.empty(input.shape, dtypes.to_dtype(dtype) or input.dtype), requires_grad)
 
 
-def full_like(input, fill_value, dtype=None, requires_grad=False):
+def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return _leaf(np.full(input.shape, fill_value, dtypes.to_dtype(dtype) or input.dtype),
                  requires_grad)
 
@@ -161,11 +165,13 @@ def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None)
     return _leaf(arr.astype(dtypes.to_dtype(dtype) or dtypes.int64), requires_grad)
 
 
-def rand_like(input, dtype=None, requires_grad=False):
+def rand_like(input, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def randn_like(input, dtype=None, requires_grad=False):
+def randn_like(input, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
@@ -175,23 +181,28 @@ def from_numpy(ndarray):
 
 
 # ----- Tensor.new_*: same dtype as the tensor unless told otherwise ------------------------------
-def new_tensor(self, data, dtype=None, requires_grad=False):
+def new_tensor(self, data, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
-def new_zeros(self, *size, dtype=None, requires_grad=False):
+def new_zeros(self, *size, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
-def new_ones(self, *size, dtype=None, requires_grad=False):
+def new_ones(self, *size, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
-def new_empty(self, *size, dtype=None, requires_grad=False):
+def new_empty(self, *size, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
-def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+def new_full(self, size, fill_value, dtype=None, requires_grad=False, device=None):
+    check_device(device)
     return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
