@@ -1,4 +1,4 @@
-"""`python -m numpy2gpt train|sample|prepare|graph|run ...` (the same as the `numpy2gpt` command)."""
+"""`python -m numpy2gpt train|sample|prepare|graph|run ...`: the same as the `numpy2gpt` command."""
 
 import sys
 
