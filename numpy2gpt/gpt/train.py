@@ -74,7 +74,6 @@ from .checkpoint import (
 )
 from .config import ConfigError, TrainConfig, check_out_dir, no_effect_notes
 from .mfu import MFUMeter
-from .parallel import DataParallelStep
 from .ranks import Ranks, check_split, launched
 from .tokenizers import load_tokenizer
 
@@ -382,15 +381,14 @@ def estimate_loss(model, splits, config, rng=None, ranks=None):
     return out
 
 
-def train_step(model, optimizer, train_data, config, rng=None, parallel=None, first=None,
-               ranks=None, dropout_rng=None):
+def train_step(model, optimizer, train_data, config, rng=None, first=None, ranks=None,
+               dropout_rng=None):
     """One optimisation step; returns the mean loss of its micro-batches (a float).
 
     gradient_accumulation_steps micro-batches each run forward and backward (their gradients
     add up in .grad), then the gradient norm is clipped, AdamW steps and the gradients are reset.
     `first` holds the start positions of the first micro-batch if the caller drew it already;
     each further one is drawn right after the previous forward, where nanoGPT draws it.
-    `parallel` (a DataParallelStep) runs each micro-batch's forward/backward on several threads.
     With several `ranks` (model is then the DistributedDataParallel one), see _ranks_backward.
     """
     if ranks is not None and ranks.size > 1:
@@ -401,14 +399,8 @@ def train_step(model, optimizer, train_data, config, rng=None, parallel=None, fi
     loss_sum = 0.0
     x, y = get_batch(train_data, config, rng, starts=first)
     for micro in range(steps):
-        more = micro + 1 < steps
-        if parallel is not None:
-            loss_sum += parallel.forward_backward(x, y, scale=1 / steps)
-            if more:
-                x, y = get_batch(train_data, config, rng)
-            continue
         _, loss = model(x, y)
-        if more:
+        if micro + 1 < steps:
             x, y = get_batch(train_data, config, rng)
         loss_sum += loss.item()
         # scaled, so that the summed gradient is the gradient of the mean over micro-batches
@@ -809,7 +801,6 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start, ranks):
     saved_at, running_mfu, local_iter = None, None, 0
     mfu_meter = MFUMeter(log=say)  # measures the matmul peak at the first MFU
     plot_note = False
-    parallel = DataParallelStep(model, threads=config.threads) if config.threads > 1 else None
     tune_malloc()  # reuse freed activation buffers instead of page-faulting fresh ones (the
     # process keeps its peak heap until the loop ends: see numpy2gpt/utils/memory.py)
     try:
@@ -851,8 +842,8 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start, ranks):
 
                 # --- one optimisation step
                 t0 = time.perf_counter()
-                lossf = train_step(step_model, optimizer, train_data, config, parallel=parallel,
-                                   first=next_batch, ranks=ranks,
+                lossf = train_step(step_model, optimizer, train_data, config, first=next_batch,
+                                   ranks=ranks,
                                    dropout_rng=_dropout_rng(config, iter_num, ranks))
                 next_batch = None
                 dt = time.perf_counter() - t0
@@ -896,8 +887,6 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start, ranks):
         release_malloc()  # a Python session that trained gets its memory back
         if profiler is not None:
             profiler.close(say)  # a run shorter than the profiling window
-        if parallel is not None:
-            parallel.close()
 
     # --- the final checkpoint: where --init_from resume continues
     if not config.eval_only and saved_at != iter_num:
