@@ -51,11 +51,11 @@ def torch_info():
             "cpu_capability": torch.backends.cpu.get_cpu_capability()}
 
 
-def machine(numpy_blas=None, torch=None, numpy2gpt_threads=None):
+def machine(numpy_blas=None, torch=None):
     """The "machine" record of a benchmark's JSON: the CPU model and the cores this process may
     use, and what the timed children ran on as they read it themselves - NumPy's BLAS
     (`numpy_blas`, from blas_info(): library, kernel, threads) and PyTorch's threads and CPU
-    capability (`torch`, from torch_info()) - with numpy2gpt's data-parallel --threads."""
+    capability (`torch`, from torch_info())."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     blas_threads = None
     if isinstance(numpy_blas, list):  # a string when threadpoolctl is missing
@@ -64,8 +64,7 @@ def machine(numpy_blas=None, torch=None, numpy2gpt_threads=None):
     return {"cpu_model": cpu_model(), "cpus": cpus, "numpy_blas": numpy_blas,
             "blas_threads": blas_threads,
             "torch_threads": torch["threads"] if torch else None,
-            "torch_cpu_capability": torch["cpu_capability"] if torch else None,
-            "numpy2gpt_threads": numpy2gpt_threads}
+            "torch_cpu_capability": torch["cpu_capability"] if torch else None}
 
 
 def median(xs):

@@ -1,6 +1,6 @@
 """The whole default training run, `numpy2gpt train` vs the same run in PyTorch (nanoGPT's loop).
 
-    python -m benchmarks.train_full --impl both [--data PATH] [--threads 2] [--max_iters 2000]
+    python -m benchmarks.train_full --impl both [--data PATH] [--max_iters 2000]
     python -m benchmarks.train_full --impl both --procs 2     # numpy2gpt under mpiexec -n 2
 
 Both sides run TrainConfig's defaults (nanoGPT's CPU "baby" shakespeare_char run: 4 layers,
@@ -56,9 +56,8 @@ def _config(args):
     """TrainConfig's defaults, with the run length (and its lr schedule) and seed from args."""
     from numpy2gpt.gpt.train import make_config
 
-    return make_config(data=args.data, seed=args.seed, threads=args.threads,
-                       max_iters=args.max_iters, lr_decay_iters=args.max_iters,
-                       warmup_iters=min(100, args.max_iters // 20))
+    return make_config(data=args.data, seed=args.seed, max_iters=args.max_iters,
+                       lr_decay_iters=args.max_iters, warmup_iters=min(100, args.max_iters // 20))
 
 
 def _summary(wall_s, ms, evals):
@@ -184,7 +183,6 @@ def main(argv=None):
     p.add_argument("--impl", choices=["numpy2gpt", "torch", "both"], default="both")
     p.add_argument("--data", help="training text (default: $NUMPY2GPT_DATA or "
                                   "../shared/data/tinyshakespeare.txt)")
-    p.add_argument("--threads", type=int, default=1, help="numpy2gpt train --threads")
     p.add_argument("--blas_threads", type=int, default=2, help="BLAS / PyTorch intra-op threads")
     p.add_argument("--max_iters", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1337)
@@ -194,8 +192,8 @@ def main(argv=None):
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--out_dir", help=argparse.SUPPRESS)  # the child's (all ranks share it)
     args = p.parse_args(argv)
-    if args.procs < 1 or (args.procs > 1 and args.threads > 1):
-        p.error("--procs N must be >= 1, and processes do not combine with --threads")
+    if args.procs < 1:
+        p.error(f"--procs must be at least 1, got {args.procs}")
     if args.procs > 1:
         args.blas_threads = args.procs  # PyTorch gets the cores the ranks use
     args.data = _data_path(args.data)
@@ -203,13 +201,13 @@ def main(argv=None):
         return child(args)
 
     impls = ["numpy2gpt", "torch"] if args.impl == "both" else [args.impl]
-    out = {"max_iters": args.max_iters, "threads": args.threads, "procs": args.procs,
+    out = {"max_iters": args.max_iters, "procs": args.procs,
            "blas_threads": args.blas_threads, "seed": args.seed, "data": args.data}
     for impl in impls:
         ranked = impl == "numpy2gpt" and args.procs > 1
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="train_full_") as out_dir:
-            flags = ["--impl", impl, "--data", args.data, "--threads", str(args.threads),
+            flags = ["--impl", impl, "--data", args.data,
                      "--blas_threads", str(args.blas_threads), "--max_iters",
                      str(args.max_iters), "--seed", str(args.seed), "--procs", str(args.procs),
                      "--out_dir", out_dir, "--child"]
@@ -220,7 +218,7 @@ def main(argv=None):
         r["process_wall_s"] = round(time.perf_counter() - t0, 2)
         out[impl] = r
     out["machine"] = machine(out.get("numpy2gpt", {}).pop("blas", None),
-                             out.get("torch", {}).pop("torch_info", None), args.threads)
+                             out.get("torch", {}).pop("torch_info", None))
     if args.impl == "both":
         n, t = out["numpy2gpt"], out["torch"]
         out["wall_ratio_numpy2gpt_over_torch"] = round(n["wall_s"] / t["wall_s"], 3)

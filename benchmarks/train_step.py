@@ -6,13 +6,12 @@ after warm-up. numpy2gpt's side runs one of two loops (PyTorch's is always the p
     loss.backward(); clip_grad_norm_(model.parameters(), 1.0); opt.step();
     opt.zero_grad(set_to_none=True)`;
   * `--loop trainer`: the step as `numpy2gpt train` runs it: `tune_malloc()` first (glibc keeps
-    freed buffers for reuse), and with `--threads N` > 1 the data-parallel forward/backward.
+    freed buffers for reuse).
 With `--impl both` the two implementations alternate, each round in fresh processes, and the
 JSON output holds each one's mean, median, p99 and max step time, the ratios numpy2gpt / PyTorch
 of the means and of the medians, and the machine record (CPU model, BLAS kernel, threads).
 
-    python -m benchmarks.train_step --config baby --impl both [--loop trainer] [--threads 2]
-                                    [--rounds 3]
+    python -m benchmarks.train_step --config baby --impl both [--loop trainer] [--rounds 3]
     python -m benchmarks.train_step --config baby --procs 2
 
 `--procs N` is data parallel over processes, each process one thread, each rank stepping on its
@@ -64,7 +63,7 @@ def _ranked(torch, model, backend):
     return ddp, torch.distributed.get_rank(), torch.distributed.get_world_size()
 
 
-def _numpy2gpt_step(cfg, threads, loop, procs=1):
+def _numpy2gpt_step(cfg, loop, procs=1):
     import numpy2gpt as torch
     import numpy2gpt.distributed  # noqa: F401 - torch.distributed
     import numpy2gpt.nn.parallel  # noqa: F401 - torch.nn.parallel
@@ -79,20 +78,7 @@ def _numpy2gpt_step(cfg, threads, loop, procs=1):
     opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.99), verbose=False)
     if procs > 1:
         return _plain_step(torch, *_ranked(torch, model, "mpi"), opt), model
-    if threads > 1:  # only with --loop trainer
-        from numpy2gpt.gpt.parallel import DataParallelStep
-
-        runner = DataParallelStep(model, threads)
-
-        def step(x, y):
-            loss = runner.forward_backward(x, y)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            return loss
-    else:
-        step = _plain_step(torch, model, 0, 1, opt)
-    return step, model
+    return _plain_step(torch, model, 0, 1, opt), model
 
 
 def _plain_step(torch, model, rank, world, opt):
@@ -109,7 +95,7 @@ def _plain_step(torch, model, rank, world, opt):
     return step
 
 
-def _torch_step(cfg, threads, loop, procs=1):
+def _torch_step(cfg, loop, procs=1):
     import torch
 
     from numpy2gpt.gpt import GPTConfig
@@ -140,7 +126,7 @@ def child(args):
 
         torch.set_num_threads(args.blas_threads)
     make = _numpy2gpt_step if args.impl == "numpy2gpt" else _torch_step
-    step, model = make(cfg, args.threads, args.loop, procs)
+    step, model = make(cfg, args.loop, procs)
     data = _batches(cfg, args.warmup + args.steps)
     for x, y in data[:args.warmup]:
         step(x, y)
@@ -199,10 +185,7 @@ def main(argv=None):
                    default="both")
     p.add_argument("--loop", choices=["plain", "trainer"], default="plain",
                    help="numpy2gpt's step: a user's plain loop, or as `numpy2gpt train` runs it "
-                        "(tune_malloc, --threads)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="numpy2gpt train --threads: data-parallel threads, --loop trainer only "
-                        "(1: one step, BLAS on all cores)")
+                        "(tune_malloc)")
     p.add_argument("--blas_threads", type=int, default=2, help="BLAS / PyTorch intra-op threads")
     p.add_argument("--procs", type=int, default=1,
                    help="data parallel over this many processes of one thread each: numpy2gpt "
@@ -215,13 +198,8 @@ def main(argv=None):
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--measure", default="time", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.threads < 1:
-        p.error(f"--threads must be at least 1, got {args.threads}")
-    if args.threads > 1 and args.loop != "trainer":
-        p.error(f"--threads {args.threads} is the trainer's data-parallel step: add --loop trainer")
-    if args.procs < 1 or (args.procs > 1 and (args.threads > 1 or args.loop != "plain")):
-        p.error("--procs N (>= 1) times a user's plain loop on N processes: no --threads, "
-                "no --loop trainer")
+    if args.procs < 1 or (args.procs > 1 and args.loop != "plain"):
+        p.error("--procs N (>= 1) times a user's plain loop on N processes: no --loop trainer")
     if args.procs > 1 and CONFIGS[args.config]["batch_size"] % args.procs:
         p.error(f"--procs {args.procs} does not divide the {args.config} batch "
                 f"({CONFIGS[args.config]['batch_size']} sequences)")
@@ -241,7 +219,7 @@ def main(argv=None):
     for _ in range(args.rounds):
         for impl in impls:  # alternate, so slow drifts of the machine hit both equally
             common = ["--config", args.config, "--impl", impl, "--loop", args.loop,
-                      "--threads", str(args.threads), "--blas_threads", str(args.blas_threads),
+                      "--blas_threads", str(args.blas_threads),
                       "--procs", str(args.procs),
                       "--steps", str(args.steps), "--warmup", str(args.warmup), "--child"]
             launcher = LAUNCHERS[impl](args.procs) if args.procs > 1 and impl in LAUNCHERS \
@@ -259,9 +237,9 @@ def main(argv=None):
                               blas_threads=blas, launcher=launcher)
                 memory[impl].append(m["peak_rss_above_baseline_mib"])
     out = {"config": args.config, **CONFIGS[args.config], "loop": args.loop,
-           "threads": args.threads, "blas_threads": args.blas_threads, "procs": args.procs,
+           "blas_threads": args.blas_threads, "procs": args.procs,
            "steps_per_round": args.steps, "rounds": args.rounds,
-           "machine": machine(read.get("blas"), read.get("torch"), args.threads)}
+           "machine": machine(read.get("blas"), read.get("torch"))}
     if "torch_ddp" in read:  # each DDP rank's PyTorch, as it read itself
         out["machine"]["torch_ddp_threads_per_rank"] = read["torch_ddp"]["threads"]
     for impl in impls:

@@ -27,7 +27,7 @@ What the times mean:
     "autograd engine", a backward row with the engine's own work (one call per backward pass).
   * The time not in any row is Python between ops: module calls, building tensors. The table's
     footer says how much.
-  * Each thread keeps its own table (merged when read), so the data-parallel trainer's threads can
+  * Each thread keeps its own table (merged when read), so ops run on several threads at once can
     be profiled; their times then add up to as much as (threads x 100)% of the wall time.
 """
 

@@ -316,8 +316,8 @@ def resolve(generator):
 def use_rng(generator):
     """Make `generator` (a numpy2gpt.Generator) the one `get_rng()` returns in this thread.
 
-    Other threads keep the global generator. The data-parallel trainer gives each worker its own
-    generator this way, so dropout masks do not depend on which thread draws first.
+    Other threads keep the global generator. Under mpiexec the trainer draws each rank's dropout
+    masks from the rank's own generator this way, so the shared one draws only the batches.
     """
     resolve(generator)
     previous = getattr(_state, "rng", None)

@@ -102,6 +102,8 @@ def test_train_bad_input_is_a_clear_error(corpus, tmp_path, capsys):
         (["--max_iter", "3", "--lr", "1e-3"],
          ["unknown flags --max_iter (did you mean --max_iters", "--lr (did you mean "
                                                                 "--learning_rate"]),
+        (["--threads", "2"],
+         ["unknown flag --threads (--threads was removed: use mpiexec -n N numpy2gpt train)"]),
         (["--max_iters", "many"], ["bad value 'many' for --max_iters: expected an integer"]),
         (["--n_embd", "15"], ["n_embd (15) must be divisible by n_head (2)"]),
         (["--max_iters", "3", "7"], ["unexpected argument '7'"]),
@@ -281,9 +283,7 @@ def test_a_second_run_into_a_held_out_dir_is_refused(corpus, tmp_path, capsys):
     assert not (out / "train.lock").exists()
 
 
-@pytest.mark.parametrize("threads", [1, 2])  # no warning from the data-parallel workers either
-def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(threads, corpus,
-                                                                  tmp_path, capsys):
+def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(corpus, tmp_path, capsys):
     out = tmp_path / "out"
     assert run(["train", "--data", corpus, "--out_dir", out, *TINY, "--max_iters", 2],
                capsys)[0] == 0
@@ -292,7 +292,7 @@ def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(threads, corpu
         warnings.simplefilter("error", RuntimeWarning)  # none may leak from NumPy
         code, _, err = run(["train", "--init_from", "resume", "--out_dir", out,
                             "--learning_rate", "1e30", "--max_iters", 40,
-                            "--always_save_checkpoint", "--threads", threads], capsys)
+                            "--always_save_checkpoint"], capsys)
     assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert "error: the training loss is nan at iteration " in err
     ckpt = out / "ckpt.safetensors"

@@ -11,7 +11,7 @@ topological order of *any* DAG (Kahn's algorithm). Among ready nodes the most re
 first, which frees memory early and keeps the order deterministic.
 
 Thread safety: everything the engine keeps lives in local variables of `run_backward`, so two
-threads may each run the backward of their own graph at once (data-parallel training). Heap
+threads may each run the backward of their own graph at once (as in PyTorch). Heap
 entries are `(-sequence_nr, fn)` with unique sequence numbers, so two Functions are never compared.
 """
 

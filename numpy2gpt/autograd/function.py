@@ -27,8 +27,8 @@ from ..tensor import Tensor, as_tensor
 from .grad_mode import enable_grad, is_grad_enabled
 
 # Creation counter: a tie-breaker that keeps backward order deterministic. `next()` on an
-# itertools.count is atomic under the GIL, so two threads building graphs at once (data-parallel
-# training) never get the same number - the engine's heap then never has to compare two Functions.
+# itertools.count is atomic under the GIL, so two threads building graphs at once never get the
+# same number - the engine's heap then never has to compare two Functions.
 _sequence = itertools.count(1)
 
 # The running numpy2gpt.profiler.profile, or None (set by the profiler). One check per call, so

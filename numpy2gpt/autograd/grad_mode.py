@@ -1,6 +1,6 @@
 """Grad mode: whether new operations record the graph.
 
-The flag is thread-local so that the data-parallel trainer can run one graph per thread.
+The flag is thread-local, as in PyTorch: each thread records (or not) its own graphs.
 Each context manager is also a decorator, like PyTorch's.
 """
 

@@ -85,7 +85,6 @@ class TrainConfig:
     backend: str = "nccl"
     plot: bool = True  # write out_dir/loss.png at each eval (needs matplotlib)
     # ---- numpy2gpt's own: speed and diagnostics
-    threads: int = 1  # data-parallel threads: each batch is split over this many threads
     profile: bool = False  # print an op profile of a few steps (needs numpy2gpt.profiler)
 
     def __post_init__(self):
@@ -131,7 +130,7 @@ class TrainConfig:
             raise ConfigError("out_dir must not be empty (it is the folder the checkpoint, data/ "
                               "and metrics.jsonl are written to)")
         positive = ("eval_interval", "log_interval", "eval_iters", "gradient_accumulation_steps",
-                    "batch_size", "block_size", "n_layer", "n_head", "n_embd", "threads")
+                    "batch_size", "block_size", "n_layer", "n_head", "n_embd")
         for key in positive:
             if getattr(self, key) < 1:
                 raise ConfigError(f"{key} must be >= 1, got {getattr(self, key)}")
@@ -231,8 +230,6 @@ HELP = {
     "wandb_run_name": "accepted for nanoGPT's configs; has no effect",
     "backend": "accepted for nanoGPT's configs (DDP backend); has no effect",
     "plot": "redraw out_dir/loss.png at each eval (needs matplotlib)",
-    "threads": "data-parallel threads: each batch is split over this many (in one process; "
-               "mpiexec -n N numpy2gpt train splits it over N processes instead)",
     "profile": "print an op profile of a few steps",
 }
 
@@ -255,6 +252,8 @@ _ALIASES = {"lr": "learning_rate", "iters": "max_iters", "steps": "max_iters",
             "max_steps": "max_iters", "context_length": "block_size", "seq_len": "block_size",
             "n_heads": "n_head", "n_layers": "n_layer", "d_model": "n_embd", "clip": "grad_clip",
             "warmup": "warmup_iters", "output_dir": "out_dir", "min_learning_rate": "min_lr"}
+# keys numpy2gpt had and no longer has, and what to use instead
+_REMOVED = {"threads": "use mpiexec -n N numpy2gpt train"}
 
 
 def check_keys(keys, where="config", prefix=""):
@@ -273,6 +272,8 @@ def check_keys(keys, where="config", prefix=""):
         if alias:
             close = [alias] + [c for c in close if c != alias]
         hint = f" (did you mean {', '.join(prefix + c for c in close)}?)" if close else ""
+        if key in _REMOVED:
+            hint = f" ({prefix}{key} was removed: {_REMOVED[key]})"
         lines.append(f"{prefix}{key}{hint}")
     noun = ("flag" if prefix else "key") + ("s" if len(unknown) > 1 else "")
     raise ConfigError(f"{where}: unknown {noun} " + "; ".join(lines)

@@ -49,11 +49,6 @@ def check_split(config, size):
 
     if size == 1:
         return
-    if config.threads > 1:
-        raise ConfigError(
-            f"--threads {config.threads} cannot be combined with mpiexec -n {size}: use one "
-            "data-parallel design, processes (mpiexec, one per core) or threads (--threads) in "
-            "one process")
     b, g = config.batch_size, config.gradient_accumulation_steps
     if (b * g) % size:
         raise ConfigError(

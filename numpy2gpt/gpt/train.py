@@ -74,7 +74,6 @@ from .checkpoint import (
 )
 from .config import ConfigError, TrainConfig, check_out_dir, no_effect_notes
 from .mfu import MFUMeter
-from .parallel import DataParallelStep
 from .ranks import Ranks, check_split, launched
 from .tokenizers import load_tokenizer
 
@@ -382,15 +381,14 @@ def estimate_loss(model, splits, config, rng=None, ranks=None):
     return out
 
 
-def train_step(model, optimizer, train_data, config, rng=None, parallel=None, first=None,
-               ranks=None, dropout_rng=None):
+def train_step(model, optimizer, train_data, config, rng=None, first=None, ranks=None,
+               dropout_rng=None):
     """One optimisation step; returns the mean loss of its micro-batches (a float).
 
     gradient_accumulation_steps micro-batches each run forward and backward (their gradients
     add up in .grad), then the gradient norm is clipped, AdamW steps and the gradients are reset.
     `first` holds the start positions of the first micro-batch if the caller drew it already;
     each further one is drawn right after the previous forward, where nanoGPT draws it.
-    `parallel` (a DataParallelStep) runs each micro-batch's forward/backward on several threads.
     With several `ranks` (model is then the DistributedDataParallel one), see _ranks_backward.
     """
     if ranks is not None and ranks.size > 1:
@@ -401,14 +399,8 @@ def train_step(model, optimizer, train_data, config, rng=None, parallel=None, fi
     loss_sum = 0.0
     x, y = get_batch(train_data, config, rng, starts=first)
     for micro in range(steps):
-        more = micro + 1 < steps
-        if parallel is not None:
-            loss_sum += parallel.forward_backward(x, y, scale=1 / steps)
-            if more:
-                x, y = get_batch(train_data, config, rng)
-            continue
         _, loss = model(x, y)
-        if more:
+        if micro + 1 < steps:
             x, y = get_batch(train_data, config, rng)
         loss_sum += loss.item()
         # scaled, so that the summed gradient is the gradient of the mean over micro-batches
@@ -688,8 +680,244 @@ def _check_before_writing(config):
 
 
 def _run(config, ckpt, log, progress, callback, profiler, t_start, ranks):
-    """train() once out_dir is held: setup, the loop, the final checkpoint."""
-    out_dir = Path(config.out_dir).expanduser()
+    """train() once out_dir is held: nanoGPT's loop, around the run's setup (_Run)."""
+    run = _Run(config, ckpt, log, progress, ranks)  # data, model, optimizer, restored state
+    config, optimizer = run.config, run.optimizer
+    tune_malloc()  # reuse freed activation buffers instead of page-faulting fresh ones (the
+    # process keeps its peak heap until the loop ends: see numpy2gpt/utils/memory.py)
+    try:
+        # a diverging run overflows inside NumPy: _check_finite_loss says so, in one line
+        with _StopRequest(run.say) as stop, np.errstate(over="ignore", invalid="ignore"):
+            while True:
+                if ranks.any(stop.requested):  # all ranks stop at the same iteration
+                    run.result.interrupted = True
+                    break
+                lr = get_lr(run.iter_num, config)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                if run.next_batch is None:  # nanoGPT draws it before the eval (it prefetches)
+                    run.next_batch = draw_batch(run.train_data, config)
+
+                # --- evaluate (and checkpoint) at the start of every eval_interval-th step
+                if run.eval_due():
+                    run.evaluate(lr)
+                if config.eval_only or run.iter_num >= config.max_iters:
+                    break
+
+                # --- one optimisation step
+                t0 = time.perf_counter()
+                lossf = train_step(run.step_model, optimizer, run.train_data, config,
+                                   first=run.next_batch, ranks=ranks,
+                                   dropout_rng=_dropout_rng(config, run.iter_num, ranks))
+                run.next_batch = None
+                run.log_step(lossf, lr, time.perf_counter() - t0)
+
+                run.iter_num += 1
+                run.local_iter += 1
+                if profiler is not None:
+                    profiler.after_step(run.local_iter, run.say)
+                if callback is not None:
+                    callback({"iter_num": run.iter_num, "loss": lossf, "lr": lr,
+                              "model": run.model, "optimizer": optimizer})
+    except KeyboardInterrupt:
+        run.bar.close()
+        log(f"interrupted again: quitting at once, without saving; {_kept(run.ckpt_file)}")
+        raise
+    finally:
+        run.bar.close()
+        release_malloc()  # a Python session that trained gets its memory back
+        if profiler is not None:
+            profiler.close(run.say)  # a run shorter than the profiling window
+
+    run.save_final()  # where --init_from resume continues
+    result = run.result
+    result.iter_num, result.best_val_loss = run.iter_num, run.best_val_loss
+    result.wall_s = time.perf_counter() - t_start
+    return result
+
+
+class _Run:
+    """One training run: its data, model and optimizer, the state at the start of iteration
+    `iter_num` (what a checkpoint holds), and the helpers the loop calls to evaluate, log a
+    step and save."""
+
+    def __init__(self, config, ckpt, log, progress, ranks):
+        self.config, self.ckpt, self.log, self.ranks = config, ckpt, log, ranks
+        self.out_dir = Path(config.out_dir).expanduser()
+        self.ckpt_file = checkpoint_path(self.out_dir)
+        self.meta, self.tok, self.splits, pretrained = _setup_data(config, ckpt, self.out_dir,
+                                                                   log, ranks)
+        self.train_data = self.splits["train"]
+        self.model, self.model_args, self.optimizer = _setup_model(config, ckpt, self.meta,
+                                                                   pretrained, log)
+        self.iter_num, self.best_val_loss, self.last_eval_iter = 0, math.inf, None
+        self.next_batch = None  # start positions of iteration iter_num's first batch, once drawn
+        if ckpt is not None:
+            self._restore_state(ckpt)
+        self.metrics = MetricsLog(None if config.eval_only or not ranks.main else self.out_dir,
+                                  keep_until=self.iter_num if ckpt is not None else None,
+                                  keep_eval_at=self.last_eval_iter == self.iter_num, warn=log)
+        self.model.train()
+        self.step_model = self.model  # what the training step runs: under mpiexec, the DDP wrapper
+        if ranks.size > 1:
+            from numpy2gpt.nn.parallel import DistributedDataParallel
+
+            # rank 0's weights are broadcast to every rank; backward averages the gradients
+            self.step_model = DistributedDataParallel(self.model)
+
+        self.result = TrainResult(out_dir=str(self.out_dir), iter_num=self.iter_num,
+                                  best_val_loss=self.best_val_loss, model=self.model,
+                                  tokenizer=self.tok, config=config)
+        self.tokens_per_iter = (config.gradient_accumulation_steps * config.batch_size
+                                * config.block_size)
+        log(f"tokens per iteration: {self.tokens_per_iter:,}; training to iteration "
+            f"{config.max_iters}")
+        self.show_bar = progress if progress is not None else sys.stderr.isatty()
+        self.bar = tqdm(total=config.max_iters, initial=min(self.iter_num, config.max_iters),
+                        desc="train", unit="it", disable=not self.show_bar, dynamic_ncols=True,
+                        file=sys.stderr)
+        self.say = self.bar.write if (self.show_bar and log is print) else log
+        self.saved_at, self.running_mfu, self.local_iter = None, None, 0
+        self.mfu_meter = MFUMeter(log=self.say)  # measures the matmul peak at the first MFU
+        self.plot_note = False
+
+    def _restore_state(self, ckpt):
+        """Continue from a checkpoint: AdamW's moments, the counters, the random state."""
+        config, optimizer, model = self.config, self.optimizer, self.model
+        if "optimizer" in ckpt:
+            optimizer.load_state_dict(_crop_moments(ckpt["optimizer"], optimizer,
+                                                    model.transformer.wpe.weight,
+                                                    model.config.block_size))
+        self.iter_num = int(ckpt["iter_num"])
+        self.best_val_loss = float(ckpt.get("best_val_loss", math.inf))
+        self.last_eval_iter = ckpt.get("last_eval_iter")
+        rng = ckpt.get("rng") or {}
+        try:
+            numpy2gpt.set_rng_state(rng["numpy2gpt"])
+            next_batch = rng.get("next_batch")
+            if next_batch is not None and (len(next_batch) != config.batch_size or max(
+                    next_batch, default=0) > len(self.train_data) - config.block_size - 1):
+                next_batch = None  # batch_size or the data changed on resume: draw it anew
+            self.next_batch = next_batch
+        except (KeyError, ValueError):  # a checkpoint of an older numpy2gpt (another generator)
+            self.log("the checkpoint holds no random state of this numpy2gpt: batches continue "
+                     f"from a stream seeded with {config.seed}")
+
+    # ----- evaluation
+    def eval_due(self):
+        """Evaluate now? At every eval_interval-th iteration and at the end, once each."""
+        config, iter_num = self.config, self.iter_num
+        due = iter_num % config.eval_interval == 0 or iter_num >= config.max_iters
+        return config.eval_only or (due and self.last_eval_iter != iter_num)
+
+    def evaluate(self, lr):
+        """Estimate train/val loss, log and plot it; save a checkpoint if val improved (or
+        always, with always_save_checkpoint)."""
+        config, iter_num, say = self.config, self.iter_num, self.say
+        losses = estimate_loss(self.model, self.splits, config, ranks=self.ranks)
+        for split, loss in losses.items():
+            _check_finite_loss(loss, f"{split} loss", iter_num, config, self.ckpt_file)
+        self.last_eval_iter = iter_num
+        say(f"step {iter_num}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}")
+        self.metrics.write(kind="eval", iter=iter_num, train_loss=losses["train"],
+                           val_loss=losses["val"], lr=lr, ms_per_iter=None, tokens_per_s=None)
+        self.result.evals.append({"iter": iter_num,
+                                  **{f"{k}_loss": v for k, v in losses.items()}})
+        if config.plot and not config.eval_only and self.ranks.main:
+            self.plot_note = _update_plot(self.metrics.records, self.out_dir, say,
+                                          self.plot_note)
+        improved = losses["val"] < self.best_val_loss
+        self.best_val_loss = min(self.best_val_loss, losses["val"])
+        if (improved or config.always_save_checkpoint) and iter_num > 0 \
+                and not config.eval_only:
+            self.save("val loss improved" if improved else "eval")
+
+    # ----- logging
+    def log_step(self, lossf, lr, dt):
+        """Stop if the step's loss is not finite; else record it, and every log_interval steps
+        log loss, lr, ms/iter, tokens/s and MFU (a metrics line, and a log line or the bar)."""
+        config, iter_num = self.config, self.iter_num
+        _check_finite_loss(lossf, "training loss", iter_num, config, self.ckpt_file)
+        self.result.train_losses[iter_num] = lossf
+        tokens_per_s = self.tokens_per_iter / dt
+        if self.local_iter >= 5 and self.ranks.main:  # let the first steps warm up, like nanoGPT
+            mfu = _mfu(self.model, config, dt, self.mfu_meter, self.ranks.size)
+            if mfu is not None:
+                self.running_mfu = mfu if self.running_mfu is None or self.mfu_meter.changed \
+                    else 0.9 * self.running_mfu + 0.1 * mfu
+        running_mfu = self.running_mfu
+        if iter_num % config.log_interval == 0:
+            self.metrics.write(kind="log", iter=iter_num, train_loss=lossf, val_loss=None, lr=lr,
+                               ms_per_iter=dt * 1000, tokens_per_s=tokens_per_s, mfu=running_mfu)
+            if not self.show_bar:
+                mfu_text = f"{running_mfu * 100:.2f}%" if running_mfu is not None else "n/a"
+                self.log(f"iter {iter_num}: loss {lossf:.4f}, lr {lr:.2e}, time "
+                         f"{dt * 1000:.2f}ms, {tokens_per_s:,.0f} tok/s, mfu {mfu_text}")
+        self.bar.update(1)
+        self.bar.set_postfix(loss=f"{lossf:.4f}", lr=f"{lr:.1e}", ms=f"{dt * 1000:.1f}",
+                             tok_s=f"{tokens_per_s:,.0f}",
+                             mfu="n/a" if running_mfu is None else f"{running_mfu:.1%}",
+                             refresh=False)
+
+    # ----- checkpoints
+    def snapshot(self):
+        """Everything the next iteration depends on (see checkpoint.py)."""
+        return {
+            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "model_args": self.model_args, "config": self.config.to_dict(),
+            "tokenizer": self.tok.to_dict(),
+            "iter_num": self.iter_num, "best_val_loss": self.best_val_loss,
+            "last_eval_iter": self.last_eval_iter,
+            "rng": {"numpy2gpt": numpy2gpt.get_rng_state(),
+                    "next_batch": None if self.next_batch is None
+                    else [int(i) for i in self.next_batch]},
+            "data": {"source": self.meta.get("source"),
+                     "text_sha256": self.meta.get("text_sha256")},
+        }
+
+    def save(self, why):
+        """Write the checkpoint (rank 0; every rank checks that the state is finite)."""
+        state = self.snapshot()
+        # every rank checks: all stop together
+        _check_finite_state(state, self.iter_num, self.config, self.ckpt_file)
+        if self.ranks.main:  # every rank holds the same state: one writes it
+            path = save_checkpoint(self.out_dir, state)
+            self.result.checkpoint = str(path)
+            self.say(f"saving checkpoint to {path} ({why}, iteration {self.iter_num})")
+        self.saved_at = self.iter_num
+
+    def save_final(self):
+        """The last checkpoint, unless this iteration's is already saved: on Ctrl-C always; at
+        the end unless the final val loss is worse than the best (always_save_checkpoint=False
+        keeps the best model)."""
+        config, iter_num, result = self.config, self.iter_num, self.result
+        if config.eval_only or self.saved_at == iter_num:
+            return
+        final_val = result.evals[-1]["val_loss"] if result.evals and \
+            result.evals[-1]["iter"] == iter_num else None
+        if result.interrupted:
+            try:
+                self.save("interrupted")
+            except OSError as e:
+                raise CheckpointError(f"interrupted at iteration {iter_num}: the training state "
+                                      f"was NOT saved: {e}") from None
+            self.log(f"stopped at iteration {iter_num}; continue with `numpy2gpt train "
+                     f"--init_from resume --out_dir {self.out_dir}`")
+        elif (config.always_save_checkpoint or final_val is None
+              or final_val <= self.best_val_loss
+              or (self.saved_at is None and self.ckpt is None)):  # the best was iteration 0
+            self.save("end of training")
+        else:
+            self.say(f"final val loss {final_val:.4f} is worse than the best "
+                     f"{self.best_val_loss:.4f}: the checkpoint keeps the best model "
+                     "(always_save_checkpoint=False)")
+
+
+def _setup_data(config, ckpt, out_dir, log, ranks):
+    """(meta, tokenizer, {"train", "val"} tokens, pretrained) once the run may start: a scratch
+    run refuses a checkpoint it would replace, a fine-tuning run loads its pretrained GPT-2
+    ((model, tokenizer, folder), else None), and the dataset is tokenized with the checkpoint's
+    or the pretrained model's tokenizer, or a new one trained on the text."""
     ckpt_file = checkpoint_path(out_dir)
     with ranks.together():  # a setup step failing on any rank stops every rank, with its line
         if ckpt is not None:
@@ -703,7 +931,6 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start, ranks):
         if config.init_from not in ("scratch", "resume"):
             pretrained = _from_pretrained(config, log)
 
-        # --- data and tokenizer
         fixed_tok = build_tokenizer(ckpt) if ckpt is not None else None
         if pretrained is not None:
             fixed_tok = pretrained[1]
@@ -718,9 +945,12 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start, ranks):
             dataset = prepare_dataset(config, out_dir / "data", tokenizer=fixed_tok,
                                       reuse=not data_changed, log=log)
     meta, tok, train_data, val_data = dataset
-    splits = {"train": train_data, "val": val_data}
+    return meta, tok, {"train": train_data, "val": val_data}, pretrained
 
-    # --- model and optimizer
+
+def _setup_model(config, ckpt, meta, pretrained, log):
+    """(model, model_args, optimizer): the GPT - seeded with config.seed, then a checkpoint's
+    or the pretrained weights loaded into it - and its AdamW."""
     from .model import GPT, GPTConfig
 
     numpy2gpt.manual_seed(config.seed)
@@ -745,181 +975,7 @@ def _run(config, ckpt, log, progress, callback, profiler, t_start, ranks):
             model_args["block_size"] = config.block_size
         optimizer = model.configure_optimizers(config.weight_decay, config.learning_rate,
                                                (config.beta1, config.beta2))
-    iter_num, best_val_loss, last_eval_iter = 0, math.inf, None
-    next_batch = None  # start positions of iteration iter_num's first batch, once drawn
-    if ckpt is not None:
-        if "optimizer" in ckpt:
-            optimizer.load_state_dict(_crop_moments(ckpt["optimizer"], optimizer,
-                                                    model.transformer.wpe.weight,
-                                                    model.config.block_size))
-        iter_num = int(ckpt["iter_num"])
-        best_val_loss = float(ckpt.get("best_val_loss", math.inf))
-        last_eval_iter = ckpt.get("last_eval_iter")
-        rng = ckpt.get("rng") or {}
-        try:
-            numpy2gpt.set_rng_state(rng["numpy2gpt"])
-            next_batch = rng.get("next_batch")
-            if next_batch is not None and (len(next_batch) != config.batch_size or max(
-                    next_batch, default=0) > len(train_data) - config.block_size - 1):
-                next_batch = None  # batch_size or the data changed on resume: draw it anew
-        except (KeyError, ValueError):  # a checkpoint of an older numpy2gpt (another generator)
-            log("the checkpoint holds no random state of this numpy2gpt: batches continue from "
-                f"a stream seeded with {config.seed}")
-    metrics = MetricsLog(None if config.eval_only or not ranks.main else out_dir,
-                         keep_until=iter_num if ckpt is not None else None,
-                         keep_eval_at=last_eval_iter == iter_num, warn=log)
-    model.train()
-    step_model = model  # what the training step runs: under mpiexec, the DDP wrapper
-    if ranks.size > 1:
-        from numpy2gpt.nn.parallel import DistributedDataParallel
-
-        # rank 0's weights are broadcast to every rank; backward averages the gradients
-        step_model = DistributedDataParallel(model)
-
-    result = TrainResult(out_dir=str(out_dir), iter_num=iter_num, best_val_loss=best_val_loss,
-                         model=model, tokenizer=tok, config=config)
-    tokens_per_iter = config.gradient_accumulation_steps * config.batch_size * config.block_size
-    log(f"tokens per iteration: {tokens_per_iter:,}; training to iteration {config.max_iters}")
-
-    def snapshot():
-        """Everything the next iteration depends on (see checkpoint.py)."""
-        return {
-            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "model_args": model_args, "config": config.to_dict(), "tokenizer": tok.to_dict(),
-            "iter_num": iter_num, "best_val_loss": best_val_loss,
-            "last_eval_iter": last_eval_iter,
-            "rng": {"numpy2gpt": numpy2gpt.get_rng_state(),
-                    "next_batch": None if next_batch is None else [int(i) for i in next_batch]},
-            "data": {"source": meta.get("source"), "text_sha256": meta.get("text_sha256")},
-        }
-
-    def save(why):
-        state = snapshot()
-        _check_finite_state(state, iter_num, config, ckpt_file)  # every rank: all stop together
-        if ranks.main:  # every rank holds the same state: one writes it
-            path = save_checkpoint(out_dir, state)
-            result.checkpoint = str(path)
-            say(f"saving checkpoint to {path} ({why}, iteration {iter_num})")
-        return iter_num
-
-    show_bar = progress if progress is not None else sys.stderr.isatty()
-    bar = tqdm(total=config.max_iters, initial=min(iter_num, config.max_iters), desc="train",
-               unit="it", disable=not show_bar, dynamic_ncols=True, file=sys.stderr)
-    say = bar.write if (show_bar and log is print) else log
-    saved_at, running_mfu, local_iter = None, None, 0
-    mfu_meter = MFUMeter(log=say)  # measures the matmul peak at the first MFU
-    plot_note = False
-    parallel = DataParallelStep(model, threads=config.threads) if config.threads > 1 else None
-    tune_malloc()  # reuse freed activation buffers instead of page-faulting fresh ones (the
-    # process keeps its peak heap until the loop ends: see numpy2gpt/utils/memory.py)
-    try:
-        # a diverging run overflows inside NumPy: _check_finite_loss says so, in one line
-        with _StopRequest(say) as stop, np.errstate(over="ignore", invalid="ignore"):
-            while True:
-                if ranks.any(stop.requested):  # all ranks stop at the same iteration
-                    result.interrupted = True
-                    break
-                lr = get_lr(iter_num, config)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                if next_batch is None:  # nanoGPT draws it before the eval (it prefetches)
-                    next_batch = draw_batch(train_data, config)
-
-                # --- evaluate (and checkpoint) at the start of every eval_interval-th step
-                due = iter_num % config.eval_interval == 0 or iter_num >= config.max_iters
-                if config.eval_only or (due and last_eval_iter != iter_num):
-                    losses = estimate_loss(model, splits, config, ranks=ranks)
-                    for split, loss in losses.items():
-                        _check_finite_loss(loss, f"{split} loss", iter_num, config, ckpt_file)
-                    last_eval_iter = iter_num
-                    say(f"step {iter_num}: train loss {losses['train']:.4f}, "
-                        f"val loss {losses['val']:.4f}")
-                    metrics.write(kind="eval", iter=iter_num, train_loss=losses["train"],
-                                  val_loss=losses["val"], lr=lr, ms_per_iter=None,
-                                  tokens_per_s=None)
-                    result.evals.append({"iter": iter_num, **{f"{k}_loss": v
-                                                              for k, v in losses.items()}})
-                    if config.plot and not config.eval_only and ranks.main:
-                        plot_note = _update_plot(metrics.records, out_dir, say, plot_note)
-                    improved = losses["val"] < best_val_loss
-                    best_val_loss = min(best_val_loss, losses["val"])
-                    if (improved or config.always_save_checkpoint) and iter_num > 0 \
-                            and not config.eval_only:
-                        saved_at = save("val loss improved" if improved else "eval")
-                if config.eval_only or iter_num >= config.max_iters:
-                    break
-
-                # --- one optimisation step
-                t0 = time.perf_counter()
-                lossf = train_step(step_model, optimizer, train_data, config, parallel=parallel,
-                                   first=next_batch, ranks=ranks,
-                                   dropout_rng=_dropout_rng(config, iter_num, ranks))
-                next_batch = None
-                dt = time.perf_counter() - t0
-                _check_finite_loss(lossf, "training loss", iter_num, config, ckpt_file)
-                result.train_losses[iter_num] = lossf
-
-                # --- logging
-                tokens_per_s = tokens_per_iter / dt
-                if local_iter >= 5 and ranks.main:  # let the first steps warm up, like nanoGPT
-                    mfu = _mfu(model, config, dt, mfu_meter, ranks.size)
-                    if mfu is not None:
-                        running_mfu = mfu if running_mfu is None or mfu_meter.changed else \
-                            0.9 * running_mfu + 0.1 * mfu
-                if iter_num % config.log_interval == 0:
-                    metrics.write(kind="log", iter=iter_num, train_loss=lossf, val_loss=None,
-                                  lr=lr, ms_per_iter=dt * 1000, tokens_per_s=tokens_per_s,
-                                  mfu=running_mfu)
-                    if not show_bar:
-                        mfu_text = f"{running_mfu * 100:.2f}%" if running_mfu is not None \
-                            else "n/a"
-                        log(f"iter {iter_num}: loss {lossf:.4f}, lr {lr:.2e}, time "
-                            f"{dt * 1000:.2f}ms, {tokens_per_s:,.0f} tok/s, mfu {mfu_text}")
-                bar.update(1)
-                bar.set_postfix(loss=f"{lossf:.4f}", lr=f"{lr:.1e}", ms=f"{dt * 1000:.1f}",
-                                tok_s=f"{tokens_per_s:,.0f}",
-                                mfu="n/a" if running_mfu is None else f"{running_mfu:.1%}",
-                                refresh=False)
-                iter_num += 1
-                local_iter += 1
-                if profiler is not None:
-                    profiler.after_step(local_iter, say)
-                if callback is not None:
-                    callback({"iter_num": iter_num, "loss": lossf, "lr": lr, "model": model,
-                              "optimizer": optimizer})
-    except KeyboardInterrupt:
-        bar.close()
-        log(f"interrupted again: quitting at once, without saving; {_kept(ckpt_file)}")
-        raise
-    finally:
-        bar.close()
-        release_malloc()  # a Python session that trained gets its memory back
-        if profiler is not None:
-            profiler.close(say)  # a run shorter than the profiling window
-        if parallel is not None:
-            parallel.close()
-
-    # --- the final checkpoint: where --init_from resume continues
-    if not config.eval_only and saved_at != iter_num:
-        final_val = result.evals[-1]["val_loss"] if result.evals and \
-            result.evals[-1]["iter"] == iter_num else None
-        if result.interrupted:
-            try:
-                saved_at = save("interrupted")
-            except OSError as e:
-                raise CheckpointError(f"interrupted at iteration {iter_num}: the training state "
-                                      f"was NOT saved: {e}") from None
-            log(f"stopped at iteration {iter_num}; continue with `numpy2gpt train --init_from "
-                f"resume --out_dir {out_dir}`")
-        elif (config.always_save_checkpoint or final_val is None or final_val <= best_val_loss
-              or (saved_at is None and ckpt is None)):  # the best was iteration 0 (never saved)
-            saved_at = save("end of training")
-        else:
-            say(f"final val loss {final_val:.4f} is worse than the best {best_val_loss:.4f}: "
-                "the checkpoint keeps the best model (always_save_checkpoint=False)")
-    result.iter_num, result.best_val_loss = iter_num, best_val_loss
-    result.wall_s = time.perf_counter() - t_start
-    return result
+    return model, model_args, optimizer
 
 
 def _check_finite_loss(loss, what, iter_num, config, ckpt_file):

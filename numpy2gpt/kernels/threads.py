@@ -24,7 +24,6 @@ threadpoolctl), as `torch.set_num_threads` sets PyTorch's intra-op threads; `get
 returns n, by default the number of cores this process may use.
 """
 
-import contextlib
 import math
 import os
 import queue
@@ -180,26 +179,13 @@ if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's t
     os.register_at_fork(after_in_child=lambda: globals().update(_pool=_Pool()))
 
 
-@contextlib.contextmanager
-def run_inline():
-    """Within the block, kernels called on this thread use no pool workers: for threads that
-    already share the cores among themselves (data-parallel training's shards)."""
-    before = getattr(_local, "inline", False)
-    _local.inline = True
-    try:
-        yield
-    finally:
-        _local.inline = before
-
-
 def parallel_blocks(n, block, work):
     """Run `work(blocks)` on this thread and on up to get_num_threads() - 1 pool workers.
 
     `blocks` yields the (lo, hi) blocks of range(n), `block` elements long, each to exactly one
     thread; `work` loops over it (`for lo, hi in blocks:`) and may allocate per-thread scratch
     before the loop. Returns when every block is done; an exception in any thread is raised here.
-    With one block, one thread, inside `run_inline()`, or when called from a pool worker, all runs
-    on this thread.
+    With one block, one thread, or when called from a pool worker, all runs on this thread.
     NumPy's error state (np.errstate) is per thread: set it inside `work`.
     """
     block = max(1, block)
@@ -216,5 +202,5 @@ def parallel_blocks(n, block, work):
         job.finish()
 
 
-__all__ = ["BLOCK", "default_num_threads", "get_num_threads", "parallel_blocks", "run_inline",
+__all__ = ["BLOCK", "default_num_threads", "get_num_threads", "parallel_blocks",
            "set_num_threads"]

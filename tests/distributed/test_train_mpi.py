@@ -170,13 +170,6 @@ def test_a_batch_the_ranks_cannot_share_is_refused(text, tmp_path):
     assert r.stdout == "" and not out.exists()  # nothing said or written but the error
 
 
-def test_threads_and_processes_do_not_combine(text, tmp_path):
-    r = train(2, tmp_path, [*TINY, "--data", text, "--threads", "2", "--out_dir",
-                            tmp_path / "out"])
-    assert r.returncode == 2
-    assert "--threads 2 cannot be combined with mpiexec -n 2" in one_error_line(r)
-
-
 def test_a_setup_step_failing_on_rank_0_stops_every_rank_with_its_line(text, tmp_path):
     """Rank 0 alone takes out_dir's lock: when another run holds it, the ranks agree that the
     step failed (Ranks.together) and all stop, with rank 0's one line."""

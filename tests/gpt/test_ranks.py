@@ -30,14 +30,12 @@ def test_evaluation_rows_split_as_evenly_as_they_can(n, size):
     assert max(hi - lo for lo, hi in shares) - min(hi - lo for lo, hi in shares) <= 1
 
 
-def test_a_split_that_cannot_be_even_or_threads_are_refused():
+def test_a_split_that_cannot_be_even_is_refused():
     check_split(TrainConfig(batch_size=12, gradient_accumulation_steps=1), 4)
-    check_split(TrainConfig(batch_size=5, threads=2), 1)  # one process: anything goes
+    check_split(TrainConfig(batch_size=5), 1)  # one process: anything goes
     with pytest.raises(ConfigError, match=r"5 x 2 = 10 sequences, cannot be split evenly over "
                                           r"mpiexec -n 3 processes"):
         check_split(TrainConfig(batch_size=5, gradient_accumulation_steps=2), 3)
-    with pytest.raises(ConfigError, match="--threads 2 cannot be combined with mpiexec -n 2"):
-        check_split(TrainConfig(threads=2), 2)
 
 
 @pytest.mark.parametrize("env, expected", [

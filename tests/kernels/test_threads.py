@@ -183,34 +183,3 @@ def test_an_error_in_a_worker_is_raised_in_the_caller(threads):
     with pytest.raises(ValueError, match="from a worker"):
         for _ in range(20):  # until a worker has taken a block
             run_blocks(200, 10, work=work)
-
-
-def test_run_inline_keeps_this_threads_kernels_on_it(threads):
-    threads(4)
-    caller = threading.get_ident()
-    with T.run_inline():
-        assert {tid for *_, tid in run_blocks(40, 10, work=nap)} == {caller}
-    assert len({tid for *_, tid in run_blocks(40, 10, work=nap)}) > 1
-
-
-def test_data_parallel_shards_run_their_kernels_inline(threads):
-    """DataParallelStep's shards already fill the cores (BLAS drops to one thread): the kernels
-    each shard calls run on that shard's thread."""
-    from numpy2gpt.gpt.parallel import DataParallelStep
-
-    threads(4)
-    seen = []
-
-    class Probe(numpy2gpt.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.w = numpy2gpt.nn.Parameter(numpy2gpt.ones(1))
-
-        def forward(self, x, y):
-            inner = run_blocks(40, 10, work=nap)
-            seen.append((threading.get_ident(), {tid for *_, tid in inner}))
-            return None, (self.w * 2.0).sum()
-
-    with DataParallelStep(Probe(), threads=2) as step:
-        step.forward_backward(np.zeros((2, 3), np.int64), np.zeros((2, 3), np.int64))
-    assert len(seen) == 2 and all(inner == {shard} for shard, inner in seen)
