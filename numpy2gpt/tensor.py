@@ -73,6 +73,20 @@ def _legacy_array(args, dtype):
 # Hooks run by the backward engine after a leaf's gradient is accumulated: id(leaf) -> [hook].
 # A registry beside the tensors (emptied when a tensor dies) keeps Tensor itself small.
 POST_ACCUMULATE_GRAD_HOOKS = {}
+# Tensor.register_hook's hooks, run on a gradient before it is used: id(leaf) -> [hook] for a
+# leaf; (id(grad_fn), output_nr) -> [hook] for a non-leaf. Like PyTorch, a non-leaf's hooks
+# belong to the node that made it, so they still run if the tensor itself has been freed (or
+# rebased by an in-place op: they then see the gradient of the value it had when registered).
+TENSOR_HOOKS = {}
+
+
+def _register(registry, key, owner, hook):
+    """Append `hook` to registry[key]; the entry goes when `owner` (tensor or node) dies."""
+    if key not in registry:
+        registry[key] = []
+        weakref.finalize(owner, registry.pop, key, None)
+    registry[key].append(hook)
+    return RemovableHandle(registry, key, hook)
 
 
 class RemovableHandle:
@@ -207,12 +221,19 @@ class Tensor:
         if self.grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
                                "tensors")
-        key = id(self)
-        if key not in POST_ACCUMULATE_GRAD_HOOKS:
-            POST_ACCUMULATE_GRAD_HOOKS[key] = []
-            weakref.finalize(self, POST_ACCUMULATE_GRAD_HOOKS.pop, key, None)
-        POST_ACCUMULATE_GRAD_HOOKS[key].append(hook)
-        return RemovableHandle(POST_ACCUMULATE_GRAD_HOOKS, key, hook)
+        return _register(POST_ACCUMULATE_GRAD_HOOKS, id(self), self, hook)
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` each time the gradient with respect to this tensor is computed;
+        if it returns a tensor, that replaces the gradient (in what flows on to the inputs and
+        what lands in `.grad`). A non-leaf's hooks see the sum over all its consumers, a leaf's
+        the sum over all its uses, once per backward; hooks run in registration order.
+        Returns a handle; `handle.remove()` unregisters the hook."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            return _register(TENSOR_HOOKS, id(self), self, hook)
+        return _register(TENSOR_HOOKS, (id(self.grad_fn), self._output_nr), self.grad_fn, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd/engine.py).

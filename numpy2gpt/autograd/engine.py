@@ -20,7 +20,7 @@ import heapq
 import numpy as np
 
 from ..dtypes import dtype_name
-from ..tensor import POST_ACCUMULATE_GRAD_HOOKS, Tensor
+from ..tensor import POST_ACCUMULATE_GRAD_HOOKS, TENSOR_HOOKS, Tensor
 from .function import refresh_view
 from .grad_mode import set_grad_enabled
 
@@ -156,9 +156,10 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
 
     # Seed: gradients of the outputs themselves.
     buffers = {}  # Function -> list of summed gradients, one slot per output
+    leaf_seeds = []  # (output, gradient) for outputs that are leaves, delivered once counted
     for y, g in zip(outputs, grad_outputs):
         if y.grad_fn is None:
-            deliver_to_leaf(y, g)
+            leaf_seeds.append((y, g))
         else:
             if y.grad_fn.released:
                 raise RuntimeError(_FREED)
@@ -167,14 +168,15 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
 
     roots = list(buffers)
     deps = _count_dependencies(roots)
-    # Leaves with post-accumulate-grad hooks: how many graph edges still have to bring them a
-    # gradient (the hooks run when that reaches zero). Nothing to do when no hook is registered.
+    # Leaves with hooks (register_hook, post-accumulate-grad): how many graph edges still have
+    # to bring them a gradient. Their gradient is held and summed until that reaches zero, then
+    # goes through the hooks. Nothing to do when no hook is registered anywhere.
     leaf_uses = _count_hooked_leaf_uses(roots, deps, outputs) if (
-        capture is None and POST_ACCUMULATE_GRAD_HOOKS) else None
-    if leaf_uses is not None:
-        for y in outputs:
-            if y.grad_fn is None:
-                _leaf_edge_done(y, leaf_uses)
+        capture is None and (POST_ACCUMULATE_GRAD_HOOKS or TENSOR_HOOKS)) else None
+    held = {}  # id(hooked leaf) -> the sum of the gradients its edges delivered so far
+    for y, g in leaf_seeds:
+        _to_leaf(y, g, leaf_uses, held, deliver_to_leaf)
+    node_hooks = bool(TENSOR_HOOKS)  # (checked once per pass: no cost per node without hooks)
     reach, run = (None, None) if inputs is None else _prune(roots, inputs)
     ready = [(-fn.sequence_nr, fn) for fn in roots if deps.get(fn, 0) == 0]
     heapq.heapify(ready)
@@ -185,7 +187,13 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
             grads = buffers.pop(fn)
             if reach is not None and not reach[fn]:
                 continue  # leads to none of `inputs` (nor do the nodes behind it)
-            _retain_and_capture(fn, grads, captured_nodes, capture)
+            kept = grads  # what retain_grad / autograd.grad get of fn's outputs
+            if node_hooks:  # the hooks of fn's outputs see their summed gradients first
+                grads = [g if g is None else _run_tensor_hooks((id(fn), i), g)
+                         for i, g in enumerate(grads)]
+                if run is None or fn not in run:  # (like PyTorch: an autograd.grad input gets
+                    kept = grads  # its unhooked gradient when the graph runs on behind it)
+            _retain_and_capture(fn, kept, captured_nodes, capture)
             if run is not None and fn not in run:
                 continue  # created an input, and nothing behind it is wanted
             if _profiler is None:
@@ -197,10 +205,7 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
                 fn.release()
             for x, (f, nr), g in zip(fn_inputs, fn_edges, input_grads):
                 if f is None:
-                    if g is not None and x.requires_grad:
-                        deliver_to_leaf(x, g)
-                    if leaf_uses is not None:
-                        _leaf_edge_done(x, leaf_uses)
+                    _to_leaf(x, g if x.requires_grad else None, leaf_uses, held, deliver_to_leaf)
                     continue
                 if g is not None:
                     slots = buffers.setdefault(f, [None] * len(f.outputs))
@@ -211,6 +216,11 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
                 if deps[f] == 0:
                     heapq.heappush(ready, (-f.sequence_nr, f))
 
+        if capture is not None and TENSOR_HOOKS:  # hooks of leaf inputs see their summed grads
+            for key in {id(t) for t in inputs if t.grad_fn is None}:
+                if capture[key] is not None and key in TENSOR_HOOKS:
+                    capture[key] = _run_tensor_hooks(key, capture[key])
+
     if capture is not None:
         return [capture[id(t)] for t in inputs]
     return None
@@ -218,28 +228,58 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
 
 def _count_hooked_leaf_uses(roots, deps, outputs):
     """id(leaf) -> number of edges into that leaf, for the leaves that have hooks."""
+    def hooked(x):
+        return id(x) in POST_ACCUMULATE_GRAD_HOOKS or id(x) in TENSOR_HOOKS
+
     uses = {}
     for y in outputs:
-        if y.grad_fn is None and id(y) in POST_ACCUMULATE_GRAD_HOOKS:
+        if y.grad_fn is None and hooked(y):
             uses[id(y)] = uses.get(id(y), 0) + 1
     for fn in set(roots).union(deps):
         for x, (f, _) in zip(fn.inputs, fn.edges):
-            if f is None and id(x) in POST_ACCUMULATE_GRAD_HOOKS and x.requires_grad:
+            if f is None and hooked(x) and x.requires_grad:
                 uses[id(x)] = uses.get(id(x), 0) + 1
     return uses
 
 
-def _leaf_edge_done(x, leaf_uses):
-    """One edge into leaf `x` has delivered its gradient; after the last, run x's hooks."""
-    left = leaf_uses.get(id(x))
+def _to_leaf(x, g, leaf_uses, held, deliver_to_leaf):
+    """One edge brings leaf `x` its gradient `g` (None: nothing). A leaf without hooks gets it
+    at once; a hooked leaf's gradients are summed in `held` until its last edge, then the sum
+    goes through its register_hook hooks, into `.grad`, and its post-accumulate-grad hooks run."""
+    left = None if leaf_uses is None else leaf_uses.get(id(x))
     if left is None:
+        if g is not None:
+            deliver_to_leaf(x, g)
         return
+    held[id(x)] = _add(held.get(id(x)), g)
     if left > 1:
         leaf_uses[id(x)] = left - 1
         return
     del leaf_uses[id(x)]
+    g = held.pop(id(x))
+    if g is not None:
+        deliver_to_leaf(x, _run_tensor_hooks(id(x), g))
     for hook in list(POST_ACCUMULATE_GRAD_HOOKS.get(id(x), ())):
         hook(x)
+
+
+def _run_tensor_hooks(key, g):
+    """Pass gradient `g` through the register_hook hooks under `key`, in registration order:
+    each sees the previous one's result; one returning None leaves the gradient as it was."""
+    for hook in list(TENSOR_HOOKS.get(key, ())):
+        out = hook(g)
+        if out is None:
+            continue
+        name = getattr(hook, "__name__", type(hook).__name__)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"expected Variable, but hook returned '{type(out).__name__}'")
+        if out.shape != g.shape:
+            raise RuntimeError(f"hook '{name}' has changed the size of value")
+        if out.dtype != g.dtype:
+            raise RuntimeError(f"hook '{name}' has changed the type of value (was {g.type()} "
+                               f"got {out.type()})")
+        g = out
+    return g
 
 
 def _retain_and_capture(fn, grads, captured_nodes, capture):
