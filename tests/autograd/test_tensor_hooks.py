@@ -171,6 +171,20 @@ def test_hooks_of_a_freed_intermediate_still_run():
     compare(case)
 
 
+def test_hook_registered_before_an_in_place_edit_sees_the_old_value_gradient():
+    """PyTorch 2.x: the hook stays with the node that made the value it was registered on."""
+    def case(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2.0
+        seen = []
+        y.register_hook(recorder(seen, "old y", 100.0))
+        y.mul_(x)
+        y.register_hook(recorder(seen, "new y", -1.0))
+        y.sum().backward()
+        return seen, x.grad
+    compare(case)
+
+
 def test_double_backward_through_a_hook():
     def case(lib):
         x = lib.tensor([1.0, 2.0], requires_grad=True)
