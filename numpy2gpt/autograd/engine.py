@@ -141,7 +141,7 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
         (t.grad_fn, t._output_nr): id(t) for t in inputs if t.grad_fn is not None}
     given_to_leaves = set()  # ids of arrays already stored in some .grad (to avoid aliasing)
 
-    def deliver_to_leaf(t, g):
+    def deliver_to_leaf(t, g, shared=False):  # shared: a hook may hold g (or return a held one)
         if capture is not None:
             if id(t) in capture:
                 capture[id(t)] = _add(capture[id(t)], g)
@@ -149,7 +149,7 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
         if not create_graph:
             g = g.detach()
             a = g.data
-            if a.base is not None or id(a) in given_to_leaves or not a.flags.writeable:
+            if shared or a.base is not None or id(a) in given_to_leaves or not a.flags.writeable:
                 g = Tensor._make(a.copy())  # .grad must own its memory (optimizers edit it)
             given_to_leaves.add(id(g.data))
         t.grad = g if t.grad is None else t.grad + g
@@ -205,7 +205,11 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
                 fn.release()
             for x, (f, nr), g in zip(fn_inputs, fn_edges, input_grads):
                 if f is None:
-                    _to_leaf(x, g if x.requires_grad else None, leaf_uses, held, deliver_to_leaf)
+                    if leaf_uses is not None:  # some leaf has hooks: they may be x's
+                        _to_leaf(x, g if x.requires_grad else None, leaf_uses, held,
+                                 deliver_to_leaf)
+                    elif g is not None and x.requires_grad:
+                        deliver_to_leaf(x, g)
                     continue
                 if g is not None:
                     slots = buffers.setdefault(f, [None] * len(f.outputs))
@@ -258,7 +262,7 @@ def _to_leaf(x, g, leaf_uses, held, deliver_to_leaf):
     del leaf_uses[id(x)]
     g = held.pop(id(x))
     if g is not None:
-        deliver_to_leaf(x, _run_tensor_hooks(id(x), g))
+        deliver_to_leaf(x, _run_tensor_hooks(id(x), g), id(x) in TENSOR_HOOKS)
     for hook in list(POST_ACCUMULATE_GRAD_HOOKS.get(id(x), ())):
         hook(x)
 

@@ -185,6 +185,22 @@ def test_hook_registered_before_an_in_place_edit_sees_the_old_value_gradient():
     compare(case)
 
 
+@pytest.mark.parametrize("returns", ["nothing", "a tensor it keeps"])
+def test_grad_never_shares_memory_with_what_a_hook_holds(returns):
+    """An optimizer edits .grad in place: that must not change what a hook kept."""
+    def case(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        kept = [lib.tensor([7.0, 7.0])]
+        if returns == "nothing":
+            x.register_hook(lambda g: kept.append(g) and None)
+        else:
+            x.register_hook(lambda g: kept[0])
+        (x * x).sum().backward()
+        x.grad.mul_(0.0)
+        return kept
+    compare(case)
+
+
 def test_double_backward_through_a_hook():
     def case(lib):
         x = lib.tensor([1.0, 2.0], requires_grad=True)
