@@ -188,9 +188,9 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
             if reach is not None and not reach[fn]:
                 continue  # leads to none of `inputs` (nor do the nodes behind it)
             kept = grads  # what retain_grad / autograd.grad get of fn's outputs
-            if node_hooks:  # the hooks of fn's outputs see their summed gradients first
-                grads = [g if g is None else _run_tensor_hooks((id(fn), i), g)
-                         for i, g in enumerate(grads)]
+            if node_hooks:  # the hooks of fn's outputs see their summed gradients first (None
+                # for an output that got none, e.g. an unused piece of split, as in PyTorch)
+                grads = [_run_tensor_hooks((id(fn), i), g) for i, g in enumerate(grads)]
                 if run is None or fn not in run:  # (like PyTorch: an autograd.grad input gets
                     kept = grads  # its unhooked gradient when the graph runs on behind it)
             _retain_and_capture(fn, kept, captured_nodes, capture)
@@ -277,6 +277,8 @@ def _run_tensor_hooks(key, g):
         name = getattr(hook, "__name__", type(hook).__name__)
         if not isinstance(out, Tensor):
             raise TypeError(f"expected Variable, but hook returned '{type(out).__name__}'")
+        if g is None:
+            raise RuntimeError("can't replace a None gradient with a non-None value")
         if out.shape != g.shape:
             raise RuntimeError(f"hook '{name}' has changed the size of value")
         if out.dtype != g.dtype:

@@ -31,7 +31,7 @@ def compare(case):
 def recorder(seen, name, factor=None):
     """A hook that records (name, grad) and returns grad * factor (None: observe only)."""
     def hook(g):
-        seen.append((name, g.detach().clone()))
+        seen.append((name, None if g is None else g.detach().clone()))
         return None if factor is None else g * factor
     return hook
 
@@ -157,6 +157,18 @@ def test_hook_on_output_and_on_leaf_output():
     compare(case)
 
 
+def test_output_that_gets_no_gradient_calls_its_hooks_with_none():
+    def case(lib):
+        x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        a, b = x.split(2)
+        seen = []
+        a.register_hook(recorder(seen, "a"))
+        b.register_hook(recorder(seen, "b"))
+        (b * 2.0).sum().backward()
+        return seen, x.grad
+    compare(case)
+
+
 def test_hooks_of_a_freed_intermediate_still_run():
     """Like PyTorch, a non-leaf's hooks belong to its grad_fn, not to the Python object."""
     def case(lib):
@@ -237,3 +249,11 @@ def test_errors_as_pytorch():
         return 3
     for hook in (wrong_size, wrong_type, not_a_tensor):
         assert message(ng, hook) == message(torch, hook)
+
+    def replaces_none(lib):
+        a, b = lib.ones(4, requires_grad=True).split(2)
+        a.register_hook(lambda g: lib.ones(2))
+        with pytest.raises(RuntimeError) as err:
+            b.sum().backward()
+        return str(err.value)
+    assert replaces_none(ng) == replaces_none(torch)
