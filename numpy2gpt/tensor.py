@@ -229,6 +229,10 @@ class Tensor:
         what lands in `.grad`). A non-leaf's hooks see the sum over all its consumers, a leaf's
         the sum over all its uses, once per backward; hooks run in registration order.
         Returns a handle; `handle.remove()` unregisters the hook."""
+        if self._view is not None and self._view[2][0] != self._version:
+            from .autograd.function import refresh_view
+
+            refresh_view(self)  # a view whose base was edited in place: hook its current value
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is None:

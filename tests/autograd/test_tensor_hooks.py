@@ -213,6 +213,21 @@ def test_grad_never_shares_memory_with_what_a_hook_holds(returns):
     compare(case)
 
 
+def test_hook_on_a_view_whose_base_was_edited_in_place():
+    def case(lib):
+        x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        base = x * 1.0
+        v = base[:2]
+        base.mul_(x)
+        assert v.grad_fn is not None  # (PyTorch 2.13 crashes in register_hook unless v's
+        # grad_fn was read first, which regenerates it)
+        seen = []
+        v.register_hook(recorder(seen, "v", 10.0))
+        (v * v).sum().backward()
+        return seen, x.grad
+    compare(case)
+
+
 def test_double_backward_through_a_hook():
     def case(lib):
         x = lib.tensor([1.0, 2.0], requires_grad=True)
