@@ -53,7 +53,8 @@ class MatmulPeak:
 
     def describe(self):
         text = (f"{self.flops / 1e9:.4g} GFLOP/s float32 matmul peak ({self.blas}, "
-                f"{self.threads} threads; best of {self.samples} measurement"
+                f"{self.threads} thread{'s' if self.threads != 1 else ''}; best of "
+                f"{self.samples} measurement"
                 f"{'s' if self.samples != 1 else ''}, taken {self.measured_at})")
         return f"{text}; {self.note}" if self.note else text
 
