@@ -302,11 +302,10 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
         store()
         _edited(tensor)
 
-    MPI = _mpi()
+    work = Work(comm.Iallreduce(_mpi().IN_PLACE, buffer, op=mpi_op), finish)
     if async_op:
-        return Work(comm.Iallreduce(MPI.IN_PLACE, buffer, op=mpi_op), finish)
-    wait(comm.Iallreduce(MPI.IN_PLACE, buffer, op=mpi_op))
-    finish()
+        return work
+    work.wait()
     return None
 
 

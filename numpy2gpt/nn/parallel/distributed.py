@@ -37,7 +37,6 @@ import numpy as np
 
 from ...autograd import is_grad_enabled
 from ...distributed import collectives
-from ...dtypes import dtype_name
 from ...tensor import Tensor
 from ..modules import Module
 
@@ -189,11 +188,10 @@ class DistributedDataParallel(Module):
 
     def _check_same_model_on_all_ranks(self):
         """PyTorch's check: every rank must wrap the same parameters (count, shapes, dtypes)."""
-        shapes = [f"{dtype_name(p.dtype)} {list(p.shape)}" for p in self._params]
+        shapes = [collectives._describe(p.data) for p in self._params]
         seen = collectives._differences(self._comm, f"{len(shapes)} params: " + "; ".join(shapes))
         if seen is None:
-            everything = "; ".join(f"{dtype_name(t.dtype)} {list(t.shape)}"
-                                   for t in self._module_tensors())
+            everything = "; ".join(collectives._describe(t.data) for t in self._module_tensors())
             if collectives._differences(self._comm, everything) is not None:
                 raise RuntimeError("DDP expects same model across all ranks, but the frozen "
                                    "parameters or the buffers differ across ranks in number, "
