@@ -51,7 +51,7 @@ from .random import (
     set_rng_state,
 )
 from .serialization import load, save
-from .tensor import Size, Tensor, as_tensor, tensor
+from .tensor import Size, Tensor, as_tensor, device, tensor
 from .torch_hook import as_torch
 from .utils.memory import reuse_freed_buffers as _reuse_freed_buffers
 

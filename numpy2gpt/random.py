@@ -47,9 +47,11 @@ class Generator:
     """A PyTorch-compatible CPU random number generator (`torch.Generator()`)."""
 
     def __init__(self, device="cpu"):
+        from .tensor import CPU
+
         if str(device) != "cpu":
             raise RuntimeError(f"numpy2gpt only has the cpu device, got device={device!r}")
-        self.device = "cpu"
+        self.device = CPU
         self._mt = np.random.MT19937(0)  # its state is replaced by manual_seed
         self.manual_seed(DEFAULT_SEED)
 

@@ -277,7 +277,7 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        return CPU
 
     @property
     def ndim(self):
@@ -360,10 +360,13 @@ class Tensor:
         return Tensor._make(array) if array.dtype in dtypes._NAMES else array
 
     def to(self, *args, dtype=None, **kwargs):
-        """`to(dtype)` / `to("cpu")` / `to(device, dtype)`: only the dtype matters on NumPy."""
+        """`to(dtype)` / `to("cpu")` / `to(device("cpu"), dtype)`: only the dtype matters."""
         for a in args:
             if isinstance(a, Tensor):  # t.to(other): take other's dtype
                 a = a.dtype
+            if isinstance(a, device):
+                check_device(a)
+                continue
             if isinstance(a, str) and a.split(":")[0] == "cpu":
                 continue
             if isinstance(a, str) and a.split(":")[0] not in dtypes.__dict__:
@@ -417,9 +420,74 @@ _TYPE_NAMES = {dtypes.float32: "FloatTensor", dtypes.float64: "DoubleTensor",
                dtypes.bool: "BoolTensor"}  # PyTorch's names of its tensor types
 
 
+# PyTorch's device types, in the order its error message lists them
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                 "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                 "privateuseone")
+
+
+class device:
+    """Where a tensor lives, as `torch.device` names it: `device("cpu")`, `device("cuda:1")`,
+    `device("cuda", 1)`. Every numpy2gpt tensor is on the CPU (`t.device == device("cpu")`); a
+    device object names other devices too, and moving a tensor there is the error "cuda" is."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):  # noqa: A002 - PyTorch's argument name
+        if isinstance(type, device) and index is None:
+            type, index = type.type, type.index
+        elif isinstance(type, int) and not isinstance(type, bool) and index is None:
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        elif not isinstance(type, str):
+            got = ", ".join(type_name(a) for a in ((type,) if index is None else (type, index)))
+            raise TypeError(f"device() received an invalid combination of arguments - got "
+                            f"({got}), but expected one of: (torch.device device), "
+                            f"(str type, int index = -1)")
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
+            raise TypeError(f"device(): argument 'index' (position 2) must be int, not "
+                            f"{type_name(index)}")
+        kind, colon, number = type.partition(":")
+        if kind not in _DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start "
+                               f"of device string: {type}")
+        if colon:
+            if not number.isdigit() or (len(number) > 1 and number[0] == "0"):
+                raise RuntimeError(f"Invalid device string: {type!r}")
+            if index is not None:
+                raise RuntimeError(f"type (string) must not include an index because index was "
+                                   f"passed explicitly: {type}")
+            index = int(number)
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
+        object.__setattr__(self, "type", kind)
+        object.__setattr__(self, "index", index)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"attribute '{name}' of 'torch.device' objects is not writable")
+
+    def __eq__(self, other):
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type={self.type!r}{index})"
+
+    def __reduce__(self):
+        return device, (self.type, self.index)
+
+
+CPU = device("cpu")
+
+
 def check_device(device):
     """Devices as PyTorch's CPU-only build sees them: "cpu" (or None) is fine, CUDA is an
-    AssertionError, anything else a RuntimeError."""
+    AssertionError, anything else a RuntimeError (a `device` object or its string alike)."""
     kind = None if device is None else str(device).split(":")[0]
     if kind in (None, "cpu"):
         return

@@ -1,6 +1,6 @@
 """The CPU-only device surface PyTorch scripts touch, against PyTorch's CPU build: torch.cuda,
-GradScaler (both spellings), autocast, torch.backends flags, device= on factories and .to(),
-the bfloat16 dtype, and Tensor.__format__."""
+GradScaler (both spellings), autocast, torch.backends flags, torch.device, device= on factories
+and .to(), the bfloat16 dtype, and Tensor.__format__."""
 
 import pickle
 import warnings
@@ -243,6 +243,65 @@ def test_to_cpu_is_the_tensor_itself_and_to_cuda_the_cpu_builds_assertion():
             x.to("cuda")
         model = lib.nn.Linear(2, 2)
         assert model.to("cpu") is model
+
+
+# ---------------------------------------------------------------------- torch.device
+DEVICES = [("cpu",), ("cpu:0",), ("cpu", 0), ("cuda",), ("cuda:1",), ("cuda", 3), ("meta",),
+           ("cuda:10",)]
+
+
+@pytest.mark.parametrize("args", DEVICES)
+def test_a_device_is_named_and_shown_as_pytorchs(args):
+    ours, theirs = ng.device(*args), torch.device(*args)
+    assert (ours.type, ours.index) == (theirs.type, theirs.index)
+    assert str(ours) == str(theirs) and repr(ours) == repr(theirs)
+    copy = ng.device(ours)
+    assert copy == ours and hash(copy) == hash(ours) and {ours: 1}[copy] == 1
+    assert pickle.loads(pickle.dumps(ours)) == ours
+
+
+def test_devices_compare_as_pytorchs():
+    pairs = [("cpu", "cpu"), ("cpu", "cpu:0"), ("cuda", "cuda:0"), ("cuda:1", "cuda:1"),
+             ("cpu", "cuda")]
+    for a, b in pairs:
+        assert (ng.device(a) == ng.device(b)) == (torch.device(a) == torch.device(b)), (a, b)
+    assert (ng.device("cpu") == "cpu") == (torch.device("cpu") == "cpu")  # False: not a string
+    with pytest.raises(AttributeError, match="^attribute 'type' of 'torch.device' objects is not "
+                                             "writable$"):
+        ng.device("cpu").type = "cuda"
+
+
+@pytest.mark.parametrize("args", [(0,), (5.0,), ("foo",), ("cpu:x",), ("cpu:01",), ("cpu:-1",),
+                                  ("cuda", "1"), ("cuda:1", 2), ("cpu", -1), (None,)])
+def test_a_bad_device_is_pytorchs_error(args):
+    with pytest.raises(Exception) as theirs:
+        torch.device(*args)
+    with pytest.raises(theirs.type) as ours:
+        ng.device(*args)
+    if theirs.type is TypeError and "invalid combination" in str(theirs.value):
+        # PyTorch lists the signatures on further lines; numpy2gpt keeps to one
+        head = str(theirs.value).split(" but expected")[0]
+        assert str(ours.value).startswith(head) and "\n" not in str(ours.value)
+    else:
+        assert str(ours.value) == str(theirs.value)
+
+
+def test_a_tensor_a_generator_and_a_model_take_and_report_a_device():
+    for lib in (torch, ng):
+        x = lib.ones(2, device=lib.device("cpu"))
+        assert isinstance(x.device, lib.device) and x.device == lib.device("cpu")
+        assert repr(x.device) == "device(type='cpu')" and x.device.type == "cpu"
+        assert x.to(lib.device("cpu")) is x and x.to(lib.device("cpu"), lib.float32) is x
+        assert lib.Generator(lib.device("cpu")).device == lib.device("cpu")
+        model = lib.nn.Linear(2, 2)
+        assert model.to(lib.device("cpu")) is model
+        assert model.to(device=lib.device("cpu"), dtype=lib.float64).weight.dtype == lib.float64
+        with pytest.raises(AssertionError, match="not compiled with CUDA enabled"):
+            x.to(lib.device("cuda"))
+        with pytest.raises(AssertionError, match="not compiled with CUDA enabled"):
+            lib.zeros(2, device=lib.device("cuda", 0))
+        with pytest.raises(AssertionError, match="not compiled with CUDA enabled"):
+            lib.nn.Linear(2, 2).to(lib.device("cuda"))
 
 
 # ---------------------------------------------------------------------- bfloat16

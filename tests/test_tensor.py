@@ -160,7 +160,7 @@ def test_retain_grad_and_is_leaf():
 
 def test_name_and_misc_facts():
     x = ng.tensor([1.0], name="x")
-    assert x.name == "x" and x.device == "cpu" and x.cpu() is x
+    assert x.name == "x" and x.device == ng.device("cpu") and x.cpu() is x
     assert x.is_floating_point() and not ng.tensor([1]).is_floating_point()
     assert x.element_size() == 4 and x.is_contiguous()
     assert ng.is_tensor(x) and not ng.is_tensor(1.0) and ng.numel(ng.zeros(2, 3)) == 6

@@ -23,6 +23,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ...dtypes import dtype_name
 from ...tensor import Size, Tensor, check_device
+from ...tensor import device as Device
 from ..parameter import Parameter
 
 # ----- the module name stack ----------------------------------------------------------------------
@@ -466,9 +467,13 @@ class Module:
         return self
 
     def to(self, *args, dtype=None, device=None, **kwargs):
-        """`to(dtype)`, `to("cpu")`, `to("cpu", dtype)`: cast floating parameters and buffers."""
+        """`to(dtype)`, `to("cpu")`, `to(device("cpu"), dtype)`: cast floating parameters and
+        buffers."""
         for a in list(args) + [device]:
             if a is None:
+                continue
+            if isinstance(a, Device):
+                check_device(a)
                 continue
             if isinstance(a, str) and a.split(":")[0] == "cpu":
                 continue
