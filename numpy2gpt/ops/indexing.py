@@ -349,6 +349,103 @@ def scatter_add(input, dim, index, src):
     return ScatterAdd(d, idx)(x, s)
 
 
+class Scatter(Function):
+    """out = x.clone(); out[i][index[i][j][k]][k] = src[i][j][k]  (for dim=1), or = value.
+
+    Where index names a position twice, one of the values lands there (which one is unspecified,
+    as in PyTorch)."""
+
+    grad_fn_name = "ScatterBackward0"
+
+    def __init__(self, dim, index, value=None):
+        self.dim, self.index, self.value = dim, index, value
+        if value is not None:
+            self.grad_fn_name = "ScatterBackward1"
+
+    def forward(self, x, src=None):
+        out = x.copy()
+        where = _scatter_index(self.index, self.dim)
+        if src is None:
+            out[where] = self.value
+        else:
+            out[where] = src[tuple(slice(0, n) for n in self.index.shape)]
+        return out
+
+    def backward(self, gy):
+        # the overwritten positions of x reach the output no more: their gradient is 0
+        written = np.zeros(gy.shape, dtype=bool)
+        written[_scatter_index(self.index, self.dim)] = True
+        gx = masked_fill(gy, written, 0.0) if self.needs_input_grad[0] else None
+        if self.value is not None:
+            return gx
+        gsrc = None
+        if self.needs_input_grad[1]:  # each src element's gradient: the output's where it went
+            src = self.inputs[1]
+            gsrc = Gather(self.dim, self.index)(gy)
+            if gsrc.shape != src.shape:  # src entries beyond index's shape were never read
+                pad = tuple(slice(0, n) for n in self.index.shape)
+                gsrc = GetItemGrad(pad, False, src.shape)(gsrc)
+        return gx, gsrc
+
+
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    """out = input.clone(); out[i][index[i][j]] = src[i][j] (dim=1), or `value` there.
+
+    `scatter(dim, index, src)` or `scatter(dim, index, value)`; reduce="add" / "multiply"
+    combines with what is there instead (as scatter_add does for "add")."""
+    x = as_tensor(input)
+    if (src is None) == (value is None):
+        raise TypeError("scatter() needs exactly one of src (a tensor) and value (a number)")
+    if value is None and not isinstance(src, Tensor):
+        src, value = None, src  # scatter(dim, index, 2.0): the number is the value
+    if value is not None and isinstance(value, Tensor):
+        raise TypeError("scatter(): value must be a number; pass a tensor as src")
+    idx = _int_index(index, "scatter")
+    d = _check_dim(dim, x.ndim)
+    if x.ndim == 0:  # a 0-d tensor is scattered as a 1-element vector
+        s = None if src is None else as_tensor(src).reshape(1)
+        return scatter(x.reshape(1), 0, idx.reshape(1), s, value, reduce=reduce).reshape(())
+    if src is not None:
+        src = as_tensor(src)
+        if x.dtype != src.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype, got "
+                               f"{dtype_name(x.dtype)} and {dtype_name(src.dtype)}")
+    other = x if src is None else src
+    if not idx.ndim == x.ndim == other.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor "
+                           f"({x.ndim}), got {idx.ndim}")
+    if any((k != d and n > x.shape[k]) or n > other.shape[k] for k, n in enumerate(idx.shape)):
+        raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self "
+                           f"{list(x.shape)} apart from dimension {d} and to be no larger size "
+                           f"than src {list(other.shape)}")
+    _check_in_range(idx, d, x.shape[d])
+    if reduce is None:
+        if value is not None:
+            value = np.asarray(value).astype(x.dtype)  # a float value into ints is truncated
+        return Scatter(d, idx, value)(x) if src is None else Scatter(d, idx)(x, src)
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    if src is None:
+        src = Tensor._make(np.full(idx.shape, value, dtype=x.dtype))
+    if reduce == "add":
+        return ScatterAdd(d, idx)(x, src)
+    if is_grad_enabled() and (x.requires_grad or src.requires_grad):
+        raise RuntimeError("scatter(): the gradient of reduce='multiply' is not implemented")
+    out = x.data.copy()
+    np.multiply.at(out, _scatter_index(idx, d), src.data[tuple(slice(0, n) for n in idx.shape)])
+    return Tensor._make(out)
+
+
+def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+    """In-place scatter (recorded as scatter when a gradient is needed)."""
+    from .inplace import _record, _records, _write
+
+    if _records(self, src):
+        return _record(self, lambda old: scatter(old, dim, index, src, value, reduce=reduce))
+    plain = src.detach() if isinstance(src, Tensor) else src
+    return _write(self, scatter(self.detach(), dim, index, plain, value, reduce=reduce).data)
+
+
 def take_along_dim(input, indices, dim=None):
     """gather with broadcasting over the other dims (dim=None: along the flattened input)."""
     from .shape import broadcast_to, reshape
@@ -549,8 +646,9 @@ def triu(input, diagonal=0):
 
 TENSOR_METHODS = {
     "__getitem__": getitem, "__setitem__": setitem, "gather": gather, "scatter_add": scatter_add,
+    "scatter": scatter, "scatter_": scatter_,
     "take_along_dim": take_along_dim, "index_select": index_select, "masked_fill": masked_fill,
     "masked_fill_": masked_fill_, "where": _where_method, "tril": tril, "triu": triu,
 }
-__all__ = ["gather", "scatter_add", "take_along_dim", "index_select", "masked_fill", "where",
+__all__ = ["gather", "scatter", "scatter_add", "take_along_dim", "index_select", "masked_fill", "where",
            "tril", "triu"]

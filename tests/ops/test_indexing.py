@@ -259,6 +259,64 @@ def test_scatter_add_errors():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim, index, src_shape", [
+    (1, I([[0, 1], [3, 2]]), (2, 2)),  # a few positions of the first two rows
+    (0, I([[2, 0, 1, 1]]), (1, 4)),
+    (-1, I([[1], [0], [3]]), (3, 1)),
+    (1, I([[0, 1, 2, 3], [3, 2, 1, 0], [1, 0, 3, 2]]), (3, 4)),  # every position: a permutation
+])
+def test_scatter_matches_torch(dim, index, src_shape, dtype):
+    """Values and both gradients (the overwritten positions of input get none, src gets the
+    output's gradient where it went), for src and for a number, and in place; no index repeats
+    (where one does, which value lands is unspecified)."""
+    compare(lambda a, s: nt.scatter(a, dim, nt.tensor(index), s),
+            lambda a, s: torch.scatter(a, dim, torch.tensor(index), s),
+            [rand(3, 4), rand(*src_shape, seed=1)], dtype)
+    compare(lambda a: a.scatter(dim, nt.tensor(index), 2.5),
+            lambda a: a.scatter(dim, torch.tensor(index), 2.5), [rand(3, 4)], dtype)
+    compare(lambda a, s: (a * 1).scatter_(dim, nt.tensor(index), s),
+            lambda a, s: (a * 1).scatter_(dim, torch.tensor(index), s),
+            [rand(3, 4), rand(*src_shape, seed=1)], dtype)
+    assert run_gradcheck(lambda a, s: a.scatter(dim, nt.tensor(index), src=s),
+                         [rand(3, 4), rand(*src_shape, seed=1)])
+
+
+def test_scatter_reduce_one_hot_ints_and_0d_as_pytorch():
+    idx = I([[0, 1], [2, 0]])
+    for reduce, value in (("add", 2.0), ("multiply", 3.0)):
+        x = rand(3, 4)
+        ours = nt.tensor(x).scatter(1, nt.tensor(idx), value, reduce=reduce)
+        theirs = torch.tensor(x).scatter(1, torch.tensor(idx), value, reduce=reduce)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    labels = I([[3], [0], [2]])  # a one-hot encoding, the common use
+    assert nt.zeros(3, 5).scatter_(1, nt.tensor(labels), 1.0).tolist() == \
+        torch.zeros(3, 5).scatter_(1, torch.tensor(labels), 1.0).tolist()
+    ints = nt.zeros(3, dtype=nt.int64).scatter(0, nt.tensor([1]), 2.5)  # the value is truncated
+    assert ints.dtype == nt.int64 and ints.tolist() == [0, 2, 0]
+    assert nt.zeros(()).scatter(0, nt.tensor(0), 2.5).item() == 2.5
+
+
+def test_scatter_errors_are_pytorchs():
+    x, src = nt.zeros(3, 4), nt.ones(3, 4)
+    with pytest.raises(RuntimeError, match="Expected dtype int32/int64 for index"):
+        x.scatter(1, nt.tensor([[0.0]]), src)
+    with pytest.raises(RuntimeError, match="Expected self.dtype to be equal to src.dtype"):
+        x.scatter(1, nt.tensor([[0]]), src.double())
+    with pytest.raises(RuntimeError, match="same number of dimensions as self tensor"):
+        x.scatter(1, nt.tensor([0]), src)
+    with pytest.raises(RuntimeError, match="index 7 is out of bounds for dimension 1 with size 4"):
+        x.scatter(1, nt.tensor([[0, 7]]), src)
+    with pytest.raises(RuntimeError, match=r"Expected index \[1, 5\] to be no larger than self"):
+        x.scatter(1, nt.tensor([[0, 1, 2, 3, 0]]), src)
+    with pytest.raises(RuntimeError, match="^reduce argument must be either add or multiply.$"):
+        x.scatter(1, nt.tensor([[0]]), src, reduce="mean")
+    with pytest.raises(RuntimeError, match="gradient of reduce='multiply' is not implemented"):
+        nt.zeros(3, 4, requires_grad=True).scatter(1, nt.tensor([[0]]), 2.0, reduce="multiply")
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        x.scatter(5, nt.tensor([[0]]), src)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape, index, dim", [
     ((3, 4), I([[0], [1], [2]]), 1), ((3, 4), I([[0, 2, 2]]), 1),  # index broadcast over dim 0
     ((1, 4), I([[3, 0], [1, 1], [2, 2]]), 1),  # input broadcast over dim 0
