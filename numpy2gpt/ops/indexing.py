@@ -650,5 +650,5 @@ TENSOR_METHODS = {
     "take_along_dim": take_along_dim, "index_select": index_select, "masked_fill": masked_fill,
     "masked_fill_": masked_fill_, "where": _where_method, "tril": tril, "triu": triu,
 }
-__all__ = ["gather", "scatter", "scatter_add", "take_along_dim", "index_select", "masked_fill", "where",
-           "tril", "triu"]
+__all__ = ["gather", "scatter", "scatter_add", "take_along_dim", "index_select", "masked_fill",
+           "where", "tril", "triu"]
