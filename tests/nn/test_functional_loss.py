@@ -173,6 +173,29 @@ def test_nll_loss_gradcheck():
     assert gradcheck(lambda a: F.nll_loss(a, t, weight=nt.tensor(W5[:3])), (x,))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_an_ignored_row_with_minus_inf_logits_adds_nothing_like_torch(backend, dtype):
+    """An ignored row holding -inf (at class 0, where ignored rows point, and elsewhere) adds 0
+    to the loss and gets a zero gradient, with and without label smoothing and class weights,
+    for cross_entropy and nll_loss: no 0 * inf = NaN, and no NumPy warning."""
+    x = rand(4, 5)
+    x[1, [0, 3]] = -np.inf  # row 1 is ignored
+    t = np.array([2, -100, 4, 0])
+    for fn, tfn in ((F.cross_entropy, TF.cross_entropy), (F.nll_loss, TF.nll_loss)):
+        for kw in ({}, dict(reduction="sum"), dict(reduction="none"), dict(label_smoothing=0.2),
+                   dict(weight=W5, label_smoothing=0.1)):
+            if fn is F.nll_loss and "label_smoothing" in kw:
+                continue
+            weight = kw.pop("weight", None)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                loss, gx, _, _, _ = run(nt, fn, x, t, dtype, weight, **kw)
+            tloss, tgx, _, _, _ = run(torch, tfn, x, t, dtype, weight, **kw)
+            assert np.isfinite(loss).all() and np.isfinite(gx).all(), (fn.__name__, kw)
+            np.testing.assert_allclose(loss, tloss, rtol=RTOL[dtype] * 10)
+            np.testing.assert_allclose(gx, tgx, rtol=RTOL[dtype] * 10, atol=1e-6)
+
+
 def test_all_ignored_like_torch(backend):
     x = rand(3, 5)
     t = np.full(3, -100)

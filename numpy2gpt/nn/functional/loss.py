@@ -76,6 +76,11 @@ class _ClassIndexLoss(FusedFunction):
         self.wt = wt.astype(dtype)
         self.rows = np.arange(self.t.size)
 
+    def _ignored_rows_zero(self, loss):
+        """An ignored row's loss is 0, even where its weight 0 meets an infinite -log p (a -inf
+        logit at the class it points at): 0 * inf would be NaN, and PyTorch skips such rows."""
+        return loss if self.valid.all() else np.where(self.valid, loss, 0).astype(loss.dtype)
+
     def _reduce(self, loss):
         """loss per row (0 for ignored rows) -> the requested reduction."""
         if self.reduction == "none":
@@ -110,10 +115,11 @@ class CrossEntropy(_ClassIndexLoss):
         self._setup(x2.dtype)
         # (1 - eps) w_t (-log p_t) + eps/C sum_c w_c (-log p_c), 0 for ignored rows
         soft = self.valid * (self.eps / x2.shape[1]) if self.eps else None
-        loss, self.saved = cross_entropy_forward(x2, self.t, (1.0 - self.eps) * self.wt,
-                                                 None if soft is None else soft.astype(x2.dtype),
-                                                 self.weight)
-        return self._reduce(loss)
+        with np.errstate(invalid="ignore"):  # an ignored row's 0 * inf (below)
+            loss, self.saved = cross_entropy_forward(
+                x2, self.t, (1.0 - self.eps) * self.wt,
+                None if soft is None else soft.astype(x2.dtype), self.weight)
+        return self._reduce(self._ignored_rows_zero(loss))
 
     def backward(self, gy):
         # the kernel's weights times g_i = dL/dloss_i (0 for ignored rows)
@@ -178,7 +184,9 @@ class NLLLoss(_ClassIndexLoss):
     def forward(self, x):
         x2 = _rows(x)
         self._setup(x2.dtype)
-        return self._reduce(-x2[self.rows, self.t] * self.wt)
+        with np.errstate(invalid="ignore"):  # an ignored row's 0 * inf (below)
+            loss = -x2[self.rows, self.t] * self.wt
+        return self._reduce(self._ignored_rows_zero(loss))
 
     def backward(self, gy):
         # d loss_i / d x_ic = -w_t [c == t]: one entry per row
