@@ -51,18 +51,26 @@ def torch_info():
             "cpu_capability": torch.backends.cpu.get_cpu_capability()}
 
 
-def machine(numpy_blas=None, torch=None):
+def kernel_threads():
+    """numpy2gpt's kernel thread pool size in this process (numpy2gpt.get_num_threads())."""
+    import numpy2gpt
+
+    return numpy2gpt.get_num_threads()
+
+
+def machine(numpy_blas=None, torch=None, numpy2gpt_threads=None):
     """The "machine" record of a benchmark's JSON: the CPU model and the cores this process may
     use, and what the timed children ran on as they read it themselves - NumPy's BLAS
-    (`numpy_blas`, from blas_info(): library, kernel, threads) and PyTorch's threads and CPU
-    capability (`torch`, from torch_info())."""
+    (`numpy_blas`, from blas_info(): library, kernel, threads), numpy2gpt's kernel threads
+    (`numpy2gpt_threads`, from kernel_threads()) and PyTorch's threads and CPU capability
+    (`torch`, from torch_info())."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     blas_threads = None
     if isinstance(numpy_blas, list):  # a string when threadpoolctl is missing
         blas_threads = [d["num_threads"] for d in numpy_blas]
         blas_threads = blas_threads[0] if len(set(blas_threads)) == 1 else blas_threads or None
     return {"cpu_model": cpu_model(), "cpus": cpus, "numpy_blas": numpy_blas,
-            "blas_threads": blas_threads,
+            "blas_threads": blas_threads, "numpy2gpt_kernel_threads": numpy2gpt_threads,
             "torch_threads": torch["threads"] if torch else None,
             "torch_cpu_capability": torch["cpu_capability"] if torch else None}
 

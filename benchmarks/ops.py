@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from ._common import CONFIGS, blas_info, machine, median, run_child, torch_info
+from ._common import CONFIGS, blas_info, kernel_threads, machine, median, run_child, torch_info
 
 
 def _cases(cfg):
@@ -77,8 +77,8 @@ def child(args):
         theirs = _time("torch", inputs, fn, tgt, args.repeat)
         res[name] = {"numpy2gpt_us": round(ours, 1), "torch_us": round(theirs, 1),
                      "ratio": round(ours / theirs, 2)}
-    print(json.dumps({"config": args.config, "machine": machine(blas_info(), torch_info()),
-                      "ops": res}))
+    record = machine(blas_info(), torch_info(), kernel_threads())
+    print(json.dumps({"config": args.config, "machine": record, "ops": res}))
 
 
 def main(argv=None):

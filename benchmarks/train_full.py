@@ -41,7 +41,7 @@ import numpy as np
 
 from numpy2gpt.gpt.ranks import launched
 
-from ._common import blas_info, machine, median, run_child, torch_info
+from ._common import blas_info, kernel_threads, machine, median, run_child, torch_info
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "tinyshakespeare.txt"
@@ -78,7 +78,8 @@ def run_numpy2gpt(args, out_dir):
         return {}
     lines = (Path(out_dir) / METRICS_NAME).read_text(encoding="utf-8").splitlines()
     ms = [r["ms_per_iter"] for r in map(json.loads, lines) if r["kind"] == "log"]
-    return {**_summary(wall_s, ms, result.evals), "blas": blas_info()}
+    return {**_summary(wall_s, ms, result.evals), "blas": blas_info(),
+            "kernel_threads": kernel_threads()}
 
 
 def run_torch(args, out_dir):
@@ -218,7 +219,8 @@ def main(argv=None):
         r["process_wall_s"] = round(time.perf_counter() - t0, 2)
         out[impl] = r
     out["machine"] = machine(out.get("numpy2gpt", {}).pop("blas", None),
-                             out.get("torch", {}).pop("torch_info", None))
+                             out.get("torch", {}).pop("torch_info", None),
+                             out.get("numpy2gpt", {}).pop("kernel_threads", None))
     if args.impl == "both":
         n, t = out["numpy2gpt"], out["torch"]
         out["wall_ratio_numpy2gpt_over_torch"] = round(n["wall_s"] / t["wall_s"], 3)

@@ -38,6 +38,7 @@ import numpy as np
 from ._common import (
     CONFIGS,
     blas_info,
+    kernel_threads,
     machine,
     median,
     rss_mib,
@@ -132,7 +133,7 @@ def child(args):
         step(x, y)
     result = {"impl": args.impl, "procs": procs}
     if args.impl == "numpy2gpt":  # what this process's steps run on, read here
-        result["blas"] = blas_info()
+        result["blas"], result["kernel_threads"] = blas_info(), kernel_threads()
     else:
         result["torch"] = torch_info()
     if args.measure == "time":
@@ -231,7 +232,7 @@ def main(argv=None):
                 model_gflops.append(r["model_gflops"])
                 peaks.append(r["matmul_peak"])
             read.update({(impl if impl == "torch_ddp" else k): r[k]  # eager's threads apart
-                         for k in ("blas", "torch") if k in r})
+                         for k in ("blas", "kernel_threads", "torch") if k in r})
             if args.memory:
                 m = run_child("benchmarks.train_step", common + ["--measure", "memory"],
                               blas_threads=blas, launcher=launcher)
@@ -239,7 +240,7 @@ def main(argv=None):
     out = {"config": args.config, **CONFIGS[args.config], "loop": args.loop,
            "blas_threads": args.blas_threads, "procs": args.procs,
            "steps_per_round": args.steps, "rounds": args.rounds,
-           "machine": machine(read.get("blas"), read.get("torch"))}
+           "machine": machine(read.get("blas"), read.get("torch"), read.get("kernel_threads"))}
     if "torch_ddp" in read:  # each DDP rank's PyTorch, as it read itself
         out["machine"]["torch_ddp_threads_per_rank"] = read["torch_ddp"]["threads"]
     for impl in impls:
