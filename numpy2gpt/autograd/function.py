@@ -162,10 +162,11 @@ class Function:
                 x if needed and creator is None else _shape_only(x)
                 for x, needed, (creator, _) in zip(self.inputs, self.needs_input_grad, self.edges))
             return
-        name = self.name()
+        name, edges = self.name(), self.edges
         self.__dict__.clear()
         self.released = True
         self.grad_fn_name = name  # the repr stays `<MulBackward0>`
+        self.edges = edges  # and the graph's shape stays readable (next_functions), as in PyTorch
 
     released = False
 
@@ -178,7 +179,9 @@ class Function:
 
     @property
     def next_functions(self):
-        """(creator, output index) of each input, like PyTorch's `grad_fn.next_functions`."""
+        """(creator, output index) of each input, like PyTorch's `grad_fn.next_functions`, also
+        after backward has freed what the node saved; (None, 0) for a leaf (PyTorch shows its
+        AccumulateGrad node there) and for an input that needs no gradient."""
         return self.edges
 
 

@@ -94,6 +94,18 @@ def test_integer_outputs_carry_no_grad_fn():
     assert idx.dtype == ng.int64 and idx.grad_fn is None and not idx.requires_grad
 
 
+def test_next_functions_survive_backward_as_in_pytorch():
+    """After backward frees what the nodes saved, the graph's shape is still readable."""
+    for lib in (ng, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = (x * x + 1).sum()
+        y.backward()
+        add = y.grad_fn.next_functions[0][0]
+        mul = add.next_functions[0][0]
+        assert add.name() == "AddBackward0" and mul.name() == "MulBackward0"
+        assert len(mul.next_functions) == 2
+
+
 def test_outputs_are_weak_references_and_inputs_strong():
     x = ng.tensor([1.0, 2.0], requires_grad=True)
     y = x.exp()
