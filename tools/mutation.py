@@ -51,8 +51,8 @@ MUTANTS = [
     # ----- the engine (numpy2gpt/autograd)
     Mutant("engine: two leaves handed the same gradient array (an optimizer edits both)",
            "autograd/engine.py",
-           "if a.base is not None or id(a) in given_to_leaves or not a.flags.writeable:",
-           "if False:",
+           "if shared or a.base is not None or id(a) in given_to_leaves or not a.flags.writeable:",
+           "if shared:",
            [T + "autograd/test_engine.py::"
             "test_grads_handed_to_different_leaves_are_separate_arrays"]),
     Mutant("engine: a leaf's gradient replaced instead of summed",
@@ -146,6 +146,16 @@ MUTANTS = [
            "kernels/attention.py", "ds *= mask  # dP = dP~ * M", "ds *= 1",
            [T + "nn/test_functional_attention.py::"
             "test_dropout_uses_the_generator_and_matches_the_reference"]),
+    Mutant("cross_entropy: an ignored row's 0 * inf left in the loss (NaN)",
+           "nn/functional/loss.py",
+           "return loss if self.valid.all() else np.where(self.valid, loss, 0).astype(loss.dtype)",
+           "return loss",
+           [T + "nn/test_functional_loss.py::"
+            "test_an_ignored_row_with_minus_inf_logits_adds_nothing_like_torch"]),
+    Mutant("scatter: the overwritten positions of the input keep their gradient",
+           "ops/indexing.py", "gx = masked_fill(gy, written, 0.0) if self.needs_input_grad[0]",
+           "gx = gy if self.needs_input_grad[0]",
+           [T + "ops/test_indexing.py::test_scatter_matches_torch"]),
     # ----- optimizers and gradient clipping
     Mutant("AdamW: no weight decay",
            "kernels/adamw.py", "return dict(decay=1 - s.lr * s.weight_decay,",
@@ -211,6 +221,12 @@ MUTANTS = [
     Mutant("gradient accumulation: micro-batch losses not divided by their number",
            "gpt/train.py", "(loss / steps).backward()", "loss.backward()",
            [T + "gpt/test_train.py::test_gradient_accumulation_equals_one_big_batch"]),
+    Mutant("memory: blocks above 32 MiB mapped afresh at every allocation (a plain loop's "
+           "page faults)", "utils/memory.py",
+           "RELEASED = ((M_MMAP_THRESHOLD, 32 << 20), (M_MMAP_MAX, 0),",
+           "RELEASED = ((M_MMAP_THRESHOLD, 32 << 20), (M_MMAP_MAX, 65536),",
+           [T + "utils/test_tune_malloc.py::"
+            "test_importing_numpy2gpt_keeps_freed_buffers_for_reuse"]),
     # ----- tokenizers
     Mutant("BPE training: pairs counted once per distinct chunk, not per occurrence",
            "gpt/tokenizers/bpe.py", "pair_counts[pair] += freqs[w]", "pair_counts[pair] += 1",
