@@ -335,18 +335,26 @@ def scatter_add(input, dim, index, src):
     x, s = as_tensor(input), as_tensor(src)
     idx = _int_index(index, "scatter_add", "int64")
     d = _check_dim(dim, x.ndim)
-    if x.dtype != s.dtype:
+    _check_scatter(x, d, idx, s)
+    return ScatterAdd(d, idx)(x, s)
+
+
+def _check_scatter(x, d, idx, src=None):
+    """PyTorch's checks of scatter and scatter_add along dim d: src's dtype, the number of
+    dimensions, index's sizes (within x's, and src's), and index's values."""
+    other = x if src is None else src
+    if src is not None and x.dtype != src.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype, got "
-                           f"{dtype_name(x.dtype)} and {dtype_name(s.dtype)}")
-    if not idx.ndim == x.ndim == s.ndim:
+                           f"{dtype_name(x.dtype)} and {dtype_name(src.dtype)}")
+    if not idx.ndim == x.ndim == other.ndim:
+        and_src = "" if src is None else f" and src ({src.ndim})"
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor "
-                           f"({x.ndim}) and src ({s.ndim}), got {idx.ndim}")
-    if any((k != d and n > x.shape[k]) or n > s.shape[k] for k, n in enumerate(idx.shape)):
+                           f"({x.ndim}){and_src}, got {idx.ndim}")
+    if any((k != d and n > x.shape[k]) or n > other.shape[k] for k, n in enumerate(idx.shape)):
         raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self "
                            f"{list(x.shape)} apart from dimension {d} and to be no larger size "
-                           f"than src {list(s.shape)}")
+                           f"than src {list(other.shape)}")
     _check_in_range(idx, d, x.shape[d])
-    return ScatterAdd(d, idx)(x, s)
 
 
 class Scatter(Function):
@@ -405,20 +413,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     if x.ndim == 0:  # a 0-d tensor is scattered as a 1-element vector
         s = None if src is None else as_tensor(src).reshape(1)
         return scatter(x.reshape(1), 0, idx.reshape(1), s, value, reduce=reduce).reshape(())
-    if src is not None:
-        src = as_tensor(src)
-        if x.dtype != src.dtype:
-            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype, got "
-                               f"{dtype_name(x.dtype)} and {dtype_name(src.dtype)}")
-    other = x if src is None else src
-    if not idx.ndim == x.ndim == other.ndim:
-        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor "
-                           f"({x.ndim}), got {idx.ndim}")
-    if any((k != d and n > x.shape[k]) or n > other.shape[k] for k, n in enumerate(idx.shape)):
-        raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self "
-                           f"{list(x.shape)} apart from dimension {d} and to be no larger size "
-                           f"than src {list(other.shape)}")
-    _check_in_range(idx, d, x.shape[d])
+    src = None if src is None else as_tensor(src)
+    _check_scatter(x, d, idx, src)
     if reduce is None:
         if value is not None:
             value = np.asarray(value).astype(x.dtype)  # a float value into ints is truncated
