@@ -11,14 +11,16 @@ with about the same peak RSS (4.56 -> 4.66 GB): the process keeps its peak heap 
 
 Two levels. At import, numpy2gpt has glibc serve every block from its heap and trim the heap's
 free top once 256 MiB lie there (`reuse_freed_buffers`, RELEASED), so a user's own training loop
-reuses its activations without page faults, as the trainer does (a plain loop's shakespeare step
-on an AVX2 EPYC, 3 runs each: 15.3-16.9 s with mmap above 32 MiB, 13.2-14.6 s with RELEASED,
-13.1-13.9 s with TUNED; peak RSS 4.48 GB in all three). What such a program frees stays in
-the heap for reuse, up to the most it ever held at once; `release_malloc()` hands it back to the
-OS, and a program that wants glibc's own behaviour sets NUMPY2GPT_MALLOC=system before importing
-numpy2gpt. The trainer goes further: `tune_malloc()`
-when its loop starts (never trim) and `release_malloc()` when it ends (back to RELEASED, with the
-free heap handed back to the OS, so a Python session that trained gets the memory back).
+reuses its activations without page faults, as the trainer does. On an AVX2 EPYC, the baby
+config's plain loop took 100-127 ms a step with glibc's defaults and 72-87 ms with blocks up to
+32 MiB from the heap; the shakespeare config's took 15.3-16.9 s with blocks above 32 MiB still
+mapped afresh, 13.2-14.6 s with RELEASED and 13.1-13.9 s with TUNED (3 runs each, peak RSS
+4.48 GB in all three). What such a program frees stays in the heap for reuse, up to the most it
+ever held at once; `release_malloc()` hands it back to the OS, and a program that wants glibc's
+own behaviour sets NUMPY2GPT_MALLOC=system before importing numpy2gpt. The trainer goes further:
+`tune_malloc()` when its loop starts (never trim) and `release_malloc()` when it ends (back to
+RELEASED, with the free heap handed back to the OS, so a Python session that trained gets the
+memory back).
 """
 
 import ctypes
