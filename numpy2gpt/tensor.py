@@ -361,19 +361,7 @@ class Tensor:
 
     def to(self, *args, dtype=None, **kwargs):
         """`to(dtype)` / `to("cpu")` / `to(device("cpu"), dtype)`: only the dtype matters."""
-        for a in args:
-            if isinstance(a, Tensor):  # t.to(other): take other's dtype
-                a = a.dtype
-            if isinstance(a, device):
-                check_device(a)
-                continue
-            if isinstance(a, str) and a.split(":")[0] == "cpu":
-                continue
-            if isinstance(a, str) and a.split(":")[0] not in dtypes.__dict__:
-                check_device(a)
-                continue
-            dtype = a
-        check_device(kwargs.get("device"))
+        dtype = dtype_of_to_args(args, dtype, kwargs.get("device"))
         if dtype is None or dtypes.to_dtype(dtype) == self.dtype:
             return self
         from .ops.arithmetic import cast
@@ -483,6 +471,26 @@ class device:
 
 
 CPU = device("cpu")
+
+
+def dtype_of_to_args(args, dtype=None, device_keyword=None):
+    """The dtype a `.to(...)` call asks for (None: keep it), from its positional arguments (a
+    dtype, a device or its name, another tensor) and keywords; every device named is checked
+    (check_device). Tensor.to and nn.Module.to share it."""
+    for a in args:
+        if isinstance(a, Tensor):  # t.to(other): take other's dtype
+            a = a.dtype
+        if isinstance(a, device):
+            check_device(a)
+            continue
+        if isinstance(a, str) and a.split(":")[0] == "cpu":
+            continue
+        if isinstance(a, str) and a.split(":")[0] not in dtypes.__dict__:
+            check_device(a)
+            continue
+        dtype = a
+    check_device(device_keyword)
+    return dtype
 
 
 def check_device(device):

@@ -22,8 +22,7 @@ from ... import dtypes
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ...dtypes import dtype_name
-from ...tensor import Size, Tensor, check_device
-from ...tensor import device as Device
+from ...tensor import Size, Tensor, check_device, dtype_of_to_args
 from ..parameter import Parameter
 
 # ----- the module name stack ----------------------------------------------------------------------
@@ -469,20 +468,7 @@ class Module:
     def to(self, *args, dtype=None, device=None, **kwargs):
         """`to(dtype)`, `to("cpu")`, `to(device("cpu"), dtype)`: cast floating parameters and
         buffers."""
-        for a in list(args) + [device]:
-            if a is None:
-                continue
-            if isinstance(a, Device):
-                check_device(a)
-                continue
-            if isinstance(a, str) and a.split(":")[0] == "cpu":
-                continue
-            if isinstance(a, str) and a.split(":")[0] not in dtypes.__dict__:
-                check_device(a)
-                continue
-            if isinstance(a, Tensor):
-                a = a.dtype
-            dtype = a
+        dtype = dtype_of_to_args(args, dtype, device)
         if dtype is None:
             return self
         dtype = dtypes.to_dtype(dtype)
