@@ -1,10 +1,14 @@
 """Per-op forward + backward time of the fused ops, numpy2gpt vs PyTorch (float32, GPT shapes).
 
-    python -m benchmarks.ops [--config baby|small|shakespeare] [--repeat 50]
+    python -m benchmarks.ops [--config baby|small|shakespeare] [--repeat 50] [--after_matmul]
 
 Each op runs on the activation shapes of the chosen GPT config; prints JSON with the median
 microseconds of forward+backward for both libraries and their ratio. One process, alternating
 the two libraries op by op; OpenBLAS pinning variables are unset for the measuring child.
+
+`--after_matmul` times each call right after an untimed matrix product of the MLP's shape in
+the same library, as ops run inside a training step. (After a product, OpenBLAS's worker
+threads spin for a while on the other cores, which can change what a threaded op gets.)
 """
 
 import argparse
@@ -40,7 +44,7 @@ def _cases(cfg):
     }, tgt
 
 
-def _time(lib, inputs, fn, tgt, repeat):
+def _time(lib, inputs, fn, tgt, repeat, before=None):
     if lib == "torch":
         import torch
         import torch.nn.functional as F
@@ -55,8 +59,12 @@ def _time(lib, inputs, fn, tgt, repeat):
     call = fn if fn is not None else (lambda F, x: F.cross_entropy(x, tgt_t))
     out = call(F, *xs)
     gy = torch.ones_like(out) if out.dim() else None
+    if before is not None:  # (a, b) arrays: a @ b in this library before each timed call
+        a, b = (torch.tensor(m) for m in before)
     times = []
     for _ in range(repeat + 3):
+        if before is not None:
+            a @ b
         t0 = time.perf_counter()
         out = call(F, *xs)
         out.backward(gy)
@@ -70,27 +78,38 @@ def child(args):
     import torch
 
     torch.set_num_threads(2)
-    cases, tgt = _cases(CONFIGS[args.config])
+    cfg = CONFIGS[args.config]
+    cases, tgt = _cases(cfg)
+    before = None
+    if args.after_matmul:  # the MLP's first product: (B*T, C) @ (C, 4C)
+        rng = np.random.default_rng(1)
+        n, c = cfg["batch_size"] * cfg["block_size"], cfg["n_embd"]
+        before = (rng.standard_normal((n, c)).astype(np.float32),
+                  rng.standard_normal((c, 4 * c)).astype(np.float32))
     res = {}
     for name, (inputs, fn) in cases.items():
-        ours = _time("numpy2gpt", inputs, fn, tgt, args.repeat)
-        theirs = _time("torch", inputs, fn, tgt, args.repeat)
+        ours = _time("numpy2gpt", inputs, fn, tgt, args.repeat, before)
+        theirs = _time("torch", inputs, fn, tgt, args.repeat, before)
         res[name] = {"numpy2gpt_us": round(ours, 1), "torch_us": round(theirs, 1),
                      "ratio": round(ours / theirs, 2)}
     record = machine(blas_info(), torch_info(), kernel_threads())
-    print(json.dumps({"config": args.config, "machine": record, "ops": res}))
+    print(json.dumps({"config": args.config, "after_matmul": args.after_matmul,
+                      "machine": record, "ops": res}))
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", choices=list(CONFIGS), default="baby")
     p.add_argument("--repeat", type=int, default=50)
+    p.add_argument("--after_matmul", action="store_true",
+                   help="time each call right after a matrix product, as inside a step")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
         return child(args)
+    flags = ["--after_matmul"] if args.after_matmul else []
     out = run_child("benchmarks.ops", ["--config", args.config, "--repeat", str(args.repeat),
-                                       "--child"])
+                                       "--child", *flags])
     print(json.dumps(out, indent=2))
 
 
