@@ -17,22 +17,19 @@ def load_tool():
     return module
 
 
-MUTANTS = load_tool().MUTANTS
+TOOL = load_tool()
+MUTANTS = TOOL.MUTANTS
+
+
+def test_mutants_are_single_lines_that_name_existing_tests():
+    TOOL.check_mutants()  # what the tool checks before it runs
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
-def test_each_mutant_applies_once_and_names_existing_tests(mutant):
+def test_each_mutant_applies_once(mutant):
     source = (REPO / "numpy2gpt" / mutant.path).read_text()
     assert source.count(mutant.old) == 1, f"{mutant.path}: {mutant.old!r}"
     assert mutant.new != mutant.old
-    assert mutant.tests
-    for node in mutant.tests:
-        file, _, name = node.partition("::")
-        test_file = REPO / file
-        assert test_file.is_file(), node
-        if name:  # a test function (a parametrized one may carry [id])
-            function = name.split("[")[0]
-            assert re.search(rf"^def {re.escape(function)}\(", test_file.read_text(), re.M), node
 
 
 def test_readme_counts_the_mutants():

@@ -338,11 +338,18 @@ class Patch:
 
 
 def check_mutants():
-    """Each mutant is one line, in an existing file, and says which tests should catch it."""
+    """Each mutant is one line, in an existing file, and names existing tests to catch it."""
     for m in MUTANTS:
         assert "\n" not in m.old.strip("\n") and "\n" not in m.new.strip("\n"), m.name
         assert (REPO / "numpy2gpt" / m.path).is_file(), f"{m.name}: no file {m.path}"
         assert m.tests, m.name
+        for node in m.tests:
+            file, _, name = node.partition("::")
+            assert (REPO / file).is_file(), f"{m.name}: no file {file}"
+            if name:  # a test function (a parametrized one may carry [id])
+                function = re.escape(name.split("[")[0])
+                assert re.search(rf"^def {function}\(", (REPO / file).read_text(), re.M), \
+                    f"{m.name}: no test {node}"
 
 
 def main(argv=None):
