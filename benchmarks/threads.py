@@ -1,0 +1,179 @@
+"""What a second Python thread buys numpy2gpt's kernels on this machine, in three measurements.
+
+    python -m benchmarks.threads [--config baby|small] [--steps 30]
+
+1. `two_threads`: two Python threads each running their own chain of NumPy calls (out-of-place
+   float32 multiplies on their own arrays: no shared data, no lock) against one thread running
+   both chains, for calls of 2,048 to 131,072 elements. NumPy lets go of the GIL inside each
+   call, so two threads could take half the time; every call also takes the GIL back, and when
+   the other thread holds it the caller sleeps until it is handed over. "speedup" is one
+   thread's time over two threads' (2 at best).
+2. `pool`: the kernel pool (numpy2gpt/kernels/threads.py) running float32 exact GELU forward on
+   the baby config's MLP activations (768 x 512), at 1 and 2 threads alternating call by call:
+   back to back, after 5 ms asleep, and right after an untimed matrix product of the MLP's shape
+   (OpenBLAS's worker then spins on the other core); with the delay from the call to the pool
+   worker's first block, and the share of calls it joined at all.
+3. `step`: a user's plain training loop of the chosen config, its steps alternating between a
+   kernel pool of 1 and of 2 threads in one process (BLAS keeps 2 threads throughout): median
+   step time of each, and of the exact GELU inside it (forward and backward).
+Prints JSON with the machine record; runs in a fresh process with OpenBLAS's pinning variables
+unset.
+"""
+
+import argparse
+import json
+import sys
+import threading
+import time
+
+import numpy as np
+
+from ._common import CONFIGS, blas_info, kernel_threads, machine, median, run_child
+
+
+def _multiplies(calls, size):
+    a = np.random.default_rng(0).random(size, dtype=np.float32)
+    out = np.empty_like(a)
+    for _ in range(calls):
+        np.multiply(a, a, out=out)
+
+
+def two_threads(total=4_000_000, rounds=3):
+    """One thread running two chains of multiplies against two threads running one each."""
+    result = {}
+    for size in (2048, 8192, 32768, 131072):
+        calls = total // size
+        one, two = [], []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            _multiplies(calls, size)
+            _multiplies(calls, size)
+            one.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            other = threading.Thread(target=_multiplies, args=(calls, size))
+            other.start()
+            _multiplies(calls, size)
+            other.join()
+            two.append(time.perf_counter() - t0)
+        result[str(size)] = {"calls_per_thread": calls,
+                             "one_thread_us_per_call": round(median(one) / 2 / calls * 1e6, 2),
+                             "speedup": round(median(one) / median(two), 2)}
+    return result
+
+
+def pool(repeat=60):
+    """The kernel pool's exact GELU on 1 and 2 threads, in three situations."""
+    import numpy2gpt.kernels.gelu as gelu
+    import numpy2gpt.kernels.threads as threads
+
+    cfg = CONFIGS["baby"]
+    n, c = cfg["batch_size"] * cfg["block_size"], cfg["n_embd"]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, 4 * c)).astype(np.float32)
+    a, b = (rng.standard_normal(s).astype(np.float32) for s in ((n, c), (c, 4 * c)))
+    started = {}  # thread id -> when it took its first block, in the call being timed
+
+    def noting(blocks):
+        for lo_hi in blocks:
+            started.setdefault(threading.get_ident(), time.perf_counter())
+            yield lo_hi
+
+    def watched(n_items, block, work):  # parallel_blocks, noting each thread's first block
+        threads.parallel_blocks(n_items, block, lambda blocks: work(noting(blocks)))
+
+    gelu.parallel_blocks, saved = watched, threads._num_threads
+    result = {}
+    try:
+        for situation in ("back to back", "after 5 ms asleep", "after a product"):
+            times, delays, joined = {1: [], 2: []}, [], 0
+            for i in range(2 * (repeat + 3)):
+                k = threads._num_threads = 1 + i % 2
+                if situation == "after 5 ms asleep":
+                    time.sleep(0.005)
+                elif situation == "after a product":
+                    a @ b
+                started.clear()
+                t0 = time.perf_counter()
+                gelu.gelu_forward_fast(x, "none", True)
+                elapsed = time.perf_counter() - t0
+                if i < 6:  # warm-up
+                    continue
+                times[k].append(elapsed)
+                worker = [t for tid, t in started.items() if tid != threading.get_ident()]
+                if k == 2 and worker:
+                    joined += 1
+                    delays.append(worker[0] - t0)
+            result[situation] = {
+                "one_thread_us": round(median(times[1]) * 1e6, 1),
+                "two_threads_us": round(median(times[2]) * 1e6, 1),
+                "speedup": round(median(times[1]) / median(times[2]), 2),
+                "worker_start_us": round(median(delays) * 1e6, 1) if delays else None,
+                "worker_joined": round(joined / len(times[2]), 2)}
+    finally:
+        gelu.parallel_blocks, threads._num_threads = threads.parallel_blocks, saved
+    return result
+
+
+def step(config, steps):
+    """A plain loop's steps alternating between a kernel pool of 1 and 2 threads."""
+    import numpy2gpt as torch
+    import numpy2gpt.kernels.gelu as gelu
+    import numpy2gpt.kernels.threads as threads
+    from numpy2gpt.gpt import GPT, GPTConfig
+
+    from .train_step import _batches, _plain_step
+
+    cfg = CONFIGS[config]
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(**{k: v for k, v in cfg.items() if k != "batch_size"},
+                          dropout=0.0, bias=True))
+    run = _plain_step(torch, model, 0, 1,
+                      model.configure_optimizers(0.1, 1e-3, (0.9, 0.99), verbose=False))
+    x, y = _batches(cfg, 1)[0]
+    in_gelu = [0.0]
+
+    def timed_blocks(*args):  # GELU's parallel part, forward and backward: nearly all of it
+        t0 = time.perf_counter()
+        threads.parallel_blocks(*args)
+        in_gelu[0] += time.perf_counter() - t0
+
+    gelu.parallel_blocks, saved = timed_blocks, threads._num_threads
+    times, gelus = {1: [], 2: []}, {1: [], 2: []}
+    try:
+        for i in range(2 * (steps + 2)):
+            k = threads._num_threads = 1 + i % 2
+            in_gelu[0] = 0.0
+            t0 = time.perf_counter()
+            run(x, y)
+            if i >= 4:  # warm-up
+                times[k].append(time.perf_counter() - t0)
+                gelus[k].append(in_gelu[0])
+    finally:
+        gelu.parallel_blocks, threads._num_threads = threads.parallel_blocks, saved
+    return {f"{k}_thread{'s' if k > 1 else ''}": {
+        "step_ms": round(median(times[k]) * 1e3, 2),
+        "gelu_ms": round(median(gelus[k]) * 1e3, 2)} for k in (1, 2)}
+
+
+def child(args):
+    record = {"config": args.config, "two_threads": two_threads(), "pool": pool(),
+              "step": step(args.config, args.steps)}
+    record["machine"] = machine(blas_info(), None, kernel_threads())
+    print(json.dumps(record))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--config", choices=["baby", "small"], default="baby")
+    p.add_argument("--steps", type=int, default=30, help="steps timed per pool size")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        return child(args)
+    out = run_child("benchmarks.threads", ["--config", args.config, "--steps", str(args.steps),
+                                           "--child"])
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
