@@ -21,6 +21,7 @@ unset.
 """
 
 import argparse
+import contextlib
 import json
 import sys
 import threading
@@ -61,6 +62,21 @@ def two_threads(total=4_000_000, rounds=3):
     return result
 
 
+@contextlib.contextmanager
+def _gelu_blocks_through(wrapper):
+    """GELU's kernels call `wrapper` in place of parallel_blocks; afterwards they call it again
+    and the pool has its size back."""
+    import numpy2gpt.kernels.gelu as gelu
+    import numpy2gpt.kernels.threads as threads
+
+    saved = threads._num_threads
+    gelu.parallel_blocks = wrapper
+    try:
+        yield
+    finally:
+        gelu.parallel_blocks, threads._num_threads = threads.parallel_blocks, saved
+
+
 def pool(repeat=60):
     """The kernel pool's exact GELU on 1 and 2 threads, in three situations."""
     import numpy2gpt.kernels.gelu as gelu
@@ -81,9 +97,8 @@ def pool(repeat=60):
     def watched(n_items, block, work):  # parallel_blocks, noting each thread's first block
         threads.parallel_blocks(n_items, block, lambda blocks: work(noting(blocks)))
 
-    gelu.parallel_blocks, saved = watched, threads._num_threads
     result = {}
-    try:
+    with _gelu_blocks_through(watched):
         for situation in ("back to back", "after 5 ms asleep", "after a product"):
             times, delays, joined = {1: [], 2: []}, [], 0
             for i in range(2 * (repeat + 3)):
@@ -109,15 +124,12 @@ def pool(repeat=60):
                 "speedup": round(median(times[1]) / median(times[2]), 2),
                 "worker_start_us": round(median(delays) * 1e6, 1) if delays else None,
                 "worker_joined": round(joined / len(times[2]), 2)}
-    finally:
-        gelu.parallel_blocks, threads._num_threads = threads.parallel_blocks, saved
     return result
 
 
 def step(config, steps):
     """A plain loop's steps alternating between a kernel pool of 1 and 2 threads."""
     import numpy2gpt as torch
-    import numpy2gpt.kernels.gelu as gelu
     import numpy2gpt.kernels.threads as threads
     from numpy2gpt.gpt import GPT, GPTConfig
 
@@ -137,9 +149,8 @@ def step(config, steps):
         threads.parallel_blocks(*args)
         in_gelu[0] += time.perf_counter() - t0
 
-    gelu.parallel_blocks, saved = timed_blocks, threads._num_threads
     times, gelus = {1: [], 2: []}, {1: [], 2: []}
-    try:
+    with _gelu_blocks_through(timed_blocks):
         for i in range(2 * (steps + 2)):
             k = threads._num_threads = 1 + i % 2
             in_gelu[0] = 0.0
@@ -148,8 +159,6 @@ def step(config, steps):
             if i >= 4:  # warm-up
                 times[k].append(time.perf_counter() - t0)
                 gelus[k].append(in_gelu[0])
-    finally:
-        gelu.parallel_blocks, threads._num_threads = threads.parallel_blocks, saved
     return {f"{k}_thread{'s' if k > 1 else ''}": {
         "step_ms": round(median(times[k]) * 1e3, 2),
         "gelu_ms": round(median(gelus[k]) * 1e3, 2)} for k in (1, 2)}
