@@ -15,7 +15,10 @@
    worker's first block, and the share of calls it joined at all.
 3. `step`: a user's plain training loop of the chosen config, its steps alternating between a
    kernel pool of 1 and of 2 threads in one process (BLAS keeps 2 threads throughout): median
-   step time of each, and of the exact GELU inside it (forward and backward).
+   step time of each, and of the exact GELU inside it (forward and backward); and for GELU's
+   forward, how many of its blocks the calling thread and the pool's worker ran and how long
+   each took (median and 90th percentile); and how long per step the calling thread was
+   runnable but had no core (Linux's schedstat; null elsewhere).
 Prints JSON with the machine record; runs in a fresh process with OpenBLAS's pinning variables
 unset.
 """
@@ -127,9 +130,20 @@ def pool(repeat=60):
     return result
 
 
+def _runqueue_wait():
+    """Seconds this thread has spent runnable but not running (waiting for a core), from Linux's
+    schedstat; None where there is none."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def step(config, steps):
     """A plain loop's steps alternating between a kernel pool of 1 and 2 threads."""
     import numpy2gpt as torch
+    import numpy2gpt.kernels.gelu as gelu
     import numpy2gpt.kernels.threads as threads
     from numpy2gpt.gpt import GPT, GPTConfig
 
@@ -143,25 +157,53 @@ def step(config, steps):
                       model.configure_optimizers(0.1, 1e-3, (0.9, 0.99), verbose=False))
     x, y = _batches(cfg, 1)[0]
     in_gelu = [0.0]
+    blocks_run = {(k, who): [] for k in (1, 2) for who in ("caller", "worker")}
+    caller = threading.get_ident()
 
-    def timed_blocks(*args):  # GELU's parallel part, forward and backward: nearly all of it
+    def timing(blocks):  # how long each block of GELU's forward took, on the thread that ran it
+        who = "caller" if threading.get_ident() == caller else "worker"
+        start = time.perf_counter()
+        for lo_hi in blocks:
+            yield lo_hi
+            end = time.perf_counter()
+            blocks_run[threads._num_threads, who].append(end - start)
+            start = end
+
+    def timed_blocks(n_items, block, work):  # GELU's parallel part, forward and backward
         t0 = time.perf_counter()
-        threads.parallel_blocks(*args)
+        if getattr(work, "func", None) is gelu._gelu_float32:  # the forward's blocks
+            threads.parallel_blocks(n_items, block, lambda blocks: work(timing(blocks)))
+        else:
+            threads.parallel_blocks(n_items, block, work)
         in_gelu[0] += time.perf_counter() - t0
 
-    times, gelus = {1: [], 2: []}, {1: [], 2: []}
+    times, gelus, waits = {1: [], 2: []}, {1: [], 2: []}, {1: [], 2: []}
     with _gelu_blocks_through(timed_blocks):
         for i in range(2 * (steps + 2)):
             k = threads._num_threads = 1 + i % 2
             in_gelu[0] = 0.0
-            t0 = time.perf_counter()
+            wait0, t0 = _runqueue_wait(), time.perf_counter()
             run(x, y)
             if i >= 4:  # warm-up
                 times[k].append(time.perf_counter() - t0)
                 gelus[k].append(in_gelu[0])
+                if wait0 is not None:
+                    waits[k].append(_runqueue_wait() - wait0)
+            else:
+                for run_times in blocks_run.values():
+                    run_times.clear()
+
+    def blocks(k, who):
+        t = blocks_run[k, who]
+        return {"blocks": len(t), "median_us": round(median(t) * 1e6) if t else None,
+                "p90_us": round(float(np.percentile(t, 90)) * 1e6) if t else None}
+
     return {f"{k}_thread{'s' if k > 1 else ''}": {
         "step_ms": round(median(times[k]) * 1e3, 2),
-        "gelu_ms": round(median(gelus[k]) * 1e3, 2)} for k in (1, 2)}
+        "gelu_ms": round(median(gelus[k]) * 1e3, 2),
+        "caller_runnable_not_running_ms": round(median(waits[k]) * 1e3, 2) if waits[k] else None,
+        "gelu_forward_blocks": {who: blocks(k, who) for who in ("caller", "worker")}}
+        for k in (1, 2)}
 
 
 def child(args):
