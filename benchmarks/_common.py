@@ -42,6 +42,15 @@ def run_child(module, args, blas_threads=None, launcher=None):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def mlp_product(cfg):
+    """The two float32 operands of a GPT config's first MLP product, (B*T, C) @ (C, 4C): the
+    product a step runs just before GELU (random values; only the shapes matter)."""
+    rng = np.random.default_rng(1)
+    n, c = cfg["batch_size"] * cfg["block_size"], cfg["n_embd"]
+    return (rng.standard_normal((n, c)).astype(np.float32),
+            rng.standard_normal((c, 4 * c)).astype(np.float32))
+
+
 def torch_info():
     """PyTorch's side of a timed child, read inside it: its intra-op threads and the SIMD level
     its CPU kernels dispatch to."""

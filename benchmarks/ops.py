@@ -18,7 +18,16 @@ import time
 
 import numpy as np
 
-from ._common import CONFIGS, blas_info, kernel_threads, machine, median, run_child, torch_info
+from ._common import (
+    CONFIGS,
+    blas_info,
+    kernel_threads,
+    machine,
+    median,
+    mlp_product,
+    run_child,
+    torch_info,
+)
 
 
 def _cases(cfg):
@@ -80,12 +89,7 @@ def child(args):
     torch.set_num_threads(2)
     cfg = CONFIGS[args.config]
     cases, tgt = _cases(cfg)
-    before = None
-    if args.after_matmul:  # the MLP's first product: (B*T, C) @ (C, 4C)
-        rng = np.random.default_rng(1)
-        n, c = cfg["batch_size"] * cfg["block_size"], cfg["n_embd"]
-        before = (rng.standard_normal((n, c)).astype(np.float32),
-                  rng.standard_normal((c, 4 * c)).astype(np.float32))
+    before = mlp_product(cfg) if args.after_matmul else None
     res = {}
     for name, (inputs, fn) in cases.items():
         ours = _time("numpy2gpt", inputs, fn, tgt, args.repeat, before)

@@ -32,7 +32,7 @@ import time
 
 import numpy as np
 
-from ._common import CONFIGS, blas_info, kernel_threads, machine, median, run_child
+from ._common import CONFIGS, blas_info, kernel_threads, machine, median, mlp_product, run_child
 
 
 def _multiplies(calls, size):
@@ -85,11 +85,8 @@ def pool(repeat=60):
     import numpy2gpt.kernels.gelu as gelu
     import numpy2gpt.kernels.threads as threads
 
-    cfg = CONFIGS["baby"]
-    n, c = cfg["batch_size"] * cfg["block_size"], cfg["n_embd"]
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((n, 4 * c)).astype(np.float32)
-    a, b = (rng.standard_normal(s).astype(np.float32) for s in ((n, c), (c, 4 * c)))
+    a, b = mlp_product(CONFIGS["baby"])
+    x = np.random.default_rng(0).standard_normal((len(a), b.shape[1])).astype(np.float32)
     started = {}  # thread id -> when it took its first block, in the call being timed
 
     def noting(blocks):
@@ -142,19 +139,13 @@ def _runqueue_wait():
 
 def step(config, steps):
     """A plain loop's steps alternating between a kernel pool of 1 and 2 threads."""
-    import numpy2gpt as torch
     import numpy2gpt.kernels.gelu as gelu
     import numpy2gpt.kernels.threads as threads
-    from numpy2gpt.gpt import GPT, GPTConfig
 
-    from .train_step import _batches, _plain_step
+    from .train_step import _batches, _numpy2gpt_step
 
     cfg = CONFIGS[config]
-    torch.manual_seed(0)
-    model = GPT(GPTConfig(**{k: v for k, v in cfg.items() if k != "batch_size"},
-                          dropout=0.0, bias=True))
-    run = _plain_step(torch, model, 0, 1,
-                      model.configure_optimizers(0.1, 1e-3, (0.9, 0.99), verbose=False))
+    run, _ = _numpy2gpt_step(cfg, "plain")
     x, y = _batches(cfg, 1)[0]
     in_gelu = [0.0]
     blocks_run = {(k, who): [] for k in (1, 2) for who in ("caller", "worker")}
