@@ -99,8 +99,8 @@ class _Encoder:
                 return {"__float__": repr(obj)}  # JSON has no NaN/inf
             return obj
         if isinstance(obj, Tensor):
-            node = {"__tensor__": self.array_key(obj.data, path, where)}
-            self.tensor_nodes.append((node, obj.data))
+            node = {"__tensor__": self.array_key(obj._data, path, where)}
+            self.tensor_nodes.append((node, obj._data))
             if obj.requires_grad:  # kept, as torch.save keeps it
                 node["requires_grad"] = True
             if type(obj).__name__ == "Parameter":

@@ -1,9 +1,10 @@
 """Tensor: a NumPy array plus what autograd needs to know about it.
 
-`data` is the array. `requires_grad` says whether gradients flow to it; `grad_fn` is the Function
-that created it (None for leaves: tensors made by the user); `grad` receives dL/d(this) after
-`backward()`. The math methods (`+`, `exp`, `sum`, `reshape`, ...) are installed by
-`numpy2gpt/ops/__init__.py`, so this file only holds the data and the autograd state.
+`_data` is the array (`.data`, as in PyTorch, is another tensor sharing it). `requires_grad`
+says whether gradients flow to it; `grad_fn` is the Function that created it (None for leaves:
+tensors made by the user); `grad` receives dL/d(this) after `backward()`. The math methods (`+`,
+`exp`, `sum`, `reshape`, ...) are installed by `numpy2gpt/ops/__init__.py`, so this file only
+holds the data and the autograd state.
 """
 
 import weakref
@@ -27,7 +28,7 @@ class Size(tuple):
 def _to_array(data, dtype=None):
     """Convert user data to an array with PyTorch's dtype rules (Python floats -> default dtype)."""
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._data
     elif isinstance(data, np.ndarray | np.generic):
         arr = np.asarray(data)
     else:
@@ -106,7 +107,7 @@ class RemovableHandle:
 class Tensor:
     """An n-dimensional array that can record the operations applied to it (see module doc)."""
 
-    __slots__ = ("data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_retains_grad",
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_retains_grad",
                  "name", "_version_cell", "_view", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
@@ -115,7 +116,7 @@ class Tensor:
         zeros, `Tensor(data)` copies a sequence or array into the default float dtype, and
         `Tensor(t)` shares t's memory and dtype. `requires_grad`, `name` and `dtype` are
         numpy2gpt's additions; `numpy2gpt.tensor(data)` is the usual way to make a tensor."""
-        self.data = _legacy_array(args, dtype)
+        self._data = _legacy_array(args, dtype)
         self._requires_grad = False
         self._grad = None
         self.grad_fn = None
@@ -131,7 +132,7 @@ class Tensor:
     def _make(cls, array):
         """Fast constructor for op results: wrap an array without any conversion."""
         t = object.__new__(cls)
-        t.data = array if isinstance(array, np.ndarray) else np.asarray(array)
+        t._data = array if isinstance(array, np.ndarray) else np.asarray(array)
         t._requires_grad = False
         t._grad = None
         t.grad_fn = None
@@ -150,7 +151,7 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, requires_grad):
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point dtype can require gradients "
                                f"(got {dtype_name(self.dtype)})")
         if not requires_grad and self.grad_fn is not None:
@@ -249,9 +250,25 @@ class Tensor:
 
         backward(self, None if gradient is None else (gradient,), retain_graph, create_graph)
 
+    @property
+    def data(self):
+        """This tensor's values as a new tensor outside autograd, sharing its memory (PyTorch's
+        `.data`): `p.data -= lr * p.grad` updates p in place, unrecorded. Unlike `detach()`, an
+        in-place edit through it is not counted against a graph that saved this tensor. (The
+        NumPy array itself is `t.numpy()`, or `t._data` inside the library.)"""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value):
+        """`t.data = other`: t now holds other's memory (values, shape and dtype), unrecorded."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type_name(value)}")
+        self._data = value._data
+        self._view = None  # t no longer shares memory with a base it was a view of
+
     def detach(self):
         """A new leaf sharing the same data (and version counter), cut off from the graph."""
-        t = Tensor._make(self.data)
+        t = Tensor._make(self._data)
         t._version_cell = self._version_cell
         return t
 
@@ -264,16 +281,16 @@ class Tensor:
     # ----- array facts -----------------------------------------------------------------------
     @property
     def shape(self):
-        return Size(self.data.shape)
+        return Size(self._data.shape)
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self.data.shape)
-        return self.data.shape[_check_dim(dim, self.data.ndim)]
+            return Size(self._data.shape)
+        return self._data.shape[_check_dim(dim, self._data.ndim)]
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self):
@@ -281,39 +298,48 @@ class Tensor:
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def dim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self):
-        return self.data.size
+        return self._data.size
 
     def nelement(self):
-        return self.data.size
+        return self._data.size
 
     def element_size(self):
-        return self.data.itemsize
+        return self._data.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        """Bytes of this tensor's elements (numel() * element_size())."""
+        return self._data.nbytes
 
     def is_floating_point(self):
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def is_contiguous(self):
-        return self.data.flags.c_contiguous
+        return self._data.flags.c_contiguous
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __hash__(self):
         return id(self)
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} values is "
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is "
                                "ambiguous")
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self):
         return float(self.item())
@@ -321,7 +347,7 @@ class Tensor:
     def __format__(self, format_spec):
         """`f"{loss:.4f}"`: a 0-d tensor formats as its Python number, as in PyTorch; any other
         tensor (and a Parameter) only with an empty spec, as its str."""
-        if self.data.ndim == 0 and type(self) is Tensor:
+        if self._data.ndim == 0 and type(self) is Tensor:
             return self.item().__format__(format_spec)
         return object.__format__(self, format_spec)
 
@@ -329,30 +355,30 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.data)
+        return int(self._data)
 
     # ----- conversion ------------------------------------------------------------------------
     def item(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to "
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to "
                                "Scalar")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def numpy(self, force=False):
         """The underlying array (shared memory). Like PyTorch, refused while grad is recorded."""
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
-        return self.data
+        return self._data
 
     def __array__(self, dtype=None, copy=None):
-        a = self.data if dtype is None else self.data.astype(dtype, copy=False)
-        return a.copy() if copy and a is self.data else a
+        a = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return a.copy() if copy and a is self._data else a
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy ufuncs on tensors (`np.exp(t)`, `np.ones(2) + t`) give tensors, as PyTorch's do;
@@ -572,7 +598,7 @@ def _nested_str(a, indent, summarize, fmt, width):
 
 def _format(t):
     """PyTorch's repr, e.g. `tensor([1., 2.], requires_grad=True)` (same layout and widths)."""
-    a = t.data
+    a = t._data
     summarize = a.size > _THRESHOLD
     shown = _shown(a) if summarize else a
     fmt, width = (_float_formatter if a.dtype.kind == "f" else _plain_formatter)(shown)

@@ -1,6 +1,6 @@
 """Smaller corners of the PyTorch interface, each against real PyTorch: the legacy `Tensor(...)`
 constructor, NumPy ufuncs on tensors (`__array_wrap__`), CPU-only devices, `manual_seed` with odd
-seeds, `axis=`/`keepdims=` in reductions, and the dtype check of matrix products."""
+seeds, `axis=`/`keepdims=` in reductions, the dtype check of matrix products, and `.data`."""
 
 import warnings
 
@@ -219,3 +219,50 @@ def test_a_zero_dim_tensor_promotes_only_across_kinds_like_pytorch(a, b):
         ours = ng.ones(sa, dtype=getattr(ng, a)) + ng.ones(sb, dtype=getattr(ng, b))
         theirs = torch.ones(sa, dtype=getattr(torch, a)) + torch.ones(sb, dtype=getattr(torch, b))
         assert "torch." + str(ours.dtype) == str(theirs.dtype), (sa, sb)
+
+
+# ----- .data ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("lib", [ng, torch], ids=["numpy2gpt", "torch"])
+def test_data_is_a_tensor_on_the_same_memory_outside_autograd(lib):
+    w = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    d = w.data
+    assert type(d) is lib.Tensor and not d.requires_grad and d.grad_fn is None and d.is_leaf
+    d[0] = 5.0  # the same memory
+    assert w.tolist() == [5.0, -2.0, 3.0] and w.requires_grad
+    p = lib.nn.Parameter(lib.ones(2))
+    assert type(p.data) is lib.Tensor  # not a Parameter
+
+
+@pytest.mark.parametrize("lib", [ng, torch], ids=["numpy2gpt", "torch"])
+def test_manual_sgd_through_data_updates_in_place_like_pytorch(lib):
+    w = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    view = w.detach()  # shares w's memory: an in-place update shows through it
+    for _ in range(3):
+        (w * w).sum().backward()
+        w.data += -0.1 * w.grad  # micrograd's and makemore's update
+        w.grad.data.zero_()
+    assert type(w.data) is lib.Tensor and view.tolist() == w.tolist()
+    np.testing.assert_allclose(w.tolist(), [0.512, -1.024, 1.536], rtol=1e-6)
+    w.data = lib.zeros(2, 2)  # assigning replaces values, shape and all
+    assert w.shape == (2, 2) and w.requires_grad and "requires_grad=True" in repr(w)
+
+
+def test_assigning_anything_but_a_tensor_to_data_is_pytorchs_type_error():
+    for lib in (ng, torch):
+        w = lib.ones(3)
+        with pytest.raises(TypeError, match="Variable data has to be a tensor, but got"):
+            w.data = np.zeros(3)
+        assert w.tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("lib", [ng, torch], ids=["numpy2gpt", "torch"])
+def test_an_edit_through_data_is_not_counted_against_the_graph(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()  # saves x
+    x.data.mul_(3)  # unrecorded: no version error at backward, which sees the new values
+    y.backward()
+    assert x.grad.tolist() == [6.0, 12.0]
+    z = (x * x).sum()
+    x.detach().mul_(3)  # detach() shares the version counter: this one is caught
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.backward()

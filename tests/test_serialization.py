@@ -41,7 +41,7 @@ def assert_same(a, b):
     assert type(a) is type(b)
     if isinstance(a, n2g.Tensor):
         assert a.dtype == b.dtype and a.shape == b.shape
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a._data, b._data)
     elif isinstance(a, np.ndarray):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
@@ -77,7 +77,7 @@ def test_model_state_dict_round_trip_restores_the_model(tmp_path):
             p.zero_()
     fresh.load_state_dict(sd)
     x = n2g.tensor([[1, 2, 6]])
-    np.testing.assert_array_equal(fresh(x).data, m(x).data)
+    np.testing.assert_array_equal(fresh(x)._data, m(x)._data)
     assert fresh.head.weight is fresh.emb.weight
 
 
@@ -104,7 +104,7 @@ def test_file_objects_and_loaded_tensors_are_writable():
     buf.seek(0)
     back = load(buf)
     back["w"].add_(1)  # loaded arrays are ordinary writable arrays
-    assert np.all(back["w"].data == 2)
+    assert np.all(back["w"]._data == 2)
 
 
 def test_plain_safetensors_file_loads_as_flat_dict(tmp_path):
@@ -251,9 +251,9 @@ def test_other_safetensors_readers_see_the_state_dict_names(tmp_path):
     # the tied head.weight is the same tensor as emb.weight: stored once, under its first name
     assert sorted(plain) == ["emb.weight", "ln.bias", "ln.weight", "steps"]
     for name, array in plain.items():
-        np.testing.assert_array_equal(array, m.state_dict()[name].data)
+        np.testing.assert_array_equal(array, m.state_dict()[name]._data)
     assert torch.equal(safetensors.torch.load_file(str(path))["ln.weight"],
-                       torch.from_numpy(m.ln.weight.data))
+                       torch.from_numpy(m.ln.weight._data))
 
     # nested objects: the path of keys; clashing paths get a suffix, and all round-trip
     obj = {"model": m.state_dict(), "optimizer": optimizer_like_state(),
@@ -279,7 +279,7 @@ def test_files_of_the_first_format_still_load(tmp_path):
     arrays = write_version_1_file(tmp_path / "old.pt")
     back = load(tmp_path / "old.pt")
     assert isinstance(back, OrderedDict) and list(back) == ["w", "tied", "step"]
-    np.testing.assert_array_equal(back["w"].data, arrays["t0"])
+    np.testing.assert_array_equal(back["w"]._data, arrays["t0"])
     assert back["w"] is back["tied"] and back["step"].item() == 5
 
 
@@ -304,12 +304,12 @@ def test_damaged_weights_are_refused_naming_the_file_and_the_tensor(tmp_path, va
     assert str(info.value) == (
         f"numpy2gpt.load: {str(path)!r} is damaged: the data of tensor 'ln.weight' does not "
         "match the checksum saved with it (restore the file from a copy, or train again)")
-    np.testing.assert_array_equal(m.ln.weight.data, model().ln.weight.data)  # untouched
+    np.testing.assert_array_equal(m.ln.weight._data, model().ln.weight._data)  # untouched
 
     # a file without checksums (the first format, or any plain safetensors file) still loads
     write_version_1_file(path)
     flip(path, "t0", value)
-    np.testing.assert_array_equal(load(path)["w"].data[0, 0], np.float32(value))
+    np.testing.assert_array_equal(load(path)["w"]._data[0, 0], np.float32(value))
 
 
 # ---------------------------------------------------------------- failed writes
@@ -375,7 +375,7 @@ def test_bfloat16_safetensors_load_as_float32(tmp_path):
     safetensors.torch.save_file({"w": t, "i": torch.arange(3)}, str(tmp_path / "bf16.safetensors"))
     back = load(tmp_path / "bf16.safetensors")
     assert back["w"].dtype == n2g.float32 and back["i"].dtype == n2g.int64
-    np.testing.assert_array_equal(back["w"].data, t.float().numpy())  # exact: a 16-bit shift
+    np.testing.assert_array_equal(back["w"]._data, t.float().numpy())  # exact: a 16-bit shift
 
 
 def test_views_keep_sharing_memory_like_torch_save(tmp_path):
@@ -395,5 +395,5 @@ def test_views_keep_sharing_memory_like_torch_save(tmp_path):
         back["t"][3, 2] = -1.0
         back["e"][2, 0] = 7.0
     for k in theirs:
-        np.testing.assert_array_equal(ours[k].data, theirs[k].numpy(), err_msg=k)
-    assert ours["flat"].data[4] == 100.0 and ours["expanded"].data[2].tolist() == [7.0] * 4
+        np.testing.assert_array_equal(ours[k]._data, theirs[k].numpy(), err_msg=k)
+    assert ours["flat"]._data[4] == 100.0 and ours["expanded"]._data[2].tolist() == [7.0] * 4

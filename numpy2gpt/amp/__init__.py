@@ -79,8 +79,8 @@ class GradScaler:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                p.grad.data = p.grad.data * inv_scale
-                finite = bool(np.isfinite(p.grad.data).all())
+                p.grad._data = p.grad._data * inv_scale
+                finite = bool(np.isfinite(p.grad._data).all())
                 state["found_inf"] = bool(state["found_inf"]) or not finite
         state["stage"] = "unscaled"
 

@@ -102,9 +102,9 @@ def make_seeds(outputs, grad_outputs):
             if y.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs (output "
                                    f"{i} has shape {list(y.shape)}); pass the gradient explicitly")
-            g = Tensor._make(np.ones_like(y.data))
+            g = Tensor._make(np.ones_like(y._data))
         elif not isinstance(g, Tensor) or g.dtype != y.dtype:  # like PyTorch: cast to y's dtype
-            g = Tensor._make(np.asarray(g.data if isinstance(g, Tensor) else g, dtype=y.dtype))
+            g = Tensor._make(np.asarray(g._data if isinstance(g, Tensor) else g, dtype=y.dtype))
         if g.shape != y.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape!r} "
                                f"and output[{i}] has a shape of {y.shape!r}.")
@@ -148,10 +148,10 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
             return
         if not create_graph:
             g = g.detach()
-            a = g.data
+            a = g._data
             if shared or a.base is not None or id(a) in given_to_leaves or not a.flags.writeable:
                 g = Tensor._make(a.copy())  # .grad must own its memory (optimizers edit it)
-            given_to_leaves.add(id(g.data))
+            given_to_leaves.add(id(g._data))
         t.grad = g if t.grad is None else t.grad + g
 
     # Seed: gradients of the outputs themselves.
@@ -320,7 +320,7 @@ def _call_backward(fn, grads, create_graph):
                 f"double backward is not implemented for {fn.name()} (a fused op with a "
                 "hand-derived backward); use the composed primitive ops for higher derivatives")
         fn._check_versions()
-        result = fn.backward(*[g.data for g in grads])
+        result = fn.backward(*[g._data for g in grads])
     if not isinstance(result, tuple | list):
         result = (result,)
     if len(result) != len(fn.inputs):
@@ -348,7 +348,7 @@ def _output_arrays(fn):
     for i, ref in enumerate(fn.outputs):
         y = ref()
         if y is not None:
-            arrays.append(y.data)
+            arrays.append(y._data)
         elif fn.saves_outputs:
             arrays.append(fn.output_arrays[i])
         else:

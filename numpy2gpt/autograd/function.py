@@ -58,7 +58,7 @@ class Function:
     def _apply(self, inputs):
         """Run forward on the inputs' arrays and, if a gradient will be needed, link the graph."""
         inputs = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
-        ys = self.forward(*[x.data for x in inputs])
+        ys = self.forward(*[x._data for x in inputs])
         single = not isinstance(ys, tuple)
         outputs = tuple(Tensor._make(y) for y in ((ys,) if single else ys))
         if self.is_view:
@@ -88,7 +88,7 @@ class Function:
         else:
             steps = None
         for y in outputs:
-            if np.may_share_memory(y.data, x.data):
+            if np.may_share_memory(y._data, x._data):
                 y._version_cell = x._version_cell
                 y._view = (base, steps, [x._version])
 
@@ -105,7 +105,7 @@ class Function:
             self.output_arrays = ys if isinstance(ys, tuple) else (ys,)
             self.output_versions = tuple(y._version for y in outputs)
         for i, y in enumerate(outputs):
-            if y.data.dtype.kind == "f":  # integer outputs (indices) carry no gradient
+            if y._data.dtype.kind == "f":  # integer outputs (indices) carry no gradient
                 y._requires_grad = True
                 y.grad_fn = self
                 y._output_nr = i
@@ -242,7 +242,7 @@ _NO_MEMORY = bytes(16)  # one zero element of any dtype, read-only
 
 def _shape_only(x):
     """A tensor with x's shape and dtype but no memory of its own (all strides 0)."""
-    a = x.data
+    a = x._data
     return Tensor._make(np.ndarray(a.shape, a.dtype, buffer=_NO_MEMORY, strides=(0,) * a.ndim))
 
 

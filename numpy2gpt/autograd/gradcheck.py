@@ -29,18 +29,18 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
     for i, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue
-        if not x.data.flags.writeable or overlaps(x.data):
+        if not x._data.flags.writeable or overlaps(x._data):
             # a nudge of one element would move others too (an expanded tensor) or be refused
             raise ValueError(f"gradcheck: input {i} is read-only or expanded (a broadcast "
                              "view?); pass a copy")
         # Index the array itself (not a flattened copy) so each nudge really changes x.
         for j, idx in enumerate(np.ndindex(x.shape)):
-            old = x.data[idx]
-            x.data[idx] = old + eps
-            plus = [o.data.astype(np.float64).ravel() for o in _as_tuple(fn(*inputs))]
-            x.data[idx] = old - eps
-            minus = [o.data.astype(np.float64).ravel() for o in _as_tuple(fn(*inputs))]
-            x.data[idx] = old
+            old = x._data[idx]
+            x._data[idx] = old + eps
+            plus = [o._data.astype(np.float64).ravel() for o in _as_tuple(fn(*inputs))]
+            x._data[idx] = old - eps
+            minus = [o._data.astype(np.float64).ravel() for o in _as_tuple(fn(*inputs))]
+            x._data[idx] = old
             for k in range(len(outs)):
                 jac[k][i][:, j] = (plus[k] - minus[k]) / (2 * eps)
     return jac
@@ -65,7 +65,7 @@ def analytical_jacobian(fn, inputs):
                 if id(x) in wanted_ids:
                     g = grads[wanted_ids.index(id(x))]
                     if g is not None:
-                        jac[k][i][r] = g.data.reshape(-1)
+                        jac[k][i][r] = g._data.reshape(-1)
     return jac
 
 
@@ -117,7 +117,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         xs_wanted = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
         gs = grad([o for o, _ in pairs], xs_wanted, [w for _, w in pairs], create_graph=True,
                   allow_unused=True)
-        return tuple(g if g is not None else Tensor._make(np.zeros_like(x.data))
+        return tuple(g if g is not None else Tensor._make(np.zeros_like(x._data))
                      for g, x in zip(gs, xs_wanted))
 
     if not wanted:

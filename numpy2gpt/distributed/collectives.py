@@ -238,7 +238,7 @@ def _describe(array):
 
 def _contiguous(tensor):
     """(buffer MPI can use, function that stores the buffer back into the tensor)."""
-    a = tensor.data
+    a = tensor._data
     if a.flags.c_contiguous and a.flags.writeable:
         return a, lambda: None
     if not a.flags.writeable:
@@ -291,8 +291,8 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """
     _check_tensor(tensor)
     comm = _default_comm(group)
-    mpi_op = _mpi_op(op, tensor.data)
-    _same_on_all_ranks(comm, "all_reduce", tensor.data)
+    mpi_op = _mpi_op(op, tensor._data)
+    _same_on_all_ranks(comm, "all_reduce", tensor._data)
     buffer, store = _contiguous(tensor)
     size = comm.Get_size()
 
@@ -315,8 +315,8 @@ def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
     _check_tensor(tensor)
     comm = _default_comm(group)
     _check_rank("reduce", dst, comm)
-    mpi_op = _mpi_op(op, tensor.data)
-    _same_on_all_ranks(comm, "reduce", tensor.data)
+    mpi_op = _mpi_op(op, tensor._data)
+    _same_on_all_ranks(comm, "reduce", tensor._data)
     buffer, store = _contiguous(tensor)
     MPI = _mpi()
     if comm.Get_rank() == dst:
@@ -335,7 +335,7 @@ def broadcast(tensor, src, group=None, async_op=False):
     _check_tensor(tensor)
     comm = _default_comm(group)
     _check_rank("broadcast", src, comm)
-    _same_on_all_ranks(comm, "broadcast", tensor.data)
+    _same_on_all_ranks(comm, "broadcast", tensor._data)
     broadcast_unchecked(comm, tensor, src)
     return _completed(async_op)
 
@@ -365,13 +365,13 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     for i, t in enumerate(tensor_list):
         _check_tensor(t, f"tensor_list[{i}]")
         if t.shape != tensor.shape or t.dtype != tensor.dtype:
-            raise RuntimeError(f"all_gather: tensor_list[{i}] is {_describe(t.data)} but tensor "
-                               f"is {_describe(tensor.data)}; they must match")
-    _same_on_all_ranks(comm, "all_gather", tensor.data)
-    gathered = np.empty((size,) + tensor.data.shape, dtype=tensor.dtype)
-    wait(comm.Iallgather(np.ascontiguousarray(tensor.data), gathered))
+            raise RuntimeError(f"all_gather: tensor_list[{i}] is {_describe(t._data)} but tensor "
+                               f"is {_describe(tensor._data)}; they must match")
+    _same_on_all_ranks(comm, "all_gather", tensor._data)
+    gathered = np.empty((size,) + tensor._data.shape, dtype=tensor.dtype)
+    wait(comm.Iallgather(np.ascontiguousarray(tensor._data), gathered))
     for t, part in zip(tensor_list, gathered):
-        t.data[...] = part
+        t._data[...] = part
         _edited(t)
     return _completed(async_op)
 

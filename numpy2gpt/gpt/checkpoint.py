@@ -97,7 +97,7 @@ def first_non_finite(tree, name=""):
     elif isinstance(tree, list | tuple):
         items = enumerate(tree)
     else:
-        array = tree.data if isinstance(tree, numpy2gpt.Tensor) else tree
+        array = tree._data if isinstance(tree, numpy2gpt.Tensor) else tree
         bad = isinstance(array, np.ndarray) and array.dtype.kind == "f" and \
             not np.isfinite(array).all()
         return name if bad else None

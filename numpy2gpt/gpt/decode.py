@@ -4,9 +4,9 @@ Why a second forward pass: sampling runs under no_grad, so the Tensors, graph no
 calls of `GPT.forward` are pure overhead there - and at one token per step they cost more than
 the arithmetic (a baby model's token is ~90 ops on vectors of a few hundred numbers, a few
 microseconds of work each). `Decoder` runs the same math on the model's own parameter arrays
-(the Parameters' `.data`: views, no copies, read when the Decoder is made, i.e. at the start of
-every generate call, so it always sees the current weights). It calls the kernels the modules'
-Functions call (numpy2gpt/kernels: the causal attention for the prompt, softmax for one new
+(the Parameters' arrays, `._data`: views, no copies, read when the Decoder is made, i.e. at the
+start of every generate call, so it always sees the current weights). It calls the kernels the
+modules' Functions call (numpy2gpt/kernels: the causal attention for the prompt, softmax for one new
 token's attention and for sampling, gelu, layer_norm), so each formula
 has one implementation and `--kernels reference` switches generation too; a Linear is
 x @ W^T + b, as in F.linear. New here is only the cache and attention for one new token:
@@ -50,7 +50,7 @@ class _LayerNorm:
 
     def __init__(self, module):
         self.d, self.eps = math.prod(module.normalized_shape), module.eps
-        self.w, self.b = (None if p is None else p.data.reshape(self.d)
+        self.w, self.b = (None if p is None else p._data.reshape(self.d)
                           for p in (module.weight, module.bias))
 
     def __call__(self, x):
@@ -60,7 +60,7 @@ class _LayerNorm:
 
 def _linear_params(module):
     """A Linear module's arrays for `_linear`: (W^T, b or None)."""
-    return module.weight.data.T, None if module.bias is None else module.bias.data
+    return module.weight._data.T, None if module.bias is None else module.bias._data
 
 
 class _Block:
@@ -86,9 +86,9 @@ class Decoder:
         cfg = model.config
         capacity = cfg.block_size if capacity is None else min(capacity, cfg.block_size)
         tr = model.transformer
-        self.wte, self.wpe = tr.wte.weight.data, tr.wpe.weight.data
+        self.wte, self.wpe = tr.wte.weight._data, tr.wpe.weight._data
         self.blocks = [_Block(block) for block in tr.h]
-        self.ln_f, self.lm_head_t = _LayerNorm(tr.ln_f), model.lm_head.weight.data.T
+        self.ln_f, self.lm_head_t = _LayerNorm(tr.ln_f), model.lm_head.weight._data.T
         self.n_head, self.head_size = cfg.n_head, cfg.n_embd // cfg.n_head
         self.scale = 1.0 / math.sqrt(self.head_size)
         shape = (len(self.blocks), batch_size, cfg.n_head)
@@ -167,14 +167,14 @@ def sample(logits, temperature=1.0, top_k=None, top_p=None, generator=None):
         logits[logits < kth] = -np.inf
     probs = softmax_forward(logits)
     if top_p is None or top_p >= 1.0:
-        return multinomial(probs, 1, generator=generator).data[:, 0]
+        return multinomial(probs, 1, generator=generator)._data[:, 0]
     # nucleus: sort by probability and drop each token whose more likely predecessors already
     # reach top_p (the most likely token is always kept); sample in sorted order, map back
     order = np.argsort(-probs, axis=-1)
     sorted_probs = np.take_along_axis(probs, order, axis=-1)
     before = np.cumsum(sorted_probs, axis=-1) - sorted_probs
     sorted_probs[before >= top_p] = 0.0
-    choice = multinomial(sorted_probs, 1, generator=generator).data
+    choice = multinomial(sorted_probs, 1, generator=generator)._data
     return np.take_along_axis(order, choice, axis=-1)[:, 0]
 
 

@@ -480,7 +480,7 @@ def save_pretrained(model, path, tokenizer=None):
     folder = Path(path)
     params = dict(model.named_parameters(remove_duplicate=False))
     if params["lm_head.weight"] is not params["transformer.wte.weight"] and not np.array_equal(
-            params["lm_head.weight"].data, params["transformer.wte.weight"].data):
+            params["lm_head.weight"]._data, params["transformer.wte.weight"]._data):
         raise ValueError("lm_head.weight is not tied to transformer.wte.weight; GPT-2's format "
                          "stores one matrix for both")
     dtype = params["transformer.wte.weight"].dtype
@@ -489,10 +489,10 @@ def save_pretrained(model, path, tokenizer=None):
         if not name.startswith("transformer.") or not isinstance(
                 module, nn.Linear | nn.LayerNorm | nn.Embedding):
             continue
-        weight = module.weight.data
+        weight = module.weight._data
         tensors[name + ".weight"] = weight.T if name.endswith(CONV1D_MODULES) else weight
         if not isinstance(module, nn.Embedding):
-            bias = module.bias.data if module.bias is not None else np.zeros(len(weight), dtype)
+            bias = module.bias._data if module.bias is not None else np.zeros(len(weight), dtype)
             tensors[name + ".bias"] = bias
     left_out = [n for n in params if n != "lm_head.weight" and n not in tensors]
     if left_out:

@@ -112,7 +112,7 @@ class _StreamDecoder:
 
 def _token_id(step):
     """The single token id in what generate_stream yields (a (1, 1) tensor)."""
-    return int(np.asarray(getattr(step, "data", step)).reshape(-1)[0])
+    return int(np.asarray(step).reshape(-1)[0])
 
 
 def load_for_sampling(out_dir="out-shakespeare-char", init_from="resume", log=None):

@@ -20,7 +20,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty(0, get_default_dtype())
         if isinstance(data, Tensor) and data.grad_fn is not None:
-            data = data.data  # a Parameter is always a leaf: keep the values, drop the history
+            data = data._data  # a Parameter is always a leaf: keep the values, drop the history
         super().__init__(data, requires_grad=requires_grad, dtype=getattr(data, "dtype", None))
 
     def __repr__(self):
@@ -29,9 +29,9 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        result = Parameter(self.data.copy(), self.requires_grad)
+        result = Parameter(self._data.copy(), self.requires_grad)
         if self.grad is not None:
-            result.grad = Tensor._make(self.grad.data.copy())
+            result.grad = Tensor._make(self.grad._data.copy())
         result.name = self.name
         memo[id(self)] = result
         return result
@@ -39,4 +39,4 @@ class Parameter(Tensor):
     def __reduce_ex__(self, protocol):
         # Rebuild from (array, requires_grad): plain pickling of a __slots__ Tensor subclass would
         # otherwise need Tensor's private state layout.
-        return (Parameter, (self.data, self.requires_grad))
+        return (Parameter, (self._data, self.requires_grad))

@@ -31,7 +31,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         return Tensor._make(np.array(0.0, dtype=np.float32))
     dtype = np.result_type(*[g.dtype for g in grads])
     norm_type = float(norm_type)
-    total = total_norm([g.data for g in grads], norm_type)
+    total = total_norm([g._data for g in grads], norm_type)
     total = np.asarray(total, dtype=dtype)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` "
@@ -50,10 +50,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 def _scale_in_place(g, factor):
     """g *= factor on the gradient's own array (what `g.mul_` does, without its checks, which a
     gradient needs none of); a read-only array (a broadcast view) is replaced by a scaled copy."""
-    if g.data.flags.writeable:
-        np.multiply(g.data, factor, out=g.data)
+    if g._data.flags.writeable:
+        np.multiply(g._data, factor, out=g._data)
     else:
-        g.data = g.data * factor
+        g._data = g._data * factor
     g._version += 1
 
 
@@ -102,7 +102,7 @@ def vector_to_parameters(vec, parameters):
     with no_grad():
         for p in params:
             n = p.numel()
-            p.copy_(vec.data[start:start + n].reshape(p.shape))
+            p.copy_(vec._data[start:start + n].reshape(p.shape))
             start += n
 
 

@@ -125,7 +125,7 @@ def _check_divisor(a, b, kernel):
     """PyTorch's refusals: bool operands, and integer division by zero (NumPy gives 0)."""
     if a.dtype.kind == "b":
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
-    if a.dtype.kind in "iu" and not np.all(b.data):
+    if a.dtype.kind in "iu" and not np.all(b._data):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -177,7 +177,7 @@ class Mod(Function):
         ga = sum_to(gy, a.shape) if self.needs_input_grad[0] else None
         gb = None
         if self.needs_input_grad[1]:
-            gb = sum_to(-gy * Tensor._make(self.quotient(a.data, b.data)), b.shape)
+            gb = sum_to(-gy * Tensor._make(self.quotient(a._data, b._data)), b.shape)
         return ga, gb
 
 
@@ -250,7 +250,7 @@ def _in_place(fn):
         from .inplace import _check_result_dtype
 
         result = fn(self, other)
-        _check_result_dtype(self, result.data)
+        _check_result_dtype(self, result._data)
         return self.copy_(result)
 
     op_.__name__ = fn.__name__ + "_"
@@ -377,7 +377,7 @@ def _compare(np_op):
             return np_op is np.not_equal
         a, b = promote(input, other)
         broadcast_shape(a.shape, b.shape)
-        return Tensor._make(np_op(a.data, b.data))
+        return Tensor._make(np_op(a._data, b._data))
 
     compare.__name__ = np_op.__name__
     return compare
@@ -393,7 +393,7 @@ ge = _compare(np.greater_equal)
 
 def equal(input, other):
     """True if both tensors have the same shape and elements."""
-    return input.shape == other.shape and bool(np.array_equal(input.data, other.data))
+    return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -410,7 +410,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         kinds = [_TENSOR_TYPES.get(t.dtype.name, t.dtype.name) for t in (input, other)]
         raise RuntimeError(f"{kinds[0]} did not match {kinds[1]}")
     broadcast_shape(input.shape, other.shape)
-    a, b = input.data, other.data
+    a, b = input._data, other._data
     if a.dtype == bool:  # booleans are close when equal (NumPy cannot subtract them)
         return Tensor._make(np.equal(a, b))
     with np.errstate(invalid="ignore", over="ignore"):
@@ -419,7 +419,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True when every element of `input` is close to `other`'s (see isclose)."""
-    return bool(isclose(input, other, rtol, atol, equal_nan).data.all())
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
 def _reflected(fn):

@@ -119,7 +119,7 @@ class Relu(Function):
     def backward(self, gy):
         (x,) = self.saved_tensors
         # the mask is a constant; NaN inputs pass the gradient, as PyTorch's threshold_backward
-        return gy * Tensor._make((~(x.data <= 0)).astype(x.dtype))
+        return gy * Tensor._make((~(x._data <= 0)).astype(x.dtype))
 
 
 class Abs(Function):
@@ -128,7 +128,7 @@ class Abs(Function):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return gy * Tensor._make(np.sign(x.data))  # sign(0) = 0, like PyTorch
+        return gy * Tensor._make(np.sign(x._data))  # sign(0) = 0, like PyTorch
 
 
 def exp(input):

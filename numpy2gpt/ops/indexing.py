@@ -29,7 +29,7 @@ from ._util import broadcast_shape, promote, result_dtype
 # ----- x[index] ---------------------------------------------------------------------------------
 def _index_array(item):
     """A Tensor / array / list index as a NumPy array (an empty list means an empty int index)."""
-    arr = item.data if isinstance(item, Tensor) else np.asarray(item)
+    arr = item._data if isinstance(item, Tensor) else np.asarray(item)
     if arr.size == 0 and arr.dtype.kind == "f" and not isinstance(item, Tensor | np.ndarray):
         arr = arr.astype(np.int64)  # `x[[]]`: NumPy would read [] as a float array
     if arr.dtype.kind not in "biu":
@@ -215,8 +215,8 @@ def setitem(input, index, value):
         names = [_TENSOR_TYPES.get(t.dtype.name, t.dtype.name) for t in (input, value)]
         raise RuntimeError("Index put requires the source and destination dtypes match, got "
                            f"{names[0]} for the destination and {names[1]} for the source.")
-    v = value.data if isinstance(value, Tensor) else np.asarray(value)
-    target = input.data[idx].shape
+    v = value._data if isinstance(value, Tensor) else np.asarray(value)
+    target = input._data[idx].shape
     v_shape = v.shape
     while len(v_shape) > len(target) and v_shape[0] == 1:  # leading 1s are dropped, like PyTorch
         v_shape = v_shape[1:]
@@ -227,7 +227,7 @@ def setitem(input, index, value):
     except ValueError:
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(v.shape)} cannot be "
                            f"broadcast to indexing result of shape {list(target)}") from None
-    _check_overlap(input.data if advanced else input.data[idx])
+    _check_overlap(input._data if advanced else input._data[idx])
     steps = ((GetItem, vars(GetItem(idx, advanced))),)
     recording = _records(input, value)
     _check_inplace(input, recording)
@@ -302,7 +302,7 @@ def _int_index(index, op, allowed="int32/int64"):
     if index.dtype not in (np.int64, np.int32):
         raise RuntimeError(f"{op}(): Expected dtype {allowed} for index, got "
                            f"{dtype_name(index.dtype)}")
-    return index.data
+    return index._data
 
 
 def _check_in_range(index, dim, size):
@@ -427,8 +427,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
         return ScatterAdd(d, idx)(x, src)
     if is_grad_enabled() and (x.requires_grad or src.requires_grad):
         raise RuntimeError("scatter(): the gradient of reduce='multiply' is not implemented")
-    out = x.data.copy()
-    np.multiply.at(out, _scatter_index(idx, d), src.data[tuple(slice(0, n) for n in idx.shape)])
+    out = x._data.copy()
+    np.multiply.at(out, _scatter_index(idx, d), src._data[tuple(slice(0, n) for n in idx.shape)])
     return Tensor._make(out)
 
 
@@ -439,7 +439,7 @@ def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
     if _records(self, src):
         return _record(self, lambda old: scatter(old, dim, index, src, value, reduce=reduce))
     plain = src.detach() if isinstance(src, Tensor) else src
-    return _write(self, scatter(self.detach(), dim, index, plain, value, reduce=reduce).data)
+    return _write(self, scatter(self.detach(), dim, index, plain, value, reduce=reduce)._data)
 
 
 def take_along_dim(input, indices, dim=None):
@@ -451,7 +451,7 @@ def take_along_dim(input, indices, dim=None):
         raise RuntimeError("torch.take_along_dim(): dtype of indices should be int64 but got "
                            f"{dtype_name(idx.dtype)}")
     if dim is None:
-        return gather(reshape(x, -1), 0, idx.data.reshape(-1).astype(np.int64))
+        return gather(reshape(x, -1), 0, idx._data.reshape(-1).astype(np.int64))
     if x.ndim != idx.ndim:
         raise RuntimeError("torch.take_along_dim(): input and indices should have the same number "
                            f"of dimensions, but got {x.ndim} dimensions for input, and {idx.ndim} "
@@ -460,7 +460,7 @@ def take_along_dim(input, indices, dim=None):
     one = lambda s: s[:d] + (1,) + s[d + 1:]  # noqa: E731  (the shape with dim d set to 1)
     common = broadcast_shape(one(x.shape), one(idx.shape))
     x = broadcast_to(x, common[:d] + (x.shape[d],) + common[d + 1:])
-    i = np.broadcast_to(idx.data, common[:d] + (idx.shape[d],) + common[d + 1:])
+    i = np.broadcast_to(idx._data, common[:d] + (idx.shape[d],) + common[d + 1:])
     return gather(x, d, i.astype(np.int64))
 
 
@@ -476,7 +476,7 @@ def index_select(input, dim, index):
     d = _check_dim(dim, x.ndim)
     if x.ndim == 0:
         return index_select(x.reshape(1), 0, idx).reshape(())
-    idx = idx.data.reshape(-1)
+    idx = idx._data.reshape(-1)
     if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):
         bad = idx[(idx < 0) | (idx >= x.shape[d])][0]
         raise RuntimeError(f"index_select(): index {bad} is out of bounds for dimension {d} with "
@@ -492,7 +492,7 @@ def _bool_mask(mask, op):
     if mask.dtype != np.bool_:
         raise RuntimeError(f"{op} only supports boolean masks, but got mask with dtype "
                            f"{dtype_name(mask.dtype)}")
-    return mask.data
+    return mask._data
 
 
 class MaskedFill(Function):
@@ -543,8 +543,8 @@ def masked_fill_(self, mask, value):
                            f"the tensor's shape {list(self.shape)}")
     if _records(self, value):
         return _record(self, lambda old: masked_fill(old, m, value))
-    v = value.data if isinstance(value, Tensor) else value
-    return _write(self, np.where(m, np.asarray(v, dtype=self.dtype), self.data))
+    v = value._data if isinstance(value, Tensor) else value
+    return _write(self, np.where(m, np.asarray(v, dtype=self.dtype), self._data))
 
 
 class Where(Function):
@@ -596,12 +596,13 @@ def where(condition, input=None, other=None):
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {dtype_name(cond.dtype)}")
     if input is None and other is None:
-        return tuple(Tensor._make(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(cond.data)))
+        nonzero = np.nonzero(np.atleast_1d(cond._data))
+        return tuple(Tensor._make(i.astype(np.int64)) for i in nonzero)
     if input is None or other is None:
         raise TypeError("where() expects either only condition, or condition, input and other")
     a, b = _where_operands(input, other)
     broadcast_shape(broadcast_shape(cond.shape, a.shape), b.shape)
-    return Where(cond.data)(a, b)
+    return Where(cond._data)(a, b)
 
 
 def _where_method(self, condition, other):

@@ -82,10 +82,10 @@ def _check_overlap(a):
 
 def _value(other, t=None):
     """The operand as an array or number; with `t`, check it broadcasts to t's shape."""
-    v = other.data if isinstance(other, Tensor) else other
-    if t is not None and np.shape(v) != t.data.shape:
+    v = other._data if isinstance(other, Tensor) else other
+    if t is not None and np.shape(v) != t._data.shape:
         try:
-            ok = np.broadcast_shapes(np.shape(v), t.data.shape) == t.data.shape
+            ok = np.broadcast_shapes(np.shape(v), t._data.shape) == t._data.shape
         except ValueError:
             ok = False
         if not ok:
@@ -97,16 +97,16 @@ def _value(other, t=None):
 def _check_result_dtype(t, v, floating_result=False):
     """Arithmetic in place can't store a float result into an integer tensor (PyTorch's rule;
     NumPy would silently truncate)."""
-    if t.data.dtype.kind in "biu" and (floating_result or np.asarray(v).dtype.kind == "f"):
+    if t._data.dtype.kind in "biu" and (floating_result or np.asarray(v).dtype.kind == "f"):
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{dtype_name(t.dtype)}")
 
 
 def _writable(t):
     """t's array, ready to be written (a read-only array is first replaced by a private copy)."""
-    if not t.data.flags.writeable:
-        t.data = t.data.copy()
-    return t.data
+    if not t._data.flags.writeable:
+        t._data = t._data.copy()
+    return t._data
 
 
 # ----- recording an in-place op in the graph ------------------------------------------------------
@@ -125,7 +125,7 @@ def _snapshot(t, copy=False):
     """
     if t._view is not None and t._view[2][0] != t._version:
         refresh_view(t)
-    s = Tensor._make(t.data.copy() if copy else t.data)
+    s = Tensor._make(t._data.copy() if copy else t._data)
     s.grad_fn, s._output_nr, s._requires_grad = t.grad_fn, t._output_nr, t._requires_grad
     if not copy:
         s._version_cell = t._version_cell
@@ -182,11 +182,11 @@ def record_write(t, steps, src):
 def _record(t, out_of_place, reads_self=False):
     """Run `out_of_place(old t)` in the graph, write the result into t, and rebase t on it."""
     _check_inplace(t, recording=True)
-    _check_overlap(t.data)
+    _check_overlap(t._data)
     r = out_of_place(_snapshot(t, copy=reads_self))
     if r.dtype != t.dtype:
         r = r.to(t.dtype)
-    np.copyto(_writable(t), r.data)
+    np.copyto(_writable(t), r._data)
     _rebase(t, r)
     return t
 
@@ -196,9 +196,9 @@ def inplace_apply(t, op):
     if _records(t):
         return _record(t, op, reads_self=True)
     _check_inplace(t)
-    _check_overlap(t.data)
+    _check_overlap(t._data)
     with no_grad():
-        return _write(t, op(t).data)
+        return _write(t, op(t)._data)
 
 
 class CopySlices(Function):
@@ -260,8 +260,8 @@ class Copy(Function):
 def _write(t, result):
     """Store `result` into t's array (same dtype, same shape) and bump the version."""
     _check_inplace(t)
-    if np.shape(result) != t.data.shape:
-        result = np.broadcast_to(result, t.data.shape)  # raises for non-broadcastable shapes
+    if np.shape(result) != t._data.shape:
+        result = np.broadcast_to(result, t._data.shape)  # raises for non-broadcastable shapes
     np.copyto(_writable(t), result, casting="unsafe")
     t._version += 1
     return t
@@ -280,8 +280,8 @@ def _arith(t, other, v, np_op, out_of_place, reads_self):
     if _records(t, other):
         return _record(t, out_of_place, reads_self)
     _check_inplace(t)
-    _check_overlap(t.data)
-    np_op(_writable(t), v, out=t.data, casting="unsafe")
+    _check_overlap(t._data)
+    np_op(_writable(t), v, out=t._data, casting="unsafe")
     t._version += 1
     return t
 
@@ -336,13 +336,13 @@ def fill_(self, value):
 
 def copy_(self, src):
     a = _value(src)
-    if np.shape(a) != self.data.shape:
+    if np.shape(a) != self._data.shape:
         try:
-            np.broadcast_shapes(np.shape(a), self.data.shape)
+            np.broadcast_shapes(np.shape(a), self._data.shape)
         except ValueError:
             raise RuntimeError(f"copy_: the source shape {list(np.shape(a))} cannot be "
                                f"broadcast to the destination shape {list(self.shape)}") from None
-    _check_overlap(self.data)
+    _check_overlap(self._data)
     return _copy_from(self, src if isinstance(src, Tensor) else np.asarray(a), "CopyBackwards")
 
 
@@ -351,23 +351,23 @@ def clamp_(self, min=None, max=None):
 
     if _records(self, min, max):
         return _record(self, lambda old: clamp(old, min, max), reads_self=True)
-    _check_overlap(self.data)
-    return _write(self, np.clip(self.data, _value(min), _value(max)))
+    _check_overlap(self._data)
+    return _write(self, np.clip(self._data, _value(min), _value(max)))
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
     """Fill with N(mean, std^2): PyTorch's values for a contiguous tensor of this shape."""
     _check_float(self, "normal_")
-    _check_overlap(self.data)
-    return _copy_from(self, resolve(generator).normal(self.data.shape, mean, std, self.dtype),
+    _check_overlap(self._data)
+    return _copy_from(self, resolve(generator).normal(self._data.shape, mean, std, self.dtype),
                       "NormalBackward0")
 
 
 def uniform_(self, a=0.0, b=1.0, generator=None):
     """Fill with U(a, b): PyTorch's values for a contiguous tensor of this shape."""
     _check_float(self, "uniform_")
-    _check_overlap(self.data)
-    return _copy_from(self, resolve(generator).uniform(self.data.shape, a, b, self.dtype),
+    _check_overlap(self._data)
+    return _copy_from(self, resolve(generator).uniform(self._data.shape, a, b, self.dtype),
                       "UniformBackward0")
 
 

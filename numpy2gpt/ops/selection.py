@@ -94,7 +94,7 @@ class Clamp(Function):
         return y
 
     def backward(self, gy):
-        x = self.saved_tensors[0].data
+        x = self.saved_tensors[0]._data
         mask = np.ones(x.shape, bool)
         if self.lo is not None:
             mask &= x >= self.lo
@@ -128,8 +128,8 @@ class ClampTensor(Function):
         from .arithmetic import sum_to
 
         tensors = self.saved_tensors
-        x = tensors[0].data
-        lo, hi = self._bounds(t.data for t in tensors[1:])
+        x = tensors[0]._data
+        lo, hi = self._bounds(t._data for t in tensors[1:])
         shape = gy.shape
         if lo is not None and hi is not None:
             masks = [(x >= lo) & (x <= hi), (x < lo) & (lo < hi), (x > hi) | (hi < lo)]
@@ -191,7 +191,7 @@ class _Extremum(Function):
         from .arithmetic import sum_to
 
         a_t, b_t = self.saved_tensors
-        a, b = a_t.data, b_t.data
+        a, b = a_t._data, b_t._data
         # PyTorch: where(a == b, g / 2, g), zeroed where the *other* input won.
         half = np.where(a == b, 0.5, 1.0).astype(gy.dtype)
         a_lost, b_lost = (a < b, a > b) if self.sign > 0 else (a > b, a < b)
@@ -246,8 +246,8 @@ class _Amax(Function):
         return np.asarray(op(x, axis=self.dims, keepdims=self.keepdim))
 
     def backward(self, gy):
-        x = self.saved_tensors[0].data
-        y = self.saved_output().data
+        x = self.saved_tensors[0]._data
+        y = self.saved_output()._data
         y = y if self.keepdim else np.expand_dims(y, self.dims if self.dims is not None
                                                   else tuple(range(x.ndim)))
         g = _spread(gy, x.shape, self.dims, self.keepdim)
@@ -322,7 +322,7 @@ def _max_min(name, sign, input, dim, keepdim, other):
         return getattr(return_types, name)(v, i)
     d = _check_dim(int(dim), x.ndim)
     _reduce_dims_check(name, x, (d,))
-    values, indices = _select_along(x, _arg_index(x.data, d, sign), d, keepdim,
+    values, indices = _select_along(x, _arg_index(x._data, d, sign), d, keepdim,
                                     name.capitalize() + "Backward0")
     return getattr(return_types, name)(values, indices)
 
@@ -343,7 +343,7 @@ def _argextreme(name, sign, input, dim, keepdim):
     x = as_tensor(input)
     if dim is None:
         _reduce_dims_check(name, x, None, IndexError)  # (PyTorch's argmax raises IndexError)
-        flat = (np.argmax if sign > 0 else np.argmin)(x.data.reshape(-1))
+        flat = (np.argmax if sign > 0 else np.argmin)(x._data.reshape(-1))
         shape = (1,) * x.ndim if keepdim else ()
         return Tensor._make(np.full(shape, flat, np.int64))
     if x.ndim == 0:
@@ -351,7 +351,7 @@ def _argextreme(name, sign, input, dim, keepdim):
         return Tensor._make(np.zeros((), np.int64))
     d = _check_dim(int(dim), x.ndim)
     _reduce_dims_check(name, x, (d,))
-    idx = _arg_index(x.data, d, sign).astype(np.int64, copy=False)
+    idx = _arg_index(x._data, d, sign).astype(np.int64, copy=False)
     return Tensor._make(idx if keepdim else np.squeeze(idx, d))
 
 
@@ -397,7 +397,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     if x.ndim == 0:
         v, i = sort(x.reshape(1), 0, descending)
         return return_types.sort(v.reshape(()), i.reshape(()))
-    idx = _sort_index(x.data, d, descending)
+    idx = _sort_index(x._data, d, descending)
     values, indices = _select_along(x, idx, d, True, "SortBackward0")
     return return_types.sort(values, indices)
 
@@ -408,7 +408,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     d = _check_sort_args("argsort", x, dim)
     if x.ndim == 0:
         return Tensor._make(np.zeros((), np.int64))
-    return Tensor._make(_sort_index(x.data, d, descending).astype(np.int64, copy=False))
+    return Tensor._make(_sort_index(x._data, d, descending).astype(np.int64, copy=False))
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
@@ -427,7 +427,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if x.ndim == 0:
         v, i = topk(x.reshape(1), k, 0, largest)
         return return_types.topk(v.reshape(()), i.reshape(())) if k else return_types.topk(v, i)
-    idx = np.take(_sort_index(x.data, d, largest), np.arange(k), axis=d)
+    idx = np.take(_sort_index(x._data, d, largest), np.arange(k), axis=d)
     values, indices = _select_along(x, idx, d, True, "TopkBackward0")
     return return_types.topk(values, indices)
 

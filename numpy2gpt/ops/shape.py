@@ -85,7 +85,7 @@ def view(input, *shape):
     y = reshape(x, *shape)
     if y is x:  # a view is a new tensor even when the shape is unchanged
         return Reshape(x.shape)(x)
-    if x.numel() and not np.may_share_memory(y.data, x.data):
+    if x.numel() and not np.may_share_memory(y._data, x._data):
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
                            ".reshape(...) instead.")
@@ -183,7 +183,7 @@ def _mT(self):
 
 def _contiguous(self, memory_format=None):
     """self if its memory is in row-major order, else a row-major copy (that `view` accepts)."""
-    if self.data.flags.c_contiguous:
+    if self._data.flags.c_contiguous:
         return self
     from .arithmetic import clone
 

@@ -320,14 +320,14 @@ class _PiecewiseConstant(Function):
         return self.fn(x)
 
     def backward(self, gy):
-        return Tensor._make(np.zeros_like(gy.data))
+        return Tensor._make(np.zeros_like(gy._data))
 
 
 def _piecewise(input, fn, label):
     x = as_tensor(input)
     if x.dtype.kind in "biu":  # already whole numbers: a copy, with the same dtype
-        return Tensor._make(fn(x.data) if label == "Sign" and x.dtype.kind != "b"
-                            else x.data.copy())
+        return Tensor._make(fn(x._data) if label == "Sign" and x.dtype.kind != "b"
+                            else x._data.copy())
     return _PiecewiseConstant(fn, label)(x)
 
 
@@ -368,7 +368,7 @@ def round(input, *, decimals=0):
 # ----- tests of values (bool results, no gradient) ----------------------------------------------
 def _predicate(np_fn):
     def predicate(input):
-        return Tensor._make(np.asarray(np_fn(as_tensor(input).data)))
+        return Tensor._make(np.asarray(np_fn(as_tensor(input)._data)))
 
     predicate.__name__ = np_fn.__name__
     return predicate
@@ -386,7 +386,7 @@ def _all_any(np_fn, input, dim, keepdim):
     dims = normalize_dims(dim, x.ndim)
     if x.ndim == 0:
         dims = None
-    r = np.asarray(np_fn(x.data, axis=dims, keepdims=keepdim))
+    r = np.asarray(np_fn(x._data, axis=dims, keepdims=keepdim))
     return Tensor._make(r.astype(np.uint8) if x.dtype == dtypes.uint8 else r)  # PyTorch's rule
 
 
@@ -411,13 +411,13 @@ def one_hot(tensor, num_classes=-1):
     if num_classes == -1:
         if x.numel() == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        num_classes = int(x.data.max()) + 1
+        num_classes = int(x._data.max()) + 1
     if x.numel():
-        if x.data.min() < 0:
+        if x._data.min() < 0:
             raise RuntimeError("Class values must be non-negative.")
-        if x.data.max() >= num_classes:
+        if x._data.max() >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
-    return Tensor._make((x.data[..., None] == np.arange(num_classes)).astype(np.int64))
+    return Tensor._make((x._data[..., None] == np.arange(num_classes)).astype(np.int64))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
@@ -444,7 +444,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     if not replacement and num_samples > n_cat:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                            f"replacement ({num_samples} > {n_cat})")
-    probs = p.data.reshape(-1, n_cat)
+    probs = p._data.reshape(-1, n_cat)
     totals = probs.sum(axis=-1, dtype=np.float64)  # inf or NaN anywhere makes it non-finite
     if not np.isfinite(totals).all() or (probs < 0).any():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
@@ -479,7 +479,7 @@ def _require_tensor(x, fn, arg, position):
 def logical_not(input):
     """True where input is zero (any dtype; NaN counts as nonzero, like PyTorch)."""
     x = _require_tensor(input, "logical_not", "input", 1)
-    return Tensor._make(np.asarray(np.logical_not(x.data)))
+    return Tensor._make(np.asarray(np.logical_not(x._data)))
 
 
 def _logical(np_fn, name):
@@ -487,7 +487,7 @@ def _logical(np_fn, name):
         a = _require_tensor(input, name, "input", 1)
         b = _require_tensor(other, name, "other", 2)
         broadcast_shape(a.shape, b.shape)  # PyTorch's error for shapes that do not broadcast
-        return Tensor._make(np.asarray(np_fn(a.data, b.data)))
+        return Tensor._make(np.asarray(np_fn(a._data, b._data)))
 
     logical.__name__ = name
     logical.__doc__ = f"Elementwise {name.split('_')[1].upper()} of input != 0 and other != 0 " \
@@ -507,7 +507,7 @@ def bitwise_not(input):
         name = {"float16": "Half", "float32": "Float", "float64": "Double"}.get(x.dtype.name,
                                                                               x.dtype.name)
         raise NotImplementedError(f'"bitwise_not_cpu" not implemented for \'{name}\'')
-    return Tensor._make(np.asarray(np.invert(x.data)))
+    return Tensor._make(np.asarray(np.invert(x._data)))
 
 
 def _invert(self):

@@ -26,7 +26,7 @@ def _var_backward(gy, x, dims, keepdim, dof):
     from .reduction import mean
 
     if x.numel() == 0:
-        return Tensor._make(np.zeros_like(x.data))
+        return Tensor._make(np.zeros_like(x._data))
     scale = 2.0 / dof if dof > 0 else np.inf  # dof 0: inf * 0 = NaN, like PyTorch
     centered = x - mean(x, dim=dims, keepdim=True)
     with np.errstate(invalid="ignore"):
@@ -71,7 +71,7 @@ class Std(Function):
         y = self.saved_output()
         # d std = d var / (2 std); PyTorch sets it to 0 where std == 0 (a constant input).
         with np.errstate(divide="ignore", invalid="ignore"):
-            g_var = _Mask(y.data != 0)(gy / (2.0 * y))
+            g_var = _Mask(y._data != 0)(gy / (2.0 * y))
         return _var_backward(g_var, x, self.dims, self.keepdim, self.dof)
 
 
@@ -151,7 +151,7 @@ class Prod(Function):
         (x,) = self.saved_tensors
         dims = None if self.dim is None else (self.dim,)
         g = _spread(gy, x.shape, dims, self.keepdim)
-        if not (x.data == 0).any():
+        if not (x._data == 0).any():
             y = _spread(self.saved_output(), x.shape, dims, self.keepdim)
             return g * (y / x)  # d prod / dx_i = prod / x_i
         # With zeros, prod / x_i is 0/0: multiply the other elements instead.
@@ -310,7 +310,7 @@ class Norm(Function):
             return None  # counting nonzeros is flat almost everywhere: no gradient
         g = _spread(gy, x.shape, dims, keepdim)
         norm = _spread(self.saved_output(), x.shape, dims, keepdim)
-        xd, nd = x.data, norm.data
+        xd, nd = x._data, norm._data
         sign = Tensor._make(np.sign(xd))
         if p == 1:
             return g * sign
@@ -319,7 +319,7 @@ class Norm(Function):
         if np.isinf(p):
             # The gradient goes to the element(s) whose |x| equals the norm, shared evenly.
             mask = (np.abs(xd) == nd) | np.isnan(xd)
-            w = sign.data * (mask / mask.sum(axis=dims, keepdims=True))
+            w = sign._data * (mask / mask.sum(axis=dims, keepdims=True))
             return g * Tensor._make(w.astype(xd.dtype))
         if p < 1:
             scaled = _Mask(xd != 0)(sign * pow(abs(x), p - 1))

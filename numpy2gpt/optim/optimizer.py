@@ -1,8 +1,9 @@
 """Optimizer: holds parameter groups and per-parameter state, like `torch.optim.Optimizer`.
 
-A subclass implements `_update(p, grad, group, state)`, updating one parameter's `.data` in place
-from its gradient. The state dict has PyTorch's layout: {"state": {index: {...}}, "param_groups":
-[{..., "params": [indices]}]}, so saving and loading resume a run exactly.
+A subclass implements `_update(p, grad, group, state)`, updating one parameter's array
+(`p._data`) in place from its gradient. The state dict has PyTorch's layout:
+{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}, so saving and loading
+resume a run exactly.
 
 Updates are written as NumPy ufunc calls with `out=`: in place on the parameter and its state,
 with two block-sized scratch arrays for the intermediate results of a large parameter, so a step
@@ -73,7 +74,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     def step(self, closure=None):
         loss = None
@@ -87,7 +88,7 @@ class Optimizer:
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
-                        self._update(p, p.grad.data, group, self.state.setdefault(p, {}))
+                        self._update(p, p.grad._data, group, self.state.setdefault(p, {}))
         return loss
 
     def _update(self, p, grad, group, state):
@@ -133,7 +134,7 @@ class Optimizer:
         a block's working set stays in cache. `arrays` (gradient, state) have p's shape; if p's
         array is not C-contiguous (its flat view would be a copy), the update works on a
         contiguous copy that is written back at the end."""
-        data, n = p.data, p.data.size
+        data, n = p._data, p._data.size
         if n <= self.SMALL:
             update(data, *arrays, None, None, *args)
         else:
@@ -153,8 +154,8 @@ class Optimizer:
                     blocks = [f[lo:lo + self.BLOCK] for f in flat]
                     m = blocks[0].size
                     update(*blocks, t1[:m], t2[:m], *args)
-            if data is not p.data:
-                np.copyto(p.data, data)
+            if data is not p._data:
+                np.copyto(p._data, data)
         p._version += 1
 
     # ----- state dict ------------------------------------------------------------------------
@@ -205,7 +206,7 @@ class Optimizer:
 def _state_value(v, p, key, where):
     """A saved state entry as this optimizer keeps it: arrays for buffers, Python numbers else.
     A buffer must have its parameter's shape (else the state is another model's)."""
-    arr = v.data if isinstance(v, Tensor) else v
+    arr = v._data if isinstance(v, Tensor) else v
     if isinstance(arr, np.ndarray) and arr.ndim > 0:
         if arr.shape != p.shape:
             raise ValueError(f"loaded state dict has '{key}' of shape {list(arr.shape)} for "

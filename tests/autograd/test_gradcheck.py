@@ -40,7 +40,7 @@ class FlatSecondDerivative(Function):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return gy * ng.Tensor._make(2 * x.data)  # a constant: d/dx of this gradient is lost
+        return gy * ng.Tensor._make(2 * x._data)  # a constant: d/dx of this gradient is lost
 
 
 class FusedHalfGradient(FusedFunction):
@@ -88,7 +88,7 @@ def test_gradcheck_with_non_contiguous_and_non_tensor_inputs():
     # A Fortran-ordered array: nudging must change x itself, not a flattened copy.
     x = ng.tensor(np.asfortranarray(np.random.default_rng(0).standard_normal((3, 2))),
                   requires_grad=True)
-    assert not x.data.flags.c_contiguous
+    assert not x._data.flags.c_contiguous
     assert gradcheck(lambda t, k: (t ** k).sum(0), [x, 3])
     with pytest.raises(RuntimeError, match="Jacobian mismatch"):
         gradcheck(lambda t: WrongSquare()(t), [x])
@@ -97,9 +97,9 @@ def test_gradcheck_with_non_contiguous_and_non_tensor_inputs():
 def test_gradcheck_leaves_inputs_unchanged_and_checks_only_inputs_that_require_grad():
     x = _x(3)
     c = ng.tensor(np.array([1.0, 2.0, 3.0]))
-    before = x.data.copy()
+    before = x._data.copy()
     assert gradcheck(lambda a, b: a * b, [x, c])
-    np.testing.assert_array_equal(x.data, before)
+    np.testing.assert_array_equal(x._data, before)
 
 
 def test_gradcheck_warns_about_float32():

@@ -161,7 +161,7 @@ def test_a_node_that_saved_nothing_frees_its_inputs_after_backward():
     add = loss.grad_fn.next_functions[0][0]
     loss.backward()
     assert add.inputs[0] is not y and add.inputs[0].shape == y.shape
-    assert add.inputs[0].data.strides == (0,)  # an empty stand-in, y's memory is not held
+    assert add.inputs[0]._data.strides == (0,)  # an empty stand-in, y's memory is not held
 
 
 def test_retain_grad_follows_the_tensor_through_in_place_edits():

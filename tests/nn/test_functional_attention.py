@@ -36,7 +36,7 @@ def run(lib, fn, arrays, dtype, mask=None, mask_grad=False, **kw):
         m = lib.tensor(mask if mask.dtype == bool else mask.astype(dtype), requires_grad=mask_grad)
     out = fn(q, k, v, attn_mask=m, **kw)
     out.backward(lib.tensor(rand(*out.shape, seed=9).astype(dtype)))
-    to_np = (lambda a: a.detach().numpy()) if lib is torch else (lambda a: a.data)
+    to_np = (lambda a: a.detach().numpy()) if lib is torch else (lambda a: a._data)
     grads = [to_np(t.grad) for t in (q, k, v)] + ([to_np(m.grad)] if mask_grad else [])
     return to_np(out), grads, out.dtype, [t.grad.dtype for t in (q, k, v)]
 
@@ -146,14 +146,14 @@ def test_dropout_uses_the_generator_and_matches_the_reference():
     arrays = qkv((2, 2), 4, 6, 3, 6)
     eye = np.broadcast_to(np.eye(6), (2, 2, 6, 6)).copy()
     nt.manual_seed(3)
-    probs = SDPA(*(nt.tensor(a) for a in arrays[:2]), nt.tensor(eye)).data  # V = I: O = P
+    probs = SDPA(*(nt.tensor(a) for a in arrays[:2]), nt.tensor(eye))._data  # V = I: O = P
     nt.manual_seed(3)
-    dropped = SDPA(*(nt.tensor(a) for a in arrays[:2]), nt.tensor(eye), dropout_p=0.5).data
+    dropped = SDPA(*(nt.tensor(a) for a in arrays[:2]), nt.tensor(eye), dropout_p=0.5)._data
     kept = dropped != 0
     assert 0.3 < kept.mean() < 0.7
     np.testing.assert_allclose(dropped[kept], 2 * probs[kept], rtol=1e-12)  # scaled by 1/(1-p)
     nt.manual_seed(3)
-    again = SDPA(*(nt.tensor(a) for a in arrays[:2]), nt.tensor(eye), dropout_p=0.5).data
+    again = SDPA(*(nt.tensor(a) for a in arrays[:2]), nt.tensor(eye), dropout_p=0.5)._data
     np.testing.assert_array_equal(again, dropped)  # reproducible from the seed
     # the fast and the reference kernels draw the same mask from the same generator state
     nt.manual_seed(7)
@@ -164,7 +164,7 @@ def test_dropout_uses_the_generator_and_matches_the_reference():
     np.testing.assert_allclose(out, cout, rtol=1e-10, atol=1e-14)
     for g, cg in zip(grads, cgrads):
         np.testing.assert_allclose(g, cg, rtol=1e-10, atol=1e-14)
-    zero = SDPA(*(nt.tensor(a) for a in arrays), dropout_p=1.0).data
+    zero = SDPA(*(nt.tensor(a) for a in arrays), dropout_p=1.0)._data
     assert not zero.any()  # like PyTorch
 
 
@@ -194,10 +194,10 @@ def test_retain_graph_twice_and_output_edits_are_detected():
     out = SDPA(q, k, v, is_causal=True, dropout_p=0.2)
     w = nt.tensor(rand(*out.shape, seed=3))
     (out * w).sum().backward(retain_graph=True)
-    first = [t.grad.data.copy() for t in (q, k, v)]
+    first = [t.grad._data.copy() for t in (q, k, v)]
     (out * w).sum().backward()
     for t, g in zip((q, k, v), first):
-        np.testing.assert_allclose(t.grad.data, 2 * g, rtol=1e-14)
+        np.testing.assert_allclose(t.grad._data, 2 * g, rtol=1e-14)
     out2 = SDPA(q, k, v)
     with nt.no_grad():
         out2.mul_(2.0)  # backward reads the output: the edit must be noticed
@@ -249,8 +249,8 @@ def test_non_contiguous_heads_like_a_gpt(dtype, backend):
         leaves = [lib.tensor(x * (i + 1), requires_grad=True) for i in range(3)]
         out = fn(*(t.transpose(1, 2) for t in leaves), is_causal=True)
         out.backward(lib.tensor(seed))
-        results.append([np.asarray(out.detach() if lib is torch else out.data)] +
-                       [np.asarray(t.grad.detach() if lib is torch else t.grad.data)
+        results.append([np.asarray(out.detach() if lib is torch else out._data)] +
+                       [np.asarray(t.grad.detach() if lib is torch else t.grad._data)
                         for t in leaves])
     for a, b in zip(*results):
         assert a.dtype == dtype
@@ -272,7 +272,7 @@ def run_packed(lib, fn, a, dtype, n_head, **kw):
     x = lib.tensor(a.astype(dtype), requires_grad=True)
     y = fn(lib, x, n_head, **kw)
     y.backward(lib.tensor(rand(*y.shape, seed=4).astype(dtype)))
-    to_np = (lambda t: t.detach().numpy()) if lib is torch else (lambda t: t.data)
+    to_np = (lambda t: t.detach().numpy()) if lib is torch else (lambda t: t._data)
     return to_np(y), to_np(x.grad), y.dtype, x.grad.dtype
 
 

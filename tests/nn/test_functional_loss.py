@@ -45,7 +45,7 @@ def run(lib, fn, x_arr, t_arr, dtype, weight=None, t_grad=False, **kw):
     loss = fn(x, t, weight=w, **kw)
     seed = rand(*loss.shape, seed=9).astype(dtype) + 2.0
     loss.backward(lib.tensor(seed))
-    to_np = (lambda a: a.detach().numpy()) if lib is torch else (lambda a: a.data)
+    to_np = (lambda a: a.detach().numpy()) if lib is torch else (lambda a: a._data)
     return (to_np(loss), to_np(x.grad), None if not t_grad else to_np(t.grad), loss.dtype,
             x.grad.dtype)
 
@@ -227,7 +227,7 @@ def test_empty_batch(reduction, backend):
     loss = F.cross_entropy(x, nt.zeros(0, dtype=nt.int64), reduction=reduction)
     tloss = TF.cross_entropy(torch.zeros(0, 5), torch.zeros(0, dtype=torch.long),
                              reduction=reduction)
-    np.testing.assert_array_equal(loss.data, tloss.numpy())
+    np.testing.assert_array_equal(loss._data, tloss.numpy())
     loss.sum().backward()
     assert x.grad.shape == (0, 5)
 
@@ -265,21 +265,21 @@ def test_integer_target_dtypes_and_float32_probabilities():
 
 def test_legacy_size_average_and_reduce():
     x, t = nt.tensor(rand(4, 3)), nt.tensor(np.array([0, 2, 1, 1]))
-    per_row = F.cross_entropy(x, t, reduction="none").data
+    per_row = F.cross_entropy(x, t, reduction="none")._data
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert np.allclose(F.cross_entropy(x, t, size_average=False).item(), per_row.sum())
         assert F.cross_entropy(x, t, reduce=False).shape == (4,)
-        assert np.allclose(F.nll_loss(x, t, None, True).item(), -x.data[range(4), t.data].mean())
+        assert np.allclose(F.nll_loss(x, t, None, True).item(), -x._data[range(4), t._data].mean())
 
 
 def test_retain_graph_twice_gives_the_same_gradient():
     a = nt.tensor(rand(4, 5), requires_grad=True)
     loss = F.cross_entropy(a, nt.tensor(np.array([0, 1, 2, 3])), label_smoothing=0.1)
     loss.backward(retain_graph=True)
-    first = a.grad.data.copy()
+    first = a.grad._data.copy()
     loss.backward()
-    np.testing.assert_allclose(a.grad.data, 2 * first, rtol=1e-14)
+    np.testing.assert_allclose(a.grad._data, 2 * first, rtol=1e-14)
 
 
 # ----- bad input ---------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def run(fn, x_arr, dtype, seed_arr, **kw):
     x = lib.tensor(x_arr.astype(dtype), requires_grad=True)
     y = fn(x, **kw)
     y.backward(lib.tensor(seed_arr.astype(dtype)))
-    to_np = (lambda t: t.detach().numpy()) if lib is torch else (lambda t: t.data)
+    to_np = (lambda t: t.detach().numpy()) if lib is torch else (lambda t: t._data)
     return to_np(y), to_np(x.grad), y.dtype, x.grad.dtype
 
 
@@ -110,10 +110,10 @@ def test_infinities_and_nan_like_torch(name, backend):
 
 def test_large_logits_are_stable():
     x = rand(4, 6, scale=1e4).astype(np.float32)
-    y = F.softmax(nt.tensor(x), -1).data
+    y = F.softmax(nt.tensor(x), -1)._data
     np.testing.assert_allclose(y, torch.softmax(torch.tensor(x), -1).numpy(), rtol=1e-5,
                                atol=1e-30)
-    ly = F.log_softmax(nt.tensor(x), -1).data
+    ly = F.log_softmax(nt.tensor(x), -1)._data
     np.testing.assert_allclose(ly, torch.log_softmax(torch.tensor(x), -1).numpy(), rtol=1e-5)
 
 
@@ -127,7 +127,7 @@ def test_dtype_argument(name):
     y.sum().backward()
     assert a.grad.dtype == np.float32  # the gradient comes back in the input's dtype
     ty = tfn(torch.tensor(x), 1, dtype=torch.float64)
-    np.testing.assert_allclose(y.data, ty.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y._data, ty.numpy(), rtol=1e-12)
     yi = fn(nt.tensor([1, 2, 3]), 0, dtype=nt.float32)  # integers need an explicit dtype
     assert yi.dtype == np.float32
 
@@ -142,7 +142,7 @@ def test_implicit_dim_warns_like_torch(name, shape):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ty = getattr(torch.nn.functional, name)(torch.tensor(x))
-    np.testing.assert_allclose(y.data, ty.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y._data, ty.numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", FUNCS)
@@ -184,9 +184,9 @@ def test_retain_graph_twice_gives_the_same_gradient(name):
     y = fn(a, 1)
     w = nt.tensor(rand(3, 5, seed=2))
     (y * w).sum().backward(retain_graph=True)
-    first = a.grad.data.copy()
+    first = a.grad._data.copy()
     (y * w).sum().backward()
-    np.testing.assert_allclose(a.grad.data, 2 * first, rtol=1e-14)
+    np.testing.assert_allclose(a.grad._data, 2 * first, rtol=1e-14)
 
 
 @pytest.mark.parametrize("name", FUNCS)
@@ -205,7 +205,7 @@ def test_composed_is_twice_differentiable_fused_says_so(name):
     t = torch.tensor(x, requires_grad=True)
     (tg,) = torch.autograd.grad((tfn(t, 1) * torch.tensor(w)).sum(), t, create_graph=True)
     (tgg,) = torch.autograd.grad((tg * tg).sum(), t)
-    np.testing.assert_allclose(gg.data, tgg.numpy(), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(gg._data, tgg.numpy(), rtol=1e-8, atol=1e-12)
     with pytest.raises(RuntimeError, match="double backward is not implemented"):
         nt.autograd.grad((fn(a, 1) * nt.tensor(w)).sum(), a, create_graph=True)
 
@@ -219,5 +219,5 @@ def test_non_contiguous_input(name, dtype, backend):
     y, ty = fn(a.transpose(0, 1), -1), tfn(t.transpose(0, 1), -1)
     y.backward(nt.tensor(g))
     ty.backward(torch.tensor(g))
-    assert_close_ulps(y.data, ty.detach().numpy(), RTOL[dtype])
-    assert_close_ulps(a.grad.data, t.grad.numpy(), RTOL[dtype])
+    assert_close_ulps(y._data, ty.detach().numpy(), RTOL[dtype])
+    assert_close_ulps(a.grad._data, t.grad.numpy(), RTOL[dtype])

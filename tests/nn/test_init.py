@@ -52,36 +52,36 @@ def test_fans_match_torch(shape):
 
 def test_uniform_and_normal():
     n2g.manual_seed(0)
-    a = init.uniform_(param(), -2.0, 4.0).data
+    a = init.uniform_(param(), -2.0, 4.0)._data
     assert a.min() >= -2 and a.max() <= 4 and a.min() < -1.99 and a.max() > 3.99
     check_stats(a, 1.0, 6 / math.sqrt(12))
-    check_stats(init.normal_(param(), 3.0, 0.5).data, 3.0, 0.5)
-    check_stats(init.uniform_(param()).data, 0.5, 1 / math.sqrt(12))  # defaults U(0, 1)
-    check_stats(init.normal_(param()).data, 0.0, 1.0)  # defaults N(0, 1)
+    check_stats(init.normal_(param(), 3.0, 0.5)._data, 3.0, 0.5)
+    check_stats(init.uniform_(param())._data, 0.5, 1 / math.sqrt(12))  # defaults U(0, 1)
+    check_stats(init.normal_(param())._data, 0.0, 1.0)  # defaults N(0, 1)
 
 
 def test_constants():
-    assert np.all(init.constant_(param((3, 2)), 0.25).data == 0.25)
-    assert np.all(init.ones_(param((3, 2))).data == 1)
+    assert np.all(init.constant_(param((3, 2)), 0.25)._data == 0.25)
+    assert np.all(init.ones_(param((3, 2)))._data == 1)
     p = init.ones_(param((3, 2)))
-    assert np.all(init.zeros_(p).data == 0)
-    np.testing.assert_array_equal(init.eye_(param((2, 3))).data, np.eye(2, 3))
+    assert np.all(init.zeros_(p)._data == 0)
+    np.testing.assert_array_equal(init.eye_(param((2, 3)))._data, np.eye(2, 3))
 
 
 @pytest.mark.parametrize("gain", [1.0, 2.0])
 def test_xavier(gain):
     n2g.manual_seed(1)
     bound = gain * math.sqrt(6 / (500 + 500))
-    a = init.xavier_uniform_(param(), gain=gain).data
+    a = init.xavier_uniform_(param(), gain=gain)._data
     assert np.abs(a).max() <= bound and np.abs(a).max() > 0.999 * bound
     check_stats(a, 0.0, bound / math.sqrt(3))
-    check_stats(init.xavier_normal_(param(), gain=gain).data, 0.0,
+    check_stats(init.xavier_normal_(param(), gain=gain)._data, 0.0,
                 gain * math.sqrt(2 / (500 + 500)))
 
 
 def test_xavier_uses_both_fans():
     n2g.manual_seed(2)
-    a = init.xavier_normal_(param((200, 1250))).data  # fan_in 1250, fan_out 200
+    a = init.xavier_normal_(param((200, 1250)))._data  # fan_in 1250, fan_out 200
     check_stats(a, 0.0, math.sqrt(2 / 1450))
 
 
@@ -95,17 +95,17 @@ def test_kaiming(kwargs, gain, mode):
     shape = (250, 1000)  # fan_in 1000, fan_out 250
     fan = 1000 if mode == "fan_in" else 250
     std = gain / math.sqrt(fan)
-    a = init.kaiming_uniform_(param(shape), mode=mode, **kwargs).data
+    a = init.kaiming_uniform_(param(shape), mode=mode, **kwargs)._data
     bound = math.sqrt(3) * std
     assert np.abs(a).max() <= bound * (1 + 1e-6) and np.abs(a).max() > 0.999 * bound
     check_stats(a, 0.0, std)
-    check_stats(init.kaiming_normal_(param(shape), mode=mode, **kwargs).data, 0.0, std)
+    check_stats(init.kaiming_normal_(param(shape), mode=mode, **kwargs)._data, 0.0, std)
 
 
 def test_linear_default_is_kaiming_uniform_with_a_sqrt5():
     """kaiming_uniform_(a=sqrt(5)) is exactly U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
     n2g.manual_seed(4)
-    a = init.kaiming_uniform_(param(), a=math.sqrt(5)).data
+    a = init.kaiming_uniform_(param(), a=math.sqrt(5))._data
     assert np.abs(a).max() <= 1 / math.sqrt(500) * (1 + 1e-6)
     check_stats(a, 0.0, 1 / math.sqrt(500) / math.sqrt(3))
 
@@ -126,7 +126,7 @@ def truncated_normal_moments(mean, std, a, b):
                                           (0.0, 0.02, -0.04, 0.04), (1.0, 2.0, 1.5, 10.0)])
 def test_trunc_normal(mean, std, a, b):
     n2g.manual_seed(5)
-    x = init.trunc_normal_(param(dtype=n2g.float64), mean, std, a, b).data
+    x = init.trunc_normal_(param(dtype=n2g.float64), mean, std, a, b)._data
     assert x.min() >= a and x.max() <= b
     m, s = truncated_normal_moments(mean, std, a, b)
     check_stats(x, m, s)
@@ -145,21 +145,21 @@ def test_trunc_normal_errors():
                                 init.kaiming_uniform_, init.kaiming_normal_])
 def test_in_place_on_parameters_keeps_identity_dtype_and_records_no_graph(fn, dtype):
     p = param((4, 3), dtype=dtype)
-    array, version = p.data, p._version
+    array, version = p._data, p._version
     assert fn(p) is p
-    assert p.dtype == dtype and p.data is array
+    assert p.dtype == dtype and p._data is array
     assert p._version == version + 1  # a graph that saved the old value would notice
     assert p.requires_grad and p.is_leaf and p.grad_fn is None
 
 
 def test_reproducible_with_manual_seed_and_generator():
     n2g.manual_seed(123)
-    a = init.normal_(param((3, 3))).data.copy()
+    a = init.normal_(param((3, 3)))._data.copy()
     n2g.manual_seed(123)
-    np.testing.assert_array_equal(init.normal_(param((3, 3))).data, a)
+    np.testing.assert_array_equal(init.normal_(param((3, 3)))._data, a)
     g1, g2 = n2g.Generator().manual_seed(7), n2g.Generator().manual_seed(7)
-    np.testing.assert_array_equal(init.kaiming_uniform_(param((3, 3)), generator=g1).data,
-                                  init.kaiming_uniform_(param((3, 3)), generator=g2).data)
+    np.testing.assert_array_equal(init.kaiming_uniform_(param((3, 3)), generator=g1)._data,
+                                  init.kaiming_uniform_(param((3, 3)), generator=g2)._data)
     with pytest.raises(TypeError, match="numpy2gpt.Generator"):  # not a NumPy generator
         init.normal_(param((3, 3)), generator=np.random.default_rng(7))
 
@@ -182,7 +182,7 @@ def test_fills_are_torchs_values_for_the_same_seed(shape, explicit):
         want = getattr(torch.nn.init, name)(torch.empty(shape), generator=tg, **kwargs)
         got = getattr(init, name)(param(shape), generator=g, **kwargs)
         assert got.dtype == n2g.float32
-        np.testing.assert_array_equal(got.data, want.numpy(), err_msg=name)
+        np.testing.assert_array_equal(got._data, want.numpy(), err_msg=name)
     # the generators end in the same state (and the global one was left alone with `generator`)
     np.testing.assert_array_equal(n2g.randn(5).numpy(), torch.randn(5).numpy())
     if explicit:

@@ -39,18 +39,18 @@ def check_same(build, x, dtype, grad_input=True):
     xm = n2g.tensor(x, requires_grad=floating and grad_input)
     yt, ym = t(xt), m(xm)
     assert ym.dtype == np.dtype(dtype)
-    np.testing.assert_allclose(ym.data, yt.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(ym._data, yt.detach().numpy(), rtol=rtol, atol=atol)
     g = np.random.default_rng(1).standard_normal(ym.shape).astype(dtype)
     yt.backward(torch.tensor(g))
     ym.backward(n2g.tensor(g))
     if floating and grad_input:
         assert xm.grad.dtype == np.dtype(dtype)
-        np.testing.assert_allclose(xm.grad.data, xt.grad.numpy(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(xm.grad._data, xt.grad.numpy(), rtol=rtol, atol=atol)
     named_t = dict(t.named_parameters())
     for name, p in m.named_parameters():
         assert p.grad is not None, name
         assert p.grad.dtype == np.dtype(dtype), name
-        np.testing.assert_allclose(p.grad.data, named_t[name].grad.numpy(), rtol=rtol,
+        np.testing.assert_allclose(p.grad._data, named_t[name].grad.numpy(), rtol=rtol,
                                    atol=atol, err_msg=name)
     return m
 
@@ -114,7 +114,7 @@ def test_softmax_without_dim_uses_pytorchs_legacy_choice():
     x = randn(2, 3, 4)
     with pytest.warns(UserWarning):
         ref = torch.nn.Softmax()(torch.tensor(x)).numpy()
-    np.testing.assert_allclose(nn.Softmax()(n2g.tensor(x)).data, ref, rtol=1e-12)
+    np.testing.assert_allclose(nn.Softmax()(n2g.tensor(x))._data, ref, rtol=1e-12)
 
 
 # ----- defaults and arguments --------------------------------------------------------------------
@@ -124,8 +124,8 @@ def test_linear_default_init_is_uniform_with_pytorchs_bound():
     bound = 1 / math.sqrt(400)
     for p in (lin.weight, lin.bias):
         assert p.dtype == n2g.float32 and p.requires_grad and isinstance(p, nn.Parameter)
-        assert np.abs(p.data).max() <= bound
-    w = lin.weight.data
+        assert np.abs(p._data).max() <= bound
+    w = lin.weight._data
     assert np.abs(w).max() > 0.99 * bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound  # U(-b, b): std b/sqrt(3)
     assert abs(w.mean()) < 0.01 * bound
@@ -136,12 +136,12 @@ def test_linear_default_init_is_uniform_with_pytorchs_bound():
 def test_embedding_and_layernorm_default_init():
     n2g.manual_seed(0)
     emb = nn.Embedding(1000, 100, padding_idx=3)
-    w = emb.weight.data
+    w = emb.weight._data
     assert w.dtype == np.float32
     assert np.all(w[3] == 0)
     assert abs(w.mean()) < 0.01 and abs(w.std() - 1) < 0.01  # N(0, 1), 1e5 samples
     ln = nn.LayerNorm(7)
-    assert np.all(ln.weight.data == 1) and np.all(ln.bias.data == 0)
+    assert np.all(ln.weight._data == 1) and np.all(ln.bias._data == 0)
     assert ln.normalized_shape == (7,) and ln.eps == 1e-5
     assert nn.LayerNorm(7, elementwise_affine=False).weight is None
     assert list(nn.LayerNorm(7, bias=False).state_dict()) == ["weight"]
@@ -151,7 +151,7 @@ def test_embedding_from_pretrained_and_errors():
     w = n2g.tensor(randn(4, 3))
     emb = nn.Embedding.from_pretrained(w)
     assert not emb.weight.requires_grad and emb.weight.shape == (4, 3)
-    np.testing.assert_array_equal(emb(n2g.tensor([3, 0])).data, w.data[[3, 0]])
+    np.testing.assert_array_equal(emb(n2g.tensor([3, 0]))._data, w._data[[3, 0]])
     assert nn.Embedding.from_pretrained(w, freeze=False).weight.requires_grad
     with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
         nn.Embedding(4, 3, padding_idx=4)
@@ -172,13 +172,13 @@ def test_dropout_train_and_eval():
     drop = nn.Dropout(0.25)
     x = n2g.ones(200, 500, requires_grad=True)
     y = drop(x)
-    zeros = (y.data == 0).mean()
+    zeros = (y._data == 0).mean()
     assert abs(zeros - 0.25) < 0.01  # 1e5 draws: std of the fraction ~0.0014
-    np.testing.assert_allclose(y.data[y.data != 0], 1 / 0.75, rtol=1e-6)
+    np.testing.assert_allclose(y._data[y._data != 0], 1 / 0.75, rtol=1e-6)
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, y.data)  # the same mask and scale
+    np.testing.assert_array_equal(x.grad._data, y._data)  # the same mask and scale
     drop.eval()
-    np.testing.assert_array_equal(drop(x).data, x.data)
+    np.testing.assert_array_equal(drop(x)._data, x._data)
 
 
 # ----- containers --------------------------------------------------------------------------------
@@ -203,7 +203,7 @@ def test_sequential_indexing_slicing_and_editing():
     named = nn.Sequential(OrderedDict([("inp", a), ("act", b)]))
     assert named.inp is a and list(named.state_dict()) == ["inp.weight", "inp.bias"]
     y = named(n2g.ones(4, 2))
-    assert y.shape == (4, 3) and np.all(y.data >= 0)
+    assert y.shape == (4, 3) and np.all(y._data >= 0)
 
 
 def test_modulelist_behaves_like_a_list():

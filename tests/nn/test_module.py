@@ -61,7 +61,7 @@ def test_tied_parameter_appears_once_but_state_dict_has_both_keys():
     assert len(params) == len({id(p) for p in params})
     sd = m.state_dict()
     assert "lm_head.weight" in sd and "wte.weight" in sd
-    assert np.shares_memory(sd["lm_head.weight"].data, sd["wte.weight"].data)
+    assert np.shares_memory(sd["lm_head.weight"]._data, sd["wte.weight"]._data)
 
 
 def test_state_dict_is_detached_and_shares_memory():
@@ -70,7 +70,7 @@ def test_state_dict_is_detached_and_shares_memory():
     assert isinstance(sd, OrderedDict)
     w = sd["mlp.up.weight"]
     assert not w.requires_grad and w.grad_fn is None and not isinstance(w, nn.Parameter)
-    assert np.shares_memory(w.data, m.mlp.up.weight.data)
+    assert np.shares_memory(w._data, m.mlp.up.weight._data)
     assert "cache" not in sd and "mask" in sd  # non-persistent buffers are left out
     kv = m.state_dict(keep_vars=True)
     assert kv["mlp.up.weight"] is m.mlp.up.weight
@@ -88,7 +88,7 @@ def test_load_torch_state_dict_gives_same_values_and_keeps_tying_and_identity():
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert repr(result) == "<All keys matched successfully>"
     for k, v in t.state_dict().items():
-        np.testing.assert_array_equal(m.state_dict()[k].data, v.numpy())
+        np.testing.assert_array_equal(m.state_dict()[k]._data, v.numpy())
     assert {n: id(p) for n, p in m.named_parameters()} == ids  # copied in place
     assert m.lm_head.weight is m.wte.weight
     assert m.mlp.up.weight.dtype == n2g.float32 and m.mlp.up.weight.requires_grad
@@ -99,8 +99,8 @@ def test_load_accepts_tensors_and_casts_to_parameter_dtype():
     w = np.arange(6, dtype=np.float64).reshape(2, 3)
     m.load_state_dict({"weight": n2g.tensor(w), "bias": np.array([1.0, 2.0])})
     assert m.weight.dtype == n2g.float32
-    np.testing.assert_array_equal(m.weight.data, w.astype(np.float32))
-    np.testing.assert_array_equal(m.bias.data, [1.0, 2.0])
+    np.testing.assert_array_equal(m.weight._data, w.astype(np.float32))
+    np.testing.assert_array_equal(m.bias._data, [1.0, 2.0])
 
 
 def test_load_errors_match_torch_wording_and_leave_model_unchanged():
@@ -113,13 +113,13 @@ def test_load_errors_match_torch_wording_and_leave_model_unchanged():
         bad["mlp.down.weight"] = bad["mlp.down.weight"][:, :3] * 1
     with pytest.raises(RuntimeError) as theirs:
         t.load_state_dict(bad_t)
-    before = {k: v.data.copy() for k, v in m.state_dict().items()}
+    before = {k: v._data.copy() for k, v in m.state_dict().items()}
     with pytest.raises(RuntimeError) as ours:
         m.load_state_dict(bad_np)
     assert str(ours.value) == str(theirs.value).replace("torch.Size", "numpy2gpt.Size")
     assert "Error(s) in loading state_dict for Net" in str(ours.value)
     for k, v in m.state_dict().items():  # nothing was written
-        np.testing.assert_array_equal(v.data, before[k])
+        np.testing.assert_array_equal(v._data, before[k])
 
 
 def test_load_non_strict_reports_keys_but_size_mismatch_still_raises():
@@ -128,7 +128,7 @@ def test_load_non_strict_reports_keys_but_size_mismatch_still_raises():
     result = m.load_state_dict(sd, strict=False)
     assert result.missing_keys == ["1.weight", "1.bias"]
     assert result.unexpected_keys == ["9.foo"]
-    np.testing.assert_array_equal(m[0].weight.data, np.ones((3, 2)))
+    np.testing.assert_array_equal(m[0].weight._data, np.ones((3, 2)))
     with pytest.raises(RuntimeError, match=r"size mismatch for 0\.bias: copying a param with "
                                            r"shape numpy2gpt\.Size\(\[4\]\) from checkpoint, the "
                                            r"shape in current model is numpy2gpt\.Size\(\[3\]\)"):
@@ -234,7 +234,7 @@ def test_zero_grad_and_requires_grad_():
         p.grad = n2g.ones(*p.shape)
     g = m.weight.grad
     m.zero_grad(set_to_none=False)
-    assert m.weight.grad is g and np.all(g.data == 0)
+    assert m.weight.grad is g and np.all(g._data == 0)
     m.zero_grad()
     assert m.weight.grad is None and m.bias.grad is None
     m.requires_grad_(False)
@@ -277,9 +277,9 @@ def test_deepcopy_is_independent():
     c = copy.deepcopy(m)
     assert isinstance(c.mlp.up.weight, nn.Parameter) and c.mlp.up.weight.requires_grad
     assert c.lm_head.weight is c.wte.weight  # tying survives the copy
-    np.testing.assert_array_equal(c.mlp.up.weight.grad.data, 1)
-    c.mlp.up.weight.data[...] = 7
-    assert not np.any(m.mlp.up.weight.data == 7)
+    np.testing.assert_array_equal(c.mlp.up.weight.grad._data, 1)
+    c.mlp.up.weight._data[...] = 7
+    assert not np.any(m.mlp.up.weight._data == 7)
 
 
 # ----- calling: forward and the module name stack ------------------------------------------------
@@ -353,7 +353,7 @@ def test_parameter_basics():
     t = n2g.ones(2)
     p = nn.Parameter(t)
     assert p.requires_grad and p.is_leaf and isinstance(p, n2g.Tensor)
-    assert np.shares_memory(p.data, t.data)
+    assert np.shares_memory(p._data, t._data)
     assert repr(p) == "Parameter containing:\ntensor([1., 1.], requires_grad=True)"
     assert not nn.Parameter(t, requires_grad=False).requires_grad
     assert nn.Parameter().shape == (0,)

@@ -41,7 +41,7 @@ def assert_grads_equal(ours, theirs, rtol):
             assert p.grad is None
             continue
         assert p.grad.dtype == p.dtype
-        np.testing.assert_allclose(p.grad.data, t.grad.numpy(), rtol=rtol, atol=0)
+        np.testing.assert_allclose(p.grad._data, t.grad.numpy(), rtol=rtol, atol=0)
 
 
 @pytest.mark.parametrize("dtype,rtol", [("float32", 1e-6), ("float64", 1e-13)])
@@ -55,7 +55,7 @@ def test_clip_grad_norm_matches_torch(dtype, rtol, norm_type, max_norm):
     np.testing.assert_allclose(total.item(), ref.item(), rtol=rtol)
     assert_grads_equal(ours, theirs, rtol)
     if max_norm == 0.5 and norm_type == 2.0:  # the clipped gradients have norm max_norm
-        joint = math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum())
+        joint = math.sqrt(sum(float((p.grad._data.astype(np.float64) ** 2).sum())
                               for p in ours if p.grad is not None))
         assert joint == pytest.approx(0.5, rel=1e-5)
 
@@ -79,7 +79,7 @@ def test_clip_grad_norm_of_strided_and_read_only_gradients(dtype, rtol):
     ref = torch.nn.utils.clip_grad_norm_(theirs, 0.5)
     np.testing.assert_allclose(total.item(), ref.item(), rtol=rtol)
     assert_grads_equal(ours, theirs, rtol)
-    assert not np.may_share_memory(ours[1].grad.data, row)  # the broadcast was not written
+    assert not np.may_share_memory(ours[1].grad._data, row)  # the broadcast was not written
     np.testing.assert_array_equal(row, grads[1][0])
 
 
@@ -89,13 +89,13 @@ def test_clip_grad_norm_module_parameters_single_tensor_and_no_grads():
     lin.weight.grad = n2g.full((2, 3), 2.0)
     total = clip_grad_norm_(lin.weight, 1.0)  # a single tensor works too
     assert total.item() == pytest.approx(math.sqrt(6 * 4))
-    assert lin.weight.grad.data.flatten() @ lin.weight.grad.data.flatten() == pytest.approx(
+    assert lin.weight.grad._data.flatten() @ lin.weight.grad._data.flatten() == pytest.approx(
         1.0, rel=1e-5)
 
 
 def test_clip_grad_norm_nonfinite():
     ours, theirs = pair("float64")
-    ours[0].grad.data[0, 0] = np.inf
+    ours[0].grad._data[0, 0] = np.inf
     theirs[0].grad[0, 0] = np.inf
     with pytest.raises(RuntimeError, match="is non-finite, so it cannot be clipped"):
         clip_grad_norm_(ours, 1.0, error_if_nonfinite=True)
@@ -103,7 +103,7 @@ def test_clip_grad_norm_nonfinite():
     ref = torch.nn.utils.clip_grad_norm_(theirs, 1.0)
     assert math.isinf(total.item()) and math.isinf(ref.item())
     for p, t in zip(ours, theirs):  # same (NaN/zero) result as PyTorch
-        np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
+        np.testing.assert_array_equal(p.grad._data, t.grad.numpy())
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -112,7 +112,7 @@ def test_clip_grad_value_matches_torch(dtype):
     clip_grad_value_(ours, 1.5)
     torch.nn.utils.clip_grad_value_(theirs, 1.5)
     assert_grads_equal(ours, theirs, 0)
-    assert max(np.abs(p.grad.data).max() for p in ours if p.grad is not None) == 1.5
+    assert max(np.abs(p.grad._data).max() for p in ours if p.grad is not None) == 1.5
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -121,7 +121,7 @@ def test_parameters_to_vector_and_back(dtype):
     vec = parameters_to_vector(ours)
     ref = torch.nn.utils.parameters_to_vector(theirs)
     assert vec.shape == (sum(p.numel() for p in ours),) and vec.dtype == np.dtype(dtype)
-    np.testing.assert_array_equal(vec.data, ref.detach().numpy())
+    np.testing.assert_array_equal(vec._data, ref.detach().numpy())
     # differentiable: d(sum(c * vec))/d(param) is c sliced back into each parameter's shape
     c = np.arange(vec.numel(), dtype=dtype)
     for p, t in zip(ours, theirs):
@@ -129,7 +129,7 @@ def test_parameters_to_vector_and_back(dtype):
     (vec * n2g.tensor(c)).sum().backward()
     (ref * torch.tensor(c)).sum().backward()
     for p, t in zip(ours, theirs):
-        np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
+        np.testing.assert_array_equal(p.grad._data, t.grad.numpy())
 
     new = np.linspace(-1, 1, vec.numel()).astype(dtype)
     ids = [id(p) for p in ours]
@@ -138,7 +138,7 @@ def test_parameters_to_vector_and_back(dtype):
         torch.nn.utils.vector_to_parameters(torch.tensor(new), theirs)
     assert [id(p) for p in ours] == ids
     for p, t in zip(ours, theirs):
-        np.testing.assert_array_equal(p.data, t.detach().numpy())
+        np.testing.assert_array_equal(p._data, t.detach().numpy())
         assert p.dtype == np.dtype(dtype)
 
 

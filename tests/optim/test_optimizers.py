@@ -30,7 +30,7 @@ def _run(opt_name, kwargs, steps=100, dtype=np.float64, groups=False, split_at=N
     ours = [torch.tensor(a, requires_grad=True) for a in init]
     if fortran:
         for t in ours:
-            t.data = np.asfortranarray(t.data)
+            t._data = np.asfortranarray(t._data)
     theirs = [pt.tensor(a, requires_grad=True) for a in init]
     if groups:  # two groups with different hyper-parameters
         ours_p = [{"params": ours[:1]}, {"params": ours[1:], "lr": kwargs["lr"] * 0.5}]
@@ -105,15 +105,15 @@ def test_updates_are_in_place_and_bump_versions():
     even when the state was replaced by a strided array (as train.py's moment cropping does)."""
     for name in ("AdamW", "SGD"):
         p = torch.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
-        view = p.data[1]
+        view = p._data[1]
         kwargs = dict(lr=0.1, momentum=0.9) if name == "SGD" else dict(lr=0.1)
         o = getattr(optim, name)([p], **kwargs)
         o.SMALL, o.BLOCK = 2, 5
         p.grad = torch.ones(3, 4, dtype=torch.float64)
-        before, array = p._version, p.data
+        before, array = p._version, p._data
         o.step()
-        assert p.data is array and p._version == before + 1
-        np.testing.assert_array_equal(view, p.data[1])
+        assert p._data is array and p._version == before + 1
+        np.testing.assert_array_equal(view, p._data[1])
         key = "exp_avg" if name == "AdamW" else "momentum_buffer"
         o.state[p][key] = np.asfortranarray(o.state[p][key])
         o.step()

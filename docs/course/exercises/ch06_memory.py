@@ -7,9 +7,9 @@ import numpy2gpt as torch  # noqa: F401 - torch.no_grad ...
 
 
 def saved_bytes(y):
-    """Bytes of the arrays held by the Functions of y's graph, before backward: the `.data` of
+    """Bytes of the arrays held by the Functions of y's graph, before backward: the array of
     every tensor in some Function's `inputs` (walk from y.grad_fn through `next_functions`), each
-    distinct tensor counted once (`t.data.nbytes`)."""
+    distinct tensor counted once (`t.nbytes`)."""
     raise NotImplementedError("ch06: saved_bytes")
 
 

@@ -34,10 +34,10 @@ def test_sgd_step_updates_in_place_and_records_nothing():
     start_w, start_b = w.detach().numpy().copy(), b.detach().numpy().copy()
     ((w * w).sum() + (3 * b).sum()).backward()
     gw, gb = w.grad.numpy().copy(), b.grad.numpy().copy()
-    memory = w.data
+    memory = w.detach().numpy()
     sgd_step([w, b], lr=0.1)
     np.testing.assert_allclose(w.detach().numpy(), start_w - 0.1 * gw, rtol=1e-6)
     np.testing.assert_allclose(b.detach().numpy(), start_b - 0.1 * gb, rtol=1e-6)
-    assert w.data is memory                      # in place: the same array
+    assert np.shares_memory(w.detach().numpy(), memory)  # in place: the same array
     assert w.grad is None and b.grad is None
     assert w.is_leaf and w.grad_fn is None and w.requires_grad and torch.is_grad_enabled()

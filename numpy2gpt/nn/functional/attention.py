@@ -52,9 +52,9 @@ class ScaledDotProductAttention(FusedFunction):
         return out
 
     def backward(self, g):
-        q = self.inputs[0].data
+        q = self.inputs[0]._data
         gq, gk, gv, ds = attention_backward(self.saved, q, self.k, self.v,
-                                            self.saved_output().data, g, self.scale)
+                                            self.saved_output()._data, g, self.scale)
         need_q, need_k, need_v = self.needs_input_grad[:3]
         grads = (sum_to_array(gq, q.shape) if need_q else None,
                  _fold_heads(gk, self.inputs[1].shape, self.groups) if need_k else None,
@@ -85,8 +85,8 @@ class CausalSelfAttentionFunction(FusedFunction):
         return y
 
     def backward(self, g):
-        return causal_attention_backward(self.saved, self.inputs[0].data, self.n_head,
-                                         self.saved_output().data, g)
+        return causal_attention_backward(self.saved, self.inputs[0]._data, self.n_head,
+                                         self.saved_output()._data, g)
 
 
 # ----- argument checks ----------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_g
                                f"{list(mask.shape)} does not broadcast to the attention weights' "
                                f"shape {list(score_shape)} (batch..., L, S)")
         if mask.dtype == np.bool_:  # True = take part: a constant 0 / -inf bias
-            mask = np.where(mask.data, q.dtype.type(0), q.dtype.type(-np.inf))
+            mask = np.where(mask._data, q.dtype.type(0), q.dtype.type(-np.inf))
         else:
             mask = mask.to(q.dtype)  # float masks are added (and get a gradient)
     elif is_causal:

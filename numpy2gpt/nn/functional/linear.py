@@ -97,7 +97,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
                            f"shape {list(w.shape)}")
     num = w.shape[0]
     if idx.numel():
-        lo, hi = int(idx.data.min()), int(idx.data.max())
+        lo, hi = int(idx._data.min()), int(idx._data.max())
         if lo < 0 or hi >= num:
             bad = lo if lo < 0 else hi
             raise IndexError(f"embedding: index {bad} is out of range for num_embeddings = {num} "

@@ -220,7 +220,7 @@ def _check_weight(name, weight, x):
     if w.requires_grad:
         raise RuntimeError(f"The function '{name}' is not differentiable with respect to argument "
                            "'weight'. This input cannot have requires_grad True.")
-    return w.data
+    return w._data
 
 
 def _check_class_target(name, x, t, ignore_index):
@@ -247,7 +247,7 @@ def _check_class_target(name, x, t, ignore_index):
         raise RuntimeError(f"{name}: Expected target size {list(expected)}, got {list(t.shape)} "
                            f"(input shape {list(x.shape)}: classes are dim {int(x.ndim > 1)})")
     n_classes = x.shape[1] if x.ndim > 1 else x.shape[0]
-    ta = t.data.astype(np.int64, copy=False)
+    ta = t._data.astype(np.int64, copy=False)
     bad = (ta != ignore_index) & ((ta < 0) | (ta >= n_classes))
     if bad.any():
         raise IndexError(f"Target {ta[bad].flat[0]} is out of bounds: {name} expects class "

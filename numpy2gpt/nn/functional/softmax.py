@@ -49,7 +49,7 @@ class SoftmaxFunction(FusedFunction):
         return _from_rows(softmax_forward(_as_rows(x, self.dim)), x.shape, self.dim)
 
     def backward(self, gy):
-        y = _as_rows(self.saved_output().data, self.dim)
+        y = _as_rows(self.saved_output()._data, self.dim)
         gx = softmax_backward(y, _as_rows(gy, self.dim))
         return _from_rows(gx, gy.shape, self.dim)
 

@@ -378,7 +378,7 @@ class Module:
                     continue
                 value = state_dict[key]
                 if isinstance(value, Tensor):
-                    array = value.data
+                    array = value._data
                 elif isinstance(value, np.ndarray | np.generic):
                     array = np.asarray(value)
                 else:
@@ -386,7 +386,7 @@ class Module:
                                       "numpy2gpt.Tensor or a NumPy array from checkpoint but "
                                       f"received {type(value)}")
                     continue
-                if array.shape != target.data.shape:
+                if array.shape != target._data.shape:
                     error_msgs.append(
                         f"size mismatch for {key}: copying a param with shape "
                         f"{_size(array.shape)} from checkpoint, the shape in current model is "
@@ -439,10 +439,10 @@ class Module:
                 continue
             if set_to_none:
                 p.grad = None
-            elif p.grad.data.flags.writeable:
-                p.grad.data.fill(0)
+            elif p.grad._data.flags.writeable:
+                p.grad._data.fill(0)
             else:
-                p.grad = Tensor._make(np.zeros_like(p.grad.data))
+                p.grad = Tensor._make(np.zeros_like(p.grad._data))
 
     def apply(self, fn):
         """Call `fn(module)` on every descendant and then on self (e.g. custom initialisation)."""
@@ -460,9 +460,9 @@ class Module:
             for t in list(module._parameters.values()) + list(module._buffers.values()):
                 if t is None:
                     continue
-                t.data = fn(t.data)
+                t._data = fn(t._data)
                 if t.grad is not None:
-                    t.grad.data = fn(t.grad.data)
+                    t.grad._data = fn(t.grad._data)
         return self
 
     def to(self, *args, dtype=None, device=None, **kwargs):

@@ -69,5 +69,5 @@ class Embedding(Module):
 
 def _zero_row(weight, row):
     """Set one row of the table to zero in place (the padding vector)."""
-    weight.data[row] = 0
+    weight._data[row] = 0
     weight._version += 1

@@ -66,7 +66,7 @@ def _assign_buckets(params, cap_bytes):
         p = params[i]
         current = open_buckets.setdefault(p.dtype, [[], 0])
         current[0].append(i)
-        current[1] += p.data.nbytes
+        current[1] += p._data.nbytes
         if current[1] >= (min(_FIRST_BUCKET_BYTES, cap_bytes) if not buckets else cap_bytes):
             buckets.append(current[0])
             del open_buckets[p.dtype]
@@ -188,10 +188,10 @@ class DistributedDataParallel(Module):
 
     def _check_same_model_on_all_ranks(self):
         """PyTorch's check: every rank must wrap the same parameters (count, shapes, dtypes)."""
-        shapes = [collectives._describe(p.data) for p in self._params]
+        shapes = [collectives._describe(p._data) for p in self._params]
         seen = collectives._differences(self._comm, f"{len(shapes)} params: " + "; ".join(shapes))
         if seen is None:
-            everything = "; ".join(collectives._describe(t.data) for t in self._module_tensors())
+            everything = "; ".join(collectives._describe(t._data) for t in self._module_tensors())
             if collectives._differences(self._comm, everything) is not None:
                 raise RuntimeError("DDP expects same model across all ranks, but the frozen "
                                    "parameters or the buffers differ across ranks in number, "
@@ -304,9 +304,9 @@ class DistributedDataParallel(Module):
                 if p.grad is None:
                     view[...] = 0
                     continue
-                if p.grad.data is view:  # gradient_as_bucket_view: last step's .grad, kept
+                if p.grad._data is view:  # gradient_as_bucket_view: last step's .grad, kept
                     p.grad = Tensor._make(view.copy())  # apart before the buffer is reused
-                np.divide(p.grad.data, size, out=view)
+                np.divide(p.grad._data, size, out=view)
             bucket.request = self._comm.Iallreduce(MPI.IN_PLACE, bucket.buffer, op=MPI.SUM)
             self._next_bucket += 1
 
@@ -331,7 +331,7 @@ class DistributedDataParallel(Module):
                 elif p.grad is None:
                     p.grad = Tensor._make(view.copy())
                 else:
-                    p.grad.data[...] = view
+                    p.grad._data[...] = view
         self._reset()
 
     # ----- checkpoints: the module's own keys ---------------------------------------------------

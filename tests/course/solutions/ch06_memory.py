@@ -8,7 +8,7 @@ def saved_bytes(y):
     while stack:
         fn = stack.pop()
         for t in fn.inputs:
-            held[id(t)] = t.data.nbytes
+            held[id(t)] = t.nbytes
         for creator, _ in fn.next_functions:
             if creator is not None and creator not in seen:
                 seen.add(creator)
