@@ -266,3 +266,20 @@ def test_an_edit_through_data_is_not_counted_against_the_graph(lib):
     x.detach().mul_(3)  # detach() shares the version counter: this one is caught
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         z.backward()
+
+
+# ----- floating-point warnings -------------------------------------------------------------------
+def test_inf_and_nan_arise_without_numpy_warnings_as_in_pytorch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NumPy RuntimeWarning would fail the test
+        x = ng.tensor([0.0, -1.0, 1.0], requires_grad=True)
+        y = ng.log(x) + ng.sqrt(x) + 1 / x + x ** -1.0 + ng.exp(x * 1000)
+        y.sum().backward()
+        t = ng.ones(2)
+        t.div_(0.0)
+        assert t.tolist() == [float("inf")] * 2
+    tx = torch.tensor([0.0, -1.0, 1.0], requires_grad=True)
+    ty = torch.log(tx) + torch.sqrt(tx) + 1 / tx + tx ** -1.0 + torch.exp(tx * 1000)
+    ty.sum().backward()
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())

@@ -139,20 +139,32 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
     capture = None if inputs is None else {id(t): None for t in inputs}
     captured_nodes = {} if inputs is None else {
         (t.grad_fn, t._output_nr): id(t) for t in inputs if t.grad_fn is not None}
-    given_to_leaves = set()  # ids of arrays already stored in some .grad (to avoid aliasing)
+    # ids of arrays a .grad must not take as its own: the caller's gradients (a gradient passed
+    # through unchanged, as by an addition, would otherwise alias them) and those already stored
+    given_to_leaves = {id(g._data) for g in grad_outputs if g is not None}
 
     def deliver_to_leaf(t, g, shared=False):  # shared: a hook may hold g (or return a held one)
         if capture is not None:
             if id(t) in capture:
                 capture[id(t)] = _add(capture[id(t)], g)
             return
-        if not create_graph:
-            g = g.detach()
-            a = g._data
-            if shared or a.base is not None or id(a) in given_to_leaves or not a.flags.writeable:
-                g = Tensor._make(a.copy())  # .grad must own its memory (optimizers edit it)
-            given_to_leaves.add(id(g._data))
-        t.grad = g if t.grad is None else t.grad + g
+        if create_graph:
+            t.grad = g if t.grad is None else t.grad + g  # recorded: a new tensor each time
+            return
+        old = t.grad
+        if old is not None and id(old._data) not in given_to_leaves and \
+                old._data.flags.writeable:  # (one stored in this pass may alias its gradients)
+            np.add(old._data, g._data, out=old._data)  # accumulated in place, as PyTorch does:
+            old._version += 1  # the same .grad tensor (and memory it may view) keeps the sum
+            return
+        if old is not None:  # a fresh sum: old was stored in this pass, or is read-only
+            t.grad = old + g.detach()
+            return
+        a = g._data
+        if shared or a.base is not None or id(a) in given_to_leaves or not a.flags.writeable:
+            a = a.copy()  # .grad must own its memory (optimizers edit it)
+        given_to_leaves.add(id(a))
+        t.grad = Tensor._make(a)
 
     # Seed: gradients of the outputs themselves.
     buffers = {}  # Function -> list of summed gradients, one slot per output
@@ -181,7 +193,9 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
     ready = [(-fn.sequence_nr, fn) for fn in roots if deps.get(fn, 0) == 0]
     heapq.heapify(ready)
 
-    with set_grad_enabled(create_graph):
+    # NumPy's floating-point warnings off (log(0), 0 * inf, overflow): PyTorch gives the
+    # inf / NaN silently
+    with set_grad_enabled(create_graph), np.errstate(all="ignore"):
         while ready:
             _, fn = heapq.heappop(ready)
             grads = buffers.pop(fn)
@@ -300,7 +314,8 @@ def _retain_and_capture(fn, grads, captured_nodes, capture):
             continue
         y = fn.outputs[i]()
         if y is not None and y._retains_grad and y.grad_fn is fn:  # (not since rebased in place)
-            g = g.detach() if not g.requires_grad else g
+            if not g.requires_grad:  # a copy of its own, as in PyTorch: g may be the caller's
+                g = Tensor._make(np.array(g._data))  # or a read-only broadcast of one number
             y.grad = g if y.grad is None else y.grad + g
 
 

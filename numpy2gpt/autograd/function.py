@@ -58,7 +58,8 @@ class Function:
     def _apply(self, inputs):
         """Run forward on the inputs' arrays and, if a gradient will be needed, link the graph."""
         inputs = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
-        ys = self.forward(*[x._data for x in inputs])
+        with np.errstate(all="ignore"):  # inf and NaN arise silently, as in PyTorch
+            ys = self.forward(*[x._data for x in inputs])
         single = not isinstance(ys, tuple)
         outputs = tuple(Tensor._make(y) for y in ((ys,) if single else ys))
         if self.is_view:

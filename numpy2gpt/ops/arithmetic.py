@@ -110,11 +110,20 @@ class Pow(Function):
         return np.power(a, b)
 
     def backward(self, gy):
+        from .indexing import where
+
         a, b = self.saved_tensors
         y = self.saved_output()
-        ga = sum_to(gy * b * pow(a, b - 1), a.shape) if self.needs_input_grad[0] else None
-        # d(a^b)/db = a^b * log(a)
-        gb = sum_to(gy * y * log(a), b.shape) if self.needs_input_grad[1] else None
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            # d(a^b)/da = b a^(b-1); 0 where b == 0 (a^0 = 1 for every a, where the formula
+            # would give 0 * inf = NaN at a = 0), as in PyTorch
+            ga = sum_to(where(b == 0, 0.0, gy * b * pow(a, b - 1)), a.shape)
+        if self.needs_input_grad[1]:
+            # d(a^b)/db = a^b log(a); PyTorch takes it as 0 at a = 0 for b >= 0 (a^b is 0 or 1
+            # there, and log(0) = -inf would give 0 * -inf = NaN)
+            at_zero = Tensor._make((a._data == 0) & (b._data >= 0))
+            gb = sum_to(gy * where(at_zero, 0.0, y * log(a)), b.shape)
         return ga, gb
 
     saves_outputs = True

@@ -281,7 +281,8 @@ def _arith(t, other, v, np_op, out_of_place, reads_self):
         return _record(t, out_of_place, reads_self)
     _check_inplace(t)
     _check_overlap(t._data)
-    np_op(_writable(t), v, out=t._data, casting="unsafe")
+    with np.errstate(all="ignore"):  # x / 0 is inf, silently, as in PyTorch
+        np_op(_writable(t), v, out=t._data, casting="unsafe")
     t._version += 1
     return t
 

@@ -174,6 +174,46 @@ def test_grads_handed_to_different_leaves_are_separate_arrays():
     assert b.grad.tolist() == [1.0]
 
 
+@pytest.mark.parametrize("lib", [ng, torch], ids=["numpy2gpt", "torch"])
+def test_a_grad_never_shares_memory_with_the_gradient_passed_to_backward(lib):
+    w = lib.zeros(3, requires_grad=True)
+    g = lib.ones(3)
+    (w + 1).backward(g)  # Add passes g through unchanged
+    w.grad.zero_()
+    w.backward(g)  # w is the output itself
+    w.grad.zero_()
+    h = w * 1
+    h.retain_grad()
+    h.backward(g)
+    h.grad.zero_()
+    assert g.tolist() == [1.0, 1.0, 1.0] and w.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("lib", [ng, torch], ids=["numpy2gpt", "torch"])
+def test_a_second_backward_adds_into_the_same_grad_tensor(lib):
+    a = lib.ones(3, requires_grad=True)
+    (a * 2).sum().backward()
+    first, version = a.grad, a.grad._version
+    (a * 3).sum().backward()
+    assert a.grad is first and first.tolist() == [5.0, 5.0, 5.0] and first._version > version
+    flat = lib.zeros(6)
+    p = lib.ones(4, requires_grad=True)
+    p.grad = flat[1:5]  # a gradient buffer the .grad views
+    (p * 2).sum().backward()
+    (p * p).sum().backward()  # both uses of p in one pass: the sum lands in the buffer too
+    assert flat.tolist() == [0.0, 4.0, 4.0, 4.0, 4.0, 0.0]
+
+
+@pytest.mark.parametrize("lib", [ng, torch], ids=["numpy2gpt", "torch"])
+def test_a_retained_grad_is_an_ordinary_writable_tensor(lib):
+    a = lib.ones(3, requires_grad=True)
+    b = a + 0
+    b.retain_grad()
+    b.sum().backward()  # sum's gradient is one number broadcast to b's shape
+    b.grad.mul_(5)
+    assert b.grad.tolist() == [5.0, 5.0, 5.0] and a.grad.tolist() == [1.0, 1.0, 1.0]
+
+
 def test_non_leaf_grad_only_with_retain_grad():
     x = ng.tensor([1.0, 2.0], requires_grad=True)
     h = x * 3

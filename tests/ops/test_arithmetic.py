@@ -71,6 +71,15 @@ def test_pow_tensor_exponent_grads_reach_both_sides(rng):
     check_against_torch(lambda t: 2.0 ** t, lambda t: 2.0 ** t, [b])  # scalar ** tensor
 
 
+def test_pow_gradients_where_base_or_exponent_is_zero_are_pytorchs():
+    # d(a^b)/da is 0 where b == 0, d(a^b)/db is 0 where a == 0 and b >= 0 (not 0 * inf = NaN)
+    a = np.array([0.0, 0.0, 0.0, 2.0, 0.5, -1.0, 0.0])
+    b = np.array([2.0, 0.0, -1.0, 0.0, 0.0, 3.0, 0.5])
+    check_against_torch(ng.pow, torch.pow, [a, b])
+    check_against_torch(lambda t: 0.0 ** t, lambda t: 0.0 ** t, [b])
+    check_against_torch(lambda t: t ** t, lambda t: t ** t, [np.abs(a)])
+
+
 def test_neg(rng):
     x = rng.standard_normal((2, 3))
     check_against_torch(lambda t: -t, lambda t: -t, [x])
