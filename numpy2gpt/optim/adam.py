@@ -10,14 +10,15 @@ in place, one block at a time, with two scratch arrays (optimizer.py).
 """
 
 from ..kernels.adamw import AdamSettings, adam_hyper, adam_update
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_implementation
 
 
 class Adam(Optimizer):
-    decoupled = False
+    """Adam; `decoupled_weight_decay=True` makes it AdamW (PyTorch's flag, kept per group)."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -27,9 +28,12 @@ class Adam(Optimizer):
                 raise ValueError(f"Invalid beta parameter at index {i}: {b}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_implementation(type(self).__name__, foreach, fused, differentiable, capturable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def _update(self, p, grad, group, state):
         if not state:
@@ -51,7 +55,7 @@ class Adam(Optimizer):
     def _settings(self, group, step):
         """The step's hyper-parameters for the update kernel."""
         return AdamSettings(group["lr"], *group["betas"], group["eps"], group["weight_decay"],
-                            step, self.decoupled, group["maximize"])
+                            step, group["decoupled_weight_decay"], group["maximize"])
 
     def _hyper(self, group, step):
         """The fast kernel's scalars, computed in Python floats as torch.optim does."""
@@ -61,8 +65,9 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter), default weight_decay=0.01."""
 
-    decoupled = True
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)

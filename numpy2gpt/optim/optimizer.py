@@ -13,6 +13,7 @@ floats, which NumPy converts on every call).
 """
 
 import copy
+from collections import defaultdict
 from types import SimpleNamespace
 
 import numpy as np
@@ -29,10 +30,23 @@ class _Required:
 required = _Required()
 
 
+def _check_implementation(owner, foreach, fused, differentiable, capturable=False):
+    """PyTorch's implementation switches, which its param groups record. `foreach` and `fused`
+    only pick PyTorch's kernels (this optimizer has one, in-place NumPy) and are accepted, but
+    `fused=True`, `differentiable=True` and `capturable=True` promise what it does not do."""
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    for name, value in (("fused", fused), ("differentiable", differentiable),
+                        ("capturable", capturable)):
+        if value:
+            raise ValueError(f"{owner}: `{name}=True` is not supported by numpy2gpt")
+
+
 class Optimizer:
     def __init__(self, params, defaults):
         self.defaults = defaults
-        self.state = {}  # Tensor -> dict of state (keyed by the parameter object itself)
+        # Tensor -> dict of state (keyed by the parameter object itself); a new parameter's is {}
+        self.state = defaultdict(dict)
         self.param_groups = []
         if isinstance(params, Tensor):  # (iterating it would give its rows)
             raise TypeError("params argument given to the optimizer should be an iterable of "
@@ -46,10 +60,20 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, param_group):
-        """Add a group of parameters with its own hyper-parameters (defaults fill the rest)."""
+        """Add a group of parameters with its own hyper-parameters (defaults fill the rest).
+
+        The parameters may be (name, tensor) pairs, as `named_parameters()` gives: the names are
+        kept as the group's "param_names", as in PyTorch."""
         group = dict(param_group)
         params = group["params"]
-        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        params = [params] if isinstance(params, Tensor) else list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        group["params"] = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. Some param "
+                                 "names are missing")
+            group["param_names"] = names
         for p in group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
@@ -61,6 +85,11 @@ class Optimizer:
                 raise ValueError(f"parameter group didn't specify a value of required "
                                  f"optimization parameter {name}")
             group.setdefault(name, default)
+        for g in self.param_groups:
+            if ("param_names" in group) != ("param_names" in g):
+                which = "with names" if "param_names" in group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {which} to the optimizer")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in group["params"]):
             raise ValueError("some parameters appear in more than one parameter group")
@@ -84,11 +113,11 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._step_constants = {}  # 0-d hyper-parameter arrays for this step (`_constants`)
-        with no_grad():
+        with no_grad(), np.errstate(all="ignore"):  # NaN / inf updates silently, as in PyTorch
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
-                        self._update(p, p.grad._data, group, self.state.setdefault(p, {}))
+                        self._update(p, p.grad._data, group, self.state[p])
         return loss
 
     def _update(self, p, grad, group, state):
@@ -182,7 +211,7 @@ class Optimizer:
             if len(mine["params"]) != len(saved["params"]):
                 raise ValueError("loaded state dict contains a parameter group that doesn't match "
                                  "the size of optimizer's group")
-        state = {}  # checked in full before anything changes
+        state = defaultdict(dict)  # checked in full before anything changes
         for g, (mine, saved) in enumerate(zip(self.param_groups, groups)):
             for i, (p, idx) in enumerate(zip(mine["params"], saved["params"])):
                 entry = state_dict["state"].get(idx, state_dict["state"].get(str(idx)))

@@ -9,17 +9,22 @@ from numpy2gpt import optim
 from numpy2gpt.optim import lr_scheduler as ours_sched
 
 
-def _lrs(make, lib, steps=40):
-    if lib == "ours":
-        p = torch.ones(2, requires_grad=True)
-        opt = optim.SGD([{"params": [p]}, {"params": [torch.ones(1, requires_grad=True)],
-                                           "lr": 0.05}], lr=0.1)
-        sched = make(ours_sched, opt)
+def _optimizer(lib):
+    o = lib.optim.SGD([{"params": [lib.ones(2, requires_grad=True)]},
+                       {"params": [lib.ones(1, requires_grad=True)], "lr": 0.05}], lr=0.1)
+    return o, (ours_sched if lib is torch else pt.optim.lr_scheduler)
+
+
+def _lrs(make, lib, steps=40, resume_at=None):
+    """The lrs in force at each step; resume_at: the scheduler is made with
+    last_epoch=resume_at, the optimizer's groups holding an "initial_lr" (as after loading)."""
+    opt, module = _optimizer(torch if lib == "ours" else pt)
+    if resume_at is None:
+        sched = make(module, opt)
     else:
-        p = pt.ones(2, requires_grad=True)
-        opt = pt.optim.SGD([{"params": [p]}, {"params": [pt.ones(1, requires_grad=True)],
-                                              "lr": 0.05}], lr=0.1)
-        sched = make(pt.optim.lr_scheduler, opt)
+        for g, initial in zip(opt.param_groups, (0.2, 0.08)):
+            g["initial_lr"] = initial
+        sched = make(module, opt, last_epoch=resume_at)
     out = []
     for _ in range(steps):
         out.append([g["lr"] for g in opt.param_groups])
@@ -30,10 +35,15 @@ def _lrs(make, lib, steps=40):
 
 
 MAKERS = {
-    "lambda": lambda m, o: m.LambdaLR(o, lambda e: 0.95 ** e),
-    "step": lambda m, o: m.StepLR(o, step_size=7, gamma=0.5),
-    "cosine": lambda m, o: m.CosineAnnealingLR(o, T_max=10, eta_min=0.001),
-    "linear": lambda m, o: m.LinearLR(o, start_factor=0.1, total_iters=8),
+    "lambda": lambda m, o, **kw: m.LambdaLR(o, lambda e: 0.95 ** e, **kw),
+    "lambdas": lambda m, o, **kw: m.LambdaLR(o, [lambda e: 0.95 ** e, lambda e: 1 / (e + 1)],
+                                             **kw),
+    "step": lambda m, o, **kw: m.StepLR(o, step_size=7, gamma=0.5, **kw),
+    "step2": lambda m, o, **kw: m.StepLR(o, step_size=2, gamma=0.5, **kw),
+    "cosine": lambda m, o, **kw: m.CosineAnnealingLR(o, T_max=10, eta_min=0.001, **kw),
+    "linear": lambda m, o, **kw: m.LinearLR(o, start_factor=0.1, total_iters=8, **kw),
+    "linear_down": lambda m, o, **kw: m.LinearLR(o, start_factor=1.0, end_factor=0.25,
+                                                 total_iters=6, **kw),
     "sequential": lambda m, o: m.SequentialLR(
         o, [m.LinearLR(o, start_factor=0.1, total_iters=5), m.CosineAnnealingLR(o, T_max=30)],
         milestones=[5]),
@@ -46,6 +56,70 @@ def test_schedule_matches_pytorch(kind):
     theirs = _lrs(MAKERS[kind], "torch")
     for a, b in zip(ours, theirs):
         assert a == pytest.approx(b, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("resume_at", [0, 3, 9, 25])
+@pytest.mark.parametrize("kind", [k for k in MAKERS if k != "sequential"])
+def test_resumed_schedule_matches_pytorch(kind, resume_at):
+    """Made with last_epoch >= 0, a chainable schedule (cosine, linear) starts from the
+    optimizer's current lr, as PyTorch's initial step leaves it; then they agree step by step."""
+    ours = _lrs(MAKERS[kind], "ours", resume_at=resume_at)
+    theirs = _lrs(MAKERS[kind], "torch", resume_at=resume_at)
+    for a, b in zip(ours, theirs):
+        assert a == pytest.approx(b, rel=1e-12, abs=1e-15)
+
+
+def _raised(make):
+    with pytest.raises(Exception) as e:
+        make()
+    return type(e.value), str(e.value)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m, o: m.LambdaLR(o, [lambda e: 1.0]),  # 2 groups, 1 lambda
+    lambda m, o: m.LinearLR(o, end_factor=2),
+    lambda m, o: m.LinearLR(o, start_factor=0),
+    lambda m, o: m.StepLR(object(), step_size=2),
+    lambda m, o: m.CosineAnnealingLR(o, T_max=5, last_epoch=3),  # no "initial_lr" to resume
+], ids=["lambdas", "end_factor", "start_factor", "not_optimizer", "no_initial_lr"])
+def test_bad_scheduler_arguments_are_pytorchs_errors(make):
+    (opt, module), (ref_opt, ref_module) = _optimizer(torch), _optimizer(pt)
+    assert _raised(lambda: make(module, opt)) == _raised(lambda: make(ref_module, ref_opt))
+
+
+def test_step_with_an_epoch_warns_and_jumps_there_like_pytorch():
+    result = {}
+    for lib in (torch, pt):
+        opt, module = _optimizer(lib)
+        scheds = [module.StepLR(opt, step_size=3, gamma=0.5),
+                  module.CosineAnnealingLR(opt, T_max=10),
+                  module.LinearLR(opt, total_iters=8),
+                  module.LambdaLR(opt, lambda e: 0.9 ** e)]
+        seen = []
+        for s in scheds:
+            opt.step()
+            with pytest.warns(UserWarning, match="The epoch parameter in `scheduler.step"):
+                s.step(7)
+            s.step()
+            seen += [s.last_epoch, s.state_dict()["_step_count"], *s.get_last_lr()]
+        result[lib] = seen
+    assert result[torch] == pytest.approx(result[pt], rel=1e-12)
+    assert ours_sched.EPOCH_DEPRECATION_WARNING == pt.optim.lr_scheduler.EPOCH_DEPRECATION_WARNING
+
+
+@pytest.mark.parametrize("kind", MAKERS)
+def test_state_dict_keys_match_pytorch(kind):
+    ours = MAKERS[kind](ours_sched, _optimizer(torch)[0]).state_dict()
+    theirs = MAKERS[kind](pt.optim.lr_scheduler, _optimizer(pt)[0]).state_dict()
+    inner = ("_schedulers",) if kind == "sequential" else ()
+    assert set(ours) == set(theirs) - {"_get_lr_called_within_step"}
+    assert ours["_step_count" if not inner else "last_epoch"] == theirs[
+        "_step_count" if not inner else "last_epoch"]
+    for a, b in zip(ours.get("_schedulers", []), theirs.get("_schedulers", [])):
+        assert set(a) == set(b) - {"_get_lr_called_within_step"}
+        assert a["_step_count"] == b["_step_count"]
+    if "lr_lambdas" in theirs:
+        assert ours["lr_lambdas"] == theirs["lr_lambdas"]
 
 
 # nanoGPT's schedules: its defaults for shakespeare_char, no warmup with a floor of 0, and a

@@ -1,5 +1,6 @@
 """Optimizers: 100 steps from the same parameters and gradients land where PyTorch's land."""
 
+import collections
 import itertools
 
 import numpy as np
@@ -70,6 +71,9 @@ CASES = [
     ("AdamW", dict(lr=0.01)),
     ("AdamW", dict(lr=0.01, betas=(0.9, 0.95), weight_decay=0.1, amsgrad=True)),
     ("AdamW", dict(lr=0.01, weight_decay=0.1, maximize=True)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),  # = AdamW
+    ("SGD", dict(lr=0.05, momentum=0.9, foreach=False, fused=None, differentiable=False)),
+    ("AdamW", dict(lr=0.01, foreach=True, capturable=False, differentiable=False, fused=False)),
 ]
 
 
@@ -212,3 +216,97 @@ def test_load_state_dict_from_another_models_optimizer_fails_at_load_naming_the_
     with pytest.raises(ValueError) as e_ours:
         mine.load_state_dict(optim.SGD([torch.nn.Parameter(torch.ones(2))], lr=0.1).state_dict())
     assert str(e_ours.value) == str(e_theirs.value)
+
+
+def test_state_of_a_new_parameter_is_an_empty_dict():
+    """optimizer.state is a defaultdict(dict), as in PyTorch: subclasses write
+    `state = self.state[p]` for a parameter seen for the first time."""
+
+    def count_steps(lib, opt_base):
+        class Counting(opt_base):
+            def __init__(self, params):
+                super().__init__(params, dict(lr=0.1))
+
+            def step(self, closure=None):
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        state = self.state[p]
+                        state["n"] = state.get("n", 0) + 1
+
+        o = Counting([lib.ones(2, requires_grad=True)])
+        o.step()
+        o.step()
+        return type(o.state), list(o.state.values())
+
+    ours, theirs = count_steps(torch, optim.Optimizer), count_steps(pt, pt.optim.Optimizer)
+    assert ours == theirs == (collections.defaultdict, [{"n": 2}])
+    # a state dict round trip keeps it a defaultdict
+    p = torch.ones(2, requires_grad=True)
+    o = optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = torch.ones(2)
+    o.step()
+    o.load_state_dict(o.state_dict())
+    assert isinstance(o.state, collections.defaultdict) and o.state[torch.ones(1)] == {}
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("SGD", dict(foreach=None, fused=None, differentiable=False)),
+    ("SGD", dict(foreach=True, fused=False)),
+    ("Adam", dict(foreach=False, capturable=False, differentiable=False, fused=None,
+                  decoupled_weight_decay=True)),
+    ("AdamW", dict(foreach=None, capturable=False, differentiable=False, fused=False)),
+])
+def test_pytorchs_keyword_arguments_are_accepted_and_recorded(name, kwargs):
+    """foreach / fused / ... are in the defaults and in the state dict's param groups, as in
+    PyTorch (same keys, in the same order, with the same values)."""
+    ours = getattr(optim, name)([torch.ones(2, requires_grad=True)], lr=0.1, **kwargs)
+    theirs = getattr(pt.optim, name)([pt.ones(2, requires_grad=True)], lr=0.1, **kwargs)
+    assert ours.defaults == theirs.defaults
+    assert list(ours.defaults) == list(theirs.defaults)
+    assert ours.state_dict()["param_groups"] == theirs.state_dict()["param_groups"]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+@pytest.mark.parametrize("flag", ["fused", "differentiable", "capturable"])
+def test_implementations_not_provided_are_refused_naming_the_argument(name, flag):
+    p = torch.ones(2, requires_grad=True)
+    if flag == "capturable" and name == "SGD":  # not an argument of PyTorch's SGD either
+        with pytest.raises(TypeError, match="unexpected keyword argument 'capturable'"):
+            optim.SGD([p], lr=0.1, capturable=True)
+        return
+    with pytest.raises(ValueError, match=rf"^{name}: `{flag}=True` is not supported"):
+        getattr(optim, name)([p], lr=0.1, **{flag: True})
+    with pytest.raises(RuntimeError) as theirs:
+        getattr(pt.optim, name)([pt.ones(2, requires_grad=True)], lr=0.1, fused=True,
+                                foreach=True)
+    with pytest.raises(RuntimeError) as ours:
+        getattr(optim, name)([p], lr=0.1, fused=True, foreach=True)
+    assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_named_parameters_are_pytorchs_param_names(name):
+    """model.named_parameters() as params: the names go to each group's "param_names" (and the
+    state dict); mixing named and unnamed parameters or groups is PyTorch's ValueError."""
+
+    def run(lib, opt):
+        lib.manual_seed(0)
+        model = lib.nn.Linear(3, 2)
+        o = getattr(opt, name)(model.named_parameters(), lr=0.1)
+        model(lib.ones(1, 3)).sum().backward()
+        o.step()
+        errors = []
+        for bad in (lambda: getattr(opt, name)([("w", model.weight), model.bias], lr=0.1),
+                    lambda: o.add_param_group({"params": [lib.ones(1, requires_grad=True)]})):
+            with pytest.raises(ValueError) as e:
+                bad()
+            errors.append(str(e.value))
+        return o, model, errors
+
+    (ours, model, errors), (theirs, ref, ref_errors) = run(torch, optim), run(pt, pt.optim)
+    assert ours.param_groups[0]["param_names"] == theirs.param_groups[0]["param_names"] == [
+        "weight", "bias"]
+    assert ours.state_dict()["param_groups"] == theirs.state_dict()["param_groups"]
+    assert errors == ref_errors
+    np.testing.assert_allclose(model.weight.detach().numpy(), ref.weight.detach().numpy(),
+                               rtol=1e-6)
