@@ -112,9 +112,21 @@ def test_sequential_mlp_matches_torch(dtype):
 
 def test_softmax_without_dim_uses_pytorchs_legacy_choice():
     x = randn(2, 3, 4)
-    with pytest.warns(UserWarning):
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
         ref = torch.nn.Softmax()(torch.tensor(x)).numpy()
-    np.testing.assert_allclose(nn.Softmax()(n2g.tensor(x))._data, ref, rtol=1e-12)
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        np.testing.assert_allclose(nn.Softmax()(n2g.tensor(x))._data, ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.nn.SiLU(inplace=True),
+                                  lambda lib: lib.nn.ReLU(inplace=True),
+                                  lambda lib: lib.nn.Dropout(0.5, inplace=True)],
+                         ids=["SiLU", "ReLU", "Dropout"])
+def test_inplace_modules_write_into_their_input_like_pytorch(make):
+    for lib in (n2g, torch):
+        x = lib.tensor([-1.0, 2.0, 3.0, -4.0])
+        y = make(lib)(x)
+        assert y is x and x.tolist() != [-1.0, 2.0, 3.0, -4.0], lib.__name__
 
 
 # ----- defaults and arguments --------------------------------------------------------------------

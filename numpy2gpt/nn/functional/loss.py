@@ -88,7 +88,10 @@ class _ClassIndexLoss(FusedFunction):
         total = loss.sum()
         if self.reduction == "sum":
             return total
-        return np.asarray(_safe_divide(total, self.wt.sum()), dtype=loss.dtype)
+        den = self.wt.sum()
+        # den = 0 (every kept row has weight 0): NaN, like PyTorch, whose weighted mean of the
+        # class terms is then 0 / 0 (label smoothing's part, x / 0 = inf, does not change that)
+        return np.asarray(_safe_divide(total, den) if den else np.nan, dtype=loss.dtype)
 
     def _row_grad_scale(self, gy):
         """dL/dloss_i for every row: the reduction's backward (0 for ignored rows)."""

@@ -43,15 +43,10 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.silu(input)
+        return F.silu(input, inplace=self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
-
-
-def _legacy_softmax_dim(ndim):
-    """PyTorch's choice when Softmax() is given no dim (deprecated there too)."""
-    return 0 if ndim in (0, 1, 3) else 1
 
 
 class Softmax(Module):
@@ -62,8 +57,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input):
-        dim = self.dim if self.dim is not None else _legacy_softmax_dim(input.dim())
-        return F.softmax(input, dim)
+        return F.softmax(input, self.dim, _stacklevel=5)  # dim None: F.softmax's implicit dim
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -81,7 +75,7 @@ class Dropout(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.dropout(input, p=self.p, training=self.training)
+        return F.dropout(input, p=self.p, training=self.training, inplace=self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
