@@ -14,9 +14,10 @@ How PyTorch turns a seed into numbers (ATen's CPUGeneratorImpl and DistributionT
     bits); a permutation swaps element i with i + draw % (n - i);
   * normals: a tensor of 16 or more contiguous values is first filled with uniforms, then turned
     into normals 16 at a time by Box-Muller (pairs j, j + 8) - in float32 with the Cephes
-    polynomial log and sin/cos of avx_mathfun.h (not libm), which are ported below; fewer
-    values are drawn one by one in float64 by Box-Muller, whose second value is kept for the
-    next such draw.
+    polynomial log and sin/cos of avx_mathfun.h (not libm), which are ported below; when the
+    size is not a multiple of 16, the last 16 values are redrawn (float16 draws no uniforms
+    for the values past the last whole block first); fewer values are drawn one by one in
+    float64 by Box-Muller, whose second value is kept for the next such draw.
 Dropout masks and trunc_normal_ use this generator too, but not PyTorch's algorithms for them.
 """
 
@@ -117,10 +118,8 @@ class Generator:
     def uniform(self, shape, low=0.0, high=1.0, dtype=_f32):
         """U(low, high) of a dtype: PyTorch's x * (high - low) + low, one rounding (a fused
         multiply-add), with a value rounded up to `high` moved to `low`."""
-        if not low <= high:
-            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
-                               f"from={low} > to={high}")
         dtype = np.dtype(dtype)
+        _check_uniform_bounds(low, high, dtype)
         work = _f64 if dtype == _f64 else _f32  # float16 is drawn in float32, then rounded
         x = self._unit(_numel(shape), work)
         lo, hi = work(low), work(high)
@@ -150,7 +149,7 @@ class Generator:
     # ----- normals and exponentials
     def normal(self, shape, mean=0.0, std=1.0, dtype=_f32):
         """N(mean, std^2) of a dtype, as PyTorch fills a contiguous tensor of that shape."""
-        if std < 0:
+        if not std >= 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         dtype = np.dtype(dtype)
         n = _numel(shape)
@@ -158,8 +157,11 @@ class Generator:
             return np.array([self._normal_one(mean, std) for _ in range(n)],
                             dtype=dtype).reshape(shape)
         work = _f64 if dtype == _f64 else _f32
-        out = self._unit(n, work)
         body = n - n % 16
+        if dtype == np.float16:  # uniforms for the whole blocks only (the tail comes next)
+            out = np.concatenate([self._unit(body, work), np.empty(n - body, work)])
+        else:
+            out = self._unit(n, work)
         for i in range(0, body, _CHUNK):
             block = slice(i, min(i + _CHUNK, body))
             out[block] = _box_muller16(out[block], mean, std)
@@ -186,6 +188,27 @@ class Generator:
         return (-1.0 / lambd * log1p).astype(dtype).reshape(shape)  # in a last float64 bit
 
 
+_BOUND_NAMES = {np.dtype(_f64): ("double", "Double"), np.dtype(_f32): ("float", "Float"),
+                np.dtype(np.float16): ("c10::Half", "Half")}  # C++'s, as PyTorch's messages
+
+
+def _check_uniform_bounds(low, high, dtype):
+    """PyTorch's checks for U(low, high) of a float dtype: both ends finite and representable,
+    low <= high, and high - low representable (so no inf or NaN comes out)."""
+    biggest = float(np.finfo(dtype).max)
+    c_name, name = _BOUND_NAMES[dtype]
+    for what, value in (("from", low), ("to", high)):
+        if not -biggest <= value <= biggest:
+            raise RuntimeError(f"{what} is out of bounds for {c_name}")
+    if not low <= high:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                           f"from={low:g} > to={high:g}")
+    if high - low > biggest:
+        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{name}>::max(), "
+                           f"but found to={high:g} and from={low:g} which result in to-from to "
+                           "exceed the limit")
+
+
 def _numel(shape):
     return int(np.prod(shape, dtype=np.int64))
 
@@ -201,6 +224,8 @@ def _fma(a, b, c):
 
 def _fma64(a, b, c):
     """Correctly rounded a * b + c for floats (math.fma from Python 3.13 on)."""
+    if not math.isfinite(a * b + c) or not all(map(math.isfinite, (a, b, c))):
+        return a * b + c  # inf or NaN: no rounding to get right
     return float(Fraction(a) * Fraction(b) + Fraction(c))  # int / int rounds correctly
 
 

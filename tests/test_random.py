@@ -2,6 +2,7 @@
 plus seeding, exact state save and restore, and per-thread generators."""
 
 import json
+import math
 import threading
 
 import numpy as np
@@ -158,3 +159,79 @@ def test_threads_share_the_global_generator_by_default_and_use_rng_is_per_thread
         t.join()
         assert seen[1] is ng.default_generator  # other threads keep the global one
     assert ng_random.get_rng() is ng.default_generator
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+@pytest.mark.parametrize("n", [5, 16, 17, 20, 33, 47, 1000, 4099])
+@pytest.mark.parametrize("mean_std", [(0.0, 1.0), (1.5, 0.3), (-3.3, 2.7)])
+def test_float16_normals_equal_pytorchs(seed, n, mean_std):
+    # float16 fills only the whole blocks of 16 with uniforms before it redraws the last 16
+    both(seed)
+    ours = ng.empty(n, dtype=ng.float16).normal_(*mean_std)
+    theirs = torch.empty(n, dtype=torch.float16).normal_(*mean_std)
+    assert same_bits(ours, theirs)
+    assert same_bits(ng.rand(5), torch.rand(5))  # as many draws
+
+
+@pytest.mark.parametrize("dtype,low,high,msg", [
+    ("float32", -math.inf, 0, "from is out of bounds for float"),
+    ("float32", 0, math.inf, "to is out of bounds for float"),
+    ("float64", 0, math.inf, "to is out of bounds for double"),
+    ("float64", -math.inf, 0, "from is out of bounds for double"),
+    ("float32", math.nan, 0, "from is out of bounds for float"),
+    ("float32", 0, math.nan, "to is out of bounds for float"),
+    ("float32", 0, 1e39, "to is out of bounds for float"),
+    ("float16", -1e5, 0, "from is out of bounds for c10::Half"),
+    ("float32", 0.1, 0.05, r"uniform_ expects to return a \[from, to\) range, but found "
+                           "from=0.1 > to=0.05"),
+    ("float32", -3e38, 3e38, r"uniform_ expects to-from <= std::numeric_limits<Float>::max\(\), "
+                             r"but found to=3e\+38 and from=-3e\+38 which result in to-from to "
+                             "exceed the limit"),
+    ("float16", -40000, 40000, r"std::numeric_limits<Half>::max\(\), but found to=40000 and "
+                               "from=-40000"),
+    ("float64", -1.7e308, 1.7e308, r"std::numeric_limits<Double>::max\(\)"),
+])
+def test_uniform_refuses_bounds_that_give_no_finite_values(dtype, low, high, msg):
+    for lib in (torch, ng):
+        with pytest.raises(RuntimeError, match=msg):
+            lib.empty(3, dtype=getattr(lib, dtype)).uniform_(low, high)
+        with pytest.raises(RuntimeError, match=msg):
+            lib.nn.init.uniform_(lib.empty(3, dtype=getattr(lib, dtype)), low, high)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [3, 40])
+def test_normal_with_an_infinite_mean_or_std_is_pytorchs(dtype, n):
+    both(0)
+    for mean, std in ((math.inf, 1.0), (0.0, math.inf), (-math.inf, 2.0)):
+        ours = ng.empty(n, dtype=getattr(ng, dtype)).normal_(mean, std)
+        theirs = torch.empty(n, dtype=getattr(torch, dtype)).normal_(mean, std)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    for lib in (torch, ng):
+        with pytest.raises(RuntimeError, match="normal expects std >= 0.0, but found std nan"):
+            lib.empty(3).normal_(0.0, math.nan)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+@pytest.mark.parametrize("num_samples", [1, 3, [3]])
+@pytest.mark.parametrize("dtype", ["int64", "int8"])
+def test_multinomial_takes_a_one_element_integer_tensor(seed, num_samples, dtype):
+    probs = [0.1, 0.2, 0.3, 0.4]
+    both(seed)
+    ours = ng.multinomial(ng.tensor(probs), ng.tensor(num_samples, dtype=getattr(ng, dtype)))
+    theirs = torch.multinomial(torch.tensor(probs),
+                               torch.tensor(num_samples, dtype=getattr(torch, dtype)))
+    assert same_bits(ours, theirs)
+
+
+@pytest.mark.parametrize("num_samples,kind", [
+    (1.0, "float"), (True, "bool"), (None, "NoneType"), ("1", "str"), ([1], "list"),
+    (ng.tensor(1.0), "Tensor"), (ng.tensor([2, 2]), "Tensor"),
+], ids=str)
+def test_multinomial_refuses_a_num_samples_that_is_not_an_int(num_samples, kind):
+    for lib in (torch, ng):
+        if isinstance(num_samples, ng.Tensor):
+            num_samples = lib.tensor(num_samples.tolist())
+        with pytest.raises(TypeError, match=rf"multinomial\(\): argument 'num_samples' "
+                                            rf"\(position 2\) must be int, not {kind}"):
+            lib.multinomial(lib.tensor([0.2, 0.8]), num_samples)

@@ -1,6 +1,7 @@
 """Creating tensors: zeros, ones, arange, randn, ... (PyTorch's factory functions)."""
 
 import operator
+import warnings
 
 import numpy as np
 
@@ -26,6 +27,36 @@ def _size(size, fn="zeros"):
     return out
 
 
+def _size_arg(args, size, fn):
+    """The shape of `fn(2, 3)`, `fn((2, 3))` or `fn(size=(2, 3))`: PyTorch's factories take the
+    sizes as varargs or as one sequence, positional or the keyword `size` (then a sequence)."""
+    if (size is None) == (not args):  # neither or both
+        if fn in ("rand", "randn"):
+            got = [type(a).__name__ for a in args] + ([] if size is None else ["size=tuple"])
+            raise TypeError(f"{fn}() received an invalid combination of arguments - got "
+                            f"({', '.join(got)}), but expected one of:\n"
+                            " * (tuple of ints size, *, ...)")
+        if size is None:
+            raise TypeError(f'{fn}() missing 1 required positional arguments: "size"')
+        raise TypeError(f"{fn}() got multiple values for argument 'size'")
+    if size is None:
+        return _size(args, fn)
+    if not isinstance(size, tuple | list):
+        raise TypeError(f"{fn}(): argument 'size' must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    return _size((size,), fn)
+
+
+def _number(value, fn, arg, position):
+    """A Python number for a scalar argument; a 0-d tensor counts as its value (and dtype)."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Number, "
+                            "not Tensor")
+        return value.item()
+    return value
+
+
 def _leaf(array, requires_grad=False):
     t = Tensor._make(array)
     if requires_grad:
@@ -45,19 +76,19 @@ def _random_float_dtype(dtype, fn):
     return d
 
 
-def zeros(*size, dtype=None, requires_grad=False, device=None):
+def zeros(*args, size=None, dtype=None, requires_grad=False, device=None):
     check_device(device)
-    return _leaf(np.zeros(_size(size, "zeros"), _float_dtype(dtype)), requires_grad)
+    return _leaf(np.zeros(_size_arg(args, size, "zeros"), _float_dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False, device=None):
+def ones(*args, size=None, dtype=None, requires_grad=False, device=None):
     check_device(device)
-    return _leaf(np.ones(_size(size, "ones"), _float_dtype(dtype)), requires_grad)
+    return _leaf(np.ones(_size_arg(args, size, "ones"), _float_dtype(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False, device=None):
+def empty(*args, size=None, dtype=None, requires_grad=False, device=None):
     check_device(device)
-    return _leaf(np.empty(_size(size, "empty"), _float_dtype(dtype)), requires_grad)
+    return _leaf(np.empty(_size_arg(args, size, "empty"), _float_dtype(dtype)), requires_grad)
 
 
 def _fill_dtype(fill_value):
@@ -70,7 +101,12 @@ def _fill_dtype(fill_value):
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
+    """A tensor of `size` filled with `fill_value` (a number or a 0-d tensor)."""
     check_device(device)
+    if not isinstance(size, tuple | list):
+        raise TypeError("full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    fill_value = _number(fill_value, "full", "fill_value", 2)
     dtype = _fill_dtype(fill_value) if dtype is None else dtypes.to_dtype(dtype)
     return _leaf(np.full(_size((size,), "full"), fill_value, dtype), requires_grad)
 
@@ -96,11 +132,15 @@ def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
                  requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
-    """Like PyTorch: integer arguments give int64, any float argument gives the default dtype."""
+def arange(start=0, end=None, step=1, dtype=None, requires_grad=False, device=None):
+    """Like PyTorch: integer arguments give int64, any float argument gives the default dtype
+    (0-d tensors count by their dtype); `arange(end)` starts at 0."""
     check_device(device)
     if end is None:
-        start, end = 0, start
+        start, end = 0, _number(start, "arange", "end", 1)
+    else:
+        start, end = _number(start, "arange", "start", 1), _number(end, "arange", "end", 2)
+    step = _number(step, "arange", "step", 3)
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
@@ -114,8 +154,24 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
+    """`steps` evenly spaced values from start to end (numbers or 0-d tensors)."""
     check_device(device)
-    arr = np.linspace(start, end, int(steps)).astype(_float_dtype(dtype))
+    try:
+        if isinstance(steps, Tensor) and steps.ndim:
+            raise TypeError
+        n = operator.index(steps)  # an int or a 0-d integer tensor; not 3.0
+    except TypeError:
+        got = ", ".join("Tensor" if isinstance(v, Tensor) else type(v).__name__
+                        for v in (start, end, steps))
+        raise TypeError(f"linspace() received an invalid combination of arguments - got ({got}), "
+                        "but expected one of:\n * (Number start, Number end, int steps, *, ...)"
+                        ) from None
+    for name, v in (("start", start), ("end", end)):
+        if isinstance(v, Tensor) and v.ndim != 0:
+            raise RuntimeError("linspace only supports 0-dimensional start and end tensors, but "
+                               f"got {name} with {v.ndim} dimension(s).")
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    arr = np.linspace(start, end, n).astype(_float_dtype(dtype))
     return _leaf(arr, requires_grad)
 
 
@@ -124,35 +180,115 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     return _leaf(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad=False, generator=None, device=None):
+def rand(*args, size=None, dtype=None, requires_grad=False, generator=None, device=None):
     """Uniform on [0, 1) (PyTorch's values for the same seed)."""
     check_device(device)
     dtype = _random_float_dtype(dtype, "rand")
-    return _leaf(resolve(generator).uniform(_size(size, "rand"), dtype=dtype), requires_grad)
+    shape = _size_arg(args, size, "rand")
+    return _leaf(resolve(generator).uniform(shape, dtype=dtype), requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad=False, generator=None, device=None):
+def randn(*args, size=None, dtype=None, requires_grad=False, generator=None, device=None):
     """Standard normal (PyTorch's values for the same seed)."""
     check_device(device)
     dtype = _random_float_dtype(dtype, "randn")
-    return _leaf(resolve(generator).normal(_size(size, "randn"), dtype=dtype), requires_grad)
+    shape = _size_arg(args, size, "randn")
+    return _leaf(resolve(generator).normal(shape, dtype=dtype), requires_grad)
 
 
-def randint(low=0, high=None, size=None, dtype=None, generator=None, requires_grad=False,
-            device=None):
-    """Integers uniform in [low, high); `randint(high, size)` and `randint(low, high, size)`."""
+_RANDINT_FORMS = (("high", "size"), ("low", "high", "size"))
+_C_TYPES = {np.dtype(k): v for k, v in (
+    (np.bool_, "bool"), (np.uint8, "unsigned char"), (np.int8, "signed char"),
+    (np.int16, "short int"), (np.int32, "int"), (np.int64, "long"), (np.float16, "c10::Half"),
+    (np.float32, "float"), (np.float64, "double"))}  # C++'s names, in PyTorch's messages
+
+
+def _is_int(value):
+    if isinstance(value, bool | np.bool_):
+        return False
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _randint_bounds(args, bounds):
+    """(low, high, size) of `randint(high, size)` or `randint(low, high, size)`, each argument
+    positional or keyword: the first of PyTorch's two signatures that the arguments fit."""
+    for names in _RANDINT_FORMS:
+        given = dict(zip(names, args))
+        if len(args) > len(names) or given.keys() & bounds.keys():
+            continue
+        given.update(bounds)
+        if set(given) == set(names) and isinstance(given["size"], tuple | list) and all(
+                _is_int(given[k]) for k in names[:-1]):
+            low, high = (operator.index(given.get(k, 0)) for k in ("low", "high"))
+            if not all(-(1 << 63) <= v < 1 << 63 for v in (low, high)):
+                raise ValueError("Overflow when unpacking long long")
+            return low, high, given["size"]
+    got = [type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in bounds.items()]
+    raise TypeError(f"randint() received an invalid combination of arguments - got "
+                    f"({', '.join(got)}), but expected one of:\n"
+                    " * (int high, tuple of ints size, *, ...)\n"
+                    " * (int low, int high, tuple of ints size, *, ...)")
+
+
+def _check_randint_range(low, high, dtype):
+    """PyTorch's check that low and high - 1 fit the dtype, and its warning when a float dtype
+    cannot hold every integer in between."""
+    if dtype.kind == "b":
+        lo, hi = 0, 1
+    elif dtype.kind == "f":
+        lo, hi = float(np.finfo(dtype).min), float(np.finfo(dtype).max)
+    else:
+        lo, hi = int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)
+    name = _C_TYPES[dtype]
+    ends = (("from", low), ("to - 1", high - 1))
+    for what, value in ends:
+        if not lo <= value <= hi:
+            raise RuntimeError(f"{what} is out of bounds for {name}")
+    if dtype.kind == "f":
+        digits = np.finfo(dtype).nmant + 1
+        for what, value in ends:
+            if abs(value) > 1 << digits:
+                warnings.warn(f"{what} is out of bounds [-(2^{digits}), 2^{digits}]. Due to "
+                              f"precision limitations {name} can support discrete uniform "
+                              "distribution only within this range. This warning will become an "
+                              "error in version 1.7 release, please fix the code in advance",
+                              UserWarning, stacklevel=3)
+
+
+def randint(*args, low=None, high=None, size=None, generator=None, dtype=None,
+            requires_grad=False, device=None):
+    """Integers uniform in [low, high): `randint(high, size)` or `randint(low, high, size)`;
+    PyTorch's values for the same seed, in any dtype that holds low and high - 1."""
     check_device(device)
-    if size is None:
-        if isinstance(high, tuple | list):
-            low, high, size = 0, low, high
-        else:
-            raise TypeError("randint() missing required argument 'size' (a tuple of ints)")
-    low, high = operator.index(low), operator.index(high)
+    bounds = {k: v for k, v in (("low", low), ("high", high), ("size", size)) if v is not None}
+    low, high, size = _randint_bounds(args, bounds)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
+    dtype = dtypes.to_dtype(dtype) or dtypes.int64
+    _check_randint_range(low, high, dtype)
     arr = resolve(generator).randint(low, high, _size((size,), "randint"))
-    return _leaf(arr.astype(dtypes.to_dtype(dtype) or dtypes.int64), requires_grad)
+    return _leaf(arr.astype(dtype), requires_grad)
+
+
+def _check_randperm_dtype(n, dtype):
+    """PyTorch's limits: n - 1 must fit an integer dtype, and a float dtype must hold every
+    integer below n; randperm has no bool version."""
+    if dtype.kind in "iu" and n - 1 > np.iinfo(dtype).max:
+        name = "int" if dtype == np.int32 else f"{dtype.name}_t"
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    limits = {np.dtype(np.float16): (2049, "2049", "Half"),
+              np.dtype(np.float32): ((1 << 24) + 1, "2^24+1", "Float"),
+              np.dtype(np.float64): ((1 << 53) + 1, "2^53+1", "Double")}
+    if dtype in limits and n > limits[dtype][0]:
+        _, text, name = limits[dtype]
+        raise RuntimeError(f"n cannot be greater than {text} for {name} type.")
+    if dtype.kind == "b":
+        raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
 
 
 def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None):
@@ -161,8 +297,10 @@ def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None)
     n = operator.index(n)
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got {n}")
+    dtype = dtypes.to_dtype(dtype) or dtypes.int64
+    _check_randperm_dtype(n, dtype)
     arr = resolve(generator).randperm(n)
-    return _leaf(arr.astype(dtypes.to_dtype(dtype) or dtypes.int64), requires_grad)
+    return _leaf(arr.astype(dtype), requires_grad)
 
 
 def rand_like(input, dtype=None, requires_grad=False, device=None):
@@ -186,19 +324,22 @@ def new_tensor(self, data, dtype=None, requires_grad=False, device=None):
     return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
-def new_zeros(self, *size, dtype=None, requires_grad=False, device=None):
+def new_zeros(self, *args, size=None, dtype=None, requires_grad=False, device=None):
     check_device(device)
-    return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    shape = _size_arg(args, size, "new_zeros")
+    return zeros(shape, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
-def new_ones(self, *size, dtype=None, requires_grad=False, device=None):
+def new_ones(self, *args, size=None, dtype=None, requires_grad=False, device=None):
     check_device(device)
-    return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    shape = _size_arg(args, size, "new_ones")
+    return ones(shape, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
-def new_empty(self, *size, dtype=None, requires_grad=False, device=None):
+def new_empty(self, *args, size=None, dtype=None, requires_grad=False, device=None):
     check_device(device)
-    return empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    shape = _size_arg(args, size, "new_empty")
+    return empty(shape, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
 def new_full(self, size, fill_value, dtype=None, requires_grad=False, device=None):

@@ -438,7 +438,14 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
                            f"{dtype_name(p.dtype)}")
     if p.ndim not in (1, 2):
         raise RuntimeError(f"prob_dist must be 1 or 2 dim (got a {p.ndim}-dim tensor)")
-    if not isinstance(num_samples, int | np.integer) or num_samples <= 0:
+    if (isinstance(num_samples, bool | np.bool_) or not isinstance(num_samples, int | np.integer)
+            and not (isinstance(num_samples, Tensor) and num_samples.numel() == 1
+                     and num_samples.dtype.kind in "iu")):  # a one-element integer tensor will do
+        kind = "Tensor" if isinstance(num_samples, Tensor) else type(num_samples).__name__
+        raise TypeError(f"multinomial(): argument 'num_samples' (position 2) must be int, not "
+                        f"{kind}")
+    num_samples = int(num_samples)
+    if num_samples <= 0:
         raise RuntimeError(f"cannot sample n_sample <= 0 samples (num_samples={num_samples})")
     n_cat = p.shape[-1]
     if not replacement and num_samples > n_cat:

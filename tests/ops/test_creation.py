@@ -178,3 +178,164 @@ def test_randint_is_torchs_for_the_same_seed():
 def test_bad_arguments_raise_clear_errors(fn, err, msg):
     with pytest.raises(err, match=msg):
         fn()
+
+
+def _raises_like_torch(call, err, match):
+    """`call(ng)` raises what `call(torch)` raises: the same type, messages matching `match`."""
+    for lib in (torch, ng):
+        with pytest.raises(err, match=match):
+            call(lib)
+
+
+def _same_values(ours, theirs):
+    _same_dtype(ours, theirs)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("args,kwargs", [
+    ((5, (2, 3)), {}), ((5,), {"size": (2, 3)}), ((-3, 5, (4,)), {}), ((-3, 5), {"size": [4]}),
+    ((0,), {"high": 5, "size": (4,)}), ((), {"high": 5, "size": (4,)}),
+    ((), {"low": 2, "high": 5, "size": (4,)}), ((5, (2,)), {"dtype": "float32"}),
+    ((0, 2, (6,)), {"dtype": "bool"}), ((0, 256, (6,)), {"dtype": "uint8"}),
+    ((-128, 128, (6,)), {"dtype": "int8"}), ((1, 2**40, (3,)), {"dtype": "float64"}),
+], ids=str)
+def test_randint_takes_every_form_pytorch_takes(args, kwargs):
+    # randint(high, size) and randint(low, high, size), each argument positional or keyword
+    def call(lib, seed=4):
+        lib.manual_seed(seed)
+        named = {k: getattr(lib, v) if k == "dtype" else v for k, v in kwargs.items()}
+        return lib.randint(*args, **named)
+
+    _same_values(call(ng), call(torch))
+    generators = ng.Generator().manual_seed(8), torch.Generator().manual_seed(8)
+    _same_values(*(lib.randint(10, size=(5,), generator=g)
+                   for lib, g in zip((ng, torch), generators)))
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.randint(0, 10, 3), lambda lib: lib.randint(10, 3), lambda lib: lib.randint(5),
+    lambda lib: lib.randint(5, size=3), lambda lib: lib.randint(low=2, size=(2,)),
+    lambda lib: lib.randint(5.5, (2,)), lambda lib: lib.randint(0, 5.5, (2,)),
+    lambda lib: lib.randint(True, (2,)), lambda lib: lib.randint(5, (2,), size=(2,)),
+    lambda lib: lib.randint(0, 5, (2,), low=1), lambda lib: lib.randint(0, 5, (2,), None),
+])
+def test_randint_rejects_the_forms_pytorch_rejects(call):
+    _raises_like_torch(call, TypeError, "randint()")
+
+
+@pytest.mark.parametrize("low,high,dtype,msg", [
+    (0, 300, "uint8", "to - 1 is out of bounds for unsigned char"),
+    (-1, 5, "uint8", "from is out of bounds for unsigned char"),
+    (0, 3, "bool", "to - 1 is out of bounds for bool"),
+    (-200, 5, "int8", "from is out of bounds for signed char"),
+    (0, 70000, "int16", "to - 1 is out of bounds for short int"),
+    (0, 2**40, "int32", "to - 1 is out of bounds for int"),
+    (0, 2**40, "float16", r"to - 1 is out of bounds for c10::Half"),
+])
+def test_randint_refuses_a_range_its_dtype_cannot_hold(low, high, dtype, msg):
+    _raises_like_torch(lambda lib: lib.randint(low, high, (2,), dtype=getattr(lib, dtype)),
+                       RuntimeError, msg)
+
+
+def test_randint_warns_like_pytorch_beyond_a_floats_exact_integers():
+    for lib in (torch, ng):
+        with pytest.warns(UserWarning, match=r"to - 1 is out of bounds \[-\(2\^24\), 2\^24\]"):
+            lib.randint(0, 2**25, (2,), dtype=lib.float32)
+    _raises_like_torch(lambda lib: lib.randint(0, 2**63, (2,)), ValueError, "Overflow")
+
+
+@pytest.mark.parametrize("n,dtype,err,msg", [
+    (3, "bool", NotImplementedError, "\"randperm\" not implemented for 'Bool'"),
+    (0, "bool", NotImplementedError, "\"randperm\" not implemented for 'Bool'"),
+    (300, "uint8", RuntimeError, "value cannot be converted to type uint8_t without overflow"),
+    (129, "int8", RuntimeError, "value cannot be converted to type int8_t without overflow"),
+    (40000, "int16", RuntimeError, "value cannot be converted to type int16_t without overflow"),
+    (2050, "float16", RuntimeError, "n cannot be greater than 2049 for Half type."),
+    (2**24 + 2, "float32", RuntimeError, r"n cannot be greater than 2\^24\+1 for Float type."),
+])
+def test_randperm_refuses_a_dtype_that_cannot_hold_it(n, dtype, err, msg):
+    _raises_like_torch(lambda lib: lib.randperm(n, dtype=getattr(lib, dtype)), err, msg)
+
+
+def test_randperm_in_small_dtypes_is_pytorchs():
+    for n, dtype in ((256, "uint8"), (128, "int8"), (2049, "float16")):
+        torch.manual_seed(2)
+        ng.manual_seed(2)
+        _same_values(ng.randperm(n, dtype=getattr(ng, dtype)),
+                     torch.randperm(n, dtype=getattr(torch, dtype)))
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_size_can_be_given_as_a_keyword(name):
+    for size in ((2, 3), [4], ()):
+        ours, theirs = getattr(ng, name)(size=size), getattr(torch, name)(size=size)
+        assert ours.shape == tuple(theirs.shape)
+        _same_dtype(ours, theirs)
+    ours = getattr(ng, name)(size=(2,), dtype=ng.float64)
+    assert ours.dtype == ng.float64 and ours.shape == (2,)
+    torch.manual_seed(6)
+    ng.manual_seed(6)
+    if name in ("rand", "randn"):
+        _same_values(getattr(ng, name)(size=(20,)), getattr(torch, name)(size=(20,)))
+    conflict = "invalid combination" if name.startswith("rand") else "got multiple values"
+    _raises_like_torch(lambda lib: getattr(lib, name)(2, size=(2,)), TypeError, conflict)
+    _raises_like_torch(lambda lib: getattr(lib, name)(size=2), TypeError,
+                       "argument 'size' must be tuple of ints, not int")
+    _raises_like_torch(lambda lib: getattr(lib, name)(), TypeError, rf"{name}\(\)")
+
+
+def test_full_takes_size_and_fill_value_as_keywords():
+    _same_values(ng.full(size=(2,), fill_value=1.5), torch.full(size=(2,), fill_value=1.5))
+    _raises_like_torch(lambda lib: lib.full(2, 1.0), TypeError,
+                       r"full\(\): argument 'size' \(position 1\) must be tuple of ints, not int")
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.arange(lib.tensor(3)), lambda lib: lib.arange(lib.tensor(3.0)),
+    lambda lib: lib.arange(lib.tensor([1, 4]).max()),
+    lambda lib: lib.arange(lib.tensor(1), lib.tensor(4)),
+    lambda lib: lib.arange(lib.tensor(3, dtype=lib.int8)),
+    lambda lib: lib.arange(lib.tensor(3.0, dtype=lib.float64)),
+    lambda lib: lib.arange(lib.tensor(True)), lambda lib: lib.arange(0, lib.tensor(4), 0.5),
+    lambda lib: lib.arange(0, 5, lib.tensor(2)), lambda lib: lib.arange(end=3),
+    lambda lib: lib.arange(start=1, end=3),
+    lambda lib: lib.full((2,), lib.tensor(1.5)), lambda lib: lib.full((2,), lib.tensor(1)),
+    lambda lib: lib.full((2,), lib.tensor(True)),
+    lambda lib: lib.full((2,), lib.tensor(2, dtype=lib.int8)),
+    lambda lib: lib.full((2,), lib.tensor(1.5, dtype=lib.float64)),
+    lambda lib: lib.full((2,), lib.tensor(2.5), dtype=lib.float64),
+    lambda lib: lib.linspace(lib.tensor(0), lib.tensor(1), 3),
+    lambda lib: lib.linspace(lib.tensor(0.0, dtype=lib.float64), 1, 5),
+    lambda lib: lib.linspace(0, 1, lib.tensor(3)),
+    lambda lib: lib.zeros(lib.tensor(3)), lambda lib: lib.zeros(lib.tensor(3), 2),
+    lambda lib: lib.ones((lib.tensor(2), 2)), lambda lib: lib.eye(lib.tensor(2)),
+])
+def test_zero_dim_tensor_arguments_count_as_their_value_and_dtype(call):
+    _same_values(call(ng), call(torch))
+
+
+@pytest.mark.parametrize("call,err,msg", [
+    (lambda lib: lib.arange(lib.tensor([3])), TypeError,
+     r"arange\(\): argument 'end' \(position 1\) must be Number, not Tensor"),
+    (lambda lib: lib.full((2,), lib.tensor([1.5])), TypeError,
+     r"full\(\): argument 'fill_value' \(position 2\) must be Number, not Tensor"),
+    (lambda lib: lib.linspace(lib.tensor([0.0]), 1, 3), RuntimeError,
+     "linspace only supports 0-dimensional start and end tensors"),
+    (lambda lib: lib.linspace(0, 1, 3.0), TypeError, "linspace"),
+    (lambda lib: lib.linspace(0, 1, lib.tensor(3.0)), TypeError, "linspace"),
+    (lambda lib: lib.linspace(0, 1, lib.tensor([3])), TypeError, "linspace"),
+])
+def test_tensor_arguments_that_are_not_numbers_are_refused(call, err, msg):
+    _raises_like_torch(call, err, msg)
+
+
+@pytest.mark.parametrize("name", ["new_zeros", "new_ones", "new_empty"])
+def test_new_factories_take_size_as_a_keyword(name):
+    ours = getattr(ng.ones(1, dtype=ng.float64), name)(size=(2, 3))
+    theirs = getattr(torch.ones(1, dtype=torch.float64), name)(size=(2, 3))
+    assert ours.shape == tuple(theirs.shape)
+    _same_dtype(ours, theirs)
+    _raises_like_torch(lambda lib: getattr(lib.ones(1), name)(2, size=(2,)), TypeError,
+                       "got multiple values for argument 'size'")
+    _raises_like_torch(lambda lib: getattr(lib.ones(1), name)(), TypeError,
+                       rf'{name}\(\) missing 1 required positional arguments: "size"')

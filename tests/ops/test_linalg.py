@@ -97,7 +97,7 @@ def test_matmul_random_broadcast_batches(batch, m, k, n, seed):
 ])
 def test_matmul_shape_errors_name_both_shapes(a, b, msg):
     with pytest.raises(RuntimeError, match=msg):
-        ng.zeros(*a) @ ng.zeros(*b)
+        ng.zeros(a) @ ng.zeros(b)
 
 
 def test_mm_bmm_reject_wrong_ranks():
