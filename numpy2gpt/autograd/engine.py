@@ -324,7 +324,7 @@ def _call_backward(fn, grads, create_graph):
     if all(g is None for g in grads):
         return [None] * len(fn.inputs)
     # A multi-output node whose other outputs got no gradient sees zeros there, like PyTorch.
-    if len(grads) > 1 and any(g is None for g in grads):
+    if len(grads) > 1 and any(g is None for g in grads) and fn.materialize_grads:
         grads = [g if g is not None else Tensor._make(np.zeros_like(a))
                  for g, a in zip(grads, _output_arrays(fn))]
     if fn.differentiable_backward:

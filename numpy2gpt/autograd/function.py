@@ -45,10 +45,18 @@ class Function:
     # Set False when backward needs only the inputs' shapes and dtypes (Add, Sum, Reshape...):
     # such a node saves no values, so, like PyTorch, backward may run through it again.
     saves_values = True
+    materialize_grads = True  # an output that got no gradient gets zeros in backward (not None)
     grad_fn_name = None  # the name in `grad_fn=<...>`; default "<ClassName>Backward0"
     # Which nn.Module's forward is running (for graphs clustered by module). numpy2gpt.nn installs
     # its module-name stack here, so autograd never imports nn.
     current_module_path = staticmethod(lambda: None)
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """PyTorch's custom-Function API: `MyFn.apply(x, ...)` for a subclass with static
+        `forward(ctx, *args)` and `backward(ctx, *grads)` written with Tensor ops (FunctionCtx
+        says what ctx offers). Calling an instance, `Mul()(a, b)`, is this library's own way."""
+        return _apply_custom(cls, args, kwargs)
 
     def __call__(self, *inputs):
         if _profiler is not None:  # numpy2gpt.profiler is recording: it times the call
@@ -236,6 +244,134 @@ class FusedFunction(Function):
     """A Function whose `backward` takes and returns NumPy arrays (hand-derived gradient)."""
 
     differentiable_backward = False
+
+
+# ----- PyTorch's custom-Function API: static forward(ctx, ...) / backward(ctx, ...) on Tensors ---
+class FunctionCtx:
+    """The `ctx` of a custom Function: what its forward leaves for its backward.
+
+    `save_for_backward(*tensors)` / `saved_tensors` (checked against in-place edits, like every
+    saved tensor), `needs_input_grad` (one bool per forward argument),
+    `mark_non_differentiable(*outputs)`, `set_materialize_grads(False)` (backward then gets None,
+    not zeros, for an output that received no gradient); any other attribute is free to set."""
+
+    def __init__(self, needs_input_grad):
+        self.needs_input_grad = needs_input_grad
+        self.materialize_grads = True
+        self.to_save, self._versions, self._non_differentiable = (), (), set()
+        self._node, self._saved_outputs = None, {}  # set by apply once the node is linked
+
+    def save_for_backward(self, *tensors):
+        self.to_save = tensors
+        self._versions = tuple(t._version if isinstance(t, Tensor) else None for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        node = self._node and self._node()
+        saved = []
+        for k, (t, v) in enumerate(zip(self.to_save, self._versions)):
+            if node is not None and k in self._saved_outputs:  # an output: the node's own, so
+                t = node.saved_output(self._saved_outputs[k])  # a 2nd backward runs through it
+            elif isinstance(t, Tensor) and t._version != v:
+                raise _modified_error(t, v)
+            saved.append(t)
+        return tuple(saved)
+
+    def mark_non_differentiable(self, *outputs):
+        self._non_differentiable.update(id(o) for o in outputs)
+
+    def mark_dirty(self, *tensors):
+        raise NotImplementedError("numpy2gpt's custom Functions cannot modify their inputs in "
+                                  "place (ctx.mark_dirty): return a new tensor instead")
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = bool(value)
+
+
+class _CustomNode(Function):
+    """The graph node of one `apply` of a custom Function: backward calls its static backward."""
+
+    saves_outputs = True
+
+    def __init__(self, cls, ctx, positions, n_args):
+        self.cls, self.ctx, self.positions, self.n_args = cls, ctx, positions, n_args
+        self.grad_fn_name = cls.__name__ + "Backward"
+
+    @property
+    def materialize_grads(self):
+        return self.ctx.materialize_grads
+
+    def backward(self, *grads):
+        if self.ctx.materialize_grads:
+            grads = [Tensor._make(np.zeros_like(a)) if g is None else g
+                     for g, a in zip(grads, self.output_arrays)]
+        result = self.cls.backward(self.ctx, *grads)
+        result = result if isinstance(result, tuple | list) else (result,)
+        if len(result) < self.n_args or any(g is not None for g in result[self.n_args:]):
+            raise RuntimeError(f"function {self.name()} returned an incorrect number of "
+                               f"gradients (expected {self.n_args}, got {len(result)})")
+        return tuple(result[i] for i in self.positions)
+
+
+def _is_static(cls, name):
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return isinstance(klass.__dict__[name], staticmethod)
+    return False
+
+
+def _apply_custom(cls, args, kwargs):
+    """Run cls.forward on Tensors without recording it; link one _CustomNode in its place."""
+    from .grad_mode import no_grad
+
+    positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+    inputs = tuple(args[i] for i in positions)
+    ctx = FunctionCtx(tuple(isinstance(a, Tensor) and a.requires_grad for a in args))
+    with no_grad():
+        if _is_static(cls, "setup_context"):  # forward(*args), then setup_context(ctx, ...)
+            out = cls.forward(*args, **kwargs)
+            cls.setup_context(ctx, args, out)
+        else:
+            out = cls.forward(ctx, *args, **kwargs)
+    single = not isinstance(out, tuple)
+    outs = (out,) if single else tuple(out)
+    if not all(isinstance(o, Tensor) for o in outs):
+        raise TypeError(f"{cls.__name__}.forward must return a Tensor or a tuple of Tensors")
+    wrapped = []  # new tensors on the outputs' memory (an output may be an input, returned as is)
+    for o in outs:
+        t = Tensor._make(o._data)
+        t._version_cell = o._version_cell  # an edit of the output still shows in saved copies
+        wrapped.append(t)
+    if is_grad_enabled() and any(x.requires_grad for x in inputs):
+        node = _CustomNode(cls, ctx, positions, len(args))
+        node._link(inputs, wrapped, tuple(o._data for o in outs))
+        for t, o in zip(wrapped, outs):
+            if id(o) in ctx._non_differentiable:
+                t._requires_grad, t.grad_fn = False, None
+        # saved outputs are read back through the node (weakly held, as its outputs are: no
+        # reference cycle ctx -> output -> node -> ctx)
+        index = {id(o): i for i, o in enumerate(outs)}
+        ctx._saved_outputs = {k: index[id(t)] for k, t in enumerate(ctx.to_save)
+                              if id(t) in index and id(t) not in ctx._non_differentiable}
+        ctx.to_save = tuple(None if k in ctx._saved_outputs else t
+                            for k, t in enumerate(ctx.to_save))
+        ctx._node = weakref.ref(node)
+    return wrapped[0] if single else tuple(wrapped)
+
+
+def once_differentiable(backward):
+    """Decorate a custom Function's static backward that is not itself differentiable: it runs
+    without recording, as PyTorch's decorator of that name makes it."""
+    import functools
+
+    from .grad_mode import no_grad
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            return backward(ctx, *grads)
+
+    return wrapper
 
 
 _NO_MEMORY = bytes(16)  # one zero element of any dtype, read-only
