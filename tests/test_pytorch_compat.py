@@ -2,6 +2,7 @@
 constructor, NumPy ufuncs on tensors (`__array_wrap__`), CPU-only devices, `manual_seed` with odd
 seeds, `axis=`/`keepdims=` in reductions, the dtype check of matrix products, and `.data`."""
 
+import operator
 import warnings
 
 import numpy as np
@@ -283,3 +284,41 @@ def test_inf_and_nan_arise_without_numpy_warnings_as_in_pytorch():
     ty.sum().backward()
     np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+# ----- & | ^ -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("op", [operator.and_, operator.or_, operator.xor], ids=["&", "|", "^"])
+@pytest.mark.parametrize("a, b", [
+    ([True, False, True], [True, True, False]), ([6, 3, -2], [3, 5, 7]), ([6, 3, -2], 1),
+    (1, [6, 3, -2]), ([True, False, True], [1, 2, 3]), ([[1], [2]], [4, 5, 6]), ([True], True),
+], ids=repr)
+def test_bitwise_operators_are_pytorchs(op, a, b):
+    def run(lib):
+        x = lib.tensor(a) if isinstance(a, list) else a
+        y = lib.tensor(b) if isinstance(b, list) else b
+        return op(x, y)
+
+    ours, theirs = run(ng), run(torch)
+    assert ours.tolist() == theirs.tolist() and str(ours.dtype) == str(theirs.dtype)[6:]
+
+
+def test_bitwise_functions_in_place_forms_and_errors_are_pytorchs():
+    for lib in (ng, torch):
+        assert lib.bitwise_and(lib.tensor([3]), lib.tensor([5])).tolist() == [1]
+        assert lib.tensor([3]).bitwise_or(4).tolist() == [7]
+        assert lib.bitwise_xor(lib.tensor([True]), lib.tensor([True])).tolist() == [False]
+        x = lib.tensor([6, 3])
+        view = x[:1]
+        view &= lib.tensor([2])  # in the view's memory, so in x's
+        assert x.tolist() == [2, 3]
+        mask = lib.tensor([True, False])
+        mask |= lib.tensor([False, True])
+        assert mask.tolist() == [True, True]
+        with pytest.raises(NotImplementedError, match="\"bitwise_and_cpu\" not implemented for "
+                                                      "'Float'"):
+            lib.tensor([1.0]) & lib.tensor([1.0])
+        with pytest.raises(RuntimeError, match="result type Long can't be cast to the desired "
+                                               "output type Bool"):
+            mask &= lib.tensor([1, 2])
+        with pytest.raises(RuntimeError, match="must match the size"):
+            lib.tensor([3, 1]) & lib.tensor([1, 2, 3])

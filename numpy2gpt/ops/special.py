@@ -15,12 +15,12 @@ from types import SimpleNamespace
 import numpy as np
 
 from .. import dtypes
-from ..autograd.function import Function
+from ..autograd.function import _TENSOR_TYPES, Function
 from ..dtypes import dtype_name
 from ..kernels.threads import BLOCK
 from ..random import resolve
 from ..tensor import Tensor, as_tensor
-from ._util import broadcast_shape, normalize_dims, numpy_names
+from ._util import broadcast_shape, normalize_dims, numpy_names, promote
 from .elementwise import _float
 
 # ----- erf / erfc (fdlibm) ----------------------------------------------------------------------
@@ -517,6 +517,49 @@ def bitwise_not(input):
     return Tensor._make(np.asarray(np.invert(x._data)))
 
 
+def _bitwise(np_fn, name):
+    def bitwise(input, other):
+        if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__}")
+        a, b = promote(input, other)  # PyTorch's dtypes: bool & bool is bool, int & bool is int
+        if a.dtype.kind not in "biu":
+            raise NotImplementedError(f'"{name}_cpu" not implemented for '
+                                      f"'{_TENSOR_TYPES[a.dtype.name]}'")
+        broadcast_shape(a.shape, b.shape)  # PyTorch's error for shapes that do not broadcast
+        return Tensor._make(np.asarray(np_fn(a._data, b._data)))
+
+    bitwise.__name__ = name
+    bitwise.__doc__ = (f"Elementwise {name.split('_')[1].upper()} of the bits of two integer "
+                       "tensors (of the truth values for bool tensors), broadcast; also as the "
+                       f"operator {_OPERATORS[name]}.")
+    return bitwise
+
+
+_OPERATORS = {"bitwise_and": "&", "bitwise_or": "|", "bitwise_xor": "^"}
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+
+
+def _bitwise_in_place(fn):
+    """t &= other (|=, ^=): the result written into t's own memory, as PyTorch's in-place op."""
+    def in_place(self, other):
+        from .inplace import _write
+
+        result = fn(self, other)
+        if self.dtype.kind == "b" and result.dtype.kind != "b":  # an integer into bool: no
+            raise RuntimeError(f"result type {_TENSOR_TYPES[result.dtype.name]} can't be cast to "
+                               "the desired output type Bool")
+        return _write(self, result._data)
+
+    return in_place
+
+
+def _reflected(fn):
+    return lambda self, other: fn(other, self)
+
+
 def _invert(self):
     if self.dtype.kind not in "biu":
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
@@ -531,8 +574,13 @@ TENSOR_METHODS = {
     "isneginf": isneginf, "all": all, "any": any, "multinomial": multinomial,
     "logical_not": logical_not, "logical_and": logical_and, "logical_or": logical_or,
     "logical_xor": logical_xor, "bitwise_not": bitwise_not, "__invert__": _invert,
+    "bitwise_and": bitwise_and, "bitwise_or": bitwise_or, "bitwise_xor": bitwise_xor,
+    "__and__": bitwise_and, "__or__": bitwise_or, "__xor__": bitwise_xor,
+    "__rand__": _reflected(bitwise_and), "__ror__": _reflected(bitwise_or),
+    "__rxor__": _reflected(bitwise_xor), "__iand__": _bitwise_in_place(bitwise_and),
+    "__ior__": _bitwise_in_place(bitwise_or), "__ixor__": _bitwise_in_place(bitwise_xor),
 }
 __all__ = ["erf", "erfc", "exp2", "log1p", "expm1", "sign", "sgn", "floor", "ceil", "trunc",
            "round", "isfinite", "isnan", "isinf", "isposinf", "isneginf", "all", "any",
            "one_hot", "multinomial", "logical_not", "logical_and", "logical_or", "logical_xor",
-           "bitwise_not"]
+           "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor"]
