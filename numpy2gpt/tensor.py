@@ -103,6 +103,12 @@ class RemovableHandle:
             if not hooks:  # no hooks left: the engine skips its leaf bookkeeping again
                 del self._registry[self._key]
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):  # `with module.register_forward_hook(h):` removes it at the end
+        self.remove()
+
 
 class Tensor:
     """An n-dimensional array that can record the operations applied to it (see module doc)."""

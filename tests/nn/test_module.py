@@ -360,3 +360,47 @@ def test_parameter_basics():
     assert nn.Parameter(n2g.ones(1, requires_grad=True) * 2).is_leaf
     with pytest.raises(RuntimeError, match="floating point"):
         nn.Parameter(n2g.arange(3))
+
+
+# ----- forward hooks -----------------------------------------------------------------------------
+@pytest.mark.parametrize("lib", [n2g, torch], ids=["numpy2gpt", "torch"])
+def test_forward_hooks_see_replace_and_stop_like_pytorchs(lib):
+    model = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.ReLU())
+    seen, order = [], []
+    h1 = model[0].register_forward_hook(lambda m, args, out: seen.append((type(m).__name__,
+                                                                          tuple(out.shape))))
+    model[0].register_forward_pre_hook(lambda m, args: (args[0] * 0,))  # zero the input
+    model[1].register_forward_hook(lambda m, args, out: out + 1)  # replace the output
+    model[1].register_forward_hook(lambda m, args, out: order.append("second"))
+    model[1].register_forward_hook(lambda m, args, out: order.append("first"), prepend=True)
+    y = model(lib.ones(4, 3))
+    expected = (lib.relu(model[0].bias) + 1).tolist()
+    assert seen == [("Linear", (4, 2))] and order == ["first", "second"]
+    assert y.tolist() == [expected] * 4
+    h1.remove()
+    model(lib.ones(1, 3))
+    assert len(seen) == 1
+    with model[0].register_forward_hook(lambda m, args, out: seen.append("scoped")):
+        model(lib.ones(1, 3))
+    model(lib.ones(1, 3))
+    assert seen[1:] == ["scoped"]
+
+
+@pytest.mark.parametrize("lib", [n2g, torch], ids=["numpy2gpt", "torch"])
+def test_forward_hooks_with_kwargs_and_always_call(lib):
+    class Scale(lib.nn.Module):
+        def forward(self, x, factor=1.0):
+            if factor < 0:
+                raise ValueError("negative factor")
+            return x * factor
+
+    m = Scale()
+    m.register_forward_pre_hook(lambda mod, args, kwargs: (args, {"factor": kwargs["factor"] * 2}),
+                                with_kwargs=True)
+    calls = []
+    m.register_forward_hook(lambda mod, args, kwargs, out: calls.append(kwargs["factor"]),
+                            with_kwargs=True, always_call=True)
+    assert m(lib.ones(2), factor=1.5).tolist() == [3.0, 3.0]
+    with pytest.raises(ValueError, match="negative factor"):
+        m(lib.ones(2), factor=-1.0)
+    assert calls == [3.0, -2.0]

@@ -22,7 +22,7 @@ from ... import dtypes
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ...dtypes import dtype_name
-from ...tensor import Size, Tensor, check_device, dtype_of_to_args
+from ...tensor import RemovableHandle, Size, Tensor, check_device, dtype_of_to_args
 from ..parameter import Parameter
 
 # ----- the module name stack ----------------------------------------------------------------------
@@ -95,6 +95,13 @@ def _check_name(kind, name):
         raise KeyError(f'{kind} name can\'t be empty string ""')
 
 
+class _Hook:
+    """One registered forward hook (a distinct object per registration, for its handle)."""
+
+    def __init__(self, fn, with_kwargs, always_call):
+        self.fn, self.with_kwargs, self.always_call = fn, with_kwargs, always_call
+
+
 class Module:
     """Base class for all neural network modules (see the module docstring)."""
 
@@ -127,10 +134,61 @@ class Module:
         stack.append((self, path))
         _local.path = path
         try:
-            return self.forward(*args, **kwargs)
+            hooks = self.__dict__.get("_forward_hooks")
+            if not hooks:
+                return self.forward(*args, **kwargs)
+            return self._call_with_hooks(hooks, args, kwargs)
         finally:
             stack.pop()
             _local.path = stack[-1][1] if stack else None
+
+    # ----- forward hooks -----------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call `hook(module, args)` before each forward; a result other than None replaces the
+        positional arguments (a tuple, or one value). With `with_kwargs=True` it is
+        `hook(module, args, kwargs)`, returning None or (args, kwargs). Returns a handle whose
+        `remove()` unregisters it."""
+        return self._add_hook("pre", hook, prepend, with_kwargs, False)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """Call `hook(module, args, output)` after each forward (`hook(module, args, kwargs,
+        output)` with `with_kwargs=True`); a result other than None replaces the output. With
+        `always_call=True` it runs even when forward raises. Returns a handle (`remove()`)."""
+        return self._add_hook("post", hook, prepend, with_kwargs, always_call)
+
+    def _add_hook(self, when, fn, prepend, with_kwargs, always_call):
+        hooks = self.__dict__.setdefault("_forward_hooks", {})
+        entry = _Hook(fn, with_kwargs, always_call)
+        group = hooks.setdefault(when, [])
+        group.insert(0, entry) if prepend else group.append(entry)
+        return RemovableHandle(hooks, when, entry)
+
+    def _call_with_hooks(self, hooks, args, kwargs):
+        for h in list(hooks.get("pre", ())):
+            if h.with_kwargs:
+                result = h.fn(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {result}.")
+                    args, kwargs = result
+            else:
+                result = h.fn(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            for h in list(hooks.get("post", ())):
+                if h.always_call:
+                    h.fn(self, args, kwargs, None) if h.with_kwargs else h.fn(self, args, None)
+            raise
+        for h in list(hooks.get("post", ())):
+            result = h.fn(self, args, kwargs, output) if h.with_kwargs else \
+                h.fn(self, args, output)
+            if result is not None:
+                output = result
+        return output
 
     # ----- registration ------------------------------------------------------------------------
     def _require_init(self, what):
