@@ -56,8 +56,12 @@ MUTANTS = [
            [T + "autograd/test_engine.py::"
             "test_grads_handed_to_different_leaves_are_separate_arrays"]),
     Mutant("engine: a leaf's gradient replaced instead of summed",
-           "autograd/engine.py", "t.grad = g if t.grad is None else t.grad + g", "t.grad = g",
+           "autograd/engine.py", "t.grad = old + g.detach()", "t.grad = g.detach()",
            [T + "autograd/test_engine.py::test_tensor_used_several_times_sums_its_gradients"]),
+    Mutant("engine: a second backward replaces .grad instead of adding into it",
+           "autograd/engine.py", "np.add(old._data, g._data, out=old._data)",
+           "np.copyto(old._data, g._data)",
+           [T + "autograd/test_engine.py::test_leaf_grad_accumulates_across_calls"]),
     Mutant("engine: two gradients for one output keep only the second",
            "autograd/engine.py", "    return a + b", "    return b",
            [T + "autograd/test_engine.py::test_residual_first_derivative_is_the_known_value"]),
