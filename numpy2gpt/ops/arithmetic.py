@@ -107,6 +107,13 @@ class Pow(Function):
     grad_fn_name = "PowBackward1"
 
     def forward(self, a, b):
+        if a.dtype.kind in "iu" and b.dtype.kind == "i" and (b < 0).any():
+            # PyTorch's integer power for a negative exponent (NumPy refuses it): 1 for base 1,
+            # +-1 for base -1 (by the exponent's parity), else 0 (1 / a^|b| truncated)
+            at_least_zero = np.power(a, np.maximum(b, 0))
+            minus_one = np.where(b % 2 == 0, 1, -1)
+            negative = np.where(a == 1, 1, np.where(a == -1, minus_one, 0))
+            return np.where(b < 0, negative, at_least_zero).astype(at_least_zero.dtype)
         return np.power(a, b)
 
     def backward(self, gy):
@@ -354,6 +361,11 @@ def neg(input):
 
 def pow(input, exponent):
     """input ** exponent; either may be a Python number."""
+    if isinstance(input, Tensor) and input.dtype.kind == "b":
+        if isinstance(exponent, bool) or getattr(exponent, "dtype", None) == np.bool_:
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+        if isinstance(exponent, int):  # PyTorch: bool ** 2 is an int64 tensor
+            input = input.to(np.int64)
     if isinstance(exponent, int | float) and isinstance(input, Tensor):
         if input.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")

@@ -148,7 +148,8 @@ def rsqrt(input):
 
 
 def square(input):
-    return Square()(as_tensor(input))
+    x = as_tensor(input)
+    return Square()(x.to(np.int64) if x.dtype.kind == "b" else x)  # bool squares to int64
 
 
 def sin(input):

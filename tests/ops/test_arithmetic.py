@@ -206,6 +206,24 @@ def test_integer_power_rules():
         x ** -1
 
 
+@pytest.mark.parametrize("fn", [
+    lambda lib: lib.tensor([2, 3, 1, -1, -1, 0, -2]) ** lib.tensor([-2, -1, -3, -3, -2, -1, 3]),
+    lambda lib: lib.tensor([True, False]) ** 2, lambda lib: lib.tensor([True, False]).square(),
+    lambda lib: 2 ** lib.tensor([True, False]), lambda lib: lib.tensor([True]) ** 2.0,
+    lambda lib: lib.tensor([2], dtype=lib.int8) ** lib.tensor([3]),
+], ids=["negative int exponents", "bool ** 2", "bool square", "2 ** bool", "bool ** 2.0",
+        "int8 ** int64"])
+def test_integer_and_bool_powers_are_pytorchs(fn):
+    ours, theirs = fn(ng), fn(torch)
+    assert ours.tolist() == theirs.tolist() and str(ours.dtype) == str(theirs.dtype)[6:]
+
+
+def test_bool_to_a_bool_power_is_pytorchs_error():
+    for lib in (ng, torch):
+        with pytest.raises(NotImplementedError, match="\"pow\" not implemented for 'Bool'"):
+            lib.tensor([True]) ** lib.tensor([True])
+
+
 # ----- graph behaviour -----------------------------------------------------------------------
 def test_constants_never_get_grad():
     x = ng.tensor([1.0, 2.0], requires_grad=True)
