@@ -322,3 +322,20 @@ def test_bitwise_functions_in_place_forms_and_errors_are_pytorchs():
             mask &= lib.tensor([1, 2])
         with pytest.raises(RuntimeError, match="must match the size"):
             lib.tensor([3, 1]) & lib.tensor([1, 2, 3])
+
+
+# ----- Python ints outside a small integer dtype's range ----------------------------------------
+def _u8(lib):
+    return lib.tensor([5], dtype=lib.uint8)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib: _u8(lib) + (-3), lambda lib: _u8(lib) < -3, lambda lib: _u8(lib) == 261,
+    lambda lib: 300 - _u8(lib), lambda lib: _u8(lib).add_(300), lambda lib: _u8(lib).mul_(-1),
+    lambda lib: lib.tensor([5], dtype=lib.int8) * 1000,
+    lambda lib: lib.tensor([5], dtype=lib.int32) + 2 ** 40,
+], ids=["uint8 + -3", "uint8 < -3", "uint8 == 261", "300 - uint8", "uint8.add_(300)",
+        "uint8.mul_(-1)", "int8 * 1000", "int32 + 2**40"])
+def test_python_ints_wrap_around_into_small_integer_dtypes_like_pytorch(fn):
+    ours, theirs = fn(ng), fn(torch)
+    assert ours.tolist() == theirs.tolist() and str(ours.dtype) == str(theirs.dtype)[6:]

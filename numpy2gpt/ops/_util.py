@@ -84,6 +84,14 @@ def _scalar_dtype(value, other_dtype):
                     "array or a Python number")
 
 
+def scalar_array(value, dtype):
+    """A Python number as a 0-d array of `dtype`. An int outside an integer dtype's range wraps
+    around (uint8: -3 is 253), as PyTorch's scalars do; NumPy would raise OverflowError."""
+    if isinstance(value, int | np.integer) and dtype.kind in "iu":
+        return np.array(value).astype(dtype)
+    return np.array(value, dtype=dtype)
+
+
 def promote(a, b):
     """Return (a, b) as Tensors of one common dtype, PyTorch style.
 
@@ -100,8 +108,7 @@ def promote(a, b):
         if isinstance(b, np.ndarray):
             b = as_tensor(b)
         else:
-            dt = _scalar_dtype(b, a.dtype)
-            b = Tensor._make(np.array(b, dtype=dt))
+            b = Tensor._make(scalar_array(b, _scalar_dtype(b, a.dtype)))
     if a.dtype != b.dtype:
         if (a.ndim == 0) != (b.ndim == 0) and _RANK[a.dtype.kind] == _RANK[b.dtype.kind]:
             dt = b.dtype if a.ndim == 0 else a.dtype  # the tensor with dims decides

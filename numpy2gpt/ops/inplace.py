@@ -33,6 +33,7 @@ from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..dtypes import dtype_name
 from ..random import resolve
 from ..tensor import Tensor
+from ._util import scalar_array
 
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation.")
@@ -83,6 +84,8 @@ def _check_overlap(a):
 def _value(other, t=None):
     """The operand as an array or number; with `t`, check it broadcasts to t's shape."""
     v = other._data if isinstance(other, Tensor) else other
+    if t is not None and isinstance(v, int) and not isinstance(v, bool) and t.dtype.kind in "iu":
+        v = scalar_array(v, t.dtype)  # wraps around like PyTorch's (uint8: 300 is 44)
     if t is not None and np.shape(v) != t._data.shape:
         try:
             ok = np.broadcast_shapes(np.shape(v), t._data.shape) == t._data.shape
