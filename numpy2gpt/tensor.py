@@ -246,15 +246,17 @@ class Tensor:
             return _register(TENSOR_HOOKS, id(self), self, hook)
         return _register(TENSOR_HOOKS, (id(self.grad_fn), self._output_nr), self.grad_fn, hook)
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd/engine.py).
 
         `gradient` is required unless self has one element; `retain_graph` keeps the graph's saved
-        values for another backward; `create_graph` records the backward pass itself.
+        values for another backward; `create_graph` records the backward pass itself; `inputs`
+        (a tensor or a sequence) limits the accumulation to those tensors' `.grad`.
         """
         from .autograd import backward
 
-        backward(self, None if gradient is None else (gradient,), retain_graph, create_graph)
+        backward(self, None if gradient is None else (gradient,), retain_graph, create_graph,
+                 inputs=inputs)
 
     @property
     def data(self):

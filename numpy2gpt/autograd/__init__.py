@@ -1,5 +1,7 @@
 """Autograd: Functions (graph nodes), the backward engine, grad mode and gradient checking."""
 
+import numpy as np
+
 from ..tensor import Tensor
 from .engine import make_seeds, run_backward
 from .function import Function, FusedFunction
@@ -12,12 +14,21 @@ def _tuple(x):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return d(outputs)/d(inputs) without touching any `.grad` (PyTorch's autograd.grad).
 
     `grad_outputs` weights each output (required for non-scalar outputs); with
-    `create_graph=True` the returned gradients are themselves differentiable.
+    `create_graph=True` the returned gradients are themselves differentiable. An input the
+    outputs do not depend on is an error, or None with `allow_unused=True`, or zeros with
+    `materialize_grads=True`. (`only_inputs` is accepted and ignored, as in PyTorch.)
     """
+    if is_grads_batched:
+        raise NotImplementedError("autograd.grad(is_grads_batched=True) is not supported by "
+                                  "numpy2gpt: call it once per grad_outputs")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads="
+                         "True, but got: allow_unused=False.")
+    allow_unused = allow_unused or materialize_grads
     outputs, inputs = _tuple(outputs), _tuple(inputs)
     seeds = make_seeds(outputs, None if grad_outputs is None else _tuple(grad_outputs))
     for i, x in enumerate(inputs):
@@ -32,16 +43,44 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) appears to not have "
                                "been used in the graph. Set allow_unused=True if this is the "
                                "desired behavior.")
+    if materialize_grads:
+        grads = [Tensor._make(np.zeros_like(x._data)) if g is None else g
+                 for x, g in zip(inputs, grads)]
     return tuple(grads)
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
-    """Accumulate gradients of several outputs into the leaves' `.grad` (autograd.backward)."""
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    """Accumulate gradients of several outputs into the leaves' `.grad` (autograd.backward);
+    with `inputs`, into those tensors' `.grad` only (leaves or not), as in PyTorch.
+    (`grad_variables` is PyTorch's old name for `grad_tensors`.)"""
+    if grad_tensors is None:
+        grad_tensors = grad_variables
     tensors = _tuple(tensors)
     seeds = make_seeds(tensors, None if grad_tensors is None else _tuple(grad_tensors))
     if retain_graph is None:
         retain_graph = create_graph
-    run_backward(list(tensors), seeds, retain_graph, create_graph)
+    if inputs is None:
+        run_backward(list(tensors), seeds, retain_graph, create_graph)
+        return
+    inputs = _tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    for x in inputs:
+        if not x.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    grads = run_backward(list(tensors), seeds, retain_graph, create_graph, inputs=list(inputs))
+    for x, g in zip(inputs, grads):
+        if g is None:
+            continue
+        if create_graph:
+            x.grad = g if x.grad is None else x.grad + g
+        elif x.grad is not None and x.grad._data.flags.writeable:
+            np.add(x.grad._data, g._data, out=x.grad._data)  # in place, as the engine does
+            x.grad._version += 1
+        else:  # a copy of its own: g may be the caller's gradient, passed through
+            g = Tensor._make(np.array(g._data))
+            x.grad = g if x.grad is None else x.grad + g
 
 
 __all__ = ["Function", "FusedFunction", "grad", "backward", "gradcheck", "gradgradcheck",

@@ -420,3 +420,29 @@ def test_backward_errors_name_the_problem():
         y = (x * 2).sum()
     with pytest.raises(RuntimeError, match="does not require grad"):
         y.backward()
+
+
+# ----- backward(inputs=...), grad(materialize_grads=...) ------------------------------------------
+@pytest.mark.parametrize("lib", [ng, torch], ids=["numpy2gpt", "torch"])
+def test_backward_with_inputs_fills_only_their_grads(lib):
+    a, b, c = (lib.ones(2, requires_grad=True) for _ in range(3))
+    h = a * 3
+    y = (h * b).sum()
+    y.backward(inputs=[h, b], retain_graph=True)
+    assert a.grad is None and b.grad.tolist() == [3.0, 3.0] and h.grad.tolist() == [1.0, 1.0]
+    y.backward(inputs=b, retain_graph=True)
+    assert b.grad.tolist() == [6.0, 6.0] and a.grad is None
+    lib.autograd.backward(y, inputs=[c], retain_graph=True)  # not in the graph: left as it was
+    assert c.grad is None
+    with pytest.raises(RuntimeError, match="`inputs` argument to `backward\\(\\)` cannot be "
+                                           "empty"):
+        y.backward(inputs=[])
+
+
+@pytest.mark.parametrize("lib", [ng, torch], ids=["numpy2gpt", "torch"])
+def test_grad_materializes_unused_inputs_as_zeros(lib):
+    a, b = lib.ones(2, requires_grad=True), lib.ones(3, requires_grad=True)
+    ga, gb = lib.autograd.grad((a * 2).sum(), (a, b), materialize_grads=True)
+    assert ga.tolist() == [2.0, 2.0] and gb.tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(ValueError, match="Expected allow_unused to be True or not passed"):
+        lib.autograd.grad((a * 2).sum(), (a, b), materialize_grads=True, allow_unused=False)
