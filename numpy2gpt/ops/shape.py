@@ -3,8 +3,9 @@ each backward applies the inverse movement to the gradient."""
 
 import numpy as np
 
-from ..autograd.function import Function
-from ..tensor import _check_dim, as_tensor
+from ..autograd.function import _TENSOR_TYPES, Function
+from ..dtypes import _NoStorageDtype, to_dtype
+from ..tensor import Tensor, _check_dim, as_tensor
 from ._util import normalize_dims
 
 
@@ -80,8 +81,12 @@ def reshape(input, *shape):
 
 
 def view(input, *shape):
-    """reshape that never copies: PyTorch's error when the memory layout does not allow it."""
+    """reshape that never copies: PyTorch's error when the memory layout does not allow it.
+    `view(dtype)` reads the same memory as another dtype instead (PyTorch's bit cast)."""
     x = as_tensor(input)
+    if len(shape) == 1 and (isinstance(shape[0], np.dtype | _NoStorageDtype) or
+                            isinstance(shape[0], type) and issubclass(shape[0], np.generic)):
+        return _view_as_dtype(x, to_dtype(shape[0]))
     y = reshape(x, *shape)
     if y is x:  # a view is a new tensor even when the shape is unchanged
         return Reshape(x.shape)(x)
@@ -89,6 +94,26 @@ def view(input, *shape):
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
                            ".reshape(...) instead.")
+    return y
+
+
+def _view_as_dtype(x, dtype):
+    """x's memory as `dtype`, no copy and no gradient (a different element size rescales the last
+    dim, which must then be contiguous). Shares x's version counter, as a view does."""
+    a, names = x._data, _TENSOR_TYPES
+    what = f"to view {names[a.dtype.name]} as {names[dtype.name]} (different element sizes)"
+    if dtype.itemsize != a.itemsize:
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if a.shape[-1] != 1 and a.strides[-1] != a.itemsize:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got "
+                               f"{a.strides[-1] // a.itemsize}")
+        ratio = dtype.itemsize // a.itemsize
+        if ratio > 1 and a.shape[-1] % ratio:
+            raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got "
+                               f"{a.shape[-1]}")
+    y = Tensor._make(a.view(dtype))
+    y._version_cell = x._version_cell
     return y
 
 

@@ -105,3 +105,25 @@ def test_bad_shape_arguments_raise_clear_errors(fn, msg):
 def test_grad_fn_names(op, name):
     assert repr(op(ng.zeros(2, 3, requires_grad=True)).grad_fn) == f"<{name}>"
     assert type(op(torch.zeros(2, 3, requires_grad=True)).grad_fn).__name__ == name
+
+
+@pytest.mark.parametrize("shape, dtype", [((2,), "int32"), ((2,), "float32"), ((2,), "int64"),
+                                          ((2,), "int8"), ((2,), "float16"), ((2, 2), "float64")])
+def test_view_as_a_dtype_reads_the_same_bits_like_pytorch(shape, dtype):
+    values = np.arange(1.0, 1.0 + np.prod(shape), dtype=np.float32).reshape(shape)
+    ours = ng.tensor(values, requires_grad=True).view(getattr(ng, dtype))
+    theirs = torch.tensor(values, requires_grad=True).view(getattr(torch, dtype))
+    assert ours.tolist() == theirs.tolist() and not ours.requires_grad
+    x = ng.zeros(4)
+    x.view(ng.int32)[0] = 1065353216  # the bits of 1.0: the same memory
+    assert x.tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_view_as_a_dtype_of_another_size_needs_pytorchs_last_dim():
+    for lib in (ng, torch):
+        with pytest.raises(RuntimeError, match="self.size\\(-1\\) must be divisible by 2 to view "
+                                               "Float as Double"):
+            lib.ones(3).view(lib.float64)
+        with pytest.raises(RuntimeError, match="self.dim\\(\\) cannot be 0 to view Float as "
+                                               "Double"):
+            lib.ones(()).view(lib.float64)
