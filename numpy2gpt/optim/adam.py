@@ -36,15 +36,13 @@ class Adam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay))
 
     def _update(self, p, grad, group, state):
-        if not state:
-            state["step"] = 0
-        state["step"] += 1
+        step = self._step_count(state)
         arrays = [grad, self._state_array(state, "exp_avg", p),
                   self._state_array(state, "exp_avg_sq", p)]
         if group["amsgrad"]:
             arrays.append(self._state_array(state, "max_exp_avg_sq", p))
-        self._in_blocks(self._adam, p, arrays, self._settings(group, state["step"]),
-                        self._constants(group, state["step"], p.dtype))
+        self._in_blocks(self._adam, p, arrays, self._settings(group, step),
+                        self._constants(group, step, p.dtype))
 
     @staticmethod
     def _adam(p, g, m, v, *rest):

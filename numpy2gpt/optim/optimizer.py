@@ -145,14 +145,26 @@ class Optimizer:
 
     @staticmethod
     def _state_array(state, key, p):
-        """state[key], a buffer shaped like p, created as zeros; made C-contiguous if it is not
-        (the update writes through a flat view of it)."""
-        a = state.get(key)
-        if a is None:
-            a = state[key] = np.zeros(p.shape, dtype=p.dtype)
-        elif not a.flags.c_contiguous:
-            a = state[key] = np.ascontiguousarray(a)
-        return a
+        """The array of state[key], a tensor shaped like p (as in PyTorch), created as zeros;
+        made C-contiguous if it is not (the update writes through a flat view of it)."""
+        t = state.get(key)
+        if t is None:
+            t = state[key] = Tensor._make(np.zeros(p.shape, dtype=p.dtype))
+        elif not isinstance(t, Tensor):  # an array or a list put there by hand
+            t = state[key] = Tensor._make(np.array(t, dtype=p.dtype))
+        if not t._data.flags.c_contiguous:
+            t._data = np.ascontiguousarray(t._data)
+        return t._data
+
+    @staticmethod
+    def _step_count(state):
+        """Count one more step in state["step"], a float32 0-d tensor as in PyTorch; the count."""
+        step = state.get("step")
+        if not isinstance(step, Tensor):
+            step = state["step"] = Tensor._make(np.array(step or 0, dtype=np.float32))
+        step._data += 1
+        step._version += 1
+        return int(step._data)
 
     def _in_blocks(self, update, p, arrays, *args):
         """Run `update(p's array, *arrays, scratch1, scratch2, *args)` to update p in place.
@@ -198,8 +210,8 @@ class Optimizer:
         state = {}
         for group in self.param_groups:
             for p in group["params"]:
-                if p in self.state and self.state[p]:
-                    state[index[id(p)]] = {k: (Tensor._make(v.copy()) if isinstance(v, np.ndarray)
+                if p in self.state and self.state[p]:  # copies: what was saved stays as it was
+                    state[index[id(p)]] = {k: (Tensor._make(v._data.copy()) if isinstance(v, Tensor)
                                                else v) for k, v in self.state[p].items()}
         return {"state": state, "param_groups": groups}
 
@@ -233,15 +245,18 @@ class Optimizer:
 
 
 def _state_value(v, p, key, where):
-    """A saved state entry as this optimizer keeps it: arrays for buffers, Python numbers else.
-    A buffer must have its parameter's shape (else the state is another model's)."""
+    """A saved state entry as this optimizer keeps it, as PyTorch's does: a tensor of its own
+    for a buffer (which must have the parameter's shape, else the state is another model's) and
+    for "step" (a float32 0-d tensor, also from a plain number); anything else as it is."""
     arr = v._data if isinstance(v, Tensor) else v
     if isinstance(arr, np.ndarray) and arr.ndim > 0:
         if arr.shape != p.shape:
             raise ValueError(f"loaded state dict has '{key}' of shape {list(arr.shape)} for "
                              f"{where}, which has shape {list(p.shape)}: the state dict is from "
                              "another model's optimizer")
-        return arr.astype(p.dtype, copy=True)
+        return Tensor._make(arr.astype(p.dtype, copy=True))
+    if key == "step" and isinstance(arr, np.ndarray | int | float):
+        return Tensor._make(np.array(arr, dtype=np.float32))
     if isinstance(arr, np.ndarray):
-        return arr.item()
+        return Tensor._make(arr.copy())
     return arr

@@ -119,9 +119,11 @@ def test_updates_are_in_place_and_bump_versions():
         assert p._data is array and p._version == before + 1
         np.testing.assert_array_equal(view, p._data[1])
         key = "exp_avg" if name == "AdamW" else "momentum_buffer"
-        o.state[p][key] = np.asfortranarray(o.state[p][key])
+        o.state[p][key] = o.state[p][key].t().contiguous().t()  # strided, column-major
+        assert not o.state[p][key].is_contiguous()
         o.step()
-        assert o.state[p][key].flags.c_contiguous and o.state[p][key].shape == (3, 4)
+        assert isinstance(o.state[p][key], torch.Tensor)
+        assert o.state[p][key].is_contiguous() and o.state[p][key].shape == (3, 4)
 
 
 @pytest.mark.parametrize("name,kwargs", [CASES[1], CASES[6], CASES[9]])
@@ -310,3 +312,32 @@ def test_named_parameters_are_pytorchs_param_names(name):
     assert errors == ref_errors
     np.testing.assert_allclose(model.weight.detach().numpy(), ref.weight.detach().numpy(),
                                rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, kwargs", [("Adam", {}), ("AdamW", dict(amsgrad=True)),
+                                          ("SGD", dict(momentum=0.9))])
+def test_state_holds_tensors_like_pytorchs(name, kwargs):
+    """opt.state[p] holds tensors (and Adam's step as a float32 0-d tensor), as in PyTorch,
+    before and after a state dict round trip; code may edit them in place."""
+    def state_after_two_steps(lib):
+        p = lib.ones(3, requires_grad=True)
+        o = getattr(lib.optim, name)([p], lr=0.1, **kwargs)
+        for _ in range(2):
+            p.grad = lib.full((3,), 0.5)
+            o.step()
+        return o, p
+
+    (ours, p), (theirs, tp) = state_after_two_steps(torch), state_after_two_steps(pt)
+    for o, q in ((ours, p), (theirs, tp)):
+        o.load_state_dict(o.state_dict())
+    mine, want = ours.state[p], theirs.state[tp]
+    assert sorted(mine) == sorted(want)
+    for key in want:
+        assert isinstance(mine[key], torch.Tensor) and str(mine[key].dtype) == \
+            str(want[key].dtype)[6:], key
+        np.testing.assert_allclose(mine[key].tolist(), want[key].tolist(), rtol=1e-6)
+    first = next(k for k in want if k != "step")
+    mine[first].zero_()  # an ordinary tensor: in place, and the next step uses it
+    p.grad = torch.full((3,), 0.5)
+    ours.step()
+    assert ours.state[p][first] is mine[first]
