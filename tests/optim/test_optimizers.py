@@ -328,7 +328,7 @@ def test_state_holds_tensors_like_pytorchs(name, kwargs):
         return o, p
 
     (ours, p), (theirs, tp) = state_after_two_steps(torch), state_after_two_steps(pt)
-    for o, q in ((ours, p), (theirs, tp)):
+    for o in (ours, theirs):
         o.load_state_dict(o.state_dict())
     mine, want = ours.state[p], theirs.state[tp]
     assert sorted(mine) == sorted(want)
