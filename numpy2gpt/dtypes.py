@@ -75,6 +75,17 @@ def to_dtype(d):
     return out
 
 
+KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # dtype kinds: float beats integer beats bool
+
+
+def promote_types(x, y):
+    """PyTorch's promotion of two dtypes: float beats integer beats bool (float16 with int64 is
+    float16, where NumPy says float64); within a kind the wider wins (uint8 with int8: int16)."""
+    if KIND_RANK[x.kind] != KIND_RANK[y.kind]:
+        return x if KIND_RANK[x.kind] > KIND_RANK[y.kind] else y
+    return np.promote_types(x, y)
+
+
 def dtype_name(d):
     """'numpy2gpt.float32' style name used in reprs and error messages."""
     return "numpy2gpt." + _NAMES.get(np.dtype(d), str(d))

@@ -24,9 +24,27 @@ class Size(tuple):
     def numel(self):
         return int(np.prod(self, dtype=np.int64))
 
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item  # a slice is a Size too
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, n):
+        return Size(tuple(self) * n)
+
+    __rmul__ = __mul__
+
 
 def _to_array(data, dtype=None):
-    """Convert user data to an array with PyTorch's dtype rules (Python floats -> default dtype)."""
+    """Convert user data to an array with PyTorch's dtype rules: a Python float is the default
+    dtype, an int int64, a bool bool; NumPy scalars, arrays and tensors keep theirs; a sequence
+    takes the promotion of its elements' dtypes (a float64 NumPy scalar among Python floats
+    makes it float64)."""
     if isinstance(data, Tensor):
         arr = data._data
     elif isinstance(data, np.ndarray | np.generic):
@@ -36,16 +54,68 @@ def _to_array(data, dtype=None):
             arr = np.array(data)
         except ValueError as e:
             raise ValueError(f"could not build a tensor from {type(data).__name__}: {e}") from None
-        if arr.dtype == np.float64 and dtype is None:  # Python floats -> the default dtype
-            arr = arr.astype(dtypes.get_default_dtype())
+        if arr.dtype.kind in "fuO":  # NumPy's guess may not be PyTorch's (nor fit int64)
+            inferred = _inferred_dtype(data)
+            if dtype is None and arr.dtype.kind != "O":
+                default = dtypes.get_default_dtype() if arr.dtype.kind == "f" else arr.dtype
+                arr = arr.astype(inferred or default, copy=False)  # (None: no elements)
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"can't convert data of type {type(data).__name__} (NumPy dtype "
                         f"{arr.dtype}) to a tensor; expected numbers or booleans")
     if dtype is not None:
-        arr = arr.astype(dtypes.to_dtype(dtype), copy=False)
+        dtype = dtypes.to_dtype(dtype)
+        _check_fits(arr, dtype)
+        arr = arr.astype(dtype, copy=False)
     elif arr.dtype not in dtypes._NAMES:
         arr = arr.astype(np.int64 if arr.dtype.kind in "iu" else dtypes.get_default_dtype())
     return arr
+
+
+def _inferred_dtype(data):
+    """The dtype PyTorch infers for nested Python data: each element's own (Python float: the
+    default dtype, int: int64, bool: bool; NumPy scalars, arrays and tensors: theirs), promoted
+    over all elements; None for no elements. A Python int that int64 cannot hold is PyTorch's
+    error (NumPy would make it uint64 or float64 without a word)."""
+    if isinstance(data, Tensor | np.ndarray | np.generic):  # (np.float64 is a float too)
+        return data.dtype if data.dtype in dtypes._NAMES else None
+    if isinstance(data, bool):
+        return np.dtype(np.bool_)
+    if isinstance(data, int):
+        if not -2 ** 63 <= data < 2 ** 63:
+            raise ValueError("Overflow when unpacking long long")
+        return np.dtype(np.int64)
+    if isinstance(data, float):
+        return dtypes.get_default_dtype()
+    if not isinstance(data, list | tuple):
+        return None
+    kinds = set(map(type, data))
+    if kinds <= {float, int, bool}:  # plain Python numbers, the common case: no walk per element
+        if int in kinds and not all(-2 ** 63 <= x < 2 ** 63 for x in data if type(x) is int):
+            raise ValueError("Overflow when unpacking long long")
+        for kind, dtype in ((float, dtypes.get_default_dtype()), (int, np.dtype(np.int64)),
+                            (bool, np.dtype(np.bool_))):
+            if kind in kinds:
+                return dtype
+        return None
+    result = None
+    for item in data:
+        d = _inferred_dtype(item)
+        if d is not None:
+            result = d if result is None else dtypes.promote_types(result, d)
+    return result
+
+
+def _check_fits(arr, dtype):
+    """PyTorch's error when a value does not fit the integer dtype asked for (NumPy wraps it):
+    `tensor([300], dtype=int8)`, `tensor(nan, dtype=int64)`."""
+    if dtype.kind not in "iu" or arr.size == 0 or arr.dtype.kind == "b":
+        return
+    info = np.iinfo(dtype)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(arr).all() if arr.dtype.kind == "f" else True
+        ok = ok and arr.min() >= info.min and arr.max() <= info.max
+    if not ok:
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
 
 
 def type_name(obj):
@@ -343,6 +413,14 @@ class Tensor:
     def __hash__(self):
         return id(self)
 
+    def __contains__(self, element):
+        """`x in t`: whether some element of t equals x (a number, or a tensor compared by
+        broadcasting, as in PyTorch)."""
+        if not isinstance(element, Tensor | int | float | np.generic):
+            raise RuntimeError("Tensor.__contains__ only supports Tensor or scalar, but you "
+                               f"passed in a {type(element)}.")
+        return bool((self == element).any())
+
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is "
@@ -393,19 +471,32 @@ class Tensor:
         a 0-d result stays a 0-d tensor (NumPy's current protocol, with `return_scalar`)."""
         return Tensor._make(array) if array.dtype in dtypes._NAMES else array
 
-    def to(self, *args, dtype=None, **kwargs):
-        """`to(dtype)` / `to("cpu")` / `to(device("cpu"), dtype)`: only the dtype matters."""
-        dtype = dtype_of_to_args(args, dtype, kwargs.get("device"))
+    def to(self, *args, dtype=None, non_blocking=False, copy=False, memory_format=None,
+           device=None):
+        """`to(dtype)` / `to("cpu")` / `to(device("cpu"), dtype)` / `to(other)`: only the dtype
+        matters here. self itself when nothing changes, unless `copy=True` (a new tensor, as in
+        PyTorch; positionally `to(dtype, non_blocking, copy)`)."""
+        flags = [a for a in args if isinstance(a, bool)]
+        if len(flags) > 1:
+            copy = flags[1]
+        dtype = dtype_of_to_args(args, dtype, device)
         if dtype is None or dtypes.to_dtype(dtype) == self.dtype:
-            return self
+            if not copy:
+                return self
+            from .ops.arithmetic import clone
+
+            return clone(self)
         from .ops.arithmetic import cast
 
         return cast(self, dtypes.to_dtype(dtype))
 
-    def type(self, dtype=None):
-        """`type()` names the tensor type ('numpy2gpt.FloatTensor'); `type(dtype)` casts."""
+    def type(self, dtype=None, non_blocking=False):
+        """`type()` names the tensor type ('numpy2gpt.FloatTensor'); `type(dtype)` casts, also
+        to a type's name ('torch.LongTensor' or 'numpy2gpt.LongTensor')."""
         if dtype is None:
             return "numpy2gpt." + _TYPE_NAMES[self.dtype]
+        if isinstance(dtype, str) and dtype.split(".")[-1] in _DTYPE_OF_TYPE_NAME:
+            dtype = _DTYPE_OF_TYPE_NAME[dtype.split(".")[-1]]
         return self.to(dtype)
 
     def float(self):
@@ -440,6 +531,7 @@ _TYPE_NAMES = {dtypes.float32: "FloatTensor", dtypes.float64: "DoubleTensor",
                dtypes.float16: "HalfTensor", dtypes.int64: "LongTensor", dtypes.int32: "IntTensor",
                dtypes.int16: "ShortTensor", dtypes.int8: "CharTensor", dtypes.uint8: "ByteTensor",
                dtypes.bool: "BoolTensor"}  # PyTorch's names of its tensor types
+_DTYPE_OF_TYPE_NAME = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 
 
 # PyTorch's device types, in the order its error message lists them
@@ -510,8 +602,11 @@ CPU = device("cpu")
 def dtype_of_to_args(args, dtype=None, device_keyword=None):
     """The dtype a `.to(...)` call asks for (None: keep it), from its positional arguments (a
     dtype, a device or its name, another tensor) and keywords; every device named is checked
-    (check_device). Tensor.to and nn.Module.to share it."""
+    (check_device). Tensor.to and nn.Module.to share it. (Positional bools are the
+    non_blocking / copy flags.)"""
     for a in args:
+        if isinstance(a, bool):
+            continue
         if isinstance(a, Tensor):  # t.to(other): take other's dtype
             a = a.dtype
         if isinstance(a, device):
@@ -619,7 +714,8 @@ def _format(t):
     extras = []
     if a.size == 0 and a.ndim != 1:
         extras.append(f"size={tuple(a.shape)}")
-    if a.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool):
+    if a.dtype != dtypes.get_default_dtype() and (a.size == 0 or a.dtype not in (dtypes.int64,
+                                                                                 dtypes.bool)):
         extras.append(f"dtype={dtype_name(a.dtype)}")
     if t.grad_fn is not None:
         extras.append(f"grad_fn={t.grad_fn!r}")

@@ -339,3 +339,71 @@ def _u8(lib):
 def test_python_ints_wrap_around_into_small_integer_dtypes_like_pytorch(fn):
     ours, theirs = fn(ng), fn(torch)
     assert ours.tolist() == theirs.tolist() and str(ours.dtype) == str(theirs.dtype)[6:]
+
+
+# ----- tensor(data): dtypes inferred, values that do not fit ------------------------------------
+@pytest.mark.parametrize("make", [
+    lambda L: [np.float64(1.5), 2], lambda L: [np.float32(1), np.float64(2)],
+    lambda L: [L.tensor(1.0, dtype=L.float16), 2], lambda L: [L.tensor(1.0, dtype=L.float16), 2.5],
+    lambda L: [L.tensor(1.0, dtype=L.float64), L.tensor(2.0)], lambda L: [np.int8(1), True],
+    lambda L: [L.tensor(1, dtype=L.int8), 300], lambda L: [[1, 2], np.array([3.0, 4.0])],
+    lambda L: [1, 2.5, True], lambda L: [], lambda L: [[], []], lambda L: [np.uint8(1), -1],
+], ids=["np.float64 and int", "float32 and float64", "float16 tensor and int",
+        "float16 tensor and float", "float64 tensors", "int8 and bool", "int8 tensor and int",
+        "list and float64 array", "Python numbers", "empty", "empty rows", "uint8 and -1"])
+def test_tensor_infers_pytorchs_dtype_from_its_elements(make):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's "list of numpy.ndarrays is slow"
+        ours, theirs = ng.tensor(make(ng)), torch.tensor(make(torch))
+    assert ours.tolist() == theirs.tolist() and str(ours.dtype) == str(theirs.dtype)[6:]
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda L: L.tensor(2 ** 63), ValueError, "Overflow when unpacking long long"),
+    (lambda L: L.tensor([2 ** 63, 1]), ValueError, "Overflow when unpacking long long"),
+    (lambda L: L.tensor([300], dtype=L.int8), RuntimeError,
+     "value cannot be converted to type int8 without overflow"),
+    (lambda L: L.tensor(float("nan"), dtype=L.int64), RuntimeError,
+     "value cannot be converted to type int64 without overflow"),
+], ids=["2**63", "2**63 in a list", "300 as int8", "nan as int64"])
+def test_tensor_refuses_values_its_dtype_cannot_hold(make, error, message):
+    for lib in (ng, torch):
+        with pytest.raises(error, match=message):
+            make(lib)
+
+
+# ----- to(copy=True), type(name), Size, `in`, comparisons with other objects, empty reprs -------
+def test_to_with_copy_and_type_by_name_are_pytorchs():
+    for lib in (ng, torch):
+        x = lib.tensor([1.0, 2.0])
+        for y in (x.to(lib.float32, copy=True), x.to(x, copy=True), x.to("cpu", copy=True),
+                  x.to(lib.float32, False, True)):
+            y[0] = 9.0
+        assert x.tolist() == [1.0, 2.0] and x.to(lib.float32) is x
+        assert x.to(lib.float16, True).dtype == lib.float16  # (a positional non_blocking)
+        assert x.type("torch.LongTensor").tolist() == [1, 2]
+        assert x.type(x.type()).dtype == lib.float32
+
+
+def test_size_slices_and_sums_are_sizes_and_in_tests_elements_like_pytorch():
+    for lib in (ng, torch):
+        s = lib.Size([2, 3])
+        for got in (s[1:], s + (4,), (4,) + s, s * 2):
+            assert isinstance(got, lib.Size)
+        assert s[1:].numel() == 3 and s[0] == 2
+        t = lib.tensor([[1, 2], [3, 4]])
+        assert lib.tensor([1, 2]) in t and 4 in t and 5 not in t
+        assert (t == "a") is False and (t == [1, 3]) is False and (t != [1, 3]) is True
+        with pytest.raises(TypeError, match="'<' not supported"):
+            t < "a"  # noqa: B015
+        with pytest.raises(RuntimeError, match="Tensor.__contains__ only supports Tensor or "
+                                               "scalar"):
+            "a" in t  # noqa: B015
+
+
+@pytest.mark.parametrize("make", [lambda L: L.tensor([], dtype=L.int64),
+                                  lambda L: L.zeros(2, 0, dtype=L.bool), lambda L: L.zeros(0),
+                                  lambda L: L.zeros(0, dtype=L.float64)],
+                         ids=["int64", "bool 2x0", "float32", "float64"])
+def test_an_empty_tensor_prints_its_dtype_like_pytorch(make):
+    assert repr(make(ng)).replace("numpy2gpt.", "torch.") == repr(make(torch))

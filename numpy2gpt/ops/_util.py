@@ -118,14 +118,8 @@ def promote(a, b):
     return (b, a) if swapped else (a, b)
 
 
-_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # dtype kinds: float beats integer beats bool
-
-
-def result_dtype(x, y):
-    """Promotion of two tensor dtypes: float beats integer beats bool; wider wins in a kind."""
-    if _RANK[x.kind] != _RANK[y.kind]:
-        return x if _RANK[x.kind] > _RANK[y.kind] else y
-    return np.promote_types(x, y)
+_RANK = dtypes.KIND_RANK
+result_dtype = dtypes.promote_types
 
 
 def require_float(t, op):

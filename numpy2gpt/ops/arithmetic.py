@@ -447,12 +447,27 @@ def _reflected(fn):
     return lambda self, other: fn(other, self)
 
 
+def _comparison_operator(fn):
+    """`t == x`, `t < x`...: fn, but for an operand that is no number, array or tensor (a string,
+    a list) Python's NotImplemented, so == is False and < a TypeError, as in PyTorch."""
+    def operator(self, other):
+        if other is not None and not isinstance(other, Tensor | np.ndarray | np.generic | int |
+                                                float):
+            return NotImplemented
+        return fn(self, other)
+
+    operator.__name__ = fn.__name__
+    return operator
+
+
 TENSOR_METHODS = {
     "__add__": add, "__radd__": _reflected(add), "__sub__": sub, "__rsub__": _reflected(sub),
     "__mul__": mul, "__rmul__": _reflected(mul), "__truediv__": div,
     "__rtruediv__": _reflected(div), "__neg__": neg, "__pow__": pow,
-    "__rpow__": _reflected(pow), "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le,
-    "__gt__": gt, "__ge__": ge, "__mod__": remainder, "__rmod__": _reflected(remainder),
+    "__rpow__": _reflected(pow), "__eq__": _comparison_operator(eq),
+    "__ne__": _comparison_operator(ne), "__lt__": _comparison_operator(lt),
+    "__le__": _comparison_operator(le), "__gt__": _comparison_operator(gt),
+    "__ge__": _comparison_operator(ge), "__mod__": remainder, "__rmod__": _reflected(remainder),
     "__floordiv__": floor_divide, "__rfloordiv__": _reflected(floor_divide),
     "__imod__": _in_place(remainder), "__ifloordiv__": _in_place(floor_divide),
     "remainder": remainder, "fmod": fmod, "floor_divide": floor_divide,
