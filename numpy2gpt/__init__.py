@@ -65,6 +65,11 @@ dtype = type(float32)
 __version__ = "0.1.0"
 
 
+def is_floating_point(input):
+    """Whether input's dtype is a floating one (float16, float32, float64)."""
+    return input.is_floating_point()
+
+
 def is_tensor(obj):
     return isinstance(obj, Tensor)
 

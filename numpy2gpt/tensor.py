@@ -50,6 +50,8 @@ def _to_array(data, dtype=None):
     elif isinstance(data, np.ndarray | np.generic):
         arr = np.asarray(data)
     else:
+        if data is None:
+            raise RuntimeError("Could not infer dtype of NoneType")
         try:
             arr = np.array(data)
         except ValueError as e:
@@ -428,7 +430,7 @@ class Tensor:
         return bool(self._data)
 
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __format__(self, format_spec):
         """`f"{loss:.4f}"`: a 0-d tensor formats as its Python number, as in PyTorch; any other
@@ -438,7 +440,13 @@ class Tensor:
         return object.__format__(self, format_spec)
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
+
+    def _scalar(self):
+        """The one element, for int(t) and float(t) (PyTorch's ValueError for more or fewer)."""
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.item()
 
     def __index__(self):
         if self._data.dtype.kind not in "iu" or self._data.size != 1:
@@ -516,6 +524,31 @@ class Tensor:
 
     def bool(self):
         return self.to(dtypes.bool)
+
+    def short(self):
+        return self.to(dtypes.int16)
+
+    def char(self):
+        return self.to(dtypes.int8)
+
+    def byte(self):
+        return self.to(dtypes.uint8)
+
+    def stride(self, dim=None):
+        """Steps between neighbours along each dim, in elements (PyTorch's, from NumPy's bytes)."""
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        return steps if dim is None else steps[_check_dim(dim, self._data.ndim)]
+
+    def ndimension(self):
+        return self._data.ndim
+
+    def is_complex(self):
+        return False  # numpy2gpt has no complex dtype
+
+    def get_device(self):
+        return -1  # the CPU, as PyTorch says
+
+    is_cuda = False
 
     def cpu(self):
         return self

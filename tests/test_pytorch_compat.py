@@ -407,3 +407,20 @@ def test_size_slices_and_sums_are_sizes_and_in_tests_elements_like_pytorch():
                          ids=["int64", "bool 2x0", "float32", "float64"])
 def test_an_empty_tensor_prints_its_dtype_like_pytorch(make):
     assert repr(make(ng)).replace("numpy2gpt.", "torch.") == repr(make(torch))
+
+
+# ----- small Tensor methods ---------------------------------------------------------------------
+def test_small_tensor_methods_and_conversions_are_pytorchs():
+    for lib in (ng, torch):
+        t = lib.tensor([1.5, 2.0])
+        assert lib.zeros(2, 3).t().stride() == (1, 3) and lib.zeros(4)[::2].stride(0) == 2
+        assert t.ndimension() == 1 and not t.is_complex() and not t.is_cuda
+        assert t.get_device() == -1 and lib.is_floating_point(t)
+        assert [str(x.dtype).split(".")[-1] for x in (t.short(), t.char(), t.byte())] == \
+            ["int16", "int8", "uint8"]
+        assert int(lib.tensor([3])) == 3 and float(lib.tensor(2.5)) == 2.5
+        for convert in (int, float):
+            with pytest.raises(ValueError, match="only one element tensors can be converted"):
+                convert(t)
+        with pytest.raises(RuntimeError, match="Could not infer dtype of NoneType"):
+            lib.tensor(None)
