@@ -324,15 +324,39 @@ def _binary(fn_cls, a, b):
     return fn_cls()(a, b)
 
 
-def add(input, other, alpha=1):
+def _scaled(input, other, alpha):
+    """(input, alpha * other) in PyTorch's result dtype of input and other: other is promoted
+    first and then scaled in that dtype, as PyTorch computes input + alpha * other. An integer or
+    bool result takes no float alpha, and only a bool result takes a bool alpha (PyTorch's
+    errors); a bool result casts alpha to bool."""
+    if isinstance(alpha, Tensor):
+        alpha = alpha.item()
+    a, b = promote(input, other)
+    kind = a.dtype.kind
+    if isinstance(alpha, bool | np.bool_):
+        if kind != "b":
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif kind != "f" and not isinstance(alpha, int | np.integer):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    if kind == "b":
+        alpha = bool(alpha)
     if alpha != 1:
-        other = mul(other, alpha)
+        b = mul(b, alpha)  # an int, or a float with a float result: b keeps its dtype
+    return a, b
+
+
+def add(input, other, alpha=1):
+    """input + alpha * other."""
+    if type(alpha) is not int or alpha != 1:  # float or bool alpha 1 is checked too
+        input, other = _scaled(input, other, alpha)
     return _binary(Add, input, other)
 
 
 def sub(input, other, alpha=1):
-    if alpha != 1:
-        other = mul(other, alpha)
+    """input - alpha * other."""
+    if type(alpha) is not int or alpha != 1:
+        input, other = _scaled(input, other, alpha)
     return _binary(Sub, input, other)
 
 

@@ -28,13 +28,14 @@ def _spread(gy, x_shape, dims, keepdim):
 class Sum(Function):
     saves_values = False
 
-    def __init__(self, dims, keepdim):
+    def __init__(self, dims, keepdim, dtype=None):
         self.dims, self.keepdim = dims, keepdim
+        self.dtype = dtype  # sum in this dtype (NumPy would widen small ints to int64)
         if dims is not None:
             self.grad_fn_name = "SumBackward1"  # PyTorch's name for the sum over dims
 
     def forward(self, x):
-        return np.sum(x, axis=self.dims, keepdims=self.keepdim)
+        return np.sum(x, axis=self.dims, keepdims=self.keepdim, dtype=self.dtype)
 
     def backward(self, gy):
         return _spread(gy, self.inputs[0].shape, self.dims, self.keepdim)
@@ -63,7 +64,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     x = as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
-    elif x.dtype.kind in "biu":  # integer sums accumulate in int64, like PyTorch
+        return Sum(reduction_dims(dim, x.ndim), keepdim, x.dtype)(x)
+    if x.dtype.kind in "biu":  # integer sums accumulate in int64, like PyTorch
         x = x.to(dtypes.int64)
     return Sum(reduction_dims(dim, x.ndim), keepdim)(x)
 

@@ -20,10 +20,11 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import Function
 from ..dtypes import dtype_name
 from ..tensor import Tensor, _check_dim, as_tensor
-from ._util import broadcast_shape, numpy_names, promote, reduction_dims
+from ._util import _RANK, broadcast_shape, numpy_names, promote, reduction_dims, result_dtype
 from .indexing import Gather
 
 
@@ -141,6 +142,29 @@ class ClampTensor(Function):
                      for t, m, need in zip(tensors, masks, self.needs_input_grad))
 
 
+def _result_type(*operands):
+    """PyTorch's result_type of tensors and numbers. Tensors with dims, 0-d tensors and numbers
+    are promoted within each group; a 0-d tensor or number only changes the dtype when its kind
+    (bool < integer < float) is higher: int8 clamped by tensor(2) stays int8, but an int tensor
+    clamped by 1.5 becomes the default float dtype."""
+    groups = [None, None, None]  # tensors with dims, 0-d tensors, numbers
+    for v in operands:
+        if isinstance(v, Tensor):
+            i, dt = (1 if v.ndim == 0 else 0), v.dtype
+        elif isinstance(v, bool | np.bool_):
+            i, dt = 2, dtypes.bool
+        elif isinstance(v, int | np.integer):
+            i, dt = 2, dtypes.int64
+        else:
+            i, dt = 2, dtypes.get_default_dtype()
+        groups[i] = dt if groups[i] is None else result_dtype(groups[i], dt)
+    result = None
+    for dt in groups:
+        if dt is not None and (result is None or _RANK[dt.kind] > _RANK[result.kind]):
+            result = dt if result is None else result_dtype(result, dt)
+    return result
+
+
 def clamp(input, min=None, max=None):
     """Limit every element to [min, max]; bounds are Python numbers or tensors (broadcast)."""
     x = as_tensor(input)
@@ -152,11 +176,15 @@ def clamp(input, min=None, max=None):
                             f"{type(b).__name__}")
     bounds = [None if b is None else as_tensor(b) if isinstance(b, Tensor | np.ndarray) else b
               for b in (min, max)]
-    dt = x.dtype  # an int tensor clamped by a float becomes float, like PyTorch
-    for b in bounds:
-        if b is not None:
-            dt = promote(Tensor._make(np.zeros((), dt)), b)[1].dtype
-    if not any(isinstance(b, Tensor) for b in bounds):
+    dt = _result_type(x, *(b for b in bounds if b is not None))
+    tensor_bounds = any(isinstance(b, Tensor) for b in bounds)
+    if dt == dtypes.bool and (not tensor_bounds or (min is not None and max is not None)):
+        # PyTorch clamps bools only by one tensor bound
+        kernel = "clamp" + ("" if min is not None and max is not None else
+                            "_min" if max is None else "_max")
+        kernel += "_cpu" if tensor_bounds else "_scalar_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    if not tensor_bounds:
         return Clamp(min, max)(x.to(dt))
     present = [(b if isinstance(b, Tensor) else Tensor._make(np.asarray(b, dt))).to(dt)
                for b in bounds if b is not None]

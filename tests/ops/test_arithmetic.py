@@ -2,6 +2,7 @@
 and clone, against PyTorch: values and gradients (float64 rtol 1e-10 / 1e-8), numerical gradcheck,
 and hypothesis property tests over random broadcastable shapes."""
 
+import itertools
 import operator
 import re
 
@@ -94,6 +95,69 @@ def test_add_sub_alpha(rng, alpha):
                         lambda x, y: torch.add(x, y, alpha=alpha), [a, b])
     check_against_torch(lambda x, y: ng.sub(x, y, alpha=alpha),
                         lambda x, y: torch.sub(x, y, alpha=alpha), [a, b])
+
+
+ALPHA_DTYPES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+                "bool"]
+
+
+def _alpha_result(lib, name, x_dtype, x_shape, other, o_shape, alpha):
+    """(dtype name, values) of lib.add/sub(x, other, alpha=alpha), or the error message; `other`
+    is a dtype name (a tensor of that dtype) or a number."""
+    x = lib.tensor([1, 0, 3] if x_shape else 2, dtype=getattr(lib, x_dtype))
+    if isinstance(other, str):
+        other = lib.tensor([1, 3, 1] if o_shape else 1, dtype=getattr(lib, other))
+    try:
+        r = getattr(lib, name)(x, other, alpha=alpha)
+    except RuntimeError as e:
+        return str(e)
+    return str(r.dtype).split(".")[-1], r.tolist()
+
+
+@pytest.mark.parametrize("name", ["add", "sub"])
+@pytest.mark.parametrize("x_dtype", ALPHA_DTYPES)
+def test_add_sub_alpha_dtypes_numbers_and_errors_match_torch(name, x_dtype):
+    """input + alpha * other in PyTorch's result dtype of input and other (other is scaled after
+    promotion, so a float16 other with a float32 input is not rounded to float16 first), with a
+    number `other` and PyTorch's errors for a float alpha on an integer or bool result and a bool
+    alpha on a non-bool result."""
+    others = ALPHA_DTYPES + [3, 1.3, True]
+    alphas = [2, 0.1, 0.5, True, False, 0, -3, 1.0]
+    for other, o_shape, x_shape, alpha in itertools.product(others, [(), (3,)], [(), (3,)],
+                                                            alphas):
+        if name == "sub" and ("bool" in (x_dtype, other) or other is True):
+            continue  # (subtracting bools is an error of its own)
+        args = (name, x_dtype, x_shape, other, o_shape, alpha)
+        ours, theirs = _alpha_result(ng, *args), _alpha_result(torch, *args)
+        if isinstance(theirs, tuple) and theirs[0].startswith("float"):
+            assert ours[0] == theirs[0], args
+            np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-3, err_msg=str(args))
+        else:
+            assert ours == theirs, args
+
+
+def test_add_sub_alpha_scales_after_promotion_and_takes_numbers():
+    x, y = np.array([1.0, 2.0], np.float32), np.array([1.0, 3.0], np.float16)
+    out = ng.add(ng.tensor(x), ng.tensor(y), alpha=0.1)
+    assert out.dtype == ng.float32 and out.tolist() == torch.add(
+        torch.tensor(x), torch.tensor(y), alpha=0.1).tolist()  # [1.1, 2.3], not float16 steps
+    assert ng.tensor([1.0, 2.0]).add(1, alpha=2).tolist() == [3.0, 4.0]
+    assert ng.tensor([1.0, 2.0]).sub(1, alpha=2).tolist() == [-1.0, 0.0]
+    check_against_torch(lambda a: a.add(1.5, alpha=0.5), lambda a: a.add(1.5, alpha=0.5), [x])
+
+
+@pytest.mark.parametrize("alpha", [0.1, -3, 2.5])
+@pytest.mark.parametrize("name", ["add", "sub"])
+def test_add_sub_alpha_gradients_across_dtypes(name, alpha):
+    """d/d other = alpha * g, cast back to other's dtype."""
+    def fns(lib):
+        return lambda a, b: getattr(lib, name)(a, b, alpha=alpha)
+
+    check_against_torch(fns(ng), fns(torch), [np.array([1.0, 2.0], np.float32),
+                                              np.array([1.0, 3.0], np.float16)],
+                        rtol=1e-3, grad_rtol=1e-3)
+    check_against_torch(fns(ng), fns(torch), [np.array([[0.5], [1.5]]),
+                                              np.array([1.5, 2.0, -1.0])])
 
 
 def test_functional_and_method_forms_match_operators(rng):

@@ -68,6 +68,26 @@ def test_integer_sum_is_int64_and_mean_rejects_integers():
     assert ng.tensor([1.0, 2.0]).sum(dtype=ng.float64).dtype == ng.float64
 
 
+SUM_DTYPES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"]
+
+
+def _sum_result(lib, x_dtype, dim, dtype):
+    x = lib.tensor([[100, 100, 1], [0, 120, 7]], dtype=getattr(lib, x_dtype))
+    r = x.sum(*([] if dim is None else [dim]), dtype=dtype and getattr(lib, dtype))
+    return str(r.dtype).split(".")[-1], r.tolist()
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1])
+@pytest.mark.parametrize("x_dtype", SUM_DTYPES)
+def test_sum_with_dtype_sums_in_that_dtype(x_dtype, dim):
+    """sum(dtype=) casts and sums in that dtype: an int8 sum wraps around (100 + 100 = -56),
+    where NumPy alone would widen to int64."""
+    for dtype in SUM_DTYPES + [None]:
+        assert _sum_result(ng, x_dtype, dim, dtype) == _sum_result(torch, x_dtype, dim, dtype)
+    check_against_torch(lambda t: t.sum(dim, dtype=ng.float64),
+                        lambda t: t.sum(dim, dtype=torch.float64), [X[0].astype(np.float32)])
+
+
 def test_reduction_dim_errors():
     with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of "
                                          r"\[-3, 2\], but got 3\)"):

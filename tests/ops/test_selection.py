@@ -3,6 +3,8 @@ PyTorch: values, indices and gradients (ties, NaN, negative dims, keepdim, empty
 float32), gradcheck, double backward and errors (their speed: benchmarks/vs_numpy.py)."""
 
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -62,6 +64,60 @@ def test_clamp_min_max_methods_and_int_promotion():
                         [np.arange(4)])
     assert run_gradcheck(lambda a, b, c: ng.clamp(a, b, c),
                          [np.round(X[0], 1), np.full(5, -0.25), np.full((4, 1), 0.35)])
+
+
+CLAMP_DTYPES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+                "bool"]
+NUMBER_BOUNDS = {"int": int, "float": lambda v: v + 0.5, "bool_number": bool}
+
+
+def _clamp_result(lib, x_dtype, x_shape, b_dtype, b_shape, which):
+    """(dtype name, values) of x.clamp by bounds of `b_dtype` (or a kind of number), or the
+    error; min 1 and max 2 (1 for bools)."""
+    x = lib.tensor([0, 1, 3] if x_shape else 1, dtype=getattr(lib, x_dtype))
+
+    def bound(v):
+        if b_dtype in NUMBER_BOUNDS:
+            return NUMBER_BOUNDS[b_dtype](v)
+        return lib.tensor(np.full(b_shape, v), dtype=getattr(lib, b_dtype))
+
+    kw = {"min": bound(1)} if which != "max" else {}
+    if which != "min":
+        kw["max"] = bound(2 if b_dtype not in ("bool", "bool_number") else 1)
+    try:
+        r = x.clamp(**kw)
+    except (RuntimeError, NotImplementedError) as e:
+        return type(e).__name__, str(e)
+    return str(r.dtype).split(".")[-1], r.tolist()
+
+
+@pytest.mark.parametrize("x_dtype", CLAMP_DTYPES)
+def test_clamp_result_dtype_follows_torch_result_type(x_dtype):
+    """The result dtype is PyTorch's result_type(input, min, max): a 0-d bound or a number only
+    wins with a higher kind (int8 by tensor(2) stays int8, float32 by a float16 bound stays
+    float32); bool clamps by two bounds or by numbers raise, as in PyTorch."""
+    cases = itertools.product(CLAMP_DTYPES + list(NUMBER_BOUNDS), [(), (3,)], [(), (3,)],
+                              ["min", "max", "both"])
+    for b_dtype, x_shape, b_shape, which in cases:
+        args = (x_dtype, x_shape, b_dtype, b_shape, which)
+        assert _clamp_result(ng, *args) == _clamp_result(torch, *args), args
+
+
+def test_clamp_tensor_bounds_of_other_dtypes_values_and_gradients():
+    x = np.array([0.1, 2.0, -3.0, 0.7])
+    lo, hi = np.array([0.0, 0.0, -1.0, 0.7]), np.array([5.0, 1.0, 5.0, 5.0])
+    both_fns = both(lambda lib: lambda a, b, c: lib.clamp(a, min=b, max=c))
+    check_against_torch(*both_fns, [x, lo.astype(np.float32), hi.astype(np.float32)])
+    check_against_torch(*both_fns, [x.astype(np.float32), lo.astype(np.float16),
+                                    np.array(1.0)])
+    check_against_torch(*both(lambda lib: lambda a, b: a.clamp_min(b).clip(max=1.0)),
+                        [x.astype(np.float32), np.array(0.5)])
+    check_against_torch(*both(lambda lib: lambda a, b: lib.clamp_max(a, b)),
+                        [x.astype(np.float16), np.array(0.5)])
+    for lib in (ng, torch):  # in place: the result keeps x's dtype
+        t = lib.tensor([1, 5, 9], dtype=lib.int8)
+        t.clamp_(min=lib.tensor(2), max=lib.tensor([4, 4, 4], dtype=lib.int16))
+        assert t.tolist() == [2, 4, 4] and str(t.dtype).endswith("int8")
 
 
 def test_clamp_errors():
