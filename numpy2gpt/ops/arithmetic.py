@@ -353,8 +353,19 @@ def add(input, other, alpha=1):
     return _binary(Add, input, other)
 
 
+def _is_bool(x):
+    return x.dtype == np.bool_ if isinstance(x, Tensor) else isinstance(x, bool | np.bool_)
+
+
 def sub(input, other, alpha=1):
-    """input - alpha * other."""
+    """input - alpha * other (not for bool operands: PyTorch's error names what to use)."""
+    if _is_bool(input) or _is_bool(other):
+        if _is_bool(input) and _is_bool(other):
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                               "supported. Use the `^` or `logical_xor()` operator instead.")
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     if type(alpha) is not int or alpha != 1:
         input, other = _scaled(input, other, alpha)
     return _binary(Sub, input, other)
@@ -380,6 +391,10 @@ def div(input, other, rounding_mode=None):
 
 
 def neg(input):
+    if _is_bool(input):
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                           "instead.")
     return Neg()(input)
 
 

@@ -145,7 +145,8 @@ class Prod(Function):
         self.grad_fn_name = "ProdBackward0" if dim is None else "ProdBackward1"
 
     def forward(self, x):
-        return np.asarray(np.prod(x, axis=self.dim, keepdims=self.keepdim))
+        # in x's own dtype (NumPy would widen int8 to int64): prod(dtype=int8) wraps as PyTorch's
+        return np.asarray(np.prod(x, axis=self.dim, keepdims=self.keepdim, dtype=x.dtype))
 
     def backward(self, gy):
         (x,) = self.saved_tensors
@@ -181,7 +182,7 @@ def _cumsum_array(x, axis):
     # float32/16 accumulate in float64 like PyTorch's CPU kernel (long sums stay accurate)
     if x.dtype.kind == "f" and x.dtype.itemsize < 8:
         return np.cumsum(x, axis=axis, dtype=np.float64).astype(x.dtype)
-    return np.cumsum(x, axis=axis)
+    return np.cumsum(x, axis=axis, dtype=x.dtype)  # (NumPy would widen int8 to int64)
 
 
 class Cumsum(Function):

@@ -255,7 +255,11 @@ def test_equal_compares_shape_and_values():
                          ids=lambda f: f.__name__)
 def test_dtype_promotion_matches_torch(a, b, op):
     if op is operator.sub and a.dtype == bool:
-        pytest.skip("PyTorch refuses subtraction of bool tensors")
+        for lib in (ng, torch):  # PyTorch refuses it, naming what to use instead
+            with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool "
+                                                   "tensor is not supported"):
+                op(lib.tensor(a), b)
+        return
     ours = op(ng.tensor(a), ng.tensor(b) if isinstance(b, np.ndarray) else b)
     theirs = op(torch.tensor(a), torch.tensor(b) if isinstance(b, np.ndarray) else b)
     assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
@@ -361,3 +365,25 @@ def test_isclose_errors_as_torch(b, kw):
     for fn in (ng.isclose, ng.allclose):
         with pytest.raises(theirs.type, match="^" + re.escape(str(theirs.value)) + "$"):
             fn(*args[ng], **kw)
+
+
+@pytest.mark.parametrize("fn", [lambda L, b: b - b, lambda L, b: L.sub(b, b),
+                                lambda L, b: L.ones(1, dtype=L.float16) - b, lambda L, b: 1 - b,
+                                lambda L, b: -b], ids=["b - b", "sub(b, b)", "half - b", "1 - b",
+                                                       "-b"])
+def test_bool_subtraction_and_negation_are_pytorchs_errors(fn):
+    errors = []
+    for lib in (ng, torch):
+        with pytest.raises(RuntimeError) as info:
+            fn(lib, lib.tensor([True]))
+        errors.append(str(info.value))
+    assert errors[0] == errors[1]
+
+
+@pytest.mark.parametrize("fn", [lambda L: L.tensor([100, 3], dtype=L.int8).prod(0, dtype=L.int8),
+                                lambda L: L.tensor([100, 100]).cumsum(0, dtype=L.int8),
+                                lambda L: L.tensor([1, 2], dtype=L.int32).cumsum(0)],
+                         ids=["prod int8", "cumsum int8", "cumsum int32 input"])
+def test_prod_and_cumsum_work_in_the_dtype_asked_for(fn):
+    ours, theirs = fn(ng), fn(torch)
+    assert ours.tolist() == theirs.tolist() and str(ours.dtype) == str(theirs.dtype)[6:]
