@@ -35,6 +35,27 @@ class Log(Function):
         return gy / x
 
 
+class Log2(Function):
+    def forward(self, x):
+        return np.log2(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy / (x * _LN2)  # log2(x) = ln(x) / ln(2)
+
+
+class Log10(Function):
+    def forward(self, x):
+        return np.log10(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy / (x * _LN10)  # log10(x) = ln(x) / ln(10)
+
+
+_LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
+
+
 class Sqrt(Function):
     saves_outputs = True
 
@@ -139,6 +160,14 @@ def log(input):
     return Log()(_float(input))
 
 
+def log2(input):
+    return Log2()(_float(input))
+
+
+def log10(input):
+    return Log10()(_float(input))
+
+
 def sqrt(input):
     return Sqrt()(_float(input))
 
@@ -177,7 +206,9 @@ def abs(input):
 
 
 TENSOR_METHODS = {
-    "exp": exp, "log": log, "sqrt": sqrt, "rsqrt": rsqrt, "square": square, "sin": sin,
-    "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "abs": abs, "__abs__": abs,
+    "exp": exp, "log": log, "log2": log2, "log10": log10, "sqrt": sqrt, "rsqrt": rsqrt,
+    "square": square, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu,
+    "abs": abs, "__abs__": abs,
 }
-__all__ = ["exp", "log", "sqrt", "rsqrt", "square", "sin", "cos", "tanh", "sigmoid", "relu", "abs"]
+__all__ = ["exp", "log", "log2", "log10", "sqrt", "rsqrt", "square", "sin", "cos", "tanh",
+           "sigmoid", "relu", "abs"]

@@ -232,7 +232,7 @@ def pad(input, pad, mode="constant", value=None):
     return ConstantPadNd(pairs, 0 if value is None else value)(x)
 
 
-# ----- mse_loss ----------------------------------------------------------------------------------
+# ----- losses composed from primitive ops (their backward comes from autograd) -------------------
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error: reduce((input - target)^2) with reduction 'mean', 'sum' or 'none'.
 
@@ -240,15 +240,60 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """
     reduction = _reduction(size_average, reduce, reduction)  # checked: mean, sum or none
     x, t = as_tensor(input), as_tensor(target)
+    _warn_if_broadcast(x, t)
+    d = x - t
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean absolute error: reduce(|input - target|)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    x, t = as_tensor(input), as_tensor(target)
+    _warn_if_broadcast(x, t)
+    return _reduce((x - t).abs(), reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    """-w (t log x + (1 - t) log(1 - x)) for probabilities x in [0, 1], each log clamped at -100
+    as in PyTorch (so x = 0 or 1 gives 100, not inf)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    x, t = as_tensor(input), as_tensor(target)
+    if x.shape != t.shape:
+        raise ValueError(f"Using a target size ({t.shape}) that is different to the input size "
+                         f"({x.shape}) is deprecated. Please ensure they have the same size.")
+    if x.numel() and not ((x._data >= 0) & (x._data <= 1)).all():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    loss = -(t * x.log().clamp(min=-100) + (1 - t) * (1 - x).log().clamp(min=-100))
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """binary_cross_entropy(sigmoid(x), t) computed stably from the logits x, as PyTorch does:
+    (1 - t) x + lw (log(1 + exp(-|x|)) + max(-x, 0)), lw = 1 + (pos_weight - 1) t."""
+    reduction = _reduction(size_average, reduce, reduction)
+    x, t = as_tensor(input), as_tensor(target)
+    if x.shape != t.shape:
+        raise ValueError(f"Target size ({t.shape}) must be the same as input size ({x.shape})")
+    softplus_minus_x = (-x.abs()).exp().log1p() + (-x).relu()  # log(1 + exp(-x)) = -log sigmoid
+    log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
+    loss = (1 - t) * x + log_weight * softplus_minus_x
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def _reduce(loss, reduction):
+    if reduction == "none":
+        return loss
+    return loss.mean() if reduction == "mean" else loss.sum()
+
+
+def _warn_if_broadcast(x, t):
     if x.shape != t.shape:
         warnings.warn(f"Using a target size ({t.shape}) that is different to the input size "
                       f"({x.shape}). This will likely lead to incorrect results due to "
-                      "broadcasting. Please ensure they have the same size.", stacklevel=2)
-    d = x - t
-    sq = d * d
-    if reduction == "none":
-        return sq
-    return sq.mean() if reduction == "mean" else sq.sum()
+                      "broadcasting. Please ensure they have the same size.", stacklevel=3)
 
 
-__all__ = ["gelu", "silu", "leaky_relu", "relu", "dropout", "pad", "mse_loss"]
+__all__ = ["gelu", "silu", "leaky_relu", "relu", "dropout", "pad", "mse_loss", "l1_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits"]

@@ -35,6 +35,34 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
+class Tanh(Module):
+    """tanh(x), elementwise."""
+
+    def forward(self, input):
+        return F.tanh(input)
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)), elementwise."""
+
+    def forward(self, input):
+        return F.sigmoid(input)
+
+
+class LeakyReLU(Module):
+    """x for x >= 0, negative_slope * x below (see F.leaky_relu)."""
+
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def forward(self, input):
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
 class SiLU(Module):
     """x * sigmoid(x) (also called swish)."""
 
