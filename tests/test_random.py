@@ -235,3 +235,19 @@ def test_multinomial_refuses_a_num_samples_that_is_not_an_int(num_samples, kind)
         with pytest.raises(TypeError, match=rf"multinomial\(\): argument 'num_samples' "
                                             rf"\(position 2\) must be int, not {kind}"):
             lib.multinomial(lib.tensor([0.2, 0.8]), num_samples)
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.normal(2.0, 3.0, size=(20,)), lambda L: L.normal(2.0, 3.0, (3,)),
+    lambda L: L.normal(L.zeros(20) + 1, L.ones(20) * 2), lambda L: L.normal(L.arange(5.0), 0.5),
+    lambda L: L.normal(0.0, L.ones(3, 17)),
+], ids=["numbers and a size", "size positional", "tensors", "tensor mean", "tensor std"])
+def test_torch_normal_gives_pytorchs_numbers(make):
+    results = []
+    for lib in (ng, torch):
+        lib.manual_seed(0)
+        t = make(lib)
+        results.append((np.asarray(t.tolist()), str(t.dtype).split(".")[-1], tuple(t.shape)))
+    (ours, dtype, shape), (theirs, tdtype, tshape) = results
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
+    assert (dtype, shape) == (tdtype, tshape)

@@ -196,6 +196,31 @@ def randn(*args, size=None, dtype=None, requires_grad=False, generator=None, dev
     return _leaf(resolve(generator).normal(shape, dtype=dtype), requires_grad)
 
 
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False,
+           device=None):
+    """Samples of N(mean, std^2): `normal(m, s, size)` with numbers draws as empty(size).normal_
+    does; with a tensor mean and / or std, one sample per element of their broadcast shape
+    (standard normals scaled by std and shifted by mean, PyTorch's values for the same seed)."""
+    check_device(device)
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal() received an invalid combination of arguments - with a "
+                            "float mean and std, a size is required")
+        dtype = _random_float_dtype(dtype, "normal")
+        shape = _size_arg((), size, "normal")
+        return _leaf(resolve(generator).normal(shape, mean, std, dtype=dtype), requires_grad)
+    m = mean if isinstance(mean, Tensor) else None
+    s = std if isinstance(std, Tensor) else None
+    if (s is not None and (s._data < 0).any()) or (s is None and not std >= 0):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    dtype = (m if m is not None else s).dtype
+    shape = np.broadcast_shapes(*(t.shape for t in (m, s) if t is not None))
+    z = resolve(generator).normal(shape, dtype=dtype)
+    out = z * (s._data if s is not None else dtype.type(std))
+    out += m._data if m is not None else dtype.type(mean)
+    return _leaf(out.astype(dtype, copy=False), requires_grad)
+
+
 _RANDINT_FORMS = (("high", "size"), ("low", "high", "size"))
 _C_TYPES = {np.dtype(k): v for k, v in (
     (np.bool_, "bool"), (np.uint8, "unsigned char"), (np.int8, "signed char"),
@@ -348,7 +373,8 @@ def new_full(self, size, fill_value, dtype=None, requires_grad=False, device=Non
 
 
 __all__ = ["zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
-           "arange", "linspace", "eye", "rand", "randn", "randint", "randperm", "rand_like",
+           "arange", "linspace", "eye", "rand", "randn", "normal", "randint", "randperm",
+           "rand_like",
            "randn_like",
            "from_numpy", "tensor", "as_tensor"]
 TENSOR_METHODS = {"new_tensor": new_tensor, "new_zeros": new_zeros, "new_ones": new_ones,
