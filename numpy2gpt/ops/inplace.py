@@ -23,6 +23,7 @@ import weakref
 import numpy as np
 
 from ..autograd.function import (
+    _TENSOR_TYPES,
     Function,
     multi_output_view_error,
     refresh_view,
@@ -387,7 +388,29 @@ def _iop(fn):
     return iop
 
 
+def _unary_in_place(name):
+    """t.exp_() (t.pow_(2), ...): t <- t.exp() in t's own memory, recorded like any in-place op;
+    a float result for an integer tensor is PyTorch's error, not a silent truncation."""
+    def in_place(self, *args, **kwargs):
+        def op(x):
+            result = getattr(x, name)(*args, **kwargs)
+            if result.dtype.kind == "f" and x.dtype.kind != "f":
+                raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                                   f"{_TENSOR_TYPES[x.dtype.name]}")
+            return result
+
+        return inplace_apply(self, op)
+
+    in_place.__name__ = name + "_"
+    return in_place
+
+
+_UNARY_IN_PLACE = ("exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos",
+                   "tanh", "sigmoid", "abs", "neg", "relu", "square", "pow", "floor", "ceil",
+                   "round", "trunc", "sign")
+
 TENSOR_METHODS = {
+    **{name + "_": _unary_in_place(name) for name in _UNARY_IN_PLACE},
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "zero_": zero_, "fill_": fill_,
     "copy_": copy_, "clamp_": clamp_, "clip_": clamp_, "normal_": normal_, "uniform_": uniform_,
     "__iadd__": _iop(add_), "__isub__": _iop(sub_), "__imul__": _iop(mul_),

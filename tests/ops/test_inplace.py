@@ -341,3 +341,32 @@ def test_an_empty_tensor_is_not_overlapping_memory():
         x.add_(1)
         x.mul_(lib.ones(3))
         assert x.shape == (0, 3) and x._version == 2
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt",
+                                  "sin", "cos", "tanh", "sigmoid", "abs", "neg", "relu", "square",
+                                  "floor", "ceil", "round", "trunc", "sign"])
+def test_unary_in_place_methods_through_a_view_match_pytorch(name):
+    results = []
+    for lib in (ng, torch):
+        x = lib.tensor([0.5, 1.5, 2.5], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        out = getattr(y[1:], name + "_")()  # in the view's memory, so in y's
+        (y * y).sum().backward()
+        results.append((y.tolist(), x.grad.tolist(), out.shape))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+    assert results[0][2] == tuple(results[1][2])
+
+
+def test_a_float_result_in_place_into_an_integer_tensor_is_pytorchs_error():
+    for lib in (ng, torch):
+        with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired "
+                                               "output type Long"):
+            lib.tensor([1, 2]).exp_()
+        t = lib.tensor([-1, 2])
+        t.abs_()
+        assert t.tolist() == [1, 2]
+        y = lib.tensor([2.0, 3.0], requires_grad=True) * 1
+        y.pow_(2)
+        assert y.tolist() == [4.0, 9.0]
