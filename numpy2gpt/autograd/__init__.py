@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .engine import make_seeds, run_backward
+from .engine import accumulate_grad, make_seeds, run_backward
 from .function import Function, FusedFunction
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
@@ -71,16 +71,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
     grads = run_backward(list(tensors), seeds, retain_graph, create_graph, inputs=list(inputs))
     for x, g in zip(inputs, grads):
-        if g is None:
-            continue
-        if create_graph:
-            x.grad = g if x.grad is None else x.grad + g
-        elif x.grad is not None and x.grad._data.flags.writeable:
-            np.add(x.grad._data, g._data, out=x.grad._data)  # in place, as the engine does
-            x.grad._version += 1
-        else:  # a copy of its own: g may be the caller's gradient, passed through
-            g = Tensor._make(np.array(g._data))
-            x.grad = g if x.grad is None else x.grad + g
+        if g is not None:  # (not owned: g may be the caller's gradient, passed through)
+            accumulate_grad(x, g, create_graph, owned=False)
 
 
 __all__ = ["Function", "FusedFunction", "grad", "backward", "gradcheck", "gradgradcheck",

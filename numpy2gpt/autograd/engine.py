@@ -148,23 +148,12 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
             if id(t) in capture:
                 capture[id(t)] = _add(capture[id(t)], g)
             return
-        if create_graph:
-            t.grad = g if t.grad is None else t.grad + g  # recorded: a new tensor each time
-            return
-        old = t.grad
-        if old is not None and id(old._data) not in given_to_leaves and \
-                old._data.flags.writeable:  # (one stored in this pass may alias its gradients)
-            np.add(old._data, g._data, out=old._data)  # accumulated in place, as PyTorch does:
-            old._version += 1  # the same .grad tensor (and memory it may view) keeps the sum
-            return
-        if old is not None:  # a fresh sum: old was stored in this pass, or is read-only
-            t.grad = old + g.detach()
-            return
         a = g._data
-        if shared or a.base is not None or id(a) in given_to_leaves or not a.flags.writeable:
-            a = a.copy()  # .grad must own its memory (optimizers edit it)
-        given_to_leaves.add(id(a))
-        t.grad = Tensor._make(a)
+        owned = not (shared or a.base is not None or id(a) in given_to_leaves or
+                     not a.flags.writeable)
+        stored = accumulate_grad(t, g, create_graph, owned, given_to_leaves)
+        if stored is not None:
+            given_to_leaves.add(id(stored))
 
     # Seed: gradients of the outputs themselves.
     buffers = {}  # Function -> list of summed gradients, one slot per output
@@ -300,6 +289,31 @@ def _run_tensor_hooks(key, g):
                                f"got {out.type()})")
         g = out
     return g
+
+
+def accumulate_grad(t, g, create_graph, owned, stored_this_pass=()):
+    """Add gradient g into t.grad, as PyTorch's AccumulateGrad does. Returns the array that
+    became t.grad's own memory (None if none did).
+
+    Recorded (create_graph): a new tensor each time. Else the sum goes into the existing .grad
+    in place (the same tensor, and memory it may view, keeps it), unless that .grad is read-only
+    or was stored in this pass (`stored_this_pass`: it may alias gradients still flowing). A
+    first gradient is stored as it is when `owned` (no one else holds its memory), else copied:
+    optimizers edit .grad in place."""
+    old = t.grad
+    if create_graph:
+        t.grad = g if old is None else old + g
+        return None
+    if old is not None and id(old._data) not in stored_this_pass and old._data.flags.writeable:
+        np.add(old._data, g._data, out=old._data)
+        old._version += 1
+        return None
+    if old is not None:
+        t.grad = old + g.detach()
+        return None
+    a = g._data if owned else g._data.copy()
+    t.grad = Tensor._make(a)
+    return a
 
 
 def _retain_and_capture(fn, grads, captured_nodes, capture):

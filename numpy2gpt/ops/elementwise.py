@@ -35,25 +35,19 @@ class Log(Function):
         return gy / x
 
 
-class Log2(Function):
+class LogBase(Function):
+    """log2 or log10: log_b(x) = ln(x) / ln(b), so its derivative is 1 / (x ln(b))."""
+
+    def __init__(self, base):
+        self.base = base
+        self.grad_fn_name = f"Log{base}Backward0"
+
     def forward(self, x):
-        return np.log2(x)
+        return np.log2(x) if self.base == 2 else np.log10(x)
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return gy / (x * _LN2)  # log2(x) = ln(x) / ln(2)
-
-
-class Log10(Function):
-    def forward(self, x):
-        return np.log10(x)
-
-    def backward(self, gy):
-        (x,) = self.saved_tensors
-        return gy / (x * _LN10)  # log10(x) = ln(x) / ln(10)
-
-
-_LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
+        return gy / (x * float(np.log(self.base)))
 
 
 class Sqrt(Function):
@@ -161,11 +155,11 @@ def log(input):
 
 
 def log2(input):
-    return Log2()(_float(input))
+    return LogBase(2)(_float(input))
 
 
 def log10(input):
-    return Log10()(_float(input))
+    return LogBase(10)(_float(input))
 
 
 def sqrt(input):
