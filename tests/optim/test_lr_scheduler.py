@@ -40,6 +40,8 @@ MAKERS = {
                                              **kw),
     "step": lambda m, o, **kw: m.StepLR(o, step_size=7, gamma=0.5, **kw),
     "step2": lambda m, o, **kw: m.StepLR(o, step_size=2, gamma=0.5, **kw),
+    "multistep": lambda m, o, **kw: m.MultiStepLR(o, milestones=[3, 8, 8, 20], gamma=0.5, **kw),
+    "exponential": lambda m, o, **kw: m.ExponentialLR(o, gamma=0.9, **kw),
     "cosine": lambda m, o, **kw: m.CosineAnnealingLR(o, T_max=10, eta_min=0.001, **kw),
     "linear": lambda m, o, **kw: m.LinearLR(o, start_factor=0.1, total_iters=8, **kw),
     "linear_down": lambda m, o, **kw: m.LinearLR(o, start_factor=1.0, end_factor=0.25,
