@@ -1,5 +1,6 @@
-"""The loss layers and the small activation / Flatten layers, against PyTorch's: the same
-outputs and gradients, reprs and state dict keys (a class weight is a buffer)."""
+"""The loss layers, the small activation / Flatten layers and the composed functional ops,
+against PyTorch's: the same outputs and gradients, reprs and state dict keys (a class weight is
+a buffer)."""
 
 import numpy as np
 import pytest
@@ -78,3 +79,29 @@ def test_log2_and_log10_values_and_gradients(name):
     np.testing.assert_allclose(y, ty, rtol=1e-15)
     np.testing.assert_allclose(g, tg, rtol=1e-15)
     assert d == td[6:]
+
+
+_X = RNG.normal(0, 8, (4, 5))
+_X[0, 0], _X[1, 1], _X[1, 2] = 0.0, 30.0, -800.0  # the kink, and both far ends
+_Y = RNG.normal(0, 1, (4, 5))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda F, a, b: F.softplus(a), lambda F, a, b: F.softplus(a, beta=2, threshold=5),
+    lambda F, a, b: F.logsigmoid(a), lambda F, a, b: F.normalize(a),
+    lambda F, a, b: F.normalize(a, p=1, dim=0), lambda F, a, b: F.normalize(a * 0),
+    lambda F, a, b: F.cosine_similarity(a, b), lambda F, a, b: F.cosine_similarity(a, b, dim=0),
+    lambda F, a, b: F.cosine_similarity(a, b[:1]),
+], ids=["softplus", "softplus beta threshold", "logsigmoid", "normalize", "normalize p=1 dim=0",
+        "normalize zeros", "cosine_similarity", "cosine_similarity dim=0",
+        "cosine_similarity broadcast"])
+def test_composed_functional_ops_match_pytorchs(fn):
+    results = []
+    for lib in (ng, torch):
+        a, b = lib.tensor(_X, requires_grad=True), lib.tensor(_Y, requires_grad=True)
+        out = fn(lib.nn.functional, a, b)
+        (out * out).sum().backward()
+        results.append([out.detach().numpy()] + [t.grad.numpy() for t in (a, b)
+                                                 if t.grad is not None])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)

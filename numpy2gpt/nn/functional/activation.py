@@ -17,6 +17,7 @@ from ...dtypes import dtype_name
 from ...kernels.dropout import dropout_mask
 from ...kernels.gelu import gelu_backward, gelu_forward
 from ...ops.elementwise import relu as _relu
+from ...ops.indexing import where
 from ...ops.inplace import inplace_apply
 from ...tensor import as_tensor
 from .loss import _reduction
@@ -125,6 +126,38 @@ def relu(input, inplace=False):
     """max(x, 0) (the core op, plus PyTorch's `inplace` flag)."""
     x = as_tensor(input)
     return _maybe_inplace(x, _relu, inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as in PyTorch: there
+    the two agree to float precision, and exp would overflow)."""
+    x = as_tensor(input)
+    _require_float(x, "softplus")
+    z = (x * beta).clamp(max=threshold)  # (the linear side's exp is never taken: no inf, no NaN)
+    return where(x * beta > threshold, x, z.exp().log1p() / beta)
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)) = -softplus(-x) (smooth at 0, where max(-x, 0) + log(1 + exp(-|x|))
+    would give autograd two kinks)."""
+    x = as_tensor(input)
+    _require_float(x, "log_sigmoid")
+    return -softplus(-x)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p, eps) along `dim` (each slice scaled to unit norm)."""
+    if out is not None:
+        raise TypeError("normalize(): the 'out' argument is not supported by numpy2gpt")
+    x = as_tensor(input)
+    return x / x.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """The cosine of the angle between x1 and x2 along `dim` (broadcast): each scaled by
+    max(its 2-norm, eps), then the dot product, as PyTorch computes it."""
+    a, b = as_tensor(x1), as_tensor(x2)
+    return (normalize(a, 2.0, dim, eps) * normalize(b, 2.0, dim, eps)).sum(dim)
 
 
 def _maybe_inplace(x, op, inplace):
@@ -295,5 +328,6 @@ def _warn_if_broadcast(x, t):
                       "broadcasting. Please ensure they have the same size.", stacklevel=3)
 
 
-__all__ = ["gelu", "silu", "leaky_relu", "relu", "dropout", "pad", "mse_loss", "l1_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits"]
+__all__ = ["gelu", "silu", "leaky_relu", "relu", "softplus", "logsigmoid", "normalize",
+           "cosine_similarity", "dropout", "pad", "mse_loss", "l1_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits"]
