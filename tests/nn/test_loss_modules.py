@@ -105,3 +105,15 @@ def test_composed_functional_ops_match_pytorchs(fn):
                                                  if t.grad is not None])
     for ours, theirs in zip(*results, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_binary_cross_entropy_with_logits_gradient_at_zero_logits_is_pytorchs():
+    """At a logit of exactly 0 (a zero-initialised head) the gradient is sigmoid(0) - t, not the
+    0 that autograd gives max(-x, 0) + log(1 + exp(-|x|)) at its kinks."""
+    grads = []
+    for lib in (ng, torch):
+        x = lib.zeros(3, dtype=lib.float64, requires_grad=True)
+        t = lib.tensor([0.0, 1.0, 0.25], dtype=lib.float64)
+        lib.nn.functional.binary_cross_entropy_with_logits(x, t, reduction="sum").backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1] == [0.5, -0.5, 0.25]

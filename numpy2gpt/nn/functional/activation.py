@@ -128,21 +128,27 @@ def relu(input, inplace=False):
     return _maybe_inplace(x, _relu, inplace)
 
 
+def _log1p_exp(z):
+    """log(1 + exp(z)) for any z: z + log(1 + exp(-z)) above 0, log(1 + exp(z)) else, each on z
+    clamped to its side (no exp overflows, so the side not taken adds no inf or NaN to the
+    gradient). Its autograd derivative is sigmoid(z) at 0 too, where max(z, 0) +
+    log(1 + exp(-|z|)) would give two kinks and 0."""
+    return where(z > 0, z + (-z.clamp(min=0)).exp().log1p(), z.clamp(max=0).exp().log1p())
+
+
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as in PyTorch: there
-    the two agree to float precision, and exp would overflow)."""
+    the two agree to float precision)."""
     x = as_tensor(input)
     _require_float(x, "softplus")
-    z = (x * beta).clamp(max=threshold)  # (the linear side's exp is never taken: no inf, no NaN)
-    return where(x * beta > threshold, x, z.exp().log1p() / beta)
+    return where(x * beta > threshold, x, _log1p_exp(x * beta) / beta)
 
 
 def logsigmoid(input):
-    """log(sigmoid(x)) = -softplus(-x) (smooth at 0, where max(-x, 0) + log(1 + exp(-|x|))
-    would give autograd two kinks)."""
+    """log(sigmoid(x)) = -log(1 + exp(-x))."""
     x = as_tensor(input)
     _require_float(x, "log_sigmoid")
-    return -softplus(-x)
+    return -_log1p_exp(-x)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
@@ -304,14 +310,13 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     """binary_cross_entropy(sigmoid(x), t) computed stably from the logits x, as PyTorch does:
-    (1 - t) x + lw (log(1 + exp(-|x|)) + max(-x, 0)), lw = 1 + (pos_weight - 1) t."""
+    (1 - t) x + lw log(1 + exp(-x)), lw = 1 + (pos_weight - 1) t."""
     reduction = _reduction(size_average, reduce, reduction)
     x, t = as_tensor(input), as_tensor(target)
     if x.shape != t.shape:
         raise ValueError(f"Target size ({t.shape}) must be the same as input size ({x.shape})")
-    softplus_minus_x = (-x.abs()).exp().log1p() + (-x).relu()  # log(1 + exp(-x)) = -log sigmoid
     log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
-    loss = (1 - t) * x + log_weight * softplus_minus_x
+    loss = (1 - t) * x + log_weight * _log1p_exp(-x)  # log(1 + exp(-x)) = -log sigmoid(x)
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
