@@ -7,6 +7,7 @@ tensors made by the user); `grad` receives dL/d(this) after `backward()`. The ma
 holds the data and the autograd state.
 """
 
+import warnings
 import weakref
 
 import numpy as np
@@ -52,6 +53,11 @@ def _to_array(data, dtype=None):
     else:
         if data is None:
             raise RuntimeError("Could not infer dtype of NoneType")
+        data, needed_grad = _tensors_as_numbers(data)
+        if needed_grad:
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
+                          "unexpected behavior.\nConsider using tensor.detach() first.",
+                          stacklevel=3)
         try:
             arr = np.array(data)
         except ValueError as e:
@@ -71,6 +77,23 @@ def _to_array(data, dtype=None):
     elif arr.dtype not in dtypes._NAMES:
         arr = arr.astype(np.int64 if arr.dtype.kind in "iu" else dtypes.get_default_dtype())
     return arr
+
+
+def _tensors_as_numbers(data):
+    """PyTorch reads a tensor inside a list as the one number it holds, keeping its dtype:
+    `tensor([tensor([1.]), tensor([2.])])` has shape (2,), not (2, 1). Returns `data` with each
+    such tensor replaced by a 0-d array (`data` itself when it holds none), and whether one of
+    them required grad; a tensor of more than one element is PyTorch's ValueError."""
+    if isinstance(data, Tensor):
+        if data._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data._data.reshape(()), data.requires_grad
+    # (a list of plain numbers costs one pass over its element types, not a call per element)
+    if not isinstance(data, list | tuple) or \
+            not any(issubclass(kind, Tensor | list | tuple) for kind in set(map(type, data))):
+        return data, False
+    items = [_tensors_as_numbers(item) for item in data]
+    return [item for item, _ in items], any(grad for _, grad in items)
 
 
 def _inferred_dtype(data):

@@ -358,6 +358,29 @@ def test_tensor_infers_pytorchs_dtype_from_its_elements(make):
     assert ours.tolist() == theirs.tolist() and str(ours.dtype) == str(theirs.dtype)[6:]
 
 
+@pytest.mark.parametrize("make", [
+    lambda L: [L.tensor([1.0]), L.tensor([2.0])], lambda L: [[L.tensor([[1]])], [2]],
+    lambda L: (L.tensor(1, dtype=L.int32), 2), lambda L: [L.tensor(1, dtype=L.int8), L.tensor(2)],
+    lambda L: [L.tensor([True]), False], lambda L: [L.tensor(1, dtype=L.int32), 2.5],
+], ids=["one-element float tensors", "nested", "int32 and int", "int8 and int64 tensors",
+        "bool", "int32 and float"])
+def test_tensors_inside_a_list_are_read_as_the_number_they_hold(make):
+    ours, theirs = ng.tensor(make(ng)), torch.tensor(make(torch))
+    assert ours.tolist() == theirs.tolist() and str(ours.dtype) == str(theirs.dtype)[6:]
+    assert ng.as_tensor(make(ng)).shape == torch.as_tensor(make(torch)).shape
+
+
+def test_a_tensor_in_a_list_needs_one_element_and_warns_when_it_requires_grad():
+    for lib in (ng, torch):
+        with pytest.raises(ValueError, match="only one element tensors can be converted to "
+                                             "Python scalars"):
+            lib.tensor([lib.tensor([1.0, 2.0]), lib.tensor([3.0, 4.0])])
+        x = lib.tensor(1.5, requires_grad=True)
+        with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True"):
+            y = lib.tensor([x, 2.0])
+        assert y.tolist() == [1.5, 2.0] and not y.requires_grad
+
+
 @pytest.mark.parametrize("make, error, message", [
     (lambda L: L.tensor(2 ** 63), ValueError, "Overflow when unpacking long long"),
     (lambda L: L.tensor([2 ** 63, 1]), ValueError, "Overflow when unpacking long long"),
