@@ -16,10 +16,13 @@ from . import switch
 
 
 def _no_identity(arrays, norm_type):
-    """PyTorch's error for a negative-p norm (for -inf a minimum) of an empty gradient."""
-    if norm_type < 0 and any(a.size == 0 for a in arrays):
-        raise RuntimeError(f"linalg.vector_norm cannot compute the {norm_type:g} norm on an "
-                           "empty tensor because the operation does not have an identity")
+    """PyTorch's error for a negative-p or infinity norm (a minimum or a maximum) of an empty
+    gradient."""
+    if (norm_type < 0 or norm_type == math.inf) and any(a.size == 0 for a in arrays):
+        what = ("_foreach_norm", "infinity") if norm_type == math.inf else \
+            ("linalg.vector_norm", f"{norm_type:g}")
+        raise RuntimeError(f"{what[0]} cannot compute the {what[1]} norm on an empty tensor "
+                           "because the operation does not have an identity")
 
 
 def _vector_norm(x, p):
@@ -38,6 +41,8 @@ def _vector_norm(x, p):
 def total_norm_reference(arrays, norm_type):
     """The norm of the vector of the arrays' norms, each in float64."""
     _no_identity(arrays, norm_type)
+    if not arrays:
+        return 0.0
     norms = [_vector_norm(np.ravel(a).astype(np.float64), norm_type) for a in arrays]
     return _vector_norm(np.array(norms, dtype=np.float64), norm_type)
 
@@ -48,6 +53,8 @@ def total_norm_fast(arrays, norm_type):
     added in float64; a dtype narrower than float32 (float16) is first widened to float64, whose
     squares its dot in its own dtype would overflow."""
     _no_identity(arrays, norm_type)
+    if not arrays:
+        return 0.0
     if norm_type == math.inf:
         return float(np.max([np.abs(a).max(initial=0) for a in arrays]))  # NaN if any is NaN
     if norm_type == -math.inf:
