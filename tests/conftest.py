@@ -234,6 +234,18 @@ def nanogpt_get_lr(it, learning_rate, warmup_iters, lr_decay_iters, min_lr, deca
     return min_lr + coeff * (learning_rate - min_lr)
 
 
+def same_error(call, same_message=True):
+    """call(numpy2gpt) raises what call(torch) raises: the same type (and message)."""
+    raised = []
+    for lib in (ng, torch):
+        with pytest.raises(Exception) as e:
+            call(lib)
+        raised.append(e.value)
+    assert type(raised[0]) is type(raised[1]), raised
+    if same_message:
+        assert str(raised[0]) == str(raised[1])
+
+
 def both(fn):
     """The same expression on both libraries: both(lambda lib: ...) -> (fn(ng), fn(torch))."""
     return fn(ng), fn(torch)

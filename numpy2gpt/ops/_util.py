@@ -5,8 +5,9 @@ import functools
 import numpy as np
 
 from .. import dtypes
+from ..autograd.function import _TENSOR_TYPES
 from ..dtypes import dtype_name
-from ..tensor import Tensor, _check_dim, as_tensor
+from ..tensor import Tensor, _check_dim, as_tensor, type_name
 
 
 def normalize_dims(dim, ndim):
@@ -16,8 +17,9 @@ def normalize_dims(dim, ndim):
     if isinstance(dim, int | np.integer):
         return (_check_dim(int(dim), ndim),)
     dims = tuple(_check_dim(int(d), ndim) for d in dim)
-    if len(set(dims)) != len(dims):
-        raise RuntimeError(f"dim {list(dim)} appears multiple times in the list of dims")
+    for k, d in enumerate(dims):
+        if d in dims[:k]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
     return dims
 
 
@@ -122,10 +124,50 @@ _RANK = dtypes.KIND_RANK
 result_dtype = dtypes.promote_types
 
 
+def result_type(*operands):
+    """PyTorch's result_type of tensors and numbers. Tensors with dims, 0-d tensors and numbers
+    are promoted within each group; a 0-d tensor or number only changes the dtype when its kind
+    (bool < integer < float) is higher: int8 clamped by tensor(2) stays int8, but an int tensor
+    clamped by 1.5 becomes the default float dtype."""
+    groups = [None, None, None]  # tensors with dims, 0-d tensors, numbers
+    for v in operands:
+        if isinstance(v, Tensor):
+            i, dt = (1 if v.ndim == 0 else 0), v.dtype
+        elif isinstance(v, bool | np.bool_):
+            i, dt = 2, dtypes.bool
+        elif isinstance(v, int | np.integer):
+            i, dt = 2, dtypes.int64
+        else:
+            i, dt = 2, dtypes.get_default_dtype()
+        groups[i] = dt if groups[i] is None else result_dtype(groups[i], dt)
+    result = None
+    for dt in groups:
+        if dt is not None and (result is None or _RANK[dt.kind] > _RANK[result.kind]):
+            result = dt if result is None else result_dtype(result, dt)
+    return result
+
+
+def not_implemented_for(t, kernel, kinds="biu"):
+    """PyTorch's NotImplementedError when its kernel has no version for t's dtype kind (by
+    default integer and bool: `"frac_cpu" not implemented for 'Long'`)."""
+    if t.dtype.kind in kinds:
+        name = _TENSOR_TYPES.get(t.dtype.name, t.dtype.name)
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
+
+
+def require_tensor(value, op, name, position):
+    """value itself if it is a Tensor, else PyTorch's TypeError for argument `name` of `op`."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not "
+                        f"{type_name(value)}")
+    return value
+
+
 def require_float(t, op):
     if t.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating point tensor, got {dtype_name(t.dtype)}")
 
 
 __all__ = ["normalize_dims", "reduction_dims", "numpy_names", "sum_to_array", "broadcast_shape",
-           "promote", "result_dtype", "as_tensor", "Tensor", "require_float"]
+           "promote", "result_dtype", "as_tensor", "Tensor", "require_float",
+           "require_tensor", "not_implemented_for", "result_type"]

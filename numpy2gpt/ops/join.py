@@ -1,17 +1,20 @@
-"""Joining and splitting: cat, stack, split, chunk, unbind, (un)squeeze, repeat, flip, roll, narrow.
+"""Joining and splitting: cat, stack, split, chunk, unbind, (un)squeeze, repeat, flip, roll, narrow;
+tensor_split, hstack / vstack / dstack / column_stack, meshgrid and cartesian_prod.
 
 These ops move elements without changing them, so each backward moves the gradient back:
 `cat` and `split` are each other's backward (a pair of Functions, so any order of derivative
 works); flip and roll are undone by flipping / rolling back; repeat sums the gradients of the
-copies; the rest are built from reshape, cat, split and slicing, whose gradients are known.
+copies; the rest are built from reshape, expand, cat, split and slicing, whose gradients are known.
 """
+
+import warnings
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import _TENSOR_TYPES, Function
 from ..tensor import Tensor, _check_dim, as_tensor
 from ._util import normalize_dims, result_dtype
-from .shape import _shape_args, reshape
+from .shape import BroadcastTo, _shape_args, reshape
 
 
 class Cat(Function):
@@ -297,6 +300,133 @@ def narrow(input, dim, start, length):
     return GetItem((slice(None),) * d + (slice(start, start + length),), False)(x)
 
 
+def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indices=None,
+                 tensor_indices_or_sections=None):
+    """Split along `dim` into `sections` pieces as equal as can be (the first n % sections are
+    one longer), or at the positions `indices` (Python slice rules: x[:i0], x[i0:i1], ...,
+    x[ik:]). The pieces are slices of input (views)."""
+    from .indexing import GetItem
+
+    x = as_tensor(input)
+    spec = next((v for v in (indices_or_sections, sections, indices, tensor_indices_or_sections)
+                 if v is not None), None)
+    if spec is None:
+        raise TypeError("tensor_split() missing 1 required positional argument: "
+                        "'indices_or_sections'")
+    if x.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
+    if isinstance(spec, Tensor):
+        if spec.dtype != np.int64:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype "
+                               f"of long, but got {_TENSOR_TYPES[spec.dtype.name]}")
+        if spec.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a "
+                               "zero-dimensional or one-dimensional tensor, but got a tensor "
+                               f"with {spec.ndim} dims")
+        spec = spec.tolist()
+    d = _check_dim(dim, x.ndim)
+    if isinstance(spec, int | np.integer):
+        if spec <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {spec}")
+        q, r = divmod(x.shape[d], int(spec))
+        bounds = np.cumsum([0] + [q + 1] * r + [q] * (int(spec) - r)).tolist()
+    elif isinstance(spec, list | tuple):
+        bounds = [0] + [int(i) for i in spec] + [None]
+    else:
+        raise TypeError(f"tensor_split(): argument 'indices_or_sections' must be an int, a "
+                        f"tuple of ints or a Tensor, not {type(spec).__name__}")
+    lead = (slice(None),) * d
+    return tuple(GetItem(lead + (slice(start, stop),), False)(x)
+                 for start, stop in zip(bounds[:-1], bounds[1:]))
+
+
+def _at_least(t, ndim):
+    """t with size-1 dims added up to `ndim` dims where NumPy's atleast_1d/2d/3d put them:
+    a scalar is (1,), (1, 1) or (1, 1, 1); a vector (n,) is (1, n) or (1, n, 1); a matrix
+    (m, n) is (m, n, 1)."""
+    if t.ndim >= ndim:
+        return t
+    shape = {0: (1, 1, 1), 1: (1, -1, 1), 2: tuple(t.shape) + (1,)}[t.ndim]
+    return reshape(t, shape[:ndim] if t.ndim < 2 else shape)
+
+
+def _stack_along(tensors, name, ndim, dim):
+    tensors = _tensor_list(tensors, name)
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    tensors = [_at_least(t, ndim) for t in tensors]
+    return cat(tensors, 0 if dim == 1 and tensors[0].ndim == 1 else dim)
+
+
+def hstack(tensors):
+    """Join horizontally: along dim 1, or dim 0 if the tensors are vectors."""
+    return _stack_along(tensors, "hstack", 1, 1)
+
+
+def vstack(tensors):
+    """Join vertically (rows): along dim 0, vectors becoming rows (1, n)."""
+    return _stack_along(tensors, "vstack", 2, 0)
+
+
+def dstack(tensors):
+    """Join in depth: along dim 2, after making each tensor at least 3-D."""
+    return _stack_along(tensors, "dstack", 3, 2)
+
+
+def column_stack(tensors):
+    """Join as columns: vectors (and scalars) become columns (n, 1), then along dim 1."""
+    tensors = _tensor_list(tensors, "column_stack")
+    if not tensors:
+        raise RuntimeError("column_stack expects a non-empty TensorList")
+    return cat([reshape(t, -1, 1) if t.ndim <= 1 else t for t in tensors], 1)
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids: for vectors of lengths n1, ..., nk, k tensors of shape (n1, ..., nk),
+    the i-th holding tensor i's values along dim i (indexing="ij"). indexing="xy" (Cartesian,
+    NumPy's default) swaps the first two dims. Each grid is its vector expanded (a view)."""
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        tensors = tensors[0]
+    tensors = _tensor_list(list(tensors), "meshgrid")
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if any(t.dtype != tensors[0].dtype for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError('torch.meshgrid: indexing must be one of "xy" or "ij", but received: '
+                           f"{indexing}")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
+                               f"got: {t}")
+    swap = indexing == "xy" and len(tensors) >= 2
+    if swap:  # "xy" is "ij" on (y, x, ...), with the first two grids handed back swapped
+        tensors[0], tensors[1] = tensors[1], tensors[0]
+    shape = tuple(t.numel() for t in tensors)
+    grids = [BroadcastTo(shape)(reshape(t, [-1 if k == i else 1 for k in range(len(shape))]))
+             for i, t in enumerate(tensors)]
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def cartesian_prod(*tensors):
+    """All combinations of the vectors' elements, one per row, in row-major order (the last
+    vector varies fastest): flattened "ij" meshgrids, stacked as columns."""
+    for t in tensors:
+        if isinstance(t, Tensor) and t.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(g, -1) for g in grids], dim=1)
+
+
 def _iter(self):
     if self.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
@@ -306,7 +436,8 @@ def _iter(self):
 TENSOR_METHODS = {
     "split": split, "chunk": chunk, "unbind": unbind, "unsqueeze": unsqueeze, "squeeze": squeeze,
     "repeat": repeat, "tile": tile, "flip": flip, "roll": roll, "narrow": narrow,
-    "__iter__": _iter,
+    "__iter__": _iter, "tensor_split": tensor_split,
 }
 __all__ = ["cat", "concat", "concatenate", "stack", "split", "chunk", "unbind", "unsqueeze",
-           "squeeze", "tile", "flip", "roll", "narrow"]
+           "squeeze", "tile", "flip", "roll", "narrow", "tensor_split", "hstack", "vstack",
+           "dstack", "column_stack", "meshgrid", "cartesian_prod"]

@@ -1,12 +1,15 @@
-"""Shape ops: reshape, transpose, permute, broadcast. They move numbers, never change them, so
-each backward applies the inverse movement to the gradient."""
+"""Shape ops: reshape, transpose, permute, movedim, unflatten, broadcast, diagonal. They move
+numbers, never change them, so each backward applies the inverse movement to the gradient
+(reading a diagonal and writing one into zeros, Diagonal and DiagEmbed, are each other's)."""
+
+import math
 
 import numpy as np
 
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..dtypes import _NoStorageDtype, to_dtype
-from ..tensor import Tensor, _check_dim, as_tensor
-from ._util import normalize_dims
+from ..tensor import Tensor, _check_dim, as_tensor, type_name
+from ._util import broadcast_shape, normalize_dims
 
 
 class Reshape(Function):
@@ -57,6 +60,59 @@ class BroadcastTo(Function):
         from .arithmetic import sum_to
 
         return sum_to(gy, self.inputs[0].shape)
+
+
+class Diagonal(Function):
+    """y[..., i] = x[..., i, ..., i + offset, ...]: the diagonal of dims (dim1, dim2), moved to
+    the last dim (NumPy's and PyTorch's layout). A view of x, except for diag()'s copy."""
+
+    saves_values = False
+    is_view = True
+
+    def __init__(self, offset, dim1, dim2, copy=False):
+        self.offset, self.dim1, self.dim2, self.copy = offset, dim1, dim2, copy
+        if copy:
+            self.is_view, self.grad_fn_name = False, "DiagonalBackward0_copy"
+
+    def forward(self, x):
+        y = np.diagonal(x, self.offset, self.dim1, self.dim2)
+        if self.copy:
+            return y.copy()
+        if x.flags.writeable:  # NumPy marks the view read-only; PyTorch's can be written through
+            y.flags.writeable = True
+        return y
+
+    def backward(self, gy):
+        # each diagonal element came from one element of x; the others get zero
+        return DiagEmbed(self.offset, self.dim1, self.dim2, self.inputs[0].shape)(gy)
+
+
+class DiagEmbed(Function):
+    """Zeros of `shape` with x written along the diagonal (offset, dim1, dim2): diag_embed, and
+    the gradient of Diagonal (which reads that diagonal back: each is the other's backward)."""
+
+    saves_values = False
+
+    def __init__(self, offset, dim1, dim2, shape):
+        self.offset, self.dim1, self.dim2, self.shape = offset, dim1, dim2, tuple(shape)
+
+    def forward(self, x):
+        out = np.zeros(self.shape, dtype=x.dtype)
+        diagonal = np.diagonal(out, self.offset, self.dim1, self.dim2)
+        diagonal.flags.writeable = True
+        diagonal[...] = x
+        return out
+
+    def backward(self, gy):
+        return Diagonal(self.offset, self.dim1, self.dim2)(gy)
+
+
+def int_arg(value, op, name, position):
+    """An int argument (NumPy ints too), with PyTorch's TypeError for anything else."""
+    if not isinstance(value, int | np.integer):
+        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be int, not "
+                        f"{type_name(value)}")
+    return int(value)
 
 
 def _shape_args(shape):
@@ -215,11 +271,137 @@ def _contiguous(self, memory_format=None):
     return clone(self)
 
 
+def movedim(input, source, destination):
+    """Move dims `source` (an int or a tuple) to the positions `destination`; the other dims
+    keep their order in the places left. A permute, so its gradient permutes back."""
+    x = as_tensor(input)
+    if isinstance(source, int | np.integer) != isinstance(destination, int | np.integer):
+        raise TypeError(f"movedim(): source and destination must both be ints or both be tuples "
+                        f"of ints, got {type_name(source)} and {type_name(destination)}")
+    src = [source] if isinstance(source, int | np.integer) else list(source)
+    dst = [destination] if isinstance(destination, int | np.integer) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
+                           f"should contain the same number of dims as destination ({dst} dims)")
+    for name, given in (("source", src), ("destination", dst)):
+        dims = [_check_dim(int_arg(d, "movedim", name, 2 + (name != "source")), x.ndim)
+                for d in given]
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
+    order = [None] * max(x.ndim, 1)
+    for s, d in zip(src, dst):
+        order[_check_dim(d, x.ndim)] = _check_dim(s, x.ndim)
+    rest = iter(d for d in range(x.ndim) if d not in order)
+    order = [next(rest) if d is None else d for d in order]
+    return permute(x, order[:x.ndim])
+
+
+moveaxis = movedim
+
+
+def unflatten(input, dim, sizes):
+    """Split dim `dim` into several dims of `sizes` (one of them may be -1: inferred);
+    the inverse of flatten. A reshape."""
+    x = as_tensor(input)
+    if isinstance(sizes, int | np.integer) or not isinstance(sizes, tuple | list):
+        raise TypeError(f"unflatten(): argument 'sizes' (position 3) must be tuple of ints, not "
+                        f"{type_name(sizes)}")
+    sizes = [int_arg(s, "unflatten", "sizes", 3) for s in sizes]
+    dim = int_arg(dim, "unflatten", "dim", 2)
+    return reshape(x, _unflattened_shape(x.shape, dim, sizes))
+
+
+def _unflattened_shape(shape, dim, sizes):
+    """`shape` with dim `dim` split into `sizes`, a list of ints (one may be -1: inferred; the
+    list is edited), with PyTorch's checks and messages."""
+    if not shape:
+        raise RuntimeError("unflatten: Dimension specified as 0 but tensor has no dimensions")
+    d = _check_dim(dim, len(shape))
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    for i, s in enumerate(sizes):
+        if s < -1:
+            raise RuntimeError(f"unflatten: invalid shape dimension {s} at index {i} of shape "
+                               f"{sizes}")
+    if sizes.count(-1) > 1:
+        raise RuntimeError("unflatten: only one dimension can be inferred")
+    n, known = shape[d], math.prod(s for s in sizes if s != -1)
+    if -1 in sizes and n == 0 and known == 0:
+        raise RuntimeError(f"unflatten: cannot reshape tensor of 0 elements into shape {sizes} "
+                           "because the unspecified dimension size -1 can be any value and is "
+                           "ambiguous")
+    if -1 in sizes and known and n % known == 0:
+        sizes[sizes.index(-1)] = n // known
+    if math.prod(sizes) != n or -1 in sizes:
+        raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply "
+                           f"up to the size of dim {d} ({n}) in the input tensor")
+    return tuple(shape[:d]) + tuple(sizes) + tuple(shape[d + 1:])
+
+
+def broadcast_tensors(*tensors):
+    """The tensors expanded to their common broadcast shape (views, as expand gives)."""
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type_name(t)}")
+    shape = ()
+    for t in tensors:
+        shape = broadcast_shape(shape, t.shape)
+    return tuple(broadcast_to(t, shape) for t in tensors)
+
+
+# ----- diagonals --------------------------------------------------------------------------------
+def _diagonal_dims(dim1, dim2, ndim):
+    d1, d2 = _check_dim(dim1, ndim), _check_dim(dim2, ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return d1, d2
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal of dims (dim1, dim2), x[i, i + offset] for a matrix, as the last dim of the
+    result (a view). offset > 0: above the main diagonal; < 0: below."""
+    x = as_tensor(input)
+    offset = int_arg(offset, "diagonal", "offset", 2)
+    d1, d2 = _diagonal_dims(dim1, dim2, x.ndim)
+    return Diagonal(offset, d1, d2)(x)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """A tensor whose diagonals (offset, dim1, dim2) hold input's last dim, zeros elsewhere:
+    (..., n) -> (..., n + |offset|, n + |offset|) for the default dims."""
+    x = as_tensor(input)
+    offset = int_arg(offset, "diag_embed", "offset", 2)
+    d1, d2 = _diagonal_dims(dim1, dim2, x.ndim + 1)
+    n = x.shape[-1] + abs(offset)
+    shape = list(x.shape[:-1])
+    for d in sorted((d1, d2)):
+        shape.insert(d, n)
+    return DiagEmbed(offset, d1, d2, shape)(x)
+
+
+def diag(input, diagonal=0):
+    """Vector -> the square matrix with it on diagonal `diagonal` (zeros elsewhere);
+    matrix -> that diagonal as a vector (a copy)."""
+    x = as_tensor(input)
+    offset = int_arg(diagonal, "diag", "diagonal", 2)
+    if x.ndim == 1:
+        n = x.shape[0] + abs(offset)
+        return DiagEmbed(offset, 0, 1, (n, n))(x)
+    if x.ndim == 2:
+        return Diagonal(offset, 0, 1, copy=True)(x)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
+
+
 TENSOR_METHODS = {
     "reshape": reshape, "view": view, "flatten": flatten, "permute": permute,
     "transpose": transpose, "swapaxes": swapaxes, "t": t, "expand": expand,
     "broadcast_to": broadcast_to, "expand_as": expand_as, "reshape_as": reshape_as,
     "view_as": view_as, "contiguous": _contiguous,
     "T": property(_T), "mT": property(_mT),
+    "movedim": movedim, "moveaxis": moveaxis, "unflatten": unflatten, "diagonal": diagonal,
+    "diag_embed": diag_embed, "diag": diag,
 }
-__all__ = ["reshape", "flatten", "permute", "transpose", "swapaxes", "t", "broadcast_to"]
+__all__ = ["reshape", "flatten", "permute", "transpose", "swapaxes", "t", "broadcast_to",
+           "movedim", "moveaxis", "unflatten", "broadcast_tensors", "diagonal", "diag_embed",
+           "diag"]

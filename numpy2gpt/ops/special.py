@@ -20,7 +20,7 @@ from ..dtypes import dtype_name
 from ..kernels.threads import BLOCK
 from ..random import resolve
 from ..tensor import Tensor, as_tensor
-from ._util import broadcast_shape, normalize_dims, numpy_names, promote
+from ._util import broadcast_shape, normalize_dims, numpy_names, promote, require_tensor
 from .elementwise import _float
 
 # ----- erf / erfc (fdlibm) ----------------------------------------------------------------------
@@ -476,23 +476,16 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 
 
 # ----- logical and bitwise not (bool results, no gradient) --------------------------------------
-def _require_tensor(x, fn, arg, position):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
-                        f"{type(x).__name__}")
-    return x
-
-
 def logical_not(input):
     """True where input is zero (any dtype; NaN counts as nonzero, like PyTorch)."""
-    x = _require_tensor(input, "logical_not", "input", 1)
+    x = require_tensor(input, "logical_not", "input", 1)
     return Tensor._make(np.asarray(np.logical_not(x._data)))
 
 
 def _logical(np_fn, name):
     def logical(input, other):
-        a = _require_tensor(input, name, "input", 1)
-        b = _require_tensor(other, name, "other", 2)
+        a = require_tensor(input, name, "input", 1)
+        b = require_tensor(other, name, "other", 2)
         broadcast_shape(a.shape, b.shape)  # PyTorch's error for shapes that do not broadcast
         return Tensor._make(np.asarray(np_fn(a._data, b._data)))
 
@@ -509,7 +502,7 @@ logical_xor = _logical(np.logical_xor, "logical_xor")
 
 def bitwise_not(input):
     """~x: logical not for bool tensors, two's-complement bitwise not for integer tensors."""
-    x = _require_tensor(input, "bitwise_not", "input", 1)
+    x = require_tensor(input, "bitwise_not", "input", 1)
     if x.dtype.kind not in "biu":
         name = {"float16": "Half", "float32": "Float", "float64": "Double"}.get(x.dtype.name,
                                                                               x.dtype.name)
