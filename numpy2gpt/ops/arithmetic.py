@@ -1,4 +1,5 @@
-"""Arithmetic: + - * / ** % // and negation, with NumPy broadcasting; dtype casts; comparisons.
+"""Arithmetic: + - * / ** % // and negation, with NumPy broadcasting; lerp, addcmul, addcdiv;
+dtype casts; comparisons.
 
 Broadcasting in backward: if `a` of shape (3, 1) was broadcast to (2, 3, 4) in forward, each of
 its elements was used 2*4 times, so its gradient is the output gradient summed over the
@@ -10,7 +11,7 @@ import numpy as np
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
-from ._util import broadcast_shape, promote, sum_to_array
+from ._util import broadcast_shape, promote, require_tensor, result_type, sum_to_array
 from .elementwise import log
 from .shape import broadcast_to
 
@@ -430,6 +431,106 @@ def sum_to(x, shape):
     return SumTo(shape)(x)
 
 
+# ----- lerp, addcmul, addcdiv -------------------------------------------------------------------
+_SCALAR_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+                 "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                 "uint8": "unsigned char", "bool": "bool"}  # C++'s names, in PyTorch's errors
+
+
+class Lerp(Function):
+    """start + weight * (end - start), by PyTorch's formula: for |weight| >= 0.5 it is computed
+    as end - (end - start) * (1 - weight), so weight 1 gives exactly `end`.
+
+    weight is a third input tensor, or a Python number kept in `self.weight`. Gradients:
+    d/dstart = 1 - weight, d/dend = weight, d/dweight = end - start.
+    """
+
+    def __init__(self, weight=None):
+        self.weight = weight
+
+    def forward(self, start, end, *weight):
+        w = weight[0] if weight else np.asarray(self.weight, start.dtype)
+        diff = end - start
+        return np.where(np.abs(w) < 0.5, start + w * diff, end - diff * (1 - w))
+
+    def backward(self, gy):
+        start, end, *weight = self.saved_tensors
+        w = weight[0] if weight else self.weight
+        need = self.needs_input_grad
+        g_start = sum_to(gy * (1 - w), start.shape) if need[0] else None
+        g_end = sum_to(gy * w, end.shape) if need[1] else None
+        if not weight:
+            return g_start, g_end
+        g_w = sum_to(gy * (end - start), w.shape) if need[2] else None
+        return g_start, g_end, g_w
+
+
+def lerp(input, end, weight):
+    """Linear interpolation input + weight * (end - input); weight is a number or a tensor
+    (broadcast). input and end (and a weight tensor with dims) must share one floating dtype.
+    EMA weights: `ema.lerp_(param, 1 - decay)`."""
+    require_tensor(input, "lerp", "input", 1)
+    require_tensor(end, "lerp", "end", 2)
+    for name, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t.dtype != input.dtype and (name == "end" or t.ndim > 0):
+            raise RuntimeError(f"expected dtype {_SCALAR_NAMES[input.dtype.name]} for `{name}` "
+                               f"but got dtype {_SCALAR_NAMES.get(t.dtype.name, t.dtype.name)}")
+    kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_TENSOR_TYPES[input.dtype.name]}'")
+    shape = broadcast_shape(input.shape, end.shape)
+    if isinstance(weight, Tensor):
+        broadcast_shape(shape, weight.shape)
+        return Lerp()(input, end, weight.to(input.dtype))  # (a 0-d weight may be any dtype)
+    if not isinstance(weight, int | float | np.number):
+        raise TypeError(f"lerp(): argument 'weight' (position 3) must be Number or Tensor, not "
+                        f"{type(weight).__name__}")
+    return Lerp(float(weight))(input, end)
+
+
+def _addc_operands(name, input, tensor1, tensor2):
+    """The three operands of addcmul / addcdiv in their common dtype (PyTorch's promotion of all
+    three), checked to broadcast."""
+    for pos, (arg, t) in enumerate((("input", input), ("tensor1", tensor1),
+                                    ("tensor2", tensor2)), start=1):
+        require_tensor(t, name, arg, pos)
+    dt = result_type(input, tensor1, tensor2)
+    broadcast_shape(broadcast_shape(input.shape, tensor1.shape), tensor2.shape)
+    return dt, input.to(dt), tensor1.to(dt), tensor2.to(dt)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 * tensor2 (broadcast), composed from mul and add in the operands'
+    common dtype (an integer result truncates a float `value`, as PyTorch does)."""
+    dt, a, t1, t2 = _addc_operands("addcmul", input, tensor1, tensor2)
+    if dt.kind == "b":
+        raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
+    if value != 1:
+        t1 = mul(t1, Tensor._make(np.asarray(value).astype(dt)))
+    return add(a, mul(t1, t2))
+
+
+_ADDCDIV_INTEGERS = (
+    "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will "
+    "perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be "
+    "implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer "
+    "inputs and as (input + value * tensor1 / tensor2) for float inputs. The future addcdiv "
+    "behavior is just the latter implementation: (input + value * tensor1 / tensor2), for all "
+    "dtypes.")
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 / tensor2 (broadcast), composed from mul, div and add in the
+    operands' common dtype. tensor1 and tensor2 may not both be integer (PyTorch's error)."""
+    if all(isinstance(t, Tensor) and t.dtype.kind in "biu" for t in (tensor1, tensor2)):
+        raise RuntimeError(_ADDCDIV_INTEGERS)
+    dt, a, t1, t2 = _addc_operands("addcdiv", input, tensor1, tensor2)
+    if value != 1:
+        t1 = mul(t1, Tensor._make(np.asarray(value).astype(dt)))
+    return add(a, div(t1, t2))
+
+
 # ----- comparisons: results are bool tensors that never require grad ---------------------------
 def _compare(np_op):
     def compare(input, other):
@@ -515,10 +616,11 @@ TENSOR_METHODS = {
     "add": add, "sub": sub, "mul": mul, "div": div, "neg": neg, "pow": pow, "eq": eq, "ne": ne,
     "lt": lt, "le": le, "gt": gt, "ge": ge, "equal": equal, "subtract": sub, "multiply": mul,
     "divide": div, "true_divide": div, "negative": neg, "clone": clone,
-    "isclose": isclose, "allclose": allclose,
+    "isclose": isclose, "allclose": allclose, "lerp": lerp, "addcmul": addcmul,
+    "addcdiv": addcdiv,
 }
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "eq", "ne", "lt", "le", "gt", "ge", "equal",
            "isclose", "allclose", "subtract", "multiply", "divide", "true_divide", "negative",
-           "sum_to", "clone", "remainder", "fmod", "floor_divide"]
+           "sum_to", "clone", "remainder", "fmod", "floor_divide", "lerp", "addcmul", "addcdiv"]
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg

@@ -1,4 +1,5 @@
-"""Indexing: `x[...]`, `x[...] = v`, gather, index_select, masked_fill, where, tril/triu.
+"""Indexing: `x[...]`, `x[...] = v`, gather, index_select, take, index_add/index_copy/index_fill,
+repeat_interleave, masked_fill, where, tril/triu.
 
 Picking and scattering are each other's gradients. `y = x[idx]` *picks* elements of x (some maybe
 twice, some never), so dL/dx *scatters* dL/dy back: zeros of x's shape, plus every gradient element
@@ -484,6 +485,286 @@ def index_select(input, dim, index):
     return GetItem((slice(None),) * d + (idx,), True)(x)
 
 
+def take(input, index):
+    """The elements of `input` at the given positions of its flattened form; the result has
+    index's shape (negative positions count from the end)."""
+    from .shape import reshape
+
+    x = as_tensor(input)
+    for pos, (arg, v) in enumerate((("input", input), ("index", index)), start=1):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"take(): argument '{arg}' (position {pos}) must be Tensor, not "
+                            f"{type(v).__name__}")
+    if index.dtype != np.int64:
+        raise RuntimeError("take(): Expected a long tensor for index, but got "
+                           f"{_TENSOR_TYPES.get(index.dtype.name, index.dtype.name)}")
+    idx, n = index._data, x.numel()
+    if idx.size and n == 0:
+        raise IndexError("take(): tried to take from an empty tensor")
+    bad = idx[(idx < -n) | (idx >= n)]
+    if bad.size:
+        raise IndexError(f"out of range: tried to access index {bad.flat[0]} on a tensor of {n} "
+                         "elements.")
+    pick = GetItem((idx,), True)
+    pick.grad_fn_name = "TakeBackward0"
+    return pick(reshape(x, -1))
+
+
+# ----- index_add / index_copy / index_fill: whole slices along a dim ----------------------------
+def _along(d, idx):
+    """The NumPy index of the slices `idx` along dim d."""
+    return (slice(None),) * d + (idx,)
+
+
+class IndexAdd(Function):
+    """out = x.clone(); out[..., index[i], ...] += alpha * source[..., i, ...] along dim d
+    (repeated indices add up). Linear: x's gradient is gy, source's is alpha * gy's slices."""
+
+    def __init__(self, dim, index, alpha):
+        self.dim, self.index, self.alpha = dim, index, alpha
+
+    def forward(self, x, source):
+        if x.dtype == np.bool_:  # adding bools is a logical or
+            return self.forward(x.astype(np.int64), source.astype(np.int64)).astype(bool)
+        out = x.copy()
+        src = source if self.alpha == 1 else source * self.alpha
+        _add_rows(np.moveaxis(out, self.dim, 0), self.index, np.moveaxis(src, self.dim, 0))
+        return out
+
+    def backward(self, gy):
+        g_src = None
+        if self.needs_input_grad[1]:
+            g_src = GetItem(_along(self.dim, self.index), True)(gy)
+            if self.alpha != 1:
+                g_src = g_src * Tensor._make(self.alpha)
+        return gy, g_src
+
+
+class IndexCopy(Function):
+    """out = x.clone(); out[..., index[i], ...] = source[..., i, ...] along dim d. The copied-over
+    slices of x get no gradient; source's slices get the gradient of where they went."""
+
+    def __init__(self, dim, index):
+        self.dim, self.index = dim, index
+
+    def forward(self, x, source):
+        out = x.copy()
+        out[_along(self.dim, self.index)] = source
+        return out
+
+    def backward(self, gy):
+        where = _along(self.dim, self.index)
+        gx = g_src = None
+        if self.needs_input_grad[0]:
+            keep = np.ones(gy.shape, bool)
+            keep[where] = False
+            gx = masked_fill(gy, ~keep, 0)
+        if self.needs_input_grad[1]:
+            g_src = GetItem(where, True)(gy)
+        return gx, g_src
+
+
+def _index_args(op, input, dim, index, source=None, arg=("index", "source")):
+    """Check index_add / index_copy / index_fill's operands; returns (x, d, index array)."""
+    for pos, name, v in ((1, "input", input), (3, arg[0], index), (4, arg[1], source)):
+        if v is not None and not isinstance(v, Tensor):
+            raise TypeError(f"{op}(): argument '{name}' (position {pos}) must be Tensor, not "
+                            f"{type(v).__name__}")
+    d = _check_dim(dim, input.ndim)
+    return d, index._data.reshape(-1)
+
+
+def _check_index_bounds(idx, d, size, error=RuntimeError, prefix=""):
+    bad = idx[(idx < 0) | (idx >= size)]
+    if bad.size:
+        raise error(f"{prefix}index {bad.flat[0]} is out of bounds for dimension {d} with size "
+                    f"{size}")
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """out = input.clone(); out[..., index[i], ...] += alpha * source[..., i, ...] along `dim`;
+    repeated indices add up."""
+    d, idx = _index_args("index_add", input, dim, index, source)
+    if index.dtype not in (np.int64, np.int32):
+        raise RuntimeError("index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{_TENSOR_TYPES.get(index.dtype.name, index.dtype.name)}")
+    if index.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
+                         f"{index.ndim} with type: {_TENSOR_TYPES[index.dtype.name]} and size: "
+                         f"{list(index.shape)}")
+    n_src = source.shape[d] if source.ndim else 1
+    if idx.size != n_src:
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to "
+                           f"source.size(dim): ({n_src}), for dim: {d}")
+    if input.dtype != source.dtype:
+        names = [_TENSOR_TYPES.get(t.dtype.name, t.dtype.name) for t in (input, source)]
+        raise RuntimeError(f"index_add_(): self ({names[0]}) and source ({names[1]}) must have "
+                           "the same scalar type")
+    x, src = input, source
+    if x.ndim == 0 and src.ndim == 0:  # a 0-d tensor is one slice
+        x, src = x.reshape(1), src.reshape(1)
+    if src.shape[:d] + src.shape[d + 1:] != x.shape[:d] + x.shape[d + 1:] or src.ndim != x.ndim:
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {list(input.shape)} "
+                           f"source.shape = {list(source.shape)}")
+    _check_index_bounds(idx, d, x.shape[d])
+    alpha = np.asarray(alpha).astype(x.dtype)  # an int tensor truncates a float alpha
+    return IndexAdd(d, idx, alpha)(x, src).reshape(input.shape)
+
+
+def index_copy(input, dim, index, source):
+    """out = input.clone(); out[..., index[i], ...] = source[..., i, ...] along `dim` (for a
+    repeated index, which of its slices lands is unspecified, as in PyTorch)."""
+    d, idx = _index_args("index_copy", input, dim, index, source)
+    if index.ndim > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
+    if index.dtype != np.int64:
+        raise RuntimeError("index_copy_(): Expected a long tensor for index, but got "
+                           f"{_TENSOR_TYPES.get(index.dtype.name, index.dtype.name)}")
+    if input.dtype != source.dtype:
+        names = [_TENSOR_TYPES.get(t.dtype.name, t.dtype.name) for t in (input, source)]
+        raise RuntimeError("index_copy_(): self and source expected to have the same dtype, but "
+                           f"got (self) {names[0]} and (source) {names[1]}")
+    x, src = input, source
+    if x.ndim == 0:
+        x = x.reshape(1)
+    if src.ndim == 0 and x.ndim == 1:  # one slice of a vector is one number
+        src = src.reshape(1)
+    n_src = src.shape[d] if src.ndim > d else 0
+    if idx.size != n_src:
+        raise IndexError(f"index_copy_(): Number of indices ({idx.size}) should be equal to "
+                         f"source.size(dim) ({n_src})")
+    if src.ndim != x.ndim:
+        raise IndexError("index_copy_(): When source and destination are not scalars, their "
+                         "dimensionality must match. Source dimensionality "
+                         f"({src.ndim}), destination dimensionality ({x.ndim})")
+    x_slice, src_slice = x.shape[:d] + x.shape[d + 1:], src.shape[:d] + src.shape[d + 1:]
+    for k, (a, b) in enumerate(zip(x_slice, src_slice)):
+        if a != b:
+            raise RuntimeError("index_copy_(): Source/destination tensor must have same slice "
+                               f"shapes. Destination slice shape: {a} at dimension {k} and "
+                               f"source slice shape: {b} at dimension {k}.")
+    _check_index_bounds(idx, d, x.shape[d], IndexError, "index_copy_(): ")
+    return IndexCopy(d, idx)(x, src).reshape(input.shape)
+
+
+def index_fill(input, dim, index, value):
+    """A copy of `input` with `value` (a number or a 0-d tensor) in the slices `index` along
+    `dim`; negative indices count from the end. A tensor value gets the slices' gradient."""
+    if not isinstance(value, Tensor | int | float | np.number):
+        raise TypeError(f"index_fill(): argument 'value' (position 4) must be Number or Tensor, "
+                        f"not {type(value).__name__}")
+    d, idx = _index_args("index_fill", input, dim, index)
+    if index.dtype != np.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    if index.ndim > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value.ndim} dimension(s).")
+    size = input.shape[d] if input.ndim else 1
+    bad = idx[(idx < -size) | (idx >= size)]
+    if bad.size:
+        raise IndexError(f"index {bad.flat[0]} is out of bounds for dimension {d} with size "
+                         f"{size}")
+    mask = np.zeros(size, bool)
+    mask[idx] = True
+    mask = mask.reshape((size,) + (1,) * (input.ndim - d - 1)) if input.ndim else mask[0]
+    out = masked_fill(input, mask, value)
+    if out.grad_fn is not None:
+        out.grad_fn.grad_fn_name = "IndexFillBackward" + ("1" if isinstance(value, Tensor)
+                                                          else "0")
+    return out
+
+
+def _index_in_place(fn):
+    """index_add_ / index_copy_ / index_fill_: fn's result written into `self` (recorded as fn
+    when a gradient is needed, like scatter_)."""
+    def in_place(self, dim, index, operand, **kwargs):
+        from .inplace import _record, _records, _write
+
+        if _records(self, operand):
+            return _record(self, lambda old: fn(old, dim, index, operand, **kwargs))
+        plain = operand.detach() if isinstance(operand, Tensor) else operand
+        return _write(self, fn(self.detach(), dim, index, plain, **kwargs)._data)
+
+    in_place.__name__ = fn.__name__ + "_"
+    in_place.__doc__ = f"In-place {fn.__name__}."
+    return in_place
+
+
+# ----- repeat_interleave ------------------------------------------------------------------------
+def _repeat_counts(repeats, n, d):
+    """repeats (an int or a 0-d / 1-D integer tensor) as one count per slice, checked."""
+    if isinstance(repeats, Tensor):
+        r = repeats._data
+        if r.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        if r.dtype.kind not in "iu":
+            raise NotImplementedError('"repeat_interleave_cpu" not implemented for '
+                                      f"'{_TENSOR_TYPES.get(r.dtype.name, r.dtype.name)}'")
+        if r.size not in (1, n):
+            raise RuntimeError("repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {r.size} and input.size({d}) = {n}")
+        if (r < 0).any():
+            raise RuntimeError("repeats can not be negative")
+        return np.broadcast_to(r.reshape(-1), (n,))
+    if not isinstance(repeats, int | np.integer) or isinstance(repeats, bool):
+        raise TypeError("repeat_interleave(): argument 'repeats' must be int or Tensor, not "
+                        f"{type(repeats).__name__}")
+    if repeats < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    return np.full(n, int(repeats))
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element (each slice along `dim`) `repeats` times, in place:
+    [a, b] -> [a, a, b, b]. dim=None flattens first. repeats is an int or one count per slice.
+
+    repeat_interleave(counts) alone, for an integer vector: each index i repeated counts[i]
+    times ([2, 1] -> [0, 0, 1]). The gradient sums over each element's copies.
+    """
+    from .shape import reshape
+
+    if repeats is None:  # the one-argument form
+        if dim is not None:
+            raise TypeError("repeat_interleave(): the one-argument form "
+                            "repeat_interleave(repeats) takes no dim")
+        counts = as_tensor(input)
+        if counts.dtype.kind not in "iu":
+            raise NotImplementedError('"repeat_interleave_cpu" not implemented for '
+                                      f"'{_TENSOR_TYPES.get(counts.dtype.name, counts.dtype)}'")
+        if counts.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if (counts._data < 0).any():
+            raise RuntimeError("repeats can not be negative")
+        out = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts._data)
+        _check_output_size(output_size, out.size)
+        return Tensor._make(out)
+    x = as_tensor(input)
+    if dim is None or x.ndim == 0:
+        x, d = reshape(x, -1), 0
+    else:
+        d = _check_dim(dim, x.ndim)
+    counts = _repeat_counts(repeats, x.shape[d], d)
+    idx = np.repeat(np.arange(x.shape[d], dtype=np.int64), counts)
+    _check_output_size(output_size, idx.size)
+    pick = GetItem(_along(d, idx), True)
+    pick.grad_fn_name = "IndexSelectBackward0"  # PyTorch runs it as index_select
+    return pick(x)
+
+
+def _repeat_interleave_method(self, repeats, dim=None, *, output_size=None):
+    """`x.repeat_interleave(repeats, dim)` (the method has no one-argument form)."""
+    return repeat_interleave(self, repeats, dim, output_size=output_size)
+
+
+def _check_output_size(output_size, size):
+    if output_size is not None and output_size != size:
+        raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {size} but got "
+                           f"{output_size}")
+
+
 # ----- masking ----------------------------------------------------------------------------------
 def _bool_mask(mask, op):
     if not isinstance(mask, Tensor | np.ndarray):
@@ -646,6 +927,10 @@ TENSOR_METHODS = {
     "scatter": scatter, "scatter_": scatter_,
     "take_along_dim": take_along_dim, "index_select": index_select, "masked_fill": masked_fill,
     "masked_fill_": masked_fill_, "where": _where_method, "tril": tril, "triu": triu,
+    "take": take, "index_add": index_add, "index_copy": index_copy, "index_fill": index_fill,
+    "index_add_": _index_in_place(index_add), "index_copy_": _index_in_place(index_copy),
+    "index_fill_": _index_in_place(index_fill), "repeat_interleave": _repeat_interleave_method,
 }
 __all__ = ["gather", "scatter", "scatter_add", "take_along_dim", "index_select", "masked_fill",
-           "where", "tril", "triu"]
+           "where", "tril", "triu", "take", "index_add", "index_copy", "index_fill",
+           "repeat_interleave"]

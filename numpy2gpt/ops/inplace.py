@@ -195,9 +195,10 @@ def _record(t, out_of_place, reads_self=False):
     return t
 
 
-def inplace_apply(t, op):
-    """t <- op(t), in t's memory (`F.relu(x, inplace=True)`); recorded when a gradient is needed."""
-    if _records(t):
+def inplace_apply(t, op, *operands):
+    """t <- op(t), in t's memory (`F.relu(x, inplace=True)`); recorded when a gradient is needed
+    (by t, or by one of the tensors among `operands` that op also reads)."""
+    if _records(t, *operands):
         return _record(t, op, reads_self=True)
     _check_inplace(t)
     _check_overlap(t._data)
@@ -388,29 +389,37 @@ def _iop(fn):
     return iop
 
 
-def _unary_in_place(name):
-    """t.exp_() (t.pow_(2), ...): t <- t.exp() in t's own memory, recorded like any in-place op;
-    a float result for an integer tensor is PyTorch's error, not a silent truncation."""
+def _method_in_place(name):
+    """t.exp_() (t.pow_(2), t.lerp_(end, w), t.addcmul_(a, b), ...): t <- t.exp() in t's own
+    memory, recorded like any in-place op (also when only a tensor operand requires grad). The
+    result must keep t's shape, and a float result for an integer tensor is PyTorch's error,
+    not a silent truncation."""
     def in_place(self, *args, **kwargs):
         def op(x):
             result = getattr(x, name)(*args, **kwargs)
+            if result.shape != x.shape:
+                raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the "
+                                   f"broadcast shape {list(result.shape)}")
             if result.dtype.kind == "f" and x.dtype.kind != "f":
                 raise RuntimeError(f"result type Float can't be cast to the desired output type "
                                    f"{_TENSOR_TYPES[x.dtype.name]}")
             return result
 
-        return inplace_apply(self, op)
+        operands = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
+        return inplace_apply(self, op, *operands)
 
     in_place.__name__ = name + "_"
     return in_place
 
 
-_UNARY_IN_PLACE = ("exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos",
-                   "tanh", "sigmoid", "abs", "neg", "relu", "square", "pow", "floor", "ceil",
-                   "round", "trunc", "sign")
+_METHODS_IN_PLACE = ("exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt", "sin",
+                     "cos", "tanh", "sigmoid", "abs", "neg", "relu", "square", "pow", "floor",
+                     "ceil", "round", "trunc", "sign", "sinh", "cosh", "asinh", "acosh", "atanh",
+                     "arcsinh", "arccosh", "arctanh", "frac", "atan2", "arctan2", "hypot",
+                     "heaviside", "nan_to_num", "lerp", "addcmul", "addcdiv", "cumprod")
 
 TENSOR_METHODS = {
-    **{name + "_": _unary_in_place(name) for name in _UNARY_IN_PLACE},
+    **{name + "_": _method_in_place(name) for name in _METHODS_IN_PLACE},
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "zero_": zero_, "fill_": fill_,
     "copy_": copy_, "clamp_": clamp_, "clip_": clamp_, "normal_": normal_, "uniform_": uniform_,
     "__iadd__": _iop(add_), "__isub__": _iop(sub_), "__imul__": _iop(mul_),

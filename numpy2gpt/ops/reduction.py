@@ -1,12 +1,13 @@
-"""Reductions: sum and mean over dims. Every input element contributed once to its output
-element, so the gradient is the output gradient broadcast back over the reduced dims."""
+"""Reductions: sum and mean over dims, their NaN-skipping forms nansum and nanmean; the counts
+count_nonzero and bincount. Every input element contributed once to its output element, so the
+gradient is the output gradient broadcast back over the reduced dims (zero for a skipped NaN)."""
 
 import numpy as np
 
 from .. import dtypes
-from ..autograd.function import Function
-from ..tensor import as_tensor
-from ._util import numpy_names, reduction_dims
+from ..autograd.function import _TENSOR_TYPES, Function
+from ..tensor import Tensor, as_tensor
+from ._util import not_implemented_for, numpy_names, reduction_dims
 
 
 def _keepdim_shape(shape, dims):
@@ -82,5 +83,85 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     return Mean(reduction_dims(dim, x.ndim), keepdim)(x)
 
 
-TENSOR_METHODS = {"sum": sum, "mean": mean}
-__all__ = ["sum", "mean"]
+class NanSum(Function):
+    """Sum over dims with NaN counted as 0; a NaN's gradient is 0 (it was not added)."""
+
+    grad_fn_name = "NansumBackward0"
+
+    def __init__(self, dims, keepdim, dtype=None):
+        self.dims, self.keepdim, self.dtype = dims, keepdim, dtype
+
+    def forward(self, x):
+        return np.asarray(np.nansum(x, axis=self.dims, keepdims=self.keepdim, dtype=self.dtype))
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        # times 0 or 1, as PyTorch: an infinite gy (nanmean of all-NaN) gives NaN at a NaN
+        kept = Tensor._make((~np.isnan(x._data)).astype(gy.dtype))
+        return _spread(gy, x.shape, self.dims, self.keepdim) * kept
+
+
+@numpy_names
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """sum, treating NaN as 0. Integer and bool inputs give int64, as sum."""
+    x = as_tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.dtype.kind in "biu":
+        x = x.to(dtypes.int64)
+    return NanSum(reduction_dims(dim, x.ndim), keepdim, x.dtype)(x)
+
+
+@numpy_names
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """The mean of the elements that are not NaN (NaN where all are): composed, as PyTorch
+    computes it, as nansum(input) / count of non-NaN elements, so the gradients agree."""
+    x = as_tensor(input)
+    if x.dtype.kind != "f":
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {_TENSOR_TYPES.get(x.dtype.name, x.dtype.name)}")
+    from .special import isnan
+
+    count = sum(~isnan(x), dim, keepdim)
+    return nansum(x, dim, keepdim, dtype=dtype) / count
+
+
+def count_nonzero(input, dim=None):
+    """How many elements are nonzero, over `dim` (an int, a tuple, or None for all): int64."""
+    x = as_tensor(input)
+    dims = reduction_dims(dim, x.ndim)
+    return Tensor._make(np.asarray(np.count_nonzero(x._data, axis=dims), dtype=np.int64))
+
+
+def bincount(input, weights=None, minlength=0):
+    """How often each value 0, 1, ..., max occurs in the 1-D non-negative integer `input` (at
+    least `minlength` bins); with `weights`, the sum of the weights of each value's elements.
+    The result is int64, or the weights' dtype for float32 / float64 weights, else float64.
+    PyTorch has no derivative for it."""
+    from .arithmetic import NotDifferentiable
+
+    x = as_tensor(input)
+    if not isinstance(minlength, int | np.integer) or isinstance(minlength, bool):
+        raise TypeError(f"bincount(): argument 'minlength' must be int, not "
+                        f"{type(minlength).__name__}")
+    not_implemented_for(x, "bincount_cpu", "fb")
+    if x.ndim != 1 or (x._data < 0).any():
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is None:
+        return Tensor._make(np.bincount(x._data, minlength=minlength).astype(np.int64))
+    w = as_tensor(weights)
+    if w.ndim != 1 or w.shape[0] != x.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    dt = w.dtype if w.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+    def weighted_counts(w, x):
+        return np.bincount(x, w.astype(np.float64), minlength=minlength).astype(dt)
+
+    return NotDifferentiable("bincount", weighted_counts)(w, x)
+
+
+TENSOR_METHODS = {"sum": sum, "mean": mean, "nansum": nansum, "nanmean": nanmean,
+                  "count_nonzero": count_nonzero, "bincount": bincount}
+__all__ = ["sum", "mean", "nansum", "nanmean", "count_nonzero", "bincount"]

@@ -1,4 +1,6 @@
-"""Selection ops: clamp, maximum/minimum, max/min/amax/amin, argmax/argmin, sort, topk.
+"""Selection ops: clamp, maximum/minimum, fmax/fmin, max/min/amax/amin/aminmax, argmax/argmin,
+sort, topk, median, kthvalue; and the ops that find elements: nonzero/argwhere, masked_select,
+unique, unique_consecutive.
 
 Every output element *is* one of the inputs (an element of `x` or a bound), so the gradient flows
 only to the element that was selected and everything else gets zero. The backwards are built from
@@ -11,9 +13,13 @@ small linear Functions that hold a constant choice (a mask, or indices along a d
 Since the choice is constant (it does not move for an infinitesimal change of x), these backwards
 are exact and differentiable again (double backward works).
 
-Ties follow PyTorch: `maximum`/`minimum` split the gradient in half; `amax`/`amin` and a full
-`max()`/`min()` share it evenly among the tied elements; `max(dim)`, `sort` and `topk` send it to
-the element whose index they return.
+Ties follow PyTorch: `maximum`/`minimum` split the gradient in half, `fmax`/`fmin` give it to
+`input`; `amax`/`amin`, `aminmax` and a full `max()`/`min()`/`median()` share it evenly among the
+tied elements; `max(dim)`, `sort`, `topk`, `median(dim)` and `kthvalue` send it to the element
+whose index they return.
+
+unique and unique_consecutive have no derivative in PyTorch: their outputs require grad when the
+input does, and backward through them raises PyTorch's error (`_NoDerivative`).
 """
 
 from collections import namedtuple
@@ -24,7 +30,14 @@ from .. import dtypes
 from ..autograd.function import Function
 from ..dtypes import dtype_name
 from ..tensor import Tensor, _check_dim, as_tensor
-from ._util import _RANK, broadcast_shape, numpy_names, promote, reduction_dims, result_dtype
+from ._util import (
+    broadcast_shape,
+    not_implemented_for,
+    numpy_names,
+    promote,
+    reduction_dims,
+    result_type,
+)
 from .indexing import Gather
 
 
@@ -57,11 +70,12 @@ def _spread(gy, shape, dims, keepdim):
 
 
 # ----- PyTorch-style named tuples (torch.return_types.max(values=..., indices=...)) ------------
-def _return_type(name):
-    base = namedtuple(name, ["values", "indices"])
+def _return_type(name, fields=("values", "indices")):
+    base = namedtuple(name, fields)
 
     def __repr__(self):
-        return f"numpy2gpt.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+        items = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
+        return f"numpy2gpt.return_types.{name}(\n{items})"
 
     cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__})
     cls.__module__ = "numpy2gpt.return_types"
@@ -75,6 +89,11 @@ class return_types:
     min = _return_type("min")
     sort = _return_type("sort")
     topk = _return_type("topk")
+    median = _return_type("median")
+    kthvalue = _return_type("kthvalue")
+    cummax = _return_type("cummax")
+    cummin = _return_type("cummin")
+    aminmax = _return_type("aminmax", ("min", "max"))
 
 
 # ----- clamp ------------------------------------------------------------------------------------
@@ -142,29 +161,6 @@ class ClampTensor(Function):
                      for t, m, need in zip(tensors, masks, self.needs_input_grad))
 
 
-def _result_type(*operands):
-    """PyTorch's result_type of tensors and numbers. Tensors with dims, 0-d tensors and numbers
-    are promoted within each group; a 0-d tensor or number only changes the dtype when its kind
-    (bool < integer < float) is higher: int8 clamped by tensor(2) stays int8, but an int tensor
-    clamped by 1.5 becomes the default float dtype."""
-    groups = [None, None, None]  # tensors with dims, 0-d tensors, numbers
-    for v in operands:
-        if isinstance(v, Tensor):
-            i, dt = (1 if v.ndim == 0 else 0), v.dtype
-        elif isinstance(v, bool | np.bool_):
-            i, dt = 2, dtypes.bool
-        elif isinstance(v, int | np.integer):
-            i, dt = 2, dtypes.int64
-        else:
-            i, dt = 2, dtypes.get_default_dtype()
-        groups[i] = dt if groups[i] is None else result_dtype(groups[i], dt)
-    result = None
-    for dt in groups:
-        if dt is not None and (result is None or _RANK[dt.kind] > _RANK[result.kind]):
-            result = dt if result is None else result_dtype(result, dt)
-    return result
-
-
 def clamp(input, min=None, max=None):
     """Limit every element to [min, max]; bounds are Python numbers or tensors (broadcast)."""
     x = as_tensor(input)
@@ -176,7 +172,7 @@ def clamp(input, min=None, max=None):
                             f"{type(b).__name__}")
     bounds = [None if b is None else as_tensor(b) if isinstance(b, Tensor | np.ndarray) else b
               for b in (min, max)]
-    dt = _result_type(x, *(b for b in bounds if b is not None))
+    dt = result_type(x, *(b for b in bounds if b is not None))
     tensor_bounds = any(isinstance(b, Tensor) for b in bounds)
     if dt == dtypes.bool and (not tensor_bounds or (min is not None and max is not None)):
         # PyTorch clamps bools only by one tensor bound
@@ -234,14 +230,14 @@ class _Extremum(Function):
         return ga, gb
 
 
-def _binary_extremum(name, sign, input, other):
+def _binary_extremum(name, sign, input, other, fn_cls=_Extremum):
     for pos, (arg, v) in enumerate((("input", input), ("other", other)), start=1):
         if not isinstance(v, Tensor):
             raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
                             f"{type(v).__name__}")
     a, b = promote(input, other)
     broadcast_shape(a.shape, b.shape)
-    return _Extremum(sign)(a, b)
+    return fn_cls(sign)(a, b)
 
 
 def maximum(input, other):
@@ -252,6 +248,40 @@ def maximum(input, other):
 def minimum(input, other):
     """Elementwise min of two tensors (NaN propagates)."""
     return _binary_extremum("minimum", -1, input, other)
+
+
+class _FExtremum(Function):
+    """fmax (sign=+1) / fmin (sign=-1): maximum / minimum where a NaN loses to a number (NaN only
+    when both are NaN). The gradient goes whole to the input whose value was taken: `input` where
+    it wins or ties or `other` is NaN, `other` elsewhere (PyTorch's rule)."""
+
+    def __init__(self, sign):
+        self.sign = sign
+        self.grad_fn_name = "FmaxBackward0" if sign > 0 else "FminBackward0"
+
+    def forward(self, a, b):
+        return np.fmax(a, b) if self.sign > 0 else np.fmin(a, b)
+
+    def backward(self, gy):
+        from .arithmetic import sum_to
+
+        a_t, b_t = self.saved_tensors
+        a, b = a_t._data, b_t._data
+        took_a = np.broadcast_to(((a >= b) if self.sign > 0 else (a <= b)) | np.isnan(b),
+                                 gy.shape)
+        ga = sum_to(_masked(gy, took_a), a_t.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(_masked(gy, ~took_a), b_t.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def fmax(input, other):
+    """Elementwise max of two tensors that ignores NaN: fmax(NaN, 1) = 1 (maximum gives NaN)."""
+    return _binary_extremum("fmax", 1, input, other, _FExtremum)
+
+
+def fmin(input, other):
+    """Elementwise min of two tensors that ignores NaN: fmin(NaN, 1) = 1 (minimum gives NaN)."""
+    return _binary_extremum("fmin", -1, input, other, _FExtremum)
 
 
 # ----- reductions that pick: max / min / amax / amin / argmax / argmin --------------------------
@@ -318,6 +348,25 @@ def amax(input, dim=(), keepdim=False):
 def amin(input, dim=(), keepdim=False):
     """Min over `dim` (int or tuple; () = all dims). Tied minima share the gradient evenly."""
     return _amax("amin", -1, input, dim, keepdim)
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """(min, max) over all elements, or over one int `dim`, in one call. Tied extremes share the
+    gradient evenly, as in amin / amax."""
+    x = as_tensor(input)
+    if dim is None:
+        if x.numel() == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                               "operation has no identity.")
+        dims = None
+    else:
+        if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
+            raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
+        d = _check_dim(int(dim), x.ndim)
+        dims = (d,) if x.ndim else None
+        if x.ndim and x.shape[d] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
+    return return_types.aminmax(_Amax(-1, dims, keepdim)(x), _Amax(1, dims, keepdim)(x))
 
 
 def _arg_index(x, d, sign):
@@ -460,10 +509,211 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     return return_types.topk(values, indices)
 
 
+# ----- median / kthvalue ------------------------------------------------------------------------
+class _Median(Function):
+    """The median of all elements (the lower of the two middle ones for an even count; NaN if
+    there is one). Elements equal to it share the gradient evenly (the NaNs, for a NaN median),
+    as PyTorch's evenly_distribute_backward."""
+
+    saves_outputs = True
+
+    def forward(self, x):
+        flat = x.reshape(-1)
+        if flat.size == 0 or np.isnan(flat).any():
+            return np.asarray(np.nan, x.dtype)
+        return np.asarray(np.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2])
+
+    def backward(self, gy):
+        x, y = self.saved_tensors[0]._data, self.saved_output()._data
+        mask = np.isnan(x) if np.isnan(y) else x == y
+        return _Mask(mask, np.asarray(1.0 / mask.sum(), x.dtype))(_spread(gy, x.shape, None,
+                                                                          False))
+
+
+def _kth_index(x, d, k):
+    """Index (keepdims) of the k-th smallest (k from 0) along dim d: NaN sorts as the largest,
+    and equal values keep their order (PyTorch leaves the index of tied values unspecified)."""
+    return np.take(_sort_index(x, d, False), [k], axis=d)
+
+
+def median(input, dim=None, keepdim=False):
+    """median(x): the lower middle value of all elements (NaN if any is NaN), a 0-d tensor.
+    median(x, dim, keepdim): (values, indices) along `dim`; a slice with a NaN gives its first
+    NaN."""
+    x = as_tensor(input)
+    not_implemented_for(x, "median_cpu", "b")
+    if dim is None:
+        if keepdim:
+            raise TypeError('median() missing 1 required positional arguments: "dim"')
+        if x.numel() == 0 and x.dtype.kind != "f":  # (PyTorch returns an arbitrary number)
+            raise RuntimeError("median(): an empty integer tensor has no median")
+        return _Median()(x)
+    if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
+        raise TypeError(f"median(): argument 'dim' must be int, not {type(dim).__name__}")
+    if x.ndim == 0:
+        _check_dim(int(dim), 0)
+        return return_types.median(*_select_along(x.reshape(1), np.zeros(1, np.int64), 0, False,
+                                                  "MedianBackward1"))
+    d = _check_dim(int(dim), x.ndim)
+    _reduce_dims_check("median", x, (d,))
+    a = x._data
+    idx = _kth_index(a, d, (a.shape[d] - 1) // 2)
+    if a.dtype.kind == "f":  # where a slice has a NaN, its first NaN is the median
+        nan = np.isnan(a)
+        idx = np.where(nan.any(axis=d, keepdims=True), _arg_index(nan, d, 1), idx)
+    return return_types.median(*_select_along(x, idx, d, keepdim, "MedianBackward1"))
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """(values, indices) of the k-th smallest element (k from 1) along `dim`; NaN counts as the
+    largest value."""
+    x = as_tensor(input)
+    not_implemented_for(x, "kthvalue_cpu", "b")
+    if not isinstance(k, int | np.integer) or isinstance(k, bool):
+        raise TypeError(f"kthvalue(): argument 'k' (position 2) must be int, not "
+                        f"{type(k).__name__}")
+    if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
+        raise TypeError(f"kthvalue(): argument 'dim' must be int, not {type(dim).__name__}")
+    d = _check_dim(int(dim), x.ndim)
+    if x.ndim:
+        _reduce_dims_check("kthvalue", x, (d,))
+    n = x.shape[d] if x.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    if x.ndim == 0:
+        return return_types.kthvalue(*_select_along(x.reshape(1), np.zeros(1, np.int64), 0,
+                                                    False, "KthvalueBackward0"))
+    idx = _kth_index(x._data, d, int(k) - 1)
+    return return_types.kthvalue(*_select_along(x, idx, d, keepdim, "KthvalueBackward0"))
+
+
+# ----- finding elements: nonzero, masked_select, unique -----------------------------------------
+def nonzero(input, *, as_tuple=False):
+    """The indices of the nonzero elements: an int64 tensor with one row per element and one
+    column per dim, or (as_tuple=True) one 1-D tensor per dim (a 0-d input counts as 1-D)."""
+    x = as_tensor(input)
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(x._data)))
+    if x.ndim == 0:
+        return Tensor._make(np.zeros((int(x._data != 0), 0), np.int64))
+    return Tensor._make(np.argwhere(x._data).astype(np.int64))
+
+
+def argwhere(input):
+    """The indices of the nonzero elements, one row each: nonzero(input)."""
+    return nonzero(input)
+
+
+def masked_select(input, mask):
+    """The elements of `input` where the bool `mask` is True, as a 1-D tensor (input and mask are
+    broadcast together first). The gradient goes back to the selected elements."""
+    from .indexing import GetItem
+    from .shape import broadcast_to
+
+    for pos, (arg, v) in enumerate((("input", input), ("mask", mask)), start=1):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"masked_select(): argument '{arg}' (position {pos}) must be Tensor, "
+                            f"not {type(v).__name__}")
+    if mask.dtype != np.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    shape = broadcast_shape(input.shape, mask.shape) or (1,)  # 0-d: as one element
+    x = broadcast_to(input, shape) if input.shape != shape else input
+    pick = GetItem(np.nonzero(np.broadcast_to(mask._data, shape)), True)
+    pick.grad_fn_name = "MaskedSelectBackward0"
+    return pick(x)
+
+
+class _NoDerivative(Function):
+    """An output PyTorch computes but has no derivative for (unique): it requires grad when the
+    input does, and backward through it raises PyTorch's NotImplementedError."""
+
+    materialize_grads = False
+
+    def __init__(self, op, grad_fn_name, result):
+        self.op, self.grad_fn_name, self.result = op, grad_fn_name, result
+
+    def forward(self, x):
+        return self.result
+
+    def backward(self, *grads):
+        raise NotImplementedError(f"the derivative for '{self.op}' is not implemented.")
+
+
+def _unique_result(x, arrays, flags, op, grad_fn_name):
+    """(values, inverse?, counts?) as PyTorch returns them: a tensor when only values are asked
+    for, else a tuple; values linked to x in the graph (without a derivative)."""
+    values = _NoDerivative(op, grad_fn_name, arrays[0])(x)
+    extra = [Tensor._make(a.astype(np.int64)) for a, wanted in zip(arrays[1:], flags) if wanted]
+    return (values, *extra) if extra else values
+
+
+def _unique_dim_check(x, dim):
+    if x.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = _check_dim(int(dim), x.ndim)
+    if any(n == 0 for k, n in enumerate(x.shape) if k != d):
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique "
+                           "cannot be applied")
+    return d
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct elements in ascending order (or distinct slices along `dim`, in
+    lexicographic order); optionally `inverse` (where each element went) and `counts`.
+
+    Always sorted (PyTorch's CPU result for sorted=False is sorted too). Each NaN is distinct.
+    """
+    x = as_tensor(input)
+    if dim is None:
+        values, inverse, counts = np.unique(x._data.reshape(-1), return_inverse=True,
+                                            return_counts=True, equal_nan=False)
+        arrays = (values, inverse.reshape(x.shape), counts)
+        return _unique_result(x, arrays, (return_inverse, return_counts), "_unique2",
+                              "Unique2Backward0")
+    d = _unique_dim_check(x, dim)
+    if x.shape[d] == 0:
+        arrays = (x._data.copy(), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    else:
+        values, inverse, counts = np.unique(x._data, return_inverse=True, return_counts=True,
+                                            axis=d)
+        arrays = (values, inverse.reshape(-1), counts)
+    return _unique_result(x, arrays, (return_inverse, return_counts), "unique_dim",
+                          "UniqueDimBackward0")
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Keep the first of every run of equal consecutive elements (of equal consecutive slices
+    along `dim`); optionally `inverse` (each element's run) and `counts` (each run's length)."""
+    x = as_tensor(input)
+    if dim is None:
+        a, d = x._data.reshape(-1), 0
+    else:
+        d = _unique_dim_check(x, dim)
+        a = x._data
+    n = a.shape[d]
+    # a run starts where a slice differs from the one before it (NaN differs from everything)
+    changed = np.not_equal(np.take(a, np.arange(1, n), axis=d), np.take(a, np.arange(n - 1), d))
+    if a.ndim > 1:
+        changed = changed.any(axis=tuple(k for k in range(a.ndim) if k != d))
+    first = np.concatenate([np.ones(int(n > 0), bool), changed])  # is slice i a run's first?
+    starts = np.flatnonzero(first)
+    inverse = np.cumsum(first) - 1
+    counts = np.diff(np.append(starts, n))
+    arrays = (np.take(a, starts, axis=d), inverse.reshape(x.shape) if dim is None else inverse,
+              counts)
+    return _unique_result(x, arrays, (return_inverse, return_counts), "unique_consecutive",
+                          "UniqueConsecutiveBackward0")
+
+
 TENSOR_METHODS = {
     "clamp": clamp, "clip": clamp, "clamp_min": clamp_min, "clamp_max": clamp_max,
     "maximum": maximum, "minimum": minimum, "max": max, "min": min, "amax": amax, "amin": amin,
     "argmax": argmax, "argmin": argmin, "sort": sort, "argsort": argsort, "topk": topk,
+    "fmax": fmax, "fmin": fmin, "aminmax": aminmax, "median": median, "kthvalue": kthvalue,
+    "nonzero": nonzero, "argwhere": argwhere, "masked_select": masked_select, "unique": unique,
+    "unique_consecutive": unique_consecutive,
 }
 __all__ = ["clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "max", "min", "amax",
-           "amin", "argmax", "argmin", "sort", "argsort", "topk", "return_types"]
+           "amin", "argmax", "argmin", "sort", "argsort", "topk", "return_types", "fmax", "fmin",
+           "aminmax", "median", "kthvalue", "nonzero", "argwhere", "masked_select", "unique",
+           "unique_consecutive"]

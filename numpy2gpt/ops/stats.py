@@ -1,4 +1,5 @@
-"""Statistics over dims: var, std, prod, cumsum, logsumexp, norm.
+"""Statistics over dims: var, std (and var_mean, std_mean), prod, the scans cumsum, cumprod,
+cummax, cummin and logcumsumexp, logsumexp, norm.
 
 Forwards are NumPy; backwards are written with numpy2gpt ops (so they can be differentiated
 again), following PyTorch's formulas (tools/autograd/derivatives.yaml) including its choices at
@@ -11,7 +12,7 @@ from .. import dtypes
 from ..autograd.function import Function, FusedFunction
 from ..dtypes import dtype_name
 from ..tensor import Tensor, _check_dim, as_tensor
-from ._util import numpy_names, reduction_dims
+from ._util import not_implemented_for, numpy_names, reduction_dims
 from .reduction import _spread
 
 
@@ -80,7 +81,8 @@ def _var_args(name, input, dim, unbiased, keepdim, correction):
     var(x, dim, *, correction, keepdim)."""
     x = as_tensor(input)
     if x.dtype.kind != "f":
-        raise RuntimeError("std and var only support floating point and complex dtypes")
+        what = "std and var" if name in ("std", "var") else name
+        raise RuntimeError(f"{what} only support floating point and complex dtypes")
     if isinstance(dim, bool):  # var(x, True): the old positional `unbiased`
         dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
@@ -104,6 +106,24 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: sqrt(var) with the same arguments."""
     x, dims, keepdim, dof = _var_args("std", input, dim, unbiased, keepdim, correction)
     return Std(dims, keepdim, dof)(x)
+
+
+@numpy_names
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean) over `dim` in one call, with var's arguments; a plain tuple, as PyTorch's."""
+    from .reduction import mean
+
+    x, dims, keepdim, dof = _var_args("var_mean", input, dim, unbiased, keepdim, correction)
+    return Var(dims, keepdim, dof)(x), mean(x, dims, keepdim)
+
+
+@numpy_names
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean) over `dim` in one call, with std's arguments; a plain tuple, as PyTorch's."""
+    from .reduction import mean
+
+    x, dims, keepdim, dof = _var_args("std_mean", input, dim, unbiased, keepdim, correction)
+    return Std(dims, keepdim, dof)(x), mean(x, dims, keepdim)
 
 
 # ----- prod -------------------------------------------------------------------------------------
@@ -224,6 +244,168 @@ def cumsum(input, dim, *, dtype=None):
     if x.ndim == 0:
         return x * 1
     return Cumsum(d)(x)
+
+
+def _scan_dim(name, x, dim):
+    if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+    return _check_dim(int(dim), x.ndim)
+
+
+# ----- cumprod ----------------------------------------------------------------------------------
+def _cumprod_array(x, axis):
+    # float32/16 accumulate in float64 like PyTorch's CPU kernel
+    if x.dtype.kind == "f" and x.dtype.itemsize < 8:
+        return np.cumprod(x, axis=axis, dtype=np.float64).astype(x.dtype)
+    return np.cumprod(x, axis=axis, dtype=x.dtype)
+
+
+class Cumprod(Function):
+    """y_i = x_0 x_1 ... x_i along `dim`. dy_i/dx_k = y_i / x_k for i >= k, so without zeros
+    the gradient is reverse_cumsum(gy * y) / x (PyTorch's formula); with zeros, where y_i / x_k
+    is 0/0, `_CumprodGradWithZeros` computes the products themselves."""
+
+    saves_outputs = True
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        return _cumprod_array(x, self.dim)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        if not (x._data == 0).any():
+            return _ReverseCumsum(self.dim)(gy * self.saved_output()) / x
+        return _CumprodGradWithZeros(self.dim)(x, gy)
+
+
+class _CumprodGradWithZeros(FusedFunction):
+    """cumprod's gradient for an input with zeros (any number of them), without dividing:
+
+        g_k = sum over i >= k of gy_i * prod_{j <= i, j != k} x_j = P_k * S_k,
+
+    with P_k = x_0 ... x_(k-1) (an exclusive cumprod) and S_k = sum over i >= k of
+    gy_i * x_(k+1) ... x_i, computed from the end by S_k = gy_k + x_(k+1) S_(k+1).
+    Not differentiable again (like prod's `_ProdOthers`)."""
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x, gy):
+        wide = np.float64 if x.dtype.itemsize < 8 else x.dtype  # float32 in float64, as forward
+        a = np.moveaxis(x, self.dim, 0).astype(wide)
+        g = np.moveaxis(gy, self.dim, 0).astype(wide)
+        before = np.cumprod(np.concatenate([np.ones_like(a[:1]), a[:-1]]), axis=0)  # P_k
+        s = np.empty_like(g)
+        s[-1] = g[-1]
+        for k in range(len(a) - 2, -1, -1):
+            s[k] = g[k] + a[k + 1] * s[k + 1]
+        return np.ascontiguousarray(np.moveaxis(before * s, 0, self.dim)).astype(x.dtype)
+
+    def backward(self, gy):
+        raise RuntimeError("cumprod: double backward through an input that contains zeros is "
+                           "not supported by numpy2gpt")
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Running product along `dim`. Integer and bool inputs give int64, like PyTorch. The
+    gradient is exact also where the input has zeros."""
+    x = as_tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.dtype.kind in "biu":
+        x = x.to(dtypes.int64)
+    d = _scan_dim("cumprod", x, dim)
+    if x.ndim == 0:
+        return Cumprod(0)(x.reshape(1)).reshape(())
+    return Cumprod(d)(x)
+
+
+# ----- cummax / cummin --------------------------------------------------------------------------
+def _cum_extreme_index(a, d, sign):
+    """For each position along d, the index of the running max (sign +1) or min so far: the last
+    one among ties, and once a NaN is seen, the last NaN (PyTorch's rule)."""
+    running = (np.maximum if sign > 0 else np.minimum).accumulate(a, axis=d)  # NaN propagates
+    hit = a == running
+    if a.dtype.kind == "f":
+        hit |= np.isnan(a)
+    position = np.arange(a.shape[d]).reshape((-1,) + (1,) * (a.ndim - d - 1))
+    return np.maximum.accumulate(np.where(hit, position, 0), axis=d)
+
+
+def _cum_extreme(name, sign, input, dim):
+    from .selection import _select_along, return_types
+
+    x = as_tensor(input)
+    d = _scan_dim(name, x, dim)
+    result = getattr(return_types, name)
+    grad_fn_name = name.capitalize() + "Backward0"
+    if x.ndim == 0:
+        v, i = _select_along(x.reshape(1), np.zeros(1, np.int64), 0, False, grad_fn_name)
+        return result(v, i)
+    return result(*_select_along(x, _cum_extreme_index(x._data, d, sign), d, True,
+                                 grad_fn_name))
+
+
+def cummax(input, dim):
+    """(values, indices) of the running maximum along `dim`. Each value's gradient goes to the
+    element it was taken from."""
+    return _cum_extreme("cummax", 1, input, dim)
+
+
+def cummin(input, dim):
+    """(values, indices) of the running minimum along `dim`. Each value's gradient goes to the
+    element it was taken from."""
+    return _cum_extreme("cummin", -1, input, dim)
+
+
+# ----- logcumsumexp -----------------------------------------------------------------------------
+def _logcumsumexp_array(x, axis):
+    """log(e^x_0 + ... + e^x_i) by pairwise logaddexp (stable); float32 accumulates in float64."""
+    wide = np.float64 if x.dtype.itemsize < 8 else x.dtype
+    return np.logaddexp.accumulate(x.astype(wide), axis=axis).astype(x.dtype)
+
+
+class LogCumSumExp(Function):
+    """y_i = log(e^x_0 + ... + e^x_i) along `dim` (reverse=True: the sums run from the end)."""
+
+    saves_outputs = True
+    grad_fn_name = "LogcumsumexpBackward0"
+
+    def __init__(self, dim, reverse=False):
+        self.dim, self.reverse = dim, reverse
+
+    def forward(self, x):
+        if not self.reverse:
+            return _logcumsumexp_array(x, self.dim)
+        flipped = _logcumsumexp_array(np.flip(x, self.dim), self.dim)
+        return np.ascontiguousarray(np.flip(flipped, self.dim))
+
+    def backward(self, gy):
+        """dL/dx_k = sum over i >= k of gy_i e^(x_k - y_i), in log space as PyTorch does (from
+        TensorFlow): the positive and negative parts of gy separately, each as
+        exp(reverse_logcumsumexp(log|gy| - y) + x). No overflow, also for large x."""
+        from .elementwise import exp, log
+        from .indexing import where
+
+        (x,) = self.saved_tensors
+        y = self.saved_output()
+        lowest = float(np.finfo(gy.dtype).min)  # log of "nothing" (PyTorch's choice, not -inf)
+        log_abs = log(gy.abs())
+        parts = [LogCumSumExp(self.dim, not self.reverse)(where(sign, log_abs, lowest) - y) + x
+                 for sign in (gy > 0, gy < 0)]  # (the reversed scan: the sums over i >= k)
+        return exp(parts[0]) - exp(parts[1])
+
+
+def logcumsumexp(input, dim):
+    """log(cumsum(exp(input))) along `dim`, computed stably (floating point tensors only)."""
+    x = as_tensor(input)
+    not_implemented_for(x, "logcumsumexp_out_cpu")
+    d = _scan_dim("logcumsumexp", x, dim)
+    if x.ndim == 0:
+        return LogCumSumExp(0)(x.reshape(1)).reshape(())
+    return LogCumSumExp(d)(x)
 
 
 # ----- logsumexp --------------------------------------------------------------------------------
@@ -361,5 +543,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 
 TENSOR_METHODS = {"var": var, "std": std, "prod": prod, "cumsum": cumsum,
-                  "logsumexp": logsumexp, "norm": norm}
-__all__ = ["var", "std", "prod", "cumsum", "logsumexp", "norm"]
+                  "logsumexp": logsumexp, "norm": norm, "cumprod": cumprod, "cummax": cummax,
+                  "cummin": cummin, "logcumsumexp": logcumsumexp}
+__all__ = ["var", "std", "prod", "cumsum", "logsumexp", "norm", "var_mean", "std_mean",
+           "cumprod", "cummax", "cummin", "logcumsumexp"]
