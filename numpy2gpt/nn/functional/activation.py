@@ -1,26 +1,28 @@
-"""Activations (gelu, silu, leaky_relu, relu) plus the small elementwise helpers dropout, pad and
-mse_loss.
+"""Activations (gelu, silu, leaky_relu, relu, elu, hardtanh, mish, glu, ...) plus the small
+elementwise helpers dropout, pad and mse_loss.
 
-gelu, silu and leaky_relu are FusedFunctions: forward saves what the derivative needs, backward is
-the derivative written out (formulas in the comments; gelu's, reference and fast, are in
-numpy2gpt/kernels/gelu.py), so one node replaces a chain of primitive ops. The arithmetic stays
-in the input's dtype (float32 stays float32).
+gelu, silu, leaky_relu, elu (celu, selu), hardtanh (relu6), hardswish, hardsigmoid and mish are
+FusedFunctions: forward saves what the derivative needs, backward is the derivative written out
+(formulas in the comments; gelu's, reference and fast, are in numpy2gpt/kernels/gelu.py), so one
+node replaces a chain of primitive ops, and the gradient at each kink is PyTorch's. The arithmetic
+stays in the input's dtype (float32 stays float32). softsign, glu and softmin are composed from
+primitive ops (autograd derives their backward).
 """
-
-import warnings
 
 import numpy as np
 
-from ...autograd.function import FusedFunction
+from ...autograd.function import _TENSOR_TYPES, FusedFunction
 from ...autograd.grad_mode import is_grad_enabled
 from ...dtypes import dtype_name
 from ...kernels.dropout import dropout_mask
 from ...kernels.gelu import gelu_backward, gelu_forward
 from ...ops.elementwise import relu as _relu
+from ...ops.elementwise import sigmoid
 from ...ops.indexing import where
 from ...ops.inplace import inplace_apply
-from ...tensor import as_tensor
-from .loss import _reduction
+from ...tensor import _check_dim, as_tensor
+from .loss import _reduce, _reduction, _warn_if_broadcast
+from .softmax import _softmax_dim, softmax
 
 
 def _require_float(t, op):
@@ -128,6 +130,197 @@ def relu(input, inplace=False):
     return _maybe_inplace(x, _relu, inplace)
 
 
+# ----- elu, celu, selu, hardtanh, relu6, hardswish, hardsigmoid, mish -----------------------------
+def _require_floating(x, kernel):
+    """PyTorch's refusal of integer and bool inputs for an op defined for floats only."""
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{_TENSOR_TYPES.get(x.dtype.name, x.dtype.name)}'")
+
+
+class Elu(_Elementwise):
+    """PyTorch's one kernel behind elu, celu and selu:
+    y = scale * x for x > 0, and scale * alpha * (exp(input_scale * x) - 1) for x <= 0."""
+
+    def __init__(self, alpha, scale=1.0, input_scale=1.0, grad_fn_name="EluBackward0"):
+        self.alpha, self.scale, self.input_scale = alpha, scale, input_scale
+        self.grad_fn_name = grad_fn_name
+
+    def fwd(self, x):
+        self.x = x
+        # min(x, 0): the branch not taken must not overflow exp for large positive x
+        negative = np.expm1(np.minimum(x, 0) * self.input_scale) * (self.alpha * self.scale)
+        return np.where(x > 0, x * self.scale, negative).astype(x.dtype, copy=False)
+
+    def bwd(self, gy):
+        # d/dx = scale for x > 0, scale * alpha * input_scale * exp(input_scale * x) for x <= 0
+        # (so at the kink x = 0 the left slope, scale * alpha * input_scale, like PyTorch)
+        x = self.x
+        left = np.exp(np.minimum(x, 0) * self.input_scale) * (
+            self.alpha * self.scale * self.input_scale)
+        return gy * np.where(x > 0, self.scale, left).astype(gy.dtype, copy=False)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """Exponential Linear Unit: x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    x = as_tensor(input)
+    _require_floating(x, "elu_cpu")
+    return _maybe_inplace(x, Elu(alpha), inplace)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """Continuously differentiable ELU: x for x > 0, alpha * (exp(x / alpha) - 1) otherwise."""
+    x = as_tensor(input)
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    _require_floating(x, "elu_cpu")
+    return _maybe_inplace(x, Elu(alpha, 1.0, 1.0 / alpha, "CeluBackward0"), inplace)
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """Scaled ELU: scale * elu(x, alpha) with the self-normalising constants of Klambauer et al.
+    (alpha ~ 1.6733, scale ~ 1.0507)."""
+    x = as_tensor(input)
+    _require_floating(x, "elu_cpu")
+    return _maybe_inplace(x, Elu(SELU_ALPHA, SELU_SCALE), inplace)
+
+
+class Hardtanh(_Elementwise):
+    """y = min(max(x, min_val), max_val)."""
+
+    def __init__(self, min_val, max_val):
+        self.min_val, self.max_val = min_val, max_val
+
+    def fwd(self, x):
+        self.x = x
+        lo, hi = self.min_val, self.max_val
+        if x.dtype.kind != "f":  # an integer tensor keeps its dtype: the bounds are cast to it
+            lo, hi = int(lo), int(hi)
+        return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+    def bwd(self, gy):
+        # 1 strictly inside (min_val, max_val), 0 elsewhere: at the bounds themselves too
+        x = self.x
+        return gy * ((x > self.min_val) & (x < self.max_val))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """x clipped to [min_val, max_val]; integer tensors keep their dtype, as in PyTorch."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    x = as_tensor(input)
+    if x.dtype.kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    return _maybe_inplace(x, Hardtanh(min_val, max_val), inplace)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6): hardtanh(x, 0, 6), so the gradient is 0 at 0 and at 6."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+class Hardswish(_Elementwise):
+    """y = x * relu6(x + 3) / 6: 0 below -3, x above 3, x (x + 3) / 6 between."""
+
+    def fwd(self, x):
+        self.x = x
+        return x * (np.clip(x + 3, 0, 6) / 6)
+
+    def bwd(self, gy):
+        # d/dx = 0 for x <= -3, (2x + 3) / 6 = x / 3 + 1/2 for -3 < x < 3, 1 for x >= 3
+        # (PyTorch's choice at the kinks: 0 at -3, 1 at 3)
+        x = self.x
+        inside = x / 3 + 0.5
+        return gy * np.where(x <= -3, 0, np.where(x < 3, inside, 1)).astype(gy.dtype, copy=False)
+
+
+def hardswish(input, inplace=False):
+    """x * relu6(x + 3) / 6, the piecewise quadratic stand-in for silu of MobileNetV3."""
+    x = as_tensor(input)
+    _require_floating(x, "hardswish_cpu")
+    return _maybe_inplace(x, Hardswish(), inplace)
+
+
+class Hardsigmoid(_Elementwise):
+    """y = relu6(x + 3) / 6: 0 below -3, 1 above 3, a line between."""
+
+    def fwd(self, x):
+        self.x = x
+        return np.clip(x + 3, 0, 6) / 6
+
+    def bwd(self, gy):
+        # d/dx = 1/6 strictly inside (-3, 3), 0 elsewhere (at -3 and 3 too, like PyTorch). The
+        # 1/6 is float32's, for float64 too: PyTorch's kernel has it as a float constant.
+        x = self.x
+        slope = np.float32(1 / 6).astype(gy.dtype)
+        return gy * np.where((x > -3) & (x < 3), slope, 0).astype(gy.dtype, copy=False)
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6, a piecewise linear stand-in for sigmoid."""
+    x = as_tensor(input)
+    _require_floating(x, "hardsigmoid_cpu")
+    return _maybe_inplace(x, Hardsigmoid(), inplace)
+
+
+class Mish(_Elementwise):
+    """y = x * tanh(softplus(x)), softplus(x) = log(1 + exp(x))."""
+
+    def fwd(self, x):
+        self.x = x
+        self.t = np.tanh(np.logaddexp(0, x).astype(x.dtype, copy=False))  # no exp overflow
+        return x * self.t
+
+    def bwd(self, gy):
+        # d/dx x t = t + x (1 - t^2) sigmoid(x): d tanh(u)/du = 1 - t^2, d softplus/dx = sigmoid
+        x, t = self.x, self.t
+        with np.errstate(over="ignore"):  # exp(-x) = inf for very negative x: sigmoid 0, right
+            sig = 1 / (1 + np.exp(-x))
+        return gy * (t + x * (1 - t * t) * sig)
+
+
+def mish(input, inplace=False):
+    """Mish: x * tanh(softplus(x)), a smooth, non-monotonic relative of silu."""
+    x = as_tensor(input)
+    _require_floating(x, "mish_cpu")
+    return _maybe_inplace(x, Mish(), inplace)
+
+
+def softsign(input):
+    """x / (1 + |x|), composed from primitive ops as PyTorch does (so its gradient,
+    1 / (1 + |x|)^2, comes from autograd)."""
+    x = as_tensor(input)
+    return x / (x.abs() + 1)
+
+
+def glu(input, dim=-1):
+    """Gated Linear Unit: split `dim` into halves a and b, return a * sigmoid(b)."""
+    x = as_tensor(input)
+    if x.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = _check_dim(dim, x.ndim)
+    if x.shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size "
+                           f"{x.shape[d]}")
+    _require_floating(x, "glu_cpu")
+    a, b = x.chunk(2, d)
+    return a * sigmoid(b)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along `dim`: the smallest entries get the largest weights. Like softmax,
+    dim=None picks PyTorch's implicit dim with a warning; `dtype` casts -x first."""
+    x = as_tensor(input)
+    if dim is None:
+        dim = _softmax_dim("softmin", x.ndim, _stacklevel)
+    return softmax(-x, dim, dtype=dtype)
+
+
+# ----- softplus, logsigmoid ----------------------------------------------------------------------
 def _log1p_exp(z):
     """log(1 + exp(z)) for any z: z + log(1 + exp(-z)) above 0, log(1 + exp(z)) else, each on z
     clamped to its side (no exp overflows, so the side not taken adds no inf or NaN to the
@@ -320,19 +513,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
-def _reduce(loss, reduction):
-    if reduction == "none":
-        return loss
-    return loss.mean() if reduction == "mean" else loss.sum()
-
-
-def _warn_if_broadcast(x, t):
-    if x.shape != t.shape:
-        warnings.warn(f"Using a target size ({t.shape}) that is different to the input size "
-                      f"({x.shape}). This will likely lead to incorrect results due to "
-                      "broadcasting. Please ensure they have the same size.", stacklevel=3)
-
-
-__all__ = ["gelu", "silu", "leaky_relu", "relu", "softplus", "logsigmoid", "normalize",
-           "cosine_similarity", "dropout", "pad", "mse_loss", "l1_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits"]
+__all__ = ["gelu", "silu", "leaky_relu", "relu", "elu", "celu", "selu", "hardtanh", "relu6",
+           "hardswish", "hardsigmoid", "mish", "softsign", "glu", "softmin", "softplus",
+           "logsigmoid", "normalize", "cosine_similarity", "dropout", "pad", "mse_loss", "l1_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits"]

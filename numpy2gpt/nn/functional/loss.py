@@ -16,15 +16,21 @@ by the number of rows (probabilities). Ignored rows (target == ignore_index) add
 
 The row math (reference and fast kernels) is in numpy2gpt/kernels/cross_entropy.py (class
 indices) and kernels/softmax.py (log_softmax, for class probabilities).
+
+The elementwise losses at the end (smooth_l1_loss, huber_loss, kl_div) are composed from
+primitive ops, like mse_loss: autograd derives their backward.
 """
+
+import warnings
 
 import numpy as np
 
-from ...autograd.function import FusedFunction
+from ...autograd.function import _TENSOR_TYPES, FusedFunction
 from ...dtypes import dtype_name
 from ...kernels.cross_entropy import cross_entropy_backward, cross_entropy_forward
 from ...kernels.rows import row_sum
 from ...kernels.softmax import log_softmax_backward, log_softmax_forward
+from ...ops.indexing import where
 from ...tensor import as_tensor
 
 
@@ -38,6 +44,20 @@ def _reduction(size_average, reduce, reduction):
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return reduction
+
+
+def _reduce(loss, reduction):
+    """The elementwise losses' reduction: the loss itself, its mean or its sum."""
+    if reduction == "none":
+        return loss
+    return loss.mean() if reduction == "mean" else loss.sum()
+
+
+def _warn_if_broadcast(x, t):
+    if x.shape != t.shape:
+        warnings.warn(f"Using a target size ({t.shape}) that is different to the input size "
+                      f"({x.shape}). This will likely lead to incorrect results due to "
+                      "broadcasting. Please ensure they have the same size.", stacklevel=3)
 
 
 def _rows(x):
@@ -299,4 +319,84 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return NLLLoss(ta, w, ignore_index, reduction, out_shape)(x)
 
 
-__all__ = ["cross_entropy", "nll_loss"]
+# ----- elementwise losses composed from primitive ops ---------------------------------------------
+def _require_floating_pair(x, t, kernel):
+    """PyTorch's refusal when input and target promote to an integer or bool dtype."""
+    if x.dtype.kind != "f" and t.dtype.kind != "f":
+        name = _TENSOR_TYPES.get(x.dtype.name, x.dtype.name)
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """L1 loss with its kink rounded: with d = |input - target|, d^2 / (2 beta) where d < beta,
+    d - beta / 2 elsewhere (both parts meet with slope 1 at d = beta). beta=0 is l1_loss."""
+    x, t = as_tensor(input), as_tensor(target)
+    _warn_if_broadcast(x, t)
+    reduction = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _require_floating_pair(x, t, "smooth_l1_cpu")
+    d = x - t
+    ad = d.abs()
+    if beta == 0:  # d^2 / (2 beta) would divide by zero (and its NaN leak into the gradient)
+        return _reduce(ad, reduction)
+    return _reduce(where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """With d = |input - target|: d^2 / 2 where d < delta, delta (d - delta / 2) elsewhere:
+    quadratic near 0, linear (less sensitive to outliers) far out; delta * smooth_l1_loss with
+    beta = delta. `weight` (the input's shape) scales each element's loss before the reduction."""
+    x, t = as_tensor(input), as_tensor(target)
+    _warn_if_broadcast(x, t)
+    if weight is None:
+        reduction = _reduction(None, None, reduction)
+    else:
+        weight = as_tensor(weight)
+        if weight.shape != x.shape:
+            raise ValueError("Weights and input must have the same size.")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _require_floating_pair(x, t, "huber_cpu")
+    d = x - t
+    ad = d.abs()
+    loss = where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
+    if weight is None:
+        return _reduce(loss, reduction)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', "
+                         "'sum'.")
+    return _reduce(loss * weight, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Kullback-Leibler divergence KL(target || q) for log-probabilities `input` = log q:
+    pointwise target (log target - input), taken as 0 where target = 0 (t log t -> 0); with
+    `log_target=True` the target is given as log-probabilities too: exp(t) (t - input).
+
+    reduction 'batchmean' (sum / batch size) is the true KL divergence per sample; 'mean' divides
+    by the number of elements as well, and warns so, as PyTorch does.
+    """
+    x, t = as_tensor(input), as_tensor(target)
+    if size_average is None and reduce is None and reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", stacklevel=2)
+    # 'batchmean' is the sum, divided below (also after legacy flags, which win, as in PyTorch)
+    how = _reduction(size_average, reduce, "sum" if reduction == "batchmean" else reduction)
+    if x.dtype.kind != "f" or t.dtype.kind != "f":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
+    if log_target:
+        loss = t.exp() * (t - x)
+    else:
+        # xlogy(t, t) - t x: t log t is 0 at t = 0 (its limit); the gradient there, like
+        # PyTorch's, is NaN (d(t log t)/dt = log t + 1 is -inf at 0)
+        loss = where(t == 0, 0.0, t * t.log()) - t * x
+    loss = _reduce(loss, how)
+    if reduction == "batchmean" and x.ndim != 0:
+        loss = loss / x.shape[0]
+    return loss
+
+
+__all__ = ["cross_entropy", "nll_loss", "smooth_l1_loss", "huber_loss", "kl_div"]

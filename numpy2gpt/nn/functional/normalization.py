@@ -1,4 +1,4 @@
-"""layer_norm as one fused Function with a hand-derived backward.
+"""layer_norm, rms_norm and group_norm, each one fused Function with a hand-derived backward.
 
 Over the last D = prod(normalized_shape) elements of each row:
     mu = mean(x),  var = mean((x - mu)^2)  (biased, like PyTorch),  rstd = 1 / sqrt(var + eps)
@@ -6,13 +6,17 @@ Over the last D = prod(normalized_shape) elements of each row:
 Composed from primitive ops this is ~10 graph nodes and as many full-size temporaries each way;
 fused, it is one node whose backward reuses xhat and rstd saved by forward. The math is in
 numpy2gpt/kernels/layer_norm.py (the textbook formulas and the fast kernels beside them).
+
+rms_norm skips the centring: y = x / sqrt(mean(x^2) + eps) * weight (plain NumPy here, no kernel).
+group_norm is layer_norm over the rows (sample, group of channels), then a per-channel affine: it
+reuses the layer_norm kernels for the rows.
 """
 
 import math
 
 import numpy as np
 
-from ...autograd.function import FusedFunction
+from ...autograd.function import _TENSOR_TYPES, FusedFunction
 from ...dtypes import dtype_name
 from ...kernels.layer_norm import layer_norm_backward, layer_norm_forward
 from ...tensor import as_tensor
@@ -49,20 +53,28 @@ class LayerNormFunction(FusedFunction):
         return tuple(grads)
 
 
+def _check_normalized_shape(x, shape, leading="*, "):
+    """PyTorch's errors unless `shape` (normalized_shape) is non-empty and ends x's shape.
+    `leading` is how the message writes the dims before it (rms_norm's has no comma)."""
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
+    if x.ndim < len(shape) or tuple(x.shape[-len(shape):]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[{leading}{', '.join(map(str, shape))}], but got input of size"
+                           f"{list(x.shape)}")
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalisation over the trailing `normalized_shape` dims (PyTorch's F.layer_norm)."""
     x = as_tensor(input)
     shape = (normalized_shape,) if isinstance(normalized_shape, int | np.integer) \
         else tuple(int(s) for s in normalized_shape)
     if not shape:
-        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
-                           "containing at least one element, but got normalized_shape = []")
+        _check_normalized_shape(x, shape)
     if x.dtype.kind != "f":
         raise TypeError(f"layer_norm: expected a floating point input, got {dtype_name(x.dtype)}")
-    if x.ndim < len(shape) or tuple(x.shape[-len(shape):]) != shape:
-        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, shape))}], but got input of size"
-                           f"{list(x.shape)}")
+    _check_normalized_shape(x, shape)
     params = []
     for name, p in (("weight", weight), ("bias", bias)):
         if p is None:
@@ -79,4 +91,155 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return LayerNormFunction(shape, eps, weight is not None, bias is not None)(x, *params)
 
 
-__all__ = ["layer_norm"]
+# ----- rms_norm ----------------------------------------------------------------------------------
+class RMSNormFunction(FusedFunction):
+    """y = x * rstd * weight over the rows of x viewed as (N, D), rstd = 1 / sqrt(mean(x^2) + eps).
+    has_weight: whether the weight follows x."""
+
+    grad_fn_name = "RmsNormBackward0"
+
+    def __init__(self, normalized_shape, eps, has_weight):
+        self.shape, self.eps, self.has_weight = normalized_shape, eps, has_weight
+        self.d = math.prod(normalized_shape)
+
+    def forward(self, x, *params):
+        d = self.d
+        x2 = x.reshape(x.size // d if d else 0, d)
+        self.inv_d = 1.0 / max(d, 1)  # a mean as sum * inv_d: rows of 0 elements give no warning
+        self.rstd = 1 / np.sqrt((x2 * x2).sum(axis=1, keepdims=True) * self.inv_d + self.eps)
+        self.xhat = x2 * self.rstd
+        self.w = params[0].reshape(d) if self.has_weight else None
+        y = self.xhat * self.w if self.has_weight else self.xhat.copy()  # y never shares xhat
+        return y.reshape(x.shape)
+
+    def backward(self, gy):
+        gy2 = gy.reshape(self.xhat.shape)
+        xhat, rstd = self.xhat, self.rstd
+        gx = gw = None
+        if self.needs_input_grad[0]:
+            # With g = gy * w (dL/dxhat) and xhat = x rstd, where d rstd / dx_j = -rstd^3 x_j / D
+            # (rstd = (mean(x^2) + eps)^(-1/2)), per row:
+            #     dL/dx_j = rstd g_j - rstd^3 x_j mean_i(g_i x_i) = rstd (g_j - xhat_j mean(g xhat))
+            # (layer_norm's formula without the mean(g) term: nothing is centred).
+            g = gy2 * self.w if self.has_weight else gy2
+            mean_gx = (g * xhat).sum(axis=1, keepdims=True) * self.inv_d
+            gx = (rstd * (g - xhat * mean_gx)).reshape(gy.shape)
+        if self.has_weight and self.needs_input_grad[1]:
+            gw = (gy2 * xhat).sum(axis=0).reshape(self.shape)  # dL/dw = sum over rows gy xhat
+        return (gx, gw) if self.has_weight else gx
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """Root-mean-square normalisation over the trailing `normalized_shape` dims (PyTorch's
+    F.rms_norm): x / sqrt(mean(x^2) + eps) * weight. eps=None means the machine epsilon of the
+    input's dtype (torch.finfo(dtype).eps)."""
+    x = as_tensor(input)
+    if not isinstance(normalized_shape, list | tuple):
+        raise TypeError(f"rms_norm(): argument 'normalized_shape' (position 2) must be tuple of "
+                        f"ints, not {type(normalized_shape).__name__}")
+    for i, s in enumerate(normalized_shape):
+        if not isinstance(s, int | np.integer):
+            raise TypeError(f"rms_norm(): argument 'normalized_shape' (position 2) must be tuple "
+                            f"of ints, but found element of type {type(s).__name__} at pos {i}")
+    shape = tuple(int(s) for s in normalized_shape)
+    _check_normalized_shape(x, shape, leading="*")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"rms_norm" not implemented for '
+                                  f"'{_TENSOR_TYPES.get(x.dtype.name, x.dtype.name)}'")
+    if weight is None:
+        params = ()
+    else:
+        w = as_tensor(weight)
+        if tuple(w.shape) != shape:
+            raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got "
+                               f"weight of shape {list(w.shape)} and normalized_shape = "
+                               f"{list(shape)}")
+        params = (w.to(x.dtype),)  # the result keeps the input's dtype, as in PyTorch
+    eps = float(np.finfo(x.dtype).eps) if eps is None else float(eps)
+    return RMSNormFunction(shape, eps, weight is not None)(x, *params)
+
+
+# ----- group_norm --------------------------------------------------------------------------------
+class GroupNormFunction(FusedFunction):
+    """Normalise x (N, C, *) over each (sample, group of C / G channels), then y = xhat * w + b
+    per channel. has_weight / has_bias: which params follow x."""
+
+    grad_fn_name = "NativeGroupNormBackward0"
+
+    def __init__(self, num_groups, eps, has_weight, has_bias):
+        self.groups, self.eps = num_groups, eps
+        self.has_weight, self.has_bias = has_weight, has_bias
+
+    def forward(self, x, *params):
+        n, c = x.shape[:2]
+        spatial = math.prod(x.shape[2:])
+        rows = x.reshape(n * self.groups, c // self.groups * spatial)
+        xhat, self.xhat, self.rstd = layer_norm_forward(rows, None, None, self.eps)
+        y = xhat.reshape(n, c, spatial)  # the channel dim apart, for the affine
+        self.w = params[0][:, None] if self.has_weight else None
+        if self.has_weight:
+            y = y * self.w
+        if self.has_bias:
+            y = y + params[-1][:, None]
+        return y.reshape(x.shape)
+
+    def backward(self, gy):
+        gy3 = gy.reshape(gy.shape[:2] + (math.prod(gy.shape[2:]),))
+        need = self.needs_input_grad
+        grads = []
+        if need[0]:
+            # y = xhat * w + b per channel: dL/dxhat = gy * w, then layer_norm's row backward
+            # (no weight there) gives dL/dx
+            g = gy3 * self.w if self.has_weight else gy3
+            gx, _, _ = layer_norm_backward(g.reshape(self.xhat.shape), self.xhat, self.rstd,
+                                           None, (True, False, False))
+            grads.append(gx.reshape(gy.shape))
+        else:
+            grads.append(None)
+        if self.has_weight:  # dL/dw_c = sum over samples and positions of gy * xhat
+            grads.append((gy3 * self.xhat.reshape(gy3.shape)).sum(axis=(0, 2))
+                         if need[1] else None)
+        if self.has_bias:  # dL/db_c = sum of gy over samples and positions
+            grads.append(gy3.sum(axis=(0, 2)) if need[-1] else None)
+        return tuple(grads)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalisation (PyTorch's F.group_norm): the C channels of x (N, C, *) in
+    `num_groups` groups; each (sample, group) normalised to mean 0 and variance 1 (biased, like
+    layer_norm), then scaled and shifted per channel by weight and bias (C,)."""
+    x = as_tensor(input)
+    if x.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{x.ndim}")
+    n, c = x.shape[:2]
+    per_channel = n * c // num_groups * math.prod(x.shape[2:])
+    if per_channel == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{[n * c // num_groups, num_groups] + list(x.shape[2:])}")
+    if num_groups <= 0:
+        raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, "
+                           f"but got input of shape {list(x.shape)} and num_groups={num_groups}")
+    params = []
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is None:
+            continue
+        p = as_tensor(p)
+        if p.ndim != 1 or p.shape[0] != c:
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {list(p.shape)} and "
+                               f"input of shape {list(x.shape)}")
+        if p.dtype != x.dtype:
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float"
+                               if x.dtype == np.float32 else
+                               "mixed dtype (CPU): all inputs must share same datatype.")
+        params.append(p)
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"GroupNormKernelImpl" not implemented for '
+                                  f"'{_TENSOR_TYPES.get(x.dtype.name, x.dtype.name)}'")
+    return GroupNormFunction(num_groups, eps, weight is not None, bias is not None)(x, *params)
+
+
+__all__ = ["layer_norm", "rms_norm", "group_norm"]

@@ -1,15 +1,51 @@
 """The layers of numpy2gpt.nn, one family per file (as in PyTorch's torch/nn/modules/)."""
 
-from .activation import GELU, Dropout, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Tanh
-from .container import ModuleDict, ModuleList, Sequential
-from .flatten import Flatten
+from .activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    Dropout,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanh,
+)
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module, current_module_path
-from .normalization import LayerNorm
+from .normalization import GroupNorm, LayerNorm, RMSNorm
 from .sparse import Embedding
 
 __all__ = ["Module", "Linear", "Identity", "Embedding", "LayerNorm", "GELU", "ReLU", "SiLU",
            "Tanh", "Sigmoid", "LeakyReLU", "Softmax", "Dropout", "Flatten", "Sequential",
            "ModuleList", "ModuleDict", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss",
            "BCELoss", "BCEWithLogitsLoss", "current_module_path"]
+__all__ += ["RMSNorm", "GroupNorm", "ELU", "CELU", "SELU", "Mish", "Softsign", "Hardtanh",
+            "ReLU6", "Hardswish", "Hardsigmoid", "GLU", "LogSoftmax", "Softplus", "Softmin",
+            "SmoothL1Loss", "HuberLoss", "KLDivLoss", "Unflatten"]
+__all__ += ["ParameterList", "ParameterDict"]

@@ -1,13 +1,17 @@
-"""Containers: Sequential, ModuleList, ModuleDict.
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict.
 
-They hold sub-modules in `_modules` like any Module (so their parameters are found and their keys
-are "0", "1", ... or the dict's names in `state_dict`), and add list/dict behaviour on top.
+They hold sub-modules in `_modules` (parameters in `_parameters`) like any Module, so their
+parameters are found and their keys are "0", "1", ... or the dict's names in `state_dict`, and add
+list/dict behaviour on top.
 """
 
 import operator
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
+from ...dtypes import dtype_name
+from ...tensor import Tensor
+from ..parameter import Parameter
 from .module import Module, _addindent
 
 
@@ -245,3 +249,206 @@ class ModuleDict(Module):
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleDict is not callable: index it and call the modules "
                                   "it holds")
+
+
+def _entries_repr(items, describe):
+    """The repr lines of a ParameterList / ParameterDict, one per (key, entry): a tensor shows as
+    "Parameter containing: [<describe(tensor)> of size 2x3]", anything else by its type."""
+    lines = []
+    for key, value in items:
+        if isinstance(value, Tensor):
+            kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+            size = "x".join(str(n) for n in value.shape)
+            lines.append(f"  ({key}): {kind} containing: [{describe(value)} of size {size}]")
+        else:
+            lines.append(f"  ({key}): Object of type: {type(value).__name__}")
+    return "\n".join(lines)
+
+
+def _as_parameter(value):
+    """A plain tensor entering a ParameterList / ParameterDict becomes a Parameter (sharing its
+    memory); Parameters and other objects stay as they are."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+class ParameterList(Module):
+    """A list of Parameters, registered as attributes "0", "1", ... so that `parameters()`,
+    `state_dict()`, `to()`... of the model that holds it see them (a plain Python list would hide
+    them). Tensors put in it become Parameters; other objects (modules too) are kept as given."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self += values
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            out = self.__class__()
+            for i in range(*idx.indices(len(self))):
+                out.append(self[i])
+            return out
+        return getattr(self, str(_index(idx, len(self))))
+
+    def __setitem__(self, idx, param):
+        setattr(self, str(_index(idx, len(self))), _as_parameter(param))
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def append(self, value):
+        index = len(self)
+        self._size += 1
+        self[index] = value
+        return self
+
+    def extend(self, values):
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError("ParameterList.extend should be called with an iterable, but got "
+                            + type(values).__name__)
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self):
+        return _entries_repr(enumerate(self), lambda t: dtype_name(t.dtype))
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(Module):
+    """An ordered dict of Parameters (string key -> Parameter), each registered under its key, so
+    `named_parameters()` and `state_dict()` show "key" (or "dict_name.key" in a model). Tensors
+    put in it become Parameters; other objects are kept as given."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._keys = {}  # the entries, in order (a dict used as an ordered set)
+        if parameters is not None:
+            self.update(parameters)
+
+    def _key_to_attr(self, key):
+        if not isinstance(key, str):
+            raise TypeError("Index given to ParameterDict cannot be used as a key as it is not a "
+                            f"string (type is '{type(key).__name__}'). Open an issue on github "
+                            "if you need non-string keys.")
+        return key
+
+    def __getitem__(self, key):
+        return getattr(self, self._key_to_attr(key))
+
+    def __setitem__(self, key, value):
+        # (the key is recorded before it is checked, as in PyTorch)
+        self._keys[key] = None
+        setattr(self, self._key_to_attr(key), _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._keys[key]
+        delattr(self, self._key_to_attr(key))
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __reversed__(self):
+        return reversed(self._keys)
+
+    def __contains__(self, key):
+        return key in self._keys
+
+    def copy(self):
+        """A new ParameterDict holding the same Parameters, in the same order."""
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self):
+        for key in list(self._keys):
+            del self[key]
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self):
+        """Remove and return the last (key, parameter) pair inserted."""
+        key, _ = self._keys.popitem()  # (KeyError when empty)
+        self._keys[key] = None
+        value = self[key]
+        del self[key]
+        return key, value
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def fromkeys(self, keys, default=None):
+        """A new ParameterDict with `keys`, each holding `default`."""
+        return ParameterDict((k, default) for k in keys)
+
+    def keys(self):
+        return self._keys.keys()
+
+    def items(self):
+        return ((k, self[k]) for k in self._keys)
+
+    def values(self):
+        return (self[k] for k in self._keys)
+
+    def update(self, parameters):
+        """Add (or replace) entries from a mapping or an iterable of (key, value) pairs.
+
+        As in PyTorch, a plain dict's entries go in sorted by key; an OrderedDict's, another
+        ParameterDict's and a sequence's keep their order."""
+        if not isinstance(parameters, Iterable):
+            raise TypeError("ParametersDict.update should be called with an iterable of "
+                            "key/value pairs, but got " + type(parameters).__name__)
+        if isinstance(parameters, OrderedDict | ParameterDict):
+            for key, value in parameters.items():
+                self[key] = value
+        elif isinstance(parameters, Mapping):
+            for key, value in sorted(parameters.items()):
+                self[key] = value
+        else:
+            for j, p in enumerate(parameters):
+                if not isinstance(p, Iterable):
+                    raise TypeError(f"ParameterDict update sequence element #{j} should be "
+                                    f"Iterable; is{type(p).__name__}")
+                if len(p) != 2:
+                    raise ValueError(f"ParameterDict update sequence element #{j} has length "
+                                     f"{len(p)}; 2 is required")
+                self[p[0]] = p[1]
+
+    def extra_repr(self):
+        return _entries_repr(self.items(), lambda t: t.type())
+
+    def __call__(self, input):
+        raise RuntimeError("ParameterDict should not be called.")
+
+    def __or__(self, other):
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other):
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other):
+        self.update(other)
+        return self

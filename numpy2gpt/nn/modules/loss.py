@@ -79,3 +79,41 @@ class BCEWithLogitsLoss(_Loss):
         return F.binary_cross_entropy_with_logits(input, target, self.weight,
                                                   pos_weight=self.pos_weight,
                                                   reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """F.smooth_l1_loss: squared error below beta, absolute error (minus beta / 2) above."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """F.huber_loss: squared error / 2 below delta, delta-scaled absolute error above."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        if not isinstance(delta, float | int):
+            raise TypeError(f"delta must be a float or int, got: {type(delta)}")
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class KLDivLoss(_Loss):
+    """F.kl_div: KL(target || input) for log-probabilities `input`; reduction may also be
+    'batchmean' (the sum divided by the batch size: the true KL divergence per sample)."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        Module.__init__(self)  # not _Loss's check: 'batchmean' is valid here (F.kl_div checks)
+        legacy = size_average is not None or reduce is not None
+        self.reduction = _reduction(size_average, reduce, reduction) if legacy else reduction
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
