@@ -2,9 +2,10 @@
 tensor_split, hstack / vstack / dstack / column_stack, meshgrid and cartesian_prod.
 
 These ops move elements without changing them, so each backward moves the gradient back:
-`cat` and `split` are each other's backward (a pair of Functions, so any order of derivative
-works); flip and roll are undone by flipping / rolling back; repeat sums the gradients of the
-copies; the rest are built from reshape, expand, cat, split and slicing, whose gradients are known.
+`cat` and `split`, and `stack` and `unbind`, are each other's backward (pairs of Functions, so
+any order of derivative works); flip and roll are undone by flipping / rolling back; repeat sums
+the gradients of the copies; the rest are built from reshape, expand, cat, split and slicing,
+whose gradients are known.
 """
 
 import warnings
@@ -51,6 +52,35 @@ class Split(Function):
 
     def backward(self, *gys):
         return Cat(self.dim)(*gys)
+
+
+class Stack(Function):
+    """Join same-shaped tensors along a new dim."""
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, *xs):
+        return np.stack(xs, axis=self.dim)
+
+    def backward(self, gy):
+        return Unbind(self.dim)(gy)  # input i gets back slice i of the gradient
+
+
+class Unbind(Function):
+    """The slices of x along `dim`, that dim removed (views of x); Stack's inverse."""
+
+    saves_outputs = True  # so an unused slice can get a zero gradient
+    is_view = True
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        return tuple(np.moveaxis(x, self.dim, 0))
+
+    def backward(self, *gys):
+        return Stack(self.dim)(*gys)
 
 
 def _tensor_list(tensors, op):
@@ -114,7 +144,7 @@ def stack(tensors, dim=0):
                                f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at "
                                f"entry {i}")
     d = _check_dim(dim, tensors[0].ndim + 1)
-    return cat([unsqueeze(t, d) for t in tensors], d)
+    return Stack(d)(*_common_dtype(tensors))
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -166,7 +196,7 @@ def unbind(input, dim=0):
     d = _check_dim(dim, x.ndim)
     if x.shape[d] == 0:
         return ()
-    return tuple(squeeze(p, d) for p in split(x, 1, d))
+    return Unbind(d)(x)
 
 
 def unsqueeze(input, dim):

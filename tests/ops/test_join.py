@@ -78,6 +78,22 @@ def test_stack_matches_torch(shape, dim, dtype):
     assert run_gradcheck(lambda *xs: nt.stack(list(xs), dim=dim), arrays)
 
 
+def test_stack_and_unbind_are_a_pair_of_nodes_differentiable_twice():
+    """stack's gradient is unbind's and unbind's is stack's (PyTorch's StackBackward0 and
+    UnbindBackward0), so derivatives of any order go through them; mixed dtypes promote."""
+    for lib in (nt, torch):
+        a = lib.ones(3, requires_grad=True)
+        b = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        s = lib.stack([a, b], 1)
+        assert repr(s.grad_fn).startswith("<StackBackward0") and s.dtype == lib.float64
+        assert repr(lib.unbind(s, 1)[0].grad_fn).startswith("<UnbindBackward0")
+    x = rand(3, 4)
+    check_double_backward(lambda t: nt.stack([t * t, t], 1), lambda t: torch.stack([t * t, t], 1),
+                          x)
+    check_double_backward(lambda t: nt.stack((t * t).unbind(1)[::-1], 0),
+                          lambda t: torch.stack((t * t).unbind(1)[::-1], 0), x)
+
+
 def test_stack_errors():
     with pytest.raises(RuntimeError, match=r"stack expects each tensor to be equal size, but got "
                                            r"\[3, 4\] at entry 0 and \[3, 5\] at entry 1"):
