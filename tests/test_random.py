@@ -76,6 +76,30 @@ def test_integers_and_permutations_equal_pytorchs(seed):
     assert same_bits(ng.randn(20), torch.randn(20))  # and the streams are still in step
 
 
+def test_random__equals_pytorchs_for_every_dtype_and_range():
+    """Tensor.random_: PyTorch's integers for a seed, with and without bounds (a float tensor up
+    to 2^mantissa, an integer one over its whole range), with a generator, and its errors."""
+    def draws(lib):
+        lib.manual_seed(0)
+        out = [lib.empty(5, dtype=getattr(lib, dt)).random_().tolist() for dt in
+               ("float32", "float64", "float16", "int64", "int32", "int8", "uint8", "bool")]
+        out.append(lib.empty(3).random_(10).tolist())
+        out.append(lib.empty(3, dtype=lib.int64).random_(-5, 2 ** 40).tolist())
+        out.append(lib.empty(2, 3).random_(**{"from": 3, "to": 9}).tolist())
+        g = lib.Generator().manual_seed(5)
+        out.append(lib.empty(4).random_(0, 100, generator=g).tolist())
+        return out + [lib.randn(2).tolist()]  # the global stream moved alike
+
+    assert draws(ng) == draws(torch)
+    for lib in (ng, torch):
+        for make, message in [(lambda L: L.zeros(3).random_(5, 5), "'from' to be less than 'to'"),
+                              (lambda L: L.zeros(3, dtype=L.int8).random_(0, 300),
+                               "to - 1 is out of bounds for signed char"),
+                              (lambda L: L.zeros(3, requires_grad=True).random_(), "leaf")]:
+            with pytest.raises(RuntimeError, match=message):
+                make(lib)
+
+
 def test_a_fresh_generator_has_pytorchs_default_seed():
     ours, theirs = ng.Generator(), torch.Generator()
     assert ours.initial_seed() == theirs.initial_seed() == ng_random.DEFAULT_SEED

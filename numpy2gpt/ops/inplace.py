@@ -377,6 +377,34 @@ def uniform_(self, a=0.0, b=1.0, generator=None):
                       "UniformBackward0")
 
 
+def random_(self, *args, generator=None, **kwargs):
+    """random_(from=0, to=None) or random_(to): fill with integers uniform in [from, to), as
+    PyTorch draws them (randint's draws). Without `to`, every integer the dtype holds from
+    `from` on (floats: up to 2^mantissa, exactly representable; bool: False or True)."""
+    bounds = dict(zip(("from", "to"), args if len(args) != 1 else (0, args[0])), **kwargs)
+    low, high = int(bounds.get("from", 0)), bounds.get("to")
+    kind = self.dtype.kind
+    if high is None:
+        high = 2 if kind == "b" else (1 << np.finfo(self.dtype).nmant + 1) + 1 if kind == "f" \
+            else int(np.iinfo(self.dtype).max) + 1
+    high = int(high)
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+    if kind in "iu":
+        info = np.iinfo(self.dtype)
+        for name, v in (("from", low), ("to - 1", high - 1)):
+            if not info.min <= v <= info.max:
+                raise RuntimeError(f"{name} is out of bounds for {_C_TYPES[self.dtype.name]}")
+    _check_overlap(self._data)
+    draws = resolve(generator).randint(low, high, self._data.shape)
+    return _copy_from(self, draws.astype(self.dtype), "RandomBackward0")
+
+
+_C_TYPES = {"int8": "signed char", "uint8": "unsigned char", "int16": "short", "int32": "int",
+            "int64": "long"}
+
+
 def _check_float(t, fn):
     if t.dtype.kind != "f":
         raise RuntimeError(f"{fn} only supports floating-point dtypes, got {dtype_name(t.dtype)}")
@@ -422,6 +450,7 @@ TENSOR_METHODS = {
     **{name + "_": _method_in_place(name) for name in _METHODS_IN_PLACE},
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "zero_": zero_, "fill_": fill_,
     "copy_": copy_, "clamp_": clamp_, "clip_": clamp_, "normal_": normal_, "uniform_": uniform_,
+    "random_": random_,
     "__iadd__": _iop(add_), "__isub__": _iop(sub_), "__imul__": _iop(mul_),
     "__itruediv__": _iop(div_),
 }
