@@ -212,6 +212,7 @@ def test_one_cycle_raises_pytorchs_error_past_the_last_step():
 PLATEAU = {
     "default": {},
     "patience_cooldown": dict(patience=3, factor=0.5, cooldown=4),
+    "rel": dict(patience=2, threshold=0.05, factor=0.7),  # the same numbers, read relatively
     "abs": dict(patience=2, threshold=0.05, threshold_mode="abs", factor=0.7),
     "max_rel": dict(mode="max", patience=2, threshold=0.01, factor=0.3),
     "max_abs_cooldown": dict(mode="max", patience=1, threshold_mode="abs", cooldown=2),
