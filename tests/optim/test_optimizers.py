@@ -341,3 +341,13 @@ def test_state_holds_tensors_like_pytorchs(name, kwargs):
     p.grad = torch.full((3,), 0.5)
     ours.step()
     assert ours.state[p][first] is mine[first]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_repr_is_pytorchs_with_several_param_groups(name):
+    def text(lib):
+        a, b = lib.nn.Parameter(lib.zeros(2)), lib.nn.Parameter(lib.zeros(2))
+        return repr(getattr(lib.optim, name)([{"params": [a]}, {"params": [b], "lr": 0.5}],
+                                             lr=0.1))
+
+    assert text(torch) == text(pt)
