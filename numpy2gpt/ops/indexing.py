@@ -839,7 +839,8 @@ class Where(Function):
         from .arithmetic import sum_to
 
         a, b = self.inputs
-        ga = sum_to(masked_fill(gy, ~self.condition, 0), a.shape) if self.needs_input_grad[0] \
+        not_condition = np.asarray(~self.condition)  # (an array also when 0-d)
+        ga = sum_to(masked_fill(gy, not_condition, 0), a.shape) if self.needs_input_grad[0] \
             else None
         gb = sum_to(masked_fill(gy, self.condition, 0), b.shape) if self.needs_input_grad[1] \
             else None

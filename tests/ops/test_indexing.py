@@ -457,6 +457,9 @@ def test_where_double_backward():
     cond = rand(3, 4) > 0
     check_double_backward(lambda a: nt.where(nt.tensor(cond), a.sin(), a * a),
                           lambda a: torch.where(torch.tensor(cond), a.sin(), a * a), rand(3, 4))
+    for x in (0.7, -0.3):  # a 0-d condition too (its negation is a NumPy scalar, not an array)
+        check_double_backward(lambda a: nt.where(a > 0, a * a, a.sin()),
+                              lambda a: torch.where(a > 0, a * a, a.sin()), np.array(x))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
