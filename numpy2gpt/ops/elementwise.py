@@ -136,8 +136,19 @@ class Relu(Function):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        # the mask is a constant; NaN inputs pass the gradient, as PyTorch's threshold_backward
-        return gy * Tensor._make((~(x._data <= 0)).astype(x.dtype))
+        return gy * _ReluSlope()(x)
+
+
+class _ReluSlope(Function):
+    """relu's slope, 1 where x > 0 (and where x is NaN, as PyTorch's threshold_backward), else
+    0: a function of x whose derivative is 0, so a second derivative through relu is 0 (PyTorch's),
+    not an error for a gradient that no longer depends on x."""
+
+    def forward(self, x):
+        return (~(x <= 0)).astype(x.dtype)
+
+    def backward(self, gy):
+        return Tensor._make(np.zeros_like(gy._data))
 
 
 class Abs(Function):
@@ -146,7 +157,7 @@ class Abs(Function):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return gy * Tensor._make(np.sign(x._data))  # sign(0) = 0, like PyTorch
+        return gy * x.sign()  # sign(0) = 0, like PyTorch; sign's own derivative is 0
 
 
 def exp(input):

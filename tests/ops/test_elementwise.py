@@ -108,3 +108,18 @@ def test_abs_operator():
     x = ng.tensor([-1.5, 2.0], requires_grad=True)
     abs(x).sum().backward()
     assert x.grad.tolist() == [-1.0, 1.0]
+
+
+@pytest.mark.parametrize("name", ["relu", "abs"])
+def test_relu_and_abs_gradients_stay_functions_of_x_like_pytorchs(name):
+    """Under create_graph their gradient is still a node on x (PyTorch's
+    ThresholdBackwardBackward0, MulBackward0), so differentiating it again gives zeros, not
+    "does not require grad"; NaN passes relu's gradient, as in PyTorch."""
+    results = []
+    for lib in (ng, torch):
+        x = lib.tensor([1.0, -2.0, 0.0, np.nan], dtype=lib.float64, requires_grad=True)
+        (g,) = lib.autograd.grad(getattr(lib, name)(x).sum(), x, create_graph=True)
+        (g2,) = lib.autograd.grad(g.sum(), x)
+        results.append((g.detach().tolist(), g.requires_grad,
+                        lib.zeros(4, dtype=lib.float64).add(g2).tolist()))
+    np.testing.assert_equal(results[0], results[1])
