@@ -21,7 +21,7 @@ import numpy as np
 
 from ..dtypes import dtype_name
 from ..tensor import POST_ACCUMULATE_GRAD_HOOKS, TENSOR_HOOKS, Tensor
-from .function import refresh_view
+from .function import Function, refresh_view
 from .grad_mode import set_grad_enabled
 
 # The running numpy2gpt.profiler.profile, or None (set by the profiler). One check per backward
@@ -343,11 +343,14 @@ def _call_backward(fn, grads, create_graph):
                  for g, a in zip(grads, _output_arrays(fn))]
     if fn.differentiable_backward:
         result = fn.backward(*grads)  # reads inputs via fn.saved_tensors, which checks versions
+    elif create_graph and hasattr(fn, "composed"):
+        result = _fused_backward_as_graph(fn, grads)
     else:
         if create_graph:
             raise RuntimeError(
                 f"double backward is not implemented for {fn.name()} (a fused op with a "
-                "hand-derived backward); use the composed primitive ops for higher derivatives")
+                "hand-derived backward and no `composed` method); use the composed primitive "
+                "ops for higher derivatives")
         fn._check_versions()
         result = fn.backward(*[g._data for g in grads])
     if not isinstance(result, tuple | list):
@@ -370,6 +373,34 @@ def _call_backward(fn, grads, create_graph):
                                f"for an input of dtype {dtype_name(x.dtype)}")
         out.append(g)
     return out
+
+
+class _StandIn(Function):
+    """y = x, as a node of its own: where `_fused_backward_as_graph` stops the gradient."""
+
+    def forward(self, x):
+        return x
+
+    def backward(self, gy):
+        return gy
+
+
+def _fused_backward_as_graph(fn, grads):
+    """A fused op's gradient recorded as a graph (create_graph=True), so it can be
+    differentiated again: the op's `composed` method, the same math in differentiable ops,
+    runs again on stand-ins for its inputs, and the gradient flows back through that to the
+    stand-ins. Stopping at stand-ins, not at the inputs themselves, keeps each gradient the
+    partial one the fused backward returns: were one input computed from another, the
+    gradient would otherwise also take that path (the outer pass adds it once more)."""
+    fn._check_versions()
+    stand_ins = [_StandIn()(x) if need else x for x, need in zip(fn.inputs, fn.needs_input_grad)]
+    outputs = fn.composed(*stand_ins)
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    seeded = [(y, g) for y, g in zip(outputs, grads) if g is not None and y.requires_grad]
+    wanted = [s for s, need in zip(stand_ins, fn.needs_input_grad) if need]
+    found = iter(run_backward([y for y, _ in seeded], [g for _, g in seeded], True, True,
+                              inputs=wanted) if seeded else [None] * len(wanted))
+    return tuple(next(found) if need else None for need in fn.needs_input_grad)
 
 
 def _output_arrays(fn):

@@ -88,6 +88,57 @@ def test_fused_function_first_order_and_its_double_backward_error():
         ng.autograd.grad(FusedScale(3.0)(x).sum(), x, create_graph=True)
 
 
+class FusedCube(FusedFunction):
+    """x^3 with a hand-written backward, and `composed` for higher derivatives."""
+
+    def forward(self, x):
+        return x ** 3
+
+    def backward(self, gy):
+        return gy * 3 * self.inputs[0].detach().numpy() ** 2
+
+    def composed(self, x):
+        return x * x * x
+
+
+def test_a_fused_function_with_composed_differentiates_twice_and_thrice():
+    x = ng.tensor([1.0, -2.0, 0.5], dtype=ng.float64, requires_grad=True)
+    (g,) = ng.autograd.grad(FusedCube()(x).sum(), x, create_graph=True)
+    (g2,) = ng.autograd.grad(g.sum(), x, create_graph=True)
+    (g3,) = ng.autograd.grad(g2.sum(), x)
+    assert g.tolist() == [3.0, 12.0, 0.75] and g2.tolist() == [6.0, -12.0, 3.0]
+    assert g3.tolist() == [6.0, 6.0, 6.0]
+    FusedCube()(x).sum().backward()  # first order still runs the fused backward
+    assert x.grad.tolist() == [3.0, 12.0, 0.75]
+
+
+def test_double_backward_through_a_fused_op_takes_partial_derivatives_like_pytorch():
+    """linear(x, w) where x itself is computed from w: the fused node's gradient for w must be
+    its partial one (the path through x is the outer graph's), or the path counts twice."""
+    rng = np.random.default_rng(0)
+    w0, b0 = rng.standard_normal((3, 3)), rng.standard_normal(3)
+    results = []
+    for lib in (ng, torch):
+        w = lib.tensor(w0, requires_grad=True)
+        b = lib.tensor(b0, requires_grad=True)
+        x = lib.tanh(w * 2)
+        y = lib.nn.functional.linear(x, w, b)
+        gw, gb = lib.autograd.grad((y ** 2).sum(), (w, b), create_graph=True)
+        penalty = (gw ** 2).sum() + (gb * gb.detach()).sum()
+        results.append([t.detach().numpy() for t in lib.autograd.grad(penalty, (w, b))])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_double_backward_through_a_fused_op_sees_an_in_place_edit_of_its_input():
+    x = ng.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1.0
+    y = FusedCube()(h)
+    h.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        ng.autograd.grad(y.sum(), x, create_graph=True)
+
+
 def test_integer_outputs_carry_no_grad_fn():
     x = ng.tensor([1.0, 5.0, 2.0], requires_grad=True)
     idx = ArgMax()(x)

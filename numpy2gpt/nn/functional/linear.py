@@ -13,6 +13,8 @@ from ...autograd.function import FusedFunction
 from ...dtypes import dtype_name
 from ...kernels.embedding import embedding_backward, embedding_forward
 from ...kernels.linear import linear_backward, linear_forward
+from ...ops.creation import arange
+from ...ops.indexing import where
 from ...ops.linalg import check_same_dtype
 from ...tensor import as_tensor
 
@@ -33,6 +35,11 @@ class LinearFunction(FusedFunction):
         gx, gw, gb = linear_backward(gy, self.x2, self.weight, self.inputs[0].shape, bias_shape,
                                      need + (False,) * (3 - len(need)))
         return (gx, gw) if len(need) == 2 else (gx, gw, gb)
+
+    def composed(self, x, weight, bias=None):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        y = x @ weight.mT
+        return y if bias is None else y + bias
 
 
 def linear(input, weight, bias=None):
@@ -76,6 +83,13 @@ class EmbeddingFunction(FusedFunction):
 
     def backward(self, gy):
         return None, embedding_backward(gy, self.indices, self.num_embeddings, self.padding_idx)
+
+    def composed(self, indices, weight):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        if self.padding_idx is not None:  # the padding row takes part, but gets no gradient
+            is_pad = arange(weight.shape[0]).unsqueeze(1) == self.padding_idx
+            weight = where(is_pad, weight.detach(), weight)
+        return weight[indices]
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
