@@ -5,9 +5,12 @@ gelu, silu, leaky_relu, elu (celu, selu), hardtanh (relu6), hardswish, hardsigmo
 FusedFunctions: forward saves what the derivative needs, backward is the derivative written out
 (formulas in the comments; gelu's, reference and fast, are in numpy2gpt/kernels/gelu.py), so one
 node replaces a chain of primitive ops, and the gradient at each kink is PyTorch's. The arithmetic
-stays in the input's dtype (float32 stays float32). softsign, glu and softmin are composed from
-primitive ops (autograd derives their backward).
+stays in the input's dtype (float32 stays float32). Each also has `composed`, the same formula in
+differentiable ops, which the engine differentiates for higher derivatives (create_graph=True).
+softsign, glu and softmin are composed from primitive ops (autograd derives their backward).
 """
+
+import math
 
 import numpy as np
 
@@ -16,6 +19,7 @@ from ...autograd.grad_mode import is_grad_enabled
 from ...dtypes import dtype_name
 from ...kernels.dropout import dropout_mask
 from ...kernels.gelu import gelu_backward, gelu_forward
+from ...ops.creation import full
 from ...ops.elementwise import relu as _relu
 from ...ops.elementwise import sigmoid
 from ...ops.indexing import where
@@ -28,6 +32,13 @@ from .softmax import _softmax_dim, softmax
 def _require_float(t, op):
     if t.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating point tensor, got {dtype_name(t.dtype)}")
+
+
+def _step(x):
+    """The step function of a Tensor: 1 where x > 0, else 0. It is an op on x whose derivative
+    is 0 (sign's), so a piecewise linear op written with it has a first derivative that is still
+    a function of x: differentiating that again gives zeros, as in PyTorch, not an error."""
+    return x.sign().clamp(min=0)
 
 
 # ----- gelu --------------------------------------------------------------------------------------
@@ -47,6 +58,13 @@ class Gelu(FusedFunction):
     def backward(self, gy):
         return gelu_backward(gy, self.d)
 
+    def composed(self, x):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        if self.approximate == "tanh":
+            u = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
+            return x * (1 + u.tanh()) / 2
+        return x * (1 + (x / math.sqrt(2)).erf()) / 2  # x Phi(x)
+
 
 def gelu(input, approximate="none"):
     """Gaussian Error Linear Unit: x * Phi(x); `approximate='tanh'` uses the tanh formula."""
@@ -62,7 +80,8 @@ def gelu(input, approximate="none"):
 class _Elementwise(FusedFunction):
     """A fused elementwise op. Subclasses write `fwd(x)` / `bwd(gy)` for 1-D arrays: a flat view
     costs nothing, and it keeps 0-d inputs arrays (NumPy turns 0-d results into scalars, which
-    the in-place updates on fresh temporaries below could not write into)."""
+    the in-place updates on fresh temporaries below could not write into). Their `formula(x)` is
+    the same function in differentiable ops, on a flat Tensor too."""
 
     def forward(self, x):
         self.shape = x.shape
@@ -70,6 +89,10 @@ class _Elementwise(FusedFunction):
 
     def backward(self, gy):
         return self.bwd(gy.reshape(-1)).reshape(self.shape)
+
+    def composed(self, x):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        return self.formula(x.reshape(-1)).reshape(x.shape)
 
 
 class Silu(_Elementwise):
@@ -92,6 +115,9 @@ class Silu(_Elementwise):
         d *= s
         d *= gy
         return d
+
+    def formula(self, x):
+        return x * sigmoid(x)
 
 
 def silu(input, inplace=False):
@@ -116,6 +142,10 @@ class LeakyRelu(_Elementwise):
 
     def bwd(self, gy):
         return gy * self.f  # the factor is the derivative (slope at 0, like PyTorch)
+
+    def formula(self, x):
+        slope = self.negative_slope
+        return x * (slope + (1 - slope) * _step(x))
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -159,6 +189,13 @@ class Elu(_Elementwise):
         left = np.exp(np.minimum(x, 0) * self.input_scale) * (
             self.alpha * self.scale * self.input_scale)
         return gy * np.where(x > 0, self.scale, left).astype(gy.dtype, copy=False)
+
+    def formula(self, x):
+        left_slope = self.alpha * self.scale * self.input_scale  # at x = 0
+        negative = (x.clamp(max=0) * self.input_scale).expm1() * (self.alpha * self.scale)
+        # at x = 0 itself a line of the left slope: PyTorch's first derivative there, and its
+        # second derivative there, 0
+        return where(x > 0, x * self.scale, where(x < 0, negative, x * left_slope))
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -207,6 +244,11 @@ class Hardtanh(_Elementwise):
         x = self.x
         return gy * ((x > self.min_val) & (x < self.max_val))
 
+    def formula(self, x):
+        lo, hi = self.min_val, self.max_val
+        inside = _step(x - lo) * _step(hi - x)  # 1 strictly between the bounds, else 0
+        return where(x <= lo, lo, where(x >= hi, hi, x * inside))
+
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clipped to [min_val, max_val]; integer tensors keep their dtype, as in PyTorch."""
@@ -237,6 +279,9 @@ class Hardswish(_Elementwise):
         inside = x / 3 + 0.5
         return gy * np.where(x <= -3, 0, np.where(x < 3, inside, 1)).astype(gy.dtype, copy=False)
 
+    def formula(self, x):
+        return x * where(x <= -3, 0.0, where(x < 3, (x + 3) / 6, 1.0))  # x relu6(x + 3) / 6
+
 
 def hardswish(input, inplace=False):
     """x * relu6(x + 3) / 6, the piecewise quadratic stand-in for silu of MobileNetV3."""
@@ -258,6 +303,12 @@ class Hardsigmoid(_Elementwise):
         x = self.x
         slope = np.float32(1 / 6).astype(gy.dtype)
         return gy * np.where((x > -3) & (x < 3), slope, 0).astype(gy.dtype, copy=False)
+
+    def formula(self, x):
+        slope = float(np.float32(1 / 6))  # bwd's slope; the detached term keeps the value exact
+        line = x * slope + (x.detach() * (1 / 6 - slope) + 0.5)  # (x + 3) / 6
+        inside = _step(x + 3) * _step(3 - x)  # 1 strictly between -3 and 3, else 0
+        return where(x <= -3, 0.0, where(x >= 3, 1.0, line * inside))
 
 
 def hardsigmoid(input, inplace=False):
@@ -281,6 +332,9 @@ class Mish(_Elementwise):
         with np.errstate(over="ignore"):  # exp(-x) = inf for very negative x: sigmoid 0, right
             sig = 1 / (1 + np.exp(-x))
         return gy * (t + x * (1 - t * t) * sig)
+
+    def formula(self, x):
+        return x * _log1p_exp(x).tanh()
 
 
 def mish(input, inplace=False):
@@ -382,6 +436,10 @@ class DropoutFunction(FusedFunction):
     def backward(self, gy):
         return gy * self.m  # the same mask and scale
 
+    def composed(self, x):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        return x * as_tensor(self.m)  # the mask forward drew
+
 
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p) (only when training).
@@ -416,11 +474,13 @@ class ConstantPadNd(FusedFunction):
             dst.append(slice(max(before, 0), max(before, 0) + kept))
         return tuple(src), tuple(dst)
 
+    def _out_shape(self, shape):
+        lead = len(shape) - len(self.pairs)
+        return shape[:lead] + tuple(
+            n + before + after for n, (before, after) in zip(shape[lead:], self.pairs))
+
     def forward(self, x):
-        lead = x.ndim - len(self.pairs)
-        out_shape = x.shape[:lead] + tuple(
-            n + before + after for n, (before, after) in zip(x.shape[lead:], self.pairs))
-        y = np.full(out_shape, self.value, dtype=x.dtype)
+        y = np.full(self._out_shape(x.shape), self.value, dtype=x.dtype)
         src, dst = self._slices(x.shape)
         y[dst] = x[src]
         return y
@@ -434,6 +494,13 @@ class ConstantPadNd(FusedFunction):
         gx = np.zeros(shape, dtype=gy.dtype)  # cropped input elements get zero gradient
         gx[src] = gy[dst]
         return gx
+
+    def composed(self, x):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        y = full(self._out_shape(tuple(x.shape)), self.value, dtype=x.dtype)
+        src, dst = self._slices(x.shape)
+        y[dst] = x[src]  # recorded in the graph (CopySlices), like any slice assignment
+        return y
 
 
 def pad(input, pad, mode="constant", value=None):
