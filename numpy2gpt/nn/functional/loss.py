@@ -15,7 +15,8 @@ For class probabilities, q_ic = w_c t'_ic with t' = (1 - eps) t + eps / C.
 by the number of rows (probabilities). Ignored rows (target == ignore_index) add nothing.
 
 The row math (reference and fast kernels) is in numpy2gpt/kernels/cross_entropy.py (class
-indices) and kernels/softmax.py (log_softmax, for class probabilities).
+indices) and kernels/softmax.py (log_softmax, for class probabilities). Each fused Function's
+`composed` writes the same loss in differentiable ops, for higher derivatives (create_graph=True).
 
 The elementwise losses at the end (smooth_l1_loss, huber_loss, kl_div) are composed from
 primitive ops, like mse_loss: autograd derives their backward.
@@ -32,6 +33,7 @@ from ...kernels.rows import row_sum
 from ...kernels.softmax import log_softmax_backward, log_softmax_forward
 from ...ops.indexing import where
 from ...tensor import as_tensor
+from .softmax import composed_log_softmax
 
 
 def _reduction(size_average, reduce, reduction):
@@ -74,6 +76,15 @@ def _unrows(g, shape):
     if len(shape) <= 2:
         return g.reshape(shape)
     return np.moveaxis(g.reshape((shape[0],) + shape[2:] + (shape[1],)), -1, 1)
+
+
+def _composed_rows(x):
+    """`_rows` in differentiable ops, for the losses' `composed`."""
+    if x.ndim == 1:
+        return x.reshape(1, -1)
+    if x.ndim == 2:
+        return x
+    return x.movedim(1, -1).reshape(-1, x.shape[1])
 
 
 def _safe_divide(a, b):
@@ -125,6 +136,18 @@ class _ClassIndexLoss(FusedFunction):
             g = np.broadcast_to(gy / den if den else np.nan, self.valid.shape)
         return np.where(self.valid, g, 0).astype(gy.dtype, copy=False)
 
+    def _composed_reduce(self, loss):
+        """`_ignored_rows_zero`, then `_reduce`, in differentiable ops (for `composed`)."""
+        if not self.valid.all():
+            loss = where(as_tensor(self.valid), loss, 0.0)
+        if self.reduction == "none":
+            return loss.reshape(self.out_shape)
+        total = loss.sum()
+        if self.reduction == "sum":
+            return total
+        den = self.wt.sum()
+        return total / float(den) if den else total * float("nan")  # den = 0: NaN, as forward
+
 
 class CrossEntropy(_ClassIndexLoss):
     """Cross-entropy from logits with class-index targets (see the module docstring)."""
@@ -151,6 +174,15 @@ class CrossEntropy(_ClassIndexLoss):
         gx = cross_entropy_backward(self.saved, self.t, g * ((1.0 - self.eps) * self.wt), g_soft,
                                     self.weight)
         return _unrows(gx, self.inputs[0].shape)
+
+    def composed(self, x):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        logp = composed_log_softmax(_composed_rows(x), 1)
+        loss = -logp[self.rows, self.t] * as_tensor((1.0 - self.eps) * self.wt)
+        if self.eps:  # label smoothing: eps / C times the class-weighted sum of -log p
+            logp_w = logp.sum(1) if self.weight is None else logp @ as_tensor(self.weight)
+            loss = loss - logp_w * (self.eps / logp.shape[1])  # (ignored rows: zeroed below)
+        return self._composed_reduce(loss)
 
 
 class CrossEntropyProbs(FusedFunction):
@@ -200,6 +232,20 @@ class CrossEntropyProbs(FusedFunction):
             gt = _unrows(gt, target.shape)
         return gx, gt
 
+    def composed(self, x, target):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        logp, t2 = composed_log_softmax(_composed_rows(x), 1), _composed_rows(target)
+        q = t2 * (1.0 - self.eps) + self.eps / t2.shape[1] if self.eps else t2
+        if self.weight is not None:
+            q = q * as_tensor(self.weight)
+        loss = -(logp * q).sum(1)
+        if self.reduction == "none":
+            return loss.reshape(x.shape[:1] + x.shape[2:] if x.ndim > 1 else ())
+        total = loss.sum()
+        if self.reduction == "sum":
+            return total
+        return total / loss.numel() if loss.numel() else total * float("nan")
+
 
 class NLLLoss(_ClassIndexLoss):
     """loss_i = -w_{t_i} x_{i, t_i} for log-probabilities x."""
@@ -217,6 +263,10 @@ class NLLLoss(_ClassIndexLoss):
         gx = np.zeros((self.t.size, shape[1] if len(shape) > 1 else shape[0]), gy.dtype)
         gx[self.rows, self.t] = -self._row_grad_scale(gy) * self.wt
         return _unrows(gx, shape)
+
+    def composed(self, x):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        return self._composed_reduce(-_composed_rows(x)[self.rows, self.t] * as_tensor(self.wt))
 
 
 # ----- argument checks ----------------------------------------------------------------------------

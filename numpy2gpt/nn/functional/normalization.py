@@ -10,6 +10,9 @@ numpy2gpt/kernels/layer_norm.py (the textbook formulas and the fast kernels besi
 rms_norm skips the centring: y = x / sqrt(mean(x^2) + eps) * weight (plain NumPy here, no kernel).
 group_norm is layer_norm over the rows (sample, group of channels), then a per-channel affine: it
 reuses the layer_norm kernels for the rows.
+
+Each Function also has `composed`, the same formulas in differentiable ops, which autograd
+differentiates for higher derivatives (create_graph=True).
 """
 
 import math
@@ -20,6 +23,14 @@ from ...autograd.function import _TENSOR_TYPES, FusedFunction
 from ...dtypes import dtype_name
 from ...kernels.layer_norm import layer_norm_backward, layer_norm_forward
 from ...tensor import as_tensor
+
+
+def _composed_xhat(x, dims, eps):
+    """(x - mean) / sqrt(var + eps) over `dims`, in differentiable ops: layer_norm's and
+    group_norm's `composed`. Means are sums times 1 / D, so rows of 0 elements give no warning."""
+    inv_d = 1.0 / max(math.prod(x.shape[d] for d in dims), 1)
+    xc = x - x.sum(dims, keepdim=True) * inv_d
+    return xc / ((xc ** 2).sum(dims, keepdim=True) * inv_d + eps).sqrt()
 
 
 class LayerNormFunction(FusedFunction):
@@ -51,6 +62,13 @@ class LayerNormFunction(FusedFunction):
         if self.has_bias:
             grads.append(None if gb is None else gb.reshape(self.shape))
         return tuple(grads)
+
+    def composed(self, x, *params):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        y = _composed_xhat(x, tuple(range(-len(self.shape), 0)), self.eps)
+        if self.has_weight:
+            y = y * params[0]
+        return y + params[-1] if self.has_bias else y
 
 
 def _check_normalized_shape(x, shape, leading="*, "):
@@ -128,6 +146,12 @@ class RMSNormFunction(FusedFunction):
             gw = (gy2 * xhat).sum(axis=0).reshape(self.shape)  # dL/dw = sum over rows gy xhat
         return (gx, gw) if self.has_weight else gx
 
+    def composed(self, x, *params):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        dims = tuple(range(-len(self.shape), 0))
+        y = x / ((x * x).sum(dims, keepdim=True) * self.inv_d + self.eps).sqrt()
+        return y * params[0] if self.has_weight else y
+
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """Root-mean-square normalisation over the trailing `normalized_shape` dims (PyTorch's
@@ -202,6 +226,18 @@ class GroupNormFunction(FusedFunction):
         if self.has_bias:  # dL/db_c = sum of gy over samples and positions
             grads.append(gy3.sum(axis=(0, 2)) if need[-1] else None)
         return tuple(grads)
+
+    def composed(self, x, *params):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        n, c = x.shape[:2]
+        spatial = math.prod(x.shape[2:])
+        rows = x.reshape(n, self.groups, c // self.groups * spatial)
+        y = _composed_xhat(rows, (-1,), self.eps).reshape(n, c, spatial)
+        if self.has_weight:
+            y = y * params[0].reshape(c, 1)
+        if self.has_bias:
+            y = y + params[-1].reshape(c, 1)
+        return y.reshape(x.shape)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):

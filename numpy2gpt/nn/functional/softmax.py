@@ -1,7 +1,9 @@
 """softmax and log_softmax: each one fused Function with a hand-derived backward.
 
 The math (the textbook reference and the fast kernel beside it) is in numpy2gpt/kernels/softmax.py;
-the Functions here check their arguments, move `dim` last, and keep what backward needs.
+the Functions here check their arguments, move `dim` last, and keep what backward needs. Their
+`composed` (the same formulas in differentiable ops) is what autograd differentiates for higher
+derivatives (create_graph=True).
 """
 
 import warnings
@@ -32,6 +34,16 @@ def _from_rows(a, x_shape, dim):
     return np.moveaxis(a, -1, dim)
 
 
+def composed_log_softmax(x, dim):
+    """log_softmax in differentiable ops, for higher derivatives (the fused ops' `composed`, and
+    the losses'): z = x - max, z - log(sum(exp(z))). The max is detached: shifting a row by a
+    constant changes neither value nor gradient, it only keeps exp from overflowing."""
+    if x.numel() == 0:  # nothing to normalise (and no max to take)
+        return x * 1
+    z = x - x.amax(dim, keepdim=True).detach()
+    return z - z.exp().sum(dim, keepdim=True).log()
+
+
 # ----- fused Functions ----------------------------------------------------------------------------
 class SoftmaxFunction(FusedFunction):
     """y = exp(x - c) / sum(exp(x - c)) along `dim`."""
@@ -53,6 +65,14 @@ class SoftmaxFunction(FusedFunction):
         gx = softmax_backward(y, _as_rows(gy, self.dim))
         return _from_rows(gx, gy.shape, self.dim)
 
+    def composed(self, x):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        if x.numel() == 0:  # nothing to normalise (and no max to take)
+            return x * 1
+        # the max detached, as in `composed_log_softmax`
+        e = (x - x.amax(self.dim, keepdim=True).detach()).exp()
+        return e / e.sum(self.dim, keepdim=True)
+
 
 class LogSoftmax(FusedFunction):
     """y = x - c - log(sum(exp(x - c))) along `dim`."""
@@ -72,6 +92,10 @@ class LogSoftmax(FusedFunction):
             return np.empty_like(gy)
         gx = log_softmax_backward(self.saved, _as_rows(gy, self.dim))
         return _from_rows(gx, gy.shape, self.dim)
+
+    def composed(self, x):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        return composed_log_softmax(x, self.dim)
 
 
 # ----- wrappers -----------------------------------------------------------------------------------
