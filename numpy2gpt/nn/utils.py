@@ -5,6 +5,7 @@ import numpy as np
 from ..autograd.function import FusedFunction
 from ..autograd.grad_mode import no_grad
 from ..kernels.clip import total_norm
+from ..ops.join import cat
 from ..tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",
@@ -79,6 +80,10 @@ class ParametersToVector(FusedFunction):
             grads.append(gy[start:start + n].reshape(shape))
             start += n
         return tuple(grads)
+
+    def composed(self, *tensors):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        return cat([t.reshape(-1) for t in tensors])
 
 
 def parameters_to_vector(parameters):

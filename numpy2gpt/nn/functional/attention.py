@@ -4,7 +4,8 @@ block's causal self-attention straight from its packed (B, T, 3C) q | k | v proj
 The math (the textbook reference, its backward, and the fast kernels) is in
 numpy2gpt/kernels/attention.py; the Functions here check the arguments, expand grouped key/value
 heads, and fold the gradients back onto the inputs' shapes (broadcast batch dims, shared heads,
-the float mask).
+the float mask). `_attend` is the same formula in differentiable ops: the Functions' `composed`,
+which autograd differentiates for second derivatives.
 """
 
 import math
@@ -21,12 +22,31 @@ from ...kernels.attention import (
     causal_bias,
 )
 from ...ops._util import sum_to_array
+from ...ops.indexing import where
 from ...tensor import Tensor, as_tensor
 
 
 def _repeat_heads(a, groups):
     """Grouped-query attention: each key/value head serves `groups` consecutive query heads."""
     return a if groups == 1 else np.repeat(a, groups, axis=-3)
+
+
+def _attend(q, k, v, bias, scale, dropout_mask):
+    """O = dropout(softmax(Q K^T * scale + bias)) V in differentiable ops, for the fused
+    Functions' `composed` (higher derivatives): the textbook formula of kernels/attention.py.
+
+    The softmax subtracts the (detached) row max first, as PyTorch's does; a row whose keys are
+    all masked (-inf) has P = 0, as in the forward. `dropout_mask` is the multiplier the forward
+    drew (or None): the same mask, never a new one.
+    """
+    s = q @ k.mT * scale
+    if bias is not None:
+        s = s + bias
+    m = s.detach().amax(-1, keepdim=True)
+    e = (s - where(m == -math.inf, 0.0, m)).exp()  # a fully masked row: e = 0 ...
+    total = e.sum(-1, keepdim=True)
+    p = e / where(total == 0, 1.0, total)  # ... and P = 0 / 1 = 0
+    return (p if dropout_mask is None else p * dropout_mask) @ v
 
 
 def _fold_heads(g, shape, groups):
@@ -64,6 +84,13 @@ class ScaledDotProductAttention(FusedFunction):
         return grads + (sum_to_array(ds, self.inputs[3].shape) if self.needs_input_grad[3]
                         else None,)
 
+    def composed(self, q, k, v, mask=None):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        if self.groups > 1:  # each key/value head serves `groups` consecutive query heads
+            k = k.repeat_interleave(self.groups, dim=-3)
+            v = v.repeat_interleave(self.groups, dim=-3)
+        return _attend(q, k, v, self.bias if mask is None else mask, self.scale, self.saved[1])
+
 
 class CausalSelfAttentionFunction(FusedFunction):
     """A GPT block's attention from the packed projection qkv (B, T, 3C) to y (B, T, C).
@@ -87,6 +114,17 @@ class CausalSelfAttentionFunction(FusedFunction):
     def backward(self, g):
         return causal_attention_backward(self.saved, self.inputs[0]._data, self.n_head,
                                          self.saved_output()._data, g)
+
+    def composed(self, qkv):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        b, t, c3 = qkv.shape
+        c = c3 // 3
+        # (B, T, C) -> (B, nh, T, hs) for each of q, k, v
+        q, k, v = (qkv[..., i * c:(i + 1) * c].reshape(b, t, self.n_head, c // self.n_head)
+                   .transpose(1, 2) for i in range(3))
+        y = _attend(q, k, v, causal_bias(t, t, qkv.dtype), 1.0 / math.sqrt(c // self.n_head),
+                    self.saved[1])
+        return y.transpose(1, 2).reshape(b, t, c)  # heads merged back
 
 
 # ----- argument checks ----------------------------------------------------------------------------
