@@ -281,6 +281,12 @@ MUTANTS = [
            "gpt/decode.py", "p = softmax_forward(np.matmul(q, kt[..., :end]))",
            "p = softmax_forward(np.matmul(q, kt[..., :start]))",
            [T + "gpt/test_decode.py::test_logits_equal_model_forward"]),
+    Mutant("double backward through a fused op: the inputs themselves, not stand-ins (a path "
+           "between two inputs counts twice)",
+           "autograd/engine.py",
+           "stand_ins = [_StandIn()(x) if need else x for", "stand_ins = [x if need else x for",
+           [T + "autograd/test_function.py::"
+            "test_double_backward_through_a_fused_op_takes_partial_derivatives_like_pytorch"]),
     # ----- the wider PyTorch surface: tensor(), ops, layers, schedulers, data loading
     Mutant("tensor([t1, t2]): one-element tensors kept as rows (shape (2, 1))",
            "tensor.py", "        return data._data.reshape(()), data.requires_grad",
