@@ -110,7 +110,7 @@ def test_gelu_float32_and_errors(kernels):
     assert y.dtype == x.grad.dtype == n2g.float32
     with pytest.raises(RuntimeError, match="approximate argument must be either none or tanh"):
         F.gelu(x, approximate="fast")
-    with pytest.raises(TypeError, match="gelu: expected a floating point tensor"):
+    with pytest.raises(NotImplementedError, match="\"GeluKernelImpl\" not implemented for 'Long'"):
         F.gelu(n2g.tensor([1, 2]))
 
 
@@ -345,3 +345,15 @@ def test_relu_signed_zeros_nan_and_gradient_like_pytorch(dtype):
     t = n2g.tensor(x, requires_grad=True)
     F.relu(t).backward(n2g.ones(len(x), dtype=t.dtype))
     np.testing.assert_array_equal(t.grad.numpy(), tt.grad.numpy())
+
+
+@pytest.mark.parametrize("name", ["gelu", "silu", "leaky_relu", "softplus", "logsigmoid", "elu",
+                                  "mish", "hardswish"])
+def test_integer_and_bool_inputs_get_pytorchs_not_implemented_error(name):
+    for data in ([1, 2], [True]):
+        raised = []
+        for lib in (n2g, torch):
+            with pytest.raises(NotImplementedError) as e:
+                getattr(lib.nn.functional, name)(lib.tensor(data))
+            raised.append(str(e.value))
+        assert raised[0] == raised[1]

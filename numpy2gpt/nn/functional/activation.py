@@ -14,11 +14,12 @@ import math
 
 import numpy as np
 
-from ...autograd.function import _TENSOR_TYPES, FusedFunction
+from ...autograd.function import FusedFunction
 from ...autograd.grad_mode import is_grad_enabled
 from ...dtypes import dtype_name
 from ...kernels.dropout import dropout_mask
 from ...kernels.gelu import gelu_backward, gelu_forward
+from ...ops._util import not_implemented_for
 from ...ops.creation import full
 from ...ops.elementwise import relu as _relu
 from ...ops.elementwise import sigmoid
@@ -72,7 +73,7 @@ def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"approximate argument must be either none or tanh, got "
                            f"{approximate!r}")
-    _require_float(x, "gelu")
+    not_implemented_for(x, "GeluKernelImpl")
     return Gelu(approximate, is_grad_enabled() and x.requires_grad)(x)
 
 
@@ -123,7 +124,7 @@ class Silu(_Elementwise):
 def silu(input, inplace=False):
     """Sigmoid Linear Unit (swish): x * sigmoid(x)."""
     x = as_tensor(input)
-    _require_float(x, "silu")
+    not_implemented_for(x, "silu_cpu")
     return _maybe_inplace(x, Silu(), inplace)
 
 
@@ -150,7 +151,7 @@ class LeakyRelu(_Elementwise):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     x = as_tensor(input)
-    _require_float(x, "leaky_relu")
+    not_implemented_for(x, "leaky_relu_cpu")
     return _maybe_inplace(x, LeakyRelu(negative_slope), inplace)
 
 
@@ -161,13 +162,6 @@ def relu(input, inplace=False):
 
 
 # ----- elu, celu, selu, hardtanh, relu6, hardswish, hardsigmoid, mish -----------------------------
-def _require_floating(x, kernel):
-    """PyTorch's refusal of integer and bool inputs for an op defined for floats only."""
-    if x.dtype.kind != "f":
-        raise NotImplementedError(f'"{kernel}" not implemented for '
-                                  f"'{_TENSOR_TYPES.get(x.dtype.name, x.dtype.name)}'")
-
-
 class Elu(_Elementwise):
     """PyTorch's one kernel behind elu, celu and selu:
     y = scale * x for x > 0, and scale * alpha * (exp(input_scale * x) - 1) for x <= 0."""
@@ -201,7 +195,7 @@ class Elu(_Elementwise):
 def elu(input, alpha=1.0, inplace=False):
     """Exponential Linear Unit: x for x > 0, alpha * (exp(x) - 1) otherwise."""
     x = as_tensor(input)
-    _require_floating(x, "elu_cpu")
+    not_implemented_for(x, "elu_cpu")
     return _maybe_inplace(x, Elu(alpha), inplace)
 
 
@@ -210,7 +204,7 @@ def celu(input, alpha=1.0, inplace=False):
     x = as_tensor(input)
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    _require_floating(x, "elu_cpu")
+    not_implemented_for(x, "elu_cpu")
     return _maybe_inplace(x, Elu(alpha, 1.0, 1.0 / alpha, "CeluBackward0"), inplace)
 
 
@@ -222,7 +216,7 @@ def selu(input, inplace=False):
     """Scaled ELU: scale * elu(x, alpha) with the self-normalising constants of Klambauer et al.
     (alpha ~ 1.6733, scale ~ 1.0507)."""
     x = as_tensor(input)
-    _require_floating(x, "elu_cpu")
+    not_implemented_for(x, "elu_cpu")
     return _maybe_inplace(x, Elu(SELU_ALPHA, SELU_SCALE), inplace)
 
 
@@ -286,7 +280,7 @@ class Hardswish(_Elementwise):
 def hardswish(input, inplace=False):
     """x * relu6(x + 3) / 6, the piecewise quadratic stand-in for silu of MobileNetV3."""
     x = as_tensor(input)
-    _require_floating(x, "hardswish_cpu")
+    not_implemented_for(x, "hardswish_cpu")
     return _maybe_inplace(x, Hardswish(), inplace)
 
 
@@ -314,7 +308,7 @@ class Hardsigmoid(_Elementwise):
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6, a piecewise linear stand-in for sigmoid."""
     x = as_tensor(input)
-    _require_floating(x, "hardsigmoid_cpu")
+    not_implemented_for(x, "hardsigmoid_cpu")
     return _maybe_inplace(x, Hardsigmoid(), inplace)
 
 
@@ -340,7 +334,7 @@ class Mish(_Elementwise):
 def mish(input, inplace=False):
     """Mish: x * tanh(softplus(x)), a smooth, non-monotonic relative of silu."""
     x = as_tensor(input)
-    _require_floating(x, "mish_cpu")
+    not_implemented_for(x, "mish_cpu")
     return _maybe_inplace(x, Mish(), inplace)
 
 
@@ -360,7 +354,7 @@ def glu(input, dim=-1):
     if x.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size "
                            f"{x.shape[d]}")
-    _require_floating(x, "glu_cpu")
+    not_implemented_for(x, "glu_cpu")
     a, b = x.chunk(2, d)
     return a * sigmoid(b)
 
@@ -387,14 +381,14 @@ def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as in PyTorch: there
     the two agree to float precision)."""
     x = as_tensor(input)
-    _require_float(x, "softplus")
+    not_implemented_for(x, "softplus_cpu")
     return where(x * beta > threshold, x, _log1p_exp(x * beta) / beta)
 
 
 def logsigmoid(input):
     """log(sigmoid(x)) = -log(1 + exp(-x))."""
     x = as_tensor(input)
-    _require_float(x, "log_sigmoid")
+    not_implemented_for(x, "log_sigmoid_cpu")
     return -_log1p_exp(-x)
 
 
