@@ -316,9 +316,11 @@ def test_mse_loss_broadcast_legacy_flags_gradcheck_and_errors():
         check_fused(F.mse_loss, TF.mse_loss, torch, [a, b], 1e-8)
     x = n2g.tensor(a, requires_grad=True)
     t = n2g.tensor(_x((3, 4), seed=13))
-    assert F.mse_loss(x, t, reduce=False).shape == (3, 4)
-    assert F.mse_loss(x, t, size_average=False).item() == pytest.approx(
-        F.mse_loss(x, t, reduction="sum").item(), rel=1e-12)
+    with pytest.warns(UserWarning, match="please use reduction='none' instead"):
+        assert F.mse_loss(x, t, reduce=False).shape == (3, 4)
+    with pytest.warns(UserWarning, match="please use reduction='sum' instead"):
+        assert F.mse_loss(x, t, size_average=False).item() == pytest.approx(
+            F.mse_loss(x, t, reduction="sum").item(), rel=1e-12)
     assert gradcheck(lambda x: F.mse_loss(x, t), (x,))
     with pytest.raises(ValueError, match="foo is not a valid value for reduction"):
         F.mse_loss(x, t, reduction="foo")

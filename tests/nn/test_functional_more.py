@@ -355,12 +355,15 @@ def test_kl_div_mean_warns_like_pytorch_and_legacy_flags_win():
     with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size") as rec:
         mean = F.kl_div(x, t)
     assert rec[0].filename == __file__
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no warning with the legacy flags
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # the legacy flags: only their deprecation warning
         legacy = F.kl_div(x, t, size_average=True)
         assert F.kl_div(x, t, reduce=False).shape == (2, 3)
         # as in PyTorch, 'batchmean' still divides the legacy result by the batch size
         both = F.kl_div(x, t, size_average=True, reduction="batchmean")
+    assert [str(w.message) for w in caught] == [
+        f"size_average and reduce args will be deprecated, please use reduction='{r}' instead."
+        for r in ("mean", "none", "mean")]
     assert mean.item() == pytest.approx(legacy.item(), rel=1e-12)
     assert both.item() == pytest.approx(legacy.item() / 2, rel=1e-12)
     with warnings.catch_warnings():

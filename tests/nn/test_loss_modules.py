@@ -2,6 +2,8 @@
 against PyTorch's: the same outputs and gradients, reprs and state dict keys (a class weight is
 a buffer)."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -117,3 +119,31 @@ def test_binary_cross_entropy_with_logits_gradient_at_zero_logits_is_pytorchs():
         lib.nn.functional.binary_cross_entropy_with_logits(x, t, reduction="sum").backward()
         grads.append(x.grad.tolist())
     assert grads[0] == grads[1] == [0.5, -0.5, 0.25]
+
+
+@pytest.mark.parametrize("make, call", [
+    (lambda L: L.nn.MSELoss(size_average=False), "mse"),
+    (lambda L: L.nn.L1Loss(reduce=False), "mse"),
+    (lambda L: L.nn.CrossEntropyLoss(size_average=True, reduce=True), "classes"),
+    (lambda L: L.nn.NLLLoss(reduce=False, size_average=False), "classes"),
+    (lambda L: L.nn.KLDivLoss(size_average=False), "kl"),
+    (lambda L: L.nn.BCELoss(reduction="bad"), "mse"),
+], ids=["size_average", "reduce", "both true", "both false", "kl_div", "bad reduction"])
+def test_legacy_flags_warn_and_a_bad_reduction_fails_when_called_like_pytorch(make, call):
+    """size_average / reduce map onto `reduction` with PyTorch's deprecation warning; a bad
+    `reduction` is accepted by the layer and refused by its call, as in PyTorch."""
+    seen = []
+    for lib in (ng, torch):
+        p = lib.tensor(PROBS)
+        args = {"mse": (p, lib.tensor(TARGETS)), "classes": (p, lib.tensor(CLASSES)),
+                "kl": (p.log(), lib.tensor(TARGETS))}[call]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            layer = make(lib)
+        result = [layer.reduction, [str(w.message) for w in caught]]
+        try:
+            result.append(tuple(layer(*args).shape))
+        except ValueError as e:
+            result.append(str(e))
+        seen.append(result)
+    assert seen[0] == seen[1]

@@ -36,13 +36,23 @@ from ...tensor import as_tensor
 from .softmax import composed_log_softmax
 
 
+def _legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's legacy `size_average` / `reduce` flags mapped onto `reduction`, with PyTorch's
+    deprecation warning (`reduction` itself when neither flag is given). The loss layers keep
+    this; the functional losses check it when called."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "none" if not reduce else "mean" if size_average else "sum"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", stacklevel=4)
+    return reduction
+
+
 def _reduction(size_average, reduce, reduction):
-    """PyTorch's legacy `size_average` / `reduce` flags, mapped onto `reduction` (checked).
-    Shared by every loss, mse_loss included."""
-    if size_average is not None or reduce is not None:
-        size_average = True if size_average is None else size_average
-        reduce = True if reduce is None else reduce
-        reduction = "none" if not reduce else "mean" if size_average else "sum"
+    """`reduction` after the legacy flags, checked. Shared by every loss, mse_loss included."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return reduction

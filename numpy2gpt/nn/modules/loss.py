@@ -3,14 +3,14 @@ torch.nn.modules.loss). A class weight is a buffer, so it moves with the module 
 shows in its state dict, as in PyTorch."""
 
 from .. import functional as F
-from ..functional.loss import _reduction
+from ..functional.loss import _legacy_reduction
 from .module import Module
 
 
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        self.reduction = _reduction(size_average, reduce, reduction)
+        self.reduction = _legacy_reduction(size_average, reduce, reduction)  # checked when called
 
 
 class _WeightedLoss(_Loss):
@@ -110,9 +110,7 @@ class KLDivLoss(_Loss):
     'batchmean' (the sum divided by the batch size: the true KL divergence per sample)."""
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
-        Module.__init__(self)  # not _Loss's check: 'batchmean' is valid here (F.kl_div checks)
-        legacy = size_average is not None or reduce is not None
-        self.reduction = _reduction(size_average, reduce, reduction) if legacy else reduction
+        super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
     def forward(self, input, target):
