@@ -561,9 +561,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Elementwise |input - other| <= atol + rtol * |other|, a bool tensor (not symmetric: the
     tolerance scales with `other`). Equal infinities are close; NaN is close to NaN only with
     equal_nan=True. Both tensors must have the same dtype, as in PyTorch."""
-    if not isinstance(other, Tensor):
-        raise TypeError("isclose(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
+    require_tensor(other, "isclose", "other", 2)
     for name, tol in (("rtol", rtol), ("atol", atol)):
         if tol < 0:
             raise RuntimeError(f"{name} must be greater than or equal to zero, but got {tol:g}")

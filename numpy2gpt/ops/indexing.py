@@ -24,7 +24,7 @@ from ..autograd.function import _TENSOR_TYPES, Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..dtypes import dtype_name, get_default_dtype
 from ..tensor import Tensor, _check_dim, as_tensor
-from ._util import broadcast_shape, promote, result_dtype
+from ._util import broadcast_shape, promote, require_tensor, result_dtype
 
 
 # ----- x[index] ---------------------------------------------------------------------------------
@@ -491,10 +491,8 @@ def take(input, index):
     from .shape import reshape
 
     x = as_tensor(input)
-    for pos, (arg, v) in enumerate((("input", input), ("index", index)), start=1):
-        if not isinstance(v, Tensor):
-            raise TypeError(f"take(): argument '{arg}' (position {pos}) must be Tensor, not "
-                            f"{type(v).__name__}")
+    require_tensor(input, "take", "input", 1)
+    require_tensor(index, "take", "index", 2)
     if index.dtype != np.int64:
         raise RuntimeError("take(): Expected a long tensor for index, but got "
                            f"{_TENSOR_TYPES.get(index.dtype.name, index.dtype.name)}")
@@ -567,9 +565,8 @@ class IndexCopy(Function):
 def _index_args(op, input, dim, index, source=None, arg=("index", "source")):
     """Check index_add / index_copy / index_fill's operands; returns (x, d, index array)."""
     for pos, name, v in ((1, "input", input), (3, arg[0], index), (4, arg[1], source)):
-        if v is not None and not isinstance(v, Tensor):
-            raise TypeError(f"{op}(): argument '{name}' (position {pos}) must be Tensor, not "
-                            f"{type(v).__name__}")
+        if v is not None:
+            require_tensor(v, op, name, pos)
     d = _check_dim(dim, input.ndim)
     return d, index._data.reshape(-1)
 

@@ -36,6 +36,7 @@ from ._util import (
     numpy_names,
     promote,
     reduction_dims,
+    require_tensor,
     result_type,
 )
 from .indexing import Gather
@@ -231,11 +232,7 @@ class _Extremum(Function):
 
 
 def _binary_extremum(name, sign, input, other, fn_cls=_Extremum):
-    for pos, (arg, v) in enumerate((("input", input), ("other", other)), start=1):
-        if not isinstance(v, Tensor):
-            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                            f"{type(v).__name__}")
-    a, b = promote(input, other)
+    a, b = promote(require_tensor(input, name, "input", 1), require_tensor(other, name, "other", 2))
     broadcast_shape(a.shape, b.shape)
     return fn_cls(sign)(a, b)
 
