@@ -7,6 +7,7 @@ tensors made by the user); `grad` receives dL/d(this) after `backward()`. The ma
 holds the data and the autograd state.
 """
 
+import itertools
 import warnings
 import weakref
 
@@ -53,7 +54,7 @@ def _to_array(data, dtype=None):
     else:
         if data is None:
             raise RuntimeError("Could not infer dtype of NoneType")
-        data, needed_grad = _tensors_as_numbers(data)
+        data, needed_grad = _tensors_as_numbers(data) if _holds_tensor(data) else (data, False)
         if needed_grad:
             warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
                           "unexpected behavior.\nConsider using tensor.detach() first.",
@@ -88,12 +89,25 @@ def _tensors_as_numbers(data):
         if data._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
         return data._data.reshape(()), data.requires_grad
-    # (a list of plain numbers costs one pass over its element types, not a call per element)
-    if not isinstance(data, list | tuple) or \
-            not any(issubclass(kind, Tensor | list | tuple) for kind in set(map(type, data))):
+    if not isinstance(data, list | tuple):
         return data, False
     items = [_tensors_as_numbers(item) for item in data]
     return [item for item, _ in items], any(grad for _, grad in items)
+
+
+def _holds_tensor(data):
+    """Whether nested lists `data` hold a Tensor anywhere. One pass over the element types per
+    level of nesting (all rows of a level at once, not a call per row), so a large list of
+    numbers costs little."""
+    level = [data] if isinstance(data, list | tuple) else []
+    while level:
+        items = list(itertools.chain.from_iterable(level))
+        kinds = set(map(type, items))
+        if any(issubclass(kind, Tensor) for kind in kinds):
+            return True
+        nested = any(issubclass(kind, list | tuple) for kind in kinds)
+        level = [x for x in items if isinstance(x, list | tuple)] if nested else []
+    return False
 
 
 def _inferred_dtype(data):
