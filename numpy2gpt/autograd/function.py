@@ -241,7 +241,12 @@ def multi_output_view_error(t, what):
 
 
 class FusedFunction(Function):
-    """A Function whose `backward` takes and returns NumPy arrays (hand-derived gradient)."""
+    """A Function whose `backward` takes and returns NumPy arrays (hand-derived gradient).
+
+    That backward cannot be recorded, so for higher derivatives a subclass may also define
+    `composed(self, *inputs)`: the same output computed from the input Tensors with
+    differentiable ops. Under create_graph=True the engine differentiates that instead
+    (`engine._fused_backward_as_graph`); without it, it raises."""
 
     differentiable_backward = False
 
