@@ -102,14 +102,19 @@ def _lr_lambdas(optimizer, lr_lambda):
     return list(lr_lambda)
 
 
+def _callable_state(f):
+    """What a state dict saves of a user's function: nothing (None) of a plain function or
+    lambda, the attributes of a callable object."""
+    return None if isinstance(f, type(lambda: 0)) else f.__dict__.copy()
+
+
 class _LambdaScheduler(LRScheduler):
     """The state dict of LambdaLR and MultiplicativeLR: as PyTorch's, the functions are not
     saved, only the attributes of callable objects."""
 
     def state_dict(self):
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None if isinstance(f, type(lambda: 0)) else f.__dict__.copy()
-                               for f in self.lr_lambdas]
+        state["lr_lambdas"] = [_callable_state(f) for f in self.lr_lambdas]
         return state
 
     def load_state_dict(self, state_dict):
@@ -453,7 +458,37 @@ def _format_param(name, optimizer, param):
     return list(param)
 
 
-class OneCycleLR(LRScheduler):
+class _MomentumCycler(LRScheduler):
+    """OneCycleLR and CyclicLR: with cycle_momentum, the momentum (SGD's "momentum", Adam's
+    betas[0]) moves against the lr, between base_momentum and max_momentum."""
+
+    def _check_momentum(self, optimizer, cycle_momentum):
+        """Whether to cycle the momentum; PyTorch's error if the optimizer has none."""
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with "
+                                 "`cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+        return cycle_momentum
+
+    def _start_momentum(self, max_momentums, base_momentums, last_epoch):
+        """A fresh schedule (last_epoch -1) starts at max_momentum and keeps both limits in the
+        param groups."""
+        if last_epoch == -1:
+            for top, bottom, group in zip(max_momentums, base_momentums,
+                                          self.optimizer.param_groups, strict=True):
+                self._set_momentum(group, top)
+                group["max_momentum"], group["base_momentum"] = top, bottom
+
+    def _set_momentum(self, group, momentum):
+        if self.use_beta1:
+            group["betas"] = (momentum, *group["betas"][1:])
+        else:
+            group["momentum"] = momentum
+
+
+class OneCycleLR(_MomentumCycler):
     """The 1cycle policy, one `step()` per batch: the lr rises from initial_lr = max_lr /
     div_factor to max_lr over the first pct_start of total_steps, then falls to min_lr =
     initial_lr / final_div_factor. With three_phase it falls back to initial_lr over as many
@@ -516,26 +551,11 @@ class OneCycleLR(LRScheduler):
                 group["max_lr"] = lr
                 group["min_lr"] = group["initial_lr"] / final_div_factor
 
-        self.cycle_momentum = cycle_momentum
-        if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
+        if self._check_momentum(optimizer, cycle_momentum):
             max_momentums = _format_param("max_momentum", optimizer, max_momentum)
             base_momentums = _format_param("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for top, bottom, group in zip(max_momentums, base_momentums,
-                                              optimizer.param_groups, strict=True):
-                    self._set_momentum(group, top)
-                    group["max_momentum"], group["base_momentum"] = top, bottom
+            self._start_momentum(max_momentums, base_momentums, last_epoch)
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group, momentum):
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
 
     def _anneal(self, start, end, pct):
         if self._anneal_func_type == "cos":
@@ -561,6 +581,106 @@ class OneCycleLR(LRScheduler):
                 self._set_momentum(group, self._anneal(group[phase["start_momentum"]],
                                                        group[phase["end_momentum"]], pct))
         return lrs
+
+
+class CyclicLR(_MomentumCycler):
+    """Cyclical learning rates (Smith, 2017), one `step()` per batch: the lr climbs from base_lr
+    to max_lr in step_size_up steps, comes back down in step_size_down (default: as many) and
+    starts again, the amplitude scaled by scale_fn. At step t, with n = step_size_up +
+    step_size_down and r = step_size_up / n:
+
+        cycle = floor(1 + t / n)                       (1, 2, ...)
+        x = 1 + t / n - cycle                          (the fraction of this cycle done)
+        h = x / r if x <= r else (x - 1) / (r - 1)     (0 -> 1 -> 0 over a cycle)
+        lr = base_lr + (max_lr - base_lr) * h * scale_fn(cycle or t)
+
+    The mode chooses scale_fn: "triangular" 1, "triangular2" 1 / 2^(cycle - 1) (the amplitude
+    halves each cycle), "exp_range" gamma^t (on t: scale_mode "iterations"). A scale_fn of your
+    own replaces the mode and is called on the cycle (scale_mode "cycle") or else on t. With
+    cycle_momentum the momentum goes the other way:
+    momentum = max_momentum - (max_momentum - base_momentum) * h * scale_fn(cycle or t)."""
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
+                 mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle",
+                 cycle_momentum=True, base_momentum=0.8, max_momentum=0.9, last_epoch=-1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        base_lrs = _format_param("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
+                group["lr"] = lr
+        self.max_lrs = _format_param("max_lr", optimizer, max_lr)
+
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+
+        if mode not in ["triangular", "triangular2", "exp_range"] and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode, self.gamma = mode, gamma
+        self._scale_fn_custom, self.scale_mode = scale_fn, scale_mode
+        self._init_scale_fn()
+
+        if self._check_momentum(optimizer, cycle_momentum):
+            self.base_momentums = _format_param("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _format_param("max_momentum", optimizer, max_momentum)
+            self._start_momentum(self.max_momentums, self.base_momentums, last_epoch)
+        # the initial step runs on the param groups' initial_lr; base_lr counts from then on
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self):
+        """Each mode's scale_fn has its own scale_mode; a scale_fn of your own keeps yours."""
+        if self._scale_fn_custom is None:
+            self.scale_mode = "iterations" if self.mode == "exp_range" else "cycle"
+
+    def scale_fn(self, x):
+        """The scale of the amplitude at x (the cycle, or the step with scale_mode
+        "iterations")."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def get_lr(self):
+        """The lrs at step last_epoch; also sets the momentums (with cycle_momentum)."""
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            height = x / self.step_ratio
+        else:
+            height = (x - 1) / (self.step_ratio - 1)
+        at = cycle if self.scale_mode == "cycle" else self.last_epoch
+        # (scale_fn once per value, in PyTorch's order: a callable object may count its calls)
+        lrs = [base + (top - base) * height * self.scale_fn(at)
+               for base, top in zip(self.base_lrs, self.max_lrs, strict=True)]
+        if self.cycle_momentum:
+            momentums = [top - (top - bottom) * height * self.scale_fn(at)
+                         for bottom, top in zip(self.base_momentums, self.max_momentums,
+                                                strict=True)]
+            for group, momentum in zip(self.optimizer.param_groups, momentums, strict=True):
+                self._set_momentum(group, momentum)
+        return lrs
+
+    def state_dict(self):
+        """As PyTorch's: of a scale_fn of your own, only a callable object's attributes."""
+        state = super().state_dict()
+        state["_scale_fn_custom"] = (None if self._scale_fn_custom is None
+                                     else _callable_state(self._scale_fn_custom))
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        saved = state.pop("_scale_fn_custom")
+        super().load_state_dict(state)
+        if saved is not None:
+            self._scale_fn_custom.__dict__.update(saved)
+        self._init_scale_fn()
 
 
 class ReduceLROnPlateau(LRScheduler):

@@ -1,6 +1,6 @@
 """ConstantLR, MultiplicativeLR, PolynomialLR, ChainedScheduler, CosineAnnealingWarmRestarts,
-OneCycleLR and ReduceLROnPlateau against PyTorch's: every lr (and momentum) of a few hundred
-steps, the same after saving and loading the state dicts mid-run, and PyTorch's errors."""
+OneCycleLR, CyclicLR and ReduceLROnPlateau against PyTorch's: every lr (and momentum) of a few
+hundred steps, the same after saving and loading the state dicts mid-run, and PyTorch's errors."""
 
 import inspect
 import warnings
@@ -23,12 +23,13 @@ def _module(lib):
 
 
 def _optimizer(lib, kind="sgd"):
-    """Two param groups with different lrs; SGD with momentum, or AdamW (momentum = betas[0])."""
+    """Two param groups with different lrs; SGD with momentum, or Adam / AdamW (momentum =
+    betas[0])."""
     groups = [{"params": [lib.ones(2, requires_grad=True)]},
               {"params": [lib.ones(1, requires_grad=True)], "lr": 0.05}]
     if kind == "sgd":
         return lib.optim.SGD(groups, lr=0.1, momentum=0.9)
-    return lib.optim.AdamW(groups, lr=0.1)
+    return (lib.optim.Adam if kind == "adam" else lib.optim.AdamW)(groups, lr=0.1)
 
 
 def _momenta(opt):
@@ -106,11 +107,27 @@ MAKERS = {
         final_div_factor=100.0),
     "one_cycle_no_momentum": lambda m, o: m.OneCycleLR(o, max_lr=0.4, total_steps=STEPS,
                                                        cycle_momentum=False),
+    "cyclic": lambda m, o: m.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=20),
+    "cyclic_triangular2": lambda m, o: m.CyclicLR(
+        o, [0.01, 0.002], (0.1, 0.05), step_size_up=15, step_size_down=35, mode="triangular2",
+        base_momentum=[0.8, 0.85], max_momentum=(0.9, 0.95)),
+    "cyclic_exp_range": lambda m, o: m.CyclicLR(o, 0.001, [0.2, 0.3], step_size_up=7,
+                                                step_size_down=11, mode="exp_range",
+                                                gamma=0.995),
+    # a scale_fn replaces the mode; it is called on the cycle, or on the step ("iterations")
+    "cyclic_scale_fn": lambda m, o: m.CyclicLR(o, 0.02, 0.2, step_size_up=10,
+                                               mode="exp_range", scale_fn=lambda c: 1 / c),
+    "cyclic_scale_fn_iterations": lambda m, o: m.CyclicLR(
+        o, 0.02, 0.2, step_size_up=12, step_size_down=5, scale_fn=Halving(),
+        scale_mode="iterations", mode="not a mode"),
+    "cyclic_no_momentum": lambda m, o: m.CyclicLR(o, 0.05, 0.5, step_size_up=9,
+                                                  cycle_momentum=False),
 }
 
 
 @pytest.mark.parametrize(("name", "kind"), [(name, "sgd") for name in MAKERS] + [
-    (name, "adamw") for name in MAKERS if name.startswith("one_cycle")])
+    (name, "adamw") for name in MAKERS if name.startswith("one_cycle")] + [
+    (name, "adam") for name in MAKERS if name.startswith("cyclic")])
 def test_schedule_matches_pytorch(name, kind):
     ours, theirs = _run(torch, MAKERS[name], kind), _run(pt, MAKERS[name], kind)
     for i, ((lr, mom), (ref_lr, ref_mom)) in enumerate(zip(ours, theirs)):
@@ -142,7 +159,8 @@ def test_state_dict_matches_pytorchs(name):
     assert _keys(ours) == _keys(theirs)
     for a, b in zip(ours.get("_schedulers", []), theirs.get("_schedulers", [])):
         assert _keys(a) == _keys(b)
-    for key in ("lr_lambdas", "_schedule_phases", "_step_count", "last_epoch", "total_steps"):
+    for key in ("lr_lambdas", "_schedule_phases", "_step_count", "last_epoch", "total_steps",
+                "_scale_fn_custom", "scale_mode", "total_size", "step_ratio"):
         if key in theirs:
             assert ours[key] == theirs[key], key
 
@@ -207,6 +225,61 @@ def test_one_cycle_raises_pytorchs_error_past_the_last_step():
 
     assert _raised(step_past) == [
         (ValueError, "Tried to step 11 times. The specified number of total steps is 10")] * 2
+
+
+def test_cyclic_resumed_with_last_epoch_is_pytorchs():
+    """Given last_epoch, the lrs and momenta stay the optimizer's; the initial step runs on the
+    groups' initial_lr, the next ones on the new base_lr."""
+    seen = []
+    for lib in (torch, pt):
+        opt, module = _optimizer(lib), _module(lib)
+        sched = module.CyclicLR(opt, 0.01, 0.1, step_size_up=6)
+        for _ in range(23):
+            opt.step()
+            sched.step()
+        sched = module.CyclicLR(opt, [0.02, 0.03], 0.4, step_size_up=4, step_size_down=7,
+                                mode="triangular2", base_momentum=0.7, last_epoch=23)
+        out = []
+        for _ in range(40):
+            out.append([*sched.get_last_lr(), *_momenta(opt), sched.last_epoch])
+            opt.step()
+            sched.step()
+        seen.append(out)
+    _close(seen[0], seen[1], "lrs and momenta")
+
+
+def test_cyclic_step_with_an_epoch_and_without_momentum_is_pytorchs():
+    """step(epoch) jumps there (with the warning); an optimizer without momentum works with
+    cycle_momentum=False."""
+    seen = []
+    for lib in (torch, pt):
+        opt = _NoMomentum(lib)
+        sched = _module(lib).CyclicLR(opt, 0.1, 1.0, step_size_up=5, mode="exp_range",
+                                      gamma=0.9, cycle_momentum=False)
+        out = sched.get_last_lr()
+        for epoch in (3, 17, 2, 40):
+            with pytest.warns(UserWarning, match="The epoch parameter in `scheduler.step"):
+                sched.step(epoch)
+            out += sched.get_last_lr()
+            sched.step()
+            out += [*sched.get_last_lr(), sched.last_epoch, sched._step_count]
+        seen.append(out)
+    _close(seen[0], seen[1], "lrs")
+
+
+def test_cyclic_state_dict_keeps_only_a_callable_objects_attributes_like_pytorch():
+    for lib in (torch, pt):
+        opt, module = _optimizer(lib), _module(lib)
+        for fn, saved in ((None, None), (lambda c: 1.0, None), (Halving(), {"calls": 4})):
+            sched = module.CyclicLR(opt, 0.01, 0.1, scale_fn=fn)
+            state = sched.state_dict()
+            assert state["_scale_fn_custom"] == saved
+            other = module.CyclicLR(opt, 0.01, 0.1, scale_fn=fn and Halving(), mode="exp_range")
+            other.load_state_dict(state)
+            if fn is None:  # the mode's scale_mode comes back with the mode
+                assert (other.mode, other.scale_mode) == ("triangular", "cycle")
+            elif saved is not None:
+                assert other._scale_fn_custom.calls == 4
 
 
 PLATEAU = {
@@ -351,6 +424,20 @@ BAD = {
         _NoMomentum(_lib(m)), max_lr=1.0, total_steps=9),
     "one_cycle_not_optimizer": lambda m, o: m.OneCycleLR(None, max_lr=1.0, total_steps=9),
     "one_cycle_resume": lambda m, o: m.OneCycleLR(o, max_lr=1.0, total_steps=9, last_epoch=2),
+    "cyclic_not_optimizer": lambda m, o: m.CyclicLR(None, 0.1, 1.0),
+    "cyclic_base_lrs": lambda m, o: m.CyclicLR(o, [0.1], 1.0),
+    "cyclic_max_lrs": lambda m, o: m.CyclicLR(o, 0.1, (1.0, 1.0, 1.0)),
+    "cyclic_mode": lambda m, o: m.CyclicLR(o, 0.1, 1.0, mode="triangle"),
+    "cyclic_no_momentum": lambda m, o: m.CyclicLR(_NoMomentum(_lib(m)), 0.1, 1.0),
+    "cyclic_momenta": lambda m, o: m.CyclicLR(o, 0.1, 1.0, base_momentum=[0.8],
+                                              max_momentum=[0.9]),
+    "cyclic_max_momenta": lambda m, o: m.CyclicLR(o, 0.1, 1.0, max_momentum=[0.9] * 3),
+    "cyclic_resume": lambda m, o: m.CyclicLR(o, 0.1, 1.0, last_epoch=5),
+    "cyclic_step_sizes_zero": lambda m, o: m.CyclicLR(o, 0.1, 1.0, step_size_up=0,
+                                                      step_size_down=0),
+    "cyclic_step_size_up_zero": lambda m, o: m.CyclicLR(o, 0.1, 1.0, step_size_up=0,
+                                                        step_size_down=4),
+    "cyclic_step_size_str": lambda m, o: m.CyclicLR(o, 0.1, 1.0, step_size_up="ten"),
     "plateau_factor": lambda m, o: m.ReduceLROnPlateau(o, factor=1.0),
     "plateau_mode": lambda m, o: m.ReduceLROnPlateau(o, mode="lowest"),
     "plateau_threshold_mode": lambda m, o: m.ReduceLROnPlateau(o, threshold_mode="relative"),
@@ -367,7 +454,7 @@ def test_bad_arguments_are_pytorchs_errors(name):
 
 @pytest.mark.parametrize("name", ["ConstantLR", "MultiplicativeLR", "PolynomialLR",
                                   "ChainedScheduler", "CosineAnnealingWarmRestarts", "OneCycleLR",
-                                  "ReduceLROnPlateau", "SequentialLR"])
+                                  "CyclicLR", "ReduceLROnPlateau", "SequentialLR"])
 def test_signatures_are_pytorchs(name):
     def params(f):
         return [(p.name, p.default, p.kind) for p in inspect.signature(f).parameters.values()]
