@@ -155,6 +155,14 @@ def not_implemented_for(t, kernel, kinds="biu"):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
 
 
+def accumulation_input(x, dtype):
+    """x in the dtype its sum, product or scan accumulates in (PyTorch's rule): `dtype` if
+    given, else int64 for integer and bool tensors, else x's own."""
+    if dtype is not None:
+        return x.to(dtype)
+    return x.to(dtypes.int64) if x.dtype.kind in "biu" else x
+
+
 def require_tensor(value, op, name, position):
     """value itself if it is a Tensor, else PyTorch's TypeError for argument `name` of `op`."""
     if not isinstance(value, Tensor):
@@ -170,4 +178,5 @@ def require_float(t, op):
 
 __all__ = ["normalize_dims", "reduction_dims", "numpy_names", "sum_to_array", "broadcast_shape",
            "promote", "result_dtype", "as_tensor", "Tensor", "require_float",
-           "require_tensor", "not_implemented_for", "result_type"]
+           "require_tensor", "not_implemented_for", "result_type",
+           "accumulation_input"]

@@ -7,7 +7,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..tensor import Tensor, as_tensor
-from ._util import not_implemented_for, numpy_names, reduction_dims
+from ._util import accumulation_input, not_implemented_for, numpy_names, reduction_dims
 
 
 def _keepdim_shape(shape, dims):
@@ -62,13 +62,8 @@ class Mean(Function):
 @numpy_names
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over `dim` (an int, a tuple of ints, or None for all dims)."""
-    x = as_tensor(input)
-    if dtype is not None:
-        x = x.to(dtype)
-        return Sum(reduction_dims(dim, x.ndim), keepdim, x.dtype)(x)
-    if x.dtype.kind in "biu":  # integer sums accumulate in int64, like PyTorch
-        x = x.to(dtypes.int64)
-    return Sum(reduction_dims(dim, x.ndim), keepdim)(x)
+    x = accumulation_input(as_tensor(input), dtype)  # integer sums: in int64, like PyTorch
+    return Sum(reduction_dims(dim, x.ndim), keepdim, None if dtype is None else x.dtype)(x)
 
 
 @numpy_names
@@ -105,10 +100,7 @@ class NanSum(Function):
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """sum, treating NaN as 0. Integer and bool inputs give int64, as sum."""
     x = as_tensor(input)
-    if dtype is not None:
-        x = x.to(dtype)
-    elif x.dtype.kind in "biu":
-        x = x.to(dtypes.int64)
+    x = accumulation_input(x, dtype)
     return NanSum(reduction_dims(dim, x.ndim), keepdim, x.dtype)(x)
 
 

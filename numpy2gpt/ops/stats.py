@@ -12,7 +12,7 @@ from .. import dtypes
 from ..autograd.function import Function, FusedFunction
 from ..dtypes import dtype_name
 from ..tensor import Tensor, _check_dim, as_tensor
-from ._util import not_implemented_for, numpy_names, reduction_dims
+from ._util import accumulation_input, not_implemented_for, numpy_names, reduction_dims
 from .reduction import _spread
 
 
@@ -183,10 +183,7 @@ class Prod(Function):
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of all elements, or along one int `dim`. Integer inputs give int64."""
     x = as_tensor(input)
-    if dtype is not None:
-        x = x.to(dtype)
-    elif x.dtype.kind in "biu":
-        x = x.to(dtypes.int64)
+    x = accumulation_input(x, dtype)
     if dim is None:
         return Prod(None, False)(x)
     if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
@@ -234,10 +231,7 @@ class _ReverseCumsum(Function):
 def cumsum(input, dim, *, dtype=None):
     """Running sum along `dim`. Integer and bool inputs give int64, like PyTorch."""
     x = as_tensor(input)
-    if dtype is not None:
-        x = x.to(dtype)
-    elif x.dtype.kind in "biu":
-        x = x.to(dtypes.int64)
+    x = accumulation_input(x, dtype)
     if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
         raise TypeError(f"cumsum(): argument 'dim' must be int, not {type(dim).__name__}")
     d = _check_dim(int(dim), x.ndim)
@@ -312,10 +306,7 @@ def cumprod(input, dim, *, dtype=None):
     """Running product along `dim`. Integer and bool inputs give int64, like PyTorch. The
     gradient is exact also where the input has zeros."""
     x = as_tensor(input)
-    if dtype is not None:
-        x = x.to(dtype)
-    elif x.dtype.kind in "biu":
-        x = x.to(dtypes.int64)
+    x = accumulation_input(x, dtype)
     d = _scan_dim("cumprod", x, dim)
     if x.ndim == 0:
         return Cumprod(0)(x.reshape(1)).reshape(())
