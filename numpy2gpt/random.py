@@ -18,7 +18,7 @@ How PyTorch turns a seed into numbers (ATen's CPUGeneratorImpl and DistributionT
     size is not a multiple of 16, the last 16 values are redrawn (float16 draws no uniforms
     for the values past the last whole block first); fewer values are drawn one by one in
     float64 by Box-Muller, whose second value is kept for the next such draw.
-Dropout masks and trunc_normal_ use this generator too, but not PyTorch's algorithms for them.
+Dropout masks use this generator too, but not PyTorch's algorithm for them.
 """
 
 import contextlib

@@ -4,8 +4,7 @@ Every function writes into the tensor's array under `no_grad` (initialising is n
 model's computation), draws from numpy2gpt's global generator (`manual_seed`) unless a
 `generator` (a `numpy2gpt.Generator`) is given, and returns the tensor. The random fills give
 PyTorch's values for the same seed (its generator and algorithms, see numpy2gpt/random.py), so a
-model built after `manual_seed(s)` starts from the weights PyTorch's would; trunc_normal_ is the
-exception (rejection sampling here, PyTorch inverts the CDF).
+model built after `manual_seed(s)` starts from the weights PyTorch's would.
 
 Why the scales: a layer y = W x with fan_in inputs has Var(y) = fan_in * Var(W) * Var(x), so
 Var(W) = 1 / fan_in keeps activations from growing or shrinking layer after layer (LeCun/Kaiming);
@@ -111,32 +110,50 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 @_skippable
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with N(mean, std^2) restricted to [a, b] (absolute bounds): values outside are redrawn.
+    """Fill with N(mean, std^2) restricted to [a, b] (absolute bounds), by PyTorch's two kinds of
+    rejection sampling (so a seed gives PyTorch's values):
 
-    Rejection sampling gives exactly the truncated distribution; each round redraws only the
-    rejected entries, so it needs few rounds unless [a, b] holds a tiny part of the mass.
+    - when [a, b] holds more than 30% of the mass: draw normals, and while any lies outside
+      [a, b], draw a whole new tensor of normals and take its values where the old ones were out;
+    - otherwise (a narrow window, or one far in a tail): draw uniforms on [a, b] and accept x
+      with probability pdf(x) / pdf(mode), the mode being the point of [a, b] nearest the mean;
+      rejected entries are redrawn, a whole tensor of proposals at a time.
     """
-    if not a < b:
-        raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
     if std <= 0:
         raise ValueError(f"trunc_normal_: std must be positive, got {std}")
-
-    def cdf(x):
-        return 0.5 * (1 + math.erf((x - mean) / (std * math.sqrt(2))))
-
-    mass = cdf(b) - cdf(a)
-    if mass < 1e-6:
-        raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] holds only {mass:.2e} of the "
-                         f"mass of N({mean}, {std}^2); choose bounds closer to the mean")
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
-    rng = resolve(generator)
-    out = rng.normal(tensor.shape, mean, std, tensor.dtype)
-    bad = (out < a) | (out > b)
-    while bad.any():
-        out[bad] = rng.normal((int(bad.sum()),), mean, std, tensor.dtype)
-        bad = (out < a) | (out > b)
+    rng, shape, dtype = resolve(generator), tensor.shape, tensor.dtype
+
+    def cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+        lo, hi = (float(np.asarray(v, dtype)) for v in (a, b))  # the bounds in the tensor's dtype
+        out = rng.normal(shape, mean, std, dtype)
+        while (out_of_range := (out < lo) | (out > hi)).any():
+            out = np.where(out_of_range, rng.normal(shape, mean, std, dtype), out)
+        return _fill(tensor, out)
+
+    work = np.float64 if dtype == np.float64 else np.float32
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+    def log_ratio(x):  # log(pdf(x) / pdf(mode)), in the tensor's precision, as PyTorch does it
+        z = (x.astype(work) - work(mean)) / work(std)
+        return z * z * work(-0.5) - work(log_peak)
+
+    def rejected(x):  # log(u) > log(pdf(x) / pdf(mode)), u ~ U(0, 1)
+        with np.errstate(divide="ignore"):
+            return np.log(rng.uniform(shape, dtype=dtype).astype(work)) > log_ratio(x)
+
+    out = rng.uniform(shape, a, b, dtype)
+    pending = rejected(out)
+    while pending.any():
+        proposal = rng.uniform(shape, a, b, dtype)
+        out = np.where(pending, proposal, out)
+        pending &= rejected(proposal)
     return _fill(tensor, out)
 
 

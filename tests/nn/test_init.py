@@ -3,10 +3,12 @@ deviations the formulas promise (250k samples: the tolerances are several standa
 dtype, identity and reproducibility are preserved."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 import torch
+from torch_compare import same_error
 
 import numpy2gpt as n2g
 from numpy2gpt import nn
@@ -132,10 +134,31 @@ def test_trunc_normal(mean, std, a, b):
     check_stats(x, m, s)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(5,), (7, 9), (64, 48)])
+@pytest.mark.parametrize("mean,std,a,b", [
+    (0.0, 1.0, -2.0, 2.0), (0.5, 1.0, -1.0, 3.0),  # wide windows: normals, redrawn when out
+    (0.0, 1.0, -0.1, 0.1), (0.0, 0.02, 0.01, 0.03), (0.0, 1.0, 5.0, 6.0),  # narrow or far out:
+    (0.0, 1.0, 50.0, 51.0), (0.0, 1.0, 1.0, 1.0)])  # uniform proposals, accepted by the density
+def test_trunc_normal_is_torchs_for_the_same_seed(mean, std, a, b, shape, dtype):
+    """PyTorch's two samplers, draw for draw: the same values, and the generator left where
+    PyTorch leaves it (the next draw agrees too)."""
+    n2g.manual_seed(3)
+    torch.manual_seed(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "mean is more than 2 std from [a, b]", in both
+        ours = init.trunc_normal_(n2g.empty(*shape, dtype=getattr(n2g, dtype)), mean, std, a, b)
+        theirs = torch.nn.init.trunc_normal_(torch.empty(*shape, dtype=getattr(torch, dtype)),
+                                             mean, std, a, b)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    np.testing.assert_array_equal(n2g.rand(3).numpy(), torch.rand(3).numpy())
+
+
 def test_trunc_normal_errors():
-    with pytest.raises(ValueError, match="a < b"):
-        init.trunc_normal_(param((2, 2)), a=1.0, b=0.0)
-    with pytest.raises(ValueError, match="holds only"):
+    same_error(lambda lib: lib.nn.init.trunc_normal_(lib.empty(2, 2), a=1.0, b=0.0))
+    with pytest.raises(ValueError, match="std must be positive"):
+        init.trunc_normal_(param((2, 2)), std=0.0)
+    with pytest.warns(UserWarning, match="more than 2 std"):
         init.trunc_normal_(param((2, 2)), mean=0.0, std=1.0, a=20.0, b=21.0)
 
 
