@@ -125,6 +125,10 @@ class _Encoder:
             if plain:  # the common case stays a readable JSON object
                 return {k: v for k, v in items}
             return {"__odict__" if isinstance(obj, OrderedDict) else "__dict__": items}
+        if callable(getattr(obj, "state_dict", None)):  # a whole Module, optimizer, scheduler
+            raise TypeError(f"numpy2gpt.save stores data, never objects (loading those would "
+                            f"run code from the file); got a {type(obj).__name__} at {where}: "
+                            f"save its .state_dict() and load that with .load_state_dict()")
         raise TypeError(f"numpy2gpt.save can store tensors, arrays, numbers, strings, None and "
                         f"dicts/lists/tuples of them; got {type(obj).__name__} at {where}")
 

@@ -122,6 +122,10 @@ def test_unsupported_objects_are_refused_with_their_location(tmp_path):
         save({(1, 2): 3}, tmp_path / "x.pt")
     with pytest.raises(TypeError, match="got function"):
         save(lambda: 0, tmp_path / "x.pt")
+    model = n2g.nn.Linear(2, 2)  # torch.save(model): a whole module would need pickle
+    for obj in (model, n2g.optim.SGD(model.parameters(), lr=0.1)):
+        with pytest.raises(TypeError, match=r"save its \.state_dict\(\) and load that"):
+            save({"model": obj}, tmp_path / "x.pt")
     assert not list(tmp_path.iterdir())  # nothing written
 
 
