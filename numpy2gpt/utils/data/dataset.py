@@ -2,8 +2,9 @@
 
 A map-style `Dataset` answers `dataset[i]` (and usually `len(dataset)`); an `IterableDataset` is a
 stream, read with `iter(dataset)`. The rest build datasets from others: `TensorDataset` (rows of
-tensors), `Subset`, `ConcatDataset`, `ChainDataset`, and `random_split`, which draws its
-permutation from the generator exactly as PyTorch's does, so a seed gives PyTorch's split.
+tensors), `StackDataset`, `Subset`, `ConcatDataset`, `ChainDataset`, and `random_split`, which
+draws its permutation from the generator exactly as PyTorch's does, so a seed gives PyTorch's
+split.
 """
 
 import bisect
@@ -55,6 +56,49 @@ class TensorDataset(Dataset):
 
     def __len__(self):
         return self.tensors[0].size(0)
+
+
+class StackDataset(Dataset):
+    """Datasets of equal length side by side: item i is `(d[i] for d in args)`, or the dict
+    `{name: d[i]}` when the datasets are given by keyword."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via "
+                             "``kwargs``) like input/output, but both types are given.")
+        if not (args or kwargs):
+            raise ValueError("At least one dataset should be passed")
+        datasets = args or list(kwargs.values())
+        self._length = len(datasets[0])
+        if any(self._length != len(dataset) for dataset in datasets):
+            raise ValueError("Size mismatch between datasets")
+        self.datasets = args or kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: dataset[index] for k, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __getitems__(self, indices):
+        """A batch at once: each dataset's items through its own `__getitems__` when it has one,
+        then regrouped sample by sample."""
+        named = isinstance(self.datasets, dict)
+        columns = {}
+        for k, dataset in (self.datasets.items() if named else enumerate(self.datasets)):
+            if callable(getattr(dataset, "__getitems__", None)):
+                items = dataset.__getitems__(indices)
+                if len(items) != len(indices):
+                    raise ValueError("Nested dataset's output size mismatch. Expected "
+                                     f"{len(indices)}, got {len(items)}")
+            else:
+                items = [dataset[i] for i in indices]
+            columns[k] = items
+        if named:
+            return [{k: items[j] for k, items in columns.items()} for j in range(len(indices))]
+        return list(zip(*columns.values())) if columns else []
+
+    def __len__(self):
+        return self._length
 
 
 class ConcatDataset(Dataset[_T_co]):
