@@ -4,19 +4,36 @@
 """
 
 # Importing numpy2gpt.ops installs the math methods on Tensor (x.exp(), x @ y, ...).
-from . import amp, autograd, backends, cuda, distributed, dtypes, nn, ops, optim, profiler, random
+from . import (  # (linalg and special are torch.linalg and torch.special)
+    amp,
+    autograd,
+    backends,
+    cuda,
+    distributed,
+    dtypes,
+    linalg,
+    nn,
+    ops,
+    optim,
+    profiler,
+    random,
+    special,
+)
 from .amp import autocast
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import (
     bfloat16,
     bool,
+    can_cast,
     double,
+    finfo,
     float,
     float16,
     float32,
     float64,
     get_default_dtype,
     half,
+    iinfo,
     int,
     int8,
     int16,
@@ -51,13 +68,13 @@ from .random import (
     set_rng_state,
 )
 from .serialization import load, save
-from .tensor import Size, Tensor, as_tensor, device, tensor
+from .tensor import Size, Tensor, as_tensor, device, set_printoptions, tensor
 from .torch_hook import as_torch
 from .utils.memory import reuse_freed_buffers as _reuse_freed_buffers
 
 _reuse_freed_buffers()  # a training loop's freed activations are reused: see utils/memory.py
 
-for _name, _method in _SOFTMAX_METHODS.items():  # x.softmax(dim), x.log_softmax(dim)
+for _name, _method in {**_SOFTMAX_METHODS, **linalg.TENSOR_METHODS}.items():  # x.softmax(dim)
     setattr(Tensor, _name, _method)
 del _name, _method
 
@@ -68,6 +85,25 @@ __version__ = "0.1.0"
 def is_floating_point(input):
     """Whether input's dtype is a floating one (float16, float32, float64)."""
     return input.is_floating_point()
+
+
+def is_complex(input):
+    """False: numpy2gpt has no complex dtypes."""
+    if not isinstance(input, Tensor):
+        raise TypeError("is_complex(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return False
+
+
+def promote_types(type1, type2):
+    """The smallest dtype that both dtypes convert to without losing their kind."""
+    return dtypes.promote_types(dtypes.require_dtype("promote_types", "type1", 1, type1),
+                                dtypes.require_dtype("promote_types", "type2", 2, type2))
+
+
+def result_type(tensor, other):  # noqa: F811 (PyTorch names the argument `tensor`)
+    """The dtype an arithmetic op on `tensor` and `other` (tensors or numbers) returns."""
+    return ops._util.result_type(tensor, other)
 
 
 def is_tensor(obj):

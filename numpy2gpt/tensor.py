@@ -712,7 +712,33 @@ def _check_dim(dim, ndim):
     return dim % max(ndim, 1)
 
 
-_LINEWIDTH, _EDGEITEMS, _THRESHOLD = 80, 3, 1000  # PyTorch's print options
+class _PrintOptions:
+    """How tensors print (PyTorch's defaults): digits after the point, the element count above
+    which a print is summarised, the elements shown at each end of a summarised dim, the line
+    width, and scientific notation (None: chosen from the values)."""
+
+    precision, threshold, edgeitems, linewidth, sci_mode = 4, 1000, 3, 80, None
+
+
+PRINT_OPTS = _PrintOptions()
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80),
+             "full": (4, float("inf"), 3, 80)}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None):
+    """Set how tensors print: `precision` digits (4), summarise above `threshold` elements
+    (1000) showing `edgeitems` (3) at each end, lines of `linewidth` (80), `sci_mode` True/False
+    to force or forbid scientific notation (None: automatic); `profile` "default", "short" or
+    "full" sets the first four at once."""
+    if profile in _PROFILES:
+        (PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems,
+         PRINT_OPTS.linewidth) = _PROFILES[profile]
+    for name, value in (("precision", precision), ("threshold", threshold),
+                        ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if value is not None:
+            setattr(PRINT_OPTS, name, value)
+    PRINT_OPTS.sci_mode = sci_mode
 
 
 def _float_formatter(a):
@@ -728,13 +754,16 @@ def _float_formatter(a):
         return (lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)), 1
     mags = np.abs(vals)
     lo, hi = mags.min(), mags.max()
-    if hi / lo > 1000.0 or hi > 1e8 or lo < 1e-4:
-        one = "{:.4e}".format
+    sci = PRINT_OPTS.sci_mode
+    if sci is None:
+        sci = hi / lo > 1000.0 or hi > 1e8 or lo < 1e-4
+    if sci:
+        one = f"{{:.{PRINT_OPTS.precision}e}}".format
     elif np.all(vals == np.ceil(vals)):
         def one(v):
             return f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}"
     else:
-        one = "{:.4f}".format
+        one = f"{{:.{PRINT_OPTS.precision}f}}".format
     # Formatted length grows with |v|, so the extreme values give the width.
     width = max(len(one(v)) for v in (vals.min(), vals.max(), lo, hi))
     return (lambda v: one(v).rjust(width)), width
@@ -746,8 +775,9 @@ def _plain_formatter(a):
     return (lambda v: str(v).rjust(width)), width
 
 
-def _shown(a, edge=_EDGEITEMS):
+def _shown(a):
     """The elements a summarised print shows (3 at each end of every long dim), like PyTorch."""
+    edge = PRINT_OPTS.edgeitems
     for d in range(a.ndim):
         if a.shape[d] > 2 * edge:
             a = np.concatenate([a.take(range(edge), d), a.take(range(-edge, 0), d)], axis=d)
@@ -755,13 +785,13 @@ def _shown(a, edge=_EDGEITEMS):
 
 
 def _nested_str(a, indent, summarize, fmt, width):
-    """PyTorch's layout: rows of as many elements as fit in 80 columns; '...' where summarised."""
-    long = summarize and a.shape[0] > 2 * _EDGEITEMS
-    rows = [*range(_EDGEITEMS), None, *range(len(a) - _EDGEITEMS, len(a))] if long else \
-        range(len(a))
+    """PyTorch's layout: rows of as many elements as fit in a line; '...' where summarised."""
+    edge = PRINT_OPTS.edgeitems
+    long = summarize and a.shape[0] > 2 * edge
+    rows = [*range(edge), None, *range(len(a) - edge, len(a))] if long else range(len(a))
     if a.ndim == 1:
         items = [" ..." if i is None else fmt(a[i].item()) for i in rows]
-        per_line = max(1, (_LINEWIDTH - indent) // (width + 2))
+        per_line = max(1, (PRINT_OPTS.linewidth - indent) // (width + 2))
         lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     parts = ["..." if i is None else _nested_str(a[i], indent + 1, summarize, fmt, width)
@@ -772,7 +802,7 @@ def _nested_str(a, indent, summarize, fmt, width):
 def _format(t):
     """PyTorch's repr, e.g. `tensor([1., 2.], requires_grad=True)` (same layout and widths)."""
     a = t._data
-    summarize = a.size > _THRESHOLD
+    summarize = a.size > PRINT_OPTS.threshold
     shown = _shown(a) if summarize else a
     fmt, width = (_float_formatter if a.dtype.kind == "f" else _plain_formatter)(shown)
     if a.size == 0:
@@ -795,7 +825,7 @@ def _format(t):
     out = "tensor(" + body
     last_line = len(out) - out.rfind("\n") + 1  # (PyTorch's arithmetic, off by one included)
     for e in extras:
-        if last_line + len(e) + 2 > _LINEWIDTH:
+        if last_line + len(e) + 2 > PRINT_OPTS.linewidth:
             out += ",\n" + " " * len("tensor(") + e
             last_line = len("tensor(") + len(e)
         else:
