@@ -175,6 +175,14 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     return _leaf(arr, requires_grad)
 
 
+def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):
+    """`steps` values from base ** start to base ** end, evenly spaced in the exponent."""
+    exponents = linspace(start, end, steps, dtype=dtypes.float64)._data
+    arr = np.power(float(base), exponents)
+    d = _float_dtype(dtype)
+    return _leaf(arr.astype(d), requires_grad)  # (an integer dtype truncates, as in PyTorch)
+
+
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     check_device(device)
     return _leaf(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
@@ -373,9 +381,8 @@ def new_full(self, size, fill_value, dtype=None, requires_grad=False, device=Non
 
 
 __all__ = ["zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
-           "arange", "linspace", "eye", "rand", "randn", "normal", "randint", "randperm",
-           "rand_like",
-           "randn_like",
+           "arange", "linspace", "logspace", "eye", "rand", "randn", "normal", "randint",
+           "randperm", "rand_like", "randn_like",
            "from_numpy", "tensor", "as_tensor"]
 TENSOR_METHODS = {"new_tensor": new_tensor, "new_zeros": new_zeros, "new_ones": new_ones,
                   "new_empty": new_empty, "new_full": new_full}

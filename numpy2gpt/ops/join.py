@@ -8,10 +8,12 @@ the gradients of the copies; the rest are built from reshape, expand, cat, split
 whose gradients are known.
 """
 
+import functools
 import warnings
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..tensor import Tensor, _check_dim, as_tensor
 from ._util import normalize_dims, result_dtype
@@ -457,6 +459,50 @@ def cartesian_prod(*tensors):
     return stack([reshape(g, -1) for g in grids], dim=1)
 
 
+def combinations(input, r=2, with_replacement=False):
+    """The r-element combinations of a vector's elements, one per row, in lexicographic order of
+    positions (itertools.combinations; with_replacement: combinations_with_replacement)."""
+    import itertools
+
+    from .indexing import index_select
+
+    if not isinstance(input, Tensor) or input.ndim != 1:
+        raise RuntimeError("Expect a 1D vector, but got shape "
+                           f"{list(input.shape) if isinstance(input, Tensor) else []}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return input.new_empty(0)
+    pick = itertools.combinations_with_replacement if with_replacement else \
+        itertools.combinations
+    rows = np.array(list(pick(range(input.shape[0]), r)), np.int64).reshape(-1, r)
+    # gathering by position keeps the gradient: each element's gradient adds up over its uses
+    return reshape(index_select(input, 0, Tensor._make(rows.reshape(-1))), rows.shape)
+
+
+def block_diag(*tensors):
+    """The tensors (0-d, 1-d or 2-d) as blocks along the diagonal of one zero matrix: a 0-d
+    tensor is a 1x1 block, a vector a 1-row block. Each block's rows are the block between
+    zeros to its left and right, and the rows are joined top to bottom."""
+    from .creation import zeros
+
+    blocks = []
+    for i, t in enumerate(tensors):
+        if t.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
+                               f"dimensions. Input {i} has {t.ndim} dimensions")
+        blocks.append(reshape(t, 1, -1) if t.ndim < 2 else t)
+    dtype = functools.reduce(result_dtype, (b.dtype for b in blocks)) if blocks else \
+        dtypes.get_default_dtype()
+    cols, left, rows = sum(b.shape[1] for b in blocks), 0, []
+    for b in blocks:
+        h, w = b.shape
+        rows.append(cat([zeros(h, left, dtype=dtype), b.to(dtype),
+                         zeros(h, cols - left - w, dtype=dtype)], dim=1))
+        left += w
+    return cat(rows, dim=0) if rows else zeros(0, 0, dtype=dtype)
+
+
 def _iter(self):
     if self.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
@@ -470,4 +516,4 @@ TENSOR_METHODS = {
 }
 __all__ = ["cat", "concat", "concatenate", "stack", "split", "chunk", "unbind", "unsqueeze",
            "squeeze", "tile", "flip", "roll", "narrow", "tensor_split", "hstack", "vstack",
-           "dstack", "column_stack", "meshgrid", "cartesian_prod"]
+           "dstack", "column_stack", "meshgrid", "cartesian_prod", "combinations", "block_diag"]

@@ -1,6 +1,6 @@
 """Selection ops: clamp, maximum/minimum, fmax/fmin, max/min/amax/amin/aminmax, argmax/argmin,
 sort, topk, median, kthvalue; and the ops that find elements: nonzero/argwhere, masked_select,
-unique, unique_consecutive.
+unique, unique_consecutive, searchsorted/bucketize, isin.
 
 Every output element *is* one of the inputs (an element of `x` or a bound), so the gradient flows
 only to the element that was selected and everything else gets zero. The backwards are built from
@@ -702,6 +702,61 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
                           "UniqueConsecutiveBackward0")
 
 
+# ----- searchsorted, bucketize, isin: where values fall, whether they occur (no gradient) ---------
+def _values_array(v):
+    return v._data if isinstance(v, Tensor) else np.asarray(v)
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
+                 sorter=None):
+    """For each value, the index at which it would be inserted into the sorted last dim of
+    `sorted_sequence` to keep it sorted: before equal values (left), or after them
+    (`right=True` / `side="right"`). Leading dims of a batch of sequences match input's."""
+    seq = require_tensor(sorted_sequence, "searchsorted", "sorted_sequence", 1)
+    if side is not None and side not in ("left", "right"):
+        raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got "
+                           f"{side}")
+    if side == "left" and right:
+        raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got "
+                           "side of left while right was True")
+    if seq.ndim == 0:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive "
+                           "dimension, but got 0 dimension")
+    values = _values_array(input)
+    if seq.ndim > 1 and seq.shape[:-1] != values.shape[:-1]:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the "
+                           "first N-1 dimensions of boundaries tensor and input value tensor "
+                           f"must match, but we got boundaries tensor {list(seq.shape)} and input "
+                           f"value tensor {list(values.shape)}")
+    side = "right" if right or side == "right" else "left"
+    rows = seq._data if sorter is None else np.take_along_axis(seq._data, sorter._data, -1)
+    if rows.ndim == 1:
+        out = np.searchsorted(rows, values, side)
+    else:  # one search per sequence
+        out = np.empty(values.shape, np.int64)
+        for i in np.ndindex(rows.shape[:-1]):
+            out[i] = np.searchsorted(rows[i], values[i], side)
+    return Tensor._make(np.asarray(out, np.int32 if out_int32 else np.int64))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The bucket of each value among the sorted 1-D `boundaries`: i with b[i-1] < x <= b[i]
+    (or b[i-1] <= x < b[i] with right=True)."""
+    b = require_tensor(boundaries, "bucketize", "boundaries", 2)
+    if b.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({b.ndim})")
+    return searchsorted(b, input, out_int32=out_int32, right=right)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each element of `elements` occurs in `test_elements` (either may be a number)."""
+    if not (isinstance(elements, Tensor) or isinstance(test_elements, Tensor)):
+        raise TypeError("isin() received an invalid combination of arguments: one of elements "
+                        "and test_elements must be a Tensor")
+    a, b = _values_array(elements), _values_array(test_elements)
+    return Tensor._make(np.isin(a, b, assume_unique=assume_unique, invert=invert))
+
+
 TENSOR_METHODS = {
     "clamp": clamp, "clip": clamp, "clamp_min": clamp_min, "clamp_max": clamp_max,
     "maximum": maximum, "minimum": minimum, "max": max, "min": min, "amax": amax, "amin": amin,
@@ -713,4 +768,4 @@ TENSOR_METHODS = {
 __all__ = ["clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "max", "min", "amax",
            "amin", "argmax", "argmin", "sort", "argsort", "topk", "return_types", "fmax", "fmin",
            "aminmax", "median", "kthvalue", "nonzero", "argwhere", "masked_select", "unique",
-           "unique_consecutive"]
+           "unique_consecutive", "searchsorted", "bucketize", "isin"]

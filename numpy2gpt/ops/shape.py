@@ -1,6 +1,7 @@
-"""Shape ops: reshape, transpose, permute, movedim, unflatten, broadcast, diagonal. They move
-numbers, never change them, so each backward applies the inverse movement to the gradient
-(reading a diagonal and writing one into zeros, Diagonal and DiagEmbed, are each other's)."""
+"""Shape ops: reshape, transpose, permute, movedim, unflatten, broadcast, diagonal, unfold, select,
+rot90 (and diff, built from them). They move numbers, never change them, so each backward applies
+the inverse movement to the gradient (reading a diagonal and writing one into zeros, Diagonal and
+DiagEmbed, are each other's backward; so are Unfold and FoldWindows)."""
 
 import math
 
@@ -393,6 +394,222 @@ def diag(input, diagonal=0):
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
 
 
+def _atleast(tensors, ndim, name):
+    """atleast_Nd: each tensor with ndim dims at least (one tensor in, one out; else a tuple)."""
+    def grow(t):  # NumPy's rule: a vector is a row, and a 3-d view adds a last dim
+        if t.ndim >= ndim:
+            return t
+        if t.ndim == 0:
+            return reshape(t, *(1,) * ndim)
+        if ndim == 2:
+            return reshape(t, 1, *t.shape)
+        return reshape(t, 1, *t.shape, 1) if t.ndim == 1 else reshape(t, *t.shape, 1)
+
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        return tuple(grow(t) for t in tensors[0])
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): argument 'tensors' (position {i + 1}) must be Tensor, "
+                            f"not {type_name(t)}")
+    out = tuple(grow(t) for t in tensors)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least one dim (a 0-d tensor becomes shape (1,))."""
+    return _atleast(tensors, 1, "atleast_1d")
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least two dims (a vector v becomes (1, len(v)))."""
+    return _atleast(tensors, 2, "atleast_2d")
+
+
+def atleast_3d(*tensors):
+    """Each tensor with at least three dims (v: (1, len(v), 1); a matrix: (rows, cols, 1))."""
+    return _atleast(tensors, 3, "atleast_3d")
+
+
+def broadcast_shapes(*shapes):
+    """The shape tensors of these shapes broadcast to (without making any tensor)."""
+    from ..tensor import Size
+
+    result = ()
+    for i, shape in enumerate(shapes):
+        shape = (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
+        try:
+            result = broadcast_shape(result, shape)
+        except (ValueError, RuntimeError):
+            n, m = len(result), len(shape)
+            for k in range(1, min(n, m) + 1):
+                a, b = result[-k], shape[-k]
+                if a != b and a != 1 and b != 1:
+                    raise RuntimeError(f"Attempting to broadcast a dimension of length {b} at "
+                                       f"-{k}! Mismatching argument at index {i} had {shape}; "
+                                       f"but expected shape should be broadcastable to "
+                                       f"{list(result)}") from None
+            raise
+    return Size(result)
+
+
+class Unfold(Function):
+    """y[..., i, ..., j] = x[..., i * step + j, ...]: every window of `size` elements along `dim`,
+    `step` apart, with the window's elements in a new last dim. A view of x."""
+
+    saves_values = False
+    is_view = True
+
+    def __init__(self, dim, size, step):
+        self.dim, self.size, self.step = dim, size, step
+
+    def forward(self, x):
+        windows = np.lib.stride_tricks.sliding_window_view(x, self.size, axis=self.dim,
+                                                           writeable=x.flags.writeable)
+        index = [slice(None)] * x.ndim
+        index[self.dim] = slice(None, None, self.step)
+        return windows[tuple(index)]
+
+    def backward(self, gy):
+        return FoldWindows(self.dim, self.size, self.step, self.inputs[0].shape)(gy)
+
+
+class FoldWindows(Function):
+    """Unfold's gradient: zeros of `shape` with each window's elements added back where they
+    came from (windows overlap when step < size: one slice-add per position in the window)."""
+
+    saves_values = False
+
+    def __init__(self, dim, size, step, shape):
+        self.dim, self.size, self.step, self.shape = dim, size, step, tuple(shape)
+
+    def forward(self, g):
+        out = np.zeros(self.shape, g.dtype)
+        target, g = np.moveaxis(out, self.dim, 0), np.moveaxis(g, (self.dim, -1), (0, 1))
+        reach = (g.shape[0] - 1) * self.step + 1  # windows x (size, ...rest)
+        for j in range(self.size):
+            target[j:j + reach:self.step] += g[:, j]
+        return out
+
+    def backward(self, gy):
+        return Unfold(self.dim, self.size, self.step)(gy)
+
+
+def unfold(self, dimension, size, step):
+    """Every window of `size` elements along `dimension`, `step` apart, as a new last dim (a
+    view: 1-D [0..5].unfold(0, 2, 2) is [[0, 1], [2, 3], [4, 5]])."""
+    x = self
+    d = _check_dim(int_arg(dimension, "unfold", "dimension", 1), x.ndim)
+    size, step = int_arg(size, "unfold", "size", 2), int_arg(step, "unfold", "step", 3)
+    length = x.shape[d] if x.ndim else 1
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {length} but size is "
+                           f"{size}")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if x.ndim == 0:
+        return reshape(x, 1) if size else reshape(x, 1)[:0]
+    return Unfold(d, size, step)(x)
+
+
+def swapdims(input, dim0, dim1):
+    """Another name of transpose (and swapaxes)."""
+    return transpose(input, dim0, dim1)
+
+
+def ravel(input):
+    """The elements in one dim, in order (a view when input is contiguous)."""
+    return reshape(input, -1)
+
+
+def _type_as(self, other):
+    return self.to(other.dtype)
+
+
+def select(input, dim, index):
+    """input[..., index, ...] with `index` at dim `dim`: one dim fewer (a view)."""
+    x = as_tensor(input)
+    if x.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _check_dim(int_arg(dim, "select", "dim", 2), x.ndim)
+    i = int_arg(index, "select", "index", 3)
+    if not -x.shape[d] <= i < x.shape[d]:
+        raise IndexError(f"select(): index {i} out of range for tensor of size "
+                         f"{list(x.shape)} at dimension {d}")
+    return x[(slice(None),) * d + (i,)]
+
+
+def fliplr(input):
+    """Reverse the columns (dim 1)."""
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    from .join import flip
+
+    return flip(input, 1)
+
+
+def flipud(input):
+    """Reverse the rows (dim 0)."""
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    from .join import flip
+
+    return flip(input, 0)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by 90 degrees k times in the plane of `dims`, from the first dim towards the
+    second: a flip and a transpose (or two flips for k = 2)."""
+    from .join import flip
+
+    x = as_tensor(input)
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if x.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {x.ndim}")
+    d0, d1 = (_check_dim(d, x.ndim) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and "
+                           f"dim1 = {d1}")
+    k = int_arg(k, "rot90", "k", 2) % 4
+    if k == 1:
+        return transpose(flip(x, d1), d0, d1)
+    if k == 2:
+        return flip(x, d0, d1)
+    if k == 3:
+        return transpose(flip(x, d0), d0, d1)
+    return x.clone()
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The n-th forward difference along `dim`: out[i] = x[i + 1] - x[i], n times, after
+    joining `prepend` before and `append` after x along that dim (bool: x[i + 1] != x[i])."""
+    from .join import cat, narrow
+
+    x = as_tensor(input)
+    if x.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    n = int_arg(n, "diff", "n", 2)
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = _check_dim(int_arg(dim, "diff", "dim", 3), x.ndim)
+    if n == 0:  # a copy of the input, prepend and append ignored (as in PyTorch)
+        return x.clone()
+    parts = [p for p in (prepend, x, append) if p is not None]
+    if len(parts) > 1:
+        parts = [p if p.ndim else p.expand(*x.shape[:d], 1, *x.shape[d + 1:]) for p in parts]
+        x = cat(parts, d)
+    for _ in range(n):
+        length = x.shape[d]
+        if length == 0:
+            break
+        ahead, behind = narrow(x, d, 1, length - 1), narrow(x, d, 0, length - 1)
+        x = ahead != behind if x.dtype == np.bool_ else ahead - behind
+    return x
+
+
 TENSOR_METHODS = {
     "reshape": reshape, "view": view, "flatten": flatten, "permute": permute,
     "transpose": transpose, "swapaxes": swapaxes, "t": t, "expand": expand,
@@ -400,8 +617,11 @@ TENSOR_METHODS = {
     "view_as": view_as, "contiguous": _contiguous,
     "T": property(_T), "mT": property(_mT),
     "movedim": movedim, "moveaxis": moveaxis, "unflatten": unflatten, "diagonal": diagonal,
-    "diag_embed": diag_embed, "diag": diag,
+    "diag_embed": diag_embed, "diag": diag, "unfold": unfold, "swapdims": swapdims,
+    "ravel": ravel, "type_as": _type_as, "select": select, "fliplr": fliplr, "flipud": flipud,
+    "rot90": rot90, "diff": diff,
 }
 __all__ = ["reshape", "flatten", "permute", "transpose", "swapaxes", "t", "broadcast_to",
            "movedim", "moveaxis", "unflatten", "broadcast_tensors", "diagonal", "diag_embed",
-           "diag"]
+           "diag", "swapdims", "ravel", "select", "fliplr", "flipud", "rot90", "diff", "atleast_1d",
+           "atleast_2d", "atleast_3d", "broadcast_shapes"]
