@@ -13,6 +13,7 @@ qualified name ("transformer.h.0.attn"): every autograd Function created meanwhi
 """
 
 import threading
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -20,10 +21,20 @@ import numpy as np
 
 from ... import dtypes
 from ...autograd.function import Function
-from ...autograd.grad_mode import no_grad
+from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...dtypes import dtype_name
 from ...tensor import RemovableHandle, Size, Tensor, check_device, dtype_of_to_args
 from ..parameter import Parameter
+from . import _hooks
+from ._hooks import (  # noqa: F401  (the global hooks live here in PyTorch: nn.modules.module)
+    GLOBAL_BACKWARD_HOOKS,
+    BackwardHook,
+    _Hook,
+    add_legacy_hooks,
+    register_module_backward_hook,
+    register_module_full_backward_hook,
+    register_module_full_backward_pre_hook,
+)
 
 # ----- the module name stack ----------------------------------------------------------------------
 _local = threading.local()  # .stack: list of (module, qualified name); .path: name on top
@@ -95,17 +106,11 @@ def _check_name(kind, name):
         raise KeyError(f'{kind} name can\'t be empty string ""')
 
 
-class _Hook:
-    """One registered forward hook (a distinct object per registration, for its handle)."""
-
-    def __init__(self, fn, with_kwargs, always_call):
-        self.fn, self.with_kwargs, self.always_call = fn, with_kwargs, always_call
-
-
 class Module:
     """Base class for all neural network modules (see the module docstring)."""
 
     training: bool
+    _version = 1  # the format version of this module's state, shown to state-dict hooks
 
     def __init__(self, *args, **kwargs):
         if args or kwargs:
@@ -135,9 +140,9 @@ class Module:
         _local.path = path
         try:
             hooks = self.__dict__.get("_forward_hooks")
-            if not hooks:
+            if not (hooks or self.__dict__.get("_backward_hooks") or GLOBAL_BACKWARD_HOOKS):
                 return self.forward(*args, **kwargs)
-            return self._call_with_hooks(hooks, args, kwargs)
+            return self._call_with_hooks(hooks or {}, args, kwargs)
         finally:
             stack.pop()
             _local.path = stack[-1][1] if stack else None
@@ -164,6 +169,13 @@ class Module:
         return RemovableHandle(hooks, when, entry)
 
     def _call_with_hooks(self, hooks, args, kwargs):
+        """Forward with the hooks: forward pre-hooks, then (for backward hooks) the inputs are
+        wrapped, forward runs, forward hooks see the wrapped inputs and may replace the output,
+        and the output is wrapped last, as PyTorch does (see _hooks.py)."""
+        # The backward hooks registered now are the ones this call's backward will run.
+        full, legacy = self._get_backward_hooks()
+        pre = [h.fn for h in GLOBAL_BACKWARD_HOOKS.get("pre", []) +
+               self.__dict__.get("_backward_hooks", {}).get("pre", [])]
         for h in list(hooks.get("pre", ())):
             if h.with_kwargs:
                 result = h.fn(self, args, kwargs)
@@ -176,6 +188,10 @@ class Module:
                 result = h.fn(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_hook = None
+        if (full or pre) and is_grad_enabled():
+            backward_hook = BackwardHook(self, full, pre)
+            args = backward_hook.setup_input_hook(args)
         try:
             output = self.forward(*args, **kwargs)
         except Exception:
@@ -188,7 +204,60 @@ class Module:
                 h.fn(self, args, output)
             if result is not None:
                 output = result
+        if backward_hook is not None:
+            if not isinstance(output, Tensor | tuple):
+                warnings.warn("For backward hooks to be called, module output should be a Tensor "
+                              f"or a tuple of Tensors but received {type(output)}", stacklevel=3)
+            output = backward_hook.setup_output_hook(output)
+        if legacy:
+            add_legacy_hooks(self, args, output, legacy)
         return output
+
+    # ----- backward hooks ----------------------------------------------------------------------
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call `hook(module, grad_input, grad_output)` when the gradient with respect to the
+        module's inputs has been computed: tuples with one entry per positional argument (None
+        for a non-tensor one; zeros for a tensor that got no gradient) and per output. A tuple
+        it returns replaces grad_input in what flows on. When no input requires grad it fires
+        with the gradient w.r.t. the outputs, grad_input all None. Global hooks
+        (register_module_full_backward_hook) fire first. Returns a handle (`remove()`).
+
+        The forward then sees views of its input tensors, and the caller gets views of the
+        output tensors, which may not be modified in place (as in PyTorch)."""
+        return self._add_backward_hook("hook", hook, prepend, full=True)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call `hook(module, grad_output)` when the gradient with respect to the module's
+        outputs has been computed, before it flows into the module; a tuple it returns
+        replaces grad_output. Returns a handle (`remove()`)."""
+        return self._add_backward_hook("pre", hook, prepend, full=None)
+
+    def register_backward_hook(self, hook):
+        """Deprecated (use register_full_backward_hook): `hook(module, grad_input, grad_output)`
+        on the last op of the forward only, so its gradients are the module's own only when
+        forward is one op; PyTorch and numpy2gpt warn when it is not."""
+        return self._add_backward_hook("hook", hook, False, full=False)
+
+    def _add_backward_hook(self, kind, hook, prepend, full):
+        if full is not None:
+            if self.__dict__.get("_is_full_backward_hook") is (not full):
+                raise RuntimeError("Cannot use both regular backward hooks and full backward "
+                                   "hooks on a single Module. Please use only one of them.")
+            self.__dict__["_is_full_backward_hook"] = full
+        hooks = self.__dict__.setdefault("_backward_hooks", {})
+        entry = _Hook(hook)
+        group = hooks.setdefault(kind, [])
+        group.insert(0, entry) if prepend else group.append(entry)
+        return RemovableHandle(hooks, kind, entry)
+
+    def _get_backward_hooks(self):
+        """(full hooks, legacy hooks) of this module, the global ones first."""
+        full, legacy = [], []
+        (full if _hooks._global_is_full[0] else legacy).extend(
+            h.fn for h in GLOBAL_BACKWARD_HOOKS.get("hook", ()))
+        own = self.__dict__.get("_backward_hooks", {}).get("hook", ())
+        (full if self.__dict__.get("_is_full_backward_hook") else legacy).extend(h.fn for h in own)
+        return full, legacy
 
     # ----- registration ------------------------------------------------------------------------
     def _require_init(self, what):
@@ -403,15 +472,23 @@ class Module:
 
         The tensors are detached but share memory with the module (like PyTorch); tied
         parameters appear under each of their names, so keys match PyTorch's exactly.
+        Each module runs its state-dict pre-hooks before adding its entries and its post-hooks
+        after its children have added theirs.
         """
         if destination is None:
             destination = OrderedDict()
+        hooks = self.__dict__.get("_state_dict_hooks", {})
+        for h in list(hooks.get("pre", ())):
+            h.fn(self, prefix, keep_vars)
         for name, t in self._local_state():
             destination[prefix + name] = t if keep_vars else t.detach()
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".",
                                   keep_vars=keep_vars)
+        for h in list(hooks.get("post", ())):
+            if h.fn(self, destination, prefix, {"version": self._version}) is not None:
+                raise RuntimeError("state_dict post-hook must return None")
         return destination
 
     def load_state_dict(self, state_dict, strict=True):
@@ -422,40 +499,43 @@ class Module:
         (size mismatch; missing/unexpected keys when `strict`) the module is left unchanged and a
         RuntimeError lists all the problems, worded like PyTorch's.
         Returns a NamedTuple (missing_keys, unexpected_keys).
+
+        Hooks, walking the tree as PyTorch does: a module's load pre-hooks run before its own
+        keys are checked and may edit the state dict it sees (a copy: the caller's is never
+        changed) and the key lists; its post-hooks run after its children are loaded and may
+        edit `incompatible_keys` in place (strict then judges the edited lists). With post-hooks
+        in the tree, each module is loaded as it is visited, as in PyTorch, so that a hook sees
+        its modules loaded: an error then leaves the valid entries copied.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing, error_msgs, copies, expected = [], [], [], set()
-        for module_prefix, module in self.named_modules(remove_duplicate=False):
-            prefix = module_prefix + "." if module_prefix else ""
-            for name, target in module._local_state():
-                key = prefix + name
-                expected.add(key)
-                if key not in state_dict:
-                    missing.append(key)
-                    continue
-                value = state_dict[key]
-                if isinstance(value, Tensor):
-                    array = value._data
-                elif isinstance(value, np.ndarray | np.generic):
-                    array = np.asarray(value)
-                else:
-                    error_msgs.append(f'While copying the parameter named "{key}", expected '
-                                      "numpy2gpt.Tensor or a NumPy array from checkpoint but "
-                                      f"received {type(value)}")
-                    continue
-                if array.shape != target._data.shape:
-                    error_msgs.append(
-                        f"size mismatch for {key}: copying a param with shape "
-                        f"{_size(array.shape)} from checkpoint, the shape in current model is "
-                        f"{_size(target.shape)}.")
-                    continue
-                if array.dtype.kind not in "fiub":
-                    error_msgs.append(f'While copying the parameter named "{key}": unsupported '
-                                      f"dtype {array.dtype} in checkpoint")
-                    continue
-                copies.append((target, array))
-        unexpected = [k for k in state_dict if k not in expected]
+        metadata = getattr(state_dict, "_metadata", None)  # (a PyTorch state dict has one)
+        missing, unexpected, error_msgs, copies = [], [], [], []
+        eager = any(m.__dict__.get("_state_dict_hooks", {}).get("load_post")
+                    for m in self.modules())
+
+        def load(module, local, prefix):
+            hooks = module.__dict__.get("_state_dict_hooks", {})
+            local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
+            for h in list(hooks.get("load_pre", ())):
+                h.fn(module, local, prefix, local_metadata, True, missing, unexpected, error_msgs)
+            module._check_local_state(local, prefix, missing, unexpected, error_msgs, copies)
+            if eager:
+                _copy_into(copies)
+                copies.clear()
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = prefix + name + "."
+                    load(child, {k: v for k, v in local.items() if k.startswith(child_prefix)},
+                         child_prefix)
+            for h in list(hooks.get("load_post", ())):
+                if h.fn(module, _IncompatibleKeys(missing, unexpected)) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                        "expected to return new values, if incompatible_keys need to be "
+                        "modified, it should be done inplace.")
+
+        load(self, OrderedDict(state_dict), "")
         if strict:
             if unexpected:
                 error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
@@ -466,10 +546,74 @@ class Module:
         if error_msgs:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 type(self).__name__, "\n\t".join(error_msgs)))
-        with no_grad():
-            for target, array in copies:
-                target.copy_(Tensor._make(array))  # casts to the target's dtype, bumps version
+        _copy_into(copies)  # (nothing left when eager)
         return _IncompatibleKeys(missing, unexpected)
+
+    def _check_local_state(self, state_dict, prefix, missing, unexpected, error_msgs, copies):
+        """Match this module's own entries (not its children's) against the keys under `prefix`:
+        note missing and unexpected keys and bad values, and queue (target, array) copies."""
+        local = dict(self._local_state())
+        for name, target in local.items():
+            key = prefix + name
+            if key not in state_dict:
+                missing.append(key)
+                continue
+            value = state_dict[key]
+            if isinstance(value, Tensor):
+                array = value._data
+            elif isinstance(value, np.ndarray | np.generic):
+                array = np.asarray(value)
+            else:
+                error_msgs.append(f'While copying the parameter named "{key}", expected '
+                                  "numpy2gpt.Tensor or a NumPy array from checkpoint but "
+                                  f"received {type(value)}")
+                continue
+            if array.shape != target._data.shape:
+                error_msgs.append(
+                    f"size mismatch for {key}: copying a param with shape "
+                    f"{_size(array.shape)} from checkpoint, the shape in current model is "
+                    f"{_size(target.shape)}.")
+                continue
+            if array.dtype.kind not in "fiub":
+                error_msgs.append(f'While copying the parameter named "{key}": unsupported '
+                                  f"dtype {array.dtype} in checkpoint")
+                continue
+            copies.append((target, array))
+        for key in state_dict:  # a key under prefix that names neither an entry nor a child
+            if key.startswith(prefix):
+                first = key[len(prefix):].split(".", 1)[0]
+                if first not in self._modules and first not in local:
+                    unexpected.append(key)
+
+    # ----- state-dict hooks --------------------------------------------------------------------
+    def register_state_dict_pre_hook(self, hook):
+        """Call `hook(module, prefix, keep_vars)` before `state_dict()` adds this module's
+        entries. Returns a handle (`remove()`)."""
+        return self._add_state_dict_hook("pre", hook)
+
+    def register_state_dict_post_hook(self, hook):
+        """Call `hook(module, state_dict, prefix, local_metadata)` after `state_dict()` has added
+        this module's and its children's entries; it may edit `state_dict` in place and must
+        return None. Returns a handle (`remove()`)."""
+        return self._add_state_dict_hook("post", hook)
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """Call `hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)` before `load_state_dict` checks this module's keys; it may
+        edit `state_dict` (e.g. rename old keys) and the lists in place. Returns a handle."""
+        return self._add_state_dict_hook("load_pre", hook)
+
+    def register_load_state_dict_post_hook(self, hook):
+        """Call `hook(module, incompatible_keys)` after `load_state_dict` has loaded the module;
+        it may edit incompatible_keys.missing_keys / .unexpected_keys in place (before strict
+        judges them) and must return None. Returns a handle (`remove()`)."""
+        return self._add_state_dict_hook("load_post", hook)
+
+    def _add_state_dict_hook(self, kind, hook):
+        hooks = self.__dict__.setdefault("_state_dict_hooks", {})
+        entry = _Hook(hook)
+        hooks.setdefault(kind, []).append(entry)
+        return RemovableHandle(hooks, kind, entry)
 
     # ----- modes, gradients, dtypes ---------------------------------------------------------------
     def train(self, mode=True):
@@ -577,6 +721,13 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+
+
+def _copy_into(copies):
+    """Write each (target tensor, array) pair, unrecorded: cast to the target's dtype, in place."""
+    with no_grad():
+        for target, array in copies:
+            target.copy_(Tensor._make(array))  # (bumps the target's version)
 
 
 def _size(shape):
