@@ -76,6 +76,7 @@ _reuse_freed_buffers()  # a training loop's freed activations are reused: see ut
 
 for _name, _method in {**_SOFTMAX_METHODS, **linalg.TENSOR_METHODS}.items():  # x.softmax(dim)
     setattr(Tensor, _name, _method)
+globals().update(linalg.TORCH_FUNCTIONS)  # torch.det, torch.inverse, torch.cdist, ...
 del _name, _method
 
 dtype = type(float32)
