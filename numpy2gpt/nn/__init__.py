@@ -48,4 +48,10 @@ from .modules import (  # noqa: F401
     Tanh,
     Unflatten,
 )
+from .modules.attention import *  # noqa: F403
+from .modules.batchnorm import *  # noqa: F403
+from .modules.conv import *  # noqa: F403
+from .modules.pooling import *  # noqa: F403
+from .modules.rnn import *  # noqa: F403
+from .modules.transformer import *  # noqa: F403
 from .parameter import Parameter  # noqa: F401

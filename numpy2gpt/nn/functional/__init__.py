@@ -10,7 +10,10 @@ from ...ops.elementwise import sigmoid, tanh  # noqa: F401
 from ...ops.special import one_hot  # noqa: F401
 from .activation import *  # noqa: F403
 from .attention import *  # noqa: F403
+from .batchnorm import *  # noqa: F403
+from .conv import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .normalization import *  # noqa: F403
+from .pooling import *  # noqa: F403
 from .softmax import *  # noqa: F403

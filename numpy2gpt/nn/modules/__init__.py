@@ -1,5 +1,6 @@
 """The layers of numpy2gpt.nn, one family per file (as in PyTorch's torch/nn/modules/)."""
 
+from . import attention, batchnorm, conv, pooling, rnn, transformer
 from .activation import (
     CELU,
     ELU,
@@ -23,7 +24,10 @@ from .activation import (
     Softsign,
     Tanh,
 )
+from .attention import *  # noqa: F403
+from .batchnorm import *  # noqa: F403
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .conv import *  # noqa: F403
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .loss import (
@@ -39,7 +43,10 @@ from .loss import (
 )
 from .module import Module, current_module_path
 from .normalization import GroupNorm, LayerNorm, RMSNorm
+from .pooling import *  # noqa: F403
+from .rnn import *  # noqa: F403
 from .sparse import Embedding
+from .transformer import *  # noqa: F403
 
 __all__ = ["Module", "Linear", "Identity", "Embedding", "LayerNorm", "GELU", "ReLU", "SiLU",
            "Tanh", "Sigmoid", "LeakyReLU", "Softmax", "Dropout", "Flatten", "Sequential",
@@ -49,3 +56,5 @@ __all__ += ["RMSNorm", "GroupNorm", "ELU", "CELU", "SELU", "Mish", "Softsign", "
             "ReLU6", "Hardswish", "Hardsigmoid", "GLU", "LogSoftmax", "Softplus", "Softmin",
             "SmoothL1Loss", "HuberLoss", "KLDivLoss", "Unflatten"]
 __all__ += ["ParameterList", "ParameterDict"]
+__all__ += (attention.__all__ + batchnorm.__all__ + conv.__all__ + pooling.__all__
+            + rnn.__all__ + transformer.__all__)

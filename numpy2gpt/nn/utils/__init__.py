@@ -1,12 +1,13 @@
-"""nn.utils: gradient clipping, flattening parameters into one vector, and skip_init."""
+"""nn.utils: gradient clipping, flattening parameters into one vector, and skip_init; `rnn` holds
+the padding and packing of sequences for the recurrent layers."""
 
 import numpy as np
 
-from ..autograd.function import FusedFunction
-from ..autograd.grad_mode import no_grad
-from ..kernels.clip import total_norm
-from ..ops.join import cat
-from ..tensor import Tensor
+from ...autograd.function import FusedFunction
+from ...autograd.grad_mode import no_grad
+from ...kernels.clip import total_norm
+from ...ops.join import cat
+from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",
            "skip_init"]
@@ -118,8 +119,8 @@ def skip_init(module_cls, *args, **kwargs):
     then, and nothing is drawn from the random generator (building GPT-2's 124M parameters
     otherwise spends seconds on normals that are thrown away).
     """
-    from ..nn.modules.module import Module  # nn.modules imports this module
-    from . import init
+    from .. import init
+    from ..modules.module import Module  # nn.modules imports this module
 
     if not (isinstance(module_cls, type) and issubclass(module_cls, Module)):
         raise TypeError(f"skip_init expects a Module class, got {module_cls!r}")

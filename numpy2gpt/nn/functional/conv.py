@@ -1,0 +1,312 @@
+"""conv1d and conv2d (PyTorch's torch.nn.functional convolutions).
+
+A convolution slides a (C_in / groups, kh, kw) kernel over the (zero-padded) input; each output
+element is the dot product of one kernel with one window. Computed as im2col: copy every window
+into a column of a matrix `cols` (sliding_window_view gives the windows without copying, one
+reshape copies them), then one BLAS matmul with the kernels does all the dot products:
+
+    W (O, C*kh*kw) @ cols (C*kh*kw, N*OH*OW)  ->  y (O, N*OH*OW)
+
+(per group: with groups > 1 it is a batch of G such matmuls). Backward runs through the same
+matmul: dL/dW = gy @ cols^T, and dL/dcols = W^T @ gy, whose columns are summed back onto the
+input elements they were copied from (col2im: one strided slice-add per kernel offset).
+
+A 1-D convolution is the 2-D one on an image of height 1. The window helpers here are shared with
+pooling.py (max pooling routes its gradient with the same col2im).
+"""
+
+import numpy as np
+
+from ...autograd.function import _TENSOR_TYPES, FusedFunction
+from ...ops.join import stack
+from ...tensor import as_tensor
+from .activation import pad
+
+# ----- windows: shared by convolution and pooling ----------------------------------------------
+
+
+def output_size(size, kernel, pad_lo, pad_hi, stride, dilation, ceil_mode=False):
+    """Number of windows along one dim (PyTorch's pooling_output_shape_pad_lr). In ceil mode a
+    last, partial window is kept if it starts inside the input or the left padding."""
+    span = size + pad_lo + pad_hi - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad_lo:
+        out -= 1
+    return out
+
+
+def window_view(xp, kernel, stride, dilation, out):
+    """The windows of xp (N, C, H, W) as a strided view (N, C, OH, OW, kh, kw), no copy:
+    window (i, j) starts at (i * stride_h, j * stride_w) and takes every dilation-th element."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out
+    v = np.lib.stride_tricks.sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1),
+                                                 axis=(2, 3))
+    return v[:, :, :(oh - 1) * sh + 1:sh, :(ow - 1) * sw + 1:sw, ::dh, ::dw]
+
+
+def _offset_slices(i, j, stride, dilation, out):
+    """The (rows, cols) slices of the padded input that kernel offset (i, j) reads, one element
+    per output position."""
+    (sh, sw), (dh, dw), (oh, ow) = stride, dilation, out
+    return (slice(i * dh, i * dh + (oh - 1) * sh + 1, sh),
+            slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
+
+
+def col2im(cols, padded_shape, stride, dilation):
+    """The adjoint of window_view: sum cols (kh, kw, N, C, OH, OW), one value per window
+    element, into an array of `padded_shape`; an input element in several windows gets the sum.
+
+    One strided slice-add per kernel offset: for a fixed offset the windows touch distinct
+    elements, so `+=` needs no np.add.at."""
+    g = np.zeros(padded_shape, dtype=cols.dtype)
+    kh, kw, n, c, oh, ow = cols.shape
+    for i in range(kh):
+        for j in range(kw):
+            rows, columns = _offset_slices(i, j, stride, dilation, (oh, ow))
+            g[:, :, rows, columns] += cols[i, j]
+    return g
+
+
+def window_stack(xp, kernel, stride, dilation, out):
+    """window_view in differentiable ops, for `composed`: the Tensor xp's windows as
+    (N, C, OH, OW, kh * kw), stacked from one strided slice per kernel offset."""
+    kh, kw = kernel
+    return stack([xp[(slice(None), slice(None)) + _offset_slices(i, j, stride, dilation, out)]
+                  for i in range(kh) for j in range(kw)], dim=-1)
+
+
+def as_4d(shape):
+    """A 1-D op's (N, C, L) shape as the 2-D op's (N, C, 1, L); 2-D shapes stay."""
+    return shape if len(shape) == 4 else shape[:2] + (1,) + shape[2:]
+
+
+# ----- the convolution -------------------------------------------------------------------------
+class ConvolutionFunction(FusedFunction):
+    """y = conv(x, weight) + bias over 1 or 2 spatial dims. stride, dilation: (h, w);
+    padding: ((top, bottom), (left, right)), zeros (asymmetric for padding='same')."""
+
+    grad_fn_name = "ConvolutionBackward0"
+
+    def __init__(self, stride, padding, dilation, groups):
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+
+    def _geometry(self, x_shape, w_shape):
+        """Shapes of the 2-D problem: input, padded input, kernel and output sizes."""
+        n, c, h, w = as_4d(x_shape)
+        o, _, kh, kw = as_4d(w_shape)
+        (pt, pb), (pl, pr) = self.padding
+        out = tuple(output_size(size, k, lo, hi, s, d) for size, k, (lo, hi), s, d in
+                    zip((h, w), (kh, kw), self.padding, self.stride, self.dilation))
+        return (n, c, h, w), (n, c, h + pt + pb, w + pl + pr), (kh, kw), out
+
+    def forward(self, x, weight, bias=None):
+        self.x_shape, self.w_shape = x.shape, weight.shape
+        (n, c, h, w), padded, kernel, (oh, ow) = self._geometry(x.shape, weight.shape)
+        g, o = self.groups, weight.shape[0]
+        x4 = x.reshape(n, c, h, w)
+        xp = np.pad(x4, ((0, 0), (0, 0)) + self.padding) if padded != x4.shape else x4
+        win = window_view(xp, kernel, self.stride, self.dilation, (oh, ow))
+        # im2col, per group: one row per (channel, kernel offset), one column per output position
+        cg = c // g
+        self.cols = win.reshape(n, g, cg, oh, ow, *kernel).transpose(1, 2, 5, 6, 0, 3, 4) \
+                       .reshape(g, cg * kernel[0] * kernel[1], n * oh * ow)
+        self.w_rows = weight.reshape(g, o // g, -1)  # one row per kernel
+        y = self.w_rows @ self.cols  # (G, O/G, N*OH*OW)
+        y = y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+        y = np.ascontiguousarray(y) if bias is None else y + bias[:, None, None]
+        return y.reshape((n, o) + ((oh, ow) if x.ndim == 4 else (ow,)))
+
+    def backward(self, gy):
+        need = self.needs_input_grad
+        (n, c, h, w), padded, kernel, (oh, ow) = self._geometry(self.x_shape, self.w_shape)
+        g, o = self.groups, self.w_shape[0]
+        # gy in the layout of the forward matmul's result, (G, O/G, N*OH*OW), as a contiguous
+        # copy: gy may be a broadcast (stride 0) array, which BLAS cannot take
+        gy_rows = np.ascontiguousarray(gy.reshape(n, o, oh * ow).transpose(1, 0, 2)) \
+            .reshape(g, o // g, n * oh * ow)
+        gx = gw = gb = None
+        if need[0]:
+            # y = W @ cols, so dL/dcols = W^T @ gy; each window element's gradient then goes back
+            # to the input element it was copied from (col2im), and the padding is cut off
+            gcols = (self.w_rows.transpose(0, 2, 1) @ gy_rows) \
+                .reshape(g, c // g, *kernel, n, oh, ow).transpose(2, 3, 4, 0, 1, 5, 6) \
+                .reshape(*kernel, n, c, oh, ow)
+            gxp = col2im(gcols, padded, self.stride, self.dilation)
+            (pt, _), (pl, _) = self.padding
+            gx = gxp[:, :, pt:pt + h, pl:pl + w].reshape(self.x_shape)
+        if need[1]:  # dL/dW = gy @ cols^T: each kernel weight meets the elements it multiplied
+            gw = (self.cols @ gy_rows.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(self.w_shape)
+        if len(need) == 3 and need[2]:  # the bias is added at every position of every sample
+            gb = gy.sum(axis=(0, *range(2, gy.ndim)))
+        return (gx, gw) if len(need) == 2 else (gx, gw, gb)
+
+    def composed(self, x, weight, bias=None):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        (n, c, h, w), _, kernel, (oh, ow) = self._geometry(tuple(x.shape), tuple(weight.shape))
+        g, o = self.groups, weight.shape[0]
+        (pt, pb), (pl, pr) = self.padding
+        xp = pad(x.reshape(n, c, h, w), (pl, pr, pt, pb))
+        cols = window_stack(xp, kernel, self.stride, self.dilation, (oh, ow))
+        cols = cols.reshape(n, g, c // g, oh, ow, -1).permute(1, 0, 3, 4, 2, 5) \
+                   .reshape(g, n * oh * ow, -1)
+        y = cols @ weight.reshape(g, o // g, -1).mT
+        y = y.reshape(g, n, oh, ow, o // g).permute(1, 0, 4, 2, 3).reshape(n, o, oh, ow)
+        if bias is not None:
+            y = y + bias.reshape(o, 1, 1)
+        return y.reshape((n, o) + ((oh, ow) if x.ndim == 4 else (ow,)))
+
+
+# ----- argument checks ----------------------------------------------------------------------------
+# C++'s names of the dtypes, as PyTorch's message on a bias of another dtype prints them
+_CPP_TYPES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+              "int32": "int", "int16": "short int", "int8": "signed char",
+              "uint8": "unsigned char", "bool": "bool"}
+
+
+def int_tuple(value, op, name, position, n):
+    """An int-or-sequence argument as a tuple of ints, an int repeated n times (PyTorch's
+    `tuple of ints` argument parsing); TypeError for anything else."""
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return (int(value),) * n
+    if isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            if not isinstance(v, int | np.integer) or isinstance(v, bool):
+                raise TypeError(f"{op}(): argument '{name}' (position {position}) must be tuple "
+                                f"of ints, but found element of type {type(v).__name__} at pos "
+                                f"{i}")
+        return tuple(int(v) for v in value)
+    raise TypeError(f"{op}(): argument '{name}' (position {position}) must be tuple of ints, not "
+                    f"{type(value).__name__}")
+
+
+def _expand(values, name, dims):
+    """One value per spatial dim of the weight: PyTorch's expand_param_if_needed."""
+    if len(values) == 1:
+        return values * dims
+    if len(values) != dims:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {dims} "
+                           f"values to match the convolution dimensions, but got "
+                           f"{name}={list(values)}")
+    return values
+
+
+def _same_padding(x, w, stride, dilation):
+    """padding='same': the output keeps the input's size. A total of d * (k - 1) per dim, the
+    odd element on the right (bottom), as PyTorch's _convolution_same."""
+    dims = w.ndim - 2
+    if w.ndim != x.ndim:
+        raise RuntimeError(f"Expected {w.ndim}-dimensional input for {w.ndim}-dimensional weight"
+                           f"{list(w.shape)}, but got {x.ndim}-dimensional input of size "
+                           f"{list(x.shape)} instead")
+    for name, values in (("stride", stride), ("dilation", dilation)):
+        if len(values) not in (1, dims):
+            raise RuntimeError(f"{name} cannot broadcast to {dims} dimensions")
+    if any(s != 1 for s in stride):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    totals = [d * (k - 1) for d, k in zip(_expand(dilation, "dilation", dims), w.shape[2:])]
+    return tuple((t // 2, t - t // 2) for t in totals)
+
+
+def _conv(op, dims, input, weight, bias, stride, padding, dilation, groups):
+    """conv1d / conv2d (dims = 1 / 2): PyTorch's checks, in PyTorch's order, then the op."""
+    x, w = as_tensor(input), as_tensor(weight)
+    b = None if bias is None else as_tensor(bias)
+    stride = int_tuple(stride, op, "stride", 4, dims)
+    dilation = int_tuple(dilation, op, "dilation", 6, dims)
+    if not isinstance(padding, str):
+        padding = int_tuple(padding, op, "padding", 5, dims)
+    if b is not None and b.dtype != x.dtype and not isinstance(padding, str):
+        raise RuntimeError(f"Input type ({_CPP_TYPES.get(x.dtype.name, x.dtype.name)}) and bias "
+                           f"type ({_CPP_TYPES.get(b.dtype.name, b.dtype.name)}) should be the "
+                           "same")
+    if x.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to "
+                           f"{op}, but got input of size: {list(x.shape)}")
+    if x.ndim == dims + 1:  # unbatched: a batch of one, as PyTorch does it
+        return _conv(op, dims, x.unsqueeze(0), w, b, stride, padding, dilation,
+                     groups).squeeze(0)
+    if isinstance(padding, str) and padding not in ("same", "valid"):
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    if w.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    k = w.ndim - 2
+    if padding == "same":
+        pads = _same_padding(x, w, stride, dilation)
+    stride = _expand(stride, "stride", k)
+    if padding == "valid":
+        pads = ((0, 0),) * k
+    elif not isinstance(padding, str):
+        pads = tuple((p, p) for p in _expand(padding, "padding", k))
+    dilation = _expand(dilation, "dilation", k)
+    if any(p < 0 for pair in pads for p in pair):
+        raise RuntimeError("negative padding is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d < 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    _check_shapes(x, w, b, groups, pads, dilation)
+    if any(d == 0 for d in dilation):
+        raise RuntimeError("non-positive dilation is not supported")
+    for name, t in (("weight", w), ("bias", b)):
+        if t is None or t.dtype == x.dtype:
+            continue
+        if x.dtype == np.float32:
+            raise RuntimeError(f"Input type (torch.FloatTensor) and {name} type (torch."
+                               f"{_TENSOR_TYPES.get(t.dtype.name, t.dtype.name)}Tensor) should "
+                               f"be the same or input should be a MKLDNN tensor and {name} is a "
+                               "dense tensor")
+        raise RuntimeError(f"expected scalar type {_TENSOR_TYPES.get(x.dtype.name, x.dtype.name)}"
+                           f" but found {_TENSOR_TYPES.get(t.dtype.name, t.dtype.name)}")
+    if x.dtype == np.bool_:
+        raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
+    if dims == 1:  # the 2-D op on a height-1 image: no padding, stride or dilation along it
+        pads, stride, dilation = ((0, 0),) + pads, (1,) + stride, (1,) + dilation
+    params = (x, w) if b is None else (x, w, b)
+    return ConvolutionFunction(stride, pads, dilation, groups)(*params)
+
+
+def _check_shapes(x, w, b, groups, pads, dilation):
+    """PyTorch's check_input_shape_forward: weight, channels, bias and kernel against input."""
+    ws = list(w.shape)
+    if w.ndim != x.ndim:
+        raise RuntimeError(f"Expected {w.ndim}-dimensional input for {w.ndim}-dimensional weight "
+                           f"{ws}, but got {x.ndim}-dimensional input of size {list(x.shape)} "
+                           "instead")
+    if ws[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
+                           f"dimension 0, but got weight of size {ws} instead")
+    if ws[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{ws}] instead")
+    if x.shape[1] != ws[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {ws}, expected input"
+                           f"{list(x.shape)} to have {ws[1] * groups} channels, but got "
+                           f"{x.shape[1]} channels instead")
+    if b is not None and (b.ndim != 1 or b.shape[0] != ws[0]):
+        raise RuntimeError(f"Given weight of size {ws}, expected bias to be 1-dimensional with "
+                           f"{ws[0]} elements, but got bias of size {list(b.shape)} instead")
+    padded = [n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads)]
+    kernel = [d * (k - 1) + 1 for d, k in zip(dilation, ws[2:])]
+    if any(p < k for p, k in zip(padded, kernel)):
+        raise RuntimeError(f"Calculated padded input size per channel: "
+                           f"({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, kernel))}). Kernel size can't be greater than "
+                           "actual input size")
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution of input (N, C_in, L) (or unbatched (C_in, L)) with weight
+    (C_out, C_in / groups, k) (PyTorch's F.conv1d). padding: int, (int,), 'valid' or 'same'."""
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution of input (N, C_in, H, W) (or unbatched (C_in, H, W)) with weight
+    (C_out, C_in / groups, kh, kw) (PyTorch's F.conv2d). stride, padding, dilation: an int or
+    (h, w); padding may also be 'valid' (none) or 'same' (output as large as the input)."""
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+__all__ = ["conv1d", "conv2d"]
