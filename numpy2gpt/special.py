@@ -1,2 +1,59 @@
-"""stub"""
-__all__ = []
+"""torch.special: special functions (erf and its inverse, gamma functions, logit, xlogy...).
+
+Most are the ops of numpy2gpt under SciPy's names (expit is sigmoid, gammaln is lgamma, psi is
+digamma, ...); ndtri, log_ndtr, entr and xlog1py exist only here, as in PyTorch.
+"""
+
+import math
+
+from .nn.functional.softmax import log_softmax as _log_softmax
+from .nn.functional.softmax import softmax as _softmax
+from .ops._util import as_tensor, not_implemented_for
+from .ops.elementwise import logit, sigmoid, sinc, xlog1py, xlogy
+from .ops.special import (
+    digamma,
+    entr,
+    erf,
+    erfc,
+    erfinv,
+    exp2,
+    expm1,
+    lgamma,
+    log1p,
+    log_ndtr,
+    ndtri,
+    polygamma,
+)
+from .ops.special import mvlgamma as multigammaln
+from .ops.special import round as _round
+from .ops.stats import logsumexp
+
+expit, gammaln, psi = sigmoid, lgamma, digamma
+
+
+def ndtr(input):
+    """The standard normal CDF Phi(x) = (1 + erf(x / sqrt(2))) / 2, composed as PyTorch does
+    (so its gradient is erf's, and it rounds to 0 below about -8.3: log_ndtr keeps the tail)."""
+    return (1 + erf(input * math.sqrt(0.5))) * 0.5
+
+
+def round(input, *, decimals=0):
+    """Round half to even (torch.round), to `decimals` places. Unlike torch.round, PyTorch's
+    special.round refuses integer and bool tensors."""
+    not_implemented_for(as_tensor(input), "round_vml_cpu")
+    return _round(input, decimals=decimals)
+
+
+def softmax(input, dim, *, dtype=None):
+    """exp(x) / sum(exp(x)) along `dim` (torch.softmax, with `dim` required)."""
+    return _softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim, *, dtype=None):
+    """log(softmax(x)) along `dim` (torch.log_softmax, with `dim` required)."""
+    return _log_softmax(input, dim, dtype=dtype)
+
+
+__all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln",
+           "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr",
+           "ndtri", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]

@@ -1,16 +1,21 @@
-"""Elementwise math: exp, log, sqrt, tanh, sigmoid, relu, the hyperbolic functions and their
-inverses, frac; the two-operand atan2, hypot, logaddexp, heaviside; nan_to_num and detach.
+"""Elementwise math: exp, log, sqrt, tanh, sigmoid, relu, the trigonometric and hyperbolic
+functions and their inverses, sinc, reciprocal, frac, logit; the two-operand atan2, hypot,
+logaddexp(2), heaviside, copysign, ldexp, float_power, xlogy; nan_to_num and detach; the long
+names of the comparisons (greater, less_equal, ...) and the in-place forms of all these.
 Each gradient is f'(x) * gy (for two operands, the partial derivatives).
 
 Where f' is cheapest from the output (exp, tanh, sigmoid, sqrt), the Function saves its output.
 """
 
+import math
+
 import numpy as np
 
 from .. import dtypes
-from ..autograd.function import Function
-from ..tensor import Tensor, as_tensor
+from ..autograd.function import _TENSOR_TYPES, Function
+from ..tensor import Tensor, as_tensor, type_name
 from ._util import broadcast_shape, not_implemented_for, promote, require_tensor
+from .inplace import _method_in_place, div_, inplace_apply, mul_, sub_
 
 
 def _float(x):
@@ -210,7 +215,9 @@ def relu(input):
 
 
 def abs(input):
-    return Abs()(as_tensor(input))
+    x = as_tensor(input)
+    not_implemented_for(x, "abs_cpu", kinds="b")  # PyTorch refuses bool
+    return Abs()(x)
 
 
 # ----- hyperbolic functions and their inverses, frac ---------------------------------------------
@@ -296,6 +303,180 @@ def frac(input):
     x = as_tensor(input)
     not_implemented_for(x, "frac_cpu")
     return Frac()(x)
+
+
+# ----- trigonometric functions and their inverses, degrees and radians, sinc, reciprocal -------
+class Tan(Function):
+    saves_outputs = True
+
+    def forward(self, x):
+        return np.tan(x)
+
+    def backward(self, gy):
+        y = self.saved_output()
+        return gy * (1.0 + y * y)  # d tan = 1 / cos^2 = 1 + tan^2
+
+
+class Asin(Function):
+    def forward(self, x):
+        return np.arcsin(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * rsqrt(1.0 - x * x)  # d asin = 1 / sqrt(1 - x^2): inf at +-1, NaN beyond
+
+
+class Acos(Function):
+    def forward(self, x):
+        return np.arccos(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return -gy * rsqrt(1.0 - x * x)  # acos = pi/2 - asin
+
+
+class Atan(Function):
+    def forward(self, x):
+        return np.arctan(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy / (x * x + 1.0)  # d atan = 1 / (1 + x^2)
+
+
+class Scale(Function):
+    """x times a constant (deg2rad: pi/180, rad2deg: 180/pi), rounded to x's dtype."""
+
+    saves_values = False
+
+    def __init__(self, factor, label):
+        self.factor, self.grad_fn_name = factor, label + "Backward0"
+
+    def forward(self, x):
+        return x * np.asarray(self.factor, x.dtype)
+
+    def backward(self, gy):
+        return gy * self.factor
+
+
+class Sinc(Function):
+    """sin(pi x) / (pi x), and 1 at x = 0 (its limit)."""
+
+    def forward(self, x):
+        px = x * np.asarray(np.pi, x.dtype)
+        return np.where(x == 0, np.ones((), x.dtype), np.sin(px) / px)
+
+    def backward(self, gy):
+        from .indexing import where
+
+        (x,) = self.saved_tensors
+        px, x2pi = x * math.pi, x * x * math.pi
+        # d/dx sin(pi x) / (pi x) = (pi x cos(pi x) - sin(pi x)) / (pi x^2); PyTorch takes it as 0
+        # where pi x^2 is 0 (the limit at 0, also where x^2 underflows)
+        return where(x2pi == 0, 0.0, gy * (px * cos(px) - sin(px)) / x2pi)
+
+
+class Reciprocal(Function):
+    saves_outputs = True
+
+    def forward(self, x):
+        return 1 / x
+
+    def backward(self, gy):
+        y = self.saved_output()
+        return -gy * (y * y)  # d (1/x) = -1/x^2 = -y^2
+
+
+def tan(input):
+    return Tan()(_float(input))
+
+
+def asin(input):
+    return Asin()(_float(input))
+
+
+def acos(input):
+    return Acos()(_float(input))
+
+
+def atan(input):
+    return Atan()(_float(input))
+
+
+def deg2rad(input):
+    """Degrees to radians: input * pi / 180 (integer inputs give the default float dtype)."""
+    return Scale(math.pi / 180, "Deg2Rad")(_float(input))
+
+
+def rad2deg(input):
+    """Radians to degrees: input * 180 / pi."""
+    return Scale(180 / math.pi, "Rad2Deg")(_float(input))
+
+
+def sinc(input):
+    """The normalized sinc function sin(pi x) / (pi x), 1 at x = 0; its gradient there is 0."""
+    return Sinc()(_float(input))
+
+
+def reciprocal(input):
+    """1 / x (integer inputs give the default float dtype; 1 / 0 is inf)."""
+    return Reciprocal()(_float(input))
+
+
+arcsin, arccos, arctan = asin, acos, atan
+
+
+# ----- sign bit, unary plus, logit ---------------------------------------------------------------
+def signbit(input):
+    """True where the sign bit is set: negative numbers, -0.0 and NaNs with the sign bit (a bool
+    tensor, no gradient)."""
+    x = require_tensor(input, "signbit", "input", 1)
+    return Tensor._make(np.signbit(x._data) if x.dtype.kind == "f" else x._data < 0)
+
+
+def positive(input):
+    """input itself (unary +); refused for bool tensors, like PyTorch."""
+    x = require_tensor(input, "positive", "input", 1)
+    if x.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return x
+
+
+class Logit(Function):
+    """log(x / (1 - x)), the inverse of sigmoid. With eps >= 0, x is first clamped to
+    [eps, 1 - eps]; a negative eps (or None) clamps nothing."""
+
+    def __init__(self, eps):
+        self.eps = eps
+
+    def _bounds(self, dtype):
+        lo = np.asarray(self.eps, dtype)
+        return lo, np.asarray(1, dtype) - lo
+
+    def forward(self, x):
+        if self.eps is not None and self.eps >= 0:
+            lo, hi = self._bounds(x.dtype)
+            x = np.where(x < lo, lo, np.where(x > hi, hi, x))
+        return np.log(x / (1 - x))
+
+    def backward(self, gy):
+        from .indexing import where
+
+        (x,) = self.saved_tensors
+        g = gy / (x * (1.0 - x))  # d logit = 1 / (x (1 - x))
+        g = where((x == 0.0) | (x == 1.0), gy * math.inf, g)  # inf with gy's sign at 0 and 1
+        if self.eps is None or self.eps < 0:
+            return where((x < 0.0) | (x > 1.0), math.nan, g)  # NaN outside [0, 1]
+        lo, hi = (Tensor._make(b) for b in self._bounds(x.dtype))
+        return where((x < lo) | (x > hi), 0.0, g)  # 0 where x was clamped
+
+
+def logit(input, eps=None):
+    """log(p / (1 - p)), the log-odds; `eps` clamps p to [eps, 1 - eps] first (and the gradient
+    is 0 where it clamps)."""
+    if eps is not None and (not isinstance(eps, int | float | np.number) or isinstance(eps, bool)):
+        raise TypeError(f"logit(): argument 'eps' must be float, not {type(eps).__name__}")
+    return Logit(None if eps is None else float(eps))(_float(input))
 
 
 # ----- two operands: atan2, hypot, logaddexp, heaviside -----------------------------------------
@@ -402,6 +583,171 @@ def heaviside(input, values):
     return NotDifferentiable("heaviside", _heaviside_array)(input, values)
 
 
+# ----- two operands: logaddexp2, copysign, ldexp, float_power, xlogy -----------------------------
+class LogAddExp2(Function):
+    """log2(2^a + 2^b), computed without overflow (np.logaddexp2)."""
+
+    grad_fn_name = "Logaddexp2Backward0"
+
+    def forward(self, a, b):
+        return np.logaddexp2(a, b)
+
+    def backward(self, gy):
+        from .arithmetic import sum_to
+        from .special import exp2
+
+        a, b = self.saved_tensors
+        # d/da = 2^a / (2^a + 2^b) = 1 / (1 + 2^(b - a)), and d/db likewise
+        ga = sum_to(gy / (1.0 + exp2(b - a)), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy / (1.0 + exp2(a - b)), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Copysign(Function):
+    """|a| with the sign (bit) of b."""
+
+    saves_outputs = True
+
+    def __init__(self, scalar_other):
+        self.grad_fn_name = "CopysignBackward1" if scalar_other else "CopysignBackward0"
+
+    def forward(self, a, b):
+        return np.copysign(a, b)
+
+    def backward(self, gy):
+        from .arithmetic import sum_to
+        from .indexing import where
+
+        a, b = self.saved_tensors
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            # the result is a or -a: the derivative is y / a (+-1), 0 where a = 0 (PyTorch's)
+            ga = sum_to(gy * where(a == 0.0, 0.0, self.saved_output() / a), a.shape)
+        if self.needs_input_grad[1]:  # the sign of b is piecewise constant: zeros, as PyTorch
+            gb = Tensor._make(np.zeros(b.shape, b.dtype))
+        return ga, gb
+
+
+class Ldexp(Function):
+    """a * 2^b."""
+
+    saves_outputs = True
+
+    def forward(self, a, b):
+        return a * np.exp2(b)
+
+    def backward(self, gy):
+        from .arithmetic import sum_to
+        from .special import exp2
+
+        a, b = self.saved_tensors
+        ga = sum_to(gy * exp2(b), a.shape) if self.needs_input_grad[0] else None
+        # d/db a 2^b = a 2^b ln 2 = y ln 2
+        gb = sum_to(gy * self.saved_output() * math.log(2), b.shape) \
+            if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class XLogY(Function):
+    """x * log(y) (or x * log1p(y)), defined as 0 where x = 0 (also for y = 0, where 0 * -inf
+    would be NaN) unless y is NaN: PyTorch's rule, the convention of entropy terms p log p."""
+
+    def __init__(self, log1p, scalar):
+        self.log1p = log1p
+        self.grad_fn_name = ("SpecialXlog1PyBackward" if log1p else "XlogyBackward") + \
+            {None: "0", "input": "1", "other": "2"}[scalar]
+
+    def forward(self, x, y):
+        r = x * (np.log1p(y) if self.log1p else np.log(y))
+        return np.where(np.isnan(y), y, np.where(x == 0, np.zeros((), r.dtype), r))
+
+    def backward(self, gy):
+        from .arithmetic import sum_to
+        from .indexing import where
+
+        x, y = self.saved_tensors
+        fn, pole = (xlog1py, -1.0) if self.log1p else (xlogy, 0.0)
+        gx = gyy = None
+        if self.needs_input_grad[0]:
+            # d/dx = log(y), taken as 0 where x = 0 and y is at or beyond the pole (PyTorch's)
+            gx = sum_to(where((x == 0.0) & (y <= pole), 0.0, fn(gy, y)), x.shape)
+        if self.needs_input_grad[1]:
+            gyy = sum_to(gy * x / (y + 1.0 if self.log1p else y), y.shape)  # d/dy = x / y
+        return gx, gyy
+
+
+def logaddexp2(input, other):
+    """log2(2^input + 2^other), elementwise and stable (floating point tensors only)."""
+    a, b = _tensors("logaddexp2", input, other)
+    not_implemented_for(a, "logaddexp2_cpu")
+    return LogAddExp2()(a, b)
+
+
+def _tensor_and_number(name, input, other, second="other"):
+    """Operands of an op that takes a tensor and a tensor or a number (either one a number for
+    xlogy, only `other` for copysign): promoted to a common float dtype and checked to
+    broadcast."""
+    for value, arg, pos in ((input, "input", 1), (other, second, 2)):
+        if not isinstance(value, Tensor | int | float | np.number):
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor or "
+                            f"Number, not {type_name(value)}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type_name(input)}")
+    a, b = promote(input, other)
+    broadcast_shape(a.shape, b.shape)
+    return _float(a), _float(b)
+
+
+def copysign(input, other):
+    """|input| with the sign of `other` (a tensor or a number), elementwise; integer inputs give
+    the default float dtype. `other` gets a zero gradient."""
+    require_tensor(input, "copysign", "input", 1)
+    a, b = _tensor_and_number("copysign", input, other)
+    return Copysign(not isinstance(other, Tensor))(a, b)
+
+
+def ldexp(input, other):
+    """input * 2^other, elementwise (integer inputs give the default float dtype)."""
+    a, b = _tensors("ldexp", input, other)
+    return Ldexp()(_float(a), _float(b))
+
+
+def float_power(input, exponent):
+    """input ** exponent computed in float64 (the result is float64 whatever the inputs'
+    dtypes); either may be a number. The gradient comes back in each input's own dtype."""
+    from .arithmetic import pow
+
+    for value, arg, pos in ((input, "input", 1), (exponent, "exponent", 2)):
+        if not isinstance(value, Tensor | int | float | np.number):
+            raise TypeError(f"float_power(): argument '{arg}' (position {pos}) must be Tensor "
+                            f"or Number, not {type_name(value)}")
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise TypeError(f"float_power(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type_name(input)}")
+    base, exp = (v.to(dtypes.float64) if isinstance(v, Tensor) else float(v)
+                 for v in (input, exponent))
+    return pow(base, exp)
+
+
+def _xlogy(name, input, other, log1p):
+    a, b = _tensor_and_number(name, input, other)
+    scalar = "input" if not isinstance(input, Tensor) else \
+        "other" if not isinstance(other, Tensor) else None
+    return XLogY(log1p, scalar)(a, b)
+
+
+def xlogy(input, other):
+    """input * log(other), and 0 where input is 0 (unless other is NaN); either may be a
+    number."""
+    return _xlogy("xlogy", input, other, log1p=False)
+
+
+def xlog1py(input, other):
+    """input * log1p(other), and 0 where input is 0 (unless other is NaN): torch.special's."""
+    return _xlogy("special_xlog1py", input, other, log1p=True)
+
+
 # ----- nan_to_num, detach -----------------------------------------------------------------------
 class NanToNum(Function):
     """NaN, +inf and -inf replaced by given finite numbers; the gradient passes where x is finite
@@ -442,16 +788,117 @@ def detach(input):
     return require_tensor(input, "detach", "input", 1).detach()
 
 
+# ----- long names of the comparisons, in-place comparisons and arithmetic -----------------------
+def _comparison(name, op):
+    """`greater` etc.: the comparison `op` of ops/arithmetic under NumPy's long name."""
+    def compare(input, other):
+        from . import arithmetic
+
+        return getattr(arithmetic, op)(input, other)
+
+    compare.__name__ = name
+    compare.__doc__ = f"input {op} other, elementwise: a bool tensor (the same as `{op}`)."
+    return compare
+
+
+greater, greater_equal = _comparison("greater", "gt"), _comparison("greater_equal", "ge")
+less, less_equal = _comparison("less", "lt"), _comparison("less_equal", "le")
+not_equal = _comparison("not_equal", "ne")
+
+
+class ComparedInPlace(Function):
+    """t.eq_(other) (lt_, ...) recorded: t's new value is the comparison, 1 where it holds and 0
+    elsewhere, in t's dtype. It is piecewise constant, so t's old value (and a tensor `other`)
+    get zero gradients, as in PyTorch."""
+
+    saves_values = False
+
+    def __init__(self, result, label):
+        self.result, self.grad_fn_name = result, label
+
+    def forward(self, x, *other):
+        return self.result.astype(x.dtype)
+
+    def backward(self, gy):
+        grads = tuple(Tensor._make(np.zeros(t.shape, t.dtype)) if need else None
+                      for t, need in zip(self.inputs, self.needs_input_grad))
+        return grads if len(grads) > 1 else grads[0]
+
+
+def _comparison_in_place(op):
+    """t.eq_(other) and the like: t <- (t op other) as 0/1 in t's dtype (see ComparedInPlace)."""
+    def in_place(self, other):
+        from . import arithmetic
+
+        tensors = [other] if isinstance(other, Tensor) else []
+        label = op.capitalize() + ("Backward1" if tensors else "Backward0")
+
+        def op_into(x):
+            result = getattr(arithmetic, op)(x.detach(), other)._data
+            if result.shape != x.shape:
+                raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the "
+                                   f"broadcast shape {list(result.shape)}")
+            return ComparedInPlace(result, label)(x, *tensors)
+
+        return inplace_apply(self, op_into, *tensors)
+
+    in_place.__name__ = op + "_"
+    return in_place
+
+
+def divide_(self, other, *, rounding_mode=None):
+    """`t.divide_(other)`: div_, also with a rounding_mode ("trunc" or "floor")."""
+    if rounding_mode is None:
+        return div_(self, other)
+    return _method_in_place("div")(self, other, rounding_mode=rounding_mode)
+
+
+def float_power_(self, exponent):
+    """t <- t ** exponent in float64: only a float64 tensor can hold the result (PyTorch's
+    error for any other)."""
+    if self.dtype != dtypes.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype "
+                           f"{_TENSOR_TYPES[self.dtype.name]} but the operation's result "
+                           "requires dtype Double")
+    return _method_in_place("float_power")(self, exponent)
+
+
+def ldexp_(self, other):
+    if self.dtype.kind != "f":
+        raise RuntimeError("ldexp can't be cast to the desired output type "
+                           f"{_TENSOR_TYPES[self.dtype.name]}")
+    return _method_in_place("ldexp")(self, other)
+
+
+_IN_PLACE = ("tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "deg2rad", "rad2deg",
+             "sinc", "reciprocal", "absolute", "negative", "copysign", "xlogy", "logit")
+
 TENSOR_METHODS = {
     "exp": exp, "log": log, "log2": log2, "log10": log10, "sqrt": sqrt, "rsqrt": rsqrt,
     "square": square, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu,
-    "abs": abs, "__abs__": abs, "sinh": sinh, "cosh": cosh, "asinh": asinh, "acosh": acosh,
-    "atanh": atanh, "arcsinh": asinh, "arccosh": acosh, "arctanh": atanh, "frac": frac,
+    "abs": abs, "__abs__": abs, "absolute": abs, "sinh": sinh, "cosh": cosh, "asinh": asinh,
+    "acosh": acosh, "atanh": atanh, "arcsinh": asinh, "arccosh": acosh, "arctanh": atanh,
+    "frac": frac, "tan": tan, "asin": asin, "acos": acos, "atan": atan, "arcsin": asin,
+    "arccos": acos, "arctan": atan, "deg2rad": deg2rad, "rad2deg": rad2deg, "sinc": sinc,
+    "reciprocal": reciprocal, "signbit": signbit, "positive": positive, "logit": logit,
     "atan2": atan2, "arctan2": atan2, "hypot": hypot, "logaddexp": logaddexp,
-    "heaviside": heaviside, "nan_to_num": nan_to_num,
+    "logaddexp2": logaddexp2, "copysign": copysign, "ldexp": ldexp, "float_power": float_power,
+    "xlogy": xlogy, "heaviside": heaviside, "nan_to_num": nan_to_num,
+    "greater": greater, "greater_equal": greater_equal, "less": less, "less_equal": less_equal,
+    "not_equal": not_equal,
+    **{name + "_": _method_in_place(name) for name in _IN_PLACE},
+    **{name + "_": _comparison_in_place(op) for name, op in (
+        ("eq", "eq"), ("ne", "ne"), ("lt", "lt"), ("le", "le"), ("gt", "gt"), ("ge", "ge"),
+        ("greater", "gt"), ("greater_equal", "ge"), ("less", "lt"), ("less_equal", "le"),
+        ("not_equal", "ne"))},
+    "divide_": divide_, "true_divide_": div_, "multiply_": mul_, "subtract_": sub_,
+    "float_power_": float_power_, "ldexp_": ldexp_,
 }
 __all__ = ["exp", "log", "log2", "log10", "sqrt", "rsqrt", "square", "sin", "cos", "tanh",
-           "sigmoid", "relu", "abs", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsinh",
-           "arccosh", "arctanh", "frac", "atan2", "arctan2", "hypot", "logaddexp", "heaviside",
-           "nan_to_num", "detach"]
-arcsinh, arccosh, arctanh, arctan2 = asinh, acosh, atanh, atan2
+           "sigmoid", "relu", "abs", "absolute", "sinh", "cosh", "asinh", "acosh", "atanh",
+           "arcsinh", "arccosh", "arctanh", "frac", "tan", "asin", "acos", "atan", "arcsin",
+           "arccos", "arctan", "deg2rad", "rad2deg", "sinc", "reciprocal", "signbit",
+           "positive", "logit", "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2",
+           "copysign", "ldexp", "float_power", "xlogy", "heaviside", "nan_to_num", "detach",
+           "greater", "greater_equal", "less", "less_equal", "not_equal"]
+arcsinh, arccosh, arctanh, arctan2, absolute = asinh, acosh, atanh, atan2, abs

@@ -10,6 +10,7 @@ how the ranges are split cheaply.
 """
 
 import functools
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -19,9 +20,10 @@ from ..autograd.function import _TENSOR_TYPES, Function
 from ..dtypes import dtype_name
 from ..kernels.threads import BLOCK
 from ..random import resolve
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, type_name
 from ._util import broadcast_shape, normalize_dims, numpy_names, promote, require_tensor
 from .elementwise import _float
+from .inplace import _method_in_place
 
 # ----- erf / erfc (fdlibm) ----------------------------------------------------------------------
 # The coefficients are fdlibm's, whose notice reads: "Copyright (C) 1993 by Sun Microsystems,
@@ -308,6 +310,498 @@ def expm1(input):
     return Expm1()(_float(input))
 
 
+# ----- erfinv, ndtri, log_ndtr: the normal distribution's inverse and log CDF ------------------
+# A first guess at erfinv (Pavlis's rational approximation, from MATLAB 2.0's erfinv.m, as in
+# PyTorch's source), refined by Newton steps on erf, or on erfc out in the tails. Each tuple holds
+# c0, c1, c2, ... of c0 + c1 t + c2 t^2 + ...: for |y| <= 0.7, y num(y^2) / den(y^2); beyond,
+# tail_num(t) / tail_den(t) with t = sqrt(-log((1 - |y|) / 2)).
+_ERFINV_NUM = (0.886226899, -1.645349621, 0.914624893, -0.140543331)
+_ERFINV_DEN = (1.0, -2.118377725, 1.442710462, -0.329097515, 0.012229801)
+_ERFINV_TAIL_NUM = (-1.970840454, -1.624906493, 3.429567803, 1.641345311)
+_ERFINV_TAIL_DEN = (1.0, 3.543889200, 1.637067800)
+
+
+def _erfinv_guess(y, one_minus_abs):
+    """erfinv(y) to about 6 digits, given y and 1 - |y| (passed in: the caller may know it more
+    accurately than 1 - |y| would be)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = y * y
+        central = y * _poly(z, _ERFINV_NUM) / _poly(z, _ERFINV_DEN)
+        t = np.sqrt(-np.log(one_minus_abs / 2))
+        tail = np.copysign(_poly(t, _ERFINV_TAIL_NUM) / _poly(t, _ERFINV_TAIL_DEN), y)
+    return np.where(np.abs(y) <= 0.7, central, tail)
+
+
+def _erfcinv(a):
+    """erfcinv(a) = erfinv(1 - a) for a float64 array 0 < a <= 1. Newton's steps are taken on
+    log(erfc(x)) = log(a): erfc keeps its relative accuracy where a is tiny (there erf(x) rounds
+    to 1 and could not tell nearby x apart), and its log is nearly a parabola (-x^2), so the
+    steps converge fast also from a rough first guess far out in the tail."""
+    x = _erfinv_guess(1 - a, a)
+    log_a = np.log(a)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for _ in range(4):
+            e = erfc_array(x)
+            # d/dx log(erfc(x)) = -erfc'(x) / erfc(x) ... with erfc'(x) = -2/sqrt(pi) e^(-x^2)
+            x = x + (np.log(e) - log_a) * e / (_TWO_OVER_SQRT_PI * np.exp(-(x * x)))
+    return x
+
+
+def erfinv_array(y):
+    """The inverse of erf on [-1, 1] (+-inf at +-1, NaN outside) of a NumPy float array: a new
+    array of y's dtype, computed in float64. |y| <= 1/2: two Newton steps on erf; beyond,
+    sign(y) erfcinv(1 - |y|) (1 - |y| is exact there), also accurate next to +-1."""
+    y = np.asarray(y)
+    flat = y.astype(np.float64).ravel()
+    a = np.abs(flat)
+    x = np.full_like(flat, np.nan)  # NaN stays NaN, and so does |y| > 1
+    central = np.flatnonzero(a <= 0.5)
+    yc = flat[central]
+    xc = _erfinv_guess(yc, 1 - np.abs(yc))
+    for _ in range(2):
+        xc = xc - (erf_array(xc) - yc) / (_TWO_OVER_SQRT_PI * np.exp(-(xc * xc)))
+    x[central] = xc
+    tail = np.flatnonzero((a > 0.5) & (a < 1))
+    x[tail] = np.copysign(_erfcinv(1 - a[tail]), flat[tail])
+    ends = a == 1
+    x[ends] = np.copysign(np.inf, flat[ends])
+    return x.astype(y.dtype).reshape(y.shape)
+
+
+def ndtri_array(p):
+    """The standard normal quantile: x with Phi(x) = p (-inf at 0, +inf at 1, NaN outside), of
+    a NumPy float array, computed in float64: sqrt(2) erfinv(2p - 1) for 1/4 <= p <= 3/4 (2p - 1
+    is exact there), and in the tails -sqrt(2) erfcinv(2p), or sqrt(2) erfcinv(2 (1 - p)) (1 - p
+    is exact), which stay accurate also for tiny p or 1 - p."""
+    p = np.asarray(p)
+    q = p.astype(np.float64).ravel()
+    x = np.full_like(q, np.nan)
+    mid = np.flatnonzero(np.abs(q - 0.5) <= 0.25)
+    x[mid] = erfinv_array(2 * q[mid] - 1)
+    low = np.flatnonzero((q > 0) & (q < 0.25))
+    x[low] = -_erfcinv(2 * q[low])
+    high = np.flatnonzero((q > 0.75) & (q < 1))
+    x[high] = _erfcinv(2 * (1 - q[high]))
+    x *= math.sqrt(2)
+    x[q == 0], x[q == 1] = -np.inf, np.inf
+    return x.astype(p.dtype).reshape(p.shape)
+
+
+def log_ndtr_array(x):
+    """log Phi(x), the log of the standard normal CDF, without underflow far in the left tail:
+    log1p(-erfc(x / sqrt 2) / 2) for x >= -1, log(erfc(-x / sqrt 2) / 2) down to -20, and the
+    asymptotic series of log Phi(x) = -x^2/2 - log(-x sqrt(2 pi)) + log(1 - 1/x^2 + 3/x^4 - ...)
+    below (float32 is computed in float64)."""
+    x = np.asarray(x)
+    a = x.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = np.log1p(-erfc_array(a / math.sqrt(2)) / 2)
+        mid = np.flatnonzero((a < -1) & (a >= -20))
+        r.flat[mid] = np.log(erfc_array(-a.flat[mid] / math.sqrt(2)) / 2)
+        far = np.flatnonzero(a < -20)
+        t = a.flat[far]
+        s = 1 / (t * t)
+        series = np.ones_like(t)  # 1 - s + 3 s^2 - 15 s^3 + ...: term k is -(2k - 1) s term k-1
+        term = np.ones_like(t)
+        for k in range(1, 12):
+            term = term * -(2 * k - 1) * s
+            series += term
+        r.flat[far] = -0.5 * t * t - np.log(-t) - 0.5 * math.log(2 * math.pi) + np.log(series)
+    return r.astype(x.dtype, copy=False)
+
+
+class Erfinv(Function):
+    saves_outputs = True
+
+    def forward(self, x):
+        return erfinv_array(x)
+
+    def backward(self, gy):
+        from .elementwise import exp
+
+        y = self.saved_output()
+        return gy * exp(y * y) * (math.sqrt(math.pi) / 2)  # 1 / erf'(y) = sqrt(pi)/2 e^(y^2)
+
+
+class Ndtri(Function):
+    grad_fn_name = "SpecialNdtriBackward0"
+    saves_outputs = True
+
+    def forward(self, p):
+        return ndtri_array(p)
+
+    def backward(self, gy):
+        from .elementwise import exp
+
+        y = self.saved_output()
+        # 1 / Phi'(y) = sqrt(2 pi) e^(y^2 / 2)
+        return gy * exp(y * y / 2) * math.sqrt(2 * math.pi)
+
+
+class LogNdtr(Function):
+    grad_fn_name = "SpecialLogNdtrBackward0"
+    saves_outputs = True
+
+    def forward(self, x):
+        return log_ndtr_array(x)
+
+    def backward(self, gy):
+        from .elementwise import exp
+
+        (x,) = self.saved_tensors
+        # d log Phi = phi(x) / Phi(x) = e^(-x^2/2 - log Phi(x)) / sqrt(2 pi)
+        return gy * exp(-(x * x / 2 + self.saved_output())) / math.sqrt(2 * math.pi)
+
+
+def erfinv(input):
+    """The inverse error function: erfinv(erf(x)) = x on (-1, 1), +-inf at +-1, NaN outside."""
+    return Erfinv()(_float(input))
+
+
+def ndtri(input):
+    """The standard normal quantile (torch.special.ndtri): Phi(ndtri(p)) = p."""
+    return Ndtri()(_float(input))
+
+
+def log_ndtr(input):
+    """log of the standard normal CDF (torch.special.log_ndtr), accurate far in both tails."""
+    return LogNdtr()(_float(input))
+
+
+# ----- lgamma, digamma, polygamma ----------------------------------------------------------------
+# lgamma follows fdlibm's e_lgamma_r.c (the notice above the erf coefficients applies): a
+# reflection for x < 0, and for x > 0 six ranges of |x|, each with its own approximation.
+_LG_A = (7.72156649015328655494e-02, 3.22467033424113591611e-01, 6.73523010531292681824e-02,
+         2.05808084325167332806e-02, 7.38555086081402883957e-03, 2.89051383673415629091e-03,
+         1.19270763183362067845e-03, 5.10069792153511336608e-04, 2.20862790713908385557e-04,
+         1.08011567247583939954e-04, 2.52144565451257326939e-05, 4.48640949618915160150e-05)
+_LG_TC = 1.46163214496836224576e+00  # where lgamma has its minimum
+_LG_TF = -1.21486290535849611461e-01  # lgamma(tc), with _LG_TT its rounding error
+_LG_TT = -3.63867699703950536541e-18
+_LG_T = (4.83836122723810047042e-01, -1.47587722994593911752e-01, 6.46249402391333854778e-02,
+         -3.27885410759859649565e-02, 1.79706750811820387126e-02, -1.03142241298341437450e-02,
+         6.10053870246291332635e-03, -3.68452016781138256760e-03, 2.25964780900612472250e-03,
+         -1.40346469989232843813e-03, 8.81081882437654011382e-04, -5.38595305356740546715e-04,
+         3.15632070903625950361e-04, -3.12754168375120860518e-04, 3.35529192635519073543e-04)
+_LG_U = (-7.72156649015328655494e-02, 6.32827064025093366517e-01, 1.45492250137234768737e+00,
+         9.77717527963372745603e-01, 2.28963728064692451092e-01, 1.33810918536787660377e-02)
+_LG_V = (1.0, 2.45597793713041134822e+00, 2.12848976379893395361e+00,
+         7.69285150456672783825e-01, 1.04222645593369134254e-01, 3.21709242282423911810e-03)
+_LG_S = (-7.72156649015328655494e-02, 2.14982415960608852501e-01, 3.25778796408930981787e-01,
+         1.46350472652464452805e-01, 2.66422703033638609560e-02, 1.84028451407337715652e-03,
+         3.19475326584100867617e-05)
+_LG_R = (1.0, 1.39200533467621045958e+00, 7.21935547567138069525e-01,
+         1.71933865632803078993e-01, 1.86459191715652901344e-02, 7.77942496381893596434e-04,
+         7.32668430744625636189e-06)
+_LG_W = (4.18938533204672725052e-01, 8.33333333333329678849e-02, -2.77777777728775536470e-03,
+         7.93650558643019558500e-04, -5.95187557450339963135e-04, 8.36339918996282139126e-04,
+         -1.63092934096575273989e-03)
+
+
+def _lgamma_near_one_or_two(y, case):
+    """lgamma on (0, 2) written around its zeros and minimum, fdlibm's three cases: y = 1 - x
+    (or 2 - x), y = x - tc (or x - (tc - 1)), y = x - 1 (or x itself). The caller adds -log(x)
+    below 0.9."""
+    if case == 0:
+        z = y * y
+        p = y * _poly(z, _LG_A[0::2]) + z * _poly(z, _LG_A[1::2])
+        return p - 0.5 * y
+    if case == 1:
+        z = y * y
+        w = z * y
+        p = z * _poly(w, _LG_T[0::3]) - (_LG_TT - w * (_poly(w, _LG_T[1::3])
+                                                       + y * _poly(w, _LG_T[2::3])))
+        return _LG_TF + p
+    return -0.5 * y + y * _poly(y, _LG_U) / _poly(y, _LG_V)
+
+
+def _lgamma_positive(x):
+    """lgamma(x) for a float64 array of x >= 0 (inf at 0 and at inf, NaN for NaN)."""
+    r = np.empty_like(x)
+    ranges = [
+        (x < 2.0 ** -70, lambda t: -np.log(t)),
+        ((x >= 2.0 ** -70) & (x < 0.23164), lambda t: -np.log(t) + _lgamma_near_one_or_two(t, 2)),
+        ((x >= 0.23164) & (x < 0.7316),
+         lambda t: -np.log(t) + _lgamma_near_one_or_two(t - (_LG_TC - 1), 1)),
+        ((x >= 0.7316) & (x < 0.9), lambda t: -np.log(t) + _lgamma_near_one_or_two(1 - t, 0)),
+        ((x >= 0.9) & (x < 1.2316), lambda t: _lgamma_near_one_or_two(t - 1, 2)),
+        ((x >= 1.2316) & (x < 1.7316), lambda t: _lgamma_near_one_or_two(t - _LG_TC, 1)),
+        ((x >= 1.7316) & (x < 2), lambda t: _lgamma_near_one_or_two(2 - t, 0)),
+        ((x >= 2) & (x < 8), _lgamma_two_to_eight),
+        ((x >= 8) & (x < 2.0 ** 58), _lgamma_stirling),
+        (~(x < 2.0 ** 58), lambda t: t * (np.log(t) - 1)),  # and NaN
+    ]
+    for mask, fn in ranges:
+        idx = np.flatnonzero(mask)
+        if idx.size:
+            r.flat[idx] = fn(x.flat[idx])
+    r[(x == 1) | (x == 2)] = 0.0
+    return r
+
+
+def _lgamma_two_to_eight(x):
+    """lgamma on [2, 8): lgamma(2 + y) by a rational function of y = x - floor(x), then
+    lgamma(x) = lgamma(2 + y) + log((y + 2) (y + 3) ... (x - 1))."""
+    i = np.floor(x)
+    y = x - i
+    r = 0.5 * y + y * _poly(y, _LG_S) / _poly(y, _LG_R)
+    z = np.ones_like(y)
+    for k in range(2, 7):
+        z *= np.where(i > k, y + k, 1.0)
+    return r + np.log(z)
+
+
+def _lgamma_stirling(x):
+    """lgamma on [8, 2^58): Stirling's series (x - 1/2)(log x - 1) + w(1/x)."""
+    z = 1 / x
+    w = _LG_W[0] + z * _poly(z * z, _LG_W[1:])
+    return (x - 0.5) * (np.log(x) - 1) + w
+
+
+def lgamma_array(x):
+    """log|Gamma(x)| of a NumPy float array: a new array of x's dtype, computed in float64. Like
+    C's lgamma (and PyTorch): inf at 0, at the negative integers and at +-inf."""
+    x = np.asarray(x)
+    a = x.astype(np.float64).ravel()
+    ax = np.abs(a)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = _lgamma_positive(ax)
+        neg = np.flatnonzero((a < 0) & (ax >= 2.0 ** -70))
+        if neg.size:
+            # Gamma(x) Gamma(-x) = -pi / (x sin(pi x)): lgamma(x) = log(pi / |x sin(pi x)|) -
+            # lgamma(-x), with sin(pi x) from the distance to the nearest integer (exact)
+            t = ax[neg]
+            f = t - np.floor(t)
+            s = np.sin(np.pi * np.minimum(f, 1 - f))
+            r[neg] = np.where(s == 0, np.inf, np.log(np.pi / (s * t)) - r[neg])
+        r[np.isinf(a)] = np.inf
+    return r.astype(x.dtype, copy=False).reshape(x.shape)
+
+
+def _work(x):
+    """x as a flat array in the dtype PyTorch computes digamma and polygamma in: float64 stays,
+    float32 and float16 are computed in float32."""
+    return np.ravel(x).astype(np.float64 if x.dtype == np.float64 else np.float32)
+
+
+_PSI_10 = 2.25175258906672110764  # digamma(10)
+_PSI_ASYMPTOTIC = (8.33333333333333333333e-2, -8.33333333333333333333e-3,
+                   3.96825396825396825397e-3, -4.16666666666666666667e-3,
+                   7.57575757575757575758e-3, -2.10927960927960927961e-2,
+                   8.33333333333333333333e-2)  # Bernoulli numbers B_2k / 2k, low to high
+
+
+def digamma_array(x):
+    """digamma(x) = d/dx lgamma(x) of a NumPy float array, as PyTorch computes it (Cephes's psi):
+    psi(x) = psi(x + n) - sum 1 / (x + k) up to x + n >= 10, then the asymptotic series; for
+    x < 0 the reflection psi(x) = psi(1 - x) - pi / tan(pi x). -inf at +0, inf at -0, NaN at
+    the negative integers and -inf."""
+    x = np.asarray(x)
+    a = _work(x)
+    dt = a.dtype
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        neg = a < 0
+        frac = a - np.trunc(a)  # pi / tan(pi x) from the fractional part, in float64
+        reflection = (np.pi / np.tan(np.pi * frac.astype(np.float64))).astype(dt)
+        v = np.where(neg, 1 - a, a)
+        result = np.zeros_like(v)
+        for _ in range(10):  # v + 10 >= 10 for every v > 0
+            below = v < 10
+            if not below.any():
+                break
+            result -= np.where(below, 1 / v, np.zeros((), dt))
+            v = np.where(below, v + 1, v)
+        z = 1 / (v * v)
+        tail = np.where(v < 1e17, z * _poly(z, _PSI_ASYMPTOTIC), np.zeros((), dt))
+        psi = np.where(v == 10, result + dt.type(_PSI_10), result + np.log(v) - 0.5 / v - tail)
+        psi = np.where(neg, psi - reflection, psi)
+        psi = np.where(a == 0, np.copysign(np.array(np.inf, dt), -a), psi)
+        psi = np.where(neg & (a == np.trunc(a)), np.array(np.nan, dt), psi)
+    return psi.astype(x.dtype, copy=False).reshape(x.shape)
+
+
+def trigamma_array(x):
+    """polygamma(1, x) = d/dx digamma(x), as PyTorch computes it: the reflection
+    -pi^2 / sin^2(pi x) - psi1(1 - x) below 1/2, six steps of psi1(x) = psi1(x + 1) + 1 / x^2,
+    then the asymptotic series."""
+    x = np.asarray(x)
+    a = _work(x)
+    dt = a.dtype
+    pi = dt.type(np.pi)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        low = a < 0.5
+        s = np.sin(pi * a)
+        result = np.where(low, -(pi * pi) / (s * s), np.zeros((), dt))
+        v = np.where(low, 1 - a, a)
+        for _ in range(6):
+            result += 1 / (v * v)
+            v = v + 1
+        ixx = 1 / (v * v)
+        series = 1 + 1 / (2 * v) + ixx * (dt.type(1 / 6) - ixx * (dt.type(1 / 30)
+                                                                  - ixx * dt.type(1 / 42)))
+        result += series / v
+        result = np.where(low, -result, result)
+    return result.astype(x.dtype, copy=False).reshape(x.shape)
+
+
+_ZETA_A = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9,
+           7.47242496e10, -2.950130727918164224e12, 1.1646782814350067249e14,
+           -4.5979787224074726105e15, 1.8152105401943546773e17, -7.1661652561756670113e18)
+_MACHEP = 1.11022302462515654042e-16
+
+
+def hurwitz_zeta_array(s, q):
+    """The Hurwitz zeta function sum over k >= 0 of (k + q)^-s for a number s > 1 and a float64
+    array q, as PyTorch (Cephes) computes it: the direct sum up to q + n > 9 (n >= 9), then
+    the Euler-Maclaurin tail. inf at q = 0, -1, -2, ..."""
+    q = np.asarray(q, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        total = q ** -s
+        a, b = q.copy(), np.zeros_like(q)
+        done = np.zeros(q.shape, bool)
+        i = 0
+        while True:  # each element stops once it has converged or passed 9 after 9 terms
+            active = ~done & ((i < 9) | (a <= 9))
+            if not active.any():
+                break
+            i += 1
+            a = np.where(active, a + 1, a)
+            b = np.where(active, a ** -s, b)
+            total = np.where(active, total + b, total)
+            done |= active & (np.abs(b) < _MACHEP * total)
+        w = a
+        total = np.where(done, total, total + b * w / (s - 1) - 0.5 * b)
+        a, k = np.ones_like(q), 0.0
+        for coefficient in _ZETA_A:
+            a = a * (s + k)
+            b = b / w
+            t = a * b / coefficient
+            total = np.where(done, total, total + t)
+            done |= np.abs(t / total) < _MACHEP
+            k += 1
+            a = a * (s + k)
+            b = b / w
+            k += 1
+        total = np.where((q <= 0) & (q == np.floor(q)), np.inf, total)
+    return total
+
+
+def polygamma_array(n, x):
+    """The n-th derivative of digamma: digamma (n = 0), trigamma (n = 1), else
+    (-1)^(n+1) n! zeta(n + 1, x), as PyTorch computes it."""
+    if n == 0:
+        return digamma_array(x)
+    if n == 1:
+        return trigamma_array(x)
+    x = np.asarray(x)
+    dt = _work(x).dtype
+    factorial = np.exp(np.asarray(math.lgamma(n + 1), dt))  # PyTorch's exp(lgamma(n + 1))
+    z = hurwitz_zeta_array(float(n + 1), _work(x)).astype(dt)
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = (1 if n % 2 else -1) * factorial * z
+    return r.astype(x.dtype, copy=False).reshape(x.shape)
+
+
+class Lgamma(Function):
+    def forward(self, x):
+        return lgamma_array(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * digamma(x)  # d lgamma = digamma
+
+
+class Polygamma(Function):
+    """polygamma(n, x); digamma is n = 0. The derivative is polygamma(n + 1, x)."""
+
+    def __init__(self, n):
+        self.n = n
+        self.grad_fn_name = "DigammaBackward0" if n == 0 else "PolygammaBackward0"
+
+    def forward(self, x):
+        return polygamma_array(self.n, x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * Polygamma(self.n + 1)(x)
+
+
+def lgamma(input):
+    """log|Gamma(x)|: inf at 0, at the negative integers and at +-inf."""
+    return Lgamma()(_float(input))
+
+
+def digamma(input):
+    """d/dx lgamma(x): -inf at +0, inf at -0, NaN at the negative integers."""
+    return Polygamma(0)(_float(input))
+
+
+def polygamma(n, input):
+    """The n-th derivative of digamma (n >= 0 an int): polygamma(0, x) is digamma(x)."""
+    if not isinstance(n, int | np.integer) or isinstance(n, bool):
+        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not "
+                        f"{type_name(n)}")
+    require_tensor(input, "polygamma", "input", 2)
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    return Polygamma(int(n))(_float(input))
+
+
+class Mvlgamma(Function):
+    """The log of the multivariate gamma function of dimension p: the sum of lgamma(x - i/2) for
+    i < p, plus p (p - 1) / 4 log(pi). Its derivative is the same sum of digammas."""
+
+    def __init__(self, p):
+        self.p = p
+
+    def _args(self, x):
+        return x[..., None] + (np.arange(self.p) - (self.p - 1)).astype(x.dtype) / 2
+
+    def forward(self, x):
+        const = self.p * (self.p - 1) * math.log(math.pi) / 4
+        return lgamma_array(self._args(x)).sum(-1) + np.asarray(const, x.dtype)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * digamma(Tensor._make(self._args(x._data))).sum(-1)
+
+
+def mvlgamma(input, p):
+    """The log of the multivariate gamma function of dimension p (an int >= 1): sum over i < p
+    of lgamma(x - i/2), plus p (p - 1) / 4 log(pi)."""
+    x = require_tensor(input, "mvlgamma", "input", 1)
+    if not isinstance(p, int | np.integer) or isinstance(p, bool):
+        raise TypeError(f"mvlgamma(): argument 'p' (position 2) must be int, not {type_name(p)}")
+    if x.dtype.kind == "b":
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    return Mvlgamma(int(p))(_float(x))
+
+
+# ----- entr --------------------------------------------------------------------------------------
+class Entr(Function):
+    """-x log x: 0 at x = 0, -inf for x < 0 (torch.special.entr)."""
+
+    grad_fn_name = "SpecialEntrBackward0"
+
+    def forward(self, x):
+        r = -x * np.log(x)
+        r = np.where(x == 0, np.zeros((), x.dtype), r)
+        return np.where(x < 0, np.array(-np.inf, x.dtype), r)
+
+    def backward(self, gy):
+        from .elementwise import log
+
+        (x,) = self.saved_tensors
+        return gy * -(log(x) + 1.0)  # d (-x log x) = -(log x + 1)
+
+
+def entr(input):
+    """The elementwise entropy term -x log x (0 at 0, -inf below 0)."""
+    return Entr()(_float(input))
+
+
 # ----- sign and rounding: piecewise constant, so the gradient is zero ---------------------------
 class _PiecewiseConstant(Function):
     """sign / floor / ceil / round / trunc. Their derivative is 0 wherever it exists, and PyTorch
@@ -568,6 +1062,10 @@ TENSOR_METHODS = {
     "logical_not": logical_not, "logical_and": logical_and, "logical_or": logical_or,
     "logical_xor": logical_xor, "bitwise_not": bitwise_not, "__invert__": _invert,
     "bitwise_and": bitwise_and, "bitwise_or": bitwise_or, "bitwise_xor": bitwise_xor,
+    "erfinv": erfinv, "lgamma": lgamma, "digamma": digamma, "mvlgamma": mvlgamma,
+    "polygamma": lambda self, n: polygamma(n, self),
+    **{name + "_": _method_in_place(name) for name in ("erfinv", "lgamma", "digamma", "mvlgamma",
+                                                       "polygamma")},
     "__and__": bitwise_and, "__or__": bitwise_or, "__xor__": bitwise_xor,
     "__rand__": _reflected(bitwise_and), "__ror__": _reflected(bitwise_or),
     "__rxor__": _reflected(bitwise_xor), "__iand__": _bitwise_in_place(bitwise_and),
@@ -576,4 +1074,5 @@ TENSOR_METHODS = {
 __all__ = ["erf", "erfc", "exp2", "log1p", "expm1", "sign", "sgn", "floor", "ceil", "trunc",
            "round", "isfinite", "isnan", "isinf", "isposinf", "isneginf", "all", "any",
            "one_hot", "multinomial", "logical_not", "logical_and", "logical_or", "logical_xor",
-           "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor"]
+           "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "erfinv", "lgamma",
+           "digamma", "polygamma", "mvlgamma"]
