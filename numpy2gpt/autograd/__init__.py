@@ -77,3 +77,5 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
 
 __all__ = ["Function", "FusedFunction", "grad", "backward", "gradcheck", "gradgradcheck",
            "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled"]
+
+from . import functional  # noqa: E402  (torch.autograd.functional)
