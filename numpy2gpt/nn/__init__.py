@@ -51,7 +51,9 @@ from .modules import (  # noqa: F401
 from .modules.attention import *  # noqa: F403
 from .modules.batchnorm import *  # noqa: F403
 from .modules.conv import *  # noqa: F403
+from .modules.extra import *  # noqa: F403
 from .modules.pooling import *  # noqa: F403
 from .modules.rnn import *  # noqa: F403
+from .modules.sampling import *  # noqa: F403
 from .modules.transformer import *  # noqa: F403
 from .parameter import Parameter  # noqa: F401

@@ -225,15 +225,6 @@ def test_conv_layer_constructor_errors_match_torch():
         assert raised[0] == raised[1]
 
 
-def test_padding_modes_other_than_zeros_need_f_pad_support():
-    """Conv's padding_mode='reflect' pads with F.pad first, as PyTorch does; numpy2gpt's F.pad
-    has only mode='constant', so the layer builds and its call raises NotImplementedError."""
-    conv = ng.nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect")
-    assert conv._reversed_padding_repeated_twice == (1, 1, 1, 1)
-    with pytest.raises(NotImplementedError, match="reflect"):
-        conv(ng.randn(1, 2, 5, 5))
-
-
 # ----- end to end --------------------------------------------------------------------------------
 def _tiny_cnn(lib):
     nn = lib.nn

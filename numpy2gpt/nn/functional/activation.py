@@ -23,7 +23,7 @@ from ...ops._util import not_implemented_for
 from ...ops.creation import full
 from ...ops.elementwise import relu as _relu
 from ...ops.elementwise import sigmoid
-from ...ops.indexing import where
+from ...ops.indexing import _add_rows, index_select, where
 from ...ops.inplace import inplace_apply
 from ...tensor import _check_dim, as_tensor
 from .loss import _reduce, _reduction, _warn_if_broadcast
@@ -497,20 +497,116 @@ class ConstantPadNd(FusedFunction):
         return y
 
 
-def pad(input, pad, mode="constant", value=None):
-    """Pad the last len(pad)//2 dims: `pad = (last_before, last_after, 2nd_last_before, ...)`.
+class IndexPadNd(FusedFunction):
+    """reflect / replicate / circular padding: along each padded dim, output element j is a copy
+    of input element indices[d][j] (_pad_index says which, per mode)."""
 
-    Only mode='constant' (with `value`, default 0) is supported; negative amounts crop.
+    def __init__(self, indices, grad_fn_name):
+        self.indices, self.grad_fn_name = indices, grad_fn_name  # one index array per padded dim
+
+    def forward(self, x):
+        lead = x.ndim - len(self.indices)
+        for d, idx in enumerate(self.indices):
+            x = np.take(x, idx, axis=lead + d)
+        return x
+
+    def backward(self, gy):
+        # Each output element is a copy, so its gradient goes back to the element it copies; an
+        # input element copied several times (near an edge) gets the sum. Dim by dim, last first.
+        shape = self.inputs[0].shape
+        lead = len(shape) - len(self.indices)
+        for d in reversed(range(len(self.indices))):
+            axis = lead + d
+            g = np.zeros(gy.shape[:axis] + (shape[axis],) + gy.shape[axis + 1:], dtype=gy.dtype)
+            _add_rows(np.moveaxis(g, axis, 0), self.indices[d], np.moveaxis(gy, axis, 0))
+            gy = g
+        return gy
+
+    def composed(self, x):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        lead = x.ndim - len(self.indices)
+        for d, idx in enumerate(self.indices):
+            x = index_select(x, lead + d, idx)
+        return x
+
+
+def _pad_index(mode, n, before, after):
+    """Which input element (of n) each output element copies, along one padded dim."""
+    j = np.arange(n + before + after) - before  # the position in the input's coordinates
+    if mode == "reflect":  # mirrored at the first and the last element, which are not repeated
+        j = np.abs(j)
+        return np.where(j > n - 1, 2 * (n - 1) - j, j)
+    if mode == "replicate":  # the edge element repeated
+        return np.clip(j, 0, n - 1)
+    # circular: negative amounts crop first, then the kept part wraps around (PyTorch's order)
+    start, kept = max(-before, 0), n - max(-before, 0) - max(-after, 0)
+    return start + (j + before - max(before, 0)) % max(kept, 1)
+
+
+_NON_CONSTANT_PADS = ("\nSupported combinations for non-constant padding:\n"
+                      "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                      "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                      "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+
+
+def _check_mode_pad(x, pairs, mode):
+    """PyTorch's checks of reflection_pad / replication_pad / _pad_circular, in its order."""
+    k, shape = len(pairs), list(x.shape)
+    lead = x.ndim - k
+    sizes = shape[lead:]
+    outs = [n + before + after for n, (before, after) in zip(sizes, pairs)]
+    if mode == "circular":
+        for n, (before, after), o in zip(sizes, pairs, outs):
+            if before > n or after > n:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+            if o < 0:
+                raise RuntimeError("Negative padding value is resulting in an empty dimension")
+            if o > 0 and n - max(-before, 0) - max(-after, 0) <= 0:
+                raise RuntimeError(f"pad: circular padding ({before}, {after}) of a dimension of "
+                                   f"size {n} crops it to nothing and then wraps around it")
+        return
+    if 0 in (shape[1:] if x.ndim == k + 2 else shape):  # only the batch may be empty
+        raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 "
+                           f"batch size and other non-zero dimensions for input, but got: {shape}")
+    if mode == "reflect":  # a reflection cannot reach past the opposite edge
+        for i in reversed(range(k)):
+            (before, after), n = pairs[i], sizes[i]
+            if before >= n or after >= n:
+                raise RuntimeError(f"Argument #{4 + 2 * (k - 1 - i)}: Padding size should be less "
+                                   f"than the corresponding input dimension, but got: padding "
+                                   f"({before}, {after}) at dimension {lead + i} of input {shape}")
+    if all(o < 1 for o in outs):
+        names = "DHW"[3 - k:]
+        inputs = ", ".join(f"{c}: {n}" for c, n in zip(names, sizes))
+        if k == 3:
+            inputs = inputs.replace(", ", " ", 1)
+        elif k == 2 and mode == "replicate":
+            inputs += " "
+        raise RuntimeError(f"input ({inputs}) is too small. Calculated output "
+                           + " ".join(f"{c}: {o}" for c, o in zip(names, outs)))
+    if any(o < 0 for o in outs):
+        out_shape = shape[:lead] + outs
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{min(outs)}: {out_shape}")
+    kernel = "reflection_pad" if mode == "reflect" else "replication_pad"
+    not_implemented_for(x, f"{kernel}{k}d", "b")
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last len(pad)//2 dims: `pad = (last_before, last_after, 2nd_last_before, ...)`;
+    negative amounts crop.
+
+    mode='constant' fills with `value` (default 0), any number of dims. The other modes copy
+    input elements, as PyTorch's, for the last 1, 2 or 3 dims of a (batch of) (C, *dims):
+    'reflect' mirrors at the edge (amounts below the dim's size), 'replicate' repeats the edge
+    element, 'circular' wraps around (amounts up to the dim's size).
     """
     x = as_tensor(input)
-    if mode != "constant":
-        if mode in ("reflect", "replicate", "circular"):
-            raise NotImplementedError(f"pad: mode={mode!r} is not supported by numpy2gpt; only "
-                                      "mode='constant'")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2:
-        raise RuntimeError(f"Padding length must be divisible by 2, got pad={list(pad)}")
+        raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > x.ndim:
         raise RuntimeError(f"Padding length should be less than or equal to two times the input "
                            f"dimension but got padding length {len(pad)} and input of dimension "
@@ -518,6 +614,17 @@ def pad(input, pad, mode="constant", value=None):
     # pad lists the LAST dim first; pairs lists the padded dims in order
     pairs = tuple((pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2))[::-1]
     lead = x.ndim - len(pairs)
+    if mode != "constant":
+        if value is not None and value != 0:
+            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+        if len(pairs) not in (1, 2, 3) or lead not in (1, 2):
+            raise NotImplementedError(f"Padding size {len(pad)} is not supported for {x.ndim}D "
+                                      f"input tensor.{_NON_CONSTANT_PADS}")
+        _check_mode_pad(x, pairs, mode)
+        indices = tuple(_pad_index(mode, n, before, after)
+                        for n, (before, after) in zip(x.shape[lead:], pairs))
+        name = {"reflect": "ReflectionPad", "replicate": "ReplicationPad"}.get(mode)
+        return IndexPadNd(indices, f"{name}{len(pairs)}DBackward0" if name else "CopySlices")(x)
     for i, (n, (before, after)) in enumerate(zip(x.shape[lead:], pairs)):
         if n + before + after < 0:
             raise RuntimeError(f"pad: padding ({before}, {after}) would give dimension "

@@ -1,4 +1,5 @@
-"""conv1d and conv2d (PyTorch's torch.nn.functional convolutions).
+"""conv1d, conv2d and the transposed conv_transpose1d, conv_transpose2d (PyTorch's
+torch.nn.functional convolutions).
 
 A convolution slides a (C_in / groups, kh, kw) kernel over the (zero-padded) input; each output
 element is the dot product of one kernel with one window. Computed as im2col: copy every window
@@ -249,6 +250,17 @@ def _conv(op, dims, input, weight, bias, stride, padding, dilation, groups):
     _check_shapes(x, w, b, groups, pads, dilation)
     if any(d == 0 for d in dilation):
         raise RuntimeError("non-positive dilation is not supported")
+    _check_dtypes(x, w, b)
+    if x.dtype == np.bool_:
+        raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
+    if dims == 1:  # the 2-D op on a height-1 image: no padding, stride or dilation along it
+        pads, stride, dilation = ((0, 0),) + pads, (1,) + stride, (1,) + dilation
+    params = (x, w) if b is None else (x, w, b)
+    return ConvolutionFunction(stride, pads, dilation, groups)(*params)
+
+
+def _check_dtypes(x, w, b):
+    """The weight and the bias must have the input's dtype (PyTorch's messages)."""
     for name, t in (("weight", w), ("bias", b)):
         if t is None or t.dtype == x.dtype:
             continue
@@ -259,12 +271,6 @@ def _conv(op, dims, input, weight, bias, stride, padding, dilation, groups):
                                "dense tensor")
         raise RuntimeError(f"expected scalar type {_TENSOR_TYPES.get(x.dtype.name, x.dtype.name)}"
                            f" but found {_TENSOR_TYPES.get(t.dtype.name, t.dtype.name)}")
-    if x.dtype == np.bool_:
-        raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
-    if dims == 1:  # the 2-D op on a height-1 image: no padding, stride or dilation along it
-        pads, stride, dilation = ((0, 0),) + pads, (1,) + stride, (1,) + dilation
-    params = (x, w) if b is None else (x, w, b)
-    return ConvolutionFunction(stride, pads, dilation, groups)(*params)
 
 
 def _check_shapes(x, w, b, groups, pads, dilation):
@@ -309,4 +315,126 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
-__all__ = ["conv1d", "conv2d"]
+# ----- transposed convolution ------------------------------------------------------------------
+def _conv_transpose(op, dims, input, weight, bias, stride, padding, output_padding, groups,
+                    dilation):
+    """conv_transpose1d / conv_transpose2d: PyTorch's checks, then the op, composed:
+
+    a transposed convolution is the gradient of a convolution with respect to its input. Every
+    input pixel scatters its value times the kernel into the output: per group,
+    cols = W^T @ x gives each input pixel's (C_out * kh * kw) contributions, and col2im (fold)
+    adds them up at their places on a canvas of (H - 1) * stride + dilation * (k - 1) + 1 rows
+    (and columns). `padding` cuts that many from each side of the canvas, `output_padding` adds
+    rows (columns) at the end, which no input reaches (only the bias). Built from
+    differentiable ops, so autograd gives the gradients of every order."""
+    from .sampling import Col2Im  # (sampling.py imports this file)
+
+    x, w = as_tensor(input), as_tensor(weight)
+    b = None if bias is None else as_tensor(bias)
+    stride = int_tuple(stride, op, "stride", 4, dims)
+    padding = int_tuple(padding, op, "padding", 5, dims)
+    output_padding = int_tuple(output_padding, op, "output_padding", 6, dims)
+    dilation = int_tuple(dilation, op, "dilation", 8, dims)
+    if x.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to "
+                           f"{op}, but got input of size: {list(x.shape)}")
+    if x.ndim == dims + 1:  # unbatched: a batch of one, as PyTorch does it
+        return _conv_transpose(op, dims, x.unsqueeze(0), w, b, stride, padding, output_padding,
+                               groups, dilation).squeeze(0)
+    if w.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    k = w.ndim - 2
+    stride, padding = _expand(stride, "stride", k), _expand(padding, "padding", k)
+    output_padding = _expand(output_padding, "output_padding", k)
+    dilation = _expand(dilation, "dilation", k)
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(p < 0 for p in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d < 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    _check_transposed_shapes(x, w, b, groups)
+    if dims == 1:  # the 2-D op on a height-1 image
+        stride, padding, dilation = (1,) + stride, (0,) + padding, (1,) + dilation
+        output_padding = (0,) + output_padding
+        x, w = x.unsqueeze(2), w.unsqueeze(2)
+    if any(d == 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got dilation_height: "
+                           f"{dilation[0]} dilation_width: {dilation[1]}")
+    if any(p >= s and p >= d for p, s, d in zip(output_padding, stride, dilation)):
+        (oph, opw), (sh, sw), (dh, dw) = output_padding, stride, dilation
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but "
+                           f"got output_padding_height: {oph} output_padding_width: {opw} "
+                           f"stride_height: {sh} stride_width: {sw} dilation_height: {dh} "
+                           f"dilation_width: {dw}")
+    n, c, h, wd = x.shape
+    kernel = tuple(w.shape[2:])
+    canvas = tuple((size - 1) * s + d * (kk - 1) + 1
+                   for size, s, d, kk in zip((h, wd), stride, dilation, kernel))
+    out = tuple(cv - 2 * p + op_ for cv, p, op_ in zip(canvas, padding, output_padding))
+    if out[0] < 1 or out[1] < 1:
+        raise RuntimeError(f"Given input size per channel: ({h} x {wd}). Calculated output size "
+                           f"per channel: ({out[0]} x {out[1]}). Output size is too small")
+    _check_dtypes(x, w, b)
+    if x.dtype == np.bool_:
+        raise NotImplementedError("\"slow_conv_transpose2d_out_cpu\" not implemented for 'Bool'")
+    g, o = groups, w.shape[1] * groups
+    # cols[n, g] = W_g^T @ x[n, g]: (C_out / G * kh * kw, C_in / G) @ (C_in / G, H * W)
+    cols = w.reshape(g, c // g, -1).mT @ x.reshape(n, g, c // g, h * wd)
+    y = Col2Im(canvas, kernel, dilation, (0, 0), stride, (h, wd))(
+        cols.reshape(n, o * kernel[0] * kernel[1], h * wd))
+    (ph, pw), (oph, opw) = padding, output_padding
+    if ph or pw or oph or opw:  # negative amounts crop: the padding off, output_padding on
+        y = pad(y, (-pw, -pw + opw, -ph, -ph + oph))
+    if b is not None:
+        y = y + b.reshape(o, 1, 1)
+    return y.squeeze(2) if dims == 1 else y
+
+
+def _check_transposed_shapes(x, w, b, groups):
+    """PyTorch's check_input_shape_forward for transposed=True: weight
+    (C_in, C_out / groups, *kernel) against input and bias."""
+    ws = list(w.shape)
+    if w.ndim != x.ndim:
+        raise RuntimeError(f"Expected {w.ndim}-dimensional input for {w.ndim}-dimensional weight "
+                           f"{ws}, but got {x.ndim}-dimensional input of size {list(x.shape)} "
+                           "instead")
+    if ws[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
+                           f"dimension 0, but got weight of size {ws} instead")
+    if ws[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{ws}] instead")
+    if x.shape[1] != ws[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {ws}, expected input"
+                           f"{list(x.shape)} to have {ws[0]} channels, but got {x.shape[1]} "
+                           "channels instead")
+    if b is not None and (b.ndim != 1 or b.shape[0] != ws[1] * groups):
+        raise RuntimeError(f"Given transposed=1, weight of size {ws}, expected bias to be "
+                           f"1-dimensional with {ws[1] * groups} elements, but got bias of size "
+                           f"{list(b.shape)} instead")
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """1-D transposed convolution ("deconvolution") of input (N, C_in, L) (or unbatched
+    (C_in, L)) with weight (C_in, C_out / groups, k) (PyTorch's F.conv_transpose1d): the output
+    has (L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1 positions."""
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """2-D transposed convolution of input (N, C_in, H, W) (or unbatched (C_in, H, W)) with
+    weight (C_in, C_out / groups, kh, kw) (PyTorch's F.conv_transpose2d): the gradient of
+    conv2d with respect to its input, e.g. to upsample by `stride`."""
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]

@@ -1,6 +1,6 @@
 """The layers of numpy2gpt.nn, one family per file (as in PyTorch's torch/nn/modules/)."""
 
-from . import attention, batchnorm, conv, pooling, rnn, transformer
+from . import attention, batchnorm, conv, extra, pooling, rnn, sampling, transformer
 from .activation import (
     CELU,
     ELU,
@@ -28,6 +28,7 @@ from .attention import *  # noqa: F403
 from .batchnorm import *  # noqa: F403
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import *  # noqa: F403
+from .extra import *  # noqa: F403
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .loss import (
@@ -45,6 +46,7 @@ from .module import Module, current_module_path
 from .normalization import GroupNorm, LayerNorm, RMSNorm
 from .pooling import *  # noqa: F403
 from .rnn import *  # noqa: F403
+from .sampling import *  # noqa: F403
 from .sparse import Embedding
 from .transformer import *  # noqa: F403
 
@@ -56,5 +58,5 @@ __all__ += ["RMSNorm", "GroupNorm", "ELU", "CELU", "SELU", "Mish", "Softsign", "
             "ReLU6", "Hardswish", "Hardsigmoid", "GLU", "LogSoftmax", "Softplus", "Softmin",
             "SmoothL1Loss", "HuberLoss", "KLDivLoss", "Unflatten"]
 __all__ += ["ParameterList", "ParameterDict"]
-__all__ += (attention.__all__ + batchnorm.__all__ + conv.__all__ + pooling.__all__
-            + rnn.__all__ + transformer.__all__)
+__all__ += (attention.__all__ + batchnorm.__all__ + conv.__all__ + extra.__all__
+            + pooling.__all__ + rnn.__all__ + sampling.__all__ + transformer.__all__)

@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d, Conv2d."""
+"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d."""
 
 import math
 from collections.abc import Iterable
@@ -62,8 +62,10 @@ class _ConvNd(Module):
             self._reversed_padding_repeated_twice = tuple(p for p in reversed(padding)
                                                           for _ in range(2))
         dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-        self.weight = Parameter(empty((out_channels, in_channels // groups, *kernel_size),
-                                      dtype=dtype))
+        # a transposed convolution's weight maps in_channels to out_channels the other way round
+        shape = ((in_channels, out_channels // groups) if transposed else
+                 (out_channels, in_channels // groups))
+        self.weight = Parameter(empty((*shape, *kernel_size), dtype=dtype))
         if bias:
             self.bias = Parameter(empty(out_channels, dtype=dtype))
         else:
@@ -133,4 +135,84 @@ class Conv2d(_ConvNd):
         return self._conv_forward(F.conv2d, input, self.weight, self.bias)
 
 
-__all__ = ["Conv1d", "Conv2d"]
+class _ConvTransposeNd(_ConvNd):
+    """What ConvTranspose1d and ConvTranspose2d share: only zero padding, and the output_padding
+    that gives a requested output_size (a strided convolution maps `stride` input sizes to the
+    same output size, so the transposed one needs to be told which of them to produce)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                 transposed, output_padding, groups, bias, padding_mode, device=None,
+                 dtype=None):
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for '
+                             f"{type(self).__name__}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         transposed, output_padding, groups, bias, padding_mode, device=device,
+                         dtype=dtype)
+
+    def _output_padding(self, input, output_size, dims):
+        """self.output_padding, or the one that makes the output `output_size` (its last `dims`
+        entries; PyTorch's rule: between the smallest size and stride - 1 more)."""
+        if output_size is None:
+            return self.output_padding
+        batched = input.ndim == dims + 2
+        non_spatial = 2 if batched else 1
+        output_size = list(output_size)
+        if len(output_size) == non_spatial + dims:
+            output_size = output_size[non_spatial:]
+        if len(output_size) != dims:
+            raise ValueError(f"ConvTranspose{dims}D: for {input.ndim}D input, output_size must "
+                             f"have {dims} or {non_spatial + dims} elements (got "
+                             f"{len(output_size)})")
+        min_sizes = [(input.shape[d + non_spatial] - 1) * self.stride[d] - 2 * self.padding[d]
+                     + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(dims)]
+        max_sizes = [m + s - 1 for m, s in zip(min_sizes, self.stride)]
+        for size, lo, hi in zip(output_size, min_sizes, max_sizes):
+            if size < lo or size > hi:
+                raise ValueError(f"requested an output size of {output_size}, but valid sizes "
+                                 f"range from {min_sizes} to {max_sizes} (for an input of "
+                                 f"{input.shape[non_spatial:]})")
+        return [size - lo for size, lo in zip(output_size, min_sizes)]
+
+    def _forward(self, conv, input, output_size, dims):
+        if self.padding_mode != "zeros":
+            raise ValueError(f"Only `zeros` padding mode is supported for {type(self).__name__}")
+        output_padding = self._output_padding(input, output_size, dims)
+        return conv(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                    self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution over input (N, C_in, L) or (C_in, L): F.conv_transpose1d with
+    its own weight (in_channels, out_channels / groups, kernel_size) and bias."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        super().__init__(in_channels, out_channels, _ntuple(kernel_size, 1), _ntuple(stride, 1),
+                         _ntuple(padding, 1), _ntuple(dilation, 1), True,
+                         _ntuple(output_padding, 1), groups, bias, padding_mode, device=device,
+                         dtype=dtype)
+
+    def forward(self, input, output_size=None):
+        return self._forward(F.conv_transpose1d, input, output_size, 1)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution over input (N, C_in, H, W) or (C_in, H, W):
+    F.conv_transpose2d with its own weight (in_channels, out_channels / groups, kh, kw) and
+    bias. forward(input, output_size) picks the output_padding that gives that size."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        super().__init__(in_channels, out_channels, _ntuple(kernel_size, 2), _ntuple(stride, 2),
+                         _ntuple(padding, 2), _ntuple(dilation, 2), True,
+                         _ntuple(output_padding, 2), groups, bias, padding_mode, device=device,
+                         dtype=dtype)
+
+    def forward(self, input, output_size=None):
+        return self._forward(F.conv_transpose2d, input, output_size, 2)
+
+
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
