@@ -68,6 +68,7 @@ from .random import (
     set_rng_state,
 )
 from .serialization import load, save
+from .switches import *  # noqa: F403
 from .tensor import Size, Tensor, as_tensor, device, set_printoptions, tensor
 from .torch_hook import as_torch
 from .utils.memory import reuse_freed_buffers as _reuse_freed_buffers

@@ -441,6 +441,67 @@ class Tensor:
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
 
+    def is_signed(self):
+        """Whether the dtype holds negative numbers (floats and signed integers)."""
+        return self._data.dtype.kind in "fi"
+
+    def is_nonzero(self):
+        """The one element's truth value (PyTorch's error for zero or several elements)."""
+        if self._data.size != 1:
+            many = "no values" if self._data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {many} is ambiguous")
+        return bool(self._data.reshape(-1)[0] != 0)
+
+    def is_same_size(self, other):
+        return self.shape == other.shape
+
+    def is_inference(self):
+        """False: numpy2gpt's inference_mode makes ordinary tensors (it is no_grad)."""
+        return False
+
+    def data_ptr(self):
+        """The address of the first element in memory."""
+        return self._data.__array_interface__["data"][0]
+
+    def storage_offset(self):
+        """How many elements after the start of its memory block (its storage) the tensor
+        starts: 0, unless it is a view that starts further in (x[1:])."""
+        root = self._data
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        return (self.data_ptr() - root.__array_interface__["data"][0]) // self._data.itemsize
+
+    def new(self, *args):
+        """The legacy constructor, in self's dtype: x.new(2, 3) is uninitialised (zeros here),
+        x.new([1, 2]) holds that data, x.new() is empty."""
+        if len(args) == 1 and isinstance(args[0], Tensor) and args[0].dtype != self.dtype:
+            raise TypeError(f"new(): expected a tensor of dtype {self.dtype}, got "
+                            f"{args[0].dtype}")
+        return Tensor._make(_legacy_array(args, self.dtype))
+
+    def apply_(self, callable):
+        """Apply the Python function `callable` to each element, in place (slow; no gradient:
+        refused for a tensor that requires grad)."""
+        if self._requires_grad:
+            raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
+                               "var.detach().apply_() instead.")
+        from .ops.inplace import _write
+
+        flat = [callable(v) for v in self._data.reshape(-1).tolist()]
+        return _write(self, np.asarray(flat).reshape(self.shape))
+
+    def map_(self, tensor, callable):
+        """self[i] = callable(self[i], tensor[i]) for each element (tensor broadcast to self's
+        shape), in place (slow; no gradient)."""
+        if self._requires_grad:
+            raise RuntimeError("Can't call map_() on Variable that requires grad. Use "
+                               "var.detach().map_() instead.")
+        other = tensor.expand(*self.shape)._data.reshape(-1).tolist()
+        from .ops.inplace import _write
+
+        flat = [callable(a, b) for a, b in zip(self._data.reshape(-1).tolist(), other)]
+        return _write(self, np.asarray(flat).reshape(self.shape))
+
     def is_contiguous(self):
         return self._data.flags.c_contiguous
 
@@ -586,6 +647,7 @@ class Tensor:
         return -1  # the CPU, as PyTorch says
 
     is_cuda = False
+    is_cpu = True
 
     def cpu(self):
         return self

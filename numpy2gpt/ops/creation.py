@@ -380,9 +380,170 @@ def new_full(self, size, fill_value, dtype=None, requires_grad=False, device=Non
     return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
+
+# ----- more factories ---------------------------------------------------------------------------
+def scalar_tensor(s, *, dtype=None, requires_grad=False, device=None):
+    """A 0-d tensor holding the number s (default dtype unless told; a bool is 1.0 / 0.0)."""
+    check_device(device)
+    s = _number(s, "scalar_tensor", "s", 1)
+    if not isinstance(s, int | float | np.number):
+        raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not "
+                        f"{type(s).__name__}")
+    return _leaf(np.asarray(s).astype(_float_dtype(dtype)), requires_grad)
+
+
+def range(start=0, end=None, step=1, *, dtype=None, requires_grad=False, device=None):
+    """Deprecated (it warns, as PyTorch's does): the values start, start + step, ... up to and
+    INCLUDING end, in the default float dtype unless told. Use arange, which excludes end."""
+    check_device(device)
+    if end is None:
+        raise TypeError('range() missing 1 required positional arguments: "end"')
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its "
+                  "behavior is inconsistent with Python's range builtin. Instead, use "
+                  "torch.arange, which produces values in [start, end).", UserWarning,
+                  stacklevel=2)
+    start, end = _number(start, "range", "start", 1), _number(end, "range", "end", 2)
+    step = _number(step, "range", "step", 3)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    n = int(np.floor((end - start) / step)) + 1
+    arr = start + step * np.arange(n, dtype=np.float64)
+    return _leaf(arr.astype(_float_dtype(dtype)), requires_grad)
+
+
+def empty_strided(size, stride, *, dtype=None, requires_grad=False, device=None,
+                  layout=None, pin_memory=False):
+    """An uninitialised tensor (zeros here) of `size` whose elements lie `stride` elements
+    apart in memory along each dim."""
+    check_device(device)
+    size, stride = _size((size,), "empty_strided"), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    dt = _float_dtype(dtype)
+    n = 1 + sum((k - 1) * s for k, s in zip(size, stride)) if all(size) else 0
+    memory = np.zeros(n, dt)
+    arr = np.lib.stride_tricks.as_strided(memory, size, tuple(s * dt.itemsize for s in stride))
+    return _leaf(arr, requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, requires_grad=False, device=None,
+                 generator=None):
+    """randint with input's shape (and dtype unless told): randint_like(x, high) or
+    randint_like(x, low, high)."""
+    check_device(device)
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,
+                   requires_grad=requires_grad)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """obj as a tensor, sharing its memory when it can (a tensor or a NumPy array of the right
+    dtype) unless copy=True; copy=False refuses to copy. Other data (lists, numbers) is copied
+    into a new tensor, as torch.tensor would."""
+    check_device(device)
+    dt = dtypes.to_dtype(dtype)
+    if isinstance(obj, Tensor | np.ndarray):
+        a = obj._data if isinstance(obj, Tensor) else obj
+        target = dt or a.dtype
+        if target != a.dtype and copy is False:
+            names = [_TYPE_NAMES.get(d.name, d.name) for d in (a.dtype, target)]
+            raise ValueError(f"can't alias tensor with dtype '{names[0]}' into dtype "
+                             f"'{names[1]}'.")
+        if isinstance(obj, Tensor) and not copy and target == a.dtype:
+            return obj.requires_grad_(True) if requires_grad else obj  # obj itself
+        return _leaf(a.astype(target, copy=bool(copy)), requires_grad)
+    return tensor(obj, dtype=dt, requires_grad=requires_grad)
+
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor over the memory of a Python buffer (bytes, bytearray, array.array, ...),
+    `count` elements of `dtype` from byte `offset` on (-1: all). It shares the buffer's memory."""
+    dt = dtypes.to_dtype(dtype)
+    length = memoryview(buffer).nbytes
+    if length == 0 or count == 0:
+        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
+    if not 0 <= offset < length:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than "
+                         f"buffer length ({length} bytes) minus 1")
+    if count < 0 and (length - offset) % dt.itemsize:
+        raise ValueError(f"buffer length ({length - offset} bytes) after offset ({offset} bytes) "
+                         f"must be a multiple of element size ({dt.itemsize})")
+    if count > 0 and count * dt.itemsize > length - offset:
+        raise ValueError(f"requested buffer length ({count} * {dt.itemsize} bytes) after offset "
+                         f"({offset} bytes) must not be greater than actual buffer length "
+                         f"({length} bytes)")
+    return _leaf(np.frombuffer(buffer, dt, count, offset), requires_grad)
+
+
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input (sub with the operands swapped)."""
+    from .arithmetic import sub
+
+    if isinstance(other, Tensor):
+        return sub(other, input, alpha=alpha)
+    return other - (input if alpha == 1 else input * alpha)
+
+
+def zero_(input):
+    """input.zero_(): fill input with zeros, in place."""
+    return input.zero_()
+
+
+def fill(input, value):
+    """A copy of input with every element `value` (a number or a 0-d tensor)."""
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.ndim} dimensions.")
+    return input.clone().fill_(value)
+
+
+# ----- facts about a tensor, as torch functions (x.is_signed() is the method) ------------------
+def is_signed(input):
+    if not isinstance(input, Tensor):
+        raise TypeError("is_signed(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return input.is_signed()
+
+
+def is_nonzero(input):
+    if not isinstance(input, Tensor):
+        raise TypeError("is_nonzero(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return input.is_nonzero()
+
+
+def is_same_size(input, other):
+    return input.is_same_size(other)
+
+
+def is_inference(input):
+    return input.is_inference()
+
+
+def clamp_min_(input, min):
+    return input.clamp_min_(min)
+
+
+def clamp_max_(input, max):
+    return input.clamp_max_(max)
+
+
+def resize_as_(input, the_template, *, memory_format=None):
+    return input.resize_as_(the_template)
+
 __all__ = ["zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
            "arange", "linspace", "logspace", "eye", "rand", "randn", "normal", "randint",
            "randperm", "rand_like", "randn_like",
-           "from_numpy", "tensor", "as_tensor"]
+           "from_numpy", "tensor", "as_tensor", "scalar_tensor", "range", "empty_strided",
+           "randint_like", "asarray", "frombuffer", "rsub", "zero_", "fill", "is_signed",
+           "is_nonzero", "is_same_size", "is_inference", "clamp_min_", "clamp_max_",
+           "resize_as_"]
 TENSOR_METHODS = {"new_tensor": new_tensor, "new_zeros": new_zeros, "new_ones": new_ones,
                   "new_empty": new_empty, "new_full": new_full}

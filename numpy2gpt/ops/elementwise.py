@@ -870,8 +870,77 @@ def ldexp_(self, other):
     return _method_in_place("ldexp")(self, other)
 
 
+
+# ----- gcd / lcm / frexp / nextafter ------------------------------------------------------------
+def _integer_pair(name, input, other):
+    """Both integer tensors, promoted to a common dtype (PyTorch: no floats, no bools)."""
+    a, b = _tensors(name, input, other)
+    not_implemented_for(a, f"{name}_cpu", "bf")
+    return a, b
+
+
+def gcd(input, other):
+    """Greatest common divisor, elementwise, of two integer tensors (non-negative; gcd(0, 0)
+    is 0)."""
+    a, b = _integer_pair("gcd", input, other)
+    return Tensor._make(np.gcd(a._data, b._data).astype(a.dtype))
+
+
+def lcm(input, other):
+    """Least common multiple, elementwise, of two integer tensors (0 if either is 0; wraps
+    around on overflow, like PyTorch's)."""
+    a, b = _integer_pair("lcm", input, other)
+    with np.errstate(all="ignore"):
+        return Tensor._make(np.lcm(a._data, b._data).astype(a.dtype))
+
+
+class Frexp(Function):
+    """x = mantissa * 2 ** exponent with |mantissa| in [0.5, 1): the exponent is constant
+    where it is defined, so d mantissa / dx = 2 ** -exponent."""
+
+    saves_outputs = True
+
+    def forward(self, x):
+        mantissa, exponent = np.frexp(x)
+        return mantissa, exponent.astype(np.int32)
+
+    def backward(self, g_mantissa, g_exponent):
+        exponent = self.saved_output(1)._data
+        return g_mantissa * Tensor._make(np.ldexp(np.ones((), g_mantissa.dtype), -exponent))
+
+
+def frexp(input):
+    """(mantissa, exponent): input = mantissa * 2 ** exponent, |mantissa| in [0.5, 1) (0, inf
+    and NaN keep their value with exponent 0); exponent is int32."""
+    from .selection import _return_type
+
+    x = require_tensor(input, "frexp", "input", 1)
+    if x.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    return _return_type("frexp", ("mantissa", "exponent"))(*Frexp()(x))
+
+
+class NextAfter(Function):
+    """The next float after input towards other. PyTorch's gradient: gy for input (a step of
+    one ulp is treated as the identity), zero for other."""
+
+    def forward(self, x, other):
+        return np.nextafter(x, other)
+
+    def backward(self, gy):
+        other = self.inputs[1]
+        return gy, Tensor._make(np.zeros(other.shape, gy.dtype))
+
+
+def nextafter(input, other):
+    """The next representable float after input in the direction of other, elementwise."""
+    a, b = _tensors("nextafter", input, other)
+    not_implemented_for(a, "nextafter_cpu")
+    return NextAfter()(a, b)
+
 _IN_PLACE = ("tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "deg2rad", "rad2deg",
-             "sinc", "reciprocal", "absolute", "negative", "copysign", "xlogy", "logit")
+             "sinc", "reciprocal", "absolute", "negative", "copysign", "xlogy", "logit", "gcd",
+             "lcm", "nextafter")
 
 TENSOR_METHODS = {
     "exp": exp, "log": log, "log2": log2, "log10": log10, "sqrt": sqrt, "rsqrt": rsqrt,
@@ -892,7 +961,8 @@ TENSOR_METHODS = {
         ("greater", "gt"), ("greater_equal", "ge"), ("less", "lt"), ("less_equal", "le"),
         ("not_equal", "ne"))},
     "divide_": divide_, "true_divide_": div_, "multiply_": mul_, "subtract_": sub_,
-    "float_power_": float_power_, "ldexp_": ldexp_,
+    "float_power_": float_power_, "ldexp_": ldexp_, "gcd": gcd, "lcm": lcm, "frexp": frexp,
+    "nextafter": nextafter,
 }
 __all__ = ["exp", "log", "log2", "log10", "sqrt", "rsqrt", "square", "sin", "cos", "tanh",
            "sigmoid", "relu", "abs", "absolute", "sinh", "cosh", "asinh", "acosh", "atanh",
@@ -900,5 +970,7 @@ __all__ = ["exp", "log", "log2", "log10", "sqrt", "rsqrt", "square", "sin", "cos
            "arccos", "arctan", "deg2rad", "rad2deg", "sinc", "reciprocal", "signbit",
            "positive", "logit", "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2",
            "copysign", "ldexp", "float_power", "xlogy", "heaviside", "nan_to_num", "detach",
-           "greater", "greater_equal", "less", "less_equal", "not_equal"]
+           "greater", "greater_equal", "less", "less_equal", "not_equal", "gcd", "lcm", "frexp",
+           "nextafter", "gcd_", "lcm_"]
 arcsinh, arccosh, arctanh, arctan2, absolute = asinh, acosh, atanh, atan2, abs
+gcd_, lcm_ = TENSOR_METHODS["gcd_"], TENSOR_METHODS["lcm_"]

@@ -920,6 +920,298 @@ def triu(input, diagonal=0):
     return _tri(input, diagonal, upper=True)
 
 
+
+# ----- index_put / put / masked_scatter: write values at picked positions -----------------------
+class IndexPut(Function):
+    """out = x.clone(); out[index] = values, or out[index] += values (accumulate: repeated
+    positions add up). x's gradient is gy, minus the overwritten positions' (accumulate keeps
+    them: x's old values still count); values' gradient is gy picked at index, summed where
+    values were broadcast."""
+
+    def __init__(self, index, accumulate, grad_fn_name="IndexPutBackward0"):
+        self.index, self.accumulate, self.grad_fn_name = index, accumulate, grad_fn_name
+
+    def forward(self, x, values):
+        out = x.copy()
+        if self.accumulate:
+            np.add.at(out, self.index, values)
+        else:
+            out[self.index] = values
+        return out
+
+    def backward(self, gy):
+        from .arithmetic import sum_to
+
+        x, values = self.inputs
+        gx = gv = None
+        if self.needs_input_grad[0]:
+            gx = gy
+            if not self.accumulate:
+                written = np.zeros(gy.shape, bool)
+                written[self.index] = True
+                gx = masked_fill(gy, written, 0)
+        if self.needs_input_grad[1]:
+            gv = sum_to(GetItem(self.index, True)(gy), values.shape)
+        return gx, gv
+
+
+def _check_values_shape(values_shape, target):
+    try:
+        ok = np.broadcast_shapes(values_shape, target) == tuple(target)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(values_shape)} cannot be "
+                           f"broadcast to indexing result of shape {list(target)}")
+
+
+def index_put(input, indices, values, accumulate=False):
+    """out = input.clone(); out[indices] = values (`input[indices] = values` out of place), or
+    += values with accumulate=True, where a position named twice gets both values."""
+    require_tensor(input, "index_put", "input", 1)
+    if not isinstance(indices, tuple | list):
+        raise TypeError("index_put(): argument 'indices' (position 2) must be tuple of Tensors, "
+                        f"not {type(indices).__name__}")
+    for k, i in enumerate(indices):
+        if not isinstance(i, Tensor):
+            raise TypeError(f"expected Tensor as element {k} in argument 1, but got "
+                            f"{type(i).__name__}")
+    require_tensor(values, "index_put", "values", 3)
+    used = sum(max(i.ndim, 1) if i.dtype == np.bool_ else 1 for i in indices)
+    if used > input.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {input.ndim} (got {used})")
+    if values.dtype != input.dtype and not _is_masked_fill(tuple(indices), values):
+        names = [_TENSOR_TYPES.get(t.dtype.name, t.dtype.name) for t in (input, values)]
+        raise RuntimeError("Index put requires the source and destination dtypes match, got "
+                           f"{names[0]} for the destination and {names[1]} for the source.")
+    idx, _ = _normalize_index(tuple(indices), input.shape)
+    _check_values_shape(values.shape, input._data[idx].shape)
+    return IndexPut(idx, bool(accumulate))(input, values.to(input.dtype))
+
+
+def put(input, index, source, accumulate=False):
+    """out = input.clone(); out.flatten()[index] = source.flatten() (or += with accumulate):
+    `index` names positions of the flattened input; negative ones count from the end."""
+    from .shape import reshape
+
+    require_tensor(input, "put", "input", 1)
+    require_tensor(index, "put", "index", 2)
+    require_tensor(source, "put", "source", 3)
+    if index.dtype != np.int64:
+        raise RuntimeError("put_(): Expected a long tensor for index, but got "
+                           f"{_TENSOR_TYPES.get(index.dtype.name, index.dtype.name)}")
+    if input.dtype != source.dtype:
+        names = [_TENSOR_TYPES.get(t.dtype.name, t.dtype.name) for t in (input, source)]
+        raise RuntimeError("put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {names[0]} and source.dtype = {names[1]}")
+    if index.numel() != source.numel():
+        raise IndexError("put_(): Expected source and index to have the same number of elements, "
+                         f"but got source.numel() = {source.numel()}, index.numel() = "
+                         f"{index.numel()}")
+    n, idx = input.numel(), index._data.reshape(-1)
+    if n == 0 and idx.size:
+        raise IndexError("put_(): Tried to put elements into an empty tensor")
+    bad = idx[(idx < -n) | (idx >= n)]
+    if bad.size:
+        raise IndexError(f"out of range: tried to access index {bad[0]} on a tensor of {n} "
+                         "elements.")
+    out = IndexPut((idx,), bool(accumulate), "PutBackward0")(reshape(input, -1),
+                                                             reshape(source, -1))
+    return reshape(out, input.shape)
+
+
+def masked_scatter(input, mask, source):
+    """Copy of `input` (broadcast with the bool `mask`) whose True positions take source's
+    elements in order: the k-th True position (row-major) gets source.flatten()[k]."""
+    from .shape import broadcast_to, reshape
+
+    require_tensor(input, "masked_scatter", "input", 1)
+    require_tensor(source, "masked_scatter", "source", 3)
+    m = as_tensor(require_tensor(mask, "masked_scatter", "mask", 2))
+    if m.dtype != np.bool_:
+        raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with dtype "
+                           f"{_TENSOR_TYPES.get(m.dtype.name, m.dtype.name)}")
+    if input.dtype != source.dtype:
+        names = [_TENSOR_TYPES.get(t.dtype.name, t.dtype.name) for t in (input, source)]
+        raise RuntimeError("masked_scatter: expected self and source to have same dtypes but "
+                           f"got{names[0]} and {names[1]}")
+    shape = broadcast_shape(m.shape, input.shape)
+    if shape == ():  # one element: as a 1-element vector
+        return masked_scatter(input.reshape(1), m.reshape(1), source).reshape(())
+    where = np.nonzero(np.broadcast_to(m._data, shape))
+    count = where[0].size
+    if count > source.numel():
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    x = broadcast_to(input, shape) if input.shape != shape else input
+    taken = reshape(source, -1)[:count]  # source's first `count` elements, in order
+    return IndexPut(where, False, "MaskedScatterBackward0")(x, taken)
+
+
+def _in_place(fn, op):
+    """x.index_put_(...) / put_ / masked_scatter_ / scatter_reduce_: fn's result written into
+    `self`, recorded as fn when a gradient is needed. The result must keep self's shape."""
+    def in_place(self, *args, **kwargs):
+        from .inplace import _record, _records, _write
+
+        operands = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
+        if _records(self, *operands):
+            return _record(self, lambda old: _same_shape(fn(old, *args, **kwargs), old, op),
+                           reads_self=True)
+        plain = [a.detach() if isinstance(a, Tensor) else a for a in args]
+        return _write(self, _same_shape(fn(self.detach(), *plain, **kwargs), self, op)._data)
+
+    in_place.__name__ = op
+    in_place.__doc__ = f"In-place {fn.__name__}."
+    return in_place
+
+
+def _same_shape(out, x, op):
+    if out.shape != x.shape:
+        raise RuntimeError(f"{op}: the result's shape {list(out.shape)} does not match the "
+                           f"tensor's shape {list(x.shape)}")
+    return out
+
+
+# ----- scatter_reduce ---------------------------------------------------------------------------
+_REDUCTIONS = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
+               "amin": np.minimum}
+
+
+def _identity(reduce, dtype):
+    """The start value of a reduction that leaves out self: reduce(start, v) == v."""
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "b":
+        return reduce == "amin"  # max starts from False, min from True
+    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
+    lowest, highest = (-np.inf, np.inf) if dtype.kind == "f" else (info.min, info.max)
+    return lowest if reduce == "amax" else highest
+
+
+class ScatterReduce(Function):
+    """out = x.clone(); out[i][index[i][j]] = reduce(out[i][index[i][j]], src[i][j]) (dim=1) for
+    every j, with reduce one of sum, prod, mean, amax, amin. include_self=False leaves x's
+    values out of the positions that receive some src value."""
+
+    def __init__(self, dim, index, reduce, include_self):
+        self.dim, self.index, self.reduce, self.include_self = dim, index, reduce, include_self
+
+    def _counts(self, shape):
+        """How many values each output position reduces over (at least 1)."""
+        n = np.full(shape, int(self.include_self), np.int64)
+        np.add.at(n, _scatter_index(self.index, self.dim), 1)
+        return np.maximum(n, 1)
+
+    def forward(self, x, src):
+        where = _scatter_index(self.index, self.dim)
+        out = x.copy()
+        if not self.include_self:
+            out[where] = _identity(self.reduce, x.dtype)
+        _REDUCTIONS[self.reduce].at(out, where, src)
+        if self.reduce == "mean":
+            n = self._counts(x.shape)
+            out = out // n.astype(x.dtype) if x.dtype.kind in "iu" else out / n.astype(x.dtype)
+        return out
+
+    def backward(self, gy):
+        """PyTorch's formulas (scatter_reduce_backward)."""
+        from .arithmetic import div
+
+        x, src = self.saved_tensors
+        d, idx = self.dim, self.index
+        gather = lambda t: Gather(d, idx)(t)  # noqa: E731
+        if self.reduce == "sum":
+            gx, gsrc = gy, gather(gy)
+        elif self.reduce == "mean":  # each of the n values of a mean gets 1/n of its gradient
+            g = div(gy, Tensor._make(self._counts(gy.shape).astype(gy.dtype)))
+            gx, gsrc = g, gather(g)
+        elif self.reduce == "prod":
+            gx, gsrc = self._prod_backward(gy, x, src, gather)
+        else:  # amax / amin: the elements equal to the result share its gradient evenly
+            result = ScatterReduce(d, idx, self.reduce, self.include_self)(x, src)._data
+            x_is = x._data == result
+            src_is = src._data == Gather(d, idx).forward(result)
+            n = x_is.astype(gy.dtype)
+            np.add.at(n, _scatter_index(idx, d), src_is)
+            g = div(gy, Tensor._make(n))
+            gx = masked_fill(g, ~x_is, 0)
+            gsrc = masked_fill(gather(g), ~src_is, 0)
+        if not self.include_self:  # x's values at the scattered positions were not used
+            gx = Scatter(d, idx, np.zeros((), gy.dtype))(gx)
+        return gx, gsrc
+
+    def _prod_backward(self, gy, x, src, gather):
+        """d prod / d v is the product of the others: prod / v, computed without dividing by a
+        zero (zeros are replaced by 1 in the product, and a lone zero of src gets the product of
+        the others directly)."""
+        from .arithmetic import div, mul
+
+        d, idx, reduce, keep = self.dim, self.index, self.reduce, self.include_self
+        x_zero = x._data == 0
+        masked_x = masked_fill(x, x_zero, 1)
+        gx = div(mul(gy, ScatterReduce(d, idx, reduce, keep)(masked_x, src)), masked_x)
+        src_zero = src._data == 0
+        zeros_there = np.zeros(x.shape, np.int64)
+        np.add.at(zeros_there, _scatter_index(idx, d), src_zero)
+        single_zero = src_zero & (Gather(d, idx).forward(zeros_there) == 1)
+        without_it = ScatterReduce(d, idx, reduce, keep)(x, masked_fill(src, single_zero, 1))
+        result = ScatterReduce(d, idx, reduce, keep)(x, src)
+        gsrc = where(single_zero, gather(mul(gy, without_it)),
+                     div(gather(mul(gy, result)), masked_fill(src, src_zero, 1)))
+        return gx, gsrc
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """Reduce src's values into a copy of input at the positions index names along `dim`:
+    out[i][index[i][j]] = reduce over its own value (unless include_self=False) and every
+    src[i][j] sent there. reduce: "sum", "prod", "mean" (integer: floor), "amax", "amin"."""
+    require_tensor(input, "scatter_reduce", "input", 1)
+    require_tensor(index, "scatter_reduce", "index", 3)
+    require_tensor(src, "scatter_reduce", "src", 4)
+    if reduce not in _REDUCTIONS:
+        raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
+    idx = _int_index(index, "scatter")
+    if input.ndim == 0:  # a 0-d tensor is reduced into as a 1-element vector
+        _check_dim(dim, 0)
+        return scatter_reduce(input.reshape(1), 0, index.reshape(1), src.reshape(1), reduce,
+                              include_self=include_self).reshape(())
+    d = _check_dim(dim, input.ndim)
+    if input.dtype != src.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    _check_scatter(input, d, idx, src)
+    if src.shape != idx.shape:  # only the first index.shape elements of src are read
+        src = src[tuple(slice(0, n) for n in idx.shape)]
+    return ScatterReduce(d, idx, reduce, bool(include_self))(input, src)
+
+
+def fill_diagonal_(self, fill_value, wrap=False):
+    """Write fill_value on the main diagonal (all i equal: x[i, i, ..., i]). Of a tall matrix
+    only the top square by default; wrap=True starts again after every N+1 rows, as NumPy's
+    fill_diagonal does."""
+    from .inplace import _record, _records, _write
+
+    if isinstance(fill_value, Tensor) and fill_value.ndim == 0 and not fill_value.requires_grad:
+        fill_value = fill_value.item()  # (a 0-d tensor passes for a number, as in PyTorch)
+    if isinstance(fill_value, Tensor) or not isinstance(fill_value, int | float | np.number):
+        raise TypeError("fill_diagonal_(): argument 'fill_value' (position 1) must be Number, "
+                        f"not {type(fill_value).__name__}")
+    if self.ndim < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if self.ndim > 2 and len(set(self.shape)) > 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    diagonal = np.zeros(self.shape, bool)
+    np.fill_diagonal(diagonal, True, wrap=bool(wrap))
+    value = np.asarray(fill_value).astype(self.dtype)  # a float into an int tensor truncates
+    if _records(self):
+        return _record(self, lambda old: masked_fill(old, diagonal, Tensor._make(value)))
+    return _write(self, np.where(diagonal, value, self._data))
+
+
+index_put_ = _in_place(index_put, "index_put_")
+
 TENSOR_METHODS = {
     "__getitem__": getitem, "__setitem__": setitem, "gather": gather, "scatter_add": scatter_add,
     "scatter": scatter, "scatter_": scatter_,
@@ -928,7 +1220,14 @@ TENSOR_METHODS = {
     "take": take, "index_add": index_add, "index_copy": index_copy, "index_fill": index_fill,
     "index_add_": _index_in_place(index_add), "index_copy_": _index_in_place(index_copy),
     "index_fill_": _index_in_place(index_fill), "repeat_interleave": _repeat_interleave_method,
+    "index_put": index_put, "index_put_": index_put_, "put": put, "put_": _in_place(put, "put_"),
+    "masked_scatter": masked_scatter, "masked_scatter_": _in_place(masked_scatter,
+                                                                   "masked_scatter_"),
+    "scatter_reduce": scatter_reduce, "scatter_reduce_": _in_place(scatter_reduce,
+                                                                   "scatter_reduce_"),
+    "fill_diagonal_": fill_diagonal_,
 }
 __all__ = ["gather", "scatter", "scatter_add", "take_along_dim", "index_select", "masked_fill",
            "where", "tril", "triu", "take", "index_add", "index_copy", "index_fill",
-           "repeat_interleave"]
+           "repeat_interleave", "index_put", "index_put_", "put", "masked_scatter",
+           "scatter_reduce"]

@@ -410,6 +410,83 @@ def _check_float(t, fn):
         raise RuntimeError(f"{fn} only supports floating-point dtypes, got {dtype_name(t.dtype)}")
 
 
+
+# ----- in-place changes of shape: t_, transpose_, unsqueeze_, squeeze_, resize_ -----------------
+def _reshape_in_place(t, view_op):
+    """t becomes view_op(t), the same memory seen with another shape (t.t_(), t.unsqueeze_(0)),
+    keeping its identity: its version is bumped and, when a gradient is needed, its history is
+    the view op's. A view stays a view of its base, one step further."""
+    recording = _records(t)
+    _check_inplace(t, recording)
+    r = view_op(_snapshot(t))
+    if t._view is not None:  # the new view of the base: the old steps, then the op's
+        base, steps, synced = t._view
+        extra = r._view[1] if r._view is not None else ()
+        t._view = None if steps is None or extra is None else (base, steps + extra, synced)
+    t._data = r._data
+    t._version += 1
+    if recording:
+        _take_history(t, r)
+        if t._view is not None:
+            t._view[2][0] = t._version
+    return t
+
+
+def t_(self):
+    from .shape import t
+
+    if self.ndim > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is "
+                           f"{self.ndim}D")
+    return _reshape_in_place(self, t)
+
+
+def transpose_(self, dim0, dim1):
+    from .shape import transpose
+
+    return _reshape_in_place(self, lambda x: transpose(x, dim0, dim1))
+
+
+def unsqueeze_(self, dim):
+    from .join import unsqueeze
+
+    return _reshape_in_place(self, lambda x: unsqueeze(x, dim))
+
+
+def squeeze_(self, dim=None):
+    from .join import squeeze
+
+    return _reshape_in_place(self, lambda x: squeeze(x, dim))
+
+
+def resize_(self, *sizes, memory_format=None):
+    """Give self the shape `sizes`, keeping its elements in row-major order: the first
+    min(old, new) numel elements are kept, new elements are 0 (PyTorch leaves them
+    uninitialised). Refused for a tensor that requires grad, as in PyTorch."""
+    from .shape import _shape_args
+
+    if self.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    shape = _shape_args(sizes)
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: "
+                           f"{list(shape)}")
+    n = int(np.prod(shape, dtype=np.int64))
+    if n == self._data.size and self._data.flags.c_contiguous:
+        self._data = self._data.reshape(shape)  # the same memory
+    else:
+        flat = np.zeros(n, self.dtype)
+        kept = min(n, self._data.size)
+        flat[:kept] = self._data.reshape(-1)[:kept]
+        self._data, self._view = flat.reshape(shape), None
+    self._version += 1
+    return self
+
+
+def resize_as_(self, the_template, memory_format=None):
+    """resize_ to the_template's shape."""
+    return resize_(self, the_template.shape)
+
 def _iop(fn):
     def iop(self, other):
         return fn(self, other)
@@ -444,13 +521,16 @@ _METHODS_IN_PLACE = ("exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "r
                      "cos", "tanh", "sigmoid", "abs", "neg", "relu", "square", "pow", "floor",
                      "ceil", "round", "trunc", "sign", "sinh", "cosh", "asinh", "acosh", "atanh",
                      "arcsinh", "arccosh", "arctanh", "frac", "atan2", "arctan2", "hypot",
-                     "heaviside", "nan_to_num", "lerp", "addcmul", "addcdiv", "cumprod")
+                     "heaviside", "nan_to_num", "lerp", "addcmul", "addcdiv", "cumprod", "cumsum",
+                     "clamp_min", "clamp_max")
 
 TENSOR_METHODS = {
     **{name + "_": _method_in_place(name) for name in _METHODS_IN_PLACE},
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "zero_": zero_, "fill_": fill_,
     "copy_": copy_, "clamp_": clamp_, "clip_": clamp_, "normal_": normal_, "uniform_": uniform_,
-    "random_": random_,
+    "random_": random_, "t_": t_, "transpose_": transpose_, "swapdims_": transpose_,
+    "swapaxes_": transpose_, "unsqueeze_": unsqueeze_, "squeeze_": squeeze_, "resize_": resize_,
+    "resize_as_": resize_as_,
     "__iadd__": _iop(add_), "__isub__": _iop(sub_), "__imul__": _iop(mul_),
     "__itruediv__": _iop(div_),
 }

@@ -373,6 +373,50 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indic
                  for start, stop in zip(bounds[:-1], bounds[1:]))
 
 
+
+def _split_along(name, input, indices_or_sections, dim, min_ndim):
+    """hsplit / vsplit / dsplit: tensor_split along `dim`, where an int must divide the dim."""
+    x = as_tensor(input)
+    if x.ndim < min_ndim:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_ndim} dimension, "
+                           f"but got a tensor with {x.ndim} dimensions!")
+    if isinstance(indices_or_sections, int | np.integer) and indices_or_sections and \
+            x.shape[dim] % indices_or_sections:
+        raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size "
+                           f"of the dimension {x.shape[dim]} is not divisible by the split_size "
+                           f"{indices_or_sections}!")
+    return tensor_split(x, indices_or_sections, dim)
+
+
+def hsplit(input, indices_or_sections):
+    """Split along the columns (dim 1; dim 0 of a vector) into equal sections or at indices."""
+    return _split_along("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0, 1)
+
+
+def vsplit(input, indices_or_sections):
+    """Split along the rows (dim 0) into equal sections or at indices."""
+    return _split_along("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input, indices_or_sections):
+    """Split along the depth (dim 2) into equal sections or at indices."""
+    return _split_along("dsplit", input, indices_or_sections, 2, 3)
+
+
+def split_with_sizes(input, split_sizes, dim=0):
+    """Split into pieces of the listed sizes along `dim` (they must add up to its size)."""
+    return split(input, list(split_sizes), dim)
+
+
+def unsafe_split(tensor, split_size_or_sections, dim=0):
+    """split (PyTorch's version skips the checks that guard in-place edits of the pieces)."""
+    return split(tensor, split_size_or_sections, dim)
+
+
+def unsafe_chunk(input, chunks, dim=0):
+    """chunk (PyTorch's version skips the checks that guard in-place edits of the pieces)."""
+    return chunk(input, chunks, dim)
+
 def _at_least(t, ndim):
     """t with size-1 dims added up to `ndim` dims where NumPy's atleast_1d/2d/3d put them:
     a scalar is (1,), (1, 1) or (1, 1, 1); a vector (n,) is (1, n) or (1, n, 1); a matrix
@@ -404,6 +448,11 @@ def vstack(tensors):
 def dstack(tensors):
     """Join in depth: along dim 2, after making each tensor at least 3-D."""
     return _stack_along(tensors, "dstack", 3, 2)
+
+
+def row_stack(tensors):
+    """vstack (its older name)."""
+    return vstack(tensors)
 
 
 def column_stack(tensors):
@@ -512,8 +561,12 @@ def _iter(self):
 TENSOR_METHODS = {
     "split": split, "chunk": chunk, "unbind": unbind, "unsqueeze": unsqueeze, "squeeze": squeeze,
     "repeat": repeat, "tile": tile, "flip": flip, "roll": roll, "narrow": narrow,
-    "__iter__": _iter, "tensor_split": tensor_split,
+    "__iter__": _iter, "tensor_split": tensor_split, "hsplit": hsplit, "vsplit": vsplit,
+    "dsplit": dsplit, "split_with_sizes": split_with_sizes, "unsafe_split": unsafe_split,
+    "unsafe_chunk": unsafe_chunk,
 }
 __all__ = ["cat", "concat", "concatenate", "stack", "split", "chunk", "unbind", "unsqueeze",
            "squeeze", "tile", "flip", "roll", "narrow", "tensor_split", "hstack", "vstack",
-           "dstack", "column_stack", "meshgrid", "cartesian_prod", "combinations", "block_diag"]
+           "dstack", "column_stack", "meshgrid", "cartesian_prod", "combinations", "block_diag",
+           "hsplit", "vsplit", "dsplit", "split_with_sizes", "unsafe_split", "unsafe_chunk",
+           "row_stack"]

@@ -95,6 +95,8 @@ class return_types:
     cummax = _return_type("cummax")
     cummin = _return_type("cummin")
     aminmax = _return_type("aminmax", ("min", "max"))
+    nanmedian = _return_type("nanmedian")
+    mode = _return_type("mode")
 
 
 # ----- clamp ------------------------------------------------------------------------------------
@@ -514,8 +516,15 @@ class _Median(Function):
 
     saves_outputs = True
 
+    def __init__(self, ignore_nan=False):
+        self.ignore_nan = ignore_nan  # nanmedian: the median of the non-NaN elements
+        if ignore_nan:
+            self.grad_fn_name = "NanmedianBackward0"
+
     def forward(self, x):
         flat = x.reshape(-1)
+        if self.ignore_nan:
+            flat = flat[~np.isnan(flat)]
         if flat.size == 0 or np.isnan(flat).any():
             return np.asarray(np.nan, x.dtype)
         return np.asarray(np.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2])
@@ -583,6 +592,67 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     idx = _kth_index(x._data, d, int(k) - 1)
     return return_types.kthvalue(*_select_along(x, idx, d, keepdim, "KthvalueBackward0"))
 
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    """median that ignores NaN: the lower middle value of the non-NaN elements (NaN only where
+    all are NaN). With `dim`: (values, indices) along it."""
+    x = as_tensor(input)
+    not_implemented_for(x, "median_cpu", "b")
+    if dim is None:
+        if keepdim:
+            raise TypeError('nanmedian() missing 1 required positional arguments: "dim"')
+        if x.numel() == 0 and x.dtype.kind != "f":
+            raise RuntimeError("nanmedian(): an empty integer tensor has no median")
+        return _Median(ignore_nan=True)(x)
+    if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
+        raise TypeError(f"nanmedian(): argument 'dim' must be int, not {type(dim).__name__}")
+    d = _check_dim(int(dim), x.ndim)
+    if x.ndim == 0:
+        return return_types.nanmedian(*_select_along(x.reshape(1), np.zeros(1, np.int64), 0,
+                                                     False, "NanmedianBackward1"))
+    _reduce_dims_check("median", x, (d,))
+    a = x._data
+    order = _sort_index(a, d, False)  # NaN last
+    valid = (~np.isnan(a)).sum(axis=d, keepdims=True) if a.dtype.kind == "f" else a.shape[d]
+    k = np.maximum(valid - 1, 0) // 2  # (a row of NaNs: its first, a NaN)
+    idx = np.take_along_axis(order, np.broadcast_to(k, order.shape[:d] + (1,) +
+                                                    order.shape[d + 1:]), axis=d)
+    return return_types.nanmedian(*_select_along(x, idx, d, keepdim, "NanmedianBackward1"))
+
+
+def _mode_index(row):
+    """Index of the most frequent value of a 1-D array (the smallest of equally frequent ones;
+    its last occurrence). Each NaN counts as a value of its own, as NaN != NaN."""
+    order = np.argsort(row, kind="stable")
+    s = row[order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    lengths = np.diff(np.append(starts, s.size))
+    best = np.argmax(lengths)  # the first longest run: the smallest value
+    return order[starts[best] + lengths[best] - 1]
+
+
+def mode(input, dim=-1, keepdim=False):
+    """(values, indices): the most frequent value along `dim` (the smallest if several are as
+    frequent) and the index of its last occurrence. The gradient goes to that element."""
+    x = as_tensor(input)
+    d = _check_dim(int(dim), x.ndim)
+    if x.ndim == 0:
+        return return_types.mode(*_select_along(x.reshape(1), np.zeros(1, np.int64), 0, False,
+                                                "ModeBackward0"))
+    _reduce_dims_check("mode", x, (d,))
+    a = np.moveaxis(x._data, d, -1)
+    idx = np.zeros(a.shape[:-1], np.int64)
+    for i in np.ndindex(a.shape[:-1]):
+        idx[i] = _mode_index(a[i])
+    return return_types.mode(*_select_along(x, np.expand_dims(idx, d), d, keepdim,
+                                            "ModeBackward0"))
+
+
+def msort(input):
+    """input sorted along its first dim (sort(input, dim=0).values)."""
+    x = require_tensor(input, "msort", "input", 1)
+    return sort(x, dim=0).values
 
 # ----- finding elements: nonzero, masked_select, unique -----------------------------------------
 def nonzero(input, *, as_tuple=False):
@@ -763,9 +833,11 @@ TENSOR_METHODS = {
     "argmax": argmax, "argmin": argmin, "sort": sort, "argsort": argsort, "topk": topk,
     "fmax": fmax, "fmin": fmin, "aminmax": aminmax, "median": median, "kthvalue": kthvalue,
     "nonzero": nonzero, "argwhere": argwhere, "masked_select": masked_select, "unique": unique,
-    "unique_consecutive": unique_consecutive,
+    "unique_consecutive": unique_consecutive, "nanmedian": nanmedian, "mode": mode,
+    "msort": msort,
 }
 __all__ = ["clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "max", "min", "amax",
            "amin", "argmax", "argmin", "sort", "argsort", "topk", "return_types", "fmax", "fmin",
            "aminmax", "median", "kthvalue", "nonzero", "argwhere", "masked_select", "unique",
-           "unique_consecutive", "searchsorted", "bucketize", "isin"]
+           "unique_consecutive", "searchsorted", "bucketize", "isin", "nanmedian", "mode",
+           "msort"]

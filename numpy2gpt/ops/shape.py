@@ -610,6 +610,22 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     return x
 
 
+
+def sum_to_size(self, *size):
+    """self summed down to `size`, which must expand to self's shape (the inverse of expand:
+    dims of size 1 in `size` are summed over, and leading dims are summed away)."""
+    from .arithmetic import sum_to
+
+    size = _shape_args(size)
+    try:
+        ok = np.broadcast_shapes(size, self.shape) == self.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size "
+                           f"{{{list(self.shape)}}}.")
+    return sum_to(self, size)
+
 TENSOR_METHODS = {
     "reshape": reshape, "view": view, "flatten": flatten, "permute": permute,
     "transpose": transpose, "swapaxes": swapaxes, "t": t, "expand": expand,
@@ -619,7 +635,7 @@ TENSOR_METHODS = {
     "movedim": movedim, "moveaxis": moveaxis, "unflatten": unflatten, "diagonal": diagonal,
     "diag_embed": diag_embed, "diag": diag, "unfold": unfold, "swapdims": swapdims,
     "ravel": ravel, "type_as": _type_as, "select": select, "fliplr": fliplr, "flipud": flipud,
-    "rot90": rot90, "diff": diff,
+    "rot90": rot90, "diff": diff, "sum_to_size": sum_to_size,
 }
 __all__ = ["reshape", "flatten", "permute", "transpose", "swapaxes", "t", "broadcast_to",
            "movedim", "moveaxis", "unflatten", "broadcast_tensors", "diagonal", "diag_embed",

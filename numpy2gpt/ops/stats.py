@@ -9,10 +9,16 @@ the non-differentiable points: the gradient of a norm or std at 0 is 0.
 import numpy as np
 
 from .. import dtypes
-from ..autograd.function import Function, FusedFunction
+from ..autograd.function import _TENSOR_TYPES, Function, FusedFunction
 from ..dtypes import dtype_name
 from ..tensor import Tensor, _check_dim, as_tensor
-from ._util import accumulation_input, not_implemented_for, numpy_names, reduction_dims
+from ._util import (
+    accumulation_input,
+    not_implemented_for,
+    numpy_names,
+    reduction_dims,
+    require_tensor,
+)
 from .reduction import _spread
 
 
@@ -533,8 +539,341 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     return Norm(p, dims, keepdim)(x)
 
 
+
+# ----- quantile / nanquantile -------------------------------------------------------------------
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile_q(name, x, q):
+    """q as an array of x's dtype (0-d or 1-D), checked like PyTorch."""
+    if isinstance(q, Tensor):
+        if q.ndim > 1:
+            raise RuntimeError("quantile() q must be a scalar or 1D tensor")
+        if q.dtype != x.dtype:
+            raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
+        if ((q._data < 0) | (q._data > 1)).any():
+            raise RuntimeError("quantile() q values must be in the range [0, 1]")
+        return q._data
+    if not isinstance(q, int | float | np.number) or isinstance(q, bool):
+        raise TypeError(f"{name}(): argument 'q' must be float or Tensor, not {type(q).__name__}")
+    if not 0 <= q <= 1:
+        raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q}")
+    return np.asarray(q, x.dtype)
+
+
+def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
+    """PyTorch's algorithm: sort along the dim, then for each q pick the sorted values at rank
+    q * (n - 1) (below and above it) and interpolate. Sorting and picking are differentiable, so
+    the gradient reaches the (one or two) elements each quantile is made of."""
+    from .indexing import take_along_dim
+    from .selection import sort
+    from .shape import broadcast_to, movedim, reshape
+
+    x = require_tensor(input, name, "input", 1)
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError("quantile() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest, but got {interpolation}")
+    if x.dtype not in (np.float32, np.float64):
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
+    qa = _quantile_q(name, x, q)
+    if x.numel() == 0:
+        raise RuntimeError("quantile() input tensor must be non-empty")
+    if dim is None:
+        rows = reshape(x, -1)
+        out_shape = (1,) * x.ndim if keepdim else ()
+    else:
+        d = _check_dim(dim, x.ndim)
+        rows = movedim(x, d, -1) if x.ndim else reshape(x, 1)
+        out_shape = x.shape[:d] + (1,) * keepdim + x.shape[d + 1:]
+    values = sort(rows, dim=-1).values  # NaN sorts last
+    n, a = values.shape[-1], values._data
+    # one rank per (q, row): shape (len(q), *rows, 1)
+    qs = qa.reshape((-1,) + (1,) * a.ndim)
+    nan = np.isnan(a)
+    if ignore_nan:  # rank among the non-NaN values; a row of NaNs gives rank 0, a NaN
+        ranks = np.maximum(qs * ((~nan).sum(-1, keepdims=True) - 1).astype(a.dtype), 0)
+    else:  # a row with a NaN gives rank n - 1, a NaN
+        ranks = np.where(nan.any(-1, keepdims=True), a.dtype.type(n - 1), qs * a.dtype.type(n - 1))
+    ranks = {"lower": np.floor, "higher": np.ceil, "nearest": np.round}.get(
+        interpolation, lambda r: r)(ranks)
+    below = ranks.astype(np.int64)
+    values = broadcast_to(values, (qs.shape[0],) + a.shape)
+    out = take_along_dim(values, Tensor._make(below), dim=-1)
+    if interpolation in ("linear", "midpoint"):
+        weights = np.full_like(ranks, 0.5) if interpolation == "midpoint" else \
+            ranks - np.floor(ranks)
+        above = take_along_dim(values, Tensor._make(np.ceil(ranks).astype(np.int64)), dim=-1)
+        out = out.lerp(above, Tensor._make(weights))
+    out_shape = ((qa.size,) if qa.ndim else ()) + out_shape
+    return reshape(out, out_shape)
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The q-th quantiles of all elements (dim None) or along `dim`; q a number in [0, 1] or a
+    1-D tensor of them (its dim comes first in the result). interpolation says what to return
+    between two elements: linear, lower, higher, midpoint or nearest. A NaN makes it NaN."""
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, ignore_nan=False)
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """quantile of the non-NaN values (NaN only where all are NaN)."""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)
+
+
+# ----- histc / histogram (counts: no gradient) --------------------------------------------------
+def _finite_range(name, lo, hi):
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"{name}: range of [{lo:g}, {hi:g}] is not finite")
+
+
+def histc(input, bins=100, min=0, max=0):
+    """Counts of the elements in `bins` equal-width bins from min to max (both 0: the data's
+    range; a single value v: [v - 1, v + 1]). Elements outside are ignored; max falls in the
+    last bin. The result has input's dtype."""
+    x = require_tensor(input, "histc", "input", 1)
+    not_implemented_for(x, "histogram_cpu")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    a = x._data.reshape(-1)
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    _finite_range("torch.histc", lo, hi)
+    a = a[(a >= lo) & (a <= hi)]
+    lo_, hi_ = x.dtype.type(lo), x.dtype.type(hi)  # the bin of each element, in x's precision
+    pos = ((a - lo_) * x.dtype.type(bins) / (hi_ - lo_)).astype(np.int64)
+    counts = np.bincount(np.minimum(pos, bins - 1), minlength=bins)
+    return Tensor._make(counts.astype(x.dtype))
+
+
+def _histogram_return_type():
+    from .selection import _return_type
+
+    return _return_type("histogram", ("hist", "bin_edges"))
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False):
+    """(hist, bin_edges): counts (or summed weights) of the elements in each bin. bins is a
+    count of equal bins over `range` (default: the data's range, widened by 0.5 on both sides
+    when it is one value) or a 1-D tensor of increasing edges. density=True divides by the
+    total and by each bin's width, so the histogram integrates to 1."""
+    x = require_tensor(input, "histogram", "input", 1)
+    not_implemented_for(x, "histogramdd")
+    a = x._data.reshape(-1)
+    if weight is not None and weight.shape != x.shape:
+        raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have the "
+                           "same shape as the input tensor excluding its innermost dimension, "
+                           f"but got input with shape {list(x.shape) + [1]} and weight with shape "
+                           f"{list(weight.shape)}")
+    if isinstance(bins, Tensor):
+        if bins.dtype != x.dtype:
+            raise RuntimeError("torch.histogramdd: input tensor and bins tensors should have the "
+                               f"same dtype, but got input with dtype {_C_NAMES[x.dtype.name]} "
+                               f"and bins for dimension 0 with dtype "
+                               f"{_C_NAMES.get(bins.dtype.name, bins.dtype.name)}")
+        edges = bins._data
+    else:
+        if bins <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for "
+                               "dimension 0")
+        if range is not None:
+            lo, hi = (float(v) for v in range)
+            if lo > hi:
+                raise RuntimeError("torch.histogramdd: min should not exceed max, but got min "
+                                   f"{lo:g} max {hi:g} for dimension 0")
+        elif a.size:
+            lo, hi = float(a.min()), float(a.max())
+        else:
+            lo, hi = 0.0, 1.0
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        _finite_range("torch.histogramdd", lo, hi)
+        edges = np.linspace(lo, hi, bins + 1).astype(x.dtype)
+    w = None if weight is None else weight._data.reshape(-1)
+    inside = (a >= edges[0]) & (a <= edges[-1])
+    # the bin of v: the last edge <= v (the rightmost edge closes the last bin)
+    pos = np.minimum(np.searchsorted(edges, a[inside], side="right") - 1, edges.size - 2)
+    hist = np.bincount(pos, weights=None if w is None else w[inside],
+                       minlength=edges.size - 1).astype(x.dtype)
+    if density:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hist = (hist / hist.sum() / np.diff(edges)).astype(x.dtype)
+    return _histogram_return_type()(Tensor._make(hist), Tensor._make(edges.copy()))
+
+
+_C_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+            "float16": "c10::Half", "int16": "short int", "int8": "signed char",
+            "uint8": "unsigned char", "bool": "bool"}
+
+
+# ----- cov / corrcoef ---------------------------------------------------------------------------
+def _check_weights(name, w, n, integral):
+    kind = "integral" if integral else "floating point"
+    if w.ndim > 1:
+        raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got "
+                           f"{name} with {w.ndim} dimensions")
+    if (w.dtype.kind in "iu") != integral or w.dtype.kind == "b":
+        raise RuntimeError(f"cov(): expected {name} to have {kind} dtype but got {name} with "
+                           f"{_TENSOR_TYPES.get(w.dtype.name, w.dtype.name)} dtype")
+    if w.numel() != n:
+        raise RuntimeError(f"cov(): expected {name} to have the same numel as there are "
+                           f"observations in the input but got {w.numel()} != {n}")
+    if n and (w._data < 0).any():
+        raise RuntimeError(f"cov(): {name} cannot be negative")
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Covariance matrix of the variables in input's rows (observations in its columns; a 1-D
+    input is one variable, giving a 0-d result). correction=1 is the unbiased estimate;
+    fweights (integer counts) and aweights (float weights) weight the observations. PyTorch's
+    formula: sum_k w_k (x_ik - avg_i)(x_jk - avg_j) / (sum w - correction * sum(w aw) / sum w)."""
+    import warnings
+
+    x = require_tensor(input, "cov", "input", 1)
+    if x.ndim > 2:
+        raise RuntimeError("cov(): expected input to have two or fewer dimensions but got an "
+                           f"input with {x.ndim} dimensions")
+    if x.dtype == np.bool_:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
+    x = x.reshape(1, -1) if x.ndim < 2 else x
+    n = x.shape[1]
+    w = None
+    if fweights is not None:
+        _check_weights("fweights", fweights, n, integral=True)
+        w = fweights
+    if aweights is not None:
+        _check_weights("aweights", aweights, n, integral=False)
+        w = aweights if w is None else w * aweights
+    w_sum = Tensor._make(np.asarray(n, np.int64)) if w is None else w.sum()
+    if w is not None and not w_sum._data != 0:
+        raise RuntimeError("cov(): weights sum to zero, can't be normalized")
+    avg = (x if w is None else x * w).sum(1) / w_sum
+    if w is not None and aweights is not None and correction != 0:
+        norm = w_sum - correction * (w * aweights).sum() / w_sum
+    else:
+        norm = w_sum - correction
+    if norm._data <= 0:
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the number of observations.", UserWarning, stacklevel=2)
+        norm = norm * 0
+    centered = x - avg.unsqueeze(1)
+    c = centered.mm((centered if w is None else centered * w).t())
+    return (c / norm).squeeze()
+
+
+def corrcoef(input):
+    """Pearson correlation coefficients of the variables in input's rows: cov normalised by the
+    standard deviations, clipped to [-1, 1]."""
+    x = require_tensor(input, "corrcoef", "input", 1)
+    if x.ndim > 2:
+        raise RuntimeError("corrcoef(): expected input to have two or fewer dimensions but got "
+                           f"an input with {x.ndim} dimensions")
+    c = cov(x)
+    if c.ndim == 0:  # one variable: 1, or NaN when its variance is 0, inf or NaN
+        return c / c
+    std = c.diagonal().sqrt()
+    return (c / std.reshape(-1, 1) / std.reshape(1, -1)).clip(-1, 1)
+
+
+# ----- trapezoid / cumulative_trapezoid / vander ------------------------------------------------
+def _integration_dim(y, dim):
+    if y.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return _check_dim(dim, y.ndim)
+
+
+def _sample_spacing(name, y, x, dx, d):
+    """dx along dim d: the differences of the sample points x (1-D, or broadcastable to y), or
+    the number dx (default 1)."""
+    if x is not None and dx is not None:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got both x "
+                        "and dx")
+    if x is None:
+        dx = 1 if dx is None else dx
+        if not isinstance(dx, int | float | np.number) or isinstance(dx, bool):
+            raise TypeError(f"{name}(): argument 'dx' must be a real number, not "
+                            f"{type(dx).__name__}")
+        return float(dx)
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(x).__name__})")
+    if y.dtype == np.bool_ or x.dtype == np.bool_:
+        raise RuntimeError(f"{name}: received a bool input for `x` or `y`, but bool is not "
+                           "supported")
+    if x.ndim == 1:
+        if x.shape[0] != y.shape[d]:
+            raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
+        x = x.reshape(tuple(x.shape[0] if k == d else 1 for k in range(y.ndim)))
+    elif x.ndim < y.ndim:
+        x = x.reshape((1,) * (y.ndim - x.ndim) + tuple(x.shape))
+    n = x.shape[d]
+    return x.narrow(d, 1, n - 1) - x.narrow(d, 0, n - 1)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The integral of y along `dim` by the trapezoidal rule: sum of (y_i + y_{i+1}) / 2 times
+    the spacing, given as sample points x or a constant dx (default 1)."""
+    y = require_tensor(y, "trapezoid", "y", 1)
+    d = _integration_dim(y, dim)
+    if y.shape[d] == 0:  # no samples: 0, like NumPy
+        return Tensor._make(np.zeros(y.shape[:d] + y.shape[d + 1:], y.dtype))
+    spacing = _sample_spacing("trapezoid", y, x, dx, d)
+    if isinstance(spacing, float):
+        if y.dtype == np.bool_:
+            raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not "
+                               "supported")
+        return (y.sum(d) - (y.select(d, 0) + y.select(d, -1)) * 0.5) * spacing
+    n = y.shape[d]
+    return ((y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)) * spacing).sum(d) / 2.0
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """trapezoid (the older name)."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoidal integrals of y along `dim` (one fewer element than y there)."""
+    y = require_tensor(y, "cumulative_trapezoid", "y", 1)
+    d = _integration_dim(y, dim)
+    if y.dtype == np.bool_:
+        raise RuntimeError("cumulative_trapezoid: received a bool input for `y`, but bool is not "
+                           "supported")
+    spacing = _sample_spacing("cumulative_trapezoid", y, x, dx, d)
+    n = y.shape[d]
+    pairs = y.narrow(d, 0, max(n - 1, 0)) + y.narrow(d, min(1, n), max(n - 1, 0))
+    return cumsum(spacing / 2.0 * pairs, d)
+
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of a 1-D x: column j is x ** (N - 1 - j) (x ** j if increasing);
+    N defaults to len(x). Built as a running product, as PyTorch does (integer inputs give
+    int64)."""
+    from .join import cat, flip
+
+    x = require_tensor(x, "vander", "x", 1)
+    if x.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x.shape[0] if N is None else N
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    dtype = dtypes.promote_types(x.dtype, dtypes.int64)
+    columns = [Tensor._make(np.ones((x.shape[0], min(n, 1)), dtype))]
+    if n > 1:
+        columns.append(cumprod(x.to(dtype).unsqueeze(1).expand(x.shape[0], n - 1), 1))
+    result = cat(columns, 1)
+    return result if increasing else flip(result, (1,))
+
 TENSOR_METHODS = {"var": var, "std": std, "prod": prod, "cumsum": cumsum,
                   "logsumexp": logsumexp, "norm": norm, "cumprod": cumprod, "cummax": cummax,
-                  "cummin": cummin, "logcumsumexp": logcumsumexp}
+                  "cummin": cummin, "logcumsumexp": logcumsumexp, "quantile": quantile,
+                  "nanquantile": nanquantile, "histc": histc, "histogram": histogram, "cov": cov,
+                  "corrcoef": corrcoef}
 __all__ = ["var", "std", "prod", "cumsum", "logsumexp", "norm", "var_mean", "std_mean",
-           "cumprod", "cummax", "cummin", "logcumsumexp"]
+           "cumprod", "cummax", "cummin", "logcumsumexp", "quantile", "nanquantile", "histc",
+           "histogram", "cov", "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid",
+           "vander"]
