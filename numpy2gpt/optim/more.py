@@ -13,9 +13,9 @@ stays float32). PyTorch's `addcmul_(a, b, value=v)` is written `v * a * b` and
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad, no_grad
-from ..dtypes import float64, get_default_dtype
+from ..dtypes import get_default_dtype
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check_implementation
+from .optimizer import Optimizer, _check_implementation, scalar
 
 __all__ = ["RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS"]
 
@@ -42,13 +42,6 @@ def _check_betas(betas):
 def _check_weight_decay(weight_decay):
     if not 0.0 <= weight_decay:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-
-
-def _scalar(value):
-    """A 0-d tensor for a counter kept in the state ("step", "mu_product", "eta", "mu"): float32,
-    or float64 when that is the default dtype, as PyTorch keeps them."""
-    dtype = np.float64 if get_default_dtype() == float64 else np.float32
-    return Tensor._make(np.array(value, dtype=dtype))
 
 
 def _gradient(grad, x, maximize, weight_decay=0):
@@ -82,7 +75,7 @@ class _PerParameter(Optimizer):
         return ()
 
     def _init_state(self, p, group, state):
-        state["step"] = _scalar(0.0)
+        state["step"] = scalar(0.0)
         for key in self._buffer_names(group):
             self._state_array(state, key, p)
 
@@ -311,8 +304,8 @@ class NAdam(_PerParameter):
                                       differentiable=differentiable))
 
     def _init_state(self, p, group, state):
-        state["step"] = _scalar(0.0)
-        state["mu_product"] = _scalar(1.0)
+        state["step"] = scalar(0.0)
+        state["mu_product"] = scalar(1.0)
         for key in ("exp_avg", "exp_avg_sq"):
             self._state_array(state, key, p)
 
@@ -418,7 +411,7 @@ class Rprop(_PerParameter):
                                       capturable=capturable))
 
     def _init_state(self, p, group, state):
-        state["step"] = _scalar(0.0)
+        state["step"] = scalar(0.0)
         self._state_array(state, "prev", p)
         state["step_size"] = Tensor._make(np.full(p.shape, float(group["lr"]), dtype=p.dtype))
 
@@ -458,9 +451,9 @@ class ASGD(_PerParameter):
                                       capturable=capturable))
 
     def _init_state(self, p, group, state):
-        state["step"] = _scalar(0.0)
-        state["eta"] = _scalar(float(group["lr"]))
-        state["mu"] = _scalar(1.0)
+        state["step"] = scalar(0.0)
+        state["eta"] = scalar(float(group["lr"]))
+        state["mu"] = scalar(1.0)
         self._state_array(state, "ax", p)
 
     def _step(self, p, g, group, state, step):

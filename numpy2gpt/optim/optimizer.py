@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..dtypes import float64, get_default_dtype
 from ..tensor import Tensor
 
 
@@ -158,10 +159,10 @@ class Optimizer:
 
     @staticmethod
     def _step_count(state):
-        """Count one more step in state["step"], a float32 0-d tensor as in PyTorch; the count."""
+        """Count one more step in state["step"], a 0-d `scalar` as in PyTorch; the count."""
         step = state.get("step")
         if not isinstance(step, Tensor):
-            step = state["step"] = Tensor._make(np.array(step or 0, dtype=np.float32))
+            step = state["step"] = scalar(step or 0)
         step._data += 1
         step._version += 1
         return int(step._data)
@@ -244,10 +245,18 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
+def scalar(value):
+    """A 0-d tensor for a counter kept in an optimizer's state ("step", ...): float32, or float64
+    when that is the default dtype, as PyTorch keeps them."""
+    dtype = np.float64 if get_default_dtype() == float64 else np.float32
+    return Tensor._make(np.array(value, dtype=dtype))
+
+
 def _state_value(v, p, key, where):
     """A saved state entry as this optimizer keeps it, as PyTorch's does: a tensor of its own
     for a buffer (which must have the parameter's shape, else the state is another model's) and
-    for "step" (a float32 0-d tensor, also from a plain number); anything else as it is."""
+    for "step" (a 0-d tensor keeping its dtype, or a `scalar` from a plain number); anything else
+    as it is."""
     arr = v._data if isinstance(v, Tensor) else v
     if isinstance(arr, np.ndarray) and arr.ndim > 0:
         if arr.shape != p.shape:
@@ -255,8 +264,8 @@ def _state_value(v, p, key, where):
                              f"{where}, which has shape {list(p.shape)}: the state dict is from "
                              "another model's optimizer")
         return Tensor._make(arr.astype(p.dtype, copy=True))
-    if key == "step" and isinstance(arr, np.ndarray | int | float):
-        return Tensor._make(np.array(arr, dtype=np.float32))
+    if key == "step" and isinstance(arr, int | float):
+        return scalar(arr)
     if isinstance(arr, np.ndarray):
         return Tensor._make(arr.copy())
     return arr

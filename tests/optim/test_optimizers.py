@@ -351,3 +351,31 @@ def test_repr_is_pytorchs_with_several_param_groups(name):
                                              lr=0.1))
 
     assert text(torch) == text(pt)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_step_counter_dtype_follows_the_default_dtype_and_a_loaded_one_keeps_its_own(name):
+    """PyTorch keeps "step" as a float64 0-d tensor under a float64 default dtype (else float32);
+    a loaded 0-d tensor keeps its dtype, a loaded number becomes such a counter."""
+    results = []
+    for lib in (torch, pt):  # (this file names numpy2gpt `torch` and PyTorch `pt`)
+        lib.set_default_dtype(lib.float64)
+        try:
+            p = lib.nn.Parameter(lib.ones(2))
+            opt = getattr(lib.optim, name)([p], lr=0.1, **({"momentum": 0.9} if name == "SGD"
+                                                           else {}))
+            p.grad = lib.ones(2)
+            opt.step()
+            step = opt.state[p].get("step")
+            sd = opt.state_dict()
+            seen = [None if step is None else str(step.dtype).split(".")[-1]]
+            for value in (lib.tensor(3.0, dtype=lib.float32), 5):
+                if step is not None:
+                    sd["state"][0]["step"] = value
+                    opt.load_state_dict(sd)
+                    loaded = opt.state[p]["step"]
+                    seen.append((str(loaded.dtype).split(".")[-1], float(loaded)))
+            results.append(seen)
+        finally:
+            lib.set_default_dtype(lib.float32)
+    assert results[0] == results[1]
