@@ -53,6 +53,17 @@ def _gradient(grad, x, maximize, weight_decay=0):
     return g
 
 
+def _decayed_gradient(grad, x, group, lr):
+    """NAdam's and RAdam's gradient with weight decay: decoupled (AdamW's, x shrinks by
+    lr * weight_decay first) or, by default, the L2 penalty's (added to the gradient)."""
+    wd = group["weight_decay"]
+    if not group["decoupled_weight_decay"]:
+        return _gradient(grad, x, group["maximize"], wd)
+    if wd != 0:
+        x *= 1 - lr * wd
+    return _gradient(grad, x, group["maximize"])
+
+
 def _lerp_(a, b, weight):
     """a <- a + weight (b - a) in place (a running mean), with PyTorch's formula: from the far
     end, b - (b - a) (1 - weight), when weight >= 0.5 (more accurate there)."""
@@ -311,13 +322,8 @@ class NAdam(_PerParameter):
 
     def _step(self, p, g, group, state, step):
         x = p._data
-        lr, (beta1, beta2), wd = float(group["lr"]), group["betas"], group["weight_decay"]
-        g = _gradient(g, x, group["maximize"])
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                x *= 1 - lr * wd
-            else:
-                g = g + wd * x
+        lr, (beta1, beta2) = float(group["lr"]), group["betas"]
+        g = _decayed_gradient(g, x, group, lr)
         decay = group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
@@ -364,13 +370,8 @@ class RAdam(_PerParameter):
 
     def _step(self, p, g, group, state, step):
         x = p._data
-        lr, (beta1, beta2), wd = float(group["lr"]), group["betas"], group["weight_decay"]
-        g = _gradient(g, x, group["maximize"])
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                x *= 1 - lr * wd
-            else:
-                g = g + wd * x
+        lr, (beta1, beta2) = float(group["lr"]), group["betas"]
+        g = _decayed_gradient(g, x, group, lr)
         m, v = self._buffers(state, p, "exp_avg", "exp_avg_sq")
         _lerp_(m, g, 1 - beta1)
         v *= beta2

@@ -171,11 +171,19 @@ LAYERS = [
     ("Conv2d", (2, 4, 3), {"padding": "same", "dilation": 2}),
     ("Conv1d", (3, 5, 4), {"stride": 2, "padding": "valid"}),
     ("Conv1d", (4, 4, 3), {"groups": 4, "padding": 1, "dilation": 2}),
+    ("ConvTranspose2d", (3, 6, 3), {}),
+    ("ConvTranspose2d", (4, 6, (3, 2)), {"stride": 2, "padding": (1, 0), "output_padding": 1,
+                                         "groups": 2, "bias": False}),
+    ("ConvTranspose2d", (2, 4, 3), {"dilation": 2, "stride": (1, 2)}),
+    ("ConvTranspose1d", (3, 5, 4), {"stride": 2, "padding": 1}),
+    ("ConvTranspose1d", (4, 4, 3), {"groups": 4, "output_padding": 1, "dilation": 2}),
 ]
 
 
 @pytest.mark.parametrize("name,args,kwargs", LAYERS)
 def test_conv_layer_init_repr_and_forward_match_torch(name, args, kwargs):
+    """Conv and ConvTranspose layers: PyTorch's seeded parameters, repr, attributes, output and
+    gradients (input and parameters)."""
     ng.manual_seed(7)
     torch.manual_seed(7)
     ours, theirs = getattr(ng.nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
@@ -187,9 +195,10 @@ def test_conv_layer_init_repr_and_forward_match_torch(name, args, kwargs):
     for attr in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
                  "groups", "padding_mode", "transposed", "output_padding"):
         assert getattr(ours, attr) == getattr(theirs, attr), attr
-    shape = (2, args[0]) + (7,) * (2 if name == "Conv2d" else 1)
-    x = rand(*shape).astype(np.float32)
-    check_against_torch(ours, theirs, [x])
+    shape = (2, args[0]) + (7,) * (2 if name.endswith("2d") else 1)
+    check_against_torch(ours, theirs, [rand(*shape).astype(np.float32)])
+    for p, tp in zip(ours.parameters(), theirs.parameters()):
+        assert_close(p.grad, tp.grad, rtol=1e-5)
     # both libraries' layers now hold gradients for their parameters: compare them too
     for p, tp in zip(ours.parameters(), theirs.parameters()):
         assert_close(p.grad, tp.grad, rtol=1e-5)

@@ -118,36 +118,7 @@ def test_conv_transpose_too_small_output_raises():
         ng.nn.functional.conv_transpose2d(ng.randn(1, 2, 2, 2), ng.randn(2, 1, 3, 3), padding=3)
 
 
-# ----- the layers --------------------------------------------------------------------------------
-LAYERS = [
-    ("ConvTranspose2d", (3, 6, 3), {}),
-    ("ConvTranspose2d", (4, 6, (3, 2)), {"stride": 2, "padding": (1, 0), "output_padding": 1,
-                                         "groups": 2, "bias": False}),
-    ("ConvTranspose2d", (2, 4, 3), {"dilation": 2, "stride": (1, 2)}),
-    ("ConvTranspose1d", (3, 5, 4), {"stride": 2, "padding": 1}),
-    ("ConvTranspose1d", (4, 4, 3), {"groups": 4, "output_padding": 1, "dilation": 2}),
-]
-
-
-@pytest.mark.parametrize("name,args,kwargs", LAYERS)
-def test_conv_transpose_layer_init_repr_and_forward_match_torch(name, args, kwargs):
-    ng.manual_seed(7)
-    torch.manual_seed(7)
-    ours, theirs = getattr(ng.nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
-    assert repr(ours) == repr(theirs)
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    for (k, p), (tk, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-        assert k == tk
-        assert_close(p, tp, rtol=0, atol=0, what=k)
-    for attr in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
-                 "groups", "padding_mode", "transposed", "output_padding"):
-        assert getattr(ours, attr) == getattr(theirs, attr), attr
-    shape = (2, args[0]) + (5,) * (2 if name == "ConvTranspose2d" else 1)
-    check_against_torch(ours, theirs, [rand(*shape).astype(np.float32)])
-    for p, tp in zip(ours.parameters(), theirs.parameters()):
-        assert_close(p.grad, tp.grad, rtol=1e-5)
-
-
+# ----- the layers (their init, repr and gradients: tests/nn/test_conv.py) --------------------
 def test_conv_transpose_layer_output_size_matches_torch():
     ng.manual_seed(1)
     torch.manual_seed(1)

@@ -273,8 +273,9 @@ def _check_dtypes(x, w, b):
                            f" but found {_TENSOR_TYPES.get(t.dtype.name, t.dtype.name)}")
 
 
-def _check_shapes(x, w, b, groups, pads, dilation):
-    """PyTorch's check_input_shape_forward: weight, channels, bias and kernel against input."""
+def _check_weight_and_groups(x, w, groups):
+    """The checks PyTorch's check_input_shape_forward makes for either kind of convolution: the
+    weight's ndim against the input's, and its first dim against `groups`."""
     ws = list(w.shape)
     if w.ndim != x.ndim:
         raise RuntimeError(f"Expected {w.ndim}-dimensional input for {w.ndim}-dimensional weight "
@@ -286,6 +287,12 @@ def _check_shapes(x, w, b, groups, pads, dilation):
     if ws[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
                            f"at dimension 0, but got weight of size [{ws}] instead")
+
+
+def _check_shapes(x, w, b, groups, pads, dilation):
+    """PyTorch's check_input_shape_forward: weight, channels, bias and kernel against input."""
+    _check_weight_and_groups(x, w, groups)
+    ws = list(w.shape)
     if x.shape[1] != ws[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {ws}, expected input"
                            f"{list(x.shape)} to have {ws[1] * groups} channels, but got "
@@ -398,17 +405,8 @@ def _conv_transpose(op, dims, input, weight, bias, stride, padding, output_paddi
 def _check_transposed_shapes(x, w, b, groups):
     """PyTorch's check_input_shape_forward for transposed=True: weight
     (C_in, C_out / groups, *kernel) against input and bias."""
+    _check_weight_and_groups(x, w, groups)
     ws = list(w.shape)
-    if w.ndim != x.ndim:
-        raise RuntimeError(f"Expected {w.ndim}-dimensional input for {w.ndim}-dimensional weight "
-                           f"{ws}, but got {x.ndim}-dimensional input of size {list(x.shape)} "
-                           "instead")
-    if ws[0] < groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
-                           f"dimension 0, but got weight of size {ws} instead")
-    if ws[0] % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
-                           f"at dimension 0, but got weight of size [{ws}] instead")
     if x.shape[1] != ws[0]:
         raise RuntimeError(f"Given transposed=1, weight of size {ws}, expected input"
                            f"{list(x.shape)} to have {ws[0]} channels, but got {x.shape[1]} "
