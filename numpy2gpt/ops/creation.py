@@ -6,8 +6,10 @@ import warnings
 import numpy as np
 
 from .. import dtypes
+from ..autograd.function import Function
 from ..random import resolve
 from ..tensor import Tensor, as_tensor, check_device, tensor  # noqa: F401  (re-exported)
+from ._util import not_implemented_for
 
 
 def _size(size, fn="zeros"):
@@ -538,12 +540,46 @@ def clamp_max_(input, max):
 def resize_as_(input, the_template, *, memory_format=None):
     return input.resize_as_(the_template)
 
+class Bernoulli(Function):
+    """out = (u < p) for uniforms u drawn beforehand: 1 with probability p. The draw does not move
+    when p moves a little, so p's gradient is zero (PyTorch's BernoulliBackward0)."""
+
+    grad_fn_name = "BernoulliBackward0"
+    saves_values = False
+
+    def __init__(self, u):
+        self.u = u
+
+    def forward(self, p):
+        return (self.u < p).astype(p.dtype)
+
+    def backward(self, gy):
+        return zeros_like(gy)
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """0/1 draws, 1 with the probability in each element of `input` (u < input for a uniform u:
+    PyTorch's values for a seed); with a number `p`, every element is 1 with probability p."""
+    if out is not None:
+        raise TypeError("bernoulli(): out= is not supported by numpy2gpt")
+    x = as_tensor(input)
+    if p is not None:
+        return empty_like(x).bernoulli_(p, generator=generator)
+    not_implemented_for(x, "bernoulli_tensor_cpu_p_")
+    if x.numel() and not (x._data.min() >= 0 and x._data.max() <= 1):
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could "
+                           "this error message be improved?  If so, please report an "
+                           "enhancement request to PyTorch.)")
+    work = x.dtype if x.dtype != np.float16 else np.dtype(np.float32)
+    return Bernoulli(resolve(generator).uniform(x.shape, dtype=work))(x)
+
+
 __all__ = ["zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
            "arange", "linspace", "logspace", "eye", "rand", "randn", "normal", "randint",
            "randperm", "rand_like", "randn_like",
            "from_numpy", "tensor", "as_tensor", "scalar_tensor", "range", "empty_strided",
            "randint_like", "asarray", "frombuffer", "rsub", "zero_", "fill", "is_signed",
            "is_nonzero", "is_same_size", "is_inference", "clamp_min_", "clamp_max_",
-           "resize_as_"]
+           "resize_as_", "bernoulli"]
 TENSOR_METHODS = {"new_tensor": new_tensor, "new_zeros": new_zeros, "new_ones": new_ones,
-                  "new_empty": new_empty, "new_full": new_full}
+                  "new_empty": new_empty, "new_full": new_full, "bernoulli": bernoulli}

@@ -34,7 +34,7 @@ from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..dtypes import dtype_name
 from ..random import resolve
 from ..tensor import Tensor
-from ._util import scalar_array
+from ._util import not_implemented_for, scalar_array
 
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation.")
@@ -401,6 +401,84 @@ def random_(self, *args, generator=None, **kwargs):
     return _copy_from(self, draws.astype(self.dtype), "RandomBackward0")
 
 
+def _uniform64(self, generator):
+    """One float64 uniform in [0, 1) per element, as PyTorch's uniform_real_distribution<double>."""
+    return resolve(generator)._unit(self._data.size, np.float64).reshape(self._data.shape)
+
+
+def _continuous(self, name, type_name):
+    """PyTorch's error for a continuous distribution drawn into an integer or bool tensor (its
+    message names the dtype as `type_name` does)."""
+    if self.dtype.kind != "f":
+        raise RuntimeError(f"{name} distribution is a continuous probability distribution. dtype "
+                           f"must be a floating point but you specified {type_name(self.dtype)}")
+    _check_overlap(self._data)
+
+
+def exponential_(self, lambd=1.0, *, generator=None):
+    """Fill with Exp(lambd) draws: -log(1 - u) / lambd (PyTorch's values for a seed)."""
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    _continuous(self, "Exponential", lambda d: _TENSOR_TYPES.get(d.name, d.name))
+    return _copy_from(self, resolve(generator).exponential(self._data.shape, lambd, self.dtype),
+                      "ExponentialBackward0")
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    """Fill with Cauchy(median, sigma) draws: median + sigma tan(pi (u - 1/2))."""
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    _continuous(self, "Cauchy", lambda d: "long int" if d == np.int64 else
+                _C_TYPES.get(d.name, d.name))
+    u = _uniform64(self, generator)
+    return _copy_from(self, median + sigma * np.tan(np.pi * (u - 0.5)), "CauchyBackward0")
+
+
+def geometric_(self, p, *, generator=None):
+    """Fill with Geometric(p) draws (the number of trials up to the first success, from 1):
+    ceil(log(u) / log(1 - p))."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    _check_overlap(self._data)
+    with np.errstate(divide="ignore"):
+        draws = np.ceil(np.log(_uniform64(self, generator)) / np.log1p(-p))
+    return _copy_from(self, draws.astype(self.dtype), "GeometricBackward0")
+
+
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    """Fill with exp(N(mean, std^2)) draws, one float64 normal per element (PyTorch's serial
+    lognormal_distribution, so a seed gives its values)."""
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    not_implemented_for(self, "log_normal_cpu")
+    _check_overlap(self._data)
+    rng = resolve(generator)
+    draws = np.exp([rng._normal_one(mean, std) for _ in range(self._data.size)])
+    return _copy_from(self, draws.reshape(self._data.shape), "LogNormalBackward0")
+
+
+def bernoulli_(self, p=0.5, *, generator=None):
+    """Fill with 0/1 draws, 1 with probability p (a number, or a tensor broadcast to self):
+    u < p for a uniform u. With a tensor p that is PyTorch's draw; with a number PyTorch draws
+    differently (its values for a seed are not these)."""
+    probs = p._data if isinstance(p, Tensor) else np.asarray(p, np.float64)
+    if isinstance(p, Tensor):
+        not_implemented_for(p, "bernoulli_tensor_cpu_p_")
+        if probs.size and not (probs.min() >= 0 and probs.max() <= 1):
+            raise RuntimeError(_P_IN_RANGE)
+    elif not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    _check_overlap(self._data)
+    # PyTorch draws u in the probabilities' dtype (float64 probabilities, float64 uniforms)
+    work = np.float64 if probs.dtype == np.float64 else np.float32
+    u = resolve(generator).uniform(self._data.shape, dtype=work)
+    return _copy_from(self, (u < probs).astype(self.dtype), "BernoulliBackward2")
+
+
+_P_IN_RANGE = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
+               "message be improved?  If so, please report an enhancement request to PyTorch.)")
+
+
 _C_TYPES = {"int8": "signed char", "uint8": "unsigned char", "int16": "short", "int32": "int",
             "int64": "long"}
 
@@ -528,7 +606,9 @@ TENSOR_METHODS = {
     **{name + "_": _method_in_place(name) for name in _METHODS_IN_PLACE},
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "zero_": zero_, "fill_": fill_,
     "copy_": copy_, "clamp_": clamp_, "clip_": clamp_, "normal_": normal_, "uniform_": uniform_,
-    "random_": random_, "t_": t_, "transpose_": transpose_, "swapdims_": transpose_,
+    "random_": random_, "exponential_": exponential_, "cauchy_": cauchy_,
+    "geometric_": geometric_, "log_normal_": log_normal_, "bernoulli_": bernoulli_,
+    "t_": t_, "transpose_": transpose_, "swapdims_": transpose_,
     "swapaxes_": transpose_, "unsqueeze_": unsqueeze_, "squeeze_": squeeze_, "resize_": resize_,
     "resize_as_": resize_as_,
     "__iadd__": _iop(add_), "__isub__": _iop(sub_), "__imul__": _iop(mul_),
