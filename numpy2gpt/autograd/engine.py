@@ -352,7 +352,7 @@ def _call_backward(fn, grads, create_graph):
                 "hand-derived backward and no `composed` method); use the composed primitive "
                 "ops for higher derivatives")
         fn._check_versions()
-        result = fn.backward(*[g._data for g in grads])
+        result = fn.backward(*[None if g is None else g._data for g in grads])
     if not isinstance(result, tuple | list):
         result = (result,)
     if len(result) != len(fn.inputs):

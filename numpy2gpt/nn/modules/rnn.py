@@ -14,8 +14,11 @@ A layer (RNN, LSTM, GRU) runs a cell over the time steps, for each of its `num_l
 layers (each layer's outputs are the next one's inputs) and, if `bidirectional`, once forwards
 and once backwards over the sequence (the two outputs concatenated). The input projections
 W_ih x + b_ih of all time steps are one matrix product; only W_hh h must wait for the previous
-step. Gradients come from autograd through these ops. Inputs are (L, N, H_in), or (N, L, H_in)
-with batch_first, or unbatched (L, H_in), or a PackedSequence (see nn.utils.rnn).
+step. The layers run each layer and direction as one fused op, _RecurrentLayer, whose backward
+(backpropagation through time, numpy2gpt/kernels/rnn.py) computes dL/dW_hh for all time steps
+in one matrix product; the cell loop above stays its `composed` form, and still runs an LSTM
+with proj_size. Inputs are (L, N, H_in), or (N, L, H_in) with batch_first, or unbatched
+(L, H_in), or a PackedSequence (see nn.utils.rnn).
 """
 
 import math
@@ -26,7 +29,15 @@ from functools import partial
 import numpy as np
 
 from ... import dtypes
-from ...autograd.function import _TENSOR_TYPES
+from ...autograd.function import _TENSOR_TYPES, FusedFunction
+from ...kernels.rnn import (
+    gru_backward,
+    gru_forward,
+    lstm_backward,
+    lstm_forward,
+    rnn_backward,
+    rnn_forward,
+)
 from ...ops.creation import empty, zeros
 from ...ops.elementwise import relu, sigmoid, tanh
 from ...ops.indexing import index_select, where
@@ -93,6 +104,73 @@ def _scan(step, gis, state, reverse, masks=None):
         state = new
         outputs[t] = state[0]
     return outputs, state
+
+
+class _RecurrentLayer(FusedFunction):
+    """One layer and one direction over the whole sequence as one op: inputs gi (L, N, G * H)
+    (the input projections of all steps), the initial state h0 (N, H) (and c0 for an LSTM),
+    W_hh and, if the layer has them, b_hh; outputs every step's h (L, N, H) and the final
+    state h_n (and c_n). `masks` (L, N, 1) bool or None: as in _scan. The kernels always run
+    forwards in time, so a reverse direction flips gi, masks and the gradients of hs."""
+
+    materialize_grads = False  # an unused output (often h_n or c_n) gets None in backward
+
+    def __init__(self, mode, reverse, masks):
+        self.mode, self.reverse, self.masks = mode, reverse, masks
+
+    def _in_time_order(self, a):
+        return a[::-1] if self.reverse else a
+
+    def forward(self, gi, h0, *rest):
+        n_states = 2 if self.mode == "LSTM" else 1
+        w_hh, b_hh = rest[n_states - 1], (rest[n_states] if len(rest) > n_states else None)
+        gi, masks = self._in_time_order(gi), self.masks
+        if masks is not None:
+            masks = self._in_time_order(masks)
+        if self.mode == "LSTM":
+            hs, cs, *saved = lstm_forward(gi, h0, rest[0], w_hh, b_hh, masks)
+            self.saved, finals = (hs, cs, *saved), (hs[-1].copy(), cs[-1].copy())
+        elif self.mode == "GRU":
+            hs, *saved = gru_forward(gi, h0, w_hh, b_hh, masks)
+            self.saved, finals = (hs, *saved), (hs[-1].copy(),)
+        else:
+            hs, news = rnn_forward(gi, h0, w_hh, b_hh, masks, relu=self.mode == "RNN_RELU")
+            self.saved, finals = (hs, news), (hs[-1].copy(),)
+        self.h0, self.c0, self.w_hh = h0, (rest[0] if self.mode == "LSTM" else None), w_hh
+        self.has_bias, self.time_masks = b_hh is not None, masks
+        return (np.ascontiguousarray(self._in_time_order(hs)), *finals)
+
+    def backward(self, ghs, gh_n, gc_n=None):
+        h0, w_hh, masks, has_bias = self.h0, self.w_hh, self.time_masks, self.has_bias
+        hs = self.saved[0]
+        # a copy in time order (h_n is its last step), zeros for an output no loss used
+        ghs = np.zeros_like(hs) if ghs is None else np.array(self._in_time_order(ghs))
+        if gh_n is not None:
+            ghs[-1] += gh_n
+        if self.mode == "LSTM" and gc_n is None:
+            gc_n = np.zeros_like(h0)
+        if self.mode == "LSTM":
+            dgi, dh0, dc0, dw, db = lstm_backward(ghs, gc_n, *self.saved, h0, self.c0, w_hh,
+                                                  masks, has_bias)
+            states = (dh0, dc0)
+        elif self.mode == "GRU":
+            dgi, dh0, dw, db = gru_backward(ghs, *self.saved, h0, w_hh, masks, has_bias)
+            states = (dh0,)
+        else:
+            dgi, dh0, dw, db = rnn_backward(ghs, *self.saved, h0, w_hh, masks,
+                                            self.mode == "RNN_RELU", has_bias)
+            states = (dh0,)
+        dgi = np.ascontiguousarray(self._in_time_order(dgi))
+        return (dgi, *states, dw) + ((db,) if has_bias else ())
+
+    def composed(self, gi, h0, *rest):
+        """The cell loop (_scan over the steps), for higher derivatives (see autograd.engine)."""
+        n_states = 2 if self.mode == "LSTM" else 1
+        w_hh, b_hh = rest[n_states - 1], (rest[n_states] if len(rest) > n_states else None)
+        masks = None if self.masks is None else as_tensor(self.masks).unbind(0)
+        hs, state = _scan(partial(_STEPS[self.mode], w_hh=w_hh, b_hh=b_hh), gi.unbind(0),
+                          (h0, *rest[:n_states - 1]), self.reverse, masks)
+        return (stack(hs), *state)
 
 
 # ----- the layers ---------------------------------------------------------------------------------
@@ -301,7 +379,8 @@ class RNNBase(Module):
 
     def _run(self, input, hx, masks=None):
         """The stacked layers over input (L, N, H_in) from the states hx; returns the last
-        layer's output (L, N, D * H_out) and the tuple of final states (layers * D, N, *)."""
+        layer's output (L, N, D * H_out) and the tuple of final states (layers * D, N, *).
+        masks: None, or (L, N, 1) bool, False where a packed sequence has ended (see _scan)."""
         step = _STEPS[self.mode]
         initial = [h.unbind(0) for h in hx]  # one state per layer and direction
         finals = []
@@ -311,11 +390,19 @@ class RNNBase(Module):
                 w_ih, w_hh, b_ih, b_hh, w_hr = (
                     getattr(self, f"{kind}_l{layer}{suffix}", None)
                     for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
-                gis = F.linear(input, w_ih, b_ih).unbind(0)  # all time steps in one product
+                gi = F.linear(input, w_ih, b_ih)  # all time steps in one product
                 k = layer * self._num_directions + direction
-                hs, state = _scan(partial(step, w_hh=w_hh, b_hh=b_hh, w_hr=w_hr), gis,
-                                  tuple(h[k] for h in initial), direction == 1, masks)
-                outputs.append(stack(hs))
+                state = tuple(h[k] for h in initial)
+                if w_hr is None and all(s.dtype == gi.dtype for s in state):
+                    weights = (w_hh,) if b_hh is None else (w_hh, b_hh)
+                    hs, *state = _RecurrentLayer(self.mode, direction == 1, masks)(
+                        gi, *state, *weights)
+                    outputs.append(hs)
+                else:  # proj_size (or a c0 of another dtype): the cell loop
+                    hs, state = _scan(partial(step, w_hh=w_hh, b_hh=b_hh, w_hr=w_hr),
+                                      gi.unbind(0), state, direction == 1,
+                                      None if masks is None else as_tensor(masks).unbind(0))
+                    outputs.append(stack(hs))
                 finals.append(state)
             input = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
             if self.dropout and self.training and layer < self.num_layers - 1:
@@ -337,8 +424,7 @@ class RNNBase(Module):
         self._check_forward_args(data, hx, int(sizes[0]))
         # step t runs on the first batch_sizes[t] sequences (the longest ones)
         active = np.arange(sizes[0])[None, :] < sizes[:, None]
-        masks = as_tensor(active[:, :, None]).unbind(0)
-        output, h_n = self._run(_packed_to_padded(data, sizes), hx, masks)
+        output, h_n = self._run(_packed_to_padded(data, sizes), hx, active[:, :, None])
         if unsorted_indices is not None:
             h_n = tuple(index_select(h, 1, unsorted_indices) for h in h_n)
         output = PackedSequence(_pack_padded(output, sizes), batch_sizes, sorted_indices,
