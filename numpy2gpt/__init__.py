@@ -10,6 +10,7 @@ from . import (  # (linalg and special are torch.linalg and torch.special)
     backends,
     cuda,
     distributed,
+    distributions,
     dtypes,
     linalg,
     nn,
