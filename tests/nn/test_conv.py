@@ -93,14 +93,19 @@ def test_integer_conv_matches_torch():
     assert ours.dtype == ng.int64
 
 
-def test_conv2d_double_backward_matches_torch():
+@pytest.mark.parametrize("op,shapes,kwargs", [
+    ("conv2d", [(2, 4, 6, 5), (6, 2, 3, 2)],
+     {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 2}),
+    ("conv_transpose2d", [(2, 4, 4, 3), (4, 3, 3, 2)],
+     {"stride": (2, 1), "padding": (1, 0), "output_padding": (1, 0), "groups": 2}),
+])
+def test_conv2d_double_backward_matches_torch(op, shapes, kwargs):
     """Second derivatives through the input, the weight, the bias and the upstream gradient."""
-    x, w, b = rand(2, 4, 6, 5, seed=1), rand(6, 2, 3, 2, seed=2), rand(6, seed=3)
-    kwargs = {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 2}
+    x, w, b = rand(*shapes[0], seed=1), rand(*shapes[1], seed=2), rand(6, seed=3)
     results = []
     for lib in (ng, torch):
         xs, ws, bs = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
-        y = lib.nn.functional.conv2d(xs, ws, bs, **kwargs)
+        y = getattr(lib.nn.functional, op)(xs, ws, bs, **kwargs)
         v = lib.tensor(rand(*y.shape, seed=4), requires_grad=True)
         gx, gw = lib.autograd.grad(y, (xs, ws), v, create_graph=True)
         total = (gx * lib.tensor(rand(*x.shape, seed=5))).sum() \
