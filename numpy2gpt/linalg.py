@@ -21,9 +21,9 @@ import warnings
 import numpy as np
 
 from .autograd.function import _TENSOR_TYPES, Function
-from .ops._util import broadcast_shape, reduction_dims, require_tensor
+from .ops._util import broadcast_shape, not_implemented_for, reduction_dims, require_tensor
 from .ops.arithmetic import clone, sum_to
-from .ops.indexing import masked_fill, tril, where
+from .ops.indexing import masked_fill, tril, triu, where
 from .ops.join import cat, narrow, roll
 from .ops.linalg import _CPP_NAMES, matmul, tensordot
 from .ops.reduction import sum
@@ -286,6 +286,105 @@ def solve(A, B, *, left=True, out=None):
         return _solve(A.mT, Bm.mT).mT
     X = _solve(A, Bm)
     return X.squeeze(-1) if vector else X
+
+
+class SolveTriangular(Function):
+    """X with A X = B for a triangular A (its upper or lower triangle; with unitriangular, ones
+    on the diagonal): substitution, one row of X at a time from the end the triangle starts,
+    x_i = (b_i - sum_j a_ij x_j) / a_ii over the rows j already solved. A zero on the diagonal
+    gives inf or NaN there, as PyTorch's (LAPACK's trtrs) does; it is not an error."""
+
+    saves_outputs = True
+    grad_fn_name = "LinalgSolveTriangularBackward0"
+
+    def __init__(self, upper, unitriangular):
+        self.upper, self.unitriangular = upper, unitriangular
+
+    def forward(self, a, b):
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        a = np.broadcast_to(a, batch + a.shape[-2:])
+        x = np.array(np.broadcast_to(b, batch + b.shape[-2:]))  # rows become X's, in place
+        n = a.shape[-1]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for i in (reversed(range(n)) if self.upper else range(n)):
+                solved = slice(i + 1, n) if self.upper else slice(0, i)
+                x[..., i, :] -= np.einsum("...j,...jk->...k", a[..., i, solved],
+                                          x[..., solved, :])
+                if not self.unitriangular:
+                    x[..., i, :] /= a[..., i, i, None]
+        return x
+
+    def backward(self, gx):
+        a, x = self.saved_input(0), self.saved_output()
+        # A X = B gives dX = A^-1 (dB - dA X): dL/dB = A^-T G (A^T is triangular the other
+        # way), and dL/dA = -(dL/dB) X^T on the triangle A's solution read (off the diagonal
+        # too with unitriangular, whose diagonal is not read)
+        gb = SolveTriangular(not self.upper, self.unitriangular)(a.mT, gx)
+        ga = None
+        if self.needs_input_grad[0]:
+            ga = -(gb @ x.mT)
+            k = int(self.unitriangular)
+            ga = sum_to(triu(ga, k) if self.upper else tril(ga, -k), a.shape)
+        return ga, sum_to(gb, self.inputs[1].shape) if self.needs_input_grad[1] else None
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """The X with A X = B (left=True) or X A = B (left=False) for a triangular square A: only A's
+    upper (upper=True) or lower triangle is read, and with unitriangular its diagonal is taken
+    to be ones. B is a (batch of) matrix; batch dims broadcast; X has A's dtype."""
+    _no_out(out, "linalg.solve_triangular")
+    name = "linalg.solve_triangular"
+    A = _check_matrix(name, A, "linalg_solve_triangular", floating=False)
+    not_implemented_for(A, "triangular_solve_cpu")
+    _check_float(name, A, "triangular_solve_cpu")
+    require_tensor(B, "linalg_solve_triangular", "B", 2)
+    if B.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor B must have at least 2 dimensions.")
+    n = A.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        equation = "AX = B" if left else "XA = B"
+        raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation {equation} "
+                           f"({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    B = B.to(A.dtype)
+    if not left:  # X A = B is A^T X^T = B^T, and A^T is triangular the other way
+        return SolveTriangular(not upper, unitriangular)(A.mT, B.mT).mT
+    return SolveTriangular(upper, unitriangular)(A, B)
+
+
+class CholeskyInverse(Function):
+    """A^-1 from A's Cholesky factor: A = L L^T gives A^-1 = L^-T L^-1 (upper: A = U^T U gives
+    U^-1 U^-T), from one triangular solve against the identity (only the factor's triangle is
+    read, as LAPACK's potri reads it)."""
+
+    saves_outputs = True
+    grad_fn_name = "CholeskyInverseBackward0"
+
+    def __init__(self, upper):
+        self.upper = upper
+
+    def forward(self, factor):
+        eye = np.broadcast_to(np.eye(factor.shape[-1], dtype=factor.dtype), factor.shape)
+        inverse_factor = SolveTriangular(self.upper, False).forward(factor, eye)
+        if self.upper:
+            return inverse_factor @ np.swapaxes(inverse_factor, -1, -2)
+        return np.swapaxes(inverse_factor, -1, -2) @ inverse_factor
+
+    def backward(self, g):
+        factor, inverse = self.saved_input(0), self.saved_output()
+        # PyTorch's formula (on the whole factor, both triangles): with A = L L^T,
+        # dA^-1 = -A^-1 dA A^-1 and dA = dL L^T + L dL^T, so dL/dL = -A^-1 (G + G^T) A^-1 L
+        common = inverse @ (g + g.mT) @ inverse
+        return -(factor @ common) if self.upper else -(common @ factor)
+
+
+def cholesky_inverse(L, upper=False, *, out=None):
+    """A^-1 from the Cholesky factor of a symmetric positive-definite A (lower L with A = L L^T,
+    or upper U with A = U^T U)."""
+    _no_out(out, "cholesky_inverse")
+    L = _check_matrix("cholesky_inverse", L, "cholesky_inverse", floating=False)
+    not_implemented_for(L, "cholesky_inverse_out_cpu")
+    _check_float("cholesky_inverse", L)
+    return CholeskyInverse(upper)(L)
 
 
 def _no_out(out, name):
@@ -1029,13 +1128,14 @@ def _cholesky(input, upper=False, *, out=None):
 TORCH_FUNCTIONS = {"det": det, "inverse": inverse, "logdet": _logdet, "slogdet": _slogdet,
                    "pinverse": pinverse, "matrix_power": matrix_power, "cross": _torch_cross,
                    "kron": kron, "inner": inner, "cdist": cdist, "chain_matmul": chain_matmul,
-                   "cholesky": _cholesky}
+                   "cholesky": _cholesky, "cholesky_inverse": cholesky_inverse}
 
 TENSOR_METHODS = {  # installed on Tensor by numpy2gpt/__init__.py
     "det": det, "inverse": inverse, "logdet": _logdet, "slogdet": _slogdet,
     "cholesky": _cholesky, "matrix_power": matrix_power, "pinverse": pinverse,
-    "cross": _torch_cross, "kron": kron, "inner": inner,
+    "cross": _torch_cross, "kron": kron, "inner": inner, "cholesky_inverse": cholesky_inverse,
 }
 __all__ = ["LinAlgError", "vector_norm", "matrix_norm", "norm", "inv", "det", "slogdet",
            "solve", "cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv",
-           "matrix_rank", "matrix_power", "multi_dot", "cross", "vecdot", "diagonal", "lstsq"]
+           "matrix_rank", "matrix_power", "multi_dot", "cross", "vecdot", "diagonal", "lstsq",
+           "solve_triangular"]
