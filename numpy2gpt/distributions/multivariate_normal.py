@@ -17,11 +17,8 @@ def _batch_mv(bmat, bvec):
 
 
 def _tril_solve(L, B):
-    """L^-1 B for lower-triangular L, batch dimensions broadcast: a general solve on L.tril(),
-    whose tril keeps L's gradient to the lower triangle (as solve_triangular's: the upper
-    entries are never read)."""
-    shape = broadcast_shapes(L.shape[:-2], B.shape[:-2])
-    return linalg.solve(L.tril().expand(shape + L.shape[-2:]), B.expand(shape + B.shape[-2:]))
+    """L^-1 B for lower-triangular L (only its lower triangle is read), batch dims broadcast."""
+    return linalg.solve_triangular(L, B, upper=False)
 
 
 def _batch_mahalanobis(L, x):
