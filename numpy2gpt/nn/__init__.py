@@ -13,6 +13,7 @@ from .modules import (  # noqa: F401
     CrossEntropyLoss,
     Dropout,
     Embedding,
+    EmbeddingBag,
     Flatten,
     GroupNorm,
     Hardsigmoid,

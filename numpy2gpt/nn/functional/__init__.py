@@ -13,6 +13,7 @@ from .attention import *  # noqa: F403
 from .batchnorm import *  # noqa: F403
 from .conv import *  # noqa: F403
 from .distance import *  # noqa: F403
+from .embedding_bag import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .normalization import *  # noqa: F403

@@ -47,7 +47,7 @@ from .normalization import GroupNorm, LayerNorm, RMSNorm
 from .pooling import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .sampling import *  # noqa: F403
-from .sparse import Embedding
+from .sparse import Embedding, EmbeddingBag
 from .transformer import *  # noqa: F403
 
 __all__ = ["Module", "Linear", "Identity", "Embedding", "LayerNorm", "GELU", "ReLU", "SiLU",
@@ -57,6 +57,6 @@ __all__ = ["Module", "Linear", "Identity", "Embedding", "LayerNorm", "GELU", "Re
 __all__ += ["RMSNorm", "GroupNorm", "ELU", "CELU", "SELU", "Mish", "Softsign", "Hardtanh",
             "ReLU6", "Hardswish", "Hardsigmoid", "GLU", "LogSoftmax", "Softplus", "Softmin",
             "SmoothL1Loss", "HuberLoss", "KLDivLoss", "Unflatten"]
-__all__ += ["ParameterList", "ParameterDict"]
+__all__ += ["ParameterList", "ParameterDict", "EmbeddingBag"]
 __all__ += (attention.__all__ + batchnorm.__all__ + conv.__all__ + extra.__all__
             + pooling.__all__ + rnn.__all__ + sampling.__all__ + transformer.__all__)
