@@ -126,3 +126,11 @@ def skip_init(module_cls, *args, **kwargs):
         raise TypeError(f"skip_init expects a Module class, got {module_cls!r}")
     with init._skipping_random_fills():
         return module_cls(*args, **kwargs)
+
+
+# (at the end: these build on the modules, which import this package's rnn)
+from . import parametrizations, parametrize  # noqa: E402
+from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402
+from .weight_norm import remove_weight_norm, weight_norm  # noqa: E402
+
+__all__ += ["weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm"]
