@@ -266,3 +266,13 @@ def test_second_derivatives_by_gradgradcheck(mode):
                                               per_sample_weights=p[0] if p else None)
 
     assert ng.autograd.gradgradcheck(bags, (weight,) + ((psw,) if psw is not None else ()))
+
+
+@pytest.mark.parametrize("cls", ["Embedding", "EmbeddingBag"])
+def test_from_pretrained_refuses_a_non_matrix_like_torch(cls):
+    errors = []
+    for lib in (ng, torch):
+        with pytest.raises(Exception) as info:
+            getattr(lib.nn, cls).from_pretrained(lib.ones(3))
+        errors.append(info.value)
+    assert type(errors[0]) is type(errors[1]) and str(errors[0]) == str(errors[1])

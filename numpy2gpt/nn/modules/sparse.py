@@ -62,7 +62,7 @@ class Embedding(Module):
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, **kwargs):
         """An Embedding whose weight is `embeddings` (2-D), frozen unless `freeze=False`."""
         if not isinstance(embeddings, Tensor) or embeddings.dim() != 2:
-            raise ValueError("Embeddings parameter is expected to be 2-dimensional")
+            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape
         return cls(rows, cols, padding_idx=padding_idx, _weight=embeddings, _freeze=freeze,
                    **kwargs)
