@@ -207,6 +207,13 @@ _V_NONE_INPUT = ("The vector v can only be None if the input to the user-provide
 # ---- the public functions ------------------------------------------------------------------------
 
 
+def _outputs_and_result(outputs, is_outputs_tuple, result, is_result_tuple, create_graph):
+    """(func's outputs, the product) as vjp, jvp, vhp and hvp return them: detached unless
+    create_graph, each a Tensor or a tuple as its caller gave or got it."""
+    return (_tuple_postprocess(_grad_postprocess(outputs, create_graph), is_outputs_tuple),
+            _tuple_postprocess(_grad_postprocess(result, create_graph), is_result_tuple))
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """v^T J of `func` at `inputs`: returns (func(inputs), vjp), the vjp shaped like the inputs.
 
@@ -224,10 +231,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
 
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(result, is_inputs_tuple))
+    return _outputs_and_result(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -254,10 +258,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
 
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(result, is_outputs_tuple))
+    return _outputs_and_result(outputs, is_outputs_tuple, result, is_outputs_tuple, create_graph)
 
 
 def _jacobian_rows(outputs, inputs, create_graph, strict):
@@ -385,10 +386,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
         grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back")
 
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(result, is_inputs_tuple))
+    return _outputs_and_result(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -414,7 +412,4 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
         result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back_trick")
 
-    outputs = _grad_postprocess(outputs, create_graph)
-    result = _grad_postprocess(result, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(result, is_inputs_tuple))
+    return _outputs_and_result(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
