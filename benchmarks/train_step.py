@@ -9,7 +9,8 @@ after warm-up. numpy2gpt's side runs one of two loops (PyTorch's is always the p
     freed buffers for reuse).
 With `--impl both` the two implementations alternate, each round in fresh processes, and the
 JSON output holds each one's mean, median, p99 and max step time, the ratios numpy2gpt / PyTorch
-of the means and of the medians, and the machine record (CPU model, BLAS kernel, threads).
+of the means and of the medians, the median of each phase (forward, backward, clip, optimizer
+step + zero_grad) and their ratios, and the machine record (CPU model, BLAS kernel, threads).
 
     python -m benchmarks.train_step --config baby --impl both [--loop trainer] [--rounds 3]
     python -m benchmarks.train_step --config baby --procs 2
@@ -46,6 +47,8 @@ from ._common import (
     step_summary,
     torch_info,
 )
+
+PHASES = ("forward", "backward", "clip", "optimizer")  # optimizer: opt.step() and zero_grad
 
 
 def _batches(cfg, n, seed=0):
@@ -84,15 +87,26 @@ def _numpy2gpt_step(cfg, loop, procs=1):
 
 def _plain_step(torch, model, rank, world, opt):
     """A user's plain loop on rank `rank` of `world`: forward on its rows of the batch, backward
-    (DDP averages the gradients), clip, AdamW, zero_grad."""
+    (DDP averages the gradients), clip, AdamW, zero_grad. `step.phases` collects each phase's
+    time (ms), so a gap between the libraries can be placed."""
+    phases = {name: [] for name in PHASES}
+
     def step(x, y):
         rows = slice(rank * len(x) // world, (rank + 1) * len(x) // world)
+        t0 = time.perf_counter()
         _, loss = model(torch.from_numpy(x[rows]), torch.from_numpy(y[rows]))
+        t1 = time.perf_counter()
         loss.backward()
+        t2 = time.perf_counter()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        t3 = time.perf_counter()
         opt.step()
         opt.zero_grad(set_to_none=True)
+        t4 = time.perf_counter()
+        for name, start, end in zip(PHASES, (t0, t1, t2, t3), (t1, t2, t3, t4)):
+            phases[name].append(1000 * (end - start))
         return loss.item()
+    step.phases = phases
     return step
 
 
@@ -143,6 +157,7 @@ def child(args):
             step(x, y)
             times.append(time.perf_counter() - t0)
         result["ms"] = [1000 * t for t in times]
+        result["phase_ms"] = {name: v[args.warmup:] for name, v in step.phases.items()}
         if args.impl == "numpy2gpt" and procs == 1:  # MFU against the matmul peak (<= 1)
             from numpy2gpt.gpt.mfu import MFUMeter
 
@@ -215,6 +230,7 @@ def main(argv=None):
     if args.impl == "both" and args.procs > 1:
         impls.append("torch_ddp")
     times = {impl: [] for impl in impls}
+    phases = {impl: {name: [] for name in PHASES} for impl in impls}
     memory = {impl: [] for impl in impls}
     model_gflops, peaks, read = [], [], {}
     for _ in range(args.rounds):
@@ -228,6 +244,8 @@ def main(argv=None):
             blas = 1 if launcher else args.blas_threads
             r = run_child("benchmarks.train_step", common, blas_threads=blas, launcher=launcher)
             times[impl] += r["ms"]
+            for name in PHASES:
+                phases[impl][name] += r["phase_ms"][name]
             if "mfu" in r:
                 model_gflops.append(r["model_gflops"])
                 peaks.append(r["matmul_peak"])
@@ -245,6 +263,8 @@ def main(argv=None):
         out["machine"]["torch_ddp_threads_per_rank"] = read["torch_ddp"]["threads"]
     for impl in impls:
         out[f"{impl}_ms"] = step_summary(times[impl])
+        out[f"{impl}_phase_median_ms"] = {name: round(median(v), 2)
+                                          for name, v in phases[impl].items()}
         if args.memory:
             out[f"{impl}_peak_rss_mib"] = round(median(memory[impl]), 1)
     if peaks:  # every round's steps against the best peak any round measured
@@ -257,6 +277,9 @@ def main(argv=None):
             for stat in ("mean", "median"):
                 out[f"ratio_{stat}_numpy2gpt_over_{other}"] = round(
                     out["numpy2gpt_ms"][stat] / out[f"{other}_ms"][stat], 3)
+            mine, theirs = out["numpy2gpt_phase_median_ms"], out[f"{other}_phase_median_ms"]
+            out[f"ratio_phase_median_numpy2gpt_over_{other}"] = {
+                name: round(mine[name] / theirs[name], 3) for name in PHASES}
     print(json.dumps(out, indent=2))
 
 
