@@ -40,9 +40,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     grads = run_backward(list(outputs), seeds, retain_graph, create_graph, inputs=list(inputs))
     for i, g in enumerate(grads):
         if g is None and not allow_unused:
-            raise RuntimeError(f"One of the differentiated Tensors (input {i}) appears to not have "
-                               "been used in the graph. Set allow_unused=True if this is the "
-                               "desired behavior.")
+            raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been "
+                               "used in the graph. Set allow_unused=True if this is the desired "
+                               "behavior.")
     if materialize_grads:
         grads = [Tensor._make(np.zeros_like(x._data)) if g is None else g
                  for x, g in zip(inputs, grads)]
