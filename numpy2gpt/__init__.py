@@ -22,6 +22,11 @@ from . import (  # (linalg and special are torch.linalg and torch.special)
 )
 from .amp import autocast
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.anomaly_mode import (
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
+)
 from .dtypes import (
     bfloat16,
     bool,

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..dtypes import dtype_name
 from ..tensor import POST_ACCUMULATE_GRAD_HOOKS, TENSOR_HOOKS, Tensor
+from . import anomaly_mode
 from .function import Function, refresh_view
 from .grad_mode import set_grad_enabled
 
@@ -181,6 +182,7 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
     reach, run = (None, None) if inputs is None else _prune(roots, inputs)
     ready = [(-fn.sequence_nr, fn) for fn in roots if deps.get(fn, 0) == 0]
     heapq.heapify(ready)
+    call_backward = _call_backward_checked if anomaly_mode._enabled else _call_backward
 
     # NumPy's floating-point warnings off (log(0), 0 * inf, overflow): PyTorch gives the
     # inf / NaN silently
@@ -200,9 +202,9 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
             if run is not None and fn not in run:
                 continue  # created an input, and nothing behind it is wanted
             if _profiler is None:
-                input_grads = _call_backward(fn, grads, create_graph)
+                input_grads = call_backward(fn, grads, create_graph)
             else:  # numpy2gpt.profiler is recording: it times the node's backward
-                input_grads = _profiler.time_backward(fn, _call_backward, grads, create_graph)
+                input_grads = _profiler.time_backward(fn, call_backward, grads, create_graph)
             fn_inputs, fn_edges = fn.inputs, fn.edges
             if not retain_graph:
                 fn.release()
@@ -372,6 +374,19 @@ def _call_backward(fn, grads, create_graph):
             raise RuntimeError(f"{fn.name()} returned a gradient of dtype {dtype_name(g.dtype)} "
                                f"for an input of dtype {dtype_name(x.dtype)}")
         out.append(g)
+    return out
+
+
+def _call_backward_checked(fn, grads, create_graph):
+    """_call_backward under anomaly detection: a NaN gradient is an error, and any error is
+    preceded by a warning that shows where in the forward `fn` was created."""
+    try:
+        out = _call_backward(fn, grads, create_graph)
+        if anomaly_mode._check_nan:
+            anomaly_mode.check_nan(fn, out)
+    except Exception:
+        anomaly_mode.warn_forward_stack(fn)
+        raise
     return out
 
 

@@ -24,6 +24,7 @@ import weakref
 import numpy as np
 
 from ..tensor import Tensor, as_tensor
+from . import anomaly_mode
 from .grad_mode import enable_grad, is_grad_enabled
 
 # Creation counter: a tie-breaker that keeps backward order deterministic. `next()` on an
@@ -120,6 +121,8 @@ class Function:
                 y._output_nr = i
         self.sequence_nr = next(_sequence)
         self.module_path = self.current_module_path()  # e.g. "transformer.h.0.attn"
+        if anomaly_mode._enabled:  # where this node was made, for backward's error messages
+            self.anomaly_stack = anomaly_mode.forward_stack()
 
     # ----- what backward may use -------------------------------------------------------------
     @property
