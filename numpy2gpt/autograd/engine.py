@@ -15,6 +15,7 @@ threads may each run the backward of their own graph at once (as in PyTorch). He
 entries are `(-sequence_nr, fn)` with unique sequence numbers, so two Functions are never compared.
 """
 
+import functools
 import heapq
 
 import numpy as np
@@ -22,7 +23,7 @@ import numpy as np
 from ..dtypes import dtype_name
 from ..tensor import POST_ACCUMULATE_GRAD_HOOKS, TENSOR_HOOKS, Tensor
 from . import anomaly_mode
-from .function import Function, refresh_view
+from .function import NODE_POST_HOOKS, NODE_PRE_HOOKS, Function, refresh_view
 from .grad_mode import set_grad_enabled
 
 # The running numpy2gpt.profiler.profile, or None (set by the profiler). One check per backward
@@ -183,6 +184,8 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
     ready = [(-fn.sequence_nr, fn) for fn in roots if deps.get(fn, 0) == 0]
     heapq.heapify(ready)
     call_backward = _call_backward_checked if anomaly_mode._enabled else _call_backward
+    if NODE_PRE_HOOKS or NODE_POST_HOOKS:  # some node has hooks of its own (checked once a pass)
+        call_backward = functools.partial(_call_backward_hooked, call_backward)
 
     # NumPy's floating-point warnings off (log(0), 0 * inf, overflow): PyTorch gives the
     # inf / NaN silently
@@ -375,6 +378,34 @@ def _call_backward(fn, grads, create_graph):
                                f"for an input of dtype {dtype_name(x.dtype)}")
         out.append(g)
     return out
+
+
+def _call_backward_hooked(call_backward, fn, grads, create_graph):
+    """call_backward with fn's own hooks: its pre-hooks may replace the gradients of its
+    outputs first, its hooks the gradients it passes on after."""
+    for hook in list(NODE_PRE_HOOKS.get(id(fn), ())):
+        grads = _hook_result(hook, hook(tuple(grads)), grads)
+    grad_inputs = call_backward(fn, grads, create_graph)
+    for hook in list(NODE_POST_HOOKS.get(id(fn), ())):
+        grad_inputs = _hook_result(hook, hook(tuple(grad_inputs), tuple(grads)), grad_inputs)
+    return list(grad_inputs)
+
+
+def _hook_result(hook, out, grads):
+    """What a node hook returned, checked as PyTorch does: None keeps `grads`, else a tuple of
+    as many gradients, each of its predecessor's shape."""
+    if out is None:
+        return grads
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(out, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(out).__name__}'")
+    if len(out) != len(grads):
+        raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got "
+                           f"{len(out)}, but expected {len(grads)})")
+    for new, old in zip(out, grads):
+        if new is not None and old is not None and tuple(new.shape) != tuple(old.shape):
+            raise RuntimeError(f"hook '{name}' has changed the size of value")
+    return list(out)
 
 
 def _call_backward_checked(fn, grads, create_graph):

@@ -23,7 +23,7 @@ import weakref
 
 import numpy as np
 
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, _register, as_tensor
 from . import anomaly_mode
 from .grad_mode import enable_grad, is_grad_enabled
 
@@ -35,6 +35,11 @@ _sequence = itertools.count(1)
 # The running numpy2gpt.profiler.profile, or None (set by the profiler). One check per call, so
 # Functions cost nothing extra when nobody is profiling.
 _profiler = None
+
+# A node's own hooks (grad_fn.register_prehook / register_hook): id(node) -> [hook], kept beside
+# the nodes (and emptied when a node dies), as the tensors' hooks are.
+NODE_PRE_HOOKS = {}
+NODE_POST_HOOKS = {}
 
 
 class Function:
@@ -188,6 +193,16 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name()}>"
+
+    def register_prehook(self, hook):
+        """Run `hook(grad_outputs)` before this node's backward; a tuple it returns replaces
+        the gradients of the node's outputs. Returns a handle whose remove() unregisters it."""
+        return _register(NODE_PRE_HOOKS, id(self), self, hook)
+
+    def register_hook(self, hook):
+        """Run `hook(grad_inputs, grad_outputs)` after this node's backward; a tuple it
+        returns replaces the gradients the node passes on to its inputs."""
+        return _register(NODE_POST_HOOKS, id(self), self, hook)
 
     @property
     def next_functions(self):
