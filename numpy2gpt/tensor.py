@@ -8,6 +8,7 @@ holds the data and the autograd state.
 """
 
 import itertools
+import operator
 import warnings
 import weakref
 
@@ -403,6 +404,8 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
+        if type(dim) is not int:
+            _int_arg(dim, "size", "dim")
         return self._data.shape[_check_dim(dim, self._data.ndim)]
 
     @property
@@ -453,6 +456,8 @@ class Tensor:
         return bool(self._data.reshape(-1)[0] != 0)
 
     def is_same_size(self, other):
+        if not isinstance(other, Tensor):
+            _require_tensor(other, "is_same_size", "other", 1)
         return self.shape == other.shape
 
     def is_inference(self):
@@ -635,6 +640,8 @@ class Tensor:
     def stride(self, dim=None):
         """Steps between neighbours along each dim, in elements (PyTorch's, from NumPy's bytes)."""
         steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        if dim is not None and type(dim) is not int:
+            _int_arg(dim, "stride", "dim")
         return steps if dim is None else steps[_check_dim(dim, self._data.ndim)]
 
     def ndimension(self):
@@ -766,12 +773,30 @@ def check_device(device):
 
 
 def _check_dim(dim, ndim):
-    """Normalise a (possibly negative) dim, with PyTorch's IndexError when out of range."""
+    """Normalise a (possibly negative) dim, with PyTorch's IndexError when out of range (and a
+    TypeError for a dim that is no int: ops/_util.dim_arg names the op and argument in it)."""
+    if type(dim) is not int:
+        if isinstance(dim, bool) or not isinstance(dim, np.integer | Tensor):
+            raise TypeError(f"argument 'dim' must be int, not {type_name(dim)}")
+        dim = operator.index(dim)
     lo, hi = -max(ndim, 1), max(ndim, 1) - 1
     if not lo <= dim <= hi:
         raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but "
                          f"got {dim})")
     return dim % max(ndim, 1)
+
+
+def _int_arg(value, op, name, position=1):
+    """ops/_util.int_arg (which imports this module, hence the import here, off the hot path)."""
+    from .ops._util import int_arg
+
+    return int_arg(value, op, name, position)
+
+
+def _require_tensor(value, op, name, position):
+    from .ops._util import require_tensor
+
+    return require_tensor(value, op, name, position)
 
 
 class _PrintOptions:

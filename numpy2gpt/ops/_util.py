@@ -1,6 +1,7 @@
 """Small helpers shared by the op families: argument normalisation and broadcasting rules."""
 
 import functools
+import operator
 
 import numpy as np
 
@@ -10,23 +11,96 @@ from ..dtypes import dtype_name
 from ..tensor import Tensor, _check_dim, as_tensor, type_name
 
 
-def normalize_dims(dim, ndim):
-    """None -> None (all dims); int or sequence -> tuple of non-negative dims (checked)."""
+def _position(position):
+    return "" if position is None else f" (position {position})"
+
+
+def _argument_type(value):
+    """The type PyTorch's argument errors name: 'str', 'numpy.float64', 'Tensor'."""
+    return "Tensor" if isinstance(value, Tensor) else type_name(value)
+
+
+def int_arg(value, op, name, position=None):
+    """An int argument: a Python or NumPy int or a 0-d integer tensor (PyTorch takes those), with
+    PyTorch's TypeError for anything else, a bool or a float among them. `position` (counted
+    from 1, from input for a function) goes in the message; None leaves it out."""
+    if type(value) is int:  # the common case first: one cheap test on the hot path
+        return value
+    if isinstance(value, np.integer) or (isinstance(value, Tensor) and value.ndim == 0 and
+                                         value.dtype.kind in "iu"):
+        return int(value)
+    raise TypeError(f"{op}(): argument '{name}'{_position(position)} must be int, not "
+                    f"{_argument_type(value)}")
+
+
+def dim_arg(dim, ndim, op, name="dim", position=None):
+    """A dim argument of a tensor with `ndim` dims, as a dim in [0, ndim): an int (negative counts
+    from the end), PyTorch's TypeError for another type, its IndexError when out of range."""
+    if type(dim) is not int:
+        dim = int_arg(dim, op, name, position)
+    return _check_dim(dim, ndim)
+
+
+def _is_int(value):
+    return type(value) is int or isinstance(value, np.integer) or (
+        isinstance(value, Tensor) and value.ndim == 0 and value.dtype.kind in "iu")
+
+
+def ints_arg(value, op, name, position=None):
+    """A "tuple of ints" argument (a tuple, list or Size of ints; one int counts as a 1-tuple) as
+    a tuple, with PyTorch's TypeErrors: theirs name the first element by pos 0 and a later one
+    by its place counted from 1 ("failed to unpack the object at pos 2")."""
+    if isinstance(value, tuple | list):
+        try:
+            ints = tuple(map(operator.index, value))
+        except TypeError:
+            ints = None
+        if ints is not None and not (value and type(value[0]) is bool):
+            return ints
+        for k, v in enumerate(value):
+            if k == 0 and not _is_int(v):
+                raise TypeError(f"{op}(): argument '{name}'{_position(position)} must be tuple "
+                                f"of ints, but found element of type {_argument_type(v)} at pos 0")
+            if not isinstance(v, bool) and not _is_int(v):
+                raise TypeError(f"{op}(): argument '{name}' failed to unpack the object at pos "
+                                f"{k + 1} with error \"type must be tuple of ints,but got "
+                                f"{_argument_type(v)}\"")
+        return tuple(int(v) for v in value)
+    if _is_int(value):
+        return (int(value),)
+    raise TypeError(f"{op}(): argument '{name}'{_position(position)} must be tuple of ints, not "
+                    f"{_argument_type(value)}")
+
+
+def sizes_arg(args, op, name, position):
+    """The tuple of ints of `f(2, 3)` or `f((2, 3))` (args: the positional arguments that hold
+    it), with PyTorch's TypeErrors. A first argument that is no int means the sizes come as one
+    sequence, so further arguments are too many (PyTorch's message)."""
+    if len(args) == 1:
+        return ints_arg(args[0], op, name, position)
+    if args and not _is_int(args[0]):
+        raise TypeError(f"{op}() takes 1 positional argument but {len(args)} were given")
+    return ints_arg(args, op, name, position)
+
+
+def normalize_dims(dim, ndim, op=None, position=None):
+    """None -> None (all dims); int or sequence -> tuple of non-negative dims (checked). `op`
+    and `position` name the argument in the TypeError for a dim that is no int."""
     if dim is None:
         return None
-    if isinstance(dim, int | np.integer):
+    if isinstance(dim, int | np.integer) and not isinstance(dim, bool):
         return (_check_dim(int(dim), ndim),)
-    dims = tuple(_check_dim(int(d), ndim) for d in dim)
+    dims = tuple(_check_dim(d, ndim) for d in ints_arg(dim, op or "dims", "dim", position))
     for k, d in enumerate(dims):
         if d in dims[:k]:
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
     return dims
 
 
-def reduction_dims(dim, ndim):
+def reduction_dims(dim, ndim, op=None, position=None):
     """The dims a reduction runs over, as a tuple, or None for all. Like PyTorch, dim None, ()
     and [] all mean every dim, and a 0-d tensor accepts dim 0 / -1 (there is nothing to reduce)."""
-    dims = normalize_dims(dim, ndim)
+    dims = normalize_dims(dim, ndim, op, position)
     return None if not dims or ndim == 0 else dims
 
 
@@ -176,7 +250,7 @@ def require_float(t, op):
         raise TypeError(f"{op}: expected a floating point tensor, got {dtype_name(t.dtype)}")
 
 
-__all__ = ["normalize_dims", "reduction_dims", "numpy_names", "sum_to_array", "broadcast_shape",
-           "promote", "result_dtype", "as_tensor", "Tensor", "require_float",
-           "require_tensor", "not_implemented_for", "result_type",
-           "accumulation_input"]
+__all__ = ["normalize_dims", "reduction_dims", "int_arg", "dim_arg", "ints_arg", "sizes_arg",
+           "numpy_names", "sum_to_array", "broadcast_shape", "promote", "result_dtype",
+           "as_tensor", "Tensor", "require_float", "require_tensor", "not_implemented_for",
+           "result_type", "accumulation_input"]

@@ -554,6 +554,7 @@ ge = _compare(np.greater_equal)
 
 def equal(input, other):
     """True if both tensors have the same shape and elements."""
+    require_tensor(other, "equal", "other", 2)
     return input.shape == other.shape and bool(np.array_equal(input._data, other._data))
 
 

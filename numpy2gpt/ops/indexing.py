@@ -24,7 +24,7 @@ from ..autograd.function import _TENSOR_TYPES, Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..dtypes import dtype_name, get_default_dtype
 from ..tensor import Tensor, _check_dim, as_tensor
-from ._util import broadcast_shape, promote, require_tensor, result_dtype
+from ._util import broadcast_shape, dim_arg, int_arg, promote, require_tensor, result_dtype
 
 
 # ----- x[index] ---------------------------------------------------------------------------------
@@ -298,11 +298,13 @@ class ScatterAdd(Function):
         return gy, gsrc
 
 
-def _int_index(index, op, allowed="int32/int64"):
+def _int_index(index, op, allowed="int32/int64", position=3):
+    """index's array: a tensor of int32 / int64 (or, from the ops' own calls, an array)."""
+    if not isinstance(index, Tensor | np.ndarray):
+        require_tensor(index, op, "index", position)
     index = as_tensor(index)
     if index.dtype not in (np.int64, np.int32):
-        raise RuntimeError(f"{op}(): Expected dtype {allowed} for index, got "
-                           f"{dtype_name(index.dtype)}")
+        raise RuntimeError(f"{op}(): Expected dtype {allowed} for index")
     return index._data
 
 
@@ -317,7 +319,7 @@ def gather(input, dim, index, *, sparse_grad=False):
     """Pick along `dim`: out[i][j] = input[i][index[i][j]] (dim=1); index has input's ndim."""
     x = as_tensor(input)
     idx = _int_index(index, "gather")
-    d = _check_dim(dim, x.ndim)
+    d = dim_arg(dim, x.ndim, "gather", "dim", 2)
     if idx.ndim != max(x.ndim, 1) and not (x.ndim == 0 and idx.ndim == 0):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     if x.ndim == 0:  # a 0-d tensor is gathered as a 1-element vector
@@ -333,9 +335,11 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 def scatter_add(input, dim, index, src):
     """out = input.clone(); out[i][index[i][j]] += src[i][j] (dim=1); repeated indices add up."""
+    if not isinstance(src, Tensor | np.ndarray):
+        require_tensor(src, "scatter_add", "src", 4)
     x, s = as_tensor(input), as_tensor(src)
     idx = _int_index(index, "scatter_add", "int64")
-    d = _check_dim(dim, x.ndim)
+    d = dim_arg(dim, x.ndim, "scatter_add", "dim", 2)
     _check_scatter(x, d, idx, s)
     return ScatterAdd(d, idx)(x, s)
 
@@ -410,7 +414,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     if value is not None and isinstance(value, Tensor):
         raise TypeError("scatter(): value must be a number; pass a tensor as src")
     idx = _int_index(index, "scatter")
-    d = _check_dim(dim, x.ndim)
+    d = dim_arg(dim, x.ndim, "scatter", "dim", 2)
     if x.ndim == 0:  # a 0-d tensor is scattered as a 1-element vector
         s = None if src is None else as_tensor(src).reshape(1)
         return scatter(x.reshape(1), 0, idx.reshape(1), s, value, reduce=reduce).reshape(())
@@ -447,6 +451,8 @@ def take_along_dim(input, indices, dim=None):
     """gather with broadcasting over the other dims (dim=None: along the flattened input)."""
     from .shape import broadcast_to, reshape
 
+    if not isinstance(indices, Tensor | np.ndarray):
+        require_tensor(indices, "take_along_dim", "indices", 2)
     x, idx = as_tensor(input), as_tensor(indices)
     if idx.dtype.kind not in "iu":
         raise RuntimeError("torch.take_along_dim(): dtype of indices should be int64 but got "
@@ -457,7 +463,7 @@ def take_along_dim(input, indices, dim=None):
         raise RuntimeError("torch.take_along_dim(): input and indices should have the same number "
                            f"of dimensions, but got {x.ndim} dimensions for input, and {idx.ndim} "
                            "dimensions for indices")
-    d = _check_dim(dim, x.ndim)
+    d = dim_arg(dim, x.ndim, "take_along_dim", "dim", 3)
     one = lambda s: s[:d] + (1,) + s[d + 1:]  # noqa: E731  (the shape with dim d set to 1)
     common = broadcast_shape(one(x.shape), one(idx.shape))
     x = broadcast_to(x, common[:d] + (x.shape[d],) + common[d + 1:])
@@ -468,13 +474,14 @@ def take_along_dim(input, indices, dim=None):
 def index_select(input, dim, index):
     """Select whole slices along `dim`: index_select(x, 1, [2, 0]) == x[:, [2, 0]]."""
     x = as_tensor(input)
+    if not isinstance(index, Tensor | np.ndarray):
+        require_tensor(index, "index_select", "index", 3)
     idx = as_tensor(index)
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if idx.dtype not in (np.int64, np.int32):
-        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index, got "
-                           f"{dtype_name(idx.dtype)}")
-    d = _check_dim(dim, x.ndim)
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    d = dim_arg(dim, x.ndim, "index_select", "dim", 2)
     if x.ndim == 0:
         return index_select(x.reshape(1), 0, idx).reshape(())
     idx = idx._data.reshape(-1)
@@ -567,7 +574,7 @@ def _index_args(op, input, dim, index, source=None, arg=("index", "source")):
     for pos, name, v in ((1, "input", input), (3, arg[0], index), (4, arg[1], source)):
         if v is not None:
             require_tensor(v, op, name, pos)
-    d = _check_dim(dim, input.ndim)
+    d = dim_arg(dim, input.ndim, op, "dim", 2)
     return d, index._data.reshape(-1)
 
 
@@ -907,7 +914,7 @@ def _tri(input, diagonal, upper):
     if x.ndim < 2:
         raise RuntimeError(f"{'triu' if upper else 'tril'}: input tensor must have at least 2 "
                            "dimensions")
-    return Tri(int(diagonal), upper)(x)
+    return Tri(int_arg(diagonal, "triu" if upper else "tril", "diagonal", 2), upper)(x)
 
 
 def tril(input, diagonal=0):
@@ -1175,10 +1182,10 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
                            f"{reduce}")
     idx = _int_index(index, "scatter")
     if input.ndim == 0:  # a 0-d tensor is reduced into as a 1-element vector
-        _check_dim(dim, 0)
+        dim_arg(dim, 0, "scatter_reduce", "dim", 2)
         return scatter_reduce(input.reshape(1), 0, index.reshape(1), src.reshape(1), reduce,
                               include_self=include_self).reshape(())
-    d = _check_dim(dim, input.ndim)
+    d = dim_arg(dim, input.ndim, "scatter_reduce", "dim", 2)
     if input.dtype != src.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     _check_scatter(input, d, idx, src)

@@ -34,7 +34,7 @@ from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..dtypes import dtype_name
 from ..random import resolve
 from ..tensor import Tensor
-from ._util import not_implemented_for, scalar_array
+from ._util import not_implemented_for, scalar_array, sizes_arg
 
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation.")
@@ -541,11 +541,9 @@ def resize_(self, *sizes, memory_format=None):
     """Give self the shape `sizes`, keeping its elements in row-major order: the first
     min(old, new) numel elements are kept, new elements are 0 (PyTorch leaves them
     uninitialised). Refused for a tensor that requires grad, as in PyTorch."""
-    from .shape import _shape_args
-
     if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
-    shape = _shape_args(sizes)
+    shape = sizes_arg(sizes, "resize_", "size", 1)
     if any(n < 0 for n in shape):
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: "
                            f"{list(shape)}")

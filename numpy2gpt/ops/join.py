@@ -15,9 +15,9 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.function import _TENSOR_TYPES, Function
-from ..tensor import Tensor, _check_dim, as_tensor
-from ._util import normalize_dims, result_dtype
-from .shape import BroadcastTo, _shape_args, reshape
+from ..tensor import Tensor, _check_dim, as_tensor, type_name
+from ._util import _is_int, dim_arg, int_arg, ints_arg, normalize_dims, result_dtype, sizes_arg
+from .shape import BroadcastTo, reshape
 
 
 class Cat(Function):
@@ -116,7 +116,7 @@ def cat(tensors, dim=0):
     if all(skipped):
         skipped = [False] * len(tensors)
     first = next(t for t, s in zip(tensors, skipped) if not s)
-    d = _check_dim(dim, first.ndim)
+    d = dim_arg(dim, first.ndim, "cat", "dim", 2)
     for i, t in enumerate(tensors):
         if skipped[i]:
             continue
@@ -145,7 +145,7 @@ def stack(tensors, dim=0):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(tensors[0].shape)} at entry 0 and {list(t.shape)} at "
                                f"entry {i}")
-    d = _check_dim(dim, tensors[0].ndim + 1)
+    d = dim_arg(dim, tensors[0].ndim + 1, "stack", "dim", 2)
     return Stack(d)(*_common_dtype(tensors))
 
 
@@ -154,9 +154,10 @@ def split(tensor, split_size_or_sections, dim=0):
     x = as_tensor(tensor)
     if x.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
-    d = _check_dim(dim, x.ndim)
+    d = dim_arg(dim, x.ndim, "split", "dim", 3)
     n = x.shape[d]
-    if isinstance(split_size_or_sections, int | np.integer):
+    if isinstance(split_size_or_sections, int | np.integer) and not isinstance(
+            split_size_or_sections, bool):
         size = int(split_size_or_sections)
         if size < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size="
@@ -167,7 +168,8 @@ def split(tensor, split_size_or_sections, dim=0):
         sizes = [size] * (n // size) + [n % size] * (n % size > 0) if size else []
         sizes = sizes or [0]  # an empty dim gives one empty piece
     else:
-        sizes = [int(s) for s in split_size_or_sections]
+        # PyTorch's split hands a non-int to split_with_sizes, whose message names that
+        sizes = list(ints_arg(split_size_or_sections, "split_with_sizes", "split_sizes", 2))
         if any(s < 0 for s in sizes):
             raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
                                f"entries, but got split_sizes={sizes}")
@@ -180,11 +182,12 @@ def split(tensor, split_size_or_sections, dim=0):
 def chunk(input, chunks, dim=0):
     """Split into `chunks` pieces of equal size ceil(n / chunks) (maybe fewer pieces)."""
     x = as_tensor(input)
+    chunks = int_arg(chunks, "chunk", "chunks", 2)
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     if x.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
-    n = x.shape[_check_dim(dim, x.ndim)]
+    n = x.shape[dim_arg(dim, x.ndim, "chunk", "dim", 3)]
     if n == 0:  # PyTorch returns `chunks` empty pieces
         return split(x, [0] * chunks, dim)
     return split(x, -(-n // chunks), dim)
@@ -195,7 +198,7 @@ def unbind(input, dim=0):
     x = as_tensor(input)
     if x.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    d = _check_dim(dim, x.ndim)
+    d = dim_arg(dim, x.ndim, "unbind", "dim", 2)
     if x.shape[d] == 0:
         return ()
     return Unbind(d)(x)
@@ -204,14 +207,14 @@ def unbind(input, dim=0):
 def unsqueeze(input, dim):
     """Insert a dim of size 1 at `dim` (in [-ndim-1, ndim])."""
     x = as_tensor(input)
-    d = _check_dim(dim, x.ndim + 1)
+    d = dim_arg(dim, x.ndim + 1, "unsqueeze", "dim", 2)
     return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
 
 
 def squeeze(input, dim=None):
     """Remove dims of size 1 (all of them, or those among `dim` that have size 1)."""
     x = as_tensor(input)
-    dims = normalize_dims(dim, x.ndim)
+    dims = normalize_dims(dim, x.ndim, "squeeze", 2)
     if x.ndim == 0:
         return x
     keep = [s != 1 or (dims is not None and i not in dims) for i, s in enumerate(x.shape)]
@@ -243,7 +246,7 @@ def repeat(input, *sizes):
     x = as_tensor(input)
     if not sizes:
         raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
-    reps = _shape_args(sizes)
+    reps = sizes_arg(sizes, "repeat", "repeats", 1)
     if len(reps) < x.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
                            "dimensions of tensor")
@@ -257,7 +260,7 @@ def repeat(input, *sizes):
 def tile(input, dims):
     """Like repeat, but `dims` may be shorter than input.ndim (padded with leading 1s)."""
     x = as_tensor(input)
-    dims = _shape_args((dims,)) if isinstance(dims, tuple | list) else (int(dims),)
+    dims = ints_arg(dims, "tile", "dims", 2)
     return repeat(x, (1,) * (x.ndim - len(dims)) + dims)
 
 
@@ -275,7 +278,7 @@ class Flip(Function):
 def flip(input, *args, dims=None):
     """Reverse the order of elements along `dims` (`flip(x, (0, 1))`, `x.flip(0, 1)`)."""
     x = as_tensor(input)
-    dims = _shape_args(args) if dims is None else _shape_args((dims,))
+    dims = sizes_arg(args, "flip", "dims", 2) if dims is None else ints_arg(dims, "flip", "dims")
     return Flip(normalize_dims(dims, x.ndim))(x)
 
 
@@ -294,21 +297,16 @@ class Roll(Function):
 def roll(input, shifts, dims=None):
     """Shift elements along `dims` cyclically (dims=None: along the flattened tensor)."""
     x = as_tensor(input)
+    shifts = ints_arg(shifts, "roll", "shifts", 2)
     if dims is None:
-        if not isinstance(shifts, int | np.integer):
-            shifts = tuple(shifts)
-            if len(shifts) != 1:
-                raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
-                                   "dims:0")
-            shifts = shifts[0]
-        return Roll(int(shifts), None)(x)
-    shifts = (shifts,) if isinstance(shifts, int | np.integer) else tuple(shifts)
-    dims = (dims,) if isinstance(dims, int | np.integer) else tuple(dims)
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+        return Roll(shifts[0], None)(x)
+    dims = ints_arg(dims, "roll", "dims", 3)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
                            f"{len(dims)}")
-    dims = tuple(_check_dim(int(d), x.ndim) for d in dims)
-    return Roll(tuple(int(s) for s in shifts), dims)(x)
+    return Roll(shifts, tuple(_check_dim(d, x.ndim) for d in dims))(x)
 
 
 def narrow(input, dim, start, length):
@@ -316,10 +314,12 @@ def narrow(input, dim, start, length):
     from .indexing import GetItem
 
     x = as_tensor(input)
+    if type(dim) is not int or type(start) is not int or type(length) is not int:
+        start, length = _narrow_args(dim, start, length)
     if x.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = _check_dim(dim, x.ndim)
-    n, start, length = x.shape[d], int(start), int(length)
+    n = x.shape[d]
     if not -n <= start <= n:
         raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
                          f"{start})")
@@ -330,6 +330,17 @@ def narrow(input, dim, start, length):
     if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return GetItem((slice(None),) * d + (slice(start, start + length),), False)(x)
+
+
+def _narrow_args(dim, start, length):
+    """narrow's start and length as ints, or PyTorch's TypeError for arguments of other types
+    (start may be a 0-d integer tensor). It lists the types given (as the method's does)."""
+    if _is_int(dim) and _is_int(start) and _is_int(length):
+        return int(start), int(length)
+    got = ", ".join(type_name(v) for v in (dim, start, length))
+    raise TypeError(f"narrow() received an invalid combination of arguments - got ({got}), but "
+                    "expected one of:\n * (int dim, Tensor start, int length)\n"
+                    " * (int dim, int start, int length)\n")
 
 
 def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indices=None,
@@ -364,7 +375,7 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indic
         q, r = divmod(x.shape[d], int(spec))
         bounds = np.cumsum([0] + [q + 1] * r + [q] * (int(spec) - r)).tolist()
     elif isinstance(spec, list | tuple):
-        bounds = [0] + [int(i) for i in spec] + [None]
+        bounds = [0] + list(ints_arg(spec, "tensor_split", "indices", 2)) + [None]
     else:
         raise TypeError(f"tensor_split(): argument 'indices_or_sections' must be an int, a "
                         f"tuple of ints or a Tensor, not {type(spec).__name__}")

@@ -14,8 +14,8 @@ import numpy as np
 
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..tensor import Tensor, type_name
-from ._util import as_tensor, require_tensor
-from .shape import broadcast_to, diagonal, int_arg, reshape
+from ._util import as_tensor, int_arg, require_tensor
+from .shape import broadcast_to, diagonal, reshape
 
 
 class MatMul(Function):
@@ -66,6 +66,8 @@ def check_same_dtype(a, b):
 
 def matmul(input, other):
     """Matrix product with NumPy's rules: 1-D operands are vectors, leading dims broadcast."""
+    if not isinstance(other, Tensor | np.ndarray):
+        require_tensor(other, "matmul", "other", 2)
     a, b = as_tensor(input), as_tensor(other)
     check_same_dtype(a, b)
     if a.ndim == 0 or b.ndim == 0:
@@ -85,12 +87,14 @@ def matmul(input, other):
 
 
 def mm(input, mat2):
+    require_tensor(mat2, "mm", "mat2", 2)
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {input.ndim}-D and {mat2.ndim}-D")
     return matmul(input, mat2)
 
 
 def bmm(input, mat2):
+    require_tensor(mat2, "bmm", "mat2", 2)
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"bmm: expected 3-D tensors, got {input.ndim}-D and {mat2.ndim}-D")
     return matmul(input, mat2)

@@ -63,7 +63,8 @@ class Mean(Function):
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over `dim` (an int, a tuple of ints, or None for all dims)."""
     x = accumulation_input(as_tensor(input), dtype)  # integer sums: in int64, like PyTorch
-    return Sum(reduction_dims(dim, x.ndim), keepdim, None if dtype is None else x.dtype)(x)
+    dims = reduction_dims(dim, x.ndim, "sum", 2)
+    return Sum(dims, keepdim, None if dtype is None else x.dtype)(x)
 
 
 @numpy_names
@@ -75,7 +76,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if x.dtype.kind != "f":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {dtypes.dtype_name(x.dtype)}")
-    return Mean(reduction_dims(dim, x.ndim), keepdim)(x)
+    return Mean(reduction_dims(dim, x.ndim, "mean", 2), keepdim)(x)
 
 
 class NanSum(Function):
@@ -101,7 +102,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """sum, treating NaN as 0. Integer and bool inputs give int64, as sum."""
     x = as_tensor(input)
     x = accumulation_input(x, dtype)
-    return NanSum(reduction_dims(dim, x.ndim), keepdim, x.dtype)(x)
+    return NanSum(reduction_dims(dim, x.ndim, "nansum", 2), keepdim, x.dtype)(x)
 
 
 @numpy_names
@@ -121,7 +122,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 def count_nonzero(input, dim=None):
     """How many elements are nonzero, over `dim` (an int, a tuple, or None for all): int64."""
     x = as_tensor(input)
-    dims = reduction_dims(dim, x.ndim)
+    dims = reduction_dims(dim, x.ndim, "count_nonzero", 2)
     return Tensor._make(np.asarray(np.count_nonzero(x._data, axis=dims), dtype=np.int64))
 
 

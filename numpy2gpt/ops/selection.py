@@ -32,6 +32,8 @@ from ..dtypes import dtype_name
 from ..tensor import Tensor, _check_dim, as_tensor
 from ._util import (
     broadcast_shape,
+    dim_arg,
+    int_arg,
     not_implemented_for,
     numpy_names,
     promote,
@@ -332,7 +334,7 @@ def _reduce_dims_check(name, x, dims, error=RuntimeError):
 
 def _amax(name, sign, input, dim, keepdim):
     x = as_tensor(input)
-    dims = reduction_dims(dim, x.ndim)
+    dims = reduction_dims(dim, x.ndim, name, 2)
     _reduce_dims_check(name, x, dims)
     return _Amax(sign, dims, keepdim)(x)
 
@@ -422,10 +424,9 @@ def _argextreme(name, sign, input, dim, keepdim):
         flat = (np.argmax if sign > 0 else np.argmin)(x._data.reshape(-1))
         shape = (1,) * x.ndim if keepdim else ()
         return Tensor._make(np.full(shape, flat, np.int64))
+    d = dim_arg(dim, x.ndim, name, "dim", 2)
     if x.ndim == 0:
-        _check_dim(dim, 0)
         return Tensor._make(np.zeros((), np.int64))
-    d = _check_dim(int(dim), x.ndim)
     _reduce_dims_check(name, x, (d,))
     idx = _arg_index(x._data, d, sign).astype(np.int64, copy=False)
     return Tensor._make(idx if keepdim else np.squeeze(idx, d))
@@ -636,7 +637,7 @@ def mode(input, dim=-1, keepdim=False):
     """(values, indices): the most frequent value along `dim` (the smallest if several are as
     frequent) and the index of its last occurrence. The gradient goes to that element."""
     x = as_tensor(input)
-    d = _check_dim(int(dim), x.ndim)
+    d = dim_arg(dim, x.ndim, "mode", "dim", 2)
     if x.ndim == 0:
         return return_types.mode(*_select_along(x.reshape(1), np.zeros(1, np.int64), 0, False,
                                                 "ModeBackward0"))
@@ -714,10 +715,11 @@ def _unique_result(x, arrays, flags, op, grad_fn_name):
     return (values, *extra) if extra else values
 
 
-def _unique_dim_check(x, dim):
+def _unique_dim_check(x, dim, op, position=None):
+    dim = int_arg(dim, op, "dim", position)
     if x.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-    d = _check_dim(int(dim), x.ndim)
+    d = _check_dim(dim, x.ndim)
     if any(n == 0 for k, n in enumerate(x.shape) if k != d):
         raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique "
                            "cannot be applied")
@@ -737,7 +739,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         arrays = (values, inverse.reshape(x.shape), counts)
         return _unique_result(x, arrays, (return_inverse, return_counts), "_unique2",
                               "Unique2Backward0")
-    d = _unique_dim_check(x, dim)
+    d = _unique_dim_check(x, dim, "unique_dim", 2)
     if x.shape[d] == 0:
         arrays = (x._data.copy(), np.zeros(0, np.int64), np.zeros(0, np.int64))
     else:
@@ -755,7 +757,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     if dim is None:
         a, d = x._data.reshape(-1), 0
     else:
-        d = _unique_dim_check(x, dim)
+        d = _unique_dim_check(x, dim, "unique_consecutive")
         a = x._data
     n = a.shape[d]
     # a run starts where a slice differs from the one before it (NaN differs from everything)

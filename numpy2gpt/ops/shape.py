@@ -10,7 +10,15 @@ import numpy as np
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..dtypes import _NoStorageDtype, to_dtype
 from ..tensor import Tensor, _check_dim, as_tensor, type_name
-from ._util import broadcast_shape, normalize_dims
+from ._util import (
+    broadcast_shape,
+    dim_arg,
+    int_arg,
+    ints_arg,
+    normalize_dims,
+    require_tensor,
+    sizes_arg,
+)
 
 
 class Reshape(Function):
@@ -108,24 +116,9 @@ class DiagEmbed(Function):
         return Diagonal(self.offset, self.dim1, self.dim2)(gy)
 
 
-def int_arg(value, op, name, position):
-    """An int argument (NumPy ints too), with PyTorch's TypeError for anything else."""
-    if not isinstance(value, int | np.integer):
-        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be int, not "
-                        f"{type_name(value)}")
-    return int(value)
-
-
-def _shape_args(shape):
-    """Accept `f(2, 3)` and `f((2, 3))` like PyTorch."""
-    if len(shape) == 1 and isinstance(shape[0], tuple | list):
-        shape = shape[0]
-    return tuple(int(s) for s in shape)
-
-
 def reshape(input, *shape):
     x = as_tensor(input)
-    shape = _shape_args(shape)
+    shape = sizes_arg(shape, "reshape", "shape", 2)
     if x.shape == shape:
         return x
     if shape.count(-1) > 1:
@@ -144,7 +137,16 @@ def view(input, *shape):
     if len(shape) == 1 and (isinstance(shape[0], np.dtype | _NoStorageDtype) or
                             isinstance(shape[0], type) and issubclass(shape[0], np.generic)):
         return _view_as_dtype(x, to_dtype(shape[0]))
-    y = reshape(x, *shape)
+    try:
+        shape = sizes_arg(shape, "view", "size", 1)
+    except TypeError as e:
+        if "failed to unpack" in str(e):
+            raise
+        got = ", ".join(type_name(s) for s in shape)  # no int nor dtype: neither form fits
+        raise TypeError(f"view() received an invalid combination of arguments - got ({got}), but "
+                        "expected one of:\n * (torch.dtype dtype)\n * (tuple of ints size)\n"
+                        ) from None
+    y = reshape(x, shape)
     if y is x:  # a view is a new tensor even when the shape is unchanged
         return Reshape(x.shape)(x)
     if x.numel() and not np.may_share_memory(y._data, x._data):
@@ -176,6 +178,9 @@ def _view_as_dtype(x, dtype):
 
 def flatten(input, start_dim=0, end_dim=-1):
     x = as_tensor(input)
+    if type(start_dim) is not int or type(end_dim) is not int:  # (the common case: one test)
+        int_arg(start_dim, "flatten", "start_dim", 2)
+        int_arg(end_dim, "flatten", "end_dim", 3)
     if x.ndim == 0:
         return reshape(x, 1)
     s, e = _check_dim(start_dim, x.ndim), _check_dim(end_dim, x.ndim)
@@ -186,7 +191,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 def permute(input, *dims):
     x = as_tensor(input)
-    dims = _shape_args(dims)
+    dims = sizes_arg(dims, "permute", "dims", 2)
     if len(dims) != x.ndim:
         raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does "
                            "not match the length of the desired ordering of dimensions i.e. "
@@ -199,6 +204,9 @@ def permute(input, *dims):
 
 def transpose(input, dim0, dim1):
     x = as_tensor(input)
+    if type(dim0) is not int or type(dim1) is not int:  # (the common case: one test)
+        int_arg(dim0, "transpose", "dim0", 2)
+        int_arg(dim1, "transpose", "dim1", 3)
     if x.ndim == 0:
         return x
     d0, d1 = _check_dim(dim0, x.ndim), _check_dim(dim1, x.ndim)
@@ -218,8 +226,16 @@ def t(input):
 
 
 def broadcast_to(input, *shape):
+    return _expand(input, sizes_arg(shape, "broadcast_to", "size", 2))
+
+
+def expand(input, *sizes):
+    return _expand(input, sizes_arg(sizes, "expand", "size", 1))
+
+
+def _expand(input, shape):
+    """input expanded to `shape` (a tuple of ints; -1 keeps a size): broadcast_to and expand."""
     x = as_tensor(input)
-    shape = _shape_args(shape)
     lead = len(shape) - x.ndim
     if lead < 0:
         raise RuntimeError(f"the number of sizes provided ({len(shape)}) must be greater or equal "
@@ -236,20 +252,16 @@ def broadcast_to(input, *shape):
     return BroadcastTo(shape)(x)
 
 
-def expand(input, *sizes):
-    return broadcast_to(input, *sizes)
-
-
 def expand_as(input, other):
-    return broadcast_to(input, other.shape)
+    return _expand(input, require_tensor(other, "expand_as", "other", 1).shape)
 
 
 def view_as(input, other):
-    return view(input, other.shape)
+    return view(input, require_tensor(other, "view_as", "other", 1).shape)
 
 
 def reshape_as(input, other):
-    return reshape(input, other.shape)
+    return reshape(input, require_tensor(other, "reshape_as", "other", 1).shape)
 
 
 def _T(self):
@@ -352,8 +364,8 @@ def broadcast_tensors(*tensors):
 
 
 # ----- diagonals --------------------------------------------------------------------------------
-def _diagonal_dims(dim1, dim2, ndim):
-    d1, d2 = _check_dim(dim1, ndim), _check_dim(dim2, ndim)
+def _diagonal_dims(dim1, dim2, ndim, op):
+    d1, d2 = dim_arg(dim1, ndim, op, "dim1", 3), dim_arg(dim2, ndim, op, "dim2", 4)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     return d1, d2
@@ -364,7 +376,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     result (a view). offset > 0: above the main diagonal; < 0: below."""
     x = as_tensor(input)
     offset = int_arg(offset, "diagonal", "offset", 2)
-    d1, d2 = _diagonal_dims(dim1, dim2, x.ndim)
+    d1, d2 = _diagonal_dims(dim1, dim2, x.ndim, "diagonal")
     return Diagonal(offset, d1, d2)(x)
 
 
@@ -373,7 +385,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     (..., n) -> (..., n + |offset|, n + |offset|) for the default dims."""
     x = as_tensor(input)
     offset = int_arg(offset, "diag_embed", "offset", 2)
-    d1, d2 = _diagonal_dims(dim1, dim2, x.ndim + 1)
+    d1, d2 = _diagonal_dims(dim1, dim2, x.ndim + 1, "diag_embed")
     n = x.shape[-1] + abs(offset)
     shape = list(x.shape[:-1])
     for d in sorted((d1, d2)):
@@ -515,6 +527,8 @@ def unfold(self, dimension, size, step):
 
 def swapdims(input, dim0, dim1):
     """Another name of transpose (and swapaxes)."""
+    int_arg(dim0, "swapdims", "dim0", 2)
+    int_arg(dim1, "swapdims", "dim1", 3)
     return transpose(input, dim0, dim1)
 
 
@@ -524,7 +538,7 @@ def ravel(input):
 
 
 def _type_as(self, other):
-    return self.to(other.dtype)
+    return self.to(require_tensor(other, "type_as", "other", 1).dtype)
 
 
 def select(input, dim, index):
@@ -564,7 +578,7 @@ def rot90(input, k=1, dims=(0, 1)):
     from .join import flip
 
     x = as_tensor(input)
-    dims = list(dims)
+    dims = list(ints_arg(dims, "rot90", "dims", 3))
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
     if x.ndim < 2:
@@ -616,7 +630,7 @@ def sum_to_size(self, *size):
     dims of size 1 in `size` are summed over, and leading dims are summed away)."""
     from .arithmetic import sum_to
 
-    size = _shape_args(size)
+    size = sizes_arg(size, "sum_to_size", "size", 1)
     try:
         ok = np.broadcast_shapes(size, self.shape) == self.shape
     except ValueError:

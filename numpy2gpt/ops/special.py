@@ -877,7 +877,7 @@ isneginf = _predicate(np.isneginf)
 
 def _all_any(np_fn, input, dim, keepdim):
     x = as_tensor(input)
-    dims = normalize_dims(dim, x.ndim)
+    dims = normalize_dims(dim, x.ndim, np_fn.__name__, 2)
     if x.ndim == 0:
         dims = None
     r = np.asarray(np_fn(x._data, axis=dims, keepdims=keepdim))

@@ -95,7 +95,7 @@ def _var_args(name, input, dim, unbiased, keepdim, correction):
         raise TypeError(f"{name}(): pass either 'unbiased' or 'correction', not both")
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    dims = reduction_dims(dim, x.ndim)
+    dims = reduction_dims(dim, x.ndim, name, 2)
     dof = max(0, _count(x.shape, dims) - correction)  # PyTorch clamps N - correction at 0
     return x, dims, keepdim, dof
 
@@ -437,7 +437,7 @@ def logsumexp(input, dim, keepdim=False):
     x = as_tensor(input)
     if x.dtype.kind != "f":
         x = x.to(dtypes.get_default_dtype())
-    dims = reduction_dims(dim, x.ndim)
+    dims = reduction_dims(dim, x.ndim, "logsumexp", 2)
     if dims is None:
         dims = tuple(range(x.ndim))
     return LogSumExp(dims, keepdim)(x)
@@ -520,7 +520,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     if x.dtype.kind != "f":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {dtype_name(x.dtype)}")
-    dims = reduction_dims(dim, x.ndim)
+    dims = reduction_dims(dim, x.ndim, "norm", 2)
     if isinstance(p, str):
         if p != "fro":
             raise RuntimeError(f"norm(): p={p!r} is not supported by numpy2gpt (use a number "
