@@ -65,10 +65,12 @@ def test_include_last_offset(dtype):
 
 def test_include_last_offset_before_the_end_float32():
     """The last offset ends the last bag; later indices are left out (PyTorch's float32 path;
-    its float64 sum and mean run to the end of input instead)."""
-    kw = dict(mode="sum", include_last_offset=True)
-    check_against_torch(bag_fn(ng, IDX, OFFSETS, **kw), bag_fn(torch, IDX, OFFSETS, **kw),
-                        [weight(np.float32)])
+    its float64 sum and mean run to the end of input instead). PyTorch's gradient for the rows
+    only those later indices name is uninitialised memory (it changes from run to run), so the
+    oracle is PyTorch on the same bags without the later indices."""
+    end = OFFSETS[-1]
+    check_against_torch(bag_fn(ng, IDX, OFFSETS, mode="sum", include_last_offset=True),
+                        bag_fn(torch, IDX[:end], OFFSETS[:-1], mode="sum"), [weight(np.float32)])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
