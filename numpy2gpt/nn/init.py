@@ -15,13 +15,16 @@ U(-b, b) has variance b^2 / 3, hence the sqrt(3) factors below.
 import contextlib
 import functools
 import math
+import numbers
 import threading
 import warnings
 
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..ops._util import not_implemented_for
 from ..random import resolve
+from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
            "zeros_", "eye_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
@@ -91,20 +94,33 @@ def _calculate_fan_in_and_fan_out(tensor):
 def _calculate_correct_fan(tensor, mode):
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+        raise ValueError(f"Mode {mode} not supported, please use one of {['fan_in', 'fan_out']}")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
+
+
+def _check_fill(tensor, op, kernel, bounds):
+    """PyTorch's errors for a fill of an integer or bool tensor (its random kernels are
+    floating-point only) and for bounds or moments that are not numbers: `bounds` holds
+    (argument name, value) pairs, positions counted from 1."""
+    for position, (name, value) in enumerate(bounds, 1):
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"{op}(): argument '{name}' (position {position}) must be float, not "
+                            f"{type(value).__name__}")
+    not_implemented_for(tensor, kernel)
 
 
 @_skippable
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with U(a, b)."""
+    _check_fill(tensor, "uniform_", "check_uniform_bounds", (("from", a), ("to", b)))
     return _fill(tensor, resolve(generator).uniform(tensor.shape, a, b, tensor.dtype))
 
 
 @_skippable
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with N(mean, std^2)."""
+    _check_fill(tensor, "normal_", "normal_kernel_cpu", (("mean", mean), ("std", std)))
     return _fill(tensor, resolve(generator).normal(tensor.shape, mean, std, tensor.dtype))
 
 
@@ -119,6 +135,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
       with probability pdf(x) / pdf(mode), the mode being the point of [a, b] nearest the mean;
       rejected entries are redrawn, a whole tensor of proposals at a time.
     """
+    _check_fill(tensor, "normal_", "normal_kernel_cpu", (("mean", mean), ("std", std)))
     if std <= 0:
         raise ValueError(f"trunc_normal_: std must be positive, got {std}")
     if mean < a - 2 * std or mean > b + 2 * std:
@@ -158,6 +175,9 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 
 def constant_(tensor, val):
+    if not isinstance(val, numbers.Number | Tensor):  # PyTorch's fill_ takes nothing else
+        raise TypeError(f"fill_(): argument 'value' (position 1) must be Number, not "
+                        f"{type(val).__name__}")
     return _fill(tensor, val)
 
 

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from torch_compare import RTOL, assert_close_ulps, rand
+from torch_compare import RTOL, assert_close_ulps, rand, same_error
 
 import numpy2gpt as nt
 import numpy2gpt.kernels as K
@@ -319,8 +319,8 @@ def test_shape_mismatches(fn):
         fn(X, nt.tensor([[1], [4], [0]]))
     with pytest.raises(RuntimeError, match=r"Expected target size \[2, 4\], got \[2, 3\]"):
         fn(nt.tensor(rand(2, 5, 4)), nt.zeros(2, 3, dtype=nt.int64))
-    with pytest.raises(ValueError, match=r"1 or more dimensions \(got 0\)"):
-        fn(nt.tensor(1.5), nt.tensor(0))
+    same_error(lambda lib: getattr(lib.nn.functional, fn.__name__)(lib.tensor(1.5),
+                                                                   lib.tensor(0)))
 
 
 @pytest.mark.parametrize("fn", [F.cross_entropy, F.nll_loss])
@@ -336,8 +336,8 @@ def test_bad_weight_reduction_and_input_dtype(fn):
         fn(X, t, weight=nt.ones(5, dtype=nt.float64, requires_grad=True))
     with pytest.raises(ValueError, match="avg is not a valid value for reduction"):
         fn(X, t, reduction="avg")
-    with pytest.raises(RuntimeError, match="expected a floating point input, got numpy2gpt.int64"):
-        fn(nt.tensor([[1, 2], [3, 4]]), nt.tensor([0, 1]))
+    same_error(lambda lib: getattr(lib.nn.functional, fn.__name__)(lib.tensor([[1, 2], [3, 4]]),
+                                                                   lib.tensor([0, 1])))
 
 
 def test_bad_label_smoothing_and_ignore_index_with_probabilities():

@@ -11,28 +11,30 @@ softsign, glu and softmin are composed from primitive ops (autograd derives thei
 """
 
 import math
+import numbers
 
 import numpy as np
 
-from ...autograd.function import FusedFunction
+from ...autograd.function import _TENSOR_TYPES, FusedFunction
 from ...autograd.grad_mode import is_grad_enabled
-from ...dtypes import dtype_name
 from ...kernels.dropout import dropout_mask
 from ...kernels.gelu import gelu_backward, gelu_forward
-from ...ops._util import not_implemented_for
+from ...ops._util import not_implemented_for, require_tensor
 from ...ops.creation import full
 from ...ops.elementwise import relu as _relu
 from ...ops.elementwise import sigmoid
 from ...ops.indexing import _add_rows, index_select, where
 from ...ops.inplace import inplace_apply
-from ...tensor import _check_dim, as_tensor
-from .loss import _reduce, _reduction, _warn_if_broadcast
+from ...tensor import Tensor, _check_dim, as_tensor
+from ._args import int_tuple, require_number
+from .loss import (
+    _reduce,
+    _reduction,
+    _require_floating_pair,
+    _require_size,
+    _warn_if_broadcast,
+)
 from .softmax import _softmax_dim, softmax
-
-
-def _require_float(t, op):
-    if t.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating point tensor, got {dtype_name(t.dtype)}")
 
 
 def _step(x):
@@ -69,10 +71,12 @@ class Gelu(FusedFunction):
 
 def gelu(input, approximate="none"):
     """Gaussian Error Linear Unit: x * Phi(x); `approximate='tanh'` uses the tanh formula."""
-    x = as_tensor(input)
+    x = require_tensor(input, "gelu", "input", 1)
+    if not isinstance(approximate, str):
+        raise TypeError(f"gelu(): argument 'approximate' must be str, not "
+                        f"{type(approximate).__name__}")
     if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh, got "
-                           f"{approximate!r}")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     not_implemented_for(x, "GeluKernelImpl")
     return Gelu(approximate, is_grad_enabled() and x.requires_grad)(x)
 
@@ -123,7 +127,7 @@ class Silu(_Elementwise):
 
 def silu(input, inplace=False):
     """Sigmoid Linear Unit (swish): x * sigmoid(x)."""
-    x = as_tensor(input)
+    x = require_tensor(input, "silu", "input", 1)
     not_implemented_for(x, "silu_cpu")
     return _maybe_inplace(x, Silu(), inplace)
 
@@ -150,14 +154,15 @@ class LeakyRelu(_Elementwise):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    x = as_tensor(input)
+    x = require_tensor(input, "leaky_relu", "input", 1)
+    require_number(negative_slope, "leaky_relu", "negative_slope", 2)
     not_implemented_for(x, "leaky_relu_cpu")
     return _maybe_inplace(x, LeakyRelu(negative_slope), inplace)
 
 
 def relu(input, inplace=False):
     """max(x, 0) (the core op, plus PyTorch's `inplace` flag)."""
-    x = as_tensor(input)
+    x = require_tensor(input, "relu", "input", 1)
     return _maybe_inplace(x, _relu, inplace)
 
 
@@ -194,14 +199,16 @@ class Elu(_Elementwise):
 
 def elu(input, alpha=1.0, inplace=False):
     """Exponential Linear Unit: x for x > 0, alpha * (exp(x) - 1) otherwise."""
-    x = as_tensor(input)
+    x = require_tensor(input, "elu", "input", 1)
+    require_number(alpha, "elu", "alpha", 2)
     not_implemented_for(x, "elu_cpu")
     return _maybe_inplace(x, Elu(alpha), inplace)
 
 
 def celu(input, alpha=1.0, inplace=False):
     """Continuously differentiable ELU: x for x > 0, alpha * (exp(x / alpha) - 1) otherwise."""
-    x = as_tensor(input)
+    x = require_tensor(input, "celu", "input", 1)
+    require_number(alpha, "celu", "alpha", 2)
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     not_implemented_for(x, "elu_cpu")
@@ -362,7 +369,9 @@ def glu(input, dim=-1):
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along `dim`: the smallest entries get the largest weights. Like softmax,
     dim=None picks PyTorch's implicit dim with a warning; `dtype` casts -x first."""
-    x = as_tensor(input)
+    if not isinstance(input, Tensor):  # PyTorch negates first
+        raise TypeError(f"bad operand type for unary -: '{type(input).__name__}'")
+    x = input
     if dim is None:
         dim = _softmax_dim("softmin", x.ndim, _stacklevel)
     return softmax(-x, dim, dtype=dtype)
@@ -380,7 +389,9 @@ def _log1p_exp(z):
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as in PyTorch: there
     the two agree to float precision)."""
-    x = as_tensor(input)
+    x = require_tensor(input, "softplus", "input", 1)
+    require_number(beta, "softplus", "beta", 2)
+    require_number(threshold, "softplus", "threshold", 3)
     not_implemented_for(x, "softplus_cpu")
     return where(x * beta > threshold, x, _log1p_exp(x * beta) / beta)
 
@@ -435,6 +446,22 @@ class DropoutFunction(FusedFunction):
         return x * as_tensor(self.m)  # the mask forward drew
 
 
+def check_dropout_p(p):
+    """PyTorch's two checks of a dropout probability: its Python one (ValueError), then its
+    kernel's, which NaN does not pass either (RuntimeError)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not 0.0 <= p <= 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p:g}")
+
+
+def check_dropout_dtype(x, p):
+    """An integer or bool tensor cannot hold x / (1 - p): PyTorch's error (p = 0 or 1 pass)."""
+    if x.dtype.kind != "f" and 0 < p < 1:
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{_TENSOR_TYPES[x.dtype.name]}")
+
+
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p) (only when training).
 
@@ -442,12 +469,13 @@ def dropout(input, p=0.5, training=True, inplace=False):
     (`numpy2gpt.manual_seed`), so a seed reproduces the mask (PyTorch draws its masks
     differently, so the masks are not PyTorch's).
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    x = as_tensor(input)
+    check_dropout_p(p)
+    x = require_tensor(input, "dropout", "input", 1)
     if not training or p == 0:
         return x
-    _require_float(x, "dropout")
+    check_dropout_dtype(x, p)
+    if x.dtype.kind != "f":  # p = 1: every element dropped
+        return _maybe_inplace(x, lambda t: t * 0, inplace)
     return _maybe_inplace(x, DropoutFunction(float(p)), inplace)
 
 
@@ -601,10 +629,19 @@ def pad(input, pad, mode="constant", value=None):
     'reflect' mirrors at the edge (amounts below the dim's size), 'replicate' repeats the edge
     element, 'circular' wraps around (amounts up to the dim's size).
     """
-    x = as_tensor(input)
+    x = require_tensor(input, "pad", "input", 1)
+    if isinstance(pad, int | np.integer):  # a tuple of ints, not one int for every side
+        raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, not "
+                        f"{type(pad).__name__}")
+    pad = int_tuple(pad, "pad", "pad", 2, 0)
+    if not isinstance(mode, str):
+        raise TypeError(f"pad(): argument 'mode' (position 3) must be str, not "
+                        f"{type(mode).__name__}")
+    if value is not None and not isinstance(value, numbers.Real | Tensor):
+        raise TypeError(f"pad(): argument 'value' (position 4) must be float, not "
+                        f"{type(value).__name__}")
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
-    pad = tuple(int(p) for p in pad)
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) // 2 > x.ndim:
@@ -639,8 +676,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     Composed from primitive ops (its backward, 2 (input - target) / N, comes for free).
     """
     reduction = _reduction(size_average, reduce, reduction)  # checked: mean, sum or none
-    x, t = as_tensor(input), as_tensor(target)
+    x, t = _require_size(input), _require_size(target)
     _warn_if_broadcast(x, t)
+    _require_floating_pair(x, t, "mse_cpu")
     d = x - t
     return _reduce(d * d, reduction)
 
@@ -648,7 +686,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean absolute error: reduce(|input - target|)."""
     reduction = _reduction(size_average, reduce, reduction)
-    x, t = as_tensor(input), as_tensor(target)
+    x, t = _require_size(input), _require_size(target)
     _warn_if_broadcast(x, t)
     return _reduce((x - t).abs(), reduction)
 
@@ -658,12 +696,17 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     """-w (t log x + (1 - t) log(1 - x)) for probabilities x in [0, 1], each log clamped at -100
     as in PyTorch (so x = 0 or 1 gives 100, not inf)."""
     reduction = _reduction(size_average, reduce, reduction)
-    x, t = as_tensor(input), as_tensor(target)
+    x, t = _require_size(input), _require_size(target)
     if x.shape != t.shape:
         raise ValueError(f"Using a target size ({t.shape}) that is different to the input size "
                          f"({x.shape}) is deprecated. Please ensure they have the same size.")
-    if x.numel() and not ((x._data >= 0) & (x._data <= 1)).all():
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    if t.dtype != x.dtype:
+        raise RuntimeError(f"Found dtype {_TENSOR_TYPES[t.dtype.name]} but expected "
+                           f"{_TENSOR_TYPES[x.dtype.name]}")
+    not_implemented_for(x, "binary_cross_entropy")
+    for name, a in (("input", x._data), ("target", t._data)):
+        if a.size and not ((a >= 0) & (a <= 1)).all():
+            raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     loss = -(t * x.log().clamp(min=-100) + (1 - t) * (1 - x).log().clamp(min=-100))
     return _reduce(loss if weight is None else loss * weight, reduction)
 
@@ -673,9 +716,16 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """binary_cross_entropy(sigmoid(x), t) computed stably from the logits x, as PyTorch does:
     (1 - t) x + lw log(1 + exp(-x)), lw = 1 + (pos_weight - 1) t."""
     reduction = _reduction(size_average, reduce, reduction)
-    x, t = as_tensor(input), as_tensor(target)
+    x, t = _require_size(input), _require_size(target)
     if x.shape != t.shape:
         raise ValueError(f"Target size ({t.shape}) must be the same as input size ({x.shape})")
+    not_implemented_for(x, "log_sigmoid_cpu")
+    if t.dtype == np.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if t.dtype.kind != "f":  # the loss is a float: it cannot go back into the target's dtype
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{_TENSOR_TYPES[t.dtype.name]}")
     log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
     loss = (1 - t) * x + log_weight * _log1p_exp(-x)  # log(1 + exp(-x)) = -log sigmoid(x)
     return _reduce(loss if weight is None else loss * weight, reduction)

@@ -23,13 +23,14 @@ from ...kernels.attention import (
     causal_attention_forward,
     causal_bias,
 )
-from ...ops._util import sum_to_array
+from ...ops._util import require_tensor, sum_to_array
 from ...ops.creation import zeros, zeros_like
 from ...ops.indexing import where
 from ...ops.join import cat
 from ...ops.linalg import baddbmm, bmm
 from ...tensor import Tensor, as_tensor
 from .activation import dropout, pad
+from .conv import _CPP_TYPES
 from .linear import linear
 from .softmax import softmax
 
@@ -139,15 +140,18 @@ class CausalSelfAttentionFunction(FusedFunction):
 def _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa):
     """Check the arguments; return q, k, v, the mask (a float Tensor, a constant 0 / -inf bias
     array or None), the scale and the GQA group count."""
-    q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
+    op = "scaled_dot_product_attention"
+    q, k, v = (require_tensor(t, op, name, i + 1)
+               for i, (name, t) in enumerate((("query", query), ("key", key), ("value", value))))
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
         raise RuntimeError(f"scaled_dot_product_attention: expected query, key and value to be at "
                            f"least 2-D (..., L, E), got shapes {list(q.shape)}, {list(k.shape)} "
                            f"and {list(v.shape)}")
     if not q.dtype == k.dtype == v.dtype:
         raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got "
-                           f"query.dtype: {dtype_name(q.dtype)} key.dtype: {dtype_name(k.dtype)} "
-                           f"and value.dtype: {dtype_name(v.dtype)} instead.")
+                           f"query.dtype: {_CPP_TYPES[q.dtype.name]} key.dtype: "
+                           f"{_CPP_TYPES[k.dtype.name]} and value.dtype: "
+                           f"{_CPP_TYPES[v.dtype.name]} instead.")
     if q.dtype.kind != "f":
         raise RuntimeError(f"scaled_dot_product_attention: expected floating point query, key and "
                            f"value, got {dtype_name(q.dtype)}")
@@ -178,19 +182,23 @@ def _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_g
                            f"{list(q.shape)}, key {list(k.shape)} and value {list(v.shape)} are "
                            "not broadcastable") from None
     score_shape = tuple(batch) + (q.shape[-2], k.shape[-2])
-    if not 0.0 <= dropout_p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    if dropout_p > 1.0:  # PyTorch checks it only where it drops (dropout_p > 0)
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got "
+                           f"{dropout_p:g}")
 
     mask = None
     if attn_mask is not None:
         if is_causal:
             raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
                                "set when is_causal=True")
-        mask = as_tensor(attn_mask)
-        if mask.dtype != np.bool_ and mask.dtype.kind != "f":
+        if not isinstance(attn_mask, Tensor):  # PyTorch names no position for this one
+            raise TypeError(f"{op}(): argument 'attn_mask' must be Tensor, not "
+                            f"{type(attn_mask).__name__}")
+        mask = attn_mask
+        if mask.dtype not in (np.bool_, np.float32, q.dtype):
             raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query "
-                               f"dtype, but got attn_mask.dtype: {dtype_name(mask.dtype)} and "
-                               f"query.dtype: {dtype_name(q.dtype)} instead.")
+                               f"dtype, but got attn_mask.dtype: {_CPP_TYPES[mask.dtype.name]} "
+                               f"and  query.dtype: {_CPP_TYPES[q.dtype.name]} instead.")
         try:
             ok = np.broadcast_shapes(mask.shape, score_shape) == score_shape
         except ValueError:
@@ -221,11 +229,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     dropout_p > 0 drops attention weights with numpy2gpt's generator (pass 0 when evaluating).
     enable_gqa: key/value may have fewer heads (dim -3) than query, shared by groups of heads.
     """
+    dropout_p = float(dropout_p) if dropout_p > 0 else 0.0  # NaN or negative: no dropout
     q, k, v, mask, scale, groups = _prepare(query, key, value, attn_mask, dropout_p, is_causal,
                                             scale, enable_gqa)
     if isinstance(mask, Tensor):
-        return ScaledDotProductAttention(scale, float(dropout_p), None, groups)(q, k, v, mask)
-    return ScaledDotProductAttention(scale, float(dropout_p), mask, groups)(q, k, v)
+        return ScaledDotProductAttention(scale, dropout_p, None, groups)(q, k, v, mask)
+    return ScaledDotProductAttention(scale, dropout_p, mask, groups)(q, k, v)
 
 
 def causal_self_attention(qkv, n_head, dropout_p=0.0):

@@ -21,6 +21,7 @@ import numpy as np
 from ...autograd.function import _TENSOR_TYPES, FusedFunction
 from ...ops.join import stack
 from ...tensor import as_tensor
+from ._args import int_tuple
 from .activation import pad
 
 # ----- windows: shared by convolution and pooling ----------------------------------------------
@@ -162,22 +163,6 @@ class ConvolutionFunction(FusedFunction):
 _CPP_TYPES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
               "int32": "int", "int16": "short int", "int8": "signed char",
               "uint8": "unsigned char", "bool": "bool"}
-
-
-def int_tuple(value, op, name, position, n):
-    """An int-or-sequence argument as a tuple of ints, an int repeated n times (PyTorch's
-    `tuple of ints` argument parsing); TypeError for anything else."""
-    if isinstance(value, int | np.integer) and not isinstance(value, bool):
-        return (int(value),) * n
-    if isinstance(value, list | tuple):
-        for i, v in enumerate(value):
-            if not isinstance(v, int | np.integer) or isinstance(v, bool):
-                raise TypeError(f"{op}(): argument '{name}' (position {position}) must be tuple "
-                                f"of ints, but found element of type {type(v).__name__} at pos "
-                                f"{i}")
-        return tuple(int(v) for v in value)
-    raise TypeError(f"{op}(): argument '{name}' (position {position}) must be tuple of ints, not "
-                    f"{type(value).__name__}")
 
 
 def _expand(values, name, dims):

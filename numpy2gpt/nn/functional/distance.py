@@ -24,7 +24,8 @@ from ...ops.indexing import where
 from ...ops.selection import minimum
 from ...random import get_rng
 from ...tensor import Tensor, as_tensor
-from .activation import _maybe_inplace, leaky_relu, logsigmoid
+from ._args import require_number
+from .activation import _maybe_inplace, check_dropout_dtype, check_dropout_p, leaky_relu, logsigmoid
 from .loss import _legacy_reduction, _reduce, _reduction
 
 
@@ -72,7 +73,9 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomized leaky relu: in training each negative element gets its own slope, drawn
     uniformly from [lower, upper] (numpy2gpt's generator, not PyTorch's numbers); otherwise the
     fixed slope (lower + upper) / 2."""
-    x = as_tensor(input)
+    x = require_tensor(input, "rrelu", "input", 1)
+    require_number(lower, "rrelu", "lower", 2)
+    require_number(upper, "rrelu", "upper", 3)
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if not training:
@@ -86,7 +89,9 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 def threshold(input, threshold, value, inplace=False):
     """x where x > threshold, else `value` (an integer tensor keeps its dtype: value is cast)."""
-    x = as_tensor(input)
+    x = require_tensor(input, "threshold", "input", 1)
+    require_number(threshold, "threshold", "threshold", 2)
+    require_number(value, "threshold", "value", 3)
     not_implemented_for(x, "threshold_cpu", kinds="b")
     if x.dtype.kind in "iu":
         value = int(value)
@@ -95,14 +100,16 @@ def threshold(input, threshold, value, inplace=False):
 
 def hardshrink(input, lambd=0.5):
     """0 for x in [-lambd, lambd], x elsewhere (the gradient is 0 at the bounds too)."""
-    x = as_tensor(input)
+    x = require_tensor(input, "hardshrink", "input", 1)
+    require_number(lambd, "hardshrink", "lambd", 2)
     not_implemented_for(x, "hardshrink_cpu")
     return where((x >= -lambd) & (x <= lambd), 0.0, x)
 
 
 def softshrink(input, lambd=0.5):
     """x shrunk towards 0 by lambd: x - lambd above lambd, x + lambd below -lambd, 0 between."""
-    x = as_tensor(input)
+    x = require_tensor(input, "softshrink", "input", 1)
+    require_number(lambd, "softshrink", "lambd", 2)
     not_implemented_for(x, "softshrink_check")
     if not lambd >= 0:
         finfo = np.finfo(x.dtype)
@@ -452,9 +459,7 @@ def _dropout_impl(x, p, training, inplace, noise_shape, alpha):
         return _maybe_inplace(x, lambda t: t * 0, inplace)
     if noise_shape is None:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
-    if x.dtype.kind != "f":
-        raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                           f"{_type_name(x)}")
+    check_dropout_dtype(x, p)
     noise = dropout_mask(noise_shape, p, x.dtype)  # keep / (1 - p)
     if not alpha:
         return _maybe_inplace(x, lambda t: t * as_tensor(noise), inplace)
@@ -474,15 +479,10 @@ def _feature_noise_shape(x, batched):
     return x.shape[:lead] + (1,) * (x.ndim - lead)
 
 
-def _check_p(p):
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-
-
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels (input (N, C, L) or (C, L)) with probability p, scaling the rest by
     1 / (1 - p)."""
-    _check_p(p)
+    check_dropout_p(p)
     x = as_tensor(input)
     if x.ndim not in (2, 3):
         raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {x.ndim}D input. "
@@ -495,7 +495,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of an (N, C, H, W) input with probability p, scaling the rest by
     1 / (1 - p). A 3-D input is read as (N, C, L), with PyTorch's warning."""
-    _check_p(p)
+    check_dropout_p(p)
     x = as_tensor(input)
     if x.ndim not in (3, 4):
         warnings.warn(f"dropout2d: Received a {x.ndim}-D input to dropout2d, which is deprecated "
@@ -517,7 +517,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability p,
     scaling the rest by 1 / (1 - p)."""
-    _check_p(p)
+    check_dropout_p(p)
     x = as_tensor(input)
     if x.ndim not in (4, 5):
         warnings.warn(f"dropout3d: Received a {x.ndim}-D input to dropout3d, which is deprecated "
@@ -533,14 +533,14 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Dropout for selu networks: dropped elements are set to selu's negative saturation
     -1.7581 instead of 0, then all are scaled and shifted (a x + b) so that inputs of zero mean
     and unit variance keep them. Note `training` defaults to False, as in PyTorch."""
-    _check_p(p)
+    check_dropout_p(p)
     x = as_tensor(input)
     return _dropout_impl(x, p, training, inplace, x.shape, SELU_NEGATIVE_SATURATION)
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     """alpha_dropout of whole channels (dim 1 of an (N, C, ...) input)."""
-    _check_p(p)
+    check_dropout_p(p)
     x = as_tensor(input)
     return _dropout_impl(x, p, training, inplace, _feature_noise_shape(x, True),
                          SELU_NEGATIVE_SATURATION)

@@ -9,14 +9,14 @@ numpy2gpt/kernels/embedding.py (the textbook formulas and the fast kernels besid
 
 import numpy as np
 
-from ...autograd.function import FusedFunction
+from ...autograd.function import _TENSOR_TYPES, FusedFunction
 from ...dtypes import dtype_name
 from ...kernels.embedding import embedding_backward, embedding_forward
 from ...kernels.linear import linear_backward, linear_forward
+from ...ops._util import require_tensor
 from ...ops.creation import arange
 from ...ops.indexing import where
 from ...ops.linalg import check_same_dtype
-from ...tensor import as_tensor
 
 
 class LinearFunction(FusedFunction):
@@ -44,25 +44,31 @@ class LinearFunction(FusedFunction):
 
 def linear(input, weight, bias=None):
     """Apply y = x W^T + b (PyTorch's `torch.nn.functional.linear`)."""
-    x, w = as_tensor(input), as_tensor(weight)
-    params = (x, w) if bias is None else (x, w, as_tensor(bias))
-    check_same_dtype(x, w)
+    x = require_tensor(input, "linear", "input", 1)
+    w = require_tensor(weight, "linear", "weight", 2)
+    params = (x, w) if bias is None else (x, w, require_tensor(bias, "linear", "bias", 3))
+    if x.ndim == 0 or w.ndim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
+                           f"{x.ndim}D and {w.ndim}D")
+    if bias is None:
+        check_same_dtype(x, w)
+    else:  # PyTorch's addmm: the bias ("self") against the weight first, then the input
+        for name, t in (("self", params[2]), ("mat1", x)):
+            if t.dtype != w.dtype:
+                raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                                   f"{_TENSOR_TYPES[t.dtype.name]} and "
+                                   f"{_TENSOR_TYPES[w.dtype.name]}")
     for name, t in zip(("input", "weight", "bias"), params):
         if t.dtype.kind != "f":
             raise RuntimeError(f"linear: expected floating point tensors, but {name} has dtype "
                                f"{dtype_name(t.dtype)}")
-        if t.dtype != x.dtype:
-            raise RuntimeError(f"linear: expected input and {name} to have the same dtype, but "
-                               f"got: {dtype_name(x.dtype)} != {dtype_name(t.dtype)}")
     if w.ndim != 2:
         raise RuntimeError(f"linear: weight must be 2-D (out_features, in_features), got shape "
                            f"{list(w.shape)}")
-    if x.ndim == 0 or x.shape[-1] != w.shape[1]:
-        n = int(np.prod(x.shape[:-1], dtype=np.int64)) if x.ndim else 1
-        k = x.shape[-1] if x.ndim else 1
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and "
-                           f"{w.shape[1]}x{w.shape[0]}): input of shape {list(x.shape)}, weight "
-                           f"of shape {list(w.shape)}")
+    if x.shape[-1] != w.shape[1]:
+        n = int(np.prod(x.shape[:-1], dtype=np.int64))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{x.shape[-1]} and "
+                           f"{w.shape[1]}x{w.shape[0]})")
     if bias is not None and (params[2].ndim > 1 or params[2].numel() not in (1, w.shape[0])):
         raise RuntimeError(f"linear: bias of shape {list(params[2].shape)} does not match "
                            f"out_features = {w.shape[0]} (expected shape [{w.shape[0]}])")
@@ -102,8 +108,12 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
                                   "supported by numpy2gpt")
-    idx, w = as_tensor(input), as_tensor(weight)
-    if idx.dtype.kind not in "iu":
+    idx = require_tensor(input, "embedding", "indices", 2)
+    w = require_tensor(weight, "embedding", "weight", 1)
+    if padding_idx is not None and not isinstance(padding_idx, int | np.integer):
+        raise TypeError(f"embedding(): argument 'padding_idx' (position 3) must be int, not "
+                        f"{type(padding_idx).__name__}")
+    if idx.dtype not in (np.int64, np.int32):
         raise RuntimeError(f"embedding: expected integer indices (numpy2gpt.int64 or int32) as "
                            f"input, but got {dtype_name(idx.dtype)}")
     if w.ndim != 2:

@@ -22,6 +22,7 @@ The elementwise losses at the end (smooth_l1_loss, huber_loss, kl_div) are compo
 primitive ops, like mse_loss: autograd derives their backward.
 """
 
+import numbers
 import warnings
 
 import numpy as np
@@ -31,8 +32,9 @@ from ...dtypes import dtype_name
 from ...kernels.cross_entropy import cross_entropy_backward, cross_entropy_forward
 from ...kernels.rows import row_sum
 from ...kernels.softmax import log_softmax_backward, log_softmax_forward
+from ...ops._util import not_implemented_for, require_tensor
 from ...ops.indexing import where
-from ...tensor import as_tensor
+from ...tensor import Tensor, as_tensor
 from .softmax import composed_log_softmax
 
 
@@ -70,6 +72,14 @@ def _warn_if_broadcast(x, t):
         warnings.warn(f"Using a target size ({t.shape}) that is different to the input size "
                       f"({x.shape}). This will likely lead to incorrect results due to "
                       "broadcasting. Please ensure they have the same size.", stacklevel=3)
+
+
+def _require_size(value):
+    """value if it is a Tensor; else the AttributeError PyTorch's losses give when they ask a
+    non-tensor for its size."""
+    if not isinstance(value, Tensor):
+        raise AttributeError(f"'{type(value).__name__}' object has no attribute 'size'")
+    return value
 
 
 def _rows(x):
@@ -280,12 +290,23 @@ class NLLLoss(_ClassIndexLoss):
 
 
 # ----- argument checks ----------------------------------------------------------------------------
-def _check_input(name, x):
+def _check_arguments(op, input, target, weight, ignore_index):
+    """PyTorch's TypeErrors for arguments of the wrong kind (`op`: the name its messages use)."""
+    for position, name, value in ((1, "input", input), (2, "target", target),
+                                  (3, "weight", weight)):
+        if value is not None:
+            require_tensor(value, op, name, position)
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int | np.integer):
+        raise TypeError(f"{op}(): argument 'ignore_index' (position 5) must be int, not "
+                        f"{type(ignore_index).__name__}")
+
+
+def _check_input(x, kernel):
+    """Logits of 1 or more dims, floating (`kernel`: what PyTorch's refusal of others names)."""
     if x.ndim == 0:
-        raise ValueError(f"{name}: expected input with 1 or more dimensions (got 0); input holds "
-                         "the scores of C classes: (C,), (N, C) or (N, C, d1, ...)")
-    if x.dtype.kind != "f":
-        raise RuntimeError(f"{name}: expected a floating point input, got {dtype_name(x.dtype)}")
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    if x.dtype.kind != "f" and x.numel():
+        not_implemented_for(x, kernel)
 
 
 def _check_weight(name, weight, x):
@@ -294,7 +315,7 @@ def _check_weight(name, weight, x):
     w = as_tensor(weight)
     n_classes = x.shape[1] if x.ndim > 1 else x.shape[0]
     if w.ndim != 1 or w.shape[0] != n_classes:
-        raise RuntimeError(f"{name}: weight tensor should be defined either for all {n_classes} "
+        raise RuntimeError(f"weight tensor should be defined either for all {n_classes} "
                            f"classes or no classes but got weight tensor of shape: "
                            f"{list(w.shape)}")
     if w.dtype != x.dtype:
@@ -350,13 +371,23 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     target equals `ignore_index` add nothing. `label_smoothing` mixes the target with the uniform
     distribution.
     """
+    _check_arguments("cross_entropy_loss", input, target, weight, ignore_index)
+    if not isinstance(label_smoothing, numbers.Real):
+        raise TypeError(f"cross_entropy_loss(): argument 'label_smoothing' (position 6) must be "
+                        f"float, not {type(label_smoothing).__name__}")
     reduction = _reduction(size_average, reduce, reduction)
-    x, t = as_tensor(input), as_tensor(target)
-    _check_input("cross_entropy", x)
+    x, t = input, target
+    if x.shape == t.shape and t.dtype.kind != "f":  # the input's shape: class probabilities
+        raise RuntimeError(f"Expected floating point type for target with class probabilities, "
+                           f"got {_TENSOR_TYPES[t.dtype.name]}")
+    if x.ndim == 0:  # with a floating target: the class dim 1 is missing
+        raise IndexError("Dimension specified as 1 but tensor has no dimensions")
+    _check_input(x, f"log_softmax{'_lastdim' if x.ndim <= 2 else ''}_kernel_impl")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing:g}")
     w = _check_weight("cross_entropy", weight, x)
-    if t.dtype.kind == "f" and t.shape == x.shape:  # class probabilities
+    if t.shape == x.shape:  # class probabilities
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
         return CrossEntropyProbs(w, reduction, float(label_smoothing))(x, t.to(x.dtype))
@@ -371,9 +402,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     loss_i = -weight[t_i] * input[i, t_i]; 'mean' divides by the summed weights of the
     non-ignored rows. Shapes as in `cross_entropy` (class indices only).
     """
+    _check_arguments("nll_loss_nd", input, target, weight, ignore_index)
     reduction = _reduction(size_average, reduce, reduction)
-    x, t = as_tensor(input), as_tensor(target)
-    _check_input("nll_loss", x)
+    x, t = input, target
+    _check_input(x, "nll_loss_out_frame" if x.ndim <= 2 else "nll_loss2d_forward_out_frame")
     w = _check_weight("nll_loss", weight, x)
     ta, out_shape = _check_class_target("nll_loss", x, t, ignore_index)
     return NLLLoss(ta, w, ignore_index, reduction, out_shape)(x)
@@ -390,7 +422,7 @@ def _require_floating_pair(x, t, kernel):
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """L1 loss with its kink rounded: with d = |input - target|, d^2 / (2 beta) where d < beta,
     d - beta / 2 elsewhere (both parts meet with slope 1 at d = beta). beta=0 is l1_loss."""
-    x, t = as_tensor(input), as_tensor(target)
+    x, t = _require_size(input), _require_size(target)
     _warn_if_broadcast(x, t)
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
@@ -407,7 +439,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """With d = |input - target|: d^2 / 2 where d < delta, delta (d - delta / 2) elsewhere:
     quadratic near 0, linear (less sensitive to outliers) far out; delta * smooth_l1_loss with
     beta = delta. `weight` (the input's shape) scales each element's loss before the reduction."""
-    x, t = as_tensor(input), as_tensor(target)
+    x, t = _require_size(input), _require_size(target)
     _warn_if_broadcast(x, t)
     if weight is None:
         reduction = _reduction(None, None, reduction)

@@ -22,7 +22,9 @@ import numpy as np
 from ...autograd.function import _TENSOR_TYPES, FusedFunction
 from ...dtypes import dtype_name
 from ...kernels.layer_norm import layer_norm_backward, layer_norm_forward
+from ...ops._util import not_implemented_for, require_tensor
 from ...tensor import as_tensor
+from ._args import int_tuple
 
 
 def _composed_xhat(x, dims, eps):
@@ -85,13 +87,8 @@ def _check_normalized_shape(x, shape, leading="*, "):
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalisation over the trailing `normalized_shape` dims (PyTorch's F.layer_norm)."""
-    x = as_tensor(input)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int | np.integer) \
-        else tuple(int(s) for s in normalized_shape)
-    if not shape:
-        _check_normalized_shape(x, shape)
-    if x.dtype.kind != "f":
-        raise TypeError(f"layer_norm: expected a floating point input, got {dtype_name(x.dtype)}")
+    x = require_tensor(input, "layer_norm", "input", 1)
+    shape = int_tuple(normalized_shape, "layer_norm", "normalized_shape", 2, 1)
     _check_normalized_shape(x, shape)
     params = []
     for name, p in (("weight", weight), ("bias", bias)):
@@ -106,6 +103,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"layer_norm: expected input and {name} to have the same dtype, but "
                                f"got: {dtype_name(x.dtype)} != {dtype_name(p.dtype)}")
         params.append(p)
+    if x.numel():
+        not_implemented_for(x, "LayerNormKernelImpl")
     return LayerNormFunction(shape, eps, weight is not None, bias is not None)(x, *params)
 
 

@@ -19,8 +19,9 @@ import numpy as np
 
 from ...autograd.function import _TENSOR_TYPES, FusedFunction
 from ...tensor import Tensor, as_tensor
+from ._args import int_tuple
 from .activation import pad
-from .conv import col2im, int_tuple, output_size, window_stack, window_view
+from .conv import col2im, output_size, window_stack, window_view
 
 
 def _lowest(dtype):

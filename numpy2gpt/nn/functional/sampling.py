@@ -25,7 +25,8 @@ import numpy as np
 from ...autograd.function import _TENSOR_TYPES, Function, FusedFunction
 from ...ops.indexing import _add_rows, index_select
 from ...tensor import Tensor, as_tensor
-from .conv import col2im, int_tuple, window_view
+from ._args import int_tuple
+from .conv import col2im, window_view
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 # ----- interpolate -------------------------------------------------------------------------------

@@ -11,14 +11,14 @@ import warnings
 import numpy as np
 
 from ...autograd.function import FusedFunction
-from ...dtypes import dtype_name
 from ...kernels.softmax import (
     log_softmax_backward,
     log_softmax_forward,
     softmax_backward,
     softmax_forward,
 )
-from ...tensor import _check_dim, as_tensor
+from ...ops._util import not_implemented_for
+from ...tensor import Tensor, _check_dim
 
 
 def _as_rows(x, dim):
@@ -107,17 +107,23 @@ def _softmax_dim(name, ndim, stacklevel):
 
 
 def _prepare(name, input, dim, dtype, stacklevel=3):
-    x = as_tensor(input)
+    if not isinstance(input, Tensor):  # PyTorch calls input.softmax(...)
+        raise AttributeError(f"'{type(input).__name__}' object has no attribute '{name}'")
+    x = input
     if dtype is not None:
+        if not isinstance(dtype, np.dtype):
+            raise TypeError(f"{name}(): argument 'dtype' must be torch.dtype, not "
+                            f"{type(dtype).__name__}")
         x = x.to(dtype)
-    if x.dtype.kind != "f":
-        raise RuntimeError(f"{name}(): expected a floating point input, got "
-                           f"{dtype_name(x.dtype)} (pass dtype=numpy2gpt.float32 to convert)")
     if dim is None:
         dim = _softmax_dim(name, x.ndim, stacklevel + 1)  # + 1: this helper's own frame
     if not isinstance(dim, int | np.integer):
         raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
-    return x, _check_dim(int(dim), x.ndim)
+    d = _check_dim(int(dim), x.ndim)
+    if x.numel():  # PyTorch's kernels exist for floating dtypes only (empty tensors pass)
+        last = "_lastdim" if d == max(x.ndim - 1, 0) else ""
+        not_implemented_for(x, f"{name}{last}_kernel_impl")
+    return x, d
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):

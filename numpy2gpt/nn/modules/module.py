@@ -100,8 +100,9 @@ def _type_name(value):
 def _check_name(kind, name):
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
-    if "." in name:
-        raise KeyError(f'{kind} name can\'t contain "."')
+    if "." in name:  # PyTorch's message for a module names it
+        raise KeyError(f'{kind} name can\'t contain "."' + (f", got: {name}" if kind == "module"
+                                                             else ""))
     if name == "":
         raise KeyError(f'{kind} name can\'t be empty string ""')
 
@@ -277,7 +278,7 @@ class Module:
 
     def register_buffer(self, name, tensor, persistent=True):
         """Add a non-learned state tensor; `persistent=False` keeps it out of `state_dict`."""
-        self._require_init("buffers")
+        self._require_init("buffer")
         _check_name("buffer", name)
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
@@ -388,6 +389,8 @@ class Module:
     def get_buffer(self, target):
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
         if name not in mod._buffers:
             raise AttributeError(f"`{name}` is not a buffer")
         return mod._buffers[name]

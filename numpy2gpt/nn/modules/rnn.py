@@ -578,6 +578,9 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         """(h', c'), each (N, hidden_size) or (hidden_size,) for an unbatched input."""
+        if hx is not None and not isinstance(hx, tuple | list):  # a lone h, without c
+            raise TypeError(f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, "
+                            f"not {type(hx).__name__}")
         return self._step(_lstm_step, input, hx, 2)
 
 

@@ -28,11 +28,11 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     that total norm (before clipping) as a 0-d tensor. The factor is
     max_norm / (total_norm + 1e-6), applied only when it is below 1, as in PyTorch.
     """
+    max_norm, norm_type = float(max_norm), float(norm_type)  # PyTorch's TypeError if not numbers
     grads = _grads(parameters)
     if not grads:
         return Tensor._make(np.array(0.0, dtype=np.float32))
     dtype = np.result_type(*[g.dtype for g in grads])
-    norm_type = float(norm_type)
     total = total_norm([g._data for g in grads], norm_type)
     total = np.asarray(total, dtype=dtype)
     if error_if_nonfinite and not np.isfinite(total):
@@ -90,8 +90,11 @@ class ParametersToVector(FusedFunction):
 def parameters_to_vector(parameters):
     """All parameters flattened and concatenated into one 1-D tensor (differentiable)."""
     params = _as_list(parameters)
-    if not params:
-        raise RuntimeError("parameters_to_vector: expected at least one parameter")
+    if not params:  # PyTorch's error, from its cat
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for p in params:
+        if not isinstance(p, Tensor):  # PyTorch asks each for its device first
+            raise AttributeError(f"'{type(p).__name__}' object has no attribute 'device'")
     return ParametersToVector()(*params)
 
 

@@ -96,6 +96,10 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
                            f"{padding_side}.")
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
+    for i, s in enumerate(sequences):
+        if not isinstance(s, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(s).__name__}")
     if any(s.dim() == 0 for s in sequences):
         raise RuntimeError("pad_sequence: every sequence must have at least one dimension (its "
                            "steps), got a 0-d tensor")
@@ -117,7 +121,10 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     lengths[b] steps. With enforce_sorted, lengths must decrease; otherwise the batch is sorted
     (longest first; equal lengths keep their order) and the order kept in the PackedSequence."""
     lengths = np.asarray(lengths.numpy() if isinstance(lengths, Tensor) else lengths)
-    lengths = lengths.astype(np.int64).reshape(-1)
+    if lengths.ndim != 1:
+        raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got "
+                           f"{lengths.ndim}D cpu Long tensor")
+    lengths = lengths.astype(np.int64)
     sorted_indices = None
     if enforce_sorted:
         if np.any(lengths[1:] > lengths[:-1]):
