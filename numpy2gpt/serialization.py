@@ -27,14 +27,16 @@ import hashlib
 import io
 import json
 import os
+import re
 import secrets
 import struct
+import warnings
 from collections import OrderedDict
 
 import numpy as np
 from numpy.lib.array_utils import byte_bounds
 
-from .tensor import Tensor
+from .tensor import Tensor, device
 
 __all__ = ["save", "load"]
 
@@ -256,10 +258,23 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
                 "structure": json.dumps(structure, separators=(",", ":")),
                 "sha256": json.dumps({k: checksum(a) for k, a in enc.arrays.items()},
                                      separators=(",", ":"))}
-    if hasattr(f, "write"):
+    if not _is_path(f):
+        if not hasattr(f, "write"):
+            raise AttributeError("expected 'f' to be string, path, or a file-like object with "
+                                 "a 'write' attribute")
         write_safetensors(f, enc.arrays, metadata)
         return
-    _atomic_write(os.fspath(f), lambda fh: write_safetensors(fh, enc.arrays, metadata))
+    path = os.fspath(f)
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent or "."):
+        raise RuntimeError(f"Parent directory {parent} does not exist.")
+    # through a symbolic link, as torch.save writes: the file it points to is replaced
+    _atomic_write(os.path.realpath(path), lambda fh: write_safetensors(fh, enc.arrays, metadata))
+
+
+def _is_path(f):
+    """A file name, as torch.save and torch.load take one: a str or an os.PathLike."""
+    return isinstance(f, str | os.PathLike)
 
 
 def write_safetensors(fh, arrays, metadata=None):
@@ -432,22 +447,90 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
          **pickle_load_args):
     """Load an object saved by `numpy2gpt.save` from a path or a binary file object.
 
-    `map_location`, `weights_only` and `mmap` are accepted for PyTorch compatibility and ignored
-    (numpy2gpt is CPU-only and always loads data only).
+    numpy2gpt never unpickles: it always loads data only, as `weights_only=True` does, and
+    `mmap` reads the file as usual. The arguments get torch.load's checks: `pickle_module` with
+    `weights_only=True`, the keyword arguments of its unpickler, `mmap` for a path only, and
+    `map_location` (`_check_map_location`).
     """
-    if hasattr(f, "read"):  # a file object: read it whole
+    if weights_only is None:  # PyTorch's default: data only, unless a pickle module is given
+        weights_only = pickle_module is None
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    _check_unpickler_args(pickle_load_args, weights_only)
+    if mmap and not _is_path(f):
+        raise ValueError("f must be a file path in order to use the mmap argument")
+    if not _is_path(f):  # a file object: read it whole
+        _check_seekable(f)
         data = f.read()
         return _load_from(io.BytesIO(data), len(data),
-                          repr(getattr(f, "name", "<file object>")))
+                          repr(getattr(f, "name", "<file object>")), map_location)
     path = os.fspath(f)
     if not os.path.exists(path):
         raise FileNotFoundError(f"numpy2gpt.load: no such file: {path!r}")
     with open(path, "rb") as fh:
-        return _load_from(fh, os.fstat(fh.fileno()).st_size, repr(path))
+        return _load_from(fh, os.fstat(fh.fileno()).st_size, repr(path), map_location)
 
 
-def _load_from(fh, size, name):
+def _check_unpickler_args(kwargs, weights_only):
+    """torch.load passes its extra keyword arguments to its unpickler, which refuses those it
+    does not know: the weights-only one takes `encoding`, pickle's also `fix_imports`, `errors`
+    and `buffers` (all ignored here: nothing is unpickled)."""
+    if weights_only:
+        if kwargs:
+            warnings.warn("pickle_load_args only works if `weights_only=False`.", stacklevel=3)
+        for key in kwargs:
+            if key != "encoding":
+                raise TypeError(f"Unpickler.__init__() got an unexpected keyword argument "
+                                f"'{key}'")
+    for key in kwargs:
+        if key not in ("encoding", "fix_imports", "errors", "buffers"):
+            raise TypeError(f"'{key}' is an invalid keyword argument for Unpickler()")
+
+
+def _check_seekable(f):
+    """torch.load's check of a file object: it must be seekable (one line naming what to do)."""
+    try:
+        f.seek(f.tell())
+    except (io.UnsupportedOperation, AttributeError) as e:
+        if "seek" in str(e) or "tell" in str(e):
+            raise type(e)(f"{e}. You can only torch.load from a file that is seekable. Please "
+                          "pre-load the data into a buffer like io.BytesIO and try to load from "
+                          "it instead.") from None
+        raise
+
+
+def _check_map_location(map_location):
+    """torch.load's check of where `map_location` sends a tensor saved on the CPU (made when
+    the file holds a tensor, as PyTorch's is): a function (not called: it would need a PyTorch
+    storage), a dict (its entry for "cpu", if any), or a device or device string. The CPU and
+    PyTorch's "meta" load as CPU tensors; a CUDA device is PyTorch's error on a machine without
+    one, any other place the error of a device PyTorch cannot restore to."""
+    if map_location is None:
+        return
+    if isinstance(map_location, dict):
+        location = map_location.get("cpu", "cpu")
+    elif isinstance(map_location, str | device):
+        location = str(map_location)
+    elif not callable(map_location):
+        raise TypeError(f"'{type(map_location).__name__}' object is not callable")
+    else:
+        return
+    if location in ("cpu", "meta"):
+        return
+    if location == "cuda" or re.match("cuda(:|[0-9]+)", location):
+        device(location)  # "Invalid device string" for a malformed one
+        raise RuntimeError("Attempting to deserialize object on a CUDA device but "
+                           "torch.cuda.is_available() is False. If you are running on a CPU-only "
+                           "machine, please use torch.load with map_location=torch.device('cpu') "
+                           "to map your storages to the CPU.")
+    raise RuntimeError("don't know how to restore data location of "
+                       f"torch.storage.UntypedStorage (tagged with {location})")
+
+
+def _load_from(fh, size, name, map_location=None):
     header, start = _read_header(fh, size, name)
+    if any(key != "__metadata__" for key in header):  # the file holds a tensor
+        _check_map_location(map_location)
     meta = header.get("__metadata__") or {}
     ours = isinstance(meta, dict) and meta.get("format") == FORMAT
     if ours and meta.get("format_version") not in READABLE_VERSIONS:

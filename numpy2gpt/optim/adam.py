@@ -10,24 +10,44 @@ in place, one block at a time, with two scratch arrays (optimizer.py).
 """
 
 from ..kernels.adamw import AdamSettings, adam_hyper, adam_update
-from .optimizer import Optimizer, _check_implementation
+from ..tensor import Tensor
+from .optimizer import (
+    Optimizer,
+    _check_betas,
+    _check_eps,
+    _check_implementation,
+    _check_lr,
+    _check_weight_decay,
+)
 
 
 class Adam(Optimizer):
     """Adam; `decoupled_weight_decay=True` makes it AdamW (PyTorch's flag, kept per group)."""
 
+    _load_defaults = dict(amsgrad=False, maximize=False, foreach=None, capturable=False,
+                          differentiable=False, decoupled_weight_decay=False, fused=None)
+    _required_state = ("step",)
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        for i, b in enumerate(betas):
-            if not 0.0 <= b < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {b}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and "
+                             "foreach=True")
+        _check_lr(lr)
+        _check_eps(eps)
+        _check_betas(betas)
+        _check_weight_decay(weight_decay)
+        if not (isinstance(betas[0], float) and isinstance(betas[1], float)
+                or isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor)):
+            raise ValueError("betas must be either both floats or both Tensors")
+        for i, beta in enumerate(betas[:2]):
+            if isinstance(beta, Tensor):
+                if foreach and not capturable:
+                    raise ValueError(f"betas[{i}] as a Tensor is not supported for "
+                                     "capturable=False and foreach=True")
+                if beta.numel() != 1:
+                    raise ValueError(f"Tensor betas[{i}] must be 1-element")
         _check_implementation(type(self).__name__, foreach, fused, differentiable, capturable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
@@ -36,11 +56,12 @@ class Adam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay))
 
     def _update(self, p, grad, group, state):
+        keys = ["exp_avg", "exp_avg_sq"] + ["max_exp_avg_sq"] * bool(group["amsgrad"])
+        if not state:  # the first step: zero moments (PyTorch's _init_group)
+            for key in keys:
+                self._state_array(state, key, p, create=True)
+        arrays = [grad] + [self._state_array(state, key, p) for key in keys]
         step = self._step_count(state)
-        arrays = [grad, self._state_array(state, "exp_avg", p),
-                  self._state_array(state, "exp_avg_sq", p)]
-        if group["amsgrad"]:
-            arrays.append(self._state_array(state, "max_exp_avg_sq", p))
         self._in_blocks(self._adam, p, arrays, self._settings(group, step),
                         self._constants(group, step, p.dtype))
 
@@ -52,8 +73,10 @@ class Adam(Optimizer):
 
     def _settings(self, group, step):
         """The step's hyper-parameters for the update kernel."""
-        return AdamSettings(group["lr"], *group["betas"], group["eps"], group["weight_decay"],
-                            step, group["decoupled_weight_decay"], group["maximize"])
+        beta1, beta2 = (float(b) for b in group["betas"])  # (1-element tensors too)
+        return AdamSettings(float(group["lr"]), beta1, beta2, group["eps"],
+                            group["weight_decay"], step, group["decoupled_weight_decay"],
+                            group["maximize"])
 
     def _hyper(self, group, step):
         """The fast kernel's scalars, computed in Python floats as torch.optim does."""
@@ -62,6 +85,12 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter), default weight_decay=0.01."""
+
+    def _loaded_group(self, group):
+        """As Adam's, and the weight decay is decoupled whatever the saved group says."""
+        group = super()._loaded_group(group)
+        group["decoupled_weight_decay"] = True
+        return group
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, *, maximize=False, foreach=None, capturable=False,

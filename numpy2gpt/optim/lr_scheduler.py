@@ -118,8 +118,8 @@ class _LambdaScheduler(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
-        state = dict(state_dict)
-        saved = state.pop("lr_lambdas", [])
+        state = state_dict.copy()  # (the caller's dict stays as it is)
+        saved = state.pop("lr_lambdas")  # (PyTorch's KeyError for a state dict without them)
         self.__dict__.update(state)
         for f, attrs in zip(self.lr_lambdas, saved):
             if attrs is not None:

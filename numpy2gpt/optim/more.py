@@ -15,35 +15,20 @@ import numpy as np
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check_implementation, scalar
+from .optimizer import (
+    Optimizer,
+    _check_betas,
+    _check_eps,
+    _check_implementation,
+    _check_lr,
+    _check_weight_decay,
+    scalar,
+)
 
 __all__ = ["RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS"]
 
 
 # ----- shared helpers --------------------------------------------------------------------------
-def _check_lr(lr):
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
-
-
-def _check_eps(eps):
-    if not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-
-
-def _check_betas(betas):
-    for i, beta in enumerate(betas):
-        if not 0.0 <= beta < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-
-
-def _check_weight_decay(weight_decay):
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-
-
 def _gradient(grad, x, maximize, weight_decay=0):
     """The gradient the update descends: negated to maximize, plus weight_decay * x (the
     gradient of an L2 penalty weight_decay / 2 * |x|^2). A new array: p.grad stays as it is."""
@@ -88,17 +73,25 @@ class _PerParameter(Optimizer):
     def _init_state(self, p, group, state):
         state["step"] = scalar(0.0)
         for key in self._buffer_names(group):
-            self._state_array(state, key, p)
+            self._state_array(state, key, p, create=True)
+
+    def _state_keys(self, group):
+        """The keys of the state a step reads: the buffers, then "step"."""
+        return (*self._buffer_names(group), "step")
 
     def _update(self, p, grad, group, state):
         if not state:
             self._init_state(p, group, state)
+        missing = [key for key in self._state_keys(group) if key not in state]
+        if missing:  # a state loaded from another optimizer: PyTorch's KeyError, read first
+            raise KeyError(missing[0])
         step = float(self._step_count(state))
         self._step(p, grad, group, state, step)
         p._version += 1
 
     def _buffers(self, state, p, *keys):
-        """The arrays of p's buffers `keys` (zeros if the state lacks one), to update in place."""
+        """The arrays of p's buffers `keys`, to update in place (PyTorch's KeyError for one the
+        state lacks: a state loaded from another optimizer)."""
         return [self._state_array(state, key, p) for key in keys]
 
     def _step(self, p, g, group, state, step):
@@ -114,6 +107,10 @@ class RMSprop(_PerParameter):
     centered: divide by an estimate of the gradient's standard deviation instead, subtracting the
     square of the running mean of g (grad_avg) from v; momentum: accumulate g / (sqrt(v) + eps)
     in momentum_buffer and step along that."""
+
+    _load_defaults = dict(momentum=0, centered=False, foreach=None, maximize=False,
+                          differentiable=False, capturable=False)
+    _required_state = ("step",)
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
@@ -172,6 +169,9 @@ class Adagrad(_PerParameter):
     The constructor creates every parameter's state (sum starting at initial_accumulator_value),
     as PyTorch's does."""
 
+    _load_defaults = dict(foreach=None, maximize=False, differentiable=False, fused=None)
+    _required_state = ("step",)
+
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
         _check_lr(lr)
@@ -193,6 +193,9 @@ class Adagrad(_PerParameter):
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(p, group, self.state[p])
+
+    def _state_keys(self, group):
+        return ("sum", "step")
 
     def _init_state(self, p, group, state):
         super()._init_state(p, group, state)
@@ -220,6 +223,9 @@ class Adadelta(_PerParameter):
         delta = sqrt(u + eps) / sqrt(v + eps) * g
         u = rho u + (1 - rho) delta^2                           (acc_delta)
         x -= lr delta"""
+
+    _load_defaults = dict(foreach=None, maximize=False, differentiable=False, capturable=False)
+    _required_state = ("step",)
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
@@ -260,6 +266,9 @@ class Adamax(_PerParameter):
         u = max(beta2 u, |g| + eps)                             (exp_inf)
         x -= lr / (1 - beta1^step) * m / u"""
 
+    _load_defaults = dict(foreach=None, maximize=False, differentiable=False, capturable=False)
+    _required_state = ("step",)
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  foreach=None, *, maximize=False, differentiable=False, capturable=False):
         _check_lr(lr)
@@ -298,6 +307,10 @@ class NAdam(_PerParameter):
     The product of the mu's so far is the state's "mu_product". decoupled_weight_decay: shrink x
     by (1 - lr weight_decay) (as AdamW) instead of adding weight_decay x to g."""
 
+    _load_defaults = dict(maximize=False, foreach=None, capturable=False, differentiable=False,
+                          decoupled_weight_decay=False)
+    _required_state = ("step", "mu_product")
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):
@@ -314,11 +327,14 @@ class NAdam(_PerParameter):
                                       maximize=maximize, foreach=foreach, capturable=capturable,
                                       differentiable=differentiable))
 
+    def _state_keys(self, group):
+        return ("exp_avg", "exp_avg_sq", "mu_product", "step")
+
     def _init_state(self, p, group, state):
         state["step"] = scalar(0.0)
         state["mu_product"] = scalar(1.0)
         for key in ("exp_avg", "exp_avg_sq"):
-            self._state_array(state, key, p)
+            self._state_array(state, key, p, create=True)
 
     def _step(self, p, g, group, state, step):
         x = p._data
@@ -351,6 +367,10 @@ class RAdam(_PerParameter):
         x -= lr m / (1 - beta1^t) * [sqrt(1 - beta2^t) / (sqrt(v) + eps) * r_t   if rho_t > 5]
     decoupled_weight_decay: shrink x by (1 - lr weight_decay) instead of adding weight_decay x
     to g."""
+
+    _load_defaults = dict(foreach=None, maximize=False, differentiable=False,
+                          decoupled_weight_decay=False, capturable=False)
+    _required_state = ("step",)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False,
@@ -401,6 +421,9 @@ class Rprop(_PerParameter):
         step_size = clip(step_size * eta(sign(g prev)), *step_sizes)      (step_size)
         g = 0 where the sign flipped;  x -= sign(g) step_size;  prev = g  (prev)"""
 
+    _load_defaults = dict(foreach=None, maximize=False, differentiable=False, capturable=False)
+    _required_state = ("step",)
+
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
         _check_lr(lr)
@@ -411,9 +434,12 @@ class Rprop(_PerParameter):
                                       maximize=maximize, differentiable=differentiable,
                                       capturable=capturable))
 
+    def _state_keys(self, group):
+        return ("prev", "step_size", "step")
+
     def _init_state(self, p, group, state):
         state["step"] = scalar(0.0)
-        self._state_array(state, "prev", p)
+        self._state_array(state, "prev", p, create=True)
         state["step_size"] = Tensor._make(np.full(p.shape, float(group["lr"]), dtype=p.dtype))
 
     def _step(self, p, g, group, state, step):
@@ -441,6 +467,9 @@ class ASGD(_PerParameter):
         ax = ax + mu (x - ax)                   (ax = x while mu = 1)
         eta = lr / (1 + lambd lr t)^alpha,  mu = 1 / max(1, t - t0)       (eta, mu)"""
 
+    _load_defaults = dict(foreach=None, maximize=False, differentiable=False, capturable=False)
+    _required_state = ("step", "eta", "mu")
+
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
         _check_lr(lr)
@@ -451,11 +480,14 @@ class ASGD(_PerParameter):
                                       maximize=maximize, differentiable=differentiable,
                                       capturable=capturable))
 
+    def _state_keys(self, group):
+        return ("mu", "ax", "eta", "step")
+
     def _init_state(self, p, group, state):
         state["step"] = scalar(0.0)
         state["eta"] = scalar(float(group["lr"]))
         state["mu"] = scalar(1.0)
-        self._state_array(state, "ax", p)
+        self._state_array(state, "ax", p, create=True)
 
     def _step(self, p, g, group, state, step):
         x = p._data
@@ -771,6 +803,7 @@ class LBFGS(Optimizer):
     def load_state_dict(self, state_dict):
         """As Optimizer's; the state's flat vectors (of all parameters, kept on the first one)
         are loaded as they are."""
+        state_dict = state_dict.copy()  # (PyTorch's AttributeError for what is not a dict)
         super().load_state_dict({"state": {}, "param_groups": state_dict["param_groups"]})
         for i, entry in state_dict["state"].items():
             self.state[self._params[int(i)]] = {

@@ -13,6 +13,7 @@ floats, which NumPy converts on every call).
 """
 
 import copy
+import warnings
 from collections import defaultdict
 from types import SimpleNamespace
 
@@ -43,7 +44,41 @@ def _check_implementation(owner, foreach, fused, differentiable, capturable=Fals
             raise ValueError(f"{owner}: `{name}=True` is not supported by numpy2gpt")
 
 
+def _check_lr(lr):
+    """PyTorch's checks of a learning rate: non-negative, and one element if a tensor."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _check_eps(eps):
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+
+
+def _check_betas(betas):
+    """Both betas in [0, 1). Indexed as PyTorch does, so a wrong container fails as there
+    (TypeError for a number, IndexError for a 1-tuple)."""
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+
+
+def _check_weight_decay(weight_decay):
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
 class Optimizer:
+    # On load_state_dict the saved param groups replace the optimizer's (as in PyTorch, so that a
+    # state dict of another optimizer lacks this one's hyper-parameters: KeyError at step); these
+    # switches, which older versions did not save, are then filled in with their defaults.
+    _load_defaults = {}
+    # the keys a parameter's saved state must have (unless it is empty): checked on load
+    _required_state = ()
+
     def __init__(self, params, defaults):
         self.defaults = defaults
         # Tensor -> dict of state (keyed by the parameter object itself); a new parameter's is {}
@@ -65,8 +100,14 @@ class Optimizer:
 
         The parameters may be (name, tensor) pairs, as `named_parameters()` gives: the names are
         kept as the group's "param_names", as in PyTorch."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
         group = dict(param_group)
         params = group["params"]
+        if isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. Please "
+                            "use a list instead.")
         params = [params] if isinstance(params, Tensor) else list(params)
         names = [p[0] for p in params if isinstance(p, tuple)]
         group["params"] = [p[1] if isinstance(p, tuple) else p for p in params]
@@ -86,6 +127,11 @@ class Optimizer:
                 raise ValueError(f"parameter group didn't specify a value of required "
                                  f"optimization parameter {name}")
             group.setdefault(name, default)
+        if len({id(p) for p in group["params"]}) != len(group["params"]):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
+                          "future, this will cause an error; see "
+                          "github.com/pytorch/pytorch/issues/40967 for more information",
+                          stacklevel=3)
         for g in self.param_groups:
             if ("param_names" in group) != ("param_names" in g):
                 which = "with names" if "param_names" in group else "without names"
@@ -145,11 +191,14 @@ class Optimizer:
         return c
 
     @staticmethod
-    def _state_array(state, key, p):
-        """The array of state[key], a tensor shaped like p (as in PyTorch), created as zeros;
-        made C-contiguous if it is not (the update writes through a flat view of it)."""
+    def _state_array(state, key, p, create=False):
+        """The array of state[key], a tensor shaped like p (as in PyTorch); made C-contiguous if
+        it is not (the update writes through a flat view of it). A missing one is created as
+        zeros if `create`, else PyTorch's KeyError (a state loaded from another optimizer)."""
         t = state.get(key)
         if t is None:
+            if not create:
+                raise KeyError(key)
             t = state[key] = Tensor._make(np.zeros(p.shape, dtype=p.dtype))
         elif not isinstance(t, Tensor):  # an array or a list put there by hand
             t = state[key] = Tensor._make(np.array(t, dtype=p.dtype))
@@ -217,6 +266,10 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
+        """Load a `state_dict()`: PyTorch's checks, all before anything changes. The saved groups
+        replace the optimizer's (each keeping its parameters), and each parameter gets its saved
+        state; an entry that lacks a key of `_required_state` is a KeyError, as in PyTorch."""
+        state_dict = state_dict.copy()
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
@@ -224,18 +277,32 @@ class Optimizer:
             if len(mine["params"]) != len(saved["params"]):
                 raise ValueError("loaded state dict contains a parameter group that doesn't match "
                                  "the size of optimizer's group")
-        state = defaultdict(dict)  # checked in full before anything changes
+        state = defaultdict(dict)
         for g, (mine, saved) in enumerate(zip(self.param_groups, groups)):
             for i, (p, idx) in enumerate(zip(mine["params"], saved["params"])):
                 entry = state_dict["state"].get(idx, state_dict["state"].get(str(idx)))
-                if entry is not None:
-                    state[p] = {k: _state_value(v, p, k, f"parameter {i} of group {g}")
-                                for k, v in entry.items()}
-        self.state = state
+                if entry is None:
+                    continue
+                missing = [key for key in self._required_state if key not in entry]
+                if entry and missing:
+                    raise KeyError(missing[0])
+                state[p] = {k: _state_value(v, p, k, f"parameter {i} of group {g}")
+                            for k, v in entry.items()}
+        loaded = []
         for mine, saved in zip(self.param_groups, groups):
-            for k, v in saved.items():
-                if k != "params":
-                    mine[k] = copy.deepcopy(v)
+            group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            group["params"] = mine["params"]
+            if "param_names" in mine and "param_names" not in group:
+                group["param_names"] = mine["param_names"]
+            loaded.append(self._loaded_group(group))
+        self.state = state
+        self.param_groups = loaded
+
+    def _loaded_group(self, group):
+        """A param group as loaded: the switches of `_load_defaults` filled in."""
+        for k, v in self._load_defaults.items():
+            group.setdefault(k, v)
+        return group
 
     def __repr__(self):
         lines = [type(self).__name__ + " ("]

@@ -3,13 +3,19 @@ torch.optim's order of operations, each parameter updated in place (see optimize
 
 import numpy as np
 
+from ..tensor import Tensor
 from .optimizer import Optimizer, _check_implementation, required
 
 
 class SGD(Optimizer):
+    _load_defaults = dict(nesterov=False, maximize=False, foreach=None, differentiable=False,
+                          fused=False)
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False, foreach=None, differentiable=False, fused=None):
-        if lr is not required and lr < 0.0:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if lr is not required and lr < 0.0:  # (so NaN passes, as in PyTorch)
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
@@ -28,7 +34,7 @@ class SGD(Optimizer):
         first = False
         if group["momentum"] != 0:
             first = state.get("momentum_buffer") is None
-            arrays.append(self._state_array(state, "momentum_buffer", p))
+            arrays.append(self._state_array(state, "momentum_buffer", p, create=True))
         self._in_blocks(self._sgd, p, arrays, self._constants(group, 0, p.dtype), group, first)
 
     @staticmethod
