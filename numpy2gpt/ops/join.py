@@ -79,7 +79,10 @@ class Unbind(Function):
         self.dim = dim
 
     def forward(self, x):
-        return tuple(np.moveaxis(x, self.dim, 0))
+        m = np.moveaxis(x, self.dim, 0)
+        # m[i, ...], not iter(m): a 1-D m would yield NumPy scalars, copies, where the slices
+        # must be 0-d views of x
+        return tuple(m[i, ...] for i in range(m.shape[0]))
 
     def backward(self, *gys):
         return Stack(self.dim)(*gys)

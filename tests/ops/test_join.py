@@ -170,6 +170,21 @@ def test_unbind_matches_torch(shape, dim, dtype):
         assert run_gradcheck(lambda a: nt.unbind(a, dim), [rand(*shape)])
 
 
+@pytest.mark.parametrize("shape", [(3,), (2, 3)])
+def test_unbind_slices_are_views_of_the_input_as_in_torch(shape):
+    """A 1-D input's slices are 0-d: views too (writing through one writes the input), and a
+    leaf's slices refuse an in-place edit in grad mode."""
+    seen = []
+    for lib in (nt, torch):
+        a = lib.zeros(shape)
+        a.unbind(0)[1].fill_(1)
+        seen.append(a.tolist())
+        with pytest.raises(RuntimeError, match="Output 0 of Unbind is a view and is being "
+                                               "modified inplace"):
+            lib.zeros(shape, requires_grad=True).unbind(0)[0].mul_(2)
+    assert seen[0] == seen[1]
+
+
 def test_unbind_and_iteration():
     with pytest.raises(IndexError, match="Dimension specified as 0 but tensor has no dimensions"):
         nt.unbind(nt.tensor(1.0))
