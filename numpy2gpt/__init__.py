@@ -19,6 +19,7 @@ from . import (  # (linalg and special are torch.linalg and torch.special)
     profiler,
     random,
     special,
+    testing,
 )
 from .amp import autocast
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
