@@ -8,6 +8,7 @@ holds the data and the autograd state.
 """
 
 import itertools
+import math
 import operator
 import warnings
 import weakref
@@ -267,6 +268,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, requires_grad):
+        if type(requires_grad) is not bool:
+            raise RuntimeError("requires_grad must be a bool")
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point dtype can require gradients "
                                f"(got {dtype_name(self.dtype)})")
@@ -278,6 +281,9 @@ class Tensor:
 
     def requires_grad_(self, requires_grad=True):
         """Set `requires_grad` in place (only on leaves, and only for floating dtypes)."""
+        if type(requires_grad) is not bool:
+            raise TypeError("requires_grad_(): argument 'requires_grad' (position 1) must be bool, "
+                            f"not {type_name(requires_grad)}")
         self.requires_grad = requires_grad
         return self
 
@@ -406,6 +412,7 @@ class Tensor:
             return Size(self._data.shape)
         if type(dim) is not int:
             _int_arg(dim, "size", "dim")
+        _has_dims(self, dim)
         return self._data.shape[_check_dim(dim, self._data.ndim)]
 
     @property
@@ -528,8 +535,7 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is "
-                               "ambiguous")
+            return self.is_nonzero()  # PyTorch's error for no values or several
         return bool(self._data)
 
     def __float__(self):
@@ -606,7 +612,9 @@ class Tensor:
         to a type's name ('torch.LongTensor' or 'numpy2gpt.LongTensor')."""
         if dtype is None:
             return "numpy2gpt." + _TYPE_NAMES[self.dtype]
-        if isinstance(dtype, str) and dtype.split(".")[-1] in _DTYPE_OF_TYPE_NAME:
+        if isinstance(dtype, str):
+            if dtype.split(".")[-1] not in _DTYPE_OF_TYPE_NAME:
+                raise ValueError(f"invalid type: {dtype!r}")
             dtype = _DTYPE_OF_TYPE_NAME[dtype.split(".")[-1]]
         return self.to(dtype)
 
@@ -639,9 +647,15 @@ class Tensor:
 
     def stride(self, dim=None):
         """Steps between neighbours along each dim, in elements (PyTorch's, from NumPy's bytes)."""
-        steps = tuple(s // self._data.itemsize for s in self._data.strides)
-        if dim is not None and type(dim) is not int:
-            _int_arg(dim, "stride", "dim")
+        a = self._data
+        if a.size:
+            steps = tuple(s // a.itemsize for s in a.strides)
+        else:  # NumPy gives an empty array zero strides; PyTorch, a contiguous tensor's
+            steps = tuple(math.prod(max(n, 1) for n in a.shape[i + 1:]) for i in range(a.ndim))
+        if dim is not None:
+            if type(dim) is not int:
+                _int_arg(dim, "stride", "dim")
+            _has_dims(self, dim)
         return steps if dim is None else steps[_check_dim(dim, self._data.ndim)]
 
     def ndimension(self):
@@ -770,6 +784,12 @@ def check_device(device):
     if kind == "cuda":
         raise AssertionError("numpy2gpt not compiled with CUDA enabled: it runs on the CPU only")
     raise RuntimeError(f"numpy2gpt runs on the CPU only; got device {str(device)!r}")
+
+
+def _has_dims(t, dim):
+    """PyTorch's IndexError for asking a 0-d tensor about one of its dims (size, stride)."""
+    if t._data.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
 
 
 def _check_dim(dim, ndim):

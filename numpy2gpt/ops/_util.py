@@ -229,10 +229,13 @@ def not_implemented_for(t, kernel, kinds="biu"):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
 
 
-def accumulation_input(x, dtype):
+def accumulation_input(x, dtype, op=None):
     """x in the dtype its sum, product or scan accumulates in (PyTorch's rule): `dtype` if
     given, else int64 for integer and bool tensors, else x's own."""
     if dtype is not None:
+        if isinstance(dtype, str):  # (x.to would read a string as a device)
+            raise TypeError(f"{op + '(): ' if op else ''}argument 'dtype' must be torch.dtype, "
+                            "not str")
         return x.to(dtype)
     return x.to(dtypes.int64) if x.dtype.kind in "biu" else x
 

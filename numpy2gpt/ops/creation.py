@@ -8,8 +8,8 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import Function
 from ..random import resolve
-from ..tensor import Tensor, as_tensor, check_device, tensor  # noqa: F401  (re-exported)
-from ._util import not_implemented_for
+from ..tensor import Tensor, as_tensor, check_device, tensor, type_name  # noqa: F401  (re-exported)
+from ._util import not_implemented_for, require_tensor
 
 
 def _size(size, fn="zeros"):
@@ -56,6 +56,9 @@ def _number(value, fn, arg, position):
             raise TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Number, "
                             "not Tensor")
         return value.item()
+    if not isinstance(value, int | float | np.number | np.bool_):  # (bool is an int)
+        raise TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Number, not "
+                        f"{type_name(value)}")
     return value
 
 
@@ -115,21 +118,26 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None):
 
 def zeros_like(input, dtype=None, requires_grad=False, device=None):
     check_device(device)
+    require_tensor(input, "zeros_like", "input", 1)
     return _leaf(np.zeros(input.shape, dtypes.to_dtype(dtype) or input.dtype), requires_grad)
 
 
 def ones_like(input, dtype=None, requires_grad=False, device=None):
     check_device(device)
+    require_tensor(input, "ones_like", "input", 1)
     return _leaf(np.ones(input.shape, dtypes.to_dtype(dtype) or input.dtype), requires_grad)
 
 
 def empty_like(input, dtype=None, requires_grad=False, device=None):
     check_device(device)
+    require_tensor(input, "empty_like", "input", 1)
     return _leaf(np.empty(input.shape, dtypes.to_dtype(dtype) or input.dtype), requires_grad)
 
 
 def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
     check_device(device)
+    require_tensor(input, "full_like", "input", 1)
+    fill_value = _number(fill_value, "full_like", "fill_value", 2)
     return _leaf(np.full(input.shape, fill_value, dtypes.to_dtype(dtype) or input.dtype),
                  requires_grad)
 
@@ -340,11 +348,13 @@ def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None)
 
 def rand_like(input, dtype=None, requires_grad=False, device=None):
     check_device(device)
+    require_tensor(input, "rand_like", "input", 1)
     return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def randn_like(input, dtype=None, requires_grad=False, device=None):
     check_device(device)
+    require_tensor(input, "randn_like", "input", 1)
     return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
@@ -435,6 +445,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, requires_grad=False, de
     """randint with input's shape (and dtype unless told): randint_like(x, high) or
     randint_like(x, low, high)."""
     check_device(device)
+    require_tensor(input, "randint_like", "input", 1)
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,

@@ -62,7 +62,7 @@ class Mean(Function):
 @numpy_names
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over `dim` (an int, a tuple of ints, or None for all dims)."""
-    x = accumulation_input(as_tensor(input), dtype)  # integer sums: in int64, like PyTorch
+    x = accumulation_input(as_tensor(input), dtype, "sum")  # integer sums: in int64, like PyTorch
     dims = reduction_dims(dim, x.ndim, "sum", 2)
     return Sum(dims, keepdim, None if dtype is None else x.dtype)(x)
 
@@ -101,7 +101,7 @@ class NanSum(Function):
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """sum, treating NaN as 0. Integer and bool inputs give int64, as sum."""
     x = as_tensor(input)
-    x = accumulation_input(x, dtype)
+    x = accumulation_input(x, dtype, "nansum")
     return NanSum(reduction_dims(dim, x.ndim, "nansum", 2), keepdim, x.dtype)(x)
 
 

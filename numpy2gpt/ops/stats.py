@@ -189,7 +189,7 @@ class Prod(Function):
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of all elements, or along one int `dim`. Integer inputs give int64."""
     x = as_tensor(input)
-    x = accumulation_input(x, dtype)
+    x = accumulation_input(x, dtype, "prod")
     if dim is None:
         return Prod(None, False)(x)
     if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
@@ -237,7 +237,7 @@ class _ReverseCumsum(Function):
 def cumsum(input, dim, *, dtype=None):
     """Running sum along `dim`. Integer and bool inputs give int64, like PyTorch."""
     x = as_tensor(input)
-    x = accumulation_input(x, dtype)
+    x = accumulation_input(x, dtype, "cumsum")
     if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
         raise TypeError(f"cumsum(): argument 'dim' must be int, not {type(dim).__name__}")
     d = _check_dim(int(dim), x.ndim)
@@ -312,7 +312,7 @@ def cumprod(input, dim, *, dtype=None):
     """Running product along `dim`. Integer and bool inputs give int64, like PyTorch. The
     gradient is exact also where the input has zeros."""
     x = as_tensor(input)
-    x = accumulation_input(x, dtype)
+    x = accumulation_input(x, dtype, "cumprod")
     d = _scan_dim("cumprod", x, dim)
     if x.ndim == 0:
         return Cumprod(0)(x.reshape(1)).reshape(())

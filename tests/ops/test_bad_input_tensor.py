@@ -1,0 +1,49 @@
+"""Wrong input to Tensor's own methods and the creation functions: PyTorch's error type and
+message (checked against torch), and PyTorch's strides for empty tensors."""
+
+import pytest
+import torch
+from torch_compare import same_error
+
+CASES = {
+    "requires_grad_ of a str": lambda lib: lib.randn(2).requires_grad_("a"),
+    "requires_grad_ of an int": lambda lib: lib.randn(2).requires_grad_(1),
+    "requires_grad set to a str": lambda lib: setattr(lib.randn(2), "requires_grad", "a"),
+    "size of a 0-d tensor": lambda lib: lib.tensor(1.0).size(0),
+    "size(-1) of a 0-d tensor": lambda lib: lib.tensor(1.0).size(-1),
+    "stride of a 0-d tensor": lambda lib: lib.tensor(1.0).stride(0),
+    "bool of several values": lambda lib: bool(lib.ones(2)),
+    "bool of no values": lambda lib: bool(lib.ones(0)),
+    "type of an unknown name": lambda lib: lib.randn(2).type("float"),
+    "cumsum with a str dtype": lambda lib: lib.randn(2).cumsum(0, dtype="a"),
+    "arange of a str": lambda lib: lib.arange("a"),
+    "full with a str value": lambda lib: lib.full((2,), "a"),
+    "full_like with a str value": lambda lib: lib.full_like(lib.ones(2), "a"),
+}
+for name in ("zeros_like", "ones_like", "empty_like", "rand_like", "randn_like"):
+    CASES[f"{name} of a list"] = lambda lib, name=name: getattr(lib, name)([1.0, 2.0])
+# PyTorch lists its overloads for these ("received an invalid combination of arguments"):
+# numpy2gpt's one line names the argument
+SAME_TYPE = {
+    "arange with a str step": lambda lib: lib.arange(0, 3, "a"),
+    "randint_like of a list": lambda lib: lib.randint_like([1, 2], 3),
+    "sum with a str dtype": lambda lib: lib.randn(2).sum(dtype="a"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_gives_torchs_error(case):
+    same_error(CASES[case])
+
+
+@pytest.mark.parametrize("case", list(SAME_TYPE))
+def test_bad_input_gives_torchs_error_type(case):
+    same_error(SAME_TYPE[case], same_message=False)
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0), (2, 0, 3), (0, 0)])
+def test_empty_tensors_have_torchs_strides(shape):
+    import numpy2gpt as ng
+
+    for make in ("empty", "zeros", "ones"):
+        assert getattr(ng, make)(*shape).stride() == getattr(torch, make)(*shape).stride()
