@@ -6,17 +6,23 @@ draw from numpy2gpt's generator, and both backends must draw the same one (so a 
 a run on either), which leaves nothing to make faster.
 """
 
+import math
+
 import numpy as np
 
 from ..random import get_rng
 
 
 def dropout_mask(shape, p, dtype):
-    """keep / (1 - p) of `shape` and `dtype`, keep ~ Bernoulli(1 - p), from numpy2gpt's generator
-    (uniforms below p are dropped; p = 1 drops everything)."""
-    keep = get_rng().uniform(shape, dtype=dtype if np.dtype(dtype).itemsize >= 4
-                             else np.float32) >= p
-    return np.multiply(keep, 1.0 / (1.0 - p) if p < 1 else 0.0, dtype=dtype)
+    """keep / (1 - p) of `shape` and `dtype`, from numpy2gpt's generator, drawn as PyTorch's CPU
+    dropout draws it (so a seed gives PyTorch's masks): one float64 uniform u per element (53
+    bits of two 32-bit draws), keep = u < 1 - p, then keep / (1 - p) in `dtype`. p = 1 drops
+    everything and draws nothing, as in PyTorch."""
+    dtype = np.dtype(dtype)
+    if p >= 1:
+        return np.zeros(shape, dtype)
+    u = get_rng()._unit(math.prod(shape), np.float64).reshape(shape)
+    return np.divide(u < 1 - p, dtype.type(1 - p), dtype=dtype)
 
 
 __all__ = ["dropout_mask"]

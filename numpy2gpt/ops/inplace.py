@@ -459,8 +459,8 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
 
 def bernoulli_(self, p=0.5, *, generator=None):
     """Fill with 0/1 draws, 1 with probability p (a number, or a tensor broadcast to self):
-    u < p for a uniform u. With a tensor p that is PyTorch's draw; with a number PyTorch draws
-    differently (its values for a seed are not these)."""
+    u < p for a uniform u, drawn as PyTorch draws it (so a seed gives PyTorch's values): in the
+    probabilities' dtype for a tensor p, in float64 (two 32-bit draws each) for a number."""
     probs = p._data if isinstance(p, Tensor) else np.asarray(p, np.float64)
     if isinstance(p, Tensor):
         not_implemented_for(p, "bernoulli_tensor_cpu_p_")
@@ -469,8 +469,9 @@ def bernoulli_(self, p=0.5, *, generator=None):
     elif not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     _check_overlap(self._data)
-    # PyTorch draws u in the probabilities' dtype (float64 probabilities, float64 uniforms)
-    work = np.float64 if probs.dtype == np.float64 else np.float32
+    # PyTorch draws u in the probabilities' dtype for a tensor p (float64 uniforms for float64
+    # probabilities), and in float64 for a number p
+    work = np.float64 if probs.dtype == np.float64 or not isinstance(p, Tensor) else np.float32
     u = resolve(generator).uniform(self._data.shape, dtype=work)
     return _copy_from(self, (u < probs).astype(self.dtype), "BernoulliBackward2")
 

@@ -2,7 +2,7 @@
 (nn/functional/distance.py, nn/modules/extra.py) against PyTorch's: values, dtypes and gradients in
 float64 and float32, the gradients at the kinks, double backward, reductions, reprs, state dict
 keys, seeded initialisation, PyTorch's errors and warnings, and the dropout masks' structure and
-statistics (their random numbers are not PyTorch's)."""
+statistics (tests/kernels/test_dropout.py checks that they are PyTorch's for a seed)."""
 
 import warnings
 

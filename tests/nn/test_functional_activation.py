@@ -198,10 +198,11 @@ def test_dropout_mask_scale_and_gradient():
     x = n2g.tensor(_x((50, 40), np.float32, seed=4), requires_grad=True)
     n2g.manual_seed(7)
     y = F.dropout(x, p=0.3)
-    # the mask comes from numpy2gpt's global generator: redraw it and compose the same op
+    # the mask comes from numpy2gpt's global generator, drawn as PyTorch draws it (a float64
+    # uniform per element, kept below 1 - p): redraw it and compose the same op
     n2g.manual_seed(7)
-    u = n2g.random.get_rng().uniform(x.shape, dtype=np.float32)
-    m = (u >= 0.3).astype(np.float32) / np.float32(0.7)
+    u = n2g.random.get_rng().uniform(x.shape, dtype=np.float64)
+    m = (u < 0.7).astype(np.float32) / np.float32(0.7)
     composed = x * n2g.tensor(m)
     np.testing.assert_array_equal(y.detach().numpy(), composed.detach().numpy())
     gy = np.random.default_rng(5).standard_normal(x.shape).astype(np.float32)

@@ -465,9 +465,8 @@ def check_dropout_dtype(x, p):
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p) (only when training).
 
-    With `training=False` or `p=0` the input itself is returned. Uses numpy2gpt's global generator
-    (`numpy2gpt.manual_seed`), so a seed reproduces the mask (PyTorch draws its masks
-    differently, so the masks are not PyTorch's).
+    With `training=False` or `p=0` the input itself is returned. The mask comes from numpy2gpt's
+    global generator, drawn as PyTorch draws it: `manual_seed(s)` gives PyTorch's mask.
     """
     check_dropout_p(p)
     x = require_tensor(input, "dropout", "input", 1)

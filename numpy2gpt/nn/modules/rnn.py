@@ -30,6 +30,7 @@ import numpy as np
 
 from ... import dtypes
 from ...autograd.function import _TENSOR_TYPES, FusedFunction
+from ...kernels.dropout import dropout_mask
 from ...kernels.rnn import (
     gru_backward,
     gru_forward,
@@ -406,7 +407,8 @@ class RNNBase(Module):
                 finals.append(state)
             input = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                input = F.dropout(input, self.dropout, True)
+                input = F.dropout(input, self.dropout, True) if masks is None else \
+                    _dropout_packed(input, self.dropout, masks)
         return input, tuple(stack([s[i] for s in finals]) for i in range(len(hx)))
 
     def _forward_packed(self, packed, hx):
@@ -430,6 +432,16 @@ class RNNBase(Module):
         output = PackedSequence(_pack_padded(output, sizes), batch_sizes, sorted_indices,
                                 unsorted_indices)
         return output, (h_n if lstm else h_n[0])
+
+
+def _dropout_packed(x, p, masks):
+    """Dropout between the layers on a packed sequence: PyTorch drops from the packed data, so
+    the mask is drawn for the steps that exist only (x's padded (L, N, F) rows where `masks`,
+    (L, N, 1), is True, in order: the packed order) and the rest of the padded batch gets 0."""
+    valid = masks[:, :, 0]
+    full = np.zeros(x.shape, x.dtype)
+    full[valid] = dropout_mask((int(valid.sum()), x.shape[2]), p, x.dtype)
+    return x * as_tensor(full)
 
 
 def _no_proj_size(kwargs, cls):
