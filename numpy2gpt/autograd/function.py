@@ -316,8 +316,10 @@ class _CustomNode(Function):
 
     saves_outputs = True
 
-    def __init__(self, cls, ctx, positions, n_args):
+    def __init__(self, cls, ctx, positions, n_args, output_positions, n_outputs):
         self.cls, self.ctx, self.positions, self.n_args = cls, ctx, positions, n_args
+        # forward may return non-Tensors beside its Tensors: backward gets None for those
+        self.output_positions, self.n_outputs = output_positions, n_outputs
         self.grad_fn_name = cls.__name__ + "Backward"
 
     @property
@@ -325,6 +327,11 @@ class _CustomNode(Function):
         return self.ctx.materialize_grads
 
     def backward(self, *grads):
+        if self.n_outputs != len(grads):
+            every = [None] * self.n_outputs
+            for i, g in zip(self.output_positions, grads):
+                every[i] = g
+            grads = every
         result = self.cls.backward(self.ctx, *grads)
         result = result if isinstance(result, tuple | list) else (result,)
         if len(result) < self.n_args or any(g is not None for g in result[self.n_args:]):
@@ -354,16 +361,18 @@ def _apply_custom(cls, args, kwargs):
         else:
             out = cls.forward(ctx, *args, **kwargs)
     single = not isinstance(out, tuple)
-    outs = (out,) if single else tuple(out)
-    if not all(isinstance(o, Tensor) for o in outs):
-        raise TypeError(f"{cls.__name__}.forward must return a Tensor or a tuple of Tensors")
+    returned = (out,) if single else tuple(out)
+    if single and not isinstance(out, Tensor):
+        raise TypeError(f"{cls.__name__}.forward must return a Tensor or a tuple")
+    output_positions = [i for i, o in enumerate(returned) if isinstance(o, Tensor)]
+    outs = tuple(returned[i] for i in output_positions)  # the Tensors; other values pass as is
     wrapped = []  # new tensors on the outputs' memory (an output may be an input, returned as is)
     for o in outs:
         t = Tensor._make(o._data)
         t._version_cell = o._version_cell  # an edit of the output still shows in saved copies
         wrapped.append(t)
     if is_grad_enabled() and any(x.requires_grad for x in inputs):
-        node = _CustomNode(cls, ctx, positions, len(args))
+        node = _CustomNode(cls, ctx, positions, len(args), output_positions, len(returned))
         node._link(inputs, wrapped, tuple(o._data for o in outs))
         for t, o in zip(wrapped, outs):
             if id(o) in ctx._non_differentiable:
@@ -376,7 +385,12 @@ def _apply_custom(cls, args, kwargs):
         ctx.to_save = tuple(None if k in ctx._saved_outputs else t
                             for k, t in enumerate(ctx.to_save))
         ctx._node = weakref.ref(node)
-    return wrapped[0] if single else tuple(wrapped)
+    if single:
+        return wrapped[0]
+    result = list(returned)
+    for i, t in zip(output_positions, wrapped):
+        result[i] = t
+    return tuple(result)
 
 
 def once_differentiable(backward):

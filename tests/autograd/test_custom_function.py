@@ -135,3 +135,26 @@ def test_once_differentiable_runs_the_backward_unrecorded(lib):
     x = lib.tensor([1.5, -2.0], requires_grad=True)
     Square.apply(x).sum().backward()
     assert x.grad.tolist() == [3.0, -4.0]
+
+
+def test_forward_may_return_non_tensors_beside_tensors_as_in_torch():
+    """They come back as they are, and backward gets None in their places."""
+    results = []
+    for lib in (ng, torch):
+        class Mixed(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * 2, "three", x * x
+
+            @staticmethod
+            def backward(ctx, g1, g2, g3):
+                (x,) = ctx.saved_tensors
+                assert g2 is None
+                return g1 * 2 + g3 * 2 * x
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        a, label, b = Mixed.apply(x)
+        (a.sum() + 3 * b.sum()).backward()
+        results.append((label, a.tolist(), b.tolist(), x.grad.tolist()))
+    assert results[0] == results[1] == ("three", [2.0, 4.0], [1.0, 4.0], [8.0, 14.0])
