@@ -17,6 +17,7 @@ entries are `(-sequence_nr, fn)` with unique sequence numbers, so two Functions 
 
 import functools
 import heapq
+import threading
 
 import numpy as np
 
@@ -123,18 +124,36 @@ def _add(a, b):
     return a + b
 
 
-def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, inputs=None):
+def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, inputs=None,
+                 capturing=None):
     """Propagate `grad_outputs` from `outputs` back through the graph.
 
     With `inputs=None` (Tensor.backward) gradients accumulate into the `.grad` of leaves (and of
     non-leaves that called `retain_grad()`). With `inputs` given (autograd.grad) nothing is
     accumulated; the gradient w.r.t. each of `inputs` is returned instead (None if unreachable),
-    and only the part of the graph between the outputs and `inputs` runs.
+    and only the part of the graph between the outputs and `inputs` runs. `capturing` sets what
+    `capturing()` reports while this pass runs (default: whether `inputs` are given).
     """
-    if _profiler is not None:  # numpy2gpt.profiler is recording: it times the whole pass too
-        return _profiler.time_engine(_run_backward, outputs, grad_outputs, retain_graph,
-                                     create_graph, inputs)
-    return _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs)
+    outer = getattr(_pass, "capturing", False)
+    _pass.capturing = inputs is not None if capturing is None else capturing
+    try:
+        if _profiler is not None:  # numpy2gpt.profiler is recording: it times the pass too
+            return _profiler.time_engine(_run_backward, outputs, grad_outputs, retain_graph,
+                                         create_graph, inputs)
+        return _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs)
+    finally:
+        _pass.capturing = outer
+
+
+# Per thread, whether the backward pass running now hands its gradients to `inputs`
+# (autograd.grad, backward(inputs=...)) instead of accumulating them into .grad: a reentrant
+# checkpoint, whose own pass accumulates into the leaves, must refuse to run in such a pass.
+_pass = threading.local()
+
+
+def capturing():
+    """True while this thread's backward pass returns gradients for `inputs` (see _pass)."""
+    return getattr(_pass, "capturing", False)
 
 
 def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
