@@ -76,6 +76,7 @@ from .random import (
 )
 from .serialization import load, save
 from .switches import *  # noqa: F403
+from .tensor import LEGACY_TENSOR_TYPES as _LEGACY_TENSOR_TYPES
 from .tensor import Size, Tensor, as_tensor, device, set_printoptions, tensor
 from .torch_hook import as_torch
 from .utils.memory import reuse_freed_buffers as _reuse_freed_buffers
@@ -85,6 +86,7 @@ _reuse_freed_buffers()  # a training loop's freed activations are reused: see ut
 for _name, _method in {**_SOFTMAX_METHODS, **linalg.TENSOR_METHODS}.items():  # x.softmax(dim)
     setattr(Tensor, _name, _method)
 globals().update(linalg.TORCH_FUNCTIONS)  # torch.det, torch.inverse, torch.cdist, ...
+globals().update(_LEGACY_TENSOR_TYPES)  # torch.FloatTensor, torch.LongTensor, ...
 del _name, _method
 
 dtype = type(float32)

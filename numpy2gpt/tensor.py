@@ -612,6 +612,8 @@ class Tensor:
         to a type's name ('torch.LongTensor' or 'numpy2gpt.LongTensor')."""
         if dtype is None:
             return "numpy2gpt." + _TYPE_NAMES[self.dtype]
+        if isinstance(dtype, _LegacyTensorType):  # x.type(torch.LongTensor)
+            dtype = dtype.dtype
         if isinstance(dtype, str):
             if dtype.split(".")[-1] not in _DTYPE_OF_TYPE_NAME:
                 raise ValueError(f"invalid type: {dtype!r}")
@@ -685,6 +687,27 @@ _TYPE_NAMES = {dtypes.float32: "FloatTensor", dtypes.float64: "DoubleTensor",
                dtypes.int16: "ShortTensor", dtypes.int8: "CharTensor", dtypes.uint8: "ByteTensor",
                dtypes.bool: "BoolTensor"}  # PyTorch's names of its tensor types
 _DTYPE_OF_TYPE_NAME = {name: dtype for dtype, name in _TYPE_NAMES.items()}
+
+
+class _LegacyTensorType(type):
+    """The type of PyTorch's old per-dtype constructors (FloatTensor, LongTensor, ...): calling
+    one makes a tensor of its dtype, and a tensor is an instance of the one naming its dtype."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+    def __call__(cls, *args, device=None):
+        """`LongTensor(data)` or `FloatTensor(*sizes)` (uninitialised: zeros here)."""
+        check_device(device)
+        if len(args) == 1 and isinstance(args[0], Tensor) and args[0].dtype != cls.dtype:
+            raise TypeError(f"expected numpy2gpt.{cls.__name__} (got "
+                            f"numpy2gpt.{_TYPE_NAMES[args[0].dtype]})")
+        return Tensor._make(_legacy_array(args, cls.dtype))
+
+
+LEGACY_TENSOR_TYPES = {name: _LegacyTensorType(name, (), {"dtype": dtype, "is_cuda": False,
+                                                          "__module__": "numpy2gpt"})
+                       for dtype, name in _TYPE_NAMES.items()}
 
 
 # PyTorch's device types, in the order its error message lists them
