@@ -1,7 +1,9 @@
 """Small PyTorch programs as learners write them (tests/pytorch_scripts/: a CIFAR-style CNN with
 BatchNorm, a character LSTM/GRU with packed sequences, a Transformer-encoder classifier with
-MultiheadAttention), run unchanged on real PyTorch and on numpy2gpt (`numpy2gpt run`): the same
-seed gives the same losses, step after step, and the same final numbers."""
+MultiheadAttention, a VAE, a DCGAN-style GAN, a small ResNet with a resumed checkpoint, and
+seq2seq GRUs with attention, dropout and teacher forcing), run unchanged on real PyTorch and on
+numpy2gpt (`numpy2gpt run`): the same seed gives the same losses, step after step, and the same
+final numbers."""
 
 import os
 import subprocess
