@@ -34,7 +34,8 @@ def test_item_tolist_len_and_conversions():
         x.item()
     with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
         len(ng.tensor(1.0))
-    with pytest.raises(RuntimeError, match="Boolean value of Tensor with 4 values is ambiguous"):
+    with pytest.raises(RuntimeError, match="^Boolean value of Tensor with more than one value is "
+                                           "ambiguous$"):  # PyTorch's
         bool(x)
     assert bool(ng.tensor([1.0])) and not bool(ng.tensor(0.0))
 

@@ -249,7 +249,11 @@ ACCEPTED_LOCATIONS = [None, "cpu", "meta", {"cuda:0": "cpu"}, {"cpu": "cpu"}, "d
                       lambda storage, location: None, lambda storage, location: storage]
 
 
-@pytest.mark.parametrize("map_location", ACCEPTED_LOCATIONS, ids=repr)
+def _location_id(where):  # (a lambda's repr holds its address: parallel workers must agree)
+    return "callable" + str(ACCEPTED_LOCATIONS.index(where)) if callable(where) else repr(where)
+
+
+@pytest.mark.parametrize("map_location", ACCEPTED_LOCATIONS, ids=_location_id)
 def test_map_location_accepted(saved, map_location):
     for lib in (ng, pt):
         where = lib.device("cpu") if map_location == "device cpu" else map_location
