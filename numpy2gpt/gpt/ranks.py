@@ -174,6 +174,6 @@ class FailedOnAnotherRank(Exception):
 def abort(code):
     """End every process of the MPI job with exit status `code` (mpiexec returns it): what a
     rank that fails alone must do, or the others wait for it forever in their next collective."""
-    from mpi4py import MPI
+    from numpy2gpt.distributed.collectives import abort_job
 
-    MPI.COMM_WORLD.Abort(code)
+    abort_job(code)
