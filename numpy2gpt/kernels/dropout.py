@@ -19,10 +19,27 @@ def dropout_mask(shape, p, dtype):
     bits of two 32-bit draws), keep = u < 1 - p, then keep / (1 - p) in `dtype`. p = 1 drops
     everything and draws nothing, as in PyTorch."""
     dtype = np.dtype(dtype)
+    mask = np.zeros(shape, dtype)
     if p >= 1:
-        return np.zeros(shape, dtype)
-    u = get_rng()._unit(math.prod(shape), np.float64).reshape(shape)
-    return np.divide(u < 1 - p, dtype.type(1 - p), dtype=dtype)
+        return mask
+    flat, rng, scale = mask.reshape(-1), get_rng(), dtype.type(1 - p)
+    # u = v / 2^53 for v the 53-bit integer (21 low bits of the first draw, then the second), so
+    # u < 1 - p exactly when v < ceil((1 - p) 2^53): compared as integers, no float pass
+    below = np.uint64(math.ceil((1 - p) * 2.0 ** 53))
+    # in chunks: each element's two draws take 16 bytes, which for an attention matrix of 25M
+    # elements would be 400 MB at once; the draws follow each other all the same
+    for lo in range(0, flat.size, _CHUNK):
+        n = min(_CHUNK, flat.size - lo)
+        draws = rng._bits32(2 * n)  # (uint64s holding 32 bits each)
+        v = draws[0::2] & _LOW_21
+        v <<= _32
+        v |= draws[1::2]
+        np.divide(v < below, scale, out=flat[lo:lo + n], dtype=dtype)
+    return mask
+
+
+_CHUNK = 1 << 20
+_LOW_21, _32 = np.uint64((1 << 21) - 1), np.uint64(32)
 
 
 __all__ = ["dropout_mask"]
