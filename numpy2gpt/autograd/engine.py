@@ -403,16 +403,16 @@ def _call_backward_hooked(call_backward, fn, grads, create_graph):
     """call_backward with fn's own hooks: its pre-hooks may replace the gradients of its
     outputs first, its hooks the gradients it passes on after."""
     for hook in list(NODE_PRE_HOOKS.get(id(fn), ())):
-        grads = _hook_result(hook, hook(tuple(grads)), grads)
+        grads = hook_result(hook, hook(tuple(grads)), grads)
     grad_inputs = call_backward(fn, grads, create_graph)
     for hook in list(NODE_POST_HOOKS.get(id(fn), ())):
-        grad_inputs = _hook_result(hook, hook(tuple(grad_inputs), tuple(grads)), grad_inputs)
+        grad_inputs = hook_result(hook, hook(tuple(grad_inputs), tuple(grads)), grad_inputs)
     return list(grad_inputs)
 
 
-def _hook_result(hook, out, grads):
-    """What a node hook returned, checked as PyTorch does: None keeps `grads`, else a tuple of
-    as many gradients, each of its predecessor's shape."""
+def hook_result(hook, out, grads):
+    """What a hook on a node's gradients returned, checked as PyTorch does: None keeps `grads`,
+    else a tuple of as many gradients, each a Tensor of its predecessor's shape (or None)."""
     if out is None:
         return grads
     name = getattr(hook, "__name__", type(hook).__name__)
@@ -422,8 +422,11 @@ def _hook_result(hook, out, grads):
         raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got "
                            f"{len(out)}, but expected {len(grads)})")
     for new, old in zip(out, grads):
-        if new is not None and old is not None and tuple(new.shape) != tuple(old.shape):
-            raise RuntimeError(f"hook '{name}' has changed the size of value")
+        if new is not None and old is not None:
+            if not isinstance(new, Tensor):
+                raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+            if tuple(new.shape) != tuple(old.shape):
+                raise RuntimeError(f"hook '{name}' has changed the size of value")
     return list(out)
 
 

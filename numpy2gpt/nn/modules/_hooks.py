@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from ...autograd.engine import hook_result
 from ...autograd.function import Function
 from ...tensor import RemovableHandle, Tensor
 
@@ -245,24 +246,9 @@ def _with_legacy_hooks(node, backward):
         grad_inputs = tuple(as_tensor(g) if need else None
                             for g, need in zip(result, node.needs_input_grad))
         grad_outputs = tuple(as_tensor(g) for g in grads)
-        for hook, module in node.legacy_hooks:
+        for hook, module in node.legacy_hooks:  # (a tuple a hook returns replaces grad_input)
             out = hook(module, grad_inputs, grad_outputs)
-            if out is None:
-                continue
-            name = getattr(hook, "__name__", type(hook).__name__)
-            if not isinstance(out, tuple):
-                raise TypeError(f"expected tuple, but hook returned '{type(out).__name__}'")
-            if len(out) != len(grad_inputs):
-                raise RuntimeError(f"hook '{name}' has returned an incorrect number of values "
-                                   f"(got {len(out)}, but expected {len(grad_inputs)})")
-            for new, old in zip(out, grad_inputs):
-                if new is not None and old is not None:
-                    if not isinstance(new, Tensor):
-                        raise TypeError(f"expected Variable, but hook returned "
-                                        f"'{type(new).__name__}'")
-                    if new.shape != old.shape:
-                        raise RuntimeError(f"hook '{name}' has changed the size of value")
-            grad_inputs = out
+            grad_inputs = tuple(hook_result(hook, out, grad_inputs))
         return tuple(g._data if fused and g is not None else g for g in grad_inputs)
 
     return hooked_backward
