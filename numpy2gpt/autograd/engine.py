@@ -365,6 +365,8 @@ def _call_backward(fn, grads, create_graph):
     if len(grads) > 1 and any(g is None for g in grads) and fn.materialize_grads:
         grads = [g if g is not None else Tensor._make(np.zeros_like(a))
                  for g, a in zip(grads, _output_arrays(fn))]
+    if not fn.saves_values:  # backward reads only the inputs' shapes: those they had in forward
+        fn.restore_input_shapes()
     if fn.differentiable_backward:
         result = fn.backward(*grads)  # reads inputs via fn.saved_tensors, which checks versions
     elif create_graph and hasattr(fn, "composed"):
@@ -383,15 +385,15 @@ def _call_backward(fn, grads, create_graph):
         raise RuntimeError(f"{fn.name()} returned {len(result)} gradients for "
                            f"{len(fn.inputs)} inputs")
     out = []
-    for x, g, needed in zip(fn.inputs, result, fn.needs_input_grad):
+    for x, shape, g, needed in zip(fn.inputs, fn.input_shapes, result, fn.needs_input_grad):
         if g is None or not needed:
             out.append(None)
             continue
         if not isinstance(g, Tensor):
             g = Tensor._make(g)
-        if g.shape != x.shape:
+        if g._data.shape != shape:  # the input's shape in forward (not now: see Function._link)
             raise RuntimeError(f"{fn.name()} returned a gradient of shape {tuple(g.shape)} for an "
-                               f"input of shape {tuple(x.shape)}")
+                               f"input of shape {shape}")
         if g.dtype != x.dtype:  # e.g. a float64 gradient for a float32 input: a silent upcast
             raise RuntimeError(f"{fn.name()} returned a gradient of dtype {dtype_name(g.dtype)} "
                                f"for an input of dtype {dtype_name(x.dtype)}")

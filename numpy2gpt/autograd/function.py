@@ -115,6 +115,9 @@ class Function:
         self.edges = tuple((x.grad_fn, x._output_nr) for x in inputs)
         self.needs_input_grad = tuple(x.requires_grad for x in inputs)
         self.input_versions = tuple(x._version for x in inputs)  # to detect in-place edits
+        # the shapes their gradients must have: an in-place op may reshape an input later
+        # (t.unsqueeze_(0), t.t_()), and this node still consumed the shape it had now
+        self.input_shapes = tuple(x._data.shape for x in inputs)
         self.outputs = tuple(weakref.ref(y) for y in outputs)
         if self.saves_outputs:
             self.output_arrays = ys if isinstance(ys, tuple) else (ys,)
@@ -154,6 +157,13 @@ class Function:
         if x._version != v:
             raise _modified_error(x, v)
         return x
+
+    def restore_input_shapes(self):
+        """Inputs whose shape an in-place op changed since forward (t.unsqueeze_(0)) become
+        stand-ins of the shape they had then, for a backward that reads only their shapes."""
+        if any(x._data.shape != s for x, s in zip(self.inputs, self.input_shapes)):
+            self.inputs = tuple(x if x._data.shape == s else _shape_only(x, s)
+                                for x, s in zip(self.inputs, self.input_shapes))
 
     def _check_versions(self):
         for x, v in zip(self.inputs, self.input_versions):
@@ -411,10 +421,10 @@ def once_differentiable(backward):
 _NO_MEMORY = bytes(16)  # one zero element of any dtype, read-only
 
 
-def _shape_only(x):
-    """A tensor with x's shape and dtype but no memory of its own (all strides 0)."""
-    a = x._data
-    return Tensor._make(np.ndarray(a.shape, a.dtype, buffer=_NO_MEMORY, strides=(0,) * a.ndim))
+def _shape_only(x, shape=None):
+    """A tensor with x's shape (or `shape`) and dtype but no memory of its own (all strides 0)."""
+    shape = x._data.shape if shape is None else shape
+    return Tensor._make(np.ndarray(shape, x.dtype, buffer=_NO_MEMORY, strides=(0,) * len(shape)))
 
 
 _TENSOR_TYPES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",

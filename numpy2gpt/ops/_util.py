@@ -168,12 +168,16 @@ def scalar_array(value, dtype):
     return np.array(value, dtype=dtype)
 
 
-def promote(a, b):
+def promote(a, b, floating=False):
     """Return (a, b) as Tensors of one common dtype, PyTorch style.
 
     float beats int beats bool; a Python scalar adopts the tensor's dtype (3.0 * int -> float32);
     two float tensors promote to the wider one. A 0-d tensor next to one with dims counts only
     when its kind is higher (float32 * tensor(0.5, float64) stays float32), as in PyTorch.
+
+    floating=True (true division, xlogy, ...): an integer or bool common dtype becomes the
+    default float dtype. Each operand converts straight to it, so an int operand keeps its value
+    (int8 / 1000 divides by 1000.0, not by 1000 wrapped around into int8).
     """
     if not isinstance(a, Tensor):
         a, b = b, a
@@ -184,12 +188,17 @@ def promote(a, b):
         if isinstance(b, np.ndarray):
             b = as_tensor(b)
         else:
-            b = Tensor._make(scalar_array(b, _scalar_dtype(b, a.dtype)))
-    if a.dtype != b.dtype:
+            dt = _scalar_dtype(b, a.dtype)
+            if floating and dt.kind != "f":
+                dt = dtypes.get_default_dtype()
+            b = Tensor._make(scalar_array(b, dt))
+    if a.dtype != b.dtype or (floating and a.dtype.kind != "f"):
         if (a.ndim == 0) != (b.ndim == 0) and _RANK[a.dtype.kind] == _RANK[b.dtype.kind]:
             dt = b.dtype if a.ndim == 0 else a.dtype  # the tensor with dims decides
         else:
             dt = result_dtype(a.dtype, b.dtype)
+        if floating and dt.kind != "f":
+            dt = dtypes.get_default_dtype()
         a, b = a.to(dt), b.to(dt)
     return (b, a) if swapped else (a, b)
 

@@ -92,7 +92,12 @@ class PowScalar(Function):
             return 1 / x
         if c == 3:
             return x * x * x
-        return np.power(x, np.asarray(c, dtype=x.dtype))
+        exponent = np.asarray(c, dtype=x.dtype)
+        if x.dtype == np.float32 and float(exponent) != c:
+            # c is not a float32 (1e-50 rounds to 0, and 0 ** 0 = 1): PyTorch raises float32
+            # elements to the double c, so the power is taken in float64
+            return np.power(x, c, dtype=np.float64).astype(np.float32)
+        return np.power(x, exponent)
 
     def backward(self, gy):
         (x,) = self.saved_tensors
@@ -165,8 +170,9 @@ def _floor_divide_array(a, b):
 def _trunc_divide_array(a, b):
     """a / b rounded toward zero (C's integer division)."""
     if a.dtype.kind != "f":
-        q = np.abs(a) // np.abs(b)  # integer division rounding toward zero
-        return np.where((a < 0) != (b < 0), -q, q)
+        # a - fmod(a, b) is a multiple of b, so floor division is exact there; it moves a toward
+        # zero, so it cannot overflow (|a| would, for a = -128 in int8)
+        return (a - np.fmod(a, b)) // b
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.trunc(a / b)
 
@@ -175,22 +181,24 @@ class Mod(Function):
     """a mod b: "remainder" (the sign of b, Python's %) or "fmod" (the sign of a, C's fmod).
 
     a mod b = a - b * q, with q = floor(a / b) (remainder) or trunc(a / b) (fmod) piecewise
-    constant: d/da = 1 and d/db = -q.
+    constant: d/da = 1 and d/db = -q. Only b's gradient reads the values, so (like PyTorch) they
+    are saved only when b requires grad: editing a in place before backward is no error then.
     """
 
     _KINDS = {"remainder": (_remainder_array, _floor_divide_array, "Remainder"),
               "fmod": (np.fmod, _trunc_divide_array, "Fmod")}
 
-    def __init__(self, kind, scalar_other):
+    def __init__(self, kind, other):
         self.mod, self.quotient, name = self._KINDS[kind]
-        self.grad_fn_name = name + ("Backward0" if scalar_other else "Backward1")
+        self.grad_fn_name = name + ("Backward1" if isinstance(other, Tensor) else "Backward0")
+        self.saves_values = isinstance(other, Tensor) and other.requires_grad
 
     def forward(self, a, b):
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.mod(a, b)
 
     def backward(self, gy):
-        a, b = self.saved_tensors
+        a, b = self.saved_tensors if self.saves_values else self.inputs
         ga = sum_to(gy, a.shape) if self.needs_input_grad[0] else None
         gb = None
         if self.needs_input_grad[1]:
@@ -245,13 +253,13 @@ def remainder(input, other):
     a, b = _division_operands(input, other, "remainder_cpu")
     if not isinstance(input, Tensor):  # remainder(5, t): PyTorch has no derivative for it
         return NotDifferentiable("remainder", _remainder_array)(a, b)
-    return Mod("remainder", not isinstance(other, Tensor))(a, b)
+    return Mod("remainder", other)(a, b)
 
 
 def fmod(input, other):
     """input mod other with the sign of `input` (C's fmod); other may be a number."""
     a, b = _division_operands(input, other, "fmod_cpu")
-    return Mod("fmod", not isinstance(other, Tensor))(a, b)
+    return Mod("fmod", other)(a, b)
 
 
 def floor_divide(input, other):
@@ -384,9 +392,7 @@ def div(input, other, rounding_mode=None):
             return RoundedDiv(quotient)(a, b)
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found {rounding_mode!r}")
-    a, b = promote(input, other)
-    if a.dtype.kind != "f":  # true division of integers gives floats, like PyTorch
-        a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
+    a, b = promote(input, other, floating=True)  # true division of integers gives floats
     broadcast_shape(a.shape, b.shape)
     return Div()(a, b)
 

@@ -183,10 +183,43 @@ def _add_rows(g, idx, rows):
     g[sorted_idx[starts]] += np.add.reduceat(rows[order], starts, axis=0)
 
 
+def _ints_first(index):
+    """The index as the steps PyTorch applies: an index that holds both ints and tensors (or
+    lists) takes its ints first, as a basic index, then the rest: `x[:, 1, :, idx]` is
+    `x[:, 1][:, :, idx]`, shape (2, 4, 3) for x of shape (2, 3, 4, 5). (NumPy would broadcast the
+    int with idx and, the two being apart, put their dim first: (3, 2, 4).) Otherwise (index,).
+    A 0-d integer tensor counts as an int, as in PyTorch."""
+    items = index if isinstance(index, tuple) else (index,)
+    ints, arrays = [], []
+    for item in items:
+        if isinstance(item, Tensor | np.ndarray | list | tuple):
+            arr = _index_array(item)
+            is_int = arr.ndim == 0 and arr.dtype.kind in "iu"
+        else:
+            arr, is_int = None, isinstance(item, int | np.integer) and not isinstance(item, bool)
+        ints.append(is_int)
+        arrays.append(None if is_int else arr)
+    if not any(ints) or all(a is None for a in arrays):
+        return (index,)
+    first, rest = [], []
+    for item, is_int, arr in zip(items, ints, arrays):
+        if is_int:
+            first.append(int(item))
+            continue
+        rest.append(item)
+        if item is Ellipsis or isinstance(item, slice):
+            first.append(item if item is Ellipsis else slice(None))
+        elif arr is not None:  # the dims it indexes (a mask: its ndim), kept whole for now
+            first.extend([slice(None)] * (arr.ndim if arr.dtype == bool else 1))
+    return tuple(first), tuple(rest)
+
+
 def getitem(input, index):
     """`input[index]` with ints, slices, None, ..., integer tensors/lists and bool masks."""
     x = as_tensor(input)
-    return GetItem(*_normalize_index(index, x.shape))(x)
+    for part in _ints_first(index):
+        x = GetItem(*_normalize_index(part, x.shape))(x)
+    return x
 
 
 def _is_masked_fill(index, value):
@@ -210,14 +243,20 @@ def setitem(input, index, value):
     if is_grad_enabled() and input.requires_grad and input.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
-    idx, advanced = _normalize_index(index, input.shape)
+    # the region is region[idx] after the ints-first steps (see _ints_first), if any
+    region, steps, parts = input._data, (), _ints_first(index)
+    for part in parts[:-1]:
+        idx, _ = _normalize_index(part, region.shape)
+        region, steps = region[idx], steps + ((GetItem, vars(GetItem(idx, False))),)
+    idx, advanced = _normalize_index(parts[-1], region.shape)
+    steps += ((GetItem, vars(GetItem(idx, advanced))),)
     if advanced and isinstance(value, Tensor) and value.dtype != input.dtype \
             and not _is_masked_fill(index, value):
         names = [_TENSOR_TYPES.get(t.dtype.name, t.dtype.name) for t in (input, value)]
         raise RuntimeError("Index put requires the source and destination dtypes match, got "
                            f"{names[0]} for the destination and {names[1]} for the source.")
     v = value._data if isinstance(value, Tensor) else np.asarray(value)
-    target = input._data[idx].shape
+    target = region[idx].shape
     v_shape = v.shape
     while len(v_shape) > len(target) and v_shape[0] == 1:  # leading 1s are dropped, like PyTorch
         v_shape = v_shape[1:]
@@ -228,9 +267,11 @@ def setitem(input, index, value):
     except ValueError:
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(v.shape)} cannot be "
                            f"broadcast to indexing result of shape {list(target)}") from None
-    _check_overlap(input._data if advanced else input._data[idx])
-    steps = ((GetItem, vars(GetItem(idx, advanced))),)
     recording = _records(input, value)
+    # An expanded region is refused, except by an unrecorded index write (index_put_), which
+    # writes the positions one after the other, as in PyTorch.
+    if recording or not advanced:
+        _check_overlap(region if advanced else region[idx])
     _check_inplace(input, recording)
     a, i = _region(_writable(input), steps)
     a[i] = v.reshape(v_shape)
@@ -439,10 +480,11 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 
 def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
     """In-place scatter (recorded as scatter when a gradient is needed)."""
-    from .inplace import _record, _records, _write
+    from .inplace import _check_overlap, _record, _records, _write
 
     if _records(self, src):
         return _record(self, lambda old: scatter(old, dim, index, src, value, reduce=reduce))
+    _check_overlap(self._data)  # an expanded self is refused, as in PyTorch
     plain = src.detach() if isinstance(src, Tensor) else src
     return _write(self, scatter(self.detach(), dim, index, plain, value, reduce=reduce)._data)
 
@@ -685,12 +727,17 @@ def _index_in_place(fn):
     """index_add_ / index_copy_ / index_fill_: fn's result written into `self` (recorded as fn
     when a gradient is needed, like scatter_)."""
     def in_place(self, dim, index, operand, **kwargs):
-        from .inplace import _record, _records, _write
+        from .inplace import _check_overlap, _record, _records, _write
 
         if _records(self, operand):
             return _record(self, lambda old: fn(old, dim, index, operand, **kwargs))
         plain = operand.detach() if isinstance(operand, Tensor) else operand
-        return _write(self, fn(self.detach(), dim, index, plain, **kwargs)._data)
+        result = fn(self.detach(), dim, index, plain, **kwargs)._data
+        if fn is index_fill:  # only the filled positions are written (self may be expanded)
+            filled = index_fill(Tensor._make(np.zeros(self.shape, bool)), dim, index, True)
+            return _write(self, result, where=filled._data)
+        _check_overlap(self._data)  # PyTorch refuses index_add_ / index_copy_ on an expanded self
+        return _write(self, result)
 
     in_place.__name__ = fn.__name__ + "_"
     in_place.__doc__ = f"In-place {fn.__name__}."
@@ -829,7 +876,7 @@ def masked_fill_(self, mask, value):
     if _records(self, value):
         return _record(self, lambda old: masked_fill(old, m, value))
     v = value._data if isinstance(value, Tensor) else value
-    return _write(self, np.where(m, np.asarray(v, dtype=self.dtype), self._data))
+    return _write(self, np.asarray(v, dtype=self.dtype), where=m)
 
 
 class Where(Function):
@@ -869,7 +916,20 @@ def _where_operands(a, b):
                 return (a.to(big.dtype), b.to(big.dtype))
         dt = result_dtype(a.dtype, b.dtype)
         return a.to(dt), b.to(dt)
+    for number, t in ((a, b), (b, a)):
+        if isinstance(t, Tensor):
+            _check_int_fits(number, t.dtype)
     return promote(a, b)
+
+
+def _check_int_fits(value, dtype):
+    """PyTorch's error for a Python int out of an integer dtype's range, which `where` does not
+    wrap around (an unsigned dtype takes down to -max, two's complement: -1 is 255 in uint8)."""
+    if isinstance(value, int) and not isinstance(value, bool) and dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if not (-info.max if dtype.kind == "u" else info.min) <= value <= info.max:
+            name = "int" if dtype == np.int32 else f"{dtype.name}_t"
+            raise RuntimeError(f"value cannot be converted to type {name} without overflow")
 
 
 def where(condition, input=None, other=None):
@@ -975,6 +1035,32 @@ def _check_values_shape(values_shape, target):
 def index_put(input, indices, values, accumulate=False):
     """out = input.clone(); out[indices] = values (`input[indices] = values` out of place), or
     += values with accumulate=True, where a position named twice gets both values."""
+    idx = _index_put_args(input, indices, values)
+    return IndexPut(idx, bool(accumulate))(input, values.to(input.dtype))
+
+
+def index_put_(self, indices, values, accumulate=False):
+    """In-place index_put. Unrecorded, the values go straight into self's memory one position
+    after the other, so an expanded self (elements sharing memory) sees every write, as in
+    PyTorch; recorded (a gradient is needed) it is index_put, written into self."""
+    from .inplace import _check_inplace, _record, _records, _writable
+
+    if _records(self, values):
+        return _record(self, lambda old: index_put(old, indices, values, accumulate),
+                       reads_self=True)
+    idx = _index_put_args(self, indices, values)
+    _check_inplace(self)
+    a, v = _writable(self), values._data.astype(self.dtype, copy=False)
+    if accumulate:
+        np.add.at(a, idx, v)
+    else:
+        a[idx] = v
+    self._version += 1
+    return self
+
+
+def _index_put_args(input, indices, values):
+    """index_put's checks, with PyTorch's errors; the NumPy index of `indices`."""
     require_tensor(input, "index_put", "input", 1)
     if not isinstance(indices, tuple | list):
         raise TypeError("index_put(): argument 'indices' (position 2) must be tuple of Tensors, "
@@ -993,7 +1079,7 @@ def index_put(input, indices, values, accumulate=False):
                            f"{names[0]} for the destination and {names[1]} for the source.")
     idx, _ = _normalize_index(tuple(indices), input.shape)
     _check_values_shape(values.shape, input._data[idx].shape)
-    return IndexPut(idx, bool(accumulate))(input, values.to(input.dtype))
+    return idx
 
 
 def put(input, index, source, accumulate=False):
@@ -1055,15 +1141,16 @@ def masked_scatter(input, mask, source):
 
 
 def _in_place(fn, op):
-    """x.index_put_(...) / put_ / masked_scatter_ / scatter_reduce_: fn's result written into
+    """put_ / masked_scatter_ / scatter_reduce_: fn's result written into
     `self`, recorded as fn when a gradient is needed. The result must keep self's shape."""
     def in_place(self, *args, **kwargs):
-        from .inplace import _record, _records, _write
+        from .inplace import _check_overlap, _record, _records, _write
 
         operands = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
         if _records(self, *operands):
             return _record(self, lambda old: _same_shape(fn(old, *args, **kwargs), old, op),
                            reads_self=True)
+        _check_overlap(self._data)  # an expanded self is refused, as in PyTorch
         plain = [a.detach() if isinstance(a, Tensor) else a for a in args]
         return _write(self, _same_shape(fn(self.detach(), *plain, **kwargs), self, op)._data)
 
@@ -1214,10 +1301,8 @@ def fill_diagonal_(self, fill_value, wrap=False):
     value = np.asarray(fill_value).astype(self.dtype)  # a float into an int tensor truncates
     if _records(self):
         return _record(self, lambda old: masked_fill(old, diagonal, Tensor._make(value)))
-    return _write(self, np.where(diagonal, value, self._data))
+    return _write(self, value, where=diagonal)
 
-
-index_put_ = _in_place(index_put, "index_put_")
 
 TENSOR_METHODS = {
     "__getitem__": getitem, "__setitem__": setitem, "gather": gather, "scatter_add": scatter_add,

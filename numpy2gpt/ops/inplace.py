@@ -262,12 +262,15 @@ class Copy(Function):
 
 
 # ----- the ops ----------------------------------------------------------------------------------
-def _write(t, result):
-    """Store `result` into t's array (same dtype, same shape) and bump the version."""
+def _write(t, result, where=True):
+    """Store `result` into t's array (same dtype, same shape) and bump the version. With a bool
+    mask `where`, only its True positions are written: the others are left untouched, which
+    matters when t is expanded (one element in several places: writing an unchanged copy of an
+    element would put its old value back over the new one)."""
     _check_inplace(t)
     if np.shape(result) != t._data.shape:
         result = np.broadcast_to(result, t._data.shape)  # raises for non-broadcastable shapes
-    np.copyto(_writable(t), result, casting="unsafe")
+    np.copyto(_writable(t), result, casting="unsafe", where=where)
     t._version += 1
     return t
 
@@ -611,6 +614,6 @@ TENSOR_METHODS = {
     "swapaxes_": transpose_, "unsqueeze_": unsqueeze_, "squeeze_": squeeze_, "resize_": resize_,
     "resize_as_": resize_as_,
     "__iadd__": _iop(add_), "__isub__": _iop(sub_), "__imul__": _iop(mul_),
-    "__itruediv__": _iop(div_),
+    "__itruediv__": _iop(div_), "__idiv__": _iop(div_), "__ipow__": _method_in_place("pow"),
 }
 __all__ = []

@@ -218,8 +218,6 @@ def squeeze(input, dim=None):
     """Remove dims of size 1 (all of them, or those among `dim` that have size 1)."""
     x = as_tensor(input)
     dims = normalize_dims(dim, x.ndim, "squeeze", 2)
-    if x.ndim == 0:
-        return x
     keep = [s != 1 or (dims is not None and i not in dims) for i, s in enumerate(x.shape)]
     shape = tuple(s for s, k in zip(x.shape, keep) if k)
     return reshape(x, shape)

@@ -495,9 +495,16 @@ def einsum(*args):
         if x.dtype != operands[0].dtype:
             raise RuntimeError(f"expected scalar type {_type(operands[0])} but found {_type(x)}")
     inputs, output = canonical.split("->")
-    if operands[0].dtype == np.bool_ and set(inputs) - set(output + ","):
-        raise NotImplementedError("\"einsum\" not implemented for 'Bool' when it sums (NumPy "
-                                  "would compute a logical or)")
+    subscripts = inputs.split(",")
+    if operands[0].dtype.kind in "biu":
+        # PyTorch first sums each operand over the letters only it has (the output has none of
+        # them either: "ii", "ij->"), and an integer or bool sum is int64
+        operands = list(operands)
+        for k, letters in enumerate(subscripts):
+            if set(letters) - set(output).union(*subscripts[:k], *subscripts[k + 1:]):
+                operands[k] = operands[k].to(np.int64)
+    if any(x.dtype == np.bool_ and set(s) - set(output) for s, x in zip(subscripts, operands)):
+        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")  # a bool contraction
     # a size-1 dim that pairs with a larger one is broadcast first (broadcast_to's gradient sums
     # it back), so that Einsum sees consistent sizes
     return Einsum(canonical)(*[broadcast_to(x, s) for x, s in zip(operands, shapes)])

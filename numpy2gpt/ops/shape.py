@@ -117,16 +117,17 @@ class DiagEmbed(Function):
 
 
 def reshape(input, *shape):
+    """A view of input with another shape (a copy when its memory layout does not allow one).
+    Always a new tensor, also for the same shape: like PyTorch, never input itself."""
     x = as_tensor(input)
     shape = sizes_arg(shape, "reshape", "shape", 2)
-    if x.shape == shape:
-        return x
-    if shape.count(-1) > 1:
-        raise RuntimeError("only one dimension can be inferred")
-    known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
-    if (-1 in shape and (known == 0 or x.numel() % known)) or (-1 not in shape and
-                                                               known != x.numel()):
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {x.numel()}")
+    if x.shape != shape:  # (the same shape needs no checks)
+        if shape.count(-1) > 1:
+            raise RuntimeError("only one dimension can be inferred")
+        known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+        if (-1 in shape and (known == 0 or x.numel() % known)) or (-1 not in shape and
+                                                                   known != x.numel()):
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {x.numel()}")
     return Reshape(shape)(x)
 
 
@@ -147,8 +148,6 @@ def view(input, *shape):
                         "expected one of:\n * (torch.dtype dtype)\n * (tuple of ints size)\n"
                         ) from None
     y = reshape(x, shape)
-    if y is x:  # a view is a new tensor even when the shape is unchanged
-        return Reshape(x.shape)(x)
     if x.numel() and not np.may_share_memory(y._data, x._data):
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
@@ -186,6 +185,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     s, e = _check_dim(start_dim, x.ndim), _check_dim(end_dim, x.ndim)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:  # nothing to merge: PyTorch returns input itself (not a view)
+        return x
     return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
 
 
@@ -196,10 +197,7 @@ def permute(input, *dims):
         raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does "
                            "not match the length of the desired ordering of dimensions i.e. "
                            f"input.dim() = {x.ndim} is not equal to len(dims) = {len(dims)}")
-    dims = normalize_dims(dims, x.ndim)
-    if dims == tuple(range(x.ndim)):
-        return x
-    return Permute(dims)(x)
+    return Permute(normalize_dims(dims, x.ndim))(x)
 
 
 def transpose(input, dim0, dim1):
@@ -207,9 +205,9 @@ def transpose(input, dim0, dim1):
     if type(dim0) is not int or type(dim1) is not int:  # (the common case: one test)
         int_arg(dim0, "transpose", "dim0", 2)
         int_arg(dim1, "transpose", "dim1", 3)
-    if x.ndim == 0:
-        return x
     d0, d1 = _check_dim(dim0, x.ndim), _check_dim(dim1, x.ndim)
+    if x.ndim == 0:
+        return permute(x, ())
     dims = list(range(x.ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return permute(x, dims)
@@ -222,7 +220,7 @@ def t(input):
     x = as_tensor(input)
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x, 0, 1) if x.ndim == 2 else x
+    return transpose(x, 0, 1) if x.ndim == 2 else permute(x, tuple(range(x.ndim)))
 
 
 def broadcast_to(input, *shape):
@@ -247,8 +245,6 @@ def _expand(input, shape):
             raise RuntimeError(f"The expanded size of the tensor ({shape[lead + i]}) must match "
                                f"the existing size ({s}) at non-singleton dimension {lead + i}.  "
                                f"Target sizes: {list(shape)}.  Tensor sizes: {list(x.shape)}")
-    if shape == x.shape:
-        return x
     return BroadcastTo(shape)(x)
 
 
@@ -265,7 +261,7 @@ def reshape_as(input, other):
 
 
 def _T(self):
-    return permute(self, tuple(reversed(range(self.ndim)))) if self.ndim > 1 else self
+    return permute(self, tuple(reversed(range(self.ndim))))
 
 
 def _mT(self):
@@ -352,7 +348,8 @@ def _unflattened_shape(shape, dim, sizes):
 
 
 def broadcast_tensors(*tensors):
-    """The tensors expanded to their common broadcast shape (views, as expand gives)."""
+    """The tensors expanded to their common broadcast shape (views, as expand gives; a tensor
+    that has that shape already is returned itself, as in PyTorch)."""
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
@@ -360,7 +357,7 @@ def broadcast_tensors(*tensors):
     shape = ()
     for t in tensors:
         shape = broadcast_shape(shape, t.shape)
-    return tuple(broadcast_to(t, shape) for t in tensors)
+    return tuple(t if t.shape == shape else broadcast_to(t, shape) for t in tensors)
 
 
 # ----- diagonals --------------------------------------------------------------------------------

@@ -28,8 +28,9 @@ def _count(shape, dims):
 
 
 # ----- var / std --------------------------------------------------------------------------------
-def _var_backward(gy, x, dims, keepdim, dof):
-    """d var / dx_i = 2 (x_i - mean) / (N - correction)."""
+def _var_backward(gy, x, dims, keepdim, dof, g_mean=None):
+    """d var / dx_i = 2 (x_i - mean) / (N - correction); plus g_mean / N for var_mean's and
+    std_mean's second output (d mean / dx_i = 1 / N)."""
     from .reduction import mean
 
     if x.numel() == 0:
@@ -37,41 +38,66 @@ def _var_backward(gy, x, dims, keepdim, dof):
     scale = 2.0 / dof if dof > 0 else np.inf  # dof 0: inf * 0 = NaN, like PyTorch
     centered = x - mean(x, dim=dims, keepdim=True)
     with np.errstate(invalid="ignore"):
-        return _spread(gy, x.shape, dims, keepdim) * centered * scale
+        gx = _spread(gy, x.shape, dims, keepdim) * centered * scale
+    if g_mean is not None:
+        gx = gx + _spread(g_mean, x.shape, dims, keepdim) * (1.0 / _count(x.shape, dims))
+    return gx
 
 
-def _var_forward(x, dims, keepdim, dof):
-    """Two-pass variance: mean first, then the mean squared deviation (accurate, like NumPy)."""
+def _var_forward(x, dims, keepdim, dof, with_mean=False):
+    """Two-pass variance: mean first, then the mean squared deviation (accurate, like NumPy).
+
+    float32 and float16 are computed in float64, as PyTorch's CPU kernels accumulate in double:
+    their squared deviations overflow (and underflow) far sooner than their std. One exception,
+    also PyTorch's: var and std (not var_mean) of float32 reduced to a single number sum for the
+    mean in float32, which overflows where float64 would not. Returns (var, mean) in the wider
+    dtype, for the caller to take the root and round."""
+    wide = np.float64 if x.dtype.itemsize < 8 else x.dtype.type
     n = _count(x.shape, dims)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        m = np.sum(x, axis=dims, keepdims=True) / x.dtype.type(n)  # n = 0: NaN, like PyTorch
+    float32_mean = x.dtype == np.float32 and n == x.size and not with_mean
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        total = np.sum(x, axis=dims, keepdims=True, dtype=x.dtype if float32_mean else wide)
+        m = total.astype(wide) / wide(n)  # n = 0: NaN, like PyTorch
         d = x - m
         ss = np.sum(d * d, axis=dims, keepdims=keepdim)
-        return np.asarray(ss / x.dtype.type(dof))
+        var = np.asarray(ss / wide(dof))
+    return var, (m if keepdim else np.squeeze(m, axis=dims))
 
 
 class Var(Function):
-    def __init__(self, dims, keepdim, dof):
+    """Variance over dims; with_mean: var_mean's single node, whose outputs are (var, mean)."""
+
+    def __init__(self, dims, keepdim, dof, with_mean=False):
         self.dims, self.keepdim, self.dof = dims, keepdim, dof
+        self.with_mean = with_mean
+        if with_mean:
+            self.grad_fn_name = "VarMeanBackward0"
 
     def forward(self, x):
-        return _var_forward(x, self.dims, self.keepdim, self.dof)
+        var, m = _var_forward(x, self.dims, self.keepdim, self.dof, self.with_mean)
+        return _rounded(x, var, m if self.with_mean else None)
 
-    def backward(self, gy):
+    def backward(self, gy, g_mean=None):
         (x,) = self.saved_tensors
-        return _var_backward(gy, x, self.dims, self.keepdim, self.dof)
+        return _var_backward(gy, x, self.dims, self.keepdim, self.dof, g_mean)
 
 
 class Std(Function):
+    """Standard deviation over dims; with_mean: std_mean's single node (std, mean)."""
+
     saves_outputs = True
 
-    def __init__(self, dims, keepdim, dof):
+    def __init__(self, dims, keepdim, dof, with_mean=False):
         self.dims, self.keepdim, self.dof = dims, keepdim, dof
+        self.with_mean = with_mean
+        if with_mean:
+            self.grad_fn_name = "StdMeanBackward0"
 
     def forward(self, x):
-        return np.sqrt(_var_forward(x, self.dims, self.keepdim, self.dof))
+        var, m = _var_forward(x, self.dims, self.keepdim, self.dof, self.with_mean)
+        return _rounded(x, np.sqrt(var), m if self.with_mean else None)  # root before rounding
 
-    def backward(self, gy):
+    def backward(self, gy, g_mean=None):
         from .selection import _Mask
 
         (x,) = self.saved_tensors
@@ -79,7 +105,13 @@ class Std(Function):
         # d std = d var / (2 std); PyTorch sets it to 0 where std == 0 (a constant input).
         with np.errstate(divide="ignore", invalid="ignore"):
             g_var = _Mask(y._data != 0)(gy / (2.0 * y))
-        return _var_backward(g_var, x, self.dims, self.keepdim, self.dof)
+        return _var_backward(g_var, x, self.dims, self.keepdim, self.dof, g_mean)
+
+
+def _rounded(x, result, m=None):
+    """The forward's float64 result (and mean, if wanted) in x's dtype."""
+    result = result.astype(x.dtype, copy=False)
+    return result if m is None else (result, np.asarray(m).astype(x.dtype, copy=False))
 
 
 def _var_args(name, input, dim, unbiased, keepdim, correction):
@@ -117,19 +149,15 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 @numpy_names
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over `dim` in one call, with var's arguments; a plain tuple, as PyTorch's."""
-    from .reduction import mean
-
     x, dims, keepdim, dof = _var_args("var_mean", input, dim, unbiased, keepdim, correction)
-    return Var(dims, keepdim, dof)(x), mean(x, dims, keepdim)
+    return Var(dims, keepdim, dof, with_mean=True)(x)
 
 
 @numpy_names
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over `dim` in one call, with std's arguments; a plain tuple, as PyTorch's."""
-    from .reduction import mean
-
     x, dims, keepdim, dof = _var_args("std_mean", input, dim, unbiased, keepdim, correction)
-    return Std(dims, keepdim, dof)(x), mean(x, dims, keepdim)
+    return Std(dims, keepdim, dof, with_mean=True)(x)
 
 
 # ----- prod -------------------------------------------------------------------------------------
@@ -275,6 +303,8 @@ class Cumprod(Function):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
+        if x.shape[self.dim] == 1:  # y = x: gy itself (also for x = inf, where y / x is NaN)
+            return gy
         if not (x._data == 0).any():
             return _ReverseCumsum(self.dim)(gy * self.saved_output()) / x
         return _CumprodGradWithZeros(self.dim)(x, gy)
@@ -287,7 +317,9 @@ class _CumprodGradWithZeros(FusedFunction):
 
     with P_k = x_0 ... x_(k-1) (an exclusive cumprod) and S_k = sum over i >= k of
     gy_i * x_(k+1) ... x_i, computed from the end by S_k = gy_k + x_(k+1) S_(k+1).
-    Not differentiable again (like prod's `_ProdOthers`)."""
+    As in PyTorch, a term with a zero factor is dropped, not multiplied out (0 * inf would be
+    NaN): S_k stops at the next zero (S_k = gy_k where x_(k+1) = 0) and g_k = 0 after the
+    first zero. Not differentiable again (like prod's `_ProdOthers`)."""
 
     def __init__(self, dim):
         self.dim = dim
@@ -300,8 +332,11 @@ class _CumprodGradWithZeros(FusedFunction):
         s = np.empty_like(g)
         s[-1] = g[-1]
         for k in range(len(a) - 2, -1, -1):
-            s[k] = g[k] + a[k + 1] * s[k + 1]
-        return np.ascontiguousarray(np.moveaxis(before * s, 0, self.dim)).astype(x.dtype)
+            s[k] = g[k] + np.where(a[k + 1] == 0, 0, a[k + 1] * s[k + 1])
+        zero_before = np.zeros(a.shape, bool)  # a zero among x_0 ... x_(k-1)
+        zero_before[1:] = np.logical_or.accumulate(a[:-1] == 0, axis=0)
+        g = np.where(zero_before, 0, before * s)
+        return np.ascontiguousarray(np.moveaxis(g, 0, self.dim)).astype(x.dtype)
 
     def backward(self, gy):
         raise RuntimeError("cumprod: double backward through an input that contains zeros is "

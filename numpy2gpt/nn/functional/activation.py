@@ -183,11 +183,12 @@ class Elu(_Elementwise):
 
     def bwd(self, gy):
         # d/dx = scale for x > 0, scale * alpha * input_scale * exp(input_scale * x) for x <= 0
-        # (so at the kink x = 0 the left slope, scale * alpha * input_scale, like PyTorch)
+        # (so at the kink x = 0 the left slope, scale * alpha * input_scale, and where x is NaN
+        # the right one, like PyTorch)
         x = self.x
         left = np.exp(np.minimum(x, 0) * self.input_scale) * (
             self.alpha * self.scale * self.input_scale)
-        return gy * np.where(x > 0, self.scale, left).astype(gy.dtype, copy=False)
+        return gy * np.where(x <= 0, left, self.scale).astype(gy.dtype, copy=False)
 
     def formula(self, x):
         left_slope = self.alpha * self.scale * self.input_scale  # at x = 0
@@ -241,9 +242,11 @@ class Hardtanh(_Elementwise):
         return np.clip(x, lo, hi).astype(x.dtype, copy=False)
 
     def bwd(self, gy):
-        # 1 strictly inside (min_val, max_val), 0 elsewhere: at the bounds themselves too
+        # 1 strictly inside (min_val, max_val) (and where x is NaN), 0 elsewhere: at the bounds
+        # themselves too. A select, as PyTorch's: 0 there even for an infinite gy (inf * 0 = NaN)
         x = self.x
-        return gy * ((x > self.min_val) & (x < self.max_val))
+        outside = (x <= self.min_val) | (x >= self.max_val)
+        return np.where(outside, np.zeros((), gy.dtype), gy)
 
     def formula(self, x):
         lo, hi = self.min_val, self.max_val
@@ -275,10 +278,12 @@ class Hardswish(_Elementwise):
 
     def bwd(self, gy):
         # d/dx = 0 for x <= -3, (2x + 3) / 6 = x / 3 + 1/2 for -3 < x < 3, 1 for x >= 3
-        # (PyTorch's choice at the kinks: 0 at -3, 1 at 3)
+        # (PyTorch's choice at the kinks: 0 at -3, 1 at 3). The 0 is selected, not multiplied,
+        # so it stays 0 for an infinite gy, as in PyTorch
         x = self.x
         inside = x / 3 + 0.5
-        return gy * np.where(x <= -3, 0, np.where(x < 3, inside, 1)).astype(gy.dtype, copy=False)
+        slope = np.where(x < 3, inside, 1).astype(gy.dtype, copy=False)
+        return np.where(x <= -3, np.zeros((), gy.dtype), gy * slope)
 
     def formula(self, x):
         return x * where(x <= -3, 0.0, where(x < 3, (x + 3) / 6, 1.0))  # x relu6(x + 3) / 6
@@ -301,9 +306,10 @@ class Hardsigmoid(_Elementwise):
     def bwd(self, gy):
         # d/dx = 1/6 strictly inside (-3, 3), 0 elsewhere (at -3 and 3 too, like PyTorch). The
         # 1/6 is float32's, for float64 too: PyTorch's kernel has it as a float constant.
+        # Selected, not multiplied: 0 outside even for an infinite gy, as in PyTorch.
         x = self.x
         slope = np.float32(1 / 6).astype(gy.dtype)
-        return gy * np.where((x > -3) & (x < 3), slope, 0).astype(gy.dtype, copy=False)
+        return np.where((x > -3) & (x < 3), gy * slope, np.zeros((), gy.dtype))
 
     def formula(self, x):
         slope = float(np.float32(1 / 6))  # bwd's slope; the detached term keeps the value exact
