@@ -602,7 +602,10 @@ _METHODS_IN_PLACE = ("exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "r
                      "ceil", "round", "trunc", "sign", "sinh", "cosh", "asinh", "acosh", "atanh",
                      "arcsinh", "arccosh", "arctanh", "frac", "atan2", "arctan2", "hypot",
                      "heaviside", "nan_to_num", "lerp", "addcmul", "addcdiv", "cumprod", "cumsum",
-                     "clamp_min", "clamp_max")
+                     "clamp_min", "clamp_max", "erf", "erfc", "exp2", "tril", "triu",
+                     "scatter_add", "addmm", "addmv", "baddbmm", "logical_not", "logical_and",
+                     "logical_or", "logical_xor", "bitwise_not", "bitwise_and", "bitwise_or",
+                     "bitwise_xor")
 
 TENSOR_METHODS = {
     **{name + "_": _method_in_place(name) for name in _METHODS_IN_PLACE},

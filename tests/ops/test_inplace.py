@@ -370,3 +370,38 @@ def test_a_float_result_in_place_into_an_integer_tensor_is_pytorchs_error():
         y = lib.tensor([2.0, 3.0], requires_grad=True) * 1
         y.pow_(2)
         assert y.tolist() == [4.0, 9.0]
+
+
+IN_PLACE_METHODS = {  # name: (input, the method's other arguments), run on both libraries
+    "scatter_add_": (lambda lib: lib.zeros(2, 3), lambda lib: (
+        0, lib.tensor([[0, 1, 0], [1, 0, 1]]), lib.tensor([[1., 2., 3.], [4., 5., 6.]]))),
+    "tril_": (lambda lib: lib.ones(3, 3), lambda lib: (0,)),
+    "triu_": (lambda lib: lib.ones(3, 3), lambda lib: (1,)),
+    "addmm_": (lambda lib: lib.ones(2, 2), lambda lib: (lib.eye(2) * 2, lib.ones(2, 2))),
+    "addmv_": (lambda lib: lib.ones(2), lambda lib: (lib.eye(2) * 3, lib.ones(2))),
+    "baddbmm_": (lambda lib: lib.ones(1, 2, 2), lambda lib: (lib.ones(1, 2, 3), lib.ones(1, 3, 2))),
+    "erf_": (lambda lib: lib.tensor([0.5, -1.0]), lambda lib: ()),
+    "erfc_": (lambda lib: lib.tensor([0.5, -1.0]), lambda lib: ()),
+    "exp2_": (lambda lib: lib.tensor([0.5, 3.0]), lambda lib: ()),
+    "logical_not_": (lambda lib: lib.tensor([0.0, 2.0]), lambda lib: ()),
+    "logical_and_": (lambda lib: lib.tensor([0.0, 2.0]), lambda lib: (lib.tensor([1.0, 1.0]),)),
+    "logical_or_": (lambda lib: lib.tensor([0.0, 2.0]), lambda lib: (lib.tensor([0.0, 0.0]),)),
+    "logical_xor_": (lambda lib: lib.tensor([0.0, 2.0]), lambda lib: (lib.tensor([1.0, 1.0]),)),
+    "bitwise_not_": (lambda lib: lib.tensor([0, 5]), lambda lib: ()),
+    "bitwise_and_": (lambda lib: lib.tensor([6, 5]), lambda lib: (lib.tensor([3, 1]),)),
+    "bitwise_or_": (lambda lib: lib.tensor([6, 5]), lambda lib: (lib.tensor([3, 1]),)),
+    "bitwise_xor_": (lambda lib: lib.tensor([6, 5]), lambda lib: (lib.tensor([3, 1]),)),
+}
+
+
+@pytest.mark.parametrize("name", list(IN_PLACE_METHODS))
+def test_more_in_place_methods_write_torchs_values_in_place(name):
+    make, args = IN_PLACE_METHODS[name]
+    results = []
+    for lib in (ng, torch):
+        x = make(lib)
+        out = getattr(x, name)(*args(lib))
+        assert out is x
+        results.append((x.tolist(), str(x.dtype).split(".")[-1]))
+    assert results[0][1] == results[1][1]
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)  # (erfc: an ulp)
