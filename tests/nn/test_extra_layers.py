@@ -219,6 +219,17 @@ def test_gradient_at_the_kinks_is_pytorchs(fn):
     compare(lambda x: fn(ng, x), lambda x: fn(torch, x), [KINKS])
 
 
+@pytest.mark.parametrize("fn", [
+    lambda L, x: F(L).threshold(x, 0.5, 9.0),
+    lambda L, x: F(L).hardshrink(x),
+    lambda L, x: F(L).softshrink(x),
+], ids=["threshold", "hardshrink", "softshrink"])
+def test_nan_and_inf_pass_as_in_pytorch(fn):
+    """A NaN input stays NaN and passes its gradient on; +-inf are beyond every bound."""
+    compare(lambda x: fn(ng, x), lambda x: fn(torch, x),
+            [np.array([np.nan, np.inf, -np.inf, 0.3, -2.0])])
+
+
 @pytest.mark.parametrize("fn, shape", [
     (lambda L, x: F(L).prelu(x, like(L, x, [0.1, -0.5, 2.0])), (2, 3, 4)),
     (lambda L, x: F(L).softshrink(x, 0.3), (4, 5)),

@@ -95,7 +95,8 @@ def threshold(input, threshold, value, inplace=False):
     not_implemented_for(x, "threshold_cpu", kinds="b")
     if x.dtype.kind in "iu":
         value = int(value)
-    return _maybe_inplace(x, lambda t: where(t > threshold, t, value), inplace)
+    # (x <= threshold, not x > threshold, picks `value`: a NaN stays NaN and passes its gradient)
+    return _maybe_inplace(x, lambda t: where(t <= threshold, value, t), inplace)
 
 
 def hardshrink(input, lambd=0.5):
@@ -115,7 +116,8 @@ def softshrink(input, lambd=0.5):
         finfo = np.finfo(x.dtype)
         raise RuntimeError(f"lambda must be in range [0, {float(finfo.max):g}] for input dtype "
                            f"{_type_name(x)}, but found {lambd:g}")
-    return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0))
+    # (as hardshrink, 0 only where -lambd <= x <= lambd: a NaN stays NaN, as in PyTorch)
+    return where((x >= -lambd) & (x <= lambd), 0.0, where(x > lambd, x - lambd, x + lambd))
 
 
 def tanhshrink(input):
