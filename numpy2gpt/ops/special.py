@@ -1029,6 +1029,35 @@ bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
 bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 
+def _shift(np_fn, name, kernel):
+    """bitwise_left_shift / bitwise_right_shift (<< and >>) of integer tensors, broadcast, with
+    PyTorch's results for a shift of the whole width or more: 0 (left), 0 or -1 (right, by sign)."""
+    def shift(input, other):
+        if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__}")
+        a, b = promote(input, other)
+        if a.dtype.kind == "b":  # bool << bool: as integers
+            a, b = (Tensor._make(t._data.astype(np.int64)) for t in (a, b))
+        if a.dtype.kind not in "iu":
+            raise NotImplementedError(f'"{kernel}" not implemented for '
+                                      f"'{_TENSOR_TYPES[a.dtype.name]}'")
+        broadcast_shape(a.shape, b.shape)
+        x, n = a._data, b._data
+        width = x.dtype.itemsize * 8
+        out = np_fn(x, np.minimum(n, width - 1).astype(x.dtype))
+        negative = x < 0 if np_fn is np.right_shift and x.dtype.kind == "i" else False
+        beyond = np.where(negative, -1, 0).astype(x.dtype)  # what shifting the whole width gives
+        return Tensor._make(np.asarray(np.where(n >= width, beyond, out), dtype=x.dtype))
+
+    shift.__name__ = name
+    return shift
+
+
+bitwise_left_shift = _shift(np.left_shift, "bitwise_left_shift", "lshift_cpu")
+bitwise_right_shift = _shift(np.right_shift, "bitwise_right_shift", "rshift_cpu")
+
+
 def _bitwise_in_place(fn):
     """t &= other (|=, ^=): the result written into t's own memory, as PyTorch's in-place op."""
     def in_place(self, other):
@@ -1070,9 +1099,17 @@ TENSOR_METHODS = {
     "__rand__": _reflected(bitwise_and), "__ror__": _reflected(bitwise_or),
     "__rxor__": _reflected(bitwise_xor), "__iand__": _bitwise_in_place(bitwise_and),
     "__ior__": _bitwise_in_place(bitwise_or), "__ixor__": _bitwise_in_place(bitwise_xor),
+    "bitwise_left_shift": bitwise_left_shift, "bitwise_right_shift": bitwise_right_shift,
+    "__lshift__": bitwise_left_shift, "__rshift__": bitwise_right_shift,
+    "__rlshift__": _reflected(bitwise_left_shift), "__rrshift__": _reflected(bitwise_right_shift),
+    "__ilshift__": _bitwise_in_place(bitwise_left_shift),
+    "__irshift__": _bitwise_in_place(bitwise_right_shift),
+    "bitwise_left_shift_": _bitwise_in_place(bitwise_left_shift),
+    "bitwise_right_shift_": _bitwise_in_place(bitwise_right_shift),
 }
 __all__ = ["erf", "erfc", "exp2", "log1p", "expm1", "sign", "sgn", "floor", "ceil", "trunc",
            "round", "isfinite", "isnan", "isinf", "isposinf", "isneginf", "all", "any",
            "one_hot", "multinomial", "logical_not", "logical_and", "logical_or", "logical_xor",
-           "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "erfinv", "lgamma",
+           "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+           "bitwise_right_shift", "erfinv", "lgamma",
            "digamma", "polygamma", "mvlgamma"]

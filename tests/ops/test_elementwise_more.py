@@ -254,3 +254,36 @@ def test_addcmul_addcdiv_errors():
     same_error(lambda lib: lib.addcmul(lib.zeros(2), lib.zeros(3), lib.zeros(2)), False)
     same_error(lambda lib: lib.tensor([1, 2]).addcmul_(lib.zeros(2), lib.zeros(2)))
     same_error(lambda lib: lib.zeros(3).addcdiv_(lib.ones(3, 1), lib.ones(3)))
+
+
+SHIFTS = {
+    "right": lambda lib: lib.tensor([4, 8, -8]) >> 1,
+    "left, beyond the width": lambda lib: lib.tensor([1, 3]) << lib.tensor([2, 70]),
+    "right of a negative, beyond the width": lambda lib: lib.tensor([-8, 8]) >> 70,
+    "int8 into the sign bit": lambda lib: lib.tensor([1], dtype=lib.int8) << 7,
+    "uint8 beyond the width": lambda lib: lib.tensor([1, 2], dtype=lib.uint8) >> 9,
+    "bool tensor": lambda lib: lib.tensor([True, False]) << 1,
+    "reflected": lambda lib: 2 << lib.tensor([1, 2]),
+    "functions": lambda lib: (lib.bitwise_left_shift(lib.tensor([3]), 2),
+                              lib.bitwise_right_shift(lib.tensor([-7]), 1)),
+}
+
+
+@pytest.mark.parametrize("case", list(SHIFTS))
+def test_shifts_as_torch(case):
+    ours, theirs = SHIFTS[case](ng), SHIFTS[case](torch)
+    ours, theirs = (r if isinstance(r, tuple) else (r,) for r in (ours, theirs))
+    for a, b in zip(ours, theirs):
+        assert a.tolist() == b.tolist()
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+
+
+def test_shifts_in_place_and_errors_as_torch():
+    for lib in (ng, torch):
+        x = lib.tensor([4, 8])
+        same = x
+        x >>= 1
+        x <<= 2
+        assert x is same and x.tolist() == [8, 16]
+        assert lib.tensor([5]).bitwise_left_shift_(1).tolist() == [10]
+    same_error(lambda lib: lib.tensor([1.5]) << 1)
