@@ -938,12 +938,12 @@ def where(condition, input=None, other=None):
     `where(condition)` alone returns the indices of the True entries, one tensor per dim.
     """
     cond = as_tensor(condition)
+    if input is None and other is None:  # (any dtype: the nonzero entries, as nonzero(as_tuple))
+        nonzero = np.nonzero(np.atleast_1d(cond._data))
+        return tuple(Tensor._make(i.astype(np.int64)) for i in nonzero)
     if cond.dtype != np.bool_:
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {dtype_name(cond.dtype)}")
-    if input is None and other is None:
-        nonzero = np.nonzero(np.atleast_1d(cond._data))
-        return tuple(Tensor._make(i.astype(np.int64)) for i in nonzero)
     if input is None or other is None:
         raise TypeError("where() expects either only condition, or condition, input and other")
     a, b = _where_operands(input, other)

@@ -270,7 +270,7 @@ class Flip(Function):
         self.dims = dims
 
     def forward(self, x):
-        return np.flip(x, self.dims).copy()  # a copy, like PyTorch (np.flip alone gives a view)
+        return np.array(np.flip(x, self.dims))  # a copy, like PyTorch (np.flip gives a view)
 
     def backward(self, gy):
         return Flip(self.dims)(gy)  # flipping twice is the identity
@@ -280,7 +280,8 @@ def flip(input, *args, dims=None):
     """Reverse the order of elements along `dims` (`flip(x, (0, 1))`, `x.flip(0, 1)`)."""
     x = as_tensor(input)
     dims = sizes_arg(args, "flip", "dims", 2) if dims is None else ints_arg(dims, "flip", "dims")
-    return Flip(normalize_dims(dims, x.ndim))(x)
+    dims = normalize_dims(dims, x.ndim)
+    return Flip(dims if x.ndim else ())(x)  # (a 0-d tensor's dim 0 or -1: nothing to reverse)
 
 
 class Roll(Function):

@@ -204,3 +204,15 @@ def test_int_and_tensor_index_errors():
     same_error(lambda lib: lib.tensor(x)[:, 5, :, [0]])
     same_error(lambda lib: lib.tensor(x)[1, lib.tensor([[True, False, True], [False, True, True]])])
     same_error(lambda lib: lib.tensor(x)[:, 1, :, [7]], same_message=False)
+
+
+def test_flip_of_a_number_and_where_of_a_non_bool_condition_as_torch():
+    """flip(0) of a 0-d tensor is a copy of it (it raised NumPy's AxisError); where(c) alone
+    takes any dtype, as nonzero(as_tuple=True)."""
+    for lib in (ng, torch):
+        x = lib.tensor(2.0, requires_grad=True)
+        y = x.flip(-1)
+        y.backward()
+        assert y.tolist() == 2.0 and y.shape == () and x.grad.tolist() == 1.0
+        found = lib.where(lib.tensor([[0, 1], [2, 0]]))
+        assert [t.tolist() for t in found] == [[0, 1], [1, 0]]
