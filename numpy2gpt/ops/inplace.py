@@ -99,11 +99,12 @@ def _value(other, t=None):
 
 
 def _check_result_dtype(t, v, floating_result=False):
-    """Arithmetic in place can't store a float result into an integer tensor (PyTorch's rule;
-    NumPy would silently truncate)."""
-    if t._data.dtype.kind in "biu" and (floating_result or np.asarray(v).dtype.kind == "f"):
-        raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                           f"{dtype_name(t.dtype)}")
+    """Arithmetic in place can't store a float result into an integer or bool tensor, nor an
+    integer result into a bool tensor (PyTorch's rule; NumPy would silently cast)."""
+    kind, result = t._data.dtype.kind, "f" if floating_result else np.asarray(v).dtype.kind
+    if (kind in "biu" and result == "f") or (kind == "b" and result in "iu"):
+        raise RuntimeError(f"result type {'Float' if result == 'f' else 'Long'} can't be cast to "
+                           f"the desired output type {_TENSOR_TYPES[t.dtype.name]}")
 
 
 def _writable(t):
@@ -312,8 +313,10 @@ def add_(self, other, alpha=1):
 
 
 def sub_(self, other, alpha=1):
-    from .arithmetic import sub
+    from .arithmetic import _is_bool, sub
 
+    if _is_bool(self) or _is_bool(other):
+        return sub(self, other)  # (PyTorch's error for a bool operand)
     return _plus(self, other, alpha, np.subtract, sub)
 
 
@@ -361,6 +364,9 @@ def clamp_(self, min=None, max=None):
     if _records(self, min, max):
         return _record(self, lambda old: clamp(old, min, max), reads_self=True)
     _check_overlap(self._data)
+    for bound in (min, max):
+        if bound is not None:
+            _check_result_dtype(self, _value(bound))
     return _write(self, np.clip(self._data, _value(min), _value(max)))
 
 

@@ -5,6 +5,8 @@ import pytest
 import torch
 from torch_compare import same_error
 
+import numpy2gpt as ng
+
 CASES = {
     "requires_grad_ of a str": lambda lib: lib.randn(2).requires_grad_("a"),
     "requires_grad_ of an int": lambda lib: lib.randn(2).requires_grad_(1),
@@ -43,7 +45,27 @@ def test_bad_input_gives_torchs_error_type(case):
 
 @pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0), (2, 0, 3), (0, 0)])
 def test_empty_tensors_have_torchs_strides(shape):
-    import numpy2gpt as ng
-
     for make in ("empty", "zeros", "ones"):
         assert getattr(ng, make)(*shape).stride() == getattr(torch, make)(*shape).stride()
+
+
+IN_PLACE_CASTS = {  # an in-place result PyTorch will not cast back into the tensor's dtype
+    "bool add_ int": lambda lib: lib.tensor([True, False]).add_(1),
+    "bool mul_ long tensor": lambda lib: lib.tensor([True]).mul_(lib.tensor([2])),
+    "long mul_ float": lambda lib: lib.tensor([1, 2]).mul_(1.5),
+    "long div_ int": lambda lib: lib.tensor([1, 2]).div_(2),
+    "bool sub_ bool": lambda lib: lib.tensor([True]).sub_(True),
+}
+
+
+@pytest.mark.parametrize("case", list(IN_PLACE_CASTS))
+def test_in_place_results_that_do_not_fit_are_torchs_error(case):
+    same_error(IN_PLACE_CASTS[case])
+
+
+def test_clamp_in_place_of_an_integer_tensor_with_float_bounds_is_refused():
+    for lib in (ng, torch):  # (PyTorch names the type "long int" here, "Long" elsewhere)
+        with pytest.raises(RuntimeError, match="^result type Float can't be cast to the desired "
+                                               "output type (Long|long int)$"):
+            lib.tensor([1, 2]).clamp_(-0.5, 0.5)
+        assert lib.tensor([1, 2]).clamp_(0, 1).tolist() == [1, 1]
