@@ -1,6 +1,7 @@
 """Small helpers shared by the op families: argument normalisation and broadcasting rules."""
 
 import functools
+import math
 import operator
 
 import numpy as np
@@ -165,6 +166,45 @@ def scalar_array(value, dtype):
     around (uint8: -3 is 253), as PyTorch's scalars do; NumPy would raise OverflowError."""
     if isinstance(value, int | np.integer) and dtype.kind in "iu":
         return np.array(value).astype(dtype)
+    return np.array(value, dtype=dtype)
+
+
+CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+                  "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+                  "uint8": "unsigned char", "bool": "bool"}  # C++'s names, in PyTorch's errors
+_C_TYPE_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+                 "int64": "int64_t", "float16": "c10::Half", "float32": "float",
+                 "float64": "double"}
+
+
+def fill_value_array(value, dtype):
+    """A number that fills or replaces elements of a `dtype` tensor (full, fill_, masked_fill,
+    clamp, ...) as a 0-d array of `dtype`, after PyTorch's range check: a value the dtype cannot
+    hold is an error, where NumPy would wrap, saturate or overflow to inf silently.
+
+    What fits, as in PyTorch: into an integer dtype, an int within its range, or for an unsigned
+    dtype down to -max (two's complement: -1 fills uint8 with 255); a finite float within its
+    range (truncated: 2.7 fills int32 with 2). Into a float dtype, anything up to its largest
+    finite value, and +-inf and NaN. Into bool, anything. A 0-d tensor counts as its value."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    if isinstance(value, bool | np.bool_) or dtype.kind == "b":
+        return np.array(value).astype(dtype)
+    if isinstance(value, int | np.integer):
+        value = int(value)
+        if not -2 ** 63 <= value < 2 ** 64:
+            raise OverflowError("int too big to convert" if value > 0
+                                else "can't convert negative int to unsigned")
+    info = np.iinfo(dtype) if dtype.kind in "iu" else np.finfo(dtype)
+    low = -int(info.max) if dtype.kind == "u" and isinstance(value, int) else info.min
+    number = float(value) if isinstance(value, float | np.floating) else value
+    fits = (low <= number <= info.max if dtype.kind in "iu" or not isinstance(number, float)
+            else not math.isfinite(number) or abs(number) <= float(info.max))
+    if not fits:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[dtype.name]} "
+                           "without overflow")
+    if isinstance(value, int) and dtype.kind in "iu":
+        return np.array(value).astype(dtype)  # (wraps a negative into an unsigned dtype)
     return np.array(value, dtype=dtype)
 
 

@@ -11,7 +11,14 @@ import numpy as np
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
-from ._util import broadcast_shape, promote, require_tensor, result_type, sum_to_array
+from ._util import (
+    CPP_TYPE_NAMES,
+    broadcast_shape,
+    promote,
+    require_tensor,
+    result_type,
+    sum_to_array,
+)
 from .elementwise import log
 from .shape import broadcast_to
 
@@ -427,7 +434,7 @@ def cast(input, dtype):
 
 def clone(input, *, memory_format=None):
     """A copy of `input` with its own memory; gradients flow back to `input`."""
-    return Clone()(input)
+    return Clone()(require_tensor(input, "clone", "input", 1))
 
 
 def sum_to(x, shape):
@@ -438,9 +445,6 @@ def sum_to(x, shape):
 
 
 # ----- lerp, addcmul, addcdiv -------------------------------------------------------------------
-_SCALAR_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-                 "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-                 "uint8": "unsigned char", "bool": "bool"}  # C++'s names, in PyTorch's errors
 
 
 class Lerp(Function):
@@ -479,8 +483,8 @@ def lerp(input, end, weight):
     require_tensor(end, "lerp", "end", 2)
     for name, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and t.dtype != input.dtype and (name == "end" or t.ndim > 0):
-            raise RuntimeError(f"expected dtype {_SCALAR_NAMES[input.dtype.name]} for `{name}` "
-                               f"but got dtype {_SCALAR_NAMES.get(t.dtype.name, t.dtype.name)}")
+            raise RuntimeError(f"expected dtype {CPP_TYPE_NAMES[input.dtype.name]} for `{name}` "
+                               f"but got dtype {CPP_TYPE_NAMES.get(t.dtype.name, t.dtype.name)}")
     kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
     if input.dtype.kind != "f":
         raise NotImplementedError(f'"{kernel}" not implemented for '

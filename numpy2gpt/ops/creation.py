@@ -9,7 +9,7 @@ from .. import dtypes
 from ..autograd.function import Function
 from ..random import resolve
 from ..tensor import Tensor, as_tensor, check_device, tensor, type_name  # noqa: F401  (re-exported)
-from ._util import not_implemented_for, require_tensor
+from ._util import fill_value_array, not_implemented_for, require_tensor
 
 
 def _size(size, fn="zeros"):
@@ -24,8 +24,12 @@ def _size(size, fn="zeros"):
             raise TypeError(f"{fn}(): argument 'size' must be a tuple of ints, but found element "
                             f"of type {type(s).__name__}") from None
     out = tuple(out)
-    if any(s < 0 for s in out):
-        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(out)}")
+    negative = [s for s in out if s < 0]
+    if negative and fn == "zeros":
+        raise RuntimeError("zeros: Dimension size must be non-negative.")
+    if negative:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative[0]}: "
+                           f"{list(out)}")
     return out
 
 
@@ -113,7 +117,8 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None):
                         f"{type(size).__name__}")
     fill_value = _number(fill_value, "full", "fill_value", 2)
     dtype = _fill_dtype(fill_value) if dtype is None else dtypes.to_dtype(dtype)
-    return _leaf(np.full(_size((size,), "full"), fill_value, dtype), requires_grad)
+    return _leaf(np.full(_size((size,), "full"), fill_value_array(fill_value, dtype), dtype),
+                 requires_grad)
 
 
 def zeros_like(input, dtype=None, requires_grad=False, device=None):
@@ -138,8 +143,8 @@ def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
     check_device(device)
     require_tensor(input, "full_like", "input", 1)
     fill_value = _number(fill_value, "full_like", "fill_value", 2)
-    return _leaf(np.full(input.shape, fill_value, dtypes.to_dtype(dtype) or input.dtype),
-                 requires_grad)
+    dtype = dtypes.to_dtype(dtype) or input.dtype
+    return _leaf(np.full(input.shape, fill_value_array(fill_value, dtype), dtype), requires_grad)
 
 
 def arange(start=0, end=None, step=1, dtype=None, requires_grad=False, device=None):

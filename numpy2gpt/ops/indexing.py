@@ -22,9 +22,19 @@ import numpy as np
 
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..autograd.grad_mode import is_grad_enabled
-from ..dtypes import dtype_name, get_default_dtype
-from ..tensor import Tensor, _check_dim, as_tensor
-from ._util import broadcast_shape, dim_arg, int_arg, promote, require_tensor, result_dtype
+from ..dtypes import get_default_dtype
+from ..tensor import Tensor, _check_dim, as_tensor, type_name
+from ._util import (
+    CPP_TYPE_NAMES,
+    _argument_type,
+    broadcast_shape,
+    dim_arg,
+    fill_value_array,
+    int_arg,
+    promote,
+    require_tensor,
+    result_dtype,
+)
 
 
 # ----- x[index] ---------------------------------------------------------------------------------
@@ -74,16 +84,21 @@ def _normalize_index(index, shape):
     used = sum(v.ndim if k == "mask" else k in ("int", "slice", "array") for k, v in parsed)
     if used > len(shape):
         raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
-    if sum(k == "ellipsis" for k, _ in parsed) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
-
     out, arrays, dim = [], [], 0  # dim: the input dimension the next item indexes
     for k, v in parsed:
         if k == "ellipsis":  # spelled out as full slices, so every entry indexes one dim
-            out.extend([slice(None)] * (len(shape) - used))
-            dim += len(shape) - used
+            # (PyTorch lets a later `...` skip as many dims again, past the end if need be)
+            skip = len(shape) - used
+            out.extend([slice(None)] * min(skip, len(shape) - dim))
+            dim += skip
             continue
-        elif k == "int":
+        if dim > len(shape) or (dim == len(shape) and k not in ("none", "bool")):
+            if k == "slice" and v == slice(None):
+                continue  # a full slice past the end selects nothing more
+            if k == "int":
+                raise IndexError(f"index {v} is out of bounds for dimension {dim} with size 0")
+            raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+        if k == "int":
             if not -shape[dim] <= v < shape[dim]:
                 raise IndexError(f"index {v} is out of bounds for dimension {dim} with size "
                                  f"{shape[dim]}")
@@ -390,8 +405,7 @@ def _check_scatter(x, d, idx, src=None):
     dimensions, index's sizes (within x's, and src's), and index's values."""
     other = x if src is None else src
     if src is not None and x.dtype != src.dtype:
-        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype, got "
-                           f"{dtype_name(x.dtype)} and {dtype_name(src.dtype)}")
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     if not idx.ndim == x.ndim == other.ndim:
         and_src = "" if src is None else f" and src ({src.ndim})"
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor "
@@ -463,7 +477,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     _check_scatter(x, d, idx, src)
     if reduce is None:
         if value is not None:
-            value = np.asarray(value).astype(x.dtype)  # a float value into ints is truncated
+            value = fill_value_array(value, x.dtype)  # a float value into ints is truncated
         return Scatter(d, idx, value)(x) if src is None else Scatter(d, idx)(x, src)
     if reduce not in ("add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
@@ -496,15 +510,17 @@ def take_along_dim(input, indices, dim=None):
     if not isinstance(indices, Tensor | np.ndarray):
         require_tensor(indices, "take_along_dim", "indices", 2)
     x, idx = as_tensor(input), as_tensor(indices)
-    if idx.dtype.kind not in "iu":
-        raise RuntimeError("torch.take_along_dim(): dtype of indices should be int64 but got "
-                           f"{dtype_name(idx.dtype)}")
-    if dim is None:
+    if dim is None:  # (PyTorch gathers from the flattened input, with gather's check)
+        if idx.dtype not in (np.int32, np.int64):
+            raise RuntimeError("gather(): Expected dtype int32/int64 for index")
         return gather(reshape(x, -1), 0, idx._data.reshape(-1).astype(np.int64))
     if x.ndim != idx.ndim:
         raise RuntimeError("torch.take_along_dim(): input and indices should have the same number "
                            f"of dimensions, but got {x.ndim} dimensions for input, and {idx.ndim} "
                            "dimensions for indices")
+    if idx.dtype != np.int64:
+        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{_TENSOR_TYPES.get(idx.dtype.name, idx.dtype.name)}")
     d = dim_arg(dim, x.ndim, "take_along_dim", "dim", 3)
     one = lambda s: s[:d] + (1,) + s[d + 1:]  # noqa: E731  (the shape with dim d set to 1)
     common = broadcast_shape(one(x.shape), one(idx.shape))
@@ -823,7 +839,7 @@ def _bool_mask(mask, op):
     mask = as_tensor(mask)
     if mask.dtype != np.bool_:
         raise RuntimeError(f"{op} only supports boolean masks, but got mask with dtype "
-                           f"{dtype_name(mask.dtype)}")
+                           f"{CPP_TYPE_NAMES[mask.dtype.name]}")
     return mask._data
 
 
@@ -859,7 +875,7 @@ def masked_fill(input, mask, value):
                                f"tensor with {value.ndim} dimension(s).")
         fill.grad_fn_name = "MaskedFillBackward1"  # PyTorch's name when the value is a tensor
     else:
-        value = Tensor._make(np.asarray(value, dtype=x.dtype))
+        value = Tensor._make(fill_value_array(value, x.dtype))
     broadcast_shape(x.shape, m.shape)
     return fill(x, value)
 
@@ -875,8 +891,9 @@ def masked_fill_(self, mask, value):
                            f"the tensor's shape {list(self.shape)}")
     if _records(self, value):
         return _record(self, lambda old: masked_fill(old, m, value))
-    v = value._data if isinstance(value, Tensor) else value
-    return _write(self, np.asarray(v, dtype=self.dtype), where=m)
+    v = value._data.astype(self.dtype) if isinstance(value, Tensor) else \
+        fill_value_array(value, self.dtype)
+    return _write(self, v, where=m)
 
 
 class Where(Function):
@@ -926,10 +943,7 @@ def _check_int_fits(value, dtype):
     """PyTorch's error for a Python int out of an integer dtype's range, which `where` does not
     wrap around (an unsigned dtype takes down to -max, two's complement: -1 is 255 in uint8)."""
     if isinstance(value, int) and not isinstance(value, bool) and dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        if not (-info.max if dtype.kind == "u" else info.min) <= value <= info.max:
-            name = "int" if dtype == np.int32 else f"{dtype.name}_t"
-            raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+        fill_value_array(value, dtype)
 
 
 def where(condition, input=None, other=None):
@@ -937,18 +951,38 @@ def where(condition, input=None, other=None):
 
     `where(condition)` alone returns the indices of the True entries, one tensor per dim.
     """
+    _check_where_types(condition, input, other)
     cond = as_tensor(condition)
     if input is None and other is None:  # (any dtype: the nonzero entries, as nonzero(as_tuple))
         nonzero = np.nonzero(np.atleast_1d(cond._data))
         return tuple(Tensor._make(i.astype(np.int64)) for i in nonzero)
     if cond.dtype != np.bool_:
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {dtype_name(cond.dtype)}")
+                           f"with dtype {_TENSOR_TYPES.get(cond.dtype.name, cond.dtype.name)}")
     if input is None or other is None:
         raise TypeError("where() expects either only condition, or condition, input and other")
     a, b = _where_operands(input, other)
     broadcast_shape(broadcast_shape(cond.shape, a.shape), b.shape)
     return Where(cond._data)(a, b)
+
+
+def _check_where_types(condition, input, other):
+    """PyTorch's TypeError for a condition that is not a tensor, or operands that are neither
+    tensors nor numbers (a list, a string)."""
+    if isinstance(condition, Tensor | np.ndarray) and all(
+            v is None or isinstance(v, Tensor | np.ndarray | int | float | np.number)
+            for v in (input, other)):
+        return
+    if input is None and other is None:
+        raise TypeError("where(): argument 'condition' (position 1) must be Tensor, not "
+                        f"{type_name(condition)}")
+    got = ", ".join(_argument_type(v) for v in (condition, input, other) if v is not None)
+    raise TypeError(f"where() received an invalid combination of arguments - got ({got}), but "
+                    "expected one of:\n * (Tensor condition)\n"
+                    " * (Tensor condition, Tensor input, Tensor other, *, Tensor out = None)\n"
+                    " * (Tensor condition, Number self, Tensor other)\n"
+                    " * (Tensor condition, Tensor input, Number other)\n"
+                    " * (Tensor condition, Number self, Number other)")
 
 
 def _where_method(self, condition, other):
@@ -1298,7 +1332,7 @@ def fill_diagonal_(self, fill_value, wrap=False):
         raise RuntimeError("all dimensions of input must be of equal length")
     diagonal = np.zeros(self.shape, bool)
     np.fill_diagonal(diagonal, True, wrap=bool(wrap))
-    value = np.asarray(fill_value).astype(self.dtype)  # a float into an int tensor truncates
+    value = fill_value_array(fill_value, self.dtype)  # a float into an int tensor truncates
     if _records(self):
         return _record(self, lambda old: masked_fill(old, diagonal, Tensor._make(value)))
     return _write(self, value, where=diagonal)

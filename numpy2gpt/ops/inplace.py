@@ -34,7 +34,7 @@ from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..dtypes import dtype_name
 from ..random import resolve
 from ..tensor import Tensor
-from ._util import not_implemented_for, scalar_array, sizes_arg
+from ._util import fill_value_array, not_implemented_for, scalar_array, sizes_arg
 
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation.")
@@ -343,6 +343,8 @@ def zero_(self):
 def fill_(self, value):
     if isinstance(value, Tensor):
         return _copy_from(self, value, "FillBackward3")  # PyTorch's name for a tensor value
+    if isinstance(value, int | float | np.number):
+        value = fill_value_array(value, self.dtype)
     return _copy_from(self, np.asarray(value), "FillBackward2")
 
 
@@ -367,6 +369,8 @@ def clamp_(self, min=None, max=None):
     for bound in (min, max):
         if bound is not None:
             _check_result_dtype(self, _value(bound))
+            if isinstance(bound, int | float | np.number):
+                fill_value_array(bound, self.dtype)  # PyTorch's error for 300 into uint8
     return _write(self, np.clip(self._data, _value(min), _value(max)))
 
 

@@ -4,7 +4,6 @@ gradient is the output gradient broadcast back over the reduced dims (zero for a
 
 import numpy as np
 
-from .. import dtypes
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..tensor import Tensor, as_tensor
 from ._util import accumulation_input, not_implemented_for, numpy_names, reduction_dims
@@ -75,7 +74,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         x = x.to(dtype)
     if x.dtype.kind != "f":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {dtypes.dtype_name(x.dtype)}")
+                           f"floating point or complex dtype. Got: {_TENSOR_TYPES[x.dtype.name]}")
     return Mean(reduction_dims(dim, x.ndim, "mean", 2), keepdim)(x)
 
 

@@ -33,6 +33,7 @@ from ..tensor import Tensor, _check_dim, as_tensor
 from ._util import (
     broadcast_shape,
     dim_arg,
+    fill_value_array,
     int_arg,
     not_implemented_for,
     numpy_names,
@@ -113,9 +114,9 @@ class Clamp(Function):
     def forward(self, x):
         y = x
         if self.lo is not None:
-            y = np.maximum(y, np.asarray(self.lo, x.dtype))
+            y = np.maximum(y, fill_value_array(self.lo, x.dtype))
         if self.hi is not None:
-            y = np.minimum(y, np.asarray(self.hi, x.dtype))
+            y = np.minimum(y, fill_value_array(self.hi, x.dtype))
         return y
 
     def backward(self, gy):
@@ -186,7 +187,7 @@ def clamp(input, min=None, max=None):
         kernel += "_cpu" if tensor_bounds else "_scalar_cpu"
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
     if not tensor_bounds:
-        return Clamp(min, max)(x.to(dt))
+        return Clamp(min, max)(x.to(dt))  # (a bound dt cannot hold is PyTorch's error)
     present = [(b if isinstance(b, Tensor) else Tensor._make(np.asarray(b, dt))).to(dt)
                for b in bounds if b is not None]
     for b in present:

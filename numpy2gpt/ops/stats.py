@@ -470,6 +470,9 @@ class LogSumExp(Function):
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(x))) over `dim`, computed stably. Integer inputs become the default float."""
     x = as_tensor(input)
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' (position 2) must be tuple of ints, not "
+                        "NoneType")
     if x.dtype.kind != "f":
         x = x.to(dtypes.get_default_dtype())
     dims = reduction_dims(dim, x.ndim, "logsumexp", 2)
