@@ -420,6 +420,8 @@ def min(input, dim=None, keepdim=False, *, other=None):
 
 def _argextreme(name, sign, input, dim, keepdim):
     x = as_tensor(input)
+    if x.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         _reduce_dims_check(name, x, None, IndexError)  # (PyTorch's argmax raises IndexError)
         flat = (np.argmax if sign > 0 else np.argmin)(x._data.reshape(-1))
@@ -496,6 +498,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     full stable sort: O(n log n) per row, simple and deterministic.
     """
     x = as_tensor(input)
+    if x.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     d = _check_sort_args("topk", x, dim)
     if not isinstance(k, int | np.integer) or isinstance(k, bool):
         raise TypeError(f"topk(): argument 'k' must be int, not {type(k).__name__}")

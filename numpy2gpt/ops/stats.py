@@ -10,7 +10,6 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.function import _TENSOR_TYPES, Function, FusedFunction
-from ..dtypes import dtype_name
 from ..tensor import Tensor, _check_dim, as_tensor
 from ._util import (
     accumulation_input,
@@ -557,7 +556,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         x = x.to(dtype)
     if x.dtype.kind != "f":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {dtype_name(x.dtype)}")
+                           f"input. Got {_TENSOR_TYPES[x.dtype.name]}")
     dims = reduction_dims(dim, x.ndim, "norm", 2)
     if isinstance(p, str):
         if p != "fro":
@@ -669,6 +668,7 @@ def histc(input, bins=100, min=0, max=0):
     range; a single value v: [v - 1, v + 1]). Elements outside are ignored; max falls in the
     last bin. The result has input's dtype."""
     x = require_tensor(input, "histc", "input", 1)
+    not_implemented_for(x, "linspace_cpu", "b")  # (PyTorch's first kernel that has no bool)
     not_implemented_for(x, "histogram_cpu")
     if bins <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")

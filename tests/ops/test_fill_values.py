@@ -120,7 +120,12 @@ def test_an_item_after_an_ellipsis_past_the_end_is_pytorchs_error(index):
     lambda lib: lib.take_along_dim(lib.zeros(3, 4), lib.tensor([[0]], dtype=lib.int32), 1),
     lambda lib: lib.zeros(3).masked_fill(lib.tensor([1, 0, 0]), 1.0),
     lambda lib: lib.zeros(3).masked_fill(lib.tensor([1.0, 0, 0]), 1.0),
-], ids=range(20))
+    lambda lib: lib.tensor([True, False]).argmax(),
+    lambda lib: lib.argmin(lib.tensor([True, False]), 0),
+    lambda lib: lib.tensor([True, False]).topk(1),
+    lambda lib: lib.tensor([True, False]).histc(),
+    lambda lib: lib.tensor([True, False]).norm(),
+], ids=range(25))
 def test_wrong_arguments_get_pytorchs_message(call):
     same_error(call)
 
