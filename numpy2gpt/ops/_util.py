@@ -166,7 +166,8 @@ def scalar_array(value, dtype):
     around (uint8: -3 is 253), as PyTorch's scalars do; NumPy would raise OverflowError."""
     if isinstance(value, int | np.integer) and dtype.kind in "iu":
         return np.array(value).astype(dtype)
-    return np.array(value, dtype=dtype)
+    with np.errstate(over="ignore"):  # 1e5 is inf in float16, as in PyTorch
+        return np.array(value, dtype=dtype)
 
 
 CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",

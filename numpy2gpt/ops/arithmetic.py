@@ -56,6 +56,33 @@ class Mul(Function):
         return ga, gb
 
 
+class MulHalfByNumber(Function):
+    """A float16 tensor times (or divided by) a Python number, computed in float32 and rounded
+    once, as PyTorch's half kernels do: they keep a number operand in float32, so x * 0.1 does
+    not first round 0.1 to float16, and x * 1e5 is not x * inf."""
+
+    saves_values = False
+
+    def __init__(self, number, divide=False):
+        self.number, self.divide = number, divide
+        self.grad_fn_name = "DivBackward0" if divide else "MulBackward0"
+
+    def forward(self, a):
+        op = np.divide if self.divide else np.multiply
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return op(a.astype(np.float32), np.float32(self.number)).astype(a.dtype)
+
+    def backward(self, gy):
+        # d(x c)/dx = c and d(x / c)/dx = 1 / c: the same operation on the gradient
+        return MulHalfByNumber(self.number, self.divide)(gy)
+
+
+def _half_and_number(t, number):
+    """True for a float16 tensor and a Python number (not a bool): see MulHalfByNumber."""
+    return isinstance(t, Tensor) and t.dtype == np.float16 and \
+        isinstance(number, int | float) and not isinstance(number, bool)
+
+
 class Div(Function):
     def forward(self, a, b):
         return a / b
@@ -388,6 +415,9 @@ def sub(input, other, alpha=1):
 
 
 def mul(input, other):
+    for t, number in ((input, other), (other, input)):
+        if _half_and_number(t, number):
+            return MulHalfByNumber(number)(t)
     return _binary(Mul, input, other)
 
 
@@ -399,6 +429,8 @@ def div(input, other, rounding_mode=None):
             return RoundedDiv(quotient)(a, b)
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found {rounding_mode!r}")
+    if _half_and_number(input, other):
+        return MulHalfByNumber(other, divide=True)(input)
     a, b = promote(input, other, floating=True)  # true division of integers gives floats
     broadcast_shape(a.shape, b.shape)
     return Div()(a, b)
