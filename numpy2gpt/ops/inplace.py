@@ -233,10 +233,12 @@ class CopySlices(Function):
         base, src = self.inputs
         g_base = g_src = None
         if self.needs_input_grad[0]:
-            keep = np.ones(gy.shape, dtype=gy.dtype)
-            a, index = _region(keep, self.steps)
-            a[index] = 0
-            g_base = gy * Tensor._make(keep)
+            from .indexing import masked_fill
+
+            written = np.zeros(gy.shape, dtype=bool)
+            a, index = _region(written, self.steps)
+            a[index] = True
+            g_base = masked_fill(gy, written, 0)  # (zero, not gy * 0: a NaN there is no gradient)
         if self.needs_input_grad[1]:
             g_src = sum_to(replay_view(self.steps, gy), src.shape).to(src.dtype)
         return g_base, g_src
