@@ -24,6 +24,7 @@ from .modules import (  # noqa: F401
     KLDivLoss,
     L1Loss,
     LayerNorm,
+    LazyLinear,
     LeakyReLU,
     Linear,
     LogSoftmax,
@@ -57,4 +58,4 @@ from .modules.pooling import *  # noqa: F403
 from .modules.rnn import *  # noqa: F403
 from .modules.sampling import *  # noqa: F403
 from .modules.transformer import *  # noqa: F403
-from .parameter import Parameter  # noqa: F401
+from .parameter import Parameter, UninitializedParameter  # noqa: F401

@@ -22,13 +22,14 @@ import warnings
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..linalg import qr
 from ..ops._util import not_implemented_for
 from ..random import resolve
 from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
            "zeros_", "eye_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-           "kaiming_normal_"]
+           "kaiming_normal_", "orthogonal_"]
 
 
 _skip = threading.local()  # nn.utils.skip_init: random fills leave the tensor as it is
@@ -234,3 +235,31 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+@_skippable
+def orthogonal_(tensor, gain=1, generator=None):
+    """A (semi-)orthogonal matrix times `gain` (Saxe et al., 2013): the tensor, seen as a
+    (rows, prod(other dims)) matrix, gets orthonormal rows or columns, whichever are fewer.
+
+    As PyTorch: draw a standard-normal matrix (transposed to tall when it is wide), take its QR
+    decomposition and keep Q. Multiplying Q's columns by the signs of diag(R) makes the
+    factorisation unique (R's diagonal positive), so Q is uniformly (Haar) distributed rather
+    than biased by the QR algorithm's sign choices (Mezzadri, 2007)."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flattened = normal_(tensor.new_empty((rows, cols)), 0, 1, generator)
+    if rows < cols:
+        flattened = flattened.t()
+    q, r = qr(flattened)
+    q = q * r.diagonal().sign()
+    if rows < cols:
+        q = q.t()
+    with no_grad():
+        tensor.view_as(q).copy_(q)
+        tensor.mul_(gain)
+    return tensor

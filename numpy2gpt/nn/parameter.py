@@ -3,11 +3,14 @@
 Assigning a Parameter to a Module attribute (`self.weight = Parameter(...)`) is what makes it show
 up in `module.parameters()` (and so in the optimizer) and in `module.state_dict()`. Otherwise it is
 an ordinary leaf Tensor, with `requires_grad=True` by default.
+
+UninitializedParameter is the placeholder a lazy module (nn.LazyLinear, ...) holds until its first
+forward call shows the input's size.
 """
 
 import numpy as np
 
-from ..dtypes import get_default_dtype
+from ..dtypes import get_default_dtype, to_dtype
 from ..tensor import Tensor
 
 
@@ -40,3 +43,47 @@ class Parameter(Tensor):
         # Rebuild from (array, requires_grad): plain pickling of a __slots__ Tensor subclass would
         # otherwise need Tensor's private state layout.
         return (Parameter, (self._data, self.requires_grad))
+
+
+class UninitializedParameter(Parameter):
+    """A Parameter whose shape is not known yet. It holds no values (its array is empty) and
+    refuses `.shape`; `materialize(shape)` gives it an (uninitialised) array of that shape and
+    turns this very object into a plain Parameter, so a module or an optimizer that already holds
+    it keeps working. `device` is accepted for PyTorch's signature (numpy2gpt has only the cpu)."""
+
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        dtype = get_default_dtype() if dtype is None else to_dtype(dtype)
+        super().__init__(np.empty(0, dtype), requires_grad)
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Become a Parameter of `shape`, in this dtype (or `dtype`); its values are garbage
+        until the module's reset_parameters (or load_state_dict) fills them."""
+        self._data = np.empty(shape, self._data.dtype if dtype is None else to_dtype(dtype))
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. This error usually "
+            "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+            "initialized one. Call `forward` to initialize the parameters before accessing their "
+            "attributes.")
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, dtype=self._data.dtype)
+        return memo[id(self)]
+
+    def __reduce_ex__(self, protocol):
+        return (type(self), (self.requires_grad, None, self._data.dtype))
+
+
+def is_lazy(param):
+    """Whether `param` is still an UninitializedParameter (PyTorch's nn.parameter.is_lazy)."""
+    return isinstance(param, UninitializedParameter)

@@ -12,6 +12,7 @@ softsign, glu and softmin are composed from primitive ops (autograd derives thei
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from ...autograd.grad_mode import is_grad_enabled
 from ...kernels.dropout import dropout_mask
 from ...kernels.gelu import gelu_backward, gelu_forward
 from ...ops._util import not_implemented_for, require_tensor
-from ...ops.creation import full
+from ...ops.creation import empty_like, full, zeros_like
 from ...ops.elementwise import relu as _relu
 from ...ops.elementwise import sigmoid
 from ...ops.indexing import _add_rows, index_select, where
@@ -409,6 +410,32 @@ def logsigmoid(input):
     return -_log1p_exp(-x)
 
 
+# ----- gumbel_softmax ----------------------------------------------------------------------------
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """A differentiable sample of a categorical distribution over `dim` (Jang et al., 2016):
+    softmax((logits + g) / tau) with g ~ Gumbel(0, 1) noise, drawn as -log(e), e ~ Exp(1), from
+    numpy2gpt's generator as PyTorch draws it (so a seed gives PyTorch's sample). Without the
+    softmax, the argmax of logits + g is an exact sample (the Gumbel-max trick); the softmax makes
+    it smooth, nearer to one-hot as tau -> 0.
+
+    hard=True returns the one-hot argmax, but with the soft sample's gradient (straight-through):
+    y_hard - y_soft.detach() + y_soft has y_hard's values and y_soft's derivative. `eps` is
+    deprecated and unused, as in PyTorch."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -empty_like(logits).exponential_().log()  # ~Gumbel(0, 1)
+    if not isinstance(tau, numbers.Number | Tensor):  # PyTorch's message: its division fails
+        raise TypeError(f"unsupported operand type(s) for /: 'Tensor' and "
+                        f"'{type(tau).__name__}'")
+    gumbels = (logits + gumbels) / tau  # ~Gumbel(logits, tau)
+    y_soft = gumbels.softmax(dim)
+    if not hard:
+        return y_soft  # the reparameterization trick
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
+
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p, eps) along `dim` (each slice scaled to unit norm)."""
     if out is not None:
@@ -739,4 +766,4 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 __all__ = ["gelu", "silu", "leaky_relu", "relu", "elu", "celu", "selu", "hardtanh", "relu6",
            "hardswish", "hardsigmoid", "mish", "softsign", "glu", "softmin", "softplus",
            "logsigmoid", "normalize", "cosine_similarity", "dropout", "pad", "mse_loss", "l1_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "gumbel_softmax"]

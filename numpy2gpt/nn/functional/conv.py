@@ -1,20 +1,22 @@
-"""conv1d, conv2d and the transposed conv_transpose1d, conv_transpose2d (PyTorch's
+"""conv1d, conv2d, conv3d and the transposed conv_transpose1d, conv_transpose2d (PyTorch's
 torch.nn.functional convolutions).
 
-A convolution slides a (C_in / groups, kh, kw) kernel over the (zero-padded) input; each output
+A convolution slides a (C_in / groups, *kernel) kernel over the (zero-padded) input; each output
 element is the dot product of one kernel with one window. Computed as im2col: copy every window
 into a column of a matrix `cols` (sliding_window_view gives the windows without copying, one
 reshape copies them), then one BLAS matmul with the kernels does all the dot products:
 
-    W (O, C*kh*kw) @ cols (C*kh*kw, N*OH*OW)  ->  y (O, N*OH*OW)
+    W (O, C*prod(kernel)) @ cols (C*prod(kernel), N*prod(out))  ->  y (O, N*prod(out))
 
 (per group: with groups > 1 it is a batch of G such matmuls). Backward runs through the same
 matmul: dL/dW = gy @ cols^T, and dL/dcols = W^T @ gy, whose columns are summed back onto the
 input elements they were copied from (col2im: one strided slice-add per kernel offset).
 
-A 1-D convolution is the 2-D one on an image of height 1. The window helpers here are shared with
-pooling.py (max pooling routes its gradient with the same col2im).
+The same code serves 1, 2 and 3 spatial dims. The window helpers here are shared with pooling.py
+(max pooling routes its gradient with the same col2im).
 """
+
+import math
 
 import numpy as np
 
@@ -38,54 +40,50 @@ def output_size(size, kernel, pad_lo, pad_hi, stride, dilation, ceil_mode=False)
 
 
 def window_view(xp, kernel, stride, dilation, out):
-    """The windows of xp (N, C, H, W) as a strided view (N, C, OH, OW, kh, kw), no copy:
-    window (i, j) starts at (i * stride_h, j * stride_w) and takes every dilation-th element."""
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out
-    v = np.lib.stride_tricks.sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1),
-                                                 axis=(2, 3))
-    return v[:, :, :(oh - 1) * sh + 1:sh, :(ow - 1) * sw + 1:sw, ::dh, ::dw]
+    """The windows of xp (N, C, *spatial) as a strided view (N, C, *out, *kernel), no copy:
+    window (i, j, ...) starts at (i * stride_0, j * stride_1, ...) and takes every dilation-th
+    element. kernel, stride, dilation, out: one int per spatial dim (1, 2 or 3 of them)."""
+    dims = len(kernel)
+    spans = tuple((k - 1) * d + 1 for k, d in zip(kernel, dilation))
+    v = np.lib.stride_tricks.sliding_window_view(xp, spans, axis=tuple(range(2, 2 + dims)))
+    starts = tuple(slice(None, (o - 1) * s + 1, s) for o, s in zip(out, stride))
+    return v[(slice(None), slice(None)) + starts + tuple(slice(None, None, d) for d in dilation)]
 
 
-def _offset_slices(i, j, stride, dilation, out):
-    """The (rows, cols) slices of the padded input that kernel offset (i, j) reads, one element
-    per output position."""
-    (sh, sw), (dh, dw), (oh, ow) = stride, dilation, out
-    return (slice(i * dh, i * dh + (oh - 1) * sh + 1, sh),
-            slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
+def _offset_slices(offset, stride, dilation, out):
+    """The slices of the padded input's spatial dims that kernel offset (i, j, ...) reads, one
+    element per output position."""
+    return tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
+                 for i, s, d, o in zip(offset, stride, dilation, out))
 
 
 def col2im(cols, padded_shape, stride, dilation):
-    """The adjoint of window_view: sum cols (kh, kw, N, C, OH, OW), one value per window
+    """The adjoint of window_view: sum cols (*kernel, N, C, *out), one value per window
     element, into an array of `padded_shape`; an input element in several windows gets the sum.
 
     One strided slice-add per kernel offset: for a fixed offset the windows touch distinct
     elements, so `+=` needs no np.add.at."""
     g = np.zeros(padded_shape, dtype=cols.dtype)
-    kh, kw, n, c, oh, ow = cols.shape
-    for i in range(kh):
-        for j in range(kw):
-            rows, columns = _offset_slices(i, j, stride, dilation, (oh, ow))
-            g[:, :, rows, columns] += cols[i, j]
+    dims = len(stride)
+    kernel, out = cols.shape[:dims], cols.shape[dims + 2:]
+    for offset in np.ndindex(*kernel):
+        g[(slice(None), slice(None)) + _offset_slices(offset, stride, dilation, out)] += \
+            cols[offset]
     return g
 
 
 def window_stack(xp, kernel, stride, dilation, out):
     """window_view in differentiable ops, for `composed`: the Tensor xp's windows as
-    (N, C, OH, OW, kh * kw), stacked from one strided slice per kernel offset."""
-    kh, kw = kernel
-    return stack([xp[(slice(None), slice(None)) + _offset_slices(i, j, stride, dilation, out)]
-                  for i in range(kh) for j in range(kw)], dim=-1)
-
-
-def as_4d(shape):
-    """A 1-D op's (N, C, L) shape as the 2-D op's (N, C, 1, L); 2-D shapes stay."""
-    return shape if len(shape) == 4 else shape[:2] + (1,) + shape[2:]
+    (N, C, *out, prod(kernel)), stacked from one strided slice per kernel offset."""
+    return stack([xp[(slice(None), slice(None)) + _offset_slices(offset, stride, dilation, out)]
+                  for offset in np.ndindex(*kernel)], dim=-1)
 
 
 # ----- the convolution -------------------------------------------------------------------------
 class ConvolutionFunction(FusedFunction):
-    """y = conv(x, weight) + bias over 1 or 2 spatial dims. stride, dilation: (h, w);
-    padding: ((top, bottom), (left, right)), zeros (asymmetric for padding='same')."""
+    """y = conv(x, weight) + bias over 1, 2 or 3 spatial dims. stride, dilation: one int per
+    spatial dim; padding: one (before, after) pair per spatial dim, zeros (asymmetric for
+    padding='same')."""
 
     grad_fn_name = "ConvolutionBackward0"
 
@@ -93,49 +91,50 @@ class ConvolutionFunction(FusedFunction):
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
 
     def _geometry(self, x_shape, w_shape):
-        """Shapes of the 2-D problem: input, padded input, kernel and output sizes."""
-        n, c, h, w = as_4d(x_shape)
-        o, _, kh, kw = as_4d(w_shape)
-        (pt, pb), (pl, pr) = self.padding
-        out = tuple(output_size(size, k, lo, hi, s, d) for size, k, (lo, hi), s, d in
-                    zip((h, w), (kh, kw), self.padding, self.stride, self.dilation))
-        return (n, c, h, w), (n, c, h + pt + pb, w + pl + pr), (kh, kw), out
+        """The padded input's shape, the kernel's and the output's spatial sizes."""
+        spatial, kernel = x_shape[2:], w_shape[2:]
+        padded = x_shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(spatial, self.padding))
+        out = tuple(output_size(n, k, lo, hi, s, d) for n, k, (lo, hi), s, d in
+                    zip(spatial, kernel, self.padding, self.stride, self.dilation))
+        return padded, kernel, out
 
     def forward(self, x, weight, bias=None):
         self.x_shape, self.w_shape = x.shape, weight.shape
-        (n, c, h, w), padded, kernel, (oh, ow) = self._geometry(x.shape, weight.shape)
-        g, o = self.groups, weight.shape[0]
-        x4 = x.reshape(n, c, h, w)
-        xp = np.pad(x4, ((0, 0), (0, 0)) + self.padding) if padded != x4.shape else x4
-        win = window_view(xp, kernel, self.stride, self.dilation, (oh, ow))
+        padded, kernel, out = self._geometry(x.shape, weight.shape)
+        (n, c), g, o, dims = x.shape[:2], self.groups, weight.shape[0], len(kernel)
+        xp = np.pad(x, ((0, 0), (0, 0)) + self.padding) if padded != x.shape else x
+        win = window_view(xp, kernel, self.stride, self.dilation, out)  # (N, C, *out, *kernel)
         # im2col, per group: one row per (channel, kernel offset), one column per output position
         cg = c // g
-        self.cols = win.reshape(n, g, cg, oh, ow, *kernel).transpose(1, 2, 5, 6, 0, 3, 4) \
-                       .reshape(g, cg * kernel[0] * kernel[1], n * oh * ow)
+        out_axes, kernel_axes = range(3, 3 + dims), range(3 + dims, 3 + 2 * dims)
+        self.cols = win.reshape(n, g, cg, *out, *kernel) \
+                       .transpose(1, 2, *kernel_axes, 0, *out_axes) \
+                       .reshape(g, cg * math.prod(kernel), n * math.prod(out))
         self.w_rows = weight.reshape(g, o // g, -1)  # one row per kernel
-        y = self.w_rows @ self.cols  # (G, O/G, N*OH*OW)
-        y = y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
-        y = np.ascontiguousarray(y) if bias is None else y + bias[:, None, None]
-        return y.reshape((n, o) + ((oh, ow) if x.ndim == 4 else (ow,)))
+        y = self.w_rows @ self.cols  # (G, O/G, N*prod(out))
+        y = y.reshape(o, n, *out).swapaxes(0, 1)
+        return np.ascontiguousarray(y) if bias is None else y + bias.reshape((o,) + (1,) * dims)
 
     def backward(self, gy):
         need = self.needs_input_grad
-        (n, c, h, w), padded, kernel, (oh, ow) = self._geometry(self.x_shape, self.w_shape)
-        g, o = self.groups, self.w_shape[0]
-        # gy in the layout of the forward matmul's result, (G, O/G, N*OH*OW), as a contiguous
+        padded, kernel, out = self._geometry(self.x_shape, self.w_shape)
+        (n, c), g, o, dims = self.x_shape[:2], self.groups, self.w_shape[0], len(kernel)
+        positions = math.prod(out)
+        # gy in the layout of the forward matmul's result, (G, O/G, N*prod(out)), as a contiguous
         # copy: gy may be a broadcast (stride 0) array, which BLAS cannot take
-        gy_rows = np.ascontiguousarray(gy.reshape(n, o, oh * ow).transpose(1, 0, 2)) \
-            .reshape(g, o // g, n * oh * ow)
+        gy_rows = np.ascontiguousarray(gy.reshape(n, o, positions).transpose(1, 0, 2)) \
+            .reshape(g, o // g, n * positions)
         gx = gw = gb = None
         if need[0]:
             # y = W @ cols, so dL/dcols = W^T @ gy; each window element's gradient then goes back
             # to the input element it was copied from (col2im), and the padding is cut off
             gcols = (self.w_rows.transpose(0, 2, 1) @ gy_rows) \
-                .reshape(g, c // g, *kernel, n, oh, ow).transpose(2, 3, 4, 0, 1, 5, 6) \
-                .reshape(*kernel, n, c, oh, ow)
+                .reshape(g, c // g, *kernel, n, *out) \
+                .transpose(*range(2, 3 + dims), 0, 1, *range(3 + dims, 3 + 2 * dims)) \
+                .reshape(*kernel, n, c, *out)
             gxp = col2im(gcols, padded, self.stride, self.dilation)
-            (pt, _), (pl, _) = self.padding
-            gx = gxp[:, :, pt:pt + h, pl:pl + w].reshape(self.x_shape)
+            gx = gxp[(slice(None), slice(None)) + tuple(
+                slice(lo, lo + size) for (lo, _), size in zip(self.padding, self.x_shape[2:]))]
         if need[1]:  # dL/dW = gy @ cols^T: each kernel weight meets the elements it multiplied
             gw = (self.cols @ gy_rows.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(self.w_shape)
         if len(need) == 3 and need[2]:  # the bias is added at every position of every sample
@@ -144,18 +143,17 @@ class ConvolutionFunction(FusedFunction):
 
     def composed(self, x, weight, bias=None):
         """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
-        (n, c, h, w), _, kernel, (oh, ow) = self._geometry(tuple(x.shape), tuple(weight.shape))
-        g, o = self.groups, weight.shape[0]
-        (pt, pb), (pl, pr) = self.padding
-        xp = pad(x.reshape(n, c, h, w), (pl, pr, pt, pb))
-        cols = window_stack(xp, kernel, self.stride, self.dilation, (oh, ow))
-        cols = cols.reshape(n, g, c // g, oh, ow, -1).permute(1, 0, 3, 4, 2, 5) \
-                   .reshape(g, n * oh * ow, -1)
+        _, kernel, out = self._geometry(tuple(x.shape), tuple(weight.shape))
+        (n, c), g, o, positions = x.shape[:2], self.groups, weight.shape[0], math.prod(out)
+        xp = pad(x, tuple(p for pair in reversed(self.padding) for p in pair))
+        cols = window_stack(xp, kernel, self.stride, self.dilation, out)
+        cols = cols.reshape(n, g, c // g, positions, -1).permute(1, 0, 3, 2, 4) \
+                   .reshape(g, n * positions, -1)
         y = cols @ weight.reshape(g, o // g, -1).mT
-        y = y.reshape(g, n, oh, ow, o // g).permute(1, 0, 4, 2, 3).reshape(n, o, oh, ow)
+        y = y.reshape(g, n, positions, o // g).permute(1, 0, 3, 2).reshape(n, o, *out)
         if bias is not None:
-            y = y + bias.reshape(o, 1, 1)
-        return y.reshape((n, o) + ((oh, ow) if x.ndim == 4 else (ow,)))
+            y = y + bias.reshape((o,) + (1,) * len(out))
+        return y
 
 
 # ----- argument checks ----------------------------------------------------------------------------
@@ -194,7 +192,8 @@ def _same_padding(x, w, stride, dilation):
 
 
 def _conv(op, dims, input, weight, bias, stride, padding, dilation, groups):
-    """conv1d / conv2d (dims = 1 / 2): PyTorch's checks, in PyTorch's order, then the op."""
+    """conv1d / conv2d / conv3d (dims = 1 / 2 / 3): PyTorch's checks, in PyTorch's order, then
+    the op."""
     x, w = as_tensor(input), as_tensor(weight)
     b = None if bias is None else as_tensor(bias)
     stride = int_tuple(stride, op, "stride", 4, dims)
@@ -237,9 +236,8 @@ def _conv(op, dims, input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError("non-positive dilation is not supported")
     _check_dtypes(x, w, b)
     if x.dtype == np.bool_:
-        raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
-    if dims == 1:  # the 2-D op on a height-1 image: no padding, stride or dilation along it
-        pads, stride, dilation = ((0, 0),) + pads, (1,) + stride, (1,) + dilation
+        kernel = "compute_columns3d" if dims == 3 else "slow_conv2d_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     params = (x, w) if b is None else (x, w, b)
     return ConvolutionFunction(stride, pads, dilation, groups)(*params)
 
@@ -305,6 +303,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     (C_out, C_in / groups, kh, kw) (PyTorch's F.conv2d). stride, padding, dilation: an int or
     (h, w); padding may also be 'valid' (none) or 'same' (output as large as the input)."""
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution of input (N, C_in, D, H, W) (or unbatched (C_in, D, H, W)) with weight
+    (C_out, C_in / groups, kd, kh, kw) (PyTorch's F.conv3d), e.g. over video frames or volumes.
+    stride, padding, dilation: an int or (d, h, w); padding may also be 'valid' or 'same'."""
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
 
 # ----- transposed convolution ------------------------------------------------------------------
@@ -420,4 +425,4 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            output_padding, groups, dilation)
 
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d"]

@@ -30,7 +30,8 @@ from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Seq
 from .conv import *  # noqa: F403
 from .extra import *  # noqa: F403
 from .flatten import Flatten, Unflatten
-from .linear import Identity, Linear
+from .lazy import LazyModuleMixin
+from .linear import Identity, LazyLinear, Linear
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -57,6 +58,6 @@ __all__ = ["Module", "Linear", "Identity", "Embedding", "LayerNorm", "GELU", "Re
 __all__ += ["RMSNorm", "GroupNorm", "ELU", "CELU", "SELU", "Mish", "Softsign", "Hardtanh",
             "ReLU6", "Hardswish", "Hardsigmoid", "GLU", "LogSoftmax", "Softplus", "Softmin",
             "SmoothL1Loss", "HuberLoss", "KLDivLoss", "Unflatten"]
-__all__ += ["ParameterList", "ParameterDict", "EmbeddingBag"]
+__all__ += ["ParameterList", "ParameterDict", "EmbeddingBag", "LazyLinear", "LazyModuleMixin"]
 __all__ += (attention.__all__ + batchnorm.__all__ + conv.__all__ + extra.__all__
             + pooling.__all__ + rnn.__all__ + sampling.__all__ + transformer.__all__)
