@@ -11,6 +11,7 @@ from .modules import (  # noqa: F401
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    CTCLoss,
     Dropout,
     Embedding,
     EmbeddingBag,

@@ -19,7 +19,8 @@ indices) and kernels/softmax.py (log_softmax, for class probabilities). Each fus
 `composed` writes the same loss in differentiable ops, for higher derivatives (create_graph=True).
 
 The elementwise losses at the end (smooth_l1_loss, huber_loss, kl_div) are composed from
-primitive ops, like mse_loss: autograd derives their backward.
+primitive ops, like mse_loss: autograd derives their backward. ctc_loss, last, is one Function
+(the forward-backward algorithm over alignments, see CtcLoss) plus the reduction in ops.
 """
 
 import numbers
@@ -491,4 +492,236 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return loss
 
 
-__all__ = ["cross_entropy", "nll_loss", "smooth_l1_loss", "huber_loss", "kl_div"]
+# ----- CTC loss -----------------------------------------------------------------------------------
+def _log_add(*terms):
+    """log(sum(exp(terms))) elementwise, as PyTorch's CTC kernel computes it: shifted by the largest
+    term, with a shift of 0 where every term is -inf (so the result is -inf, not NaN)."""
+    m = np.maximum.reduce(terms) if len(terms) > 1 else terms[0]
+    m = np.where(m == -np.inf, 0, m).astype(m.dtype, copy=False)
+    return np.log(sum(np.exp(t - m) for t in terms)) + m
+
+
+def _shifted(a, k):
+    """a (N, S') moved k places along the extended labels (right for k > 0), -inf shifted in."""
+    out = np.full_like(a, -np.inf)
+    if k > 0:
+        out[:, k:] = a[:, :-k]
+    else:
+        out[:, :k] = a[:, -k:]
+    return out
+
+
+class CtcLoss(FusedFunction):
+    """The negative log-likelihood of each target under log_probs (T, N, C), summed over every
+    alignment (Graves et al. 2006), by the forward (alpha) recursion in log space.
+
+    The target l of length L is extended with blanks: l' = (blank, l_1, blank, ..., l_L, blank),
+    S' = 2L + 1 states. alpha_t(s), the log-probability of the paths that read t + 1 frames and
+    sit in state s, is
+
+        alpha_t(s) = logsumexp(alpha_{t-1}(s), alpha_{t-1}(s-1), alpha_{t-1}(s-2)) + lp_t(l'_s)
+
+    with the s-2 term only when l'_s != l'_{s-2} (a jump over a blank between two different
+    labels). The loss is -logsumexp of alpha at the last frame in the last two states. Every
+    sample of the batch and every state is one NumPy array; the loop runs over time only.
+    """
+
+    grad_fn_name = "CtcLossBackward0"
+
+    def __init__(self, labels, input_lengths, target_lengths, blank, zero_infinity):
+        self.input_lengths, self.target_lengths = input_lengths, target_lengths
+        self.blank, self.zero_infinity = blank, zero_infinity
+        n, s_ext = labels.shape[0], 2 * labels.shape[1] + 1
+        self.ext = np.full((n, s_ext), blank, np.int64)  # l' (blank where s is even)
+        self.ext[:, 1::2] = labels
+        s = np.arange(s_ext)
+        self.valid = s <= 2 * target_lengths[:, None]  # the states each sample has
+        self.skip = np.zeros((n, s_ext), bool)  # may state s be reached from s - 2?
+        self.skip[:, 2:] = self.ext[:, 2:] != self.ext[:, :-2]
+        self.last = self.valid & (s >= 2 * target_lengths[:, None] - 1)  # the final states
+
+    def forward(self, lp):
+        n_t, n = lp.shape[:2]
+        # lp_t(l'_s) for every sample and state, -inf past a sample's last state
+        self.lpe = np.where(self.valid, lp[:, np.arange(n)[:, None], self.ext], -np.inf)
+        alpha = np.full_like(self.lpe, -np.inf)
+        alpha[0, :, :2] = self.lpe[0, :, :2]  # a path starts with a blank or the first label
+        for t in range(1, n_t):
+            a = alpha[t - 1]
+            jump = np.where(self.skip, _shifted(a, 2), -np.inf)
+            alpha[t] = _log_add(a, _shifted(a, 1), jump) + self.lpe[t]
+        il, tl = self.input_lengths, self.target_lengths
+        final = alpha[np.maximum(il - 1, 0), np.arange(n)]  # (N, S') at each sample's last frame
+        end = final[np.arange(n), 2 * tl]
+        before = np.where(tl > 0, final[np.arange(n), np.maximum(2 * tl - 1, 0)], -np.inf)
+        nll = -_log_add(end, before)
+        # no frames: the empty target has probability 1, any other 0
+        nll = np.where(il == 0, np.where(tl == 0, 0.0, np.inf), nll).astype(lp.dtype)
+        self.alpha, self.nll = alpha, nll
+        return nll
+
+    def backward(self, gy):
+        lp = self.inputs[0]._data
+        n_t, n, n_c = lp.shape
+        il = self.input_lengths
+        # beta_t(s), the log-probability of reading frames t.. from state s to the end: the same
+        # recursion run backwards, started at each sample's last frame in its final states
+        beta = np.full_like(self.lpe, -np.inf)
+        skip_next = np.zeros_like(self.skip)  # may state s + 2 be reached from s?
+        skip_next[:, :-2] = self.skip[:, 2:]
+        for t in range(n_t - 1, -1, -1):
+            start = (t == il - 1)[:, None] & self.last
+            beta[t] = np.where(start, self.lpe[t], -np.inf)
+            if t < n_t - 1:
+                b = beta[t + 1]
+                jump = np.where(skip_next, _shifted(b, -2), -np.inf)
+                step = _log_add(b, _shifted(b, -1), jump) + self.lpe[t]
+                beta[t] = np.where((t < il - 1)[:, None], step, beta[t])
+        # log sum_{s: l'_s = c} alpha_t(s) beta_t(s) for every frame, sample and class c: a
+        # grouped logsumexp (the largest term of each group, found by maximum.at, shifted out)
+        ab = (self.alpha + beta).reshape(-1)
+        group = ((np.arange(n_t)[:, None, None] * n + np.arange(n)[:, None]) * n_c
+                 + self.ext).reshape(-1)
+        peak = np.full(n_t * n * n_c, -np.inf, lp.dtype)
+        np.maximum.at(peak, group, ab)
+        peak = np.where(peak == -np.inf, 0, peak).astype(lp.dtype)
+        total = np.bincount(group, np.exp(ab - peak[group]), minlength=peak.size)
+        collected = (np.log(total).astype(lp.dtype) + peak).reshape(n_t, n, n_c)
+        # dloss/dlp_t(c) = p_t(c) - (sum over states of label c of alpha beta) / (P p_t(c)): the
+        # softmax-style gradient of eq. (16) of Graves et al. (log_probs taken as free inputs)
+        g = (np.exp(lp) - np.exp(collected + self.nll[:, None] - lp)) * gy[:, None]
+        keep = np.arange(n_t)[:, None] < il  # frames past a sample's length get 0
+        if self.zero_infinity:
+            keep = keep & (self.nll != np.inf)
+        return np.where(keep[:, :, None], g, 0).astype(lp.dtype)
+
+
+def _lengths(value, name, batch):
+    """Input or target lengths (a tensor of integers or a sequence of ints) as an int64 array."""
+    if isinstance(value, Tensor):
+        if value.dtype.kind not in "iu":
+            raise RuntimeError(f"{name} must be integral")
+        lengths = value._data.reshape(-1).astype(np.int64)
+    else:
+        lengths = np.asarray([int(v) for v in value], np.int64)
+    if lengths.size != batch:
+        raise RuntimeError(f"{name} must be of size batch_size")
+    return lengths
+
+
+def _ctc_type_error(args):
+    got = ", ".join("Tensor" if isinstance(a, Tensor) else type(a).__name__ for a in args)
+    return TypeError(
+        f"ctc_loss() received an invalid combination of arguments - got ({got}), but expected "
+        "one of: (Tensor log_probs, Tensor targets, tuple of ints input_lengths, tuple of ints "
+        "target_lengths, int blank = 0, int reduction = at::Reduction::Mean, bool zero_infinity "
+        "= False) or (Tensor log_probs, Tensor targets, Tensor input_lengths, Tensor "
+        "target_lengths, int blank = 0, int reduction = at::Reduction::Mean, bool zero_infinity "
+        "= False)")
+
+
+def _is_int_sequence(value):
+    return isinstance(value, list | tuple) and all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in value)
+
+
+def _ctc_check_arguments(log_probs, targets, input_lengths, target_lengths, blank, zero_infinity):
+    """PyTorch's TypeError when the arguments fit neither of ctc_loss's signatures."""
+    args = (log_probs, targets, input_lengths, target_lengths, blank, 0, zero_infinity)
+    lengths_as_tensors = all(isinstance(v, Tensor) for v in (input_lengths, target_lengths))
+    lengths_as_ints = all(_is_int_sequence(v) for v in (input_lengths, target_lengths))
+    if (not isinstance(log_probs, Tensor) or not isinstance(targets, Tensor)
+            or not (lengths_as_tensors or lengths_as_ints)
+            or isinstance(blank, bool) or not isinstance(blank, int | np.integer)
+            or not isinstance(zero_infinity, bool | np.bool_)):
+        raise _ctc_type_error(args)
+
+
+def _ctc_labels(targets, input_lengths, target_lengths, n_classes, batch, n_frames):
+    """Check the targets and lengths as PyTorch's ctc_loss_allocate_outputs does, in its order;
+    return the targets as a padded (N, max target length) int64 array."""
+    where = " (while checking arguments for ctc_loss_allocate_outputs)"
+    if not 1 <= targets.ndim <= 2:
+        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {targets.ndim}-dimensional tensor "
+                           f"for argument #2 'targets'{where}")
+    il = _lengths(input_lengths, "input_lengths", batch)
+    tl = _lengths(target_lengths, "target_lengths", batch)
+    for length in tl:
+        if length < 0:
+            raise RuntimeError(f"Expected target_lengths to have value at least 0, but got value "
+                               f"{length}{where}")
+    t = targets._data.astype(np.int64)
+    longest = int(tl.max(initial=0))
+    if targets.ndim == 1:  # concatenated: sample b's target follows sample b - 1's
+        if t.shape[0] != tl.sum():
+            raise RuntimeError(f"Expected tensor to have size {tl.sum()} at dimension 0, but got "
+                               f"size {t.shape[0]} for argument #2 'targets'{where}")
+        starts = np.cumsum(tl) - tl
+        pos = np.minimum(starts[:, None] + np.arange(longest), max(t.shape[0] - 1, 0))
+        labels = t[pos]
+    else:
+        if t.shape[0] != batch:
+            raise RuntimeError(f"Expected tensor to have size {batch} at dimension 0, but got "
+                               f"size {t.shape[0]} for argument #2 'targets'{where}")
+        if t.shape[1] < longest:
+            raise RuntimeError(f"Expected tensor to have size at least {longest} at dimension 1, "
+                               f"but got size {t.shape[1]} for argument #2 'targets'{where}")
+        labels = t[:, :longest]
+    for length in il:
+        if length < 0:
+            raise RuntimeError(f"Expected input_lengths to have value at least 0, but got value "
+                               f"{length}{where}")
+        if length > n_frames:
+            raise RuntimeError(f"Expected input_lengths to have value at most {n_frames}, but got "
+                               f"value {length}{where}")
+    used = np.arange(longest) < tl[:, None]
+    labels = np.where(used, labels, 0)  # the padding past each target is never read
+    bad = (labels < 0) | (labels >= n_classes)
+    if bad.any():
+        raise IndexError(f"Target {labels[bad][0]} is out of bounds: ctc_loss expects labels in "
+                         f"[0, {n_classes - 1}] for {n_classes} classes")
+    return labels, il, tl
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """The Connectionist Temporal Classification loss (PyTorch's F.ctc_loss): the negative
+    log-probability of each target sequence, summed over all its alignments to the inputs.
+
+    log_probs: (T, N, C) (or (T, C) for one sample) log-probabilities, e.g. from log_softmax.
+    targets: padded (N, S) or the targets concatenated (sum(target_lengths),); any dtype, read
+    as int64. input_lengths / target_lengths: (N,) integer tensors or sequences of ints.
+    'mean' divides each loss by its target length (at least 1), then averages over the batch.
+    zero_infinity: impossible alignments (an infinite loss) give 0 and no gradient.
+    """
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    _ctc_check_arguments(log_probs, targets, input_lengths, target_lengths, blank,
+                         zero_infinity)
+    batched = log_probs.ndim == 3
+    x = log_probs if batched else log_probs.unsqueeze(1)
+    if x.dtype not in (np.float32, np.float64):
+        raise NotImplementedError(f'"ctc_loss_cpu" not implemented for '
+                                  f"'{_TENSOR_TYPES.get(x.dtype.name, x.dtype.name)}'")
+    if x.numel() == 0:
+        raise RuntimeError("log_probs tensor must not be empty")
+    if x.ndim != 3:
+        raise RuntimeError(f"Expected 3-dimensional tensor, but got {x.ndim}-dimensional tensor "
+                           "for argument #1 'log_probs' (while checking arguments for "
+                           "ctc_loss_allocate_outputs)")
+    n_frames, batch, n_classes = x.shape
+    if not 0 <= blank < n_classes:
+        raise RuntimeError("blank must be in label range")
+    labels, il, tl = _ctc_labels(targets, input_lengths, target_lengths, n_classes, batch,
+                                 n_frames)
+    loss = CtcLoss(labels, il, tl, int(blank), bool(zero_infinity))(x)
+    if zero_infinity:
+        loss = where(loss == float("inf"), 0.0, loss)
+    if reduction == "mean":
+        return (loss / as_tensor(np.maximum(tl, 1).astype(loss.dtype))).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss if batched else loss.squeeze(0)
+
+
+__all__ = ["cross_entropy", "nll_loss", "smooth_l1_loss", "huber_loss", "kl_div", "ctc_loss"]

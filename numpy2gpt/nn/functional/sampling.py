@@ -1,4 +1,5 @@
-"""Resampling: interpolate (upsampling), pixel_shuffle / pixel_unshuffle, fold / unfold.
+"""Resampling: interpolate (upsampling), pixel_shuffle / pixel_unshuffle, fold / unfold,
+affine_grid / grid_sample.
 
 interpolate resamples each spatial dim on its own: output element j of a dim is a weighted sum
 of a few input elements ("taps") along it - one tap with weight 1 for nearest, the two neighbours
@@ -16,13 +17,20 @@ unfold (im2col) copies every sliding block into a column, fold (col2im) sums col
 an image: each is the other's gradient, so they are a pair of Functions whose backwards call each
 other (gradients of any order). pixel_shuffle / pixel_unshuffle only reorder elements: a reshape
 and a permute.
+
+grid_sample reads the input at arbitrary points a grid gives (normalised to [-1, 1]), with the
+same kind of taps as interpolate, but chosen per output location rather than per dim; as the tap
+weights depend on the grid, it is differentiable w.r.t. the grid too. affine_grid makes such a
+grid from affine matrices (spatial transformer networks).
 """
 
+import itertools
 import warnings
 
 import numpy as np
 
 from ...autograd.function import _TENSOR_TYPES, Function, FusedFunction
+from ...ops._util import require_tensor
 from ...ops.indexing import _add_rows, index_select
 from ...tensor import Tensor, as_tensor
 from ._args import int_tuple
@@ -127,11 +135,29 @@ def _linear_taps(n_in, n_out, align_corners, scale, dtype):
 def _cubic_taps(n_in, n_out, align_corners, scale, dtype):
     """bicubic: the four inputs around src (clamped at the edges), weighted by Keys' cubic
     convolution kernel with A = -0.75, as PyTorch."""
-    a = dtype(-0.75)
     s, jf = _scale(n_in, n_out, align_corners, scale, dtype), np.arange(n_out).astype(dtype)
     src = s * jf if align_corners else s * (jf + dtype(0.5)) - dtype(0.5)
     i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
     t = np.clip(src - i0.astype(dtype), dtype(0), dtype(1))
+    weight = np.stack(_cubic_weights(t), 1)
+    index = np.clip(i0[:, None] + np.arange(-1, 3), 0, n_in - 1)
+    return index, weight
+
+
+def _cubic_weights(t, derivative=False):
+    """Keys' cubic convolution kernel (A = -0.75, as PyTorch) at the four taps -1, 0, 1, 2 around
+    a point t in [0, 1) past tap 0: [w(t + 1), w(t), w(1 - t), w(2 - t)], in t's dtype; with
+    derivative=True, d/dt of each."""
+    a, one = t.dtype.type(-0.75), t.dtype.type(1)
+    if derivative:
+        def near(x):  # d/dx of the kernel for |x| <= 1
+            return (3 * (a + 2) * x - 2 * (a + 3)) * x
+
+        def far(x):  # d/dx for 1 < |x| < 2
+            return (3 * a * x - 10 * a) * x + 8 * a
+
+        # the taps past t (1 - t, 2 - t) move the other way: their derivative changes sign
+        return [far(t + one), near(t), -near(one - t), -far(one - t + one)]
 
     def near(x):  # |x| <= 1
         return ((a + 2) * x - (a + 3)) * x * x + 1
@@ -139,10 +165,7 @@ def _cubic_taps(n_in, n_out, align_corners, scale, dtype):
     def far(x):  # 1 < |x| < 2
         return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
 
-    one = dtype(1)
-    weight = np.stack([far(t + one), near(t), near(one - t), far(one - t + one)], 1)
-    index = np.clip(i0[:, None] + np.arange(-1, 3), 0, n_in - 1)
-    return index, weight
+    return [far(t + one), near(t), near(one - t), far(one - t + one)]
 
 
 _INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
@@ -490,5 +513,293 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     return Col2Im(hw, (kh, kw), args["dilation"], args["padding"], args["stride"], blocks)(x)
 
 
+# ----- affine_grid / grid_sample ------------------------------------------------------------------
+_ALIGN_CORNERS_WARNING = ("Default grid_sample and affine_grid behavior has changed to "
+                          "align_corners=False since 1.3.0. Please specify align_corners=True if "
+                          "the old behavior is desired. See the documentation of grid_sample for "
+                          "details.")
+
+
+def _linspace_from_neg_one(n, align_corners, dtype):
+    """affine_grid's n sample coordinates along one dim, in [-1, 1]: the centres of the corner
+    pixels at -1 and 1 (align_corners), else the pixel centres of an image whose edges are at
+    -1 and 1. Computed as PyTorch's linspace does (from both ends towards the middle)."""
+    if n <= 1:
+        return np.zeros(1, dtype)
+    step = np.float64(dtype(2 / (n - 1)))
+    i = np.arange(n)
+    r = np.where(i < n // 2, -1 + step * i, 1 - step * (n - 1 - i)).astype(dtype)
+    return r if align_corners else (r * (n - 1) / n).astype(dtype)
+
+
+class AffineGridGenerator(FusedFunction):
+    """grid[n] = base @ theta[n]^T: each output pixel's homogeneous coordinates (x, y, 1) (or
+    (x, y, z, 1)) mapped by the affine matrix theta[n]. Linear in theta, so its gradient is
+    base^T @ grad for every sample."""
+
+    def __init__(self, base, shape):
+        self.base, self.shape = base, shape  # base: (pixels, k + 1); shape: the grid's
+
+    def forward(self, theta):
+        return np.matmul(self.base, theta.transpose(0, 2, 1)).reshape(self.shape)
+
+    def backward(self, gy):
+        gy = gy.reshape(gy.shape[0], -1, gy.shape[-1])  # (N, pixels, k)
+        return np.matmul(gy.transpose(0, 2, 1), self.base)
+
+    def composed(self, theta):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        return (Tensor._make(self.base) @ theta.transpose(1, 2)).reshape(self.shape)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The sampling grid of a batch of affine maps (PyTorch's F.affine_grid), for grid_sample
+    (spatial transformer networks). theta: (N, 2, 3) for size (N, C, H, W), giving a grid
+    (N, H, W, 2); or (N, 3, 4) for size (N, C, D, H, W), giving (N, D, H, W, 3). Each output
+    pixel's normalised coordinates (x, y[, z], 1) times theta^T."""
+    if align_corners is None:
+        warnings.warn(_ALIGN_CORNERS_WARNING, stacklevel=2)
+        align_corners = False
+    if not isinstance(theta, Tensor):
+        raise AttributeError(f"'{type(theta).__name__}' object has no attribute "
+                             "'is_floating_point'")
+    if theta.dtype.kind != "f":
+        raise ValueError(f"Expected theta to have floating point type, but got "
+                         f"torch.{theta.dtype.name}")
+    size = tuple(size)
+    if len(size) in (4, 5):
+        k = len(size) - 2
+        if theta.ndim != 3 or theta.shape[-2:] != (k, k + 1):
+            shape = "Nx2x3" if k == 2 else "Nx3x4"
+            raise ValueError(f"Expected a batch of {k}D affine matrices of shape {shape} for "
+                             f"size {size}. Got torch.Size({list(theta.shape)}).")
+    else:
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D "
+                                  f"affine transforms, respectively. Got size {size}.")
+    spatial = size[2:]
+    if align_corners and min(spatial) == 1:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids "
+                      "when align_corners=True. This is not an intended use case of affine_grid. "
+                      "See the documentation of affine_grid for details.", stacklevel=2)
+    elif min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    for pos, v in enumerate(size):
+        if not _is_int(v):
+            raise TypeError(f"affine_grid_generator(): argument 'size' failed to unpack the "
+                            f"object at pos {pos + 1} with error \"type must be tuple of ints,but "
+                            f"got {type(v).__name__}\"")
+    if theta.shape[0] != size[0]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{size[0]}, {k + 1}] but got: [{theta.shape[0]}, {k + 1}].")
+    dtype = theta.dtype.type
+    # (x, y[, z], 1) for every output pixel: x runs along the last dim (W), y along H, z along D
+    axes = [_linspace_from_neg_one(n, align_corners, dtype) for n in reversed(spatial)]
+    mesh = np.meshgrid(*axes[::-1], indexing="ij")[::-1]  # x first
+    ones = np.ones(mesh[0].shape, dtype)
+    base = np.stack([*mesh, ones], -1).reshape(-1, k + 1)
+    return AffineGridGenerator(base, (size[0], *spatial, k))(theta)
+
+
+def _unnormalize(g, n, align_corners):
+    """Grid coordinates in [-1, 1] -> pixel positions along a dim of n pixels: -1 and 1 are the
+    centres of the corner pixels (align_corners) or the outer edges of the corner pixels.
+    Returns the positions and d position / d g (a constant)."""
+    if align_corners:
+        scale = g.dtype.type(n - 1) / 2
+        return (g + 1) * scale, scale
+    scale = g.dtype.type(n) / 2
+    return (g + 1) * scale - g.dtype.type(0.5), scale
+
+
+def _clip(p, n):
+    """Positions clamped to the pixel centres [0, n - 1] (NaN to 0, as PyTorch), and the
+    clamp's derivative: 1 strictly inside, 0 at and past the borders."""
+    q = np.fmin(np.fmax(p, 0), n - 1).astype(p.dtype)
+    return q, ((q > 0) & (q < n - 1)).astype(p.dtype)
+
+
+def _reflect(p, n, align_corners):
+    """Positions mirrored at the borders until they fall inside (between the centres of the
+    corner pixels with align_corners, else between the image edges -0.5 and n - 0.5), and the
+    derivative, +1 or -1 (an odd number of mirrorings reverses the direction)."""
+    dt = p.dtype.type
+    if align_corners and n <= 1:
+        return np.zeros_like(p), np.zeros_like(p)
+    low = dt(0) if align_corners else dt(-0.5)
+    period = dt(2 * (n - 1)) if align_corners else dt(2 * n)  # there and back
+    d = p - low
+    extra = np.abs(d)
+    extra = extra - np.trunc(extra / period) * period  # where in one period
+    back = period - extra
+    flip = extra > back  # on the way back
+    sign = np.where(flip ^ (d < 0), dt(-1), dt(1))
+    return np.where(flip, back, extra) + low, sign
+
+
+def _pad_positions(p, n, padding_mode, align_corners):
+    """Positions outside the image moved in by the padding mode ('zeros' leaves them: they read
+    0), and d new / d old."""
+    if padding_mode == "border":
+        return _clip(p, n)
+    if padding_mode == "reflection":
+        p, sign = _reflect(p, n, align_corners)
+        p, inside = _clip(p, n)
+        return p, sign * inside
+    return p, np.ones_like(p)
+
+
+def _taps_1d(g, n, mode, padding_mode, align_corners):
+    """Along one spatial dim of n pixels: for grid coordinates g, the input pixels each output
+    reads ("taps") as (index, in bounds, weight, d weight / d g) tuples, one per tap."""
+    if mode == "bicubic":  # four taps around the unpadded position; each tap is padded itself
+        p, scale = _unnormalize(g, n, align_corners)
+        i0 = np.floor(p)
+        t = p - i0
+        weights, slopes = _cubic_weights(t), _cubic_weights(t, derivative=True)
+        taps = []
+        for k in range(4):
+            at, _ = _pad_positions(i0 + (k - 1), n, padding_mode, align_corners)
+            taps.append((np.trunc(at), weights[k], slopes[k] * scale))
+    else:
+        p, scale = _unnormalize(g, n, align_corners)
+        p, dp = _pad_positions(p, n, padding_mode, align_corners)
+        if mode == "nearest":  # the nearest pixel (ties to even, as PyTorch)
+            taps = [(np.rint(p), np.ones_like(p), np.zeros_like(p))]
+        else:  # linear: the pixels either side, weighted by closeness
+            i0 = np.floor(p)
+            frac = p - i0
+            slope = dp * scale
+            taps = [(i0, 1 - frac, -slope), (i0 + 1, frac, slope)]
+    result = []
+    for at, weight, slope in taps:
+        inside = (at > -1) & (at < n)  # False for NaN
+        result.append((np.where(inside, at, 0).astype(np.int64), inside, weight, slope))
+    return result
+
+
+class GridSampler(FusedFunction):
+    """output[n, c, *o] = sum over taps of weight * input[n, c, tap]: each output location reads
+    the input where grid[n, *o] points, interpolated from a few pixels (taps). The taps of a 2-D
+    (3-D) sample are all combinations of the taps along each dim, their weight the product of
+    the per-dim weights."""
+
+    def __init__(self, mode, padding_mode, align_corners):
+        self.mode, self.padding_mode, self.align_corners = mode, padding_mode, align_corners
+
+    def forward(self, x, grid):
+        n, c, *spatial = x.shape
+        k = len(spatial)
+        g = grid.reshape(n, int(np.prod(grid.shape[1:-1])), k)  # (N, Q, k): x, y(, z) each
+        per_dim = [_taps_1d(g[..., k - 1 - d], size, self.mode, self.padding_mode,
+                            self.align_corners) for d, size in enumerate(spatial)]
+        strides = np.cumprod([1, *spatial[:0:-1]])[::-1]  # of the flattened spatial dims
+        self.taps = []  # (flat index, in bounds, weight along each dim, their d / d g)
+        for combo in itertools.product(*per_dim):
+            index, inside, weights, slopes = zip(*combo)
+            self.taps.append((sum(i * stride for i, stride in zip(index, strides)),
+                              np.logical_and.reduce(inside), weights, slopes))
+        xf = x.reshape(n, c, int(np.prod(spatial)))
+        out = np.zeros((n, c, g.shape[1]), x.dtype)
+        for index, inside, weights, _ in self.taps:
+            out += np.prod(weights, axis=0)[:, None] * self._read(xf, index, inside)
+        return out.reshape(n, c, *grid.shape[1:-1])
+
+    @staticmethod
+    def _read(xf, index, inside):
+        """input values at the taps (N, C, Q), 0 outside the image."""
+        values = np.take_along_axis(xf, index[:, None, :], 2)
+        return np.where(inside[:, None, :], values, 0).astype(xf.dtype, copy=False)
+
+    def backward(self, gy):
+        x, grid = self.inputs[0]._data, self.inputs[1]._data
+        n, c, *spatial = x.shape
+        k, pixels = len(spatial), int(np.prod(spatial))
+        gyf = gy.reshape(n, c, int(np.prod(grid.shape[1:-1])))
+        gx = ggrid = None
+        if self.needs_input_grad[0]:
+            # each output's gradient goes back to its taps, times their weights; rows (n, pixel)
+            gx = np.zeros((n * pixels, c), x.dtype)
+            rows = np.arange(n)[:, None] * pixels
+            for index, inside, weights, _ in self.taps:
+                weight = np.prod(weights, axis=0)[:, None]
+                contribution = (gyf * weight).transpose(0, 2, 1)  # (N, Q, C)
+                _add_rows(gx, (rows + index)[inside], contribution[inside])
+            gx = gx.reshape(n, pixels, c).transpose(0, 2, 1).reshape(x.shape)
+        if self.needs_input_grad[1]:
+            # d output / d g_d = sum over taps of input * (d weight_d / d g_d) * (the other
+            # dims' weights); nearest's output is piecewise constant in g: gradient 0
+            ggrid = np.zeros((n, gyf.shape[2], k), grid.dtype)
+            if self.mode != "nearest":
+                xf = x.reshape(n, c, pixels)
+                for index, inside, weights, slopes in self.taps:
+                    seen = (self._read(xf, index, inside) * gyf).sum(1)  # (N, Q)
+                    for d in range(k):
+                        others = np.prod(weights[:d] + weights[d + 1:], axis=0)
+                        ggrid[..., k - 1 - d] += seen * slopes[d] * others
+            ggrid = ggrid.reshape(grid.shape)
+        return gx, ggrid
+
+
+_GRID_KERNELS = {2: "grid_sampler_2d_cpu_kernel_impl", 3: "grid_sampler3d_cpu"}
+
+
+def _check_grid_sampler(x, grid, mode):
+    """PyTorch's checks of grid_sampler's input and grid, in its order."""
+    if x.shape[0] != grid.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but "
+                           f"got input with sizes {list(x.shape)} and grid with sizes "
+                           f"{list(grid.shape)}")
+    if grid.shape[-1] != x.ndim - 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {x.ndim - 2} in last "
+                           f"dimension, but got grid with sizes {list(grid.shape)}")
+    for i in range(2, x.ndim):
+        if x.shape[i] <= 0:
+            raise RuntimeError(f"grid_sampler(): expected input to have non-empty spatial "
+                               f"dimensions, but input has sizes {list(x.shape)} with dimension "
+                               f"{i} being empty")
+    k = 2 if x.ndim == 4 else 3
+    if x.ndim != k + 2 or grid.ndim != x.ndim:
+        raise RuntimeError(f"grid_sampler(): expected {k + 2}D input and grid with same number of "
+                           f"dimensions, but got input with sizes {list(x.shape)} and grid with "
+                           f"sizes {list(grid.shape)}")
+    if k == 3 and mode == "bicubic":
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"{_GRID_KERNELS[k]}" not implemented for '
+                                  f"'{_type_name(x)}'")
+    if grid.dtype != x.dtype:
+        raise RuntimeError(f"expected scalar type {_type_name(x)} but found {_type_name(grid)}")
+    return k
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample input (N, C, H, W) at the locations grid (N, H_out, W_out, 2) gives, as PyTorch's
+    F.grid_sample; output (N, C, H_out, W_out). Also 5-D: input (N, C, D, H, W), grid
+    (N, D_out, H_out, W_out, 3).
+
+    grid holds (x, y[, z]) normalised to [-1, 1] over the input's width, height (and depth).
+    mode: 'bilinear' (trilinear for 5-D), 'nearest' or 'bicubic' (4-D only). padding_mode for
+    locations outside: 'zeros', 'border' (the edge pixel) or 'reflection' (mirrored at the
+    border). Differentiable w.r.t. input and grid (nearest: zero gradient for grid)."""
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        warnings.warn(_ALIGN_CORNERS_WARNING, stacklevel=2)
+        align_corners = False
+    require_tensor(input, "grid_sampler", "input", 1)
+    require_tensor(grid, "grid_sampler", "grid", 2)
+    if not isinstance(align_corners, bool | np.bool_):
+        raise TypeError(f"grid_sampler(): argument 'align_corners' (position 5) must be bool, not "
+                        f"{type(align_corners).__name__}")
+    k = _check_grid_sampler(input, grid, mode)
+    fn = GridSampler(mode, padding_mode, bool(align_corners))
+    fn.grad_fn_name = f"GridSampler{k}DBackward0"
+    return fn(input, grid)
+
+
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
-           "pixel_unshuffle", "unfold", "fold"]
+           "pixel_unshuffle", "unfold", "fold", "affine_grid", "grid_sample"]

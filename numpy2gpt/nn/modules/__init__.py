@@ -36,6 +36,7 @@ from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    CTCLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
@@ -57,7 +58,7 @@ __all__ = ["Module", "Linear", "Identity", "Embedding", "LayerNorm", "GELU", "Re
            "BCELoss", "BCEWithLogitsLoss", "current_module_path"]
 __all__ += ["RMSNorm", "GroupNorm", "ELU", "CELU", "SELU", "Mish", "Softsign", "Hardtanh",
             "ReLU6", "Hardswish", "Hardsigmoid", "GLU", "LogSoftmax", "Softplus", "Softmin",
-            "SmoothL1Loss", "HuberLoss", "KLDivLoss", "Unflatten"]
+            "SmoothL1Loss", "HuberLoss", "KLDivLoss", "Unflatten", "CTCLoss"]
 __all__ += ["ParameterList", "ParameterDict", "EmbeddingBag", "LazyLinear", "LazyModuleMixin"]
 __all__ += (attention.__all__ + batchnorm.__all__ + conv.__all__ + extra.__all__
             + pooling.__all__ + rnn.__all__ + sampling.__all__ + transformer.__all__)
