@@ -1,7 +1,8 @@
 """torch.special: special functions (erf and its inverse, gamma functions, logit, xlogy...).
 
 Most are the ops of numpy2gpt under SciPy's names (expit is sigmoid, gammaln is lgamma, psi is
-digamma, ...); ndtri, log_ndtr, entr and xlog1py exist only here, as in PyTorch.
+digamma, ...); ndtri, log_ndtr, entr, xlog1py, erfcx and the Bessel functions i0e, i1, i1e exist
+only here, as in PyTorch.
 """
 
 import math
@@ -11,10 +12,12 @@ from .nn.functional.softmax import softmax as _softmax
 from .ops._util import as_tensor, not_implemented_for
 from .ops.elementwise import logit, sigmoid, sinc, xlog1py, xlogy
 from .ops.special import (
+    _modified_bessel,
     digamma,
     entr,
     erf,
     erfc,
+    erfcx,
     erfinv,
     exp2,
     expm1,
@@ -37,6 +40,26 @@ def ndtr(input):
     return (1 + erf(input * math.sqrt(0.5))) * 0.5
 
 
+def i0(input):
+    """I0(x), the modified Bessel function of the first kind of order 0 (torch.i0)."""
+    return _modified_bessel("special_i0", input, 0, False)
+
+
+def i0e(input):
+    """exp(-|x|) I0(x): I0 scaled so that it does not overflow for large |x|."""
+    return _modified_bessel("special_i0e", input, 0, True)
+
+
+def i1(input):
+    """I1(x), the modified Bessel function of the first kind of order 1 (odd, I1(0) = 0)."""
+    return _modified_bessel("special_i1", input, 1, False)
+
+
+def i1e(input):
+    """exp(-|x|) I1(x): I1 scaled so that it does not overflow for large |x|."""
+    return _modified_bessel("special_i1e", input, 1, True)
+
+
 def round(input, *, decimals=0):
     """Round half to even (torch.round), to `decimals` places. Unlike torch.round, PyTorch's
     special.round refuses integer and bool tensors."""
@@ -54,6 +77,7 @@ def log_softmax(input, dim, *, dtype=None):
     return _log_softmax(input, dim, dtype=dtype)
 
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln",
-           "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr",
-           "ndtri", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]
+__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1",
+           "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit",
+           "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
+           "softmax", "xlog1py", "xlogy"]

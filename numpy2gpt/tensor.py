@@ -10,6 +10,7 @@ holds the data and the autograd state.
 import itertools
 import math
 import operator
+import re
 import warnings
 import weakref
 
@@ -157,6 +158,19 @@ def _check_fits(arr, dtype):
         ok = ok and arr.min() >= info.min and arr.max() <= info.max
     if not ok:
         raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+
+
+def storage_array(a):
+    """The array that owns the memory the array `a` looks at: PyTorch's storage of a tensor. It
+    is found by following `.base` (a view made by NumPy's stride tricks has a helper object in
+    between, which holds the array it was made from as its own `.base`)."""
+    while True:
+        base = a.base
+        if not isinstance(base, np.ndarray):
+            base = getattr(base, "base", None)
+            if not isinstance(base, np.ndarray):
+                return a
+        a = base
 
 
 def type_name(obj):
@@ -478,9 +492,7 @@ class Tensor:
     def storage_offset(self):
         """How many elements after the start of its memory block (its storage) the tensor
         starts: 0, unless it is a view that starts further in (x[1:])."""
-        root = self._data
-        while isinstance(root.base, np.ndarray):
-            root = root.base
+        root = storage_array(self._data)
         return (self.data_ptr() - root.__array_interface__["data"][0]) // self._data.itemsize
 
     def new(self, *args):
@@ -716,6 +728,10 @@ _DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ide
                  "privateuseone")
 
 
+# PyTorch's form of a device string: a type (letters and _), then optionally ":" and an index
+_DEVICE_STRING = re.compile(r"[A-Za-z_]+(:(0|[1-9][0-9]*))?\Z")
+
+
 class device:
     """Where a tensor lives, as `torch.device` names it: `device("cpu")`, `device("cuda:1")`,
     `device("cuda", 1)`. Every numpy2gpt tensor is on the CPU (`t.device == device("cpu")`); a
@@ -736,13 +752,15 @@ class device:
         if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
             raise TypeError(f"device(): argument 'index' (position 2) must be int, not "
                             f"{type_name(index)}")
+        if not type:
+            raise RuntimeError("Device string must not be empty")
+        if not _DEVICE_STRING.match(type):
+            raise RuntimeError(f"Invalid device string: {type!r}")
         kind, colon, number = type.partition(":")
         if kind not in _DEVICE_TYPES:
             raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start "
-                               f"of device string: {type}")
+                               f"of device string: {kind}")
         if colon:
-            if not number.isdigit() or (len(number) > 1 and number[0] == "0"):
-                raise RuntimeError(f"Invalid device string: {type!r}")
             if index is not None:
                 raise RuntimeError(f"type (string) must not include an index because index was "
                                    f"passed explicitly: {type}")
@@ -773,6 +791,7 @@ class device:
 
 
 CPU = device("cpu")
+_device_type = device  # (check_device's argument hides the name)
 
 
 def dtype_of_to_args(args, dtype=None, device_keyword=None):
@@ -788,9 +807,7 @@ def dtype_of_to_args(args, dtype=None, device_keyword=None):
         if isinstance(a, device):
             check_device(a)
             continue
-        if isinstance(a, str) and a.split(":")[0] == "cpu":
-            continue
-        if isinstance(a, str) and a.split(":")[0] not in dtypes.__dict__:
+        if isinstance(a, str):  # always a device, as in PyTorch: to("float32") is an error
             check_device(a)
             continue
         dtype = a
@@ -801,6 +818,8 @@ def dtype_of_to_args(args, dtype=None, device_keyword=None):
 def check_device(device):
     """Devices as PyTorch's CPU-only build sees them: "cpu" (or None) is fine, CUDA is an
     AssertionError, anything else a RuntimeError (a `device` object or its string alike)."""
+    if isinstance(device, str):
+        _device_type(device)  # PyTorch's errors for a malformed device string
     kind = None if device is None else str(device).split(":")[0]
     if kind in (None, "cpu"):
         return

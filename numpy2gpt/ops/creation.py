@@ -500,15 +500,6 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     return _leaf(np.frombuffer(buffer, dt, count, offset), requires_grad)
 
 
-def rsub(input, other, *, alpha=1):
-    """other - alpha * input (sub with the operands swapped)."""
-    from .arithmetic import sub
-
-    if isinstance(other, Tensor):
-        return sub(other, input, alpha=alpha)
-    return other - (input if alpha == 1 else input * alpha)
-
-
 def zero_(input):
     """input.zero_(): fill input with zeros, in place."""
     return input.zero_()
@@ -594,7 +585,7 @@ __all__ = ["zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_l
            "arange", "linspace", "logspace", "eye", "rand", "randn", "normal", "randint",
            "randperm", "rand_like", "randn_like",
            "from_numpy", "tensor", "as_tensor", "scalar_tensor", "range", "empty_strided",
-           "randint_like", "asarray", "frombuffer", "rsub", "zero_", "fill", "is_signed",
+           "randint_like", "asarray", "frombuffer", "zero_", "fill", "is_signed",
            "is_nonzero", "is_same_size", "is_inference", "clamp_min_", "clamp_max_",
            "resize_as_", "bernoulli"]
 TENSOR_METHODS = {"new_tensor": new_tensor, "new_zeros": new_zeros, "new_ones": new_ones,

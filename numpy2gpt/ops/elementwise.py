@@ -14,7 +14,13 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..tensor import Tensor, as_tensor, type_name
-from ._util import broadcast_shape, not_implemented_for, promote, require_tensor
+from ._util import (
+    _argument_type,
+    broadcast_shape,
+    not_implemented_for,
+    promote,
+    require_tensor,
+)
 from .inplace import _method_in_place, div_, inplace_apply, mul_, sub_
 
 
@@ -797,6 +803,46 @@ def detach(input):
     return require_tensor(input, "detach", "input", 1).detach()
 
 
+# ----- real and imaginary parts of real tensors, rsub -------------------------------------------
+def real(input):
+    """The real part: for numpy2gpt's real dtypes input itself, as PyTorch returns it."""
+    return require_tensor(input, "real", "input", 1)
+
+
+def imag(input):
+    """The imaginary part: PyTorch's error, since a real tensor has none."""
+    require_tensor(input, "imag", "input", 1)
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+def isreal(input):
+    """True where the imaginary part is 0: everywhere, for real dtypes (a bool tensor)."""
+    x = require_tensor(input, "isreal", "input", 1)
+    return Tensor._make(np.ones(x.shape, dtype=bool))
+
+
+def _set_real(self, value):
+    """`t.real = v`: t is its own real part, so v is copied into t."""
+    self.copy_(value)
+
+
+def _set_imag(self, value):
+    imag(self)
+
+
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input: sub with the operands swapped (`other` a tensor or a number)."""
+    from .arithmetic import sub
+
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor | int | float | np.number):
+        raise TypeError(f"rsub() received an invalid combination of arguments - got "
+                        f"({_argument_type(input)}, {_argument_type(other)}), but expected one "
+                        "of:\n"
+                        " * (Tensor input, Tensor other, *, Number alpha = 1)\n"
+                        " * (Tensor input, Number other, Number alpha = 1)\n")
+    return sub(other, input, alpha=alpha)
+
+
 # ----- long names of the comparisons, in-place comparisons and arithmetic -----------------------
 def _comparison(name, op):
     """`greater` etc.: the comparison `op` of ops/arithmetic under NumPy's long name."""
@@ -971,7 +1017,8 @@ TENSOR_METHODS = {
     "logaddexp2": logaddexp2, "copysign": copysign, "ldexp": ldexp, "float_power": float_power,
     "xlogy": xlogy, "heaviside": heaviside, "nan_to_num": nan_to_num,
     "greater": greater, "greater_equal": greater_equal, "less": less, "less_equal": less_equal,
-    "not_equal": not_equal,
+    "not_equal": not_equal, "real": property(real, _set_real), "imag": property(imag, _set_imag),
+    "isreal": isreal,
     **{name + "_": _method_in_place(name) for name in _IN_PLACE},
     **{name + "_": _comparison_in_place(op) for name, op in (
         ("eq", "eq"), ("ne", "ne"), ("lt", "lt"), ("le", "le"), ("gt", "gt"), ("ge", "ge"),
@@ -988,6 +1035,6 @@ __all__ = ["exp", "log", "log2", "log10", "sqrt", "rsqrt", "square", "sin", "cos
            "positive", "logit", "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2",
            "copysign", "ldexp", "float_power", "xlogy", "heaviside", "nan_to_num", "detach",
            "greater", "greater_equal", "less", "less_equal", "not_equal", "gcd", "lcm", "frexp",
-           "nextafter", "gcd_", "lcm_"]
+           "nextafter", "gcd_", "lcm_", "real", "imag", "isreal", "rsub"]
 arcsinh, arccosh, arctanh, arctan2, absolute = asinh, acosh, atanh, atan2, abs
 gcd_, lcm_ = TENSOR_METHODS["gcd_"], TENSOR_METHODS["lcm_"]

@@ -1,5 +1,6 @@
 """Matrix products: `@` (batched and broadcasting like `np.matmul`), mm, bmm, mv, dot, outer,
-addmm / addmv / baddbmm, tensordot and einsum; trace and the triangle indices.
+addmm / addmv / baddbmm / addr / addbmm, tensordot and einsum; renorm; trace and the triangle
+indices.
 
 For y = a @ b: dL/da = dL/dy @ b^T and dL/db = a^T @ dL/dy, then summed over any batch dims
 that were broadcast. 1-D operands are treated as a row (a) or a column (b) vector. Most other
@@ -13,8 +14,9 @@ import string
 import numpy as np
 
 from ..autograd.function import _TENSOR_TYPES, Function
-from ..tensor import Tensor, type_name
+from ..tensor import _TYPE_NAMES, Tensor, _check_dim, type_name
 from ._util import as_tensor, int_arg, require_tensor
+from .inplace import _method_in_place
 from .shape import broadcast_to, diagonal, reshape
 
 
@@ -235,6 +237,117 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
                            f"batch1: {_type(b1).lower()}, batch2: {_type(b2).lower()}")
     _no_bool("baddbmm", x)
     return _scaled_sum(x, matmul(b1, b2), beta, alpha)
+
+
+def _number(value, op, name, position=None):
+    """A Number argument (beta, alpha, ...): a number or a one-element tensor, as a Python number
+    (PyTorch's TypeError for anything else; `position` is named in it unless None)."""
+    if isinstance(value, Tensor) and value.numel() == 1:
+        return value.item()
+    if not isinstance(value, int | float | np.number | np.bool_):
+        where = "" if position is None else f" (position {position})"
+        raise TypeError(f"{op}(): argument '{name}'{where} must be Number, not "
+                        f"{type_name(value)}")
+    return value
+
+
+def _expand_input(x, shape):
+    """x broadcast to the product's `shape`, with PyTorch's message for an x of more dims."""
+    if x.ndim > len(shape):
+        raise RuntimeError(f"expand(torch.{_TYPE_NAMES[x.dtype]}{{{list(x.shape)}}}, "
+                           f"size={list(shape)}): the number of sizes provided ({len(shape)}) "
+                           "must be greater or equal to the number of dimensions in the tensor "
+                           f"({x.ndim})")
+    return broadcast_to(x, shape)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """beta * input + alpha * outer(vec1, vec2), input broadcast to (len(vec1), len(vec2)).
+    Unlike addmm, the three tensors are promoted to a common dtype; bool tensors give
+    (beta and input) or (alpha and vec1[i] and vec2[j])."""
+    from ._util import result_type
+
+    x = require_tensor(input, "addr", "input", 1)
+    v1, v2 = require_tensor(vec1, "addr", "vec1", 2), require_tensor(vec2, "addr", "vec2", 3)
+    for name, v in (("vec1", v1), ("vec2", v2)):
+        if v.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
+    beta, alpha = _number(beta, "addr", "beta"), _number(alpha, "addr", "alpha")
+    x = _expand_input(x, (v1.shape[0], v2.shape[0]))  # (so a 0-d input promotes as a matrix)
+    dtype = result_type(x, v1, v2)
+    x = x.to(dtype)
+    for name, value in (("beta", beta), ("alpha", alpha)):
+        if isinstance(value, bool | np.bool_) and dtype.kind != "b":
+            raise RuntimeError(f"Boolean {name} only supported for Boolean results.")
+        if isinstance(value, float | np.floating) and dtype.kind in "iu":
+            raise RuntimeError(f"For integral input tensors, argument {name} must not be a "
+                               "floating point number.")
+    product = outer(v1.to(dtype), v2.to(dtype))
+    if dtype.kind == "b":
+        return Tensor._make((x._data & bool(beta)) | (product._data & bool(alpha)))
+    return _scaled_sum(x, product, beta, alpha)
+
+
+def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+    """self <- addr(self, vec1, vec2): self must be the matrix the outer product fills."""
+    if self.ndim != 2:
+        raise RuntimeError(f"2D tensor expected, got {self.ndim}D tensor for input")
+    return _method_in_place("addr")(self, vec1, vec2, beta=beta, alpha=alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * (the sum over b of batch1[b] @ batch2[b]), for batches of
+    matrices (b, n, m) and (b, m, p), input broadcast to (n, p). The sum of products is one
+    einsum, "bij,bjk->ik", whose gradient is einsums too."""
+    x = require_tensor(input, "addbmm", "input", 1)
+    b1 = require_tensor(batch1, "addbmm", "batch1", 2)
+    b2 = require_tensor(batch2, "addbmm", "batch2", 3)
+    x = _expand_input(x, (b1.size(1), b2.size(2)))  # PyTorch's first step, and first error
+    for name, b in (("batch1", b1), ("batch2", b2)):
+        if b.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    if b1.shape[0] != b2.shape[0]:
+        raise RuntimeError("batch1 and batch2 must have same number of batches, got "
+                           f"{b1.shape[0]} and {b2.shape[0]}")
+    if b1.shape[2] != b2.shape[1]:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({_x(b1.shape[1:])} and "
+                           f"{_x(b2.shape[1:])})")
+    for name, t in (("self", x), ("mat1", b1)):
+        if t.dtype != b2.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {_type(t)} "
+                               f"and {_type(b2)}")
+    _no_bool("addmm_impl_cpu_", x)
+    beta, alpha = _number(beta, "addbmm", "beta"), _number(alpha, "addbmm", "alpha")
+    return _scaled_sum(x, einsum("bij,bjk->ik", b1, b2), beta, alpha)
+
+
+# ----- renorm -----------------------------------------------------------------------------------
+def renorm(input, p, dim, maxnorm):
+    """Each slice input.select(dim, i) whose p-norm is above maxnorm, scaled down to norm
+    maxnorm: multiplied by maxnorm / (norm + 1e-7) (PyTorch's guard against a zero norm); the
+    other slices are unchanged. Composed of the norm and a where, so the gradient also flows
+    through the norm of the slices that were scaled."""
+    from .indexing import where
+    from .stats import Norm
+
+    x = require_tensor(input, "renorm", "input", 1)
+    p, maxnorm = (_number(v, "renorm", name, pos) for v, name, pos in
+                  ((p, "p", 2), (maxnorm, "maxnorm", 4)))
+    dim = int_arg(dim, "renorm", "dim", 3)
+    if not p > 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if not maxnorm >= 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm:g}")
+    if x.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {x.ndim} dimensions")
+    d = _check_dim(dim, x.ndim)
+    if x.dtype.kind != "f":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {_type(x)}")
+    work = x.to(np.float32) if x.dtype == np.float16 else x  # float16 is scaled in float32
+    norm = Norm(float(p), tuple(k for k in range(x.ndim) if k != d), True)(work)
+    scale = where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    return (work * scale).to(x.dtype)
 
 
 # ----- einsum -----------------------------------------------------------------------------------
@@ -625,6 +738,9 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
 TENSOR_METHODS = {"matmul": matmul, "__matmul__": matmul,
                   "__rmatmul__": lambda self, other: matmul(other, self), "mm": mm, "bmm": bmm,
                   "dot": dot, "vdot": vdot, "outer": outer, "mv": mv, "addmm": addmm,
-                  "addmv": addmv, "baddbmm": baddbmm, "trace": trace}
+                  "addmv": addmv, "baddbmm": baddbmm, "trace": trace, "addr": addr,
+                  "addr_": addr_, "addbmm": addbmm, "addbmm_": _method_in_place("addbmm"),
+                  "renorm": renorm, "renorm_": _method_in_place("renorm")}
 __all__ = ["matmul", "mm", "bmm", "dot", "vdot", "outer", "mv", "addmm", "addmv", "baddbmm",
-           "einsum", "tensordot", "trace", "tril_indices", "triu_indices"]
+           "einsum", "tensordot", "trace", "tril_indices", "triu_indices", "addr", "addbmm",
+           "renorm"]

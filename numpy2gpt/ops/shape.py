@@ -4,12 +4,13 @@ the inverse movement to the gradient (reading a diagonal and writing one into ze
 DiagEmbed, are each other's backward; so are Unfold and FoldWindows)."""
 
 import math
+import warnings
 
 import numpy as np
 
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..dtypes import _NoStorageDtype, to_dtype
-from ..tensor import Tensor, _check_dim, as_tensor, type_name
+from ..tensor import Tensor, _check_dim, as_tensor, storage_array, type_name
 from ._util import (
     broadcast_shape,
     dim_arg,
@@ -240,7 +241,7 @@ def _expand(input, shape):
                            f"to the number of dimensions in the tensor ({x.ndim})")
     # -1 keeps the existing size (expand's convention)
     shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
-    for i, s in enumerate(x.shape):
+    for i, s in reversed(list(enumerate(x.shape))):  # (PyTorch names the last mismatch)
         if s != 1 and s != shape[lead + i]:
             raise RuntimeError(f"The expanded size of the tensor ({shape[lead + i]}) must match "
                                f"the existing size ({s}) at non-singleton dimension {lead + i}.  "
@@ -260,15 +261,41 @@ def reshape_as(input, other):
     return reshape(input, require_tensor(other, "reshape_as", "other", 1).shape)
 
 
+def _warn_0d(name, advice, stacklevel=3):
+    """PyTorch's warning for a transpose property of a 0-d tensor (shown at the user's line)."""
+    warnings.warn(f"Tensor.{name} is deprecated on 0-D tensors. {advice}", UserWarning,
+                  stacklevel=stacklevel)
+
+
 def _T(self):
+    if self.ndim == 0:
+        _warn_0d("T", "This function is the identity in these cases.")
     return permute(self, tuple(reversed(range(self.ndim))))
 
 
-def _mT(self):
+def _matrix_transpose(self, name):
+    """mT and mH (the same for real tensors): the last two dims swapped. A 0-d tensor is
+    returned as it is, with PyTorch's deprecation warning."""
+    if self.ndim == 0:
+        _warn_0d(name, "This function is the identity in these cases." if name == "mT" else
+                 "Consider using x.conj().", stacklevel=4)
+        return self
     if self.ndim < 2:
-        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got "
-                           f"{self.ndim}-D tensor.")
+        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. "
+                           f"Got {self.ndim}-D tensor.")
     return transpose(self, -2, -1)
+
+
+def _H(self):
+    """The conjugate transpose of a matrix: for real tensors, its transpose."""
+    if self.ndim == 0:
+        _warn_0d("H", "Consider using x.conj().")
+        return self
+    if self.ndim != 2:
+        raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self.ndim}-D tensor." + (" For batches of matrices, consider using "
+                                                       "tensor.mH" if self.ndim > 2 else ""))
+    return transpose(self, 0, 1)
 
 
 def _contiguous(self, memory_format=None):
@@ -622,6 +649,129 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 
 
 
+# ----- as_strided: a view of the storage with any sizes and strides ---------------------------
+def _geometry(a):
+    """(shape, strides, offset, storage size) of the array `a` in its storage, in elements."""
+    root = storage_array(a)
+    start = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return (a.shape, tuple(s // a.itemsize for s in a.strides), start // a.itemsize,
+            root.nbytes // a.itemsize)
+
+
+def _positions(shape, strides, offset):
+    """The storage position of each element of a tensor of `shape` laid out with `strides`
+    from `offset`: offset + sum over k of i_k * strides[k] (an int64 array of `shape`)."""
+    idx = np.asarray(offset, np.int64)
+    for k, (n, step) in enumerate(zip(shape, strides)):
+        along = np.arange(n, dtype=np.int64) * step
+        idx = idx + along.reshape((n,) + (1,) * (len(shape) - k - 1))
+    return np.broadcast_to(idx, shape)
+
+
+class AsStrided(Function):
+    """y[i_0, ..., i_k] = storage[offset + sum i_j stride[j]], where the storage is the memory
+    block x lies in: a view that may repeat elements (stride 0, overlapping windows) and reach
+    parts of the storage outside x.
+
+    The gradient is PyTorch's: each element of y adds its gradient at its place in the storage,
+    and x reads its gradient back at its own places (an element x holds several times, as an
+    expanded x does, shares it equally); storage outside x passes no gradient to x."""
+
+    saves_values = False
+    is_view = True
+
+    def __init__(self, size, stride, offset, geometry):
+        self.size, self.stride, self.offset = size, stride, offset
+        self.geometry = geometry  # x's layout in its storage
+
+    def forward(self, x):
+        if _geometry(x) == self.geometry:  # x, or memory laid out as x: a view of its storage
+            root = storage_array(x)
+            raw = np.ravel(root, order="K").view(np.uint8)
+            storage = raw[:root.nbytes // x.itemsize * x.itemsize].view(x.dtype)
+            writeable = x.flags.writeable
+        else:  # replayed on another array of x's shape (a gradient): put it where x lay
+            shape, strides, offset, n = self.geometry
+            storage, writeable = np.zeros(n, x.dtype), True
+            storage[_positions(shape, strides, offset)] = x
+        return np.lib.stride_tricks.as_strided(storage[self.offset:], self.size,
+                                               tuple(s * x.itemsize for s in self.stride),
+                                               writeable=writeable)
+
+    def _mark_views(self, x, outputs, single):
+        """As Function's, but y is a view of x's base even where it does not overlap x. The view
+        depends on the storage only, so it is taken again from the base directly (PyTorch's
+        way too), when the base is the whole storage in row-major order (as a tensor that owns
+        its memory is). Its steps are None (in-place edits that autograd records are refused)
+        for other bases, and when y reaches storage outside x: the old value of y would get
+        its gradient through x, which has none for those elements."""
+        (y,) = outputs
+        base = x._view[0] if x._view is not None else x
+        a = base._data
+        inside = x is base or np.isin(_positions(self.size, self.stride, self.offset),
+                                      _positions(*self.geometry[:3])).all()
+        if a.flags.c_contiguous and storage_array(a) is a and inside:
+            steps = ((AsStrided, dict(self.__dict__, geometry=_geometry(a))),)
+        else:
+            steps = None
+        y._version_cell = x._version_cell
+        y._view = (base, steps, [x._version])
+
+    def backward(self, gy):
+        from .indexing import GetItem, GetItemGrad
+
+        shape, strides, offset, n = self.geometry
+        inside = _positions(shape, strides, offset)
+        g = GetItemGrad((_positions(self.size, self.stride, self.offset),), True, (n,))(gy)
+        gx = GetItem((inside,), True)(g)
+        counts = np.bincount(inside.ravel(), minlength=n)[inside]
+        if counts.size and counts.max() > 1:
+            gx = gx / Tensor._make(counts.astype(gy.dtype))
+        return gx
+
+
+def _sizes_list(value, name, position):
+    """as_strided's size or stride: a tuple or list of ints (one int is PyTorch's TypeError)."""
+    if not isinstance(value, tuple | list):
+        raise TypeError(f"as_strided(): argument '{name}' (position {position}) must be tuple of "
+                        f"ints, not {type_name(value)}")
+    return ints_arg(value, "as_strided", name, position)
+
+
+def as_strided(input, size, stride, storage_offset=None):
+    """A view of input's storage (the memory block input lies in; see Tensor.storage_offset)
+    with sizes `size` and element strides `stride`, from `storage_offset` (default: input's
+    own). Writes through it reach the storage; elements may repeat (stride 0).
+
+    An in-place edit of the view that autograd records needs a base (the tensor input is a
+    view of, or input itself) that owns its memory in row-major order, and a view that stays
+    within input's elements when input is itself a view; otherwise it is refused."""
+    x = require_tensor(input, "as_strided", "input", 1)
+    size, stride = _sizes_list(size, "size", 2), _sizes_list(stride, "stride", 3)
+    offset = None if storage_offset is None else int_arg(storage_offset, "as_strided",
+                                                          "storage_offset", 4)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(s < 0 for s in stride):
+        raise RuntimeError("as_strided: Negative strides are not supported at the moment, got "
+                           f"strides: {list(stride)}")
+    geometry = _geometry(x._data)
+    offset = geometry[2] if offset is None else offset
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and "
+                           f"strides={list(stride)}")
+    itemsize, elements = x._data.itemsize, geometry[3]
+    needed = offset + 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+    if needed > elements:
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
+                           f"offset {offset}, and itemsize {itemsize} requiring a storage size "
+                           f"of {needed * itemsize} are out of bounds for storage of size "
+                           f"{storage_array(x._data).nbytes}")
+    return AsStrided(size, stride, offset, geometry)(x)
+
+
 def sum_to_size(self, *size):
     """self summed down to `size`, which must expand to self's shape (the inverse of expand:
     dims of size 1 in `size` are summed over, and leading dims are summed away)."""
@@ -642,13 +792,14 @@ TENSOR_METHODS = {
     "transpose": transpose, "swapaxes": swapaxes, "t": t, "expand": expand,
     "broadcast_to": broadcast_to, "expand_as": expand_as, "reshape_as": reshape_as,
     "view_as": view_as, "contiguous": _contiguous,
-    "T": property(_T), "mT": property(_mT),
+    "T": property(_T), "mT": property(lambda self: _matrix_transpose(self, "mT")),
+    "mH": property(lambda self: _matrix_transpose(self, "mH")), "H": property(_H),
     "movedim": movedim, "moveaxis": moveaxis, "unflatten": unflatten, "diagonal": diagonal,
     "diag_embed": diag_embed, "diag": diag, "unfold": unfold, "swapdims": swapdims,
     "ravel": ravel, "type_as": _type_as, "select": select, "fliplr": fliplr, "flipud": flipud,
-    "rot90": rot90, "diff": diff, "sum_to_size": sum_to_size,
+    "rot90": rot90, "diff": diff, "sum_to_size": sum_to_size, "as_strided": as_strided,
 }
 __all__ = ["reshape", "flatten", "permute", "transpose", "swapaxes", "t", "broadcast_to",
            "movedim", "moveaxis", "unflatten", "broadcast_tensors", "diagonal", "diag_embed",
            "diag", "swapdims", "ravel", "select", "fliplr", "flipud", "rot90", "diff", "atleast_1d",
-           "atleast_2d", "atleast_3d", "broadcast_shapes"]
+           "atleast_2d", "atleast_3d", "broadcast_shapes", "as_strided"]

@@ -21,7 +21,14 @@ from ..dtypes import dtype_name
 from ..kernels.threads import BLOCK
 from ..random import resolve
 from ..tensor import Tensor, as_tensor, type_name
-from ._util import broadcast_shape, normalize_dims, numpy_names, promote, require_tensor
+from ._util import (
+    broadcast_shape,
+    normalize_dims,
+    not_implemented_for,
+    numpy_names,
+    promote,
+    require_tensor,
+)
 from .elementwise import _float
 from .inplace import _method_in_place
 
@@ -802,6 +809,186 @@ def entr(input):
     return Entr()(_float(input))
 
 
+# ----- modified Bessel functions i0, i1 (and their scaled forms), erfcx -------------------------
+# Cephes' Chebyshev expansions, as PyTorch evaluates them: exp(-|x|) I(|x|) on [0, 8] in the
+# variable |x| / 2 - 2, and exp(-|x|) sqrt(|x|) I(|x|) on (8, inf) in 32 / |x| - 2. Each tuple
+# holds the coefficients highest order first (Cephes' order). In float32 PyTorch drops the
+# leading terms of the i1 expansions (they are below float32's precision): _bessel_tables does
+# the same, so that float32 results round as PyTorch's do.
+_I0E_A = (-4.41534164647933937950e-18, 3.33079451882223809783e-17, -2.43127984654795469359e-16,
+          1.71539128555513303061e-15, -1.16853328779934516808e-14, 7.67618549860493561688e-14,
+          -4.85644678311192946090e-13, 2.95505266312963983461e-12, -1.72682629144155570723e-11,
+          9.67580903537323691224e-11, -5.18979560163526290666e-10, 2.65982372468238665035e-09,
+          -1.30002500998624804212e-08, 6.04699502254191894932e-08, -2.67079385394061173391e-07,
+          1.11738753912010371815e-06, -4.41673835845875056359e-06, 1.64484480707288970893e-05,
+          -5.75419501008210370398e-05, 1.88502885095841655729e-04, -5.76375574538582365885e-04,
+          1.63947561694133579842e-03, -4.32430999505057594430e-03, 1.05464603945949983183e-02,
+          -2.37374148058994688156e-02, 4.93052842396707084878e-02, -9.49010970480476444210e-02,
+          1.71620901522208775349e-01, -3.04682672343198398683e-01, 6.76795274409476084995e-01)
+_I0E_B = (-7.23318048787475395456e-18, -4.83050448594418207126e-18, 4.46562142029675999901e-17,
+          3.46122286769746109310e-17, -2.82762398051658348494e-16, -3.42548561967721913462e-16,
+          1.77256013305652638360e-15, 3.81168066935262242075e-15, -9.55484669882830764870e-15,
+          -4.15056934728722208663e-14, 1.54008621752140982691e-14, 3.85277838274214270114e-13,
+          7.18012445138366623367e-13, -1.79417853150680611778e-12, -1.32158118404477131188e-11,
+          -3.14991652796324136454e-11, 1.18891471078464383424e-11, 4.94060238822496958910e-10,
+          3.39623202570838634515e-09, 2.26666899049817806459e-08, 2.04891858946906374183e-07,
+          2.89137052083475648297e-06, 6.88975834691682398426e-05, 3.36911647825569408990e-03,
+          8.04490411014108831608e-01)
+_I1E_A = (2.77791411276104639959e-18, -2.11142121435816608115e-17, 1.55363195773620046921e-16,
+          -1.10559694773538630805e-15, 7.60068429473540693410e-15, -5.04218550472791168711e-14,
+          3.22379336594557470981e-13, -1.98397439776494371520e-12, 1.17361862988909016308e-11,
+          -6.66348972350202774223e-11, 3.62559028155211703701e-10, -1.88724975172282928790e-09,
+          9.38153738649577178388e-09, -4.44505912879632808065e-08, 2.00329475355213526229e-07,
+          -8.56872026469545474066e-07, 3.47025130813767847674e-06, -1.32731636560394358279e-05,
+          4.78156510755005422638e-05, -1.61760815825896745588e-04, 5.12285956168575772895e-04,
+          -1.51357245063125314899e-03, 4.15642294431288815669e-03, -1.05640848946261981558e-02,
+          2.47264490306265168283e-02, -5.29459812080949914269e-02, 1.02643658689847095384e-01,
+          -1.76416518357834055153e-01, 2.52587186443633654823e-01)
+_I1E_B = (7.51729631084210481353e-18, 4.41434832307170791151e-18, -4.65030536848935832153e-17,
+          -3.20952592199342395980e-17, 2.96262899764595013876e-16, 3.30820231092092828324e-16,
+          -1.88035477551078244854e-15, -3.81440307243700780478e-15, 1.04202769841288027642e-14,
+          4.27244001671195135429e-14, -2.10154184277266431302e-14, -4.08355111109219731823e-13,
+          -7.19855177624590851209e-13, 2.03562854414708950722e-12, 1.41258074366137813316e-11,
+          3.25260358301548823856e-11, -1.89749581235054123450e-11, -5.58974346219658380687e-10,
+          -3.83538038596423702205e-09, -2.63146884688951950684e-08, -2.51223623787020892529e-07,
+          -3.88256480887769039346e-06, -1.10588938762623716291e-04, -9.76109749136146840777e-03,
+          7.78576235018280120474e-01)
+
+
+@functools.cache
+def _bessel_tables(dtype):
+    """{order: (coefficients on [0, 8], coefficients beyond 8)} as arrays of `dtype`."""
+    i1_near, i1_far = (_I1E_A, _I1E_B) if dtype == np.float64 else (_I1E_A[-17:], _I1E_B[-7:])
+    return {order: tuple(np.array(c, dtype) for c in pair)
+            for order, pair in ((0, (_I0E_A, _I0E_B)), (1, (i1_near, i1_far)))}
+
+
+def _chbevl(y, coeffs):
+    """Cephes' chbevl: the sum of coeffs[k] T_k(y / 2) by Clenshaw's recurrence."""
+    b0, b1, b2 = np.full_like(y, coeffs[0]), np.zeros_like(y), np.zeros_like(y)
+    for c in coeffs[1:]:
+        b2, b1 = b1, b0
+        b0 = y * b1 - b2 + c
+    return (b0 - b2) * y.dtype.type(0.5)
+
+
+def bessel_i_array(x, order, scaled):
+    """I0 or I1 (order 0 or 1) of a NumPy float array, times exp(-|x|) if `scaled`: Cephes'
+    i0, i0e, i1, i1e with PyTorch's order of operations, in float64 for float64 and in float32
+    otherwise (so float32 overflows where PyTorch's does: i0(89) is inf). I1 is odd, I0 even."""
+    x = np.asarray(x)
+    a = np.abs(x.astype(np.float64 if x.dtype == np.float64 else np.float32))
+    near_coeffs, far_coeffs = _bessel_tables(a.dtype)[order]
+    with np.errstate(all="ignore"):
+        near = _chbevl(a / 2 - 2, near_coeffs)
+        far = _chbevl(32 / a - 2, far_coeffs)
+        if order == 1:
+            near = near * a if scaled else np.exp(a) * a * near
+        elif not scaled:
+            near = np.exp(a) * near
+        if not scaled:
+            far = np.exp(a) * far
+        out = np.where(a <= 8, near, far / np.sqrt(a))  # (NaN takes the second branch: NaN)
+        if order == 1:
+            out = np.where(x < 0, -out, out)
+    return out.astype(x.dtype, copy=False)
+
+
+class BesselI(Function):
+    """i0, i0e, i1 or i1e; their derivatives are again these functions (PyTorch's formulas):
+    I0' = I1, I1' = I0 - I1 / x, and for the scaled forms e^-|x| I the extra -sign(x) term."""
+
+    saves_outputs = True
+
+    def __init__(self, order, scaled):
+        self.order, self.scaled = order, scaled
+        self.grad_fn_name = {(0, False): "I0Backward0", (0, True): "SpecialI0EBackward0",
+                             (1, False): "SpecialI1Backward0",
+                             (1, True): "SpecialI1EBackward0"}[order, scaled]
+
+    def forward(self, x):
+        return bessel_i_array(x, self.order, self.scaled)
+
+    def backward(self, gy):
+        from .indexing import where
+
+        (x,) = self.saved_tensors
+        y = self.saved_output()
+        if self.order == 0:
+            g = BesselI(1, self.scaled)(x)
+            return gy * (g - sign(x) * y if self.scaled else g)
+        # d I1 / dx = I0 - I1 / x, whose limit at 0 is 1/2 (and likewise for i1e): PyTorch takes
+        # it as 1/2 wherever |x| <= eps, with x kept away from 0 inside the formula
+        eps = float(np.finfo(x.dtype).eps)
+        big = x.abs() > eps
+        safe = where(big, x, eps)
+        g = BesselI(0, self.scaled)(safe) - y * ((sign(safe) + 1.0 / safe) if self.scaled
+                                                 else 1.0 / safe)
+        return gy * where(big, g, 0.5)
+
+
+def _modified_bessel(name, input, order, scaled):
+    """BesselI of a tensor (integer and bool inputs give the default float dtype)."""
+    return BesselI(order, scaled)(_float(require_tensor(input, name, "input", 1)))
+
+
+def i0(input):
+    """The modified Bessel function of the first kind of order 0, I0(x) (even, I0(0) = 1)."""
+    return _modified_bessel("i0", input, 0, False)
+
+
+_ONE_OVER_SQRT_PI = 0.56418958354775628695
+
+
+def erfcx_array(x):
+    """erfcx(x) = e^(x^2) erfc(x) of a NumPy float array, in float64, without the overflow and
+    underflow of the product: below 1.25 the product itself (with x^2 rounded in x's dtype, as
+    PyTorch computes it), from 1.25 to 50 fdlibm's tail of erfc without its Gaussian factor,
+    exp(-0.5625 + R(1/x^2) / S(1/x^2)) / x, and beyond a continued fraction (PyTorch's)."""
+    x = np.asarray(x)
+    a = x.astype(np.float64).ravel()
+    k = _coeffs(np.float64)
+    out = np.empty_like(a)
+    with np.errstate(all="ignore"):
+        low = np.flatnonzero(~(a >= 1.25))  # and NaN
+        square = np.square(x.ravel()[low]).astype(np.float64)
+        out[low] = np.exp(square) * erfc_array(a[low])
+        for lo, hi, num, den in ((1.25, 1 / 0.35, k.ra, k.sa), (1 / 0.35, 50.0, k.rb, k.sb)):
+            mid = np.flatnonzero((a >= lo) & (a < hi))
+            t = a[mid]
+            out[mid] = np.exp(_ratio(1 / (t * t), num, den) - 0.5625) / t
+        far = np.flatnonzero(a >= 50)
+        t = a[far]
+        # 1 / sqrt(pi) / (x + 1/2 / (x + 1 / (x + 3/2 / (x + 2 / x)))), simplified; past 5e7,
+        # where t^4 could overflow, its first term 1 / (sqrt(pi) x)
+        t2 = t * t
+        fraction = _ONE_OVER_SQRT_PI * (t2 * (t2 + 4.5) + 2) / (t * (t2 * (t2 + 5) + 3.75))
+        out[far] = np.where(t > 5e7, _ONE_OVER_SQRT_PI / t, fraction)
+        return out.astype(x.dtype, copy=False).reshape(x.shape)  # (float32: inf where it overflows)
+
+
+class Erfcx(Function):
+    grad_fn_name = "SpecialErfcxBackward0"
+    saves_outputs = True
+
+    def forward(self, x):
+        return erfcx_array(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        # d/dx e^(x^2) erfc(x) = 2x e^(x^2) erfc(x) - 2/sqrt(pi)
+        return gy * (2.0 * x * self.saved_output() - _TWO_OVER_SQRT_PI)
+
+
+def erfcx(input):
+    """The scaled complementary error function e^(x^2) erfc(x) (torch.special.erfcx): finite
+    where erfc underflows, about 1 / (sqrt(pi) x) for large x."""
+    x = _float(require_tensor(input, "special_erfcx", "input", 1))
+    if x.dtype == np.float16:
+        raise NotImplementedError("\"erfcx_cpu\" not implemented for 'Half'")
+    return Erfcx()(x)
+
+
 # ----- sign and rounding: piecewise constant, so the gradient is zero ---------------------------
 class _PiecewiseConstant(Function):
     """sign / floor / ceil / round / trunc. Their derivative is 0 wherever it exists, and PyTorch
@@ -820,6 +1007,8 @@ class _PiecewiseConstant(Function):
 def _piecewise(input, fn, label):
     x = as_tensor(input)
     if x.dtype.kind in "biu":  # already whole numbers: a copy, with the same dtype
+        if label != "Sign":  # (PyTorch has no rounding kernel for bool)
+            not_implemented_for(x, f"{label.lower()}_vml_cpu", kinds="b")
         return Tensor._make(fn(x._data) if label == "Sign" and x.dtype.kind != "b"
                             else x._data.copy())
     return _PiecewiseConstant(fn, label)(x)
@@ -850,6 +1039,11 @@ def ceil(input):
 
 def trunc(input):
     return _piecewise(input, np.trunc, "Trunc")
+
+
+def fix(input):
+    """trunc under NumPy's older name: rounds towards zero."""
+    return trunc(input)
 
 
 def round(input, *, decimals=0):
@@ -1085,7 +1279,7 @@ def _invert(self):
 
 TENSOR_METHODS = {
     "erf": erf, "erfc": erfc, "exp2": exp2, "log1p": log1p, "expm1": expm1, "sign": sign,
-    "sgn": sgn, "floor": floor, "ceil": ceil, "trunc": trunc, "round": round,
+    "sgn": sgn, "floor": floor, "ceil": ceil, "trunc": trunc, "fix": fix, "round": round,
     "isfinite": isfinite, "isnan": isnan, "isinf": isinf, "isposinf": isposinf,
     "isneginf": isneginf, "all": all, "any": any, "multinomial": multinomial,
     "logical_not": logical_not, "logical_and": logical_and, "logical_or": logical_or,
@@ -1093,8 +1287,9 @@ TENSOR_METHODS = {
     "bitwise_and": bitwise_and, "bitwise_or": bitwise_or, "bitwise_xor": bitwise_xor,
     "erfinv": erfinv, "lgamma": lgamma, "digamma": digamma, "mvlgamma": mvlgamma,
     "polygamma": lambda self, n: polygamma(n, self),
+    "i0": i0,
     **{name + "_": _method_in_place(name) for name in ("erfinv", "lgamma", "digamma", "mvlgamma",
-                                                       "polygamma")},
+                                                       "polygamma", "fix", "i0")},
     "__and__": bitwise_and, "__or__": bitwise_or, "__xor__": bitwise_xor,
     "__rand__": _reflected(bitwise_and), "__ror__": _reflected(bitwise_or),
     "__rxor__": _reflected(bitwise_xor), "__iand__": _bitwise_in_place(bitwise_and),
@@ -1108,7 +1303,7 @@ TENSOR_METHODS = {
     "bitwise_right_shift_": _bitwise_in_place(bitwise_right_shift),
 }
 __all__ = ["erf", "erfc", "exp2", "log1p", "expm1", "sign", "sgn", "floor", "ceil", "trunc",
-           "round", "isfinite", "isnan", "isinf", "isposinf", "isneginf", "all", "any",
+           "fix", "round", "i0", "isfinite", "isnan", "isinf", "isposinf", "isneginf", "all", "any",
            "one_hot", "multinomial", "logical_not", "logical_and", "logical_or", "logical_xor",
            "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
            "bitwise_right_shift", "erfinv", "lgamma",
