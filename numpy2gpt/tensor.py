@@ -76,8 +76,10 @@ def _to_array(data, dtype=None):
                         f"{arr.dtype}) to a tensor; expected numbers or booleans")
     if dtype is not None:
         dtype = dtypes.to_dtype(dtype)
-        _check_fits(arr, dtype)
-        arr = arr.astype(dtype, copy=False)
+        if not isinstance(data, Tensor | np.ndarray):  # (a tensor or an array is a plain cast)
+            _check_fits(arr, dtype)
+        with np.errstate(over="ignore", invalid="ignore"):  # (1e40 is inf in float32)
+            arr = arr.astype(dtype, copy=False)
     elif arr.dtype not in dtypes._NAMES:
         arr = arr.astype(np.int64 if arr.dtype.kind in "iu" else dtypes.get_default_dtype())
     return arr
@@ -148,14 +150,16 @@ def _inferred_dtype(data):
 
 
 def _check_fits(arr, dtype):
-    """PyTorch's error when a value does not fit the integer dtype asked for (NumPy wraps it):
-    `tensor([300], dtype=int8)`, `tensor(nan, dtype=int64)`."""
+    """PyTorch's error when a number does not fit the integer dtype asked for (NumPy wraps it):
+    `tensor([300], dtype=int8)`, `tensor(nan, dtype=int64)`. An int into an unsigned dtype may
+    go down to -max (two's complement, as in PyTorch: `tensor([-1], dtype=uint8)` is 255)."""
     if dtype.kind not in "iu" or arr.size == 0 or arr.dtype.kind == "b":
         return
     info = np.iinfo(dtype)
+    low = -int(info.max) if dtype.kind == "u" and arr.dtype.kind in "iu" else info.min
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(arr).all() if arr.dtype.kind == "f" else True
-        ok = ok and arr.min() >= info.min and arr.max() <= info.max
+        ok = ok and arr.min() >= low and arr.max() <= info.max
     if not ok:
         raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
 

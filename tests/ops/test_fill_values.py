@@ -4,6 +4,8 @@ fill_diagonal_, clamp) is range-checked as in PyTorch: an error where the dtype 
 int into uint8; plus multiple ellipses in an index, and PyTorch's messages for a few wrong
 arguments."""
 
+import warnings
+
 import numpy as np
 import pytest
 from torch_compare import both, same_error
@@ -139,3 +141,33 @@ def test_where_with_a_list_gets_pytorchs_first_line():
         raised.append(str(e.value).splitlines()[0])
     assert raised[0] == raised[1]
     assert "got (list, Tensor, float)" in raised[0]
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.tensor([-1], dtype=lib.uint8),
+    lambda lib: lib.tensor([[1, -255]], dtype=lib.uint8),
+    lambda lib: lib.tensor(-1, dtype=lib.uint8),
+    lambda lib: lib.as_tensor([-1], dtype=lib.uint8),
+    lambda lib: lib.tensor([True, -1], dtype=lib.uint8),
+    lambda lib: lib.tensor([np.int64(-1)], dtype=lib.uint8),
+    lambda lib: lib.zeros(1, dtype=lib.uint8).new_tensor([-1]),
+    lambda lib: lib.tensor(np.array([300, -1]), dtype=lib.uint8),  # an array: a plain cast
+    lambda lib: lib.as_tensor(np.array([-1]), dtype=lib.uint8),
+    lambda lib: lib.tensor(lib.tensor([300, -2]), dtype=lib.int8),
+    lambda lib: lib.tensor(lib.tensor([-1.5]), dtype=lib.uint8),
+    lambda lib: lib.tensor([1e40], dtype=lib.float32),
+    lambda lib: lib.tensor([70000.0], dtype=lib.float16),
+], ids=range(13))
+def test_creation_wraps_as_pytorch(make):
+    """A Python int into an unsigned dtype wraps from -max (-1 is 255); data that is already a
+    tensor or an array is cast as it is; a float too large for the dtype is inf, quietly."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # (no NumPy overflow warning)
+        warnings.simplefilter("ignore", UserWarning)  # (copy-constructing from a tensor)
+        ours, theirs = both(make)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("data", [[-256], [256], [-1.5], [-0.5], [300.0]])
+def test_creation_out_of_range_numbers_are_pytorchs_error(data):
+    same_error(lambda lib: lib.tensor(data, dtype=lib.uint8))
