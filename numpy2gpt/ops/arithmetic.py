@@ -14,6 +14,7 @@ from ..tensor import Tensor
 from ._util import (
     CPP_TYPE_NAMES,
     broadcast_shape,
+    fill_value_array,
     promote,
     require_tensor,
     result_type,
@@ -107,7 +108,8 @@ class Neg(Function):
 
 
 class PowScalar(Function):
-    """x ** c for a Python number c (common exponents use cheap multiplies, not np.power)."""
+    """x ** c for a Python number c (the exponents PyTorch computes without pow, +-0.5, -1, +-2
+    and 3, the same way: cheaper, and the same bits)."""
 
     grad_fn_name = "PowBackward0"
 
@@ -116,6 +118,9 @@ class PowScalar(Function):
 
     def forward(self, x):
         c = self.c
+        if x.dtype == np.float16:  # PyTorch's half kernels compute in float32 and round once
+            with np.errstate(over="ignore"):
+                return self.forward(x.astype(np.float32)).astype(np.float16)
         if c == 2:
             return x * x
         if c == 1:
@@ -126,6 +131,10 @@ class PowScalar(Function):
             return 1 / x
         if c == 3:
             return x * x * x
+        if c == -0.5:
+            return 1 / np.sqrt(x)
+        if c == -2:
+            return 1 / (x * x)
         exponent = np.asarray(c, dtype=x.dtype)
         if x.dtype == np.float32 and float(exponent) != c:
             # c is not a float32 (1e-50 rounds to 0, and 0 ** 0 = 1): PyTorch raises float32
@@ -137,8 +146,8 @@ class PowScalar(Function):
         (x,) = self.saved_tensors
         c = self.c
         if c == 0:
-            return gy * 0.0
-        return gy * c * pow(x, c - 1)  # d(x^c)/dx = c x^(c-1)
+            return Tensor._make(np.zeros(gy.shape, gy.dtype))  # (0 where gy is NaN too, as PyTorch)
+        return gy * (pow(x, c - 1) * c)  # d(x^c)/dx = c x^(c-1), in PyTorch's order
 
 
 class Pow(Function):
@@ -456,6 +465,8 @@ def pow(input, exponent):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if input.dtype.kind != "f" and isinstance(exponent, float):
             input = input.to(get_default_dtype())
+        elif not isinstance(exponent, bool) and input.dtype not in (np.float32, np.float64):
+            fill_value_array(exponent, input.dtype)  # PyTorch's error: int8 ** 300, half ** 1e5
         return PowScalar(exponent)(input)
     return _binary(Pow, input, exponent)
 

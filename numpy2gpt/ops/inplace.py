@@ -327,7 +327,8 @@ def mul_(self, other):
 
     v = _value(other, self)
     _check_result_dtype(self, v)
-    return _arith(self, other, v, np.multiply, lambda old: mul(old, other), True)
+    return _arith(self, other, _half_number(self, v), np.multiply, lambda old: mul(old, other),
+                  True)
 
 
 def div_(self, other):
@@ -335,7 +336,17 @@ def div_(self, other):
 
     v = _value(other, self)
     _check_result_dtype(self, v, floating_result=True)  # true division
-    return _arith(self, other, v, np.divide, lambda old: div(old, other), True)
+    return _arith(self, other, _half_number(self, v), np.divide, lambda old: div(old, other),
+                  True)
+
+
+def _half_number(t, v):
+    """A Python number next to a float16 tensor as a float32 scalar, so that NumPy computes in
+    float32 and rounds once (as PyTorch's half kernels do: x.mul_(0.1) does not round 0.1 to
+    float16 first); any other operand as it is."""
+    if t.dtype == np.float16 and isinstance(v, int | float) and not isinstance(v, bool):
+        return np.float32(v)
+    return v
 
 
 def zero_(self):
