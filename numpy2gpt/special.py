@@ -1,8 +1,8 @@
 """torch.special: special functions (erf and its inverse, gamma functions, logit, xlogy...).
 
 Most are the ops of numpy2gpt under SciPy's names (expit is sigmoid, gammaln is lgamma, psi is
-digamma, ...); ndtri, log_ndtr, entr, xlog1py, erfcx and the Bessel functions i0e, i1, i1e exist
-only here, as in PyTorch.
+digamma, gammainc is igamma, ...); ndtri, log_ndtr, entr, xlog1py, erfcx and the Bessel
+functions i0e, i1, i1e exist only here, as in PyTorch.
 """
 
 import math
@@ -12,6 +12,7 @@ from .nn.functional.softmax import softmax as _softmax
 from .ops._util import as_tensor, not_implemented_for
 from .ops.elementwise import logit, sigmoid, sinc, xlog1py, xlogy
 from .ops.special import (
+    _igamma,
     _modified_bessel,
     digamma,
     entr,
@@ -32,6 +33,16 @@ from .ops.special import round as _round
 from .ops.stats import logsumexp
 
 expit, gammaln, psi = sigmoid, lgamma, digamma
+
+
+def gammainc(input, other):
+    """P(a, x), the regularized lower incomplete gamma function (torch.igamma)."""
+    return _igamma("special_gammainc", input, other, False)
+
+
+def gammaincc(input, other):
+    """Q(a, x) = 1 - P(a, x), the regularized upper incomplete gamma function (torch.igammac)."""
+    return _igamma("special_gammaincc", input, other, True)
 
 
 def ndtr(input):
@@ -78,6 +89,7 @@ def log_softmax(input, dim, *, dtype=None):
 
 
 __all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1",
-           "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit",
+           "gammainc", "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr",
+           "log_softmax", "logit",
            "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
            "softmax", "xlog1py", "xlogy"]
