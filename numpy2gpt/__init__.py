@@ -18,6 +18,7 @@ from . import (  # (linalg and special are torch.linalg and torch.special)
     optim,
     profiler,
     random,
+    sparse,
     special,
     testing,
 )
@@ -75,6 +76,7 @@ from .random import (
     set_rng_state,
 )
 from .serialization import load, save
+from .sparse import layout, sparse_coo, sparse_coo_tensor, strided
 from .switches import *  # noqa: F403
 from .tensor import LEGACY_TENSOR_TYPES as _LEGACY_TENSOR_TYPES
 from .tensor import Size, Tensor, as_tensor, device, set_printoptions, tensor

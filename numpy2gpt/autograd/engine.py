@@ -22,6 +22,7 @@ import threading
 import numpy as np
 
 from ..dtypes import dtype_name
+from ..sparse import add_sparse_into
 from ..tensor import POST_ACCUMULATE_GRAD_HOOKS, TENSOR_HOOKS, Tensor
 from . import anomaly_mode
 from .function import NODE_POST_HOOKS, NODE_PRE_HOOKS, Function, refresh_view
@@ -116,12 +117,13 @@ def make_seeds(outputs, grad_outputs):
 
 
 def _add(a, b):
-    """Sum two gradients (either may be None)."""
+    """Sum two gradients (either may be None); b is the one that came last. PyTorch adds a
+    sparse sum the other way round, b + a (which also makes sparse + dense the dense sum)."""
     if a is None:
         return b
     if b is None:
         return a
-    return a + b
+    return b + a if a.is_sparse else a + b
 
 
 def run_backward(outputs, grad_outputs, retain_graph=False, create_graph=False, inputs=None,
@@ -169,9 +171,9 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
             if id(t) in capture:
                 capture[id(t)] = _add(capture[id(t)], g)
             return
-        a = g._data
-        owned = not (shared or a.base is not None or id(a) in given_to_leaves or
-                     not a.flags.writeable)
+        a = None if g.is_sparse else g._data  # (a sparse gradient's arrays are never edited)
+        owned = a is None or not (shared or a.base is not None or id(a) in given_to_leaves or
+                                  not a.flags.writeable)
         stored = accumulate_grad(t, g, create_graph, owned, given_to_leaves)
         if stored is not None:
             given_to_leaves.add(id(stored))
@@ -239,6 +241,8 @@ def _run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs):
                         deliver_to_leaf(x, g)
                     continue
                 if g is not None:
+                    if g.is_sparse:  # (embedding's, into a non-leaf: backwards take dense ones)
+                        g = g.to_dense()
                     slots = buffers.setdefault(f, [None] * len(f.outputs))
                     slots[nr] = _add(slots[nr], g)
                 else:
@@ -325,6 +329,8 @@ def accumulate_grad(t, g, create_graph, owned, stored_this_pass=()):
     first gradient is stored as it is when `owned` (no one else holds its memory), else copied:
     optimizers edit .grad in place."""
     old = t.grad
+    if g.is_sparse or old is not None and old.is_sparse:
+        return _accumulate_sparse(t, old, g, stored_this_pass)
     if create_graph:
         t.grad = g if old is None else old + g
         return None
@@ -338,6 +344,27 @@ def accumulate_grad(t, g, create_graph, owned, stored_this_pass=()):
     a = g._data if owned else g._data.copy()
     t.grad = Tensor._make(a)
     return a
+
+
+def _accumulate_sparse(t, old, g, stored_this_pass):
+    """accumulate_grad when either gradient is sparse (embedding(sparse=True)'s), as PyTorch's
+    AccumulateGrad: a first one is stored as it is (its arrays are never edited in place);
+    sparse + sparse stays sparse, added into the stored tensor in place (a sum within one pass
+    is new + old, PyTorch's order); anything with a dense one becomes dense."""
+    if old is None:  # (then g is the sparse one)
+        t.grad = g.detach()
+        return g._vals
+    if old.is_sparse and id(old._vals) in stored_this_pass:  # this pass's first gradient
+        t.grad = g + old
+        return t.grad._vals if t.grad.is_sparse else None
+    if old.is_sparse and g.is_sparse:
+        old.add_(g)
+    elif old.is_sparse or id(old._data) in stored_this_pass or not old._data.flags.writeable:
+        t.grad = g + old if old.is_sparse else old + g
+    else:  # dense .grad, sparse gradient: its entries are added in place
+        add_sparse_into(old._data, g)
+        old._version += 1
+    return None
 
 
 def _retain_and_capture(fn, grads, captured_nodes, capture):
@@ -391,6 +418,9 @@ def _call_backward(fn, grads, create_graph):
             continue
         if not isinstance(g, Tensor):
             g = Tensor._make(g)
+        elif g.is_sparse:  # embedding(sparse=True)'s gradient, made with the weight's shape
+            out.append(g)
+            continue
         if g._data.shape != shape:  # the input's shape in forward (not now: see Function._link)
             raise RuntimeError(f"{fn.name()} returned a gradient of shape {tuple(g.shape)} for an "
                                f"input of shape {shape}")

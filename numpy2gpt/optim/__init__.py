@@ -5,5 +5,6 @@ from .adam import Adam, AdamW
 from .more import *  # noqa: F403
 from .optimizer import Optimizer
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler", *more.__all__]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "SparseAdam", "lr_scheduler", *more.__all__]

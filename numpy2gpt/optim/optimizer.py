@@ -149,6 +149,8 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
+                elif p.grad.is_sparse:
+                    p.grad.zero_()  # (a sparse gradient drops its entries)
                 else:
                     p.grad._data[...] = 0
 
@@ -162,10 +164,35 @@ class Optimizer:
         self._step_constants = {}  # 0-d hyper-parameter arrays for this step (`_constants`)
         with no_grad(), np.errstate(all="ignore"):  # NaN / inf updates silently, as in PyTorch
             for group in self.param_groups:
+                self._check_sparse_grads(group)
                 for p in group["params"]:
                     if p.grad is not None:
-                        self._update(p, p.grad._data, group, self.state[p])
+                        self._update(p, self._grad_array(p, group), group, self.state[p])
         return loss
+
+    def _check_sparse_grads(self, group):
+        """PyTorch's error, before any update of the group, when one of its gradients is sparse
+        (nn.Embedding(sparse=True)'s) and this optimizer does not take sparse gradients."""
+        if not any(p.grad is not None and p.grad.is_sparse for p in group["params"]):
+            return
+        for klass in type(self).__mro__:
+            refusal = _REFUSES_SPARSE.get(klass.__name__)
+            if refusal is not None and klass.__module__.startswith("numpy2gpt.optim"):
+                error, message = refusal
+                raise error(message)
+
+    @staticmethod
+    def _grad_array(p, group):
+        """The array of p's gradient to update p from. A sparse gradient (SGD takes one) becomes
+        the dense one it stands for: the update is the same (PyTorch keeps SGD's momentum
+        buffer sparse, this one is dense). Weight decay would add the dense parameter to it,
+        which PyTorch refuses."""
+        if not p.grad.is_sparse:
+            return p.grad._data
+        if group.get("weight_decay"):
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
+                               "instead.")
+        return p.grad.to_dense()._data
 
     def _update(self, p, grad, group, state):
         """Update one parameter in place (subclasses)."""
@@ -310,6 +337,18 @@ class Optimizer:
             lines += [""] * (i > 0) + [f"Parameter Group {i}"]  # groups apart by a blank line
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines + [")"])
+
+
+# The optimizers that refuse a sparse gradient, with PyTorch's message (AdamW is an Adam there
+# too). PyTorch's Adagrad takes one; numpy2gpt's does not (yet).
+_REFUSES_SPARSE = {
+    **{name: (RuntimeError, f"{name} does not support sparse gradients")
+       for name in ("RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD")},
+    "Adam": (RuntimeError, "Adam does not support sparse gradients, please consider SparseAdam "
+                           "instead"),
+    "Adagrad": (NotImplementedError, "numpy2gpt's Adagrad does not support sparse gradients: "
+                                     "use SparseAdam or SGD"),
+}
 
 
 def scalar(value):

@@ -2,7 +2,8 @@
 
 linear:    y = x @ W^T + b over any leading dims.
 embedding: y = W[idx], a row lookup. Its backward adds each output row's gradient into the row of
-           W it came from (rows looked up twice get both gradients).
+           W it came from (rows looked up twice get both gradients); with sparse=True it is a
+           sparse tensor of just those rows (numpy2gpt/sparse.py).
 Both are FusedFunctions: argument checks here, the math in numpy2gpt/kernels/linear.py and
 numpy2gpt/kernels/embedding.py (the textbook formulas and the fast kernels beside them).
 """
@@ -17,6 +18,7 @@ from ...ops._util import require_tensor
 from ...ops.creation import arange
 from ...ops.indexing import where
 from ...ops.linalg import check_same_dtype
+from ...sparse import embedding_grad
 
 
 class LinearFunction(FusedFunction):
@@ -80,14 +82,16 @@ class EmbeddingFunction(FusedFunction):
 
     grad_fn_name = "EmbeddingBackward0"
 
-    def __init__(self, padding_idx=None):
-        self.padding_idx = padding_idx
+    def __init__(self, padding_idx=None, sparse=False):
+        self.padding_idx, self.sparse = padding_idx, sparse
 
     def forward(self, indices, weight):
         self.indices, self.num_embeddings = indices, weight.shape[0]
         return embedding_forward(indices, weight)
 
     def backward(self, gy):
+        if self.sparse:  # only the looked-up rows: a sparse COO gradient (numpy2gpt/sparse.py)
+            return None, embedding_grad(gy, self.indices, self.num_embeddings, self.padding_idx)
         return None, embedding_backward(gy, self.indices, self.num_embeddings, self.padding_idx)
 
     def composed(self, indices, weight):
@@ -103,11 +107,13 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     """Look up rows of `weight` (num_embeddings, dim) for integer `input` of any shape.
 
     Output shape: input.shape + (dim,). `padding_idx` (may be negative) names a row that gets no
-    gradient. `max_norm`, `scale_grad_by_freq` and `sparse` are not supported.
+    gradient. With `sparse=True` the weight's gradient is a sparse COO tensor that holds only the
+    looked-up rows (for optim.SparseAdam or SGD). `max_norm` and `scale_grad_by_freq` are not
+    supported.
     """
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
-                                  "supported by numpy2gpt")
+    if max_norm is not None or scale_grad_by_freq:
+        raise NotImplementedError("embedding: max_norm and scale_grad_by_freq are not supported "
+                                  "by numpy2gpt")
     idx = require_tensor(input, "embedding", "indices", 2)
     w = require_tensor(weight, "embedding", "weight", 1)
     if padding_idx is not None and not isinstance(padding_idx, int | np.integer):
@@ -131,7 +137,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             raise AssertionError(f"Padding_idx must be within num_embeddings: got padding_idx = "
                                  f"{padding_idx} for num_embeddings = {num}")
         padding_idx %= num
-    return EmbeddingFunction(padding_idx)(idx, w)
+    return EmbeddingFunction(padding_idx, bool(sparse))(idx, w)
 
 
 __all__ = ["linear", "embedding"]

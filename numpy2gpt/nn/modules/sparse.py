@@ -14,16 +14,17 @@ class Embedding(Module):
     """`weight[ids]`: row i of `weight` (num_embeddings, embedding_dim) is the vector of id i.
 
     Default initialisation N(0, 1), as PyTorch's. With `padding_idx` that row starts at zero and
-    receives no gradient (so it stays a fixed "nothing here" vector).
+    receives no gradient (so it stays a fixed "nothing here" vector). With `sparse=True` the
+    weight's gradient holds only the looked-up rows (a sparse tensor, for optim.SparseAdam).
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
                  norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
                  _freeze=False, device=None, dtype=None):
         super().__init__()
-        if max_norm is not None or scale_grad_by_freq or sparse:
-            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are "
-                                      "not supported by numpy2gpt")
+        if max_norm is not None or scale_grad_by_freq:
+            raise NotImplementedError("Embedding: max_norm and scale_grad_by_freq are not "
+                                      "supported by numpy2gpt")
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:
@@ -50,12 +51,14 @@ class Embedding(Module):
             _zero_row(self.weight, self.padding_idx)
 
     def forward(self, input):
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(input, self.weight, self.padding_idx, sparse=self.sparse)
 
     def extra_repr(self):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
+        if self.sparse:
+            s += ", sparse=True"
         return s
 
     @classmethod

@@ -32,6 +32,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     grads = _grads(parameters)
     if not grads:
         return Tensor._make(np.array(0.0, dtype=np.float32))
+    _refuse_sparse(grads, "linalg_vector_norm")
     dtype = np.result_type(*[g.dtype for g in grads])
     total = total_norm([g._data for g in grads], norm_type)
     total = np.asarray(total, dtype=dtype)
@@ -62,9 +63,19 @@ def _scale_in_place(g, factor):
 def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element into [-clip_value, clip_value] in place."""
     clip_value = float(clip_value)
+    grads = _grads(parameters)
+    _refuse_sparse(grads, "clamp_min_")
     with no_grad():
-        for g in _grads(parameters):
+        for g in grads:
             g.clamp_(-clip_value, clip_value)
+
+
+def _refuse_sparse(grads, op):
+    """PyTorch's error for a sparse gradient (nn.Embedding(sparse=True)'s): clipping has no
+    sparse version of its op (its norm, its clamp) there either."""
+    if any(g.is_sparse for g in grads):
+        raise NotImplementedError(f"Could not run 'aten::{op}' with arguments from the "
+                                  "'SparseCPU' backend.")
 
 
 class ParametersToVector(FusedFunction):
