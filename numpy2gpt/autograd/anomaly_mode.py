@@ -83,7 +83,7 @@ def forward_stack():
 def check_nan(fn, grads):
     """Raise PyTorch's error if a gradient node `fn` returned holds a NaN (index = input)."""
     for i, g in enumerate(grads):
-        if g is not None and np.isnan(g._data).any():
+        if g is not None and np.isnan(g._values()._data if g.is_sparse else g._data).any():
             raise RuntimeError(f"Function '{fn.name()}' returned nan values in its {i}th output.")
 
 

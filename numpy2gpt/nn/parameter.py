@@ -32,9 +32,7 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        result = Parameter(self._data.copy(), self.requires_grad)
-        if self.grad is not None:
-            result.grad = Tensor._make(self.grad._data.copy())
+        result = Parameter(self._data.copy(), self.requires_grad)  # (no .grad, as in PyTorch)
         result.name = self.name
         memo[id(self)] = result
         return result

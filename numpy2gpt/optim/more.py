@@ -658,7 +658,7 @@ class LBFGS(Optimizer):
 
     def _gather_flat_grad(self):
         return np.concatenate([np.zeros(p.numel(), dtype=p.dtype) if p.grad is None
-                               else p.grad._data.reshape(-1) for p in self._params])
+                               else p.grad.to_dense()._data.reshape(-1) for p in self._params])
 
     def _add_grad(self, step_size, update):
         """Move the parameters by step_size * update (a flat vector)."""

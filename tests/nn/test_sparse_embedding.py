@@ -2,6 +2,7 @@
 against PyTorch: indices, values, to_dense, accumulation, optimizer steps, prints and errors."""
 
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -316,3 +317,30 @@ def test_dense_ops_on_a_sparse_tensor_are_pytorchs_error_type():
     for op in (lambda: s.exp(), lambda: s.sum(), lambda: s @ ng.ones(5)):
         with pytest.raises(NotImplementedError, match="SparseCPU"):
             op()
+
+
+def test_module_zero_grad_deepcopy_anomaly_and_lbfgs_with_a_sparse_gradient():
+    """Module.zero_grad(set_to_none=False) empties a sparse gradient; anomaly detection and
+    LBFGS read one (LBFGS as dense, as PyTorch); a deep copy of the module copies no gradient,
+    as PyTorch's Parameter.__deepcopy__."""
+
+    def run(lib):
+        lib.manual_seed(0)
+        emb = lib.nn.Embedding(5, 3, sparse=True)
+        ids = lib.tensor([1, 3, 1])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (anomaly detection's warning)
+            with lib.autograd.detect_anomaly():
+                emb(ids).sum().backward()
+        twin = copy.deepcopy(emb)
+        nnz = emb.weight.grad._nnz()
+        emb.zero_grad(set_to_none=False)
+        opt = lib.optim.LBFGS(emb.parameters(), max_iter=2)
+        loss = opt.step(lambda: (emb.zero_grad(), emb(ids).pow(2).sum().backward(),
+                                 emb(ids).pow(2).sum())[-1])
+        return twin.weight.grad is None, nnz, loss.item(), emb.weight.detach().numpy()
+
+    ours, theirs = run(ng), run(torch)
+    assert ours[:2] == theirs[:2]
+    np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-6)
+    np.testing.assert_allclose(ours[3], theirs[3], rtol=1e-5, atol=1e-7)

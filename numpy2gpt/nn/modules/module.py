@@ -644,6 +644,8 @@ class Module:
                 continue
             if set_to_none:
                 p.grad = None
+            elif p.grad.is_sparse:
+                p.grad.zero_()  # (no stored entries left)
             elif p.grad._data.flags.writeable:
                 p.grad._data.fill(0)
             else:
