@@ -24,12 +24,13 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..linalg import qr
 from ..ops._util import not_implemented_for
+from ..ops.creation import randperm
 from ..random import resolve
 from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
            "zeros_", "eye_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-           "kaiming_normal_", "orthogonal_"]
+           "kaiming_normal_", "orthogonal_", "dirac_", "sparse_"]
 
 
 _skip = threading.local()  # nn.utils.skip_init: random fills leave the tensor as it is
@@ -195,6 +196,47 @@ def eye_(tensor):
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor, groups=1):
+    """Fill a 3-, 4- or 5-D convolution weight (out_channels, in_channels, *kernel) with the
+    Dirac delta: in each of the `groups` groups of output channels, channel d has a 1 at the
+    kernel's centre for input channel d and zeros elsewhere, so the convolution starts as the
+    identity on as many channels as both sides have."""
+    dimensions = tensor.ndimension()
+    if dimensions not in [3, 4, 5]:
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.size()
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_chans_per_grp = sizes[0] // groups
+    min_dim = min(out_chans_per_grp, sizes[1])
+    centre = tuple(size // 2 for size in sizes[2:])
+    with no_grad():
+        tensor.zero_()
+        for g in range(groups):
+            for d in range(min_dim):
+                tensor[(g * out_chans_per_grp + d, d) + centre] = 1
+    return tensor
+
+
+@_skippable
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Fill a 2-D tensor as a sparse matrix (Martens, 2010): N(0, std^2) values, then in every
+    column ceil(sparsity * rows) randomly chosen entries set to 0.
+
+    As PyTorch: the normals come from `generator`, but each column's random rows (a randperm)
+    from the global generator, whatever `generator` is."""
+    if tensor.ndimension() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    with no_grad():
+        normal_(tensor, 0, std, generator)
+        for col_idx in range(cols):
+            zero_indices = randperm(rows)[:num_zeros]
+            tensor[zero_indices, col_idx] = 0
+    return tensor
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):

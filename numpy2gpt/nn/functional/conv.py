@@ -1,5 +1,5 @@
-"""conv1d, conv2d, conv3d and the transposed conv_transpose1d, conv_transpose2d (PyTorch's
-torch.nn.functional convolutions).
+"""conv1d, conv2d, conv3d and the transposed conv_transpose1d, conv_transpose2d,
+conv_transpose3d (PyTorch's torch.nn.functional convolutions).
 
 A convolution slides a (C_in / groups, *kernel) kernel over the (zero-padded) input; each output
 element is the dot product of one kernel with one window. Computed as im2col: copy every window
@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from ...autograd.function import _TENSOR_TYPES, FusedFunction
+from ...ops._util import int_arg
 from ...ops.join import stack
 from ...tensor import as_tensor
 from ._args import int_tuple
@@ -315,15 +316,15 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 # ----- transposed convolution ------------------------------------------------------------------
 def _conv_transpose(op, dims, input, weight, bias, stride, padding, output_padding, groups,
                     dilation):
-    """conv_transpose1d / conv_transpose2d: PyTorch's checks, then the op, composed:
+    """conv_transpose1d / 2d / 3d (dims = 1 / 2 / 3): PyTorch's checks, then the op, composed:
 
     a transposed convolution is the gradient of a convolution with respect to its input. Every
-    input pixel scatters its value times the kernel into the output: per group,
-    cols = W^T @ x gives each input pixel's (C_out * kh * kw) contributions, and col2im (fold)
-    adds them up at their places on a canvas of (H - 1) * stride + dilation * (k - 1) + 1 rows
-    (and columns). `padding` cuts that many from each side of the canvas, `output_padding` adds
-    rows (columns) at the end, which no input reaches (only the bias). Built from
-    differentiable ops, so autograd gives the gradients of every order."""
+    input element scatters its value times the kernel into the output: per group,
+    cols = W^T @ x gives each input element's (C_out * prod(kernel)) contributions, and col2im
+    (fold) adds them up at their places on a canvas of (size - 1) * stride + dilation * (k - 1)
+    + 1 elements along each spatial dim. `padding` cuts that many from each side of the canvas,
+    `output_padding` adds elements at the end, which no input reaches (only the bias). Built
+    from differentiable ops, so autograd gives the gradients of every order."""
     from .sampling import Col2Im  # (sampling.py imports this file)
 
     x, w = as_tensor(input), as_tensor(weight)
@@ -332,6 +333,7 @@ def _conv_transpose(op, dims, input, weight, bias, stride, padding, output_paddi
     padding = int_tuple(padding, op, "padding", 5, dims)
     output_padding = int_tuple(output_padding, op, "output_padding", 6, dims)
     dilation = int_tuple(dilation, op, "dilation", 8, dims)
+    groups = int_arg(groups, op, "groups", 7)
     if x.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to "
                            f"{op}, but got input of size: {list(x.shape)}")
@@ -355,41 +357,60 @@ def _conv_transpose(op, dims, input, weight, bias, stride, padding, output_paddi
     if any(d < 0 for d in dilation):
         raise RuntimeError("dilation should be greater than zero")
     _check_transposed_shapes(x, w, b, groups)
-    if dims == 1:  # the 2-D op on a height-1 image
-        stride, padding, dilation = (1,) + stride, (0,) + padding, (1,) + dilation
-        output_padding = (0,) + output_padding
-        x, w = x.unsqueeze(2), w.unsqueeze(2)
-    if any(d == 0 for d in dilation):
-        raise RuntimeError(f"dilation should be greater than zero, but got dilation_height: "
-                           f"{dilation[0]} dilation_width: {dilation[1]}")
-    if any(p >= s and p >= d for p, s, d in zip(output_padding, stride, dilation)):
-        (oph, opw), (sh, sw), (dh, dw) = output_padding, stride, dilation
-        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but "
-                           f"got output_padding_height: {oph} output_padding_width: {opw} "
-                           f"stride_height: {sh} stride_width: {sw} dilation_height: {dh} "
-                           f"dilation_width: {dw}")
-    n, c, h, wd = x.shape
+    n, c, *size = x.shape
     kernel = tuple(w.shape[2:])
-    canvas = tuple((size - 1) * s + d * (kk - 1) + 1
-                   for size, s, d, kk in zip((h, wd), stride, dilation, kernel))
+    canvas = tuple((m - 1) * s + d * (kk - 1) + 1
+                   for m, s, d, kk in zip(size, stride, dilation, kernel))
     out = tuple(cv - 2 * p + op_ for cv, p, op_ in zip(canvas, padding, output_padding))
-    if out[0] < 1 or out[1] < 1:
-        raise RuntimeError(f"Given input size per channel: ({h} x {wd}). Calculated output size "
-                           f"per channel: ({out[0]} x {out[1]}). Output size is too small")
+    _check_transposed_geometry(x, stride, output_padding, dilation, out)
+    if x.dtype == np.bool_ or (x.dtype.kind in "iu" and x.dtype != np.int64):
+        kernel_name = f"slow_conv_transpose{3 if dims == 3 else 2}d_out_cpu"
+        raise NotImplementedError(f"\"{kernel_name}\" not implemented for "
+                                  f"'{_TENSOR_TYPES.get(x.dtype.name, x.dtype.name)}'")
     _check_dtypes(x, w, b)
-    if x.dtype == np.bool_:
-        raise NotImplementedError("\"slow_conv_transpose2d_out_cpu\" not implemented for 'Bool'")
-    g, o = groups, w.shape[1] * groups
-    # cols[n, g] = W_g^T @ x[n, g]: (C_out / G * kh * kw, C_in / G) @ (C_in / G, H * W)
-    cols = w.reshape(g, c // g, -1).mT @ x.reshape(n, g, c // g, h * wd)
-    y = Col2Im(canvas, kernel, dilation, (0, 0), stride, (h, wd))(
-        cols.reshape(n, o * kernel[0] * kernel[1], h * wd))
-    (ph, pw), (oph, opw) = padding, output_padding
-    if ph or pw or oph or opw:  # negative amounts crop: the padding off, output_padding on
-        y = pad(y, (-pw, -pw + opw, -ph, -ph + oph))
+    g, o, positions = groups, w.shape[1] * groups, math.prod(size)
+    # cols[n, g] = W_g^T @ x[n, g]: (C_out / G * prod(kernel), C_in / G) @ (C_in / G, positions)
+    cols = w.reshape(g, c // g, -1).mT @ x.reshape(n, g, c // g, positions)
+    y = Col2Im(canvas, kernel, dilation, (0,) * dims, stride, tuple(size))(
+        cols.reshape(n, o * math.prod(kernel), positions))
+    if any(padding) or any(output_padding):
+        # pad's amounts, the last dim first; negative ones crop: the padding off both sides,
+        # the output_padding back on at the end
+        y = pad(y, tuple(a for p, op_ in zip(reversed(padding), reversed(output_padding))
+                         for a in (-p, -p + op_)))
     if b is not None:
-        y = y + b.reshape(o, 1, 1)
-    return y.squeeze(2) if dims == 1 else y
+        y = y + b.reshape((o,) + (1,) * dims)
+    return y
+
+
+def _check_transposed_geometry(x, stride, output_padding, dilation, out):
+    """PyTorch's slow_conv_transpose{2,3}d_shape_check, with its messages: they name each
+    spatial dim, and conv_transpose1d's show the height-1 image PyTorch runs it as."""
+    shape, size, out = list(x.shape), list(x.shape[2:]), list(out)
+    stride, output_padding, dilation = list(stride), list(output_padding), list(dilation)
+    if len(size) == 1:  # a height of 1 in front
+        shape.insert(2, 1)
+        size, out = [1] + size, [1] + out
+        stride, output_padding, dilation = [1] + stride, [0] + output_padding, [1] + dilation
+    names = ("depth", "height", "width")[3 - len(size):]
+
+    def named(what, values, sep):
+        return sep.join(f"{what}_{name}: {v}" for name, v in zip(names, values))
+
+    if 0 in size and 0 not in shape[:2]:
+        raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got input "
+                           f"shape: {shape}")
+    if any(d == 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got "
+                           f"{named('dilation', dilation, ', ')}")
+    if any(p >= s and p >= d for p, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but "
+                           f"got {named('output_padding', output_padding, ' ')} "
+                           f"{named('stride', stride, ' ')} {named('dilation', dilation, ' ')}")
+    if any(m < 1 for m in out):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, size))}). "
+                           f"Calculated output size per channel: "
+                           f"({' x '.join(map(str, out))}). Output size is too small")
 
 
 def _check_transposed_shapes(x, w, b, groups):
@@ -425,4 +446,14 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            output_padding, groups, dilation)
 
 
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d"]
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """3-D transposed convolution of input (N, C_in, D, H, W) (or unbatched (C_in, D, H, W))
+    with weight (C_in, C_out / groups, kd, kh, kw) (PyTorch's F.conv_transpose3d): the gradient
+    of conv3d with respect to its input, e.g. to upsample volumes or video by `stride`."""
+    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d"]

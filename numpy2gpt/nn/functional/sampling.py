@@ -25,6 +25,7 @@ grid from affine matrices (spatial transformer networks).
 """
 
 import itertools
+import math
 import warnings
 
 import numpy as np
@@ -368,48 +369,55 @@ def pixel_unshuffle(input, downscale_factor):
 
 # ----- unfold (im2col) / fold (col2im) -----------------------------------------------------------
 class Im2Col(Function):
-    """(N, C, H, W) -> (N, C * kh * kw, L): every sliding block of the zero-padded input as a
-    column, one row per (channel, kernel offset), L = OH * OW blocks."""
+    """(N, C, *size) -> (N, C * prod(kernel), L): every sliding block of the zero-padded input as
+    a column, one row per (channel, kernel offset), L = prod(blocks) blocks. Any number of
+    spatial dims (unfold has 2; the transposed convolutions, through Col2Im, 1 to 3)."""
 
     grad_fn_name = "Im2ColBackward0"
     saves_values = False  # backward needs only the shapes
 
-    def __init__(self, hw, kernel, dilation, padding, stride, blocks):
-        self.hw, self.kernel, self.dilation = hw, kernel, dilation
+    def __init__(self, size, kernel, dilation, padding, stride, blocks):
+        self.size, self.kernel, self.dilation = size, kernel, dilation
         self.padding, self.stride, self.blocks = padding, stride, blocks
 
     def forward(self, x):
-        (ph, pw), (kh, kw), (oh, ow) = self.padding, self.kernel, self.blocks
-        n, c = x.shape[:2]
-        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        (n, c), dims = x.shape[:2], len(self.kernel)
+        xp = np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in self.padding)) \
+            if any(self.padding) else x
         win = window_view(xp, self.kernel, self.stride, self.dilation, self.blocks)
-        return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
+        # (N, C, *blocks, *kernel) -> (N, C, *kernel, *blocks): rows (channel, offset)
+        win = win.transpose(0, 1, *range(2 + dims, 2 + 2 * dims), *range(2, 2 + dims))
+        return win.reshape(n, c * math.prod(self.kernel), math.prod(self.blocks))
 
     def backward(self, gy):  # the adjoint of copying blocks out is adding them back in: fold
-        return Col2Im(self.hw, self.kernel, self.dilation, self.padding, self.stride,
+        return Col2Im(self.size, self.kernel, self.dilation, self.padding, self.stride,
                       self.blocks)(gy)
 
 
 class Col2Im(Function):
-    """(N, C * kh * kw, L) -> (N, C, H, W): the adjoint of Im2Col. Each column is a block;
+    """(N, C * prod(kernel), L) -> (N, C, *size): the adjoint of Im2Col. Each column is a block;
     blocks are added into the (padded) image where unfold took them, the padding then cut off."""
 
     grad_fn_name = "Col2ImBackward0"
     saves_values = False
 
-    def __init__(self, hw, kernel, dilation, padding, stride, blocks):
-        self.hw, self.kernel, self.dilation = hw, kernel, dilation
+    def __init__(self, size, kernel, dilation, padding, stride, blocks):
+        self.size, self.kernel, self.dilation = size, kernel, dilation
         self.padding, self.stride, self.blocks = padding, stride, blocks
 
     def forward(self, cols):
-        (h, w), (ph, pw), (kh, kw), (oh, ow) = self.hw, self.padding, self.kernel, self.blocks
-        n, c = cols.shape[0], cols.shape[1] // (kh * kw)
-        blocks = cols.reshape(n, c, kh, kw, oh, ow).transpose(2, 3, 0, 1, 4, 5)
-        g = col2im(blocks, (n, c, h + 2 * ph, w + 2 * pw), self.stride, self.dilation)
-        return np.ascontiguousarray(g[:, :, ph:ph + h, pw:pw + w])
+        n, dims = cols.shape[0], len(self.kernel)
+        c = cols.shape[1] // math.prod(self.kernel)
+        # col2im takes the blocks as (*kernel, N, C, *blocks)
+        blocks = cols.reshape(n, c, *self.kernel, *self.blocks) \
+                     .transpose(*range(2, 2 + dims), 0, 1, *range(2 + dims, 2 + 2 * dims))
+        padded = (n, c) + tuple(s + 2 * p for s, p in zip(self.size, self.padding))
+        g = col2im(blocks, padded, self.stride, self.dilation)
+        inside = tuple(slice(p, p + s) for p, s in zip(self.padding, self.size))
+        return np.ascontiguousarray(g[(slice(None), slice(None)) + inside])
 
     def backward(self, gy):  # fold sums blocks, so each block's gradient is a copy: unfold
-        return Im2Col(self.hw, self.kernel, self.dilation, self.padding, self.stride,
+        return Im2Col(self.size, self.kernel, self.dilation, self.padding, self.stride,
                       self.blocks)(gy)
 
 

@@ -1,5 +1,6 @@
-"""Convolution layers: Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, and their lazy
-versions (LazyConv1d, ...: in_channels taken from the first input)."""
+"""Convolution layers: Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,
+ConvTranspose3d, and their lazy versions (LazyConv1d, ...: in_channels taken from the first
+input)."""
 
 import math
 from collections.abc import Iterable
@@ -155,7 +156,7 @@ class Conv3d(_ConvNd):
 
 
 class _ConvTransposeNd(_ConvNd):
-    """What ConvTranspose1d and ConvTranspose2d share: only zero padding, and the output_padding
+    """What ConvTranspose1d, 2d and 3d share: only zero padding, and the output_padding
     that gives a requested output_size (a strided convolution maps `stride` input sizes to the
     same output size, so the transposed one needs to be told which of them to produce)."""
 
@@ -232,6 +233,23 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     def forward(self, input, output_size=None):
         return self._forward(F.conv_transpose2d, input, output_size, 2)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution over input (N, C_in, D, H, W) or (C_in, D, H, W):
+    F.conv_transpose3d with its own weight (in_channels, out_channels / groups, kd, kh, kw) and
+    bias. forward(input, output_size) picks the output_padding that gives that size."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        super().__init__(in_channels, out_channels, _ntuple(kernel_size, 3), _ntuple(stride, 3),
+                         _ntuple(padding, 3), _ntuple(dilation, 3), True,
+                         _ntuple(output_padding, 3), groups, bias, padding_mode, device=device,
+                         dtype=dtype)
+
+    def forward(self, input, output_size=None):
+        return self._forward(F.conv_transpose3d, input, output_size, 3)
 
 
 # ----- lazy convolutions -----------------------------------------------------------------------
@@ -337,5 +355,20 @@ class LazyConvTranspose2d(_LazyConvXdMixin, ConvTranspose2d):
         self._make_lazy(out_channels, bias, device, dtype)
 
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "LazyConv1d",
-           "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d"]
+class LazyConvTranspose3d(_LazyConvXdMixin, ConvTranspose3d):
+    """A ConvTranspose3d whose in_channels is taken from its first input; it then becomes a
+    ConvTranspose3d."""
+
+    cls_to_become = ConvTranspose3d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups=1, bias=True, dilation=1, padding_mode="zeros", device=None,
+                 dtype=None):
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False,
+                         dilation, padding_mode, device=device, dtype=dtype)
+        self._make_lazy(out_channels, bias, device, dtype)
+
+
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+           "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
+           "LazyConvTranspose2d", "LazyConvTranspose3d"]
