@@ -956,6 +956,32 @@ def inner(input, other, *, out=None):
     return tensordot(a, b, dims=([-1], [-1]))
 
 
+class InfDistance(Function):
+    """max |d| over the last axis of the differences d: the distance of cdist and pdist for
+    p = inf. Its gradient gives every coordinate that attains the max the full sign(d), as
+    PyTorch's distance kernels do (the inf-norm of vector_norm shares it among them)."""
+
+    saves_outputs = True
+
+    def __init__(self, grad_fn_name):
+        self.grad_fn_name = grad_fn_name
+
+    def forward(self, diff):
+        return np.abs(diff).max(axis=-1)
+
+    def backward(self, gy):
+        (diff,) = self.saved_tensors
+        top = Tensor._make(np.abs(diff._data) == np.expand_dims(self.saved_output()._data, -1))
+        return gy.unsqueeze(-1) * diff.sign() * top
+
+
+def distance(diff, p, grad_fn_name="CdistBackward0"):
+    """The p-norm of the differences `diff` over the last axis, as cdist and pdist compute it."""
+    if p == float("inf") and diff.shape[-1]:
+        return InfDistance(grad_fn_name)(diff)
+    return Norm(float(p), (diff.ndim - 1,), False)(diff)
+
+
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """The p-norm distance between each row of x1 (..., P, M) and each row of x2 (..., R, M):
     shape (..., P, R), batch dims broadcast. Computed from the differences (not PyTorch's
@@ -979,10 +1005,10 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if x1.dtype != x2.dtype:
         raise RuntimeError(f"expected scalar type {_type(x1)} but found {_type(x2)}")
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (..., P, R, M)
-    distance = Norm(float(p), (diff.ndim - 1,), False)(diff)
+    result = distance(diff, p)
     if p == 0:  # counting nonzeros has no gradient: PyTorch's cdist gives zeros, not none
-        distance = distance + sum(masked_fill(diff, np.array(True), 0), -1)
-    return distance
+        result = result + sum(masked_fill(diff, np.array(True), 0), -1)
+    return result
 
 
 # ----- norms ------------------------------------------------------------------------------------

@@ -415,7 +415,14 @@ class Tensor:
         return t
 
     def detach_(self):
-        """Cut this tensor off from the graph in place (it becomes a leaf)."""
+        """Cut this tensor off from the graph in place (it becomes a leaf); not a view."""
+        if self._view is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as "
+                "True, gradients are views of DDP buckets, and hence detach_() cannot be called on "
+                "these gradients. To fix this error, please refer to the Optimizer.zero_grad() "
+                "function in torch/optim/optimizer.py as the solution.")
         self.grad_fn = None
         self._requires_grad = False
         return self

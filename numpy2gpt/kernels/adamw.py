@@ -67,6 +67,8 @@ def adam_update_fast(p, g, m, v, vmax, s, c, t1=None, t2=None):
     ufunc writes with out= into p, m, v or the scratch t1, t2 (no fresh arrays: page faults),
     and the scalars are 0-d arrays of p's dtype, `c` = adam_hyper(s) (a Python float operand is
     converted on every ufunc call)."""
+    if t1 is None or t2 is None:  # (a 0-d parameter comes without scratch)
+        t1, t2 = np.empty_like(p), np.empty_like(p)
     if s.maximize:
         g = np.negative(g, out=t2)
     if s.weight_decay != 0:

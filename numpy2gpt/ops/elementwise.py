@@ -513,12 +513,13 @@ class Atan2(Function):
 
     def backward(self, gy):
         from .arithmetic import sum_to
+        from .indexing import where
 
         a, b = self.saved_tensors
-        # d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2); PyTorch gives 0 at the origin
-        r2 = (a * a + b * b)._data
-        with np.errstate(divide="ignore"):
-            recip = Tensor._make(np.where(r2 == 0, np.zeros((), r2.dtype), 1 / r2))
+        # d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2); PyTorch gives 0 at the origin. Built
+        # from differentiable ops, so that the second derivative sees 1 / (a^2 + b^2) vary too
+        r2 = a * a + b * b
+        recip = where(r2 == 0, 0.0, 1 / r2)
         ga = sum_to(gy * b * recip, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(gy * -a * recip, b.shape) if self.needs_input_grad[1] else None
         return ga, gb

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from ...autograd.function import _TENSOR_TYPES, FusedFunction
+from ...autograd.function import _TENSOR_TYPES, Function, FusedFunction
 from ...autograd.grad_mode import is_grad_enabled
 from ...kernels.dropout import dropout_mask
 from ...kernels.gelu import gelu_backward, gelu_forward
@@ -444,11 +444,31 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return x / x.norm(p, dim, keepdim=True).clamp(min=eps)
 
 
+class _ClampNormOutsideGraph(Function):
+    """max(norm, eps), with the gradient of the unclamped norm: PyTorch's cosine_similarity
+    clamps a clone of the norms in place under no_grad, so autograd never sees the clamp."""
+
+    grad_fn_name = "CloneBackward0"
+    saves_values = False
+
+    def __init__(self, eps):
+        self.eps = eps
+
+    def forward(self, norm):
+        return np.maximum(norm, np.asarray(self.eps, norm.dtype))  # (NaN stays NaN)
+
+    def backward(self, gy):
+        return gy
+
+
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """The cosine of the angle between x1 and x2 along `dim` (broadcast): each scaled by
-    max(its 2-norm, eps), then the dot product, as PyTorch computes it."""
-    a, b = as_tensor(x1), as_tensor(x2)
-    return (normalize(a, 2.0, dim, eps) * normalize(b, 2.0, dim, eps)).sum(dim)
+    """The cosine of the angle between x1 and x2 along `dim`, as PyTorch computes it: broadcast
+    the two first, then scale each by max(its 2-norm, eps) and take the dot product."""
+    from ...ops.shape import broadcast_tensors
+
+    a, b = broadcast_tensors(as_tensor(x1), as_tensor(x2))
+    na, nb = (_ClampNormOutsideGraph(eps)(t.norm(2, dim, keepdim=True)) for t in (a, b))
+    return ((a / na) * (b / nb)).sum(dim)
 
 
 def _maybe_inplace(x, op, inplace):

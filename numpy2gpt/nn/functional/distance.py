@@ -18,6 +18,7 @@ import numpy as np
 from ...autograd.function import _TENSOR_TYPES
 from ...autograd.grad_mode import no_grad
 from ...kernels.dropout import dropout_mask
+from ...linalg import distance
 from ...ops._util import not_implemented_for, require_tensor
 from ...ops.elementwise import relu
 from ...ops.indexing import where
@@ -149,7 +150,7 @@ def pdist(input, p=2):
     diff = x.index_select(0, as_tensor(i)) - x.index_select(0, as_tensor(j))
     if not diff.numel():  # no pairs (or no columns): an empty norm that the inf-norm refuses
         return diff.abs().sum(1)
-    return diff.norm(p, 1)
+    return distance(diff, p, "PdistBackward0")
 
 
 # ----- losses ------------------------------------------------------------------------------------

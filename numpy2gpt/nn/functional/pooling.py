@@ -290,8 +290,11 @@ class AvgPool2DFunction(FusedFunction):
 
     def forward(self, x):
         self.x_shape = x.shape
-        rows, cols = self.rows.astype(x.dtype), self.cols.astype(x.dtype)
-        sums = rows @ x.reshape(self.shape4) @ cols.T
+        x4 = x.reshape(self.shape4)
+        if x.dtype.kind == "f" and not np.isfinite(x).all():
+            sums = _mask_sum(self.cols, _mask_sum(self.rows, x4, -2), -1)
+        else:
+            sums = self.rows.astype(x.dtype) @ x4 @ self.cols.astype(x.dtype).T
         if x.dtype.kind == "f":
             y = sums / self.divisor.astype(x.dtype)
         else:  # PyTorch's integer average rounds toward zero
@@ -301,7 +304,10 @@ class AvgPool2DFunction(FusedFunction):
     def backward(self, gy):
         # y = R x C^T / divisor is linear in x: its gradient is the transpose, R^T (gy / d) C
         g = gy.reshape(self.shape4[:2] + self.divisor.shape) / self.divisor.astype(gy.dtype)
-        gx = self.rows.astype(gy.dtype).T @ g @ self.cols.astype(gy.dtype)
+        if not np.isfinite(g).all():
+            gx = _mask_sum(self.cols.T, _mask_sum(self.rows.T, g, -2), -1)
+        else:
+            gx = self.rows.astype(gy.dtype).T @ g @ self.cols.astype(gy.dtype)
         return gx.reshape(self.x_shape)
 
     def composed(self, x):
@@ -310,6 +316,14 @@ class AvgPool2DFunction(FusedFunction):
                                (self.rows, self.cols, self.divisor))
         y = rows @ x.reshape(self.shape4) @ cols.mT / divisor
         return y.reshape(self.out_shape)
+
+
+def _mask_sum(mask, a, axis):
+    """mask @ a along `axis` for a 0/1 matrix `mask`, by adding up the slices each row selects:
+    unlike the product, an inf or NaN then reaches only the sums that include it (inf * 0 is
+    NaN). For inputs that hold one; the product is faster."""
+    return np.stack([np.take(a, np.flatnonzero(row), axis=axis).sum(axis=axis)
+                     for row in mask.astype(bool)], axis=axis)
 
 
 def _masks(bounds, size):

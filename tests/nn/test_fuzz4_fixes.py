@@ -1,0 +1,105 @@
+"""Silent wrong results found by differential fuzzing of nn.functional, optimizers and autograd,
+each checked against PyTorch."""
+
+import numpy as np
+import pytest
+from torch_compare import both, same_error
+
+INF = float("inf")
+
+
+def _grads(lib, fn, *arrays):
+    leaves = [lib.tensor(np.asarray(a, np.float64), requires_grad=True) for a in arrays]
+    y = fn(lib, *leaves)
+    y.sum().backward()
+    return [y.detach().numpy()] + [t.grad.numpy() for t in leaves]
+
+
+@pytest.mark.parametrize("case", [
+    (lambda lib, a, b: lib.nn.functional.cosine_similarity(a, b, dim=0), -0.5, [1.0, -3.0]),
+    (lambda lib, a, b: lib.nn.functional.cosine_similarity(a, b, dim=-1),
+     np.random.default_rng(0).standard_normal((3, 1, 4)), np.ones((2, 4))),
+    (lambda lib, a, b: lib.nn.functional.cosine_similarity(a, b, dim=1, eps=0.5),
+     [[0.1, 0.2, -0.3]], [[1.0, -3.0, 2.0]]),
+    (lambda lib, a, b: lib.nn.functional.cosine_similarity(a, b, dim=1),
+     [[0.0, 0.0, 0.0]], [[1.0, -3.0, 2.0]]),
+], ids=["broadcast value", "broadcast to a new dim", "eps above the norm", "zero vector"])
+def test_cosine_similarity_broadcasts_first_and_clamps_outside_the_graph(case):
+    """PyTorch broadcasts x1 and x2 before taking their norms, and clamps the norms to eps in
+    place under no_grad (the gradient is the unclamped norm's)."""
+    fn, *arrays = case
+    for ours, theirs in zip(*both(lambda lib: _grads(lib, fn, *arrays))):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_steps_a_zero_dim_parameter(name, amsgrad):
+    """A learnable scalar (nn.Parameter(tensor(1.))) crashed the fused update."""
+    def run(lib):
+        p = lib.nn.Parameter(lib.tensor(1.0, dtype=lib.float64))
+        opt = getattr(lib.optim, name)([p], lr=0.1, amsgrad=amsgrad, weight_decay=0.1)
+        for _ in range(3):
+            opt.zero_grad()
+            (p * p * 2).backward()
+            opt.step()
+        return p.item()
+
+    ours, theirs = both(run)
+    assert ours == pytest.approx(theirs, rel=1e-14)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: lib.nn.functional.avg_pool1d(x.reshape(1, 1, -1), 2),
+    lambda lib, x: lib.nn.functional.avg_pool2d(x.reshape(1, 2, 3), 2, stride=1),
+    lambda lib, x: lib.nn.functional.adaptive_avg_pool2d(x.reshape(1, 2, 3), (2, 2)),
+    lambda lib, x: lib.nn.functional.adaptive_avg_pool1d(x.reshape(1, 1, -1), 4),
+], ids=["avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_avg_pool1d"])
+@pytest.mark.parametrize("special", [INF, -INF, float("nan")])
+def test_average_pooling_keeps_inf_and_nan_in_their_own_windows(fn, special):
+    """The windows are summed with 0/1 mask products; inf * 0 is NaN, so an inf spread NaN to
+    every window (and the gradient to every input)."""
+    x = np.array([special, 1.0, 2.0, 3.0, 4.0, 5.0])
+
+    def run(lib):
+        t = lib.tensor(x, requires_grad=True)
+        y = fn(lib, t)
+        g = np.arange(y.numel(), dtype=np.float64).reshape(tuple(y.shape))
+        g.flat[-1] = INF
+        y.backward(lib.tensor(g))
+        return y.detach().numpy(), t.grad.numpy()
+
+    for ours, theirs in zip(*both(run)):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_atan2_second_derivative():
+    """The first derivative took 1 / (a^2 + b^2) as a constant: the second missed its term."""
+    def run(lib):
+        a = lib.tensor([0.0, 1.0, -2.0], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([0.0, 2.0, 0.5], dtype=lib.float64, requires_grad=True)
+        ga, gb = lib.autograd.grad(lib.atan2(a, b).sum(), (a, b), create_graph=True)
+        return [t.detach().numpy() for t in (ga, gb, *lib.autograd.grad((ga + gb).sum(), (a, b)))]
+
+    for ours, theirs in zip(*both(run)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-14)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: lib.nn.functional.pdist(x, p=INF),
+    lambda lib, x: lib.cdist(x, lib.zeros(1, 2, dtype=x.dtype), p=INF),
+], ids=["pdist", "cdist"])
+def test_inf_distance_gives_every_tied_coordinate_the_full_sign(fn):
+    """PyTorch's distance kernels (unlike the inf-norm) do not share the gradient among ties."""
+    x = [[0.0, 0.0], [1.0, -1.0], [2.0, 0.5]]
+    for ours, theirs in zip(*both(lambda lib: _grads(lib, fn, x))):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.randn(3, requires_grad=True)[:2],
+    lambda lib: lib.randn(3)[:2],
+    lambda lib: lib.randn(2, 2).t(),
+])
+def test_detach_in_place_refuses_a_view(make):
+    same_error(lambda lib: make(lib).detach_())
