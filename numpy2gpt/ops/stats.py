@@ -6,6 +6,8 @@ again), following PyTorch's formulas (tools/autograd/derivatives.yaml) including
 the non-differentiable points: the gradient of a norm or std at 0 is 0.
 """
 
+import warnings
+
 import numpy as np
 
 from .. import dtypes
@@ -127,8 +129,12 @@ def _var_args(name, input, dim, unbiased, keepdim, correction):
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     dims = reduction_dims(dim, x.ndim, name, 2)
-    dof = max(0, _count(x.shape, dims) - correction)  # PyTorch clamps N - correction at 0
-    return x, dims, keepdim, dof
+    dof = _count(x.shape, dims) - correction
+    if dof <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=4)
+    return x, dims, keepdim, max(0, dof)  # PyTorch clamps N - correction at 0
 
 
 @numpy_names

@@ -103,3 +103,35 @@ def test_inf_distance_gives_every_tied_coordinate_the_full_sign(fn):
 ])
 def test_detach_in_place_refuses_a_view(make):
     same_error(lambda lib: make(lib).detach_())
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_and_l1_loss_take_a_weight(name, reduction):
+    """PyTorch 2.13's weight=: each error scaled, 'mean' divided by the sum of the weights."""
+    rng = np.random.default_rng(0)
+    a, b, w = rng.standard_normal((3, 2, 4))
+
+    def run(lib):
+        x, weight = lib.tensor(a, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = getattr(lib.nn.functional, name)(x, lib.tensor(b), reduction=reduction,
+                                              weight=weight)
+        y.sum().backward()
+        return y.detach().numpy(), x.grad.numpy(), weight.grad.numpy()
+
+    for ours, theirs in zip(*both(run)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    same_error(lambda lib: getattr(lib.nn.functional, name)(lib.ones(2), lib.ones(2),
+                                                            weight=lib.ones(3)))
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.var(lib.tensor([1.0, 2.0]), correction=2),
+    lambda lib: lib.tensor([]).var(),
+    lambda lib: lib.std_mean(lib.tensor([1.0])),
+    lambda lib: lib.std(lib.zeros(0, 3), 0),
+])
+def test_var_and_std_warn_when_no_degrees_of_freedom_are_left(call):
+    for lib in both(lambda lib: lib):
+        with pytest.warns(UserWarning, match=r"\(\): degrees of freedom is <= 0"):
+            call(lib)

@@ -722,8 +722,9 @@ def pad(input, pad, mode="constant", value=None):
 
 
 # ----- losses composed from primitive ops (their backward comes from autograd) -------------------
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Mean squared error: reduce((input - target)^2) with reduction 'mean', 'sum' or 'none'.
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error: reduce((input - target)^2) with reduction 'mean', 'sum' or 'none';
+    with `weight` (the input's shape) each error is scaled and 'mean' is the weighted mean.
 
     Composed from primitive ops (its backward, 2 (input - target) / N, comes for free).
     """
@@ -732,15 +733,28 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     _warn_if_broadcast(x, t)
     _require_floating_pair(x, t, "mse_cpu")
     d = x - t
-    return _reduce(d * d, reduction)
+    return _reduce(d * d, reduction) if weight is None else _weighted(d * d, x, weight, reduction)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Mean absolute error: reduce(|input - target|)."""
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error: reduce(|input - target|) (weighted as mse_loss with `weight`)."""
     reduction = _reduction(size_average, reduce, reduction)
     x, t = _require_size(input), _require_size(target)
     _warn_if_broadcast(x, t)
-    return _reduce((x - t).abs(), reduction)
+    loss = (x - t).abs()
+    return _reduce(loss, reduction) if weight is None else _weighted(loss, x, weight, reduction)
+
+
+def _weighted(loss, x, weight, reduction):
+    """PyTorch's weighted mse_loss / l1_loss: loss * weight, and for 'mean' divided by the sum
+    of the weights (not by the number of elements)."""
+    weight = as_tensor(weight)
+    if weight.shape != x.shape:
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.sum() / weight.sum()
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
