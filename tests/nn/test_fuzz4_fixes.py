@@ -135,3 +135,25 @@ def test_var_and_std_warn_when_no_degrees_of_freedom_are_left(call):
     for lib in both(lambda lib: lib):
         with pytest.warns(UserWarning, match=r"\(\): degrees of freedom is <= 0"):
             call(lib)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+def test_cross_entropy_with_probabilities_differentiates_the_weight(reduction, label_smoothing):
+    """PyTorch gives a weight that requires grad its gradient with class-probability targets
+    (with class indices it refuses, naming nll_loss_forward)."""
+    rng = np.random.default_rng(0)
+    x, t, w = rng.standard_normal((3, 4, 2)), rng.random((3, 4, 2)), rng.random(4)
+    t /= t.sum(1, keepdims=True)
+
+    def run(lib):
+        xx, ww = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.cross_entropy(xx, lib.tensor(t), weight=ww, reduction=reduction,
+                                            label_smoothing=label_smoothing)
+        y.sum().backward()
+        return y.detach().numpy(), xx.grad.numpy(), ww.grad.numpy()
+
+    for ours, theirs in zip(*both(run)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+    same_error(lambda lib: lib.nn.functional.cross_entropy(
+        lib.tensor(x), lib.tensor([[0, 1]] * 3), weight=lib.tensor(w, requires_grad=True)))

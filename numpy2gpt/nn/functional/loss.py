@@ -323,8 +323,8 @@ def _check_weight(name, weight, x):
         raise RuntimeError(f"{name}: weight has dtype {dtype_name(w.dtype)} but input has "
                            f"{dtype_name(x.dtype)}; they must match")
     if w.requires_grad:
-        raise RuntimeError(f"The function '{name}' is not differentiable with respect to argument "
-                           "'weight'. This input cannot have requires_grad True.")
+        raise RuntimeError("The function 'nll_loss_forward' is not differentiable with respect to "
+                           "argument 'weight'. This input cannot have requires_grad True.")
     return w._data
 
 
@@ -387,6 +387,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing:g}")
+    if t.shape == x.shape and weight is not None and as_tensor(weight).requires_grad:
+        _check_weight("cross_entropy", as_tensor(weight).detach(), x)
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        return _cross_entropy_probs_composed(x, t.to(x.dtype), as_tensor(weight), reduction,
+                                             float(label_smoothing))
     w = _check_weight("cross_entropy", weight, x)
     if t.shape == x.shape:  # class probabilities
         if ignore_index >= 0:
@@ -394,6 +400,24 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return CrossEntropyProbs(w, reduction, float(label_smoothing))(x, t.to(x.dtype))
     ta, out_shape = _check_class_target("cross_entropy", x, t, ignore_index)
     return CrossEntropy(ta, w, ignore_index, reduction, out_shape, float(label_smoothing))(x)
+
+
+def _cross_entropy_probs_composed(x, t, weight, reduction, label_smoothing):
+    """Cross-entropy with class-probability targets and a weight that requires grad, in
+    differentiable ops as PyTorch writes it: -(log_softmax(x) * t * w), 'mean' dividing the sum by
+    the number of rows (not by the weights). t is first mixed with the uniform distribution by
+    `label_smoothing`."""
+    class_dim = 0 if x.ndim == 1 else 1
+    n_classes = x.shape[class_dim]
+    if label_smoothing > 0:
+        t = t * (1 - label_smoothing) + label_smoothing / n_classes
+    w = weight.reshape((-1,) + (1,) * (x.ndim - class_dim - 1))  # broadcast over the class dim
+    loss = -(composed_log_softmax(x, class_dim) * t * w)
+    if reduction == "none":
+        return loss.sum(class_dim)
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / (x.numel() // n_classes) if x.numel() else loss.sum() * float("nan")
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
