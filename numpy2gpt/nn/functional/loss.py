@@ -323,7 +323,8 @@ def _check_weight(name, weight, x):
         raise RuntimeError(f"{name}: weight has dtype {dtype_name(w.dtype)} but input has "
                            f"{dtype_name(x.dtype)}; they must match")
     if w.requires_grad:
-        raise RuntimeError("The function 'nll_loss_forward' is not differentiable with respect to "
+        kernel = "nll_loss_forward" if x.ndim <= 2 else "nll_loss2d_forward"  # (PyTorch's)
+        raise RuntimeError(f"The function '{kernel}' is not differentiable with respect to "
                            "argument 'weight'. This input cannot have requires_grad True.")
     return w._data
 
