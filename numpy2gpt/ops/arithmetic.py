@@ -91,8 +91,8 @@ class Div(Function):
     def backward(self, gy):
         a, b = self.inputs[0], self.saved_input(1)  # a is read only for b's gradient
         ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
-        # d(a/b)/db = -a / b^2
-        gb = sum_to(-gy * self.saved_input(0) / (b * b), b.shape) if self.needs_input_grad[1] \
+        # d(a/b)/db = -a / b^2, as PyTorch computes it: -gy * ((a / b) / b) (no b^2 to overflow)
+        gb = sum_to(-gy * ((self.saved_input(0) / b) / b), b.shape) if self.needs_input_grad[1] \
             else None
         return ga, gb
 

@@ -770,7 +770,8 @@ class Mvlgamma(Function):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return gy * digamma(Tensor._make(self._args(x._data))).sum(-1)
+        offsets = Tensor._make((np.arange(self.p) - (self.p - 1)).astype(x.dtype) / 2)
+        return gy * digamma(x.unsqueeze(-1) + offsets).sum(-1)  # (differentiable again)
 
 
 def mvlgamma(input, p):

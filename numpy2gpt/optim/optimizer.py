@@ -361,8 +361,8 @@ def scalar(value):
 def _state_value(v, p, key, where):
     """A saved state entry as this optimizer keeps it, as PyTorch's does: a tensor of its own
     for a buffer (which must have the parameter's shape, else the state is another model's) and
-    for "step" (a 0-d tensor keeping its dtype, or a `scalar` from a plain number); anything else
-    as it is."""
+    for "step" (a 0-d tensor keeping its dtype, or a `scalar` from a plain number); another
+    floating 0-d tensor in the parameter's dtype; anything else as it is."""
     arr = v._data if isinstance(v, Tensor) else v
     if isinstance(arr, np.ndarray) and arr.ndim > 0:
         if arr.shape != p.shape:
@@ -373,5 +373,7 @@ def _state_value(v, p, key, where):
     if key == "step" and isinstance(arr, int | float):
         return scalar(arr)
     if isinstance(arr, np.ndarray):
+        if key != "step" and arr.dtype.kind == "f" and p.dtype.kind == "f":
+            return Tensor._make(arr.astype(p.dtype))  # (NAdam's mu_product: the param's dtype)
         return Tensor._make(arr.copy())
     return arr

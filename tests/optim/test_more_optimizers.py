@@ -81,7 +81,7 @@ def _run(name, kwargs, dtype=np.float64, steps=20, groups=None, skip=None, split
     """Run ours and PyTorch's side by side, comparing parameters and state after every step.
 
     skip(step, k): parameter k gets no gradient (None) at that step; split_at: after that step
-    our optimizer is rebuilt from its state dict (the run must go on as if uninterrupted);
+    both optimizers are rebuilt from their state dicts (ours must go on as PyTorch's does);
     scheduler: a function (lib, optimizer) -> lr scheduler, stepped after each step."""
     tol = TOL[dtype]
     ours, theirs = _params(torch, dtype), _params(pt, dtype)
@@ -99,11 +99,15 @@ def _run(name, kwargs, dtype=np.float64, steps=20, groups=None, skip=None, split
         t.step()
         for s in schedulers:
             s.step()
-        if step == split_at:
-            sd = o.state_dict()
+        if step == split_at:  # both rebuilt from their state dicts (which casts floating state
+            # to the parameters' dtype: NAdam's mu_product, ASGD's eta and mu become float64)
+            sd, tsd = o.state_dict(), t.state_dict()
             ours = [torch.tensor(a.detach().numpy().copy(), requires_grad=True) for a in ours]
+            theirs = [pt.tensor(b.detach().numpy().copy(), requires_grad=True) for b in theirs]
             o = getattr(optim, name)(_groups(ours, groups), **kwargs)
+            t = getattr(pt.optim, name)(_groups(theirs, groups), **kwargs)
             o.load_state_dict(sd)
+            t.load_state_dict(tsd)
         for a, b in zip(ours, theirs):
             assert a.dtype == getattr(torch, b.dtype.__str__()[6:])
             _assert_close(a.detach().numpy(), b.detach().numpy(), tol, f"step {step}")
@@ -170,7 +174,7 @@ def test_zero_grad_keeps_or_drops_the_gradients(name):
 
 
 @pytest.mark.parametrize("name,kwargs", CASES[1::2])
-def test_state_dict_resume_equals_an_uninterrupted_run(name, kwargs):
+def test_state_dict_resume_as_pytorchs(name, kwargs):
     _run(name, kwargs, steps=12, split_at=5)
 
 
