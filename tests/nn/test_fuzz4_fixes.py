@@ -203,3 +203,30 @@ def test_nadam_reloaded_state_keeps_the_parameters_dtype():
         return p.detach().numpy()
 
     np.testing.assert_array_equal(*both(run))
+
+
+@pytest.mark.parametrize("norm", [
+    lambda F, x, w, b: F.layer_norm(x, [4], w, b),
+    lambda F, x, w, b: F.rms_norm(x, [4], w),
+    lambda F, x, w, b: F.rms_norm(x, [4]),
+    lambda F, x, w, b: F.group_norm(x.reshape(2, 4, 1), 2, w, b).reshape(2, 4),
+], ids=["layer_norm", "rms_norm", "rms_norm without weight", "group_norm"])
+def test_float16_normalisations_are_computed_in_float32(norm):
+    """The sum of squares of a few hundreds overflows float16: the normalised rows came out
+    zero. PyTorch computes float16 in float32; within a float16 rounding of its results."""
+    x = np.array([[300.0, -200.0, 250.0, 10.0], [1.0, 2.0, 3.0, 4.0]], np.float16)
+    w = np.array([1.5, 0.5, 1.0, 2.0], np.float16)
+    gy = np.array([[1.0, -2.0, 0.5, 3.0], [1.0, 1.0, 1.0, 1.0]], np.float16)
+
+    def run(lib):
+        xx, ww, bb = (lib.tensor(a, requires_grad=True) for a in (x, w, w))
+        y = norm(lib.nn.functional, xx, ww, bb)
+        y.backward(lib.tensor(gy))
+        return [y.detach().numpy()] + [t.grad.numpy() for t in (xx, ww) if t.grad is not None]
+
+    ours, theirs = both(run)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert a.dtype == b.dtype == np.float16
+        np.testing.assert_allclose(a.astype(np.float64), b.astype(np.float64), rtol=2e-3,
+                                   atol=2e-3)

@@ -35,6 +35,12 @@ def _composed_xhat(x, dims, eps):
     return xc / ((xc ** 2).sum(dims, keepdim=True) * inv_d + eps).sqrt()
 
 
+def _opmath(a):
+    """float16 as float32, as PyTorch's CPU kernels compute it (its sums of squares overflow
+    float16 from a few hundred up); other dtypes as they are."""
+    return a.astype(np.float32) if a.dtype == np.float16 else a
+
+
 class LayerNormFunction(FusedFunction):
     """Normalise the rows of x viewed as (N, D); has_weight / has_bias: which params follow."""
 
@@ -47,22 +53,23 @@ class LayerNormFunction(FusedFunction):
 
     def forward(self, x, *params):
         d = self.d
-        x2 = x.reshape(x.size // d if d else 0, d)  # a view for contiguous x
-        self.w = params[0].reshape(d) if self.has_weight else None
-        b = params[-1].reshape(d) if self.has_bias else None
+        x2 = _opmath(x.reshape(x.size // d if d else 0, d))  # a view for contiguous x
+        self.w = _opmath(params[0].reshape(d)) if self.has_weight else None
+        b = _opmath(params[-1].reshape(d)) if self.has_bias else None
         y, self.xhat, self.rstd = layer_norm_forward(x2, self.w, b, self.eps)
-        return y.reshape(x.shape)
+        return y.astype(x.dtype, copy=False).reshape(x.shape)
 
     def backward(self, gy):
         need = self.needs_input_grad
-        gx, gw, gb = layer_norm_backward(gy.reshape(self.xhat.shape), self.xhat, self.rstd,
-                                         self.w, (need[0], self.has_weight and need[1],
-                                                  self.has_bias and need[-1]))
-        grads = [None if gx is None else gx.reshape(gy.shape)]
-        if self.has_weight:
-            grads.append(None if gw is None else gw.reshape(self.shape))
-        if self.has_bias:
-            grads.append(None if gb is None else gb.reshape(self.shape))
+        gx, gw, gb = layer_norm_backward(_opmath(gy.reshape(self.xhat.shape)), self.xhat,
+                                         self.rstd, self.w,
+                                         (need[0], self.has_weight and need[1],
+                                          self.has_bias and need[-1]))
+        grads = [None if gx is None else gx.astype(gy.dtype, copy=False).reshape(gy.shape)]
+        for present, g in ((self.has_weight, gw), (self.has_bias, gb)):
+            if present:
+                grads.append(None if g is None else
+                             g.astype(gy.dtype, copy=False).reshape(self.shape))
         return tuple(grads)
 
     def composed(self, x, *params):
@@ -121,16 +128,23 @@ class RMSNormFunction(FusedFunction):
 
     def forward(self, x, *params):
         d = self.d
-        x2 = x.reshape(x.size // d if d else 0, d)
+        x2 = _opmath(x.reshape(x.size // d if d else 0, d))
         self.inv_d = 1.0 / max(d, 1)  # a mean as sum * inv_d: rows of 0 elements give no warning
         self.rstd = 1 / np.sqrt((x2 * x2).sum(axis=1, keepdims=True) * self.inv_d + self.eps)
         self.xhat = x2 * self.rstd
-        self.w = params[0].reshape(d) if self.has_weight else None
+        self.w = _opmath(params[0].reshape(d)) if self.has_weight else None
         y = self.xhat * self.w if self.has_weight else self.xhat.copy()  # y never shares xhat
-        return y.reshape(x.shape)
+        return y.astype(x.dtype, copy=False).reshape(x.shape)
 
     def backward(self, gy):
-        gy2 = gy.reshape(self.xhat.shape)
+        gx, gw = self._grads(_opmath(gy.reshape(self.xhat.shape)))  # (float16 in float32)
+        gx = None if gx is None else gx.astype(gy.dtype, copy=False).reshape(gy.shape)
+        if not self.has_weight:
+            return gx
+        return gx, None if gw is None else gw.astype(gy.dtype, copy=False).reshape(self.shape)
+
+    def _grads(self, gy2):
+        """dL/dx and dL/dw (None where not needed) as (N, D) and (D,) arrays."""
         xhat, rstd = self.xhat, self.rstd
         gx = gw = None
         if self.needs_input_grad[0]:
@@ -140,10 +154,10 @@ class RMSNormFunction(FusedFunction):
             # (layer_norm's formula without the mean(g) term: nothing is centred).
             g = gy2 * self.w if self.has_weight else gy2
             mean_gx = (g * xhat).sum(axis=1, keepdims=True) * self.inv_d
-            gx = (rstd * (g - xhat * mean_gx)).reshape(gy.shape)
+            gx = rstd * (g - xhat * mean_gx)
         if self.has_weight and self.needs_input_grad[1]:
-            gw = (gy2 * xhat).sum(axis=0).reshape(self.shape)  # dL/dw = sum over rows gy xhat
-        return (gx, gw) if self.has_weight else gx
+            gw = (gy2 * xhat).sum(axis=0)  # dL/dw = sum over rows gy xhat
+        return gx, gw
 
     def composed(self, x, *params):
         """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
@@ -196,17 +210,21 @@ class GroupNormFunction(FusedFunction):
     def forward(self, x, *params):
         n, c = x.shape[:2]
         spatial = math.prod(x.shape[2:])
-        rows = x.reshape(n * self.groups, c // self.groups * spatial)
+        rows = _opmath(x.reshape(n * self.groups, c // self.groups * spatial))
         xhat, self.xhat, self.rstd = layer_norm_forward(rows, None, None, self.eps)
         y = xhat.reshape(n, c, spatial)  # the channel dim apart, for the affine
-        self.w = params[0][:, None] if self.has_weight else None
+        self.w = _opmath(params[0][:, None]) if self.has_weight else None
         if self.has_weight:
             y = y * self.w
         if self.has_bias:
-            y = y + params[-1][:, None]
-        return y.reshape(x.shape)
+            y = y + _opmath(params[-1][:, None])
+        return y.astype(x.dtype, copy=False).reshape(x.shape)
 
     def backward(self, gy):
+        grads = self._grads(_opmath(gy))  # (float16 in float32)
+        return tuple(None if g is None else g.astype(gy.dtype, copy=False) for g in grads)
+
+    def _grads(self, gy):
         gy3 = gy.reshape(gy.shape[:2] + (math.prod(gy.shape[2:]),))
         need = self.needs_input_grad
         grads = []
