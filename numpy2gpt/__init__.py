@@ -53,7 +53,21 @@ from .dtypes import (
     uint8,
 )
 from .kernels.threads import get_num_threads, set_num_threads
-from .nn.functional import log_softmax, softmax
+from .nn.functional import (  # (PyTorch has these activations at the top level too)
+    celu,
+    celu_,
+    hardshrink,
+    log_softmax,
+    prelu,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    softmax,
+    threshold,
+    threshold_,
+)
 from .nn.functional.softmax import TENSOR_METHODS as _SOFTMAX_METHODS
 from .ops.arithmetic import *  # noqa: F403
 from .ops.creation import *  # noqa: F403

@@ -230,3 +230,30 @@ def test_float16_normalisations_are_computed_in_float32(norm):
         assert a.dtype == b.dtype == np.float16
         np.testing.assert_allclose(a.astype(np.float64), b.astype(np.float64), rtol=2e-3,
                                    atol=2e-3)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.nn.functional.relu_(x), lambda lib, x: lib.nn.functional.elu_(x, 0.5),
+    lambda lib, x: lib.nn.functional.celu_(x, 2.0), lambda lib, x: lib.nn.functional.selu_(x),
+    lambda lib, x: lib.nn.functional.leaky_relu_(x, 0.2),
+    lambda lib, x: lib.nn.functional.hardtanh_(x, -0.5, 0.5),
+    lambda lib, x: lib.nn.functional.rrelu_(x),
+    lambda lib, x: lib.nn.functional.threshold_(x, 0.1, 9.0),
+    lambda lib, x: lib.relu_(x), lambda lib, x: lib.selu_(x), lambda lib, x: lib.celu_(x),
+    lambda lib, x: lib.rrelu_(x), lambda lib, x: lib.threshold_(x, 0.1, 9.0),
+    lambda lib, x: lib.celu(x, 2.0), lambda lib, x: lib.selu(x),
+    lambda lib, x: lib.threshold(x, 0.1, 20.0), lambda lib, x: lib.rrelu(x, 0.1, 0.3),
+    lambda lib, x: lib.hardshrink(x, 0.3),
+    lambda lib, x: lib.prelu(x, lib.tensor([0.25], dtype=lib.float64)),
+], ids=range(19))
+def test_in_place_functional_and_top_level_activations(call):
+    """F.relu_(x) and friends (in place: they return x itself), and the activations PyTorch
+    also has at the top level (torch.selu, torch.prelu, ...)."""
+    def run(lib):
+        x = lib.tensor([-1.5, 0.2, 2.0, -0.05], dtype=lib.float64)
+        y = call(lib, x)
+        return y.numpy(), y is x
+
+    (ours, ours_is_x), (theirs, theirs_is_x) = both(run)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-15)
+    assert ours_is_x == theirs_is_x

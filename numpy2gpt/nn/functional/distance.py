@@ -25,6 +25,7 @@ from ...ops.indexing import where
 from ...ops.selection import minimum
 from ...random import get_rng
 from ...tensor import Tensor, as_tensor
+from . import activation as _activation
 from ._args import require_number
 from .activation import _maybe_inplace, check_dropout_dtype, check_dropout_p, leaky_relu, logsigmoid
 from .loss import _legacy_reduction, _reduce, _reduction
@@ -549,7 +550,43 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
                          SELU_NEGATIVE_SATURATION)
 
 
-__all__ = ["prelu", "rrelu", "threshold", "hardshrink", "softshrink", "tanhshrink",
+# ----- the in-place forms: F.relu_(x) is F.relu(x, inplace=True) -------------------------------
+def relu_(input):
+    return _activation.relu(input, inplace=True)
+
+
+def elu_(input, alpha=1.0):
+    return _activation.elu(input, alpha, inplace=True)
+
+
+def celu_(input, alpha=1.0):
+    return _activation.celu(input, alpha, inplace=True)
+
+
+def selu_(input):
+    return _activation.selu(input, inplace=True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return _activation.hardtanh(input, min_val, max_val, inplace=True)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def threshold_(input, threshold, value):
+    return _threshold(input, threshold, value, inplace=True)
+
+
+_threshold = threshold
+
+__all__ = ["prelu", "rrelu", "threshold", "hardshrink", "relu_", "elu_", "celu_", "selu_",
+           "leaky_relu_", "hardtanh_", "rrelu_", "threshold_", "softshrink", "tanhshrink",
            "pairwise_distance", "pdist", "margin_ranking_loss", "hinge_embedding_loss",
            "cosine_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
            "multi_margin_loss", "multilabel_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
