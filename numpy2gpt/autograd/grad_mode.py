@@ -64,7 +64,7 @@ class enable_grad(_GradMode):
 class inference_mode(_GradMode):
     """Like `no_grad` (numpy2gpt keeps no extra bookkeeping that inference mode could skip).
 
-    `inference_mode(False)` changes nothing, like PyTorch's.
+    `inference_mode(False)` turns gradients on, as PyTorch's does (also inside no_grad).
     """
 
     def __new__(cls, mode=True):
@@ -79,8 +79,7 @@ class inference_mode(_GradMode):
 
     def __enter__(self):
         self.prev = is_grad_enabled()
-        if self.enabled:
-            _set_enabled(False)
+        _set_enabled(not self.enabled)
         return self
 
     def __call__(self, fn):

@@ -22,7 +22,7 @@ def test_context_managers_set_and_restore_the_mode():
     assert ng.is_grad_enabled()
     with ng.inference_mode():
         assert not ng.is_grad_enabled()
-    with ng.inference_mode(False):  # like PyTorch: changes nothing
+    with ng.inference_mode(False):  # like PyTorch: gradients on (here they already are)
         assert ng.is_grad_enabled()
     with ng.set_grad_enabled(False):
         assert not ng.is_grad_enabled()

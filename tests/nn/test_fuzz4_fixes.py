@@ -257,3 +257,21 @@ def test_in_place_functional_and_top_level_activations(call):
     (ours, ours_is_x), (theirs, theirs_is_x) = both(run)
     np.testing.assert_allclose(ours, theirs, rtol=1e-15)
     assert ours_is_x == theirs_is_x
+
+
+def test_inference_mode_false_turns_gradients_on():
+    """PyTorch's inference_mode(False) enables grad mode, also inside no_grad / inference_mode."""
+    def run(lib):
+        x, seen = lib.ones(2, requires_grad=True), []
+        with lib.no_grad():
+            with lib.inference_mode(False):
+                seen += [(x * 2).requires_grad, lib.is_grad_enabled()]
+            seen.append(lib.is_grad_enabled())
+        with lib.inference_mode():
+            with lib.inference_mode(False):
+                seen.append(lib.is_grad_enabled())
+            seen.append(lib.is_grad_enabled())
+        return seen + [lib.is_grad_enabled()]
+
+    ours, theirs = both(run)
+    assert ours == theirs == [True, True, False, True, False, True]
