@@ -488,6 +488,9 @@ def logsumexp(input, dim, keepdim=False):
 
 # ----- norm -------------------------------------------------------------------------------------
 def _vector_norm_array(x, p, dims, keepdim):
+    if x.dtype == np.float16:  # summed in float32, as PyTorch does (x^2 overflows from 256 up)
+        with np.errstate(over="ignore"):
+            return _vector_norm_array(x.astype(np.float32), p, dims, keepdim).astype(np.float16)
     a = np.abs(x)
     if p == 2:
         return np.sqrt(np.sum(x * x, axis=dims, keepdims=keepdim))

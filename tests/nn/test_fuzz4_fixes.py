@@ -275,3 +275,21 @@ def test_inference_mode_false_turns_gradients_on():
 
     ours, theirs = both(run)
     assert ours == theirs == [True, True, False, True, False, True]
+
+
+def test_float16_norms_are_summed_in_float32():
+    """Tensor.norm, linalg.vector_norm and F.normalize of float16 values of a few hundreds: inf
+    and zeros before (x^2 overflows float16)."""
+    x = np.array([[300.0, -200.0, 250.0, 10.0]], np.float16)
+
+    def run(lib):
+        t = lib.tensor(x, requires_grad=True)
+        y = t.norm(dim=-1)
+        y.backward()
+        return (y.detach().numpy(), t.grad.numpy(),
+                lib.nn.functional.normalize(lib.tensor(x), dim=-1).numpy(),
+                lib.linalg.vector_norm(lib.tensor(x), 3).numpy())
+
+    for ours, theirs in zip(*both(run)):
+        assert ours.dtype == theirs.dtype == np.float16
+        np.testing.assert_array_equal(ours, theirs)
