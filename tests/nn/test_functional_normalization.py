@@ -11,10 +11,10 @@ import numpy2gpt.nn.functional as F
 from numpy2gpt.autograd import gradcheck
 
 
-def test_layer_norm_eps_int_shape_and_one_element_rows():
+def test_layer_norm_eps_and_one_element_rows():
     rng = np.random.default_rng(2)
     x = rng.standard_normal((4, 5))
-    check_fused(lambda x: F.layer_norm(x, 5, eps=0.5),
+    check_fused(lambda x: F.layer_norm(x, (5,), eps=0.5),
                 lambda x: torch.nn.functional.layer_norm(x, (5,), eps=0.5), torch, [x], 1e-8)
     # rows of one element normalise to xhat = 0 exactly (var = 0): y = bias, and the gradients
     # w.r.t. x and weight are exactly 0 (PyTorch leaves ~1e-14 of rounding there)

@@ -293,3 +293,15 @@ def test_float16_norms_are_summed_in_float32():
     for ours, theirs in zip(*both(run)):
         assert ours.dtype == theirs.dtype == np.float16
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.nn.functional.layer_norm(lib.ones(2, 5), 5),
+    lambda lib: lib.nn.functional.rms_norm(lib.ones(2, 5), [True]),
+    lambda lib: lib.nn.functional.binary_cross_entropy_with_logits(
+        lib.ones(2, 3), lib.ones(2, 3), pos_weight=lib.ones(3, requires_grad=True)),
+    lambda lib: lib.nn.functional.binary_cross_entropy_with_logits(
+        lib.ones(2, 3), lib.ones(2, 3), weight=lib.ones(3, requires_grad=True)),
+], ids=["layer_norm int shape", "rms_norm bool shape", "bce pos_weight", "bce weight"])
+def test_arguments_pytorch_refuses(call):
+    same_error(call)

@@ -792,6 +792,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if t.dtype.kind != "f":  # the loss is a float: it cannot go back into the target's dtype
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{_TENSOR_TYPES[t.dtype.name]}")
+    for name, w in (("weight", weight), ("pos_weight", pos_weight)):
+        if isinstance(w, Tensor) and w.requires_grad and is_grad_enabled():
+            raise RuntimeError("The function 'binary_cross_entropy_with_logits' is not "
+                               f"differentiable with respect to argument '{name}'. This input "
+                               "cannot have requires_grad True.")
     log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
     loss = (1 - t) * x + log_weight * _log1p_exp(-x)  # log(1 + exp(-x)) = -log sigmoid(x)
     return _reduce(loss if weight is None else loss * weight, reduction)

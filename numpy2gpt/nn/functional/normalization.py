@@ -80,6 +80,15 @@ class LayerNormFunction(FusedFunction):
         return y + params[-1] if self.has_bias else y
 
 
+def _shape_arg(value, op):
+    """normalized_shape as a tuple of ints: a list, tuple or Size of ints (PyTorch's argument
+    parsing refuses a bare int here, which the modules accept)."""
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"{op}(): argument 'normalized_shape' (position 2) must be tuple of ints, "
+                        f"not {type(value).__name__}")
+    return int_tuple(value, op, "normalized_shape", 2, 1)
+
+
 def _check_normalized_shape(x, shape, leading="*, "):
     """PyTorch's errors unless `shape` (normalized_shape) is non-empty and ends x's shape.
     `leading` is how the message writes the dims before it (rms_norm's has no comma)."""
@@ -95,7 +104,7 @@ def _check_normalized_shape(x, shape, leading="*, "):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalisation over the trailing `normalized_shape` dims (PyTorch's F.layer_norm)."""
     x = require_tensor(input, "layer_norm", "input", 1)
-    shape = int_tuple(normalized_shape, "layer_norm", "normalized_shape", 2, 1)
+    shape = _shape_arg(normalized_shape, "layer_norm")
     _check_normalized_shape(x, shape)
     params = []
     for name, p in (("weight", weight), ("bias", bias)):
@@ -171,14 +180,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     F.rms_norm): x / sqrt(mean(x^2) + eps) * weight. eps=None means the machine epsilon of the
     input's dtype (torch.finfo(dtype).eps)."""
     x = as_tensor(input)
-    if not isinstance(normalized_shape, list | tuple):
-        raise TypeError(f"rms_norm(): argument 'normalized_shape' (position 2) must be tuple of "
-                        f"ints, not {type(normalized_shape).__name__}")
-    for i, s in enumerate(normalized_shape):
-        if not isinstance(s, int | np.integer):
-            raise TypeError(f"rms_norm(): argument 'normalized_shape' (position 2) must be tuple "
-                            f"of ints, but found element of type {type(s).__name__} at pos {i}")
-    shape = tuple(int(s) for s in normalized_shape)
+    shape = _shape_arg(normalized_shape, "rms_norm")
     _check_normalized_shape(x, shape, leading="*")
     if x.dtype.kind != "f":
         raise NotImplementedError(f'"rms_norm" not implemented for '
