@@ -173,6 +173,7 @@ def scalar_array(value, dtype):
 CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
                   "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
                   "uint8": "unsigned char", "bool": "bool"}  # C++'s names, in PyTorch's errors
+# the names PyTorch's "value cannot be converted to type ... without overflow" gives
 _C_TYPE_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
                  "int64": "int64_t", "float16": "c10::Half", "float32": "float",
                  "float64": "double"}
