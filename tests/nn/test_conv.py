@@ -182,7 +182,22 @@ LAYERS = [
     ("ConvTranspose2d", (2, 4, 3), {"dilation": 2, "stride": (1, 2)}),
     ("ConvTranspose1d", (3, 5, 4), {"stride": 2, "padding": 1}),
     ("ConvTranspose1d", (4, 4, 3), {"groups": 4, "output_padding": 1, "dilation": 2}),
+    ("Conv3d", (3, 4, (2, 3, 2)), {}),
+    ("Conv3d", (4, 6, 2), {"stride": 2, "groups": 2, "dilation": (1, 2, 1), "bias": False}),
+    ("Conv3d", (2, 3, 3), {"padding": 1, "padding_mode": "reflect"}),
+    ("Conv3d", (2, 3, (3, 1, 2)), {"padding": (1, 0, 2), "padding_mode": "replicate"}),
+    ("Conv3d", (2, 3, 3), {"padding": 1, "padding_mode": "circular"}),
+    ("Conv3d", (2, 3, (2, 3, 3)), {"padding": "same", "padding_mode": "reflect"}),
+    ("ConvTranspose3d", (3, 4, 2), {}),
+    ("ConvTranspose3d", (4, 6, (2, 3, 1)), {"stride": 2, "padding": (1, 0, 0),
+                                            "output_padding": (1, 0, 1), "groups": 2,
+                                            "bias": False}),
+    ("ConvTranspose3d", (2, 3, 2), {"dilation": (2, 1, 1), "stride": (1, 2, 1)}),
 ]
+# the input's spatial size per layer, and the gradients' absolute tolerance (3-d sums are longer)
+SPATIAL = {"Conv1d": (7,), "ConvTranspose1d": (7,), "Conv2d": (7, 7), "ConvTranspose2d": (7, 7),
+           "Conv3d": (4, 5, 6), "ConvTranspose3d": (3, 2, 3)}
+GRAD_ATOL = {"Conv3d": 1e-5, "ConvTranspose3d": 1e-6}
 
 
 @pytest.mark.parametrize("name,args,kwargs", LAYERS)
@@ -200,10 +215,10 @@ def test_conv_layer_init_repr_and_forward_match_torch(name, args, kwargs):
     for attr in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
                  "groups", "padding_mode", "transposed", "output_padding"):
         assert getattr(ours, attr) == getattr(theirs, attr), attr
-    shape = (2, args[0]) + (7,) * (2 if name.endswith("2d") else 1)
+    shape = (2, args[0]) + SPATIAL[name]
     check_against_torch(ours, theirs, [rand(*shape).astype(np.float32)])
     for p, tp in zip(ours.parameters(), theirs.parameters()):
-        assert_close(p.grad, tp.grad, rtol=1e-5)
+        assert_close(p.grad, tp.grad, rtol=1e-5, atol=GRAD_ATOL.get(name))
     # both libraries' layers now hold gradients for their parameters: compare them too
     for p, tp in zip(ours.parameters(), theirs.parameters()):
         assert_close(p.grad, tp.grad, rtol=1e-5)

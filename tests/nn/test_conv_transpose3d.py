@@ -179,34 +179,6 @@ def test_conv_transpose3d_signature_matches_torch():
 
 
 # ----- the layers -------------------------------------------------------------------------------
-LAYERS = [
-    ((3, 4, 2), {}),
-    ((4, 6, (2, 3, 1)), {"stride": 2, "padding": (1, 0, 0), "output_padding": (1, 0, 1),
-                         "groups": 2, "bias": False}),
-    ((2, 3, 2), {"dilation": (2, 1, 1), "stride": (1, 2, 1)}),
-]
-
-
-@pytest.mark.parametrize("args,kwargs", LAYERS)
-def test_conv_transpose3d_layer_matches_torch(args, kwargs):
-    """PyTorch's seeded parameters, repr, attributes, output and gradients."""
-    ng.manual_seed(7)
-    torch.manual_seed(7)
-    ours, theirs = ng.nn.ConvTranspose3d(*args, **kwargs), torch.nn.ConvTranspose3d(*args,
-                                                                                    **kwargs)
-    assert repr(ours) == repr(theirs)
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    for (k, p), (tk, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-        assert k == tk
-        assert_close(p, tp, rtol=0, atol=0, what=k)
-    for attr in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
-                 "groups", "padding_mode", "transposed", "output_padding"):
-        assert getattr(ours, attr) == getattr(theirs, attr), attr
-    check_against_torch(ours, theirs, [rand(2, args[0], 3, 2, 3).astype(np.float32)])
-    for p, tp in zip(ours.parameters(), theirs.parameters()):
-        assert_close(p.grad, tp.grad, rtol=1e-5, atol=1e-6)
-
-
 def test_conv_transpose3d_layer_float64_and_output_size_match_torch():
     ng.manual_seed(1)
     torch.manual_seed(1)
