@@ -39,6 +39,10 @@ OPS = [
     ("relu6", F.relu6, TF.relu6),
     ("hardswish", F.hardswish, TF.hardswish),
     ("hardsigmoid", F.hardsigmoid, _hardsigmoid_reference),
+    ("softplus", F.softplus, TF.softplus),
+    ("softplus_beta_threshold", lambda x: F.softplus(x, 2.0, 3.0),
+     lambda x: TF.softplus(x, 2.0, 3.0)),
+    ("logsigmoid", F.logsigmoid, TF.logsigmoid),
 ]
 PIECEWISE = {"leaky_relu", "leaky_relu_0.2", "hardtanh", "hardtanh_bounds", "relu6", "hardswish",
              "hardsigmoid"}

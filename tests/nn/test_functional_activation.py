@@ -359,3 +359,29 @@ def test_integer_and_bool_inputs_get_pytorchs_not_implemented_error(name):
                 getattr(lib.nn.functional, name)(lib.tensor(data))
             raised.append(str(e.value))
         assert raised[0] == raised[1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, kwargs", [("softplus", {}), ("softplus", {"beta": 2.0}),
+                                          ("softplus", {"threshold": 3.0}), ("logsigmoid", {})])
+def test_softplus_and_logsigmoid_special_values_like_pytorch(name, kwargs, dtype):
+    """NaN gives a NaN gradient (not 0), +-inf and the threshold their one-sided values, signed
+    zeros as PyTorch's; the node is PyTorch's (SoftplusBackward0, LogSigmoidBackward0)."""
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.5, 3.0, 30.0, -30.0, 100.0, -100.0], dtype)
+    gy = np.linspace(-1, 2, len(x)).astype(dtype)
+    out = []
+    for lib in (n2g, torch):
+        t = lib.tensor(x, requires_grad=True)
+        y = getattr(lib.nn.functional, name)(t, **kwargs)
+        y.backward(lib.tensor(gy))
+        out.append((y.detach().numpy(), t.grad.numpy(), y.grad_fn.name()))
+    (y, g, node), (ty, tg, tnode) = out
+    assert node == tnode
+    for ours, theirs in ((y, ty), (g, tg)):
+        assert ours.dtype == theirs.dtype
+        tiny = np.abs(theirs) < 1e-37  # exp(-100) in float32: PyTorch's exp rounds denormals
+        np.testing.assert_allclose(ours[~tiny], theirs[~tiny], rtol=4e-7 if dtype == np.float32
+                                   else 1e-15)
+        nan = np.isnan(theirs)
+        np.testing.assert_array_equal(np.isnan(ours), nan)
+        np.testing.assert_array_equal(np.signbit(ours[~nan]), np.signbit(theirs[~nan]))

@@ -393,6 +393,32 @@ def _log1p_exp(z):
     return where(z > 0, z + (-z.clamp(min=0)).exp().log1p(), z.clamp(max=0).exp().log1p())
 
 
+class SoftplusFunction(_Elementwise):
+    """y = log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+
+    grad_fn_name = "SoftplusBackward0"
+
+    def __init__(self, beta, threshold):
+        self.beta, self.threshold = beta, threshold
+
+    def fwd(self, x):
+        self.z = z = x * self.beta
+        # logaddexp(0, z) = log(1 + exp(z)), written so that exp never overflows
+        return np.where(z > self.threshold, x, np.logaddexp(0, z) / self.beta).astype(x.dtype)
+
+    def bwd(self, gy):
+        # d/dx log(1 + exp(beta x)) / beta = exp(z) / (exp(z) + 1) = sigmoid(z), in PyTorch's
+        # order; 1 on the linear side. A NaN input gives a NaN gradient, as in PyTorch.
+        z = self.z
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(z)
+            g = np.where(np.isposinf(e), gy, gy * e / (e + 1))
+        return np.where(z > self.threshold, gy, g).astype(gy.dtype, copy=False)
+
+    def formula(self, x):
+        return where(x * self.beta > self.threshold, x, _log1p_exp(x * self.beta) / self.beta)
+
+
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (as in PyTorch: there
     the two agree to float precision)."""
@@ -400,14 +426,36 @@ def softplus(input, beta=1.0, threshold=20.0):
     require_number(beta, "softplus", "beta", 2)
     require_number(threshold, "softplus", "threshold", 3)
     not_implemented_for(x, "softplus_cpu")
-    return where(x * beta > threshold, x, _log1p_exp(x * beta) / beta)
+    return SoftplusFunction(beta, threshold)(x)
+
+
+class LogSigmoidFunction(_Elementwise):
+    """y = log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|))."""
+
+    grad_fn_name = "LogSigmoidBackward0"
+
+    def fwd(self, x):
+        self.x = x
+        return (0 - np.logaddexp(0, -x)).astype(x.dtype, copy=False)  # 0 at +inf, not -0
+
+    def bwd(self, gy):
+        # d/dx log(sigmoid(x)) = 1 - sigmoid(x) = sigmoid(-x), from e = exp(-|x|) (never
+        # overflows): 1 - 1 / (1 + e) below 0 (1 - e / (1 + e)), e / (1 + e) from 0 up, in
+        # PyTorch's order. A NaN input gives a NaN gradient, as in PyTorch.
+        x = self.x
+        e = np.exp(-np.abs(x))
+        s = e / (1 + e)
+        return gy * np.where(x < 0, 1 - s, s).astype(gy.dtype, copy=False)
+
+    def formula(self, x):
+        return -_log1p_exp(-x)
 
 
 def logsigmoid(input):
     """log(sigmoid(x)) = -log(1 + exp(-x))."""
     x = as_tensor(input)
     not_implemented_for(x, "log_sigmoid_cpu")
-    return -_log1p_exp(-x)
+    return LogSigmoidFunction()(x)
 
 
 # ----- gumbel_softmax ----------------------------------------------------------------------------
