@@ -179,6 +179,14 @@ _C_TYPE_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int3
                  "float64": "double"}
 
 
+def opmath(a):
+    """float16 as float32, the type PyTorch's CPU kernels compute float16 in (its "opmath"
+    type): a sum of squares overflows float16 from 256 up, and every intermediate rounding to
+    float16 costs precision. A kernel computes on opmath(x) and casts its result back to x's
+    dtype once; other dtypes are returned as they are."""
+    return a.astype(np.float32) if a.dtype == np.float16 else a
+
+
 def fill_value_array(value, dtype):
     """A number that fills or replaces elements of a `dtype` tensor (full, fill_, masked_fill,
     clamp, ...) as a 0-d array of `dtype`, after PyTorch's range check: a value the dtype cannot

@@ -273,7 +273,8 @@ def _write(t, result, where=True):
     _check_inplace(t)
     if np.shape(result) != t._data.shape:
         result = np.broadcast_to(result, t._data.shape)  # raises for non-broadcastable shapes
-    np.copyto(_writable(t), result, casting="unsafe", where=where)
+    with np.errstate(over="ignore"):  # a float too large for t's float type is inf, silently
+        np.copyto(_writable(t), result, casting="unsafe", where=where)
     t._version += 1
     return t
 

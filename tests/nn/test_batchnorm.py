@@ -99,6 +99,30 @@ def test_float32_stays_float32_one_node_and_no_graph_for_the_running_stats():
     assert y.dtype == x.grad.dtype == w.grad.dtype == b.grad.dtype == rm.dtype == ng.float32
 
 
+@pytest.mark.parametrize("op, flag", [("batch_norm", True), ("batch_norm", False),
+                                      ("instance_norm", True)])
+def test_float16_is_computed_in_float32_like_pytorch(op, flag):
+    """Values of a few hundred: their squares overflow float16, so statistics kept in float16
+    gave zeros and infinities. PyTorch computes in float32 and rounds once: outputs, gradients
+    and running statistics within a few float16 roundings of its."""
+    x16 = (rand(4, 3, 5, seed=4, scale=200.0) + 200).astype(np.float16)
+    w16, b16 = rand(3, seed=5).astype(np.float16), rand(3, seed=6).astype(np.float16)
+    gy16 = rand(4, 3, 5, seed=7).astype(np.float16)
+    out = []
+    for lib in LIBS:
+        x, w, b = (lib.tensor(a, requires_grad=True) for a in (x16, w16, b16))
+        rm, rv = lib.full((3,), 100.0, dtype=lib.float16), lib.full((3,), 6e4, dtype=lib.float16)
+        y = getattr(lib.nn.functional, op)(x, rm, rv, w, b, flag)
+        y.backward(lib.tensor(gy16))
+        out.append([y.detach().numpy(), rm.numpy(), rv.numpy(), x.grad.numpy(),
+                    w.grad.numpy(), b.grad.numpy()])
+    for ours, theirs in zip(*out, strict=True):
+        assert ours.dtype == theirs.dtype == np.float16
+        assert np.isfinite(ours).all()
+        scale = np.abs(theirs.astype(np.float64)).max()
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=8e-3 * scale)
+
+
 def test_gradcheck_and_double_backward_float64():
     rm, rv = stats(ng, np.float64)
     x = ng.tensor(rand(4, 3, 2, seed=1), requires_grad=True)

@@ -107,6 +107,23 @@ def test_glu_matches_pytorch(shape, dim, dtype):
     compare(lambda x: F.glu(x, dim), lambda x: TF.glu(x, dim), [rand(*shape, seed=2)], dtype)
 
 
+def test_glu_float16_is_computed_in_float32():
+    """gy * a overflowed float16 before the factor sigmoid'(b) = 0 could make it 0, and the
+    gradient was NaN; PyTorch computes in float32. Values and node as PyTorch's."""
+    x16 = np.array([[273.5, -518.0, -341.5, 378.0], [0.5, 3.0, -2.0, 0.25]], np.float16)
+    gy16 = np.array([[1.0, 1000.0], [-3.0, 2.0]], np.float16)
+    out = []
+    for lib in (ng, torch):
+        x = lib.tensor(x16, requires_grad=True)
+        y = lib.nn.functional.glu(x, 1)
+        y.backward(lib.tensor(gy16))
+        out.append((y.detach().numpy(), x.grad.numpy(), y.grad_fn.name()))
+    (y, g, node), (ty, tg, tnode) = out
+    assert node == tnode == "GluBackward0" and y.dtype == g.dtype == np.float16
+    np.testing.assert_array_equal(y, ty)
+    np.testing.assert_allclose(g, tg, rtol=2e-3, atol=1e-6)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("dim", [0, 1, -1])
 def test_softmin_matches_pytorch(dim, dtype):

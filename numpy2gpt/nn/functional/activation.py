@@ -1,13 +1,14 @@
 """Activations (gelu, silu, leaky_relu, relu, elu, hardtanh, mish, glu, ...) plus the small
 elementwise helpers dropout, pad and mse_loss.
 
-gelu, silu, leaky_relu, elu (celu, selu), hardtanh (relu6), hardswish, hardsigmoid and mish are
-FusedFunctions: forward saves what the derivative needs, backward is the derivative written out
-(formulas in the comments; gelu's, reference and fast, are in numpy2gpt/kernels/gelu.py), so one
-node replaces a chain of primitive ops, and the gradient at each kink is PyTorch's. The arithmetic
-stays in the input's dtype (float32 stays float32). Each also has `composed`, the same formula in
+gelu, silu, leaky_relu, elu (celu, selu), hardtanh (relu6), hardswish, hardsigmoid, mish,
+softplus, logsigmoid and glu are FusedFunctions: forward saves what the derivative needs,
+backward is the derivative written out (formulas in the comments; gelu's, reference and fast, are
+in numpy2gpt/kernels/gelu.py), so one node replaces a chain of primitive ops, and the gradient at
+each kink is PyTorch's. The arithmetic stays in the input's dtype (float32 stays float32; glu
+computes float16 in float32, as PyTorch). Each also has `composed`, the same formula in
 differentiable ops, which the engine differentiates for higher derivatives (create_graph=True).
-softsign, glu and softmin are composed from primitive ops (autograd derives their backward).
+softsign and softmin are composed from primitive ops (autograd derives their backward).
 """
 
 import math
@@ -20,7 +21,7 @@ from ...autograd.function import _TENSOR_TYPES, Function, FusedFunction
 from ...autograd.grad_mode import is_grad_enabled
 from ...kernels.dropout import dropout_mask
 from ...kernels.gelu import gelu_backward, gelu_forward
-from ...ops._util import not_implemented_for, require_tensor
+from ...ops._util import not_implemented_for, opmath, require_tensor
 from ...ops.creation import empty_like, full, zeros_like
 from ...ops.elementwise import relu as _relu
 from ...ops.elementwise import sigmoid
@@ -359,6 +360,33 @@ def softsign(input):
     return x / (x.abs() + 1)
 
 
+class GluFunction(FusedFunction):
+    """y = a * sigmoid(b), a and b the two halves of x along `dim`; float16 in float32."""
+
+    grad_fn_name = "GluBackward0"
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        self.a, b = np.split(opmath(x), 2, axis=self.dim)
+        with np.errstate(over="ignore"):  # exp(-b) = inf for very negative b: sigmoid 0, right
+            self.s = 1 / (1 + np.exp(-b))
+        return (self.a * self.s).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        # d/da = sigmoid(b), d/db = a * sigmoid(b) * (1 - sigmoid(b)) (in PyTorch's order)
+        g, s = opmath(gy), self.s
+        ga = g * s
+        gb = (1 - s) * s * self.a * g
+        return np.concatenate([ga, gb], axis=self.dim).astype(gy.dtype, copy=False)
+
+    def composed(self, x):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        a, b = x.chunk(2, self.dim)
+        return a * sigmoid(b)
+
+
 def glu(input, dim=-1):
     """Gated Linear Unit: split `dim` into halves a and b, return a * sigmoid(b)."""
     x = as_tensor(input)
@@ -369,8 +397,7 @@ def glu(input, dim=-1):
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size "
                            f"{x.shape[d]}")
     not_implemented_for(x, "glu_cpu")
-    a, b = x.chunk(2, d)
-    return a * sigmoid(b)
+    return GluFunction(d)(x)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):

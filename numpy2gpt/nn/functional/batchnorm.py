@@ -19,7 +19,7 @@ import numpy as np
 
 from ...autograd.function import FusedFunction
 from ...autograd.grad_mode import is_grad_enabled, no_grad
-from ...ops._util import not_implemented_for, require_tensor
+from ...ops._util import not_implemented_for, opmath, require_tensor
 from ...tensor import Tensor, _check_dim, type_name
 from .normalization import _composed_xhat
 
@@ -38,6 +38,7 @@ class BatchNormFunction(FusedFunction):
 
     def forward(self, x, *params):
         self.channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # a (C,) vector broadcast over x
+        dtype, x = x.dtype, opmath(x)  # float16 in float32, as PyTorch
         if self.stats is None:
             self.n = math.prod(x.shape[d] for d in self.dims)  # elements per statistic
             self.inv_n = 1.0 / max(self.n, 1)  # means as sums times 1 / n: no warning for n = 0
@@ -50,11 +51,17 @@ class BatchNormFunction(FusedFunction):
             xc = x - self.mean
         self.rstd = 1 / np.sqrt(self.var + self.eps)
         self.xhat = xc * self.rstd
-        self.w = params[0].reshape(self.channel) if self.has_weight else None
+        self.w = opmath(params[0].reshape(self.channel)) if self.has_weight else None
         y = self.xhat * self.w if self.has_weight else self.xhat.copy()  # y never shares xhat
-        return y + params[-1].reshape(self.channel) if self.has_bias else y
+        if self.has_bias:
+            y += opmath(params[-1].reshape(self.channel))
+        return y.astype(dtype, copy=False)
 
     def backward(self, gy):
+        grads = self._grads(opmath(gy))
+        return tuple(None if g is None else g.astype(gy.dtype, copy=False) for g in grads)
+
+    def _grads(self, gy):
         need = self.needs_input_grad
         others = (0,) + tuple(range(2, gy.ndim))  # every dim but the channel one
         grads = [None]
@@ -81,7 +88,9 @@ class BatchNormFunction(FusedFunction):
         if self.stats is None:
             y = _composed_xhat(x, self.dims, self.eps)
         else:  # the running statistics are constants
-            y = (x - Tensor._make(self.mean)) * Tensor._make(self.rstd)
+            mean, rstd = (Tensor._make(s.astype(x.dtype, copy=False))
+                          for s in (self.mean, self.rstd))
+            y = (x - mean) * rstd
         if self.has_weight:
             y = y * params[0].reshape(self.channel)
         return y + params[-1].reshape(self.channel) if self.has_bias else y
