@@ -78,6 +78,9 @@ class Optimizer:
     _load_defaults = {}
     # the keys a parameter's saved state must have (unless it is empty): checked on load
     _required_state = ()
+    # a saved "step" that is a plain number comes back as a 0-d tensor (PyTorch's optimizers
+    # convert old state dicts so); False for an optimizer that counts with an int (SparseAdam)
+    _tensor_step = True
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -313,7 +316,8 @@ class Optimizer:
                 missing = [key for key in self._required_state if key not in entry]
                 if entry and missing:
                     raise KeyError(missing[0])
-                state[p] = {k: _state_value(v, p, k, f"parameter {i} of group {g}")
+                state[p] = {k: _state_value(v, p, k, f"parameter {i} of group {g}",
+                                            self._tensor_step)
                             for k, v in entry.items()}
         loaded = []
         for mine, saved in zip(self.param_groups, groups):
@@ -358,11 +362,12 @@ def scalar(value):
     return Tensor._make(np.array(value, dtype=dtype))
 
 
-def _state_value(v, p, key, where):
+def _state_value(v, p, key, where, tensor_step=True):
     """A saved state entry as this optimizer keeps it, as PyTorch's does: a tensor of its own
     for a buffer (which must have the parameter's shape, else the state is another model's) and
-    for "step" (a 0-d tensor keeping its dtype, or a `scalar` from a plain number); another
-    floating 0-d tensor in the parameter's dtype; anything else as it is."""
+    for "step" (a 0-d tensor keeping its dtype, or a `scalar` from a plain number unless
+    `tensor_step` is False); another floating 0-d tensor in the parameter's dtype; anything else
+    as it is."""
     arr = v._data if isinstance(v, Tensor) else v
     if isinstance(arr, np.ndarray) and arr.ndim > 0:
         if arr.shape != p.shape:
@@ -370,7 +375,7 @@ def _state_value(v, p, key, where):
                              f"{where}, which has shape {list(p.shape)}: the state dict is from "
                              "another model's optimizer")
         return Tensor._make(arr.astype(p.dtype, copy=True))
-    if key == "step" and isinstance(arr, int | float):
+    if key == "step" and tensor_step and isinstance(arr, int | float):
         return scalar(arr)
     if isinstance(arr, np.ndarray):
         if key != "step" and arr.dtype.kind == "f" and p.dtype.kind == "f":

@@ -26,6 +26,8 @@ class SparseAdam(Optimizer):
     """Adam on the rows a sparse gradient holds (see the module docstring). Its parameters are
     dense; their gradients must be sparse (a dense one is PyTorch's error: use Adam)."""
 
+    _tensor_step = False  # its "step" is an int, also after load_state_dict
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")

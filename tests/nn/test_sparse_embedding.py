@@ -206,6 +206,29 @@ def test_sparse_adam_skips_an_empty_gradient_and_counts_the_step():
     assert_close(w, tw, rtol=0)
 
 
+def test_sparse_adam_state_dict_round_trip_keeps_an_int_step():
+    """SparseAdam counts with an int, also after load_state_dict (the Adam family turns a
+    plain number into a 0-d tensor there), and the reloaded optimizer steps on like PyTorch's."""
+    out = []
+    for lib in (ng, torch):
+        lib.manual_seed(0)
+        emb = lib.nn.Embedding(5, 3, sparse=True)
+        opt = lib.optim.SparseAdam(emb.parameters(), lr=0.1)
+        emb(lib.tensor([1, 2])).sum().backward()
+        opt.step()
+        again = lib.optim.SparseAdam(emb.parameters(), lr=0.1)
+        again.load_state_dict(opt.state_dict())
+        step = again.state[emb.weight]["step"]
+        emb.zero_grad()
+        (emb(lib.tensor([2, 4])) ** 2).sum().backward()
+        again.step()
+        out.append((type(step), step, again.state[emb.weight]["step"],
+                    emb.weight.detach().numpy()))
+    (kind, step, after, w), (tkind, tstep, tafter, tw) = out
+    assert (kind, step, after) == (tkind, tstep, tafter) == (int, 1, 2)
+    np.testing.assert_allclose(w, tw, rtol=1e-6)
+
+
 def test_sparse_adam_errors():
     same_error(lambda lib: lib.optim.SparseAdam(lib.nn.Parameter(lib.ones(2))),
                same_message=False)  # (it names the tensor's type: numpy2gpt.FloatTensor)
