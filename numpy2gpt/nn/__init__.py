@@ -28,6 +28,7 @@ from .modules import (  # noqa: F401
     LazyLinear,
     LeakyReLU,
     Linear,
+    LocalResponseNorm,
     LogSoftmax,
     Mish,
     Module,

@@ -9,7 +9,10 @@ numpy2gpt/kernels/layer_norm.py (the textbook formulas and the fast kernels besi
 
 rms_norm skips the centring: y = x / sqrt(mean(x^2) + eps) * weight (plain NumPy here, no kernel).
 group_norm is layer_norm over the rows (sample, group of channels), then a per-channel affine: it
-reuses the layer_norm kernels for the rows.
+reuses the layer_norm kernels for the rows. float16 is computed in float32 (`opmath`), as PyTorch.
+
+local_response_norm is composed from primitive ops, as PyTorch composes it (an average pooling of
+x^2 over neighbouring channels).
 
 Each Function also has `composed`, the same formulas in differentiable ops, which autograd
 differentiates for higher derivatives (create_graph=True).
@@ -22,9 +25,11 @@ import numpy as np
 from ...autograd.function import _TENSOR_TYPES, FusedFunction
 from ...dtypes import dtype_name
 from ...kernels.layer_norm import layer_norm_backward, layer_norm_forward
-from ...ops._util import not_implemented_for, require_tensor
+from ...ops._util import not_implemented_for, opmath, require_tensor
 from ...tensor import as_tensor
 from ._args import int_tuple
+from .activation import pad
+from .pooling import avg_pool2d, avg_pool3d
 
 
 def _composed_xhat(x, dims, eps):
@@ -33,12 +38,6 @@ def _composed_xhat(x, dims, eps):
     inv_d = 1.0 / max(math.prod(x.shape[d] for d in dims), 1)
     xc = x - x.sum(dims, keepdim=True) * inv_d
     return xc / ((xc ** 2).sum(dims, keepdim=True) * inv_d + eps).sqrt()
-
-
-def _opmath(a):
-    """float16 as float32, as PyTorch's CPU kernels compute it (its sums of squares overflow
-    float16 from a few hundred up); other dtypes as they are."""
-    return a.astype(np.float32) if a.dtype == np.float16 else a
 
 
 class LayerNormFunction(FusedFunction):
@@ -53,15 +52,15 @@ class LayerNormFunction(FusedFunction):
 
     def forward(self, x, *params):
         d = self.d
-        x2 = _opmath(x.reshape(x.size // d if d else 0, d))  # a view for contiguous x
-        self.w = _opmath(params[0].reshape(d)) if self.has_weight else None
-        b = _opmath(params[-1].reshape(d)) if self.has_bias else None
+        x2 = opmath(x.reshape(x.size // d if d else 0, d))  # a view for contiguous x
+        self.w = opmath(params[0].reshape(d)) if self.has_weight else None
+        b = opmath(params[-1].reshape(d)) if self.has_bias else None
         y, self.xhat, self.rstd = layer_norm_forward(x2, self.w, b, self.eps)
         return y.astype(x.dtype, copy=False).reshape(x.shape)
 
     def backward(self, gy):
         need = self.needs_input_grad
-        gx, gw, gb = layer_norm_backward(_opmath(gy.reshape(self.xhat.shape)), self.xhat,
+        gx, gw, gb = layer_norm_backward(opmath(gy.reshape(self.xhat.shape)), self.xhat,
                                          self.rstd, self.w,
                                          (need[0], self.has_weight and need[1],
                                           self.has_bias and need[-1]))
@@ -137,16 +136,16 @@ class RMSNormFunction(FusedFunction):
 
     def forward(self, x, *params):
         d = self.d
-        x2 = _opmath(x.reshape(x.size // d if d else 0, d))
+        x2 = opmath(x.reshape(x.size // d if d else 0, d))
         self.inv_d = 1.0 / max(d, 1)  # a mean as sum * inv_d: rows of 0 elements give no warning
         self.rstd = 1 / np.sqrt((x2 * x2).sum(axis=1, keepdims=True) * self.inv_d + self.eps)
         self.xhat = x2 * self.rstd
-        self.w = _opmath(params[0].reshape(d)) if self.has_weight else None
+        self.w = opmath(params[0].reshape(d)) if self.has_weight else None
         y = self.xhat * self.w if self.has_weight else self.xhat.copy()  # y never shares xhat
         return y.astype(x.dtype, copy=False).reshape(x.shape)
 
     def backward(self, gy):
-        gx, gw = self._grads(_opmath(gy.reshape(self.xhat.shape)))  # (float16 in float32)
+        gx, gw = self._grads(opmath(gy.reshape(self.xhat.shape)))  # (float16 in float32)
         gx = None if gx is None else gx.astype(gy.dtype, copy=False).reshape(gy.shape)
         if not self.has_weight:
             return gx
@@ -212,18 +211,18 @@ class GroupNormFunction(FusedFunction):
     def forward(self, x, *params):
         n, c = x.shape[:2]
         spatial = math.prod(x.shape[2:])
-        rows = _opmath(x.reshape(n * self.groups, c // self.groups * spatial))
+        rows = opmath(x.reshape(n * self.groups, c // self.groups * spatial))
         xhat, self.xhat, self.rstd = layer_norm_forward(rows, None, None, self.eps)
         y = xhat.reshape(n, c, spatial)  # the channel dim apart, for the affine
-        self.w = _opmath(params[0][:, None]) if self.has_weight else None
+        self.w = opmath(params[0][:, None]) if self.has_weight else None
         if self.has_weight:
             y = y * self.w
         if self.has_bias:
-            y = y + _opmath(params[-1][:, None])
+            y = y + opmath(params[-1][:, None])
         return y.astype(x.dtype, copy=False).reshape(x.shape)
 
     def backward(self, gy):
-        grads = self._grads(_opmath(gy))  # (float16 in float32)
+        grads = self._grads(opmath(gy))  # (float16 in float32)
         return tuple(None if g is None else g.astype(gy.dtype, copy=False) for g in grads)
 
     def _grads(self, gy):
@@ -297,4 +296,30 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return GroupNormFunction(num_groups, eps, weight is not None, bias is not None)(x, *params)
 
 
-__all__ = ["layer_norm", "rms_norm", "group_norm"]
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """y = x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta, on input
+    (N, C, *) with at least 3 dims (PyTorch's F.local_response_norm). Composed as PyTorch's:
+    the channel window is an average pooling of x^2 zero-padded along C (size // 2 before,
+    (size - 1) // 2 after), so values and gradients follow that composition's ops."""
+    x = as_tensor(input)
+    dim = x.ndim
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input "
+                         f"(got {dim} dimensions)")
+    if x.numel() == 0:
+        return x
+    div = x.mul(x)
+    if dim == 3:  # (N, C, L): pool the channels as the rows of one plane per sample
+        div = pad(div.unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:  # (N, C, H, *): the channels as the first of three pooled dims
+        sizes = x.shape
+        div = div.view(sizes[0], 1, sizes[1], sizes[2], -1)
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1).view(sizes)
+    div = div.mul(alpha).add(k).pow(beta)
+    return x / div
+
+
+__all__ = ["layer_norm", "rms_norm", "group_norm", "local_response_norm"]
+

@@ -1,26 +1,33 @@
-"""Pooling: max, average and adaptive average over 1-D and 2-D windows.
+"""Pooling: max, average, adaptive max, adaptive average and power-average (Lp) over 1-D, 2-D
+and 3-D windows.
 
-All of them work on 2-D planes (N, C, H, W) or (C, H, W); a 1-D pooling is the 2-D one on planes of
-height 1, as in PyTorch.
+The 2-D and 3-D ops work on (N, C, *spatial) or (C, *spatial); a 1-D pooling is the 2-D one on
+planes of height 1, as in PyTorch.
 
-max:     the windows come from conv.py's window_view (a strided view, one copy to take the
-         argmax); backward puts each output's gradient on its window's argmax and sums the
-         windows back onto the input with conv.py's col2im.
-average: a window sum is separable, sum over rows then over columns, so the sums of all windows
-         are two small matmuls with 0/1 masks: S = R @ x @ C^T, with R (OH, H) and C (OW, W)
-         marking which rows / columns each window covers. y = S / divisor; backward is the
-         transpose, dL/dx = R^T @ (gy / divisor) @ C. Adaptive average pooling is the same with
-         PyTorch's window bounds for a given output size.
+max:      the windows come from conv.py's window_view (a strided view, one copy to take the
+          argmax); backward puts each output's gradient on its window's argmax and sums the
+          windows back onto the input with conv.py's col2im.
+average:  a window sum is separable, a sum along each spatial dim in turn, so the sums of all
+          windows are a few small matmuls with 0/1 masks: in 2-D S = R @ x @ C^T, with R (OH, H)
+          and C (OW, W) marking which rows / columns each window covers (3-D adds one more mask).
+          y = S / divisor; backward is the transpose, in 2-D dL/dx = R^T @ (gy / divisor) @ C.
+          Adaptive average pooling is the same with PyTorch's window bounds for an output size.
+adaptive max: the windows have different sizes, so each is gathered through an index array
+          padded to the largest window (a short window repeats its last element, which changes no
+          maximum); backward adds each output's gradient onto its maximum's element.
+Lp:       PyTorch's composition, (sum of x^p over the window)^(1/p), from avg_pool.
 """
 
+import functools
 import math
+import re
 
 import numpy as np
 
 from ...autograd.function import _TENSOR_TYPES, FusedFunction
 from ...tensor import Tensor, as_tensor
 from ._args import int_tuple
-from .activation import pad
+from .activation import pad, relu
 from .conv import col2im, output_size, window_stack, window_view
 
 
@@ -29,36 +36,41 @@ def _lowest(dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
+def _spatial_slices(padding, sizes):
+    """The slices of a padded array's spatial dims that hold the input (padding cut off)."""
+    return (slice(None), slice(None)) + tuple(slice(lo, lo + n) for (lo, _), n in
+                                              zip(padding, sizes))
+
+
 # ----- max pooling -------------------------------------------------------------------------------
-class MaxPool2DFunction(FusedFunction):
-    """y = the maximum of each window of x, viewed as `shape4` (N, C, H, W), reshaped to
-    `out_shape`. padding: ((top, bottom), (left, right)), where bottom / right include ceil
-    mode's extra partial window."""
+class MaxPoolFunction(FusedFunction):
+    """y = the maximum of each window of x, viewed as `shape` (N, C, *spatial) with 2 or 3
+    spatial dims, reshaped to `out_shape`. padding: one (before, after) pair per spatial dim,
+    where `after` includes ceil mode's extra partial window."""
 
-    grad_fn_name = "MaxPool2DWithIndicesBackward0"
-
-    def __init__(self, shape4, out_shape, kernel, stride, padding, dilation, out):
-        self.shape4, self.out_shape, self.kernel, self.stride = shape4, out_shape, kernel, stride
+    def __init__(self, shape, out_shape, kernel, stride, padding, dilation, out):
+        self.shape, self.out_shape, self.kernel, self.stride = shape, out_shape, kernel, stride
         self.padding, self.dilation, self.out = padding, dilation, out
+        self.grad_fn_name = f"MaxPool{len(kernel)}DWithIndicesBackward0"
 
     def _padded_shape(self):
-        (n, c, h, w), ((pt, pb), (pl, pr)) = self.shape4, self.padding
-        return n, c, h + pt + pb, w + pl + pr
+        return self.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in
+                                      zip(self.shape[2:], self.padding))
 
     def forward(self, x):
         self.x_shape = x.shape
-        x4 = x.reshape(self.shape4)
-        xp = np.pad(x4, ((0, 0), (0, 0)) + self.padding, constant_values=_lowest(x.dtype))
+        xs = x.reshape(self.shape)
+        xp = np.pad(xs, ((0, 0), (0, 0)) + self.padding, constant_values=_lowest(x.dtype))
         win = window_view(xp, self.kernel, self.stride, self.dilation, self.out)
-        win = win.reshape(win.shape[:4] + (-1,))
+        win = win.reshape(win.shape[:2 + len(self.kernel)] + (math.prod(self.kernel),))
         arg = win.argmax(axis=-1)  # NumPy's rule: the first maximum, or the first NaN
         self.arg = self._pytorch_ties(win, arg, x.dtype)
         return np.take_along_axis(win, self.arg[..., None], axis=-1).reshape(self.out_shape)
 
     def _pytorch_ties(self, win, arg, dtype):
         """PyTorch's argmax where it differs from NumPy's: the LAST NaN of a window; and where
-        all the input a window covers holds the lowest value (-inf), its first input element,
-        never a padding element."""
+        all the input a window covers holds the lowest value (-inf), or the window covers no
+        input at all, the window's first element at or after the input's start in every dim."""
         if dtype.kind == "f":
             nan = np.isnan(win)
             if nan.any():
@@ -67,67 +79,86 @@ class MaxPool2DFunction(FusedFunction):
         if any(p for pair in self.padding for p in pair):
             stuck = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0] == _lowest(dtype)
             if stuck.any():
-                inside = np.pad(np.ones(self.shape4[2:], bool), self.padding)[None, None]
-                inside = window_view(inside, self.kernel, self.stride, self.dilation, self.out)
-                first_inside = inside.reshape(inside.shape[2:4] + (-1,)).argmax(axis=-1)
-                arg = np.where(stuck, first_inside, arg)
+                arg = np.where(stuck, self._first_unpadded(), arg)
         return arg
 
+    def _first_unpadded(self):
+        """Per window (*out), the flat kernel offset where PyTorch starts its search: in each dim
+        the first offset at or after the input's start (beyond the input's end for a window of
+        right padding only)."""
+        flat = 0
+        for axis, ((lo, _), o, s, d, k) in enumerate(zip(self.padding, self.out, self.stride,
+                                                         self.dilation, self.kernel)):
+            first = -(-np.maximum(lo - np.arange(o) * s, 0) // d)  # ceil(left overhang / d)
+            flat = flat * k + first.reshape((o,) + (1,) * (len(self.out) - 1 - axis))
+        return flat
+
     def indices(self):
-        """The flat index (h * W + w) in its input plane of each output's maximum."""
-        (_, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        (pt, _), (pl, _) = self.padding
-        oh, ow = self.out
-        rows = np.arange(oh)[:, None] * sh - pt + self.arg // kw * dh
-        cols = np.arange(ow) * sw - pl + self.arg % kw * dw
-        return (rows * self.shape4[3] + cols).astype(np.int64)
+        """The flat index (h * W + w in 2-D, (t * H + h) * W + w in 3-D) in its input plane of
+        each output's maximum."""
+        offsets = np.unravel_index(self.arg, self.kernel)
+        dims, flat = len(self.kernel), 0
+        for axis, (offset, size, o, s, (lo, _), d) in enumerate(zip(
+                offsets, self.shape[2:], self.out, self.stride, self.padding, self.dilation)):
+            start = (np.arange(o) * s - lo).reshape((o,) + (1,) * (dims - 1 - axis))
+            flat = flat * size + start + offset * d
+        return np.asarray(flat, dtype=np.int64)
 
     def backward(self, gy):
-        gy4 = gy.reshape(self.arg.shape)
+        gy_s = gy.reshape(self.arg.shape)
         # the gradient of a maximum goes to the element that was the maximum, nowhere else
-        cols = np.zeros((self.kernel[0] * self.kernel[1],) + self.arg.shape, dtype=gy.dtype)
-        np.put_along_axis(cols, self.arg[None], gy4[None], axis=0)
+        cols = np.zeros((math.prod(self.kernel),) + self.arg.shape, dtype=gy.dtype)
+        np.put_along_axis(cols, self.arg[None], gy_s[None], axis=0)
         gxp = col2im(cols.reshape(self.kernel + self.arg.shape), self._padded_shape(),
                      self.stride, self.dilation)
-        (pt, _), (pl, _) = self.padding
-        h, w = self.shape4[2:]
-        return gxp[:, :, pt:pt + h, pl:pl + w].reshape(self.x_shape)
+        return gxp[_spatial_slices(self.padding, self.shape[2:])].reshape(self.x_shape)
 
     def composed(self, x):
         """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
-        (pt, pb), (pl, pr) = self.padding
-        xp = pad(x.reshape(self.shape4), (pl, pr, pt, pb), value=-math.inf)
+        pads = tuple(p for pair in reversed(self.padding) for p in pair)
+        xp = pad(x.reshape(self.shape), pads, value=-math.inf)
         win = window_stack(xp, self.kernel, self.stride, self.dilation, self.out)
         return win.gather(-1, Tensor._make(self.arg[..., None])).reshape(self.out_shape)
 
 
-def _as_4d(shape):
-    """Planes (C, H, W) as a batch of one (1, C, H, W); (N, C, H, W) stays."""
-    return shape if len(shape) == 4 else (1,) + shape
+def _batched(shape, dims):
+    """Planes (C, *spatial) as a batch of one (1, C, *spatial); (N, C, *spatial) stays."""
+    return shape if len(shape) == dims + 2 else (1,) + shape
 
 
 def _out_shape(x, shape, out):
-    """The output's shape: x's, with the planes' (H, W) replaced by out (OH, OW); for a 1-D op
+    """The output's shape: x's, with the planes' spatial sizes replaced by out; for a 1-D op
     (x one dim fewer than its planes `shape`) only its L, by OW."""
-    return tuple(x.shape[:-2]) + out if x.ndim == len(shape) else tuple(x.shape[:-1]) + out[1:]
+    if x.ndim == len(shape):
+        return tuple(x.shape[:-len(out)]) + out
+    return tuple(x.shape[:-1]) + out[1:]
 
 
-def _lengths(op, values, name, allow_empty=False, two="two"):
-    """PyTorch's check that a pooling argument has 1 or 2 values (or none, for stride)."""
-    if len(values) in (1, 2) or (allow_empty and not values):
+_COUNT = {2: "two", 3: "three"}
+
+
+def _lengths(op, values, name, dims=2, allow_empty=False):
+    """PyTorch's check that a pooling argument has 1 or `dims` values (or none, for stride)."""
+    if len(values) in (1, dims) or (allow_empty and not values):
         return
-    what = {"kernel_size": "must either be a single int, or a tuple of two ints",
-            "stride": "must either be omitted, a single int, or a tuple of two ints",
-            "padding": "must either be a single int, or a tuple of two ints",
-            "dilation": "must be either a single int, or a tuple of two ints"}[name]
-    raise RuntimeError(f"{op}: {name} {what}")
+    n = _COUNT[dims]
+    if op == "avg_pool3d":
+        what = {"kernel_size": "must be a single int", "padding": "must be a single int",
+                "stride": "must be omitted, a single int"}[name]
+    else:
+        what = {"kernel_size": "must either be a single int",
+                "stride": "must either be omitted, a single int",
+                "padding": "must either be a single int",
+                "dilation": "must be either a single int"}[name]
+    raise RuntimeError(f"{op}: {name} {what}, or a tuple of {n} ints")
 
 
-def _pair_of(values, default=None):
-    """(h, w) from 1 or 2 values; empty (an omitted stride) gives `default`."""
+def _expand(values, dims, default=None):
+    """One value per spatial dim from 1 or `dims` values; empty (an omitted stride) gives
+    `default`."""
     if not values:
         return default
-    return (values[0], values[-1])
+    return values if len(values) == dims else values * dims
 
 
 def _c_div(a, b):
@@ -147,9 +178,9 @@ def _out_dim(size, kernel, pad_, stride, dilation, ceil_mode):
     return output_size(size, kernel, pad_, pad_, stride, dilation, ceil_mode)
 
 
-def _shape_check(shape, kernel, stride, dilation, out):
-    """PyTorch's pool2d_shape_check (its pad check is met by the one before)."""
-    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+def _shape_check(shape, kernel, stride, padding, dilation, out):
+    """PyTorch's pool2d_shape_check."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     if kh <= 0 or kw <= 0:
         raise RuntimeError(f"kernel size should be greater than zero, but got kH: {kh} kW: {kw}")
     if sh <= 0 or sw <= 0:
@@ -160,10 +191,44 @@ def _shape_check(shape, kernel, stride, dilation, out):
     if 0 in shape[-3:]:
         raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
                            f"size for input, but got:{list(shape)}")
+    # stricter than _out_dim's check when dilated: the kernel itself, not its span
+    if pw > _c_div(kw, 2) or ph > _c_div(kh, 2):
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got "
+                           f"padW = {pw}, padH = {ph}, kW = {kw}, kH = {kh}")
     if out[0] < 1 or out[1] < 1:
         raise RuntimeError(f"Given input size: ({'x'.join(map(str, shape[-3:]))}). Calculated "
                            f"output size: ({shape[-3]}x{out[0]}x{out[1]}). Output size is too "
                            "small")
+
+
+def _shape_check_3d(op, shape, kernel, stride, padding, dilation, out, check_input_size=False):
+    """PyTorch's pool3d_shape_check; check_input_size (average pooling): no kernel larger than
+    the input."""
+    (kt, kh, kw), (st, sh, sw), (pt, ph, pw), (dt, dh, dw) = kernel, stride, padding, dilation
+    if min(kernel) <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kT: {kt} kH: {kh} "
+                           f"kW: {kw}")
+    if min(stride) <= 0:
+        raise RuntimeError(f"stride should be greater than zero, but got dT: {st} dH: {sh} "
+                           f"dW: {sw}")
+    if min(dilation) <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationT: {dt} "
+                           f"dilationH: {dh} dilationW: {dw}")
+    for size in shape[len(shape) - 4:]:  # the batch (of a 5-D input) may be empty
+        if size <= 0:
+            raise RuntimeError(f"{op}: Expected input's non-batch dimensions to have positive "
+                               f"length, but input has a shape of {list(shape)} and non-batch "
+                               f"dimension {size} has length zero!")
+    t, h, w = shape[-3:]
+    if check_input_size and (t < kt or h < kh or w < kw):
+        raise RuntimeError(f"input image (T: {t} H: {h} W: {w}) smaller than kernel size "
+                           f"(kT: {kt} kH: {kh} kW: {kw})")
+    if pt > _c_div(kt, 2) or pw > _c_div(kw, 2) or ph > _c_div(kh, 2):
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got "
+                           f"kT: {kt} kW: {kw} kH: {kh} padT: {pt} padW: {pw} padH: {ph}")
+    if min(out) < 1:
+        raise RuntimeError(f"Given input size: ({shape[-4]}x{t}x{h}x{w}). Calculated output size:"
+                           f" ({shape[-4]}x{'x'.join(map(str, out))}). Output size is too small")
 
 
 def _not_implemented(x, kernel, kinds):
@@ -173,19 +238,46 @@ def _not_implemented(x, kernel, kinds):
 
 
 def _max_pool(x, shape, kernel, stride, padding, dilation, ceil_mode, return_indices):
-    """Max pooling of x viewed as `shape` (3 or 4 dims), arguments already as (h, w) pairs."""
-    h, w = shape[-2:]
+    """Max pooling of x viewed as `shape` ((N,) C, *spatial), arguments already one value per
+    spatial dim (2 or 3 of them)."""
+    dims = len(kernel)
+    spatial = shape[-dims:]
     out = tuple(_out_dim(size, k, p, s, d, ceil_mode) for size, k, p, s, d in
-                zip((h, w), kernel, padding, stride, dilation))
-    _shape_check(shape, kernel, stride, dilation, out)
-    _not_implemented(x, "max_pool2d", "b")
-    # beyond the padding, ceil mode's last window may need more on the bottom / right
+                zip(spatial, kernel, padding, stride, dilation))
+    if dims == 2:
+        _shape_check(shape, kernel, stride, padding, dilation, out)
+        _not_implemented(x, "max_pool2d", "b")
+    else:
+        _shape_check_3d("max_pool3d_with_indices_out_cpu_template()", shape, kernel, stride,
+                        padding, dilation, out)
+        _not_implemented(x, "max_pool3d", "b")
+    # beyond the padding, ceil mode's last window may need more at the end
     pads = tuple((p, max(p, (o - 1) * s + d * (k - 1) + 1 - size - p))
-                 for size, k, p, s, d, o in zip((h, w), kernel, padding, stride, dilation, out))
-    fn = MaxPool2DFunction(_as_4d(shape), _out_shape(x, shape, out), kernel, stride, pads,
-                           dilation, out)
+                 for size, k, p, s, d, o in zip(spatial, kernel, padding, stride, dilation, out))
+    fn = MaxPoolFunction(_batched(shape, dims), _out_shape(x, shape, out), kernel, stride, pads,
+                         dilation, out)
     y = fn(x)
     return (y, Tensor._make(fn.indices().reshape(y.shape))) if return_indices else y
+
+
+def _max_pool_nd(op, dims, input, kernel_size, stride, padding, dilation, ceil_mode,
+                 return_indices):
+    """max_pool2d / max_pool3d: PyTorch's argument parsing and checks, then _max_pool."""
+    x = as_tensor(input)
+    kernel = int_tuple(kernel_size, op, "kernel_size", 2, dims)
+    stride = () if stride is None else int_tuple(stride, op, "stride", 3, dims)
+    padding = int_tuple(padding, op, "padding", 4, dims)
+    dilation = int_tuple(dilation, op, "dilation", 5, dims)
+    _lengths(op, kernel, "kernel_size", dims)
+    _lengths(op, stride, "stride", dims, allow_empty=True)
+    _lengths(op, padding, "padding", dims)
+    _lengths(op, dilation, "dilation", dims)
+    if x.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"non-empty {dims + 1}D or {dims + 2}D (batch mode) tensor expected "
+                           "for input")
+    kernel = _expand(kernel, dims)
+    return _max_pool(x, tuple(x.shape), kernel, _expand(stride, dims, kernel),
+                     _expand(padding, dims), _expand(dilation, dims), ceil_mode, return_indices)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -193,21 +285,17 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """The maximum of each (kh, kw) window of input (N, C, H, W) or (C, H, W), windows every
     `stride` (default: kernel_size) after padding each side with -inf (PyTorch's F.max_pool2d).
     return_indices=True also gives each maximum's flat index h * W + w in its plane."""
-    x = as_tensor(input)
-    op = "max_pool2d"
-    kernel = int_tuple(kernel_size, op, "kernel_size", 2, 2)
-    stride = () if stride is None else int_tuple(stride, op, "stride", 3, 2)
-    padding = int_tuple(padding, op, "padding", 4, 2)
-    dilation = int_tuple(dilation, op, "dilation", 5, 2)
-    _lengths(op, kernel, "kernel_size")
-    _lengths(op, stride, "stride", allow_empty=True)
-    _lengths(op, padding, "padding")
-    _lengths(op, dilation, "dilation")
-    if x.ndim not in (3, 4):
-        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
-    kernel = _pair_of(kernel)
-    return _max_pool(x, tuple(x.shape), kernel, _pair_of(stride, kernel), _pair_of(padding),
-                     _pair_of(dilation), ceil_mode, return_indices)
+    return _max_pool_nd("max_pool2d", 2, input, kernel_size, stride, padding, dilation,
+                        ceil_mode, return_indices)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """The maximum of each (kt, kh, kw) window of input (N, C, T, H, W) or (C, T, H, W)
+    (PyTorch's F.max_pool3d). return_indices=True also gives each maximum's flat index
+    (t * H + h) * W + w in its volume."""
+    return _max_pool_nd("max_pool3d", 3, input, kernel_size, stride, padding, dilation,
+                        ceil_mode, return_indices)
 
 
 def _check_1d(op, values, name):
@@ -279,51 +367,63 @@ def _check_max_pool1d(x, kernel, stride, padding, dilation, ceil_mode):
 
 
 # ----- average pooling ---------------------------------------------------------------------------
-class AvgPool2DFunction(FusedFunction):
-    """y = (R @ x @ C^T) / divisor on x viewed as planes `shape4` (N, C, H, W), reshaped to
-    `out_shape`: R (OH, H) and C (OW, W) are 0/1 masks of the rows and columns each window
-    covers, divisor (OH, OW)."""
+def _window_sums(masks, a):
+    """Each spatial dim of a (N, C, *spatial) summed over windows, one dim at a time: along the
+    dim of masks[i] (the i-th of the trailing len(masks) dims), mask (out_i, size_i) @ a. A
+    floating `a` holding inf or NaN is summed by _mask_sum, where they reach only their own
+    windows' sums."""
+    exact = a.dtype.kind == "f" and not np.isfinite(a).all()
+    for axis, mask in zip(range(-len(masks), 0), masks):
+        if exact:
+            a = _mask_sum(mask, a, axis)
+        else:
+            a = np.swapaxes(mask.astype(a.dtype) @ np.swapaxes(a, axis, -2), axis, -2)
+    return a
 
-    def __init__(self, shape4, out_shape, rows, cols, divisor, grad_fn_name):
-        self.shape4, self.out_shape, self.grad_fn_name = shape4, out_shape, grad_fn_name
-        self.rows, self.cols, self.divisor = rows, cols, divisor
+
+class AvgPoolFunction(FusedFunction):
+    """y = window sums / divisor of x viewed as `shape` (N, C, *spatial), reshaped to
+    `out_shape`: masks has one 0/1 matrix (out_i, size_i) per spatial dim marking the elements
+    each window covers along it, divisor is (*out)."""
+
+    def __init__(self, shape, out_shape, masks, divisor, grad_fn_name):
+        self.shape, self.out_shape, self.grad_fn_name = shape, out_shape, grad_fn_name
+        self.masks, self.divisor = masks, divisor
 
     def forward(self, x):
         self.x_shape = x.shape
-        x4 = x.reshape(self.shape4)
-        if x.dtype.kind == "f" and not np.isfinite(x).all():
-            sums = _mask_sum(self.cols, _mask_sum(self.rows, x4, -2), -1)
-        else:
-            sums = self.rows.astype(x.dtype) @ x4 @ self.cols.astype(x.dtype).T
+        sums = _window_sums(self.masks, x.reshape(self.shape))
         if x.dtype.kind == "f":
             y = sums / self.divisor.astype(x.dtype)
-        else:  # PyTorch's integer average rounds toward zero
-            y = np.where(sums < 0, -(-sums // self.divisor), sums // self.divisor)
+        else:  # PyTorch's integer average rounds toward zero (a divisor_override may be < 0)
+            y = np.abs(sums) // np.abs(self.divisor) * (np.sign(sums) * np.sign(self.divisor))
         return y.reshape(self.out_shape)
 
     def backward(self, gy):
-        # y = R x C^T / divisor is linear in x: its gradient is the transpose, R^T (gy / d) C
-        g = gy.reshape(self.shape4[:2] + self.divisor.shape) / self.divisor.astype(gy.dtype)
-        if not np.isfinite(g).all():
-            gx = _mask_sum(self.cols.T, _mask_sum(self.rows.T, g, -2), -1)
-        else:
-            gx = self.rows.astype(gy.dtype).T @ g @ self.cols.astype(gy.dtype)
-        return gx.reshape(self.x_shape)
+        # y = (masks applied along each dim) x / divisor is linear in x: its gradient applies
+        # the transposed masks to gy / divisor (in 2-D: R^T (gy / d) C)
+        g = gy.reshape(self.shape[:2] + self.divisor.shape) / self.divisor.astype(gy.dtype)
+        return _window_sums([m.T for m in self.masks], g).reshape(self.x_shape)
 
     def composed(self, x):
         """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
-        rows, cols, divisor = (Tensor._make(a.astype(x.dtype)) for a in
-                               (self.rows, self.cols, self.divisor))
-        y = rows @ x.reshape(self.shape4) @ cols.mT / divisor
-        return y.reshape(self.out_shape)
+        y = x.reshape(self.shape)
+        for axis, mask in zip(range(-len(self.masks), 0), self.masks):
+            y = (Tensor._make(mask.astype(x.dtype)) @ y.transpose(axis, -2)).transpose(axis, -2)
+        return (y / Tensor._make(self.divisor.astype(x.dtype))).reshape(self.out_shape)
 
 
 def _mask_sum(mask, a, axis):
     """mask @ a along `axis` for a 0/1 matrix `mask`, by adding up the slices each row selects:
     unlike the product, an inf or NaN then reaches only the sums that include it (inf * 0 is
     NaN). For inputs that hold one; the product is faster."""
-    return np.stack([np.take(a, np.flatnonzero(row), axis=axis).sum(axis=axis)
-                     for row in mask.astype(bool)], axis=axis)
+    sums = [np.take(a, np.flatnonzero(row), axis=axis).sum(axis=axis)
+            for row in mask.astype(bool)]
+    if not sums:  # no windows at all (an adaptive output size of 0)
+        shape = list(a.shape)
+        shape[axis] = 0
+        return np.zeros(shape, a.dtype)
+    return np.stack(sums, axis=axis)
 
 
 def _masks(bounds, size):
@@ -332,6 +432,11 @@ def _masks(bounds, size):
     for o, (start, end) in enumerate(bounds):
         mask[o, start:end] = 1
     return mask
+
+
+def _outer(sizes):
+    """The outer product of one 1-D array per spatial dim: e.g. each window's element count."""
+    return functools.reduce(np.multiply.outer, [np.asarray(s) for s in sizes])
 
 
 def _avg_windows(size, kernel, pad_, stride, out):
@@ -346,24 +451,31 @@ def _avg_windows(size, kernel, pad_, stride, out):
     return bounds, np.array(sizes)
 
 
-def _avg_pool(x, shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override,
-              grad_fn_name="AvgPool2DBackward0"):
-    """Average pooling of x viewed as `shape` (3 or 4 dims), arguments as (h, w) pairs."""
-    h, w = shape[-2:]
+def _avg_pool(x, shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """Average pooling of x viewed as `shape` ((N,) C, *spatial), arguments one value per
+    spatial dim (2 or 3 of them)."""
+    dims = len(kernel)
+    spatial = shape[-dims:]
     out = tuple(_out_dim(size, k, p, s, 1, ceil_mode) for size, k, p, s in
-                zip((h, w), kernel, padding, stride))
-    _shape_check(shape, kernel, stride, (1, 1), out)
-    _not_implemented(x, "avg_pool2d", "biu" if x.dtype != np.int64 else "")
-    (rows, h_sizes), (cols, w_sizes) = (_avg_windows(size, k, p, s, o) for size, k, p, s, o in
-                                        zip((h, w), kernel, padding, stride, out))
+                zip(spatial, kernel, padding, stride))
+    if dims == 2:
+        _shape_check(shape, kernel, stride, padding, (1, 1), out)
+        _not_implemented(x, "avg_pool2d", "biu" if x.dtype != np.int64 else "")
+    else:
+        _shape_check_3d("avg_pool3d()", shape, kernel, stride, padding, (1, 1, 1), out,
+                        check_input_size=True)
+        _not_implemented(x, "avg_pool3d_out_frame", "biu" if x.dtype != np.int64 else "")
+    windows = [_avg_windows(size, k, p, s, o) for size, k, p, s, o in
+               zip(spatial, kernel, padding, stride, out)]
     if divisor_override is not None:
         divisor = np.full(out, divisor_override)
     elif count_include_pad:
-        divisor = np.outer(h_sizes, w_sizes)
+        divisor = _outer([sizes for _, sizes in windows])
     else:
-        divisor = np.outer([e - s for s, e in rows], [e - s for s, e in cols])
-    return AvgPool2DFunction(_as_4d(shape), _out_shape(x, shape, out), _masks(rows, h),
-                             _masks(cols, w), divisor, grad_fn_name)(x)
+        divisor = _outer([[e - s for s, e in bounds] for bounds, _ in windows])
+    masks = [_masks(bounds, size) for (bounds, _), size in zip(windows, spatial)]
+    return AvgPoolFunction(_batched(shape, dims), _out_shape(x, shape, out), masks, divisor,
+                           f"AvgPool{dims}DBackward0")(x)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -384,8 +496,32 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     if x.ndim < 3:
         raise IndexError(f"Dimension out of range (expected to be in range of "
                          f"[{-max(x.ndim, 1)}, {max(x.ndim, 1) - 1}], but got -3)")
-    kernel = _pair_of(kernel)
-    return _avg_pool(x, tuple(x.shape), kernel, _pair_of(stride, kernel), _pair_of(padding),
+    kernel = _expand(kernel, 2)
+    return _avg_pool(x, tuple(x.shape), kernel, _expand(stride, 2, kernel), _expand(padding, 2),
+                     ceil_mode, count_include_pad, divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """The mean of each (kt, kh, kw) window of input (N, C, T, H, W) or (C, T, H, W)
+    (PyTorch's F.avg_pool3d), padding, count_include_pad and divisor_override as avg_pool2d's."""
+    x = as_tensor(input)
+    op = "avg_pool3d"
+    try:
+        kernel = int_tuple(kernel_size, op, "kernel_size", 2, 3)
+        stride = () if stride is None else int_tuple(stride, op, "stride", 3, 3)
+        padding = int_tuple(padding, op, "padding", 4, 3)
+    except TypeError as e:  # PyTorch's message here names no argument position
+        raise TypeError(re.sub(r" \(position \d\)", "", str(e))) from None
+    _lengths(op, kernel, "kernel_size", 3)
+    _lengths(op, stride, "stride", 3, allow_empty=True)
+    _lengths(op, padding, "padding", 3)
+    if x.ndim not in (4, 5):
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    kernel = _expand(kernel, 3)
+    return _avg_pool(x, tuple(x.shape), kernel, _expand(stride, 3, kernel), _expand(padding, 3),
                      ceil_mode, count_include_pad, divisor_override)
 
 
@@ -405,48 +541,68 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                      ceil_mode, count_include_pad, None)
 
 
-# ----- adaptive average pooling ------------------------------------------------------------------
+# ----- adaptive pooling --------------------------------------------------------------------------
 def _adaptive_windows(size, out):
-    """PyTorch's adaptive windows: output o averages [floor(o * size / out),
+    """PyTorch's adaptive windows: output o covers [floor(o * size / out),
     ceil((o + 1) * size / out))."""
     return [(o * size // out, -(-(o + 1) * size // out)) for o in range(out)]
 
 
+def _list_with_default(output_size, shape):
+    """PyTorch's reading of an adaptive output size: an int stays; in a sequence, None keeps the
+    input's size of that dim."""
+    if isinstance(output_size, int | np.integer):
+        return output_size
+    if len(shape) <= len(output_size):
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+    return [d if v is None else v for v, d in zip(output_size, shape[-len(output_size):])]
+
+
 def _adaptive_avg_pool(x, shape, out):
-    """Adaptive average pooling of x viewed as `shape` (3 or 4 dims) to out = (OH, OW)."""
-    if out[0] < 0 or out[1] < 0:
-        raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or "
-                           f"equal to 0 but received {{{out[0]}, {out[1]}}}")
-    if len(shape) not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
+    """Adaptive average pooling of x viewed as `shape` ((N,) C, *spatial) to out, one size per
+    spatial dim (2 or 3 of them)."""
+    dims = len(out)
+    op = f"adaptive_avg_pool{dims}d"
+    if min(out) < 0:
+        received = ", ".join(map(str, out[:2])) + "".join(f",{o}" for o in out[2:])
+        raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0 "
+                           f"but received {{{received}}}")
+    if len(shape) not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{op}(): Expected {dims + 1}D or {dims + 2}D tensor, but got "
                            f"{list(shape)}")
-    for i in (-2, -1):
+    for i in range(1 if dims == 3 else len(shape) - 2, len(shape)):
         if shape[i] <= 0:
-            raise RuntimeError(f"adaptive_avg_pool2d(): Expected input to have non-zero size for "
-                               f"non-batch dimensions, but input has sizes {list(shape)} with "
-                               f"dimension {i + len(shape)} being empty")
-    _not_implemented(x, "adaptive_avg_pool2d", "biu")
-    rows, cols = (_adaptive_windows(size, o) for size, o in zip(shape[-2:], out))
-    divisor = np.outer([e - s for s, e in rows], [e - s for s, e in cols])
-    return AvgPool2DFunction(_as_4d(shape), _out_shape(x, shape, out), _masks(rows, shape[-2]),
-                             _masks(cols, shape[-1]), divisor, "AdaptiveAvgPool2DBackward0")(x)
+            raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(shape)} with dimension "
+                               f"{i} being empty")
+    _not_implemented(x, "adaptive_avg_pool2d" if dims == 2 else "adaptive_avg_pool3d_cpu", "biu")
+    windows = [_adaptive_windows(size, o) for size, o in zip(shape[-dims:], out)]
+    divisor = _outer([[e - s for s, e in bounds] for bounds in windows])
+    masks = [_masks(bounds, size) for bounds, size in zip(windows, shape[-dims:])]
+    return AvgPoolFunction(_batched(shape, dims), _out_shape(x, shape, out), masks, divisor,
+                           f"AdaptiveAvgPool{dims}DBackward0")(x)
+
+
+def _adaptive_avg_pool_nd(dims, input, output_size):
+    x = as_tensor(input)
+    op = f"adaptive_avg_pool{dims}d"
+    out = int_tuple(_list_with_default(output_size, x.shape), op, "output_size", 2, dims)
+    if len(out) != dims:
+        raise RuntimeError(f"{op}: output_size must be {dims}")
+    return _adaptive_avg_pool(x, tuple(x.shape), out)
 
 
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling of input (N, C, H, W) or (C, H, W) to the output size (OH, OW) (an int for
     both; None keeps the input's size), windows as even as possible (PyTorch's
     F.adaptive_avg_pool2d)."""
-    x = as_tensor(input)
-    if not isinstance(output_size, int | np.integer):
-        output_size = tuple(output_size)
-        if x.ndim <= len(output_size):
-            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
-        output_size = [x.shape[i - len(output_size)] if v is None else v
-                       for i, v in enumerate(output_size)]
-    out = int_tuple(output_size, "adaptive_avg_pool2d", "output_size", 2, 2)
-    if len(out) != 2:
-        raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
-    return _adaptive_avg_pool(x, tuple(x.shape), out)
+    return _adaptive_avg_pool_nd(2, input, output_size)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """Average pooling of input (N, C, T, H, W) or (C, T, H, W) to the output size (OT, OH, OW)
+    (an int for all three; None keeps the input's size) (PyTorch's F.adaptive_avg_pool3d)."""
+    return _adaptive_avg_pool_nd(3, input, output_size)
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -459,5 +615,178 @@ def adaptive_avg_pool1d(input, output_size):
     return _adaptive_avg_pool(x, _as_planes(x), (1, out[0]))
 
 
-__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-           "adaptive_avg_pool2d"]
+class AdaptiveMaxPoolFunction(FusedFunction):
+    """y = the maximum of each adaptive window of x viewed as `shape` (N, C, *spatial),
+    reshaped to `out_shape`. index (*out, K): each window's flat indices into its plane, padded
+    to the largest window's K by repeating its last one."""
+
+    def __init__(self, shape, out_shape, index, grad_fn_name):
+        self.shape, self.out_shape, self.index = shape, out_shape, index
+        self.grad_fn_name = grad_fn_name
+
+    def _planes(self):
+        """(N, C, number of elements in a plane)."""
+        return self.shape[:2] + (math.prod(self.shape[2:]),)
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        win = x.reshape(self._planes())[:, :, self.index]  # (N, C, *out, K)
+        arg = win.argmax(axis=-1)  # the first maximum; an all -inf window: its first element
+        if x.dtype.kind == "f":  # PyTorch's rule for NaN: the window's last NaN wins
+            nan = np.isnan(win)
+            if nan.any():
+                last_nan = win.shape[-1] - 1 - nan[..., ::-1].argmax(axis=-1)
+                arg = np.where(nan.any(axis=-1), last_nan, arg)
+        index = np.broadcast_to(self.index, win.shape)
+        self.flat = np.take_along_axis(index, arg[..., None], axis=-1)[..., 0]
+        return np.take_along_axis(win, arg[..., None], axis=-1).reshape(self.out_shape)
+
+    def backward(self, gy):
+        # each output's gradient goes to its maximum; windows overlap, so one element may
+        # collect several: a bincount over (plane, index) adds them up
+        n, c, plane = self._planes()
+        first = np.arange(n * c).reshape((n, c) + (1,) * (self.flat.ndim - 2)) * plane
+        gx = np.bincount((self.flat + first).ravel(), weights=gy.reshape(-1),
+                         minlength=n * c * plane)
+        return gx.astype(gy.dtype, copy=False).reshape(self.x_shape)
+
+    def composed(self, x):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        where = Tensor._make(self.flat.reshape(self.shape[:2] + (-1,)))
+        return x.reshape(self._planes()).gather(-1, where).reshape(self.out_shape)
+
+    def indices(self):
+        """Each output's maximum as a flat index into its input plane (h * W + w in 2-D)."""
+        return self.flat.astype(np.int64).reshape(self.out_shape)
+
+
+def _adaptive_index(spatial, out):
+    """The windows of adaptive pooling from `spatial` to `out` as flat plane indices
+    (*out, K), K the largest window's size, a shorter window repeating its last index."""
+    dims, flat, window = len(out), 0, 1
+    for axis, (size, o) in enumerate(zip(spatial, out)):
+        bounds = np.array(_adaptive_windows(size, o), dtype=np.int64).reshape(-1, 2)
+        k = int((bounds[:, 1] - bounds[:, 0]).max(initial=1))
+        index = np.minimum(bounds[:, :1] + np.arange(k), bounds[:, 1:] - 1)  # (o, k)
+        shape = [1] * (2 * dims)
+        shape[axis], shape[dims + axis] = index.shape
+        flat = flat * size + index.reshape(shape)
+        window *= k
+    return flat.reshape(out + (window,))
+
+
+def _check_non_empty(op, x):
+    """PyTorch's check of adaptive max pooling: every dim but the first holds elements."""
+    for i in range(1, x.ndim):
+        if x.shape[i] <= 0:
+            raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(x.shape)} with dimension "
+                               f"{i} being empty")
+
+
+def _adaptive_max_pool(op, x, shape, out, return_indices):
+    """Adaptive max pooling of x viewed as `shape` ((N,) C, *spatial) to out, one size per
+    spatial dim (2 or 3)."""
+    dims = len(out)
+    negative = [o for o in out if o < 0]
+    if negative:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative[0]}: "
+                           f"{list(shape[:-dims] + out)}")
+    _not_implemented(x, "adaptive_max_pool2d" if dims == 2 else "adaptive_max_pool3d_cpu", "biu")
+    fn = AdaptiveMaxPoolFunction(_batched(shape, dims), _out_shape(x, shape, out),
+                                 _adaptive_index(shape[-dims:], out),
+                                 f"AdaptiveMaxPool{dims}DBackward0")
+    y = fn(x)
+    return (y, Tensor._make(fn.indices())) if return_indices else y
+
+
+def _adaptive_max_pool_nd(dims, input, output_size, return_indices):
+    x = as_tensor(input)
+    op = f"adaptive_max_pool{dims}d"
+    out = int_tuple(_list_with_default(output_size, x.shape), op, "output_size", 2, dims)
+    if x.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{op}(): Expected {dims + 1}D or {dims + 2}D tensor, but got: "
+                           f"{list(x.shape)}")
+    _check_non_empty(op, x)
+    if len(out) != dims:
+        raise RuntimeError(f"{op}(): internal error: output_size.size() must be {dims}")
+    return _adaptive_max_pool(op, x, tuple(x.shape), out, return_indices)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """The maximum of each of `output_size` windows as even as possible over input (N, C, L) or
+    (C, L) (PyTorch's F.adaptive_max_pool1d); return_indices=True also gives each maximum's
+    index."""
+    x = as_tensor(input)
+    op = "adaptive_max_pool1d"
+    out = int_tuple(output_size, op, "output_size", 2, 1)
+    _check_dim_range(op, x)
+    _check_1d(op, out, "output_size")
+    _check_non_empty(op, x)
+    return _adaptive_max_pool(op, x, _as_planes(x), (1, out[0]), return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """The maximum of each window of input (N, C, H, W) or (C, H, W) cut into output_size
+    (OH, OW) windows as even as possible (an int for both; None keeps the input's size)
+    (PyTorch's F.adaptive_max_pool2d); return_indices=True also gives each maximum's flat index
+    h * W + w."""
+    return _adaptive_max_pool_nd(2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """adaptive_max_pool2d over (N, C, T, H, W) or (C, T, H, W) to (OT, OH, OW) (PyTorch's
+    F.adaptive_max_pool3d); indices are flat over T * H * W."""
+    return _adaptive_max_pool_nd(3, input, output_size, return_indices)
+
+
+# ----- power-average (Lp) pooling ----------------------------------------------------------------
+def _lp_pool(avg_pool, max_pool, x, norm_type, kernel_size, stride, ceil_mode, window):
+    """PyTorch's composition: (sum over the window of x^p)^(1/p) = (window * mean of x^p)^(1/p),
+    with sign(s) * relu(|s|) in place of the mean s (that is s itself, with PyTorch's gradient
+    at s = 0); p = +-inf is the maximum (minimum) of |x|."""
+    x = as_tensor(x)
+    if isinstance(norm_type, int | float):
+        if norm_type == math.inf:
+            return max_pool(x.abs(), kernel_size, stride, 0, 1, ceil_mode)
+        if norm_type == -math.inf:
+            return -max_pool(-x.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if stride is not None:
+        out = avg_pool(x.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    else:
+        out = avg_pool(x.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
+    return (out.sign() * relu(out.abs())).mul(window).pow(1.0 / norm_type)
+
+
+def _ntuple(value, n):
+    """PyTorch's _pair / _triple: a sequence as a tuple, anything else repeated n times."""
+    return tuple(value) if isinstance(value, list | tuple) else (value,) * n
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """(sum of x^p over each window)^(1/p) on input (N, C, L) or (C, L), p = norm_type
+    (PyTorch's F.lp_pool1d: no padding; p = inf is max pooling of |x|)."""
+    return _lp_pool(avg_pool1d, max_pool1d, input, norm_type, kernel_size, stride, ceil_mode,
+                    kernel_size)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """(sum of x^p over each (kh, kw) window)^(1/p) on input (N, C, H, W) or (C, H, W)
+    (PyTorch's F.lp_pool2d)."""
+    kw, kh = _ntuple(kernel_size, 2)
+    return _lp_pool(avg_pool2d, max_pool2d, input, norm_type, kernel_size, stride, ceil_mode,
+                    kw * kh)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """(sum of x^p over each (kt, kh, kw) window)^(1/p) on input (N, C, T, H, W) or
+    (C, T, H, W) (PyTorch's F.lp_pool3d)."""
+    kd, kw, kh = _ntuple(kernel_size, 3)
+    return _lp_pool(avg_pool3d, max_pool3d, input, norm_type, kernel_size, stride, ceil_mode,
+                    kd * kw * kh)
+
+
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "lp_pool1d",
+           "lp_pool2d", "lp_pool3d"]

@@ -45,7 +45,7 @@ from .loss import (
     SmoothL1Loss,
 )
 from .module import Module, current_module_path
-from .normalization import GroupNorm, LayerNorm, RMSNorm
+from .normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
 from .pooling import *  # noqa: F403
 from .rnn import *  # noqa: F403
 from .sampling import *  # noqa: F403
@@ -59,6 +59,7 @@ __all__ = ["Module", "Linear", "Identity", "Embedding", "LayerNorm", "GELU", "Re
 __all__ += ["RMSNorm", "GroupNorm", "ELU", "CELU", "SELU", "Mish", "Softsign", "Hardtanh",
             "ReLU6", "Hardswish", "Hardsigmoid", "GLU", "LogSoftmax", "Softplus", "Softmin",
             "SmoothL1Loss", "HuberLoss", "KLDivLoss", "Unflatten", "CTCLoss"]
-__all__ += ["ParameterList", "ParameterDict", "EmbeddingBag", "LazyLinear", "LazyModuleMixin"]
+__all__ += ["ParameterList", "ParameterDict", "EmbeddingBag", "LazyLinear", "LazyModuleMixin",
+            "LocalResponseNorm"]
 __all__ += (attention.__all__ + batchnorm.__all__ + conv.__all__ + extra.__all__
             + pooling.__all__ + rnn.__all__ + sampling.__all__ + transformer.__all__)

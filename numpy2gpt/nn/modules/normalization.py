@@ -1,5 +1,6 @@
 """LayerNorm, RMSNorm and GroupNorm: normalise each sample over some of its dimensions, then
-scale (and shift)."""
+scale (and shift). LocalResponseNorm: divide each element by a power of its neighbouring
+channels' energy."""
 
 import numbers
 
@@ -111,3 +112,18 @@ class GroupNorm(Module):
     def extra_repr(self):
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.bias is not None}")
+
+
+class LocalResponseNorm(Module):
+    """y = x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta, for input
+    (N, C, *) with at least one dim after C (see F.local_response_norm). No parameters."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
