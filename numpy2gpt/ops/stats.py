@@ -17,6 +17,7 @@ from ._util import (
     accumulation_input,
     not_implemented_for,
     numpy_names,
+    opmath,
     reduction_dims,
     require_tensor,
 )
@@ -490,7 +491,7 @@ def logsumexp(input, dim, keepdim=False):
 def _vector_norm_array(x, p, dims, keepdim):
     if x.dtype == np.float16:  # summed in float32, as PyTorch does (x^2 overflows from 256 up)
         with np.errstate(over="ignore"):
-            return _vector_norm_array(x.astype(np.float32), p, dims, keepdim).astype(np.float16)
+            return _vector_norm_array(opmath(x), p, dims, keepdim).astype(np.float16)
     a = np.abs(x)
     if p == 2:
         return np.sqrt(np.sum(x * x, axis=dims, keepdims=keepdim))
