@@ -23,7 +23,7 @@ from ...kernels.attention import (
     causal_attention_forward,
     causal_bias,
 )
-from ...ops._util import require_tensor, sum_to_array
+from ...ops._util import opmath, require_tensor, sum_to_array
 from ...ops.creation import zeros, zeros_like
 from ...ops.indexing import where
 from ...ops.join import cat
@@ -75,23 +75,29 @@ class ScaledDotProductAttention(FusedFunction):
         self.scale, self.dropout_p, self.bias, self.groups = scale, dropout_p, bias, groups
 
     def forward(self, q, k, v, mask=None):
-        self.k, self.v = _repeat_heads(k, self.groups), _repeat_heads(v, self.groups)
-        out, self.saved = attention_forward(q, self.k, self.v, self.bias if mask is None else mask,
+        # float16 is computed in float32 (opmath) and rounded once, as PyTorch's CPU kernel
+        self.k, self.v = (_repeat_heads(opmath(a), self.groups) for a in (k, v))
+        mask = self.bias if mask is None else mask
+        out, self.saved = attention_forward(opmath(q), self.k, self.v,
+                                            None if mask is None else opmath(mask),
                                             self.scale, self.dropout_p)
-        return out
+        self.out = out if out.dtype != q.dtype else None  # float16's output, unrounded
+        return out.astype(q.dtype, copy=False)
 
     def backward(self, g):
         q = self.inputs[0]._data
-        gq, gk, gv, ds = attention_backward(self.saved, q, self.k, self.v,
-                                            self.saved_output()._data, g, self.scale)
+        out = self.saved_output()._data  # (also checks that it was not modified in place)
+        gq, gk, gv, ds = attention_backward(self.saved, opmath(q), self.k, self.v,
+                                            out if self.out is None else self.out, opmath(g),
+                                            self.scale)
         need_q, need_k, need_v = self.needs_input_grad[:3]
         grads = (sum_to_array(gq, q.shape) if need_q else None,
                  _fold_heads(gk, self.inputs[1].shape, self.groups) if need_k else None,
                  _fold_heads(gv, self.inputs[2].shape, self.groups) if need_v else None)
-        if len(self.inputs) == 3:
-            return grads
-        return grads + (sum_to_array(ds, self.inputs[3].shape) if self.needs_input_grad[3]
-                        else None,)
+        if len(self.inputs) == 4:
+            grads += (sum_to_array(ds, self.inputs[3].shape) if self.needs_input_grad[3]
+                      else None,)
+        return tuple(None if gr is None else gr.astype(g.dtype, copy=False) for gr in grads)
 
     def composed(self, q, k, v, mask=None):
         """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
