@@ -143,7 +143,7 @@ def skip_init(module_cls, *args, **kwargs):
 
 
 # (at the end: these build on the modules, which import this package's rnn)
-from . import parametrizations, parametrize  # noqa: E402
+from . import parametrizations, parametrize, stateless  # noqa: E402
 from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402
 from .weight_norm import remove_weight_norm, weight_norm  # noqa: E402
 
