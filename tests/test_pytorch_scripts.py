@@ -1,7 +1,9 @@
 """Small PyTorch programs as learners write them (tests/pytorch_scripts/: a CIFAR-style CNN with
 BatchNorm, a character LSTM/GRU with packed sequences, a Transformer-encoder classifier with
-MultiheadAttention, a VAE, a DCGAN-style GAN, a small ResNet with a resumed checkpoint, and
-seq2seq GRUs with attention, dropout and teacher forcing), run unchanged on real PyTorch and on
+MultiheadAttention, a VAE, a DCGAN-style GAN, a small ResNet with a resumed checkpoint,
+seq2seq GRUs with attention, dropout and teacher forcing, word2vec with sparse embeddings, a toy
+diffusion model, REINFORCE with a baseline, a RealNVP flow and a small U-Net), run unchanged on
+real PyTorch and on
 numpy2gpt (`numpy2gpt run`): the same seed gives the same losses, step after step, and the same
 final numbers."""
 
