@@ -3,6 +3,10 @@
 `import numpy2gpt as torch` runs the covered PyTorch subset unchanged.
 """
 
+import builtins as _builtins
+
+import numpy as _np
+
 # Importing numpy2gpt.ops installs the math methods on Tensor (x.exp(), x @ y, ...).
 from . import (  # (linalg and special are torch.linalg and torch.special)
     amp,
@@ -69,6 +73,7 @@ from .nn.functional import (  # (PyTorch has these activations at the top level 
     threshold_,
 )
 from .nn.functional.softmax import TENSOR_METHODS as _SOFTMAX_METHODS
+from .nn.functional.torch_level import *  # noqa: F403 (torch.dropout(x, p, train), ...)
 from .ops.arithmetic import *  # noqa: F403
 from .ops.creation import *  # noqa: F403
 from .ops.elementwise import *  # noqa: F403
@@ -102,6 +107,8 @@ _reuse_freed_buffers()  # a training loop's freed activations are reused: see ut
 for _name, _method in {**_SOFTMAX_METHODS, **linalg.TENSOR_METHODS}.items():  # x.softmax(dim)
     setattr(Tensor, _name, _method)
 globals().update(linalg.TORCH_FUNCTIONS)  # torch.det, torch.inverse, torch.cdist, ...
+globals().update(ops.inplace.TORCH_FUNCTIONS)  # torch.exp_(x), torch.clamp_(x, 0), ...
+globals().update(ops.shape.TORCH_FUNCTIONS)  # torch.permute_copy(x, dims), ...
 globals().update(_LEGACY_TENSOR_TYPES)  # torch.FloatTensor, torch.LongTensor, ...
 del _name, _method
 
@@ -159,3 +166,53 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
         warnings.warn("numpy2gpt.compile does not compile: the model runs eagerly, as it is",
                       UserWarning, stacklevel=2)
     return model
+
+
+def get_device(input):
+    """-1: every numpy2gpt tensor is on the CPU (PyTorch's number for it)."""
+    if not isinstance(input, Tensor):
+        raise TypeError("get_device(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return input.get_device()
+
+
+def typename(obj, /):
+    """A readable type name: a tensor's type() ('numpy2gpt.FloatTensor'), 'numpy2gpt.dtype',
+    else the object's module and qualified name ('numpy2gpt.nn.modules.linear.Linear', 'int')."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    if isinstance(obj, _np.dtype):  # (numpy2gpt's dtypes are NumPy's)
+        return "numpy2gpt.dtype"
+    module, qualname = getattr(obj, "__module__", "") or "", ""
+    if hasattr(obj, "__qualname__"):
+        qualname = obj.__qualname__
+    elif hasattr(obj, "__name__"):
+        qualname = obj.__name__
+    else:
+        module, qualname = obj.__class__.__module__ or "", obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+def is_storage(obj, /):
+    """False: numpy2gpt has no storage objects (a tensor's memory is its NumPy array)."""
+    return False
+
+
+_num_interop_threads = 1
+
+
+def get_num_interop_threads():
+    """The number of threads for running independent ops in parallel: numpy2gpt runs ops one
+    at a time, so this is only the number set_num_interop_threads stored (1 at first)."""
+    return _num_interop_threads
+
+
+def set_num_interop_threads(num):
+    """Store the number get_num_interop_threads returns (numpy2gpt runs ops one at a time)."""
+    global _num_interop_threads
+    if isinstance(num, _builtins.bool) or not isinstance(num, _builtins.int | _np.integer):
+        raise TypeError(f"set_num_interop_threads(): argument 'num' (position 1) must be int, "
+                        f"not {type(num).__name__}")
+    if num < 1:
+        raise RuntimeError("set_num_interop_threads expects a positive integer")
+    _num_interop_threads = _builtins.int(num)

@@ -48,6 +48,9 @@ class return_types:
     linalg_svd = _return_type("linalg_svd", ("U", "S", "Vh"))
     linalg_lstsq = _return_type("linalg_lstsq", ("solution", "residuals", "rank",
                                                  "singular_values"))
+    svd = _return_type("svd", ("U", "S", "V"))
+    qr = _return_type("qr", ("Q", "R"))
+    triangular_solve = _return_type("triangular_solve", ("solution", "cloned_coefficient"))
 
 
 # ----- argument checks --------------------------------------------------------------------------
@@ -1147,6 +1150,105 @@ def _cholesky(input, upper=False, *, out=None):
     return Cholesky(bool(upper), "cholesky")(A)
 
 
+# ----- the older torch-level decompositions and solvers (deprecated in PyTorch, kept working) --
+def _svd(input, some=True, compute_uv=True):
+    """torch.svd: (U, S, V) with A = U diag(S) V^T - V, not linalg.svd's Vh. some=False gives
+    the full U and V; compute_uv=False gives S and zero-filled full-size U and V, as PyTorch
+    does. The gradients are linalg.svd's."""
+    if not compute_uv:
+        A = _check_matrix("linalg.svd", input, "linalg_svd", square=False,
+                          half_kernel="linalg_svd_cpu")
+        *batch, m, n = A.shape
+        zeros = [Tensor._make(np.zeros((*batch, k, k), A.dtype)) for k in (m, n)]
+        return return_types.svd(zeros[0], svdvals(A), zeros[1])
+    U, S, Vh = svd(input, full_matrices=not some)
+    return return_types.svd(U, S, Vh.mT)
+
+
+def _qr(input, some=True):
+    """torch.qr: linalg.qr with mode 'reduced' (some=True) or 'complete'."""
+    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a "
+                  "future PyTorch release.", UserWarning, stacklevel=2)
+    return return_types.qr(*qr(input, "reduced" if some else "complete"))
+
+
+def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False):
+    """torch.triangular_solve: X with op(A) X = input for a triangular A (op: A or A^T), and a
+    copy of A, as a named tuple (solution, cloned_coefficient). Note the order: the right-hand
+    side comes first, unlike linalg.solve_triangular. The copy of A has the batch dims the two
+    broadcast to."""
+    warnings.warn("torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangular"
+                  " and will be removed in a future PyTorch release.", UserWarning, stacklevel=2)
+    B = require_tensor(input, "triangular_solve", "input", 1)
+    A = require_tensor(A, "triangular_solve", "A", 2)
+    # A^T of an upper-triangular A is lower-triangular
+    X = solve_triangular(A.mT if transpose else A, B, upper=bool(upper) != bool(transpose),
+                         unitriangular=bool(unitriangular))
+    batch = broadcast_shape(tuple(B.shape[:-2]), tuple(A.shape[:-2]))
+    return return_types.triangular_solve(X, clone(A.expand(*batch, *A.shape[-2:])))
+
+
+class CholeskySolve(Function):
+    """X with A X = B, given A's Cholesky factor F (A = F F^T; upper: A = F^T F): the triangle
+    of F is all that is read."""
+
+    saves_outputs = True
+    grad_fn_name = "CholeskySolveBackward0"
+
+    def __init__(self, upper):
+        self.upper = upper
+
+    def forward(self, b, f):
+        f = np.triu(f) if self.upper else np.tril(f)
+        return np.linalg.solve(f.swapaxes(-1, -2) @ f if self.upper else f @ f.swapaxes(-1, -2),
+                               b)
+
+    def backward(self, gx):
+        b, f = self.saved_input(0), self.saved_input(1)
+        x = self.saved_output()
+        gb = CholeskySolve(self.upper)(gx, f)  # A symmetric: dL/dB = A^-1 G
+        # dL/dA = -(dL/dB) X^T; PyTorch's gradient for F is that of A = F F^T (A = F^T F) with
+        # the whole of F, symmetrized: -(C F) (upper: -(F C)), C = gb X^T + X gb^T
+        c = gb @ x.mT
+        c = c + c.mT
+        gf = -(f @ c) if self.upper else -(c @ f)
+        return (sum_to(gb, b.shape) if self.needs_input_grad[0] else None,
+                sum_to(gf, f.shape) if self.needs_input_grad[1] else None)
+
+
+def cholesky_solve(input, input2, upper=False):
+    """X with A X = input, given A's Cholesky factor input2: lower L with A = L L^T, or with
+    upper=True U with A = U^T U (batch dims broadcast)."""
+    B = require_tensor(input, "cholesky_solve", "input", 1)
+    F = _check_matrix("cholesky_solve", require_tensor(input2, "cholesky_solve", "input2", 2),
+                      "cholesky_solve")
+    return CholeskySolve(bool(upper))(B, F)
+
+
+def frobenius_norm(input, dim, keepdim=False):
+    """The 2-norm of all elements over dim (at most 2 dims): linalg.vector_norm(input, 2, dim)."""
+    warnings.warn("at::frobenius_norm is deprecated and it is just left for JIT compatibility. "
+                  "Please use `linalg.vector_norm(A, 2., dim, keepdim)` instead", UserWarning,
+                  stacklevel=2)
+    x = require_tensor(input, "frobenius_norm", "input", 1)
+    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
+    if len(dims) > 2:
+        raise RuntimeError(f"Expected at most 2 dimensions, but got {len(dims)} dimensions "
+                           "instead.")
+    return vector_norm(x, 2, dims, keepdim)
+
+
+def nuclear_norm(input, dim=(-2, -1), keepdim=False):
+    """The sum of the singular values of each matrix over the two dims dim:
+    linalg.matrix_norm(input, 'nuc', dim). PyTorch also takes nuclear_norm(input, keepdim)."""
+    warnings.warn("at::nuclear_norm is deprecated and it is just left for JIT compatibility. "
+                  "Please use `linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead", UserWarning,
+                  stacklevel=2)
+    if isinstance(dim, bool):  # nuclear_norm(input, keepdim)
+        dim, keepdim = (-2, -1), dim
+    return matrix_norm(require_tensor(input, "nuclear_norm", "input", 1), "nuc", dim, keepdim)
+
+
 # The torch-level functions (numpy2gpt.X), by name: the torch.linalg function of that name
 # where PyTorch's is the same, else its torch-level version (torch.cross's dim defaults to the
 # first dim of size 3, torch.slogdet's tuple is named `slogdet`, torch.cholesky takes `upper`
@@ -1154,12 +1256,16 @@ def _cholesky(input, upper=False, *, out=None):
 TORCH_FUNCTIONS = {"det": det, "inverse": inverse, "logdet": _logdet, "slogdet": _slogdet,
                    "pinverse": pinverse, "matrix_power": matrix_power, "cross": _torch_cross,
                    "kron": kron, "inner": inner, "cdist": cdist, "chain_matmul": chain_matmul,
-                   "cholesky": _cholesky, "cholesky_inverse": cholesky_inverse}
+                   "cholesky": _cholesky, "cholesky_inverse": cholesky_inverse, "svd": _svd,
+                   "qr": _qr, "triangular_solve": triangular_solve,
+                   "cholesky_solve": cholesky_solve, "frobenius_norm": frobenius_norm,
+                   "nuclear_norm": nuclear_norm}
 
 TENSOR_METHODS = {  # installed on Tensor by numpy2gpt/__init__.py
     "det": det, "inverse": inverse, "logdet": _logdet, "slogdet": _slogdet,
     "cholesky": _cholesky, "matrix_power": matrix_power, "pinverse": pinverse,
     "cross": _torch_cross, "kron": kron, "inner": inner, "cholesky_inverse": cholesky_inverse,
+    "svd": _svd, "qr": _qr, "triangular_solve": triangular_solve, "cholesky_solve": cholesky_solve,
 }
 __all__ = ["LinAlgError", "vector_norm", "matrix_norm", "norm", "inv", "det", "slogdet",
            "solve", "cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv",

@@ -581,12 +581,90 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     return Bernoulli(resolve(generator).uniform(x.shape, dtype=work))(x)
 
 
+# ----- window functions (signal processing: tapering a frame before its FFT) ------------------
+def _window(fn, window_length, periodic, dtype, requires_grad, device, formula):
+    """formula(n, N) for n = 0..N-1 over a symmetric window of N points; a periodic window is
+    the symmetric one of window_length + 1 points without its last (what an FFT frame wants).
+    Computed in float64, then cast to dtype (default: the default float dtype)."""
+    check_device(device)
+    length = operator.index(window_length)
+    dt = _float_dtype(dtype)
+    if length < 0:
+        raise RuntimeError(f"{fn} requires non-negative window_length, got "
+                           f"window_length={length}")
+    if dt.kind != "f":
+        raise RuntimeError(f"{fn} expects floating point dtypes, got: {dtypes.dtype_name(dt)}")
+    if length <= 1:
+        return _leaf(np.ones(length, dt), requires_grad)
+    n_points = length + 1 if periodic else length
+    values = formula(np.arange(length, dtype=np.float64), n_points)
+    return _leaf(values.astype(dt), requires_grad)
+
+
+def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                requires_grad=False):
+    """0.5 - 0.5 cos(2 pi n / (N - 1)): a raised cosine, 0 at both ends."""
+    return _window("hann_window", window_length, periodic, dtype, requires_grad, device,
+                   lambda n, N: 0.5 - 0.5 * np.cos(2 * np.pi * n / (N - 1)))
+
+
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
+                   layout=None, device=None, requires_grad=False):
+    """alpha - beta cos(2 pi n / (N - 1)): a raised cosine that does not reach 0."""
+    return _window("hamming_window", window_length, periodic, dtype, requires_grad, device,
+                   lambda n, N: alpha - beta * np.cos(2 * np.pi * n / (N - 1)))
+
+
+def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    requires_grad=False):
+    """0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))."""
+    return _window("blackman_window", window_length, periodic, dtype, requires_grad, device,
+                   lambda n, N: 0.42 - 0.5 * np.cos(2 * np.pi * n / (N - 1))
+                   + 0.08 * np.cos(4 * np.pi * n / (N - 1)))
+
+
+def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    requires_grad=False):
+    """1 - |2 n / (N - 1) - 1|: a triangle, 0 at both ends."""
+    return _window("bartlett_window", window_length, periodic, dtype, requires_grad, device,
+                   lambda n, N: 1 - np.abs(2 * n / (N - 1) - 1))
+
+
+def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None,
+                  device=None, requires_grad=False):
+    """I0(beta sqrt(1 - (2 n / (N - 1) - 1)^2)) / I0(beta) (I0: the modified Bessel function of
+    order 0); a larger beta gives a narrower window."""
+    return _window("kaiser_window", window_length, periodic, dtype, requires_grad, device,
+                   lambda n, N: np.i0(beta * np.sqrt(np.maximum(
+                       1 - (2 * n / (N - 1) - 1) ** 2, 0))) / np.i0(beta))
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None,
+                   requires_grad=False, pin_memory=False):
+    """An uninitialised tensor (zeros here) of `size` whose dims lie in memory in the order
+    physical_layout gives, outermost first: empty_permuted((2, 3, 4), (0, 2, 1)) has strides
+    (12, 1, 3)."""
+    check_device(device)
+    size = _size((size,), "empty_permuted")
+    order = tuple(operator.index(d) for d in physical_layout)
+    if len(order) != len(size):
+        raise RuntimeError(f"Number of dimensions in size does not match the length of the "
+                           f"physical_layout; i.e. len(size) = {len(size)} is not equal to "
+                           f"len(physical_layout) = {len(order)}")
+    if sorted(order) != list(np.arange(len(size))):
+        raise RuntimeError("Duplicate dim not allowed" if len(set(order)) < len(order)
+                           else f"Dimension out of range: {order}")
+    memory = np.zeros([size[d] for d in order], _float_dtype(dtype))
+    return _leaf(memory.transpose(np.argsort(order)), requires_grad)
+
+
 __all__ = ["zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
            "arange", "linspace", "logspace", "eye", "rand", "randn", "normal", "randint",
            "randperm", "rand_like", "randn_like",
            "from_numpy", "tensor", "as_tensor", "scalar_tensor", "range", "empty_strided",
            "randint_like", "asarray", "frombuffer", "zero_", "fill", "is_signed",
            "is_nonzero", "is_same_size", "is_inference", "clamp_min_", "clamp_max_",
-           "resize_as_", "bernoulli"]
+           "resize_as_", "bernoulli", "hann_window", "hamming_window", "blackman_window",
+           "bartlett_window", "kaiser_window", "empty_permuted"]
 TENSOR_METHODS = {"new_tensor": new_tensor, "new_zeros": new_zeros, "new_ones": new_ones,
                   "new_empty": new_empty, "new_full": new_full, "bernoulli": bernoulli}

@@ -1002,6 +1002,50 @@ def nextafter(input, other):
     not_implemented_for(a, "nextafter_cpu")
     return NextAfter()(a, b)
 
+# ----- complex conjugation: numpy2gpt has no complex dtypes, so on its tensors it is the identity -
+def _real_tensor(name, input):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return input
+
+
+def conj(input):
+    """The complex conjugate: input itself, as PyTorch returns for a real tensor."""
+    return _real_tensor("conj", input)
+
+
+def conj_physical(input):
+    """The conjugate, materialized: input itself for a real tensor, as in PyTorch."""
+    return _real_tensor("conj_physical", input)
+
+
+def resolve_conj(input):
+    """input with a pending conjugation applied: input itself (nothing is ever pending)."""
+    return _real_tensor("resolve_conj", input)
+
+
+def resolve_neg(input):
+    """input with a pending negation applied: input itself (nothing is ever pending)."""
+    return _real_tensor("resolve_neg", input)
+
+
+def is_conj(input):
+    """Whether input's conjugate bit is set: never in numpy2gpt."""
+    _real_tensor("is_conj", input)
+    return False
+
+
+def is_neg(input):
+    """Whether input's negative bit is set: never in numpy2gpt."""
+    _real_tensor("is_neg", input)
+    return False
+
+
+def conj_physical_(input):
+    return _real_tensor("conj_physical_", input)
+
+
 _IN_PLACE = ("tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "deg2rad", "rad2deg",
              "sinc", "reciprocal", "absolute", "negative", "copysign", "xlogy", "logit", "gcd",
              "lcm", "nextafter")
@@ -1027,7 +1071,9 @@ TENSOR_METHODS = {
         ("not_equal", "ne"))},
     "divide_": divide_, "true_divide_": div_, "multiply_": mul_, "subtract_": sub_,
     "float_power_": float_power_, "ldexp_": ldexp_, "gcd": gcd, "lcm": lcm, "frexp": frexp,
-    "nextafter": nextafter,
+    "nextafter": nextafter, "conj": conj, "conj_physical": conj_physical,
+    "conj_physical_": conj_physical_, "resolve_conj": resolve_conj, "resolve_neg": resolve_neg,
+    "is_conj": is_conj, "is_neg": is_neg,
 }
 __all__ = ["exp", "log", "log2", "log10", "sqrt", "rsqrt", "square", "sin", "cos", "tanh",
            "sigmoid", "relu", "abs", "absolute", "sinh", "cosh", "asinh", "acosh", "atanh",
@@ -1036,6 +1082,7 @@ __all__ = ["exp", "log", "log2", "log10", "sqrt", "rsqrt", "square", "sin", "cos
            "positive", "logit", "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2",
            "copysign", "ldexp", "float_power", "xlogy", "heaviside", "nan_to_num", "detach",
            "greater", "greater_equal", "less", "less_equal", "not_equal", "gcd", "lcm", "frexp",
-           "nextafter", "gcd_", "lcm_", "real", "imag", "isreal", "rsub"]
+           "nextafter", "gcd_", "lcm_", "real", "imag", "isreal", "rsub", "conj", "conj_physical",
+           "conj_physical_", "resolve_conj", "resolve_neg", "is_conj", "is_neg"]
 arcsinh, arccosh, arctanh, arctan2, absolute = asinh, acosh, atanh, atan2, abs
 gcd_, lcm_ = TENSOR_METHODS["gcd_"], TENSOR_METHODS["lcm_"]

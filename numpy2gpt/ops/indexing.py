@@ -1338,7 +1338,44 @@ def fill_diagonal_(self, fill_value, wrap=False):
     return _write(self, value, where=diagonal)
 
 
+# ----- slice_scatter / select_scatter / diagonal_scatter: a copy of input with one view replaced -
+def _scatter_into_view(op, input, src, view):
+    """A copy of input whose region view(copy) holds src (cast to input's dtype): src's gradient
+    is the region's, input's is zero there. The write is copy_ into the view, so autograd
+    records it as any in-place edit of a view."""
+    x = require_tensor(input, op, "input", 1)
+    s = require_tensor(src, op, "src", 2)
+    out = x.clone()
+    region = view(out)
+    if region.shape != s.shape:
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{list(s.shape)}, slice size = {list(region.shape)}")
+    region.copy_(s)
+    return out
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """input with input[..., start:end:step, ...] (along dim) replaced by src."""
+    from .shape import _slice
+
+    return _scatter_into_view("slice_scatter", input, src,
+                              lambda t: _slice(t, dim, start, end, step))
+
+
+def select_scatter(input, src, dim, index):
+    """input with input.select(dim, index) replaced by src."""
+    return _scatter_into_view("select_scatter", input, src, lambda t: t.select(dim, index))
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """input with input.diagonal(offset, dim1, dim2) replaced by src."""
+    return _scatter_into_view("diagonal_scatter", input, src,
+                              lambda t: t.diagonal(offset, dim1, dim2))
+
+
 TENSOR_METHODS = {
+    "slice_scatter": slice_scatter, "select_scatter": select_scatter,
+    "diagonal_scatter": diagonal_scatter,
     "__getitem__": getitem, "__setitem__": setitem, "gather": gather, "scatter_add": scatter_add,
     "scatter": scatter, "scatter_": scatter_,
     "take_along_dim": take_along_dim, "index_select": index_select, "masked_fill": masked_fill,
@@ -1356,4 +1393,4 @@ TENSOR_METHODS = {
 __all__ = ["gather", "scatter", "scatter_add", "take_along_dim", "index_select", "masked_fill",
            "where", "tril", "triu", "take", "index_add", "index_copy", "index_fill",
            "repeat_interleave", "index_put", "index_put_", "put", "masked_scatter",
-           "scatter_reduce"]
+           "scatter_reduce", "slice_scatter", "select_scatter", "diagonal_scatter"]

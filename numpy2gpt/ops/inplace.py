@@ -377,6 +377,13 @@ def copy_(self, src):
 def clamp_(self, min=None, max=None):
     from .selection import clamp
 
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and not isinstance(bound, Tensor | np.ndarray | int | float |
+                                                np.number):
+            raise TypeError(f"clamp_(): argument '{name}' must be a Number or a Tensor, not "
+                            f"{type(bound).__name__}")
     if _records(self, min, max):
         return _record(self, lambda old: clamp(old, min, max), reads_self=True)
     _check_overlap(self._data)
@@ -643,4 +650,28 @@ TENSOR_METHODS = {
     "__iadd__": _iop(add_), "__isub__": _iop(sub_), "__imul__": _iop(mul_),
     "__itruediv__": _iop(div_), "__idiv__": _iop(div_), "__ipow__": _method_in_place("pow"),
 }
+
+# The torch-level forms of in-place methods: torch.exp_(x) is x.exp_() (it returns x).
+_TORCH_IN_PLACE = ("abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_",
+                   "arcsinh_", "arctan_", "arctanh_", "asin_", "asinh_", "atan_", "atanh_",
+                   "ceil_", "clamp_", "clip_", "cos_", "cosh_", "deg2rad_", "detach_", "erf_",
+                   "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_", "i0_",
+                   "ldexp_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_",
+                   "negative_", "rad2deg_", "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_",
+                   "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_")
+
+
+def _torch_in_place(name):
+    def function(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"input.{name}(...): the op written into input, which is returned."
+    return function
+
+
+TORCH_FUNCTIONS = {name: _torch_in_place(name) for name in _TORCH_IN_PLACE}  # numpy2gpt.exp_
 __all__ = []

@@ -787,6 +787,55 @@ def sum_to_size(self, *size):
                            f"{{{list(self.shape)}}}.")
     return sum_to(self, size)
 
+# ----- the *_copy functions: torch.permute_copy(x, dims) is x.permute(dims), copied -------------
+def _slice(input, dim=0, start=None, end=None, step=1):
+    """input[..., start:end:step, ...] along dim (a view)."""
+    d = dim_arg(dim, input.ndim, "slice_copy", "dim", 2)
+    if int_arg(step, "slice_copy", "step", 5) <= 0:
+        raise RuntimeError("slice step must be positive")
+    return input[(slice(None),) * d + (slice(start, end, step),)]
+
+
+# each view op with torch's signature for its copy (every argument after input passed on)
+_VIEWS = {
+    "view_copy": lambda input, size: input.view(size),  # (size may be a dtype, as in view)
+    "expand_copy": lambda input, size, *, implicit=False: input.expand(size),
+    "permute_copy": lambda input, dims: input.permute(dims),
+    "t_copy": lambda input: input.t(),
+    "transpose_copy": lambda input, dim0, dim1: input.transpose(dim0, dim1),
+    "squeeze_copy": lambda input, dim=None: input.squeeze() if dim is None else input.squeeze(dim),
+    "unsqueeze_copy": lambda input, dim: input.unsqueeze(dim),
+    "select_copy": lambda input, dim, index: input.select(dim, index),
+    "slice_copy": _slice,
+    "split_copy": lambda input, split_size, dim=0: input.split(
+        int_arg(split_size, "split_copy", "split_size", 2), dim),
+    "split_with_sizes_copy": lambda input, split_sizes, dim=0: input.split(
+        list(ints_arg(split_sizes, "split_with_sizes_copy", "split_sizes", 2)), dim),
+    "unbind_copy": lambda input, dim=0: input.unbind(dim),
+    "diagonal_copy": lambda input, offset=0, dim1=0, dim2=1: input.diagonal(offset, dim1, dim2),
+    "detach_copy": lambda input: input.detach(),
+    "alias_copy": lambda input: input.view(input.shape),
+    "narrow_copy": lambda input, dim, start, length: input.narrow(dim, start, length),
+    "unfold_copy": lambda input, dimension, size, step: input.unfold(dimension, size, step),
+}
+
+
+def _copy_of(name, view):
+    def function(input, *args, **kwargs):
+        result = view(require_tensor(input, name, "input", 1), *args, **kwargs)
+        if isinstance(result, tuple | list):
+            return tuple(r.clone() for r in result)
+        return result.clone()
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = (f"{name.removesuffix('_copy')} as a new tensor, not a view: a contiguous "
+                        "copy of the view's elements (it has the view's gradient).")
+    return function
+
+
+TORCH_FUNCTIONS = {name: _copy_of(name, view) for name, view in _VIEWS.items()}
+
+
 TENSOR_METHODS = {
     "reshape": reshape, "view": view, "flatten": flatten, "permute": permute,
     "transpose": transpose, "swapaxes": swapaxes, "t": t, "expand": expand,

@@ -1,5 +1,5 @@
-"""Resampling: interpolate (upsampling), pixel_shuffle / pixel_unshuffle, fold / unfold,
-affine_grid / grid_sample.
+"""Resampling: interpolate (upsampling), pixel_shuffle / pixel_unshuffle, channel_shuffle,
+fold / unfold, affine_grid / grid_sample.
 
 interpolate resamples each spatial dim on its own: output element j of a dim is a weighted sum
 of a few input elements ("taps") along it - one tap with weight 1 for nearest, the two neighbours
@@ -365,6 +365,27 @@ def pixel_unshuffle(input, downscale_factor):
     y = x.reshape(*batch, c, h // r, r, w // r, r)  # (c, h, i, w, j)
     y = y.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)  # (c, i, j, h, w)
     return y.reshape(*batch, c * r * r, h // r, w // r)
+
+
+def channel_shuffle(input, groups):
+    """(N, C, *) with C = g k -> the channels reordered as if a (g, k) grid were transposed:
+    channel i k + j goes to j g + i (ShuffleNet's mixing of grouped convolutions' outputs)."""
+    x = require_tensor(input, "channel_shuffle", "input", 1)
+    if not _is_int(groups):
+        raise TypeError(f"channel_shuffle(): argument 'groups' (position 2) must be int, not "
+                        f"{type(groups).__name__}")
+    g = int(groups)
+    if x.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with "
+                           f"sizes {list(x.shape)}")
+    if g <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{g}")
+    n, c, *rest = x.shape
+    if c % g:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
+                           f"and {g} groups.")
+    return x.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(x.shape)
 
 
 # ----- unfold (im2col) / fold (col2im) -----------------------------------------------------------
@@ -810,4 +831,4 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
 
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
-           "pixel_unshuffle", "unfold", "fold", "affine_grid", "grid_sample"]
+           "pixel_unshuffle", "channel_shuffle", "unfold", "fold", "affine_grid", "grid_sample"]
