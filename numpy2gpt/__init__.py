@@ -16,6 +16,7 @@ from . import (  # (linalg and special are torch.linalg and torch.special)
     distributed,
     distributions,
     dtypes,
+    func,
     linalg,
     nn,
     ops,
@@ -98,7 +99,19 @@ from .serialization import load, save
 from .sparse import layout, sparse_coo, sparse_coo_tensor, strided
 from .switches import *  # noqa: F403
 from .tensor import LEGACY_TENSOR_TYPES as _LEGACY_TENSOR_TYPES
-from .tensor import Size, Tensor, as_tensor, device, set_printoptions, tensor
+from .tensor import (
+    Size,
+    Tensor,
+    as_tensor,
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    device,
+    memory_format,
+    preserve_format,
+    set_printoptions,
+    tensor,
+)
 from .torch_hook import as_torch
 from .utils.memory import reuse_freed_buffers as _reuse_freed_buffers
 
@@ -166,6 +179,10 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
         warnings.warn("numpy2gpt.compile does not compile: the model runs eagerly, as it is",
                       UserWarning, stacklevel=2)
     return model
+
+
+# PyTorch's numbers and NumPy-style index constant (torch.inf, torch.pi, x[:, torch.newaxis])
+inf, nan, pi, e, newaxis = _np.inf, _np.nan, _np.pi, _np.e, None
 
 
 def get_device(input):

@@ -537,7 +537,12 @@ class Tensor:
         flat = [callable(a, b) for a, b in zip(self._data.reshape(-1).tolist(), other)]
         return _write(self, np.asarray(flat).reshape(self.shape))
 
-    def is_contiguous(self):
+    def is_contiguous(self, *, memory_format=None):
+        """Whether the elements lie in memory in row-major order (with memory_format=
+        channels_last, in (N, H, W, C) order; channels_last_3d, (N, D, H, W, C))."""
+        if memory_format in CHANNELS_LAST:
+            rank, order = CHANNELS_LAST[memory_format]
+            return self.ndim == rank and self._data.transpose(order).flags.c_contiguous
         return self._data.flags.c_contiguous
 
     def __len__(self):
@@ -741,6 +746,30 @@ _DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ide
 
 # PyTorch's form of a device string: a type (letters and _), then optionally ":" and an index
 _DEVICE_STRING = re.compile(r"[A-Za-z_]+(:(0|[1-9][0-9]*))?\Z")
+
+
+class memory_format:
+    """A memory layout (PyTorch's torch.memory_format): contiguous_format (row-major),
+    channels_last ((N, H, W, C) order for a 4-D tensor), channels_last_3d ((N, D, H, W, C)) and
+    preserve_format (the input's). Values never depend on it: numpy2gpt lays tensors out by it in
+    contiguous() and checks it in is_contiguous(), and accepts it wherever PyTorch takes one."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"numpy2gpt.{self.name}"
+
+    def __reduce__(self):
+        return self.name  # the module-level instance of that name (pickles as a singleton)
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+preserve_format = memory_format("preserve_format")
+# the channels-last formats: the rank they need, and their axes from outermost to innermost
+CHANNELS_LAST = {channels_last: (4, (0, 2, 3, 1)), channels_last_3d: (5, (0, 2, 3, 4, 1))}
 
 
 class device:

@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from torch_compare import same_error
 
 import numpy2gpt as ng
 
@@ -206,3 +207,27 @@ def test_repr_shows_requires_grad_grad_fn_and_empty_sizes():
     ng.set_default_dtype(ng.float64)  # then float32 is the one that is labelled
     assert repr(ng.tensor([1.0], dtype=ng.float32)) == "tensor([1.], dtype=numpy2gpt.float32)"
     assert repr(ng.tensor([1.0])) == "tensor([1.])"
+
+
+def test_memory_formats_and_constants_like_pytorch():
+    """channels_last layouts from contiguous(), checked by is_contiguous(), as PyTorch's strides;
+    the formats pickle as themselves; torch.inf, nan, pi, e and newaxis."""
+    import pickle
+
+    for lib in (ng, torch):
+        assert {lib.inf, lib.pi, lib.e} == {np.inf, np.pi, np.e} and np.isnan(lib.nan)
+        assert lib.zeros(2, 3)[:, lib.newaxis].shape == (2, 1, 3)
+    cases = [((2, 3, 4, 5), "channels_last"), ((2, 3, 4, 5, 6), "channels_last_3d"),
+             ((1, 3, 1, 1), "channels_last"), ((2, 3, 4, 5), "contiguous_format"),
+             ((2, 3, 4, 5), "preserve_format")]
+    for shape, name in cases:
+        got = []
+        for lib in (ng, torch):
+            fmt = getattr(lib, name)
+            x = lib.arange(float(np.prod(shape))).reshape(shape)
+            y = x.contiguous(memory_format=fmt)
+            got.append((y.stride(), y.is_contiguous(), y.is_contiguous(memory_format=fmt),
+                        x.is_contiguous(memory_format=fmt), y.tolist()))
+        assert got[0] == got[1], (shape, name)
+        assert pickle.loads(pickle.dumps(getattr(ng, name))) is getattr(ng, name)
+    same_error(lambda lib: lib.zeros(2, 3).contiguous(memory_format=lib.channels_last))

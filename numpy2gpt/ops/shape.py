@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..dtypes import _NoStorageDtype, to_dtype
-from ..tensor import Tensor, _check_dim, as_tensor, storage_array, type_name
+from ..tensor import CHANNELS_LAST, Tensor, _check_dim, as_tensor, storage_array, type_name
 from ._util import (
     broadcast_shape,
     dim_arg,
@@ -299,11 +299,22 @@ def _H(self):
 
 
 def _contiguous(self, memory_format=None):
-    """self if its memory is in row-major order, else a row-major copy (that `view` accepts)."""
-    if self._data.flags.c_contiguous:
-        return self
+    """self if its memory is in row-major order, else a row-major copy (that `view` accepts);
+    with memory_format=channels_last (channels_last_3d), in (N, H, W, C) ((N, D, H, W, C))
+    order."""
     from .arithmetic import clone
 
+    if memory_format in CHANNELS_LAST:
+        rank, order = CHANNELS_LAST[memory_format]
+        if self.ndim != rank:
+            raise RuntimeError(f"required rank {rank} tensor to use {memory_format.name} format")
+        if self.is_contiguous(memory_format=memory_format):
+            return self
+        y = clone(self)  # (the values and gradient of a copy), then laid out channels last
+        y._data = np.ascontiguousarray(y._data.transpose(order)).transpose(np.argsort(order))
+        return y
+    if self._data.flags.c_contiguous:
+        return self
     return clone(self)
 
 
