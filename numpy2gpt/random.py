@@ -147,13 +147,15 @@ class Generator:
         return perm
 
     # ----- normals and exponentials
-    def normal(self, shape, mean=0.0, std=1.0, dtype=_f32):
-        """N(mean, std^2) of a dtype, as PyTorch fills a contiguous tensor of that shape."""
+    def normal(self, shape, mean=0.0, std=1.0, dtype=_f32, row_major=True):
+        """N(mean, std^2) of a dtype, as PyTorch fills a contiguous tensor of that shape (a
+        non-contiguous one, row_major=False, as a small one: one normal at a time, in memory
+        order; give the shape in that order, see `in_memory_order`)."""
         if not std >= 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         dtype = np.dtype(dtype)
         n = _numel(shape)
-        if n < 16:
+        if n < 16 or not row_major:
             return np.array([self._normal_one(mean, std) for _ in range(n)],
                             dtype=dtype).reshape(shape)
         work = _f64 if dtype == _f64 else _f32
@@ -308,6 +310,51 @@ def _cephes_sincos(x):
 # ----- the global generator -----------------------------------------------------------------------
 default_generator = Generator()
 _state = threading.local()
+
+
+# ----- the order of the draws in a tensor ---------------------------------------------------------
+def memory_order(a):
+    """The axes of array `a` from the outermost to the innermost in memory, by PyTorch's rule (its
+    TensorIterator's): PyTorch fills a tensor with random numbers in memory order, so a transposed
+    or sliced tensor gets its draws in other places than a row-major one. Axes of size 1, or
+    with stride 0 (broadcast), keep their places."""
+    shape, strides = a.shape, a.strides
+
+    def after(d0, d1):  # whether d0 is inside d1 in memory (1), outside (-1), or either (0)
+        if strides[d0] == 0 or strides[d1] == 0:
+            return 0
+        if strides[d0] != strides[d1]:
+            return 1 if strides[d0] > strides[d1] else -1
+        return 1 if shape[d0] > shape[d1] else 0
+
+    inner_first = list(range(a.ndim - 1, -1, -1))  # an insertion sort from the innermost axis
+    for i in range(1, a.ndim):
+        k = i
+        for j in range(i - 1, -1, -1):
+            c = after(inner_first[j], inner_first[k])
+            if c > 0:
+                inner_first[j], inner_first[k] = inner_first[k], inner_first[j]
+                k = j
+            elif c < 0:
+                break
+    return tuple(reversed(inner_first))
+
+
+def in_memory_order(a, draw):
+    """draw(shape) -> array, drawn for an array laid out as `a` (a NumPy array): the draws are
+    made for a's shape in memory order and put back in a's axis order, so each lands where
+    PyTorch's does (a's layout, as PyTorch's empty_like(a) gives)."""
+    if is_row_major(a):
+        return draw(a.shape)
+    order = memory_order(a)
+    return draw(tuple(a.shape[i] for i in order)).transpose(np.argsort(order))
+
+
+def is_row_major(a):
+    """Whether PyTorch lays out a tensor like `a` row-major (its empty_like(a) is contiguous):
+    the axes longer than 1 are in memory order."""
+    axes = [i for i in memory_order(a) if a.shape[i] != 1]
+    return axes == sorted(axes)
 
 
 def manual_seed(seed):

@@ -275,3 +275,45 @@ def test_torch_normal_gives_pytorchs_numbers(make):
     (ours, dtype, shape), (theirs, tdtype, tshape) = results
     np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
     assert (dtype, shape) == (tdtype, tshape)
+
+
+_FILLS = {
+    "rand_like": lambda T, t: T.rand_like(t),
+    "randn_like": lambda T, t: T.randn_like(t),
+    "randint_like": lambda T, t: T.randint_like(t, 10),
+    "normal_": lambda T, t: t.normal_(0.5, 2.0),
+    "uniform_": lambda T, t: t.uniform_(),
+    "bernoulli_": lambda T, t: t.bernoulli_(0.3),
+    "bernoulli_ tensor p": lambda T, t: t.bernoulli_(T.full_like(t, 0.3)),
+    "exponential_": lambda T, t: t.exponential_(),
+    "cauchy_": lambda T, t: t.cauchy_(),
+    "geometric_": lambda T, t: t.geometric_(0.3),
+    "log_normal_": lambda T, t: t.log_normal_(),
+    "random_": lambda T, t: t.random_(0, 10),
+    "dropout": lambda T, t: T.nn.functional.dropout(t + 1, 0.5),
+    "alpha_dropout": lambda T, t: T.nn.functional.alpha_dropout(t + 1, 0.5, True),
+    "feature_alpha_dropout": lambda T, t: T.nn.functional.feature_alpha_dropout(
+        t.unsqueeze(-1) + 1, 0.5, True),
+    "bernoulli": lambda T, t: T.bernoulli(t + 0.3),
+}
+_LAYOUTS = {
+    "row-major": lambda T: T.zeros(9, 7),
+    "transposed": lambda T: T.zeros(5, 7).t(),
+    "transposed, 16 or more": lambda T: T.zeros(9, 7).t(),
+    "strided and transposed": lambda T: T.zeros(6, 8)[:, ::2].t(),
+    "permuted": lambda T: T.zeros(2, 3, 4).permute(2, 0, 1),
+    "narrowed": lambda T: T.zeros(3, 10)[:, 2:8],
+}
+
+
+@pytest.mark.parametrize("layout", _LAYOUTS)
+@pytest.mark.parametrize("fill", _FILLS)
+def test_random_fills_and_dropout_masks_follow_the_memory_layout(fill, layout):
+    """PyTorch fills a tensor in memory order (its empty_like keeps the input's layout), so a
+    transposed tensor gets the same numbers as a row-major one, in other places - and a
+    non-contiguous normal_ draws one normal at a time. The same numbers in the same places."""
+    out = []
+    for lib in (ng, torch):
+        lib.manual_seed(0)
+        out.append(_FILLS[fill](lib, _LAYOUTS[layout](lib)).numpy())
+    np.testing.assert_array_equal(out[0], out[1])

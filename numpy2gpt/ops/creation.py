@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.function import Function
-from ..random import resolve
+from ..random import get_rng, in_memory_order, is_row_major, resolve
 from ..tensor import Tensor, as_tensor, check_device, tensor, type_name  # noqa: F401  (re-exported)
 from ._util import fill_value_array, not_implemented_for, require_tensor
 
@@ -351,16 +351,30 @@ def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None)
     return _leaf(arr.astype(dtype), requires_grad)
 
 
+def _random_like(input, draw, requires_grad):
+    """draw(shape, row_major) -> Tensor, laid out as PyTorch's empty_like(input) and filled in
+    its memory order (a transposed input gets PyTorch's numbers in PyTorch's places)."""
+    a = input._data
+    row_major = is_row_major(a)
+    values = in_memory_order(a, lambda shape: draw(shape, row_major)._data)
+    return _leaf(values, requires_grad)
+
+
 def rand_like(input, dtype=None, requires_grad=False, device=None):
     check_device(device)
     require_tensor(input, "rand_like", "input", 1)
-    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return _random_like(input, lambda shape, _: rand(shape, dtype=dtype or input.dtype),
+                        requires_grad)
 
 
 def randn_like(input, dtype=None, requires_grad=False, device=None):
+    """Standard normals shaped and laid out as input; for an input PyTorch would not lay out
+    row-major (a transposed one), drawn one at a time, as PyTorch fills such a tensor."""
     check_device(device)
     require_tensor(input, "randn_like", "input", 1)
-    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    dtype = _random_float_dtype(dtype or input.dtype, "randn_like")
+    return _random_like(input, lambda shape, row_major: Tensor._make(
+        get_rng().normal(shape, dtype=dtype, row_major=row_major)), requires_grad)
 
 
 def from_numpy(ndarray):
@@ -453,8 +467,8 @@ def randint_like(input, low=0, high=None, *, dtype=None, requires_grad=False, de
     require_tensor(input, "randint_like", "input", 1)
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,
-                   requires_grad=requires_grad)
+    return _random_like(input, lambda shape, _: randint(
+        low, high, shape, generator=generator, dtype=dtype or input.dtype), requires_grad)
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):

@@ -18,6 +18,7 @@ in-place ops in grad mode, and a node that saved a tensor for backward (Mul save
 finds the tensor at a newer version and raises (Function.saved_tensors).
 """
 
+import math
 import weakref
 
 import numpy as np
@@ -32,7 +33,7 @@ from ..autograd.function import (
 )
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..dtypes import dtype_name
-from ..random import resolve
+from ..random import in_memory_order, resolve
 from ..tensor import Tensor
 from ._util import fill_value_array, not_implemented_for, scalar_array, sizes_arg
 
@@ -396,19 +397,23 @@ def clamp_(self, min=None, max=None):
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
-    """Fill with N(mean, std^2): PyTorch's values for a contiguous tensor of this shape."""
+    """Fill with N(mean, std^2): PyTorch's values, in memory order (a non-contiguous tensor one
+    normal at a time, as PyTorch fills it)."""
     _check_float(self, "normal_")
     _check_overlap(self._data)
-    return _copy_from(self, resolve(generator).normal(self._data.shape, mean, std, self.dtype),
-                      "NormalBackward0")
+    rng, row_major = resolve(generator), self._data.flags.c_contiguous
+    draws = in_memory_order(self._data, lambda shape: rng.normal(shape, mean, std, self.dtype,
+                                                                 row_major=row_major))
+    return _copy_from(self, draws, "NormalBackward0")
 
 
 def uniform_(self, a=0.0, b=1.0, generator=None):
-    """Fill with U(a, b): PyTorch's values for a contiguous tensor of this shape."""
+    """Fill with U(a, b): PyTorch's values, in memory order."""
     _check_float(self, "uniform_")
     _check_overlap(self._data)
-    return _copy_from(self, resolve(generator).uniform(self._data.shape, a, b, self.dtype),
-                      "UniformBackward0")
+    rng = resolve(generator)
+    draws = in_memory_order(self._data, lambda shape: rng.uniform(shape, a, b, self.dtype))
+    return _copy_from(self, draws, "UniformBackward0")
 
 
 def random_(self, *args, generator=None, **kwargs):
@@ -431,13 +436,17 @@ def random_(self, *args, generator=None, **kwargs):
             if not info.min <= v <= info.max:
                 raise RuntimeError(f"{name} is out of bounds for {_C_TYPES[self.dtype.name]}")
     _check_overlap(self._data)
-    draws = resolve(generator).randint(low, high, self._data.shape)
+    rng = resolve(generator)
+    draws = in_memory_order(self._data, lambda shape: rng.randint(low, high, shape))
     return _copy_from(self, draws.astype(self.dtype), "RandomBackward0")
 
 
 def _uniform64(self, generator):
-    """One float64 uniform in [0, 1) per element, as PyTorch's uniform_real_distribution<double>."""
-    return resolve(generator)._unit(self._data.size, np.float64).reshape(self._data.shape)
+    """One float64 uniform in [0, 1) per element, as PyTorch's uniform_real_distribution<double>
+    (in memory order)."""
+    rng = resolve(generator)
+    return in_memory_order(self._data, lambda shape: rng._unit(math.prod(shape), np.float64)
+                           .reshape(shape))
 
 
 def _continuous(self, name, type_name):
@@ -454,8 +463,9 @@ def exponential_(self, lambd=1.0, *, generator=None):
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     _continuous(self, "Exponential", lambda d: _TENSOR_TYPES.get(d.name, d.name))
-    return _copy_from(self, resolve(generator).exponential(self._data.shape, lambd, self.dtype),
-                      "ExponentialBackward0")
+    rng = resolve(generator)
+    draws = in_memory_order(self._data, lambda shape: rng.exponential(shape, lambd, self.dtype))
+    return _copy_from(self, draws, "ExponentialBackward0")
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
@@ -487,8 +497,9 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     not_implemented_for(self, "log_normal_cpu")
     _check_overlap(self._data)
     rng = resolve(generator)
-    draws = np.exp([rng._normal_one(mean, std) for _ in range(self._data.size)])
-    return _copy_from(self, draws.reshape(self._data.shape), "LogNormalBackward0")
+    draws = in_memory_order(self._data, lambda shape: np.exp(
+        [rng._normal_one(mean, std) for _ in range(math.prod(shape))]).reshape(shape))
+    return _copy_from(self, draws, "LogNormalBackward0")
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
@@ -506,7 +517,8 @@ def bernoulli_(self, p=0.5, *, generator=None):
     # PyTorch draws u in the probabilities' dtype for a tensor p (float64 uniforms for float64
     # probabilities), and in float64 for a number p
     work = np.float64 if probs.dtype == np.float64 or not isinstance(p, Tensor) else np.float32
-    u = resolve(generator).uniform(self._data.shape, dtype=work)
+    rng = resolve(generator)
+    u = in_memory_order(self._data, lambda shape: rng.uniform(shape, dtype=work))
     return _copy_from(self, (u < probs).astype(self.dtype), "BernoulliBackward2")
 
 

@@ -27,6 +27,7 @@ from ...ops.elementwise import relu as _relu
 from ...ops.elementwise import sigmoid
 from ...ops.indexing import _add_rows, index_select, where
 from ...ops.inplace import inplace_apply
+from ...random import in_memory_order
 from ...tensor import Tensor, _check_dim, as_tensor
 from ._args import int_tuple, require_number
 from .loss import (
@@ -563,7 +564,8 @@ class DropoutFunction(FusedFunction):
         self.p = p
 
     def forward(self, x):
-        self.m = dropout_mask(x.shape, self.p, x.dtype)
+        # drawn in x's memory order, as PyTorch (a transposed x gets its mask in its places)
+        self.m = in_memory_order(x, lambda shape: dropout_mask(shape, self.p, x.dtype))
         return x * self.m
 
     def backward(self, gy):

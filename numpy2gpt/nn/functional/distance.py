@@ -23,7 +23,7 @@ from ...ops._util import not_implemented_for, require_tensor
 from ...ops.elementwise import relu
 from ...ops.indexing import where
 from ...ops.selection import minimum
-from ...random import get_rng
+from ...random import get_rng, in_memory_order
 from ...tensor import Tensor, as_tensor
 from . import activation as _activation
 from ._args import require_number
@@ -450,7 +450,7 @@ def bilinear(input1, input2, weight, bias=None):
 SELU_NEGATIVE_SATURATION = 1.7580993408473766  # -min selu(x) = SELU_SCALE * SELU_ALPHA
 
 
-def _dropout_impl(x, p, training, inplace, noise_shape, alpha):
+def _dropout_impl(x, p, training, inplace, noise_shape, alpha, feature=True):
     """PyTorch's _dropout_impl: a Bernoulli(1 - p) keep-noise of `noise_shape` (broadcast over
     x: one value per channel for feature dropout). Plain dropout keeps x / (1 - p) where the
     noise is 1 and 0 elsewhere; alpha dropout (alpha = selu's negative saturation) gives
@@ -464,7 +464,10 @@ def _dropout_impl(x, p, training, inplace, noise_shape, alpha):
     if noise_shape is None:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     check_dropout_dtype(x, p)
-    noise = dropout_mask(noise_shape, p, x.dtype)  # keep / (1 - p)
+    if feature:  # one per channel: a fresh contiguous tensor
+        noise = dropout_mask(noise_shape, p, x.dtype)  # keep / (1 - p)
+    else:  # one per element, in x's memory order, as PyTorch's empty_like(x)
+        noise = in_memory_order(x._data, lambda shape: dropout_mask(shape, p, x.dtype))
     if not alpha:
         return _maybe_inplace(x, lambda t: t * as_tensor(noise), inplace)
     keep = (noise != 0).astype(x.dtype)
@@ -539,7 +542,8 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     and unit variance keep them. Note `training` defaults to False, as in PyTorch."""
     check_dropout_p(p)
     x = as_tensor(input)
-    return _dropout_impl(x, p, training, inplace, x.shape, SELU_NEGATIVE_SATURATION)
+    return _dropout_impl(x, p, training, inplace, x.shape, SELU_NEGATIVE_SATURATION,
+                         feature=False)
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
