@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..dtypes import get_default_dtype
+from ..sparse import SparseTensor
 from ..tensor import Tensor
 from .optimizer import (
     Optimizer,
@@ -167,7 +168,9 @@ class Adagrad(_PerParameter):
         sum += g^2
         x -= lr / (1 + (step - 1) lr_decay) * g / (sqrt(sum) + eps)
     The constructor creates every parameter's state (sum starting at initial_accumulator_value),
-    as PyTorch's does."""
+    as PyTorch's does. A sparse gradient (nn.Embedding(sparse=True)'s) updates only its rows:
+    the same formulas on those rows of sum and x, the others keep their values (see
+    `_sparse_step`)."""
 
     _load_defaults = dict(foreach=None, maximize=False, differentiable=False, fused=None)
     _required_state = ("step",)
@@ -203,7 +206,17 @@ class Adagrad(_PerParameter):
         state["sum"] = Tensor._make(np.full(p.shape, self.defaults["initial_accumulator_value"],
                                             dtype=p.dtype))
 
+    def _check_sparse_grads(self, group):
+        """Adagrad takes sparse gradients (the base class refuses them)."""
+
+    @staticmethod
+    def _grad_array(p, group):
+        """A dense gradient's array; a sparse gradient as it is, for `_sparse_step`."""
+        return p.grad if p.grad.is_sparse else p.grad._data
+
     def _step(self, p, g, group, state, step):
+        if isinstance(g, SparseTensor):
+            return self._sparse_step(p, g, group, state, step)
         x = p._data
         g = _gradient(g, x, group["maximize"], group["weight_decay"])
         clr = float(group["lr"]) / (1 + (step - 1) * group["lr_decay"])  # the decayed lr
@@ -212,6 +225,24 @@ class Adagrad(_PerParameter):
         std = np.sqrt(total)
         std += group["eps"]
         x += -clr * g / std
+
+    def _sparse_step(self, p, grad, group, state, step):
+        """PyTorch's sparse branch: the gradient coalesced (the update is not linear in it, so a
+        row's entries are summed first), then for its rows r only
+            sum[r] += g^2,   x[r] += -clr * (g / (sqrt(sum[r]) + eps))
+        (the division before the scaling: PyTorch adds a sparse tensor of g / std, times -clr)."""
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:  # (after the step was counted, as in PyTorch)
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+        clr = float(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
+        grad = grad.coalesce()
+        rows, g = tuple(grad._idx), grad._vals  # unique rows, so `+=` adds once to each
+        (total,) = self._buffers(state, p, "sum")
+        total[rows] += g * g
+        std = np.sqrt(total[rows])
+        std += group["eps"]
+        p._data[rows] += -clr * (g / std)
 
 
 # ----- Adadelta --------------------------------------------------------------------------------

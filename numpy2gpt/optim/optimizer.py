@@ -344,14 +344,12 @@ class Optimizer:
 
 
 # The optimizers that refuse a sparse gradient, with PyTorch's message (AdamW is an Adam there
-# too). PyTorch's Adagrad takes one; numpy2gpt's does not (yet).
+# too). SGD, Adagrad and SparseAdam take one.
 _REFUSES_SPARSE = {
     **{name: (RuntimeError, f"{name} does not support sparse gradients")
        for name in ("RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD")},
     "Adam": (RuntimeError, "Adam does not support sparse gradients, please consider SparseAdam "
                            "instead"),
-    "Adagrad": (NotImplementedError, "numpy2gpt's Adagrad does not support sparse gradients: "
-                                     "use SparseAdam or SGD"),
 }
 
 

@@ -181,15 +181,6 @@ def test_errors_of_pytorch_type(k):
         OUR_MESSAGES[k](ng, ng.tensor(w))
 
 
-def test_unsupported_options_are_refused():
-    w = ng.tensor(weight(np.float32))
-    for kw in (dict(sparse=True), dict(max_norm=1.0), dict(scale_grad_by_freq=True)):
-        with pytest.raises(NotImplementedError, match="not supported"):
-            ng.nn.functional.embedding_bag(ng.tensor([0]), w, ng.tensor([0]), **kw)
-        with pytest.raises(NotImplementedError, match="not supported"):
-            EmbeddingBag(6, 3, **kw)
-
-
 def test_decreasing_offsets_are_refused():
     """PyTorch reads out of bounds here (its answer varies); numpy2gpt refuses."""
     with pytest.raises(RuntimeError, match="non-decreasing"):

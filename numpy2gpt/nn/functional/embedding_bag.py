@@ -8,15 +8,23 @@ input[offsets[b]:offsets[b + 1]]; an empty bag gives a row of zeros).
 sum and mean are one weighted scatter-add: element i of bag b adds coef[i] * weight[input[i]] to
 out[b], with coef = per_sample_weights (or 1) for sum and 1 / (size of the bag) for mean, and 0
 for the padding index. So their gradient w.r.t. weight is the embedding gradient of the rows
-coef[i] * gy[b], and the reuse of embedding_backward below is exact.
+coef[i] * gy[b], and the reuse of embedding_backward below is exact. With sparse=True that
+gradient is a sparse tensor of the same rows instead (numpy2gpt/sparse.py's embedding_grad, as
+for embedding), and with scale_grad_by_freq each coef[i] is divided by how often input[i] occurs.
+
+max_norm rescales the looked-up rows of `weight` in place before the lookup (embedding_renorm_
+below), as PyTorch does: not a differentiable step, an edit of the table itself.
 """
 
 import numpy as np
 
-from ...autograd.function import FusedFunction
+from ...autograd.function import _TENSOR_TYPES, FusedFunction
 from ...dtypes import dtype_name
 from ...kernels.embedding import embedding_backward
+from ...ops.stats import _vector_norm_array
+from ...sparse import embedding_grad
 from ...tensor import Tensor, as_tensor
+from .batchnorm import _number
 
 _MODES = ("sum", "mean", "max")
 
@@ -25,14 +33,17 @@ class EmbeddingBagFunction(FusedFunction):
     """out[b] = the sum, mean or max of weight[input[i]] over the elements i of bag b.
 
     `bag_of` (n,) is the bag of each element of the flat `indices`, `num_bags` the number of
-    output rows; padding elements take no part.
+    output rows; padding elements take no part. `scale_grad_by_freq` and `sparse` shape only the
+    weight's gradient (see the module docstring); neither goes with mode "max".
     """
 
     grad_fn_name = "EmbeddingBagBackward0"
 
-    def __init__(self, bag_of, num_bags, mode, padding_idx):
+    def __init__(self, bag_of, num_bags, mode, padding_idx, scale_grad_by_freq=False,
+                 sparse=False):
         self.bag_of, self.num_bags, self.mode = bag_of, num_bags, mode
         self.padding_idx = padding_idx
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
 
     def forward(self, indices, weight, per_sample_weights=None):
         self.indices, self.num_embeddings = indices, weight.shape[0]
@@ -44,12 +55,14 @@ class EmbeddingBagFunction(FusedFunction):
             coef = per_sample_weights * keep
         else:
             coef = keep.astype(weight.dtype)
-        self.scale = None
+        self.scale = self.sizes = None
         if self.mode == "mean":  # padding elements do not count in a bag's size
             sizes = np.bincount(self.bag_of[keep], minlength=self.num_bags)
-            self.scale = 1 / np.maximum(sizes, 1)[self.bag_of].astype(weight.dtype)
+            self.sizes = np.maximum(sizes, 1)[self.bag_of]  # each element's bag size
+            self.scale = (1 / self.sizes).astype(weight.dtype)
             coef = coef * self.scale
         self.coef, self.weight, self.keep = coef, weight, keep
+        self.per_sample_weights = per_sample_weights
         rows = weight[indices] * coef[:, None]
         # Adding row i into out[bag_of[i]] is the embedding gradient's scatter-add, bags as rows.
         return embedding_backward(rows, self.bag_of, self.num_bags, None)
@@ -78,8 +91,14 @@ class EmbeddingBagFunction(FusedFunction):
         g_rows = gy[self.bag_of]  # dL/d(row added into its bag), one per element
         gw = None
         if self.needs_input_grad[1]:
-            gw = embedding_backward(g_rows * self.coef[:, None], self.indices,
-                                    self.num_embeddings, None)
+            scaled = g_rows * self._weight_coef()[:, None]
+            if self.sparse:  # one entry per element, padding left out, as embedding's
+                if self.scale_grad_by_freq:
+                    raise RuntimeError("embedding_backward: scale_grad_by_freq not supported "
+                                       "with sparse gradients")
+                gw = embedding_grad(scaled, self.indices, self.num_embeddings, self.padding_idx)
+            else:
+                gw = embedding_backward(scaled, self.indices, self.num_embeddings, None)
         if len(self.needs_input_grad) == 2:
             return None, gw
         # d out[b] / d psw[i] = weight[input[i]]: the dot product with the bag's gradient;
@@ -88,6 +107,24 @@ class EmbeddingBagFunction(FusedFunction):
         if self.needs_input_grad[2]:
             g_psw = (g_rows * self.weight[self.indices]).sum(axis=1) * self.keep
         return None, gw, g_psw
+
+    def _weight_coef(self):
+        """coef[i], the factor of element i's row in the weight's gradient. With
+        scale_grad_by_freq it is divided by how often input[i] occurs among the bags' elements:
+        PyTorch's arithmetic, psw / count / bag size in float64, rounded once to the dtype."""
+        if not self.scale_grad_by_freq:
+            return self.coef
+        counts = self._counts()
+        psw = self.per_sample_weights
+        scale = np.ones(self.indices.shape) if psw is None else psw.astype(np.float64)
+        scale = scale / counts[self.indices]
+        if self.sizes is not None:
+            scale = scale / self.sizes
+        return np.where(self.keep, scale, 0).astype(self.coef.dtype)
+
+    def _counts(self):
+        """How often each row of the table is looked up by the bags' elements."""
+        return np.bincount(self.indices, minlength=self.num_embeddings)
 
     def composed(self, indices, weight, per_sample_weights=None):
         """The same bags from differentiable ops (for higher derivatives): each element's row,
@@ -99,6 +136,9 @@ class EmbeddingBagFunction(FusedFunction):
             held = Tensor._make((self.argmax >= 0).astype(weight.dtype))
             rows = Tensor._make(np.maximum(self.argmax, 0))
             return weight[rows, Tensor._make(np.arange(weight.shape[1]))] * held
+        if self.scale_grad_by_freq:  # the same values; each row's gradient divided by its count
+            inv = (1 / np.maximum(self._counts(), 1)).astype(weight.dtype)
+            weight = weight.detach() + (weight - weight.detach()) * Tensor._make(inv[:, None])
         coef = Tensor._make(self.keep.astype(weight.dtype))
         if per_sample_weights is not None:
             coef = per_sample_weights * coef
@@ -119,7 +159,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     `offsets` (1-D, starting at 0); with include_last_offset the last offset is the end of the
     last bag rather than the start of one more. `per_sample_weights` (input's shape, sum mode
     only) scales each looked-up row. `padding_idx` elements are left out of their bag (and of
-    mean's count). `max_norm`, `scale_grad_by_freq` and `sparse` are not supported.
+    mean's count). `max_norm`: every row the input looks up whose `norm_type`-norm is above it is
+    first scaled down to that norm, in place (see embedding_renorm_). `scale_grad_by_freq`: the
+    weight's gradient from element i is divided by how often input[i] occurs in the bags.
+    `sparse`: the weight's gradient is a sparse tensor with one row per element (sum and mean).
     """
     idx, w = as_tensor(input), as_tensor(weight)
     psw = None if per_sample_weights is None else as_tensor(per_sample_weights)
@@ -151,9 +194,12 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                          f"{idx.ndim}")
     if mode not in _MODES:
         raise ValueError("mode has to be one of sum, mean or max")
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding_bag: max_norm, scale_grad_by_freq and sparse are "
-                                  "not supported by numpy2gpt")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
+    if max_norm is not None:  # before any other check, as PyTorch (even with a bad offset)
+        embedding_renorm_(w, idx, max_norm, norm_type)
     if psw is not None and mode != "sum":
         raise NotImplementedError(
             "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
@@ -197,8 +243,50 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if bag_of.size < n:  # indices past the last bag's end (include_last_offset) are left out
         idx = idx[:bag_of.size]
         psw = None if psw is None else psw[:bag_of.size]
-    fn = EmbeddingBagFunction(bag_of, num_bags, mode, padding_idx)
+    fn = EmbeddingBagFunction(bag_of, num_bags, mode, padding_idx, bool(scale_grad_by_freq),
+                              bool(sparse))
     return fn(idx, w) if psw is None else fn(idx, w, psw)
+
+
+def embedding_renorm_(weight, input, max_norm, norm_type):
+    """Scale down, in place, each row of `weight` that `input` looks up and whose norm_type-norm
+    is above max_norm, to norm max_norm (PyTorch's torch.embedding_renorm_, which embedding_bag's
+    max_norm calls): the row is multiplied by max_norm / (norm + 1e-7), the guard against a zero
+    norm. Not recorded by autograd: the table itself changes (its version counts one edit).
+
+    PyTorch walks the distinct indices in sorted order and selects each row, so an index below
+    -num_embeddings fails before any change, one above the last row after the rows before it
+    have been rescaled, and a negative index in range rescales the row it selects from the end.
+    """
+    max_norm, norm_type = (_number(v, "embedding_renorm_", name, pos) for v, name, pos in
+                           ((max_norm, "max_norm", 3), (norm_type, "norm_type", 4)))
+    idx = as_tensor(input)
+    if idx.dtype not in (np.int64, np.int32):
+        kind = _TENSOR_TYPES.get(idx.dtype.name, idx.dtype.name)
+        raise RuntimeError("Expected tensor for argument #2 'indices' to have one of the following "
+                           f"scalar types: Long, Int; but got torch.{kind}Tensor instead (while "
+                           "checking arguments for embedding_renorm_)")
+    ids = np.unique(idx._data)  # the distinct indices, sorted: PyTorch's walk
+    num, w = weight.shape[0], weight._data
+    if ids.size and not -num <= ids[0] < num:
+        raise IndexError(_select_error(ids[0], weight))
+    if ids.size and w.dtype.kind != "f":
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "
+                           f"{_TENSOR_TYPES.get(w.dtype.name, w.dtype.name)} instead.")
+    for rows in (ids[ids < 0] + num, ids[(ids >= 0) & (ids < num)]):  # each part: distinct rows
+        norms = _vector_norm_array(w[rows], norm_type, 1, False).astype(np.float64)
+        over = norms > max_norm
+        rows, scale = rows[over], max_norm / (norms[over] + 1e-7)
+        w[rows] *= scale.astype(w.dtype)[:, None]  # PyTorch's `row *= scale`, in w's dtype
+    if ids.size and ids[-1] >= num:
+        raise IndexError(_select_error(ids[ids >= num][0], weight))
+    weight._version += 1
+    return weight
+
+
+def _select_error(index, weight):
+    return (f"select(): index {index} out of range for tensor of size {list(weight.shape)} at "
+            "dimension 0")
 
 
 __all__ = ["embedding_bag"]

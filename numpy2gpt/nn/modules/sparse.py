@@ -75,17 +75,16 @@ class EmbeddingBag(Module):
     """The sum, mean or max of the `weight` rows of each bag of ids (see F.embedding_bag).
 
     Initialised N(0, 1) like Embedding; the `padding_idx` row starts at zero, is left out of
-    every bag and receives no gradient. `max_norm`, `scale_grad_by_freq` and `sparse` are not
-    supported.
+    every bag and receives no gradient. `max_norm` rescales the looked-up rows of the weight in
+    place at each forward; `scale_grad_by_freq` divides each row's gradient by how often the
+    batch looks it up; `sparse=True` makes the weight's gradient a sparse tensor (for
+    optim.SparseAdam, Adagrad or SGD).
     """
 
     def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, mode="mean", sparse=False, _weight=None,
                  include_last_offset=False, padding_idx=None, device=None, dtype=None):
         super().__init__()
-        if max_norm is not None or scale_grad_by_freq or sparse:
-            raise NotImplementedError("EmbeddingBag: max_norm, scale_grad_by_freq and sparse "
-                                      "are not supported by numpy2gpt")
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.max_norm, self.norm_type = max_norm, norm_type
@@ -118,16 +117,16 @@ class EmbeddingBag(Module):
                                per_sample_weights, self.include_last_offset, self.padding_idx)
 
     def extra_repr(self):
-        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        s = f"{self.num_embeddings!r}, {self.embedding_dim!r}"
         if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
+            s += f", max_norm={self.max_norm!r}"
         if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
+            s += f", norm_type={self.norm_type!r}"
         if self.scale_grad_by_freq is not False:
-            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq!r}"
         s += f", mode={self.mode!r}"
         if self.padding_idx is not None:
-            s += f", padding_idx={self.padding_idx}"
+            s += f", padding_idx={self.padding_idx!r}"
         return s
 
     @classmethod
