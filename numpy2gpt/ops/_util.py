@@ -280,6 +280,17 @@ def result_type(*operands):
     return result
 
 
+def check_alpha(kind, alpha):
+    """PyTorch's errors for add/sub's `alpha` with a result of dtype kind `kind`: an integer or
+    bool result takes no float alpha, and only a bool result takes a bool alpha."""
+    if isinstance(alpha, bool | np.bool_):
+        if kind != "b":
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif kind != "f" and not isinstance(alpha, int | np.integer):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+
+
 def not_implemented_for(t, kernel, kinds="biu"):
     """PyTorch's NotImplementedError when its kernel has no version for t's dtype kind (by
     default integer and bool: `"frac_cpu" not implemented for 'Long'`)."""

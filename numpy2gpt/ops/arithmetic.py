@@ -14,6 +14,7 @@ from ..tensor import Tensor
 from ._util import (
     CPP_TYPE_NAMES,
     broadcast_shape,
+    check_alpha,
     fill_value_array,
     promote,
     require_tensor,
@@ -385,12 +386,7 @@ def _scaled(input, other, alpha):
         alpha = alpha.item()
     a, b = promote(input, other)
     kind = a.dtype.kind
-    if isinstance(alpha, bool | np.bool_):
-        if kind != "b":
-            raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    elif kind != "f" and not isinstance(alpha, int | np.integer):
-        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
-                           "point number.")
+    check_alpha(kind, alpha)
     if kind == "b":
         alpha = bool(alpha)
     if alpha != 1:

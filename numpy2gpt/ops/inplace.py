@@ -35,7 +35,15 @@ from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..dtypes import dtype_name
 from ..random import in_memory_order, resolve
 from ..tensor import Tensor
-from ._util import fill_value_array, not_implemented_for, scalar_array, sizes_arg
+from ._util import (
+    broadcast_shape,
+    check_alpha,
+    fill_value_array,
+    not_implemented_for,
+    result_type,
+    scalar_array,
+    sizes_arg,
+)
 
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation.")
@@ -302,6 +310,10 @@ def _arith(t, other, v, np_op, out_of_place, reads_self):
 
 def _plus(t, other, alpha, np_op, out_of_place):
     """add_/sub_: t <- t + alpha * other (or minus)."""
+    kind = result_type(t, other).kind
+    check_alpha(kind, alpha)
+    if kind == "b":  # a bool result casts alpha to bool, as PyTorch
+        alpha = bool(alpha)
     v = _value(other, t)
     if alpha != 1:
         v = v * alpha
@@ -366,11 +378,10 @@ def fill_(self, value):
 def copy_(self, src):
     a = _value(src)
     if np.shape(a) != self._data.shape:
-        try:
-            np.broadcast_shapes(np.shape(a), self._data.shape)
-        except ValueError:
-            raise RuntimeError(f"copy_: the source shape {list(np.shape(a))} cannot be "
-                               f"broadcast to the destination shape {list(self.shape)}") from None
+        shape = broadcast_shape(self._data.shape, np.shape(a))  # (PyTorch's error if not)
+        if shape != self._data.shape:
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
+                               f"broadcast shape {list(shape)}")
     _check_overlap(self._data)
     return _copy_from(self, src if isinstance(src, Tensor) else np.asarray(a), "CopyBackwards")
 

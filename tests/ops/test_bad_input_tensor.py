@@ -21,6 +21,12 @@ CASES = {
     "arange of a str": lambda lib: lib.arange("a"),
     "full with a str value": lambda lib: lib.full((2,), "a"),
     "full_like with a str value": lambda lib: lib.full_like(lib.ones(2), "a"),
+    "copy_ from a larger broadcast": lambda lib: lib.zeros(2).copy_(lib.zeros(2, 2)),
+    "add_ of ints with a float alpha": lambda lib: lib.zeros(2, dtype=lib.int64).add_(
+        lib.ones(2, dtype=lib.int64), alpha=0.5),
+    "sub_ of ints with a float alpha": lambda lib: lib.zeros(2, dtype=lib.int64).sub_(
+        lib.ones(2, dtype=lib.int64), alpha=0.5),
+    "add_ of floats with a bool alpha": lambda lib: lib.zeros(2).add_(lib.ones(2), alpha=True),
 }
 for name in ("zeros_like", "ones_like", "empty_like", "rand_like", "randn_like"):
     CASES[f"{name} of a list"] = lambda lib, name=name: getattr(lib, name)([1.0, 2.0])

@@ -151,7 +151,7 @@ def test_in_place_errors_for_bad_operands():
         ng.ones(2, 3).add_(ng.ones(4))
     with pytest.raises(RuntimeError, match=r"\[2, 3\]"):
         ng.ones(2, 3).mul_(ng.ones(2, 2, 3))  # would need to grow the output
-    with pytest.raises(RuntimeError, match="cannot be broadcast"):
+    with pytest.raises(RuntimeError, match=r"must match the size .* \[2, 3\] and \[4\]"):
         ng.ones(2, 3).copy_(ng.ones(4))
     with pytest.raises(RuntimeError, match="result type Float can't be cast"):
         ng.tensor([1, 2]).mul_(1.5)
