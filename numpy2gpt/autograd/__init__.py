@@ -7,7 +7,14 @@ from . import anomaly_mode
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import accumulate_grad, make_seeds, run_backward
 from .function import Function, FusedFunction
-from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .gradcheck import gradcheck, gradgradcheck
 from .variable import Variable
 
@@ -80,6 +87,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
 
 __all__ = ["Function", "FusedFunction", "grad", "backward", "gradcheck", "gradgradcheck",
            "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+           "is_inference_mode_enabled",
            "detect_anomaly", "set_detect_anomaly", "Variable"]
 
 from . import functional  # noqa: E402  (torch.autograd.functional)

@@ -15,6 +15,11 @@ def is_grad_enabled():
     return getattr(_state, "enabled", True)
 
 
+def is_inference_mode_enabled():
+    """True inside an `inference_mode()` block (and not inside an `inference_mode(False)`)."""
+    return getattr(_state, "inference", False)
+
+
 def _set_enabled(flag):
     _state.enabled = bool(flag)
 
@@ -78,9 +83,14 @@ class inference_mode(_GradMode):
         self.enabled = True if callable(mode) else bool(mode)
 
     def __enter__(self):
-        self.prev = is_grad_enabled()
+        self.prev, self.prev_inference = is_grad_enabled(), is_inference_mode_enabled()
         _set_enabled(not self.enabled)
+        _state.inference = self.enabled
         return self
+
+    def __exit__(self, *exc):
+        _state.inference = self.prev_inference
+        return super().__exit__(*exc)
 
     def __call__(self, fn):
         enabled = self.enabled

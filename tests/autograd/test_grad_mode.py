@@ -5,6 +5,7 @@ as decorators (with and without parentheses), is_grad_enabled, thread-locality, 
 import threading
 
 import pytest
+import torch
 
 import numpy2gpt as ng
 
@@ -115,3 +116,22 @@ def test_result_requires_grad_iff_grad_mode_and_an_input_requires_grad(name):
                 expected = mode and (a_rg or (uses_b and b_rg))
                 assert y.requires_grad is expected, (mode, a_rg, b_rg)
                 assert (y.grad_fn is not None) is expected
+
+
+def test_is_inference_mode_enabled_like_pytorch():
+    """True inside inference_mode() (also under no_grad inside it), False inside
+    inference_mode(False) and after the block; the decorator too."""
+    seen = []
+    for lib in (ng, torch):
+        r = [lib.is_inference_mode_enabled()]
+        with lib.inference_mode():
+            r.append(lib.is_inference_mode_enabled())
+            with lib.inference_mode(False):
+                r.append(lib.is_inference_mode_enabled())
+            with lib.no_grad():
+                r.append(lib.is_inference_mode_enabled())
+            r.append(lib.is_inference_mode_enabled())
+        r.append(lib.is_inference_mode_enabled())
+        r.append(lib.inference_mode()(lib.is_inference_mode_enabled)())
+        seen.append(r)
+    assert seen[0] == seen[1] == [False, True, False, True, True, False, True]
