@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes
-from ..autograd.function import Function
+from ..autograd.function import _TENSOR_TYPES, Function
 from ..random import get_rng, in_memory_order, is_row_major, resolve
 from ..tensor import Tensor, as_tensor, check_device, tensor, type_name  # noqa: F401  (re-exported)
 from ._util import fill_value_array, not_implemented_for, require_tensor
@@ -377,6 +377,45 @@ def randn_like(input, dtype=None, requires_grad=False, device=None):
         get_rng().normal(shape, dtype=dtype, row_major=row_major)), requires_grad)
 
 
+class _Draw(Function):
+    """A random draw whose parameters may require grad: the result carries a node whose
+    gradient is zero (PyTorch's PoissonBackward0 gives zeros too)."""
+
+    saves_values = False
+
+    def __init__(self, draw, name):
+        self.draw, self.grad_fn_name = draw, name
+
+    def forward(self, *params):
+        return self.draw(*params)
+
+    def backward(self, gy):
+        return tuple(np.zeros(s, gy.dtype) for s in self.input_shapes)
+
+
+def poisson(input, generator=None):
+    """One Poisson draw per element, with the element as its rate (PyTorch's numbers for a seed:
+    its sampler, see distributions/poisson.py)."""
+    from ..distributions.poisson import poisson_array
+
+    x = require_tensor(input, "poisson", "input", 1)
+    not_implemented_for(x, "poisson_cpu")
+    return _Draw(lambda rates: poisson_array(rates, generator), "PoissonBackward0")(x)
+
+
+def binomial(count, prob, generator=None):
+    """One Binomial(count, prob) draw per element pair (PyTorch's numbers for a seed: its
+    sampler, see distributions/binomial.py); count and prob are float tensors of one shape."""
+    from ..distributions.binomial import binomial_array
+
+    n = require_tensor(count, "binomial", "count", 1)
+    p = require_tensor(prob, "binomial", "prob", 2)
+    if n.dtype.kind != "f":
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: "
+                         f"{_TENSOR_TYPES.get(n.dtype.name, n.dtype.name).replace('Tensor', '')}")
+    return Tensor._make(binomial_array(n._data, p._data, generator))
+
+
 def from_numpy(ndarray):
     """A tensor sharing memory with `ndarray`."""
     return Tensor._make(ndarray) if ndarray.dtype in dtypes._NAMES else as_tensor(ndarray)
@@ -679,6 +718,6 @@ __all__ = ["zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_l
            "randint_like", "asarray", "frombuffer", "zero_", "fill", "is_signed",
            "is_nonzero", "is_same_size", "is_inference", "clamp_min_", "clamp_max_",
            "resize_as_", "bernoulli", "hann_window", "hamming_window", "blackman_window",
-           "bartlett_window", "kaiser_window", "empty_permuted"]
+           "bartlett_window", "kaiser_window", "empty_permuted", "poisson", "binomial"]
 TENSOR_METHODS = {"new_tensor": new_tensor, "new_zeros": new_zeros, "new_ones": new_ones,
                   "new_empty": new_empty, "new_full": new_full, "bernoulli": bernoulli}

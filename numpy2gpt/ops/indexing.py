@@ -18,6 +18,8 @@ backward is the same masking applied to the gradient.
 pattern scatters whole rows with a sort + `np.add.reduceat` instead (`_add_rows`).
 """
 
+import warnings
+
 import numpy as np
 
 from ..autograd.function import _TENSOR_TYPES, Function
@@ -643,24 +645,23 @@ def _check_index_bounds(idx, d, size, error=RuntimeError, prefix=""):
                     f"{size}")
 
 
-def index_add(input, dim, index, source, *, alpha=1):
-    """out = input.clone(); out[..., index[i], ...] += alpha * source[..., i, ...] along `dim`;
-    repeated indices add up."""
-    d, idx = _index_args("index_add", input, dim, index, source)
+def _index_source(op, input, d, index, idx, source):
+    """index_add / index_reduce's checks of index and source (PyTorch's errors, in its order):
+    (input, source), a 0-d pair as one slice each."""
     if index.dtype not in (np.int64, np.int32):
-        raise RuntimeError("index_add_(): Expected dtype int32/int64 for index but got: "
+        raise RuntimeError(f"{op}_(): Expected dtype int32/int64 for index but got: "
                            f"{_TENSOR_TYPES.get(index.dtype.name, index.dtype.name)}")
     if index.ndim > 1:
-        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
+        raise IndexError(f"{op}_(): Index is supposed to be a vector, but got dim: "
                          f"{index.ndim} with type: {_TENSOR_TYPES[index.dtype.name]} and size: "
                          f"{list(index.shape)}")
     n_src = source.shape[d] if source.ndim else 1
     if idx.size != n_src:
-        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to "
+        raise RuntimeError(f"{op}_(): Number of indices ({idx.size}) should be equal to "
                            f"source.size(dim): ({n_src}), for dim: {d}")
     if input.dtype != source.dtype:
         names = [_TENSOR_TYPES.get(t.dtype.name, t.dtype.name) for t in (input, source)]
-        raise RuntimeError(f"index_add_(): self ({names[0]}) and source ({names[1]}) must have "
+        raise RuntimeError(f"{op}_(): self ({names[0]}) and source ({names[1]}) must have "
                            "the same scalar type")
     x, src = input, source
     if x.ndim == 0 and src.ndim == 0:  # a 0-d tensor is one slice
@@ -669,9 +670,37 @@ def index_add(input, dim, index, source, *, alpha=1):
         raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
                            f"specified dimension. Got self.shape = {list(input.shape)} "
                            f"source.shape = {list(source.shape)}")
+    return x, src
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """out = input.clone(); out[..., index[i], ...] += alpha * source[..., i, ...] along `dim`;
+    repeated indices add up."""
+    d, idx = _index_args("index_add", input, dim, index, source)
+    x, src = _index_source("index_add", input, d, index, idx, source)
     _check_index_bounds(idx, d, x.shape[d])
     alpha = np.asarray(alpha).astype(x.dtype)  # an int tensor truncates a float alpha
     return IndexAdd(d, idx, alpha)(x, src).reshape(input.shape)
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """out = input.clone(), then each slice source[..., i, ...] reduced into out[..., index[i],
+    ...] along `dim` by `reduce` ("prod", "mean", "amax" or "amin"; include_self: whether out's
+    own values take part): scatter_reduce with index[i] spread over all of slice i."""
+    d, idx = _index_args("index_reduce", input, dim, index, source)
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    x, src = _index_source("index_reduce", input, d, index, idx, source)
+    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):
+        raise IndexError("index out of range in self")
+    warnings.warn("index_reduce() is in beta and the API may change at any time.", stacklevel=2)
+    where = [1] * src.ndim
+    where[d] = -1  # index[i] along d, the same for every element of slice i
+    spread = np.broadcast_to(idx.reshape(where), src.shape)
+    out = scatter_reduce(x, d, Tensor._make(spread.astype(np.int64)), src, reduce,
+                         include_self=include_self)
+    return out.reshape(input.shape)
 
 
 def index_copy(input, dim, index, source):
@@ -742,13 +771,13 @@ def index_fill(input, dim, index, value):
 def _index_in_place(fn):
     """index_add_ / index_copy_ / index_fill_: fn's result written into `self` (recorded as fn
     when a gradient is needed, like scatter_)."""
-    def in_place(self, dim, index, operand, **kwargs):
+    def in_place(self, dim, index, operand, *args, **kwargs):
         from .inplace import _check_overlap, _record, _records, _write
 
         if _records(self, operand):
-            return _record(self, lambda old: fn(old, dim, index, operand, **kwargs))
+            return _record(self, lambda old: fn(old, dim, index, operand, *args, **kwargs))
         plain = operand.detach() if isinstance(operand, Tensor) else operand
-        result = fn(self.detach(), dim, index, plain, **kwargs)._data
+        result = fn(self.detach(), dim, index, plain, *args, **kwargs)._data
         if fn is index_fill:  # only the filled positions are written (self may be expanded)
             filled = index_fill(Tensor._make(np.zeros(self.shape, bool)), dim, index, True)
             return _write(self, result, where=filled._data)
@@ -1383,6 +1412,7 @@ TENSOR_METHODS = {
     "take": take, "index_add": index_add, "index_copy": index_copy, "index_fill": index_fill,
     "index_add_": _index_in_place(index_add), "index_copy_": _index_in_place(index_copy),
     "index_fill_": _index_in_place(index_fill), "repeat_interleave": _repeat_interleave_method,
+    "index_reduce": index_reduce, "index_reduce_": _index_in_place(index_reduce),
     "index_put": index_put, "index_put_": index_put_, "put": put, "put_": _in_place(put, "put_"),
     "masked_scatter": masked_scatter, "masked_scatter_": _in_place(masked_scatter,
                                                                    "masked_scatter_"),
@@ -1391,6 +1421,6 @@ TENSOR_METHODS = {
     "fill_diagonal_": fill_diagonal_,
 }
 __all__ = ["gather", "scatter", "scatter_add", "take_along_dim", "index_select", "masked_fill",
-           "where", "tril", "triu", "take", "index_add", "index_copy", "index_fill",
+           "where", "tril", "triu", "take", "index_add", "index_copy", "index_fill", "index_reduce",
            "repeat_interleave", "index_put", "index_put_", "put", "masked_scatter",
            "scatter_reduce", "slice_scatter", "select_scatter", "diagonal_scatter"]

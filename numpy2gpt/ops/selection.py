@@ -672,6 +672,40 @@ def nonzero(input, *, as_tuple=False):
     return Tensor._make(np.argwhere(x._data).astype(np.int64))
 
 
+def nonzero_static(input, *, size, fill_value=-1):
+    """nonzero(input) with exactly `size` rows: cut after `size`, or filled up with
+    fill_value (a shape known in advance, whatever the values)."""
+    found = nonzero(require_tensor(input, "nonzero_static", "input", 1))._data
+    size = int_arg(size, "nonzero_static", "size")
+    if size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, but got "
+                           f"size: {size}")
+    out = np.full((size, found.shape[1]), fill_value, np.int64)
+    kept = found[:size]  # (this module's min is the tensor op)
+    out[:len(kept)] = kept
+    return Tensor._make(out)
+
+
+def unravel_index(indices, shape):
+    """The coordinates in a tensor of `shape` of each flat (row-major) index: one int64 tensor
+    per dim, shaped as indices. As PyTorch's, indices wrap around: -1 is the last element."""
+    if not isinstance(indices, Tensor):
+        indices = as_tensor(indices)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got "
+                        f"{dtype_name(indices.dtype)}")
+    shape = (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
+    if any(n < 0 for n in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {shape}")
+    if 0 in shape:
+        raise RuntimeError("ZeroDivisionError")
+    flat, coords = indices._data.astype(np.int64), []
+    for n in reversed(shape):  # the last dim varies fastest
+        coords.append(Tensor._make(flat % n))
+        flat = flat // n
+    return tuple(reversed(coords))
+
+
 def argwhere(input):
     """The indices of the nonzero elements, one row each: nonzero(input)."""
     return nonzero(input)
@@ -841,10 +875,10 @@ TENSOR_METHODS = {
     "fmax": fmax, "fmin": fmin, "aminmax": aminmax, "median": median, "kthvalue": kthvalue,
     "nonzero": nonzero, "argwhere": argwhere, "masked_select": masked_select, "unique": unique,
     "unique_consecutive": unique_consecutive, "nanmedian": nanmedian, "mode": mode,
-    "msort": msort,
+    "msort": msort, "nonzero_static": nonzero_static,
 }
 __all__ = ["clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "max", "min", "amax",
            "amin", "argmax", "argmin", "sort", "argsort", "topk", "return_types", "fmax", "fmin",
            "aminmax", "median", "kthvalue", "nonzero", "argwhere", "masked_select", "unique",
            "unique_consecutive", "searchsorted", "bucketize", "isin", "nanmedian", "mode",
-           "msort"]
+           "msort", "nonzero_static", "unravel_index"]

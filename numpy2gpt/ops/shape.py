@@ -441,6 +441,12 @@ def diag(input, diagonal=0):
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D")
 
 
+def diagflat(input, offset=0):
+    """The square matrix with input's elements (flattened) on diagonal `offset`."""
+    x = require_tensor(input, "diagflat", "input", 1)
+    return diag(x.reshape(-1), int_arg(offset, "diagflat", "offset", 2))
+
+
 def _atleast(tensors, ndim, name):
     """atleast_Nd: each tensor with ndim dims at least (one tensor in, one out; else a tuple)."""
     def grow(t):  # NumPy's rule: a vector is a row, and a 3-d view adds a last dim
@@ -630,6 +636,64 @@ def rot90(input, k=1, dims=(0, 1)):
     if k == 3:
         return transpose(flip(x, d0), d0, d1)
     return x.clone()
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """The derivative estimated from samples, one tensor per dim in `dim` (default: every dim):
+    central differences inside, one-sided ones (first or second order, `edge_order`) at the two
+    ends. spacing: one number (the step of every dim), one per dim, or the sample coordinates
+    along each dim (1-D tensors: uneven steps), as NumPy's gradient."""
+    from .join import cat, narrow
+
+    x = require_tensor(input, "gradient", "input", 1)
+    dims = list(range(x.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
+    dims = [_check_dim(d, x.ndim) for d in dims]
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    steps = list(spacing) if isinstance(spacing, list | tuple) else [spacing] * len(dims)
+    if len(steps) != len(dims):
+        raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or it's "
+                           f"spacing and dim arguments to have the same length, but got a "
+                           f"spacing argument of length {len(steps)} and a dim argument of "
+                           f"length {len(dims)}.")
+    out = []
+    for d, h in zip(dims, steps):
+        n = x.shape[d]
+        if n < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least "
+                               "edge_order+1")
+
+        def at(start, length=1, d=d):
+            return narrow(x, d, start, length)
+        if isinstance(h, Tensor):  # coordinates: uneven steps dx1 (behind), dx2 (ahead)
+            shape = [1] * x.ndim
+            shape[d] = -1
+            dx = (h[1:] - h[:-1]).reshape(shape)
+            dx1, dx2 = narrow(dx, d, 0, n - 2), narrow(dx, d, 1, n - 2)
+            # the second-order fit through three uneven points
+            a = -dx2 / (dx1 * (dx1 + dx2))
+            b = (dx2 - dx1) / (dx1 * dx2)
+            c = dx1 / (dx2 * (dx1 + dx2))
+            inside = a * at(0, n - 2) + b * at(1, n - 2) + c * at(2, n - 2)
+            h0, h1 = narrow(dx, d, 0, 1), narrow(dx, d, n - 2, 1)
+            if edge_order == 1:
+                first = (at(1) - at(0)) / h0
+                last = (at(n - 1) - at(n - 2)) / h1
+            else:
+                g0, g1 = narrow(dx, d, 1, 1), narrow(dx, d, n - 3, 1)
+                first = (-(2 * h0 + g0) / (h0 * (h0 + g0)) * at(0) + (h0 + g0) / (h0 * g0) * at(1)
+                         - h0 / (g0 * (h0 + g0)) * at(2))
+                last = (h1 / (g1 * (g1 + h1)) * at(n - 3) - (g1 + h1) / (g1 * h1) * at(n - 2)
+                        + (2 * h1 + g1) / (h1 * (g1 + h1)) * at(n - 1))
+        else:
+            inside = (at(2, n - 2) - at(0, n - 2)) / (2 * h)
+            if edge_order == 1:
+                first, last = (at(1) - at(0)) / h, (at(n - 1) - at(n - 2)) / h
+            else:
+                first = (-1.5 * at(0) + 2 * at(1) - 0.5 * at(2)) / h
+                last = (0.5 * at(n - 3) - 2 * at(n - 2) + 1.5 * at(n - 1)) / h
+        out.append(cat([first, inside, last], d))
+    return tuple(out)
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):
@@ -858,8 +922,9 @@ TENSOR_METHODS = {
     "diag_embed": diag_embed, "diag": diag, "unfold": unfold, "swapdims": swapdims,
     "ravel": ravel, "type_as": _type_as, "select": select, "fliplr": fliplr, "flipud": flipud,
     "rot90": rot90, "diff": diff, "sum_to_size": sum_to_size, "as_strided": as_strided,
+    "diagflat": diagflat,
 }
 __all__ = ["reshape", "flatten", "permute", "transpose", "swapaxes", "t", "broadcast_to",
            "movedim", "moveaxis", "unflatten", "broadcast_tensors", "diagonal", "diag_embed",
            "diag", "swapdims", "ravel", "select", "fliplr", "flipud", "rot90", "diff", "atleast_1d",
-           "atleast_2d", "atleast_3d", "broadcast_shapes", "as_strided"]
+           "atleast_2d", "atleast_3d", "broadcast_shapes", "as_strided", "diagflat", "gradient"]
