@@ -51,6 +51,14 @@ class return_types:
     svd = _return_type("svd", ("U", "S", "V"))
     qr = _return_type("qr", ("Q", "R"))
     triangular_solve = _return_type("triangular_solve", ("solution", "cloned_coefficient"))
+    linalg_inv_ex = _return_type("linalg_inv_ex", ("inverse", "info"))
+    linalg_solve_ex = _return_type("linalg_solve_ex", ("result", "info"))
+    linalg_cholesky_ex = _return_type("linalg_cholesky_ex", ("L", "info"))
+    linalg_lu = _return_type("linalg_lu", ("P", "L", "U"))
+    linalg_lu_factor = _return_type("linalg_lu_factor", ("LU", "pivots"))
+    linalg_lu_factor_ex = _return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))
+    lu_unpack = _return_type("lu_unpack", ("P", "L", "U"))
+    _lu_with_info = _return_type("_lu_with_info", ("LU", "pivots", "info"))
 
 
 # ----- argument checks --------------------------------------------------------------------------
@@ -154,14 +162,20 @@ class Inv(Function):
     saves_outputs = True
     grad_fn_name = "LinalgInvExBackward0"
 
-    def __init__(self, name="linalg.inv"):
-        self.error_name = name
+    def __init__(self, name="linalg.inv", check_errors=True):
+        self.error_name, self.check_errors = name, check_errors
 
     def forward(self, a):
+        self.info = np.zeros(a.shape[:-2], np.int32)  # LAPACK's: the first zero pivot, or 0
         try:
             return np.linalg.inv(a)
         except np.linalg.LinAlgError:
-            raise _singular_error(self.error_name, a) from None
+            if self.check_errors:
+                raise _singular_error(self.error_name, a) from None
+        # inv_ex: solve A X = I through the LU factors, zero pivots giving inf and NaN
+        lu, pivots, self.info = _getrf(a)
+        return _lu_solve_np(lu, pivots, np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype),
+                                                        a.shape), True, False)
 
     def backward(self, gy):
         y = self.saved_output()
@@ -175,20 +189,29 @@ class Solve(Function):
     saves_outputs = True
     grad_fn_name = "LinalgSolveExBackward0"
 
+    def __init__(self, name="torch.linalg.solve", check_errors=True):
+        self.error_name, self.check_errors = name, check_errors
+
     def forward(self, a, b):
+        self.info = np.zeros(a.shape[:-2], np.int32)  # LAPACK's: the first zero pivot, or 0
         try:
             return np.linalg.solve(a, b)
         except np.linalg.LinAlgError:
-            a = np.broadcast_to(a, np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + a.shape[-2:])
-            k, _ = _first_singular(a)
-            raise LinAlgError(f"torch.linalg.solve: {_batch_prefix(a, k)}The solver failed "
-                              "because the input matrix is singular.") from None
+            if self.check_errors:
+                a = np.broadcast_to(a, np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+                                    + a.shape[-2:])
+                k, _ = _first_singular(a)
+                raise LinAlgError(f"{self.error_name}: {_batch_prefix(a, k)}The solver failed "
+                                  "because the input matrix is singular.") from None
+        # solve_ex: through the LU factors, zero pivots giving inf and NaN
+        lu, pivots, self.info = _getrf(a)
+        return _lu_solve_np(lu, pivots, b, True, False)
 
     def backward(self, gx):
         a = self.saved_input(0)
         x = self.saved_output()
         # A X = B gives dX = A^-1 (dB - dA X): dL/dB = A^-T G, and dL/dA = -(dL/dB) X^T
-        gb = _solve(a.mT, gx)
+        gb = Solve(self.error_name, self.check_errors)(a.mT, gx)
         ga = -(gb @ x.mT) if self.needs_input_grad[0] else None
         return (None if ga is None else sum_to(ga, a.shape),
                 sum_to(gb, self.inputs[1].shape) if self.needs_input_grad[1] else None)
@@ -247,6 +270,17 @@ def inv(A, *, out=None):
     return Inv()(A)
 
 
+def inv_ex(A, *, check_errors=False, out=None):
+    """linalg.inv and `info`, one int32 per matrix: the 1-based index of the first zero pivot
+    of its LU (LAPACK's getrf), 0 if none. A singular matrix is no error (its inverse holds inf
+    or NaN) unless check_errors=True."""
+    _no_out(out, "linalg.inv_ex")
+    A = _check_matrix("linalg.inv", A, "linalg_inv_ex")
+    node = Inv("linalg.inv_ex", bool(check_errors))
+    inverse = node(A)
+    return return_types.linalg_inv_ex(inverse, Tensor._make(node.info))
+
+
 def det(A, *, out=None):
     """The determinant of a square matrix (or of each in a batch)."""
     _no_out(out, "linalg.det")
@@ -271,8 +305,23 @@ def solve(A, B, *, left=True, out=None):
     """The X with A X = B (left=True) or X A = B (left=False), for square A. B is a vector (one
     per batch element) or a matrix; batch dims broadcast."""
     _no_out(out, "linalg.solve")
-    A = _check_matrix("linalg.solve", A, "linalg_solve", half_kernel="lu_cpu")
-    require_tensor(B, "linalg_solve", "B", 2)
+    return _checked_solve(A, B, left, "linalg_solve", Solve())
+
+
+def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    """linalg.solve and `info`, one int32 per matrix of A: the 1-based index of the first zero
+    pivot of its LU (LAPACK's getrf), 0 if none. A singular matrix is no error (its solution
+    holds inf or NaN) unless check_errors=True."""
+    _no_out(out, "linalg.solve_ex")
+    node = Solve("torch.linalg.solve_ex", bool(check_errors))
+    X = _checked_solve(A, B, left, "linalg_solve_ex", node)
+    return return_types.linalg_solve_ex(X, Tensor._make(node.info))
+
+
+def _checked_solve(A, B, left, fn, node):
+    """solve's argument checks (PyTorch's messages), then A X = B or X A = B by `node`."""
+    A = _check_matrix("linalg.solve", A, fn, half_kernel="lu_cpu")
+    require_tensor(B, fn, "B", 2)
     if A.dtype != B.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of "
                            f"type {_type(A)} and B of type {_type(B)} instead")
@@ -286,8 +335,8 @@ def solve(A, B, *, left=True, out=None):
                            f"{equation} ({n}x{n} and {Bm.shape[-2]}x{Bm.shape[-1]})")
     broadcast_shape(A.shape[:-2], Bm.shape[:-2])
     if not left:  # X A = B is A^T X^T = B^T
-        return _solve(A.mT, Bm.mT).mT
-    X = _solve(A, Bm)
+        return node(A.mT, Bm.mT).mT
+    X = node(A, Bm)
     return X.squeeze(-1) if vector else X
 
 
@@ -403,14 +452,18 @@ class Cholesky(Function):
     saves_outputs = True
     grad_fn_name = "LinalgCholeskyExBackward0"
 
-    def __init__(self, upper, name):
-        self.upper, self.error_name = upper, name
+    def __init__(self, upper, name, check_errors=True):
+        self.upper, self.error_name, self.check_errors = upper, name, check_errors
 
     def forward(self, a):
+        self.info = np.zeros(a.shape[:-2], np.int32)  # the first failing leading minor, or 0
         try:
             return np.linalg.cholesky(a, upper=self.upper)
         except np.linalg.LinAlgError:
-            raise _not_positive_definite(self.error_name, a, self.upper) from None
+            if self.check_errors:
+                raise _not_positive_definite(self.error_name, a, self.upper) from None
+        factor, self.info = _potf2(a, self.upper)
+        return factor
 
     def backward(self, gl):
         l = self.saved_output()
@@ -431,6 +484,44 @@ def cholesky(A, *, upper=False, out=None):
     _no_out(out, "linalg.cholesky")
     A = _check_matrix("linalg.cholesky", A, "linalg_cholesky", half_kernel="cholesky_cpu")
     return Cholesky(upper, "linalg.cholesky")(A)
+
+
+def _potf2(a, upper):
+    """The Cholesky factor of each matrix by columns, as LAPACK's potf2 computes it, for
+    cholesky_ex: with L's columns before j done, d = a_jj - |L_j,:j|^2, l_jj = sqrt(d), and the
+    column below is (a_:j - L_:,:j L_j,:j^T) / l_jj. A matrix stops at the first d that is not
+    > 0 (its leading minor of that order is not positive-definite): d is stored there, the rest
+    of its triangle stays A's, and info is that order (0 for the matrices that complete).
+    upper=True factors A^T the same way (its lower triangle is A's upper one) and transposes."""
+    n = a.shape[-1]
+    if upper:
+        a = np.swapaxes(a, -1, -2)
+    f = np.tril(a).reshape(-1, n, n)
+    info = np.zeros(f.shape[0], np.int32)
+    with np.errstate(all="ignore"):
+        for j in range(n):
+            d = f[:, j, j] - np.einsum("bk,bk->b", f[:, j, :j], f[:, j, :j])
+            done = info == 0
+            fail = done & ~(d > 0)
+            go = done & (d > 0)
+            f[fail, j, j], info[fail] = d[fail], j + 1
+            f[go, j, j] = np.sqrt(d[go])
+            below = f[go, j + 1:, j] - np.einsum("bik,bk->bi", f[go, j + 1:, :j], f[go, j, :j])
+            f[go, j + 1:, j] = below / f[go, j, j, None]
+    f = f.reshape(a.shape)
+    return (np.swapaxes(f, -1, -2) if upper else f), info.reshape(a.shape[:-2])
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """linalg.cholesky and `info`, one int32 per matrix: the order of the first leading minor
+    that is not positive-definite, 0 if none. Such a matrix is no error (its factor is LAPACK's
+    partial one) unless check_errors=True."""
+    _no_out(out, "linalg.cholesky_ex")
+    require_tensor(A, "linalg_cholesky_ex", "input", 1)
+    A = _check_matrix("linalg.cholesky", A, "linalg_cholesky_ex", half_kernel="cholesky_cpu")
+    node = Cholesky(bool(upper), "linalg.cholesky_ex", bool(check_errors))
+    L = node(A)
+    return return_types.linalg_cholesky_ex(L, Tensor._make(node.info))
 
 
 class QR(Function):
@@ -759,6 +850,393 @@ def lstsq(A, B, rcond=None, *, driver=None):
     return return_types.linalg_lstsq(solution, residuals, ranks, values)
 
 
+# ----- LU: factorization, unpacking, solving -----------------------------------------------------
+def _getrf(a):
+    """LU with partial pivoting of each matrix of the batch `a` (..., m, n), as LAPACK's getrf
+    computes it: P^T A = L U, packed into one matrix (L's multipliers below the diagonal, its
+    ones implied; U on and above it), the row swaps as 1-based int32 pivots (row j was swapped
+    with row pivots[j] at step j) and info, the 1-based index of the first exactly zero pivot
+    (0 if none). Each step swaps up the row with the first largest |value| of the column (the
+    pivot LAPACK's idamax picks), so P, L and U are LAPACK's. A zero pivot is skipped, as LAPACK
+    skips it: its column of L stays zero and the elimination goes on."""
+    *batch, m, n = a.shape
+    k = min(m, n)
+    count = int(np.prod(batch))
+    lu = np.array(a.reshape(count, m, n))
+    pivots = np.empty((count, k), np.int32)
+    info = np.zeros(lu.shape[0], np.int32)
+    rows = np.arange(lu.shape[0])
+    with np.errstate(all="ignore"):
+        for j in range(k):
+            # idamax: the first largest |value|, NaN skipped unless it comes first
+            column = np.abs(lu[:, j:, j])
+            p = j + np.where(np.isnan(column[:, 0]), 0,
+                             np.argmax(np.where(np.isnan(column), -np.inf, column), axis=-1))
+            pivots[:, j] = p + 1
+            lu[rows, j], lu[rows, p] = lu[rows, p], lu[rows, j]  # (fancy indexing copies)
+            pivot = lu[:, j, j, None]
+            info[(info == 0) & (pivot[:, 0] == 0)] = j + 1
+            np.divide(lu[:, j + 1:, j], pivot, out=lu[:, j + 1:, j], where=pivot != 0)
+            lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:]
+    return (lu.reshape(a.shape), pivots.reshape(*batch, k), info.reshape(batch))
+
+
+def _permutation(pivots, m, dtype):
+    """The m x m permutation matrix P of A = P L U from getrf's pivots: the row swaps applied
+    in order to 0..m-1 give perm, the rows of A that make up L U, so P[perm[i], i] = 1."""
+    perm = np.array(np.broadcast_to(np.arange(m), pivots.shape[:-1] + (m,)))
+    count = int(np.prod(pivots.shape[:-1]))
+    flat, swaps = perm.reshape(count, m), pivots.reshape(count, pivots.shape[-1]) - 1
+    rows = np.arange(flat.shape[0])
+    for i in range(swaps.shape[-1]):
+        p = swaps[:, i]
+        flat[rows, i], flat[rows, p] = flat[rows, p], flat[rows, i]
+    return np.swapaxes(perm[..., :, None] == np.arange(m), -1, -2).astype(dtype)
+
+
+def _unpack(lu, k):
+    """L (m x k, unit lower triangular) and U (k x n, upper triangular) from a packed LU, with
+    recorded ops (the backwards differentiate through them)."""
+    m = lu.shape[-2]
+    L = tril(narrow(lu, -1, 0, k), -1) + Tensor._make(np.eye(m, k, dtype=lu.dtype))
+    return L, triu(narrow(lu, -2, 0, k))
+
+
+def _lu_backward(gL, gU, P, L, U):
+    """dL/dA of A = P L U from the gradients of L and U (either may be None), PyTorch's
+    linalg_lu_backward. For a square A, P^T dA = dL U + L dU; with M = L^-1 P^T dA U^-1 the
+    strictly lower part of M is L^-1 dL and its upper part dU U^-1, so
+    dL/dA = P L^-T [tril(L^T gL, -1) + triu(gU U^T)] U^-T. A wide A = P L [U1 U2] adds U2's part
+    (U2 = L^-1 P^T A2); a tall A = P [L1; L2] U adds L2's part (L2 = P2^T A2 U^-1)."""
+    m, n = L.shape[-2], U.shape[-1]
+    k = min(m, n)
+    if m == n:
+        ga = None if gL is None else tril(L.mT @ gL, -1)
+        if gU is not None:
+            ga = triu(gU @ U.mT) if ga is None else ga + triu(gU @ U.mT)
+        ga = solve_triangular(U.mT, ga, upper=False, left=False)
+        ga = solve_triangular(L.mT, ga, upper=True, unitriangular=True)
+    elif m < n:
+        # dL/dA1 = P L^-T [gU1 + tril(L^T gL - gU U^T, -1) U1^-T], dL/dA2 = P L^-T gU2
+        U1 = narrow(U, -1, 0, k)
+        ga = None if gL is None else L.mT @ gL
+        if gU is not None:
+            ga = -(triu(gU) @ U.mT) if ga is None else ga - triu(gU) @ U.mT
+        ga = solve_triangular(U1.mT, tril(ga, -1), upper=False, left=False)
+        if gU is not None:
+            ga = cat([ga + triu(narrow(gU, -1, 0, k)), narrow(gU, -1, k, n - k)], -1)
+        ga = solve_triangular(L.mT, ga, upper=True, unitriangular=True)
+        if gU is None:
+            ga = cat([ga, Tensor._make(np.zeros(ga.shape[:-1] + (n - k,), ga.dtype))], -1)
+    else:
+        # dL/dA1 = P [tril(gL1, -1) + L1^-T triu(gU U^T - L^T tril(gL, -1))] U^-T,
+        # dL/dA2 = P gL2 U^-T
+        L1 = narrow(L, -2, 0, k)
+        ga = None if gU is None else gU @ U.mT
+        if gL is not None:
+            ga = -(L.mT @ tril(gL, -1)) if ga is None else ga - L.mT @ tril(gL, -1)
+        ga = solve_triangular(L1.mT, triu(ga), upper=True, unitriangular=True)
+        if gL is not None:
+            ga = cat([ga + tril(narrow(gL, -2, 0, k), -1), narrow(gL, -2, k, m - k)], -2)
+        ga = solve_triangular(U.mT, ga, upper=False, left=False)
+        if gL is None:
+            ga = cat([ga, Tensor._make(np.zeros(ga.shape[:-2] + (m - k, n), ga.dtype))], -2)
+    return P @ ga
+
+
+class LinalgLU(Function):
+    """L and U of A = P L U (getrf, then unpacked); P, a constant, is left in self.P."""
+
+    saves_outputs = True
+    materialize_grads = False
+    grad_fn_name = "LinalgLuBackward0"
+
+    def forward(self, a):
+        lu, pivots, _ = _getrf(a)
+        m, n = a.shape[-2:]
+        k = min(m, n)
+        self.P = _permutation(pivots, m, a.dtype)
+        L = np.tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=a.dtype)
+        return L, np.triu(lu[..., :k, :])
+
+    def backward(self, gL, gU):
+        return _lu_backward(gL, gU, Tensor._make(self.P), self.saved_output(0),
+                            self.saved_output(1))
+
+
+class LUFactor(Function):
+    """getrf's packed LU, pivots and info (see _getrf); only LU carries a gradient."""
+
+    saves_outputs = True
+    grad_fn_name = "LinalgLuFactorExBackward0"
+
+    def forward(self, a):
+        lu, self.pivots, info = _getrf(a)
+        return lu, self.pivots, info
+
+    def backward(self, g, g_pivots, g_info):
+        lu = self.saved_output(0)
+        m, n = lu.shape[-2:]
+        k = min(m, n)
+        # LU packs L's strictly lower part and U: their gradients are g's parts there
+        L, U = _unpack(lu, k)
+        return _lu_backward(narrow(g, -1, 0, k), narrow(g, -2, 0, k),
+                            Tensor._make(_permutation(self.pivots, m, lu.dtype)), L, U)
+
+
+class LUUnpack(Function):
+    """L (m x k, ones on the diagonal) and U (k x n) from a packed LU (m x n); with
+    unpack_data=False two empty tensors (still of the graph, as PyTorch's)."""
+
+    materialize_grads = False
+    grad_fn_name = "LuUnpackBackward0"
+
+    def __init__(self, unpack_data=True):
+        self.unpack_data = unpack_data
+
+    def forward(self, lu):
+        if not self.unpack_data:
+            return np.zeros(0, lu.dtype), np.zeros(0, lu.dtype)
+        m, n = lu.shape[-2:]
+        k = min(m, n)
+        L = np.tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=lu.dtype)
+        return L, np.triu(lu[..., :k, :])
+
+    def backward(self, gL, gU):
+        m, n = self.input_shapes[0][-2:]
+        k = min(m, n)
+        if not self.unpack_data:
+            return Tensor._make(np.zeros(self.input_shapes[0], (gL if gU is None else gU).dtype))
+        g = None
+        if gL is not None:  # L reads LU's first k columns below the diagonal
+            g = tril(gL, -1)
+            if n > k:
+                g = cat([g, Tensor._make(np.zeros(g.shape[:-1] + (n - k,), g.dtype))], -1)
+        if gU is not None:  # U reads its first k rows on and above it
+            gu = triu(gU)
+            if m > k:
+                gu = cat([gu, Tensor._make(np.zeros(gu.shape[:-2] + (m - k, n), gu.dtype))], -2)
+            g = gu if g is None else g + gu
+        return g
+
+
+def _lu_solve_np(lu, pivots, b, left, adjoint):
+    """X with A X = B (A^T X = B with adjoint; X A = B or X A^T = B for left=False), where
+    A = P L U is given by getrf's packed LU and pivots: permute, then two triangular solves."""
+    if not left:  # X A = B is A^T X^T = B^T (and X A^T = B is A X^T = B^T)
+        return np.swapaxes(_lu_solve_np(lu, pivots, np.swapaxes(b, -1, -2), True, not adjoint),
+                           -1, -2)
+    P = _permutation(pivots, lu.shape[-1], lu.dtype)
+    if adjoint:  # A^T = U^T L^T P^T: X = P L^-T U^-T B (U^T is lower, L^T unit upper)
+        lu_t = np.swapaxes(lu, -1, -2)
+        y = SolveTriangular(False, False).forward(lu_t, b)
+        return P @ SolveTriangular(True, True).forward(lu_t, y)
+    y = SolveTriangular(False, True).forward(lu, np.swapaxes(P, -1, -2) @ b)  # L Y = P^T B
+    return SolveTriangular(True, False).forward(lu, y)  # U X = Y
+
+
+class LUSolve(Function):
+    """X with A X = B (adjoint: A^T X = B; left=False: X A = B or X A^T = B), A given by its
+    packed LU and pivots (constant: they carry no gradient)."""
+
+    saves_outputs = True
+    grad_fn_name = "LinalgLuSolveBackward0"
+
+    def __init__(self, pivots, left, adjoint):
+        self.pivots, self.left, self.adjoint = pivots, left, adjoint
+
+    def forward(self, lu, b):
+        return _lu_solve_np(lu, self.pivots, b, self.left, self.adjoint)
+
+    def backward(self, gx):
+        lu, x = self.saved_input(0), self.saved_output()
+        # dL/dB solves the adjoint system: A^T Y = G for A X = B, and so on
+        gb = LUSolve(self.pivots, self.left, not self.adjoint)(lu, gx)
+        ga = None
+        if self.needs_input_grad[0]:
+            # A X = B gives dX = -A^-1 dA X, so dL/dA = -(dL/dB) X^T; the other three forms
+            # transpose the pieces: -X gB^T (A^T X = B), -X^T gB (X A = B), -gB^T X (X A^T = B)
+            if self.left:
+                ga = -(x @ gb.mT) if self.adjoint else -(gb @ x.mT)
+            else:
+                ga = -(gb.mT @ x) if self.adjoint else -(x.mT @ gb)
+            # A = P L U: P^T dA = dL U + L dU with dL strictly lower and dU upper, so LU's
+            # gradient is tril(P^T gA U^T, -1) + triu(L^T P^T gA)
+            n = lu.shape[-1]
+            L, U = _unpack(lu, n)
+            pga = Tensor._make(np.swapaxes(_permutation(self.pivots, n, lu.dtype), -1, -2)) @ ga
+            ga = sum_to(tril(pga @ U.mT, -1) + triu(L.mT @ pga), lu.shape)
+        return ga, sum_to(gb, self.inputs[1].shape) if self.needs_input_grad[1] else None
+
+
+def _check_lu(name, A, fn, pivot):
+    """The checks of PyTorch's LU factorizations (lu_cpu has no integer or half kernel)."""
+    require_tensor(A, fn, "A", 1)
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: Expected tensor with 2 or more dimensions. Got size: "
+                           f"{list(A.shape)} instead")
+    not_implemented_for(A, "lu_cpu", "biuf" if A.dtype == np.float16 else "biu")
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    return A
+
+
+def _check_lu_info(name, info):
+    """PyTorch's error for a zero pivot of U (LU factorizations that check for errors)."""
+    failed = np.flatnonzero(info.reshape(-1))
+    if failed.size:
+        k, i = failed[0], info.reshape(-1)[failed[0]]
+        prefix = f"(Batch element {k}): " if info.ndim else ""
+        raise RuntimeError(f"{name}: {prefix}U[{i},{i}] is zero and using it on lu_solve would "
+                           "result in a division by zero. If you still want to perform the "
+                           "factorization, consider calling linalg.lu(A, pivot) or "
+                           "linalg.lu_factor_ex(A, pivot)")
+
+
+def lu(A, *, pivot=True, out=None):
+    """The LU decomposition with partial pivoting A = P L U as a named tuple (P, L, U): P a
+    permutation matrix, L (m x k, k = min(m, n)) unit lower triangular, U (k x n) upper
+    triangular. A singular A is no error (U then has a zero on its diagonal)."""
+    _no_out(out, "linalg.lu")
+    A = _check_lu("linalg.lu", A, "linalg_lu", pivot)
+    node = LinalgLU()
+    L, U = node(A)
+    return return_types.linalg_lu(Tensor._make(node.P), L, U)
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    """The LU decomposition packed as LAPACK's getrf returns it, as a named tuple (LU, pivots,
+    info): L below the diagonal of LU (its unit diagonal implied) and U on and above it; the
+    1-based int32 row swaps; info, the index of the first zero on U's diagonal (0 if none).
+    lu_unpack gives P, L and U, lu_solve solves with them."""
+    _no_out(out, "linalg.lu_factor_ex")
+    A = _check_lu("torch.lu_factor", A, "linalg_lu_factor_ex", pivot)
+    LU, pivots, info = LUFactor()(A)
+    if check_errors:
+        _check_lu_info("torch.linalg.lu_factor_ex", info._data)
+    return return_types.linalg_lu_factor_ex(LU, pivots, info)
+
+
+def lu_factor(A, *, pivot=True, out=None):
+    """lu_factor_ex's (LU, pivots), raising when U has a zero on its diagonal."""
+    _no_out(out, "linalg.lu_factor")
+    A = _check_lu("torch.lu_factor", A, "linalg_lu_factor", pivot)
+    LU, pivots, info = LUFactor()(A)
+    _check_lu_info("torch.linalg.lu_factor", info._data)
+    return return_types.linalg_lu_factor(LU, pivots)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    """X with A X = B (left=False: X A = B; adjoint=True: with A^T for A) from A's LU
+    factorization (LU, pivots) as lu_factor returns it; batch dims of LU and B broadcast."""
+    _no_out(out, "linalg.lu_solve")
+    require_tensor(LU, "linalg_lu_solve", "LU", 1)
+    require_tensor(pivots, "linalg_lu_solve", "pivots", 2)
+    require_tensor(B, "linalg_lu_solve", "B", 3)
+    if LU.ndim >= 2:
+        _check_float("torch.linalg.lu_solve", LU, "linalg.lu_solve_cpu")
+    if pivots.dtype != np.int32:
+        raise RuntimeError("linalg.lu_solve: pivots should be a Tensor of scalar type "
+                           "torch.int32")
+    _check_matrix("torch.linalg.lu_solve", LU, "linalg_lu_solve", floating=False)
+    if B.ndim < 2:
+        raise RuntimeError("linalg.lu_solve: The input tensor B must have at least 2 dimensions.")
+    if LU.dtype != B.dtype:
+        raise RuntimeError(f"linalg.lu_solve: Expected LU and B to have the same dtype, but found "
+                           f"LU of type {_type(LU)} and B of type {_type(B)} instead")
+    n = LU.shape[-1]
+    if (B.shape[-2] if left else B.shape[-1]) != n:
+        equation = "AX = B" if left else "XA = B"
+        raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
+                           f"{equation} ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    if pivots.ndim == 0 or pivots.shape[-1] != n:
+        raise RuntimeError("linalg.lu_solve: Number of pivots per batch should be same as the "
+                           "dimension of the matrix")
+    if tuple(pivots.shape) != tuple(LU.shape[:-1]):
+        raise RuntimeError("linalg.lu_solve: Expected LU.shape[:-1] and pivots.shape to be the "
+                           f"same, but got pivots with shape {list(pivots.shape)} instead")
+    broadcast_shape(LU.shape[:-2], B.shape[:-2])
+    p = pivots._data
+    if p.size and p.max() > n:
+        raise RuntimeError("Pivots given to lu_solve must all be smaller or equal to LU.size(-2). "
+                           "Did you properly pass the result of lu_factor?")
+    if p.size and p.min() < 1:
+        raise RuntimeError("Pivots given to lu_solve must all be greater or equal to 1. Did you "
+                           "properly pass the result of lu_factor?")
+    return LUSolve(p, bool(left), bool(adjoint))(LU, B)
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    """P, L and U (A = P L U) from lu_factor's packed (LU, pivots), as a named tuple; with
+    unpack_data=False L and U, with unpack_pivots=False P, are empty tensors. Integer LU data
+    unpacks too (L and U have its dtype, as P does)."""
+    _no_out(out, "lu_unpack")
+    require_tensor(LU_data, "lu_unpack", "LU_data", 1)
+    require_tensor(LU_pivots, "lu_unpack", "LU_pivots", 2)
+    if LU_data.ndim < 2:
+        raise RuntimeError(f"torch.lu_unpack: Expected tensor with 2 or more dimensions. Got "
+                           f"size: {list(LU_data.shape)} instead")
+    if LU_pivots.dtype != np.int32:
+        raise RuntimeError("torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of "
+                           "torch.int32 dtype.\nNote: this function is intended to be used with "
+                           "the output produced by torch.linalg.lu_factor")
+    m, dtype = LU_data.shape[-2], LU_data.dtype
+    empty = Tensor._make(np.zeros(0, dtype))
+    P = empty
+    if unpack_pivots:
+        p = LU_pivots._data
+        if p.ndim == 0 or p.size and (p.min() < 1 or p.max() > m):
+            raise RuntimeError("pivots passed to lu_unpack must be between 1 and LU.size(-2) "
+                               "inclusive.Did you properly pass the result of lu_factor?")
+        batch = tuple(LU_data.shape[:-2])
+        if p.shape[:-1] != batch:
+            raise RuntimeError(f"torch.lu_unpack: Expected LU_pivots.shape[:-1] to be "
+                               f"{list(batch)}, but got {list(p.shape[:-1])}")
+        P = Tensor._make(_permutation(p, m, dtype))
+    L, U = LUUnpack(bool(unpack_data))(LU_data)
+    return return_types.lu_unpack(P, L, U)
+
+
+def _lu_with_info(A, pivot=True):
+    """torch.lu's common part: PyTorch's deprecation warning, then lu_factor_ex (a singular
+    matrix is no error) as the named tuple _lu_with_info."""
+    warnings.warn("torch.lu is deprecated in favor of torch.linalg.lu_factor / "
+                  "torch.linalg.lu_factor_ex and will be removed in a future PyTorch release.\n"
+                  "LU, pivots = torch.lu(A, compute_pivots)\nshould be replaced with\n"
+                  "LU, pivots = torch.linalg.lu_factor(A, compute_pivots)\nand\n"
+                  "LU, pivots, info = torch.lu(A, compute_pivots, get_infos=True)\nshould be "
+                  "replaced with\nLU, pivots, info = torch.linalg.lu_factor_ex(A, compute_pivots)",
+                  UserWarning, stacklevel=3)
+    A = _check_lu("torch.lu_factor", A, "_lu_with_info", pivot)
+    return return_types._lu_with_info(*LUFactor()(A))
+
+
+def _torch_lu(A, pivot=True, get_infos=False, out=None):
+    """torch.lu (deprecated in PyTorch, which warns): lu_factor_ex's LU and pivots, as a plain
+    tuple, and with get_infos=True its info too (a named tuple _lu_with_info). A singular
+    matrix is no error."""
+    _no_out(out, "lu")
+    result = _lu_with_info(A, pivot)
+    return result if get_infos else (result.LU, result.pivots)
+
+
+def _tensor_lu(self, pivot=True, get_infos=False):
+    """Tensor.lu: torch.lu, always a plain tuple."""
+    result = _lu_with_info(self, pivot)
+    return tuple(result) if get_infos else (result.LU, result.pivots)
+
+
+def _torch_lu_solve(b, LU_data, LU_pivots, *, out=None):
+    """torch.lu_solve / Tensor.lu_solve (deprecated in PyTorch, which warns): linalg.lu_solve
+    with the right-hand side first."""
+    _no_out(out, "lu_solve")
+    warnings.warn("torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be "
+                  "removed in a future PyTorch release.\nNote that torch.linalg.lu_solve has its "
+                  "arguments reversed.\nX = torch.lu_solve(B, LU, pivots)\nshould be replaced "
+                  "with\nX = torch.linalg.lu_solve(LU, pivots, B)", UserWarning, stacklevel=2)
+    return lu_solve(LU_data, LU_pivots, b)
+
+
 # ----- products and powers ---------------------------------------------------------------------
 def matrix_power(A, n, *, out=None):
     """A @ A @ ... (n times) for a square matrix, by repeated squaring; n = 0 gives the
@@ -789,6 +1267,144 @@ def matrix_power(A, n, *, out=None):
         if bit:
             result = z if result is None else matmul(result, z)
     return result
+
+
+# ----- matrix exponential -----------------------------------------------------------------------
+# exp(A) as PyTorch computes it (Bader, Blanes & Casas, "Computing the matrix exponential with an
+# optimized Taylor polynomial approximation", Mathematics 2019): the Taylor polynomial of degree
+# 1, 2, 4, 8, 12 or 18, each evaluated with few matrix products, the degree picked by the
+# 1-norm of A (below the bound of a degree its truncation error is below the dtype's eps);
+# beyond the bound of degree 18, scaling and squaring: exp(A) = exp(A / 2^s)^(2^s).
+_MEXP_BOUNDS = {
+    np.dtype(np.float32): (1.192092800768788e-07, 5.978858893805233e-04, 5.116619363445086e-02,
+                           5.800524627688768e-01, 1.461661507209034e+00, 3.010066362817634e+00),
+    np.dtype(np.float64): (2.220446049250313e-16, 2.580956802971767e-08, 3.397168839976962e-04,
+                           4.991228871115323e-02, 2.996158913811580e-01, 1.090863719290036e+00)}
+# The coefficients of degrees 12 and 18: row i combines (I, A, A^2, A^3[, A^6]) into B_i.
+_T12 = ((9.0198e-16, 0.46932117595418237389, -0.20099424927047284052, -0.04623946134063071740),
+        (5.31597895759871264183, 1.19926790417132231573, 0.01179296240992997031,
+         0.01108844528519167989),
+        (0.18188869982170434744, 0.05502798439925399070, 0.09351590770535414968,
+         0.00610700528898058230),
+        (-2.0861320e-13, -0.13181061013830184015, -0.02027855540589259079,
+         -0.00675951846863086359))
+_T18 = ((0., -1.00365581030144618291e-01, -8.02924648241156932449e-03,
+         -8.92138498045729985177e-04, 0.),
+        (0., 3.97849749499645077844e-01, 1.36783778460411720168e+00,
+         4.98289622525382669416e-01, -6.37898194594723280150e-04),
+        (-1.09676396052962061844e+01, 1.68015813878906206114e+00, 5.71779846478865511061e-02,
+         -6.98210122488052056106e-03, 3.34975017086070470649e-05),
+        (-9.04316832390810593223e-02, -6.76404519071381882256e-02, 6.75961301770459654925e-02,
+         2.95552570429315521194e-02, -1.39180257516060693404e-05),
+        (0., 0., -9.23364619367118555360e-02, -1.69364939002081722752e-02,
+         -1.40086798182036094347e-05))
+
+
+def _combine(matrices, coefficients):
+    """sum_i c_i M_i, the coefficients in the matrices' dtype."""
+    c = np.asarray(coefficients, matrices[0].dtype)
+    return np.einsum("i,i...->...", c, np.stack(matrices))
+
+
+def _taylor(a, degree):
+    """The Taylor polynomial of exp of degree 1, 2, 4, 8, 12 or 18 for the batch `a`, with
+    Bader et al.'s products (degree 8 from 3 products, 12 from 4, 18 from 5)."""
+    powers = [np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape), a]  # I, A, A^2,
+    if degree > 1:                                                                # A^3, A^6
+        powers.append(a @ a)
+    if degree > 8:
+        powers.append(a @ powers[2])
+    if degree > 12:
+        powers.append(powers[3] @ powers[3])
+    if degree == 1:
+        return powers[0] + powers[1]
+    if degree == 2:
+        return powers[0] + powers[1] + powers[2] / 2
+    eye, a1, a2 = powers[:3]
+    if degree == 4:  # I + A + A^2 (I/2 + A/6 + A^2/24)
+        return eye + a1 + a2 @ _combine((eye, a1, a2), (1 / 2, 1 / 6, 1 / 24))
+    if degree == 8:
+        r = 0.1330413469565007072504e+2  # sqrt(177)
+        x3 = 2 / 3
+        x1, x2 = x3 * ((1 + r) / 88), x3 * ((1 + r) / 352)
+        x4, x5 = (-271 + 29 * r) / (315 * x3), (-11 + 11 * r) / (1260 * x3)
+        x6, x7 = (-99 + 11 * r) / (5040 * x3), (89 - r) / (5040 * x3)
+        y2 = (857 - 58 * r) / 630
+        a4 = a2 @ _combine((a1, a2), (x1, x2))
+        a8 = _combine((a2, a4), (x3, 1)) @ _combine((eye, a1, a2, a4), (x4, x5, x6, x7))
+        return _combine((eye, a1, a2, a8), (1, 1, y2, 1))
+    b = [_combine(powers, row) for row in (_T12 if degree == 12 else _T18)]
+    if degree == 12:
+        b[2] = b[2] + b[3] @ b[3]  # (A^6's part)
+        return b[0] + (b[1] + b[2]) @ b[2]
+    b[3] = b[3] + b[0] @ b[4]  # (A^9's part)
+    return b[1] + (b[2] + b[3]) @ b[3]
+
+
+def _matrix_exp(a):
+    """exp of each matrix of the batch `a` (n >= 2), the degree chosen per matrix."""
+    n = a.shape[-1]
+    flat = a.reshape(-1, n, n)
+    bounds = _MEXP_BOUNDS[flat.dtype]
+    norm = np.abs(flat).sum(-2).max(-1)  # the 1-norm: the largest column sum of |A|
+    out = np.full_like(flat, np.nan)  # (a matrix with a NaN stays NaN)
+    lower = -1.0
+    for degree, bound in zip((1, 2, 4, 8, 12), bounds):
+        pick = (lower < norm) & (norm <= bound)
+        if pick.any():
+            out[pick] = _taylor(flat[pick], degree)
+        lower = bound
+    pick = norm >= bounds[4]
+    if pick.any():
+        # s halvings bring the norm to degree 18's bound; then s squarings undo them
+        s = np.ceil(np.log2(norm[pick] / flat.dtype.type(bounds[5])))
+        s = np.where(np.isfinite(s), np.maximum(s, 0), 0).astype(np.int64)
+        e = _taylor(flat[pick] / (2.0 ** s).astype(flat.dtype)[:, None, None], 18)
+        for step in range(int(s.max(initial=0))):
+            more = s > step
+            e[more] = e[more] @ e[more]
+        out[pick] = e
+    return out.reshape(a.shape)
+
+
+class MatrixExp(Function):
+    """exp(A) = sum_k A^k / k! of a square matrix (each of a batch)."""
+
+    grad_fn_name = "LinalgMatrixExpBackward0"
+
+    def forward(self, a):
+        if a.shape[-1] <= 1:  # empty, or exp of the single element
+            return np.exp(a)
+        if a.dtype == np.float16:  # (no half-precision bounds: computed in float32)
+            return _matrix_exp(a.astype(np.float32)).astype(np.float16)
+        return _matrix_exp(a)
+
+    def backward(self, g):
+        a = self.saved_input(0)
+        n = a.shape[-1]
+        # PyTorch's formula for an analytic f: the Frechet derivative's adjoint at A applied to
+        # G is the upper-right block of f([[A^T, G], [0, A^T]])
+        zeros = Tensor._make(np.zeros(a.shape, a.dtype))
+        block = cat([cat([a.mT, g], -1), cat([zeros, a.mT], -1)], -2)
+        return narrow(narrow(MatrixExp()(block), -2, 0, n), -1, n, n)
+
+
+def matrix_exp(A):
+    """The matrix exponential exp(A) = I + A + A^2/2! + ... of a square matrix (batches too),
+    computed as PyTorch computes it: a Taylor polynomial of a degree chosen by the 1-norm of A,
+    with scaling and squaring for large norms."""
+    require_tensor(A, "linalg_matrix_exp", "input", 1)
+    _check_matrix("linalg.matrix_exp", A, "linalg_matrix_exp", floating=False)
+    if A.dtype.kind != "f":
+        raise RuntimeError(f"linalg.matrix_exp: Expected a floating point or complex tensor as "
+                           f"input. Got {_type(A)}")
+    return MatrixExp()(A)
+
+
+def _torch_matrix_exp(input):
+    """torch.matrix_exp / Tensor.matrix_exp: linalg.matrix_exp."""
+    require_tensor(input, "matrix_exp", "input", 1)
+    return matrix_exp(input)
 
 
 def multi_dot(tensors, *, out=None):
@@ -1259,15 +1875,18 @@ TORCH_FUNCTIONS = {"det": det, "inverse": inverse, "logdet": _logdet, "slogdet":
                    "cholesky": _cholesky, "cholesky_inverse": cholesky_inverse, "svd": _svd,
                    "qr": _qr, "triangular_solve": triangular_solve,
                    "cholesky_solve": cholesky_solve, "frobenius_norm": frobenius_norm,
-                   "nuclear_norm": nuclear_norm}
+                   "nuclear_norm": nuclear_norm, "lu": _torch_lu, "lu_unpack": lu_unpack,
+                   "lu_solve": _torch_lu_solve, "matrix_exp": _torch_matrix_exp}
 
 TENSOR_METHODS = {  # installed on Tensor by numpy2gpt/__init__.py
     "det": det, "inverse": inverse, "logdet": _logdet, "slogdet": _slogdet,
     "cholesky": _cholesky, "matrix_power": matrix_power, "pinverse": pinverse,
     "cross": _torch_cross, "kron": kron, "inner": inner, "cholesky_inverse": cholesky_inverse,
     "svd": _svd, "qr": _qr, "triangular_solve": triangular_solve, "cholesky_solve": cholesky_solve,
+    "lu": _tensor_lu, "lu_solve": _torch_lu_solve, "matrix_exp": _torch_matrix_exp,
 }
 __all__ = ["LinAlgError", "vector_norm", "matrix_norm", "norm", "inv", "det", "slogdet",
            "solve", "cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv",
            "matrix_rank", "matrix_power", "multi_dot", "cross", "vecdot", "diagonal", "lstsq",
-           "solve_triangular"]
+           "solve_triangular", "solve_ex", "inv_ex", "cholesky_ex", "lu", "lu_factor",
+           "lu_factor_ex", "lu_solve", "matrix_exp"]
