@@ -6,11 +6,11 @@ from ..ops.join import stack
 from ..tensor import tensor
 from . import constraints
 from .dirichlet import Dirichlet
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import EMPTY_SIZE, broadcast_all
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Beta(a, b): density x^(a-1) (1-x)^(b-1) / B(a, b), the first coordinate of a
     Dirichlet([a, b]) (which this keeps as `_dirichlet`, as PyTorch)."""
 
@@ -52,6 +52,13 @@ class Beta(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         return self._dirichlet.log_prob(stack([value, 1.0 - value], -1))
+
+    @property
+    def _natural_params(self):
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x, y):
+        return x.lgamma() + y.lgamma() - (x + y).lgamma()  # log B(x, y)
 
     def entropy(self):
         return self._dirichlet.entropy()

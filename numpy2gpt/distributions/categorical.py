@@ -157,3 +157,16 @@ class OneHotCategorical(Distribution):
         n = self.event_shape[0]
         values = eye(n, dtype=self._param.dtype).view((n,) + (1,) * len(self.batch_shape) + (n,))
         return values.expand((n,) + self.batch_shape + (n,)) if expand else values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """A OneHotCategorical with rsample: the straight-through estimator (Bengio et al., 2013).
+    Its samples are the one-hot draws, and their gradient is taken as that of the probs."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=EMPTY_SIZE):
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        # the value of the draw, the gradient of probs: d(sample)/d(probs) := identity
+        return samples + (probs - probs.detach())

@@ -12,7 +12,7 @@ from ..ops.indexing import where
 from ..tensor import Size
 from . import constraints
 from .beta import Beta
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
 from .gumbel import Gumbel
@@ -31,7 +31,7 @@ from .utils import (
 )
 
 
-class ContinuousBernoulli(Distribution):
+class ContinuousBernoulli(ExponentialFamily):
     """Density C(p) p^x (1-p)^(1-x) for x in [0, 1]: `probs` p in (0, 1), or `logits` (whose
     sigmoid is p), not both. Near p = 1/2 (inside `lims`) the closed forms divide 0 by 0, so
     there the normaliser and the moments are Taylor expansions around 1/2."""
@@ -39,6 +39,7 @@ class ContinuousBernoulli(Distribution):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None):
         if (probs is None) == (logits is None):
@@ -151,6 +152,19 @@ class ContinuousBernoulli(Distribution):
                      ((-cut_probs + value * (2.0 * cut_probs - 1.0)).log1p()
                       - (-cut_probs).log1p()) / (cut_probs.log() - (-cut_probs).log1p()),
                      value)
+
+    @property
+    def _natural_params(self):
+        return (self.logits,)
+
+    def _log_normalizer(self, x):
+        """log((e^x - 1) / x), by its Taylor series x/2 + x^2/24 - x^4/2880 where x is near 0
+        (inside the unstable region given by lims)."""
+        out_unst_reg = (x <= self._lims[0] - 0.5) | (x > self._lims[1] - 0.5)
+        cut_nat_params = where(out_unst_reg, x, (self._lims[0] - 0.5) * ones_like(x))
+        log_norm = cut_nat_params.expm1().abs().log() - cut_nat_params.abs().log()
+        taylor = 0.5 * x + x.pow(2) / 24.0 - x.pow(4) / 2880.0
+        return where(out_unst_reg, log_norm, taylor)
 
     def entropy(self):
         log_probs0 = (-self.probs).log1p()

@@ -3,12 +3,12 @@
 from ..nn.functional import one_hot
 from ..ops.elementwise import xlogy
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import _standard_gamma
 from .utils import EMPTY_SIZE
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Dir(alpha): density Gamma(sum alpha) / prod Gamma(alpha_i) * prod x_i^(alpha_i - 1) on
     vectors x >= 0 summing to 1; the last dimension of `concentration` is the event."""
 
@@ -57,6 +57,13 @@ class Dirichlet(Distribution):
     def variance(self):
         con0 = self.concentration.sum(-1, True)
         return self.concentration * (con0 - self.concentration) / (con0.pow(2) * (con0 + 1))
+
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
+
+    def _log_normalizer(self, x):
+        return x.lgamma().sum(-1) - x.sum(-1).lgamma()
 
     def entropy(self):
         k = self.concentration.size(-1)

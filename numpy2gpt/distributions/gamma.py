@@ -19,7 +19,7 @@ from ..ops.special import gammainc_array, standard_gamma_grad_array
 from ..random import resolve
 from ..tensor import Size, Tensor
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import EMPTY_SIZE, broadcast_all
 
 
@@ -104,13 +104,14 @@ def _standard_gamma(concentration):
     return StandardGamma()(concentration)
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """Gamma(concentration, rate): density rate^a x^(a-1) e^(-rate x) / Gamma(a) on x >= 0,
     for shape a = concentration; its mean is a / rate."""
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
@@ -155,6 +156,13 @@ class Gamma(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         return GammaInc()(self.concentration, self.rate * value)
+
+    @property
+    def _natural_params(self):
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x, y):
+        return (x + 1).lgamma() + (x + 1) * (-y.reciprocal()).log()
 
     def entropy(self):
         return (self.concentration - self.rate.log() + self.concentration.lgamma()

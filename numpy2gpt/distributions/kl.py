@@ -7,6 +7,7 @@ of p and q (by subclassing), as PyTorch does.
 import math
 import warnings
 
+from ..autograd import grad
 from ..nn.functional import softplus
 from ..ops.creation import full_like
 from ..ops.special import erf
@@ -15,6 +16,7 @@ from .beta import Beta
 from .categorical import Categorical, OneHotCategorical
 from .cauchy import Cauchy
 from .dirichlet import Dirichlet
+from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
 from .gumbel import Gumbel
@@ -271,6 +273,25 @@ def _kl_dirichlet_dirichlet(p, q):
     t3 = p.concentration - q.concentration
     t4 = p.concentration.digamma() - sum_p_concentration.digamma().unsqueeze(-1)
     return t1 - t2 + (t3 * t4).sum(-1)
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p, q):
+    """Any two members of one exponential family: the Bregman divergence of the
+    log-normalizer F, F(theta_q) - F(theta_p) - <theta_q - theta_p, grad F(theta_p)>, the
+    gradient by autograd (at p's natural parameters detached, as PyTorch)."""
+    if type(p) is not type(q):
+        raise NotImplementedError("The cross KL-divergence between different exponential "
+                                  "families cannot                             be computed "
+                                  "using Bregman divergences")
+    p_nparams = [nparam.detach().requires_grad_() for nparam in p._natural_params]
+    q_nparams = q._natural_params
+    lg_normal = p._log_normalizer(*p_nparams)
+    gradients = grad(lg_normal.sum(), p_nparams, create_graph=True)
+    result = q._log_normalizer(*q_nparams) - lg_normal
+    for pnp, qnp, g in zip(p_nparams, q_nparams, gradients):
+        result -= sum_rightmost((qnp - pnp) * g, len(q.event_shape))
+    return result
 
 
 @register_kl(Gamma, Gamma)

@@ -12,23 +12,6 @@ from .distribution import Distribution
 from .utils import EMPTY_SIZE, broadcast_all
 
 
-class _Multinomial(constraints.Constraint):
-    """Vectors of non-negative counts that sum to at most `upper_bound` (PyTorch checks this
-    weaker condition rather than == upper_bound)."""
-
-    is_discrete = True
-    event_dim = 1
-
-    def __init__(self, upper_bound):
-        self.upper_bound = upper_bound
-
-    def check(self, value):
-        return (value >= 0).all(dim=-1) & (value.sum(dim=-1) <= self.upper_bound)
-
-
-multinomial = _Multinomial  # constraints.multinomial in PyTorch
-
-
 class Multinomial(Distribution):
     """Counts x (event_shape (K,)) with P(x) = n! / prod x_i! * prod p_i^x_i. `probs` (normalised
     to sum to 1) or `logits` (unnormalised log-probabilities) over the last dimension; one int
@@ -53,7 +36,7 @@ class Multinomial(Distribution):
 
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self):
-        return multinomial(self.total_count)
+        return constraints.multinomial(self.total_count)
 
     @property
     def logits(self):

@@ -16,7 +16,7 @@ from ..random import resolve
 from ..tensor import Size, Tensor
 from . import constraints
 from .bernoulli import Bernoulli
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .kl import _infinite_like, register_kl
 from .utils import EMPTY_SIZE, broadcast_all
 
@@ -100,7 +100,7 @@ def poisson_array(rates, generator=None):
     return np.array(out, dtype=rates.dtype).reshape(rates.shape)
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """Poisson(rate): P(k) = rate^k e^-rate / k! for k = 0, 1, 2, ..."""
 
     arg_constraints = {"rate": constraints.nonnegative}
@@ -139,6 +139,13 @@ class Poisson(Distribution):
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
         return value.xlogy(rate) - rate - (value + 1).lgamma()
+
+    @property
+    def _natural_params(self):
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x):
+        return x.exp()
 
 
 @register_kl(Poisson, Poisson)

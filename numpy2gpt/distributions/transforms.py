@@ -15,14 +15,21 @@ import math
 import operator
 from numbers import Number
 
-from .. import dtypes
+from .. import dtypes, linalg
 from ..nn.functional import logsigmoid, pad, softplus
-from ..ops.creation import full_like, zeros_like
+from ..ops.creation import eye, full_like, zeros_like
 from ..ops.elementwise import sigmoid
+from ..ops.join import cat, stack
 from ..ops.shape import broadcast_shapes
 from ..tensor import Size
 from . import constraints
-from .utils import broadcast_all, lazy_property, sum_rightmost
+from .utils import (
+    broadcast_all,
+    lazy_property,
+    sum_rightmost,
+    tril_matrix_to_vec,
+    vec_to_tril_matrix,
+)
 
 
 class Transform:
@@ -706,6 +713,217 @@ class LowerCholeskyTransform(Transform):
         return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
 
 
+class CorrCholeskyTransform(Transform):
+    """From D (D - 1) / 2 reals onto the Cholesky factors of D x D correlation matrices (rows
+    of unit length): the reals fill the strict lower triangle row by row, through tanh into
+    (-1, 1); each row is then a signed stick-breaking of its squares, y_ij = r_ij times the
+    square root of what the row's earlier entries left, and the diagonal takes the rest."""
+
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def _call(self, x):
+        eps = dtypes.finfo(x.dtype).eps
+        r = vec_to_tril_matrix(x.tanh().clamp(min=-1 + eps, max=1 - eps), diag=-1)
+        # y_ij = r_ij sqrt(prod_{k<j} (1 - r_ik^2)): the stick left before entry j
+        z1m_cumprod_sqrt = (1 - r ** 2).sqrt().cumprod(-1)
+        r = r + eye(r.shape[-1], dtype=r.dtype)  # the diagonal takes the whole rest
+        return r * pad(z1m_cumprod_sqrt[..., :-1], [1, 0], value=1)
+
+    def _inverse(self, y):
+        # r_ij = y_ij / sqrt(1 - sum_{k<j} y_ik^2), then atanh
+        y_cumsum = 1 - (y * y).cumsum(dim=-1)
+        y_cumsum_shifted = pad(y_cumsum[..., :-1], [1, 0], value=1)
+        t = tril_matrix_to_vec(y, diag=-1) / tril_matrix_to_vec(y_cumsum_shifted, diag=-1).sqrt()
+        return (t.log1p() - t.neg().log1p()) / 2
+
+    def log_abs_det_jacobian(self, x, y, intermediates=None):
+        # The map goes from D (D - 1) / 2 numbers to the strict lower triangle of y (the rest
+        # of y follows from it): the log-det is that of this square map. The stick-breaking
+        # step contributes 1/2 log of the stick left before each entry (diag=-2 reads those
+        # without shifting), tanh contributes log(1 - tanh(x)^2) as in TanhTransform.
+        y1m_cumsum = 1 - (y * y).cumsum(dim=-1)
+        stick_breaking_logdet = 0.5 * tril_matrix_to_vec(y1m_cumsum, diag=-2).log().sum(-1)
+        tanh_logdet = -2 * (x + softplus(-2 * x) - math.log(2.0)).sum(dim=-1)
+        return stick_breaking_logdet + tanh_logdet
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        N = shape[-1]
+        D = round((0.25 + 2 * N) ** 0.5 + 0.5)
+        if D * (D - 1) // 2 != N:
+            raise ValueError("Input is not a flattened lower-diagonal number")
+        return shape[:-1] + (D, D)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        D = shape[-1]
+        return shape[:-2] + (D * (D - 1) // 2,)
+
+
+class PositiveDefiniteTransform(Transform):
+    """From square matrices to positive-definite ones: L L^T for the lower-Cholesky L that
+    LowerCholeskyTransform makes of x. Not bijective in PyTorch's sense (no log-det)."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+
+    def __eq__(self, other):
+        return isinstance(other, PositiveDefiniteTransform)
+
+    def _call(self, x):
+        x = LowerCholeskyTransform()(x)
+        return x @ x.mT
+
+    def _inverse(self, y):
+        return LowerCholeskyTransform().inv(linalg.cholesky(y))
+
+
+def _check_slices(z, name, dim, length, what, kind="tensor"):
+    """PyTorch's checks that `dim` indexes `z` (called `name`, a `kind`) and that z.size(dim)
+    is `length` (called `what`)."""
+    if not -z.dim() <= dim < z.dim():
+        raise AssertionError(f"dim {dim} out of range for {kind} with {z.dim()} dimensions")
+    if z.size(dim) != length:
+        raise AssertionError(f"{name}.size({dim}) = {z.size(dim)} must equal {what} {length}")
+
+
+class CatTransform(Transform):
+    """The transforms `tseq` on consecutive slices of lengths `lengths` (1 each by default)
+    along `dim`, joined back as torch.cat does.
+
+        t = CatTransform([ExpTransform(), identity_transform], dim=0, lengths=[10, 10])
+    """
+
+    def __init__(self, tseq, dim=0, lengths=None, cache_size=0):
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        if lengths is None:
+            lengths = [1] * len(self.transforms)
+        self.lengths = list(lengths)
+        if len(self.lengths) != len(self.transforms):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match transforms "
+                                 f"({len(self.transforms)})")
+        self.dim = dim
+
+    @lazy_property
+    def event_dim(self):
+        return max(t.event_dim for t in self.transforms)
+
+    @lazy_property
+    def length(self):
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _slices(self, z):
+        start = 0
+        for length in self.lengths:
+            yield z.narrow(self.dim, start, length)
+            start = start + length
+
+    def _call(self, x):
+        _check_slices(x, "x", self.dim, self.length, "length")
+        return cat([t(s) for t, s in zip(self.transforms, self._slices(x))], dim=self.dim)
+
+    def _inverse(self, y):
+        _check_slices(y, "y", self.dim, self.length, "length")
+        return cat([t.inv(s) for t, s in zip(self.transforms, self._slices(y))], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        _check_slices(x, "x", self.dim, self.length, "length", kind="x")
+        _check_slices(y, "y", self.dim, self.length, "length", kind="y")
+        logdetjacs = []
+        for t, xs, ys in zip(self.transforms, self._slices(x), self._slices(y)):
+            logdetjac = t.log_abs_det_jacobian(xs, ys)
+            if t.event_dim < self.event_dim:
+                logdetjac = sum_rightmost(logdetjac, self.event_dim - t.event_dim)
+            logdetjacs.append(logdetjac)
+        # slices along a batch dimension keep their own log-dets; inside an event they add up
+        dim = self.dim
+        if dim >= 0:
+            dim = dim - x.dim()
+        dim = dim + self.event_dim
+        if dim < 0:
+            return cat(logdetjacs, dim=dim)
+        return sum(logdetjacs)
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """The transforms `tseq` on the successive slices along `dim`, joined back as torch.stack
+    does.
+
+        t = StackTransform([ExpTransform(), identity_transform], dim=1)
+    """
+
+    def __init__(self, tseq, dim=0, cache_size=0):
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.dim = dim
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slice(self, z):
+        return [z.select(self.dim, i) for i in range(z.size(self.dim))]
+
+    def _call(self, x):
+        _check_slices(x, "x", self.dim, len(self.transforms), "len(transforms)")
+        return stack([t(s) for s, t in zip(self._slice(x), self.transforms)], dim=self.dim)
+
+    def _inverse(self, y):
+        _check_slices(y, "y", self.dim, len(self.transforms), "len(transforms)")
+        return stack([t.inv(s) for s, t in zip(self._slice(y), self.transforms)], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        _check_slices(x, "x", self.dim, len(self.transforms), "len(transforms)", kind="x")
+        _check_slices(y, "y", self.dim, len(self.transforms), "len(transforms)", kind="y")
+        return stack([t.log_abs_det_jacobian(xs, ys) for xs, ys, t
+                      in zip(self._slice(x), self._slice(y), self.transforms)], dim=self.dim)
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)
+
+
 class CumulativeDistributionTransform(Transform):
     """y = distribution.cdf(x), onto the unit interval; its log-det is the log-density."""
 
@@ -736,8 +954,9 @@ class CumulativeDistributionTransform(Transform):
         return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)
 
 
-__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform",
-           "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform",
-           "LowerCholeskyTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform",
-           "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform", "TanhTransform",
+__all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform",
+           "CorrCholeskyTransform", "CumulativeDistributionTransform", "ExpTransform",
+           "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
+           "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
+           "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform",
            "Transform", "identity_transform"]

@@ -5,6 +5,7 @@ from numbers import Number
 from .. import dtypes
 from ..autograd import enable_grad
 from ..nn.functional import softmax
+from ..ops.creation import arange
 from ..ops.elementwise import sigmoid
 from ..ops.shape import broadcast_tensors
 from ..tensor import Size, Tensor, tensor
@@ -48,6 +49,35 @@ def probs_to_logits(probs, is_binary=False):
     return ps.log() - (-ps).log1p() if is_binary else ps.log()
 
 
+def _tril_mask(n, diag):
+    """The (n, n) bool mask of the elements on or below diagonal `diag`."""
+    rows = arange(n)
+    return rows < rows.view(-1, 1) + (diag + 1)
+
+
+def tril_matrix_to_vec(mat, diag=0):
+    """The elements of (a batch of) square matrices on or below diagonal `diag`, row by row."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    return mat[..., _tril_mask(n, diag)]
+
+
+def vec_to_tril_matrix(vec, diag=0):
+    """The inverse of tril_matrix_to_vec: D x D matrices, zero above diagonal `diag`, filled
+    row by row from the last dimension of `vec`."""
+    # D is the positive root of D^2 + (1 + 2 diag) D - |diag| (diag + 1) - 2 len(vec) = 0
+    b = 1 + 2 * diag
+    n = (-b + (b ** 2 + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(n) - n > dtypes.finfo(vec.dtype).eps:
+        raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be "
+                         "expressed as the lower triangular part of a square D x D matrix.")
+    n = round(n)
+    mat = vec.new_zeros(vec.shape[:-1] + (n, n))
+    mat[..., _tril_mask(n, diag)] = vec
+    return mat
+
+
 class lazy_property:
     """A property computed on first use and then stored on the instance (as an attribute of the
     same name), so a distribution given `probs` computes its `logits` only when asked."""
@@ -66,4 +96,4 @@ class lazy_property:
 
 
 __all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs",
-           "probs_to_logits"]
+           "probs_to_logits", "tril_matrix_to_vec", "vec_to_tril_matrix"]
