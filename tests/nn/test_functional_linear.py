@@ -79,5 +79,5 @@ def test_embedding_bad_input():
         F.embedding(n2g.tensor([0]), n2g.randn(5))
     with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
         F.embedding(n2g.tensor([0]), w, padding_idx=5)
-    with pytest.raises(NotImplementedError, match="max_norm"):
-        F.embedding(n2g.tensor([0]), w, max_norm=1.0)
+    with pytest.raises(TypeError, match="argument 'max_norm' \\(position 3\\) must be float"):
+        F.embedding(n2g.tensor([0]), w, max_norm="1.0")

@@ -12,19 +12,19 @@ coef[i] * gy[b], and the reuse of embedding_backward below is exact. With sparse
 gradient is a sparse tensor of the same rows instead (numpy2gpt/sparse.py's embedding_grad, as
 for embedding), and with scale_grad_by_freq each coef[i] is divided by how often input[i] occurs.
 
-max_norm rescales the looked-up rows of `weight` in place before the lookup (embedding_renorm_
-below), as PyTorch does: not a differentiable step, an edit of the table itself.
+max_norm rescales the looked-up rows of `weight` in place before the lookup (embedding_renorm_,
+in linear.py beside embedding, which shares it), as PyTorch does: not a differentiable step, an
+edit of the table itself.
 """
 
 import numpy as np
 
-from ...autograd.function import _TENSOR_TYPES, FusedFunction
+from ...autograd.function import FusedFunction
 from ...dtypes import dtype_name
 from ...kernels.embedding import embedding_backward
-from ...ops.stats import _vector_norm_array
 from ...sparse import embedding_grad
 from ...tensor import Tensor, as_tensor
-from .batchnorm import _number
+from .linear import SPARSE_FREQ_ERROR, embedding_renorm_, freq_scaled_grad
 
 _MODES = ("sum", "mean", "max")
 
@@ -94,8 +94,7 @@ class EmbeddingBagFunction(FusedFunction):
             scaled = g_rows * self._weight_coef()[:, None]
             if self.sparse:  # one entry per element, padding left out, as embedding's
                 if self.scale_grad_by_freq:
-                    raise RuntimeError("embedding_backward: scale_grad_by_freq not supported "
-                                       "with sparse gradients")
+                    raise RuntimeError(SPARSE_FREQ_ERROR)
                 gw = embedding_grad(scaled, self.indices, self.num_embeddings, self.padding_idx)
             else:
                 gw = embedding_backward(scaled, self.indices, self.num_embeddings, None)
@@ -107,6 +106,14 @@ class EmbeddingBagFunction(FusedFunction):
         if self.needs_input_grad[2]:
             g_psw = (g_rows * self.weight[self.indices]).sum(axis=1) * self.keep
         return None, gw, g_psw
+
+    def _check_versions(self):
+        """Backward reads the weight's values only for per_sample_weights' gradient (and for
+        double backward): otherwise an in-place edit of the weight since the forward (another
+        lookup's max_norm, an optimizer step) is no error, as in PyTorch."""
+        self.saved_input(0)
+        if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
+            self.saved_input(1)
 
     def _weight_coef(self):
         """coef[i], the factor of element i's row in the weight's gradient. With
@@ -137,8 +144,7 @@ class EmbeddingBagFunction(FusedFunction):
             rows = Tensor._make(np.maximum(self.argmax, 0))
             return weight[rows, Tensor._make(np.arange(weight.shape[1]))] * held
         if self.scale_grad_by_freq:  # the same values; each row's gradient divided by its count
-            inv = (1 / np.maximum(self._counts(), 1)).astype(weight.dtype)
-            weight = weight.detach() + (weight - weight.detach()) * Tensor._make(inv[:, None])
+            weight = freq_scaled_grad(weight, self._counts())
         coef = Tensor._make(self.keep.astype(weight.dtype))
         if per_sample_weights is not None:
             coef = per_sample_weights * coef
@@ -199,7 +205,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if mode == "max" and sparse:
         raise ValueError("max mode does not support sparse weights")
     if max_norm is not None:  # before any other check, as PyTorch (even with a bad offset)
-        embedding_renorm_(w, idx, max_norm, norm_type)
+        embedding_renorm_(w.detach(), idx, max_norm, norm_type)
     if psw is not None and mode != "sum":
         raise NotImplementedError(
             "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
@@ -246,47 +252,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     fn = EmbeddingBagFunction(bag_of, num_bags, mode, padding_idx, bool(scale_grad_by_freq),
                               bool(sparse))
     return fn(idx, w) if psw is None else fn(idx, w, psw)
-
-
-def embedding_renorm_(weight, input, max_norm, norm_type):
-    """Scale down, in place, each row of `weight` that `input` looks up and whose norm_type-norm
-    is above max_norm, to norm max_norm (PyTorch's torch.embedding_renorm_, which embedding_bag's
-    max_norm calls): the row is multiplied by max_norm / (norm + 1e-7), the guard against a zero
-    norm. Not recorded by autograd: the table itself changes (its version counts one edit).
-
-    PyTorch walks the distinct indices in sorted order and selects each row, so an index below
-    -num_embeddings fails before any change, one above the last row after the rows before it
-    have been rescaled, and a negative index in range rescales the row it selects from the end.
-    """
-    max_norm, norm_type = (_number(v, "embedding_renorm_", name, pos) for v, name, pos in
-                           ((max_norm, "max_norm", 3), (norm_type, "norm_type", 4)))
-    idx = as_tensor(input)
-    if idx.dtype not in (np.int64, np.int32):
-        kind = _TENSOR_TYPES.get(idx.dtype.name, idx.dtype.name)
-        raise RuntimeError("Expected tensor for argument #2 'indices' to have one of the following "
-                           f"scalar types: Long, Int; but got torch.{kind}Tensor instead (while "
-                           "checking arguments for embedding_renorm_)")
-    ids = np.unique(idx._data)  # the distinct indices, sorted: PyTorch's walk
-    num, w = weight.shape[0], weight._data
-    if ids.size and not -num <= ids[0] < num:
-        raise IndexError(_select_error(ids[0], weight))
-    if ids.size and w.dtype.kind != "f":
-        raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "
-                           f"{_TENSOR_TYPES.get(w.dtype.name, w.dtype.name)} instead.")
-    for rows in (ids[ids < 0] + num, ids[(ids >= 0) & (ids < num)]):  # each part: distinct rows
-        norms = _vector_norm_array(w[rows], norm_type, 1, False).astype(np.float64)
-        over = norms > max_norm
-        rows, scale = rows[over], max_norm / (norms[over] + 1e-7)
-        w[rows] *= scale.astype(w.dtype)[:, None]  # PyTorch's `row *= scale`, in w's dtype
-    if ids.size and ids[-1] >= num:
-        raise IndexError(_select_error(ids[ids >= num][0], weight))
-    weight._version += 1
-    return weight
-
-
-def _select_error(index, weight):
-    return (f"select(): index {index} out of range for tensor of size {list(weight.shape)} at "
-            "dimension 0")
 
 
 __all__ = ["embedding_bag"]

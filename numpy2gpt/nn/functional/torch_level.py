@@ -11,7 +11,6 @@ two are the same function in PyTorch (torch.conv2d is F.conv2d), it is re-export
 
 import numpy as np
 
-from ...autograd.grad_mode import no_grad
 from ...ops._util import int_arg, ints_arg, require_tensor
 from ...tensor import Tensor
 from . import activation, batchnorm, distance, loss, normalization, pooling
@@ -27,6 +26,7 @@ from .conv import (
 )
 from .distance import bilinear, pairwise_distance, pdist
 from .linear import embedding as _lookup
+from .linear import embedding_renorm_
 from .pooling import adaptive_avg_pool1d, avg_pool1d
 from .sampling import channel_shuffle, pixel_shuffle, pixel_unshuffle
 
@@ -160,32 +160,6 @@ def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=
     if not 0 <= padding_idx < (w.shape[0] if w.ndim else 0):
         padding_idx = None
     return _lookup(idx, w, padding_idx, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
-
-
-def embedding_renorm_(input, indices, max_norm, norm_type):
-    """Scale each row of `input` that `indices` names, and whose norm_type-norm exceeds max_norm,
-    down to norm max_norm (ATen's max_norm / (norm + 1e-7)), in place and outside the graph, as
-    F.embedding(max_norm=...) does before its lookup. Returns input."""
-    w = require_tensor(input, "embedding_renorm_", "input", 1)
-    idx = require_tensor(indices, "embedding_renorm_", "indices", 2)
-    if idx.dtype not in (np.int64, np.int32):
-        raise RuntimeError("Expected tensor for argument #2 'indices' to have one of the following "
-                           "scalar types: Long, Int; but got "
-                           f"{idx.type()} instead (while checking arguments for "
-                           "embedding_renorm_)")
-    if w.ndim != 2:
-        raise RuntimeError("embedding_renorm_(): argument 'input' must be 2-D, got "
-                           f"{w.ndim}-D")
-    with no_grad():
-        rows = np.unique(idx._data)
-        if rows.size and (rows[0] < 0 or rows[-1] >= w.shape[0]):
-            raise IndexError(f"embedding_renorm_: index {rows[0] if rows[0] < 0 else rows[-1]} "
-                             f"is out of range for num_embeddings = {w.shape[0]}")
-        norms = np.linalg.norm(w._data[rows], ord=float(norm_type), axis=1)
-        scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
-        renormed = (w._data[rows] * scale[:, None]).astype(w.dtype)
-        w[Tensor._make(rows)] = Tensor._make(renormed)
-    return w
 
 
 # ----- pooling -----------------------------------------------------------------------------------

@@ -14,17 +14,17 @@ class Embedding(Module):
     """`weight[ids]`: row i of `weight` (num_embeddings, embedding_dim) is the vector of id i.
 
     Default initialisation N(0, 1), as PyTorch's. With `padding_idx` that row starts at zero and
-    receives no gradient (so it stays a fixed "nothing here" vector). With `sparse=True` the
-    weight's gradient holds only the looked-up rows (a sparse tensor, for optim.SparseAdam).
+    receives no gradient (so it stays a fixed "nothing here" vector). `max_norm` rescales the
+    looked-up rows of the weight in place at each forward (to `norm_type`-norm at most
+    max_norm); `scale_grad_by_freq` divides each row's gradient by how often the batch looks it
+    up. With `sparse=True` the weight's gradient holds only the looked-up rows (a sparse tensor,
+    for optim.SparseAdam).
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
                  norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
                  _freeze=False, device=None, dtype=None):
         super().__init__()
-        if max_norm is not None or scale_grad_by_freq:
-            raise NotImplementedError("Embedding: max_norm and scale_grad_by_freq are not "
-                                      "supported by numpy2gpt")
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         if padding_idx is not None:
@@ -51,24 +51,33 @@ class Embedding(Module):
             _zero_row(self.weight, self.padding_idx)
 
     def forward(self, input):
-        return F.embedding(input, self.weight, self.padding_idx, sparse=self.sparse)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
-        if self.sparse:
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        if self.sparse is not False:
             s += ", sparse=True"
         return s
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, **kwargs):
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
+                        norm_type=2.0, scale_grad_by_freq=False, sparse=False):
         """An Embedding whose weight is `embeddings` (2-D), frozen unless `freeze=False`."""
         if not isinstance(embeddings, Tensor) or embeddings.dim() != 2:
             raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape
-        return cls(rows, cols, padding_idx=padding_idx, _weight=embeddings, _freeze=freeze,
-                   **kwargs)
+        return cls(rows, cols, padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
+                   scale_grad_by_freq=scale_grad_by_freq, sparse=sparse, _weight=embeddings,
+                   _freeze=freeze)
 
 
 class EmbeddingBag(Module):
