@@ -402,7 +402,7 @@ def log_ndtr_array(x):
     x = np.asarray(x)
     a = x.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        r = np.log1p(-erfc_array(a / math.sqrt(2)) / 2)
+        r = np.asarray(np.log1p(-erfc_array(a / math.sqrt(2)) / 2))  # (an array also for 0-d x)
         mid = np.flatnonzero((a < -1) & (a >= -20))
         r.flat[mid] = np.log(erfc_array(-a.flat[mid] / math.sqrt(2)) / 2)
         far = np.flatnonzero(a < -20)
@@ -665,7 +665,11 @@ def hurwitz_zeta_array(s, q):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         total = q ** -s
         a, b = q.copy(), np.zeros_like(q)
-        done = np.zeros(q.shape, bool)
+        # the poles q = 0, -1, -2, ... (-inf too) and, for a fractional s, any q <= 0 (a
+        # negative number to a fractional power): decided before the sum, which never ends there
+        pole = (q <= 0) & (q == np.floor(q))
+        undefined = (q <= 0) & ~pole & (s != math.floor(s))
+        done = pole | undefined
         i = 0
         while True:  # each element stops once it has converged or passed 9 after 9 terms
             active = ~done & ((i < 9) | (a <= 9))
@@ -689,7 +693,7 @@ def hurwitz_zeta_array(s, q):
             a = a * (s + k)
             b = b / w
             k += 1
-        total = np.where((q <= 0) & (q == np.floor(q)), np.inf, total)
+        total = np.where(pole, np.inf, np.where(undefined, np.nan, total))
     return total
 
 
@@ -1160,8 +1164,10 @@ def gamma_pq_array(a, x):
         frac = _upper_fraction(ah, xh, log_ratio)[0]
         q[high] = np.exp(ah * np.log(xh) - xh - lgamma_array(ah)) * frac
         p[high] = 1.0 - q[high]
-        for where, value in (((a > 0) & (x == 0), 0.0), (((a > 0) & (x == np.inf))
-                                                        | ((a == 0) & (x > 0)), 1.0)):
+        finite_a = (a > 0) & (a < np.inf)
+        for where, value in ((((a > 0) & (x == 0)) | ((a == np.inf) & (x > 0) & (x < np.inf)),
+                              0.0),
+                             ((finite_a & (x == np.inf)) | ((a == 0) & (x > 0)), 1.0)):
             p[where], q[where] = value, 1.0 - value
     return p.reshape(shape), q.reshape(shape)
 

@@ -131,3 +131,34 @@ def test_errors(case):
         warnings.simplefilter("ignore")
         # (PyTorch's message names its dtype "torch.float32", numpy2gpt's "numpy2gpt.float32")
         same_error(ERRORS[case], same_message=case != "unravel_index of floats")
+
+
+INF = float("inf")
+SPECIAL = {
+    "log_ndtr of a 0-d tensor far left": lambda T: T.special.log_ndtr(
+        T.tensor(-10.0, dtype=T.float64)),
+    "log_ndtr of a 0-d tensor": lambda T: T.special.log_ndtr(T.tensor(-3.0, dtype=T.float64)),
+    "polygamma at poles and -inf": lambda T: T.special.polygamma(
+        2, T.tensor([-INF, -1e10, -2.0, 0.5, -0.5], dtype=T.float64)),
+    "gammainc with a = inf": lambda T: T.special.gammainc(
+        T.tensor([INF, INF, INF, INF, 2.0]), T.tensor([2.0, 0.0, INF, -1.0, INF])),
+    "gammaincc with a = inf": lambda T: T.special.gammaincc(
+        T.tensor([INF, INF, INF, INF, 2.0]), T.tensor([2.0, 0.0, INF, -1.0, INF])),
+}
+
+
+@pytest.mark.parametrize("case", SPECIAL)
+def test_special_functions_at_their_edges(case):
+    """Values PyTorch gives where numpy2gpt gave others (a 0-d log_ndtr wrote into a copy) or
+    never returned (polygamma's series at a pole)."""
+    ours, theirs = SPECIAL[case](ng), SPECIAL[case](torch)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, equal_nan=True)
+
+
+def test_log_ndtr_gradient_of_a_0d_tensor():
+    grads = []
+    for lib in (ng, torch):
+        x = lib.tensor(-10.0, dtype=lib.float64, requires_grad=True)
+        lib.special.log_ndtr(x).backward()
+        grads.append(x.grad.item())
+    assert grads[0] == pytest.approx(grads[1], rel=1e-12)
