@@ -235,12 +235,29 @@ class Det(Function):
         a = self.saved_input(0)
         det = self.saved_output()
         n = a.shape[-1]
-        # d det(A) = det(A) tr(A^-1 dA), so dL/dA = g det(A) A^-T: the X with A^T X = g det I.
-        # Where det is exactly 0 the right side is 0, so the gradient is 0 there, as PyTorch's
-        # first derivative gives (the identity stands in for A so that the solve succeeds).
-        singular = Tensor._make((det._data == 0)[..., None, None])
-        a = where(singular, _eye(n, a.dtype), a)
-        return _solve(a.mT, (g * det).unsqueeze(-1).unsqueeze(-1) * _eye(n, a.dtype))
+        # d det(A) = tr(adj(A) dA), so dL/dA = g adj(A)^T, the cofactor matrix: g det(A) A^-T,
+        # the X with A^T X = g det I, for a clearly invertible A. For a (nearly) singular one,
+        # as PyTorch: |det| below 100 eps, from the SVD (below).
+        singular = np.abs(det._data) < 100 * np.finfo(a.dtype).eps
+        eye = _eye(n, a.dtype)
+        if not singular.any():
+            return _solve(a.mT, (g * det).unsqueeze(-1).unsqueeze(-1) * eye)
+        mask = Tensor._make(singular[..., None, None])
+        safe = where(mask, eye, a)  # (the identity stands in where the solve would fail)
+        invertible = _solve(safe.mT, (g * det).unsqueeze(-1).unsqueeze(-1) * eye)
+        return where(mask, _cofactors_by_svd(a, g), invertible)
+
+
+def _cofactors_by_svd(a, g):
+    """g times the cofactor matrix of A (adj(A)^T) from A = U S V^T, well defined for a singular A
+    too: adj(A)^T = det(U) det(V) U diag(prod of the other singular values) V^T."""
+    u, s, vh = svd(a, full_matrices=False)
+    sign = Tensor._make(np.linalg.det(u._data) * np.linalg.det(vh._data))
+    one = s[..., :1] * 0 + 1
+    before = cat([one, s[..., :-1]], -1).cumprod(-1)  # s_0 ... s_(i-1), without dividing by s_i
+    after = cat([s[..., 1:], one], -1).flip(-1).cumprod(-1).flip(-1)  # s_(i+1) ... s_(n-1)
+    d = (g * sign).unsqueeze(-1) * before * after
+    return (u * d.unsqueeze(-2)) @ vh
 
 
 class SlogDet(Function):

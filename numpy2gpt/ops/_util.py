@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.function import _TENSOR_TYPES
+from ..autograd.grad_mode import is_grad_enabled
 from ..dtypes import dtype_name
 from ..tensor import Tensor, _check_dim, as_tensor, type_name
 
@@ -306,6 +307,10 @@ def accumulation_input(x, dtype, op=None):
         if isinstance(dtype, str):  # (x.to would read a string as a device)
             raise TypeError(f"{op + '(): ' if op else ''}argument 'dtype' must be torch.dtype, "
                             "not str")
+        target = dtypes.to_dtype(dtype)
+        if target.kind != "f" and x.requires_grad and is_grad_enabled():
+            # an integer result cannot carry a gradient back to x: PyTorch's error
+            raise RuntimeError(f"Autograd not support dtype: {_TENSOR_TYPES[target.name]}")
         return x.to(dtype)
     return x.to(dtypes.int64) if x.dtype.kind in "biu" else x
 

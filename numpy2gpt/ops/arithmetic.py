@@ -164,7 +164,15 @@ class Pow(Function):
             minus_one = np.where(b % 2 == 0, 1, -1)
             negative = np.where(a == 1, 1, np.where(a == -1, minus_one, 0))
             return np.where(b < 0, negative, at_least_zero).astype(at_least_zero.dtype)
-        return np.power(a, b)
+        y = np.power(a, b)
+        if y.dtype.kind == "f" and (b == 0.5).any():
+            # NumPy takes a square root for an exponent 0.5 given once (0-d or broadcast), and
+            # sqrt(-0) = -0, sqrt(-inf) = NaN, where pow (PyTorch's, for a tensor exponent) gives
+            # +0 and +inf
+            half = b == 0.5
+            y = np.where(half & (a == -np.inf), np.inf, np.where(half & (a == 0), 0.0, y))
+            y = np.asarray(y, dtype=np.result_type(a, b))
+        return y
 
     def backward(self, gy):
         from .indexing import where

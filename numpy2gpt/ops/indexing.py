@@ -487,11 +487,14 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
         src = Tensor._make(np.full(idx.shape, value, dtype=x.dtype))
     if reduce == "add":
         return ScatterAdd(d, idx)(x, src)
-    if is_grad_enabled() and (x.requires_grad or src.requires_grad):
-        raise RuntimeError("scatter(): the gradient of reduce='multiply' is not implemented")
-    out = x._data.copy()
-    np.multiply.at(out, _scatter_index(idx, d), src._data[tuple(slice(0, n) for n in idx.shape)])
-    return Tensor._make(out)
+    from .arithmetic import NotDifferentiable
+
+    def multiplied(a, b):  # (PyTorch has no derivative for it: backward raises its error)
+        out = a.copy()
+        np.multiply.at(out, _scatter_index(idx, d), b[tuple(slice(0, n) for n in idx.shape)])
+        return out
+
+    return NotDifferentiable("scatter", multiplied)(x, src)
 
 
 def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
@@ -546,9 +549,7 @@ def index_select(input, dim, index):
         return index_select(x.reshape(1), 0, idx).reshape(())
     idx = idx._data.reshape(-1)
     if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):
-        bad = idx[(idx < 0) | (idx >= x.shape[d])][0]
-        raise RuntimeError(f"index_select(): index {bad} is out of bounds for dimension {d} with "
-                         f"size {x.shape[d]}")
+        raise IndexError("index out of range in self")  # (PyTorch's words)
     return GetItem((slice(None),) * d + (idx,), True)(x)
 
 
@@ -678,6 +679,9 @@ def index_add(input, dim, index, source, *, alpha=1):
     repeated indices add up."""
     d, idx = _index_args("index_add", input, dim, index, source)
     x, src = _index_source("index_add", input, d, index, idx, source)
+    if x.ndim == 1:  # PyTorch's 1-D kernel words it otherwise
+        if idx.size and (idx.min() < 0 or idx.max() >= x.shape[0]):
+            raise IndexError("index out of range in self")
     _check_index_bounds(idx, d, x.shape[d])
     alpha = np.asarray(alpha).astype(x.dtype)  # an int tensor truncates a float alpha
     return IndexAdd(d, idx, alpha)(x, src).reshape(input.shape)
@@ -1247,6 +1251,11 @@ def _identity(reduce, dtype):
     return lowest if reduce == "amax" else highest
 
 
+def _same(a, b):
+    """a == b elementwise, with NaN equal to NaN."""
+    return (a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else a == b
+
+
 class ScatterReduce(Function):
     """out = x.clone(); out[i][index[i][j]] = reduce(out[i][index[i][j]], src[i][j]) (dim=1) for
     every j, with reduce one of sum, prod, mean, amax, amin. include_self=False leaves x's
@@ -1288,8 +1297,9 @@ class ScatterReduce(Function):
             gx, gsrc = self._prod_backward(gy, x, src, gather)
         else:  # amax / amin: the elements equal to the result share its gradient evenly
             result = ScatterReduce(d, idx, self.reduce, self.include_self)(x, src)._data
-            x_is = x._data == result
-            src_is = src._data == Gather(d, idx).forward(result)
+            # (a NaN result came from the NaNs: they count as equal to it, and get the gradient)
+            x_is = _same(x._data, result)
+            src_is = _same(src._data, Gather(d, idx).forward(result))
             n = x_is.astype(gy.dtype)
             np.add.at(n, _scatter_index(idx, d), src_is)
             g = div(gy, Tensor._make(n))

@@ -387,15 +387,9 @@ def copy_(self, src):
 
 
 def clamp_(self, min=None, max=None):
-    from .selection import clamp
+    from .selection import check_clamp_bounds, clamp
 
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    for name, bound in (("min", min), ("max", max)):
-        if bound is not None and not isinstance(bound, Tensor | np.ndarray | int | float |
-                                                np.number):
-            raise TypeError(f"clamp_(): argument '{name}' must be a Number or a Tensor, not "
-                            f"{type(bound).__name__}")
+    check_clamp_bounds("clamp_", min, max)
     if _records(self, min, max):
         return _record(self, lambda old: clamp(old, min, max), reads_self=True)
     _check_overlap(self._data)

@@ -4,6 +4,7 @@ gradient is the output gradient broadcast back over the reduced dims (zero for a
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..tensor import Tensor, as_tensor
 from ._util import accumulation_input, not_implemented_for, numpy_names, reduction_dims
@@ -70,6 +71,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean over `dim` (an int, a tuple of ints, or None for all dims); floating dtypes only."""
     x = as_tensor(input)
+    if dtype is not None and dtypes.to_dtype(dtype).kind != "f":
+        raise RuntimeError("mean(): could not infer output dtype. Optional dtype must be either "
+                           "a floating point or complex dtype. Got: "
+                           f"{_TENSOR_TYPES[dtypes.to_dtype(dtype).name]}")
     if dtype is not None:
         x = x.to(dtype)
     if x.dtype.kind != "f":
@@ -146,6 +151,8 @@ def bincount(input, weights=None, minlength=0):
     w = as_tensor(weights)
     if w.ndim != 1 or w.shape[0] != x.shape[0]:
         raise RuntimeError("weights should be 1-d and have the same length as input")
+    if x.shape[0] == 0:  # PyTorch's int64 zeros, whatever the weights' dtype
+        return Tensor._make(np.zeros(minlength, np.int64))
     dt = w.dtype if w.dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
     def weighted_counts(w, x):

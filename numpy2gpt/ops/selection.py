@@ -167,15 +167,27 @@ class ClampTensor(Function):
                      for t, m, need in zip(tensors, masks, self.needs_input_grad))
 
 
-def clamp(input, min=None, max=None):
-    """Limit every element to [min, max]; bounds are Python numbers or tensors (broadcast)."""
-    x = as_tensor(input)
+def check_clamp_bounds(op, min, max):
+    """PyTorch's errors for clamp's bounds: at least one; each a number or a tensor; not one of
+    each (its two overloads take two tensors or two numbers)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     for name, b in (("min", min), ("max", max)):
         if b is not None and not isinstance(b, Tensor | np.ndarray | int | float | np.number):
-            raise TypeError(f"clamp(): argument '{name}' must be a Number or a Tensor, not "
+            raise TypeError(f"{op}(): argument '{name}' must be a Number or a Tensor, not "
                             f"{type(b).__name__}")
+    if min is not None and max is not None and \
+            isinstance(min, Tensor | np.ndarray) != isinstance(max, Tensor | np.ndarray):
+        kinds = ", ".join("Tensor" if isinstance(b, Tensor | np.ndarray) else type(b).__name__
+                          for b in (min, max))
+        raise TypeError(f"{op}() received an invalid combination of arguments - got (Tensor, "
+                        f"{kinds}): min and max must be both tensors or both numbers")
+
+
+def clamp(input, min=None, max=None):
+    """Limit every element to [min, max]; bounds are Python numbers or tensors (broadcast)."""
+    x = as_tensor(input)
+    check_clamp_bounds("clamp", min, max)
     bounds = [None if b is None else as_tensor(b) if isinstance(b, Tensor | np.ndarray) else b
               for b in (min, max)]
     dt = result_type(x, *(b for b in bounds if b is not None))
@@ -506,9 +518,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     n = x.shape[d] if x.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"selected index k out of range (k={k}, size of dim {dim} is {n})")
-    if x.ndim == 0:
-        v, i = topk(x.reshape(1), k, 0, largest)
-        return return_types.topk(v.reshape(()), i.reshape(())) if k else return_types.topk(v, i)
+    if x.ndim == 0:  # the element itself, for k = 0 too (as PyTorch)
+        v, i = topk(x.reshape(1), 1, 0, largest)
+        return return_types.topk(v.reshape(()), i.reshape(()))
     idx = np.take(_sort_index(x._data, d, largest), np.arange(k), axis=d)
     values, indices = _select_along(x, idx, d, True, "TopkBackward0")
     return return_types.topk(values, indices)
@@ -841,13 +853,35 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                            f"value tensor {list(values.shape)}")
     side = "right" if right or side == "right" else "left"
     rows = seq._data if sorter is None else np.take_along_axis(seq._data, sorter._data, -1)
-    if rows.ndim == 1:
+    if rows.dtype.kind == "f" and np.isnan(rows).any():
+        out = _pytorch_search(rows, values, side == "right")
+    elif rows.ndim == 1:
         out = np.searchsorted(rows, values, side)
     else:  # one search per sequence
         out = np.empty(values.shape, np.int64)
         for i in np.ndindex(rows.shape[:-1]):
             out[i] = np.searchsorted(rows[i], values[i], side)
     return Tensor._make(np.asarray(out, np.int32 if out_int32 else np.int64))
+
+
+def _pytorch_search(rows, values, right):
+    """PyTorch's binary search (its lower or upper bound) over the last dim of rows, one per
+    value. It differs from NumPy's where the sequence holds NaN: every comparison with NaN is
+    false, so the search moves right past a NaN (NumPy orders NaN above +inf)."""
+    n = rows.shape[-1]
+    lo, hi = np.zeros(values.shape, np.int64), np.full(values.shape, n, np.int64)
+    with np.errstate(invalid="ignore"):
+        while True:
+            active = lo < hi
+            if not active.any():
+                return lo
+            mid = (lo + hi) // 2
+            at = np.minimum(mid, n - 1)
+            mid_value = rows[at] if rows.ndim == 1 else np.take_along_axis(rows, at, -1)
+            # lower bound: right while not (mid >= value); upper bound: while not (mid > value)
+            go_right = ~(mid_value > values) if right else ~(mid_value >= values)
+            lo = np.where(active & go_right, mid + 1, lo)
+            hi = np.where(active & ~go_right, mid, hi)
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
