@@ -1,8 +1,10 @@
 """torch.special: special functions (erf and its inverse, gamma functions, logit, xlogy...).
 
 Most are the ops of numpy2gpt under SciPy's names (expit is sigmoid, gammaln is lgamma, psi is
-digamma, gammainc is igamma, ...); ndtri, log_ndtr, entr, xlog1py, erfcx and the Bessel
-functions i0e, i1, i1e exist only here, as in PyTorch.
+digamma, gammainc is igamma, ...); ndtri, log_ndtr, entr, xlog1py, erfcx, zeta, the Bessel
+functions (i0e, i1, i1e, bessel_j0, ..., modified_bessel_k1, ...), airy_ai and the orthogonal
+polynomials (chebyshev_polynomial_t, ..., legendre_polynomial_p) exist only here, as in PyTorch.
+Like PyTorch, these last ones have no gradient.
 """
 
 import math
@@ -14,6 +16,15 @@ from .ops.elementwise import logit, sigmoid, sinc, xlog1py, xlogy
 from .ops.special import (
     _igamma,
     _modified_bessel,
+    airy_ai,
+    bessel_j0,
+    bessel_j1,
+    bessel_y0,
+    bessel_y1,
+    chebyshev_polynomial_t,
+    chebyshev_polynomial_u,
+    chebyshev_polynomial_v,
+    chebyshev_polynomial_w,
     digamma,
     entr,
     erf,
@@ -22,11 +33,27 @@ from .ops.special import (
     erfinv,
     exp2,
     expm1,
+    hermite_polynomial_h,
+    hermite_polynomial_he,
+    laguerre_polynomial_l,
+    legendre_polynomial_p,
     lgamma,
     log1p,
     log_ndtr,
+    modified_bessel_i0,
+    modified_bessel_i1,
+    modified_bessel_k0,
+    modified_bessel_k1,
     ndtri,
     polygamma,
+    scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1,
+    shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u,
+    shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w,
+    spherical_bessel_j0,
+    zeta,
 )
 from .ops.special import mvlgamma as multigammaln
 from .ops.special import round as _round
@@ -88,8 +115,15 @@ def log_softmax(input, dim, *, dtype=None):
     return _log_softmax(input, dim, dtype=dtype)
 
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1",
-           "gammainc", "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr",
-           "log_softmax", "logit",
-           "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
-           "softmax", "xlog1py", "xlogy"]
+__all__ = ["airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1",
+           "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+           "chebyshev_polynomial_w", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2",
+           "expit", "expm1", "gammainc", "gammaincc", "gammaln", "hermite_polynomial_h",
+           "hermite_polynomial_he", "i0", "i0e", "i1", "i1e", "laguerre_polynomial_l",
+           "legendre_polynomial_p", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
+           "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+           "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round",
+           "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+           "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+           "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "sinc",
+           "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]

@@ -658,17 +658,18 @@ _MACHEP = 1.11022302462515654042e-16
 
 
 def hurwitz_zeta_array(s, q):
-    """The Hurwitz zeta function sum over k >= 0 of (k + q)^-s for a number s > 1 and a float64
-    array q, as PyTorch (Cephes) computes it: the direct sum up to q + n > 9 (n >= 9), then
-    the Euler-Maclaurin tail. inf at q = 0, -1, -2, ..."""
-    q = np.asarray(q, dtype=np.float64)
+    """The Hurwitz zeta function sum over k >= 0 of (k + q)^-s for s (a number or an array,
+    broadcast against q) and a float64 array q, as PyTorch (Cephes) computes it: the direct sum
+    up to q + n > 9 (n >= 9), then the Euler-Maclaurin tail. inf at q = 0, -1, -2, ... and at
+    s = 1, NaN for s < 1."""
+    s, q = np.broadcast_arrays(np.asarray(s, dtype=np.float64), np.asarray(q, dtype=np.float64))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         total = q ** -s
         a, b = q.copy(), np.zeros_like(q)
         # the poles q = 0, -1, -2, ... (-inf too) and, for a fractional s, any q <= 0 (a
         # negative number to a fractional power): decided before the sum, which never ends there
         pole = (q <= 0) & (q == np.floor(q))
-        undefined = (q <= 0) & ~pole & (s != math.floor(s))
+        undefined = (q <= 0) & ~pole & (s != np.floor(s))
         done = pole | undefined
         i = 0
         while True:  # each element stops once it has converged or passed 9 after 9 terms
@@ -694,6 +695,7 @@ def hurwitz_zeta_array(s, q):
             b = b / w
             k += 1
         total = np.where(pole, np.inf, np.where(undefined, np.nan, total))
+        total = np.where(s == 1, np.inf, np.where(s < 1, np.nan, total))
     return total
 
 
@@ -1215,6 +1217,526 @@ def igammac(input, other):
     """Q(a, x) = 1 - P(a, x), the regularized upper incomplete gamma function
     (torch.special.gammaincc), computed directly so that a small Q keeps its digits."""
     return _igamma("igammac", input, other, True)
+
+
+# ----- Hurwitz zeta -----------------------------------------------------------------------------
+class Zeta(Function):
+    """zeta(s, q), the Hurwitz zeta function; differentiable in q only, as in PyTorch."""
+
+    def __init__(self, grad_fn_name="SpecialZetaBackward0"):
+        self.grad_fn_name = grad_fn_name
+
+    def forward(self, s, q):
+        return hurwitz_zeta_array(s, q).astype(np.result_type(s, q))
+
+    def backward(self, gy):
+        if self.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+        from .arithmetic import sum_to
+
+        s, q = self.saved_tensors
+        # d/dq sum (k + q)^-s = -s sum (k + q)^-(s + 1) = -s zeta(s + 1, q)
+        return None, sum_to(gy * -s * Zeta()(s + 1.0, q), q.shape)
+
+
+def zeta(input, other):
+    """The Hurwitz zeta function sum over k >= 0 of (k + other)^-input (torch.special.zeta);
+    either argument may be a number. inf at input = 1 and at other = 0, -1, -2, ...; NaN for
+    input < 1."""
+    numbers = [not isinstance(v, Tensor) for v in (input, other)]
+    if numbers[0] and numbers[1]:
+        raise TypeError(f"special_zeta() received an invalid combination of arguments - got "
+                        f"({type_name(input)}, {type_name(other)}), but expected one of: "
+                        "(Tensor input, Tensor other), (Number self, Tensor other), "
+                        "(Tensor input, Number other)")
+    s, q = promote(input, other, floating=True)
+    if s.dtype == np.float16:
+        raise NotImplementedError("\"zeta_cpu\" not implemented for 'Half'")
+    broadcast_shape(s.shape, q.shape)
+    return Zeta("SpecialZetaBackward" + ("1" if numbers[0] else "2" if numbers[1] else "0"))(s, q)
+
+
+# ----- Bessel functions J0, J1, Y0, Y1 (Cephes) -------------------------------------------------
+# Cephes' rational approximations, as PyTorch evaluates them: in float64 for float64 and in
+# float32 otherwise. Near 0 (|x| <= 5) a rational function of x^2 (J0 and J1 with their first two
+# zeros factored out, Y0 and Y1 plus the log term of their singularity); beyond, the Hankel
+# asymptotic form sqrt(2 / (pi x)) (P(z) cos(x - phase) - 5/x Q(z) sin(x - phase)), with sin and
+# cos exchanged (and a plus) for Y. Each tuple holds the coefficients highest order first.
+_J0_PP = (7.96936729297347051624e-04, 8.28352392107440799803e-02, 1.23953371646414299388e+00,
+          5.44725003058768775090e+00, 8.74716500199817011941e+00, 5.30324038235394892183e+00,
+          9.99999999999999997821e-01)
+_J0_PQ = (9.24408810558863637013e-04, 8.56288474354474431428e-02, 1.25352743901058953537e+00,
+          5.47097740330417105182e+00, 8.76190883237069594232e+00, 5.30605288235394617618e+00,
+          1.00000000000000000218e+00)
+_J0_QP = (-1.13663838898469149931e-02, -1.28252718670509318512e+00, -1.95539544257735972385e+01,
+          -9.32060152123768231369e+01, -1.77681167980488050595e+02, -1.47077505154951170175e+02,
+          -5.14105326766599330220e+01, -6.05014350600728481186e+00)
+_J0_QQ = (6.43178256118178023184e+01, 8.56430025976980587198e+02, 3.88240183605401609683e+03,
+          7.24046774195652478189e+03, 5.93072701187316984827e+03, 2.06209331660327847417e+03,
+          2.42005740240291393179e+02)
+_J0_RP = (-4.79443220978201773821e+09, 1.95617491946556577543e+12, -2.49248344360967716204e+14,
+          9.70862251047306323952e+15)
+_J0_RQ = (4.99563147152651017219e+02, 1.73785401676374683123e+05, 4.84409658339962045305e+07,
+          1.11855537045356834862e+10, 2.11277520115489217587e+12, 3.10518229857422583814e+14,
+          3.18121955943204943306e+16, 1.71086294081043136091e+18)
+_Y0_YP = (1.55924367855235737965e+04, -1.46639295903971606143e+07, 5.43526477051876500413e+09,
+          -9.82136065717911466409e+11, 8.75906394395366999549e+13, -3.46628303384729719441e+15,
+          4.42733268572569800351e+16, -1.84950800436986690637e+16)
+_Y0_YQ = (1.04128353664259848412e+03, 6.26107330137134956842e+05, 2.68919633393814121987e+08,
+          8.64002487103935000337e+10, 2.02979612750105546709e+13, 3.17157752842975028269e+15,
+          2.50596256172653059228e+17)
+_J1_PP = (7.62125616208173112003e-04, 7.31397056940917570436e-02, 1.12719608129684925192e+00,
+          5.11207951146807644818e+00, 8.42404590141772420927e+00, 5.21451598682361504063e+00,
+          1.00000000000000000254e+00)
+_J1_PQ = (5.71323128072548699714e-04, 6.88455908754495404082e-02, 1.10514232634061696926e+00,
+          5.07386386128601488557e+00, 8.39985554327604159757e+00, 5.20982848682361821619e+00,
+          9.99999999999999997461e-01)
+_J1_QP = (5.10862594750176621635e-02, 4.98213872951233449420e+00, 7.58238284132545283818e+01,
+          3.66779609360150777800e+02, 7.10856304998926107277e+02, 5.97489612400613639965e+02,
+          2.11688757100572135698e+02, 2.52070205858023719784e+01)
+_J1_QQ = (7.42373277035675149943e+01, 1.05644886038262816351e+03, 4.98641058337653607651e+03,
+          9.56231892404756170795e+03, 7.99704160447350683650e+03, 2.82619278517639096600e+03,
+          3.36093607810698293419e+02)
+_J1_RP = (-8.99971225705559398224e+08, 4.52228297998194034323e+11, -7.27494245221818276015e+13,
+          3.68295732863852883286e+15)
+_J1_RQ = (6.20836478118054335476e+02, 2.56987256757748830383e+05, 8.35146791431949253037e+07,
+          2.21511595479792499675e+10, 4.74914122079991414898e+12, 7.84369607876235854894e+14,
+          8.95222336184627338078e+16, 5.32278620332680085395e+18)
+_Y1_YP = (1.26320474790178026440e+09, -6.47355876379160291031e+11, 1.14509511541823727583e+14,
+          -8.12770255501325109621e+15, 2.02439475713594898196e+17, -7.78877196265950026825e+17)
+_Y1_YQ = (5.94301592346128195359e+02, 2.35564092943068577943e+05, 7.34811944459721705660e+07,
+          1.87601316108706159478e+10, 3.88231277496238566008e+12, 6.20557727146953693363e+14,
+          6.87141087355300489866e+16, 3.97270608116560655612e+18)
+_TWO_OVER_PI = 0.636619772367581343075535053490057448
+_SQRT_TWO_OVER_PI = 0.797884560802865355879892119868763737
+
+
+def _polevl(x, coeffs):
+    """Cephes' polevl: the polynomial with coefficients highest order first, by Horner's rule."""
+    return _poly(x, coeffs[::-1])
+
+
+def _bessel_far(x, order, second_kind):
+    """J or Y of order 0 or 1 for x > 5 by the Hankel asymptotic form (Cephes)."""
+    pp, pq, qp, qq = (_J0_PP, _J0_PQ, _J0_QP, _J0_QQ) if order == 0 else \
+        (_J1_PP, _J1_PQ, _J1_QP, _J1_QQ)
+    z = 25.0 / (x * x) if order == 0 else 5.0 / x * (5.0 / x)
+    w = x - (0.785398163397448309615660845819875721 if order == 0
+             else 2.356194490192344928846982537459627163)  # x - pi/4, x - 3 pi/4
+    p, q = _polevl(z, pp) / _polevl(z, pq), _polevl(z, qp) / _polevl(z, qq)
+    if second_kind:
+        r = p * np.sin(w) + 5.0 / x * q * np.cos(w)
+    else:
+        r = p * np.cos(w) - 5.0 / x * q * np.sin(w)
+    return r * _SQRT_TWO_OVER_PI / np.sqrt(x)
+
+
+def bessel_j0_array(x):
+    """J0(x) (even) of a flat float32 or float64 array, computed in its dtype."""
+    a = np.abs(x)
+    z = a * a
+    near = (z - 5.78318596294678452118) * (z - 3.04712623436620863991e+01) \
+        * _polevl(z, _J0_RP) / _polevl(z, _J0_RQ)
+    near = np.where(a < 1e-5, 1.0 - z / 4.0, near)
+    return np.where(a <= 5, near, _bessel_far(a, 0, False))
+
+
+def bessel_j1_array(x):
+    """J1(x) (odd) of a flat float32 or float64 array, computed in its dtype."""
+    a = np.abs(x)
+    z = a * a
+    near = _polevl(z, _J1_RP) / _polevl(z, _J1_RQ) * a * (z - 1.46819706421238932572e+01) \
+        * (z - 4.92184563216946036703e+01)
+    r = np.where(a <= 5, near, _bessel_far(a, 1, False))
+    return np.where(x < 0, -r, r)
+
+
+def bessel_y0_array(x):
+    """Y0(x) of a flat float32 or float64 array: -inf at 0, NaN for x < 0."""
+    z = x * x
+    near = _polevl(z, _Y0_YP) / _polevl(z, _Y0_YQ) + _TWO_OVER_PI * np.log(x) * bessel_j0_array(x)
+    r = np.where(x <= 5, near, _bessel_far(x, 0, True))
+    return np.where(x == 0, -np.inf, np.where(x < 0, np.nan, r)).astype(x.dtype, copy=False)
+
+
+def bessel_y1_array(x):
+    """Y1(x) of a flat float32 or float64 array: -inf at 0, NaN for x < 0."""
+    z = x * x
+    near = x * (_polevl(z, _Y1_YP) / _polevl(z, _Y1_YQ)) \
+        + _TWO_OVER_PI * (bessel_j1_array(x) * np.log(x) - 1.0 / x)
+    r = np.where(x <= 5, near, _bessel_far(x, 1, True))
+    return np.where(x == 0, -np.inf, np.where(x < 0, np.nan, r)).astype(x.dtype, copy=False)
+
+
+def _no_grad_special(name, input, fn, arg="input"):
+    """fn (a kernel on flat float32 / float64 arrays) of a tensor, for the torch.special functions
+    that PyTorch does not differentiate: the result does not require grad. Integer and bool
+    inputs give the default float dtype; float16 is refused, as by PyTorch's CPU kernels. `arg`:
+    the argument's name in PyTorch's error for a non-tensor."""
+    x = _float(require_tensor(input, f"special_{name}", arg, 1))
+    if x.dtype == np.float16:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Half'")
+    with np.errstate(all="ignore"):
+        r = fn(x._data.ravel())
+    return Tensor._make(np.asarray(r, dtype=x.dtype).reshape(x.shape))
+
+
+def bessel_j0(input):
+    """J0(x), the Bessel function of the first kind of order 0 (no gradient, as in PyTorch)."""
+    return _no_grad_special("bessel_j0", input, bessel_j0_array)
+
+
+def bessel_j1(input):
+    """J1(x), the Bessel function of the first kind of order 1 (no gradient, as in PyTorch)."""
+    return _no_grad_special("bessel_j1", input, bessel_j1_array)
+
+
+def bessel_y0(input):
+    """Y0(x), the Bessel function of the second kind of order 0 (no gradient, as in PyTorch)."""
+    return _no_grad_special("bessel_y0", input, bessel_y0_array)
+
+
+def bessel_y1(input):
+    """Y1(x), the Bessel function of the second kind of order 1 (no gradient, as in PyTorch)."""
+    return _no_grad_special("bessel_y1", input, bessel_y1_array)
+
+
+# ----- modified Bessel functions of the second kind K0, K1 (Cephes) ----------------------------
+# Chebyshev expansions (coefficients highest order first, summed by _chbevl): on (0, 2] in
+# x^2 - 2, plus the log term of the singularity at 0 (K0 = A(x^2 - 2) - log(x / 2) I0(x),
+# K1 = log(x / 2) I1(x) + A(x^2 - 2) / x); beyond, e^-x / sqrt(x) B(8 / x - 2).
+_K0_A = (1.37446543561352307156e-16, 4.25981614279661018399e-14, 1.03496952576338420167e-11,
+         1.90451637722020886025e-09, 2.53479107902614945675e-07, 2.28621210311945178607e-05,
+         1.26461541144692592338e-03, 3.59799365153615016266e-02, 3.44289899924628486886e-01,
+         -5.35327393233902768720e-01)
+_K0_B = (5.30043377268626276149e-18, -1.64758043015242134646e-17, 5.21039150503902756861e-17,
+         -1.67823109680541210385e-16, 5.51205597852431940784e-16, -1.84859337734377901440e-15,
+         6.34007647740507060557e-15, -2.22751332699166985548e-14, 8.03289077536357521100e-14,
+         -2.98009692317273043925e-13, 1.14034058820847496303e-12, -4.51459788337394416547e-12,
+         1.85594911495471785253e-11, -7.95748924447710747776e-11, 3.57739728140030116597e-10,
+         -1.69753450938905987466e-09, 8.57403401741422608519e-09, -4.66048989768794782956e-08,
+         2.76681363944501510342e-07, -1.83175552271911948767e-06, 1.39498137188764993662e-05,
+         -1.28495495816278026384e-04, 1.56988388573005337491e-03, -3.14481013119645005427e-02,
+         2.44030308206595545468e+00)
+_K1_A = (-7.02386347938628759343e-18, -2.42744985051936593393e-15, -6.66690169419932900609e-13,
+         -1.41148839263352776110e-10, -2.21338763073472585583e-08, -2.43340614156596823496e-06,
+         -1.73028895751305206302e-04, -6.97572385963986435018e-03, -1.22611180822657148235e-01,
+         -3.53155960776544875667e-01, 1.52530022733894777053e+00)
+_K1_B = (-5.75674448366501715755e-18, 1.79405087314755922667e-17, -5.68946255844285935196e-17,
+         1.83809354436663880070e-16, -6.05704724837331885336e-16, 2.03870316562433424052e-15,
+         -7.01983709041831346144e-15, 2.47715442448130437068e-14, -8.97670518232499435011e-14,
+         3.34841966607842919884e-13, -1.28917396095102890680e-12, 5.13963967348173025100e-12,
+         -2.12996783842756842877e-11, 9.21831518760500529508e-11, -4.19035475934189648750e-10,
+         2.01504975519703286596e-09, -1.03457624656780970260e-08, 5.74108412545004946722e-08,
+         -3.50196060308781257119e-07, 2.40648494783721712015e-06, -1.93619797416608296024e-05,
+         1.95215518471351631108e-04, -2.85781685962277938680e-03, 1.03923736576817238437e-01,
+         2.72062619048444266945e+00)
+
+
+def bessel_k_array(x, order, scaled):
+    """K0 or K1 (order 0 or 1) of a flat float32 or float64 array, times e^x if `scaled`,
+    computed in its dtype: inf at 0, NaN for x < 0."""
+    a_coeffs, b_coeffs = (_K0_A, _K0_B) if order == 0 else (_K1_A, _K1_B)
+    near = _chbevl(x * x - 2.0, a_coeffs)
+    if order == 0 and not scaled:  # PyTorch takes this log in float64 (x / 2 may underflow)
+        near = near - np.log(0.5 * x.astype(np.float64)) * bessel_i_array(x, 0, False)
+    elif order == 0:
+        near = near - np.log(0.5 * x) * bessel_i_array(x, 0, False)
+    else:
+        near = np.log(0.5 * x) * bessel_i_array(x, 1, False) + near / x
+    far = _chbevl(8.0 / x - 2.0, b_coeffs)
+    if scaled:
+        near, far = near * np.exp(x), far / np.sqrt(x)
+    else:
+        far = np.exp(-x) * far / np.sqrt(x)
+    r = np.where(x <= 2, near, far)
+    return np.where(x == 0, np.inf, np.where(x < 0, np.nan, r)).astype(x.dtype, copy=False)
+
+
+def modified_bessel_i0(input):
+    """I0(x), the modified Bessel function of the first kind of order 0 (no gradient, unlike
+    torch.special.i0)."""
+    return _no_grad_special("modified_bessel_i0", input, lambda x: bessel_i_array(x, 0, False))
+
+
+def modified_bessel_i1(input):
+    """I1(x), the modified Bessel function of the first kind of order 1 (no gradient, unlike
+    torch.special.i1)."""
+    return _no_grad_special("modified_bessel_i1", input, lambda x: bessel_i_array(x, 1, False))
+
+
+def modified_bessel_k0(input):
+    """K0(x), the modified Bessel function of the second kind of order 0 (no gradient)."""
+    return _no_grad_special("modified_bessel_k0", input, lambda x: bessel_k_array(x, 0, False))
+
+
+def modified_bessel_k1(input):
+    """K1(x), the modified Bessel function of the second kind of order 1 (no gradient)."""
+    return _no_grad_special("modified_bessel_k1", input, lambda x: bessel_k_array(x, 1, False))
+
+
+def scaled_modified_bessel_k0(input):
+    """e^x K0(x): K0 scaled so that it does not underflow for large x (no gradient)."""
+    return _no_grad_special("scaled_modified_bessel_k0", input,
+                            lambda x: bessel_k_array(x, 0, True), "x")
+
+
+def scaled_modified_bessel_k1(input):
+    """e^x K1(x): K1 scaled so that it does not underflow for large x (no gradient)."""
+    return _no_grad_special("scaled_modified_bessel_k1", input,
+                            lambda x: bessel_k_array(x, 1, True), "x")
+
+
+def spherical_bessel_j0_array(x):
+    """j0(x) = sin(x) / x of a flat float array, by its Taylor series below |x| = 1/2 (where
+    the quotient loses digits, and 0 / 0 at x = 0); 0 at +-inf."""
+    z = x * x
+    series = 1.0 + z * (-1.0 / 6.0 + z * (1.0 / 120.0 + z * (-1.0 / 5040.0 + z * (
+        1.0 / 362880.0 + z * (-1.0 / 39916800.0 + z * (1.0 / 6227020800.0))))))
+    r = np.where(np.abs(x) < 0.5, series, np.sin(x) / x)
+    return np.where(np.isinf(x), 0.0, r).astype(x.dtype, copy=False)
+
+
+def spherical_bessel_j0(input):
+    """The spherical Bessel function of the first kind of order 0, sin(x) / x (no gradient)."""
+    return _no_grad_special("spherical_bessel_j0", input, spherical_bessel_j0_array, "x")
+
+
+# ----- the Airy function Ai (Cephes) ------------------------------------------------------------
+# Coefficients highest order first: for x >= 2.09 Ai = e^-zeta / (2 sqrt(pi) x^(1/4)) AN/AD in
+# 1 / zeta, zeta = 2/3 x^(3/2); below -2.09 the oscillating asymptotic form with AFN/AFD and
+# AGN/AGD in z^2, z = 1 / zeta(-x); in between the Maclaurin series Ai = c1 f(x) - c2 g(x).
+_AI_AN = (3.46538101525629032477e-01, 1.20075952739645805542e+01, 7.62796053615234516538e+01,
+          1.68089224934630576269e+02, 1.59756391350164413639e+02, 7.05360906840444183113e+01,
+          1.40264691163389668864e+01, 9.99999999999999995305e-01)
+_AI_AD = (5.67594532638770212846e-01, 1.47562562584847203173e+01, 8.45138970141474626562e+01,
+          1.77318088145400459522e+02, 1.64234692871529701831e+02, 7.14778400825575695274e+01,
+          1.40959135607834029598e+01, 1.00000000000000000470e+00)
+_AI_AFN = (-1.31696323418331795333e-01, -6.26456544431912369773e-01, -6.93158036036933542233e-01,
+           -2.79779981545119124951e-01, -4.91900132609500318020e-02, -4.06265923594885404393e-03,
+           -1.59276496239262096340e-04, -2.77649108155232920844e-06, -1.67787698489114633780e-08)
+_AI_AFD = (1.33560420706553243746e+01, 3.26825032795224613948e+01, 2.67367040941499554804e+01,
+           9.18707402907259625840e+00, 1.47529146771666414581e+00, 1.15687173795188044134e-01,
+           4.40291641615211203805e-03, 7.54720348287414296618e-05, 4.51850092970580378464e-07)
+_AI_AGN = (1.97339932091685679179e-02, 3.91103029615688277255e-01, 1.06579897599595591108e+00,
+           9.39169229816650230044e-01, 3.51465656105547619242e-01, 6.33888919628925490927e-02,
+           5.85804113048388458567e-03, 2.82851600836737019778e-04, 6.98793669997260967291e-06,
+           8.11789239554389293311e-08, 3.41551784765923618484e-10)
+_AI_AGD = (9.30892908077441974853e+00, 1.98352928718312140417e+01, 1.55646628932864612953e+01,
+           5.47686069422975497931e+00, 9.54293611618961883998e-01, 8.64580826352392193095e-02,
+           4.12656523824222607191e-03, 1.01259085116509135510e-04, 1.17166733214413521882e-06,
+           4.91834570062930015649e-09)
+
+
+def airy_ai_array(x):
+    """Ai(x) of a flat float32 or float64 array, computed in its dtype: NaN at +-inf, 0 past
+    x = 103.892 (where it underflows anyway)."""
+    dt = x.dtype
+    # x < -2.09: the oscillating form, with t = 2/3 (-x)^(3/2) + pi/4
+    neg = np.where(x < -2.09, x, -3.0)
+    zeta_neg = -2.0 * neg * np.sqrt(-neg) / 3.0
+    z = 1.0 / zeta_neg
+    zz = z * z
+    f = 1.0 + zz * _polevl(zz, _AI_AFN) / _polevl(zz, _AI_AFD)
+    g = z * _polevl(zz, _AI_AGN) / _polevl(zz, _AI_AGD)
+    t = zeta_neg + 0.25 * dt.type(np.pi)
+    oscillating = 5.64189583547756286948e-01 / np.sqrt(np.sqrt(-neg)) * (np.sin(t) * f
+                                                                           - np.cos(t) * g)
+    # x >= 2.09: the decaying form
+    pos = np.where(x >= 2.09, x, 3.0)
+    zeta = 2.0 * pos * np.sqrt(pos) / 3.0
+    decaying = 5.64189583547756286948e-01 * (_polevl(1.0 / zeta, _AI_AN)
+                                             / _polevl(1.0 / zeta, _AI_AD)) \
+        / (2.0 * np.sqrt(np.sqrt(pos)) * np.exp(zeta))
+    # in between: f = sum 3^k (1/3)_k x^3k / (3k)!, g = sum 3^k (2/3)_k x^(3k+1) / (3k+1)!, each
+    # term from the previous one, until the terms of f no longer count (per element)
+    mid = np.where(((x >= -2.09) & (x < 2.09)) | np.isnan(x), x, 0.0)
+    cube = mid * mid * mid
+    f_sum, g_sum, m, n = np.ones_like(mid), mid.copy(), np.ones_like(mid), mid.copy()
+    live = np.arange(mid.size)
+    k = 1
+    eps = np.finfo(dt).eps
+    while live.size:
+        c = cube[live]
+        m_l = m[live] * c / dt.type(k + 1) / dt.type(k + 2)
+        n_l = n[live] * c / dt.type(k + 2) / dt.type(k + 3)
+        m[live], n[live] = m_l, n_l
+        f_sum[live] += m_l
+        g_sum[live] += n_l
+        k += 3
+        live = live[np.abs(m_l / f_sum[live]) > eps]
+    series = 0.355028053887817239260 * f_sum - 0.258819403792806798405 * g_sum
+    r = np.where(x < -2.09, oscillating, np.where(x >= 2.09, decaying, series))
+    r = np.where(x > 103.892, 0.0, r)
+    return np.where(np.isinf(x), np.nan, r).astype(dt, copy=False)
+
+
+def airy_ai(input):
+    """Ai(x), the Airy function of the first kind (no gradient, as in PyTorch)."""
+    return _no_grad_special("airy_ai", input, airy_ai_array, "x")
+
+
+# ----- orthogonal polynomials -------------------------------------------------------------------
+# PyTorch's kernels, in the common dtype of x and n (n truncated to an integer; NaN, inf and
+# negative n give 0): closed forms at the ends of the interval, cos / sin of multiples of acos(x)
+# inside it for large n (Chebyshev), else the three-term recurrence from p_0 = 1 and p_1.
+def _three_term(x, n, first, step, needed):
+    """p_n(x) for flat arrays x and n (int64) by p_(j+1) = step(j, x, p_j, p_(j-1)) for j = 1,
+    ..., n - 1 from p_0 = 1 and p_1 = first, all elements at once (each stops at its own n, or
+    once it is NaN), for the elements where `needed`; the others are left as p_1."""
+    p, q = np.ones_like(x), np.array(np.broadcast_to(first, x.shape), dtype=x.dtype)
+    live = np.flatnonzero(needed & (n >= 2))
+    j = 1
+    while live.size:
+        r = step(j, x[live], q[live], p[live])
+        p[live], q[live] = q[live], r
+        j += 1
+        live = live[(n[live] > j) & ~np.isnan(r)]
+    return np.where(n == 0, x.dtype.type(1), q)
+
+
+def _degree(n):
+    """n (float) truncated to int64, as PyTorch's static_cast; NaN, +-inf and values beyond int64
+    become -1 (on x86 PyTorch gets the most negative int64: also a negative degree)."""
+    ok = np.isfinite(n) & (np.abs(n) < 2.0 ** 63)
+    return np.where(ok, n, -1).astype(np.int64)
+
+
+def chebyshev_array(kind, y, n, at_one, at_minus_one, threshold, shifted=False):
+    """T, U, V or W (`kind`) of degree n at y (x, or 2x - 1 for the shifted polynomials, whose
+    ends are x = 1 and x = 0: the masks at_one and at_minus_one)."""
+    dt = y.dtype
+    nf, odd = n.astype(dt), n % 2 == 1
+    sign = np.where(odd, dt.type(-1), dt.type(1))
+    two_y = y + y
+    first = {"t": y, "u": two_y, "v": two_y - 1.0, "w": two_y + 1.0}[kind]
+    trig = (n > threshold) & (np.abs(y) < 1)
+    ends = at_one | at_minus_one
+    out = _three_term(y, n, first, lambda j, y, q, p: (y + y) * q - p, ~(trig | ends))
+    theta = np.arccos(np.where(trig, y, 0.0))
+    if kind == "t":
+        inside = np.cos(nf * theta)  # T_n(cos theta) = cos(n theta)
+        one, minus_one = np.ones_like(y), sign
+    elif kind == "u":  # U_n(cos theta) = sin((n + 1) theta) / sin(theta)
+        s = np.sin(theta)
+        inside = np.where(s != 0, np.sin((nf + 1) * theta) / s,
+                          (nf + 1) * np.cos((nf + 1) * theta) / y)
+        one, minus_one = nf + 1, sign * (nf + 1)
+    elif kind == "v":  # V_n(cos theta) = cos((n + 1/2) theta) / cos(theta / 2)
+        inside = np.where(np.sin(theta / 2) != 1, np.cos((nf + 0.5) * theta) / np.cos(theta / 2),
+                          sign * (nf + nf + 1))
+        one, minus_one = np.ones_like(y), sign * (nf + nf + 1)
+    else:  # W_n(cos theta) = sin((n + 1/2) theta) / sin(theta / 2)
+        at_zero_angle = sign if shifted else np.where(y > 0, nf + nf + 1, sign)
+        inside = np.where(np.cos(theta / 2) != 1, np.sin((nf + 0.5) * theta) / np.sin(theta / 2),
+                          at_zero_angle)
+        one, minus_one = nf + nf + 1, sign
+    out = np.where(trig, inside, out)
+    out = np.where(at_one, one, np.where(at_minus_one, minus_one, out))
+    return np.where(n < 0, dt.type(0), out).astype(dt, copy=False)
+
+
+def hermite_array(x, n, physicists):
+    """H_n (physicists') or He_n (probabilists'); NaN above degree 128 (float32) or 512
+    (float64), where PyTorch gives up."""
+    dt = x.dtype
+    limit = 128 if dt == np.float32 else 512
+    if physicists:  # H_(j+1) = 2x H_j - 2j H_(j-1)
+        out = _three_term(x, n, x + x, lambda j, x, q, p: (x + x) * q - (2 * j) * p, n <= limit)
+    else:  # He_(j+1) = x He_j - j He_(j-1)
+        out = _three_term(x, n, x, lambda j, x, q, p: x * q - j * p, n <= limit)
+    out = np.where(n > limit, dt.type(np.nan), out)
+    return np.where(n < 0, dt.type(0), out).astype(dt, copy=False)
+
+
+def laguerre_array(x, n):
+    """L_n(x) by (j + 1) L_(j+1) = (2j + 1 - x) L_j - j L_(j-1); 1 at x = 0."""
+    dt = x.dtype
+    out = _three_term(x, n, 1.0 - x,
+                      lambda j, x, q, p: (((2 * j) + (1.0 - x)) * q - j * p) / (j + 1), x != 0)
+    out = np.where(x == 0, dt.type(1), out)
+    return np.where(n < 0, dt.type(0), out).astype(dt, copy=False)
+
+
+def legendre_array(x, n):
+    """P_n(x) by (j + 1) P_(j+1) = (2j + 1) x P_j - j P_(j-1); +-1 at x = +-1."""
+    dt = x.dtype
+    ends = np.abs(x) == 1
+    out = _three_term(x, n, x, lambda j, x, q, p: ((2 * j + 1) * x * q - j * p) / (j + 1), ~ends)
+    out = np.where(ends, np.where((x > 0) | (n % 2 == 0), dt.type(1), dt.type(-1)), out)
+    return np.where(n < 0, dt.type(0), out).astype(dt, copy=False)
+
+
+def _polynomial(name, input, n, fn):
+    """fn(x, degree) of x and n (tensors or numbers, broadcast; not both numbers) in their
+    common float dtype. The result does not require grad: PyTorch has no gradient for these."""
+    if not isinstance(input, Tensor) and not isinstance(n, Tensor):
+        raise TypeError(f"special_{name}() received an invalid combination of arguments - got "
+                        f"({type_name(input)}, {type_name(n)}), but expected one of: "
+                        "(Tensor x, Tensor n), (Number x, Tensor n), (Tensor x, Number n)")
+    x, degree = promote(input, n, floating=True)
+    if x.dtype == np.float16:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Half'")
+    shape = broadcast_shape(x.shape, degree.shape)
+    a, d = (np.broadcast_to(t._data, shape).ravel() for t in (x, degree))
+    with np.errstate(all="ignore"):
+        r = fn(a, _degree(d))
+    return Tensor._make(np.asarray(r, dtype=x.dtype).reshape(shape))
+
+
+def _chebyshev(kind, threshold):
+    def polynomial(input, n):
+        return _polynomial(f"chebyshev_polynomial_{kind}", input, n, lambda x, n: chebyshev_array(
+            kind, x, n, x == 1, x == -1, threshold))
+
+    polynomial.__name__ = f"chebyshev_polynomial_{kind}"
+    polynomial.__doc__ = f"The Chebyshev polynomial {kind.upper()}_n(input) of the " \
+                         f"{_CHEBYSHEV_KINDS[kind]} kind (no gradient, as in PyTorch)."
+    return polynomial
+
+
+def _shifted_chebyshev(kind, threshold):
+    def polynomial(input, n):
+        return _polynomial(f"shifted_chebyshev_polynomial_{kind}", input, n,
+                           lambda x, n: chebyshev_array(kind, x + x - 1.0, n, x == 1, x == 0,
+                                                        threshold, shifted=True))
+
+    polynomial.__name__ = f"shifted_chebyshev_polynomial_{kind}"
+    polynomial.__doc__ = f"{kind.upper()}_n(2 input - 1), the Chebyshev polynomial of the " \
+                         f"{_CHEBYSHEV_KINDS[kind]} kind shifted to [0, 1] (no gradient)."
+    return polynomial
+
+
+_CHEBYSHEV_KINDS = {"t": "first", "u": "second", "v": "third", "w": "fourth"}
+chebyshev_polynomial_t = _chebyshev("t", 6)
+chebyshev_polynomial_u = _chebyshev("u", 8)
+chebyshev_polynomial_v = _chebyshev("v", 8)
+chebyshev_polynomial_w = _chebyshev("w", 8)
+shifted_chebyshev_polynomial_t = _shifted_chebyshev("t", 6)
+shifted_chebyshev_polynomial_u = _shifted_chebyshev("u", 6)
+shifted_chebyshev_polynomial_v = _shifted_chebyshev("v", 6)
+shifted_chebyshev_polynomial_w = _shifted_chebyshev("w", 4)
+
+
+def hermite_polynomial_h(input, n):
+    """The physicists' Hermite polynomial H_n(input) (no gradient, as in PyTorch)."""
+    return _polynomial("hermite_polynomial_h", input, n, lambda x, n: hermite_array(x, n, True))
+
+
+def hermite_polynomial_he(input, n):
+    """The probabilists' Hermite polynomial He_n(input) (no gradient, as in PyTorch)."""
+    return _polynomial("hermite_polynomial_he", input, n,
+                       lambda x, n: hermite_array(x, n, False))
+
+
+def laguerre_polynomial_l(input, n):
+    """The Laguerre polynomial L_n(input) (no gradient, as in PyTorch)."""
+    return _polynomial("laguerre_polynomial_l", input, n, laguerre_array)
+
+
+def legendre_polynomial_p(input, n):
+    """The Legendre polynomial P_n(input) (no gradient, as in PyTorch)."""
+    return _polynomial("legendre_polynomial_p", input, n, legendre_array)
 
 
 # ----- sign and rounding: piecewise constant, so the gradient is zero ---------------------------
