@@ -8,6 +8,7 @@ from .modules import (  # noqa: F401
     GELU,
     GLU,
     SELU,
+    AdaptiveLogSoftmaxWithLoss,
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
@@ -56,8 +57,21 @@ from .modules.attention import *  # noqa: F403
 from .modules.batchnorm import *  # noqa: F403
 from .modules.conv import *  # noqa: F403
 from .modules.extra import *  # noqa: F403
+from .modules.lazy import (  # noqa: F401
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+)
 from .modules.pooling import *  # noqa: F403
 from .modules.rnn import *  # noqa: F403
 from .modules.sampling import *  # noqa: F403
 from .modules.transformer import *  # noqa: F403
-from .parameter import Parameter, UninitializedParameter  # noqa: F401
+from .parameter import (  # noqa: F401
+    Buffer,
+    Parameter,
+    UninitializedBuffer,
+    UninitializedParameter,
+)

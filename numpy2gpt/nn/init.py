@@ -305,3 +305,33 @@ def orthogonal_(tensor, gain=1, generator=None):
         tensor.view_as(q).copy_(q)
         tensor.mul_(gain)
     return tensor
+
+
+def _make_deprecate(meth):
+    """The old name of an initialiser (`normal` for `normal_`): the same fill, plus PyTorch's
+    FutureWarning pointing to the new name (the trailing _ says the tensor is changed in place)."""
+    new_name = meth.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.",
+                      FutureWarning, stacklevel=2)
+        return meth(*args, **kwargs)
+
+    deprecated_init.__doc__ = (f"{old_name}(...): deprecated, use nn.init.{new_name} (same "
+                               "arguments).")
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    return deprecated_init
+
+
+normal = _make_deprecate(normal_)
+uniform = _make_deprecate(uniform_)
+constant = _make_deprecate(constant_)
+eye = _make_deprecate(eye_)
+dirac = _make_deprecate(dirac_)
+xavier_uniform = _make_deprecate(xavier_uniform_)
+xavier_normal = _make_deprecate(xavier_normal_)
+kaiming_uniform = _make_deprecate(kaiming_uniform_)
+kaiming_normal = _make_deprecate(kaiming_normal_)
+orthogonal = _make_deprecate(orthogonal_)
+sparse = _make_deprecate(sparse_)

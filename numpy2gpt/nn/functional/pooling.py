@@ -25,6 +25,7 @@ import re
 import numpy as np
 
 from ...autograd.function import _TENSOR_TYPES, FusedFunction
+from ...ops.creation import rand
 from ...tensor import Tensor, as_tensor
 from ._args import int_tuple
 from .activation import pad, relu
@@ -366,6 +367,157 @@ def _check_max_pool1d(x, kernel, stride, padding, dilation, ceil_mode):
     _not_implemented(x, "max_pool1d_impl", "biu")
 
 
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    """max_pool1d that always returns (output, indices) (PyTorch's alias; return_indices is
+    ignored)."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    """max_pool2d that always returns (output, indices) (PyTorch's alias)."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    """max_pool3d that always returns (output, indices) (PyTorch's alias)."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+# ----- max unpooling -----------------------------------------------------------------------------
+class MaxUnpoolFunction(FusedFunction):
+    """y = zeros of `out_shape` (*planes, *out), each element of x (*planes, *in) written at
+    its flat position `index` (x's shape) in its plane; dims: 2 or 3 spatial dims (a later
+    duplicate index overwrites an earlier one, as PyTorch's loop does)."""
+
+    def __init__(self, index, out_shape, dims):
+        self.index, self.out_shape = index, out_shape
+        self.grad_fn_name = f"MaxUnpool{dims}DBackward0"
+        self.planes = math.prod(index.shape[:-dims])
+        self.in_plane, self.out_plane = math.prod(index.shape[-dims:]), math.prod(out_shape[-dims:])
+
+    def _planes(self):
+        """(planes, elements of an output plane, elements of an input plane)."""
+        return self.planes, self.out_plane, self.in_plane
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        planes, out_plane, in_plane = self._planes()
+        y = np.zeros((planes, out_plane), dtype=x.dtype)
+        rows = np.arange(planes)[:, None]
+        y[rows, self.index.reshape(planes, in_plane)] = x.reshape(planes, in_plane)
+        return y.reshape(self.out_shape)
+
+    def backward(self, gy):
+        # each input went to one output position: its gradient is read back from there
+        planes, out_plane, in_plane = self._planes()
+        g = np.take_along_axis(gy.reshape(planes, out_plane),
+                               self.index.reshape(planes, in_plane), axis=1)
+        return g.reshape(self.x_shape)
+
+    def composed(self, x):
+        """The same in differentiable ops, for higher derivatives (see autograd.engine)."""
+        planes, out_plane, in_plane = self._planes()
+        zeros = Tensor._make(np.zeros((planes, out_plane), dtype=x.dtype))
+        where = Tensor._make(self.index.reshape(planes, in_plane))
+        return zeros.scatter(1, where, x.reshape(planes, in_plane)).reshape(self.out_shape)
+
+
+def _unpool_output_size(x, kernel, stride, padding, output_size):
+    """PyTorch's output size of max unpooling: (in - 1) * stride + kernel - 2 * padding per
+    spatial dim, or `output_size` (its last len(kernel) values) if within a stride of that."""
+    dims = len(kernel)
+    default = [(x.shape[-dims + d] - 1) * stride[d] + kernel[d] - 2 * padding[d]
+               for d in range(dims)]
+    if output_size is None:
+        return default
+    if len(output_size) == dims + 2:
+        output_size = output_size[2:]
+    if len(output_size) != dims:
+        raise ValueError(f"output_size should be a sequence containing {dims} or {dims + 2} "
+                         f"elements, but it has a length of '{len(output_size)}'")
+    for d in range(dims):
+        low, high = default[d] - stride[d], default[d] + stride[d]
+        if not low < output_size[d] < high:
+            raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between '
+                             f"{low} and {high})")
+    for d in range(dims):
+        if output_size[d] < 0:
+            raise ValueError("max_unpooling: output_size must contain non-negative spatial "
+                             f"dimensions, but got output_size[{d}]={output_size[d]}")
+    return list(output_size)
+
+
+def _max_unpool(x, indices, out, stride=None):
+    """PyTorch's max_unpool2d / max_unpool3d kernel: checks, then MaxUnpoolFunction; out holds
+    the 2 or 3 spatial output sizes, stride (3-D only) is checked."""
+    dims = len(out)
+    if indices.dtype != np.int64:
+        got = "" if dims == 3 else f" but got: {_TENSOR_TYPES.get(indices.dtype.name)}"
+        raise RuntimeError(f"elements in indices should be type int64{got}")
+    if x.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Input to max_unpooling{dims}d should be a {dims + 1}d or "
+                           f"{dims + 2}d Tensor, but got a tensor with {x.ndim} dimensions.")
+    if stride is not None and min(stride) <= 0:
+        raise RuntimeError(f"strides should be greater than zero, but got stride: {list(stride)}")
+    if x.shape != indices.shape:
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
+                           f"({list(x.shape)}) but got indices tensor with shape: "
+                           f"{list(indices.shape)}")
+    for i in range(1, x.ndim):
+        if x.shape[i] <= 0:
+            raise RuntimeError(f"max_unpooling{dims}d_forward_out_cpu(): Expected input to have "
+                               f"non-zero size for non-batch dimensions, but got "
+                               f"{list(x.shape)} with dimension {i} being empty.")
+    _not_implemented(x, f"max_unpool{dims}d", "biu")
+    index = indices.numpy()
+    bad = (index < 0) | (index >= math.prod(out))
+    if bad.any():  # PyTorch's loop reports the last one it meets
+        raise RuntimeError(f"Found an invalid max index: {index[bad][-1]} (output volumes are of "
+                           f"size {'x'.join(map(str, out))})")
+    out_shape = tuple(x.shape[:-dims]) + tuple(out)
+    return MaxUnpoolFunction(index, out_shape, dims)(x)
+
+
+def _unpool_args(dims, kernel_size, stride, padding):
+    """kernel, stride (default: kernel) and padding as tuples of `dims` values (PyTorch's
+    _single / _pair / _triple)."""
+    kernel = _ntuple(kernel_size, dims)
+    return kernel, kernel if stride is None else _ntuple(stride, dims), _ntuple(padding, dims)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """A partial inverse of max_pool1d: input (N, C, L) or (C, L) written at the positions
+    `indices` (from max_pool1d(..., return_indices=True)) of a zero tensor of length
+    output_size (default (L - 1) * stride + kernel_size - 2 * padding) (PyTorch's
+    F.max_unpool1d)."""
+    x, indices = as_tensor(input), as_tensor(indices)
+    kernel, stride, padding = _unpool_args(1, kernel_size, stride, padding)
+    out = _unpool_output_size(x, kernel, stride, padding, output_size)
+    return _max_unpool(x.unsqueeze(-1), indices.unsqueeze(-1), (out[0], 1)).squeeze(-1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """A partial inverse of max_pool2d: input (N, C, H, W) or (C, H, W) written at the flat
+    positions `indices` (h * OW + w) of zero planes of output_size (OH, OW) (default per dim
+    (in - 1) * stride + kernel_size - 2 * padding); the rest stays 0 (PyTorch's
+    F.max_unpool2d)."""
+    x, indices = as_tensor(input), as_tensor(indices)
+    kernel, stride, padding = _unpool_args(2, kernel_size, stride, padding)
+    return _max_unpool(x, indices, _unpool_output_size(x, kernel, stride, padding, output_size))
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """A partial inverse of max_pool3d on input (N, C, T, H, W) or (C, T, H, W) (PyTorch's
+    F.max_unpool3d), as max_unpool2d."""
+    x, indices = as_tensor(input), as_tensor(indices)
+    kernel, stride, padding = _unpool_args(3, kernel_size, stride, padding)
+    out = _unpool_output_size(x, kernel, stride, padding, output_size)
+    return _max_unpool(x, indices, out, stride)
+
+
 # ----- average pooling ---------------------------------------------------------------------------
 def _window_sums(masks, a):
     """Each spatial dim of a (N, C, *spatial) summed over windows, one dim at a time: along the
@@ -628,9 +780,13 @@ class AdaptiveMaxPoolFunction(FusedFunction):
         """(N, C, number of elements in a plane)."""
         return self.shape[:2] + (math.prod(self.shape[2:]),)
 
+    def _windows(self, planes):
+        """Each window's elements (N, C, *out, K) of the planes (N, C, H * W)."""
+        return planes[:, :, self.index]
+
     def forward(self, x):
         self.x_shape = x.shape
-        win = x.reshape(self._planes())[:, :, self.index]  # (N, C, *out, K)
+        win = self._windows(x.reshape(self._planes()))  # (N, C, *out, K)
         arg = win.argmax(axis=-1)  # the first maximum; an all -inf window: its first element
         if x.dtype.kind == "f":  # PyTorch's rule for NaN: the window's last NaN wins
             nan = np.isnan(win)
@@ -740,6 +896,155 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     return _adaptive_max_pool_nd(3, input, output_size, return_indices)
 
 
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool1d that always returns (output, indices) (PyTorch's alias)."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool2d that always returns (output, indices) (PyTorch's alias)."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool3d that always returns (output, indices) (PyTorch's alias)."""
+    return adaptive_max_pool3d(input, output_size, True)
+
+
+# ----- fractional max pooling --------------------------------------------------------------------
+class FractionalMaxPoolFunction(AdaptiveMaxPoolFunction):
+    """AdaptiveMaxPoolFunction with windows of their own in each plane: index (N, C, *out, K)."""
+
+    def _windows(self, planes):
+        flat = self.index.reshape(planes.shape[:2] + (math.prod(self.index.shape[2:]),))
+        return np.take_along_axis(planes, flat, axis=2).reshape(self.index.shape)
+
+
+def _fractional_starts(samples, size, out, kernel):
+    """PyTorch's pseudo-random window starts along one dim, per plane (N, C, out): with
+    alpha = (size - kernel) / (out - 1) and u the plane's sample in [0, 1), window i starts at
+    int((i + u) alpha) - int(u alpha), the last one at size - kernel; computed in the samples'
+    dtype, as PyTorch does in the input's."""
+    starts = np.full(samples.shape + (out,), size - kernel, dtype=np.int64)
+    if out > 1:
+        dtype = samples.dtype.type
+        alpha = dtype(size - kernel) / dtype(out - 1)
+        i = np.arange(out - 1, dtype=samples.dtype)
+        u = samples[..., None]
+        starts[..., :-1] = ((i + u) * alpha).astype(np.int64) - (u * alpha).astype(np.int64)
+    return starts
+
+
+_SPATIAL_NAMES = {2: ("height", "width"), 3: ("time", "height", "width")}
+
+
+def _fractional_max_pool(dims, input, kernel_size, output_size, output_ratio, return_indices,
+                         _random_samples):
+    """fractional_max_pool2d / 3d: PyTorch's checks, then the max over each plane's windows."""
+    x = as_tensor(input)
+    op = f"fractional_max_pool{dims}d"
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
+    if output_size is None:
+        if dims == 2 and len(output_ratio) > 2:
+            raise ValueError(f"{op} requires output_ratio to either be a single Int or tuple of "
+                             "Ints.")
+        ratio = _ntuple(output_ratio, dims)
+        output_size = [int(x.shape[-dims + d] * ratio[d]) for d in range(dims)]
+    if _random_samples is None:
+        if x.dtype.kind != "f":
+            _not_implemented(x, "check_uniform_bounds", "biu")
+        batch = 1 if x.ndim == dims + 1 else x.shape[0]
+        _random_samples = rand(batch, x.shape[-dims - 1], dims, dtype=x.dtype)
+    kernel = int_tuple(kernel_size, op, "kernel_size", 2, dims)
+    out = int_tuple(output_size, op, "output_size", 3, dims)
+    three = "" if dims == 2 else "three "
+    for name, values in (("kernel_size", kernel), ("output_size", out)):
+        if len(values) != dims:
+            raise RuntimeError(f"{op}: {name} must either be a single Int or tuple of {three}Ints")
+    where = f"{op}()" if dims == 2 else "fractional_max_pool3d_out()"
+    if x.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{where}: Expected {dims + 1}D or {dims + 2}D tensor, but got: "
+                           f"{list(x.shape)}")
+    for i in range(1, x.ndim):
+        if x.shape[i] <= 0:
+            raise RuntimeError(f"{where}: Expected input to have non-zero size for non-batch "
+                               f"dimensions, but got{list(x.shape)} with dimension {i} being "
+                               "empty.")
+    shape = _batched(tuple(x.shape), dims)
+    for name, k, o, size in zip(_SPATIAL_NAMES[dims], kernel, out, shape[2:]):
+        if o + k - 1 > size:
+            raise RuntimeError(f"{where}: pool {name} {k} too large relative to input {name} "
+                               f"{size}")
+    negative = [o for o in out if o < 0]
+    if negative:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative[0]}: "
+                           f"{list(x.shape[:-dims]) + list(out)}")
+    samples = as_tensor(_random_samples)
+    if samples.dtype != x.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
+    if samples.ndim != 3:
+        raise RuntimeError(f"Expect _random_samples to have 3 dimensions, got {samples.ndim}")
+    if samples.shape[0] < shape[0]:
+        raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
+    if samples.shape[1] != shape[1]:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if samples.shape[2] != dims:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {dims}; got "
+                           f"{samples.shape[2]}.")
+    _not_implemented(x, f"fractional_max_pool{dims}d_out_frame", "biu")
+    u = samples.numpy()[:shape[0]]
+    # the 2-D samples are (width, height), the 3-D ones (time, height, width)
+    order = (1, 0) if dims == 2 else (0, 1, 2)
+    flat = np.zeros(shape[:2] + tuple(out) + (1,) * dims, dtype=np.int64)
+    for d, (size, k, o) in enumerate(zip(shape[2:], kernel, out)):
+        starts = _fractional_starts(u[:, :, order[d]], size, o, k)  # (N, C, o)
+        # window element offsets along dim d, laid out as (N, C, *out, *kernel)
+        position = starts.reshape(shape[:2] + tuple(o if e == d else 1 for e in range(dims))
+                                  + (1,) * dims)
+        offset = np.arange(k).reshape((1,) * (2 + dims) + tuple(k if e == d else 1
+                                                                for e in range(dims)))
+        flat = flat * size + position + offset
+    index = flat.reshape(shape[:2] + tuple(out) + (math.prod(kernel),))
+    fn = FractionalMaxPoolFunction(shape, tuple(x.shape[:-dims]) + tuple(out), index,
+                                   f"FractionalMaxPool{dims}DBackward0")
+    y = fn(x)
+    return (y, Tensor._make(fn.indices())) if return_indices else y
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    """The maximum of each (kh, kw) window of input (N, C, H, W) or (C, H, W), windows at
+    pseudo-random starts that reach output_size (OH, OW), or output_ratio times the input's
+    size (Graham's fractional max pooling; PyTorch's F.fractional_max_pool2d). The starts come
+    from one sample per plane and dim in [0, 1): `_random_samples` (N, C, 2), by default
+    numpy2gpt.rand's (PyTorch's numbers for the same seed)."""
+    return _fractional_max_pool(2, input, kernel_size, output_size, output_ratio, return_indices,
+                                _random_samples)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    """fractional_max_pool2d over (N, C, T, H, W) or (C, T, H, W), `_random_samples`
+    (N, C, 3) (PyTorch's F.fractional_max_pool3d)."""
+    return _fractional_max_pool(3, input, kernel_size, output_size, output_ratio, return_indices,
+                                _random_samples)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    """fractional_max_pool2d that always returns (output, indices) (PyTorch's alias)."""
+    return fractional_max_pool2d(input, kernel_size, output_size, output_ratio, True,
+                                 _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    """fractional_max_pool3d that always returns (output, indices) (PyTorch's alias)."""
+    return fractional_max_pool3d(input, kernel_size, output_size, output_ratio, True,
+                                 _random_samples)
+
+
 # ----- power-average (Lp) pooling ----------------------------------------------------------------
 def _lp_pool(avg_pool, max_pool, x, norm_type, kernel_size, stride, ceil_mode, window):
     """PyTorch's composition: (sum over the window of x^p)^(1/p) = (window * mean of x^p)^(1/p),
@@ -789,4 +1094,9 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "lp_pool1d",
-           "lp_pool2d", "lp_pool3d"]
+           "lp_pool2d", "lp_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+           "max_pool3d_with_indices", "adaptive_max_pool1d_with_indices",
+           "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices",
+           "max_unpool1d", "max_unpool2d", "max_unpool3d", "fractional_max_pool2d",
+           "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
+           "fractional_max_pool3d_with_indices"]

@@ -1,6 +1,6 @@
 """The layers of numpy2gpt.nn, one family per file (as in PyTorch's torch/nn/modules/)."""
 
-from . import attention, batchnorm, conv, extra, pooling, rnn, sampling, transformer
+from . import attention, batchnorm, conv, extra, lazy, pooling, rnn, sampling, transformer
 from .activation import (
     CELU,
     ELU,
@@ -24,13 +24,14 @@ from .activation import (
     Softsign,
     Tanh,
 )
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .attention import *  # noqa: F403
 from .batchnorm import *  # noqa: F403
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import *  # noqa: F403
 from .extra import *  # noqa: F403
 from .flatten import Flatten, Unflatten
-from .lazy import LazyModuleMixin
+from .lazy import *  # noqa: F403
 from .linear import Identity, LazyLinear, Linear
 from .loss import (
     BCELoss,
@@ -59,7 +60,7 @@ __all__ = ["Module", "Linear", "Identity", "Embedding", "LayerNorm", "GELU", "Re
 __all__ += ["RMSNorm", "GroupNorm", "ELU", "CELU", "SELU", "Mish", "Softsign", "Hardtanh",
             "ReLU6", "Hardswish", "Hardsigmoid", "GLU", "LogSoftmax", "Softplus", "Softmin",
             "SmoothL1Loss", "HuberLoss", "KLDivLoss", "Unflatten", "CTCLoss"]
-__all__ += ["ParameterList", "ParameterDict", "EmbeddingBag", "LazyLinear", "LazyModuleMixin",
-            "LocalResponseNorm"]
+__all__ += ["ParameterList", "ParameterDict", "EmbeddingBag", "LazyLinear", "LocalResponseNorm",
+            "AdaptiveLogSoftmaxWithLoss"]
 __all__ += (attention.__all__ + batchnorm.__all__ + conv.__all__ + extra.__all__
-            + pooling.__all__ + rnn.__all__ + sampling.__all__ + transformer.__all__)
+            + lazy.__all__ + pooling.__all__ + rnn.__all__ + sampling.__all__ + transformer.__all__)

@@ -8,6 +8,9 @@ parameters their shapes, initialises them as the regular layer would, removes it
 the module into the regular class (`cls_to_become`, e.g. nn.Linear). The parameter objects stay
 the same, so an optimizer built before the first call trains them.
 
+The lazy normalisation layers (nn.LazyBatchNorm1d/2d/3d, nn.LazyInstanceNorm1d/2d/3d) are here
+too: num_features is the first input's size(1).
+
 Before that call, `state_dict()` holds the UninitializedParameters themselves, and
 `load_state_dict` of a regular state dict gives each parameter the loaded shape and values (the
 first forward then keeps them rather than initialising new ones).
@@ -15,8 +18,18 @@ first forward then keeps them rather than initialising new ones).
 
 import itertools
 
+from ... import dtypes
 from ...autograd.grad_mode import no_grad
-from ..parameter import is_lazy
+from ...ops.creation import tensor
+from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
+from .batchnorm import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+)
 
 
 def _lazy_load_hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
@@ -78,4 +91,76 @@ class LazyModuleMixin:
                    itertools.chain(self._parameters.values(), self._buffers.values()))
 
 
-__all__ = ["LazyModuleMixin"]
+class _LazyNormBase(LazyModuleMixin):
+    """A BatchNorm / InstanceNorm (mixed in before it) whose num_features is the first input's
+    size(1): weight and bias are UninitializedParameters, running_mean and running_var
+    UninitializedBuffers, until then. As PyTorch's, affine and track_running_stats default to
+    True, for the lazy InstanceNorms too."""
+
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None, *, bias=True):
+        # no parameters or statistics yet: they would only be replaced below
+        super().__init__(0, eps, momentum, False, False, device, dtype, bias=False)
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            if bias:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
+            self.running_var = UninitializedBuffer(device=device, dtype=dtype)
+            self.num_batches_tracked = tensor(0, dtype=dtypes.int64)
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input):
+        """num_features = input.size(1) (for an unbatched InstanceNorm input too, as PyTorch)."""
+        if self.has_uninitialized_params():
+            self.num_features = input.shape[1]
+            with no_grad():
+                for t in (self.weight, self.bias, self.running_mean, self.running_var):
+                    if t is not None:
+                        t.materialize((self.num_features,))
+            self.reset_parameters()
+
+
+class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
+    """BatchNorm1d with num_features from the first input (N, C) or (N, C, L)."""
+
+    cls_to_become = BatchNorm1d
+
+
+class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
+    """BatchNorm2d with num_features from the first input (N, C, H, W)."""
+
+    cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
+    """BatchNorm3d with num_features from the first input (N, C, D, H, W)."""
+
+    cls_to_become = BatchNorm3d
+
+
+class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+    """InstanceNorm1d with num_features from the first input's size(1)."""
+
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
+    """InstanceNorm2d with num_features from the first input's size(1)."""
+
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
+    """InstanceNorm3d with num_features from the first input's size(1)."""
+
+    cls_to_become = InstanceNorm3d
+
+
+__all__ = ["LazyModuleMixin", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+           "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]

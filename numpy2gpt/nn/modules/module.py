@@ -24,7 +24,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...dtypes import dtype_name
 from ...tensor import RemovableHandle, Size, Tensor, check_device, dtype_of_to_args
-from ..parameter import Parameter
+from ..parameter import Buffer, Parameter
 from . import _hooks
 from ._hooks import (  # noqa: F401  (the global hooks live here in PyTorch: nn.modules.module)
     GLOBAL_BACKWARD_HOOKS,
@@ -324,10 +324,12 @@ class Module:
                 raise TypeError(f"cannot assign '{_type_name(value)}' as child module '{name}' "
                                 "(numpy2gpt.nn.Module or None expected)")
             modules[name] = None
+        elif isinstance(value, Buffer):  # registers it, persistent as the Buffer says
+            self.register_buffer(name, value, value.persistent)
         elif buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{_type_name(value)}' as buffer '{name}' "
-                                "(numpy2gpt Tensor or None expected)")
+                                "(numpy2gpt.nn.Buffer, numpy2gpt Tensor or None expected)")
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)

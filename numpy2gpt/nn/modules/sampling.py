@@ -1,6 +1,7 @@
-"""Padding layers, Upsample, PixelShuffle / PixelUnshuffle, Fold / Unfold: F.pad, F.interpolate,
-F.pixel_shuffle / pixel_unshuffle and F.fold / unfold with their arguments stored, as PyTorch's
-torch/nn/modules/padding.py, upsampling.py, pixelshuffle.py and fold.py."""
+"""Padding layers, Upsample, PixelShuffle / PixelUnshuffle, ChannelShuffle, Fold / Unfold: F.pad,
+F.interpolate, F.pixel_shuffle / pixel_unshuffle, F.channel_shuffle and F.fold / unfold with their
+arguments stored, as PyTorch's torch/nn/modules/padding.py, upsampling.py, pixelshuffle.py,
+channelshuffle.py and fold.py."""
 
 from .. import functional as F
 from .conv import _ntuple
@@ -10,7 +11,8 @@ from .module import Module
 # ----- padding -----------------------------------------------------------------------------------
 class _PadNd(Module):
     """Pads with F.pad's `mode`. padding: an int (every side) or the tuple F.pad takes,
-    (left, right) for 1-D, (left, right, top, bottom) for 2-D."""
+    (left, right) for 1-D, (left, right, top, bottom) for 2-D, (left, right, top, bottom,
+    front, back) for 3-D."""
 
     mode = None
     dims = None
@@ -52,6 +54,12 @@ class ConstantPad2d(_ConstantPadNd):
     dims = 2
 
 
+class ConstantPad3d(_ConstantPadNd):
+    """Pad the last three dims with `value`."""
+
+    dims = 3
+
+
 class ZeroPad1d(ConstantPad1d):
     """Pad the last dim with zeros."""
 
@@ -72,6 +80,16 @@ class ZeroPad2d(ConstantPad2d):
         return f"{self.padding}"
 
 
+class ZeroPad3d(ConstantPad3d):
+    """Pad the last three dims with zeros."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
 class ReflectionPad1d(_PadNd):
     """Pad the last dim of (C, W) or (N, C, W) with its mirror image (the edge not repeated)."""
 
@@ -84,6 +102,12 @@ class ReflectionPad2d(_PadNd):
     mode, dims = "reflect", 2
 
 
+class ReflectionPad3d(_PadNd):
+    """Pad the last three dims of (C, D, H, W) or (N, C, D, H, W) with their mirror image."""
+
+    mode, dims = "reflect", 3
+
+
 class ReplicationPad1d(_PadNd):
     """Pad the last dim of (C, W) or (N, C, W) by repeating its edge element."""
 
@@ -94,6 +118,13 @@ class ReplicationPad2d(_PadNd):
     """Pad the last two dims of (C, H, W) or (N, C, H, W) by repeating the edge elements."""
 
     mode, dims = "replicate", 2
+
+
+class ReplicationPad3d(_PadNd):
+    """Pad the last three dims of (C, D, H, W) or (N, C, D, H, W) by repeating the edge
+    elements."""
+
+    mode, dims = "replicate", 3
 
 
 class _CircularPadNd(_PadNd):
@@ -116,6 +147,12 @@ class CircularPad2d(_CircularPadNd):
     """Pad the last two dims of (C, H, W) or (N, C, H, W) by wrapping around."""
 
     dims = 2
+
+
+class CircularPad3d(_CircularPadNd):
+    """Pad the last three dims of (C, D, H, W) or (N, C, D, H, W) by wrapping around."""
+
+    dims = 3
 
 
 # ----- upsampling --------------------------------------------------------------------------------
@@ -189,6 +226,21 @@ class PixelUnshuffle(Module):
         return f"downscale_factor={self.downscale_factor}"
 
 
+class ChannelShuffle(Module):
+    """(N, C, *) with C = groups k: the channels reordered as a transposed (groups, k) grid
+    (F.channel_shuffle)."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
+
+
 # ----- fold / unfold -----------------------------------------------------------------------------
 class Fold(Module):
     """Sum sliding blocks (columns) into an image of output_size (F.fold, col2im)."""
@@ -223,7 +275,8 @@ class Unfold(Module):
                 f"padding={self.padding}, stride={self.stride}")
 
 
-__all__ = ["ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d",
-           "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d",
-           "CircularPad2d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
-           "PixelShuffle", "PixelUnshuffle", "Fold", "Unfold"]
+__all__ = ["ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d",
+           "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
+           "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d",
+           "CircularPad2d", "CircularPad3d", "ChannelShuffle", "Upsample", "UpsamplingNearest2d",
+           "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "Fold", "Unfold"]

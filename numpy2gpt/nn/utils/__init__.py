@@ -1,81 +1,26 @@
-"""nn.utils: gradient clipping, flattening parameters into one vector, and skip_init; `rnn` holds
-the padding and packing of sequences for the recurrent layers."""
+"""nn.utils: gradient clipping (in `clip_grad`), flattening parameters into one vector, skip_init,
+folding BatchNorm into the layer before it (`fusion`) and converting convolution weights to
+channels_last (`memory_format`); `rnn` holds the padding and packing of sequences for the
+recurrent layers."""
 
 import numpy as np
 
 from ...autograd.function import FusedFunction
 from ...autograd.grad_mode import no_grad
-from ...kernels.clip import total_norm
 from ...ops.join import cat
 from ...tensor import Tensor
+from . import clip_grad
+from .clip_grad import (
+    _as_list,
+    clip_grad_norm,
+    clip_grad_norm_,
+    clip_grad_value_,
+    clip_grads_with_norm_,
+    get_total_norm,
+)
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",
-           "skip_init"]
-
-
-def _as_list(parameters):
-    return [parameters] if isinstance(parameters, Tensor) else list(parameters)
-
-
-def _grads(parameters):
-    return [p.grad for p in _as_list(parameters) if p.grad is not None]
-
-
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
-    """Scale all gradients together so that their joint norm is at most `max_norm`.
-
-    The norm is taken over all gradients as if they were concatenated into one vector. Returns
-    that total norm (before clipping) as a 0-d tensor. The factor is
-    max_norm / (total_norm + 1e-6), applied only when it is below 1, as in PyTorch.
-    """
-    max_norm, norm_type = float(max_norm), float(norm_type)  # PyTorch's TypeError if not numbers
-    grads = _grads(parameters)
-    if not grads:
-        return Tensor._make(np.array(0.0, dtype=np.float32))
-    _refuse_sparse(grads, "linalg_vector_norm")
-    dtype = np.result_type(*[g.dtype for g in grads])
-    total = total_norm([g._data for g in grads], norm_type)
-    total = np.asarray(total, dtype=dtype)
-    if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` "
-                           "is non-finite, so it cannot be clipped. To disable this error and "
-                           "scale the gradients by the non-finite norm anyway, set "
-                           "`error_if_nonfinite=False`")
-    # computed in the gradients' dtype, like PyTorch (float32 stays float32)
-    clip_coef = np.asarray(max_norm, dtype) / (total + np.asarray(1e-6, dtype))
-    if clip_coef < 1 or np.isnan(clip_coef):  # a NaN norm makes the gradients NaN, as in PyTorch
-        with np.errstate(invalid="ignore"):  # inf * 0 -> NaN, silently as in PyTorch
-            for g in grads:
-                _scale_in_place(g, clip_coef.astype(g.dtype))
-    return Tensor._make(total)
-
-
-def _scale_in_place(g, factor):
-    """g *= factor on the gradient's own array (what `g.mul_` does, without its checks, which a
-    gradient needs none of); a read-only array (a broadcast view) is replaced by a scaled copy."""
-    if g._data.flags.writeable:
-        np.multiply(g._data, factor, out=g._data)
-    else:
-        g._data = g._data * factor
-    g._version += 1
-
-
-def clip_grad_value_(parameters, clip_value, foreach=None):
-    """Clamp every gradient element into [-clip_value, clip_value] in place."""
-    clip_value = float(clip_value)
-    grads = _grads(parameters)
-    _refuse_sparse(grads, "clamp_min_")
-    with no_grad():
-        for g in grads:
-            g.clamp_(-clip_value, clip_value)
-
-
-def _refuse_sparse(grads, op):
-    """PyTorch's error for a sparse gradient (nn.Embedding(sparse=True)'s): clipping has no
-    sparse version of its op (its norm, its clamp) there either."""
-    if any(g.is_sparse for g in grads):
-        raise NotImplementedError(f"Could not run 'aten::{op}' with arguments from the "
-                                  "'SparseCPU' backend.")
+__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "clip_grads_with_norm_",
+           "get_total_norm", "parameters_to_vector", "vector_to_parameters", "skip_init"]
 
 
 class ParametersToVector(FusedFunction):
@@ -143,8 +88,21 @@ def skip_init(module_cls, *args, **kwargs):
 
 
 # (at the end: these build on the modules, which import this package's rnn)
-from . import parametrizations, parametrize, stateless  # noqa: E402
+from . import fusion, memory_format, parametrizations, parametrize, stateless  # noqa: E402
+from .fusion import (  # noqa: E402
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
+from .memory_format import (  # noqa: E402
+    convert_conv2d_weight_memory_format,
+    convert_conv3d_weight_memory_format,
+)
 from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402
 from .weight_norm import remove_weight_norm, weight_norm  # noqa: E402
 
-__all__ += ["weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm"]
+__all__ += ["weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm",
+            "fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
+            "fuse_linear_bn_weights", "convert_conv2d_weight_memory_format",
+            "convert_conv3d_weight_memory_format"]
