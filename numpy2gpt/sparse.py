@@ -26,6 +26,7 @@ from .dtypes import dtype_name
 from .tensor import (
     CPU,
     PRINT_OPTS,
+    NamedConstant,
     Size,
     Tensor,
     _check_dim,
@@ -40,20 +41,11 @@ from .tensor import (
 )
 
 
-class layout:
+class layout(NamedConstant):
     """How a tensor's elements are laid out in memory: `strided` (every element stored, the
     usual) or `sparse_coo` (coordinates and values of the stored ones only)."""
 
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
-
-    def __repr__(self):
-        return f"numpy2gpt.{self.name}"
-
-    def __reduce__(self):
-        return self.name  # the module-level instance of that name (pickles as a singleton)
+    __slots__ = ()
 
 
 strided = layout("strided")

@@ -748,11 +748,11 @@ _DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ide
 _DEVICE_STRING = re.compile(r"[A-Za-z_]+(:(0|[1-9][0-9]*))?\Z")
 
 
-class memory_format:
-    """A memory layout (PyTorch's torch.memory_format): contiguous_format (row-major),
-    channels_last ((N, H, W, C) order for a 4-D tensor), channels_last_3d ((N, D, H, W, C)) and
-    preserve_format (the input's). Values never depend on it: numpy2gpt lays tensors out by it in
-    contiguous() and checks it in is_contiguous(), and accepts it wherever PyTorch takes one."""
+class NamedConstant:
+    """A constant known by its name, as PyTorch's torch.strided or torch.channels_last: printed
+    as numpy2gpt.<name>, and pickled as the module-level instance of that name (a singleton)."""
+
+    __slots__ = ("name",)
 
     def __init__(self, name):
         self.name = name
@@ -761,7 +761,16 @@ class memory_format:
         return f"numpy2gpt.{self.name}"
 
     def __reduce__(self):
-        return self.name  # the module-level instance of that name (pickles as a singleton)
+        return self.name
+
+
+class memory_format(NamedConstant):
+    """A memory layout (PyTorch's torch.memory_format): contiguous_format (row-major),
+    channels_last ((N, H, W, C) order for a 4-D tensor), channels_last_3d ((N, D, H, W, C)) and
+    preserve_format (the input's). Values never depend on it: numpy2gpt lays tensors out by it in
+    contiguous() and checks it in is_contiguous(), and accepts it wherever PyTorch takes one."""
+
+    __slots__ = ()
 
 
 contiguous_format = memory_format("contiguous_format")
