@@ -10,7 +10,7 @@ from ..random import resolve
 from ..tensor import Size, Tensor
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import EMPTY_SIZE, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import EMPTY_SIZE, BinaryProbs, broadcast_all
 
 
 def bernoulli(probs):
@@ -20,7 +20,7 @@ def bernoulli(probs):
     return Tensor._make((u < probs.detach().numpy()).astype(probs.dtype))
 
 
-class Bernoulli(ExponentialFamily):
+class Bernoulli(BinaryProbs, ExponentialFamily):
     """Bernoulli with either `probs` (P(1)) or `logits` (its log-odds), not both."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -42,22 +42,8 @@ class Bernoulli(ExponentialFamily):
                          validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        params = {name: self.__dict__[name].expand(batch_shape)
-                  for name in ("probs", "logits") if name in self.__dict__}
-        params["_param"] = params.get("logits", params.get("probs"))
+        params = self._expanded_params(batch_shape)
         return self._expanded(Bernoulli, batch_shape, _instance, **params)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     @property
     def mean(self):

@@ -18,7 +18,7 @@ from . import constraints
 from .distribution import Distribution
 from .kl import _infinite_like, register_kl
 from .poisson import Poisson, UniformStream, rounding
-from .utils import EMPTY_SIZE, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import EMPTY_SIZE, BinaryProbs, broadcast_all
 
 # log k! - (k + 1/2) log(k + 1) + (k + 1) - log(2 pi) / 2 for k = 0..9 (Stirling's error term)
 _STIRLING_TAIL = [0.0810614667953272, 0.0413406959554092, 0.0276779256849983,
@@ -114,7 +114,7 @@ def _clamp_by_zero(x):
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class Binomial(Distribution):
+class Binomial(BinaryProbs, Distribution):
     """Binomial(n, p): P(k) = C(n, k) p^k (1-p)^(n-k) for k = 0..n; p given as `probs` or as
     its log-odds `logits`, not both. total_count broadcasts with them and takes their dtype."""
 
@@ -135,27 +135,13 @@ class Binomial(Distribution):
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        params = {name: self.__dict__[name].expand(batch_shape)
-                  for name in ("probs", "logits") if name in self.__dict__}
-        params["_param"] = params.get("logits", params.get("probs"))
+        params = self._expanded_params(batch_shape)
         return self._expanded(Binomial, batch_shape, _instance,
                               total_count=self.total_count.expand(batch_shape), **params)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     @property
     def mean(self):

@@ -11,10 +11,10 @@ from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
 from .kl import register_kl
-from .utils import EMPTY_SIZE, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import EMPTY_SIZE, BinaryProbs, broadcast_all
 
 
-class Geometric(Distribution):
+class Geometric(BinaryProbs, Distribution):
     """P(k) = (1 - p)^k p for k = 0, 1, 2, ...: success probability p given as `probs`
     (in (0, 1]) or as its log-odds `logits`, not both."""
 
@@ -41,17 +41,8 @@ class Geometric(Distribution):
                     f"invalid values:\n{value.detach()[~valid]}")
 
     def expand(self, batch_shape, _instance=None):
-        params = {name: self.__dict__[name].expand(batch_shape)
-                  for name in ("probs", "logits") if name in self.__dict__}
+        params = self._expanded_params(batch_shape)
         return self._expanded(Geometric, batch_shape, _instance, **params)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def mean(self):

@@ -7,10 +7,10 @@ from . import constraints
 from .distribution import Distribution
 from .gamma import Gamma
 from .poisson import poisson_array
-from .utils import EMPTY_SIZE, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import EMPTY_SIZE, BinaryProbs, broadcast_all, lazy_property
 
 
-class NegativeBinomial(Distribution):
+class NegativeBinomial(BinaryProbs, Distribution):
     """P(k) = Gamma(r + k) / (k! Gamma(r)) p^k (1 - p)^r for k = 0, 1, ...: r = total_count
     (any real >= 0), success probability p given as `probs` or its log-odds `logits`."""
 
@@ -32,23 +32,9 @@ class NegativeBinomial(Distribution):
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        params = {name: self.__dict__[name].expand(batch_shape)
-                  for name in ("probs", "logits") if name in self.__dict__}
-        params["_param"] = params.get("logits", params.get("probs"))
+        params = self._expanded_params(batch_shape)
         return self._expanded(NegativeBinomial, batch_shape, _instance,
                               total_count=self.total_count.expand(batch_shape), **params)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     @property
     def mean(self):

@@ -13,17 +13,10 @@ from . import constraints
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import SigmoidTransform
-from .utils import (
-    EMPTY_SIZE,
-    broadcast_all,
-    clamp_probs,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
-)
+from .utils import EMPTY_SIZE, BinaryProbs, broadcast_all, clamp_probs
 
 
-class LogitRelaxedBernoulli(Distribution):
+class LogitRelaxedBernoulli(BinaryProbs, Distribution):
     """The logit of a RelaxedBernoulli draw: (logit(u) + logits) / temperature for a uniform
     u, on the whole real line."""
 
@@ -45,23 +38,9 @@ class LogitRelaxedBernoulli(Distribution):
                          validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        params = {name: self.__dict__[name].expand(batch_shape)
-                  for name in ("probs", "logits") if name in self.__dict__}
-        params["_param"] = params.get("logits", params.get("probs"))
+        params = self._expanded_params(batch_shape)
         return self._expanded(LogitRelaxedBernoulli, batch_shape, _instance,
                               temperature=self.temperature, **params)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     def rsample(self, sample_shape=EMPTY_SIZE):
         """(logit(u) + logit(p)) / temperature with u = rand(shape) (PyTorch's numbers for a

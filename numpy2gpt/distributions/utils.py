@@ -95,5 +95,32 @@ class lazy_property:
         return value
 
 
-__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs",
+class BinaryProbs:
+    """The probs / logits pair of a distribution over a success probability (Bernoulli,
+    Binomial, Geometric, NegativeBinomial, LogitRelaxedBernoulli): the one given is stored, the
+    other derived on first use; `_param` is the given one."""
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self):
+        return self._param.size()
+
+    def _expanded_params(self, batch_shape):
+        """probs / logits (those already known) and _param expanded to batch_shape, for
+        expand()."""
+        params = {name: self.__dict__[name].expand(batch_shape)
+                  for name in ("probs", "logits") if name in self.__dict__}
+        if "_param" in self.__dict__:
+            params["_param"] = params.get("logits", params.get("probs"))
+        return params
+
+
+__all__ = ["BinaryProbs", "broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs",
            "probs_to_logits", "tril_matrix_to_vec", "vec_to_tril_matrix"]
