@@ -720,4 +720,8 @@ __all__ = ["zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_l
            "resize_as_", "bernoulli", "hann_window", "hamming_window", "blackman_window",
            "bartlett_window", "kaiser_window", "empty_permuted", "poisson", "binomial"]
 TENSOR_METHODS = {"new_tensor": new_tensor, "new_zeros": new_zeros, "new_ones": new_ones,
-                  "new_empty": new_empty, "new_full": new_full, "bernoulli": bernoulli}
+                  "new_empty": new_empty, "new_full": new_full, "bernoulli": bernoulli,
+                  "new_empty_strided": lambda self, size, stride, *, dtype=None,
+                  requires_grad=False, device=None: empty_strided(
+                      size, stride, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                      device=device)}

@@ -653,7 +653,7 @@ _METHODS_IN_PLACE = ("exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "r
                      "clamp_min", "clamp_max", "erf", "erfc", "exp2", "tril", "triu",
                      "scatter_add", "addmm", "addmv", "baddbmm", "logical_not", "logical_and",
                      "logical_or", "logical_xor", "bitwise_not", "bitwise_and", "bitwise_or",
-                     "bitwise_xor")
+                     "bitwise_xor", "sgn")
 
 TENSOR_METHODS = {
     **{name + "_": _method_in_place(name) for name in _METHODS_IN_PLACE},

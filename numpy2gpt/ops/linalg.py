@@ -740,7 +740,9 @@ TENSOR_METHODS = {"matmul": matmul, "__matmul__": matmul,
                   "dot": dot, "vdot": vdot, "outer": outer, "mv": mv, "addmm": addmm,
                   "addmv": addmv, "baddbmm": baddbmm, "trace": trace, "addr": addr,
                   "addr_": addr_, "addbmm": addbmm, "addbmm_": _method_in_place("addbmm"),
-                  "renorm": renorm, "renorm_": _method_in_place("renorm")}
+                  "renorm": renorm, "renorm_": _method_in_place("renorm"),
+                  "ger": outer}  # (ger: PyTorch's old name of outer)
 __all__ = ["matmul", "mm", "bmm", "dot", "vdot", "outer", "mv", "addmm", "addmv", "baddbmm",
            "einsum", "tensordot", "trace", "tril_indices", "triu_indices", "addr", "addbmm",
-           "renorm"]
+           "renorm", "ger"]
+ger = outer

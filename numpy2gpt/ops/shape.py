@@ -286,6 +286,19 @@ def _matrix_transpose(self, name):
     return transpose(self, -2, -1)
 
 
+def adjoint(input):
+    """The conjugate transpose of the last two dims, a view (for real tensors, input.mT)."""
+    x = require_tensor(input, "adjoint", "input", 1)
+    if x.ndim == 0:
+        warnings.warn("adjoint() is deprecated on 0-D tensors. Consider using x.conj().",
+                      UserWarning, stacklevel=2)
+        return x
+    if x.ndim < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of "
+                           f"matrices. Got {x.ndim}-D tensor.")
+    return transpose(x, -2, -1)
+
+
 def _H(self):
     """The conjugate transpose of a matrix: for real tensors, its transpose."""
     if self.ndim == 0:
@@ -922,9 +935,10 @@ TENSOR_METHODS = {
     "diag_embed": diag_embed, "diag": diag, "unfold": unfold, "swapdims": swapdims,
     "ravel": ravel, "type_as": _type_as, "select": select, "fliplr": fliplr, "flipud": flipud,
     "rot90": rot90, "diff": diff, "sum_to_size": sum_to_size, "as_strided": as_strided,
-    "diagflat": diagflat,
+    "diagflat": diagflat, "adjoint": adjoint,
 }
 __all__ = ["reshape", "flatten", "permute", "transpose", "swapaxes", "t", "broadcast_to",
            "movedim", "moveaxis", "unflatten", "broadcast_tensors", "diagonal", "diag_embed",
            "diag", "swapdims", "ravel", "select", "fliplr", "flipud", "rot90", "diff", "atleast_1d",
-           "atleast_2d", "atleast_3d", "broadcast_shapes", "as_strided", "diagflat", "gradient"]
+           "atleast_2d", "atleast_3d", "broadcast_shapes", "as_strided", "diagflat", "gradient",
+           "adjoint"]

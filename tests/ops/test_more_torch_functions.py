@@ -48,6 +48,15 @@ CASES = {
     "nonzero_static cut": lambda T: T.nonzero_static(T.tensor([1, 0, 1, 1]), size=2,
                                                      fill_value=9),
     "nonzero_static method": lambda T: T.tensor([1, 0, 3]).nonzero_static(size=1),
+    "Tensor.dist": lambda T: T.tensor(M).dist(T.zeros(4, 5), 3),
+    "Tensor.prelu": lambda T: T.tensor(M).prelu(T.tensor([0.25], dtype=T.float64)),
+    "Tensor.hardshrink": lambda T: T.tensor(M).hardshrink(0.7),
+    "adjoint": lambda T: T.adjoint(T.tensor(M)),
+    "Tensor.adjoint of a batch": lambda T: T.tensor(M).reshape(2, 2, 5).adjoint(),
+    "ger": lambda T: T.ger(T.tensor(F5), T.tensor(COORDS[:3])),
+    "Tensor.ger": lambda T: T.tensor(F5).ger(T.tensor(COORDS[:3])),
+    "sgn_": lambda T: T.tensor([-2.0, 0.0, 3.0]).sgn_(),
+    "new_empty_strided": lambda T: T.tensor(M).new_empty_strided((2, 3), (1, 2)).fill_(1),
 }
 
 
@@ -104,6 +113,7 @@ def test_poisson_and_binomial_draw_pytorchs_numbers():
 
 
 ERRORS = {
+    "adjoint of a vector": lambda T: T.ones(3).adjoint(),
     "index_reduce sum": lambda T: T.ones(5, 3).index_reduce(0, T.tensor([0, 4]), T.ones(2, 3),
                                                             "sum"),
     "index_reduce float index": lambda T: T.ones(5, 3).index_reduce(
