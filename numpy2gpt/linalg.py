@@ -1902,8 +1902,75 @@ TENSOR_METHODS = {  # installed on Tensor by numpy2gpt/__init__.py
     "svd": _svd, "qr": _qr, "triangular_solve": triangular_solve, "cholesky_solve": cholesky_solve,
     "lu": _tensor_lu, "lu_solve": _torch_lu_solve, "matrix_exp": _torch_matrix_exp,
 }
+def cond(A, p=None, *, out=None):
+    """The condition number of A: for p None / 2 (-2), the largest singular value over the
+    smallest (its inverse), of any shape; for "fro", "nuc", inf, -inf, 1, -1, of square A,
+    ||A|| ||A^-1|| in that matrix norm (inf for a singular A)."""
+    a = require_tensor(A, "linalg.cond", "A", 1)
+    if a.ndim < 2:
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+    if p in (None, 2, -2):
+        s = svdvals(a)
+        big, small = s[..., 0], s[..., -1]
+        return small / big if p == -2 else big / small
+    if p not in ("fro", "nuc", np.inf, -np.inf, 1, -1):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    m, n = a.shape[-2:]
+    if m != n:
+        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but "
+                           f"they are {m} by {n} matrices")
+    inverse, info = inv_ex(a)
+    value = matrix_norm(a, p) * matrix_norm(inverse, p)
+    return where(Tensor._make(info._data > 0), np.inf, value)  # a singular A: inf
+
+
+def vander(x, N=None):
+    """The Vandermonde matrix of x (..., n): columns x^0, x^1, ..., x^(N-1) (N defaults to n),
+    the powers as running products, as PyTorch computes them."""
+    x = require_tensor(x, "linalg.vander", "x", 1)
+    if x.ndim == 0:
+        raise RuntimeError("N must be greater than 1.")  # (PyTorch's message for a 0-d x)
+    n = x.shape[-1] if N is None else N
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    column = x.unsqueeze(-1)
+    powers = column.expand(*x.shape, n - 1).cumprod(-1)
+    return cat([column * 0 + 1, powers], -1)
+
+
+def tensorinv(A, ind=2, *, out=None):
+    """The inverse of A seen as a matrix from its last dims to its first `ind` dims: the X with
+    tensordot(X, A, ind) the identity; shaped A.shape[ind:] + A.shape[:ind]."""
+    a = require_tensor(A, "linalg.tensorinv", "A", 1)
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    front, back = a.shape[:ind], a.shape[ind:]
+    rows, columns = int(np.prod(front)), int(np.prod(back))
+    if rows != columns:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {columns} != {rows}")
+    return inv(a.reshape(rows, columns)).reshape(*back, *front)
+
+
+def tensorsolve(A, B, dims=None, *, out=None):
+    """The X with tensordot(A, X, X.ndim) = B: A seen as a matrix from its last dims (X's shape)
+    to B's; `dims` (of A) are moved to the end first."""
+    a = require_tensor(A, "linalg.tensorsolve", "A", 1)
+    b = require_tensor(B, "linalg.tensorsolve", "B", 2)
+    if dims is not None:
+        a = movedim(a, dims, tuple(range(a.ndim - len(dims), a.ndim)))
+    rest = a.shape[b.ndim:]
+    rows, columns = int(np.prod(b.shape)), int(np.prod(rest))
+    if rows != columns:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape["
+                           f"other.ndim:]) == prod(self.shape[:other.ndim]), but got {columns} "
+                           f"!= {rows}")
+    return solve(a.reshape(rows, columns), b.reshape(rows)).reshape(*rest)
+
+
 __all__ = ["LinAlgError", "vector_norm", "matrix_norm", "norm", "inv", "det", "slogdet",
            "solve", "cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv",
            "matrix_rank", "matrix_power", "multi_dot", "cross", "vecdot", "diagonal", "lstsq",
            "solve_triangular", "solve_ex", "inv_ex", "cholesky_ex", "lu", "lu_factor",
-           "lu_factor_ex", "lu_solve", "matrix_exp"]
+           "lu_factor_ex", "lu_solve", "matrix_exp", "cond", "vander", "tensorinv",
+           "tensorsolve"]
