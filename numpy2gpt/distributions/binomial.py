@@ -18,7 +18,7 @@ from . import constraints
 from .distribution import Distribution
 from .kl import _infinite_like, register_kl
 from .poisson import Poisson, UniformStream, rounding
-from .utils import EMPTY_SIZE, BinaryProbs, broadcast_all
+from .utils import EMPTY_SIZE, BinaryProbs
 
 # log k! - (k + 1/2) log(k + 1) + (k + 1) - log(2 pi) / 2 for k = 0..9 (Stirling's error term)
 _STIRLING_TAIL = [0.0810614667953272, 0.0413406959554092, 0.0276779256849983,
@@ -123,15 +123,7 @@ class Binomial(BinaryProbs, Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-        self._param = self.probs if probs is not None else self.logits
+        self._set_count_and_param(total_count, probs, logits)
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):

@@ -7,7 +7,7 @@ from . import constraints
 from .distribution import Distribution
 from .gamma import Gamma
 from .poisson import poisson_array
-from .utils import EMPTY_SIZE, BinaryProbs, broadcast_all, lazy_property
+from .utils import EMPTY_SIZE, BinaryProbs, lazy_property
 
 
 class NegativeBinomial(BinaryProbs, Distribution):
@@ -20,15 +20,7 @@ class NegativeBinomial(BinaryProbs, Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-        self._param = self.probs if probs is not None else self.logits
+        self._set_count_and_param(total_count, probs, logits)
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):

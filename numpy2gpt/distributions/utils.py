@@ -112,6 +112,19 @@ class BinaryProbs:
     def param_shape(self):
         return self._param.size()
 
+    def _set_count_and_param(self, total_count, probs, logits):
+        """Binomial's and NegativeBinomial's parameters: exactly one of probs and logits, and
+        total_count broadcast with it, in its dtype."""
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        if probs is not None:
+            self.total_count, self.probs = broadcast_all(total_count, probs)
+            self._param = self.probs
+        else:
+            self.total_count, self.logits = broadcast_all(total_count, logits)
+            self._param = self.logits
+        self.total_count = self.total_count.type_as(self._param)
+
     def _expanded_params(self, batch_shape):
         """probs / logits (those already known) and _param expanded to batch_shape, for
         expand()."""
