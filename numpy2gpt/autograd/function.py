@@ -201,8 +201,8 @@ class Function:
         """PyTorch-style node name: `grad_fn_name` if set, else e.g. Mul -> "MulBackward0"."""
         return self.grad_fn_name or type(self).__name__ + "Backward0"
 
-    def __repr__(self):
-        return f"<{self.name()}>"
+    def __repr__(self):  # (PyTorch's own nodes, "torch::autograd::CopySlices", show the class)
+        return f"<{self.name().removeprefix('torch::autograd::')}>"
 
     def register_prehook(self, hook):
         """Run `hook(grad_outputs)` before this node's backward; a tuple it returns replaces
@@ -439,7 +439,7 @@ def _modified_error(t, expected, output_of=None):
     fn, nr = output_of or (t.grad_fn, t._output_nr)
     made_by = ""
     if fn is not None:  # PyTorch names the creator without "Backward0": "of Exp"
-        name = getattr(fn, "error_name", None) or _BACKWARD_SUFFIX.sub("", fn.name())
+        name = _BACKWARD_SUFFIX.sub("", fn.name())
         made_by = f", which is output {nr} of {name},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "

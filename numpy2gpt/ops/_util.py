@@ -323,6 +323,15 @@ def require_tensor(value, op, name, position):
     return value
 
 
+def renamed(y, grad_fn_name):
+    """y, its creator shown as `grad_fn_name`: PyTorch's node name for an op numpy2gpt composes
+    of several (addcmul ends in an Add of a Mul here, PyTorch has one AddcmulBackward0 node).
+    Only for a y whose creator was made for y itself (never an input returned as it is)."""
+    if y.grad_fn is not None:
+        y.grad_fn.grad_fn_name = grad_fn_name
+    return y
+
+
 def require_float(t, op):
     if t.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating point tensor, got {dtype_name(t.dtype)}")
@@ -331,4 +340,4 @@ def require_float(t, op):
 __all__ = ["normalize_dims", "reduction_dims", "int_arg", "dim_arg", "ints_arg", "sizes_arg",
            "numpy_names", "sum_to_array", "broadcast_shape", "promote", "result_dtype",
            "as_tensor", "Tensor", "require_float", "require_tensor", "not_implemented_for",
-           "result_type", "accumulation_input"]
+           "result_type", "accumulation_input", "renamed"]

@@ -17,6 +17,7 @@ from ._util import (
     check_alpha,
     fill_value_array,
     promote,
+    renamed,
     require_tensor,
     result_type,
     sum_to_array,
@@ -472,7 +473,8 @@ def pow(input, exponent):
         elif not isinstance(exponent, bool) and input.dtype not in (np.float32, np.float64):
             fill_value_array(exponent, input.dtype)  # PyTorch's error: int8 ** 300, half ** 1e5
         return PowScalar(exponent)(input)
-    return _binary(Pow, input, exponent)
+    y = _binary(Pow, input, exponent)
+    return y if isinstance(input, Tensor) else renamed(y, "PowBackward2")  # (2 ** x: one input)
 
 
 def cast(input, dtype):
@@ -504,6 +506,8 @@ class Lerp(Function):
 
     def __init__(self, weight=None):
         self.weight = weight
+        if weight is None:  # a tensor weight, a third input
+            self.grad_fn_name = "LerpBackward1"
 
     def forward(self, start, end, *weight):
         w = weight[0] if weight else np.asarray(self.weight, start.dtype)
@@ -565,7 +569,7 @@ def addcmul(input, tensor1, tensor2, *, value=1):
         raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
     if value != 1:
         t1 = mul(t1, Tensor._make(np.asarray(value).astype(dt)))
-    return add(a, mul(t1, t2))
+    return renamed(add(a, mul(t1, t2)), "AddcmulBackward0")
 
 
 _ADDCDIV_INTEGERS = (
@@ -585,7 +589,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     dt, a, t1, t2 = _addc_operands("addcdiv", input, tensor1, tensor2)
     if value != 1:
         t1 = mul(t1, Tensor._make(np.asarray(value).astype(dt)))
-    return add(a, div(t1, t2))
+    return renamed(add(a, div(t1, t2)), "AddcdivBackward0")
 
 
 # ----- comparisons: results are bool tensors that never require grad ---------------------------
@@ -639,8 +643,12 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
-def _reflected(fn):
-    return lambda self, other: fn(other, self)
+def _reflected(fn, grad_fn_name=None):
+    """`number op tensor` (`__rsub__`...): fn(other, self), under PyTorch's node name for it if
+    it differs (2 - x is rsub, RsubBackward1; 1 / x is reciprocal(x) * 1, MulBackward0)."""
+    if grad_fn_name is None:
+        return lambda self, other: fn(other, self)
+    return lambda self, other: renamed(fn(other, self), grad_fn_name)
 
 
 def _comparison_operator(fn):
@@ -657,10 +665,10 @@ def _comparison_operator(fn):
 
 
 TENSOR_METHODS = {
-    "__add__": add, "__radd__": _reflected(add), "__sub__": sub, "__rsub__": _reflected(sub),
-    "__mul__": mul, "__rmul__": _reflected(mul), "__truediv__": div,
-    "__rtruediv__": _reflected(div), "__neg__": neg, "__pow__": pow,
-    "__rpow__": _reflected(pow), "__eq__": _comparison_operator(eq),
+    "__add__": add, "__radd__": _reflected(add), "__sub__": sub,
+    "__rsub__": _reflected(sub, "RsubBackward1"), "__mul__": mul, "__rmul__": _reflected(mul),
+    "__truediv__": div, "__rtruediv__": _reflected(div, "MulBackward0"), "__neg__": neg,
+    "__pow__": pow, "__rpow__": _reflected(pow), "__eq__": _comparison_operator(eq),
     "__ne__": _comparison_operator(ne), "__lt__": _comparison_operator(lt),
     "__le__": _comparison_operator(le), "__gt__": _comparison_operator(gt),
     "__ge__": _comparison_operator(ge), "__mod__": remainder, "__rmod__": _reflected(remainder),

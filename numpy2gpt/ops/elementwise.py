@@ -19,6 +19,7 @@ from ._util import (
     broadcast_shape,
     not_implemented_for,
     promote,
+    renamed,
     require_tensor,
 )
 from .inplace import _method_in_place, div_, inplace_apply, mul_, sub_
@@ -841,7 +842,8 @@ def rsub(input, other, *, alpha=1):
                         "of:\n"
                         " * (Tensor input, Tensor other, *, Number alpha = 1)\n"
                         " * (Tensor input, Number other, Number alpha = 1)\n")
-    return sub(other, input, alpha=alpha)
+    return renamed(sub(other, input, alpha=alpha),
+                   "RsubBackward0" if isinstance(other, Tensor) else "RsubBackward1")
 
 
 # ----- long names of the comparisons, in-place comparisons and arithmetic -----------------------

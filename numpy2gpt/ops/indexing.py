@@ -235,8 +235,32 @@ def getitem(input, index):
     """`input[index]` with ints, slices, None, ..., integer tensors/lists and bool masks."""
     x = as_tensor(input)
     for part in _ints_first(index):
-        x = GetItem(*_normalize_index(part, x.shape))(x)
+        idx, advanced = _normalize_index(part, x.shape)
+        pick = GetItem(idx, advanced)
+        if not advanced:
+            pick.grad_fn_name = _basic_index_name(part, idx, x.shape)
+        x = pick(x)
     return x
+
+
+def _basic_index_name(part, idx, shape):
+    """PyTorch's node for a basic index: it applies the items one by one (an int: select, None:
+    unsqueeze, a slice: slice, a bool: index), skipping `...` and, among several items, a slice
+    that keeps the whole dim, so the node is the last step's (x[0, :] is SelectBackward0)."""
+    lone = isinstance(part, slice) or isinstance(part, tuple) and len(part) == 1
+    name, dim = "AliasBackward0", 0
+    for item in idx:
+        if item is None:
+            name = "UnsqueezeBackward0"
+        elif isinstance(item, bool | np.bool_):
+            return "IndexBackward0"
+        elif isinstance(item, slice):
+            if lone or dim < len(shape) and item.indices(shape[dim]) != (0, shape[dim], 1):
+                name = "SliceBackward0"
+            dim += 1
+        else:
+            name, dim = "SelectBackward0", dim + 1
+    return name
 
 
 def _is_masked_fill(index, value):
@@ -550,7 +574,9 @@ def index_select(input, dim, index):
     idx = idx._data.reshape(-1)
     if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):
         raise IndexError("index out of range in self")  # (PyTorch's words)
-    return GetItem((slice(None),) * d + (idx,), True)(x)
+    pick = GetItem((slice(None),) * d + (idx,), True)
+    pick.grad_fn_name = "IndexSelectBackward0"
+    return pick(x)
 
 
 def take(input, index):
@@ -684,7 +710,8 @@ def index_add(input, dim, index, source, *, alpha=1):
             raise IndexError("index out of range in self")
     _check_index_bounds(idx, d, x.shape[d])
     alpha = np.asarray(alpha).astype(x.dtype)  # an int tensor truncates a float alpha
-    return IndexAdd(d, idx, alpha)(x, src).reshape(input.shape)
+    out = IndexAdd(d, idx, alpha)(x, src)
+    return out if input.ndim else out.reshape(())  # (a 0-d input was one slice of 1)
 
 
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):
@@ -740,7 +767,8 @@ def index_copy(input, dim, index, source):
                                f"shapes. Destination slice shape: {a} at dimension {k} and "
                                f"source slice shape: {b} at dimension {k}.")
     _check_index_bounds(idx, d, x.shape[d], IndexError, "index_copy_(): ")
-    return IndexCopy(d, idx)(x, src).reshape(input.shape)
+    out = IndexCopy(d, idx)(x, src)
+    return out if input.ndim else out.reshape(())  # (a 0-d input was one slice of 1)
 
 
 def index_fill(input, dim, index, value):

@@ -40,6 +40,7 @@ from ._util import (
     check_alpha,
     fill_value_array,
     not_implemented_for,
+    renamed,
     result_type,
     scalar_array,
     sizes_arg,
@@ -225,13 +226,12 @@ class CopySlices(Function):
     """
 
     saves_values = False
-    grad_fn_name = "CopySlices"
-    error_name = "torch::autograd::CopySlices"  # how PyTorch's messages name this node
+    grad_fn_name = "torch::autograd::CopySlices"  # PyTorch's name (its repr: <CopySlices>)
 
     def __init__(self, steps):
         self.steps = steps
         if len(steps) == 1 and steps[0][1].get("advanced"):  # x[index_tensor] = v
-            self.grad_fn_name, self.error_name = "IndexPutBackward0", None
+            self.grad_fn_name = "IndexPutBackward0"
 
     def forward(self, base, src):
         return base
@@ -259,7 +259,7 @@ class Copy(Function):
 
     saves_values = False
 
-    def __init__(self, grad_fn_name="CopyBackwards"):
+    def __init__(self, grad_fn_name="torch::autograd::CopyBackwards"):
         self.grad_fn_name = grad_fn_name
 
     def forward(self, old, src):
@@ -383,7 +383,8 @@ def copy_(self, src):
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
                                f"broadcast shape {list(shape)}")
     _check_overlap(self._data)
-    return _copy_from(self, src if isinstance(src, Tensor) else np.asarray(a), "CopyBackwards")
+    return _copy_from(self, src if isinstance(src, Tensor) else np.asarray(a),
+                      "torch::autograd::CopyBackwards")
 
 
 def clamp_(self, min=None, max=None):
@@ -542,13 +543,14 @@ def _check_float(t, fn):
 
 
 # ----- in-place changes of shape: t_, transpose_, unsqueeze_, squeeze_, resize_ -----------------
-def _reshape_in_place(t, view_op):
+def _reshape_in_place(t, view_op, grad_fn_name):
     """t becomes view_op(t), the same memory seen with another shape (t.t_(), t.unsqueeze_(0)),
     keeping its identity: its version is bumped and, when a gradient is needed, its history is
-    the view op's. A view stays a view of its base, one step further."""
+    the view op's (under `grad_fn_name`, PyTorch's name for the in-place op). A view stays a
+    view of its base, one step further."""
     recording = _records(t)
     _check_inplace(t, recording)
-    r = view_op(_snapshot(t))
+    r = renamed(view_op(_snapshot(t)), grad_fn_name)
     if t._view is not None:  # the new view of the base: the old steps, then the op's
         base, steps, synced = t._view
         extra = r._view[1] if r._view is not None else ()
@@ -568,25 +570,26 @@ def t_(self):
     if self.ndim > 2:
         raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is "
                            f"{self.ndim}D")
-    return _reshape_in_place(self, t)
+    return _reshape_in_place(self, t, "TBackward1")
 
 
 def transpose_(self, dim0, dim1):
     from .shape import transpose
 
-    return _reshape_in_place(self, lambda x: transpose(x, dim0, dim1))
+    return _reshape_in_place(self, lambda x: transpose(x, dim0, dim1), "TransposeBackward1")
 
 
 def unsqueeze_(self, dim):
     from .join import unsqueeze
 
-    return _reshape_in_place(self, lambda x: unsqueeze(x, dim))
+    return _reshape_in_place(self, lambda x: unsqueeze(x, dim), "UnsqueezeBackward1")
 
 
 def squeeze_(self, dim=None):
     from .join import squeeze
 
-    return _reshape_in_place(self, lambda x: squeeze(x, dim))
+    kind = 3 if dim is None else 4 if isinstance(dim, int | np.integer) else 5  # (overloads)
+    return _reshape_in_place(self, lambda x: squeeze(x, dim), f"SqueezeBackward{kind}")
 
 
 def resize_(self, *sizes, memory_format=None):

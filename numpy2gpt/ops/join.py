@@ -17,7 +17,7 @@ from .. import dtypes
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..tensor import Tensor, _check_dim, as_tensor, type_name
 from ._util import _is_int, dim_arg, int_arg, ints_arg, normalize_dims, result_dtype, sizes_arg
-from .shape import BroadcastTo, reshape
+from .shape import BroadcastTo, Reshape, reshape
 
 
 class Cat(Function):
@@ -44,10 +44,9 @@ class Split(Function):
 
     saves_outputs = True  # so an unused piece can get a zero gradient
     is_view = True  # the pieces are views of x
-    grad_fn_name = "SplitWithSizesBackward0"
 
-    def __init__(self, sizes, dim):
-        self.sizes, self.dim = list(sizes), dim
+    def __init__(self, sizes, dim, grad_fn_name="SplitWithSizesBackward0"):  # (or "SplitBackward0")
+        self.sizes, self.dim, self.grad_fn_name = list(sizes), dim, grad_fn_name
 
     def forward(self, x):
         return tuple(np.split(x, np.cumsum(self.sizes)[:-1], axis=self.dim))
@@ -170,6 +169,7 @@ def split(tensor, split_size_or_sections, dim=0):
                                f"dimension size of {n}")
         sizes = [size] * (n // size) + [n % size] * (n % size > 0) if size else []
         sizes = sizes or [0]  # an empty dim gives one empty piece
+        return Split(sizes, d, "SplitBackward0")(x)
     else:
         # PyTorch's split hands a non-int to split_with_sizes, whose message names that
         sizes = list(ints_arg(split_size_or_sections, "split_with_sizes", "split_sizes", 2))
@@ -211,7 +211,7 @@ def unsqueeze(input, dim):
     """Insert a dim of size 1 at `dim` (in [-ndim-1, ndim])."""
     x = as_tensor(input)
     d = dim_arg(dim, x.ndim + 1, "unsqueeze", "dim", 2)
-    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+    return Reshape(x.shape[:d] + (1,) + x.shape[d:], "UnsqueezeBackward0")(x)
 
 
 def squeeze(input, dim=None):
@@ -220,7 +220,9 @@ def squeeze(input, dim=None):
     dims = normalize_dims(dim, x.ndim, "squeeze", 2)
     keep = [s != 1 or (dims is not None and i not in dims) for i, s in enumerate(x.shape)]
     shape = tuple(s for s, k in zip(x.shape, keep) if k)
-    return reshape(x, shape)
+    # PyTorch's squeeze(), squeeze(dim) and squeeze(dims) are three overloads
+    kind = 0 if dim is None else 1 if isinstance(dim, int | np.integer) else 2
+    return Reshape(shape, f"SqueezeBackward{kind}")(x)
 
 
 class Repeat(Function):

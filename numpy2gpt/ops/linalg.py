@@ -15,17 +15,21 @@ import numpy as np
 
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..tensor import _TYPE_NAMES, Tensor, _check_dim, type_name
-from ._util import as_tensor, int_arg, require_tensor
+from ._util import as_tensor, int_arg, renamed, require_tensor
 from .inplace import _method_in_place
 from .shape import broadcast_to, diagonal, reshape
 
 
 class MatMul(Function):
-    # PyTorch names the node after the kernel it picks: dot, matrix-vector or matrix-matrix
-    _NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0"}
+    # PyTorch names the node after the kernel it picks: dot, matrix-vector or matrix-matrix, and
+    # for the other shapes after the last step around its mm / bmm: the squeeze of a vector
+    # times a matrix, the copy of a matrix times a batch, the view of a batch back to its dims
+    _NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
+              (1, 2): "SqueezeBackward4"}
 
     def forward(self, a, b):
-        self.grad_fn_name = self._NAMES.get((a.ndim, b.ndim), "MatmulBackward0")
+        self.grad_fn_name = self._NAMES.get((a.ndim, b.ndim), "CloneBackward0" if a.ndim == 2
+                                            else "UnsafeViewBackward0")
         return np.matmul(a, b)
 
     def backward(self, gy):
@@ -99,7 +103,7 @@ def bmm(input, mat2):
     require_tensor(mat2, "bmm", "mat2", 2)
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"bmm: expected 3-D tensors, got {input.ndim}-D and {mat2.ndim}-D")
-    return matmul(input, mat2)
+    return renamed(matmul(input, mat2), "BmmBackward0")
 
 
 def _type(t):
@@ -169,10 +173,11 @@ def mv(input, vec):
     return matmul(m, v)
 
 
-def _scaled_sum(input, product, beta, alpha):
+def _scaled_sum(input, product, beta, alpha, grad_fn_name):
     """beta * input + alpha * product, with input broadcast to the product's shape. As in
     PyTorch, beta = 0 ignores input (a NaN or inf in it does not spread; its gradient is zero),
-    and an integer result takes beta and alpha truncated to ints."""
+    and an integer result takes beta and alpha truncated to ints. Its node shows PyTorch's name
+    for the whole op (AddmmBackward0...)."""
     from .arithmetic import add, mul
     from .indexing import masked_fill
 
@@ -186,7 +191,7 @@ def _scaled_sum(input, product, beta, alpha):
         input = mul(input, beta)
     if alpha != 1:
         product = mul(product, alpha)
-    return add(input, product)
+    return renamed(add(input, product), grad_fn_name)
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
@@ -202,7 +207,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
         if m.ndim != 2:
             raise RuntimeError(f"{name} must be a matrix, got {m.ndim}-D tensor")
     _no_bool("addmm_impl_cpu_", x)
-    return _scaled_sum(x, matmul(m1, m2), beta, alpha)
+    return _scaled_sum(x, matmul(m1, m2), beta, alpha, "AddmmBackward0")
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
@@ -214,7 +219,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
                            f"{_type(x)}, {_type(m)}, and {_type(v)}")
     _check_mv(m, v, x.shape)
     _no_bool("addmv_impl_cpu", x)
-    return _scaled_sum(x, matmul(m, v), beta, alpha)
+    return _scaled_sum(x, matmul(m, v), beta, alpha, "AddmvBackward0")
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
@@ -236,7 +241,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
         raise RuntimeError(f"Input dtypes must be the same, got: input {_type(x).lower()}, "
                            f"batch1: {_type(b1).lower()}, batch2: {_type(b2).lower()}")
     _no_bool("baddbmm", x)
-    return _scaled_sum(x, matmul(b1, b2), beta, alpha)
+    return _scaled_sum(x, matmul(b1, b2), beta, alpha, "BaddbmmBackward0")
 
 
 def _number(value, op, name, position=None):
@@ -285,7 +290,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
     product = outer(v1.to(dtype), v2.to(dtype))
     if dtype.kind == "b":
         return Tensor._make((x._data & bool(beta)) | (product._data & bool(alpha)))
-    return _scaled_sum(x, product, beta, alpha)
+    return _scaled_sum(x, product, beta, alpha, "AddrBackward0")
 
 
 def addr_(self, vec1, vec2, *, beta=1, alpha=1):
@@ -318,7 +323,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
                                f"and {_type(b2)}")
     _no_bool("addmm_impl_cpu_", x)
     beta, alpha = _number(beta, "addbmm", "beta"), _number(alpha, "addbmm", "alpha")
-    return _scaled_sum(x, einsum("bij,bjk->ik", b1, b2), beta, alpha)
+    return _scaled_sum(x, einsum("bij,bjk->ik", b1, b2), beta, alpha, "AddbmmBackward0")
 
 
 # ----- renorm -----------------------------------------------------------------------------------
@@ -702,7 +707,7 @@ def trace(input):
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
     _no_bool("trace", x)
-    return sum(diagonal(x))
+    return renamed(sum(diagonal(x)), "TraceBackward0")
 
 
 def _triangle_indices(name, row, col, offset, dtype, device, np_indices):

@@ -39,6 +39,7 @@ from ._util import (
     numpy_names,
     promote,
     reduction_dims,
+    renamed,
     require_tensor,
     result_type,
 )
@@ -208,11 +209,13 @@ def clamp(input, min=None, max=None):
 
 
 def clamp_min(input, min):
-    return clamp(input, min=min)
+    name = "ClampMinBackward1" if isinstance(min, Tensor | np.ndarray) else "ClampMinBackward0"
+    return renamed(clamp(input, min=min), name)
 
 
 def clamp_max(input, max):
-    return clamp(input, max=max)
+    name = "ClampMaxBackward1" if isinstance(max, Tensor | np.ndarray) else "ClampMaxBackward0"
+    return renamed(clamp(input, max=max), name)
 
 
 clip = clamp
@@ -533,6 +536,7 @@ class _Median(Function):
     as PyTorch's evenly_distribute_backward."""
 
     saves_outputs = True
+    grad_fn_name = "MedianBackward0"
 
     def __init__(self, ignore_nan=False):
         self.ignore_nan = ignore_nan  # nanmedian: the median of the non-NaN elements

@@ -24,11 +24,10 @@ from ._util import (
 
 class Reshape(Function):
     saves_values = False
-    grad_fn_name = "ViewBackward0"
     is_view = True
 
-    def __init__(self, shape):
-        self.shape = shape
+    def __init__(self, shape, grad_fn_name="ViewBackward0"):  # (or unsqueeze's, squeeze's name)
+        self.shape, self.grad_fn_name = shape, grad_fn_name
 
     def forward(self, x):
         return x.reshape(self.shape)
@@ -41,8 +40,8 @@ class Permute(Function):
     saves_values = False
     is_view = True
 
-    def __init__(self, dims):
-        self.dims = dims
+    def __init__(self, dims, grad_fn_name="PermuteBackward0"):  # (or transpose's, t's name)
+        self.dims, self.grad_fn_name = dims, grad_fn_name
 
     def forward(self, x):
         return x.transpose(self.dims)
@@ -207,11 +206,10 @@ def transpose(input, dim0, dim1):
         int_arg(dim0, "transpose", "dim0", 2)
         int_arg(dim1, "transpose", "dim1", 3)
     d0, d1 = _check_dim(dim0, x.ndim), _check_dim(dim1, x.ndim)
-    if x.ndim == 0:
-        return permute(x, ())
     dims = list(range(x.ndim))
-    dims[d0], dims[d1] = dims[d1], dims[d0]
-    return permute(x, dims)
+    if x.ndim:
+        dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute(tuple(dims), "TransposeBackward0")(x)
 
 
 swapaxes = transpose
@@ -221,7 +219,7 @@ def t(input):
     x = as_tensor(input)
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x, 0, 1) if x.ndim == 2 else permute(x, tuple(range(x.ndim)))
+    return Permute(tuple(reversed(range(x.ndim))), "TBackward0")(x)
 
 
 def broadcast_to(input, *shape):
@@ -467,9 +465,9 @@ def _atleast(tensors, ndim, name):
             return t
         if t.ndim == 0:
             return reshape(t, *(1,) * ndim)
-        if ndim == 2:
-            return reshape(t, 1, *t.shape)
-        return reshape(t, 1, *t.shape, 1) if t.ndim == 1 else reshape(t, *t.shape, 1)
+        # PyTorch adds the dims by unsqueeze (a scalar's by a view)
+        shape = (1, *t.shape) if ndim == 2 else (1, *t.shape, 1) if t.ndim == 1 else (*t.shape, 1)
+        return Reshape(shape, "UnsqueezeBackward0")(t)
 
     if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
         return tuple(grow(t) for t in tensors[0])

@@ -27,6 +27,7 @@ from ._util import (
     not_implemented_for,
     numpy_names,
     promote,
+    renamed,
     require_tensor,
 )
 from .elementwise import _float
@@ -1776,7 +1777,9 @@ def sign(input):
     return _piecewise(input, _sign_array, "Sign")
 
 
-sgn = sign
+def sgn(input):
+    """sign (for real tensors, the same; PyTorch's node has its own name)."""
+    return renamed(sign(input), "SgnBackward0")
 
 
 def floor(input):

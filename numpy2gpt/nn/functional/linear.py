@@ -34,7 +34,8 @@ SPARSE_FREQ_ERROR = "embedding_backward: scale_grad_by_freq not supported with s
 class LinearFunction(FusedFunction):
     """y = x @ W^T (+ b): x (..., in), W (out, in), optional b (out,) (or broadcastable)."""
 
-    grad_fn_name = "LinearBackward0"
+    def __init__(self, x, bias):
+        self.grad_fn_name = _linear_node_name(x, bias)
 
     def forward(self, x, weight, bias=None):
         y, self.x2 = linear_forward(x, weight, bias)
@@ -84,7 +85,18 @@ def linear(input, weight, bias=None):
     if bias is not None and (params[2].ndim > 1 or params[2].numel() not in (1, w.shape[0])):
         raise RuntimeError(f"linear: bias of shape {list(params[2].shape)} does not match "
                            f"out_features = {w.shape[0]} (expected shape [{w.shape[0]}])")
-    return LinearFunction()(*params)
+    return LinearFunction(x, bias)(*params)
+
+
+def _linear_node_name(x, bias):
+    """PyTorch's node for linear, named after the last kernel it runs: x @ W^T is an mm (a
+    vector's result squeezed back, a batch's viewed back); with a bias, an addmm (a batch or a
+    vector viewed back, when contiguous and with a 1-D bias), else the matmul plus an add."""
+    if bias is None:
+        return {1: "SqueezeBackward4", 2: "MmBackward0"}.get(x.ndim, "UnsafeViewBackward0")
+    if x.ndim == 2:
+        return "AddmmBackward0"
+    return "ViewBackward0" if bias.ndim == 1 and x.is_contiguous() else "AddBackward0"
 
 
 class EmbeddingFunction(FusedFunction):

@@ -33,7 +33,7 @@ from ...dtypes import dtype_name
 from ...kernels.cross_entropy import cross_entropy_backward, cross_entropy_forward
 from ...kernels.rows import row_sum
 from ...kernels.softmax import log_softmax_backward, log_softmax_forward
-from ...ops._util import not_implemented_for, require_tensor
+from ...ops._util import not_implemented_for, renamed, require_tensor
 from ...ops.indexing import where
 from ...tensor import Tensor, as_tensor
 from .softmax import composed_log_softmax
@@ -211,6 +211,8 @@ class CrossEntropyProbs(FusedFunction):
 
     def __init__(self, weight, reduction, label_smoothing):
         self.weight, self.reduction, self.eps = weight, reduction, label_smoothing
+        # PyTorch composes it: -(log_softmax(x) * q).sum(...), divided by N for 'mean'
+        self.grad_fn_name = "DivBackward1" if reduction == "mean" else "NegBackward0"
 
     def _q(self, t2):
         """The target weights q = w * ((1 - eps) t + eps / C)."""
@@ -400,7 +402,20 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             raise RuntimeError("ignore_index is not supported for floating point target")
         return CrossEntropyProbs(w, reduction, float(label_smoothing))(x, t.to(x.dtype))
     ta, out_shape = _check_class_target("cross_entropy", x, t, ignore_index)
-    return CrossEntropy(ta, w, ignore_index, reduction, out_shape, float(label_smoothing))(x)
+    loss = CrossEntropy(ta, w, ignore_index, reduction, out_shape, float(label_smoothing))
+    loss.grad_fn_name = _nll_node_name(x.ndim, reduction, label_smoothing)
+    return loss(x)
+
+
+def _nll_node_name(ndim, reduction, label_smoothing=0.0):
+    """PyTorch's node for a loss of class indices: nll_loss's (after log_softmax, for
+    cross_entropy), its 2-D kernel's for inputs of 3+ dims (those not 4-D are viewed to 4-D, and
+    an unreduced loss viewed back); with label smoothing, the add of the two parts."""
+    if label_smoothing:
+        return "AddBackward0"
+    if ndim <= 2:
+        return "NllLossBackward0"
+    return "ViewBackward0" if ndim != 4 and reduction == "none" else "NllLoss2DBackward0"
 
 
 def _cross_entropy_probs_composed(x, t, weight, reduction, label_smoothing):
@@ -434,7 +449,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_input(x, "nll_loss_out_frame" if x.ndim <= 2 else "nll_loss2d_forward_out_frame")
     w = _check_weight("nll_loss", weight, x)
     ta, out_shape = _check_class_target("nll_loss", x, t, ignore_index)
-    return NLLLoss(ta, w, ignore_index, reduction, out_shape)(x)
+    loss = NLLLoss(ta, w, ignore_index, reduction, out_shape)
+    loss.grad_fn_name = _nll_node_name(x.ndim, reduction)
+    return loss(x)
 
 
 # ----- elementwise losses composed from primitive ops ---------------------------------------------
@@ -458,7 +475,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     ad = d.abs()
     if beta == 0:  # d^2 / (2 beta) would divide by zero (and its NaN leak into the gradient)
         return _reduce(ad, reduction)
-    return _reduce(where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta), reduction)
+    loss = _reduce(where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta), reduction)
+    return renamed(loss, "SmoothL1LossBackward0")  # (one node in PyTorch)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -480,7 +498,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     ad = d.abs()
     loss = where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
     if weight is None:
-        return _reduce(loss, reduction)
+        return renamed(_reduce(loss, reduction), "HuberLossBackward0")  # (one node in PyTorch)
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', "
                          "'sum'.")

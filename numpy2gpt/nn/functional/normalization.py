@@ -43,7 +43,7 @@ def _composed_xhat(x, dims, eps):
 class LayerNormFunction(FusedFunction):
     """Normalise the rows of x viewed as (N, D); has_weight / has_bias: which params follow."""
 
-    grad_fn_name = "LayerNormBackward0"
+    grad_fn_name = "NativeLayerNormBackward0"
 
     def __init__(self, normalized_shape, eps, has_weight, has_bias):
         self.shape, self.eps = normalized_shape, eps
