@@ -69,57 +69,104 @@ def analytical_jacobian(fn, inputs):
     return jac
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+class GradcheckError(RuntimeError):
+    """Raised by gradcheck and gradgradcheck when a Jacobian does not match (as in PyTorch)."""
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+              nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
+              check_batched_grad=False, check_batched_forward_grad=False, check_forward_ad=False,
+              check_backward_ad=True, fast_mode=False, masked=None):
     """True if analytical and numerical Jacobians agree: |a - n| <= atol + rtol * |n|.
 
-    Inputs that require grad should be float64 (float32 differences are too noisy).
+    Inputs that require grad should be float64 (float32 differences are too noisy). Every
+    Jacobian is checked whole (PyTorch's slow mode, which fast_mode=True only approximates);
+    check_grad_dtypes also checks that each gradient has its input's dtype. The other
+    keywords are PyTorch's; the checks they switch on need forward-mode AD, vmap or
+    nondeterministic backward passes, which numpy2gpt does not have.
     """
+    if check_forward_ad or check_batched_forward_grad:
+        raise NotImplementedError("gradcheck: numpy2gpt has no forward-mode AD "
+                                  "(check_forward_ad / check_batched_forward_grad)")
     inputs = _as_tuple(inputs)
-    for x in inputs:
+    for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and x.requires_grad and x.dtype != np.float64:
             import warnings
 
-            warnings.warn("gradcheck: input is not float64; the check will likely fail",
-                          stacklevel=2)
-    numerical = numerical_jacobian(fn, inputs, eps)
-    analytical = analytical_jacobian(fn, inputs)
+            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating "
+                          "point or complex. This check will likely fail if all the inputs are "
+                          "not of double precision floating point or complex. ", stacklevel=2)
+    if not check_backward_ad:
+        return True
+    if check_grad_dtypes:
+        _check_grad_dtypes(func, inputs)
+    numerical = numerical_jacobian(func, inputs, eps)
+    analytical = analytical_jacobian(func, inputs)
     for k, (num_row, ana_row) in enumerate(zip(numerical, analytical)):
         for i, (n, a) in enumerate(zip(num_row, ana_row)):
             if not np.allclose(a, n, atol=atol, rtol=rtol):
                 if not raise_exception:
                     return False
                 bad = np.unravel_index(np.argmax(np.abs(a - n) - rtol * np.abs(n)), a.shape)
-                raise RuntimeError(
+                raise GradcheckError(
                     f"Jacobian mismatch for output {k} with respect to input {i}: at (output "
                     f"element {bad[0]}, input element {bad[1]}) numerical {n[bad]:.10g} vs "
                     f"analytical {a[bad]:.10g}\nnumerical:\n{n}\nanalytical:\n{a}")
     return True
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
-                  raise_exception=True, seed=0):
-    """Check second derivatives: gradcheck of x -> d(sum(fn(x) * w))/dx built with create_graph.
+def _check_grad_dtypes(func, inputs):
+    """Each input's gradient (from one backward of the outputs' sum) has the input's dtype."""
+    from .engine import run_backward
 
-    `w` (the weights of the outputs) is `grad_outputs`, or fixed random values.
+    wanted = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    outs = [o for o in _as_tuple(func(*inputs)) if o.requires_grad]
+    if not wanted or not outs:
+        return
+    seeds = [Tensor._make(np.ones(o.shape, o.dtype)) for o in outs]
+    for x, g in zip(wanted, run_backward(outs, seeds, retain_graph=False, inputs=wanted)):
+        if g is not None and g.dtype != x.dtype:
+            raise GradcheckError("Gradient has dtype mismatch")
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
+                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+                  check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
+                  masked=False):
+    """Check second derivatives: gradcheck of (inputs, w) -> d(sum(func(inputs) * w))/dinputs,
+    built with create_graph.
+
+    `w` (the weights of the outputs) is `grad_outputs`, or, as in PyTorch, random values in
+    [-1, 1) drawn from the global generator (`testing.make_tensor`) that themselves require
+    grad: then the mixed derivatives with respect to w are checked too.
     """
+    from ..testing import make_tensor
     from . import grad
 
+    if check_fwd_over_rev:
+        raise NotImplementedError("gradgradcheck: numpy2gpt has no forward-mode AD "
+                                  "(check_fwd_over_rev)")
     inputs = _as_tuple(inputs)
-    wanted = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
-    outs = _as_tuple(fn(*inputs))
     if grad_outputs is None:
-        rng = np.random.default_rng(seed)
-        grad_outputs = [Tensor._make(rng.standard_normal(o.shape).astype(o.dtype)) for o in outs]
+        outs = [o for o in _as_tuple(func(*inputs)) if o.requires_grad]
+        grad_outputs = tuple(
+            make_tensor(o.shape, dtype=o.dtype if o.is_floating_point() else np.float64,
+                        device="cpu", low=-1, high=1, requires_grad=True,
+                        noncontiguous=gen_non_contig_grad_outputs) for o in outs)
     grad_outputs = _as_tuple(grad_outputs)
+    n_in = len(inputs)
 
-    def first_derivatives(*xs):
-        pairs = [(o, w) for o, w in zip(_as_tuple(fn(*xs)), grad_outputs) if o.requires_grad]
+    def first_derivatives(*args):
+        xs, ws = args[:n_in], args[n_in:]
+        outs = [o for o in _as_tuple(func(*xs)) if o.requires_grad]
         xs_wanted = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
-        gs = grad([o for o, _ in pairs], xs_wanted, [w for _, w in pairs], create_graph=True,
-                  allow_unused=True)
+        gs = grad(outs, xs_wanted, list(ws), create_graph=True, allow_unused=True)
         return tuple(g if g is not None else Tensor._make(np.zeros_like(x._data))
                      for g, x in zip(gs, xs_wanted))
 
-    if not wanted:
+    if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
         return True
-    return gradcheck(first_derivatives, inputs, eps, atol, rtol, raise_exception)
+    return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, check_grad_dtypes=check_grad_dtypes,
+                     check_backward_ad=check_rev_over_rev)

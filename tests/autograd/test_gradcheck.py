@@ -104,5 +104,54 @@ def test_gradcheck_leaves_inputs_unchanged_and_checks_only_inputs_that_require_g
 
 def test_gradcheck_warns_about_float32():
     x = ng.tensor([1.0, 2.0], requires_grad=True)
-    with pytest.warns(UserWarning, match="not float64"):
+    with pytest.warns(UserWarning, match="is not a double precision"):
         gradcheck(lambda t: t * 2, [x], raise_exception=False)
+
+
+def test_signatures_are_pytorchs():
+    import inspect
+
+    import torch
+
+    for name in ("gradcheck", "gradgradcheck"):
+        ours = inspect.signature(getattr(ng.autograd, name)).parameters
+        theirs = inspect.signature(getattr(torch.autograd, name)).parameters
+        assert [(p.name, p.kind, p.default) for p in ours.values()] == \
+            [(p.name, p.kind, p.default) for p in theirs.values()]
+
+
+def test_a_mismatch_raises_gradcheck_error():
+    from numpy2gpt.autograd.gradcheck import GradcheckError
+
+    with pytest.raises(GradcheckError):
+        gradcheck(lambda x: WrongSquare()(x), [_x(3)], fast_mode=True)
+
+
+def test_gradgradcheck_draws_its_grad_outputs_from_the_global_generator_like_pytorch():
+    import torch
+
+    def after_check(lib, x):
+        lib.manual_seed(0)
+        lib.autograd.gradgradcheck(lambda t: (t * t.sin()) * 2, (x,))
+        return lib.rand(3).tolist()
+
+    ours = after_check(ng, _x(2, 2))
+    theirs = after_check(torch, torch.tensor(_x(2, 2).detach().numpy(), requires_grad=True))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+class MulWeightsConstant(Function):
+    """x * 3 whose backward treats the upstream gradient as a constant (a wrong second-order
+    graph that only a check with respect to grad_outputs can see)."""
+
+    def forward(self, x):
+        return x * 3
+
+    def backward(self, gy):
+        return ng.Tensor._make(gy._data * 3)
+
+
+def test_gradgradcheck_checks_the_derivative_with_respect_to_grad_outputs():
+    assert gradcheck(lambda x: MulWeightsConstant()(x), [_x(3)])
+    assert gradgradcheck(lambda x: MulWeightsConstant()(x), [_x(3)],
+                         raise_exception=False) is False
