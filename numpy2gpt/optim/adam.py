@@ -18,6 +18,7 @@ from .optimizer import (
     _check_implementation,
     _check_lr,
     _check_weight_decay,
+    scalar,
 )
 
 
@@ -57,7 +58,8 @@ class Adam(Optimizer):
 
     def _update(self, p, grad, group, state):
         keys = ["exp_avg", "exp_avg_sq"] + ["max_exp_avg_sq"] * bool(group["amsgrad"])
-        if not state:  # the first step: zero moments (PyTorch's _init_group)
+        if not state:  # the first step: a step count, zero moments (PyTorch's _init_group)
+            state["step"] = scalar(0.0)
             for key in keys:
                 self._state_array(state, key, p, create=True)
         arrays = [grad] + [self._state_array(state, key, p) for key in keys]
