@@ -186,8 +186,41 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
             raise RuntimeError("linspace only supports 0-dimensional start and end tensors, but "
                                f"got {name} with {v.ndim} dimension(s).")
     start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
-    arr = np.linspace(start, end, n).astype(_float_dtype(dtype))
+    d = _float_dtype(dtype)
+    if d in (dtypes.float32, dtypes.float64) and n > 1:
+        arr = _linspace_as_pytorch(start, end, n, d.type)
+    else:
+        arr = np.linspace(start, end, n).astype(d)
     return _leaf(arr, requires_grad)
+
+
+def _linspace_as_pytorch(start, end, n, f):
+    """PyTorch's float linspace, to the bit: in the dtype f, step = (end - start) / (n - 1);
+    the first half counts up from start and the second half down from end (so both ends are
+    exact), each value one fused multiply-add, start + step * i rounded once."""
+    start, end = f(start), f(end)
+    with np.errstate(all="ignore"):  # inf or NaN ends give what PyTorch gives
+        step = (end - start) / f(n - 1)
+        i = np.arange(n, dtype=np.float64)
+        up, down = i[:n // 2], (n - 1) - i[n // 2:]
+        if f is np.float32 or not np.isfinite(step):  # float32: step * i is exact in float64,
+            # so the sum is rounded once, to float32 (an infinite step gives inf and NaN alike)
+            return np.concatenate([(np.float64(start) + np.float64(step) * up).astype(f),
+                                   (np.float64(end) - np.float64(step) * down).astype(f)])
+        return np.concatenate([_fma(step, up, start), _fma(-step, down, end)])
+
+
+def _fma(a, i, c):
+    """a * i + c rounded once (but for rare last-bit ties), for float64 a, c and whole numbers
+    i < 2**26: a is split in two halves of 26 and 27 bits (Veltkamp) whose products with i are
+    exact, and c + a * i is summed with its rounding error kept (Knuth's TwoSum)."""
+    t = 134217729.0 * a  # 2**27 + 1
+    hi = t - (t - a)
+    x, y = hi * i, (a - hi) * i  # a * i == x + y exactly
+    s = c + x
+    b = s - c
+    err = (c - (s - b)) + (x - b)  # s + err == c + x exactly
+    return s + (err + y)
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):
