@@ -21,7 +21,7 @@ from ...autograd.function import _TENSOR_TYPES, Function, FusedFunction
 from ...autograd.grad_mode import is_grad_enabled
 from ...kernels.dropout import dropout_mask
 from ...kernels.gelu import gelu_backward, gelu_forward
-from ...ops._util import not_implemented_for, opmath, require_tensor
+from ...ops._util import not_implemented_for, opmath, renamed, require_tensor
 from ...ops.creation import empty_like, full, zeros_like
 from ...ops.elementwise import relu as _relu
 from ...ops.elementwise import sigmoid
@@ -810,7 +810,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     _warn_if_broadcast(x, t)
     _require_floating_pair(x, t, "mse_cpu")
     d = x - t
-    return _reduce(d * d, reduction) if weight is None else _weighted(d * d, x, weight, reduction)
+    if weight is not None:
+        return _weighted(d * d, x, weight, reduction)
+    return renamed(_reduce(d * d, reduction), "MseLossBackward0")  # PyTorch's one node
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
