@@ -103,7 +103,7 @@ from .random import (
     set_rng_state,
 )
 from .serialization import load, save
-from .sparse import layout, sparse_coo, sparse_coo_tensor, strided
+from .sparse import layout, sparse_coo, sparse_coo_tensor, spmm, strided
 from .switches import *  # noqa: F403
 from .tensor import LEGACY_TENSOR_TYPES as _LEGACY_TENSOR_TYPES
 from .tensor import (

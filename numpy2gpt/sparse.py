@@ -1,4 +1,4 @@
-"""Sparse COO tensors: the few that nn.Embedding(sparse=True) needs (PyTorch's torch.sparse_coo).
+"""Sparse COO tensors: what nn.Embedding(sparse=True) and a graph's adjacency matrix need.
 
 A sparse tensor of shape (5, 3) that holds rows 1 and 4 keeps only those: `indices` (sparse_dim,
 nnz) int64, the coordinates of each stored entry, and `values` (nnz, *dense shape), the entry
@@ -10,11 +10,19 @@ how an embedding's gradient comes out (one entry per looked-up id, repeats inclu
 gradients are summed cheaply. `coalesce()` sorts the coordinates and sums the repeats, which an
 update that is not linear in the gradient (SparseAdam's) needs first.
 
-The subset here: building one (`sparse_coo_tensor`), its facts (shape, dtype, `_nnz()`,
-`sparse_dim()`, `_indices()`, `_values()`, ...), `coalesce()`, `to_dense()`, adding two (as a
-gradient accumulates), `dense + sparse`, negation and scaling by a number, `zero_()`, and
-PyTorch's print. Sparse tensors take no part in autograd (no grad_fn, no requires_grad). Any other
-op is PyTorch's NotImplementedError for the 'SparseCPU' backend: call `.to_dense()` first.
+The subset here: building one (`sparse_coo_tensor`, `Tensor.to_sparse()`), its facts (shape,
+dtype, `_nnz()`, `sparse_dim()`, `_indices()`, `_values()`, ...), `coalesce()`, `to_dense()`,
+`.t()` / `.transpose()`, adding two (as a gradient accumulates), `dense + sparse`, negation and
+scaling by a number, `zero_()`, `torch.sparse.sum`, PyTorch's print, and the product of a 2-D
+sparse matrix with a dense one (`torch.sparse.mm`, `torch.mm`, `@`, `torch.matmul`,
+`torch.spmm`, `torch.sparse.addmm`: a graph network's "aggregate over the neighbours").
+
+Sparse tensors take no part in autograd (no grad_fn, no requires_grad), but the product is
+differentiable in its dense argument: dL/dD of S @ D is S^T @ dL/dy. So a sparse tensor cannot be
+built from values that require grad (PyTorch would differentiate through it; here the gradient
+would be lost silently, so it is an error): detach them, or build the dense matrix with
+index_put / scatter, which numpy2gpt differentiates. Any other op is PyTorch's
+NotImplementedError for the 'SparseCPU' backend: call `.to_dense()` first.
 """
 
 import numbers
@@ -22,6 +30,8 @@ import numbers
 import numpy as np
 
 from . import dtypes
+from .autograd.function import Function
+from .autograd.grad_mode import is_grad_enabled
 from .dtypes import dtype_name
 from .tensor import (
     CPU,
@@ -52,8 +62,13 @@ strided = layout("strided")
 sparse_coo = layout("sparse_coo")
 
 _NO_DENSE_OP = ("Could not run this operation with arguments from the 'SparseCPU' backend: "
-                "numpy2gpt's sparse tensors support only to_dense(), coalesce(), addition and "
-                "scaling (call .to_dense() first)")
+                "numpy2gpt's sparse tensors support only to_dense(), coalesce(), addition, "
+                "scaling and a 2-D one times a dense matrix (call .to_dense() first)")
+
+# PyTorch differentiates through building a sparse tensor; numpy2gpt's would drop the gradient
+_LOST_GRAD = ("{op} grad, but numpy2gpt's sparse tensors take no part in autograd, so the "
+              "gradient would be lost: use .detach() (or torch.no_grad()) if none is needed, or "
+              "build the dense matrix with index_put / scatter, which numpy2gpt differentiates")
 
 
 class SparseTensor(Tensor):
@@ -213,6 +228,39 @@ class SparseTensor(Tensor):
         add_sparse_into(dense, self)
         t = Tensor._make(dense)
         return t if dtype is None else t.to(dtype)
+
+    def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+        """Itself: it is sparse already (with as many sparse dims)."""
+        if sparse_dim is not None and sparse_dim != self.sparse_dim():
+            raise RuntimeError("to_sparse: conversion from Sparse to Sparse with sparse_dim "
+                               "argument !=self.sparse_dim() is not supported")
+        return self
+
+    # ----- transpose --------------------------------------------------------------------------
+    def transpose(self, dim0, dim1):
+        """The two sparse dims swapped: only the rows of `indices` (and the size) swap, the
+        entries keep their order, so the result is no longer sorted (not coalesced)."""
+        for position, d in ((1, dim0), (2, dim1)):
+            if type(d) is not int:
+                _int_arg(d, "transpose", f"dim{position - 1}", position)
+        d0, d1 = _check_dim(dim0, self.dim()), _check_dim(dim1, self.dim())
+        if max(d0, d1) >= self.sparse_dim():
+            raise RuntimeError(f"sparse transpose: transposed dimensions must be sparse Got "
+                               f"sparse_dim: {self.sparse_dim()}, d0: {d0}, d1: {d1}")
+        order = list(range(self.sparse_dim()))
+        order[d0], order[d1] = d1, d0
+        size = list(self._size)
+        size[d0], size[d1] = size[d1], size[d0]
+        coalesced = self._coalesced if d0 == d1 else self._nnz() == 0
+        return SparseTensor(self._idx[order], self._vals, size, coalesced)
+
+    def t(self):
+        """A 2-D sparse matrix transposed (a 0-d or 1-d one as it is)."""
+        if self.sparse_dim() > 2 or self.dense_dim() > 0:
+            raise RuntimeError(f"t() expects a tensor with <= 2 sparse and 0 dense dimensions, "
+                               f"but got {self.sparse_dim()} sparse and {self.dense_dim()} dense "
+                               f"dimensions")
+        return self.transpose(0, 1) if self.dim() == 2 else self.detach()
 
     # ----- arithmetic -------------------------------------------------------------------------
     def __add__(self, other):
@@ -375,6 +423,8 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     if requires_grad:
         raise NotImplementedError("numpy2gpt's sparse tensors take no part in autograd: "
                                   "sparse_coo_tensor(requires_grad=True) is not supported")
+    if isinstance(values, Tensor) and values.requires_grad and is_grad_enabled():
+        raise RuntimeError(_LOST_GRAD.format(op="sparse_coo_tensor(): values require"))
     idx = _to_array(indices).astype(np.int64)  # (cast as PyTorch casts them)
     if idx.ndim != 2:
         raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(idx.shape)}")
@@ -426,6 +476,219 @@ def embedding_grad(gy, indices, num_embeddings, padding_idx):
     return SparseTensor(rows.reshape(1, -1), values, (num_embeddings, dim), rows.size < 2)
 
 
+# ----- sparse @ dense ---------------------------------------------------------------------------
+def _product_into(out, rows, cols, values, dense):
+    """out[rows[k]] += values[k] * dense[cols[k]] for every stored entry k, as PyTorch's CPU
+    kernel adds them: in stored order (repeated coordinates one at a time, not summed first),
+    each step one multiply-add rounded once (its BLAS axpy fuses them: float32 through float64,
+    where the product is exact; other dtypes unfused). The k-th entries of different rows touch
+    different rows, so they are added at once: as many steps as the fullest row has entries."""
+    if rows.size == 0:
+        return out
+    by_row = np.argsort(rows, kind="stable")
+    sorted_rows = rows[by_row]
+    new_row = np.r_[True, sorted_rows[1:] != sorted_rows[:-1]]
+    row_start = np.maximum.accumulate(np.where(new_row, np.arange(rows.size), 0))
+    rank = np.empty(rows.size, np.int64)  # entry k is the rank[k]-th of its row
+    rank[by_row] = np.arange(rows.size) - row_start
+    by_rank = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[by_rank], np.arange(rank.max() + 2))
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        k = by_rank[lo:hi]
+        r, v, d = rows[k], values[k, None], dense[cols[k]]
+        if out.dtype == np.float32:
+            out[r] = (out[r].astype(np.float64) + v.astype(np.float64) * d).astype(np.float32)
+        else:
+            out[r] = out[r] + v * d
+    return out
+
+
+class SparseAddmm(Function):
+    """y = beta * input + alpha * (S @ dense) for a 2-D sparse matrix S that the node holds (it
+    takes no part in autograd); `input` (already broadcast to y's shape) is optional.
+
+    y is linear in both inputs: dL/dinput = beta * dL/dy, and dL/ddense = alpha * S^T @ dL/dy,
+    the same product with S transposed (its entries in the same stored order, as PyTorch's).
+    """
+
+    grad_fn_name = "SparseAddmmBackward0"
+    saves_values = False  # backward needs S, which the node holds, not the inputs
+
+    def __init__(self, sparse, beta=0, alpha=1):
+        self.sparse, self.beta, self.alpha = sparse.detach(), beta, alpha
+
+    def forward(self, dense, input=None):
+        s = self.sparse
+        dtype = dense.dtype
+        if input is None or self.beta == 0:  # (beta 0 ignores input, NaN and inf included)
+            out = np.zeros((s.shape[0], dense.shape[1]), dtype)
+        else:
+            out = input * np.asarray(self.beta).astype(dtype)
+        values = s._vals if self.alpha == 1 else s._vals * np.asarray(self.alpha).astype(dtype)
+        return _product_into(out, s._idx[0], s._idx[1], values, dense)
+
+    def backward(self, gy):
+        from .ops.arithmetic import mul
+
+        g_dense = g_input = None
+        if self.needs_input_grad[0]:
+            g_dense = SparseAddmm(self.sparse.t(), 0, self.alpha)(gy)
+        if len(self.inputs) == 1:
+            return g_dense
+        if self.needs_input_grad[1]:
+            g_input = mul(gy, self.beta)
+        return g_dense, g_input
+
+
+def _check_product(sparse, dense, op, position=2, name="dense"):
+    """PyTorch's errors for sparse @ dense: a 2-D sparse matrix of numbers times a 2-D dense
+    matrix of the same dtype whose rows match the sparse matrix's columns."""
+    from .ops.linalg import _type
+
+    if not isinstance(dense, Tensor) or dense.is_sparse:
+        if isinstance(dense, SparseTensor):
+            raise NotImplementedError("numpy2gpt multiplies a sparse matrix by a dense one only "
+                                      "(call .to_dense() on the second)")
+        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not "
+                        f"{type_name(dense)}")
+    if sparse.sparse_dim() != 2:
+        raise RuntimeError(f"addmm: matrices expected, got {sparse.sparse_dim()}D tensor")
+    if sparse.dense_dim() != 0:
+        raise RuntimeError(f"addmm: scalar values expected, got {sparse.dense_dim()}D values")
+    if dense.ndim < 2:
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-max(dense.ndim, 1)}, {max(dense.ndim, 1) - 1}], but got 1)")
+    if dense.ndim > 2:
+        raise RuntimeError(f"addmm: matrices expected, got {dense.ndim}D tensor")
+    if dense.shape[0] != sparse.shape[1]:
+        raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size {sparse.shape[1]}, "
+                           f"got {dense.shape[0]}")
+    if dense.dtype != sparse.dtype:
+        raise RuntimeError(f"expected scalar type {_type(sparse)} but found {_type(dense)}")
+    if sparse.dtype == dtypes.bool:
+        raise NotImplementedError("\"addmm_sparse_dense\" not implemented for 'Bool'")
+
+
+def mm(sparse, dense):
+    """torch.sparse.mm: the 2-D sparse matrix times a dense matrix, a dense matrix.
+    Differentiable in `dense` (see SparseAddmm)."""
+    if not isinstance(sparse, SparseTensor):
+        from .ops.linalg import mm as dense_mm
+
+        return dense_mm(sparse, dense)
+    _check_product(sparse, dense, "_sparse_mm")
+    return SparseAddmm(sparse)(dense)
+
+
+def addmm(input, mat1, mat2, *, beta=1.0, alpha=1.0):
+    """torch.sparse.addmm: beta * input + alpha * (mat1 @ mat2) for a sparse mat1, input
+    broadcast to the product's shape. Differentiable in input and mat2."""
+    from .ops.linalg import _type
+    from .ops.shape import broadcast_to
+
+    if not isinstance(mat1, SparseTensor):
+        from .ops.linalg import addmm as dense_addmm
+
+        return dense_addmm(input, mat1, mat2, beta=beta, alpha=alpha)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"_sparse_addmm(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type_name(input)}")
+    _check_product(mat1, mat2, "_sparse_addmm", 3, "mat2")
+    if input.dtype != mat1.dtype:
+        raise RuntimeError(f"expected scalar type {_type(mat1)} but found {_type(input)}")
+    beta, alpha = (v.item() if isinstance(v, Tensor) else v for v in (beta, alpha))
+    input = broadcast_to(input, (mat1.shape[0], mat2.shape[1]))
+    return SparseAddmm(mat1, beta, alpha)(mat2, input)
+
+
+def sparse_matmul(sparse, other, op):
+    """sparse @ dense for torch.mm ("mm") and torch.matmul / @ ("matmul"): the product of
+    torch.sparse.mm, its node named as PyTorch names these (MmBackward0, MvBackward0). matmul
+    also takes a vector (a one-column matrix)."""
+    from .ops._util import renamed
+
+    if op == "matmul" and sparse.dim() != 2:
+        raise NotImplementedError(_NO_DENSE_OP)
+    if op == "matmul" and isinstance(other, Tensor) and not other.is_sparse and other.ndim != 2:
+        if other.ndim == 0:
+            raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                               f"{sparse.dim()}D and 0D")
+        if other.ndim > 2:
+            raise RuntimeError("expand is unsupported for Sparse tensors")
+        if other.shape[0] != sparse.shape[1]:
+            raise RuntimeError("mv: expected self.size(-1) == vec.size(-1)")
+        return renamed(sparse_matmul(sparse, other.unsqueeze(1), op).squeeze(1), "MvBackward0")
+    _check_product(sparse, other, op, name="other" if op == "matmul" else "mat2")
+    return renamed(SparseAddmm(sparse)(other), "MmBackward0")
+
+
+def spmm(input, mat2):
+    """torch.spmm: torch.mm under its older name (for a sparse or a dense input)."""
+    from .ops.linalg import mm as any_mm
+
+    return any_mm(input, mat2)
+
+
+# ----- sum --------------------------------------------------------------------------------------
+def sum(input, dim=None, dtype=None):
+    """torch.sparse.sum: the sum of all entries (a dense 0-d tensor), or over the dims `dim`.
+    Summing every sparse dim gives a dense tensor (of the dense dims left), else a sparse one
+    (coalesced). Repeated coordinates are summed first (coalesce), as PyTorch does."""
+    from .ops._util import normalize_dims
+
+    if not isinstance(input, SparseTensor):
+        raise RuntimeError("coalesce expected sparse coordinate tensor layout but got Strided")
+    if dim is None:
+        return Tensor._make(input.coalesce()._vals).sum(dtype=dtype)
+    if isinstance(dim, numbers.Number) and not isinstance(dim, numbers.Integral):
+        raise TypeError(f"_sparse_sum(): argument 'dim' must be tuple of ints, not "
+                        f"{type_name(dim)}")
+    dims = normalize_dims(dim, input.dim(), "_sparse_sum", 2)
+    values = input._vals if dtype is None else input._vals.astype(dtype)
+    sparse_dim = input.sparse_dim()
+    summed_sparse = [d for d in dims if d < sparse_dim]
+    dense_axes = tuple(d - sparse_dim + 1 for d in dims if d >= sparse_dim)
+    if dense_axes:  # (a sum promotes integers to int64)
+        values = Tensor._make(values).sum(dense_axes)._data
+    if len(summed_sparse) == sparse_dim:
+        return Tensor._make(values).sum(0)
+    kept = [d for d in range(input.dim()) if d not in dims]
+    size = [input._size[d] for d in kept]
+    indices = input._idx[[d for d in kept if d < sparse_dim]]
+    return SparseTensor(indices, values, size, False).coalesce()
+
+
+# ----- dense -> sparse --------------------------------------------------------------------------
+def _dense_to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+    """A dense tensor's to_sparse(): a coalesced COO tensor of its nonzero entries (along the
+    first `sparse_dim` dims: an entry is a slice of the rest that is not all zero)."""
+    if layout is strided:
+        return self
+    if layout not in (None, sparse_coo) or blocksize is not None:
+        raise NotImplementedError("numpy2gpt's to_sparse() makes sparse COO tensors only")
+    if self.requires_grad and is_grad_enabled():
+        raise RuntimeError(_LOST_GRAD.format(op="to_sparse(): the tensor requires"))
+    ndim = self.dim()
+    if sparse_dim is None:
+        sparse_dim = ndim if dense_dim is None else ndim - dense_dim
+    elif type(sparse_dim) is not int:
+        raise TypeError(f"to_sparse(): argument 'sparse_dim' (position 1) must be int, not "
+                        f"{type_name(sparse_dim)}")
+    if not 0 <= sparse_dim <= ndim:
+        raise RuntimeError(f"dense_to_sparse: sparse_dim argument must be in [0,{ndim}] range, "
+                           f"but {sparse_dim} is given")
+    if sparse_dim == 0 and ndim > 0:
+        raise RuntimeError("dense_to_sparse: sparse_dim argument must be in >0 when "
+                           "self.dim()>0")
+    a = self._data
+    if ndim == 0:  # one entry, or none if it is zero
+        values = a.reshape(1)[:int(a != 0)]
+        return SparseTensor(np.zeros((0, values.size), np.int64), values, (), True)
+    nonzero = (a != 0).reshape(*a.shape[:sparse_dim], -1).any(-1)  # (NaN is nonzero)
+    coords = np.nonzero(nonzero)  # in row-major order: sorted, so coalesced
+    return SparseTensor(np.array(coords, np.int64), a[coords], a.shape, True)
+
+
 def _dense_to_dense(self, dtype=None, *, masked_grad=None):
     """A dense tensor's to_dense(): itself (or a copy in `dtype`)."""
     return self if dtype is None else self.to(dtype)
@@ -435,5 +698,6 @@ def _dense_to_dense(self, dtype=None, *, masked_grad=None):
 Tensor.is_sparse = False
 Tensor.layout = strided
 Tensor.to_dense = _dense_to_dense
+Tensor.to_sparse = _dense_to_sparse
 
 __all__ = ["layout", "strided", "sparse_coo", "sparse_coo_tensor"]

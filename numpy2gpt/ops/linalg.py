@@ -13,6 +13,7 @@ import string
 
 import numpy as np
 
+from .. import sparse
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..tensor import _TYPE_NAMES, Tensor, _check_dim, type_name
 from ._util import as_tensor, int_arg, renamed, require_tensor
@@ -72,6 +73,8 @@ def check_same_dtype(a, b):
 
 def matmul(input, other):
     """Matrix product with NumPy's rules: 1-D operands are vectors, leading dims broadcast."""
+    if getattr(input, "is_sparse", False):  # sparse @ dense: numpy2gpt/sparse.py
+        return sparse.sparse_matmul(input, other, "matmul")
     if not isinstance(other, Tensor | np.ndarray):
         require_tensor(other, "matmul", "other", 2)
     a, b = as_tensor(input), as_tensor(other)
@@ -93,6 +96,8 @@ def matmul(input, other):
 
 
 def mm(input, mat2):
+    if getattr(input, "is_sparse", False):  # sparse @ dense: numpy2gpt/sparse.py
+        return sparse.sparse_matmul(input, mat2, "mm")
     require_tensor(mat2, "mm", "mat2", 2)
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {input.ndim}-D and {mat2.ndim}-D")
