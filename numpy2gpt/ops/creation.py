@@ -1,5 +1,7 @@
 """Creating tensors: zeros, ones, arange, randn, ... (PyTorch's factory functions)."""
 
+import functools
+import math
 import operator
 import warnings
 
@@ -149,23 +151,86 @@ def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
 
 def arange(start=0, end=None, step=1, dtype=None, requires_grad=False, device=None):
     """Like PyTorch: integer arguments give int64, any float argument gives the default dtype
-    (0-d tensors count by their dtype); `arange(end)` starts at 0."""
+    (0-d tensors count by their dtype); `arange(end)` starts at 0. Into an integer dtype the
+    arguments are truncated to integers first (arange(0, 5, 1.5, dtype=int64) steps by 1)."""
     check_device(device)
     if end is None:
         start, end = 0, _number(start, "arange", "end", 1)
     else:
         start, end = _number(start, "arange", "start", 1), _number(end, "arange", "end", 2)
     step = _number(step, "arange", "step", 3)
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         ints = all(isinstance(v, int | np.integer) for v in (start, end, step))
         dtype = dtypes.int64 if ints else dtypes.get_default_dtype()
-    n = max(int(np.ceil((end - start) / step)), 0)
-    arr = (start + step * np.arange(n, dtype=np.float64)).astype(dtypes.to_dtype(dtype))
-    return _leaf(arr, requires_grad)
+    d = _range_dtype(dtype, "arange")
+    if d.kind in "iu":
+        return _leaf(_integer_arange(start, end, step, d), requires_grad)
+    n = _range_length(start, end, step)
+    return _leaf(_float_arange(float(start), float(step), n, d), requires_grad)
+
+
+def _float_arange(start, step, n, d):
+    """start + step * i for i < n, in d, to PyTorch's bits: its CPU kernel fills whole SIMD
+    vectors of `_simd_width(d)` values (two at a time) from each vector's first value, rounded to
+    d: base = start + step * i0, then base + step * j; the last values, past the final pair of
+    vectors, are start + step * i. Each sum is a fused multiply-add in float64 (`_fma`), rounded
+    to float32 first for float16 (whose kernel computes in float32)."""
+    acc = np.float32 if d == dtypes.float16 else np.float64
+    start, step = (float(acc(v)) for v in (start, step))
+
+    def multiply_add(i, c):  # c + step * i, in acc
+        return _fma(step, i.astype(np.float64), c).astype(acc)
+
+    i = np.arange(n, dtype=np.int64)
+    width = _simd_width(d)
+    in_vectors = i < n - n % (2 * width)
+    j = np.where(in_vectors, i % width, 0)
+    base = multiply_add(i - j, start).astype(d).astype(np.float64)
+    return np.where(in_vectors, multiply_add(j, base), multiply_add(i, start)).astype(d)
+
+
+@functools.cache
+def _simd_width(d):
+    """How many values of dtype d PyTorch's CPU kernels hold in one SIMD vector: 64 bytes where
+    the CPU has AVX-512 (F, BW, VL, DQ: PyTorch's AVX512 kernels), else 32 (AVX2)."""
+    features = getattr(getattr(np, "_core", None), "_multiarray_umath", None)
+    features = getattr(features, "__cpu_features__", {})
+    avx512 = all(features.get(f"AVX512{k}") for k in ("F", "BW", "VL", "DQ"))
+    return (64 if avx512 else 32) // d.itemsize
+
+
+def _range_dtype(dtype, fn):
+    """The dtype of arange / range / linspace / logspace, which PyTorch has no bool kernel for."""
+    d = dtypes.to_dtype(dtype)
+    if d.kind == "b":
+        raise NotImplementedError(f'"{fn}_cpu" not implemented for \'Bool\'')
+    return d
+
+
+def _range_length(start, end, step):
+    """ceil((end - start) / step) after PyTorch's checks of the three numbers."""
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start:g} -> {end:g}")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    return max(int(np.ceil((end - start) / step)), 0)
+
+
+def _integer_arange(start, end, step, d):
+    """arange into an integer dtype as PyTorch's kernel computes it: start and step truncated
+    to integers, start + i * step wrapped into d. int64 truncates end too and counts in
+    integers; the narrower dtypes count the values as floats (so a step truncated to 0 gives
+    a run of equal values, not an error)."""
+    n = _range_length(start, end, step)
+    lo, hi, st = (int(v) for v in (start, end, step))
+    if d == dtypes.int64:
+        if st == 0:  # (a step such as 0.5, truncated)
+            raise ValueError("step must be nonzero")
+        _range_length(lo, hi, st)
+        n = abs(hi - lo + st - (1 if st > 0 else -1)) // abs(st)
+    return (lo + st * np.arange(n, dtype=np.int64)).astype(d)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
@@ -186,12 +251,33 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
             raise RuntimeError("linspace only supports 0-dimensional start and end tensors, but "
                                f"got {name} with {v.ndim} dimension(s).")
     start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
-    d = _float_dtype(dtype)
-    if d in (dtypes.float32, dtypes.float64) and n > 1:
+    d = _range_dtype(_float_dtype(dtype), "linspace")
+    if n < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    if d.kind in "iu":  # the ends become integers first (a range check), the steps are doubles
+        start, end = (int(fill_value_array(v, d)) if n > k else 0  # (one step needs no end)
+                      for k, v in enumerate((start, end)))
+        arr = _linspace_as_pytorch(start, end, n, np.float64).astype(d)
+    elif d in (dtypes.float32, dtypes.float64):
         arr = _linspace_as_pytorch(start, end, n, d.type)
     else:
-        arr = np.linspace(start, end, n).astype(d)
+        arr = _linspace_float16(start, end, n)
     return _leaf(arr, requires_grad)
+
+
+def _linspace_float16(start, end, n):
+    """PyTorch's float16 linspace: as `_linspace_as_pytorch`, but every operation (the step,
+    step * i, the sum) is rounded to float16 in turn, as its Half arithmetic does."""
+    h, f = np.float16, np.float32
+    start, end = h(start), h(end)
+    if n < 2:
+        return np.full(n, start, h)
+    with np.errstate(all="ignore"):
+        step = h(f(h(f(end) - f(start))) / f(h(n - 1)))
+        i = np.arange(n)
+        up, down = i[:n // 2].astype(h), ((n - 1) - i[n // 2:]).astype(h)
+        return np.concatenate([(f(start) + (f(step) * up.astype(f)).astype(h)).astype(h),
+                               (f(end) - (f(step) * down.astype(f)).astype(h)).astype(h)])
 
 
 def _linspace_as_pytorch(start, end, n, f):
@@ -199,6 +285,8 @@ def _linspace_as_pytorch(start, end, n, f):
     the first half counts up from start and the second half down from end (so both ends are
     exact), each value one fused multiply-add, start + step * i rounded once."""
     start, end = f(start), f(end)
+    if n < 2:
+        return np.full(n, start, f)  # one step is [start], whatever end is
     with np.errstate(all="ignore"):  # inf or NaN ends give what PyTorch gives
         step = (end - start) / f(n - 1)
         i = np.arange(n, dtype=np.float64)
@@ -224,11 +312,15 @@ def _fma(a, i, c):
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):
-    """`steps` values from base ** start to base ** end, evenly spaced in the exponent."""
+    """`steps` values from base ** start to base ** end, evenly spaced in the exponent (into an
+    integer dtype, the ends are made integers first and the powers truncated, as in PyTorch)."""
+    d = _range_dtype(_float_dtype(dtype), "logspace")
+    if d.kind in "iu":
+        start, end = (int(fill_value_array(_number(v, "logspace", name, k), d))
+                      for k, (name, v) in enumerate((("start", start), ("end", end)), 1))
     exponents = linspace(start, end, steps, dtype=dtypes.float64)._data
     arr = np.power(float(base), exponents)
-    d = _float_dtype(dtype)
-    return _leaf(arr.astype(d), requires_grad)  # (an integer dtype truncates, as in PyTorch)
+    return _leaf(arr.astype(d), requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
@@ -492,7 +584,7 @@ def scalar_tensor(s, *, dtype=None, requires_grad=False, device=None):
     if not isinstance(s, int | float | np.number):
         raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not "
                         f"{type(s).__name__}")
-    return _leaf(np.asarray(s).astype(_float_dtype(dtype)), requires_grad)
+    return _leaf(fill_value_array(s, _float_dtype(dtype)), requires_grad)
 
 
 def range(start=0, end=None, step=1, *, dtype=None, requires_grad=False, device=None):
@@ -507,13 +599,11 @@ def range(start=0, end=None, step=1, *, dtype=None, requires_grad=False, device=
                   stacklevel=2)
     start, end = _number(start, "range", "start", 1), _number(end, "range", "end", 2)
     step = _number(step, "range", "step", 3)
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    d = _range_dtype(_float_dtype(dtype), "range")
+    _range_length(start, end, step)  # PyTorch's checks
     n = int(np.floor((end - start) / step)) + 1
     arr = start + step * np.arange(n, dtype=np.float64)
-    return _leaf(arr.astype(_float_dtype(dtype)), requires_grad)
+    return _leaf(arr.astype(d), requires_grad)
 
 
 def empty_strided(size, stride, *, dtype=None, requires_grad=False, device=None,

@@ -341,7 +341,7 @@ def test_new_factories_take_size_as_a_keyword(name):
                        rf'{name}\(\) missing 1 required positional arguments: "size"')
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
 def test_linspace_gives_pytorchs_bits(dtype):
     """Each value is start + step * i rounded once (from end for the second half), as PyTorch's
     kernel computes it: NumPy's linspace differs in the last bit on a third of these."""
@@ -354,3 +354,46 @@ def test_linspace_gives_pytorchs_bits(dtype):
         ours = ng.linspace(start, end, n, dtype=getattr(ng, dtype)).numpy()
         theirs = torch.linspace(start, end, n, dtype=getattr(torch, dtype)).numpy()
         np.testing.assert_array_equal(ours, theirs, err_msg=f"linspace({start}, {end}, {n})")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_arange_gives_pytorchs_bits(dtype):
+    """PyTorch fills SIMD vectors from each vector's first value: a fractional step gives other
+    last bits than start + i * step (on a third of these, and for float16 float32 arithmetic)."""
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        start, step = float(rng.normal(0, 10)), float(rng.uniform(0.01, 3) * rng.choice([-1, 1]))
+        end = start + step * int(rng.integers(1, 400))
+        ours = ng.arange(start, end, step, dtype=getattr(ng, dtype)).numpy()
+        theirs = torch.arange(start, end, step, dtype=getattr(torch, dtype)).numpy()
+        np.testing.assert_array_equal(ours, theirs, err_msg=f"arange({start}, {end}, {step})")
+
+
+RANGE_CASES = [
+    # into an integer dtype the arguments are truncated first (int64) or the count is the float
+    # one (other integer dtypes)
+    "arange(2.7, dtype=T.int64)", "arange(1e-3, dtype=T.int64)", "arange(0, 5, 1.5, dtype=T.int64)",
+    "arange(-1.5, -5, -1.5, dtype=T.int64)", "arange(0, 2, 0.5, dtype=T.int32)",
+    "arange(-2.5, 3, 1.5, dtype=T.uint8)", "arange(0, 300, 100, dtype=T.int8)",
+    "arange(1, 2.5, 0.5, dtype=T.int64)", "arange(float('nan'))", "arange(0, float('inf'))",
+    "arange(3, dtype=T.bool)", "arange(3, 0, 1)",
+    "linspace(-2.5, 3.5, 5, dtype=T.int64)", "linspace(0, 300, 5, dtype=T.int8)",
+    "linspace(0, float('nan'), 1)", "linspace(0, float('nan'), 1, dtype=T.int32)",
+    "linspace(0, 1, -1)", "linspace(0, 1, 3, dtype=T.bool)",
+    "logspace(0, 3.5, 4, dtype=T.int64)", "logspace(0, 3, 4, base=2.5, dtype=T.int64)",
+    "logspace(0, float('nan'), 4, dtype=T.int16)", "logspace(0, 1, -1)",
+    "scalar_tensor(300, dtype=T.int8)", "scalar_tensor(2.7, dtype=T.int8)",
+    "scalar_tensor(-1, dtype=T.uint8)",
+]
+
+
+@pytest.mark.parametrize("expr", RANGE_CASES)
+def test_range_factories_values_and_errors(expr):
+    def run(lib):
+        try:
+            t = eval("T." + expr, {"T": lib})
+            return str(t.dtype).replace("torch.", ""), t.tolist()
+        except Exception as e:  # noqa: BLE001 - the exception is what is compared
+            return type(e).__name__, str(e)
+
+    assert run(ng) == run(torch)
