@@ -52,7 +52,9 @@ def get_default_dtype():
 def set_default_dtype(d):
     """Set the default floating dtype (float32 or float64), like `torch.set_default_dtype`."""
     global _default_dtype
-    d = to_dtype(d)
+    if not isinstance(d, np.dtype):  # a dtype object, as PyTorch's (not a name or a type)
+        raise TypeError("invalid dtype object: only floating-point types are supported as the "
+                        "default type")
     if d not in (float16, float32, float64):
         raise TypeError("only floating-point types are supported as the default type, got "
                         f"{dtype_name(d)}")

@@ -65,7 +65,8 @@ def _to_array(data, dtype=None):
         try:
             arr = np.array(data)
         except ValueError as e:
-            raise ValueError(f"could not build a tensor from {type(data).__name__}: {e}") from None
+            raise _ragged_error(data) or ValueError(
+                f"could not build a tensor from {type(data).__name__}: {e}") from None
         if arr.dtype.kind in "fuO":  # NumPy's guess may not be PyTorch's (nor fit int64)
             inferred = _inferred_dtype(data)
             if dtype is None and arr.dtype.kind != "O":
@@ -83,6 +84,27 @@ def _to_array(data, dtype=None):
     elif arr.dtype not in dtypes._NAMES:
         arr = arr.astype(np.int64 if arr.dtype.kind in "iu" else dtypes.get_default_dtype())
     return arr
+
+
+def _ragged_error(data):
+    """PyTorch's error for nested sequences that are not a rectangular block of numbers: the
+    shape is read from the first element at each depth, then every sequence must match it."""
+    shape, first = [], data
+    while isinstance(first, list | tuple) and first:
+        shape.append(len(first))
+        first = first[0]
+
+    def check(seq, dim):
+        if dim == len(shape):
+            return None
+        if not isinstance(seq, list | tuple):
+            return TypeError("not a sequence")
+        if len(seq) != shape[dim]:
+            return ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got "
+                              f"{len(seq)})")
+        return next((e for e in (check(item, dim + 1) for item in seq) if e), None)
+
+    return check(data, 0)
 
 
 def _tensors_as_numbers(data):
@@ -586,9 +608,9 @@ class Tensor:
         return self._data.item()
 
     def __index__(self):
-        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self._data)
+        return int(self._data.reshape(()))
 
     # ----- conversion ------------------------------------------------------------------------
     def item(self):

@@ -40,6 +40,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                          "True, but got: allow_unused=False.")
     allow_unused = allow_unused or materialize_grads
     outputs, inputs = _tuple(outputs), _tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     seeds = make_seeds(outputs, None if grad_outputs is None else _tuple(grad_outputs))
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor) or not x.requires_grad:

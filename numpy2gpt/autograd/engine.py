@@ -295,7 +295,12 @@ def _to_leaf(x, g, leaf_uses, held, deliver_to_leaf):
     if g is not None:
         deliver_to_leaf(x, _run_tensor_hooks(id(x), g), id(x) in TENSOR_HOOKS)
     for hook in list(POST_ACCUMULATE_GRAD_HOOKS.get(id(x), ())):
-        hook(x)
+        returned = hook(x)
+        if returned is not None:  # PyTorch's checks of what the hook returned
+            if not isinstance(returned, Tensor):
+                raise TypeError(f"expected Variable, but hook returned "
+                                f"'{type(returned).__name__}'")
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def _run_tensor_hooks(key, g):

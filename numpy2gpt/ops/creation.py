@@ -325,6 +325,9 @@ def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, devi
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     check_device(device)
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     return _leaf(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
@@ -543,6 +546,8 @@ def binomial(count, prob, generator=None):
 
 def from_numpy(ndarray):
     """A tensor sharing memory with `ndarray`."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type_name(ndarray)})")
     return Tensor._make(ndarray) if ndarray.dtype in dtypes._NAMES else as_tensor(ndarray)
 
 

@@ -1,0 +1,43 @@
+"""Small differences from PyTorch a differential fuzzer found: errors for ragged nested lists,
+eye with a negative size, from_numpy of a list, set_default_dtype of a non-dtype, one-element
+tensors as list indices, grad() with no inputs, and what a post-accumulate-grad hook returns."""
+
+import pytest
+import torch
+
+import numpy2gpt as ng
+
+EXPRESSIONS = [
+    "T.tensor([[1, 2], 3])", "T.tensor([[1, 2], [3]])", "T.tensor([[[1], [2]], [[3], [4, 5]]])",
+    "T.tensor([[1, 2], (3,)])", "T.eye(2, -1)", "T.eye(-1, 2)", "T.set_default_dtype(float)",
+    "T.from_numpy([1, 2])", "[10, 20, 30][T.tensor([1])]", "[10, 20, 30][T.tensor(True)]",
+    "[10, 20, 30][T.tensor([[2]])]", "[10, 20, 30][T.tensor(1.0)]",
+    "T.autograd.grad((T.ones(2, requires_grad=True) * 2).sum(), [])",
+]
+
+
+def _outcome(lib, expr):
+    try:
+        return repr(eval(expr, {"T": lib}))
+    except Exception as e:  # noqa: BLE001 - the exception is what is compared
+        return type(e).__name__, str(e)
+
+
+@pytest.mark.parametrize("expr", EXPRESSIONS)
+def test_same_result_or_error(expr):
+    assert _outcome(ng, expr) == _outcome(torch, expr)
+
+
+@pytest.mark.parametrize("returned", ["p.grad.mul_(0.5)", "5", "None"])
+def test_a_post_accumulate_grad_hook_must_return_none(returned):
+    def run(lib):
+        p = lib.ones(2, requires_grad=True)
+        p.register_post_accumulate_grad_hook(eval("lambda p: " + returned))
+        try:
+            (p * 3).sum().backward()
+            error = None
+        except Exception as e:  # noqa: BLE001
+            error = type(e).__name__, str(e)
+        return error, p.grad.tolist()
+
+    assert run(ng) == run(torch)
