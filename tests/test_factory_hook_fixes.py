@@ -1,6 +1,7 @@
 """Small differences from PyTorch a differential fuzzer found: errors for ragged nested lists,
 eye with a negative size, from_numpy of a list, set_default_dtype of a non-dtype, one-element
-tensors as list indices, grad() with no inputs, and what a post-accumulate-grad hook returns."""
+tensors as list indices, grad() with no inputs, what a post-accumulate-grad hook returns, and
+relu's backward reading its output (not its input) as PyTorch's does."""
 
 import pytest
 import torch
@@ -41,3 +42,20 @@ def test_a_post_accumulate_grad_hook_must_return_none(returned):
         return error, p.grad.tolist()
 
     assert run(ng) == run(torch)
+
+
+def test_relu_saves_its_output_not_its_input():
+    def run(lib, edit):
+        x = lib.tensor([0.7, -1.3, 2.1, -0.4, 0.0, float("nan")], requires_grad=True)
+        h = x * 1
+        y = lib.nn.functional.relu(h)
+        (h if edit == "input" else y).add_(0.5)
+        try:
+            y.sum().backward()
+        except RuntimeError as e:
+            return str(e).split(" Hint")[0]  # (numpy2gpt's hint is its own)
+        return x.grad.tolist()
+
+    for edit in ("input", "output"):
+        ours, theirs = run(ng, edit), run(torch, edit)
+        assert str(ours).replace("numpy2gpt", "torch") == str(theirs)

@@ -141,14 +141,16 @@ class Sigmoid(Function):
 
 class Relu(Function):
     """max(x, 0) as PyTorch computes it: negatives become +0; -0 and NaN pass through (x * (x > 0)
-    would give -0 for negatives)."""
+    would give -0 for negatives). Like PyTorch's, its backward reads the output (positive
+    exactly where x is), so an in-place edit of x after relu is no error, and one of y is."""
+
+    saves_outputs = True
 
     def forward(self, x):
         return np.where(x < 0, np.zeros((), x.dtype), x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
-        return _ReluGrad()(gy, x)
+        return _ReluGrad()(gy, self.saved_output())
 
 
 class _ReluGrad(Function):
