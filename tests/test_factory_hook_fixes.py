@@ -59,3 +59,15 @@ def test_relu_saves_its_output_not_its_input():
     for edit in ("input", "output"):
         ours, theirs = run(ng, edit), run(torch, edit)
         assert str(ours).replace("numpy2gpt", "torch") == str(theirs)
+
+
+def test_a_dtype_change_gives_buffers_new_tensors_and_keeps_parameters():
+    def run(lib):
+        bn = lib.nn.BatchNorm1d(3)
+        old_buffer, weight = bn.running_mean, bn.weight
+        bn.double()
+        return (str(old_buffer.dtype), str(bn.running_mean.dtype), bn.weight is weight,
+                str(bn.weight.dtype), str(bn.num_batches_tracked.dtype))
+
+    assert [s.replace("torch.", "") if isinstance(s, str) else s for s in run(torch)] == \
+        [s.replace("numpy2gpt.", "") if isinstance(s, str) else s for s in run(ng)]

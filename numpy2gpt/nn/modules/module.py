@@ -661,17 +661,21 @@ class Module:
         return self
 
     def _apply_to_tensors(self, fn):
-        """Replace the array of every parameter, gradient and buffer by `fn(array)` in place.
+        """Replace the array of every parameter and gradient by `fn(array)` in place, and every
+        buffer that `fn` changes by a new tensor, as PyTorch's `_apply` does.
 
-        The Parameter objects stay the same (so optimizers and tied weights keep working).
+        The Parameter objects stay the same (so optimizers and tied weights keep working); a
+        reference to an old buffer keeps the old values and dtype.
         """
         for module in self.modules():
-            for t in list(module._parameters.values()) + list(module._buffers.values()):
-                if t is None:
-                    continue
-                t._data = fn(t._data)
-                if t.grad is not None:
-                    t.grad._data = fn(t.grad._data)
+            for t in module._parameters.values():
+                if t is not None:
+                    t._data = fn(t._data)
+                    if t.grad is not None:
+                        t.grad._data = fn(t.grad._data)
+            for name, t in module._buffers.items():
+                if t is not None and (array := fn(t._data)) is not t._data:
+                    module._buffers[name] = Tensor._make(array).requires_grad_(t.requires_grad)
         return self
 
     def to(self, *args, dtype=None, device=None, **kwargs):
