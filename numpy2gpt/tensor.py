@@ -353,15 +353,23 @@ class Tensor:
     def grad(self, value):
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
-                                f"{type(value).__name__}")
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
             if value.dtype != self.dtype:
-                raise RuntimeError(f"assigned grad has data of a different type: "
-                                   f"{dtype_name(value.dtype)} vs the tensor's "
-                                   f"{dtype_name(self.dtype)}")
+                from .ops._util import CPP_TYPE_NAMES
+
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype "
+                    f"'{CPP_TYPE_NAMES[value.dtype.name]}' to a tensor with grad_dtype "
+                    f"'{_TYPE_NAMES[self.dtype].removesuffix('Tensor')}'. The gradient must "
+                    "match the tensor's grad_dtype (defaults to the tensor's dtype). You can set "
+                    "the tensor's grad_dtype attribute with a specific dtype, or None to allow "
+                    "any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and "
+                    "its gradient may break downstream systems that assume they match.")
             if value.shape != self.shape:
-                raise RuntimeError(f"assigned grad has data of a different size: "
-                                   f"{list(value.shape)} vs the tensor's {list(self.shape)}")
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' "
+                                   f"to a tensor of size '{list(self.shape)}'. Please ensure that "
+                                   "the gradient and the tensor are the same size")
         self._grad = value
 
     def retain_grad(self):

@@ -71,3 +71,16 @@ def test_a_dtype_change_gives_buffers_new_tensors_and_keeps_parameters():
 
     assert [s.replace("torch.", "") if isinstance(s, str) else s for s in run(torch)] == \
         [s.replace("numpy2gpt.", "") if isinstance(s, str) else s for s in run(ng)]
+
+
+@pytest.mark.parametrize("value", ["T.ones(2)", "T.ones(3, dtype=T.float64)", "5",
+                                   "T.ones(3, dtype=T.int64)", "T.ones(2, dtype=T.uint8)"])
+def test_assigning_a_wrong_grad_gives_pytorchs_error(value):
+    def run(lib):
+        x = lib.ones(3, requires_grad=True)
+        try:
+            x.grad = eval(value, {"T": lib})
+        except Exception as e:  # noqa: BLE001
+            return type(e).__name__, str(e)
+
+    assert run(ng) == run(torch)

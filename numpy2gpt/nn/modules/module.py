@@ -686,8 +686,8 @@ class Module:
             return self
         dtype = dtypes.to_dtype(dtype)
         if dtype.kind != "f":
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired "
-                            f"dtype={dtype_name(dtype)}")
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got "
+                            f"desired dtype={dtype_name(dtype)}")
         return self._apply_to_tensors(
             lambda a: a.astype(dtype, copy=False) if a.dtype.kind == "f" else a)
 
