@@ -84,3 +84,17 @@ def test_assigning_a_wrong_grad_gives_pytorchs_error(value):
             return type(e).__name__, str(e)
 
     assert run(ng) == run(torch)
+
+
+def test_grad_and_backward_take_any_iterable_of_tensors():
+    def run(lib):
+        lin = lib.nn.Linear(2, 1)
+        loss = lin(lib.ones(1, 2)).sum()
+        grads = lib.autograd.grad(loss, lin.parameters(), retain_graph=True)
+        again = lib.autograd.grad(loss, dict(lin.named_parameters()).values(), retain_graph=True)
+        lib.autograd.backward(loss, inputs=lin.parameters())
+        return [g.tolist() for g in grads + again] + [lin.bias.grad.tolist()]
+
+    torch.manual_seed(0)
+    ng.manual_seed(0)
+    assert run(ng) == run(torch)

@@ -20,7 +20,8 @@ from .variable import Variable
 
 
 def _tuple(x):
-    return tuple(x) if isinstance(x, tuple | list) else (x,)
+    """A tensor, or any iterable of them (a list, `model.parameters()`), as a tuple."""
+    return (x,) if isinstance(x, Tensor) or x is None else tuple(x)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
