@@ -2,10 +2,12 @@
 BatchNorm, a character LSTM/GRU with packed sequences, a Transformer-encoder classifier with
 MultiheadAttention, a VAE, a DCGAN-style GAN, a small ResNet with a resumed checkpoint,
 seq2seq GRUs with attention, dropout and teacher forcing, word2vec with sparse embeddings, a toy
-diffusion model, REINFORCE with a baseline, a RealNVP flow and a small U-Net), run unchanged on
-real PyTorch and on
-numpy2gpt (`numpy2gpt run`): the same seed gives the same losses, step after step, and the same
-final numbers."""
+diffusion model, REINFORCE with a baseline, a RealNVP flow, a small U-Net, a tiny ViT, graph
+convolution networks (index_add_ and sparse adjacency), a packed bidirectional LSTM tagger,
+custom autograd Functions, LBFGS curve fitting, k-means and EM, knowledge distillation, SimCLR,
+MAML, GRU forecasting and weight/spectral norm parametrizations), run unchanged on real PyTorch
+and on numpy2gpt (`numpy2gpt run`): the same seed gives the same losses, step after step, and
+the same final numbers."""
 
 import os
 import subprocess
