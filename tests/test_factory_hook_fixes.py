@@ -3,6 +3,7 @@ eye with a negative size, from_numpy of a list, set_default_dtype of a non-dtype
 tensors as list indices, grad() with no inputs, what a post-accumulate-grad hook returns, and
 relu's backward reading its output (not its input) as PyTorch's does."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -98,3 +99,26 @@ def test_grad_and_backward_take_any_iterable_of_tensors():
     torch.manual_seed(0)
     ng.manual_seed(0)
     assert run(ng) == run(torch)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_a_number_over_a_tensor_is_pytorchs_reciprocal_times_the_number(dtype):
+    x = np.random.default_rng(0).standard_normal(2000).astype(dtype)
+    for number in (3, 2.5, -1):
+        ours = (number / ng.tensor(x)).numpy()
+        theirs = (number / torch.from_numpy(x)).numpy()
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("expr", ["3 / h", "T.lerp(h, T.ones(4), 0.3)",
+                                  "T.lerp(h, T.ones(4), T.full((4,), 0.3))"])
+def test_editing_an_input_the_backward_does_not_read_is_no_error(expr):
+    def run(lib):
+        x = lib.tensor([0.7, -1.3, 2.1, -0.4], requires_grad=True)
+        h = x * 1
+        y = eval(expr, {"T": lib, "h": h})
+        h.add_(0.5)
+        y.sum().backward()
+        return x.grad.tolist()
+
+    np.testing.assert_allclose(run(ng), run(torch), rtol=1e-6)

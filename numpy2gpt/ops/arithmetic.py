@@ -22,7 +22,7 @@ from ._util import (
     result_type,
     sum_to_array,
 )
-from .elementwise import log
+from .elementwise import log, reciprocal
 from .shape import broadcast_to
 
 
@@ -515,14 +515,15 @@ class Lerp(Function):
         return np.where(np.abs(w) < 0.5, start + w * diff, end - diff * (1 - w))
 
     def backward(self, gy):
-        start, end, *weight = self.saved_tensors
-        w = weight[0] if weight else self.weight
+        start, end, *weight = self.inputs  # start and end are read only for weight's gradient
+        w = self.saved_input(2) if weight else self.weight
         need = self.needs_input_grad
         g_start = sum_to(gy * (1 - w), start.shape) if need[0] else None
         g_end = sum_to(gy * w, end.shape) if need[1] else None
         if not weight:
             return g_start, g_end
-        g_w = sum_to(gy * (end - start), w.shape) if need[2] else None
+        g_w = sum_to(gy * (self.saved_input(1) - self.saved_input(0)), w.shape) if need[2] \
+            else None
         return g_start, g_end, g_w
 
 
@@ -651,6 +652,12 @@ def _reflected(fn, grad_fn_name=None):
     return lambda self, other: renamed(fn(other, self), grad_fn_name)
 
 
+def _rdiv(self, other):
+    """`number / tensor` as PyTorch computes it, reciprocal(tensor) * number (not a division:
+    other last bits), whose backward reads the reciprocal, not the tensor."""
+    return mul(reciprocal(self), other)
+
+
 def _comparison_operator(fn):
     """`t == x`, `t < x`...: fn, but for an operand that is no number, array or tensor (a string,
     a list) Python's NotImplemented, so == is False and < a TypeError, as in PyTorch."""
@@ -667,7 +674,7 @@ def _comparison_operator(fn):
 TENSOR_METHODS = {
     "__add__": add, "__radd__": _reflected(add), "__sub__": sub,
     "__rsub__": _reflected(sub, "RsubBackward1"), "__mul__": mul, "__rmul__": _reflected(mul),
-    "__truediv__": div, "__rtruediv__": _reflected(div, "MulBackward0"), "__neg__": neg,
+    "__truediv__": div, "__rtruediv__": _rdiv, "__neg__": neg,
     "__pow__": pow, "__rpow__": _reflected(pow), "__eq__": _comparison_operator(eq),
     "__ne__": _comparison_operator(ne), "__lt__": _comparison_operator(lt),
     "__le__": _comparison_operator(le), "__gt__": _comparison_operator(gt),
