@@ -21,7 +21,13 @@ import warnings
 import numpy as np
 
 from .autograd.function import _TENSOR_TYPES, Function
-from .ops._util import broadcast_shape, not_implemented_for, reduction_dims, require_tensor
+from .ops._util import (
+    broadcast_shape,
+    not_implemented_for,
+    reduction_dims,
+    renamed,
+    require_tensor,
+)
 from .ops.arithmetic import clone, sum_to
 from .ops.indexing import masked_fill, tril, triu, where
 from .ops.join import cat, narrow, roll
@@ -848,7 +854,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
         raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     m, n = A.shape[-2], A.shape[-1]
     rtol = np.finfo(A.dtype).eps * max(m, n) if rcond is None or rcond < 0 else rcond
-    X = matmul(Pinv(None, rtol, False)(A), Bm)
+    # (the product is the last step of PyTorch's one lstsq node: its name)
+    X = renamed(matmul(Pinv(None, rtol, False)(A), Bm), "LinalgLstsqBackward0")
     solution = X.squeeze(-1) if vector else X
     a = A._data
     s = np.linalg.svd(a, compute_uv=False)
@@ -1271,6 +1278,8 @@ def matrix_power(A, n, *, out=None):
         return masked_fill(A, np.array(True), 0) + _eye(A.shape[-1], A.dtype)
     if n < 0:
         A, n = inv(A), -n
+        if n == 1:
+            return A  # a new tensor already (PyTorch's result too: no copy of it)
     if n == 1:
         return clone(A)
     if n == 2:
@@ -1522,7 +1531,8 @@ def cross(input, other, *, dim=-1):
                            f"{a.shape[d]} and {b.shape[d]}")
     broadcast_shape(a.shape, b.shape)
     # rolling by -1 along dim gives (x1, x2, x0), by 1 gives (x2, x0, x1)
-    return roll(a, -1, d) * roll(b, 1, d) - roll(a, 1, d) * roll(b, -1, d)
+    y = roll(a, -1, d) * roll(b, 1, d) - roll(a, 1, d) * roll(b, -1, d)
+    return renamed(y, "LinalgCrossBackward0")  # (one node in PyTorch)
 
 
 def _torch_cross(input, other, dim=None, *, out=None):
@@ -1615,7 +1625,7 @@ def distance(diff, p, grad_fn_name="CdistBackward0"):
     """The p-norm of the differences `diff` over the last axis, as cdist and pdist compute it."""
     if p == float("inf") and diff.shape[-1]:
         return InfDistance(grad_fn_name)(diff)
-    return Norm(float(p), (diff.ndim - 1,), False)(diff)
+    return renamed(Norm(float(p), (diff.ndim - 1,), False)(diff), grad_fn_name)
 
 
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
@@ -1643,7 +1653,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (..., P, R, M)
     result = distance(diff, p)
     if p == 0:  # counting nonzeros has no gradient: PyTorch's cdist gives zeros, not none
-        result = result + sum(masked_fill(diff, np.array(True), 0), -1)
+        result = renamed(result + sum(masked_fill(diff, np.array(True), 0), -1), "CdistBackward0")
     return result
 
 
@@ -1780,7 +1790,7 @@ def _cholesky(input, upper=False, *, out=None):
     A = _check_matrix("cholesky", input, "cholesky", floating=False)
     if A.dtype.kind != "f" or A.dtype == np.float16:
         raise NotImplementedError(f"\"cholesky_cpu\" not implemented for '{_type(A)}'")
-    return Cholesky(bool(upper), "cholesky")(A)
+    return renamed(Cholesky(bool(upper), "cholesky")(A), "CholeskyBackward0")  # (PyTorch's)
 
 
 # ----- the older torch-level decompositions and solvers (deprecated in PyTorch, kept working) --
@@ -1949,7 +1959,8 @@ def tensorinv(A, ind=2, *, out=None):
     if rows != columns:
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
                            f"prod(self.shape[:ind]), but got {columns} != {rows}")
-    return inv(a.reshape(rows, columns)).reshape(*back, *front)
+    # (PyTorch's reshape of the inverse is a view by its reshape_alias: its name)
+    return renamed(inv(a.reshape(rows, columns)).reshape(*back, *front), "ReshapeAliasBackward0")
 
 
 def tensorsolve(A, B, dims=None, *, out=None):

@@ -21,7 +21,8 @@ def _env(lib):
                 x=leaf(3, 4), y=leaf(3, 4), p=leaf(3, 4, positive=True), v=leaf(4),
                 m=leaf(4, 5), sq=leaf(3, 3), b3=leaf(2, 3, 4), b3b=leaf(2, 4, 5), w=leaf(2, 4),
                 bw=leaf(2), i=lib.tensor([0, 2]), tgt=lib.tensor([1, 0, 3]),
-                tgt3=lib.tensor([[1, 0, 3], [2, 2, 0]]))
+                tgt3=lib.tensor([[1, 0, 3], [2, 2, 0]]), img=leaf(1, 2, 5, 5),
+                wconv=leaf(2, 3, 3, 3), bconv=leaf(3))
 
 
 def _setitem(t, key, value):
@@ -116,6 +117,70 @@ NAMES = [
     ("F.smooth_l1_loss(x, y, reduction='none')", "SmoothL1LossBackward0"),
     ("F.smooth_l1_loss(x, y, beta=0.0)", "MeanBackward0"),
     ("F.huber_loss(x, y, reduction='sum')", "HuberLossBackward0"),
+    # activations and losses PyTorch runs as one node: the name of the composition's last step
+    ("F.binary_cross_entropy(x.sigmoid(), p / 2)", "BinaryCrossEntropyBackward0"),
+    ("F.binary_cross_entropy(x.sigmoid(), p / 2, reduction='none')",
+     "BinaryCrossEntropyBackward0"),
+    ("F.binary_cross_entropy(x.sigmoid(), p.detach() / 2, p.detach(), reduction='sum')",
+     "BinaryCrossEntropyBackward0"),
+    ("F.binary_cross_entropy_with_logits(x, p / 2)", "BinaryCrossEntropyWithLogitsBackward0"),
+    ("F.binary_cross_entropy_with_logits(x, p.detach() / 2, pos_weight=v.detach(), "
+     "reduction='none')", "BinaryCrossEntropyWithLogitsBackward0"),
+    ("F.threshold(x, 0.1, 2.0)", "ThresholdBackward0"),
+    ("F.threshold(x.clone(), 0.1, 2.0, inplace=True)", "ThresholdBackward1"),
+    ("F.threshold_(x.clone(), 0.1, 2.0)", "ThresholdBackward1"),
+    ("F.hardshrink(x)", "HardshrinkBackward0"), ("F.softshrink(x, 0.3)", "SoftshrinkBackward0"),
+    ("F.prelu(x, bw[:1])", "PreluKernelBackward0"), ("F.prelu(x, v)", "PreluKernelBackward0"),
+    ("F.rrelu(x)", "RreluWithNoiseBackward0"), ("F.rrelu(x, training=True)",
+                                                "RreluWithNoiseBackward0"),
+    ("F.rrelu(x.clone(), inplace=True)", "RreluWithNoiseBackward1"),
+    ("F.rrelu_(x.clone(), training=True)", "RreluWithNoiseBackward1"),
+    ("F.dropout(x)", "MulBackward0"), ("F.dropout(x, 1.0)", "MulBackward0"),
+    ("F.dropout(x.clone(), inplace=True)", "MulBackward0"),
+    ("F.pad(x, (1, 1), mode='circular')", "torch::autograd::CopySlices"),
+    ("F.pad(img, (1, 2, 2, 1), mode='circular')", "torch::autograd::CopySlices"),
+    ("F.soft_margin_loss(x, y.sign().detach())", "SoftMarginLossBackward0"),
+    ("F.soft_margin_loss(x, y.sign().detach(), reduction='none')", "SoftMarginLossBackward0"),
+    ("F.multi_margin_loss(x, tgt)", "MultiMarginLossBackward0"),
+    ("F.multi_margin_loss(x, tgt, p=2, reduction='none')", "MultiMarginLossBackward0"),
+    ("F.multi_margin_loss(v, tgt[0])", "MultiMarginLossBackward0"),
+    ("F.multilabel_margin_loss(x, torch.tensor([[1, 0, -1, 0]] * 3))",
+     "MultilabelMarginLossBackward0"),
+    ("F.multilabel_margin_loss(x, torch.tensor([[1, 0, -1, 0]] * 3), reduction='none')",
+     "MultilabelMarginLossBackward0"),
+    ("F.triplet_margin_loss(x, y, p, reduction='none')", "ClampMinBackward0"),
+    # distances
+    ("F.pairwise_distance(x, y)", "NormBackward1"), ("F.pairwise_distance(x, v, p=1)",
+                                                     "NormBackward1"),
+    ("F.pdist(x)", "PdistBackward0"), ("F.pdist(x, p=1)", "PdistBackward0"),
+    ("F.pdist(x, p=float('inf'))", "PdistBackward0"), ("F.pdist(x[:1])", "PdistBackward0"),
+    ("torch.cdist(x, y)", "CdistBackward0"), ("torch.cdist(x, y, p=0)", "CdistBackward0"),
+    ("torch.cdist(b3, b3, p=3)", "CdistBackward0"), ("torch.cdist(x[:0], y)", "CdistBackward0"),
+    ("torch.dist(x, y)", "DistBackward0"), ("torch.dist(x, y, float('inf'))", "DistBackward0"),
+    # torch.linalg
+    ("torch.linalg.cross(x[:, :3], y[:, :3])", "LinalgCrossBackward0"),
+    ("torch.cross(b3[..., :3], b3[..., 1:], dim=2)", "LinalgCrossBackward0"),
+    ("torch.linalg.lstsq(sq, x[:, :3]).solution", "LinalgLstsqBackward0"),
+    ("torch.linalg.lstsq(sq[None], x[None, :, :3])[0]", "LinalgLstsqBackward0"),
+    ("torch.linalg.matrix_power(sq, -1)", "LinalgInvExBackward0"),
+    ("torch.linalg.tensorinv(sq, 1)", "ReshapeAliasBackward0"),
+    ("torch.linalg.tensorinv(b3b[0, :, :4].reshape(2, 2, 4), 2)", "ReshapeAliasBackward0"),
+    # convolution, pooling, shuffles
+    ("F.conv_transpose2d(img, wconv)", "ConvolutionBackward0"),
+    ("F.conv_transpose2d(img, wconv, bconv, stride=2, padding=1, output_padding=1)",
+     "ConvolutionBackward0"),
+    ("F.conv_transpose1d(img[:, :, 0], wconv[..., 0], bconv)", "ConvolutionBackward0"),
+    ("F.conv_transpose2d(img[0], wconv)", "SqueezeBackward1"),
+    ("F.adaptive_avg_pool2d(img, 1)", "MeanBackward1"),
+    ("F.adaptive_avg_pool2d(img[0], (1, 1))", "MeanBackward1"),
+    ("F.adaptive_avg_pool3d(img[:, :, None], 1)", "MeanBackward1"),
+    ("F.adaptive_avg_pool2d(img, (1, 2))", "AdaptiveAvgPool2DBackward0"),
+    ("F.pixel_shuffle(img.repeat(1, 2, 1, 1), 2)", "PixelShuffleBackward0"),
+    ("F.pixel_shuffle(img, 1)", "PixelShuffleBackward0"),
+    ("F.pixel_unshuffle(img[..., :4, :4], 2)", "PixelUnshuffleBackward0"),
+    ("F.pixel_unshuffle(img, 1)", "PixelUnshuffleBackward0"),
+    ("F.channel_shuffle(img.repeat(1, 2, 1, 1), 2)", "ChannelShuffleBackward0"),
+    ("F.channel_shuffle(img, 1)", "ChannelShuffleBackward0"),
 ]
 
 
@@ -136,6 +201,14 @@ EDGES = [
     ("torch.bmm(b3.transpose(1, 2).transpose(1, 2), b3b)", ["TransposeBackward0", None]),
     ("x[:, 0].addcmul(x[0, :3], x[:, 1])", ["SelectBackward0"]),
     ("F.layer_norm(x.t(), (3,))", ["TBackward0"]),
+    ("F.pairwise_distance(x, y)", ["AddBackward1"]),
+    ("torch.linalg.matrix_power(sq.t(), -1)", ["TBackward0"]),
+    ("F.multi_margin_loss(x, tgt, reduction='none').mul_(2)", ["MultiMarginLossBackward0"]),
+    ("F.multi_margin_loss(v, tgt[0], reduction='none').mul_(2)", ["MultiMarginLossBackward0"]),
+    ("F.multilabel_margin_loss(x, torch.tensor([[1, 0, -1, 0]] * 3), reduction='none').mul_(2)",
+     ["MultilabelMarginLossBackward0"]),
+    ("F.multilabel_margin_loss(v, torch.tensor([1, 0, -1, 0]), reduction='none').mul_(2)",
+     ["MultilabelMarginLossBackward0"]),
 ]
 
 
@@ -201,3 +274,77 @@ def test_the_in_place_error_names_the_node_as_pytorch_does(op, node):
 
     assert message(ng) == message(torch)
     assert message(ng).endswith(f"which is output 0 of {node},")
+
+
+RENAMED_GRADIENTS = [
+    "F.binary_cross_entropy(x.sigmoid(), p / 2)", "F.binary_cross_entropy_with_logits(x, p / 2)",
+    "F.threshold(x, 0.1, 2.0)", "F.hardshrink(x)", "F.softshrink(x, 0.3)", "F.prelu(x, v)",
+    "F.rrelu(x)", "F.soft_margin_loss(x, y.sign().detach())", "F.multi_margin_loss(x, tgt, p=2)",
+    "F.multilabel_margin_loss(x, torch.tensor([[1, 0, -1, 0]] * 3))",
+    "F.pairwise_distance(x, y)", "F.pdist(x)", "torch.cdist(x, y, p=0)", "torch.dist(x, y)",
+    "torch.linalg.cross(x[:, :3], y[:, :3])", "torch.linalg.lstsq(sq, x[:, :3]).solution",
+    "torch.linalg.matrix_power(sq, -1)", "torch.linalg.tensorinv(sq, 1)",
+    "F.conv_transpose2d(img, wconv, bconv, stride=2, padding=1, output_padding=1)",
+    "F.adaptive_avg_pool2d(img, 1)", "F.pixel_shuffle(img, 1)", "F.channel_shuffle(img, 1)",
+    "F.pixel_unshuffle(img[..., :4, :4], 2)",
+]
+
+
+@pytest.mark.parametrize("expr", RENAMED_GRADIENTS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_ops_with_pytorchs_node_names_keep_pytorchs_values_and_gradients(expr, dtype):
+    """Naming a node after PyTorch's changes nothing it computes: values, dtypes and the
+    gradients of every leaf (through a fixed random upstream gradient) are PyTorch's."""
+    names = ("x", "y", "p", "v", "sq", "img", "wconv", "bconv")
+    outs, grads = [], []
+    for lib in (ng, torch):
+        env = _env(lib)
+        for k in names:
+            env[k] = env[k].detach().to(getattr(lib, dtype)).requires_grad_()
+        out = eval(expr, env)
+        upstream = np.random.default_rng(1).standard_normal(tuple(out.shape))
+        (out * lib.tensor(upstream.astype(dtype))).sum().backward()
+        outs.append(out)
+        grads.append([None if env[k].grad is None else env[k].grad.numpy() for k in names])
+    assert outs[0].dtype.name == dtype == str(outs[1].dtype).removeprefix("torch.")
+    np.testing.assert_allclose(outs[0].detach().numpy(), outs[1].detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+    for ours, theirs in zip(*grads):
+        assert (ours is None) == (theirs is None)
+        if ours is not None:
+            assert ours.dtype.name == dtype
+            np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("expr", ["F.pixel_shuffle(t, 1)", "F.pixel_unshuffle(t, 1)",
+                                  "F.channel_shuffle(t, 1)", "F.pixel_shuffle(t[..., :1, :1], 2)"])
+def test_a_shuffle_that_moves_nothing_is_still_a_new_tensor(expr):
+    """PyTorch's pixel_shuffle, pixel_unshuffle and channel_shuffle return a new tensor even
+    where the reshapes could keep the input's memory: editing the result leaves the input."""
+    for lib in (ng, torch):
+        t = lib.zeros(1, 4, 2, 2)
+        out = eval(expr, {"F": lib.nn.functional, "t": t})
+        out.add_(1)
+        assert float(t.abs().sum()) == 0
+
+
+@pytest.mark.parametrize("expr, kernel, argument", [
+    ("F.binary_cross_entropy(x.sigmoid(), p / 2, weight=p)", "binary_cross_entropy", "weight"),
+    ("F.binary_cross_entropy(x.detach().sigmoid(), p.detach() / 2, weight=p)",
+     "binary_cross_entropy", "weight"),
+    ("F.soft_margin_loss(x, y)", "soft_margin_loss", "target"),
+    ("F.multi_margin_loss(x, tgt, weight=v)", "multi_margin_loss", "weight"),
+])
+def test_an_argument_pytorchs_node_has_no_gradient_for_may_not_require_grad(expr, kernel,
+                                                                            argument):
+    """PyTorch's one node has no derivative for a loss's weight (or soft_margin_loss's
+    target): with grad mode on, such an argument that requires grad is refused."""
+    message = (f"The function '{kernel}' is not differentiable with respect to argument "
+               f"'{argument}'. This input cannot have requires_grad True.")
+    for lib in (ng, torch):
+        env = _env(lib)
+        with pytest.raises(RuntimeError) as e:
+            eval(expr, env)
+        assert str(e.value) == message
+        with lib.no_grad():
+            eval(expr, env)  # (no error without grad mode)

@@ -58,7 +58,8 @@ def test_pad_modes_grad_fn_integers_and_empty_batch():
     x = ng.randn(2, 3, 5, requires_grad=True)
     names = [ng.nn.functional.pad(x, (1, 1), mode=m).grad_fn.name()
              for m in ("reflect", "replicate", "circular")]
-    assert names == ["ReflectionPad1DBackward0", "ReplicationPad1DBackward0", "CopySlices"]
+    assert names == ["ReflectionPad1DBackward0", "ReplicationPad1DBackward0",
+                     "torch::autograd::CopySlices"]
     assert ng.nn.functional.pad(x[None], (1, 1, 1, 1), mode="reflect").grad_fn.name() == \
         "ReflectionPad2DBackward0"
     a = np.arange(24).reshape(2, 3, 4)

@@ -558,7 +558,7 @@ def _maybe_inplace(x, op, inplace):
 class DropoutFunction(FusedFunction):
     """y = x * m with m = mask / (1 - p): zero with probability p, else scaled by 1 / (1 - p)."""
 
-    grad_fn_name = "DropoutBackward0"
+    grad_fn_name = "MulBackward0"  # PyTorch's CPU dropout is this product too
 
     def __init__(self, p):
         self.p = p
@@ -790,7 +790,9 @@ def pad(input, pad, mode="constant", value=None):
         indices = tuple(_pad_index(mode, n, before, after)
                         for n, (before, after) in zip(x.shape[lead:], pairs))
         name = {"reflect": "ReflectionPad", "replicate": "ReplicationPad"}.get(mode)
-        return IndexPadNd(indices, f"{name}{len(pairs)}DBackward0" if name else "CopySlices")(x)
+        # (PyTorch pads circularly by copying slices into a new tensor: its last node's name)
+        name = f"{name}{len(pairs)}DBackward0" if name else "torch::autograd::CopySlices"
+        return IndexPadNd(indices, name)(x)
     for i, (n, (before, after)) in enumerate(zip(x.shape[lead:], pairs)):
         if n + before + after < 0:
             raise RuntimeError(f"pad: padding ({before}, {after}) would give dimension "
@@ -852,8 +854,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     for name, a in (("input", x._data), ("target", t._data)):
         if a.size and not ((a >= 0) & (a <= 1)).all():
             raise RuntimeError(f"all elements of {name} should be between 0 and 1")
+    require_no_grad("binary_cross_entropy", "weight", weight)
     loss = -(t * x.log().clamp(min=-100) + (1 - t) * (1 - x).log().clamp(min=-100))
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    loss = _reduce(loss if weight is None else loss * weight, reduction)
+    return renamed(loss, "BinaryCrossEntropyBackward0")  # (one node in PyTorch)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -872,13 +876,19 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{_TENSOR_TYPES[t.dtype.name]}")
     for name, w in (("weight", weight), ("pos_weight", pos_weight)):
-        if isinstance(w, Tensor) and w.requires_grad and is_grad_enabled():
-            raise RuntimeError("The function 'binary_cross_entropy_with_logits' is not "
-                               f"differentiable with respect to argument '{name}'. This input "
-                               "cannot have requires_grad True.")
+        require_no_grad("binary_cross_entropy_with_logits", name, w)
     log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
     loss = (1 - t) * x + log_weight * _log1p_exp(-x)  # log(1 + exp(-x)) = -log sigmoid(x)
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    loss = _reduce(loss if weight is None else loss * weight, reduction)
+    return renamed(loss, "BinaryCrossEntropyWithLogitsBackward0")  # (one node in PyTorch)
+
+
+def require_no_grad(kernel, name, t):
+    """PyTorch's kernels without a derivative for some argument (a loss's weight or target)
+    refuse it when it requires grad (while grad mode is on, whatever the other inputs)."""
+    if isinstance(t, Tensor) and t.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{kernel}' is not differentiable with respect to "
+                           f"argument '{name}'. This input cannot have requires_grad True.")
 
 
 __all__ = ["gelu", "silu", "leaky_relu", "relu", "elu", "celu", "selu", "hardtanh", "relu6",

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from ...autograd.function import _TENSOR_TYPES, FusedFunction
-from ...ops._util import int_arg
+from ...ops._util import int_arg, renamed
 from ...ops.join import stack
 from ...tensor import as_tensor
 from ._args import int_tuple
@@ -380,7 +380,7 @@ def _conv_transpose(op, dims, input, weight, bias, stride, padding, output_paddi
                          for a in (-p, -p + op_)))
     if b is not None:
         y = y + b.reshape((o,) + (1,) * dims)
-    return y
+    return renamed(y, "ConvolutionBackward0")  # (the last step of PyTorch's one node)
 
 
 def _check_transposed_geometry(x, stride, output_padding, dilation, out):

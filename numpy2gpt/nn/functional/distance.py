@@ -19,7 +19,7 @@ from ...autograd.function import _TENSOR_TYPES
 from ...autograd.grad_mode import no_grad
 from ...kernels.dropout import dropout_mask
 from ...linalg import distance
-from ...ops._util import not_implemented_for, require_tensor
+from ...ops._util import not_implemented_for, renamed, require_tensor
 from ...ops.elementwise import relu
 from ...ops.indexing import where
 from ...ops.selection import minimum
@@ -27,7 +27,14 @@ from ...random import get_rng, in_memory_order
 from ...tensor import Tensor, as_tensor
 from . import activation as _activation
 from ._args import require_number
-from .activation import _maybe_inplace, check_dropout_dtype, check_dropout_p, leaky_relu, logsigmoid
+from .activation import (
+    _maybe_inplace,
+    check_dropout_dtype,
+    check_dropout_p,
+    leaky_relu,
+    logsigmoid,
+    require_no_grad,
+)
 from .loss import _legacy_reduction, _reduce, _reduction
 
 
@@ -68,7 +75,7 @@ def prelu(input, weight):
             shape[1] = w.numel()
         w = w.reshape(shape)
     # at x = 0 the slope side: the gradient there is weight, as PyTorch's
-    return where(x > 0, x, w * x)
+    return renamed(where(x > 0, x, w * x), "PreluKernelBackward0")  # (one node in PyTorch)
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
@@ -80,13 +87,15 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     require_number(upper, "rrelu", "upper", 3)
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    name = "RreluWithNoiseBackward1" if inplace else "RreluWithNoiseBackward0"  # (PyTorch's)
     if not training:
-        return leaky_relu(x, (lower + upper) / 2, inplace)
+        slope = (lower + upper) / 2
+        return _maybe_inplace(x, lambda t: renamed(leaky_relu(t, slope), name), inplace)
     not_implemented_for(x, "rrelu_with_noise_out_cpu")
     # the slope of each element: 1 where x > 0, U(lower, upper) elsewhere (the derivative too)
     u = get_rng().uniform(x.shape, dtype=x.dtype)
     noise = np.where(x._data > 0, 1, lower + (upper - lower) * u).astype(x.dtype, copy=False)
-    return _maybe_inplace(x, lambda t: t * as_tensor(noise), inplace)
+    return _maybe_inplace(x, lambda t: renamed(t * as_tensor(noise), name), inplace)
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -98,7 +107,8 @@ def threshold(input, threshold, value, inplace=False):
     if x.dtype.kind in "iu":
         value = int(value)
     # (x <= threshold, not x > threshold, picks `value`: a NaN stays NaN and passes its gradient)
-    return _maybe_inplace(x, lambda t: where(t <= threshold, value, t), inplace)
+    name = "ThresholdBackward1" if inplace else "ThresholdBackward0"  # (PyTorch's)
+    return _maybe_inplace(x, lambda t: renamed(where(t <= threshold, value, t), name), inplace)
 
 
 def hardshrink(input, lambd=0.5):
@@ -106,7 +116,7 @@ def hardshrink(input, lambd=0.5):
     x = require_tensor(input, "hardshrink", "input", 1)
     require_number(lambd, "hardshrink", "lambd", 2)
     not_implemented_for(x, "hardshrink_cpu")
-    return where((x >= -lambd) & (x <= lambd), 0.0, x)
+    return renamed(where((x >= -lambd) & (x <= lambd), 0.0, x), "HardshrinkBackward0")
 
 
 def softshrink(input, lambd=0.5):
@@ -119,7 +129,8 @@ def softshrink(input, lambd=0.5):
         raise RuntimeError(f"lambda must be in range [0, {float(finfo.max):g}] for input dtype "
                            f"{_type_name(x)}, but found {lambd:g}")
     # (as hardshrink, 0 only where -lambd <= x <= lambd: a NaN stays NaN, as in PyTorch)
-    return where((x >= -lambd) & (x <= lambd), 0.0, where(x > lambd, x - lambd, x + lambd))
+    y = where((x >= -lambd) & (x <= lambd), 0.0, where(x > lambd, x - lambd, x + lambd))
+    return renamed(y, "SoftshrinkBackward0")  # (one node in PyTorch)
 
 
 def tanhshrink(input):
@@ -133,7 +144,8 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """The p-norm of x1 - x2 + eps along the last dim (x1 and x2 broadcast): eps keeps the
     gradient of the 2-norm finite when x1 = x2."""
     a, b = as_tensor(x1), as_tensor(x2)
-    return (a - b + eps).norm(p, max(a.ndim, b.ndim) - 1, keepdim)
+    shifted = renamed(a - b + eps, "AddBackward1")  # PyTorch's names: add of a scalar, norm
+    return renamed(shifted.norm(p, max(a.ndim, b.ndim) - 1, keepdim), "NormBackward1")
 
 
 def pdist(input, p=2):
@@ -150,7 +162,7 @@ def pdist(input, p=2):
     i, j = np.triu_indices(x.shape[0], 1)
     diff = x.index_select(0, as_tensor(i)) - x.index_select(0, as_tensor(j))
     if not diff.numel():  # no pairs (or no columns): an empty norm that the inf-norm refuses
-        return diff.abs().sum(1)
+        return renamed(diff.abs().sum(1), "PdistBackward0")
     return distance(diff, p, "PdistBackward0")
 
 
@@ -209,7 +221,9 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     if x.dtype.kind != "f":
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{_type_name(x)}")
-    return _reduce((-t * x).exp().log1p(), reduction)
+    require_no_grad("soft_margin_loss", "target", t)
+    loss = _reduce((-t * x).exp().log1p(), reduction)
+    return renamed(loss, "SoftMarginLossBackward0")  # (one node in PyTorch)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
@@ -271,6 +285,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     _long_target(t, x, "multi_margin_loss_cpu_kernel")
     if weight is not None and weight.dtype != x.dtype:
         raise RuntimeError(f"expected scalar type {_type_name(x)} but found {_type_name(weight)}")
+    require_no_grad("multi_margin_loss", "weight", weight)
     ta = t._data.reshape(-1)
     if ((ta < 0) | (ta >= dim)).any():
         raise RuntimeError("target out of range")
@@ -282,8 +297,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     others[rows, ta] = 0  # the class itself is left out
     if weight is not None:
         others *= weight._data[ta][:, None]
-    loss = (h * as_tensor(others)).sum(1) / dim
-    return _reduce(loss.reshape(-1 if t.ndim else ()), reduction)
+    # one loss per sample (0-d for a 0-d target): a new tensor, no view of another
+    loss = (h * as_tensor(others)).sum(1 if t.ndim else (0, 1)) / dim
+    loss = _reduce(loss, reduction)
+    return renamed(loss, "MultiMarginLossBackward0")  # (one node in PyTorch)
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -309,8 +326,10 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     x2 = x.reshape(nframe, dim)
     z = 1 - x2.unsqueeze(2) + x2.unsqueeze(1)  # z[n, j, i] = 1 - x_j + x_i
     pairs = as_tensor(count[:, :, None] * unlisted[:, None, :])
-    loss = (relu(z) * pairs).sum((1, 2)) / dim  # only z > 0 counts (the gradient at 0 is 0)
-    return _reduce(loss.reshape(-1 if x.ndim == 2 else ()), reduction)
+    # only z > 0 counts (the gradient at 0 is 0); one loss per sample (0-d for a 1-D input)
+    loss = (relu(z) * pairs).sum((1, 2) if x.ndim == 2 else (0, 1, 2)) / dim
+    loss = _reduce(loss, reduction)
+    return renamed(loss, "MultilabelMarginLossBackward0")  # (one node in PyTorch)
 
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
@@ -394,7 +413,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     dist_pos, dist_neg = distance(a, pos), distance(a, neg)
     if swap:
         dist_neg = minimum(dist_neg, distance(pos, neg))
-    return _reduce((margin + dist_pos - dist_neg).clamp(min=0), reduction)
+    return _reduce((margin + dist_pos - dist_neg).clamp_min(0), reduction)
 
 
 # ----- bilinear ----------------------------------------------------------------------------------

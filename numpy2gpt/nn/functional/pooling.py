@@ -710,7 +710,7 @@ def _list_with_default(output_size, shape):
     return [d if v is None else v for v, d in zip(output_size, shape[-len(output_size):])]
 
 
-def _adaptive_avg_pool(x, shape, out):
+def _adaptive_avg_pool(x, shape, out, grad_fn_name=None):
     """Adaptive average pooling of x viewed as `shape` ((N,) C, *spatial) to out, one size per
     spatial dim (2 or 3 of them)."""
     dims = len(out)
@@ -732,7 +732,7 @@ def _adaptive_avg_pool(x, shape, out):
     divisor = _outer([[e - s for s, e in bounds] for bounds in windows])
     masks = [_masks(bounds, size) for bounds, size in zip(windows, shape[-dims:])]
     return AvgPoolFunction(_batched(shape, dims), _out_shape(x, shape, out), masks, divisor,
-                           f"AdaptiveAvgPool{dims}DBackward0")(x)
+                           grad_fn_name or f"AdaptiveAvgPool{dims}DBackward0")(x)
 
 
 def _adaptive_avg_pool_nd(dims, input, output_size):
@@ -741,7 +741,9 @@ def _adaptive_avg_pool_nd(dims, input, output_size):
     out = int_tuple(_list_with_default(output_size, x.shape), op, "output_size", 2, dims)
     if len(out) != dims:
         raise RuntimeError(f"{op}: output_size must be {dims}")
-    return _adaptive_avg_pool(x, tuple(x.shape), out)
+    # one output per plane: PyTorch takes the mean over the spatial dims (its node's name)
+    name = "MeanBackward1" if all(o == 1 for o in out) else None
+    return _adaptive_avg_pool(x, tuple(x.shape), out, name)
 
 
 def adaptive_avg_pool2d(input, output_size):

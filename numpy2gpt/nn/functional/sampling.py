@@ -31,7 +31,7 @@ import warnings
 import numpy as np
 
 from ...autograd.function import _TENSOR_TYPES, Function, FusedFunction
-from ...ops._util import require_tensor
+from ...ops._util import renamed, require_tensor
 from ...ops.indexing import _add_rows, index_select
 from ...tensor import Tensor, as_tensor
 from ._args import int_tuple
@@ -345,7 +345,7 @@ def pixel_shuffle(input, upscale_factor):
     n = len(batch)
     y = x.reshape(*batch, c // (r * r), r, r, h, w)  # channel = (c_out, i, j)
     y = y.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)  # (c_out, h, i, w, j)
-    return y.reshape(*batch, c // (r * r), h * r, w * r)
+    return _shuffled(y.reshape(*batch, c // (r * r), h * r, w * r), x, "PixelShuffleBackward0")
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -364,7 +364,7 @@ def pixel_unshuffle(input, downscale_factor):
     n = len(batch)
     y = x.reshape(*batch, c, h // r, r, w // r, r)  # (c, h, i, w, j)
     y = y.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)  # (c, i, j, h, w)
-    return y.reshape(*batch, c * r * r, h // r, w // r)
+    return _shuffled(y.reshape(*batch, c * r * r, h // r, w // r), x, "PixelUnshuffleBackward0")
 
 
 def channel_shuffle(input, groups):
@@ -385,7 +385,17 @@ def channel_shuffle(input, groups):
     if c % g:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
                            f"and {g} groups.")
-    return x.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(x.shape)
+    y = x.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(x.shape)
+    return _shuffled(y, x, "ChannelShuffleBackward0")
+
+
+def _shuffled(y, x, grad_fn_name):
+    """y, the shuffle of x by reshapes and a permute, as PyTorch returns it: a new tensor (a copy
+    where the reshapes could keep x's memory, e.g. for a factor of 1, so that editing y leaves x
+    alone), its node named as PyTorch's one node."""
+    if np.may_share_memory(y._data, x._data):
+        y = y.clone()
+    return renamed(y, grad_fn_name)
 
 
 # ----- unfold (im2col) / fold (col2im) -----------------------------------------------------------

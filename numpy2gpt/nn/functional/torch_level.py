@@ -11,7 +11,7 @@ two are the same function in PyTorch (torch.conv2d is F.conv2d), it is re-export
 
 import numpy as np
 
-from ...ops._util import int_arg, ints_arg, require_tensor
+from ...ops._util import int_arg, ints_arg, renamed, require_tensor
 from ...tensor import Tensor
 from . import activation, batchnorm, distance, loss, normalization, pooling
 from ._args import require_number
@@ -279,7 +279,7 @@ def dist(input, other, p=2):
     if not isinstance(p, int | float | np.number | Tensor) or isinstance(p, bool):
         raise TypeError(f"dist(): argument 'p' (position 3) must be Number, not "
                         f"{type(p).__name__}")
-    return vector_norm(x - y, float(p))
+    return renamed(vector_norm(x - y, float(p)), "DistBackward0")  # (one node in PyTorch)
 
 
 __all__ = [
