@@ -18,6 +18,7 @@ from ._util import (
     _argument_type,
     broadcast_shape,
     not_implemented_for,
+    opmath,
     promote,
     renamed,
     require_tensor,
@@ -127,16 +128,30 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    """1 / (1 + e^-x), as PyTorch computes it (float16 in float32): for very negative x, e^-x
+    overflows to inf and 1 / inf is the right 0."""
+
     saves_outputs = True
 
     def forward(self, x):
-        # 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) for x < 0: never overflows
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        with np.errstate(over="ignore"):
+            return (1 / (1 + np.exp(-opmath(x)))).astype(x.dtype, copy=False)
 
     def backward(self, gy):
-        y = self.saved_output()
-        return gy * y * (1.0 - y)  # d sigma = sigma (1 - sigma)
+        return _SigmoidGrad()(gy, self.saved_output())
+
+
+class _SigmoidGrad(Function):
+    """sigmoid's gradient gy (1 - y) y (d sigma = sigma (1 - sigma)), in PyTorch's order of
+    operations (float16 too, each step rounded), so its bits are PyTorch's."""
+
+    def forward(self, gy, y):
+        return gy * (1 - y) * y
+
+    def backward(self, ggx):
+        gy, y = self.saved_tensors
+        # d/dgy = (1 - y) y ;  d/dy = gy (1 - 2 y)
+        return ggx * (1 - y) * y, ggx * gy * (1 - 2 * y)
 
 
 class Relu(Function):
