@@ -144,3 +144,24 @@ def test_sigmoid_is_pytorchs_formula():
         theirs = torch.sigmoid(torch.tensor(x, dtype=getattr(torch, dtype))).numpy()
         np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=0)
     assert ng.autograd.gradgradcheck(ng.sigmoid, (ng.tensor(x[3:20], requires_grad=True),))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_lerp_and_hardswish_give_pytorchs_bits(dtype):
+    """lerp is one fused multiply-add per branch, hardswish x * relu6(x + 3) / 6 (float16 in
+    float32, and its gradient too), as PyTorch's kernels compute them."""
+    rng = np.random.default_rng(0)
+    x, y, w = rng.standard_normal(2000), rng.standard_normal(2000), rng.uniform(-1, 2, 2000)
+    x[:3] = [np.nan, 3.0, -3.0]
+
+    def run(lib):
+        d = getattr(lib, dtype)
+        t = lib.tensor(x, dtype=d, requires_grad=True)
+        h = lib.nn.functional.hardswish(t)
+        h.backward(lib.tensor(y, dtype=d))
+        return [lib.lerp(lib.tensor(x, dtype=d), lib.tensor(y, dtype=d), weight).numpy()
+                for weight in (0.3, -0.7, lib.tensor(w, dtype=d))] + [h.detach().numpy(),
+                                                                     t.grad.numpy()]
+
+    for ours, theirs in zip(run(ng), run(torch)):
+        np.testing.assert_array_equal(ours, theirs)

@@ -188,6 +188,32 @@ def opmath(a):
     return a.astype(np.float32) if a.dtype == np.float16 else a
 
 
+def fma(a, b, c):
+    """a * b + c with one rounding, as a fused multiply-add (PyTorch's CPU kernels use them).
+
+    Below float64 the product is exact in float64, so the float64 sum rounds once (and its
+    rounding to float32 again only at rare exact ties). In float64, a * b is split into its
+    rounded value and the exact error (Dekker: each factor halved into 26 + 27 bits), and c + a * b
+    is summed keeping its rounding error (Knuth's TwoSum): the result is rounded once but for rare
+    last-bit ties. Returns float64 values for the caller to round to its dtype."""
+    a, b, c = (np.asarray(v, np.float64) for v in (a, b, c))
+    with np.errstate(all="ignore"):
+        p = a * b
+        (ah, al), (bh, bl) = _halves(a), _halves(b)
+        err = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # p + err == a * b exactly
+        s = p + c
+        v = s - p
+        r = s + (((p - (s - v)) + (c - v)) + err)  # s + (its rounding error + err)
+        return np.where(np.isfinite(r), r, p + c)  # inf and NaN (or a huge factor): plainly
+
+
+def _halves(a):
+    """a as hi + lo, each with at most 26 significant bits (Veltkamp's split)."""
+    t = 134217729.0 * a  # 2**27 + 1
+    hi = t - (t - a)
+    return hi, a - hi
+
+
 def fill_value_array(value, dtype):
     """A number that fills or replaces elements of a `dtype` tensor (full, fill_, masked_fill,
     clamp, ...) as a 0-d array of `dtype`, after PyTorch's range check: a value the dtype cannot

@@ -16,6 +16,8 @@ from ._util import (
     broadcast_shape,
     check_alpha,
     fill_value_array,
+    fma,
+    opmath,
     promote,
     renamed,
     require_tensor,
@@ -510,9 +512,13 @@ class Lerp(Function):
             self.grad_fn_name = "LerpBackward1"
 
     def forward(self, start, end, *weight):
-        w = weight[0] if weight else np.asarray(self.weight, start.dtype)
-        diff = end - start
-        return np.where(np.abs(w) < 0.5, start + w * diff, end - diff * (1 - w))
+        dtype = np.result_type(start, end, *weight)
+        s, e = opmath(start), opmath(end)  # (float16 in float32, as PyTorch)
+        w = opmath(weight[0]) if weight else np.asarray(self.weight, s.dtype)
+        diff = e - s
+        # each branch one fused multiply-add, as PyTorch's kernel: the same last bits
+        out = np.where(np.abs(w) < 0.5, fma(w, diff, s), fma(-diff, 1 - w, e))
+        return out.astype(diff.dtype).astype(dtype, copy=False)
 
     def backward(self, gy):
         start, end, *weight = self.inputs  # start and end are read only for weight's gradient

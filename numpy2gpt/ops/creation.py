@@ -11,7 +11,7 @@ from .. import dtypes
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..random import get_rng, in_memory_order, is_row_major, resolve
 from ..tensor import Tensor, as_tensor, check_device, tensor, type_name  # noqa: F401  (re-exported)
-from ._util import fill_value_array, not_implemented_for, require_tensor
+from ._util import fill_value_array, fma, not_implemented_for, require_tensor
 
 
 def _size(size, fn="zeros"):
@@ -173,13 +173,13 @@ def _float_arange(start, step, n, d):
     """start + step * i for i < n, in d, to PyTorch's bits: its CPU kernel fills whole SIMD
     vectors of `_simd_width(d)` values (two at a time) from each vector's first value, rounded to
     d: base = start + step * i0, then base + step * j; the last values, past the final pair of
-    vectors, are start + step * i. Each sum is a fused multiply-add in float64 (`_fma`), rounded
+    vectors, are start + step * i. Each sum is a fused multiply-add in float64 (`fma`), rounded
     to float32 first for float16 (whose kernel computes in float32)."""
     acc = np.float32 if d == dtypes.float16 else np.float64
     start, step = (float(acc(v)) for v in (start, step))
 
     def multiply_add(i, c):  # c + step * i, in acc
-        return _fma(step, i.astype(np.float64), c).astype(acc)
+        return fma(step, i.astype(np.float64), c).astype(acc)
 
     i = np.arange(n, dtype=np.int64)
     width = _simd_width(d)
@@ -295,20 +295,7 @@ def _linspace_as_pytorch(start, end, n, f):
             # so the sum is rounded once, to float32 (an infinite step gives inf and NaN alike)
             return np.concatenate([(np.float64(start) + np.float64(step) * up).astype(f),
                                    (np.float64(end) - np.float64(step) * down).astype(f)])
-        return np.concatenate([_fma(step, up, start), _fma(-step, down, end)])
-
-
-def _fma(a, i, c):
-    """a * i + c rounded once (but for rare last-bit ties), for float64 a, c and whole numbers
-    i < 2**26: a is split in two halves of 26 and 27 bits (Veltkamp) whose products with i are
-    exact, and c + a * i is summed with its rounding error kept (Knuth's TwoSum)."""
-    t = 134217729.0 * a  # 2**27 + 1
-    hi = t - (t - a)
-    x, y = hi * i, (a - hi) * i  # a * i == x + y exactly
-    s = c + x
-    b = s - c
-    err = (c - (s - b)) + (x - b)  # s + err == c + x exactly
-    return s + (err + y)
+        return np.concatenate([fma(step, up, start), fma(-step, down, end)])
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):

@@ -277,16 +277,17 @@ class Hardswish(_Elementwise):
 
     def fwd(self, x):
         self.x = x
-        return x * (np.clip(x + 3, 0, 6) / 6)
+        w = opmath(x)  # as PyTorch: float16 in float32, the product before the division
+        return (w * np.clip(w + 3, 0, 6) / 6).astype(x.dtype, copy=False)
 
     def bwd(self, gy):
         # d/dx = 0 for x <= -3, (2x + 3) / 6 = x / 3 + 1/2 for -3 < x < 3, 1 for x >= 3
         # (PyTorch's choice at the kinks: 0 at -3, 1 at 3). The 0 is selected, not multiplied,
         # so it stays 0 for an infinite gy, as in PyTorch
-        x = self.x
-        inside = x / 3 + 0.5
-        slope = np.where(x < 3, inside, 1).astype(gy.dtype, copy=False)
-        return np.where(x <= -3, np.zeros((), gy.dtype), gy * slope)
+        x, g = opmath(self.x), opmath(gy)  # (float16 in float32, as PyTorch)
+        inside = g * (x / 3 + 0.5)
+        out = np.where(x <= -3, np.zeros((), g.dtype), np.where(x >= 3, g, inside))  # NaN: NaN
+        return out.astype(gy.dtype, copy=False)
 
     def formula(self, x):
         return x * where(x <= -3, 0.0, where(x < 3, (x + 3) / 6, 1.0))  # x relu6(x + 3) / 6
