@@ -409,7 +409,8 @@ def _call_backward(fn, grads, create_graph):
                 f"double backward is not implemented for {fn.name()} (a fused op with a "
                 "hand-derived backward and no `composed` method); use the composed primitive "
                 "ops for higher derivatives")
-        fn._check_versions()
+        if fn.backward_reads_inputs:
+            fn._check_versions()
         result = fn.backward(*[None if g is None else g._data for g in grads])
     if not isinstance(result, tuple | list):
         result = (result,)

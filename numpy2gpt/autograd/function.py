@@ -51,6 +51,10 @@ class Function:
     # Set False when backward needs only the inputs' shapes and dtypes (Add, Sum, Reshape...):
     # such a node saves no values, so, like PyTorch, backward may run through it again.
     saves_values = True
+    # Set False on a fused op whose backward reads none of its inputs' values (only what its
+    # forward kept, or its outputs): editing an input in place after forward is then no error,
+    # as in PyTorch, whose softmax and losses save their results, not their inputs.
+    backward_reads_inputs = True
     materialize_grads = True  # an output that got no gradient gets zeros in backward (not None)
     grad_fn_name = None  # the name in `grad_fn=<...>`; default "<ClassName>Backward0"
     # Which nn.Module's forward is running (for graphs clustered by module). numpy2gpt.nn installs

@@ -173,6 +173,8 @@ class _ClassIndexLoss(FusedFunction):
 class CrossEntropy(_ClassIndexLoss):
     """Cross-entropy from logits with class-index targets (see the module docstring)."""
 
+    backward_reads_inputs = False  # backward reads what forward kept (the softmax's parts)
+
     def __init__(self, target, weight, ignore_index, reduction, out_shape, label_smoothing):
         super().__init__(target, weight, ignore_index, reduction, out_shape)
         self.eps = label_smoothing

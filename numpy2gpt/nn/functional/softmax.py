@@ -51,6 +51,7 @@ class SoftmaxFunction(FusedFunction):
     grad_fn_name = "SoftmaxBackward0"
 
     saves_outputs = True  # backward is cheapest from y itself
+    backward_reads_inputs = False
 
     def __init__(self, dim):
         self.dim = dim
@@ -76,6 +77,8 @@ class SoftmaxFunction(FusedFunction):
 
 class LogSoftmax(FusedFunction):
     """y = x - c - log(sum(exp(x - c))) along `dim`."""
+
+    backward_reads_inputs = False  # backward reads what forward kept (exp(x - c), its sums)
 
     def __init__(self, dim):
         self.dim = dim
