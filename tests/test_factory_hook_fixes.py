@@ -180,3 +180,16 @@ def test_softmax_and_cross_entropy_do_not_read_their_input_in_backward(expr):
         return x.grad.tolist()
 
     np.testing.assert_allclose(run(ng), run(torch), rtol=1e-6)
+
+
+def test_a_lazy_norm_cast_before_its_first_forward_still_materialises():
+    def run(lib):
+        lib.manual_seed(0)
+        m = lib.nn.LazyBatchNorm2d().to(lib.float64)
+        y = m(lib.randn(3, 2, 2, 2, dtype=lib.float64))
+        return str(y.dtype).split(".")[-1], str(m.running_mean.dtype).split(".")[-1], \
+            m.running_mean.numpy()
+
+    ours, theirs = run(ng), run(torch)
+    assert ours[:2] == theirs[:2]
+    np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-12)

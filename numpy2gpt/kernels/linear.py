@@ -54,7 +54,7 @@ def linear_backward_reference(gy, x2, weight, x_shape, bias_shape, needs):
     """dL/dx, dL/dW, dL/db for y = x W^T + b (None where `needs` says no; bias_shape None
     without a bias). With gy2 the (N, out) rows of the gradient:
         dL/dx = gy2 W     dL/dW = gy2^T x2     dL/db = the sum of gy2's rows."""
-    gy2 = gy.reshape(-1, weight.shape[0])
+    gy2 = gy.reshape(x2.shape[0], weight.shape[0])
     with _quiet():
         gx = (gy2 @ weight).reshape(x_shape) if needs[0] else None
         gw = gy2.T @ x2 if needs[1] else None
@@ -67,7 +67,7 @@ def linear_backward_reference(gy, x2, weight, x_shape, bias_shape, needs):
 def linear_backward_fast(gy, x2, weight, x_shape, bias_shape, needs):
     """The bias gradient (column sums of gy2) as a vector-matrix product with ones: BLAS sums
     the columns several times faster than gy2.sum(axis=0)."""
-    gy2 = gy.reshape(-1, gy.shape[-1])
+    gy2 = gy.reshape(x2.shape[0], gy.shape[-1])  # (not -1: gy may have no elements)
     with _quiet():
         gx = (gy2 @ weight).reshape(x_shape) if needs[0] else None
         gw = gy2.T @ x2 if needs[1] else None

@@ -857,8 +857,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     require_no_grad("binary_cross_entropy", "weight", weight)
     loss = -(t * x.log().clamp(min=-100) + (1 - t) * (1 - x).log().clamp(min=-100))
-    loss = _reduce(loss if weight is None else loss * weight, reduction)
-    return renamed(loss, "BinaryCrossEntropyBackward0")  # (one node in PyTorch)
+    if weight is not None:  # (in the input's dtype, whatever the weight's)
+        loss = (loss * weight).to(x.dtype)
+    return renamed(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")  # (one node in PyTorch)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -880,7 +881,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         require_no_grad("binary_cross_entropy_with_logits", name, w)
     log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
     loss = (1 - t) * x + log_weight * _log1p_exp(-x)  # log(1 + exp(-x)) = -log sigmoid(x)
-    loss = _reduce(loss if weight is None else loss * weight, reduction)
+    if weight is not None:
+        loss = loss * weight
+    loss = _reduce(loss.to(x.dtype), reduction)  # (in the input's dtype, whatever the weights')
     return renamed(loss, "BinaryCrossEntropyWithLogitsBackward0")  # (one node in PyTorch)
 
 

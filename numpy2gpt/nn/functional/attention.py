@@ -498,7 +498,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         out = out.reshape(bsz * num_heads, tgt_len, head_dim)
 
     out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)  # the heads merged back
-    out = linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, -1)
+    out = linear(out, out_proj_weight, out_proj_bias)
+    out = out.view(tgt_len, bsz, out.shape[-1])
     if not is_batched:
         out = out.squeeze(1)
         weights = None if weights is None else weights.squeeze(0)

@@ -192,6 +192,18 @@ def _same_padding(x, w, stride, dilation):
     return tuple((t // 2, t - t // 2) for t in totals)
 
 
+def _check_kernel_size(w):
+    """PyTorch's error for a weight with an empty spatial dim (there would be nothing to add)."""
+    kernel = w.shape[2:]
+    if 0 in kernel:
+        if len(kernel) == 3:
+            raise RuntimeError(f"kernel size should be greater than zero, but got: "
+                               f"{' x '.join(map(str, kernel))} (TxHxW)")
+        height, width = (1, *kernel) if len(kernel) == 1 else kernel[-2:]
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: "
+                           f"{height} kernel_width: {width}")
+
+
 def _conv(op, dims, input, weight, bias, stride, padding, dilation, groups):
     """conv1d / conv2d / conv3d (dims = 1 / 2 / 3): PyTorch's checks, in PyTorch's order, then
     the op."""
@@ -217,6 +229,7 @@ def _conv(op, dims, input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError("weight should have at least three dimensions")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
+    _check_kernel_size(w)
     k = w.ndim - 2
     if padding == "same":
         pads = _same_padding(x, w, stride, dilation)
@@ -344,6 +357,7 @@ def _conv_transpose(op, dims, input, weight, bias, stride, padding, output_paddi
         raise RuntimeError("weight should have at least three dimensions")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
+    _check_kernel_size(w)
     k = w.ndim - 2
     stride, padding = _expand(stride, "stride", k), _expand(padding, "padding", k)
     output_padding = _expand(output_padding, "output_padding", k)

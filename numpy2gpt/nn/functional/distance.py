@@ -456,9 +456,10 @@ def bilinear(input1, input2, weight, bias=None):
         raise RuntimeError("All tensors must have the same dtype, got " + ", ".join(
             f"{name}: {_c_type(t)}" for name, t in tensors))
     lead = x1.shape[:-1]
-    a, b = x1.reshape(-1, n1), x2.reshape(-1, n2)
+    rows = math.prod(lead)  # (not -1 in the reshapes: there may be no elements)
+    a, b = x1.reshape(rows, n1), x2.reshape(rows, n2)
     # (a A_o)_j for every output o at once: a @ A laid out as (in1, out * in2)
-    u = (a @ w.permute(1, 0, 2).reshape(n1, out * n2)).reshape(-1, out, n2)
+    u = (a @ w.permute(1, 0, 2).reshape(n1, out * n2)).reshape(rows, out, n2)
     y = (u * b.unsqueeze(1)).sum(-1)  # then the dot product with b
     if bias is not None:
         y = y + bias

@@ -975,7 +975,8 @@ def _fractional_max_pool(dims, input, kernel_size, output_size, output_ratio, re
                                "empty.")
     shape = _batched(tuple(x.shape), dims)
     for name, k, o, size in zip(_SPATIAL_NAMES[dims], kernel, out, shape[2:]):
-        if o + k - 1 > size:
+        if o + k - 1 > size or (dims == 3 and o + k - 1 == size):  # (PyTorch's 3-D check
+            # is strict, its 2-D one is not)
             raise RuntimeError(f"{where}: pool {name} {k} too large relative to input {name} "
                                f"{size}")
     negative = [o for o in out if o < 0]

@@ -674,8 +674,12 @@ class Module:
                     if t.grad is not None:
                         t.grad._data = fn(t.grad._data)
             for name, t in module._buffers.items():
-                if t is not None and (array := fn(t._data)) is not t._data:
+                if t is None or (array := fn(t._data)) is t._data:
+                    continue
+                if type(t) is Tensor:
                     module._buffers[name] = Tensor._make(array).requires_grad_(t.requires_grad)
+                else:  # an UninitializedBuffer (or other subclass) keeps its kind, cast
+                    t._data = array
         return self
 
     def to(self, *args, dtype=None, device=None, **kwargs):
