@@ -85,6 +85,7 @@ from .nn.functional.torch_level import *  # noqa: F403 (torch.dropout(x, p, trai
 from .ops.arithmetic import *  # noqa: F403
 from .ops.creation import *  # noqa: F403
 from .ops.elementwise import *  # noqa: F403
+from .ops.householder import geqrf, orgqr
 from .ops.indexing import *  # noqa: F403
 from .ops.join import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403

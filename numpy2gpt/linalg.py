@@ -29,6 +29,7 @@ from .ops._util import (
     require_tensor,
 )
 from .ops.arithmetic import clone, sum_to
+from .ops.householder import householder_product
 from .ops.indexing import masked_fill, tril, triu, where
 from .ops.join import cat, narrow, roll
 from .ops.linalg import _CPP_NAMES, matmul, tensordot
@@ -1984,4 +1985,4 @@ __all__ = ["LinAlgError", "vector_norm", "matrix_norm", "norm", "inv", "det", "s
            "matrix_rank", "matrix_power", "multi_dot", "cross", "vecdot", "diagonal", "lstsq",
            "solve_triangular", "solve_ex", "inv_ex", "cholesky_ex", "lu", "lu_factor",
            "lu_factor_ex", "lu_solve", "matrix_exp", "cond", "vander", "tensorinv",
-           "tensorsolve"]
+           "tensorsolve", "householder_product"]

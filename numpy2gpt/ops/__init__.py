@@ -10,6 +10,7 @@ from . import (
     arithmetic,
     creation,
     elementwise,
+    householder,
     indexing,
     inplace,
     join,
@@ -21,8 +22,8 @@ from . import (
     stats,
 )
 
-FAMILIES = [arithmetic, creation, elementwise, indexing, inplace, join, linalg, reduction,
-            selection, shape, special, stats]
+FAMILIES = [arithmetic, creation, elementwise, householder, indexing, inplace, join, linalg,
+            reduction, selection, shape, special, stats]
 
 
 def _counting_from_self(fn, name):
