@@ -286,7 +286,7 @@ class Hardswish(_Elementwise):
         # so it stays 0 for an infinite gy, as in PyTorch
         x, g = opmath(self.x), opmath(gy)  # (float16 in float32, as PyTorch)
         inside = g * (x / 3 + 0.5)
-        out = np.where(x <= -3, np.zeros((), g.dtype), np.where(x >= 3, g, inside))  # NaN: NaN
+        out = np.where(x <= -3, np.zeros((), g.dtype), np.where(x < 3, inside, g))
         return out.astype(gy.dtype, copy=False)
 
     def formula(self, x):
