@@ -45,6 +45,13 @@ class Size(tuple):
     __rmul__ = __mul__
 
 
+_SCALAR_OF_GRAD_WARNING = ("Converting a tensor with requires_grad=True to a scalar may lead to "
+                           "unexpected behavior.\nConsider using tensor.detach() first.")
+
+
+_warned_float_of_grad = False  # float(t) of a tensor that requires grad: warned already
+
+
 def _to_array(data, dtype=None):
     """Convert user data to an array with PyTorch's dtype rules: a Python float is the default
     dtype, an int int64, a bool bool; NumPy scalars, arrays and tensors keep theirs; a sequence
@@ -59,9 +66,7 @@ def _to_array(data, dtype=None):
             raise RuntimeError("Could not infer dtype of NoneType")
         data, needed_grad = _tensors_as_numbers(data) if _holds_tensor(data) else (data, False)
         if needed_grad:
-            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
-                          "unexpected behavior.\nConsider using tensor.detach() first.",
-                          stacklevel=3)
+            warnings.warn(_SCALAR_OF_GRAD_WARNING, stacklevel=3)
         try:
             arr = np.array(data)
         except ValueError as e:
@@ -597,6 +602,13 @@ class Tensor:
         return bool(self._data)
 
     def __float__(self):
+        global _warned_float_of_grad
+        if self.requires_grad and not _warned_float_of_grad:  # PyTorch warns once per process,
+            from .autograd.grad_mode import is_grad_enabled  # in grad mode, for float() (not
+            # for item() or int())
+            if is_grad_enabled():
+                _warned_float_of_grad = True
+                warnings.warn(_SCALAR_OF_GRAD_WARNING, stacklevel=2)
         return float(self._scalar())
 
     def __format__(self, format_spec):

@@ -194,3 +194,24 @@ def test_a_lazy_norm_cast_before_its_first_forward_still_materialises():
     ours, theirs = run(ng), run(torch)
     assert ours[:2] == theirs[:2]
     np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-12)
+
+
+def test_float_of_a_tensor_that_requires_grad_warns_once_per_process_as_pytorch():
+    import subprocess
+    import sys
+
+    program = """if True:
+        import warnings, {lib} as T
+        warnings.simplefilter("always")
+        y = T.tensor(2.5, requires_grad=True) * 1
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            y.item(); int(y); f"{{y:.3f}}"
+            with T.no_grad():
+                float(y)
+            float(y); float(y)
+        print(len(caught))"""
+    counts = [subprocess.run([sys.executable, "-c", program.format(lib=lib)],
+                             capture_output=True, text=True, check=True).stdout.strip()
+              for lib in ("numpy2gpt", "torch")]
+    assert counts[0] == counts[1] == "1"
