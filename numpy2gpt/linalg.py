@@ -22,6 +22,7 @@ import numpy as np
 
 from .autograd.function import _TENSOR_TYPES, Function
 from .ops._util import (
+    CPP_TYPE_NAMES,
     broadcast_shape,
     not_implemented_for,
     reduction_dims,
@@ -32,7 +33,7 @@ from .ops.arithmetic import clone, sum_to
 from .ops.householder import householder_product
 from .ops.indexing import masked_fill, tril, triu, where
 from .ops.join import cat, narrow, roll
-from .ops.linalg import _CPP_NAMES, matmul, tensordot
+from .ops.linalg import matmul, tensordot
 from .ops.reduction import sum
 from .ops.selection import _return_type, amax, amin
 from .ops.shape import diag_embed, movedim
@@ -1454,8 +1455,8 @@ def multi_dot(tensors, *, out=None):
     for i, t in enumerate(tensors[1:], 1):
         if t.dtype != first.dtype:
             raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor "
-                               f"0 is {_CPP_NAMES[first.dtype.name]} and tensor {i} "
-                               f"{_CPP_NAMES[t.dtype.name]}")
+                               f"0 is {CPP_TYPE_NAMES[first.dtype.name]} and tensor {i} "
+                               f"{CPP_TYPE_NAMES[t.dtype.name]}")
     mats = list(tensors)
     if first.ndim == 1:
         mats[0] = first.unsqueeze(0)

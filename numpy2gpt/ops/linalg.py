@@ -16,7 +16,7 @@ import numpy as np
 from .. import sparse
 from ..autograd.function import _TENSOR_TYPES, Function
 from ..tensor import _TYPE_NAMES, Tensor, _check_dim, type_name
-from ._util import as_tensor, int_arg, renamed, require_tensor
+from ._util import CPP_TYPE_NAMES, as_tensor, int_arg, renamed, require_tensor
 from .inplace import _method_in_place
 from .shape import broadcast_to, diagonal, reshape
 
@@ -58,17 +58,13 @@ def _x(shape):
     return "x".join(str(s) for s in shape)
 
 
-# The C++ names PyTorch's matmul errors give the dtypes
-_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
-              "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-              "uint8": "unsigned char", "bool": "bool"}
 
 
 def check_same_dtype(a, b):
     """Matrix products don't promote: float32 @ float64 is PyTorch's RuntimeError."""
     if a.dtype != b.dtype:
         raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
-                           f"{_CPP_NAMES[a.dtype.name]} != {_CPP_NAMES[b.dtype.name]}")
+                           f"{CPP_TYPE_NAMES[a.dtype.name]} != {CPP_TYPE_NAMES[b.dtype.name]}")
 
 
 def matmul(input, other):

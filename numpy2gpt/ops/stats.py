@@ -14,6 +14,7 @@ from .. import dtypes
 from ..autograd.function import _TENSOR_TYPES, Function, FusedFunction
 from ..tensor import Tensor, _check_dim, as_tensor
 from ._util import (
+    CPP_TYPE_NAMES,
     accumulation_input,
     not_implemented_for,
     numpy_names,
@@ -720,9 +721,9 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     if isinstance(bins, Tensor):
         if bins.dtype != x.dtype:
             raise RuntimeError("torch.histogramdd: input tensor and bins tensors should have the "
-                               f"same dtype, but got input with dtype {_C_NAMES[x.dtype.name]} "
-                               f"and bins for dimension 0 with dtype "
-                               f"{_C_NAMES.get(bins.dtype.name, bins.dtype.name)}")
+                               "same dtype, but got input with dtype "
+                               f"{CPP_TYPE_NAMES[x.dtype.name]} and bins for dimension 0 with "
+                               f"dtype {CPP_TYPE_NAMES[bins.dtype.name]}")
         edges = bins._data
     else:
         if bins <= 0:
@@ -753,9 +754,6 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     return _histogram_return_type()(Tensor._make(hist), Tensor._make(edges.copy()))
 
 
-_C_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
-            "float16": "c10::Half", "int16": "short int", "int8": "signed char",
-            "uint8": "unsigned char", "bool": "bool"}
 
 
 # ----- cov / corrcoef ---------------------------------------------------------------------------

@@ -23,14 +23,13 @@ from ...kernels.attention import (
     causal_attention_forward,
     causal_bias,
 )
-from ...ops._util import opmath, require_tensor, sum_to_array
+from ...ops._util import CPP_TYPE_NAMES, opmath, require_tensor, sum_to_array
 from ...ops.creation import zeros, zeros_like
 from ...ops.indexing import where
 from ...ops.join import cat
 from ...ops.linalg import baddbmm, bmm
 from ...tensor import Tensor, as_tensor
 from .activation import dropout, pad
-from .conv import _CPP_TYPES
 from .linear import linear
 from .softmax import softmax
 
@@ -155,9 +154,9 @@ def _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_g
                            f"and {list(v.shape)}")
     if not q.dtype == k.dtype == v.dtype:
         raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got "
-                           f"query.dtype: {_CPP_TYPES[q.dtype.name]} key.dtype: "
-                           f"{_CPP_TYPES[k.dtype.name]} and value.dtype: "
-                           f"{_CPP_TYPES[v.dtype.name]} instead.")
+                           f"query.dtype: {CPP_TYPE_NAMES[q.dtype.name]} key.dtype: "
+                           f"{CPP_TYPE_NAMES[k.dtype.name]} and value.dtype: "
+                           f"{CPP_TYPE_NAMES[v.dtype.name]} instead.")
     if q.dtype.kind != "f":
         raise RuntimeError(f"scaled_dot_product_attention: expected floating point query, key and "
                            f"value, got {dtype_name(q.dtype)}")
@@ -203,8 +202,8 @@ def _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_g
         mask = attn_mask
         if mask.dtype not in (np.bool_, np.float32, q.dtype):
             raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query "
-                               f"dtype, but got attn_mask.dtype: {_CPP_TYPES[mask.dtype.name]} "
-                               f"and  query.dtype: {_CPP_TYPES[q.dtype.name]} instead.")
+                               f"dtype, but got attn_mask.dtype: {CPP_TYPE_NAMES[mask.dtype.name]} "
+                               f"and  query.dtype: {CPP_TYPE_NAMES[q.dtype.name]} instead.")
         try:
             ok = np.broadcast_shapes(mask.shape, score_shape) == score_shape
         except ValueError:

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from ...autograd.function import _TENSOR_TYPES, FusedFunction
-from ...ops._util import int_arg, renamed
+from ...ops._util import CPP_TYPE_NAMES, int_arg, renamed
 from ...ops.join import stack
 from ...tensor import as_tensor
 from ._args import int_tuple
@@ -158,10 +158,6 @@ class ConvolutionFunction(FusedFunction):
 
 
 # ----- argument checks ----------------------------------------------------------------------------
-# C++'s names of the dtypes, as PyTorch's message on a bias of another dtype prints them
-_CPP_TYPES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-              "int32": "int", "int16": "short int", "int8": "signed char",
-              "uint8": "unsigned char", "bool": "bool"}
 
 
 def _expand(values, name, dims):
@@ -214,9 +210,8 @@ def _conv(op, dims, input, weight, bias, stride, padding, dilation, groups):
     if not isinstance(padding, str):
         padding = int_tuple(padding, op, "padding", 5, dims)
     if b is not None and b.dtype != x.dtype and not isinstance(padding, str):
-        raise RuntimeError(f"Input type ({_CPP_TYPES.get(x.dtype.name, x.dtype.name)}) and bias "
-                           f"type ({_CPP_TYPES.get(b.dtype.name, b.dtype.name)}) should be the "
-                           "same")
+        raise RuntimeError(f"Input type ({CPP_TYPE_NAMES[x.dtype.name]}) and bias type "
+                           f"({CPP_TYPE_NAMES[b.dtype.name]}) should be the same")
     if x.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to "
                            f"{op}, but got input of size: {list(x.shape)}")
