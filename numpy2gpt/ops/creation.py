@@ -291,11 +291,7 @@ def _linspace_as_pytorch(start, end, n, f):
         step = (end - start) / f(n - 1)
         i = np.arange(n, dtype=np.float64)
         up, down = i[:n // 2], (n - 1) - i[n // 2:]
-        if f is np.float32 or not np.isfinite(step):  # float32: step * i is exact in float64,
-            # so the sum is rounded once, to float32 (an infinite step gives inf and NaN alike)
-            return np.concatenate([(np.float64(start) + np.float64(step) * up).astype(f),
-                                   (np.float64(end) - np.float64(step) * down).astype(f)])
-        return np.concatenate([fma(step, up, start), fma(-step, down, end)])
+        return np.concatenate([fma(step, up, start), fma(-step, down, end)]).astype(f)
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):
